@@ -1,0 +1,103 @@
+# xdpstack build. `make` builds build/xdpstack and build/libxdpstack.a;
+# `make SAN=1` builds the same into build-san/ with ASan + UBSan.
+# `make check` runs unit and integration tests on both builds.
+
+SAN ?= 0
+ifeq ($(SAN),1)
+O := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT := -O1
+else
+O := build
+SANFLAGS :=
+OPT := -O2
+endif
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS ?= $(OPT) -g
+XS_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
+	-Iinclude -Iuser -I. -I$(O)
+LDLIBS := -lxdp -lbpf -lelf -lz -lpcap
+LDFLAGS += $(SANFLAGS)
+
+LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
+	user/tcp/*.c user/api/*.c)
+APP_SRCS := $(wildcard user/app/*.c)
+CTL_SRCS := $(wildcard tools/ctl/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+APP_OBJS := $(APP_SRCS:%.c=$(O)/%.o)
+CTL_OBJS := $(CTL_SRCS:%.c=$(O)/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+
+BPF_OBJ := $(O)/xdp_steer.bpf.o
+BPF_SKEL := $(O)/xdp_steer.skel.h
+
+.PHONY: all deps check unit integration clean demo bench format
+all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl)
+
+deps:
+	@sh scripts/deps.sh
+
+$(BPF_OBJ): bpf/xdp_steer.bpf.c bpf/steer.h
+	@mkdir -p $(@D)
+	$(CLANG) -O2 -g -Wall -target bpf -I$(ARCH_INC) -I. -c $< -o $@
+
+$(BPF_SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name xdp_steer > $@.tmp && mv $@.tmp $@
+
+# afxdp.c embeds the steering program through the skeleton.
+$(O)/user/dev/afxdp.o: $(BPF_SKEL)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(XS_CFLAGS) -c $< -o $@
+
+$(O)/libxdpstack.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(O)/xdpstack: $(APP_OBJS) $(O)/libxdpstack.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/xdpstack-ctl: $(CTL_OBJS) $(O)/libxdpstack.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: tests/unit/%.c $(O)/libxdpstack.a
+	@mkdir -p $(@D)
+	$(CC) $(XS_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
+
+# Unit tests: cmocka binaries, no root needed.
+unit: deps all $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# Integration tests: pytest, real kernel peer over veth in namespaces (root).
+integration: deps all
+	XS_BUILD=$(O) /usr/bin/python3 -m pytest -q -ra tests/integration
+
+check:
+	@sh scripts/deps.sh
+	$(MAKE) unit
+	$(MAKE) SAN=1 unit
+	$(MAKE) integration
+	$(MAKE) SAN=1 integration
+
+demo: deps all
+	sh scripts/demo.sh $(O)
+
+bench: deps all
+	sh scripts/bench.sh $(O)
+
+format:
+	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h)
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(CTL_OBJS:.o=.d)

@@ -1,0 +1,53 @@
+/* libxdpstack devices: where a stack's frames come from and go to.
+ * An AF_XDP device on a real interface, or an in-memory one for tests. */
+#ifndef XDPSTACK_DEV_H
+#define XDPSTACK_DEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct xs_dev;
+
+/* In-memory device (user/dev/mem.c): frames injected by a test or a linked peer. */
+struct xs_dev *xs_mem_dev_new(const uint8_t mac[6], uint16_t mtu, uint32_t nframes);
+/* Connect two mem devices: what one sends, the other receives. */
+void xs_mem_dev_link(struct xs_dev *a, struct xs_dev *b);
+/* Queue a frame for the stack to receive; 0 or -ENOBUFS / -EMSGSIZE. */
+int xs_mem_dev_inject(struct xs_dev *dev, const void *frame, size_t len);
+/* Take the oldest sent frame; returns its length, 0 if none (copied up to cap). */
+size_t xs_mem_dev_take(struct xs_dev *dev, void *buf, size_t cap);
+/* Number of sent frames waiting to be taken. */
+size_t xs_mem_dev_pending_tx(const struct xs_dev *dev);
+
+/* AF_XDP device (user/dev/afxdp.c). */
+enum xs_xdp_mode { XS_XDP_MODE_AUTO = 0, XS_XDP_MODE_NATIVE, XS_XDP_MODE_GENERIC };
+
+struct xs_afxdp_config {
+	const char *ifname;
+	uint32_t queue;         /* rx queue to bind (0) */
+	enum xs_xdp_mode mode;
+	uint32_t ip;            /* stack IPv4, host order, for the steering config map */
+	uint32_t nframes;       /* UMEM frames (0: 4096) */
+	int verbose;            /* libxdp/libbpf diagnostics to stderr */
+};
+
+struct xs_xdp_counters {
+	uint64_t redirected;
+	uint64_t passed;
+};
+
+/* Loads and attaches the steering program (replacing one left by a killed
+ * xdpstack, with a message), creates UMEM and the socket. On failure returns
+ * NULL and writes one human line (cause and fix) into err. */
+struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, size_t errlen);
+/* Sums the steering program's per-CPU counters. 0 or -errno. */
+int xs_afxdp_xdp_counters(struct xs_dev *dev, struct xs_xdp_counters *out);
+/* Sets the address in the steering config map. 0 or -errno. */
+int xs_afxdp_set_ip(struct xs_dev *dev, uint32_t ip);
+
+/* Common to every device: the MAC and MTU, and release. */
+const uint8_t *xs_dev_mac(const struct xs_dev *dev);
+int xs_dev_fd(const struct xs_dev *dev);
+void xs_dev_free(struct xs_dev *dev);
+
+#endif

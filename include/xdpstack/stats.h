@@ -1,0 +1,70 @@
+/* Counters of one stack instance: traffic per layer and every drop by reason.
+ * Part of libxdpstack's public API (the daemon and the control tool print them). */
+#ifndef XDPSTACK_STATS_H
+#define XDPSTACK_STATS_H
+
+#include <stdint.h>
+
+/* X(name, description): the reason a received or outgoing packet was dropped. */
+#define XS_DROP_REASONS(X)                                                        \
+	X(NONE, "not dropped")                                                    \
+	X(ETH_SHORT, "frame shorter than an Ethernet header")                     \
+	X(ETH_DST, "destination MAC is not ours nor broadcast")                   \
+	X(ETH_TYPE, "unsupported EtherType")                                      \
+	X(ETH_VLAN, "VLAN tag not configured")                                    \
+	X(ARP_SHORT, "ARP packet truncated")                                      \
+	X(ARP_FORMAT, "ARP hardware/protocol type or length wrong")               \
+	X(ARP_OP, "ARP opcode not request or reply")                              \
+	X(ARP_SRC, "ARP sender address invalid")                                  \
+	X(ARP_NOT_OURS, "ARP target is not our address")                          \
+	X(ARP_CONFLICT, "another host claims our address")                        \
+	X(ARP_UNRESOLVED, "next hop did not answer ARP")                          \
+	X(ARP_QUEUE_FULL, "too many packets waiting for ARP")                     \
+	X(IP_SHORT, "IPv4 packet shorter than its header")                        \
+	X(IP_VERSION, "IP version is not 4")                                      \
+	X(IP_HDR_LEN, "IPv4 header length below 20 or beyond the packet")          \
+	X(IP_TOTAL_LEN, "IPv4 total length beyond the frame or below the header") \
+	X(IP_CSUM, "IPv4 header checksum wrong")                                  \
+	X(IP_DST, "IPv4 destination is not ours")                                 \
+	X(IP_SRC, "IPv4 source address invalid (martian)")                        \
+	X(IP_FRAG, "IPv4 fragment (reassembly not supported)")                    \
+	X(IP_PROTO, "IP protocol not supported")                                  \
+	X(IP_NO_ROUTE, "no route to the destination")                             \
+	X(ICMP_SHORT, "ICMP message truncated")                                   \
+	X(ICMP_CSUM, "ICMP checksum wrong")                                       \
+	X(ICMP_TYPE, "ICMP type not handled")                                     \
+	X(ICMP_BCAST, "ICMP echo to a broadcast address ignored")                 \
+	X(UDP_SHORT, "UDP datagram shorter than its header")                      \
+	X(UDP_LEN, "UDP length field disagrees with the IP payload")              \
+	X(UDP_CSUM, "UDP checksum wrong")                                         \
+	X(UDP_NO_PORT, "no socket bound to the UDP port")                         \
+	X(UDP_RCVBUF, "UDP socket receive queue full")                            \
+	X(TX_NO_FRAME, "no free transmit frame")                                  \
+	X(TX_TOO_BIG, "packet larger than the MTU")
+
+enum xs_drop {
+#define XS_DROP_ENUM(name, desc) XS_DROP_##name,
+	XS_DROP_REASONS(XS_DROP_ENUM)
+#undef XS_DROP_ENUM
+	XS_DROP_MAX
+};
+
+/* X(name): plain traffic counters, in the order tools print them. */
+#define XS_COUNTERS(X)                                                             \
+	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
+	X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)        \
+	X(ip_rx) X(ip_tx) X(icmp_rx) X(icmp_tx) X(icmp_echo_rx)                    \
+	X(icmp_echo_reply_tx) X(udp_rx) X(udp_tx)
+
+struct xs_stats {
+#define XS_COUNTER_FIELD(name) uint64_t name;
+	XS_COUNTERS(XS_COUNTER_FIELD)
+#undef XS_COUNTER_FIELD
+	uint64_t drop[XS_DROP_MAX];
+};
+
+/* Short machine name ("ip_csum") and description of a drop reason. */
+const char *xs_drop_name(enum xs_drop reason);
+const char *xs_drop_desc(enum xs_drop reason);
+
+#endif

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages xdpstack needs to build, test and run its demo.
+# Idempotent: does nothing when everything is already installed.
+set -eu
+PKGS="clang llvm make gcc pkg-config libxdp-dev libbpf-dev libelf-dev zlib1g-dev
+ linux-libc-dev bpftool xdp-tools libpcap-dev libcmocka-dev iproute2 ethtool arping
+ iputils-ping netcat-openbsd nftables tcpdump util-linux python3-pytest python3-scapy"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing packages:$missing; run as root to install them" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,50 @@
+/* The xdpstack daemon's internal interfaces: command line, queries of the
+ * kernel's view of the host, and the built-in services. */
+#ifndef XS_APP_H
+#define XS_APP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <xdpstack/dev.h>
+#include <xdpstack/stack.h>
+
+#define XS_VERSION "0.1.0"
+#define XS_DEFAULT_UDP_ECHO 8888
+
+struct xs_opts {
+	uint32_t ip;          /* host order */
+	int prefix_len;       /* -1: take it from the kernel's route */
+	uint32_t gateway;
+	const char *dev;      /* NULL: pick by route */
+	uint8_t mac[6];
+	int have_mac;
+	enum xs_xdp_mode mode;
+	uint32_t queue;
+	int udp_echo;         /* port, 0 = off */
+	int verbose;
+};
+
+/* Parses argv. Returns 0 to run, 1 when --help/--version was handled, or
+ * -1 after printing one error line (exit status 2). */
+int cli_parse(int argc, char **argv, struct xs_opts *o);
+int cli_parse_ip4(const char *s, uint32_t *ip);
+
+/* Kernel-side checks (sysnet.c); each returns 0 or -1 with one line in err. */
+int sys_check_privileges(char *err, size_t len);
+/* Interface whose connected route covers ip; fills name and prefix length. */
+int sys_route_dev(uint32_t ip, char *ifname, size_t ifname_len, int *prefix_len,
+		  char *err, size_t len);
+/* Prefix of the kernel's connected route on ifname covering ip, or -1. */
+int sys_route_prefix(const char *ifname, uint32_t ip);
+int sys_check_addr_free(const char *ifname, uint32_t ip, char *err, size_t len);
+/* Receives frames for a foreign MAC: returns an fd holding promiscuous mode
+ * (released when closed), or -1 with err. */
+int sys_promisc_hold(const char *ifname, char *err, size_t len);
+
+/* Built-in services (services.c). */
+int svc_udp_echo_start(struct xs_stack *st, uint16_t port);
+
+void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x);
+
+#endif

@@ -1,0 +1,183 @@
+/* Command line of the xdpstack daemon: every bad argument gets one line that
+ * names it and what was expected, and exit status 2. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: xdpstack --ip ADDR[/PLEN] [options]\n"
+		"Serve ADDR from a user-space TCP/IP stack on a NIC shared with the kernel.\n"
+		"\n"
+		"  --ip ADDR[/PLEN]   the stack's IPv4 address (prefix: from the kernel's route, else 24)\n"
+		"  --dev IFACE        interface (default: the one the kernel routes ADDR's subnet through)\n"
+		"  --gw ADDR          default gateway for destinations off the subnet\n"
+		"  --mac MAC          use this MAC instead of the interface's own (sets promiscuous mode)\n"
+		"  --mode MODE        XDP attach mode: native or generic (default: native, else generic)\n"
+		"  --queue N          NIC rx queue to serve (default 0)\n"
+		"  --udp-echo PORT    UDP echo service port (default 8888, 0 = off)\n"
+		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
+		"  -h, --help         this text\n"
+		"  -V, --version      print the version\n"
+		"\n"
+		"Signals: SIGUSR1 prints counters; SIGINT/SIGTERM detach and exit.\n");
+}
+
+static int fail(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "xdpstack: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return -1;
+}
+
+int cli_parse_ip4(const char *s, uint32_t *ip)
+{
+	struct in_addr a;
+
+	/* inet_pton accepts exactly four decimal octets, nothing else. */
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*ip = ntohl(a.s_addr);
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	*out = strtoul(s, &end, 10);
+	return (*end || *out > max) ? -1 : 0;
+}
+
+static int parse_ip_prefix(const char *arg, struct xs_opts *o)
+{
+	char buf[64];
+	char *slash;
+	unsigned long plen;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = 0;
+		if (parse_uint(slash + 1, 32, &plen) || plen < 1)
+			return -1;
+		o->prefix_len = (int)plen;
+	}
+	if (cli_parse_ip4(buf, &o->ip))
+		return -1;
+	/* Unicast only: not 0/8, loopback, multicast, reserved or broadcast. */
+	if ((o->ip >> 24) == 0 || (o->ip >> 24) == 127 || o->ip >= 0xe0000000u)
+		return -1;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+	int i;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6 || strlen(s) != 17)
+		return -1;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	/* A station address: not multicast/broadcast, not all zero. */
+	if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return -1;
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct xs_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "ip", required_argument, NULL, 'i' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "gw", required_argument, NULL, 'g' },
+		{ "mac", required_argument, NULL, 'm' },
+		{ "mode", required_argument, NULL, 'M' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "udp-echo", required_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	int c, have_ip = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->prefix_len = -1;
+	o->udp_echo = XS_DEFAULT_UDP_ECHO;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (parse_ip_prefix(optarg, o))
+				return fail("invalid --ip '%s': expected a unicast A.B.C.D[/1-32]", optarg);
+			have_ip = 1;
+			break;
+		case 'd':
+			if (!*optarg || strlen(optarg) >= 16)
+				return fail("invalid --dev '%s': not an interface name", optarg);
+			o->dev = optarg;
+			break;
+		case 'g':
+			if (cli_parse_ip4(optarg, &o->gateway) || !o->gateway)
+				return fail("invalid --gw '%s': expected A.B.C.D", optarg);
+			break;
+		case 'm':
+			if (parse_mac(optarg, o->mac))
+				return fail("invalid --mac '%s': expected a unicast aa:bb:cc:dd:ee:ff", optarg);
+			o->have_mac = 1;
+			break;
+		case 'M':
+			if (!strcmp(optarg, "native"))
+				o->mode = XS_XDP_MODE_NATIVE;
+			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
+				o->mode = XS_XDP_MODE_GENERIC;
+			else
+				return fail("invalid --mode '%s': expected native or generic", optarg);
+			break;
+		case 'q':
+			if (parse_uint(optarg, 1023, &v))
+				return fail("invalid --queue '%s': expected 0-1023", optarg);
+			o->queue = (uint32_t)v;
+			break;
+		case 'u':
+			if (parse_uint(optarg, 65535, &v))
+				return fail("invalid --udp-echo '%s': expected a port 0-65535", optarg);
+			o->udp_echo = (int)v;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("xdpstack %s\n", XS_VERSION);
+			return 1;
+		case ':':
+			return fail("option '%s' needs an argument (see --help)", argv[optind - 1]);
+		default:
+			return fail("unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail("unexpected argument '%s' (see --help)", argv[optind]);
+	if (!have_ip)
+		return fail("%s", "missing --ip ADDR: the address the stack serves (see --help)");
+	return 0;
+}

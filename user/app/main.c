@@ -1,0 +1,196 @@
+/* The xdpstack daemon: checks the host, attaches the stack to a NIC queue,
+ * runs the event loop (the only reader of the clock) until SIGINT/SIGTERM. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "dev/dev.h"
+
+static volatile sig_atomic_t got_stop, got_usr1;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_stop = 1;
+}
+
+static xs_time_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (xs_time_t)ts.tv_sec * 1000000000ull + (xs_time_t)ts.tv_nsec;
+}
+
+void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x)
+{
+	int r;
+
+	fprintf(f, "counters:\n");
+#define XS_PRINT_COUNTER(name) fprintf(f, "  %s %llu\n", #name, (unsigned long long)s->name);
+	XS_COUNTERS(XS_PRINT_COUNTER)
+#undef XS_PRINT_COUNTER
+	if (x) {
+		fprintf(f, "  xdp_redirected %llu\n", (unsigned long long)x->redirected);
+		fprintf(f, "  xdp_passed %llu\n", (unsigned long long)x->passed);
+	}
+	for (r = 1; r < XS_DROP_MAX; r++) {
+		const char *n = xs_drop_name((enum xs_drop)r);
+
+		fprintf(f, "  drop_");
+		while (*n)
+			fputc(tolower((unsigned char)*n++), f);
+		fprintf(f, " %llu\n", (unsigned long long)s->drop[r]);
+	}
+	fprintf(f, "end\n");
+	fflush(f);
+}
+
+static void dump_counters(struct xs_stack *st, struct xs_dev *dev)
+{
+	struct xs_xdp_counters x;
+	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
+
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL);
+}
+
+static int die(const char *msg)
+{
+	fprintf(stderr, "xdpstack: %s\n", msg);
+	return 1;
+}
+
+static int run(struct xs_stack *st, struct xs_dev *dev)
+{
+	struct pollfd pfd = { .fd = xs_dev_fd(dev), .events = POLLIN };
+
+	while (!got_stop) {
+		xs_time_t now = now_ns(), next;
+		int timeout_ms, n;
+
+		/* Drain: keep polling while batches come back full. */
+		do {
+			n = xs_stack_poll(st, now);
+			if (n < 0) {
+				fprintf(stderr, "xdpstack: device error (%s); stopping\n", strerror(-n));
+				return 1;
+			}
+		} while (n == XS_POLL_BATCH && !got_stop);
+		if (got_usr1) {
+			got_usr1 = 0;
+			dump_counters(st, dev);
+		}
+		next = xs_stack_next_timer(st);
+		now = now_ns();
+		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
+		if (timeout_ms > 100)
+			timeout_ms = 100;
+		if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+			fprintf(stderr, "xdpstack: poll failed (%s)\n", strerror(errno));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct xs_afxdp_config dcfg = { 0 };
+	struct xs_config cfg = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct xs_opts o;
+	struct xs_stack *st;
+	struct xs_dev *dev;
+	char err[256], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
+	struct in_addr a;
+	int rc, promisc_fd = -1, plen;
+
+	rc = cli_parse(argc, argv, &o);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	if (sys_check_privileges(err, sizeof(err)))
+		return die(err);
+	if (o.dev) {
+		if (!if_nametoindex(o.dev)) {
+			snprintf(err, sizeof(err), "no such interface '%s'", o.dev);
+			return die(err);
+		}
+		snprintf(ifname, sizeof(ifname), "%s", o.dev);
+		plen = sys_route_prefix(ifname, o.ip);
+	} else if (sys_route_dev(o.ip, ifname, sizeof(ifname), &plen, err, sizeof(err))) {
+		return die(err);
+	}
+	if (o.prefix_len < 0)
+		o.prefix_len = plen > 0 ? plen : 24;
+	if (sys_check_addr_free(ifname, o.ip, err, sizeof(err)))
+		return die(err);
+	if (o.have_mac) {
+		promisc_fd = sys_promisc_hold(ifname, err, sizeof(err));
+		if (promisc_fd < 0)
+			return die(err);
+	}
+
+	dcfg.ifname = ifname;
+	dcfg.queue = o.queue;
+	dcfg.mode = o.mode;
+	dcfg.ip = o.ip;
+	dcfg.verbose = o.verbose;
+	dev = xs_afxdp_dev_new(&dcfg, err, sizeof(err));
+	if (!dev) {
+		rc = die(err);
+		goto out_promisc;
+	}
+	if (o.have_mac)
+		memcpy(dev->mac, o.mac, sizeof(o.mac));
+
+	cfg.ip = o.ip;
+	cfg.prefix_len = (uint8_t)o.prefix_len;
+	cfg.gateway = o.gateway;
+	st = xs_stack_new(&cfg, dev);
+	if (!st) {
+		snprintf(err, sizeof(err), "cannot create the stack (%s)", strerror(errno));
+		rc = die(err);
+		goto out_dev;
+	}
+	if (o.udp_echo && (rc = svc_udp_echo_start(st, (uint16_t)o.udp_echo)) != 0) {
+		snprintf(err, sizeof(err), "cannot start UDP echo on port %d (%s)", o.udp_echo,
+			 strerror(-rc));
+		rc = die(err);
+		goto out_stack;
+	}
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	a.s_addr = htonl(o.ip);
+	inet_ntop(AF_INET, &a, ipbuf, sizeof(ipbuf));
+	printf("xdpstack: serving %s/%d on %s (queue %u, mac %02x:%02x:%02x:%02x:%02x:%02x)\n",
+	       ipbuf, o.prefix_len, ifname, o.queue, dev->mac[0], dev->mac[1], dev->mac[2],
+	       dev->mac[3], dev->mac[4], dev->mac[5]);
+	fflush(stdout);
+
+	rc = run(st, dev);
+	dump_counters(st, dev);
+out_stack:
+	xs_stack_free(st);
+out_dev:
+	xs_dev_free(dev);
+out_promisc:
+	if (promisc_fd >= 0)
+		close(promisc_fd);
+	return rc;
+}

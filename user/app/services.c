@@ -1,0 +1,32 @@
+/* Built-in services of the daemon, written against libxdpstack's public
+ * handle API exactly as an embedding application would be. */
+#include <errno.h>
+#include <stdint.h>
+
+#include "app/app.h"
+
+/* Echoes every datagram back to its sender (RFC 862). */
+static void udp_echo_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
+{
+	uint8_t buf[65536];
+	uint32_t ip;
+	uint16_t port;
+	ssize_t n;
+
+	while ((n = xs_udp_recvfrom(st, h, buf, sizeof(buf), &ip, &port)) >= 0)
+		xs_udp_sendto(st, h, buf, (size_t)n, ip, port);
+}
+
+int svc_udp_echo_start(struct xs_stack *st, uint16_t port)
+{
+	int h = xs_udp_open(st), err;
+
+	if (h < 0)
+		return h;
+	err = xs_udp_bind(st, h, port);
+	if (!err)
+		err = xs_udp_set_event_cb(st, h, udp_echo_ready, NULL);
+	if (err)
+		xs_udp_close(st, h);
+	return err;
+}

@@ -1,0 +1,141 @@
+/* Stack instance lifecycle and the poll loop body: one batch of rx, due
+ * timers, tx flush. The caller passes the time; nothing here reads a clock. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/stack.h"
+#include "net/arp.h"
+#include "net/iface.h"
+#include "net/udp.h"
+
+static void config_defaults(struct xs_config *c)
+{
+	if (!c->prefix_len || c->prefix_len > 32)
+		c->prefix_len = 24;
+	if (!c->arp_lifetime_ms)
+		c->arp_lifetime_ms = 60000;
+	if (!c->arp_retry_ms)
+		c->arp_retry_ms = 1000;
+	if (!c->arp_retries)
+		c->arp_retries = 3;
+	if (!c->gratuitous_arps)
+		c->gratuitous_arps = 2;
+}
+
+struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
+{
+	struct xs_stack *st;
+	int err;
+
+	if (!cfg || !dev || !cfg->ip) {
+		errno = EINVAL;
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	st->cfg = *cfg;
+	config_defaults(&st->cfg);
+	st->dev = dev;
+	memcpy(st->mac, dev->mac, sizeof(st->mac));
+	st->mtu = dev->mtu ? dev->mtu : 1500;
+	st->ip = cfg->ip;
+	st->netmask = st->cfg.prefix_len == 32 ? 0xffffffffu : ~(0xffffffffu >> st->cfg.prefix_len);
+	st->bcast = st->ip | ~st->netmask;
+	if (getrandom(&st->rng, sizeof(st->rng), 0) != sizeof(st->rng) || !st->rng)
+		st->rng = 0x9e3779b97f4a7c15ull ^ (uintptr_t)st;
+	st->ip_id = (uint16_t)xs_random(st);
+	st->garp_left = st->cfg.gratuitous_arps;
+	err = arp_cache_init(&st->arp);
+	if (err)
+		goto err_arp;
+	err = udp_table_init(&st->udp);
+	if (err)
+		goto err_udp;
+	return st;
+
+err_udp:
+	arp_cache_fini(&st->arp);
+err_arp:
+	free(st);
+	errno = -err;
+	return NULL;
+}
+
+void xs_stack_free(struct xs_stack *st)
+{
+	if (!st)
+		return;
+	udp_table_fini(&st->udp);
+	arp_cache_fini(&st->arp);
+	free(st);
+}
+
+uint64_t xs_random(struct xs_stack *st)
+{
+	/* xorshift64*: cheap, per-stack; not for secrets (ISNs get a keyed hash). */
+	uint64_t x = st->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	st->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+static void stack_timers(struct xs_stack *st)
+{
+	if (st->garp_left && st->now >= st->garp_next) {
+		/* RFC 5227 announcement: a request with sender = target = our IP. */
+		if (arp_send_request(st, st->ip, NULL) == 0) {
+			st->garp_left--;
+			st->garp_next = st->now + XS_SEC(1);
+		}
+	}
+	if (st->now >= st->next_tick) {
+		arp_tick(st);
+		st->next_tick = st->now + XS_TICK_NS;
+	}
+}
+
+int xs_stack_poll(struct xs_stack *st, xs_time_t now)
+{
+	struct xs_frame rx[XS_RX_BATCH];
+	int n, i;
+
+	st->now = now;
+	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		iface_input(st, rx[i].data, rx[i].len);
+	if (n)
+		xs_dev_rx_release(st->dev, rx, n);
+	stack_timers(st);
+	udp_deliver_events(st);
+	xs_dev_flush(st->dev);
+	return n;
+}
+
+xs_time_t xs_stack_next_timer(const struct xs_stack *st)
+{
+	xs_time_t t = st->next_tick;
+
+	if (st->garp_left && st->garp_next < t)
+		t = st->garp_next;
+	return t;
+}
+
+const struct xs_stats *xs_stack_stats(const struct xs_stack *st)
+{
+	return &st->stats;
+}
+
+uint32_t xs_stack_ip(const struct xs_stack *st)
+{
+	return st->ip;
+}

@@ -1,0 +1,44 @@
+/* The private shape of one stack instance: everything it owns hangs off
+ * struct xs_stack (share-nothing, one per queue). Modules see this; users don't. */
+#ifndef XS_CORE_STACK_H
+#define XS_CORE_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xdpstack/stack.h>
+
+#include "dev/dev.h"
+#include "net/arp.h"
+#include "net/udp.h"
+
+#define XS_RX_BATCH XS_POLL_BATCH
+#define XS_TICK_NS XS_MS(100)
+
+struct xs_stack {
+	struct xs_config cfg;
+	struct xs_dev *dev;
+	uint8_t mac[6];
+	uint16_t mtu;
+	uint32_t ip;        /* host order */
+	uint32_t netmask;
+	uint32_t bcast;     /* directed broadcast of the connected subnet */
+	xs_time_t now;      /* time of the poll in progress */
+	xs_time_t next_tick;
+	uint16_t ip_id;
+	uint64_t rng;       /* xorshift state, seeded from getrandom() */
+	unsigned garp_left;
+	xs_time_t garp_next;
+	struct xs_stats stats;
+	struct arp_cache arp;
+	struct udp_table udp;
+};
+
+static inline void xs_drop(struct xs_stack *st, enum xs_drop reason)
+{
+	st->stats.drop[reason]++;
+}
+
+uint64_t xs_random(struct xs_stack *st);
+
+#endif

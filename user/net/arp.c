@@ -1,0 +1,315 @@
+/* ARP (RFC 826) for the stack's one address: answer requests for it, learn and
+ * age neighbours, resolve next hops with retries while packets wait, bounded. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stack.h"
+#include "net/arp.h"
+#include "net/iface.h"
+#include "wire/arp.h"
+#include "wire/eth.h"
+#include "wire/ip4.h"
+
+static unsigned arp_hash(uint32_t ip)
+{
+	return (ip * 2654435761u) >> 26; /* 64 buckets */
+}
+
+int arp_cache_init(struct arp_cache *c)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	c->pending_mem = malloc((size_t)ARP_PENDING_SLOTS * ARP_PENDING_BUF);
+	if (!c->pending_mem)
+		return -ENOMEM;
+	for (i = 0; i < ARP_BUCKETS; i++)
+		c->bucket[i] = -1;
+	for (i = 0; i < ARP_CACHE_SIZE; i++)
+		c->e[i].next = (int16_t)(i + 1 < ARP_CACHE_SIZE ? i + 1 : -1);
+	c->free_entry = 0;
+	for (i = 0; i < ARP_PENDING_SLOTS; i++) {
+		c->p[i].next = (int16_t)(i + 1 < ARP_PENDING_SLOTS ? i + 1 : -1);
+		c->p[i].buf = c->pending_mem + (size_t)i * ARP_PENDING_BUF;
+	}
+	c->free_pending = 0;
+	return 0;
+}
+
+void arp_cache_fini(struct arp_cache *c)
+{
+	free(c->pending_mem);
+	c->pending_mem = NULL;
+}
+
+static int arp_find(const struct arp_cache *c, uint32_t ip)
+{
+	int i;
+
+	for (i = c->bucket[arp_hash(ip)]; i >= 0; i = c->e[i].next)
+		if (c->e[i].ip == ip)
+			return i;
+	return -1;
+}
+
+/* Frees the packets waiting on entry i, counting each as reason. */
+static void arp_drop_pending(struct xs_stack *st, struct arp_entry *e, enum xs_drop reason)
+{
+	struct arp_cache *c = &st->arp;
+
+	while (e->pending >= 0) {
+		int s = e->pending;
+
+		e->pending = c->p[s].next;
+		c->p[s].next = c->free_pending;
+		c->free_pending = (int16_t)s;
+		xs_drop(st, reason);
+	}
+	e->npending = 0;
+}
+
+static void arp_remove(struct xs_stack *st, int i, enum xs_drop reason)
+{
+	struct arp_cache *c = &st->arp;
+	int16_t *pp = &c->bucket[arp_hash(c->e[i].ip)];
+
+	while (*pp != i)
+		pp = &c->e[*pp].next;
+	*pp = c->e[i].next;
+	arp_drop_pending(st, &c->e[i], reason);
+	c->e[i].state = ARP_FREE;
+	c->e[i].next = c->free_entry;
+	c->free_entry = (int16_t)i;
+}
+
+/* A free entry for ip; when the cache is full the entry closest to expiry
+ * makes room (resolved entries go before ones still being resolved). */
+static int arp_alloc(struct xs_stack *st, uint32_t ip)
+{
+	struct arp_cache *c = &st->arp;
+	int i, victim = -1;
+	unsigned h;
+
+	if (c->free_entry < 0) {
+		for (i = 0; i < ARP_CACHE_SIZE; i++) {
+			if (victim < 0 || (c->e[i].state == ARP_REACHABLE &&
+					   (c->e[victim].state != ARP_REACHABLE ||
+					    c->e[i].expires < c->e[victim].expires)))
+				victim = i;
+		}
+		arp_remove(st, victim, XS_DROP_ARP_QUEUE_FULL);
+	}
+	i = c->free_entry;
+	c->free_entry = c->e[i].next;
+	h = arp_hash(ip);
+	memset(&c->e[i], 0, sizeof(c->e[i]));
+	c->e[i].ip = ip;
+	c->e[i].pending = -1;
+	c->e[i].next = c->bucket[h];
+	c->bucket[h] = (int16_t)i;
+	return i;
+}
+
+/* Sends the waiting packets of a freshly resolved entry. */
+static void arp_flush_pending(struct xs_stack *st, struct arp_entry *e)
+{
+	struct arp_cache *c = &st->arp;
+	struct xs_frame f;
+
+	while (e->pending >= 0) {
+		int s = e->pending;
+		struct arp_pending *p = &c->p[s];
+
+		if (iface_tx_alloc(st, &f) == 0 && p->len <= f.cap) {
+			memcpy(f.data, p->buf, p->len);
+			memcpy(f.data, e->mac, ETH_ADDR_LEN);
+			iface_tx_submit(st, &f, p->len);
+		}
+		e->pending = p->next;
+		p->next = c->free_pending;
+		c->free_pending = (int16_t)s;
+	}
+	e->npending = 0;
+}
+
+static void arp_resolved(struct xs_stack *st, int i, const uint8_t mac[6])
+{
+	struct arp_entry *e = &st->arp.e[i];
+
+	memcpy(e->mac, mac, ETH_ADDR_LEN);
+	e->state = ARP_REACHABLE;
+	e->expires = st->now + XS_MS(st->cfg.arp_lifetime_ms);
+	arp_flush_pending(st, e);
+}
+
+static int arp_send(struct xs_stack *st, uint16_t op, const uint8_t *eth_dst,
+		    const uint8_t *tha, uint32_t tpa)
+{
+	struct arp_repr a = { .op = op, .spa = st->ip, .tpa = tpa };
+	struct xs_frame f;
+	size_t len;
+
+	if (iface_tx_alloc(st, &f) != 0)
+		return -ENOBUFS;
+	memcpy(a.sha, st->mac, ETH_ADDR_LEN);
+	memcpy(a.tha, tha, ETH_ADDR_LEN);
+	len = iface_eth_header(st, f.data, eth_dst, ETH_TYPE_ARP);
+	len += arp_emit(&a, f.data + len, f.cap - len);
+	iface_tx_submit(st, &f, len);
+	if (op == ARP_OP_REQUEST)
+		st->stats.arp_tx_request++;
+	else
+		st->stats.arp_tx_reply++;
+	return 0;
+}
+
+int arp_send_request(struct xs_stack *st, uint32_t ip, const uint8_t *dst_mac)
+{
+	static const uint8_t zero[ETH_ADDR_LEN];
+
+	return arp_send(st, ARP_OP_REQUEST, dst_mac ? dst_mac : eth_broadcast, zero, ip);
+}
+
+void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n)
+{
+	struct arp_repr a;
+	enum xs_drop why;
+	int i, merged = 0;
+
+	why = arp_parse(b, n, &a);
+	if (why)
+		goto drop;
+	if (a.op == ARP_OP_REQUEST)
+		st->stats.arp_rx_request++;
+	else
+		st->stats.arp_rx_reply++;
+	if (eth_is_multicast(a.sha)) {
+		why = XS_DROP_ARP_SRC;
+		goto drop;
+	}
+	if (a.spa == st->ip) {
+		/* Someone else claims our address (or a looped copy of our own). */
+		why = memcmp(a.sha, st->mac, ETH_ADDR_LEN) ? XS_DROP_ARP_CONFLICT : XS_DROP_ARP_SRC;
+		goto drop;
+	}
+	/* RFC 5227 probe (sender 0.0.0.0): answer if it is for us, learn nothing. */
+	if (a.spa != 0 && ip4_is_martian_src(a.spa)) {
+		why = XS_DROP_ARP_SRC;
+		goto drop;
+	}
+	/* RFC 826 merge: refresh a sender we already know, whoever the target. */
+	if (a.spa != 0) {
+		i = arp_find(&st->arp, a.spa);
+		if (i >= 0) {
+			arp_resolved(st, i, a.sha);
+			merged = 1;
+		}
+	}
+	if (a.tpa != st->ip) {
+		if (!merged)
+			xs_drop(st, XS_DROP_ARP_NOT_OURS);
+		return;
+	}
+	if (!merged && a.spa != 0)
+		arp_resolved(st, arp_alloc(st, a.spa), a.sha);
+	if (a.op == ARP_OP_REQUEST)
+		arp_send(st, ARP_OP_REPLY, a.sha, a.sha, a.spa);
+	return;
+drop:
+	xs_drop(st, why);
+}
+
+int arp_cache_lookup(struct xs_stack *st, uint32_t ip, uint8_t mac[6])
+{
+	int i = arp_find(&st->arp, ip);
+
+	if (i < 0 || st->arp.e[i].state != ARP_REACHABLE)
+		return 0;
+	memcpy(mac, st->arp.e[i].mac, ETH_ADDR_LEN);
+	return 1;
+}
+
+void arp_queue_frame(struct xs_stack *st, uint32_t next_hop, const uint8_t *frame, size_t len)
+{
+	struct arp_cache *c = &st->arp;
+	struct arp_entry *e;
+	int16_t *link;
+	int i, s;
+
+	i = arp_find(c, next_hop);
+	if (i < 0) {
+		i = arp_alloc(st, next_hop);
+		c->e[i].state = ARP_INCOMPLETE;
+		c->e[i].retries_left = (uint8_t)(st->cfg.arp_retries - 1);
+		c->e[i].expires = st->now + XS_MS(st->cfg.arp_retry_ms);
+		arp_send_request(st, next_hop, NULL);
+	}
+	e = &c->e[i];
+	if (len > ARP_PENDING_BUF || e->npending >= ARP_PENDING_PER_ENTRY ||
+	    c->free_pending < 0) {
+		xs_drop(st, XS_DROP_ARP_QUEUE_FULL);
+		return;
+	}
+	s = c->free_pending;
+	c->free_pending = c->p[s].next;
+	memcpy(c->p[s].buf, frame, len);
+	c->p[s].len = (uint16_t)len;
+	c->p[s].next = -1;
+	/* Append, so packets leave in the order they were sent. */
+	link = &e->pending;
+	while (*link >= 0)
+		link = &c->p[*link].next;
+	*link = (int16_t)s;
+	e->npending++;
+}
+
+void arp_tick(struct xs_stack *st)
+{
+	struct arp_cache *c = &st->arp;
+	int i;
+
+	for (i = 0; i < ARP_CACHE_SIZE; i++) {
+		struct arp_entry *e = &c->e[i];
+
+		if (e->state == ARP_FREE || e->expires > st->now)
+			continue;
+		if (e->state == ARP_INCOMPLETE && e->retries_left > 0) {
+			e->retries_left--;
+			e->expires = st->now + XS_MS(st->cfg.arp_retry_ms);
+			arp_send_request(st, e->ip, NULL);
+			continue;
+		}
+		/* Lifetime over, or the next hop never answered. */
+		arp_remove(st, i, XS_DROP_ARP_UNRESOLVED);
+	}
+}
+
+void arp_cache_flush(struct xs_stack *st)
+{
+	int i;
+
+	for (i = 0; i < ARP_CACHE_SIZE; i++)
+		if (st->arp.e[i].state != ARP_FREE)
+			arp_remove(st, i, XS_DROP_ARP_UNRESOLVED);
+}
+
+size_t xs_stack_arp_list(const struct xs_stack *st, xs_time_t now,
+			 struct xs_arp_entry_info *out, size_t max)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < ARP_CACHE_SIZE && n < max; i++) {
+		const struct arp_entry *e = &st->arp.e[i];
+
+		if (e->state == ARP_FREE)
+			continue;
+		out[n].ip = e->ip;
+		memcpy(out[n].mac, e->mac, ETH_ADDR_LEN);
+		out[n].resolved = e->state == ARP_REACHABLE;
+		out[n].expires_ms = e->expires > now ? (uint32_t)((e->expires - now) / XS_NSEC_PER_MS) : 0;
+		n++;
+	}
+	return n;
+}

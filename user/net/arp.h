@@ -1,0 +1,65 @@
+/* ARP cache with aging, resolution requests with retries, and a bounded queue
+ * of packets waiting for a next hop's MAC (RFC 826, RFC 1122 2.3.2). */
+#ifndef XS_NET_ARP_H
+#define XS_NET_ARP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xdpstack/stack.h>
+
+#define ARP_CACHE_SIZE 256      /* entries; the oldest is evicted when full */
+#define ARP_BUCKETS 64
+#define ARP_PENDING_SLOTS 64    /* packets waiting for resolution, all entries */
+#define ARP_PENDING_PER_ENTRY 8
+#define ARP_PENDING_BUF 2048
+
+enum arp_state { ARP_FREE = 0, ARP_INCOMPLETE, ARP_REACHABLE };
+
+struct arp_entry {
+	uint32_t ip;
+	uint8_t mac[6];
+	uint8_t state;
+	uint8_t retries_left;
+	xs_time_t expires;     /* REACHABLE: end of life; INCOMPLETE: next retry */
+	int16_t next;          /* hash chain */
+	int16_t pending;       /* first waiting packet slot, -1 if none */
+	uint8_t npending;
+};
+
+struct arp_pending {
+	int16_t next;          /* next slot of the same entry, or of the free list */
+	uint16_t len;          /* whole frame, Ethernet header included */
+	uint8_t *buf;
+};
+
+struct arp_cache {
+	struct arp_entry e[ARP_CACHE_SIZE];
+	int16_t bucket[ARP_BUCKETS];
+	int16_t free_entry;    /* free list through .next */
+	struct arp_pending p[ARP_PENDING_SLOTS];
+	int16_t free_pending;
+	uint8_t *pending_mem;
+};
+
+struct xs_stack;
+struct eth_repr;
+
+int arp_cache_init(struct arp_cache *c);
+void arp_cache_fini(struct arp_cache *c);
+
+/* Handles one received ARP packet (b/n after the Ethernet header). */
+void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n);
+/* Looks up a resolved MAC; returns 1 and fills mac, or 0. */
+int arp_cache_lookup(struct xs_stack *st, uint32_t ip, uint8_t mac[6]);
+/* Queues a finished frame (Ethernet source and type already written, the
+ * destination MAC to be filled) until next_hop resolves; starts resolution. */
+void arp_queue_frame(struct xs_stack *st, uint32_t next_hop, const uint8_t *frame, size_t len);
+/* Retries, expiries and failures; called on every stack tick. */
+void arp_tick(struct xs_stack *st);
+/* Sends an ARP request for ip (gratuitous when ip is our own). */
+int arp_send_request(struct xs_stack *st, uint32_t ip, const uint8_t *dst_mac);
+/* Empties the cache (entries and waiting packets). */
+void arp_cache_flush(struct xs_stack *st);
+
+#endif

@@ -1,0 +1,29 @@
+/* IPv4 input (validation and protocol demux) and output (header, next hop,
+ * ARP resolution). Output builds straight into a borrowed tx frame. */
+#ifndef XS_NET_IP4_H
+#define XS_NET_IP4_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dev/dev.h"
+#include "wire/ip4.h"
+
+struct xs_stack;
+struct eth_repr;
+
+#define IP4_DEFAULT_TTL 64
+
+void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n);
+
+/* Borrows a tx frame and returns where the transport header goes, with the
+ * room there (bounded by the MTU) in *cap; NULL if no frame is free. */
+uint8_t *ip4_tx_begin(struct xs_stack *st, struct xs_frame *f, size_t *cap);
+/* Writes the IPv4 and Ethernet headers around l4len bytes of f and sends it,
+ * or queues it for ARP. f is consumed in every case. 0 or -errno. */
+int ip4_tx_finish(struct xs_stack *st, struct xs_frame *f, uint32_t dst, uint8_t proto,
+		  uint8_t tos, size_t l4len);
+/* True for the limited broadcast and our subnet's directed broadcast. */
+int ip4_is_broadcast(const struct xs_stack *st, uint32_t a);
+
+#endif

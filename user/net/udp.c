@@ -1,0 +1,264 @@
+/* UDP (RFC 768, RFC 1122 4.1) and the UDP half of libxdpstack's handle API.
+ * Received datagrams are copied out of the frame so the frame goes home at once. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/stack.h"
+#include "net/ip4.h"
+#include "net/udp.h"
+#include "wire/udp.h"
+
+int udp_table_init(struct udp_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->port_map = calloc(65536, sizeof(*t->port_map));
+	if (!t->port_map)
+		return -ENOMEM;
+	t->ready_head = -1;
+	return 0;
+}
+
+static void udp_sock_purge(struct udp_sock *s)
+{
+	while (s->head) {
+		struct udp_dgram *d = s->head;
+
+		s->head = d->next;
+		free(d);
+	}
+	s->tail = NULL;
+	s->qbytes = s->qlen = 0;
+}
+
+void udp_table_fini(struct udp_table *t)
+{
+	int i;
+
+	for (i = 0; i < UDP_MAX_SOCKS; i++)
+		udp_sock_purge(&t->s[i]);
+	free(t->port_map);
+	t->port_map = NULL;
+}
+
+static struct udp_sock *udp_sock_get(struct xs_stack *st, int h)
+{
+	if (h < 0 || h >= UDP_MAX_SOCKS || !st->udp.s[h].used)
+		return NULL;
+	return &st->udp.s[h];
+}
+
+static void udp_mark_ready(struct udp_table *t, int h)
+{
+	struct udp_sock *s = &t->s[h];
+
+	if (s->ev_pending || !s->cb)
+		return;
+	s->ev_pending = 1;
+	s->next_ready = t->ready_head;
+	t->ready_head = (int16_t)h;
+}
+
+void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b, size_t n)
+{
+	struct udp_repr u;
+	struct udp_sock *s;
+	struct udp_dgram *d;
+	enum xs_drop why;
+	int h;
+
+	why = udp_parse(b, n, ip->src, ip->dst, &u);
+	if (why)
+		goto drop;
+	st->stats.udp_rx++;
+	h = st->udp.port_map[u.dport] - 1;
+	if (h < 0) {
+		why = XS_DROP_UDP_NO_PORT;
+		goto drop;
+	}
+	s = &st->udp.s[h];
+	if (s->qlen >= UDP_RCVBUF_DGRAMS || s->qbytes + u.payload_len > UDP_RCVBUF_BYTES) {
+		why = XS_DROP_UDP_RCVBUF;
+		goto drop;
+	}
+	d = malloc(sizeof(*d) + u.payload_len);
+	if (!d) {
+		why = XS_DROP_UDP_RCVBUF;
+		goto drop;
+	}
+	d->next = NULL;
+	d->ip = ip->src;
+	d->port = u.sport;
+	d->len = (uint16_t)u.payload_len;
+	memcpy(d->data, u.payload, u.payload_len);
+	if (s->tail)
+		s->tail->next = d;
+	else
+		s->head = d;
+	s->tail = d;
+	s->qlen++;
+	s->qbytes += d->len;
+	udp_mark_ready(&st->udp, h);
+	return;
+drop:
+	xs_drop(st, why);
+}
+
+void udp_deliver_events(struct xs_stack *st)
+{
+	struct udp_table *t = &st->udp;
+
+	while (t->ready_head >= 0) {
+		int h = t->ready_head;
+		struct udp_sock *s = &t->s[h];
+
+		t->ready_head = s->next_ready;
+		s->ev_pending = 0;
+		if (s->used && s->cb && s->head)
+			s->cb(st, h, XS_EV_READABLE, s->ctx);
+	}
+}
+
+int xs_udp_open(struct xs_stack *st)
+{
+	int h;
+
+	/* A closed socket still linked on the ready list is skipped until
+	 * udp_deliver_events unlinks it. */
+	for (h = 0; h < UDP_MAX_SOCKS; h++) {
+		if (!st->udp.s[h].used && !st->udp.s[h].ev_pending) {
+			memset(&st->udp.s[h], 0, sizeof(st->udp.s[h]));
+			st->udp.s[h].used = 1;
+			st->udp.s[h].next_ready = -1;
+			return h;
+		}
+	}
+	return -EMFILE;
+}
+
+static int udp_bind_port(struct xs_stack *st, int h, uint16_t port)
+{
+	st->udp.port_map[port] = (uint16_t)(h + 1);
+	st->udp.s[h].lport = port;
+	return 0;
+}
+
+/* An unused port from the ephemeral range, starting at a random point. */
+static int udp_bind_ephemeral(struct xs_stack *st, int h)
+{
+	unsigned span = UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1;
+	unsigned start = (unsigned)(xs_random(st) % span), i;
+
+	for (i = 0; i < span; i++) {
+		uint16_t p = (uint16_t)(UDP_EPHEMERAL_LO + (start + i) % span);
+
+		if (!st->udp.port_map[p])
+			return udp_bind_port(st, h, p);
+	}
+	return -EADDRINUSE;
+}
+
+int xs_udp_bind(struct xs_stack *st, int h, uint16_t port)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+
+	if (!s)
+		return -EBADF;
+	if (s->lport)
+		return -EINVAL;
+	if (port == 0)
+		return udp_bind_ephemeral(st, h);
+	if (st->udp.port_map[port])
+		return -EADDRINUSE;
+	return udp_bind_port(st, h, port);
+}
+
+ssize_t xs_udp_sendto(struct xs_stack *st, int h, const void *buf, size_t len,
+		      uint32_t ip, uint16_t port)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+	struct udp_repr u;
+	struct xs_frame f;
+	uint8_t *l4;
+	size_t cap, n;
+	int err;
+
+	if (!s)
+		return -EBADF;
+	if (port == 0 || ip == 0)
+		return -EINVAL;
+	if (!s->lport && (err = udp_bind_ephemeral(st, h)) != 0)
+		return err;
+	l4 = ip4_tx_begin(st, &f, &cap);
+	if (!l4)
+		return -ENOBUFS;
+	u.sport = s->lport;
+	u.dport = port;
+	u.payload = buf;
+	u.payload_len = len;
+	n = udp_emit(&u, st->ip, ip, l4, cap);
+	if (!n) {
+		xs_dev_tx_abort(st->dev, &f);
+		xs_drop(st, XS_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
+	}
+	err = ip4_tx_finish(st, &f, ip, IP4_PROTO_UDP, 0, n);
+	if (err)
+		return err;
+	st->stats.udp_tx++;
+	return (ssize_t)len;
+}
+
+ssize_t xs_udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap,
+			uint32_t *ip, uint16_t *port)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+	struct udp_dgram *d;
+	size_t n;
+
+	if (!s)
+		return -EBADF;
+	d = s->head;
+	if (!d)
+		return -EAGAIN;
+	s->head = d->next;
+	if (!s->head)
+		s->tail = NULL;
+	s->qlen--;
+	s->qbytes -= d->len;
+	n = d->len < cap ? d->len : cap; /* like recvfrom: the rest is discarded */
+	memcpy(buf, d->data, n);
+	if (ip)
+		*ip = d->ip;
+	if (port)
+		*port = d->port;
+	free(d);
+	return (ssize_t)n;
+}
+
+int xs_udp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+
+	if (!s)
+		return -EBADF;
+	s->cb = cb;
+	s->ctx = ctx;
+	if (s->head)
+		udp_mark_ready(&st->udp, h);
+	return 0;
+}
+
+int xs_udp_close(struct xs_stack *st, int h)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+
+	if (!s)
+		return -EBADF;
+	if (s->lport)
+		st->udp.port_map[s->lport] = 0;
+	udp_sock_purge(s);
+	s->used = 0;
+	s->cb = NULL;
+	return 0;
+}

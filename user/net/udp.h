@@ -1,0 +1,52 @@
+/* UDP sockets: a handle table, a port map, per-socket receive queues bounded
+ * in bytes and datagrams, and readiness events delivered after each batch. */
+#ifndef XS_NET_UDP_H
+#define XS_NET_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xdpstack/stack.h>
+
+#include "wire/ip4.h"
+
+#define UDP_MAX_SOCKS 256
+#define UDP_RCVBUF_BYTES (256 * 1024)
+#define UDP_RCVBUF_DGRAMS 1024
+#define UDP_EPHEMERAL_LO 32768
+#define UDP_EPHEMERAL_HI 60999
+
+struct udp_dgram {
+	struct udp_dgram *next;
+	uint32_t ip;
+	uint16_t port;
+	uint16_t len;
+	uint8_t data[];
+};
+
+struct udp_sock {
+	uint8_t used;
+	uint8_t ev_pending;
+	uint16_t lport;          /* 0 while unbound */
+	int16_t next_ready;
+	struct udp_dgram *head, *tail;
+	uint32_t qbytes, qlen;
+	xs_event_cb cb;
+	void *ctx;
+};
+
+struct udp_table {
+	struct udp_sock s[UDP_MAX_SOCKS];
+	uint16_t *port_map;      /* 65536 entries: handle + 1, or 0 */
+	int16_t ready_head;      /* sockets with an event to deliver */
+};
+
+struct xs_stack;
+
+int udp_table_init(struct udp_table *t);
+void udp_table_fini(struct udp_table *t);
+void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b, size_t n);
+/* Calls the callbacks of sockets that became readable during the batch. */
+void udp_deliver_events(struct xs_stack *st);
+
+#endif

@@ -1,0 +1,17 @@
+/* The Internet checksum (RFC 1071) with incremental partial sums, and the
+ * IPv4 pseudo-header sum used by UDP and TCP. */
+#ifndef XS_WIRE_CSUM_H
+#define XS_WIRE_CSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Adds n bytes at p to a 32-bit partial sum (any alignment, odd lengths ok
+ * only as the last piece). */
+uint32_t csum_add(uint32_t sum, const void *p, size_t n);
+/* Folds a partial sum and complements it: the value to store in a header. */
+uint16_t csum_fold(uint32_t sum);
+/* Partial sum of the IPv4 pseudo header (addresses host order). */
+uint32_t csum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+
+#endif

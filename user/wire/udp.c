@@ -1,0 +1,50 @@
+/* UDP parse/emit (RFC 768). The length field must fit the IP payload exactly
+ * or within it (trailing bytes are ignored, as Linux does). */
+#include <string.h>
+
+#include "wire/bytes.h"
+#include "wire/csum.h"
+#include "wire/ip4.h"
+#include "wire/udp.h"
+
+enum xs_drop udp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst,
+		       struct udp_repr *out)
+{
+	uint16_t len;
+
+	if (n < UDP_HDR_LEN)
+		return XS_DROP_UDP_SHORT;
+	len = ld_be16(b + 4);
+	if (len < UDP_HDR_LEN || len > n)
+		return XS_DROP_UDP_LEN;
+	if (ld_be16(b + 6) != 0) {
+		uint32_t s = csum_pseudo4(src, dst, IP4_PROTO_UDP, len);
+
+		if (csum_fold(csum_add(s, b, len)) != 0)
+			return XS_DROP_UDP_CSUM;
+	}
+	out->sport = ld_be16(b);
+	out->dport = ld_be16(b + 2);
+	out->payload = b + UDP_HDR_LEN;
+	out->payload_len = len - UDP_HDR_LEN;
+	return XS_DROP_NONE;
+}
+
+size_t udp_emit(const struct udp_repr *r, uint32_t src, uint32_t dst, uint8_t *b, size_t cap)
+{
+	size_t n = UDP_HDR_LEN + r->payload_len;
+	uint16_t c;
+
+	if (cap < n || n > 0xffff)
+		return 0;
+	st_be16(b, r->sport);
+	st_be16(b + 2, r->dport);
+	st_be16(b + 4, (uint16_t)n);
+	st_be16(b + 6, 0);
+	if (r->payload_len)
+		memmove(b + UDP_HDR_LEN, r->payload, r->payload_len);
+	c = csum_fold(csum_add(csum_pseudo4(src, dst, IP4_PROTO_UDP, (uint16_t)n), b, n));
+	/* RFC 768: a computed zero is sent as all ones. */
+	st_be16(b + 6, c ? c : 0xffff);
+	return n;
+}
