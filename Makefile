@@ -91,7 +91,13 @@ check:
 demo: deps all
 	sh scripts/demo.sh $(O)
 
-bench: deps all
+$(O)/udp_bench: tools/bench/udp_bench.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+# Benchmarks: the same workload against xdpstack and the kernel on one veth
+# pair; results appended to docs/BENCHMARKS.md by hand from the printed table.
+bench: deps all $(O)/udp_bench
 	sh scripts/bench.sh $(O)
 
 format:

@@ -11,7 +11,7 @@
 struct xs_steer_cfg {
 	__u32 ip4;   /* the stack's IPv4 address; 0 = none yet */
 	__u32 flags; /* XS_STEER_F_* */
-	__u16 vlan;  /* 802.1Q id the stack lives on; 0 = untagged */
+	__u16 vlan;  /* 802.1Q id (host order) the stack lives on; 0 = untagged */
 	__u16 pad;
 	/* Not read by the program: the pid of the xdpstack that loaded it, so
 	 * a later one can tell a leftover from a program still in use. */

@@ -1,0 +1,165 @@
+/* XDP steering program: redirects the frames that belong to xdpstack (ARP for
+ * its IPv4 address, IPv4 to it, DHCP replies) into its AF_XDP socket; passes the rest. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <xdp/xdp_helpers.h>
+
+#include "bpf/steer.h"
+
+#define ETH_P_8021Q_ 0x8100
+#define ETH_P_8021AD_ 0x88a8
+#define VLAN_HLEN_ 4
+#define VLAN_VID_MASK_ 0x0fff
+#define ARP_BODY_LEN 28
+#define IP4_MIN_HLEN 20
+#define UDP_HLEN 8
+#define DHCP_CLIENT_PORT 68
+#define MAX_VLAN_TAGS 2
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xs_steer_cfg);
+} xs_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XS_STEER_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xs_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XS_STEER_NCOUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} xs_stats SEC(".maps");
+
+/* libxdp dispatcher: run before default-priority programs, and let the next
+ * program see whatever we pass. */
+struct {
+	__uint(priority, 10);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(xs_steer);
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&xs_stats, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline int pass(void)
+{
+	count(XS_STEER_PASSED);
+	return XDP_PASS;
+}
+
+/* Loads of network-order fields through byte pointers: no alignment assumed. */
+static __always_inline __u16 ld_be16(const __u8 *p)
+{
+	return (__u16)p[0] << 8 | p[1];
+}
+
+static __always_inline __u32 ld_raw32(const __u8 *p)
+{
+	__u32 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* ARP: take it when it asks about (or answers to) our address. The body must
+ * be Ethernet/IPv4 shaped (hlen 6, plen 4), else the offsets mean nothing. */
+static __always_inline int want_arp(const __u8 *l3, const void *end, const struct xs_steer_cfg *cfg)
+{
+	if (cfg->ip4 == 0 || (const void *)(l3 + ARP_BODY_LEN) > end)
+		return 0;
+	if (ld_be16(l3 + 2) != ETH_P_IP || l3[4] != ETH_ALEN || l3[5] != 4)
+		return 0;
+	return ld_raw32(l3 + 24) == cfg->ip4;
+}
+
+/* IPv4: destination is our address; or, while DHCP runs, UDP to port 68
+ * in an unfragmented (or first-fragment) datagram. */
+static __always_inline int want_ip4(const __u8 *l3, const void *end, const struct xs_steer_cfg *cfg)
+{
+	const __u8 *l4;
+	__u32 ihl;
+
+	if ((const void *)(l3 + IP4_MIN_HLEN) > end)
+		return 0;
+	if (cfg->ip4 != 0 && ld_raw32(l3 + 16) == cfg->ip4)
+		return 1;
+	if (!(cfg->flags & XS_STEER_F_DHCP))
+		return 0;
+	if ((l3[0] >> 4) != 4 || l3[9] != IPPROTO_UDP)
+		return 0;
+	if (ld_be16(l3 + 6) & 0x1fff) /* not the first fragment: no UDP header */
+		return 0;
+	ihl = (l3[0] & 0x0f) * 4;
+	if (ihl < IP4_MIN_HLEN)
+		return 0;
+	l4 = l3 + ihl;
+	if ((const void *)(l4 + UDP_HLEN) > end)
+		return 0;
+	return ld_be16(l4 + 2) == DHCP_CLIENT_PORT;
+}
+
+SEC("xdp")
+int xs_steer(struct xdp_md *ctx)
+{
+	const void *data = (const void *)(long)ctx->data;
+	const void *end = (const void *)(long)ctx->data_end;
+	const struct xs_steer_cfg *cfg;
+	const __u8 *p = data;
+	__u32 key = 0, ntags = 0, vid = 0;
+	__u16 proto;
+	int want = 0, ret, i;
+
+	cfg = bpf_map_lookup_elem(&xs_cfg, &key);
+	if (!cfg || (cfg->ip4 == 0 && !(cfg->flags & XS_STEER_F_DHCP)))
+		return pass();
+
+	if ((const void *)(p + ETH_HLEN) > end)
+		return pass();
+	proto = ld_be16(p + 12);
+	p += ETH_HLEN;
+
+#pragma unroll
+	for (i = 0; i < MAX_VLAN_TAGS; i++) {
+		if (proto != ETH_P_8021Q_ && proto != ETH_P_8021AD_)
+			break;
+		if ((const void *)(p + VLAN_HLEN_) > end)
+			return pass();
+		vid = ld_be16(p) & VLAN_VID_MASK_;
+		proto = ld_be16(p + 2);
+		p += VLAN_HLEN_;
+		ntags++;
+	}
+	/* Stacked tags (QinQ, or more than two): the stack has a single VLAN
+	 * id and no outer tag to answer with, so such a frame is never its own. */
+	if (proto == ETH_P_8021Q_ || proto == ETH_P_8021AD_ || ntags > 1)
+		return pass();
+	if (cfg->vlan == 0 ? ntags != 0 : (ntags != 1 || vid != cfg->vlan))
+		return pass();
+
+	if (proto == ETH_P_ARP)
+		want = want_arp(p, end, cfg);
+	else if (proto == ETH_P_IP)
+		want = want_ip4(p, end, cfg);
+	if (!want)
+		return pass();
+
+	ret = bpf_redirect_map(&xs_xsks, ctx->rx_queue_index, XDP_PASS);
+	count(ret == XDP_REDIRECT ? XS_STEER_REDIRECTED : XS_STEER_PASSED);
+	return ret;
+}
+
+char _license[] SEC("license") = "GPL";
