@@ -27,13 +27,23 @@
 	X(IP_CSUM, "IPv4 header checksum wrong")                                  \
 	X(IP_DST, "IPv4 destination is not ours")                                 \
 	X(IP_SRC, "IPv4 source address invalid (martian)")                        \
-	X(IP_FRAG, "IPv4 fragment (reassembly not supported)")                    \
+	X(IP_FRAG, "IPv4 fragment malformed (bad length or offset)")              \
+	X(FRAG_OVERLAP, "overlapping fragment: whole datagram dropped")           \
+	X(FRAG_DUP, "duplicate fragment")                                         \
+	X(FRAG_TOO_BIG, "fragment past 65535 bytes: datagram dropped")            \
+	X(FRAG_TINY, "first fragment too small to hold the transport header")     \
+	X(FRAG_TIMEOUT, "datagram not completed before the reassembly timeout")   \
+	X(FRAG_LIMIT, "reassembly limits reached: oldest datagram evicted")       \
+	X(FRAG_TOO_MANY, "too many fragments in one datagram")                    \
 	X(IP_PROTO, "IP protocol not supported")                                  \
 	X(IP_NO_ROUTE, "no route to the destination")                             \
 	X(ICMP_SHORT, "ICMP message truncated")                                   \
 	X(ICMP_CSUM, "ICMP checksum wrong")                                       \
 	X(ICMP_TYPE, "ICMP type not handled")                                     \
 	X(ICMP_BCAST, "ICMP echo to a broadcast address ignored")                 \
+	X(ICMP_ERR_BAD, "ICMP error quoting a truncated or invalid header")       \
+	X(ICMP_ERR_NOSOCK, "ICMP error about traffic no socket sent")             \
+	X(ICMP_RATE, "ICMP error not sent: rate limit")                           \
 	X(UDP_SHORT, "UDP datagram shorter than its header")                      \
 	X(UDP_LEN, "UDP length field disagrees with the IP payload")              \
 	X(UDP_CSUM, "UDP checksum wrong")                                         \
@@ -53,8 +63,10 @@ enum xs_drop {
 #define XS_COUNTERS(X)                                                             \
 	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
 	X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)        \
-	X(ip_rx) X(ip_tx) X(icmp_rx) X(icmp_tx) X(icmp_echo_rx)                    \
-	X(icmp_echo_reply_tx) X(udp_rx) X(udp_tx)
+	X(ip_rx) X(ip_tx) X(ip_frag_rx) X(ip_reassembled) X(ip_frag_tx)            \
+	X(icmp_rx) X(icmp_tx) X(icmp_echo_rx) X(icmp_echo_reply_tx)                \
+	X(icmp_echo_tx) X(icmp_echo_reply_rx) X(icmp_err_rx) X(icmp_err_tx)        \
+	X(udp_rx) X(udp_tx)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

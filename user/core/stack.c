@@ -22,6 +22,16 @@ static void config_defaults(struct xs_config *c)
 		c->arp_retries = 3;
 	if (!c->gratuitous_arps)
 		c->gratuitous_arps = 2;
+	if (!c->frag_timeout_ms)
+		c->frag_timeout_ms = 30000;
+	if (!c->frag_max_datagrams)
+		c->frag_max_datagrams = 64;
+	if (!c->frag_max_bytes)
+		c->frag_max_bytes = 4u << 20;
+	if (!c->icmp_rate)
+		c->icmp_rate = 100;
+	if (!c->icmp_burst)
+		c->icmp_burst = 50;
 }
 
 struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
@@ -50,17 +60,33 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 		st->rng = 0x9e3779b97f4a7c15ull ^ (uintptr_t)st;
 	st->ip_id = (uint16_t)xs_random(st);
 	st->garp_left = st->cfg.gratuitous_arps;
+	icmp_init(st);
+	st->scratch = malloc(XS_SCRATCH_LEN);
+	if (!st->scratch) {
+		err = -ENOMEM;
+		goto err_scratch;
+	}
+	err = route_table_init(st);
+	if (err)
+		goto err_arp;
 	err = arp_cache_init(&st->arp);
 	if (err)
 		goto err_arp;
 	err = udp_table_init(&st->udp);
 	if (err)
 		goto err_udp;
+	err = frag_table_init(st);
+	if (err)
+		goto err_frag;
 	return st;
 
+err_frag:
+	udp_table_fini(&st->udp);
 err_udp:
 	arp_cache_fini(&st->arp);
 err_arp:
+	free(st->scratch);
+err_scratch:
 	free(st);
 	errno = -err;
 	return NULL;
@@ -70,8 +96,10 @@ void xs_stack_free(struct xs_stack *st)
 {
 	if (!st)
 		return;
+	frag_table_fini(st);
 	udp_table_fini(&st->udp);
 	arp_cache_fini(&st->arp);
+	free(st->scratch);
 	free(st);
 }
 
@@ -98,6 +126,7 @@ static void stack_timers(struct xs_stack *st)
 	}
 	if (st->now >= st->next_tick) {
 		arp_tick(st);
+		frag_tick(st);
 		st->next_tick = st->now + XS_TICK_NS;
 	}
 }
@@ -138,4 +167,17 @@ const struct xs_stats *xs_stack_stats(const struct xs_stack *st)
 uint32_t xs_stack_ip(const struct xs_stack *st)
 {
 	return st->ip;
+}
+
+void xs_stack_get_info(const struct xs_stack *st, struct xs_stack_info *out)
+{
+	out->ip = st->ip;
+	out->prefix_len = st->cfg.prefix_len;
+	memcpy(out->mac, st->mac, sizeof(out->mac));
+	out->mtu = st->mtu;
+}
+
+void xs_stack_arp_flush(struct xs_stack *st)
+{
+	arp_cache_flush(st);
 }

@@ -10,6 +10,9 @@
 
 #include "dev/dev.h"
 #include "net/arp.h"
+#include "net/frag.h"
+#include "net/icmp.h"
+#include "net/route.h"
 #include "net/udp.h"
 
 #define XS_RX_BATCH XS_POLL_BATCH
@@ -31,8 +34,15 @@ struct xs_stack {
 	xs_time_t garp_next;
 	struct xs_stats stats;
 	struct arp_cache arp;
+	struct route_table routes;
+	struct frag_table frag;
+	struct icmp_state icmp;
 	struct udp_table udp;
+	uint8_t *scratch;   /* XS_SCRATCH_LEN bytes to build datagrams beyond one frame */
 };
+
+/* Largest IP packet, plus room for link headers around it. */
+#define XS_SCRATCH_LEN 65536
 
 static inline void xs_drop(struct xs_stack *st, enum xs_drop reason)
 {

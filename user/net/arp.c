@@ -7,8 +7,11 @@
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/iface.h"
+#include "net/icmp.h"
 #include "wire/arp.h"
+#include "wire/bytes.h"
 #include "wire/eth.h"
+#include "wire/icmp.h"
 #include "wire/ip4.h"
 
 static unsigned arp_hash(uint32_t ip)
@@ -60,9 +63,16 @@ static void arp_drop_pending(struct xs_stack *st, struct arp_entry *e, enum xs_d
 
 	while (e->pending >= 0) {
 		int s = e->pending;
+		struct arp_pending *p = &c->p[s];
 
-		e->pending = c->p[s].next;
-		c->p[s].next = c->free_pending;
+		/* RFC 1122 2.3.2.2: the sender hears host unreachable. A waiting
+		 * packet is always ours, a whole IP packet after the Ethernet header. */
+		if (reason == XS_DROP_ARP_UNRESOLVED && p->len > ETH_HDR_LEN + IP4_HDR_LEN &&
+		    !(ld_be16(p->buf + ETH_HDR_LEN + 6) & IP4_OFF_MASK))
+			icmp_local_error(st, ICMP_DEST_UNREACH, 1, p->buf + ETH_HDR_LEN,
+					 p->len - ETH_HDR_LEN);
+		e->pending = p->next;
+		p->next = c->free_pending;
 		c->free_pending = (int16_t)s;
 		xs_drop(st, reason);
 	}

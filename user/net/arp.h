@@ -10,8 +10,8 @@
 
 #define ARP_CACHE_SIZE 256      /* entries; the oldest is evicted when full */
 #define ARP_BUCKETS 64
-#define ARP_PENDING_SLOTS 64    /* packets waiting for resolution, all entries */
-#define ARP_PENDING_PER_ENTRY 8
+#define ARP_PENDING_SLOTS 256   /* packets waiting for resolution, all entries */
+#define ARP_PENDING_PER_ENTRY 64 /* a 64 KiB datagram is 45 fragments */
 #define ARP_PENDING_BUF 2048
 
 enum arp_state { ARP_FREE = 0, ARP_INCOMPLETE, ARP_REACHABLE };

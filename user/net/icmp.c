@@ -1,31 +1,198 @@
-/* ICMPv4 (RFC 792, RFC 1122 3.2.2): answer echo requests to our address with
- * the identifier, sequence and data unchanged; count what we do not handle. */
+/* ICMPv4 (RFC 792, RFC 1122 3.2.2): echo replies, rate-limited errors that
+ * quote only bytes really received, received errors delivered to their socket. */
+#include <errno.h>
+#include <string.h>
+
 #include "core/stack.h"
 #include "net/icmp.h"
 #include "net/ip4.h"
+#include "net/udp.h"
+#include "wire/bytes.h"
 #include "wire/icmp.h"
+
+#define ICMP_PARAM_PROBLEM 12
+#define ICMP_SOURCE_QUENCH 4
+#define ICMP_REDIRECT 5
+#define ICMP_TOS_CONTROL 0xc0 /* IPTOS_PREC_INTERNETCONTROL, as Linux sends */
+
+void icmp_init(struct xs_stack *st)
+{
+	memset(&st->icmp, 0, sizeof(st->icmp));
+	st->icmp.tokens = (uint64_t)st->cfg.icmp_burst * 1000;
+}
+
+static int icmp_is_error_type(uint8_t type)
+{
+	return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH || type == ICMP_REDIRECT ||
+	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAM_PROBLEM;
+}
+
+/* Token bucket: icmp_rate tokens a second, icmp_burst deep. */
+static int icmp_take_token(struct xs_stack *st)
+{
+	struct icmp_state *s = &st->icmp;
+	uint64_t cap = (uint64_t)st->cfg.icmp_burst * 1000;
+
+	if (st->now > s->refilled) {
+		uint64_t add = (st->now - s->refilled) / 1000 * st->cfg.icmp_rate / 1000;
+
+		s->tokens = s->tokens + add > cap ? cap : s->tokens + add;
+		s->refilled = st->now;
+	}
+	if (s->tokens < 1000)
+		return 0;
+	s->tokens -= 1000;
+	return 1;
+}
+
+/* Builds an ICMP message (header + data) and sends it, fragmenting if needed. */
+static int icmp_send(struct xs_stack *st, uint32_t dst, uint8_t tos, const struct icmp_repr *m)
+{
+	struct xs_frame f;
+	uint8_t *l4;
+	size_t cap, len;
+
+	if (ICMP_HDR_LEN + m->data_len + IP4_HDR_LEN <= st->mtu) {
+		l4 = ip4_tx_begin(st, &f, &cap);
+		if (!l4)
+			return -ENOBUFS;
+		len = icmp_emit(m, l4, cap);
+		return ip4_tx_finish(st, &f, dst, IP4_PROTO_ICMP, tos, len);
+	}
+	len = icmp_emit(m, st->scratch, XS_SCRATCH_LEN - IP4_HDR_LEN);
+	if (!len)
+		return -EMSGSIZE;
+	return ip4_send(st, dst, IP4_PROTO_ICMP, tos, st->scratch, len);
+}
+
+void icmp_send_error(struct xs_stack *st, uint8_t type, uint8_t code, uint32_t rest,
+		     const uint8_t *pkt, size_t pkt_len)
+{
+	struct icmp_repr m = { .type = type, .code = code, .rest = rest };
+	unsigned ihl;
+	uint32_t src, dst;
+
+	/* RFC 1122 3.2.2: never about a packet whose header we cannot read... */
+	if (pkt_len < IP4_HDR_LEN || pkt[0] >> 4 != 4)
+		return;
+	ihl = (pkt[0] & 0x0f) * 4u;
+	if (ihl < IP4_HDR_LEN || ihl > pkt_len)
+		return;
+	src = ld_be32(pkt + 12);
+	dst = ld_be32(pkt + 16);
+	/* ...a broadcast or multicast, a non-first fragment, an invalid source... */
+	if (ip4_is_broadcast(st, dst) || dst >= 0xe0000000u)
+		return;
+	if (ld_be16(pkt + 6) & IP4_OFF_MASK)
+		return;
+	if (ip4_is_martian_src(src) || ip4_is_broadcast(st, src) || src == st->ip)
+		return;
+	/* ...or an ICMP error (an unreadable ICMP type counts as one). */
+	if (pkt[9] == IP4_PROTO_ICMP && (pkt_len <= ihl || icmp_is_error_type(pkt[ihl])))
+		return;
+	if (!icmp_take_token(st)) {
+		xs_drop(st, XS_DROP_ICMP_RATE);
+		return;
+	}
+	m.data = pkt;
+	m.data_len = pkt_len < ICMP_QUOTE_MAX ? pkt_len : ICMP_QUOTE_MAX;
+	if (icmp_send(st, src, ICMP_TOS_CONTROL, &m) == 0) {
+		st->stats.icmp_tx++;
+		st->stats.icmp_err_tx++;
+	}
+}
+
+static int icmp_errno(uint8_t type, uint8_t code)
+{
+	if (type == ICMP_TIME_EXCEEDED)
+		return -ETIMEDOUT;
+	if (type == ICMP_PARAM_PROBLEM)
+		return -EPROTO;
+	switch (code) { /* destination unreachable, RFC 1122 3.2.2.1 */
+	case 0: case 6: case 9: case 11:
+		return -ENETUNREACH;
+	case 2:
+		return -ENOPROTOOPT;
+	case 3:
+		return -ECONNREFUSED;
+	case 4:
+		return -EMSGSIZE;
+	default:
+		return -EHOSTUNREACH;
+	}
+}
+
+static struct ping_sock *ping_by_id(struct xs_stack *st, uint16_t id, int *h)
+{
+	int i;
+
+	for (i = 0; i < ICMP_MAX_PINGS; i++) {
+		if (st->icmp.ping[i].used && st->icmp.ping[i].id == id) {
+			*h = i;
+			return &st->icmp.ping[i];
+		}
+	}
+	return NULL;
+}
+
+/* An error quoting one of our packets (inner = quoted IP header + data). */
+static void icmp_error_dispatch(struct xs_stack *st, uint32_t from, uint8_t type, uint8_t code,
+				const uint8_t *inner, size_t n)
+{
+	unsigned ihl;
+	int err = icmp_errno(type, code), h;
+	struct ping_sock *p;
+
+	/* RFC 1122 3.2.2: the quote must hold the header and 8 bytes of data. */
+	if (n < IP4_HDR_LEN || inner[0] >> 4 != 4) {
+		xs_drop(st, XS_DROP_ICMP_ERR_BAD);
+		return;
+	}
+	ihl = (inner[0] & 0x0f) * 4u;
+	if (ihl < IP4_HDR_LEN || n < ihl + 8 || ld_be32(inner + 12) != st->ip) {
+		xs_drop(st, XS_DROP_ICMP_ERR_BAD);
+		return;
+	}
+	switch (inner[9]) {
+	case IP4_PROTO_UDP:
+		if (udp_icmp_error(st, ld_be32(inner + 16), ld_be16(inner + ihl),
+				   ld_be16(inner + ihl + 2), err) == 0)
+			return;
+		break;
+	case IP4_PROTO_ICMP:
+		if (inner[ihl] == ICMP_ECHO_REQUEST) {
+			p = ping_by_id(st, ld_be16(inner + ihl + 4), &h);
+			if (p) {
+				struct xs_ping_result r = {
+					.from = from, .seq = ld_be16(inner + ihl + 6),
+					.error = err, .icmp_type = type, .icmp_code = code,
+				};
+				p->cb(st, h, &r, p->ctx);
+				return;
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	xs_drop(st, XS_DROP_ICMP_ERR_NOSOCK);
+}
+
+void icmp_local_error(struct xs_stack *st, uint8_t type, uint8_t code, const uint8_t *pkt,
+		      size_t pkt_len)
+{
+	icmp_error_dispatch(st, st->ip, type, code, pkt, pkt_len);
+}
 
 static void icmp_echo_reply(struct xs_stack *st, const struct ip4_repr *ip,
 			    const struct icmp_repr *req)
 {
 	struct icmp_repr rep = *req;
-	struct xs_frame f;
-	uint8_t *l4;
-	size_t cap, len;
 
-	l4 = ip4_tx_begin(st, &f, &cap);
-	if (!l4)
-		return;
 	rep.type = ICMP_ECHO_REPLY;
 	rep.code = 0;
-	len = icmp_emit(&rep, l4, cap);
-	if (!len) {
-		xs_dev_tx_abort(st->dev, &f);
-		xs_drop(st, XS_DROP_TX_TOO_BIG);
-		return;
-	}
 	/* RFC 1122 3.2.2.6: the reply goes back to the requester; keep its TOS. */
-	if (ip4_tx_finish(st, &f, ip->src, IP4_PROTO_ICMP, ip->tos, len) == 0) {
+	if (icmp_send(st, ip->src, ip->tos, &rep) == 0) {
 		st->stats.icmp_tx++;
 		st->stats.icmp_echo_reply_tx++;
 	}
@@ -34,7 +201,9 @@ static void icmp_echo_reply(struct xs_stack *st, const struct ip4_repr *ip,
 void icmp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b, size_t n)
 {
 	struct icmp_repr m;
+	struct ping_sock *p;
 	enum xs_drop why;
+	int h;
 
 	why = icmp_parse(b, n, &m);
 	if (why)
@@ -50,10 +219,93 @@ void icmp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b
 		}
 		icmp_echo_reply(st, ip, &m);
 		return;
+	case ICMP_ECHO_REPLY:
+		st->stats.icmp_echo_reply_rx++;
+		p = ping_by_id(st, (uint16_t)(m.rest >> 16), &h);
+		if (!p) {
+			why = XS_DROP_ICMP_ERR_NOSOCK;
+			goto drop;
+		}
+		{
+			struct xs_ping_result r = {
+				.from = ip->src, .seq = (uint16_t)m.rest, .bytes = (uint16_t)n,
+				.ttl = ip->ttl,
+			};
+			p->cb(st, h, &r, p->ctx);
+		}
+		return;
+	case ICMP_DEST_UNREACH:
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAM_PROBLEM:
+		st->stats.icmp_err_rx++;
+		icmp_error_dispatch(st, ip->src, m.type, m.code, m.data, m.data_len);
+		return;
 	default:
+		/* Source quench (RFC 6633), redirects (a host may ignore), the rest. */
 		why = XS_DROP_ICMP_TYPE;
 		break;
 	}
 drop:
 	xs_drop(st, why);
+}
+
+int xs_ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx)
+{
+	int i, tries;
+
+	if (!cb)
+		return -EINVAL;
+	for (i = 0; i < ICMP_MAX_PINGS; i++) {
+		struct ping_sock *p = &st->icmp.ping[i];
+		int h;
+
+		if (p->used)
+			continue;
+		/* An unpredictable identifier, unique among our ping handles. */
+		for (tries = 0; tries < 64; tries++) {
+			p->id = (uint16_t)xs_random(st);
+			if (!ping_by_id(st, p->id, &h))
+				break;
+		}
+		p->used = 1;
+		p->cb = cb;
+		p->ctx = ctx;
+		return i;
+	}
+	return -EMFILE;
+}
+
+int xs_ping_send(struct xs_stack *st, int h, uint32_t dst, uint16_t seq, size_t data_len)
+{
+	struct icmp_repr m = { .type = ICMP_ECHO_REQUEST };
+	uint8_t *data;
+	size_t i;
+	int err;
+
+	if (h < 0 || h >= ICMP_MAX_PINGS || !st->icmp.ping[h].used)
+		return -EBADF;
+	if (data_len > 65507 || !dst)
+		return -EINVAL;
+	/* The pattern sits past the header in the scratch area; icmp_emit
+	 * moves it into place (memmove-safe) or into the frame. */
+	data = st->scratch + XS_SCRATCH_LEN - data_len;
+	for (i = 0; i < data_len; i++)
+		data[i] = (uint8_t)i;
+	m.rest = (uint32_t)st->icmp.ping[h].id << 16 | seq;
+	m.data = data;
+	m.data_len = data_len;
+	err = icmp_send(st, dst, 0, &m);
+	if (!err) {
+		st->stats.icmp_tx++;
+		st->stats.icmp_echo_tx++;
+	}
+	return err;
+}
+
+int xs_ping_close(struct xs_stack *st, int h)
+{
+	if (h < 0 || h >= ICMP_MAX_PINGS || !st->icmp.ping[h].used)
+		return -EBADF;
+	st->icmp.ping[h].used = 0;
+	return 0;
 }

@@ -1,15 +1,44 @@
-/* ICMPv4 host behaviour: echo replies today; errors and the ping client
- * arrive with the IPv4 issue. */
+/* ICMPv4 host behaviour: echo replies, error messages sent under RFC 1122's
+ * rules and a token bucket, errors received routed to their socket, ping client. */
 #ifndef XS_NET_ICMP_H
 #define XS_NET_ICMP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xdpstack/stack.h>
+
 #include "wire/ip4.h"
+
+#define ICMP_MAX_PINGS 16
+#define ICMP_QUOTE_MAX 548 /* 576 minus the new IP and ICMP headers (RFC 1812 4.3.2.3) */
+
+struct ping_sock {
+	uint8_t used;
+	uint16_t id;
+	xs_ping_cb cb;
+	void *ctx;
+};
+
+struct icmp_state {
+	uint64_t tokens;        /* thousandths of a token */
+	xs_time_t refilled;
+	struct ping_sock ping[ICMP_MAX_PINGS];
+};
 
 struct xs_stack;
 
+void icmp_init(struct xs_stack *st);
+/* b/n is the ICMP message; pkt/pkt_len the whole IP packet it came in. */
 void icmp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b, size_t n);
+/* Sends an ICMP error about pkt, of which pkt_len bytes were really received
+ * (IP header first). Silently does nothing where RFC 1122 3.2.2 forbids an
+ * error, and counts XS_DROP_ICMP_RATE when the token bucket is empty. */
+void icmp_send_error(struct xs_stack *st, uint8_t type, uint8_t code, uint32_t rest,
+		     const uint8_t *pkt, size_t pkt_len);
+/* Reports an error about a packet this stack sent (pkt: its IP packet) to the
+ * socket that sent it, as if the error had come from the network. */
+void icmp_local_error(struct xs_stack *st, uint8_t type, uint8_t code, const uint8_t *pkt,
+		      size_t pkt_len);
 
 #endif

@@ -1,15 +1,17 @@
 /* IPv4 host behaviour (RFC 791, RFC 1122 3.2.1): validate every received
- * header against the frame, demux by protocol; route and resolve on output. */
+ * header against the frame, reassemble, demux; route, resolve, fragment on output. */
 #include <errno.h>
 #include <string.h>
 
 #include "core/stack.h"
 #include "net/arp.h"
+#include "net/frag.h"
 #include "net/icmp.h"
 #include "net/iface.h"
 #include "net/ip4.h"
 #include "net/udp.h"
 #include "wire/eth.h"
+#include "wire/icmp.h"
 
 int ip4_is_broadcast(const struct xs_stack *st, uint32_t a)
 {
@@ -20,8 +22,6 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 {
 	struct ip4_repr ip;
 	enum xs_drop why;
-	const uint8_t *payload;
-	size_t plen;
 
 	why = ip4_parse(b, n, &ip);
 	if (why)
@@ -38,20 +38,23 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		goto drop;
 	}
 	if (ip4_is_fragment(&ip)) {
-		why = XS_DROP_IP_FRAG;
-		goto drop;
+		st->stats.ip_frag_rx++;
+		b = frag_input(st, &ip, b);
+		if (!b)
+			return;
+		st->stats.ip_reassembled++;
 	}
-	/* Ethernet padding past total_len is trimmed here. */
-	payload = b + ip.hdr_len;
-	plen = ip4_payload_len(&ip);
+	/* From here b holds ip.total_len bytes: Ethernet padding is left out. */
 	switch (ip.proto) {
 	case IP4_PROTO_ICMP:
-		icmp_input(st, &ip, payload, plen);
+		icmp_input(st, &ip, b + ip.hdr_len, ip4_payload_len(&ip));
 		return;
 	case IP4_PROTO_UDP:
-		udp_input(st, &ip, payload, plen);
+		udp_input(st, &ip, b);
 		return;
 	default:
+		/* RFC 1122 3.2.2.1: protocol unreachable. */
+		icmp_send_error(st, ICMP_DEST_UNREACH, 2, 0, b, ip.total_len);
 		why = XS_DROP_IP_PROTO;
 		break;
 	}
@@ -73,61 +76,108 @@ uint8_t *ip4_tx_begin(struct xs_stack *st, struct xs_frame *f, size_t *cap)
 	return f->data + ETH_HDR_LEN + IP4_HDR_LEN;
 }
 
-/* The next hop for dst: itself on the connected subnet, else the gateway. */
-static int ip4_next_hop(const struct xs_stack *st, uint32_t dst, uint32_t *nh)
+/* Where a packet to dst goes: 1 with the MAC filled (send now), 0 with
+ * *nh set (resolve first), or -EHOSTUNREACH (no route, counted). */
+static int ip4_resolve(struct xs_stack *st, uint32_t dst, uint8_t mac[ETH_ADDR_LEN],
+		       uint32_t *nh)
 {
-	if ((dst & st->netmask) == (st->ip & st->netmask)) {
-		*nh = dst;
-		return 0;
+	if (ip4_is_broadcast(st, dst)) {
+		memcpy(mac, eth_broadcast, ETH_ADDR_LEN);
+		return 1;
 	}
-	if (st->cfg.gateway) {
-		*nh = st->cfg.gateway;
-		return 0;
+	if (xs_route_lookup(st, dst, nh) != 0) {
+		xs_drop(st, XS_DROP_IP_NO_ROUTE);
+		return -EHOSTUNREACH;
 	}
-	return -EHOSTUNREACH;
+	return arp_cache_lookup(st, *nh, mac);
+}
+
+/* Ethernet header and out, or park a copy for ARP and give the frame back. */
+static void ip4_emit_frame(struct xs_stack *st, struct xs_frame *f, size_t len, int resolved,
+			   const uint8_t *mac, uint32_t nh)
+{
+	if (resolved) {
+		iface_eth_header(st, f->data, mac, ETH_TYPE_IP4);
+		iface_tx_submit(st, f, len);
+		return;
+	}
+	iface_eth_header(st, f->data, eth_broadcast, ETH_TYPE_IP4);
+	arp_queue_frame(st, nh, f->data, len);
+	xs_dev_tx_abort(st->dev, f);
+}
+
+static void ip4_header(struct xs_stack *st, struct ip4_repr *ip, uint32_t dst, uint8_t proto,
+		       uint8_t tos)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->tos = tos;
+	ip->id = st->ip_id++;
+	ip->ttl = IP4_DEFAULT_TTL;
+	ip->proto = proto;
+	ip->src = st->ip;
+	ip->dst = dst;
 }
 
 int ip4_tx_finish(struct xs_stack *st, struct xs_frame *f, uint32_t dst, uint8_t proto,
 		  uint8_t tos, size_t l4len)
 {
-	struct ip4_repr ip = {
-		.tos = tos,
-		.id = st->ip_id++,
-		.ttl = IP4_DEFAULT_TTL,
-		.proto = proto,
-		.src = st->ip,
-		.dst = dst,
-	};
+	struct ip4_repr ip;
 	uint8_t mac[ETH_ADDR_LEN];
-	size_t len = ETH_HDR_LEN + IP4_HDR_LEN + l4len;
-	uint32_t nh;
+	uint32_t nh = 0;
+	int r;
 
 	if (IP4_HDR_LEN + l4len > st->mtu) {
 		xs_dev_tx_abort(st->dev, f);
 		xs_drop(st, XS_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
+	r = ip4_resolve(st, dst, mac, &nh);
+	if (r < 0) {
+		xs_dev_tx_abort(st->dev, f);
+		return r;
+	}
+	ip4_header(st, &ip, dst, proto, tos);
 	ip.total_len = (uint16_t)(IP4_HDR_LEN + l4len);
 	ip4_emit(&ip, f->data + ETH_HDR_LEN, IP4_HDR_LEN);
 	st->stats.ip_tx++;
-	if (ip4_is_broadcast(st, dst)) {
-		iface_eth_header(st, f->data, eth_broadcast, ETH_TYPE_IP4);
-		iface_tx_submit(st, f, len);
-		return 0;
+	ip4_emit_frame(st, f, ETH_HDR_LEN + IP4_HDR_LEN + l4len, r, mac, nh);
+	return 0;
+}
+
+int ip4_send(struct xs_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, const uint8_t *buf,
+	     size_t len)
+{
+	/* Every fragment but the last carries a multiple of 8 bytes. */
+	size_t per = ((size_t)st->mtu - IP4_HDR_LEN) & ~(size_t)7, off;
+	uint8_t mac[ETH_ADDR_LEN];
+	struct ip4_repr ip;
+	uint32_t nh = 0;
+	int r;
+
+	if (len > 0xffff - IP4_HDR_LEN) {
+		xs_drop(st, XS_DROP_TX_TOO_BIG);
+		return -EMSGSIZE;
 	}
-	if (ip4_next_hop(st, dst, &nh) != 0) {
-		xs_dev_tx_abort(st->dev, f);
-		xs_drop(st, XS_DROP_IP_NO_ROUTE);
-		return -EHOSTUNREACH;
+	r = ip4_resolve(st, dst, mac, &nh);
+	if (r < 0)
+		return r;
+	ip4_header(st, &ip, dst, proto, tos);
+	st->stats.ip_tx++;
+	for (off = 0; off < len || off == 0; off += per) {
+		size_t chunk = len - off < per ? len - off : per;
+		struct xs_frame f;
+
+		if (iface_tx_alloc(st, &f) != 0)
+			return -ENOBUFS;
+		ip.frag = (uint16_t)(off / 8) | (off + chunk < len ? IP4_FLAG_MF : 0);
+		ip.total_len = (uint16_t)(IP4_HDR_LEN + chunk);
+		ip4_emit(&ip, f.data + ETH_HDR_LEN, IP4_HDR_LEN);
+		memcpy(f.data + ETH_HDR_LEN + IP4_HDR_LEN, buf + off, chunk);
+		if (ip.frag)
+			st->stats.ip_frag_tx++;
+		ip4_emit_frame(st, &f, ETH_HDR_LEN + IP4_HDR_LEN + chunk, r, mac, nh);
+		if (len == 0)
+			break;
 	}
-	if (arp_cache_lookup(st, nh, mac)) {
-		iface_eth_header(st, f->data, mac, ETH_TYPE_IP4);
-		iface_tx_submit(st, f, len);
-		return 0;
-	}
-	/* Park a copy until the next hop answers; the frame goes back now. */
-	iface_eth_header(st, f->data, eth_broadcast, ETH_TYPE_IP4);
-	arp_queue_frame(st, nh, f->data, len);
-	xs_dev_tx_abort(st->dev, f);
 	return 0;
 }

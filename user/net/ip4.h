@@ -1,5 +1,5 @@
-/* IPv4 input (validation and protocol demux) and output (header, next hop,
- * ARP resolution). Output builds straight into a borrowed tx frame. */
+/* IPv4 input (validation, reassembly, protocol demux) and output (header,
+ * route, ARP, fragmentation). Output builds straight into borrowed tx frames. */
 #ifndef XS_NET_IP4_H
 #define XS_NET_IP4_H
 
@@ -23,6 +23,10 @@ uint8_t *ip4_tx_begin(struct xs_stack *st, struct xs_frame *f, size_t *cap);
  * or queues it for ARP. f is consumed in every case. 0 or -errno. */
 int ip4_tx_finish(struct xs_stack *st, struct xs_frame *f, uint32_t dst, uint8_t proto,
 		  uint8_t tos, size_t l4len);
+/* Sends len bytes of transport data from buf (up to 65515), fragmenting to
+ * the MTU when needed (RFC 791 3.2). 0 or -errno. */
+int ip4_send(struct xs_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, const uint8_t *buf,
+	     size_t len);
 /* True for the limited broadcast and our subnet's directed broadcast. */
 int ip4_is_broadcast(const struct xs_stack *st, uint32_t a);
 

@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "core/stack.h"
+#include "net/icmp.h"
 #include "net/ip4.h"
 #include "net/udp.h"
+#include "wire/icmp.h"
 #include "wire/udp.h"
 
 int udp_table_init(struct udp_table *t)
@@ -59,8 +61,10 @@ static void udp_mark_ready(struct udp_table *t, int h)
 	t->ready_head = (int16_t)h;
 }
 
-void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b, size_t n)
+void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
 {
+	const uint8_t *b = pkt + ip->hdr_len;
+	size_t n = ip4_payload_len(ip);
 	struct udp_repr u;
 	struct udp_sock *s;
 	struct udp_dgram *d;
@@ -72,11 +76,16 @@ void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b,
 		goto drop;
 	st->stats.udp_rx++;
 	h = st->udp.port_map[u.dport] - 1;
-	if (h < 0) {
+	s = h >= 0 ? &st->udp.s[h] : NULL;
+	/* A connected socket hears only its peer (RFC 1122 4.1.3.4 leaves this
+	 * to the API; it is what BSD and Linux do). */
+	if (!s || (s->rport && (s->rip != ip->src || s->rport != u.sport))) {
+		/* RFC 1122 4.1.3.1: port unreachable, unless the datagram was a
+		 * broadcast (icmp_send_error checks that and the other rules). */
+		icmp_send_error(st, ICMP_DEST_UNREACH, 3, 0, pkt, ip->total_len);
 		why = XS_DROP_UDP_NO_PORT;
 		goto drop;
 	}
-	s = &st->udp.s[h];
 	if (s->qlen >= UDP_RCVBUF_DGRAMS || s->qbytes + u.payload_len > UDP_RCVBUF_BYTES) {
 		why = XS_DROP_UDP_RCVBUF;
 		goto drop;
@@ -114,8 +123,9 @@ void udp_deliver_events(struct xs_stack *st)
 
 		t->ready_head = s->next_ready;
 		s->ev_pending = 0;
-		if (s->used && s->cb && s->head)
-			s->cb(st, h, XS_EV_READABLE, s->ctx);
+		if (s->used && s->cb && (s->head || s->err))
+			s->cb(st, h, (s->head ? XS_EV_READABLE : 0) | (s->err ? XS_EV_ERROR : 0),
+			      s->ctx);
 	}
 }
 
@@ -173,14 +183,49 @@ int xs_udp_bind(struct xs_stack *st, int h, uint16_t port)
 	return udp_bind_port(st, h, port);
 }
 
+static ssize_t udp_send(struct xs_stack *st, struct udp_sock *s, const void *buf, size_t len,
+			uint32_t ip, uint16_t port)
+{
+	struct udp_repr u = { .sport = s->lport, .dport = port, .payload = buf,
+			      .payload_len = len };
+	struct xs_frame f;
+	uint8_t *l4;
+	size_t cap, n;
+	int err;
+
+	if (len > 65507)
+		return -EMSGSIZE;
+	if (UDP_HDR_LEN + len + IP4_HDR_LEN <= st->mtu) {
+		/* The common case: built straight into one tx frame. */
+		l4 = ip4_tx_begin(st, &f, &cap);
+		if (!l4)
+			return -ENOBUFS;
+		n = udp_emit(&u, st->ip, ip, l4, cap);
+		err = ip4_tx_finish(st, &f, ip, IP4_PROTO_UDP, 0, n);
+	} else {
+		/* The checksum covers the whole datagram: build it, then fragment. */
+		n = udp_emit(&u, st->ip, ip, st->scratch, XS_SCRATCH_LEN);
+		err = ip4_send(st, ip, IP4_PROTO_UDP, 0, st->scratch, n);
+	}
+	if (err)
+		return err;
+	st->stats.udp_tx++;
+	return (ssize_t)len;
+}
+
+/* A pending ICMP error is reported once, by the next call. */
+static int udp_take_err(struct udp_sock *s)
+{
+	int err = s->err;
+
+	s->err = 0;
+	return err;
+}
+
 ssize_t xs_udp_sendto(struct xs_stack *st, int h, const void *buf, size_t len,
 		      uint32_t ip, uint16_t port)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
-	struct udp_repr u;
-	struct xs_frame f;
-	uint8_t *l4;
-	size_t cap, n;
 	int err;
 
 	if (!s)
@@ -189,24 +234,59 @@ ssize_t xs_udp_sendto(struct xs_stack *st, int h, const void *buf, size_t len,
 		return -EINVAL;
 	if (!s->lport && (err = udp_bind_ephemeral(st, h)) != 0)
 		return err;
-	l4 = ip4_tx_begin(st, &f, &cap);
-	if (!l4)
-		return -ENOBUFS;
-	u.sport = s->lport;
-	u.dport = port;
-	u.payload = buf;
-	u.payload_len = len;
-	n = udp_emit(&u, st->ip, ip, l4, cap);
-	if (!n) {
-		xs_dev_tx_abort(st->dev, &f);
-		xs_drop(st, XS_DROP_TX_TOO_BIG);
-		return -EMSGSIZE;
-	}
-	err = ip4_tx_finish(st, &f, ip, IP4_PROTO_UDP, 0, n);
-	if (err)
+	return udp_send(st, s, buf, len, ip, port);
+}
+
+ssize_t xs_udp_send(struct xs_stack *st, int h, const void *buf, size_t len)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+	int err;
+
+	if (!s)
+		return -EBADF;
+	if (!s->rport)
+		return -EDESTADDRREQ;
+	if ((err = udp_take_err(s)) != 0)
 		return err;
-	st->stats.udp_tx++;
-	return (ssize_t)len;
+	return udp_send(st, s, buf, len, s->rip, s->rport);
+}
+
+int xs_udp_connect(struct xs_stack *st, int h, uint32_t ip, uint16_t port)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+	int err;
+
+	if (!s)
+		return -EBADF;
+	if (!ip || !port)
+		return -EINVAL;
+	if (!s->lport && (err = udp_bind_ephemeral(st, h)) != 0)
+		return err;
+	s->rip = ip;
+	s->rport = port;
+	s->err = 0;
+	return 0;
+}
+
+int xs_udp_local_port(const struct xs_stack *st, int h)
+{
+	if (h < 0 || h >= UDP_MAX_SOCKS || !st->udp.s[h].used)
+		return -EBADF;
+	return st->udp.s[h].lport;
+}
+
+int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport, int err)
+{
+	int h = st->udp.port_map[sport] - 1;
+	struct udp_sock *s = h >= 0 ? &st->udp.s[h] : NULL;
+
+	/* Like Linux without IP_RECVERR: only a connected socket hears errors,
+	 * and only those about its peer. */
+	if (!s || !s->rport || s->rip != dst || s->rport != dport)
+		return -ENOENT;
+	s->err = err;
+	udp_mark_ready(&st->udp, h);
+	return 0;
 }
 
 ssize_t xs_udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap,
@@ -218,6 +298,8 @@ ssize_t xs_udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap,
 
 	if (!s)
 		return -EBADF;
+	if (s->err)
+		return udp_take_err(s);
 	d = s->head;
 	if (!d)
 		return -EAGAIN;
@@ -244,7 +326,7 @@ int xs_udp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx)
 		return -EBADF;
 	s->cb = cb;
 	s->ctx = ctx;
-	if (s->head)
+	if (s->head || s->err)
 		udp_mark_ready(&st->udp, h);
 	return 0;
 }
@@ -260,5 +342,8 @@ int xs_udp_close(struct xs_stack *st, int h)
 	udp_sock_purge(s);
 	s->used = 0;
 	s->cb = NULL;
+	s->rip = s->rport = 0;
+	s->err = 0;
+	s->lport = 0;
 	return 0;
 }

@@ -28,6 +28,9 @@ struct udp_sock {
 	uint8_t used;
 	uint8_t ev_pending;
 	uint16_t lport;          /* 0 while unbound */
+	uint16_t rport;          /* connected peer, 0 if not connected */
+	uint32_t rip;
+	int err;                 /* pending ICMP error (-errno), reported once */
 	int16_t next_ready;
 	struct udp_dgram *head, *tail;
 	uint32_t qbytes, qlen;
@@ -45,7 +48,11 @@ struct xs_stack;
 
 int udp_table_init(struct udp_table *t);
 void udp_table_fini(struct udp_table *t);
-void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b, size_t n);
+/* pkt is the whole IP packet (ip->total_len bytes), for ICMP quotes. */
+void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
+/* An ICMP error about a datagram we sent to dst:dport from sport.
+ * 0 if a socket took it, -ENOENT if none did. */
+int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport, int err);
 /* Calls the callbacks of sockets that became readable during the batch. */
 void udp_deliver_events(struct xs_stack *st);
 
