@@ -39,7 +39,8 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	struct xs_stack *st;
 	int err;
 
-	if (!cfg || !dev || !cfg->ip) {
+	/* RFC 791: every IPv4 link carries at least 68-byte datagrams. */
+	if (!cfg || !dev || !cfg->ip || (dev->mtu && dev->mtu < 68)) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -204,7 +204,10 @@ struct xs_dev *xs_mem_dev_new(const uint8_t mac[6], uint16_t mtu, uint32_t nfram
 	m->nfree = nframes;
 	m->dev.ops = &mem_ops;
 	memcpy(m->dev.mac, mac, 6);
+	/* A frame holds the Ethernet header and one MTU. */
 	m->dev.mtu = mtu ? mtu : 1500;
+	if (m->dev.mtu > MEM_FRAME_SIZE - 14)
+		m->dev.mtu = MEM_FRAME_SIZE - 14;
 	m->dev.fd = -1;
 	m->dev.priv = m;
 	return &m->dev;

@@ -251,6 +251,12 @@ const uint8_t *frag_input(struct xs_stack *st, struct ip4_repr *ip, const uint8_
 		d->first_len = len;
 		memcpy(d->buf + FRAG_HDR_ROOM - ip->hdr_len, b, ip->hdr_len);
 	}
+	/* RFC 791: header and payload together fit 65535 bytes; the header is
+	 * the first fragment's, which may be longer than this fragment's. */
+	if (d->first_len && d->hdr_len + frag_max_end(d) > 0xffff) {
+		frag_release(st, d, XS_DROP_FRAG_TOO_BIG);
+		return NULL;
+	}
 	/* No overlaps were let in, so the byte count proves the cover. */
 	if (d->have_last && d->first_len && d->received == d->total)
 		return frag_complete(st, d, ip);

@@ -1,6 +1,7 @@
 /* ICMPv4 (RFC 792, RFC 1122 3.2.2): echo replies, rate-limited errors that
  * quote only bytes really received, received errors delivered to their socket. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/stack.h"
@@ -137,7 +138,7 @@ static struct ping_sock *ping_by_id(struct xs_stack *st, uint16_t id, int *h)
 
 /* An error quoting one of our packets (inner = quoted IP header + data). */
 static void icmp_error_dispatch(struct xs_stack *st, uint32_t from, uint8_t type, uint8_t code,
-				const uint8_t *inner, size_t n)
+				const uint8_t *inner, size_t n, bool local)
 {
 	unsigned ihl;
 	int err = icmp_errno(type, code), h;
@@ -175,13 +176,15 @@ static void icmp_error_dispatch(struct xs_stack *st, uint32_t from, uint8_t type
 	default:
 		break;
 	}
-	xs_drop(st, XS_DROP_ICMP_ERR_NOSOCK);
+	/* A local error nobody hears was already counted by its cause. */
+	if (!local)
+		xs_drop(st, XS_DROP_ICMP_ERR_NOSOCK);
 }
 
 void icmp_local_error(struct xs_stack *st, uint8_t type, uint8_t code, const uint8_t *pkt,
 		      size_t pkt_len)
 {
-	icmp_error_dispatch(st, st->ip, type, code, pkt, pkt_len);
+	icmp_error_dispatch(st, st->ip, type, code, pkt, pkt_len, true);
 }
 
 static void icmp_echo_reply(struct xs_stack *st, const struct ip4_repr *ip,
@@ -238,7 +241,7 @@ void icmp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b
 	case ICMP_TIME_EXCEEDED:
 	case ICMP_PARAM_PROBLEM:
 		st->stats.icmp_err_rx++;
-		icmp_error_dispatch(st, ip->src, m.type, m.code, m.data, m.data_len);
+		icmp_error_dispatch(st, ip->src, m.type, m.code, m.data, m.data_len, false);
 		return;
 	default:
 		/* Source quench (RFC 6633), redirects (a host may ignore), the rest. */

@@ -169,6 +169,11 @@ int ip4_send(struct xs_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, cons
 
 		if (iface_tx_alloc(st, &f) != 0)
 			return -ENOBUFS;
+		if (ETH_HDR_LEN + IP4_HDR_LEN + chunk > f.cap) {
+			xs_dev_tx_abort(st->dev, &f);
+			xs_drop(st, XS_DROP_TX_TOO_BIG);
+			return -EMSGSIZE;
+		}
 		ip.frag = (uint16_t)(off / 8) | (off + chunk < len ? IP4_FLAG_MF : 0);
 		ip.total_len = (uint16_t)(IP4_HDR_LEN + chunk);
 		ip4_emit(&ip, f.data + ETH_HDR_LEN, IP4_HDR_LEN);
