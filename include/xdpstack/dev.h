@@ -1,5 +1,5 @@
 /* libxdpstack devices: where a stack's frames come from and go to.
- * An AF_XDP device on a real interface, or an in-memory one for tests. */
+ * An AF_XDP device on a real interface, an in-memory one for tests, a capture wrapper. */
 #ifndef XDPSTACK_DEV_H
 #define XDPSTACK_DEV_H
 
@@ -44,6 +44,17 @@ struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, si
 int xs_afxdp_xdp_counters(struct xs_dev *dev, struct xs_xdp_counters *out);
 /* Sets the address in the steering config map. 0 or -errno. */
 int xs_afxdp_set_ip(struct xs_dev *dev, uint32_t ip);
+
+/* Capture device (user/dev/pcap.c): forwards every call to inner and writes
+ * each frame received (rx_burst) and sent (tx_submit, at its final length) to
+ * a pcap file at path (Ethernet link type, created 0600, truncated). Records
+ * are timestamped with CLOCK_REALTIME read by the device itself (I/O reads the
+ * wall clock; the stack never does) and reach the file within ~100 ms (flush)
+ * and at destroy. On success the wrapper owns inner: xs_dev_free on the
+ * wrapper frees inner too; keep inner's pointer only for device-specific
+ * calls (xs_afxdp_xdp_counters). On failure NULL + errno, one line in err
+ * ("cannot create FILE: reason"), and inner still belongs to the caller. */
+struct xs_dev *xs_pcap_dev_new(struct xs_dev *inner, const char *path, char *err, size_t errlen);
 
 /* Common to every device: the MAC and MTU, and release. */
 const uint8_t *xs_dev_mac(const struct xs_dev *dev);

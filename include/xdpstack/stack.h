@@ -77,6 +77,7 @@ size_t xs_route_list(const struct xs_stack *st, struct xs_route *out, size_t max
 int xs_route_lookup(const struct xs_stack *st, uint32_t dst, uint32_t *next_hop);
 
 /* ARP cache, read-only view for tools. Returns entries written (<= max). */
+#define XS_ARP_CACHE_SIZE 256
 struct xs_arp_entry_info {
 	uint32_t ip;          /* host order */
 	uint8_t mac[6];
@@ -91,7 +92,7 @@ void xs_stack_arp_flush(struct xs_stack *st);
 /* --- UDP sockets -------------------------------------------------------
  * Handles are small non-negative ints. Calls never block: -EAGAIN when
  * there is nothing to receive. Addresses and ports in host byte order. */
-enum { XS_EV_READABLE = 1, XS_EV_ERROR = 2 };
+enum { XS_EV_READABLE = 1, XS_EV_ERROR = 2, XS_EV_WRITABLE = 4, XS_EV_HUP = 8 };
 typedef void (*xs_event_cb)(struct xs_stack *st, int handle, unsigned events, void *ctx);
 
 int xs_udp_open(struct xs_stack *st);
@@ -111,6 +112,74 @@ int xs_udp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx);
 int xs_udp_close(struct xs_stack *st, int h);
 /* Local port of a socket (0 if unbound), or -EBADF. */
 int xs_udp_local_port(const struct xs_stack *st, int h);
+
+/* --- TCP --------------------------------------------------------------
+ * Handles are small non-negative ints of their own space. Nothing blocks:
+ * -EAGAIN when nothing can be done now; events say when to try again.
+ * XS_EV_READABLE: data, EOF, or (listener) a connection to accept;
+ * XS_EV_WRITABLE: connected (after xs_tcp_connect), or send space again;
+ * XS_EV_ERROR: the connection failed (xs_tcp_error says why);
+ * XS_EV_HUP: the connection is over (peer closed and all is acknowledged). */
+enum xs_tcp_state {
+	XS_TCP_CLOSED = 0, XS_TCP_LISTEN, XS_TCP_SYN_SENT, XS_TCP_SYN_RECEIVED,
+	XS_TCP_ESTABLISHED, XS_TCP_FIN_WAIT_1, XS_TCP_FIN_WAIT_2, XS_TCP_CLOSE_WAIT,
+	XS_TCP_CLOSING, XS_TCP_LAST_ACK, XS_TCP_TIME_WAIT,
+};
+const char *xs_tcp_state_name(enum xs_tcp_state s);
+
+/* A listening socket on port with a bounded accept queue (backlog). */
+int xs_tcp_listen(struct xs_stack *st, uint16_t port, int backlog);
+/* The next established connection, or -EAGAIN. */
+int xs_tcp_accept(struct xs_stack *st, int lh, uint32_t *ip, uint16_t *port);
+/* Starts an active open from an unpredictable ephemeral port; completion is
+ * XS_EV_WRITABLE, failure XS_EV_ERROR (-ECONNREFUSED, -ETIMEDOUT, ...). */
+int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port);
+/* Queues up to len bytes; returns how many (maybe fewer), -EAGAIN when the
+ * send buffer is full, -ENOTCONN, -EPIPE after shutdown, or the error. */
+ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len);
+/* Reads up to cap bytes; 0 at end of stream, -EAGAIN, or the error. */
+ssize_t xs_tcp_recv(struct xs_stack *st, int h, void *buf, size_t cap);
+/* Half close: FIN after the queued data (RFC 9293 3.10.4). */
+int xs_tcp_shutdown(struct xs_stack *st, int h);
+/* Releases the handle; the connection closes gracefully in the background
+ * (RST instead if received data was left unread, RFC 2525 2.17). */
+int xs_tcp_close(struct xs_stack *st, int h);
+/* Sends RST and releases the handle at once. */
+int xs_tcp_abort(struct xs_stack *st, int h);
+int xs_tcp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx);
+/* The pending error (-errno) of a failed connection, 0 if none. */
+int xs_tcp_error(const struct xs_stack *st, int h);
+
+enum xs_tcp_opt {
+	XS_TCP_NODELAY,       /* 1: no Nagle */
+	XS_TCP_KEEPALIVE,     /* 1: keepalive probes (off by default) */
+	XS_TCP_KEEPIDLE,      /* seconds idle before the first probe (7200) */
+	XS_TCP_KEEPINTVL,     /* seconds between probes (75) */
+	XS_TCP_KEEPCNT,       /* unanswered probes before abort (9) */
+	XS_TCP_USER_TIMEOUT,  /* ms unacknowledged before abort (0: RFC default 5 min) */
+	XS_TCP_SNDBUF,        /* bytes (before connect/listen for full effect) */
+	XS_TCP_RCVBUF,        /* bytes; sets the window scale, so before the SYN */
+	XS_TCP_CC_CUBIC,      /* 1: CUBIC (default), 0: NewReno */
+};
+int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value);
+
+struct xs_tcp_info {
+	int handle;           /* -1 if the application released it */
+	enum xs_tcp_state state;
+	uint32_t lip, rip;
+	uint16_t lport, rport;
+	uint32_t snd_queue;   /* bytes not yet acknowledged or not yet sent */
+	uint32_t rcv_queue;   /* bytes received, not yet read */
+	uint32_t rtt_us, rttvar_us, rto_ms;
+	uint32_t cwnd, ssthresh, mss;
+	uint32_t snd_wnd, rcv_wnd;
+	uint64_t retransmits, bytes_acked, bytes_received;
+	uint8_t snd_wscale, rcv_wscale, sack, timestamps;
+	const char *cc;
+};
+int xs_tcp_get_info(const struct xs_stack *st, int h, struct xs_tcp_info *out);
+/* Every connection and listener, handles or not. Returns entries written. */
+size_t xs_tcp_list(const struct xs_stack *st, struct xs_tcp_info *out, size_t max);
 
 /* --- ICMP echo client (ping) --------------------------------------------
  * Each handle has its own ICMP identifier; replies and ICMP errors quoting

@@ -23,7 +23,14 @@ struct xs_opts {
 	uint32_t queue;
 	int udp_echo;         /* port, 0 = off */
 	int verbose;
+	const char *pcap;     /* capture file, NULL = none */
+	const char *ctl;      /* control socket, NULL = /run/xdpstack/IFACE.sock */
+	unsigned frag_timeout_ms; /* 0 = the library's default */
+	unsigned icmp_rate;   /* ICMP errors per second, 0 = the library's default */
 };
+
+#define XS_CTL_DIR "/run/xdpstack"
+#define XS_CTL_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path) */
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version was handled, or
  * -1 after printing one error line (exit status 2). */
@@ -41,6 +48,9 @@ int sys_check_addr_free(const char *ifname, uint32_t ip, char *err, size_t len);
 /* Receives frames for a foreign MAC: returns an fd holding promiscuous mode
  * (released when closed), or -1 with err. */
 int sys_promisc_hold(const char *ifname, char *err, size_t len);
+
+/* Validates the gateway against the connected subnet: 0, or -1 with one line. */
+int cli_check_gateway(uint32_t ip, int prefix_len, uint32_t gw, char *err, size_t len);
 
 /* Built-in services (services.c). */
 int svc_udp_echo_start(struct xs_stack *st, uint16_t port);

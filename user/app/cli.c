@@ -21,11 +21,17 @@ static void usage(FILE *f)
 		"  --mode MODE        XDP attach mode: native or generic (default: native, else generic)\n"
 		"  --queue N          NIC rx queue to serve (default 0)\n"
 		"  --udp-echo PORT    UDP echo service port (default 8888, 0 = off)\n"
+		"  --pcap FILE        write every frame received and sent to FILE (pcap, mode 0600)\n"
+		"  --ctl PATH         control socket for xdpstack-ctl\n"
+		"                     (default " XS_CTL_DIR "/IFACE.sock; directory 0700, socket 0600)\n"
+		"  --frag-timeout MS  IPv4 reassembly timeout in milliseconds (default 30000)\n"
+		"  --icmp-rate N      ICMP errors sent per second at most (default 100)\n"
 		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
 		"\n"
-		"Signals: SIGUSR1 prints counters; SIGINT/SIGTERM detach and exit.\n");
+		"Signals: SIGUSR1 prints counters; SIGINT/SIGTERM detach and exit.\n"
+		"Control: xdpstack-ctl [--ctl PATH] addr|arp|route|ping|stats (see its --help).\n");
 }
 
 static int fail(const char *fmt, const char *arg)
@@ -108,6 +114,10 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "mode", required_argument, NULL, 'M' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "udp-echo", required_argument, NULL, 'u' },
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "frag-timeout", required_argument, NULL, 'F' },
+		{ "icmp-rate", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -160,6 +170,28 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return fail("invalid --udp-echo '%s': expected a port 0-65535", optarg);
 			o->udp_echo = (int)v;
 			break;
+		case 'p':
+			if (!*optarg)
+				return fail("invalid --pcap '%s': expected a file name", optarg);
+			o->pcap = optarg;
+			break;
+		case 'c':
+			if (!*optarg || strlen(optarg) >= XS_CTL_PATH_MAX)
+				return fail("invalid --ctl '%s': expected a socket path of 1-107 bytes",
+					    optarg);
+			o->ctl = optarg;
+			break;
+		case 'F':
+			if (parse_uint(optarg, 3600000, &v) || !v)
+				return fail("invalid --frag-timeout '%s': expected 1-3600000 ms", optarg);
+			o->frag_timeout_ms = (unsigned)v;
+			break;
+		case 'R':
+			if (parse_uint(optarg, 1000000, &v) || !v)
+				return fail("invalid --icmp-rate '%s': expected 1-1000000 per second",
+					    optarg);
+			o->icmp_rate = (unsigned)v;
+			break;
 		case 'v':
 			o->verbose = 1;
 			break;
@@ -179,5 +211,34 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		return fail("unexpected argument '%s' (see --help)", argv[optind]);
 	if (!have_ip)
 		return fail("%s", "missing --ip ADDR: the address the stack serves (see --help)");
+	return 0;
+}
+
+int cli_check_gateway(uint32_t ip, int prefix_len, uint32_t gw, char *err, size_t len)
+{
+	uint32_t mask = prefix_len >= 32 ? 0xffffffffu : ~(0xffffffffu >> prefix_len);
+	char g[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
+	struct in_addr a;
+
+	if (!gw)
+		return 0;
+	a.s_addr = htonl(gw);
+	inet_ntop(AF_INET, &a, g, sizeof(g));
+	a.s_addr = htonl(ip & mask);
+	inet_ntop(AF_INET, &a, net, sizeof(net));
+	if (gw == ip) {
+		snprintf(err, len, "invalid --gw %s: that is the stack's own address", g);
+		return -1;
+	}
+	/* A host reaches its gateway on-link (RFC 1122 3.3.1.1): a host of the
+	 * connected subnet, neither its network nor its broadcast address. */
+	if ((gw & mask) != (ip & mask) ||
+	    (prefix_len < 31 && (gw == (ip & mask) || gw == (ip | ~mask)))) {
+		snprintf(err, len,
+			 "invalid --gw %s: not a host on the connected subnet %s/%d; "
+			 "pick a gateway on that subnet (or a wider --ip ADDR/PLEN)",
+			 g, net, prefix_len);
+		return -1;
+	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/ctl.h"
 #include "dev/dev.h"
 
 static volatile sig_atomic_t got_stop, got_usr1;
@@ -71,14 +72,22 @@ static int die(const char *msg)
 	return 1;
 }
 
-static int run(struct xs_stack *st, struct xs_dev *dev)
+/* The event loop: the stack's socket, the control socket and its clients in
+ * one poll(); the timeout covers the stack's timers and the ping sessions. */
+static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl)
 {
-	struct pollfd pfd = { .fd = xs_dev_fd(dev), .events = POLLIN };
+	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
+	int nctl = 0;
 
 	while (!got_stop) {
-		xs_time_t now = now_ns(), next;
+		xs_time_t now = now_ns(), next, cdl;
 		int timeout_ms, n;
 
+		if (ctl) {
+			ctl_set_time(ctl, now);
+			/* Requests first: what they queue leaves with this turn's flush. */
+			ctl_process(ctl, pfd + 1, nctl);
+		}
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
@@ -89,16 +98,23 @@ static int run(struct xs_stack *st, struct xs_dev *dev)
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, dev);
+			dump_counters(st, hw);
 		}
 		next = xs_stack_next_timer(st);
+		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
+			next = cdl;
 		now = now_ns();
 		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
 		if (timeout_ms > 100)
 			timeout_ms = 100;
-		if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
-			fprintf(stderr, "xdpstack: poll failed (%s)\n", strerror(errno));
-			return 1;
+		pfd[0] = (struct pollfd){ .fd = xs_dev_fd(dev), .events = POLLIN };
+		nctl = ctl ? ctl_pollfds(ctl, pfd + 1, (int)(sizeof(pfd) / sizeof(pfd[0])) - 1) : 0;
+		if (poll(pfd, (nfds_t)(1 + nctl), timeout_ms) < 0) {
+			if (errno != EINTR) {
+				fprintf(stderr, "xdpstack: poll failed (%s)\n", strerror(errno));
+				return 1;
+			}
+			nctl = 0; /* revents are meaningless after EINTR */
 		}
 	}
 	return 0;
@@ -108,11 +124,14 @@ int main(int argc, char **argv)
 {
 	struct xs_afxdp_config dcfg = { 0 };
 	struct xs_config cfg = { 0 };
+	struct ctl_config ccfg = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct xs_opts o;
 	struct xs_stack *st;
-	struct xs_dev *dev;
-	char err[256], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
+	struct xs_dev *hw, *dev;
+	struct ctl *ctl = NULL;
+	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
+	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
 	int rc, promisc_fd = -1, plen;
 
@@ -133,12 +152,33 @@ int main(int argc, char **argv)
 	}
 	if (o.prefix_len < 0)
 		o.prefix_len = plen > 0 ? plen : 24;
+	if (cli_check_gateway(o.ip, o.prefix_len, o.gateway, err, sizeof(err))) {
+		die(err);
+		return 2;
+	}
 	if (sys_check_addr_free(ifname, o.ip, err, sizeof(err)))
 		return die(err);
+
+	/* The control socket comes before XDP: a live one means another daemon
+	 * serves this interface, and attaching would take its program away. */
+	if (o.ctl)
+		snprintf(ctl_path, sizeof(ctl_path), "%s", o.ctl);
+	else
+		ctl_default_path(ifname, ctl_path, sizeof(ctl_path));
+	ccfg.path = ctl_path;
+	ccfg.ifname = ifname;
+	ccfg.ifindex = if_nametoindex(ifname);
+	ccfg.queue = o.queue;
+	ctl = ctl_open(&ccfg, err, sizeof(err));
+	if (!ctl)
+		return die(err);
+
 	if (o.have_mac) {
 		promisc_fd = sys_promisc_hold(ifname, err, sizeof(err));
-		if (promisc_fd < 0)
-			return die(err);
+		if (promisc_fd < 0) {
+			rc = die(err);
+			goto out_ctl;
+		}
 	}
 
 	dcfg.ifname = ifname;
@@ -146,17 +186,29 @@ int main(int argc, char **argv)
 	dcfg.mode = o.mode;
 	dcfg.ip = o.ip;
 	dcfg.verbose = o.verbose;
-	dev = xs_afxdp_dev_new(&dcfg, err, sizeof(err));
-	if (!dev) {
+	hw = xs_afxdp_dev_new(&dcfg, err, sizeof(err));
+	if (!hw) {
 		rc = die(err);
 		goto out_promisc;
 	}
 	if (o.have_mac)
-		memcpy(dev->mac, o.mac, sizeof(o.mac));
+		memcpy(hw->mac, o.mac, sizeof(o.mac));
+	dev = hw;
+	if (o.pcap) {
+		/* From here dev owns hw: freeing dev frees both. */
+		dev = xs_pcap_dev_new(hw, o.pcap, err, sizeof(err));
+		if (!dev) {
+			rc = die(err);
+			dev = hw;
+			goto out_dev;
+		}
+	}
 
 	cfg.ip = o.ip;
 	cfg.prefix_len = (uint8_t)o.prefix_len;
 	cfg.gateway = o.gateway;
+	cfg.frag_timeout_ms = o.frag_timeout_ms;
+	cfg.icmp_rate = o.icmp_rate;
 	st = xs_stack_new(&cfg, dev);
 	if (!st) {
 		snprintf(err, sizeof(err), "cannot create the stack (%s)", strerror(errno));
@@ -169,6 +221,8 @@ int main(int argc, char **argv)
 		rc = die(err);
 		goto out_stack;
 	}
+	ctl->cfg.st = st;
+	ctl->cfg.hw = hw;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -181,10 +235,15 @@ int main(int argc, char **argv)
 	printf("xdpstack: serving %s/%d on %s (queue %u, mac %02x:%02x:%02x:%02x:%02x:%02x)\n",
 	       ipbuf, o.prefix_len, ifname, o.queue, dev->mac[0], dev->mac[1], dev->mac[2],
 	       dev->mac[3], dev->mac[4], dev->mac[5]);
+	printf("xdpstack: control socket %s%s%s\n", ctl_path, o.pcap ? ", capture " : "",
+	       o.pcap ? o.pcap : "");
 	fflush(stdout);
 
-	rc = run(st, dev);
-	dump_counters(st, dev);
+	rc = run(st, dev, hw, ctl);
+	/* Sessions end (their ping handles close) before the stack goes. */
+	ctl_close(ctl);
+	ctl = NULL;
+	dump_counters(st, hw);
 out_stack:
 	xs_stack_free(st);
 out_dev:
@@ -192,5 +251,7 @@ out_dev:
 out_promisc:
 	if (promisc_fd >= 0)
 		close(promisc_fd);
+out_ctl:
+	ctl_close(ctl);
 	return rc;
 }

@@ -1,5 +1,5 @@
 /* Packet I/O behind one ops table: the stack sees frames, never rings or sockets.
- * Implementations: afxdp.c (AF_XDP + the XDP steering program), mem.c (in-memory, for tests). */
+ * Implementations: afxdp.c (AF_XDP + steering program), mem.c (tests), pcap.c (capture). */
 #ifndef XS_DEV_H
 #define XS_DEV_H
 

@@ -8,7 +8,7 @@
 
 #include <xdpstack/stack.h>
 
-#define ARP_CACHE_SIZE 256      /* entries; the oldest is evicted when full */
+#define ARP_CACHE_SIZE XS_ARP_CACHE_SIZE /* entries; the oldest is evicted when full */
 #define ARP_BUCKETS 64
 #define ARP_PENDING_SLOTS 256   /* packets waiting for resolution, all entries */
 #define ARP_PENDING_PER_ENTRY 64 /* a 64 KiB datagram is 45 fragments */

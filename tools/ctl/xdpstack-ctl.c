@@ -1,0 +1,271 @@
+/* xdpstack-ctl: talks to a running xdpstack daemon over its control socket;
+ * sends one request line, prints the streamed answer, exits with its status. */
+#include <errno.h>
+#include <glob.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CTL_DIR "/run/xdpstack"
+#define CTL_GLOB CTL_DIR "/*.sock"
+#define REQ_MAX 512 /* the daemon's request limit, newline included */
+#define LINE_MAX_LEN 65536
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (interrupted) /* a second ^C leaves without the summary */
+		_exit(130);
+	interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xdpstack-ctl [--ctl PATH] [--json] COMMAND [ARG...]\n"
+		   "Query and steer a running xdpstack daemon through its control socket.\n"
+		   "\n"
+		   "  --ctl PATH   control socket (default: the only " CTL_GLOB ")\n"
+		   "  --json       one JSON document on stdout instead of text\n"
+		   "  -h, --help   this text\n"
+		   "\n"
+		   "commands:\n"
+		   "  addr                              interface, MAC, MTU and address\n"
+		   "  arp [show]                        the ARP cache\n"
+		   "  arp flush                         empty the ARP cache\n"
+		   "  route [show]                      the route table\n"
+		   "  route add DST/PLEN via GW         add a route (DST/PLEN may be 'default')\n"
+		   "  route del DST/PLEN                delete a route\n"
+		   "  ping HOST [-c N] [-s SIZE] [-i SECONDS] [-W SECONDS]\n"
+		   "                                    ICMP echo sent by the stack, printed as\n"
+		   "                                    ping(8) does; ^C ends it with the summary\n"
+		   "  stats                             counters, XDP counters, drops by reason\n"
+		   "                                    (text: non-zero drops; --json: all)\n"
+		   "\n"
+		   "Exit status: 0 success, 1 failure (ping: no reply at all), 2 usage error.\n");
+}
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "xdpstack-ctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* The only socket in CTL_DIR: 0, or an exit status after one error line. */
+static int default_path(char *buf, size_t len)
+{
+	glob_t g;
+	int r;
+
+	r = glob(CTL_GLOB, 0, NULL, &g);
+	if (r == GLOB_NOMATCH)
+		return fail(1,
+			    "no xdpstack daemon listening on %s (is it running? pass --ctl PATH)",
+			    CTL_GLOB);
+	if (r != 0)
+		return fail(1, "cannot list %s; pass --ctl PATH", CTL_GLOB);
+	if (g.gl_pathc != 1) {
+		r = fail(2, "%zu daemon sockets in %s (%s, ...); pass --ctl PATH to pick one",
+			 g.gl_pathc, CTL_DIR, g.gl_pathv[0]);
+		globfree(&g);
+		return r;
+	}
+	snprintf(buf, len, "%s", g.gl_pathv[0]);
+	globfree(&g);
+	return 0;
+}
+
+static int connect_daemon(const char *path, int *out)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return fail(2, "invalid --ctl '%s': longer than %zu bytes", path,
+			    sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(1, "cannot create a socket (%s)", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		e = errno;
+		close(fd);
+		if (e == EACCES || e == EPERM)
+			return fail(
+			    1, "permission denied on %s (the socket is root's; run as root)", path);
+		if (e == ENOENT || e == ECONNREFUSED || e == ENOTSOCK)
+			return fail(1,
+				    "no xdpstack daemon listening on %s (is it running? pass "
+				    "--ctl PATH)",
+				    path);
+		return fail(1, "cannot connect to %s (%s)", path, strerror(e));
+	}
+	*out = fd;
+	return 0;
+}
+
+static int send_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One line from the daemon: output (un-stuffed) or the status. Returns -1
+ * for output, else the exit status. */
+static int handle_line(char *line)
+{
+	if (line[0] != '.') {
+		printf("%s\n", line);
+		return -1;
+	}
+	if (line[1] == '.') { /* a '.' the daemon doubled */
+		printf("%s\n", line + 1);
+		return -1;
+	}
+	fflush(stdout);
+	if (!strcmp(line, ".ok"))
+		return 0;
+	if (!strcmp(line, ".fail"))
+		return 1;
+	if (!strncmp(line, ".error ", 7))
+		return fail(1, "%s", line + 7);
+	if (!strncmp(line, ".usage ", 7))
+		return fail(2, "%s", line + 7);
+	return fail(1, "unexpected status from the daemon: '%.80s'", line);
+}
+
+/* Prints the answer as it streams; ^C sends "stop" once. */
+static int read_answer(int fd)
+{
+	static char buf[LINE_MAX_LEN];
+	size_t len = 0;
+	int stop_sent = 0, rc;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char *nl, *start;
+	ssize_t n;
+
+	for (;;) {
+		if (interrupted && !stop_sent) {
+			stop_sent = 1;
+			if (send_all(fd, "stop\n", 5))
+				return fail(1, "the daemon went away");
+		}
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(1, "poll failed (%s)", strerror(errno));
+		}
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(1, "reading from the daemon failed (%s)", strerror(errno));
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		start = buf;
+		while ((nl = memchr(start, '\n', len - (size_t)(start - buf))) != NULL) {
+			*nl = 0;
+			rc = handle_line(start);
+			if (rc >= 0)
+				return rc;
+			start = nl + 1;
+		}
+		len -= (size_t)(start - buf);
+		memmove(buf, start, len);
+		if (len == sizeof(buf) - 1) { /* an endless line: print what we have */
+			buf[len] = 0;
+			fputs(buf, stdout);
+			len = 0;
+		}
+		fflush(stdout);
+	}
+	fflush(stdout);
+	return fail(1, "the daemon closed the connection before the end of its answer "
+		       "(did it exit?)");
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_sigint};
+	char path[256], req[REQ_MAX];
+	const char *ctl = NULL;
+	size_t len = 0;
+	int json = 0, i, fd = -1, rc;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "--ctl")) {
+			if (++i == argc)
+				return fail(2, "option '--ctl' needs a PATH (see --help)");
+			ctl = argv[i];
+		} else if (!strncmp(argv[i], "--ctl=", 6)) {
+			ctl = argv[i] + 6;
+		} else {
+			return fail(2, "unknown option '%s' (see --help)", argv[i]);
+		}
+	}
+	if (i == argc)
+		return fail(2, "missing COMMAND: addr, arp, route, ping or stats (see --help)");
+	if (ctl && !*ctl)
+		return fail(2, "invalid --ctl '': expected a socket path");
+
+	/* The request: "[--json] COMMAND ARG...\n", words without blanks. */
+	if (json)
+		len += (size_t)snprintf(req, sizeof(req), "--json ");
+	for (; i < argc; i++) {
+		if (!*argv[i] || strpbrk(argv[i], " \t\r\n"))
+			return fail(2, "invalid argument '%s': empty or with blanks", argv[i]);
+		if (len + strlen(argv[i]) + 2 > sizeof(req))
+			return fail(2, "request too long (at most %d bytes)", REQ_MAX - 1);
+		len += (size_t)snprintf(req + len, sizeof(req) - len, "%s%s", argv[i],
+					i + 1 < argc ? " " : "\n");
+	}
+
+	if (ctl)
+		snprintf(path, sizeof(path), "%s", ctl);
+	else if ((rc = default_path(path, sizeof(path))) != 0)
+		return rc;
+	rc = connect_daemon(path, &fd);
+	if (rc)
+		return rc;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	if (send_all(fd, req, len)) {
+		close(fd);
+		return fail(1, "cannot send the request to %s (%s)", path, strerror(errno));
+	}
+	rc = read_answer(fd);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,132 @@
+/* The daemon's control socket: a non-blocking AF_UNIX server run from the event
+ * loop (ctl.c), its commands (ctl_cmd.c) and the ping sessions it runs (ctl_ping.c). */
+#ifndef XS_APP_CTL_H
+#define XS_APP_CTL_H
+
+#include <net/if.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <xdpstack/dev.h>
+#include <xdpstack/stack.h>
+
+#include "app/app.h"
+
+/* Protocol (also in docs/DESIGN.md): the client sends one request line,
+ * "[--json] COMMAND [ARG...]\n"; the daemon answers with output lines (a line
+ * that would start with '.' is sent with one more '.' in front) and ends with
+ * one status line, then closes:
+ *   .ok          success                       (xdpstack-ctl exits 0)
+ *   .fail        the command ran and failed    (exit 1; ping without reply)
+ *   .error MSG   the command could not be done (exit 1)
+ *   .usage MSG   unknown command, bad argument (exit 2)
+ * While a command streams (ping), a further line "stop" from the client ends
+ * it early with its summary; a client that goes away ends it silently. */
+#define CTL_MAX_CLIENTS 32
+#define CTL_REQ_MAX 512		     /* request line, newline included */
+#define CTL_OUT_MAX (1u << 20)	     /* unsent output before a client is dropped */
+#define CTL_REQ_TIMEOUT XS_SEC(5)    /* to send the request line */
+#define CTL_DRAIN_TIMEOUT XS_SEC(10) /* to read the end of an answer */
+#define CTL_MAX_ARGS 16
+
+enum ctl_status { CTL_OK, CTL_FAIL, CTL_ERROR, CTL_USAGE };
+
+enum ctl_state {
+	CL_FREE = 0,
+	CL_READ,  /* waiting for the request line */
+	CL_RUN,	  /* a streaming command (ping) runs */
+	CL_DRAIN, /* status written; sending the rest, then close */
+};
+
+struct ctl;
+struct ctl_ping;
+
+struct ctl_client {
+	struct ctl *ctl;
+	int fd;
+	enum ctl_state state;
+	int json;
+	int eof;	    /* the client shut its side: input is over */
+	int dead;	    /* gone or too slow: close at the next reap */
+	int bol;	    /* the next output byte starts a line */
+	int pfd;	    /* slot in the last pollfd array, -1 if none */
+	xs_time_t deadline; /* CL_READ: request due; CL_DRAIN: answer read */
+	char in[CTL_REQ_MAX];
+	size_t inlen;
+	char *out;
+	size_t outlen, outoff, outcap;
+	struct ctl_ping *ping;
+};
+
+struct ctl_config {
+	const char *path; /* socket path */
+	const char *ifname;
+	uint32_t ifindex;
+	uint32_t queue;
+	struct xs_stack *st;
+	struct xs_dev *hw; /* the AF_XDP device, for XDP counters (NULL: none) */
+};
+
+struct ctl {
+	struct ctl_config cfg;
+	char path[XS_CTL_PATH_MAX];
+	char ifname[IF_NAMESIZE];
+	dev_t sock_dev; /* the socket file we bound: unlinked at close only if */
+	ino_t sock_ino; /* it is still ours */
+	int lfd;
+	int lpfd;
+	xs_time_t now;
+	struct ctl_client cl[CTL_MAX_CLIENTS];
+};
+
+/* --- used by main.c -------------------------------------------------- */
+
+/* Default socket path for an interface, into buf. */
+void ctl_default_path(const char *ifname, char *buf, size_t len);
+/* Creates the parent directory (0700) if missing, replaces a stale socket
+ * (nobody accepts on it), refuses a live one, binds (0600) and listens.
+ * NULL with one line in err on failure. */
+struct ctl *ctl_open(const struct ctl_config *cfg, char *err, size_t errlen);
+/* Ends every session, closes every connection, removes the socket file. */
+void ctl_close(struct ctl *c);
+/* The loop's time for this turn, before xs_stack_poll (ping callbacks use it). */
+void ctl_set_time(struct ctl *c, xs_time_t now);
+/* Fills up to max pollfds (listen socket, clients); returns how many. */
+int ctl_pollfds(struct ctl *c, struct pollfd *pfd, int max);
+/* Handles the events of the last poll (pfd/n as filled by ctl_pollfds, n = 0
+ * for none), runs due ping sends, reaps finished clients. Frames it queues on
+ * the stack leave with the caller's next xs_stack_poll (the loop calls this
+ * first, then polls the stack). */
+void ctl_process(struct ctl *c, const struct pollfd *pfd, int n);
+/* Earliest time ctl_process has timer work (UINT64_MAX: none). */
+xs_time_t ctl_next_deadline(const struct ctl *c);
+
+/* --- shared by ctl*.c ------------------------------------------------ */
+
+void ctl_printf(struct ctl_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal, quoted and escaped. */
+void ctl_json_str(struct ctl_client *cl, const char *s);
+/* Ends the command with a status line; msg (printf) for CTL_ERROR/CTL_USAGE. */
+void ctl_end(struct ctl_client *cl, enum ctl_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ctl_ip_str(uint32_t ip, char buf[16]);
+/* "A.B.C.D" into host order; 0 or -1. */
+int ctl_parse_ip(const char *s, uint32_t *ip);
+
+typedef void (*ctl_cmd_fn)(struct ctl_client *cl, int argc, char **argv);
+void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv);
+void ctl_cmd_arp(struct ctl_client *cl, int argc, char **argv);
+void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv);
+void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv);
+void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv);
+/* Starts a ping session (state CL_RUN) or ends the command with an error. */
+void ctl_cmd_ping(struct ctl_client *cl, int argc, char **argv);
+
+/* Ping sessions (ctl_ping.c). */
+void ctl_ping_tick(struct ctl_client *cl); /* sends due, finishes */
+void ctl_ping_stop(struct ctl_client *cl); /* "stop": summary now */
+void ctl_ping_free(struct ctl_client *cl); /* closes the handle */
+xs_time_t ctl_ping_deadline(const struct ctl_client *cl);
+
+#endif
