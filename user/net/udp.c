@@ -116,12 +116,16 @@ drop:
 void udp_deliver_events(struct xs_stack *st)
 {
 	struct udp_table *t = &st->udp;
+	int next = t->ready_head;
 
-	while (t->ready_head >= 0) {
-		int h = t->ready_head;
+	/* Take the whole list: a callback that marks a socket again (by
+	 * re-arming) lands on a fresh list, delivered at the next poll. */
+	t->ready_head = -1;
+	while (next >= 0) {
+		int h = next;
 		struct udp_sock *s = &t->s[h];
 
-		t->ready_head = s->next_ready;
+		next = s->next_ready;
 		s->ev_pending = 0;
 		if (s->used && s->cb && (s->head || s->err))
 			s->cb(st, h, (s->head ? XS_EV_READABLE : 0) | (s->err ? XS_EV_ERROR : 0),
