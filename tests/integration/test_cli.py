@@ -1,0 +1,135 @@
+# The daemon's command line: every bad invocation ends with one clear
+# `xdpstack: ...` line on stderr and a non-zero exit, and leaves nothing attached.
+
+import pytest
+
+import netns
+from netns import STACK_IP
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+# uid 0, but every capability gone (bounding, inheritable, ambient sets empty).
+NO_CAPS = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all"]
+
+
+def xdpstack(topo, args, wrap=(), timeout=20):
+    """Run the daemon to completion in ns A; (exit code, stdout, stderr)."""
+    if not netns.binary().exists():
+        pytest.fail(f"{netns.binary()} is not built (run make, or set XS_BUILD)")
+    cmd = ["ip", "netns", "exec", topo.ns_a] + list(wrap) + [str(netns.binary())] + args
+    try:
+        p = netns.run(cmd, check=False, timeout=timeout)
+    except netns.CmdError as e:
+        pytest.fail(f"xdpstack did not exit: {e}")
+    return p.returncode, p.stdout, p.stderr
+
+
+def assert_one_error(topo, rc, out, err, *words, code=None):
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert rc != 0, f"exit 0 for a bad invocation\nstdout:\n{out}\nstderr:\n{err}"
+    if code is not None:
+        assert rc == code, f"exit {rc}, want {code}\nstderr:\n{err}"
+    assert len(lines) == 1, f"want exactly one stderr line, got {len(lines)}:\n{err}"
+    assert lines[0].startswith("xdpstack: "), lines[0]
+    if words:
+        assert any(w in lines[0] for w in words), f"{lines[0]!r} mentions none of {words}"
+    assert "serving" not in out
+    assert topo.xdp_attached() is None, "a failed start left an XDP program attached"
+
+
+@pytest.fixture(scope="module")
+def t(topo_module):
+    return topo_module
+
+
+def test_help_exits_0(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    assert "--ip" in out, out
+    assert err.strip() == ""
+
+
+def test_version_exits_0(t):
+    rc, out, err = xdpstack(t, ["--version"])
+    assert rc == 0, err
+    assert out.strip(), "empty --version output"
+    assert "xdpstack" in out.lower()
+
+
+def test_not_root(t):
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a], wrap=NOBODY)
+    assert_one_error(t, rc, out, err, "root", "CAP_")
+
+
+def test_root_without_capabilities(t):
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a], wrap=NO_CAPS)
+    assert_one_error(t, rc, out, err, "root", "CAP_")
+
+
+def test_no_such_interface(t):
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", "nosuchif0"])
+    assert_one_error(t, rc, out, err, "no such interface")
+    assert "nosuchif0" in err
+
+
+@pytest.mark.parametrize("addr", ["300.1.1.1", "1.2.3", "abc", "1.2.3.4/33",
+                                  "1.2.3.4.5", "172.17.0.253/x", ""])
+def test_malformed_address(t, addr):
+    rc, out, err = xdpstack(t, ["--ip", addr, "--dev", t.dev_a])
+    assert_one_error(t, rc, out, err, "invalid")
+
+
+def test_address_already_assigned_to_kernel(t):
+    rc, out, err = xdpstack(t, ["--ip", netns.KERNEL_A_IP, "--dev", t.dev_a])
+    assert_one_error(t, rc, out, err, "already assigned")
+    # The kernel's address keeps working.
+    p = t.ping(netns.KERNEL_A_IP, count=1)
+    assert netns.parse_ping(p.stdout) == (1, 1), p.stdout
+
+
+def test_address_already_assigned_default_interface(t):
+    rc, out, err = xdpstack(t, ["--ip", netns.KERNEL_A_IP])
+    assert_one_error(t, rc, out, err, "already assigned")
+
+
+def test_unknown_option(t):
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, "--bogus"])
+    assert_one_error(t, rc, out, err, code=2)
+
+
+@pytest.mark.parametrize("args", [["--ip"], ["--ip", STACK_IP, "--dev"],
+                                  ["--ip", STACK_IP, "--mode"]],
+                         ids=["ip", "dev", "mode"])
+def test_missing_argument(t, args):
+    rc, out, err = xdpstack(t, args)
+    assert_one_error(t, rc, out, err, code=2)
+
+
+def test_no_address_at_all(t):
+    rc, out, err = xdpstack(t, [])
+    assert_one_error(t, rc, out, err, "--ip")
+
+
+@pytest.mark.parametrize("args", [["--mode", "turbo"], ["--udp-echo", "70000"],
+                                  ["--udp-echo", "abc"], ["--mac", "zz:00:00:00:00:01"]],
+                         ids=["mode", "port-range", "port-text", "mac"])
+def test_bad_option_values(t, args):
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a] + args)
+    assert_one_error(t, rc, out, err)
+
+
+def test_native_mode_refused_names_generic(t):
+    # A bridge (or ifb) has no driver XDP: native attach must be refused with the fix.
+    dm = "xd" + t.tag
+    for kind in ("bridge", "ifb", "dummy"):
+        if netns.run(["ip", "-n", t.ns_a, "link", "add", dm, "type", kind],
+                     check=False).returncode == 0:
+            break
+    else:
+        pytest.skip("no link type without native XDP available (bridge, ifb, dummy)")
+    try:
+        netns.run(["ip", "-n", t.ns_a, "link", "set", dm, "up"])
+        rc, out, err = xdpstack(t, ["--ip", "172.18.0.253", "--dev", dm, "--mode", "native"])
+        assert_one_error(t, rc, out, err, "--mode generic")
+        assert t.xdp_attached(dev=dm) is None
+    finally:
+        netns.run(["ip", "-n", t.ns_a, "link", "del", dm], check=False)
