@@ -39,7 +39,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit integration clean demo bench format
+.PHONY: all deps check unit integration clean demo bench format fuzz
 all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl)
 
 deps:
@@ -73,9 +73,27 @@ $(O)/tests/%: tests/unit/%.c $(O)/libxdpstack.a
 	@mkdir -p $(@D)
 	$(CC) $(XS_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
 
-# Unit tests: cmocka binaries, no root needed.
+# Unit tests: cmocka binaries, no root needed. Every binary runs; the
+# target fails at the end if any did.
 unit: deps all $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; exit $$rc
+
+# libFuzzer targets over the library without the real devices (clang).
+FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c,$(LIB_SRCS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TIME ?= 30
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I.
+
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS)
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/}; n=$${n#fuzz_}; \
+	  mkdir -p $(O)/fuzz/corpus-$$n; \
+	  $$f -max_len=2048 -max_total_time=$(FUZZ_TIME) $(O)/fuzz/corpus-$$n \
+	    $$([ -d tests/fuzz/corpus/$$n ] && echo tests/fuzz/corpus/$$n); done
 
 # Integration tests: pytest, real kernel peer over veth in namespaces (root).
 integration: deps all
@@ -106,4 +124,4 @@ format:
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(CTL_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -14,6 +14,8 @@
 #include "wire/icmp.h"
 #include "wire/ip4.h"
 
+static const uint8_t zero_mac[ETH_ADDR_LEN];
+
 static unsigned arp_hash(uint32_t ip)
 {
 	return (ip * 2654435761u) >> 26; /* 64 buckets */
@@ -131,10 +133,15 @@ static void arp_flush_pending(struct xs_stack *st, struct arp_entry *e)
 		int s = e->pending;
 		struct arp_pending *p = &c->p[s];
 
-		if (iface_tx_alloc(st, &f) == 0 && p->len <= f.cap) {
-			memcpy(f.data, p->buf, p->len);
-			memcpy(f.data, e->mac, ETH_ADDR_LEN);
-			iface_tx_submit(st, &f, p->len);
+		if (iface_tx_alloc(st, &f) == 0) {
+			if (p->len <= f.cap) {
+				memcpy(f.data, p->buf, p->len);
+				memcpy(f.data, e->mac, ETH_ADDR_LEN);
+				iface_tx_submit(st, &f, p->len);
+			} else {
+				xs_dev_tx_abort(st->dev, &f);
+				xs_drop(st, XS_DROP_TX_TOO_BIG);
+			}
 		}
 		e->pending = p->next;
 		p->next = c->free_pending;
@@ -176,9 +183,7 @@ static int arp_send(struct xs_stack *st, uint16_t op, const uint8_t *eth_dst,
 
 int arp_send_request(struct xs_stack *st, uint32_t ip, const uint8_t *dst_mac)
 {
-	static const uint8_t zero[ETH_ADDR_LEN];
-
-	return arp_send(st, ARP_OP_REQUEST, dst_mac ? dst_mac : eth_broadcast, zero, ip);
+	return arp_send(st, ARP_OP_REQUEST, dst_mac ? dst_mac : eth_broadcast, zero_mac, ip);
 }
 
 void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n)
@@ -194,7 +199,7 @@ void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		st->stats.arp_rx_request++;
 	else
 		st->stats.arp_rx_reply++;
-	if (eth_is_multicast(a.sha)) {
+	if (eth_is_multicast(a.sha) || !memcmp(a.sha, zero_mac, ETH_ADDR_LEN)) {
 		why = XS_DROP_ARP_SRC;
 		goto drop;
 	}

@@ -1,0 +1,428 @@
+/* Whole-stack ARP tests over the in-memory device (RFC 826, RFC 5227, RFC 1122
+ * 2.3.2): replies, learning, conflicts, resolution with retries and aging on a
+ * virtual clock, and the bounds of the cache and of the queue of waiting packets. */
+#include "net/arp.h"
+#include "stack_fixture.h"
+
+/* --- answering and learning ------------------------------------------------------- */
+
+static void test_arp_request_gets_one_reply(void **state)
+{
+	struct fx *fx = *state;
+	const struct xs_stats *s = xs_stack_stats(fx->st);
+	uint8_t f[FRAME_MAX];
+	const uint8_t *a = f + ETH_LEN;
+	size_t n, i;
+	int unicast;
+
+	/* Broadcast request, then a unicast one (a refresh, as Linux sends). */
+	for (unicast = 0; unicast < 2; unicast++) {
+		n = mk_arp(f, unicast ? our_mac : bcast_mac, 1, peer_mac, PEER_IP, zero_mac,
+			   OUR_IP);
+		inject(fx, f, n);
+		fx_poll(fx, fx->now + XS_MS(10));
+		memset(f, 0xaa, sizeof(f));
+		n = take(fx, f);
+		assert_int_equal(n, MIN_FRAME);
+		expect_nothing_sent(fx, "exactly one reply");
+		assert_memory_equal(f, peer_mac, 6);
+		assert_memory_equal(f + 6, our_mac, 6);
+		assert_int_equal(get16(f + 12), 0x0806);
+		assert_int_equal(get16(a), 1);
+		assert_int_equal(get16(a + 2), 0x0800);
+		assert_int_equal(a[4], 6);
+		assert_int_equal(a[5], 4);
+		assert_int_equal(get16(a + 6), 2);
+		assert_memory_equal(a + 8, our_mac, 6);
+		assert_int_equal(get32(a + 14), OUR_IP);
+		assert_memory_equal(a + 18, peer_mac, 6);
+		assert_int_equal(get32(a + 24), PEER_IP);
+		for (i = ETH_LEN + 28; i < MIN_FRAME; i++)
+			assert_int_equal(f[i], 0);
+	}
+	assert_int_equal(s->arp_rx_request, 2);
+	assert_int_equal(s->arp_tx_reply, 2);
+	expect_drops(fx, XS_DROP_NONE, 0, "arp request");
+}
+
+static void test_arp_request_for_other_ip(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_arp_entry_info e[4];
+	uint8_t f[FRAME_MAX];
+	size_t n;
+
+	n = mk_arp(f, bcast_mac, 1, peer_mac, PEER_IP, zero_mac, OTHER_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "not ours");
+	expect_drops(fx, XS_DROP_ARP_NOT_OURS, 1, "not ours");
+	/* Nothing learned from a conversation that is not ours (RFC 826). */
+	assert_int_equal(arp_list(fx, e, 4), 0);
+	/* A reply between two other hosts likewise. */
+	n = mk_arp(f, bcast_mac, 2, peer_mac, PEER_IP, peer2_mac, OTHER_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "reply not ours");
+	expect_drops(fx, XS_DROP_ARP_NOT_OURS, 1, "reply not ours");
+	assert_int_equal(arp_list(fx, e, 4), 0);
+}
+
+static void test_arp_learned_entry_listed(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_arp_entry_info e[4];
+	uint8_t f[FRAME_MAX];
+	size_t n;
+
+	learn_peer(fx, peer_mac, PEER_IP);
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	assert_int_equal(e[0].ip, PEER_IP);
+	assert_memory_equal(e[0].mac, peer_mac, 6);
+	assert_int_equal(e[0].resolved, 1);
+	assert_int_equal(e[0].expires_ms, 60000);
+	assert_int_equal(arp_list(fx, e, 0), 0);
+
+	/* Ten seconds later the entry is older. */
+	fx_poll(fx, fx->now + XS_SEC(10));
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	assert_int_equal(e[0].expires_ms, 50000);
+
+	/* RFC 826 merge: a known sender is refreshed (new MAC, new life) by any
+	 * ARP it sends, even one not for us, and that is not a drop. */
+	n = mk_arp(f, bcast_mac, 1, peer2_mac, PEER_IP, zero_mac, OTHER_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "merge");
+	expect_drops(fx, XS_DROP_NONE, 0, "merge");
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	assert_memory_equal(e[0].mac, peer2_mac, 6);
+	assert_int_equal(e[0].expires_ms, 60000);
+
+	/* A gratuitous reply for us from a second host is learned too. */
+	n = mk_arp(f, our_mac, 2, gw_mac, GW_IP, our_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "reply learned");
+	assert_int_equal(arp_list(fx, e, 4), 2);
+}
+
+static void test_arp_conflict(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_arp_entry_info e[4];
+	uint8_t f[FRAME_MAX];
+	size_t n;
+
+	/* Another host announces our address. */
+	n = mk_arp(f, bcast_mac, 1, peer_mac, OUR_IP, zero_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "conflict announcement");
+	expect_drops(fx, XS_DROP_ARP_CONFLICT, 1, "conflict announcement");
+	/* Another host answers for our address. */
+	n = mk_arp(f, our_mac, 2, peer_mac, OUR_IP, our_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "conflict reply");
+	expect_drops(fx, XS_DROP_ARP_CONFLICT, 1, "conflict reply");
+	/* Our own announcement looped back is not a conflict. */
+	n = mk_arp(f, bcast_mac, 1, our_mac, OUR_IP, zero_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "own announcement");
+	expect_drops(fx, XS_DROP_ARP_SRC, 1, "own announcement");
+	assert_int_equal(arp_list(fx, e, 4), 0);
+	assert_int_equal(xs_stack_stats(fx->st)->drop[XS_DROP_ARP_CONFLICT], 2);
+}
+
+static void test_arp_probe_answered(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_arp_entry_info e[4];
+	uint8_t f[FRAME_MAX];
+	size_t n;
+
+	/* RFC 5227 probe (sender 0.0.0.0) for our address: defended, nothing learned. */
+	n = mk_arp(f, bcast_mac, 1, peer_mac, 0, zero_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	assert_int_equal(n, MIN_FRAME);
+	assert_int_equal(get16(f + ETH_LEN + 6), 2);
+	assert_memory_equal(f, peer_mac, 6);
+	expect_nothing_sent(fx, "probe");
+	expect_drops(fx, XS_DROP_NONE, 0, "probe");
+	assert_int_equal(arp_list(fx, e, 4), 0);
+}
+
+/* --- resolution: retries, aging, bounded queues -------------------------------- */
+
+static void test_arp_retries_then_drop(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_arp_entry_info e[4];
+	uint8_t f[FRAME_MAX];
+	const xs_time_t t0 = XS_SEC(5);
+	size_t n;
+	int h = xs_udp_open(fx->st), i;
+
+	fx_poll(fx, t0);
+	assert_int_equal(xs_udp_sendto(fx->st, h, "one", 3, PEER_IP, 9), 3);
+	assert_int_equal(xs_udp_sendto(fx->st, h, "two", 3, PEER_IP, 9), 3);
+	fx_poll(fx, t0);
+	n = take(fx, f);
+	check_arp_request(f, n, PEER_IP);
+	expect_nothing_sent(fx, "one request for two datagrams");
+
+	/* Requests at t0, t0 + 1 s, t0 + 2 s; nothing in between. */
+	for (i = 1; i <= 2; i++) {
+		fx_poll(fx, t0 + XS_SEC(i) - XS_MS(100));
+		expect_nothing_sent(fx, "before the retry");
+		fx_poll(fx, t0 + XS_SEC(i));
+		n = take(fx, f);
+		if (!n)
+			fail_msg("no retry %d at t0 + %d s", i, i);
+		check_arp_request(f, n, PEER_IP);
+		expect_nothing_sent(fx, "one retry");
+		assert_int_equal(arp_list(fx, e, 4), 1);
+		assert_int_equal(e[0].resolved, 0);
+	}
+	expect_drops(fx, XS_DROP_NONE, 0, "still waiting");
+	fx_poll(fx, t0 + XS_SEC(3) - XS_MS(100));
+	expect_nothing_sent(fx, "before giving up");
+	expect_drops(fx, XS_DROP_NONE, 0, "before giving up");
+
+	/* After the third request went unanswered for 1 s: both datagrams dropped. */
+	fx_poll(fx, t0 + XS_SEC(3));
+	expect_nothing_sent(fx, "no fourth request");
+	expect_drops(fx, XS_DROP_ARP_UNRESOLVED, 2, "unresolved");
+	assert_int_equal(arp_list(fx, e, 4), 0);
+	fx_poll(fx, t0 + XS_SEC(30));
+	expect_nothing_sent(fx, "quiet afterwards");
+	assert_int_equal(xs_stack_stats(fx->st)->arp_tx_request, 2 + 3);
+
+	/* A late answer is not a reply we wait for and teaches us nothing. */
+	n = mk_arp(f, our_mac, 2, peer_mac, PEER_IP, peer2_mac, OTHER_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	assert_int_equal(arp_list(fx, e, 4), 0);
+	assert_int_equal(xs_udp_close(fx->st, h), 0);
+}
+
+static void test_arp_retries_configurable(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .arp_retry_ms = 250, .arp_retries = 2};
+	uint8_t f[FRAME_MAX];
+	size_t n;
+	int h;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	h = xs_udp_open(fx->st);
+	assert_int_equal(xs_udp_sendto(fx->st, h, "x", 1, PEER_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	check_arp_request(f, take(fx, f), PEER_IP);
+	fx_poll(fx, fx->now + XS_MS(200));
+	expect_nothing_sent(fx, "200 ms");
+	fx_poll(fx, fx->now + XS_MS(100));
+	n = take(fx, f);
+	check_arp_request(f, n, PEER_IP);
+	fx_poll(fx, fx->now + XS_MS(300));
+	expect_nothing_sent(fx, "two requests only");
+	expect_drops(fx, XS_DROP_ARP_UNRESOLVED, 1, "gave up after two");
+}
+
+static void test_arp_entry_aging(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .arp_lifetime_ms = 5000};
+	struct xs_arp_entry_info e[4];
+	uint8_t f[FRAME_MAX];
+	xs_time_t t0;
+	size_t n;
+	int h;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	t0 = XS_SEC(10);
+	fx_poll(fx, t0);
+	learn_peer(fx, peer_mac, PEER_IP);
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	assert_int_equal(e[0].expires_ms, 5000);
+
+	fx_poll(fx, t0 + XS_MS(4900));
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	assert_int_equal(e[0].expires_ms, 100);
+	fx_poll(fx, t0 + XS_MS(5000));
+	assert_int_equal(arp_list(fx, e, 4), 0);
+	expect_nothing_sent(fx, "silent expiry");
+	expect_drops(fx, XS_DROP_NONE, 0, "expiry drops nothing");
+
+	/* Once forgotten, sending needs a new resolution. */
+	h = xs_udp_open(fx->st);
+	assert_int_equal(xs_udp_sendto(fx->st, h, "x", 1, PEER_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	check_arp_request(f, n, PEER_IP);
+	expect_nothing_sent(fx, "re-resolve");
+
+	/* An entry refreshed by the peer's ARP lives on. */
+	n = mk_arp(f, our_mac, 2, peer_mac, PEER_IP, our_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	assert_int_not_equal(take(fx, f), 0); /* the waiting datagram */
+	t0 = fx->now;
+	fx_poll(fx, t0 + XS_MS(3000));
+	learn_peer(fx, peer_mac, PEER_IP);
+	fx_poll(fx, t0 + XS_MS(7000));
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	fx_poll(fx, t0 + XS_MS(8000));
+	assert_int_equal(arp_list(fx, e, 4), 0);
+	assert_int_equal(xs_udp_close(fx->st, h), 0);
+}
+
+static void test_arp_entry_default_lifetime(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_arp_entry_info e[4];
+	xs_time_t t0 = fx->now;
+
+	learn_peer(fx, peer_mac, PEER_IP);
+	fx_poll(fx, t0 + XS_MS(59900));
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	fx_poll(fx, t0 + XS_SEC(60));
+	assert_int_equal(arp_list(fx, e, 4), 0);
+}
+
+static void test_arp_pending_queue_bounded(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t f[FRAME_MAX], msg[2] = {'m', 0};
+	const uint8_t *p;
+	size_t n, plen;
+	int h, i;
+
+	/* Enough frames to send a whole queue at once. */
+	fx_restart(fx, NULL, 1500, 4 * ARP_PENDING_PER_ENTRY, true);
+	h = xs_udp_open(fx->st);
+	assert_int_equal(xs_udp_bind(fx->st, h, 4444), 0);
+	/* ARP_PENDING_PER_ENTRY datagrams wait for one next hop; one more is dropped. */
+	for (i = 0; i <= ARP_PENDING_PER_ENTRY; i++) {
+		msg[1] = (uint8_t)i;
+		assert_int_equal(xs_udp_sendto(fx->st, h, msg, 2, PEER_IP, 9), 2);
+		if (i < ARP_PENDING_PER_ENTRY)
+			expect_drops(fx, XS_DROP_NONE, 0, "queued");
+	}
+	expect_drops(fx, XS_DROP_ARP_QUEUE_FULL, 1, "one too many");
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	check_arp_request(f, n, PEER_IP);
+	expect_nothing_sent(fx, "one request");
+
+	/* The answer releases them, in the order they were sent. */
+	n = mk_arp(f, our_mac, 2, peer_mac, PEER_IP, our_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	for (i = 0; i < ARP_PENDING_PER_ENTRY; i++) {
+		n = take(fx, f);
+		if (!n)
+			fail_msg("datagram %d missing", i);
+		p = check_udp_out(f, n, peer_mac, PEER_IP, 4444, 9, &plen);
+		assert_int_equal(plen, 2);
+		assert_int_equal(p[1], i);
+	}
+	expect_nothing_sent(fx, "all of them");
+	expect_drops(fx, XS_DROP_NONE, 0, "flushed");
+	assert_int_equal(xs_udp_close(fx->st, h), 0);
+}
+
+static void test_arp_pending_total_bounded(void **state)
+{
+	const int hosts = ARP_PENDING_SLOTS / ARP_PENDING_PER_ENTRY;
+	struct fx *fx = *state;
+	uint8_t f[FRAME_MAX];
+	size_t n;
+	int h = xs_udp_open(fx->st), host, i;
+
+	/* Full queues for ARP_PENDING_SLOTS / ARP_PENDING_PER_ENTRY next hops use
+	 * every shared slot; the next host's datagram finds none. */
+	for (host = 0; host <= hosts; host++) {
+		for (i = 0; i < ARP_PENDING_PER_ENTRY; i++) {
+			assert_int_equal(
+			    xs_udp_sendto(fx->st, h, "x", 1, 0x0a000010u + (uint32_t)host, 9), 1);
+			if (host == hosts)
+				break;
+		}
+	}
+	expect_drops(fx, XS_DROP_ARP_QUEUE_FULL, 1, "slots exhausted");
+	fx_poll(fx, fx->now);
+	for (host = 0; host <= hosts; host++) {
+		n = take(fx, f);
+		check_arp_request(f, n, 0x0a000010u + (uint32_t)host);
+	}
+	expect_nothing_sent(fx, "one request per host");
+	/* Nobody answers: everything waiting is dropped after the retries. */
+	for (i = 1; i <= 3; i++) {
+		fx_poll(fx, fx->now + XS_SEC(1));
+		while (take(fx, f))
+			;
+	}
+	expect_drops(fx, XS_DROP_ARP_UNRESOLVED, ARP_PENDING_SLOTS, "all unresolved");
+	/* The slots are free again. */
+	assert_int_equal(xs_udp_sendto(fx->st, h, "x", 1, PEER_IP, 9), 1);
+	expect_drops(fx, XS_DROP_NONE, 0, "slots back");
+	assert_int_equal(xs_udp_close(fx->st, h), 0);
+}
+
+static void test_arp_cache_full_evicts_oldest(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .prefix_len = 16};
+	static struct xs_arp_entry_info e[300];
+	uint8_t f[FRAME_MAX], mac[6] = {0x52, 0x54, 0x00, 0x01, 0x00, 0x00};
+	size_t n, k;
+	int i;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	/* 256 neighbours, the first one learned a millisecond before the rest. */
+	for (i = 0; i <= 256; i++) {
+		mac[4] = (uint8_t)(i >> 8);
+		mac[5] = (uint8_t)i;
+		n = mk_arp(f, bcast_mac, 1, mac, 0x0a000100u + (uint32_t)i, zero_mac, OUR_IP);
+		inject(fx, f, n);
+		if (i == 0 || i % 32 == 31 || i == 255 || i == 256) {
+			fx_poll(fx, fx->now + XS_MS(1));
+			while (take(fx, f))
+				;
+		}
+		if (i == 255)
+			assert_int_equal(arp_list(fx, e, 300), 256);
+	}
+	expect_drops(fx, XS_DROP_NONE, 0, "learning");
+	/* The 257th took the place of the oldest. */
+	n = arp_list(fx, e, 300);
+	assert_int_equal(n, 256);
+	for (k = 0; k < n; k++) {
+		assert_int_not_equal(e[k].ip, 0x0a000100u);
+		assert_int_equal(e[k].resolved, 1);
+	}
+	for (k = 0; k < n && e[k].ip != 0x0a000200u; k++)
+		;
+	assert_true(k < n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	    T(test_arp_request_gets_one_reply), T(test_arp_request_for_other_ip),
+	    T(test_arp_learned_entry_listed),	T(test_arp_conflict),
+	    T(test_arp_probe_answered),		T(test_arp_retries_then_drop),
+	    T(test_arp_retries_configurable),	T(test_arp_entry_aging),
+	    T(test_arp_entry_default_lifetime), T(test_arp_pending_queue_bounded),
+	    T(test_arp_pending_total_bounded),	T(test_arp_cache_full_evicts_oldest),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("arp", tests, NULL, NULL);
+}
