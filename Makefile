@@ -30,11 +30,12 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 APP_OBJS := $(APP_SRCS:%.c=$(O)/%.o)
 CTL_OBJS := $(CTL_SRCS:%.c=$(O)/%.o)
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%) $(TCPT_SRCS:tests/tcp/%.c=$(O)/tests/%)
 
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
@@ -72,6 +73,11 @@ $(O)/xdpstack-ctl: $(CTL_OBJS) $(O)/libxdpstack.a
 $(O)/tests/%: tests/unit/%.c $(O)/libxdpstack.a
 	@mkdir -p $(@D)
 	$(CC) $(XS_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
+
+# Scripted TCP conversations (virtual clock), same framework as unit tests.
+$(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
+	@mkdir -p $(@D)
+	$(CC) $(XS_CFLAGS) -Itests/unit -Itests/tcp $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
 
 # Unit tests: cmocka binaries, no root needed. Every binary runs; the
 # target fails at the end if any did.

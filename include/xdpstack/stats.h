@@ -49,6 +49,20 @@
 	X(UDP_CSUM, "UDP checksum wrong")                                         \
 	X(UDP_NO_PORT, "no socket bound to the UDP port")                         \
 	X(UDP_RCVBUF, "UDP socket receive queue full")                            \
+	X(TCP_SHORT, "TCP segment shorter than its header")                       \
+	X(TCP_HDR_LEN, "TCP data offset below 20 or beyond the segment")          \
+	X(TCP_CSUM, "TCP checksum wrong")                                         \
+	X(TCP_DST, "TCP segment to a broadcast address")                          \
+	X(TCP_NO_CONN, "TCP segment for no connection (answered with RST)")       \
+	X(TCP_FLAGS, "TCP flag combination invalid in this state")                \
+	X(TCP_SEQ, "TCP segment outside the receive window")                      \
+	X(TCP_PAWS, "TCP timestamp older than the last (PAWS)")                   \
+	X(TCP_ACK, "TCP acknowledgment outside the send window")                  \
+	X(TCP_RST, "TCP reset not exactly at the expected sequence")              \
+	X(TCP_SYN_QUEUE, "SYN dropped: no memory for a half-open connection")     \
+	X(TCP_ACCEPT_FULL, "handshake done but the accept queue is full")         \
+	X(TCP_OOO_FULL, "out-of-order segment beyond what is tracked")            \
+	X(TCP_COOKIE, "ACK with an invalid SYN cookie")                           \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 
@@ -66,7 +80,11 @@ enum xs_drop {
 	X(ip_rx) X(ip_tx) X(ip_frag_rx) X(ip_reassembled) X(ip_frag_tx)            \
 	X(icmp_rx) X(icmp_tx) X(icmp_echo_rx) X(icmp_echo_reply_tx)                \
 	X(icmp_echo_tx) X(icmp_echo_reply_rx) X(icmp_err_rx) X(icmp_err_tx)        \
-	X(udp_rx) X(udp_tx)
+	X(udp_rx) X(udp_tx)                                                        \
+	X(tcp_rx) X(tcp_tx) X(tcp_rst_rx) X(tcp_rst_tx)                            \
+	X(tcp_active_opens) X(tcp_passive_opens) X(tcp_retransmits)                \
+	X(tcp_rto_expired) X(tcp_fast_recovery) X(tcp_sack_recovery)              \
+	X(tcp_challenge_acks) X(tcp_syncookies_sent) X(tcp_syncookies_ok)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

@@ -11,6 +11,9 @@
 
 #define XS_VERSION "0.1.0"
 #define XS_DEFAULT_UDP_ECHO 8888
+#define XS_DEFAULT_TCP_ECHO 8888
+#define XS_DEFAULT_TCP_DISCARD 9
+#define XS_DEFAULT_TCP_SOURCE 19
 
 struct xs_opts {
 	uint32_t ip;          /* host order */
@@ -22,6 +25,7 @@ struct xs_opts {
 	enum xs_xdp_mode mode;
 	uint32_t queue;
 	int udp_echo;         /* port, 0 = off */
+	uint16_t tcp_ports[3]; /* TCP echo, discard, source; 0 = off */
 	int verbose;
 	const char *pcap;     /* capture file, NULL = none */
 	const char *ctl;      /* control socket, NULL = /run/xdpstack/IFACE.sock */
@@ -54,6 +58,11 @@ int cli_check_gateway(uint32_t ip, int prefix_len, uint32_t gw, char *err, size_
 
 /* Built-in services (services.c). */
 int svc_udp_echo_start(struct xs_stack *st, uint16_t port);
+/* TCP echo, discard and source (ports[i] 0: off); NULL + one line in err. */
+struct svc_tcp;
+struct svc_tcp *svc_tcp_start(struct xs_stack *st, const uint16_t ports[3], char *err,
+			      size_t errlen);
+void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s);
 
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x);
 

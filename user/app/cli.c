@@ -21,6 +21,9 @@ static void usage(FILE *f)
 		"  --mode MODE        XDP attach mode: native or generic (default: native, else generic)\n"
 		"  --queue N          NIC rx queue to serve (default 0)\n"
 		"  --udp-echo PORT    UDP echo service port (default 8888, 0 = off)\n"
+		"  --tcp-echo PORT    TCP echo service port (default 8888, 0 = off)\n"
+		"  --tcp-discard PORT TCP discard service port (default 9, 0 = off)\n"
+		"  --tcp-source PORT  TCP source (streams bytes to whoever connects; default 19, 0 = off)\n"
 		"  --pcap FILE        write every frame received and sent to FILE (pcap, mode 0600)\n"
 		"  --ctl PATH         control socket for xdpstack-ctl\n"
 		"                     (default " XS_CTL_DIR "/IFACE.sock; directory 0700, socket 0600)\n"
@@ -114,6 +117,9 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "mode", required_argument, NULL, 'M' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "udp-echo", required_argument, NULL, 'u' },
+		{ "tcp-echo", required_argument, NULL, 'E' },
+		{ "tcp-discard", required_argument, NULL, 'D' },
+		{ "tcp-source", required_argument, NULL, 'S' },
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "ctl", required_argument, NULL, 'c' },
 		{ "frag-timeout", required_argument, NULL, 'F' },
@@ -129,6 +135,9 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->prefix_len = -1;
 	o->udp_echo = XS_DEFAULT_UDP_ECHO;
+	o->tcp_ports[0] = XS_DEFAULT_TCP_ECHO;
+	o->tcp_ports[1] = XS_DEFAULT_TCP_DISCARD;
+	o->tcp_ports[2] = XS_DEFAULT_TCP_SOURCE;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":vhV", longopts, NULL)) != -1) {
@@ -169,6 +178,13 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 65535, &v))
 				return fail("invalid --udp-echo '%s': expected a port 0-65535", optarg);
 			o->udp_echo = (int)v;
+			break;
+		case 'E':
+		case 'D':
+		case 'S':
+			if (parse_uint(optarg, 65535, &v))
+				return fail("invalid TCP service port '%s': expected 0-65535", optarg);
+			o->tcp_ports[c == 'E' ? 0 : c == 'D' ? 1 : 2] = (uint16_t)v;
 			break;
 		case 'p':
 			if (!*optarg)

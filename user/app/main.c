@@ -130,6 +130,7 @@ int main(int argc, char **argv)
 	struct xs_stack *st;
 	struct xs_dev *hw, *dev;
 	struct ctl *ctl = NULL;
+	struct svc_tcp *svc = NULL;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
@@ -221,6 +222,11 @@ int main(int argc, char **argv)
 		rc = die(err);
 		goto out_stack;
 	}
+	svc = svc_tcp_start(st, o.tcp_ports, err, sizeof(err));
+	if (!svc) {
+		rc = die(err);
+		goto out_stack;
+	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
 
@@ -244,6 +250,7 @@ int main(int argc, char **argv)
 	ctl_close(ctl);
 	ctl = NULL;
 	dump_counters(st, hw);
+	svc_tcp_stop(st, svc);
 out_stack:
 	xs_stack_free(st);
 out_dev:

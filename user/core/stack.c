@@ -9,6 +9,7 @@
 #include "net/arp.h"
 #include "net/iface.h"
 #include "net/udp.h"
+#include "tcp/tcp.h"
 
 static void config_defaults(struct xs_config *c)
 {
@@ -79,8 +80,13 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	err = frag_table_init(st);
 	if (err)
 		goto err_frag;
+	err = tcp_init(st);
+	if (err)
+		goto err_tcp;
 	return st;
 
+err_tcp:
+	frag_table_fini(st);
 err_frag:
 	udp_table_fini(&st->udp);
 err_udp:
@@ -97,6 +103,7 @@ void xs_stack_free(struct xs_stack *st)
 {
 	if (!st)
 		return;
+	tcp_fini(st);
 	frag_table_fini(st);
 	udp_table_fini(&st->udp);
 	arp_cache_fini(&st->arp);
@@ -146,7 +153,9 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
 	stack_timers(st);
+	tcp_timers_run(st);
 	udp_deliver_events(st);
+	tcp_deliver_events(st);
 	xs_dev_flush(st->dev);
 	return n;
 }
@@ -157,6 +166,8 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 
 	if (st->garp_left && st->garp_next < t)
 		t = st->garp_next;
+	if (tcp_next_timer(st) < t)
+		t = tcp_next_timer(st);
 	return t;
 }
 

@@ -15,6 +15,8 @@
 #include "net/route.h"
 #include "net/udp.h"
 
+struct tcp_table;
+
 #define XS_RX_BATCH XS_POLL_BATCH
 #define XS_TICK_NS XS_MS(100)
 
@@ -38,6 +40,7 @@ struct xs_stack {
 	struct frag_table frag;
 	struct icmp_state icmp;
 	struct udp_table udp;
+	struct tcp_table *tcp;
 	uint8_t *scratch;   /* XS_SCRATCH_LEN bytes to build datagrams beyond one frame */
 };
 

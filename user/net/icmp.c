@@ -8,6 +8,7 @@
 #include "net/icmp.h"
 #include "net/ip4.h"
 #include "net/udp.h"
+#include "tcp/tcp.h"
 #include "wire/bytes.h"
 #include "wire/icmp.h"
 
@@ -158,6 +159,11 @@ static void icmp_error_dispatch(struct xs_stack *st, uint32_t from, uint8_t type
 	case IP4_PROTO_UDP:
 		if (udp_icmp_error(st, ld_be32(inner + 16), ld_be16(inner + ihl),
 				   ld_be16(inner + ihl + 2), err) == 0)
+			return;
+		break;
+	case IP4_PROTO_TCP:
+		if (tcp_icmp_error(st, ld_be32(inner + 16), ld_be16(inner + ihl),
+				   ld_be16(inner + ihl + 2), ld_be32(inner + ihl + 4), err) == 0)
 			return;
 		break;
 	case IP4_PROTO_ICMP:

@@ -10,6 +10,7 @@
 #include "net/iface.h"
 #include "net/ip4.h"
 #include "net/udp.h"
+#include "tcp/tcp.h"
 #include "wire/eth.h"
 #include "wire/icmp.h"
 
@@ -51,6 +52,9 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		return;
 	case IP4_PROTO_UDP:
 		udp_input(st, &ip, b);
+		return;
+	case IP4_PROTO_TCP:
+		tcp_input(st, &ip, b);
 		return;
 	default:
 		/* RFC 1122 3.2.2.1: protocol unreachable. */

@@ -1,0 +1,57 @@
+/* SipHash-2-4 over a byte message with a 128-bit key, as specified in
+ * "SipHash: a fast short-input PRF" (2012); test vector in tests/unit. */
+#include "core/siphash.h"
+
+static uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static uint64_t ld_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+#define SIPROUND(v0, v1, v2, v3)                                              \
+	do {                                                                  \
+		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);    \
+		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                        \
+		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                        \
+		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);     \
+	} while (0)
+
+uint64_t siphash24(const uint8_t key[16], const void *msg, size_t len)
+{
+	const uint8_t *m = msg;
+	uint64_t k0 = ld_le64(key), k1 = ld_le64(key + 8);
+	uint64_t v0 = 0x736f6d6570736575ull ^ k0, v1 = 0x646f72616e646f6dull ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ull ^ k0, v3 = 0x7465646279746573ull ^ k1;
+	uint64_t b = (uint64_t)len << 56, w;
+	size_t i, left = len & 7;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		w = ld_le64(m + i);
+		v3 ^= w;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= w;
+	}
+	for (w = 0; left; left--)
+		w |= (uint64_t)m[i + left - 1] << (8 * (left - 1));
+	b |= w;
+	v3 ^= b;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}

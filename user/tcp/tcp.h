@@ -1,0 +1,202 @@
+/* TCP connection state (RFC 9293 3.3.1's TCB) and the interfaces between
+ * the TCP modules: table and API (tcp_conn.c), input, output and timers. */
+#ifndef XS_TCP_TCP_H
+#define XS_TCP_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xdpstack/stack.h>
+
+#include "core/timer.h"
+#include "tcp/cc.h"
+#include "tcp/rtt.h"
+#include "tcp/seqset.h"
+#include "wire/ip4.h"
+#include "wire/tcp.h"
+
+#define TCP_MAX_HANDLES 4096
+#define TCP_HASH_BUCKETS 4096
+#define TCP_DEFAULT_BUF (256 * 1024)
+#define TCP_MIN_BUF (4 * 1024)
+#define TCP_MAX_BUF (16 * 1024 * 1024)
+#define TCP_DEFAULT_MSS 536        /* RFC 9293 3.7.1: when the peer sends none */
+#define TCP_MIN_MSS 88              /* below this a peer's MSS is clamped up (Linux: 48+) */
+#define TCP_MSL XS_SEC(30)          /* TIME-WAIT lasts 2*MSL = 60 s, like Linux */
+#define TCP_DELACK XS_MS(40)        /* delayed ACK (RFC 9293 3.8.6.3: < 0.5 s) */
+#define TCP_SYN_RETRIES 6
+#define TCP_SYNACK_RETRIES 5
+#define TCP_DEFAULT_USER_TIMEOUT XS_SEC(300)  /* RFC 9293 3.8.3 R2 for data: 5 min */
+#define TCP_CHALLENGE_ACKS_PER_SEC 10         /* RFC 5961 7, per connection */
+#define TCP_DUPTHRESH 3
+#define TCP_SYN_QUEUE_MAX 1024      /* half-open connections per listener before cookies */
+
+/* A byte ring: data[(head + i) % cap] for i in [0, len). */
+struct tcp_ring {
+	uint8_t *data;
+	uint32_t cap;
+	uint32_t head;
+	uint32_t len;
+};
+
+struct tcp_conn {
+	struct tcp_conn *hnext;        /* hash chain */
+	struct tcp_conn *lnext;        /* listener's SYN or accept queue */
+	struct tcp_conn *listener;     /* while queued on a listener */
+	enum xs_tcp_state state;
+	int handle;                    /* -1 once the application let go */
+	uint32_t lip, rip;
+	uint16_t lport, rport;
+
+	/* Send sequence space (RFC 9293 3.3.1). */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	uint8_t snd_wscale;
+	struct tcp_ring sndbuf;        /* byte 0 is snd_una (after the SYN) */
+	bool fin_queued;               /* the application shut down its side */
+	bool fin_sent;                 /* our FIN has a sequence number: snd_max includes it */
+
+	/* Receive sequence space. */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
+	uint8_t rcv_wscale;
+	struct tcp_ring rcvbuf;        /* in-order unread data; out-of-order beyond it */
+	struct seqset ooo;             /* out-of-order ranges held in rcvbuf */
+	bool fin_rcvd;                 /* peer's FIN consumed: rcv_nxt is past it */
+	uint32_t last_ack_sent;
+
+	/* Options agreed in the handshake. */
+	uint16_t mss;                  /* what we send (SMSS), options excluded */
+	uint16_t rcv_mss;              /* what we announced */
+	bool ws_ok, sack_ok, ts_ok;
+	uint32_t ts_recent;            /* RFC 7323 4.3 */
+	xs_time_t ts_recent_age;
+	uint32_t ts_offset;            /* random per connection (RFC 7323 5.4) */
+
+	/* Loss recovery and congestion control. */
+	struct tcp_rtt rtt;
+	struct tcp_cc cc;
+	const struct tcp_cc_ops *cc_ops;
+	struct scoreboard sb;
+	uint32_t dupacks;
+	bool in_recovery;
+	uint32_t recover;              /* RFC 6582 */
+	uint32_t rtt_seq;              /* timed segment without timestamps (Karn) */
+	xs_time_t rtt_time;
+	bool rtt_timing;
+	xs_time_t last_send;           /* for idle restart (RFC 5681 4.1) */
+	xs_time_t first_unacked_at;    /* for the user timeout */
+	uint8_t syn_retries;
+	uint8_t probes;                /* keepalive or zero-window probes unanswered */
+
+	/* Receiver ACK policy. */
+	uint8_t segs_unacked;          /* full segments since our last ACK */
+	bool ack_now;
+
+	/* Timers (RFC 9293 3.8). */
+	struct xs_timer rto_timer;     /* retransmission or persist */
+	struct xs_timer delack_timer;
+	struct xs_timer keep_timer;    /* keepalive, SYN-RECEIVED/SYN-SENT limits, TIME-WAIT */
+	bool persist;                  /* rto_timer is the persist timer */
+
+	/* RFC 5961 challenge ACK budget. */
+	xs_time_t challenge_window;
+	uint8_t challenge_count;
+
+	/* Socket options. */
+	bool nodelay, keepalive;
+	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
+	xs_time_t user_timeout;
+
+	/* Listener. */
+	int backlog;
+	int nsyn, naccept;
+	struct tcp_conn *accept_head, *accept_tail;
+
+	/* Application. */
+	int error;                     /* -errno once failed */
+	int soft_error;                /* last ICMP error, reported if we time out */
+	xs_event_cb cb;
+	void *ctx;
+	uint8_t ev_pending;
+	struct tcp_conn *ready_next;
+
+	uint64_t retransmits, bytes_acked, bytes_received;
+};
+
+struct tcp_table {
+	struct tcp_conn *bucket[TCP_HASH_BUCKETS];
+	struct tcp_conn *listeners[65536 / 64]; /* chained by hnext, by port */
+	struct tcp_conn *handle[TCP_MAX_HANDLES];
+	struct tcp_conn *ready;        /* connections with events to deliver */
+	struct tcp_conn *delivering;   /* the rest of the list being delivered */
+	struct xs_timer_wheel wheel;
+	uint8_t secret[16];            /* RFC 6528 ISN and SYN cookie key */
+	unsigned nconns;
+	uint32_t cookie_mss_idx;
+};
+
+struct xs_stack;
+
+int tcp_init(struct xs_stack *st);
+void tcp_fini(struct xs_stack *st);
+/* pkt: the whole IP packet (ip->total_len bytes). */
+void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
+void tcp_timers_run(struct xs_stack *st);
+xs_time_t tcp_next_timer(const struct xs_stack *st);
+void tcp_deliver_events(struct xs_stack *st);
+/* An ICMP error about a segment we sent to dst:dport from sport. */
+int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport,
+		   uint32_t seq, int err);
+
+/* tcp_conn.c: table, lifecycle, events. */
+struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
+			    uint16_t rport);
+struct tcp_conn *tcp_listener(struct xs_stack *st, uint16_t port);
+struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
+			      const struct tcp_conn *parent);
+void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
+/* Moves c to CLOSED with err (0 for a clean end), wakes the application,
+ * and frees it at once if no handle holds it. */
+void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err);
+void tcp_set_state(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_state s);
+void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events);
+uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+/* A SYN that completes the handshake on a listener (queued, or from a cookie). */
+void tcp_listener_established(struct xs_stack *st, struct tcp_conn *c);
+
+/* tcp_out.c */
+/* Sends what the windows, Nagle and the state allow; ACKs if owed. */
+void tcp_output(struct xs_stack *st, struct tcp_conn *c);
+/* A segment with no data (SYN, FIN, ACK, window probe: flags given). */
+void tcp_send_ctl(struct xs_stack *st, struct tcp_conn *c, uint8_t flags, uint32_t seq);
+void tcp_send_ack(struct xs_stack *st, struct tcp_conn *c);
+/* RFC 9293 3.10.7.1: a reset in answer to seg, without a connection. */
+void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const struct tcp_repr *seg);
+/* Retransmits one segment starting at snd_una (or the SYN/FIN). */
+void tcp_retransmit_head(struct xs_stack *st, struct tcp_conn *c);
+uint32_t tcp_rcv_window(const struct tcp_conn *c);
+void tcp_arm_rto(struct xs_stack *st, struct tcp_conn *c);
+uint32_t tcp_ts_now(const struct xs_stack *st, const struct tcp_conn *c);
+
+/* tcp_timer.c */
+void tcp_timers_init(struct tcp_conn *c);
+void tcp_timers_cancel(struct xs_stack *st, struct tcp_conn *c);
+void tcp_arm_keepalive(struct xs_stack *st, struct tcp_conn *c);
+void tcp_enter_time_wait(struct xs_stack *st, struct tcp_conn *c);
+
+/* Ring helpers. */
+int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap);
+void tcp_ring_free(struct tcp_ring *r);
+/* Copies n bytes from offset off (relative to head) out of the ring. */
+void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
+/* Writes n bytes at offset off (relative to head); does not change len. */
+void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
+void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
+
+static inline uint32_t tcp_flight(const struct tcp_conn *c)
+{
+	return c->snd_max - c->snd_una;
+}
+
+#endif

@@ -1,0 +1,777 @@
+/* TCP connection table, lifecycle, ISNs (RFC 6528) and libxdpstack's TCP
+ * handle API. Connections outlive their handles until the protocol is done. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/siphash.h"
+#include "core/stack.h"
+#include "net/route.h"
+#include "tcp/tcp.h"
+
+#define TCP_EPHEMERAL_LO 32768
+#define TCP_EPHEMERAL_HI 60999
+
+static const char *const state_names[] = {
+	"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+	"FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+};
+
+const char *xs_tcp_state_name(enum xs_tcp_state s)
+{
+	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+/* --- rings ---------------------------------------------------------------- */
+
+int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap)
+{
+	r->data = malloc(cap);
+	if (!r->data)
+		return -ENOMEM;
+	r->cap = cap;
+	r->head = r->len = 0;
+	return 0;
+}
+
+void tcp_ring_free(struct tcp_ring *r)
+{
+	free(r->data);
+	memset(r, 0, sizeof(*r));
+}
+
+void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n)
+{
+	uint32_t pos = (r->head + off) % r->cap;
+	uint32_t first = n < r->cap - pos ? n : r->cap - pos;
+
+	memcpy(dst, r->data + pos, first);
+	memcpy((uint8_t *)dst + first, r->data, n - first);
+}
+
+void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
+{
+	uint32_t pos = (r->head + off) % r->cap;
+	uint32_t first = n < r->cap - pos ? n : r->cap - pos;
+
+	memcpy(r->data + pos, src, first);
+	memcpy(r->data, (const uint8_t *)src + first, n - first);
+}
+
+void tcp_ring_consume(struct tcp_ring *r, uint32_t n)
+{
+	r->head = (r->head + n) % r->cap;
+	r->len -= n;
+}
+
+/* --- table ---------------------------------------------------------------- */
+
+static struct tcp_table *T(const struct xs_stack *st)
+{
+	return st->tcp;
+}
+
+static unsigned tcp_hash(const struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport)
+{
+	uint32_t h = rip * 2654435761u ^ ((uint32_t)rport << 16 | lport) * 2246822519u;
+
+	h ^= *(const uint32_t *)T(st)->secret;
+	h ^= h >> 15;
+	return (h * 2654435761u) >> (32 - 12); /* TCP_HASH_BUCKETS = 4096 */
+}
+
+struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
+			    uint16_t rport)
+{
+	struct tcp_conn *c = T(st)->bucket[tcp_hash(st, rip, lport, rport)];
+
+	for (; c; c = c->hnext)
+		if (c->rip == rip && c->lport == lport && c->rport == rport && c->lip == lip)
+			return c;
+	return NULL;
+}
+
+struct tcp_conn *tcp_listener(struct xs_stack *st, uint16_t port)
+{
+	struct tcp_conn *c = T(st)->listeners[port / 64];
+
+	for (; c; c = c->hnext)
+		if (c->lport == port)
+			return c;
+	return NULL;
+}
+
+void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_conn **b = c->state == XS_TCP_LISTEN ? &T(st)->listeners[c->lport / 64]
+							: &T(st)->bucket[tcp_hash(st, c->rip, c->lport,
+										   c->rport)];
+
+	c->hnext = *b;
+	*b = c;
+}
+
+static void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_conn **pp = c->state == XS_TCP_LISTEN ? &T(st)->listeners[c->lport / 64]
+							 : &T(st)->bucket[tcp_hash(st, c->rip, c->lport,
+										    c->rport)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			c->hnext = NULL;
+			return;
+		}
+	}
+}
+
+static void tcp_unready(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_conn **pp;
+
+	if (!c->ev_pending)
+		return;
+	for (pp = &T(st)->ready; *pp; pp = &(*pp)->ready_next) {
+		if (*pp == c) {
+			*pp = c->ready_next;
+			c->ev_pending = 0;
+			return;
+		}
+	}
+	for (pp = &T(st)->delivering; *pp; pp = &(*pp)->ready_next) {
+		if (*pp == c) {
+			*pp = c->ready_next;
+			break;
+		}
+	}
+	c->ev_pending = 0;
+}
+
+static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
+{
+	tcp_timers_cancel(st, c);
+	tcp_unready(st, c);
+	tcp_ring_free(&c->sndbuf);
+	tcp_ring_free(&c->rcvbuf);
+	T(st)->nconns--;
+	free(c);
+}
+
+uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+	uint8_t m[12];
+
+	memcpy(m, &lip, 4);
+	memcpy(m + 4, &rip, 4);
+	memcpy(m + 8, &lport, 2);
+	memcpy(m + 10, &rport, 2);
+	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 microsecond clock. */
+	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(T(st)->secret, m, sizeof(m));
+}
+
+static uint8_t tcp_wscale_for(uint32_t cap)
+{
+	uint8_t s = 0;
+
+	while (s < 14 && (cap >> s) > 65535)
+		s++;
+	return s;
+}
+
+struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
+			      const struct tcp_conn *parent)
+{
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+	uint32_t sndcap = parent ? parent->sndbuf.cap : TCP_DEFAULT_BUF;
+	uint32_t rcvcap = parent ? parent->rcvbuf.cap : TCP_DEFAULT_BUF;
+
+	if (!c)
+		return NULL;
+	if (tcp_ring_alloc(&c->sndbuf, sndcap) || tcp_ring_alloc(&c->rcvbuf, rcvcap)) {
+		tcp_ring_free(&c->sndbuf);
+		free(c);
+		return NULL;
+	}
+	c->handle = -1;
+	c->lip = st->ip;
+	c->rip = rip;
+	c->lport = lport;
+	c->rport = rport;
+	c->rcv_wscale = tcp_wscale_for(rcvcap);
+	c->rcv_mss = (uint16_t)(st->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
+	c->mss = TCP_DEFAULT_MSS;
+	c->ts_offset = (uint32_t)xs_random(st);
+	seqset_init(&c->ooo);
+	rtt_init(&c->rtt);
+	c->cc_ops = parent ? parent->cc_ops : &tcp_cc_cubic;
+	c->nodelay = parent ? parent->nodelay : false;
+	c->keepalive = parent ? parent->keepalive : false;
+	c->keep_idle_s = parent ? parent->keep_idle_s : 7200;
+	c->keep_intvl_s = parent ? parent->keep_intvl_s : 75;
+	c->keep_cnt = parent ? parent->keep_cnt : 9;
+	c->user_timeout = parent ? parent->user_timeout : TCP_DEFAULT_USER_TIMEOUT;
+	tcp_timers_init(c);
+	T(st)->nconns++;
+	return c;
+}
+
+void tcp_set_state(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_state s)
+{
+	(void)st;
+	c->state = s;
+}
+
+void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events)
+{
+	if (c->handle < 0 || !c->cb)
+		return;
+	if (!c->ev_pending) {
+		c->ready_next = T(st)->ready;
+		T(st)->ready = c;
+	}
+	c->ev_pending |= (uint8_t)events;
+}
+
+/* Removes an embryonic or unaccepted connection from its listener. */
+static void tcp_listener_detach(struct tcp_conn *c)
+{
+	struct tcp_conn *l = c->listener, **pp;
+
+	if (!l)
+		return;
+	if (c->state == XS_TCP_SYN_RECEIVED) {
+		l->nsyn--;
+	} else {
+		for (pp = &l->accept_head; *pp; pp = &(*pp)->lnext) {
+			if (*pp == c) {
+				*pp = c->lnext;
+				l->naccept--;
+				break;
+			}
+		}
+		l->accept_tail = NULL;
+		for (pp = &l->accept_head; *pp; pp = &(*pp)->lnext)
+			l->accept_tail = *pp;
+	}
+	c->listener = NULL;
+}
+
+void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err)
+{
+	tcp_listener_detach(c);
+	tcp_conn_unhash(st, c);
+	tcp_timers_cancel(st, c);
+	c->state = XS_TCP_CLOSED;
+	if (err && !c->error)
+		c->error = err;
+	if (c->handle < 0) {
+		tcp_conn_free(st, c);
+		return;
+	}
+	tcp_wake(st, c, XS_EV_HUP | (err ? XS_EV_ERROR : 0) | XS_EV_READABLE);
+}
+
+void tcp_listener_established(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_conn *l = c->listener;
+
+	l->nsyn--;
+	c->lnext = NULL;
+	if (l->accept_tail)
+		l->accept_tail->lnext = c;
+	else
+		l->accept_head = c;
+	l->accept_tail = c;
+	l->naccept++;
+	tcp_wake(st, l, XS_EV_READABLE);
+}
+
+int tcp_init(struct xs_stack *st)
+{
+	struct tcp_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	if (getrandom(t->secret, sizeof(t->secret), 0) != sizeof(t->secret)) {
+		uint64_t a = xs_random(st), b = xs_random(st);
+
+		memcpy(t->secret, &a, 8);
+		memcpy(t->secret + 8, &b, 8);
+	}
+	timer_wheel_init(&t->wheel, st->now);
+	st->tcp = t;
+	return 0;
+}
+
+void tcp_fini(struct xs_stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	unsigned i;
+
+	if (!t)
+		return;
+	for (i = 0; i < TCP_HASH_BUCKETS; i++) {
+		while (t->bucket[i]) {
+			struct tcp_conn *c = t->bucket[i];
+
+			t->bucket[i] = c->hnext;
+			tcp_conn_free(st, c);
+		}
+	}
+	for (i = 0; i < 65536 / 64; i++) {
+		while (t->listeners[i]) {
+			struct tcp_conn *c = t->listeners[i];
+
+			t->listeners[i] = c->hnext;
+			/* Accepted-but-unclaimed connections are in the hash
+			 * table and were freed above. */
+			tcp_conn_free(st, c);
+		}
+	}
+	/* Handles of connections already unhashed (closed, still held). */
+	for (i = 0; i < TCP_MAX_HANDLES; i++)
+		if (t->handle[i] && t->handle[i]->state == XS_TCP_CLOSED)
+			tcp_conn_free(st, t->handle[i]);
+	free(t);
+	st->tcp = NULL;
+}
+
+void tcp_deliver_events(struct xs_stack *st)
+{
+	struct tcp_table *t = T(st);
+
+	/* Take the whole list: events raised by callbacks go out next poll.
+	 * The rest of the taken list stays reachable (t->delivering) so that
+	 * freeing a connection from a callback unlinks it there too. */
+	t->delivering = t->ready;
+	t->ready = NULL;
+	while (t->delivering) {
+		struct tcp_conn *c = t->delivering;
+		unsigned ev = c->ev_pending;
+
+		t->delivering = c->ready_next;
+		c->ev_pending = 0;
+		if (c->handle >= 0 && c->cb)
+			c->cb(st, c->handle, ev, c->ctx);
+	}
+}
+
+/* --- handles -------------------------------------------------------------- */
+
+static int tcp_handle_alloc(struct xs_stack *st, struct tcp_conn *c)
+{
+	int h;
+
+	for (h = 0; h < TCP_MAX_HANDLES; h++) {
+		if (!T(st)->handle[h]) {
+			T(st)->handle[h] = c;
+			c->handle = h;
+			return h;
+		}
+	}
+	return -EMFILE;
+}
+
+static struct tcp_conn *tcp_get(const struct xs_stack *st, int h)
+{
+	if (h < 0 || h >= TCP_MAX_HANDLES)
+		return NULL;
+	return T(st)->handle[h];
+}
+
+static void tcp_handle_release(struct xs_stack *st, struct tcp_conn *c)
+{
+	T(st)->handle[c->handle] = NULL;
+	c->handle = -1;
+	c->cb = NULL;
+	tcp_unready(st, c);
+	if (c->state == XS_TCP_CLOSED)
+		tcp_conn_free(st, c);
+}
+
+int xs_tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
+{
+	struct tcp_conn *c;
+	int h;
+
+	if (!port)
+		return -EINVAL;
+	if (tcp_listener(st, port))
+		return -EADDRINUSE;
+	c = tcp_conn_new(st, 0, port, 0, NULL);
+	if (!c)
+		return -ENOMEM;
+	h = tcp_handle_alloc(st, c);
+	if (h < 0) {
+		tcp_conn_free(st, c);
+		return h;
+	}
+	c->state = XS_TCP_LISTEN;
+	c->backlog = backlog > 0 ? backlog : 128;
+	tcp_conn_hash(st, c);
+	return h;
+}
+
+int xs_tcp_accept(struct xs_stack *st, int lh, uint32_t *ip, uint16_t *port)
+{
+	struct tcp_conn *l = tcp_get(st, lh), *c;
+	int h;
+
+	if (!l)
+		return -EBADF;
+	if (l->state != XS_TCP_LISTEN)
+		return -EINVAL;
+	c = l->accept_head;
+	if (!c)
+		return -EAGAIN;
+	h = tcp_handle_alloc(st, c);
+	if (h < 0)
+		return h;
+	l->accept_head = c->lnext;
+	if (!l->accept_head)
+		l->accept_tail = NULL;
+	l->naccept--;
+	c->lnext = NULL;
+	c->listener = NULL;
+	if (ip)
+		*ip = c->rip;
+	if (port)
+		*port = c->rport;
+	return h;
+}
+
+int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
+{
+	unsigned span = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
+	unsigned start = (unsigned)(xs_random(st) % span), i;
+	struct tcp_conn *c;
+	uint32_t nh;
+	uint16_t lport = 0;
+	int h;
+
+	if (!ip || !port || ip == st->ip)
+		return -EINVAL;
+	if (xs_route_lookup(st, ip, &nh) != 0)
+		return -ENETUNREACH;
+	for (i = 0; i < span; i++) {
+		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % span);
+
+		if (!tcp_lookup(st, st->ip, p, ip, port) && !tcp_listener(st, p)) {
+			lport = p;
+			break;
+		}
+	}
+	if (!lport)
+		return -EADDRNOTAVAIL;
+	c = tcp_conn_new(st, ip, lport, port, NULL);
+	if (!c)
+		return -ENOMEM;
+	h = tcp_handle_alloc(st, c);
+	if (h < 0) {
+		tcp_conn_free(st, c);
+		return h;
+	}
+	/* RFC 9293 3.10.1: SYN-SENT with ISS chosen, SYN on its way. */
+	c->iss = tcp_isn(st, c->lip, c->lport, c->rip, c->rport);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->state = XS_TCP_SYN_SENT;
+	tcp_conn_hash(st, c);
+	tcp_send_ctl(st, c, TCP_SYN, c->iss);
+	st->stats.tcp_active_opens++;
+	tcp_arm_rto(st, c);
+	return h;
+}
+
+ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
+{
+	struct tcp_conn *c = tcp_get(st, h);
+	uint32_t room, n;
+
+	if (!c)
+		return -EBADF;
+	if (c->error)
+		return c->error;
+	switch (c->state) {
+	case XS_TCP_ESTABLISHED:
+	case XS_TCP_CLOSE_WAIT:
+		break;
+	case XS_TCP_SYN_SENT:
+	case XS_TCP_SYN_RECEIVED:
+		return -EAGAIN;
+	case XS_TCP_LISTEN:
+	case XS_TCP_CLOSED:
+		return -ENOTCONN;
+	default:
+		return -EPIPE;
+	}
+	if (c->fin_queued)
+		return -EPIPE;
+	room = c->sndbuf.cap - c->sndbuf.len;
+	if (!room)
+		return -EAGAIN;
+	n = len < room ? (uint32_t)len : room;
+	tcp_ring_write(&c->sndbuf, c->sndbuf.len, buf, n);
+	c->sndbuf.len += n;
+	tcp_output(st, c);
+	return n;
+}
+
+/* RFC 9293 3.8.6.2.2: after a read, announce a window that grew by at least
+ * min(half the buffer, one MSS). */
+static void tcp_maybe_window_update(struct xs_stack *st, struct tcp_conn *c)
+{
+	uint32_t adv = c->rcv_adv - c->rcv_nxt, now = tcp_rcv_window(c);
+	uint32_t step = c->rcvbuf.cap / 2 < c->rcv_mss ? c->rcvbuf.cap / 2 : c->rcv_mss;
+
+	if (now >= adv + step) {
+		c->ack_now = true;
+		tcp_output(st, c);
+	}
+}
+
+ssize_t xs_tcp_recv(struct xs_stack *st, int h, void *buf, size_t cap)
+{
+	struct tcp_conn *c = tcp_get(st, h);
+	uint32_t n;
+
+	if (!c)
+		return -EBADF;
+	if (c->state == XS_TCP_LISTEN)
+		return -ENOTCONN;
+	n = cap < c->rcvbuf.len ? (uint32_t)cap : c->rcvbuf.len;
+	if (n) {
+		tcp_ring_peek(&c->rcvbuf, 0, buf, n);
+		tcp_ring_consume(&c->rcvbuf, n);
+		if (c->state != XS_TCP_CLOSED)
+			tcp_maybe_window_update(st, c);
+		return n;
+	}
+	if (c->error)
+		return c->error;
+	if (c->fin_rcvd || c->state == XS_TCP_CLOSED)
+		return 0;
+	if (c->state == XS_TCP_SYN_SENT || c->state == XS_TCP_SYN_RECEIVED ||
+	    c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_FIN_WAIT_1 ||
+	    c->state == XS_TCP_FIN_WAIT_2)
+		return -EAGAIN;
+	return 0;
+}
+
+int xs_tcp_shutdown(struct xs_stack *st, int h)
+{
+	struct tcp_conn *c = tcp_get(st, h);
+
+	if (!c)
+		return -EBADF;
+	switch (c->state) {
+	case XS_TCP_ESTABLISHED:
+		c->state = XS_TCP_FIN_WAIT_1;
+		break;
+	case XS_TCP_CLOSE_WAIT:
+		c->state = XS_TCP_LAST_ACK;
+		break;
+	case XS_TCP_SYN_SENT:
+		/* RFC 9293 3.10.4: nothing was sent yet; delete. */
+		tcp_conn_done(st, c, 0);
+		return 0;
+	case XS_TCP_SYN_RECEIVED:
+		c->state = XS_TCP_FIN_WAIT_1;
+		break;
+	case XS_TCP_LISTEN:
+	case XS_TCP_CLOSED:
+		return -ENOTCONN;
+	default:
+		return 0; /* already closing */
+	}
+	c->fin_queued = true;
+	tcp_output(st, c);
+	return 0;
+}
+
+int xs_tcp_abort(struct xs_stack *st, int h)
+{
+	struct tcp_conn *c = tcp_get(st, h);
+
+	if (!c)
+		return -EBADF;
+	if (c->state == XS_TCP_LISTEN) {
+		while (c->accept_head) {
+			struct tcp_conn *a = c->accept_head;
+
+			tcp_send_ctl(st, a, TCP_RST | TCP_ACK, a->snd_nxt);
+			tcp_conn_done(st, a, -ECONNABORTED);
+		}
+		tcp_conn_unhash(st, c);
+		c->state = XS_TCP_CLOSED;
+	} else if (c->state != XS_TCP_CLOSED && c->state != XS_TCP_TIME_WAIT &&
+		   c->state != XS_TCP_SYN_SENT) {
+		/* RFC 9293 3.10.5: RST, then forget. */
+		tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+		tcp_conn_done(st, c, -ECONNABORTED);
+	} else if (c->state != XS_TCP_CLOSED) {
+		tcp_conn_done(st, c, -ECONNABORTED);
+	}
+	tcp_handle_release(st, c);
+	return 0;
+}
+
+int xs_tcp_close(struct xs_stack *st, int h)
+{
+	struct tcp_conn *c = tcp_get(st, h);
+
+	if (!c)
+		return -EBADF;
+	/* Unread data, or a listener: reset instead (RFC 2525 2.17, Linux). */
+	if (c->state == XS_TCP_LISTEN || (c->rcvbuf.len && c->state != XS_TCP_CLOSED))
+		return xs_tcp_abort(st, h);
+	if (c->state != XS_TCP_CLOSED)
+		xs_tcp_shutdown(st, h);
+	tcp_handle_release(st, c);
+	return 0;
+}
+
+int xs_tcp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx)
+{
+	struct tcp_conn *c = tcp_get(st, h);
+
+	if (!c)
+		return -EBADF;
+	c->cb = cb;
+	c->ctx = ctx;
+	/* Whatever is already true is reported once. */
+	if (c->rcvbuf.len || c->fin_rcvd || c->accept_head)
+		tcp_wake(st, c, XS_EV_READABLE);
+	if (c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_CLOSE_WAIT)
+		tcp_wake(st, c, XS_EV_WRITABLE);
+	if (c->error || c->state == XS_TCP_CLOSED)
+		tcp_wake(st, c, XS_EV_HUP | (c->error ? XS_EV_ERROR : 0));
+	return 0;
+}
+
+int xs_tcp_error(const struct xs_stack *st, int h)
+{
+	const struct tcp_conn *c = tcp_get(st, h);
+
+	return c ? c->error : -EBADF;
+}
+
+int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
+{
+	struct tcp_conn *c = tcp_get(st, h);
+	struct tcp_ring nr;
+
+	if (!c)
+		return -EBADF;
+	switch (opt) {
+	case XS_TCP_NODELAY:
+		c->nodelay = value != 0;
+		if (c->nodelay)
+			tcp_output(st, c);
+		return 0;
+	case XS_TCP_KEEPALIVE:
+		c->keepalive = value != 0;
+		tcp_arm_keepalive(st, c);
+		return 0;
+	case XS_TCP_KEEPIDLE:
+	case XS_TCP_KEEPINTVL:
+	case XS_TCP_KEEPCNT:
+		if (value < 1 || value > 32767)
+			return -EINVAL;
+		if (opt == XS_TCP_KEEPIDLE)
+			c->keep_idle_s = (uint32_t)value;
+		else if (opt == XS_TCP_KEEPINTVL)
+			c->keep_intvl_s = (uint32_t)value;
+		else
+			c->keep_cnt = (uint32_t)value;
+		tcp_arm_keepalive(st, c);
+		return 0;
+	case XS_TCP_USER_TIMEOUT:
+		if (value < 0)
+			return -EINVAL;
+		c->user_timeout = value ? XS_MS(value) : TCP_DEFAULT_USER_TIMEOUT;
+		return 0;
+	case XS_TCP_SNDBUF:
+	case XS_TCP_RCVBUF:
+		if (value < TCP_MIN_BUF || value > TCP_MAX_BUF)
+			return -EINVAL;
+		/* Buffers are sized before the connection carries data. */
+		if (c->state != XS_TCP_LISTEN && c->state != XS_TCP_CLOSED &&
+		    (c->sndbuf.len || c->rcvbuf.len || c->state != XS_TCP_SYN_SENT))
+			return -EISCONN;
+		if (tcp_ring_alloc(&nr, (uint32_t)value))
+			return -ENOMEM;
+		if (opt == XS_TCP_SNDBUF) {
+			tcp_ring_free(&c->sndbuf);
+			c->sndbuf = nr;
+		} else {
+			tcp_ring_free(&c->rcvbuf);
+			c->rcvbuf = nr;
+			if (c->state == XS_TCP_LISTEN)
+				c->rcv_wscale = tcp_wscale_for(nr.cap);
+		}
+		return 0;
+	case XS_TCP_CC_CUBIC:
+		c->cc_ops = value ? &tcp_cc_cubic : &tcp_cc_newreno;
+		if (c->state != XS_TCP_LISTEN)
+			c->cc_ops->init(&c->cc, c->mss);
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+static void tcp_fill_info(const struct tcp_conn *c, struct xs_tcp_info *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->handle = c->handle;
+	o->state = c->state;
+	o->lip = c->lip;
+	o->rip = c->rip;
+	o->lport = c->lport;
+	o->rport = c->rport;
+	o->snd_queue = c->sndbuf.len;
+	o->rcv_queue = c->rcvbuf.len;
+	o->rtt_us = (uint32_t)(c->rtt.srtt / 1000);
+	o->rttvar_us = (uint32_t)(c->rtt.rttvar / 1000);
+	o->rto_ms = (uint32_t)(rtt_rto(&c->rtt) / XS_NSEC_PER_MS);
+	o->cwnd = c->cc.cwnd;
+	o->ssthresh = c->cc.ssthresh;
+	o->mss = c->mss;
+	o->snd_wnd = c->snd_wnd;
+	o->rcv_wnd = c->rcv_adv - c->rcv_nxt;
+	o->retransmits = c->retransmits;
+	o->bytes_acked = c->bytes_acked;
+	o->bytes_received = c->bytes_received;
+	o->snd_wscale = c->ws_ok ? c->snd_wscale : 0;
+	o->rcv_wscale = c->ws_ok ? c->rcv_wscale : 0;
+	o->sack = c->sack_ok;
+	o->timestamps = c->ts_ok;
+	o->cc = c->cc_ops->name;
+}
+
+int xs_tcp_get_info(const struct xs_stack *st, int h, struct xs_tcp_info *out)
+{
+	const struct tcp_conn *c = tcp_get(st, h);
+
+	if (!c)
+		return -EBADF;
+	tcp_fill_info(c, out);
+	return 0;
+}
+
+size_t xs_tcp_list(const struct xs_stack *st, struct xs_tcp_info *out, size_t max)
+{
+	const struct tcp_table *t = T(st);
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < 65536 / 64 && n < max; i++)
+		for (const struct tcp_conn *c = t->listeners[i]; c && n < max; c = c->hnext)
+			tcp_fill_info(c, &out[n++]);
+	for (i = 0; i < TCP_HASH_BUCKETS && n < max; i++)
+		for (const struct tcp_conn *c = t->bucket[i]; c && n < max; c = c->hnext)
+			tcp_fill_info(c, &out[n++]);
+	return n;
+}

@@ -1,0 +1,718 @@
+/* TCP input, RFC 9293 3.10.7 step by step, with RFC 5961 (blind attacks),
+ * RFC 7323 (PAWS, RTTM), RFC 5681/6582/6675 (recovery) and SYN cookies. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/siphash.h"
+#include "core/stack.h"
+#include "net/ip4.h"
+#include "tcp/tcp.h"
+
+static const uint16_t cookie_mss[8] = { 536, 1220, 1360, 1400, 1440, 1460, 4312, 8960 };
+
+static uint32_t seg_len(const struct tcp_repr *s)
+{
+	return (uint32_t)s->payload_len + !!(s->flags & TCP_SYN) + !!(s->flags & TCP_FIN);
+}
+
+/* RFC 5961 7: challenge ACKs, at most TCP_CHALLENGE_ACKS_PER_SEC a second. */
+static void tcp_challenge_ack(struct xs_stack *st, struct tcp_conn *c)
+{
+	if (st->now - c->challenge_window >= XS_SEC(1)) {
+		c->challenge_window = st->now;
+		c->challenge_count = 0;
+	}
+	if (c->challenge_count >= TCP_CHALLENGE_ACKS_PER_SEC)
+		return;
+	c->challenge_count++;
+	st->stats.tcp_challenge_acks++;
+	tcp_send_ack(st, c);
+}
+
+/* Options from a SYN: what the peer offers; we agree to all we support. */
+static void tcp_apply_syn_options(struct xs_stack *st, struct tcp_conn *c,
+				  const struct tcp_repr *seg, bool active)
+{
+	const struct tcp_opts *o = &seg->opt;
+	uint32_t mss = o->mss_ok ? o->mss : TCP_DEFAULT_MSS;
+
+	/* Clamp a peer's MSS to sane values (RFC 9293 3.7.1, RFC 6691). */
+	if (mss < TCP_MIN_MSS)
+		mss = TCP_MIN_MSS;
+	if (mss > (uint32_t)st->mtu - IP4_HDR_LEN - TCP_HDR_LEN)
+		mss = (uint32_t)st->mtu - IP4_HDR_LEN - TCP_HDR_LEN;
+	c->mss = (uint16_t)mss;
+	/* RFC 7323 2.2: scaling only if both SYNs carry the option. */
+	c->ws_ok = o->ws_ok;
+	c->snd_wscale = o->ws_ok ? (o->ws > 14 ? 14 : o->ws) : 0;
+	if (!c->ws_ok)
+		c->rcv_wscale = 0;
+	c->sack_ok = o->sack_ok;
+	c->ts_ok = o->ts_ok;
+	if (o->ts_ok) {
+		c->ts_recent = o->tsval;
+		c->ts_recent_age = st->now;
+	}
+	(void)active;
+	c->cc_ops->init(&c->cc, c->mss);
+	sb_init(&c->sb, c->snd_una);
+}
+
+static void tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	c->state = XS_TCP_ESTABLISHED;
+	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	/* RFC 6298 5.7: a SYN was lost and nothing was measured: RTO 3 s. */
+	if (c->syn_retries)
+		rtt_syn_lost(&c->rtt);
+	c->syn_retries = 0;
+	c->first_unacked_at = 0;
+	timer_cancel(&st->tcp->wheel, &c->rto_timer);
+	timer_cancel(&st->tcp->wheel, &c->keep_timer);
+	tcp_arm_keepalive(st, c);
+}
+
+/* --- SYN cookies ----------------------------------------------------------- */
+
+static uint32_t cookie_hash(struct xs_stack *st, const struct ip4_repr *ip,
+			    const struct tcp_repr *seg, uint32_t peer_isn, uint32_t t)
+{
+	uint8_t m[20];
+
+	memcpy(m, &ip->src, 4);
+	memcpy(m + 4, &ip->dst, 4);
+	memcpy(m + 8, &seg->sport, 2);
+	memcpy(m + 10, &seg->dport, 2);
+	memcpy(m + 12, &peer_isn, 4);
+	memcpy(m + 16, &t, 4);
+	return (uint32_t)siphash24(st->tcp->secret, m, sizeof(m));
+}
+
+static uint32_t cookie_time(const struct xs_stack *st)
+{
+	return (uint32_t)(st->now / XS_SEC(64)) & 31; /* 5 bits, 64 s each */
+}
+
+/* Our ISN as a cookie: t (5 bits) | MSS index (3) | 24-bit keyed hash. */
+static uint32_t cookie_make(struct xs_stack *st, const struct ip4_repr *ip,
+			    const struct tcp_repr *seg, uint16_t *mss)
+{
+	uint32_t t = cookie_time(st), i = 0;
+	uint16_t want = seg->opt.mss_ok ? seg->opt.mss : TCP_DEFAULT_MSS;
+
+	while (i < 7 && cookie_mss[i + 1] <= want)
+		i++;
+	*mss = cookie_mss[i];
+	return t << 27 | i << 24 | (cookie_hash(st, ip, seg, seg->seq, t) & 0xffffff);
+}
+
+/* 0 and the MSS if ack-1 is a cookie we made in the last two periods. */
+static int cookie_check(struct xs_stack *st, const struct ip4_repr *ip,
+			const struct tcp_repr *seg, uint16_t *mss)
+{
+	uint32_t c = seg->ack - 1, t = c >> 27, now = cookie_time(st);
+
+	if (((now - t) & 31) > 1)
+		return -1;
+	if ((cookie_hash(st, ip, seg, seg->seq - 1, t) & 0xffffff) != (c & 0xffffff))
+		return -1;
+	*mss = cookie_mss[(c >> 24) & 7];
+	return 0;
+}
+
+static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *ip,
+				   const struct tcp_repr *seg, struct tcp_conn *l)
+{
+	struct tcp_conn tmp;
+	uint16_t mss;
+
+	/* A throwaway TCB carries the SYN-ACK; nothing is kept (no options
+	 * but MSS survive a cookie). */
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.state = XS_TCP_SYN_RECEIVED;
+	tmp.lip = st->ip;
+	tmp.rip = ip->src;
+	tmp.lport = seg->dport;
+	tmp.rport = seg->sport;
+	tmp.iss = cookie_make(st, ip, seg, &mss);
+	tmp.rcv_nxt = seg->seq + 1;
+	tmp.rcv_mss = (uint16_t)(st->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
+	tmp.rcvbuf.cap = l->rcvbuf.cap > 65535 ? 65535 : l->rcvbuf.cap;
+	tmp.sndbuf = l->sndbuf;
+	tmp.sndbuf.len = 0;
+	tmp.snd_una = tmp.iss;
+	tmp.cc_ops = l->cc_ops;
+	tcp_send_ctl(st, &tmp, TCP_SYN | TCP_ACK, tmp.iss);
+	st->stats.tcp_syncookies_sent++;
+}
+
+/* --- LISTEN (RFC 9293 3.10.7.2) --------------------------------------------- */
+
+static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const struct ip4_repr *ip,
+			     const struct tcp_repr *seg)
+{
+	struct tcp_conn *c;
+	uint16_t mss;
+
+	if (seg->flags & TCP_RST)
+		return;
+	if (seg->flags & TCP_ACK) {
+		/* Maybe the third step of a cookie handshake. */
+		if (!(seg->flags & (TCP_SYN | TCP_FIN)) && cookie_check(st, ip, seg, &mss) == 0) {
+			if (l->naccept >= l->backlog) {
+				xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);
+				return;
+			}
+			c = tcp_conn_new(st, ip->src, seg->dport, seg->sport, l);
+			if (!c) {
+				xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
+				return;
+			}
+			c->iss = seg->ack - 1;
+			c->snd_una = c->snd_nxt = c->snd_max = seg->ack;
+			c->irs = seg->seq - 1;
+			c->rcv_nxt = c->rcv_adv = seg->seq;
+			c->rcv_wscale = 0;
+			c->cc_ops->init(&c->cc, mss);
+			c->mss = mss;
+			sb_init(&c->sb, c->snd_una);
+			c->listener = l;
+			l->nsyn++;
+			tcp_conn_hash(st, c);
+			tcp_established(st, c, seg);
+			tcp_listener_established(st, c);
+			st->stats.tcp_syncookies_ok++;
+			st->stats.tcp_passive_opens++;
+			return;
+		}
+		xs_drop(st, XS_DROP_TCP_COOKIE);
+		tcp_send_rst_for(st, ip, seg);
+		return;
+	}
+	/* A SYN, without FIN (Linux discards SYN+FIN too). */
+	if (!(seg->flags & TCP_SYN) || (seg->flags & TCP_FIN)) {
+		xs_drop(st, XS_DROP_TCP_FLAGS);
+		return;
+	}
+	if (l->nsyn >= TCP_SYN_QUEUE_MAX || l->nsyn >= 2 * l->backlog + 16) {
+		tcp_send_synack_cookie(st, ip, seg, l);
+		return;
+	}
+	c = tcp_conn_new(st, ip->src, seg->dport, seg->sport, l);
+	if (!c) {
+		xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
+		return;
+	}
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;
+	c->iss = tcp_isn(st, c->lip, c->lport, c->rip, c->rport);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->state = XS_TCP_SYN_RECEIVED;
+	tcp_apply_syn_options(st, c, seg, false);
+	c->snd_wnd = seg->wnd; /* unscaled in a SYN */
+	c->listener = l;
+	l->nsyn++;
+	tcp_conn_hash(st, c);
+	tcp_send_ctl(st, c, TCP_SYN | TCP_ACK, c->iss);
+	tcp_arm_rto(st, c);
+	/* SYN-RECEIVED is bounded in time too: it dies with its retries. */
+}
+
+/* --- SYN-SENT (RFC 9293 3.10.7.3) ------------------------------------------- */
+
+static void tcp_syn_sent_input(struct xs_stack *st, struct tcp_conn *c, const struct ip4_repr *ip,
+			       const struct tcp_repr *seg)
+{
+	bool ack_ok = false;
+
+	if (seg->flags & TCP_ACK) {
+		if (seq_le(seg->ack, c->iss) || seq_gt(seg->ack, c->snd_max)) {
+			xs_drop(st, XS_DROP_TCP_ACK);
+			tcp_send_rst_for(st, ip, seg);
+			return;
+		}
+		ack_ok = true;
+	}
+	if (seg->flags & TCP_RST) {
+		/* RFC 5961 3.2 for SYN-SENT: the RST must acknowledge our SYN. */
+		if (ack_ok)
+			tcp_conn_done(st, c, -ECONNREFUSED);
+		else
+			xs_drop(st, XS_DROP_TCP_RST);
+		return;
+	}
+	if (!(seg->flags & TCP_SYN)) {
+		xs_drop(st, XS_DROP_TCP_FLAGS);
+		return;
+	}
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;
+	tcp_apply_syn_options(st, c, seg, true);
+	if (ack_ok) {
+		c->snd_una = seg->ack;
+		/* RTT of the handshake, unless the SYN was sent again (Karn). */
+		if (c->syn_retries == 0 && c->last_send)
+			rtt_sample(&c->rtt, st->now - c->last_send);
+		if (c->ts_ok)
+			c->ts_recent = seg->opt.tsval;
+		tcp_established(st, c, seg);
+		c->snd_wnd = seg->wnd; /* RFC 7323 2.2: a SYN's window is unscaled */
+		c->max_snd_wnd = c->snd_wnd;
+		sb_init(&c->sb, c->snd_una);
+		c->ack_now = true;
+		tcp_output(st, c);
+		tcp_wake(st, c, XS_EV_WRITABLE);
+		return;
+	}
+	/* Simultaneous open (RFC 9293 3.5 figure 8). */
+	c->state = XS_TCP_SYN_RECEIVED;
+	c->snd_wnd = seg->wnd;
+	tcp_send_ctl(st, c, TCP_SYN | TCP_ACK, c->iss);
+	tcp_arm_rto(st, c);
+}
+
+/* --- synchronized states --------------------------------------------------- */
+
+/* RFC 9293 3.10.7.4 first: is the segment acceptable? */
+static bool tcp_seq_acceptable(const struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t len = seg_len(seg);
+
+	if (len == 0) {
+		if (wnd == 0)
+			return seg->seq == c->rcv_nxt;
+		return seq_le(c->rcv_nxt, seg->seq) && seq_lt(seg->seq, c->rcv_nxt + wnd);
+	}
+	if (wnd == 0)
+		return false;
+	return (seq_le(c->rcv_nxt, seg->seq) && seq_lt(seg->seq, c->rcv_nxt + wnd)) ||
+	       (seq_le(c->rcv_nxt, seg->seq + len - 1) &&
+		seq_lt(seg->seq + len - 1, c->rcv_nxt + wnd));
+}
+
+static void tcp_rst_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	st->stats.tcp_rst_rx++;
+	/* RFC 5961 3.2: only an exact match resets; in window: challenge. */
+	if (seg->seq != c->rcv_nxt) {
+		xs_drop(st, XS_DROP_TCP_RST);
+		tcp_challenge_ack(st, c);
+		return;
+	}
+	switch (c->state) {
+	case XS_TCP_SYN_RECEIVED:
+		/* Passive open: back to LISTEN (the listener never saw it). */
+		tcp_conn_done(st, c, c->listener ? 0 : -ECONNREFUSED);
+		return;
+	case XS_TCP_ESTABLISHED:
+	case XS_TCP_FIN_WAIT_1:
+	case XS_TCP_FIN_WAIT_2:
+	case XS_TCP_CLOSE_WAIT:
+		tcp_conn_done(st, c, -ECONNRESET);
+		return;
+	default:
+		tcp_conn_done(st, c, 0);
+		return;
+	}
+}
+
+/* RFC 6582 / RFC 6675: loss detected by duplicate ACKs or SACK. */
+static void tcp_enter_recovery(struct xs_stack *st, struct tcp_conn *c)
+{
+	c->in_recovery = true;
+	c->recover = c->snd_max;
+	c->cc_ops->on_loss(&c->cc, tcp_flight(c), st->now);
+	c->rtt_timing = false;
+	if (c->sack_ok) {
+		st->stats.tcp_sack_recovery++;
+		c->sb.high_rxt = c->snd_una;
+		/* RFC 6675 5 step 4.1: retransmit the first lost segment now. */
+		tcp_output(st, c);
+	} else {
+		st->stats.tcp_fast_recovery++;
+		tcp_retransmit_head(st, c);
+		/* RFC 6582 3.2 step 2/3: inflate by the three segments that left. */
+		c->cc.cwnd += TCP_DUPTHRESH * c->mss;
+	}
+}
+
+static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	uint32_t acked = seg->ack - c->snd_una, data;
+	uint32_t flight = tcp_flight(c);
+	bool fin_acked = c->fin_sent && seg->ack == c->snd_max;
+
+	/* Bytes of the send buffer now acknowledged (the FIN is not data). */
+	data = acked - (fin_acked ? 1 : 0);
+	if (data > c->sndbuf.len)
+		data = c->sndbuf.len;
+	tcp_ring_consume(&c->sndbuf, data);
+	c->bytes_acked += data;
+	c->snd_una = seg->ack;
+	if (seq_lt(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	sb_ack(&c->sb, c->snd_una);
+	/* RTTM (RFC 7323 4) or the timed segment (RFC 6298, Karn). */
+	if (c->ts_ok && seg->opt.ts_ok && seg->opt.tsecr) {
+		uint32_t ms = tcp_ts_now(st, c) - seg->opt.tsecr;
+
+		if (ms < 60000)
+			rtt_sample(&c->rtt, ms ? XS_MS(ms) : XS_MS(1) / 2);
+	} else if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
+		rtt_sample(&c->rtt, st->now - c->rtt_time);
+		c->rtt_timing = false;
+	}
+	rtt_reset_backoff(&c->rtt);
+	c->probes = 0;
+	if (c->in_recovery) {
+		if (seq_ge(seg->ack, c->recover)) {
+			c->in_recovery = false;
+			c->cc_ops->on_recovery_exit(&c->cc, tcp_flight(c), st->now);
+		} else if (!c->sack_ok) {
+			/* RFC 6582 3.2 step 5: partial ACK: retransmit the next
+			 * hole, deflate by what was acked, add one segment back. */
+			tcp_retransmit_head(st, c);
+			c->cc.cwnd = c->cc.cwnd > acked ? c->cc.cwnd - acked : c->mss;
+			c->cc.cwnd += c->mss;
+		}
+	} else {
+		c->cc_ops->on_ack(&c->cc, data, flight, st->now, c->rtt.srtt);
+	}
+	c->dupacks = 0;
+	/* RFC 6298 5.2/5.3: all acknowledged stops the timer, else restart. */
+	if (c->snd_una == c->snd_max) {
+		timer_cancel(&st->tcp->wheel, &c->rto_timer);
+		c->first_unacked_at = 0;
+	} else {
+		tcp_arm_rto(st, c);
+		c->first_unacked_at = st->now;
+	}
+	if (data && c->handle >= 0)
+		tcp_wake(st, c, XS_EV_WRITABLE);
+	if (fin_acked) {
+		switch (c->state) {
+		case XS_TCP_FIN_WAIT_1:
+			c->state = XS_TCP_FIN_WAIT_2;
+			tcp_arm_keepalive(st, c); /* FIN-WAIT-2 limit when orphaned */
+			break;
+		case XS_TCP_CLOSING:
+			tcp_enter_time_wait(st, c);
+			break;
+		case XS_TCP_LAST_ACK:
+			tcp_conn_done(st, c, 0);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ACK processing (RFC 9293 3.10.7.4 fifth). Returns false if c is gone or
+ * the segment must not be processed further. */
+static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	uint32_t wnd = (uint32_t)seg->wnd << c->snd_wscale;
+	bool dup;
+
+	if (c->state == XS_TCP_SYN_RECEIVED) {
+		if (seq_le(seg->ack, c->snd_una) || seq_gt(seg->ack, c->snd_max)) {
+			xs_drop(st, XS_DROP_TCP_ACK);
+			{
+				struct ip4_repr ip = { .src = c->rip, .dst = c->lip };
+
+				tcp_send_rst_for(st, &ip, seg);
+			}
+			return false;
+		}
+		if (c->listener && c->listener->naccept >= c->listener->backlog) {
+			/* Accept queue full: ignore the ACK as Linux does; the
+			 * SYN-ACK retransmission will draw another. */
+			xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);
+			return false;
+		}
+		tcp_established(st, c, seg);
+		if (c->syn_retries == 0 && c->last_send && !c->ts_ok)
+			rtt_sample(&c->rtt, st->now - c->last_send);
+		c->snd_una = seg->ack;
+		st->stats.tcp_passive_opens++;
+		if (c->listener)
+			tcp_listener_established(st, c);
+		else
+			tcp_wake(st, c, XS_EV_WRITABLE);
+	}
+	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
+	if (seq_gt(seg->ack, c->snd_max)) {
+		xs_drop(st, XS_DROP_TCP_ACK);
+		tcp_send_ack(st, c);
+		return false;
+	}
+	if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd)) {
+		xs_drop(st, XS_DROP_TCP_ACK);
+		tcp_send_ack(st, c);
+		return false;
+	}
+	if (c->sack_ok && seg->opt.nsack)
+		sb_update(&c->sb, seg->opt.sack, seg->opt.nsack, c->snd_una, c->snd_max);
+	/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, the same
+	 * ACK and window, while data is outstanding. */
+	dup = seg->ack == c->snd_una && seg->payload_len == 0 &&
+	      !(seg->flags & (TCP_SYN | TCP_FIN)) && wnd == c->snd_wnd && c->snd_una != c->snd_max;
+	if (seq_gt(seg->ack, c->snd_una)) {
+		tcp_ack_new(st, c, seg);
+		if (c->state == XS_TCP_CLOSED)
+			return false;
+	} else if (dup) {
+		c->dupacks++;
+		if (!c->in_recovery &&
+		    (c->dupacks == TCP_DUPTHRESH ||
+		     (c->sack_ok && c->dupacks < TCP_DUPTHRESH &&
+		      sb_is_lost(&c->sb, c->snd_una, c->mss)))) {
+			/* RFC 6582 4.1: not again for losses of the same window. */
+			if (seq_gt(seg->ack, c->recover) || c->recover == 0 ||
+			    seg->ack == c->recover || seq_ge(c->snd_una, c->recover))
+				tcp_enter_recovery(st, c);
+		} else if (c->in_recovery && !c->sack_ok) {
+			c->cc.cwnd += c->mss; /* RFC 6582 3.2 step 4 */
+		}
+	}
+	/* Window update (RFC 9293 3.10.7.4: SND.WL1/WL2 guard old segments). */
+	if (seq_lt(c->snd_wl1, seg->seq) ||
+	    (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, seg->ack))) {
+		c->snd_wnd = wnd;
+		c->snd_wl1 = seg->seq;
+		c->snd_wl2 = seg->ack;
+		if (wnd > c->max_snd_wnd)
+			c->max_snd_wnd = wnd;
+		if (wnd && c->persist) {
+			timer_cancel(&st->tcp->wheel, &c->rto_timer);
+			c->persist = false;
+			c->probes = 0;
+		}
+	}
+	return true;
+}
+
+/* FIN handling (RFC 9293 3.10.7.4 eighth) once rcv_nxt reached it. */
+static void tcp_fin_input(struct xs_stack *st, struct tcp_conn *c)
+{
+	c->rcv_nxt++;
+	c->fin_rcvd = true;
+	c->ack_now = true;
+	tcp_wake(st, c, XS_EV_READABLE);
+	switch (c->state) {
+	case XS_TCP_SYN_RECEIVED:
+	case XS_TCP_ESTABLISHED:
+		c->state = XS_TCP_CLOSE_WAIT;
+		break;
+	case XS_TCP_FIN_WAIT_1:
+		if (c->fin_sent && c->snd_una == c->snd_max)
+			tcp_enter_time_wait(st, c);
+		else
+			c->state = XS_TCP_CLOSING;
+		break;
+	case XS_TCP_FIN_WAIT_2:
+		tcp_enter_time_wait(st, c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Segment text (RFC 9293 3.10.7.4 seventh): in order into the buffer, out
+ * of order into the buffer beyond it with the range tracked for SACK. */
+static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	uint32_t seq = seg->seq, len = (uint32_t)seg->payload_len;
+	const uint8_t *p = seg->payload;
+	uint32_t room = c->rcvbuf.cap - c->rcvbuf.len, off;
+	bool fin = seg->flags & TCP_FIN;
+
+	if (seg->flags & TCP_SYN)
+		seq++; /* a SYN's data starts after it */
+	/* Trim what we already have. */
+	if (seq_lt(seq, c->rcv_nxt)) {
+		uint32_t skip = c->rcv_nxt - seq;
+
+		if (skip >= len) {
+			len = 0;
+		} else {
+			p += skip;
+			len -= skip;
+		}
+		seq = c->rcv_nxt;
+		c->ack_now = true; /* a retransmission: tell the peer at once */
+	}
+	off = seq - c->rcv_nxt;
+	/* Trim what does not fit the buffer (beyond the offered window). */
+	if (off >= room) {
+		len = 0;
+		fin = false;
+	} else if (len > room - off) {
+		len = room - off;
+		fin = false;
+	}
+	if (len) {
+		c->bytes_received += len;
+		tcp_ring_write(&c->rcvbuf, c->rcvbuf.len + off, p, len);
+		if (off == 0) {
+			uint32_t end = seqset_pop_contiguous(&c->ooo, seq + len);
+
+			c->rcvbuf.len += end - c->rcv_nxt;
+			c->rcv_nxt = end;
+			seqset_trim_below(&c->ooo, c->rcv_nxt);
+			tcp_wake(st, c, XS_EV_READABLE);
+			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
+			 * segment, at once when filling a hole. */
+			if (c->ooo.n || end != seq + len || ++c->segs_unacked >= 2)
+				c->ack_now = true;
+			else if (!timer_pending(&c->delack_timer))
+				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + TCP_DELACK);
+		} else {
+			if (seqset_add(&c->ooo, seq, seq + len) != 0)
+				xs_drop(st, XS_DROP_TCP_OOO_FULL);
+			/* RFC 5681 4.2: an out-of-order segment is ACKed at once. */
+			c->ack_now = true;
+			fin = false;
+		}
+	}
+	if (fin && seq + len == c->rcv_nxt && !c->fin_rcvd)
+		tcp_fin_input(st, c);
+}
+
+static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct ip4_repr *ip,
+			   const struct tcp_repr *seg)
+{
+	(void)ip;
+	/* RFC 7323 5.3 PAWS: an older timestamp is a duplicate from the past. */
+	if (c->ts_ok && seg->opt.ts_ok && !(seg->flags & TCP_RST) &&
+	    seq_lt(seg->opt.tsval, c->ts_recent) &&
+	    st->now - c->ts_recent_age < XS_SEC(24 * 24 * 3600)) {
+		xs_drop(st, XS_DROP_TCP_PAWS);
+		tcp_send_ack(st, c);
+		return;
+	}
+	/* SYN-RECEIVED: the peer sent its SYN again: our SYN-ACK was lost. */
+	if (c->state == XS_TCP_SYN_RECEIVED && (seg->flags & TCP_SYN) &&
+	    !(seg->flags & TCP_ACK) && seg->seq == c->irs) {
+		tcp_send_ctl(st, c, TCP_SYN | TCP_ACK, c->iss);
+		return;
+	}
+	if (!tcp_seq_acceptable(c, seg)) {
+		xs_drop(st, XS_DROP_TCP_SEQ);
+		if (!(seg->flags & TCP_RST))
+			tcp_challenge_ack(st, c); /* rate-limited ACK */
+		return;
+	}
+	if (seg->flags & TCP_RST) {
+		tcp_rst_input(st, c, seg);
+		return;
+	}
+	/* RFC 5961 4.2: any SYN here gets a challenge ACK. */
+	if (seg->flags & TCP_SYN) {
+		xs_drop(st, XS_DROP_TCP_FLAGS);
+		tcp_challenge_ack(st, c);
+		return;
+	}
+	if (!(seg->flags & TCP_ACK)) {
+		xs_drop(st, XS_DROP_TCP_FLAGS);
+		return;
+	}
+	/* RFC 7323 4.3: remember the timestamp of an in-order segment. */
+	if (c->ts_ok && seg->opt.ts_ok && seq_le(seg->seq, c->last_ack_sent) &&
+	    seq_lt(c->last_ack_sent, seg->seq + seg_len(seg) + 1)) {
+		c->ts_recent = seg->opt.tsval;
+		c->ts_recent_age = st->now;
+	}
+	if (!tcp_ack_input(st, c, seg))
+		return;
+	if (c->keepalive)
+		tcp_arm_keepalive(st, c);
+	c->probes = 0;
+	switch (c->state) {
+	case XS_TCP_ESTABLISHED:
+	case XS_TCP_FIN_WAIT_1:
+	case XS_TCP_FIN_WAIT_2:
+		if (seg->payload_len || (seg->flags & TCP_FIN))
+			tcp_data_input(st, c, seg);
+		break;
+	case XS_TCP_TIME_WAIT:
+		/* A retransmitted FIN: ACK it and restart 2*MSL. */
+		if (seg->flags & TCP_FIN) {
+			c->ack_now = true;
+			tcp_enter_time_wait(st, c);
+		}
+		break;
+	default:
+		/* CLOSE-WAIT, CLOSING, LAST-ACK: the peer's FIN came already;
+		 * data beyond it is ignored (RFC 9293 3.10.7.4). */
+		break;
+	}
+	if (c->state != XS_TCP_CLOSED)
+		tcp_output(st, c);
+}
+
+void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
+{
+	struct tcp_repr seg;
+	struct tcp_conn *c, *l;
+	enum xs_drop why;
+
+	why = tcp_parse(pkt + ip->hdr_len, ip4_payload_len(ip), ip->src, ip->dst, &seg);
+	if (why) {
+		xs_drop(st, why);
+		return;
+	}
+	st->stats.tcp_rx++;
+	if (ip->dst != st->ip) {
+		xs_drop(st, XS_DROP_TCP_DST);
+		return;
+	}
+	c = tcp_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
+	/* RFC 6191-style reuse: a new SYN for a TIME-WAIT connection with a
+	 * higher sequence number (or newer timestamp) starts over. */
+	if (c && c->state == XS_TCP_TIME_WAIT && (seg.flags & TCP_SYN) &&
+	    !(seg.flags & (TCP_ACK | TCP_RST)) &&
+	    (seq_gt(seg.seq, c->rcv_nxt) ||
+	     (c->ts_ok && seg.opt.ts_ok && seq_gt(seg.opt.tsval, c->ts_recent))) &&
+	    tcp_listener(st, seg.dport)) {
+		tcp_conn_done(st, c, 0);
+		c = NULL;
+	}
+	if (!c) {
+		l = tcp_listener(st, seg.dport);
+		if (l) {
+			tcp_listen_input(st, l, ip, &seg);
+			return;
+		}
+		/* RFC 9293 3.10.7.1: CLOSED: anything but a RST draws a RST. */
+		xs_drop(st, XS_DROP_TCP_NO_CONN);
+		tcp_send_rst_for(st, ip, &seg);
+		return;
+	}
+	if (c->state == XS_TCP_SYN_SENT)
+		tcp_syn_sent_input(st, c, ip, &seg);
+	else
+		tcp_sync_input(st, c, ip, &seg);
+}
+
+int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport,
+		   uint32_t seq, int err)
+{
+	struct tcp_conn *c = tcp_lookup(st, st->ip, sport, dst, dport);
+
+	/* RFC 5927 4.1: the quoted sequence number must be in flight. */
+	if (!c || seq_lt(seq, c->snd_una) || seq_gt(seq, c->snd_max))
+		return -ENOENT;
+	/* RFC 1122 4.2.3.9: unreachables are soft errors for a connection;
+	 * an opening connection that keeps failing reports them (like Linux). */
+	if (c->state == XS_TCP_SYN_SENT && (err == -ECONNREFUSED || err == -ENOPROTOOPT))
+		tcp_conn_done(st, c, -ECONNREFUSED);
+	else if (err != -EMSGSIZE)
+		c->soft_error = err;
+	return 0;
+}

@@ -1,0 +1,384 @@
+/* TCP output: segments built straight into tx frames, the send loop under
+ * flow and congestion control, Nagle and SWS avoidance, recovery sends, ACKs, RSTs. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/stack.h"
+#include "net/ip4.h"
+#include "tcp/tcp.h"
+
+uint32_t tcp_ts_now(const struct xs_stack *st, const struct tcp_conn *c)
+{
+	/* RFC 7323 5.4: a 1 ms clock with a random offset per connection. */
+	return (uint32_t)(st->now / XS_NSEC_PER_MS) + c->ts_offset;
+}
+
+/* Free receive space; the window we may offer. */
+uint32_t tcp_rcv_window(const struct tcp_conn *c)
+{
+	uint32_t free_space = c->rcvbuf.cap - c->rcvbuf.len;
+	uint32_t max = (uint32_t)65535 << c->rcv_wscale;
+
+	return free_space < max ? free_space : max;
+}
+
+/* The window to announce: never shrink what was offered (RFC 9293 3.8.6.2.2),
+ * and move the right edge only by worthwhile steps (receiver SWS avoidance). */
+static uint32_t tcp_window_to_send(struct tcp_conn *c)
+{
+	uint32_t wnd = tcp_rcv_window(c);
+	uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t step = c->rcvbuf.cap / 2 < c->rcv_mss ? c->rcvbuf.cap / 2 : c->rcv_mss;
+
+	if (wnd < offered)
+		wnd = offered;
+	else if (wnd - offered < step && wnd < c->rcvbuf.cap)
+		wnd = offered;
+	/* Scaled windows are announced in units of 1 << rcv_wscale. */
+	return (wnd >> c->rcv_wscale) << c->rcv_wscale;
+}
+
+/* Builds and sends one segment: seq, flags, and len bytes of the send buffer
+ * from seq (data segments only). Returns 0 or -errno. */
+static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8_t flags,
+		    uint32_t len)
+{
+	struct tcp_repr r = { .sport = c->lport, .dport = c->rport, .seq = seq, .flags = flags };
+	struct xs_frame f;
+	uint8_t *l4;
+	size_t cap, olen, n;
+	uint32_t wnd;
+
+	if (flags & TCP_SYN) {
+		r.opt.mss_ok = 1;
+		r.opt.mss = c->rcv_mss;
+		/* Options go on a SYN-ACK only if the peer's SYN had them. */
+		if (c->state == XS_TCP_SYN_SENT || c->ws_ok) {
+			r.opt.ws_ok = 1;
+			r.opt.ws = c->rcv_wscale;
+		}
+		r.opt.sack_ok = c->state == XS_TCP_SYN_SENT || c->sack_ok;
+		r.opt.ts_ok = c->state == XS_TCP_SYN_SENT || c->ts_ok;
+	} else {
+		r.opt.ts_ok = c->ts_ok;
+		if (c->sack_ok && c->ooo.n)
+			r.opt.nsack = (uint8_t)seqset_sack_blocks(&c->ooo, r.opt.sack,
+								  c->ts_ok ? 3 : 4);
+	}
+	if (r.opt.ts_ok) {
+		r.opt.tsval = tcp_ts_now(st, c);
+		r.opt.tsecr = (flags & TCP_ACK) ? c->ts_recent : 0;
+	}
+	if (flags & TCP_ACK) {
+		r.ack = c->rcv_nxt;
+		wnd = (flags & TCP_SYN) ? (tcp_rcv_window(c) > 65535 ? 65535 : tcp_rcv_window(c))
+					: tcp_window_to_send(c);
+		/* RFC 7323 2.2: the window in a SYN is never scaled. */
+		r.wnd = (uint16_t)((flags & TCP_SYN) ? wnd : wnd >> c->rcv_wscale);
+	} else {
+		wnd = 0;
+		r.wnd = 0;
+	}
+	l4 = ip4_tx_begin(st, &f, &cap);
+	if (!l4)
+		return -ENOBUFS;
+	olen = tcp_opts_len(&r);
+	if (TCP_HDR_LEN + olen + len > cap) {
+		xs_dev_tx_abort(st->dev, &f);
+		return -EMSGSIZE;
+	}
+	if (len) {
+		tcp_ring_peek(&c->sndbuf, seq - c->snd_una, l4 + TCP_HDR_LEN + olen, len);
+		r.payload = l4 + TCP_HDR_LEN + olen;
+		r.payload_len = len;
+	}
+	n = tcp_emit(&r, c->lip, c->rip, l4, cap);
+	if (!n) {
+		xs_dev_tx_abort(st->dev, &f);
+		return -EMSGSIZE;
+	}
+	if (ip4_tx_finish(st, &f, c->rip, IP4_PROTO_TCP, 0, n) != 0)
+		return -EHOSTUNREACH;
+	st->stats.tcp_tx++;
+	if (flags & TCP_ACK) {
+		if (seq_gt(c->rcv_nxt + wnd, c->rcv_adv) || (flags & TCP_SYN))
+			c->rcv_adv = c->rcv_nxt + wnd;
+		c->last_ack_sent = c->rcv_nxt;
+		c->segs_unacked = 0;
+		c->ack_now = false;
+		timer_cancel(&st->tcp->wheel, &c->delack_timer);
+	}
+	c->last_send = st->now;
+	return 0;
+}
+
+void tcp_send_ctl(struct xs_stack *st, struct tcp_conn *c, uint8_t flags, uint32_t seq)
+{
+	tcp_xmit(st, c, seq, flags, 0);
+}
+
+void tcp_send_ack(struct xs_stack *st, struct tcp_conn *c)
+{
+	tcp_xmit(st, c, c->snd_nxt, TCP_ACK, 0);
+}
+
+void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const struct tcp_repr *seg)
+{
+	struct tcp_repr r = { .sport = seg->dport, .dport = seg->sport, .flags = TCP_RST };
+	struct xs_frame f;
+	uint8_t *l4;
+	size_t cap, n;
+
+	if (seg->flags & TCP_RST)
+		return;
+	/* RFC 9293 3.10.7.1: take the sequence number from the ACK, or ACK
+	 * everything the segment occupied. */
+	if (seg->flags & TCP_ACK) {
+		r.seq = seg->ack;
+	} else {
+		r.flags |= TCP_ACK;
+		r.ack = seg->seq + (uint32_t)seg->payload_len + !!(seg->flags & TCP_SYN) +
+			!!(seg->flags & TCP_FIN);
+	}
+	l4 = ip4_tx_begin(st, &f, &cap);
+	if (!l4)
+		return;
+	n = tcp_emit(&r, st->ip, ip->src, l4, cap);
+	if (ip4_tx_finish(st, &f, ip->src, IP4_PROTO_TCP, 0, n) == 0) {
+		st->stats.tcp_tx++;
+		st->stats.tcp_rst_tx++;
+	}
+}
+
+void tcp_arm_rto(struct xs_stack *st, struct tcp_conn *c)
+{
+	c->persist = false;
+	timer_arm(&st->tcp->wheel, &c->rto_timer, st->now + rtt_rto(&c->rtt));
+}
+
+/* Payload room of one segment: the peer's MSS and our MTU, less options. */
+static uint32_t tcp_seg_room(const struct xs_stack *st, const struct tcp_conn *c)
+{
+	uint32_t mtu_room = (uint32_t)st->mtu - IP4_HDR_LEN - TCP_HDR_LEN;
+	uint32_t room = c->mss < mtu_room ? c->mss : mtu_room;
+	uint32_t opts = c->ts_ok ? 12 : 0;
+
+	if (c->sack_ok && c->ooo.n)
+		opts += 4 + 8 * (c->ooo.n < (c->ts_ok ? 3u : 4u) ? c->ooo.n : (c->ts_ok ? 3u : 4u));
+	return room > opts + 1 ? room - opts : 1;
+}
+
+/* Sends [seq, seq+len) of the send buffer, counting retransmissions. */
+static int tcp_send_data(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len,
+			 bool fin)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len;
+	uint8_t flags = TCP_ACK;
+	int err;
+
+	if (seq + len == data_end)
+		flags |= TCP_PSH;
+	if (fin)
+		flags |= TCP_FIN;
+	err = tcp_xmit(st, c, seq, flags, len);
+	if (err)
+		return err;
+	if (seq_lt(seq, c->snd_max)) {
+		c->retransmits++;
+		st->stats.tcp_retransmits++;
+		/* Karn: a timed segment that is sent again gives no sample. */
+		if (c->rtt_timing && seq_le(seq, c->rtt_seq))
+			c->rtt_timing = false;
+	} else if (!c->ts_ok && !c->rtt_timing && len) {
+		c->rtt_timing = true;
+		c->rtt_seq = seq;
+		c->rtt_time = st->now;
+	}
+	/* RFC 6298 5.1: data leaves with the retransmission timer running. */
+	if (!timer_pending(&c->rto_timer) || c->persist)
+		tcp_arm_rto(st, c);
+	if (c->first_unacked_at == 0)
+		c->first_unacked_at = st->now;
+	return 0;
+}
+
+/* RFC 6675 5 (step 4, NextSeg): during SACK recovery, fill the pipe. */
+static void tcp_output_sack_recovery(struct xs_stack *st, struct tcp_conn *c, uint32_t room)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len;
+	uint32_t pipe = sb_pipe(&c->sb, c->snd_una, c->snd_max, c->mss);
+	uint32_t seq, len;
+	int guard = 0;
+
+	while (pipe + room <= c->cc.cwnd && guard++ < 64) {
+		if (sb_next_seg(&c->sb, c->snd_una, c->snd_max, room, &seq, &len)) {
+			if (seq_ge(seq + len, data_end + 1))
+				len = data_end - seq;
+			if (!len || tcp_send_data(st, c, seq, len, false))
+				break;
+			c->sb.high_rxt = seq + len;
+		} else if (seq_lt(c->snd_max, data_end) &&
+			   seq_lt(c->snd_max - c->snd_una, c->snd_wnd)) {
+			/* Rule 2: new data the peer's window allows. */
+			seq = c->snd_max;
+			len = data_end - seq < room ? data_end - seq : room;
+			if (tcp_send_data(st, c, seq, len, false))
+				break;
+			c->snd_nxt = c->snd_max = seq + len;
+		} else {
+			break;
+		}
+		pipe += len;
+	}
+}
+
+/* When retransmitting after a timeout, skip what the peer has SACKed and
+ * stop before the next SACKed range. */
+static void tcp_skip_sacked(const struct tcp_conn *c, uint32_t *seq, uint32_t *len)
+{
+	unsigned i;
+
+	if (!c->sack_ok)
+		return;
+	for (i = 0; i < c->sb.sacked.n; i++) {
+		const struct seq_range *r = &c->sb.sacked.r[i];
+
+		if (seq_le(r->left, *seq) && seq_gt(r->right, *seq)) {
+			uint32_t skip = r->right - *seq;
+
+			*len = *len > skip ? *len - skip : 0;
+			*seq = r->right;
+		} else if (seq_gt(r->left, *seq) && seq_lt(r->left, *seq + *len)) {
+			*len = r->left - *seq;
+		}
+	}
+}
+
+void tcp_output(struct xs_stack *st, struct tcp_conn *c)
+{
+	uint32_t room, data_end, win, inflight, avail, len;
+	bool sent_ack = false;
+	int guard;
+
+	switch (c->state) {
+	case XS_TCP_ESTABLISHED:
+	case XS_TCP_CLOSE_WAIT:
+	case XS_TCP_FIN_WAIT_1:
+	case XS_TCP_CLOSING:
+	case XS_TCP_LAST_ACK:
+		break;
+	case XS_TCP_FIN_WAIT_2:
+	case XS_TCP_TIME_WAIT:
+		if (c->ack_now)
+			tcp_send_ack(st, c);
+		return;
+	default:
+		return;
+	}
+	room = tcp_seg_room(st, c);
+	data_end = c->snd_una + c->sndbuf.len;
+	/* RFC 5681 4.1: restart window after an idle period of one RTO. */
+	if (c->snd_una == c->snd_max && c->last_send &&
+	    st->now - c->last_send > rtt_rto(&c->rtt) && seq_lt(c->snd_nxt, data_end))
+		c->cc_ops->on_idle(&c->cc, st->now);
+	if (c->in_recovery && c->sack_ok) {
+		uint64_t before = st->stats.tcp_tx;
+
+		tcp_output_sack_recovery(st, c, room);
+		sent_ack = st->stats.tcp_tx != before;
+		goto ack;
+	}
+	for (guard = 0; guard < 4096; guard++) {
+		win = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
+		inflight = c->snd_nxt - c->snd_una;
+		if (seq_lt(c->snd_nxt, data_end)) {
+			avail = data_end - c->snd_nxt;
+			len = avail < room ? avail : room;
+			if (win <= inflight) {
+				/* RFC 9293 3.8.6.1: nothing in flight and a closed
+				 * window: the persist timer probes it. */
+				if (c->snd_wnd == 0 && c->snd_una == c->snd_max &&
+				    !timer_pending(&c->rto_timer)) {
+					c->persist = true;
+					timer_arm(&st->tcp->wheel, &c->rto_timer,
+						  st->now + rtt_rto(&c->rtt));
+				}
+				break;
+			}
+			if (len > win - inflight)
+				len = win - inflight;
+			/* RFC 9293 3.7.4 Nagle and 3.8.6.2.1 sender SWS: a short
+			 * segment only when it is all we have and nothing is
+			 * unacknowledged (or no-delay), or it fills half the
+			 * largest window the peer offered. */
+			if (len < room && seq_ge(c->snd_nxt, c->snd_max) &&
+			    !(len == avail && (c->nodelay || c->snd_una == c->snd_max ||
+					       c->fin_queued)) &&
+			    len < c->max_snd_wnd / 2)
+				break;
+			{
+				uint32_t seq = c->snd_nxt;
+
+				if (seq_lt(seq, c->snd_max)) {
+					tcp_skip_sacked(c, &seq, &len);
+					if (!len) {
+						c->snd_nxt = seq;
+						continue;
+					}
+				}
+				bool fin = c->fin_queued && seq + len == data_end &&
+					   (!c->fin_sent || seq_lt(seq + len, c->snd_max));
+				if (tcp_send_data(st, c, seq, len, fin))
+					break;
+				sent_ack = true;
+				c->snd_nxt = seq + len + (fin ? 1 : 0);
+				if (fin)
+					c->fin_sent = true;
+				if (seq_gt(c->snd_nxt, c->snd_max))
+					c->snd_max = c->snd_nxt;
+			}
+			continue;
+		}
+		/* All data sent: the FIN alone, first time or again after a
+		 * timeout rewound snd_nxt. */
+		if (c->fin_queued && c->snd_nxt == data_end &&
+		    (!c->fin_sent || seq_lt(c->snd_nxt, c->snd_max))) {
+			if (tcp_send_data(st, c, data_end, 0, true))
+				break;
+			sent_ack = true;
+			c->fin_sent = true;
+			c->snd_nxt = data_end + 1;
+			if (seq_gt(c->snd_nxt, c->snd_max))
+				c->snd_max = c->snd_nxt;
+		}
+		break;
+	}
+ack:
+	if (c->ack_now && !sent_ack)
+		tcp_send_ack(st, c);
+}
+
+void tcp_retransmit_head(struct xs_stack *st, struct tcp_conn *c)
+{
+	uint32_t room = tcp_seg_room(st, c), len, seq = c->snd_una;
+	uint32_t data_end = c->snd_una + c->sndbuf.len;
+
+	if (c->state == XS_TCP_SYN_SENT) {
+		tcp_send_ctl(st, c, TCP_SYN, c->iss);
+		c->retransmits++;
+		st->stats.tcp_retransmits++;
+		return;
+	}
+	if (c->state == XS_TCP_SYN_RECEIVED) {
+		tcp_send_ctl(st, c, TCP_SYN | TCP_ACK, c->iss);
+		c->retransmits++;
+		st->stats.tcp_retransmits++;
+		return;
+	}
+	len = data_end - seq < room ? data_end - seq : room;
+	if (len)
+		tcp_send_data(st, c, seq, len,
+			      c->fin_sent && seq + len == data_end);
+	else if (c->fin_sent)
+		tcp_send_data(st, c, data_end, 0, true);
+}

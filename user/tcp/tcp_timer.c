@@ -1,0 +1,177 @@
+/* TCP timers (RFC 9293 3.8): retransmission (RFC 6298), persist, delayed
+ * ACK, keepalive (RFC 9293 3.8.4), user timeout, TIME-WAIT and orphan limits. */
+#include <errno.h>
+#include <stddef.h>
+
+#include "core/stack.h"
+#include "tcp/tcp.h"
+
+#define TCP_FIN_WAIT_2_ORPHAN XS_SEC(60) /* Linux tcp_fin_timeout */
+
+#define conn_of(t, field) ((struct tcp_conn *)((char *)(t) - offsetof(struct tcp_conn, field)))
+
+static void tcp_rto_fire(void *ctx, struct xs_timer *t);
+static void tcp_delack_fire(void *ctx, struct xs_timer *t);
+static void tcp_keep_fire(void *ctx, struct xs_timer *t);
+
+void tcp_timers_init(struct tcp_conn *c)
+{
+	timer_init(&c->rto_timer, tcp_rto_fire);
+	timer_init(&c->delack_timer, tcp_delack_fire);
+	timer_init(&c->keep_timer, tcp_keep_fire);
+}
+
+void tcp_timers_cancel(struct xs_stack *st, struct tcp_conn *c)
+{
+	timer_cancel(&st->tcp->wheel, &c->rto_timer);
+	timer_cancel(&st->tcp->wheel, &c->delack_timer);
+	timer_cancel(&st->tcp->wheel, &c->keep_timer);
+}
+
+/* The keep timer serves whichever limit applies in the current state. */
+void tcp_arm_keepalive(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct xs_timer_wheel *w = &st->tcp->wheel;
+
+	if (c->state == XS_TCP_FIN_WAIT_2 && c->handle < 0) {
+		timer_arm(w, &c->keep_timer, st->now + TCP_FIN_WAIT_2_ORPHAN);
+		return;
+	}
+	if (c->state == XS_TCP_TIME_WAIT)
+		return;
+	if (c->keepalive && c->state == XS_TCP_ESTABLISHED)
+		timer_arm(w, &c->keep_timer,
+			  st->now + XS_SEC(c->probes ? c->keep_intvl_s : c->keep_idle_s));
+	else
+		timer_cancel(w, &c->keep_timer);
+}
+
+void tcp_enter_time_wait(struct xs_stack *st, struct tcp_conn *c)
+{
+	c->state = XS_TCP_TIME_WAIT;
+	timer_cancel(&st->tcp->wheel, &c->rto_timer);
+	timer_cancel(&st->tcp->wheel, &c->delack_timer);
+	/* RFC 9293 3.10.7.4: 2*MSL, restarted by a retransmitted FIN. */
+	timer_arm(&st->tcp->wheel, &c->keep_timer, st->now + 2 * TCP_MSL);
+	tcp_wake(st, c, XS_EV_HUP);
+}
+
+static void tcp_rto_fire(void *ctx, struct xs_timer *t)
+{
+	struct xs_stack *st = ctx;
+	struct tcp_conn *c = conn_of(t, rto_timer);
+
+	if (c->persist) {
+		/* RFC 9293 3.8.6.1: probe the zero window; keep probing while
+		 * the peer answers (the ACK path resets probes). */
+		c->probes++;
+		tcp_send_ctl(st, c, TCP_ACK, c->snd_una - 1);
+		rtt_backoff(&c->rtt);
+		timer_arm(&st->tcp->wheel, &c->rto_timer, st->now + rtt_rto(&c->rtt));
+		return;
+	}
+	st->stats.tcp_rto_expired++;
+	switch (c->state) {
+	case XS_TCP_SYN_SENT:
+		if (++c->syn_retries > TCP_SYN_RETRIES) {
+			tcp_conn_done(st, c, c->soft_error ? c->soft_error : -ETIMEDOUT);
+			return;
+		}
+		break;
+	case XS_TCP_SYN_RECEIVED:
+		if (++c->syn_retries > TCP_SYNACK_RETRIES) {
+			tcp_conn_done(st, c, -ETIMEDOUT);
+			return;
+		}
+		break;
+	case XS_TCP_CLOSED:
+	case XS_TCP_LISTEN:
+	case XS_TCP_TIME_WAIT:
+		return;
+	default:
+		if (c->snd_una == c->snd_max)
+			return;
+		/* RFC 9293 3.8.3 R2 / RFC 5482: give up after the user timeout. */
+		if (c->first_unacked_at && st->now - c->first_unacked_at >= c->user_timeout) {
+			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+			tcp_conn_done(st, c, c->soft_error ? c->soft_error : -ETIMEDOUT);
+			return;
+		}
+		/* RFC 5681 3.1 eq. 4 and RFC 6298 5.4-5.6: one segment, go back. */
+		c->cc_ops->on_rto(&c->cc, tcp_flight(c), st->now);
+		c->in_recovery = false;
+		c->recover = c->snd_max;
+		c->dupacks = 0;
+		c->rtt_timing = false;
+		c->sb.high_rxt = c->snd_una;
+		c->snd_nxt = c->snd_una;
+		break;
+	}
+	if (c->state == XS_TCP_SYN_SENT || c->state == XS_TCP_SYN_RECEIVED) {
+		/* RFC 6298 5.7: a lost SYN means RTO 3 s once established. */
+		rtt_backoff(&c->rtt);
+		tcp_retransmit_head(st, c);
+		timer_arm(&st->tcp->wheel, &c->rto_timer, st->now + rtt_rto(&c->rtt));
+		return;
+	}
+	rtt_backoff(&c->rtt);
+	tcp_output(st, c);
+	if (!timer_pending(&c->rto_timer))
+		tcp_arm_rto(st, c);
+}
+
+static void tcp_delack_fire(void *ctx, struct xs_timer *t)
+{
+	struct xs_stack *st = ctx;
+	struct tcp_conn *c = conn_of(t, delack_timer);
+
+	if (c->state == XS_TCP_CLOSED || c->state == XS_TCP_LISTEN)
+		return;
+	c->ack_now = true;
+	tcp_output(st, c);
+	if (c->ack_now)
+		tcp_send_ack(st, c);
+}
+
+static void tcp_keep_fire(void *ctx, struct xs_timer *t)
+{
+	struct xs_stack *st = ctx;
+	struct tcp_conn *c = conn_of(t, keep_timer);
+
+	switch (c->state) {
+	case XS_TCP_TIME_WAIT:
+		tcp_conn_done(st, c, 0);
+		return;
+	case XS_TCP_FIN_WAIT_2:
+		if (c->handle < 0) {
+			tcp_conn_done(st, c, 0);
+			return;
+		}
+		return;
+	case XS_TCP_ESTABLISHED:
+		if (!c->keepalive)
+			return;
+		/* RFC 9293 3.8.4: a probe with SEG.SEQ = SND.NXT-1 draws an ACK. */
+		if (c->probes >= c->keep_cnt) {
+			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+			tcp_conn_done(st, c, -ETIMEDOUT);
+			return;
+		}
+		c->probes++;
+		tcp_send_ctl(st, c, TCP_ACK, c->snd_una - 1);
+		tcp_arm_keepalive(st, c);
+		return;
+	default:
+		return;
+	}
+}
+
+void tcp_timers_run(struct xs_stack *st)
+{
+	timer_run(&st->tcp->wheel, st->now, st);
+}
+
+xs_time_t tcp_next_timer(const struct xs_stack *st)
+{
+	return timer_next(&st->tcp->wheel);
+}
