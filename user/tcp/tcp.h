@@ -187,6 +187,8 @@ void tcp_enter_time_wait(struct xs_stack *st, struct tcp_conn *c);
 
 /* Ring helpers. */
 int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap);
+/* Allocates the rings of a connection that is becoming established. */
+int tcp_conn_buffers(struct tcp_conn *c);
 void tcp_ring_free(struct tcp_ring *r);
 /* Copies n bytes from offset off (relative to head) out of the ring. */
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);

@@ -38,7 +38,17 @@ int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap)
 void tcp_ring_free(struct tcp_ring *r)
 {
 	free(r->data);
-	memset(r, 0, sizeof(*r));
+	r->data = NULL;
+	r->head = r->len = 0;
+}
+
+int tcp_conn_buffers(struct tcp_conn *c)
+{
+	if (!c->sndbuf.data && tcp_ring_alloc(&c->sndbuf, c->sndbuf.cap))
+		return -ENOMEM;
+	if (!c->rcvbuf.data && tcp_ring_alloc(&c->rcvbuf, c->rcvbuf.cap))
+		return -ENOMEM;
+	return 0;
 }
 
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n)
@@ -189,11 +199,11 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 
 	if (!c)
 		return NULL;
-	if (tcp_ring_alloc(&c->sndbuf, sndcap) || tcp_ring_alloc(&c->rcvbuf, rcvcap)) {
-		tcp_ring_free(&c->sndbuf);
-		free(c);
-		return NULL;
-	}
+	/* Buffers are sized now but allocated when the connection is
+	 * established (tcp_conn_buffers), so half-open connections (a SYN
+	 * flood) cost only their TCB. */
+	c->sndbuf.cap = sndcap;
+	c->rcvbuf.cap = rcvcap;
 	c->handle = -1;
 	c->lip = st->ip;
 	c->rip = rip;
@@ -598,11 +608,25 @@ int xs_tcp_abort(struct xs_stack *st, int h)
 	if (!c)
 		return -EBADF;
 	if (c->state == XS_TCP_LISTEN) {
+		unsigned i;
+
 		while (c->accept_head) {
 			struct tcp_conn *a = c->accept_head;
 
 			tcp_send_ctl(st, a, TCP_RST | TCP_ACK, a->snd_nxt);
 			tcp_conn_done(st, a, -ECONNABORTED);
+		}
+		/* Half-open children point at the listener: reset them too. */
+		for (i = 0; i < TCP_HASH_BUCKETS && c->nsyn; i++) {
+			struct tcp_conn *a = T(st)->bucket[i], *next;
+
+			for (; a; a = next) {
+				next = a->hnext;
+				if (a->listener == c) {
+					tcp_send_ctl(st, a, TCP_RST | TCP_ACK, a->snd_nxt);
+					tcp_conn_done(st, a, -ECONNABORTED);
+				}
+			}
 		}
 		tcp_conn_unhash(st, c);
 		c->state = XS_TCP_CLOSED;
@@ -630,6 +654,9 @@ int xs_tcp_close(struct xs_stack *st, int h)
 	if (c->state != XS_TCP_CLOSED)
 		xs_tcp_shutdown(st, h);
 	tcp_handle_release(st, c);
+	/* An orphan in FIN-WAIT-2 must not wait forever for the peer. */
+	if (c->state == XS_TCP_FIN_WAIT_2)
+		tcp_arm_keepalive(st, c);
 	return 0;
 }
 
@@ -701,15 +728,16 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 		if (c->state != XS_TCP_LISTEN && c->state != XS_TCP_CLOSED &&
 		    (c->sndbuf.len || c->rcvbuf.len || c->state != XS_TCP_SYN_SENT))
 			return -EISCONN;
-		if (tcp_ring_alloc(&nr, (uint32_t)value))
-			return -ENOMEM;
+		nr.data = NULL;
+		nr.cap = (uint32_t)value;
+		nr.head = nr.len = 0;
 		if (opt == XS_TCP_SNDBUF) {
 			tcp_ring_free(&c->sndbuf);
 			c->sndbuf = nr;
 		} else {
 			tcp_ring_free(&c->rcvbuf);
 			c->rcvbuf = nr;
-			if (c->state == XS_TCP_LISTEN)
+			if (c->state == XS_TCP_LISTEN || c->state == XS_TCP_SYN_SENT)
 				c->rcv_wscale = tcp_wscale_for(nr.cap);
 		}
 		return 0;

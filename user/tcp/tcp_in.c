@@ -58,8 +58,14 @@ static void tcp_apply_syn_options(struct xs_stack *st, struct tcp_conn *c,
 	sb_init(&c->sb, c->snd_una);
 }
 
-static void tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
+static int tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
 {
+	if (tcp_conn_buffers(c) != 0) {
+		xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
+		tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+		tcp_conn_done(st, c, -ENOMEM);
+		return -ENOMEM;
+	}
 	c->state = XS_TCP_ESTABLISHED;
 	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
 	c->max_snd_wnd = c->snd_wnd;
@@ -73,6 +79,7 @@ static void tcp_established(struct xs_stack *st, struct tcp_conn *c, const struc
 	timer_cancel(&st->tcp->wheel, &c->rto_timer);
 	timer_cancel(&st->tcp->wheel, &c->keep_timer);
 	tcp_arm_keepalive(st, c);
+	return 0;
 }
 
 /* --- SYN cookies ----------------------------------------------------------- */
@@ -141,8 +148,6 @@ static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *i
 	tmp.rcv_nxt = seg->seq + 1;
 	tmp.rcv_mss = (uint16_t)(st->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
 	tmp.rcvbuf.cap = l->rcvbuf.cap > 65535 ? 65535 : l->rcvbuf.cap;
-	tmp.sndbuf = l->sndbuf;
-	tmp.sndbuf.len = 0;
 	tmp.snd_una = tmp.iss;
 	tmp.cc_ops = l->cc_ops;
 	tcp_send_ctl(st, &tmp, TCP_SYN | TCP_ACK, tmp.iss);
@@ -182,7 +187,8 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			c->listener = l;
 			l->nsyn++;
 			tcp_conn_hash(st, c);
-			tcp_established(st, c, seg);
+			if (tcp_established(st, c, seg))
+				return;
 			tcp_listener_established(st, c);
 			st->stats.tcp_syncookies_ok++;
 			st->stats.tcp_passive_opens++;
@@ -259,7 +265,8 @@ static void tcp_syn_sent_input(struct xs_stack *st, struct tcp_conn *c, const st
 			rtt_sample(&c->rtt, st->now - c->last_send);
 		if (c->ts_ok)
 			c->ts_recent = seg->opt.tsval;
-		tcp_established(st, c, seg);
+		if (tcp_established(st, c, seg))
+			return;
 		c->snd_wnd = seg->wnd; /* RFC 7323 2.2: a SYN's window is unscaled */
 		c->max_snd_wnd = c->snd_wnd;
 		sb_init(&c->sb, c->snd_una);
@@ -435,7 +442,8 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 			xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);
 			return false;
 		}
-		tcp_established(st, c, seg);
+		if (tcp_established(st, c, seg))
+			return false;
 		if (c->syn_retries == 0 && c->last_send && !c->ts_ok)
 			rtt_sample(&c->rtt, st->now - c->last_send);
 		c->snd_una = seg->ack;
