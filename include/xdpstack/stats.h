@@ -83,7 +83,7 @@ enum xs_drop {
 	X(udp_rx) X(udp_tx)                                                        \
 	X(tcp_rx) X(tcp_tx) X(tcp_rst_rx) X(tcp_rst_tx)                            \
 	X(tcp_active_opens) X(tcp_passive_opens) X(tcp_retransmits)                \
-	X(tcp_rto_expired) X(tcp_fast_recovery) X(tcp_sack_recovery)              \
+	X(tcp_rto_expired) X(tcp_tlp) X(tcp_fast_recovery) X(tcp_sack_recovery)   \
 	X(tcp_challenge_acks) X(tcp_syncookies_sent) X(tcp_syncookies_ok)
 
 struct xs_stats {

@@ -98,6 +98,9 @@ struct tcp_conn {
 	struct xs_timer delack_timer;
 	struct xs_timer keep_timer;    /* keepalive, SYN-RECEIVED/SYN-SENT limits, TIME-WAIT */
 	bool persist;                  /* rto_timer is the persist timer */
+	bool tlp;                      /* rto_timer is a tail loss probe (RFC 8985 7) */
+	bool tlp_sent;                 /* one probe per episode, until new data is acked */
+	uint32_t rxt_mark;             /* snd_max when snd_una's segment was last resent */
 
 	/* RFC 5961 challenge ACK budget. */
 	xs_time_t challenge_window;
@@ -122,6 +125,7 @@ struct tcp_conn {
 	struct tcp_conn *ready_next;
 
 	uint64_t retransmits, bytes_acked, bytes_received;
+	uint32_t retrans_lost;         /* retransmissions found lost in recovery */
 };
 
 struct tcp_table {
@@ -173,10 +177,19 @@ void tcp_send_ctl(struct xs_stack *st, struct tcp_conn *c, uint8_t flags, uint32
 void tcp_send_ack(struct xs_stack *st, struct tcp_conn *c);
 /* RFC 9293 3.10.7.1: a reset in answer to seg, without a connection. */
 void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const struct tcp_repr *seg);
+/* Retransmits [seq, seq+len) (len 0: one segment), raising HighRxt. */
+void tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len);
 /* Retransmits one segment starting at snd_una (or the SYN/FIN). */
 void tcp_retransmit_head(struct xs_stack *st, struct tcp_conn *c);
 uint32_t tcp_rcv_window(const struct tcp_conn *c);
 void tcp_arm_rto(struct xs_stack *st, struct tcp_conn *c);
+/* With data in flight: a tail loss probe timer where RFC 8985 7.2 allows,
+ * else the retransmission timer. */
+void tcp_arm_xmit_timer(struct xs_stack *st, struct tcp_conn *c);
+/* RFC 3042: one new segment on each of the first two duplicate ACKs. */
+void tcp_limited_transmit(struct xs_stack *st, struct tcp_conn *c);
+/* RFC 8985 7.3: sends one new segment if allowed, else the last one again. */
+void tcp_send_tlp(struct xs_stack *st, struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct xs_stack *st, const struct tcp_conn *c);
 
 /* tcp_timer.c */

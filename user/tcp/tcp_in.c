@@ -54,7 +54,9 @@ static void tcp_apply_syn_options(struct xs_stack *st, struct tcp_conn *c,
 		c->ts_recent_age = st->now;
 	}
 	(void)active;
-	c->cc_ops->init(&c->cc, c->mss);
+	/* SMSS for congestion control is the payload a full segment carries:
+	 * the MSS less the timestamp option (RFC 5681 2, RFC 7323 3.2 note). */
+	c->cc_ops->init(&c->cc, c->mss - (c->ts_ok ? 12 : 0));
 	sb_init(&c->sb, c->snd_una);
 }
 
@@ -67,6 +69,7 @@ static int tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct
 		return -ENOMEM;
 	}
 	c->state = XS_TCP_ESTABLISHED;
+	c->recover = c->iss;
 	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
@@ -336,9 +339,17 @@ static void tcp_enter_recovery(struct xs_stack *st, struct tcp_conn *c)
 	c->cc_ops->on_loss(&c->cc, tcp_flight(c), st->now);
 	c->rtt_timing = false;
 	if (c->sack_ok) {
+		uint32_t seq, len;
+
 		st->stats.tcp_sack_recovery++;
 		c->sb.high_rxt = c->snd_una;
-		/* RFC 6675 5 step 4.1: retransmit the first lost segment now. */
+		/* RFC 6675 5 (C.3): the first segment presumed lost goes now,
+		 * whatever the pipe; then (C.5) fill the pipe. */
+		if (!sb_next_seg(&c->sb, c->snd_una, c->snd_max, c->mss, &seq, &len)) {
+			seq = c->snd_una;
+			len = 0;
+		}
+		tcp_retransmit_at(st, c, seq, len);
 		tcp_output(st, c);
 	} else {
 		st->stats.tcp_fast_recovery++;
@@ -379,7 +390,11 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 	if (c->in_recovery) {
 		if (seq_ge(seg->ack, c->recover)) {
 			c->in_recovery = false;
-			c->cc_ops->on_recovery_exit(&c->cc, tcp_flight(c), st->now);
+			/* SACK recovery held the pipe at cwnd, so it ends at
+			 * ssthresh (RFC 6937 3); NewReno deflates (RFC 6582). */
+			c->cc_ops->on_recovery_exit(&c->cc,
+						    c->sack_ok ? c->cc.ssthresh : tcp_flight(c),
+						    st->now);
 		} else if (!c->sack_ok) {
 			/* RFC 6582 3.2 step 5: partial ACK: retransmit the next
 			 * hole, deflate by what was acked, add one segment back. */
@@ -394,9 +409,11 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 	/* RFC 6298 5.2/5.3: all acknowledged stops the timer, else restart. */
 	if (c->snd_una == c->snd_max) {
 		timer_cancel(&st->tcp->wheel, &c->rto_timer);
+		c->tlp = c->tlp_sent = false;
 		c->first_unacked_at = 0;
 	} else {
-		tcp_arm_rto(st, c);
+		c->tlp_sent = false;
+		tcp_arm_xmit_timer(st, c);
 		c->first_unacked_at = st->now;
 	}
 	if (data && c->handle >= 0)
@@ -468,24 +485,38 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 		sb_update(&c->sb, seg->opt.sack, seg->opt.nsack, c->snd_una, c->snd_max);
 	/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, the same
 	 * ACK and window, while data is outstanding. */
+	/* With SACK, an ACK that reports SACK blocks counts even if the window
+	 * moved (RFC 6675 2's definition; receivers autotune their windows). */
 	dup = seg->ack == c->snd_una && seg->payload_len == 0 &&
-	      !(seg->flags & (TCP_SYN | TCP_FIN)) && wnd == c->snd_wnd && c->snd_una != c->snd_max;
+	      !(seg->flags & (TCP_SYN | TCP_FIN)) && c->snd_una != c->snd_max &&
+	      (wnd == c->snd_wnd || (c->sack_ok && seg->opt.nsack));
 	if (seq_gt(seg->ack, c->snd_una)) {
 		tcp_ack_new(st, c, seg);
 		if (c->state == XS_TCP_CLOSED)
 			return false;
+	} else if (dup && c->in_recovery && c->sack_ok &&
+		   seq_gt(c->sb.high_sacked, c->rxt_mark) && seq_gt(c->rxt_mark, c->snd_una)) {
+		/* Data sent after snd_una's segment was resent has been SACKed
+		 * while snd_una did not move: that retransmission was lost too
+		 * (the check Linux made before RACK). Start the holes over. */
+		c->dupacks++;
+		c->sb.high_rxt = c->snd_una;
+		c->retrans_lost++;
+		tcp_retransmit_at(st, c, c->snd_una, 0);
 	} else if (dup) {
 		c->dupacks++;
 		if (!c->in_recovery &&
 		    (c->dupacks == TCP_DUPTHRESH ||
 		     (c->sack_ok && c->dupacks < TCP_DUPTHRESH &&
 		      sb_is_lost(&c->sb, c->snd_una, c->mss)))) {
-			/* RFC 6582 4.1: not again for losses of the same window. */
-			if (seq_gt(seg->ack, c->recover) || c->recover == 0 ||
-			    seg->ack == c->recover || seq_ge(c->snd_una, c->recover))
+			/* RFC 6582 4.1: not again for losses of the window that
+			 * was in flight when the last recovery or timeout began. */
+			if (seq_ge(seg->ack, c->recover))
 				tcp_enter_recovery(st, c);
 		} else if (c->in_recovery && !c->sack_ok) {
 			c->cc.cwnd += c->mss; /* RFC 6582 3.2 step 4 */
+		} else if (!c->in_recovery && c->dupacks < TCP_DUPTHRESH) {
+			tcp_limited_transmit(st, c);
 		}
 	}
 	/* Window update (RFC 9293 3.10.7.4: SND.WL1/WL2 guard old segments). */

@@ -153,7 +153,32 @@ void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const stru
 void tcp_arm_rto(struct xs_stack *st, struct tcp_conn *c)
 {
 	c->persist = false;
+	c->tlp = false;
 	timer_arm(&st->tcp->wheel, &c->rto_timer, st->now + rtt_rto(&c->rtt));
+}
+
+#define TCP_TLP_SLACK XS_MS(2)    /* Linux's TCP_TIMEOUT_MIN for a multi-segment flight */
+#define TCP_WC_DELACK XS_MS(200) /* RFC 8985 7.2 WCDelAckT, for a single segment */
+
+void tcp_arm_xmit_timer(struct xs_stack *st, struct tcp_conn *c)
+{
+	xs_time_t pto, rto = rtt_rto(&c->rtt);
+
+	/* A probe only with SACK (its ACK must reveal holes), an RTT sample,
+	 * outside recovery, and once until new data is acknowledged. */
+	if (!c->sack_ok || !c->rtt.have_sample || c->in_recovery || c->tlp_sent ||
+	    c->rtt.backoff || c->state != XS_TCP_ESTABLISHED) {
+		tcp_arm_rto(st, c);
+		return;
+	}
+	/* RFC 8985 7.2: PTO = 2*SRTT, plus the peer's worst delayed ACK when
+	 * only one segment is out (or a small slack otherwise, as Linux). */
+	pto = 2 * c->rtt.srtt + (tcp_flight(c) <= c->mss ? TCP_WC_DELACK : TCP_TLP_SLACK);
+	if (pto > rto)
+		pto = rto;
+	c->persist = false;
+	c->tlp = true;
+	timer_arm(&st->tcp->wheel, &c->rto_timer, st->now + pto);
 }
 
 /* Payload room of one segment: the peer's MSS and our MTU, less options. */
@@ -194,9 +219,14 @@ static int tcp_send_data(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, 
 		c->rtt_seq = seq;
 		c->rtt_time = st->now;
 	}
-	/* RFC 6298 5.1: data leaves with the retransmission timer running. */
-	if (!timer_pending(&c->rto_timer) || c->persist)
-		tcp_arm_rto(st, c);
+	/* The highest sequence sent moves here, before the timer is armed:
+	 * the probe timeout depends on what is in flight. */
+	if (seq_gt(seq + len + (fin ? 1 : 0), c->snd_max))
+		c->snd_max = seq + len + (fin ? 1 : 0);
+	/* RFC 6298 5.1: data leaves with the retransmission timer running;
+	 * RFC 8985 7.2: a probe timer is rescheduled by each transmission. */
+	if (!timer_pending(&c->rto_timer) || c->persist || c->tlp)
+		tcp_arm_xmit_timer(st, c);
 	if (c->first_unacked_at == 0)
 		c->first_unacked_at = st->now;
 	return 0;
@@ -217,6 +247,8 @@ static void tcp_output_sack_recovery(struct xs_stack *st, struct tcp_conn *c, ui
 			if (!len || tcp_send_data(st, c, seq, len, false))
 				break;
 			c->sb.high_rxt = seq + len;
+			if (seq == c->snd_una)
+				c->rxt_mark = c->snd_max;
 		} else if (seq_lt(c->snd_max, data_end) &&
 			   seq_lt(c->snd_max - c->snd_una, c->snd_wnd)) {
 			/* Rule 2: new data the peer's window allows. */
@@ -316,6 +348,11 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c)
 					       c->fin_queued)) &&
 			    len < c->max_snd_wnd / 2)
 				break;
+			/* Resending after a timeout: no slivers cut by the window
+			 * when more data follows (sender SWS avoidance again). */
+			if (len < room && len < avail && seq_lt(c->snd_nxt, c->snd_max) &&
+			    c->snd_nxt != c->snd_una)
+				break;
 			{
 				uint32_t seq = c->snd_nxt;
 
@@ -356,6 +393,57 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c)
 ack:
 	if (c->ack_now && !sent_ack)
 		tcp_send_ack(st, c);
+}
+
+void tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c);
+
+	if (!len || len > room)
+		len = room;
+	if (seq_ge(seq + len, data_end))
+		len = seq_lt(seq, data_end) ? data_end - seq : 0;
+	if (len || (c->fin_sent && seq == data_end)) {
+		if (tcp_send_data(st, c, seq, len, c->fin_sent && seq + len == data_end) == 0 &&
+		    seq_gt(seq + len, c->sb.high_rxt))
+			c->sb.high_rxt = seq + len;
+		if (seq == c->snd_una)
+			c->rxt_mark = c->snd_max;
+	}
+}
+
+void tcp_limited_transmit(struct xs_stack *st, struct tcp_conn *c)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c), len;
+
+	/* RFC 3042 2: a new segment if the peer's window allows it, beyond
+	 * cwnd by at most two segments; only full segments (or the end). */
+	if (!seq_lt(c->snd_max, data_end) ||
+	    tcp_flight(c) + room > c->snd_wnd || tcp_flight(c) > c->cc.cwnd + 2 * room)
+		return;
+	len = data_end - c->snd_max < room ? data_end - c->snd_max : room;
+	if (tcp_send_data(st, c, c->snd_max, len, false) == 0)
+		c->snd_nxt = c->snd_max;
+}
+
+void tcp_send_tlp(struct xs_stack *st, struct tcp_conn *c)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c);
+	uint32_t win = c->snd_wnd, len, seq;
+
+	if (seq_lt(c->snd_max, data_end) && seq_lt(c->snd_max - c->snd_una, win)) {
+		seq = c->snd_max;
+		len = data_end - seq < room ? data_end - seq : room;
+		if (tcp_send_data(st, c, seq, len, false) == 0)
+			c->snd_nxt = c->snd_max = seq + len;
+		return;
+	}
+	/* The last segment sent, again (its ACK carries the SACK news). */
+	len = tcp_flight(c) < room ? tcp_flight(c) : room;
+	seq = c->snd_max - len;
+	if (c->fin_sent && len)
+		len--; /* the FIN rides on the last byte's segment */
+	tcp_send_data(st, c, seq, len, c->fin_sent);
 }
 
 void tcp_retransmit_head(struct xs_stack *st, struct tcp_conn *c)

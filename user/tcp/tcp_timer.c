@@ -70,6 +70,16 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 		timer_arm(&st->tcp->wheel, &c->rto_timer, st->now + rtt_rto(&c->rtt));
 		return;
 	}
+	if (c->tlp) {
+		/* RFC 8985 7.3: probe, then the real RTO. */
+		c->tlp = false;
+		c->tlp_sent = true;
+		st->stats.tcp_tlp++;
+		if (c->snd_una != c->snd_max || seq_lt(c->snd_max, c->snd_una + c->sndbuf.len))
+			tcp_send_tlp(st, c);
+		tcp_arm_rto(st, c);
+		return;
+	}
 	st->stats.tcp_rto_expired++;
 	switch (c->state) {
 	case XS_TCP_SYN_SENT:
