@@ -156,6 +156,7 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	tcp_timers_run(st);
 	udp_deliver_events(st);
 	tcp_deliver_events(st);
+	tcp_reap(st);
 	xs_dev_flush(st->dev);
 	return n;
 }

@@ -32,10 +32,14 @@
 #define TCP_DUPTHRESH 3
 #define TCP_SYN_QUEUE_MAX 1024      /* half-open connections per listener before cookies */
 
-/* A byte ring: data[(head + i) % cap] for i in [0, len). */
+/* A byte ring: data[(head + i) % size] for i in [0, len). cap is the
+ * logical size windows are computed from; size = cap + slack is what is
+ * allocated (the receive ring keeps room for a window rounded up to the
+ * scale unit, so the offered edge never has to move back). */
 struct tcp_ring {
 	uint8_t *data;
 	uint32_t cap;
+	uint32_t size;
 	uint32_t head;
 	uint32_t len;
 };
@@ -46,6 +50,7 @@ struct tcp_conn {
 	struct tcp_conn *listener;     /* while queued on a listener */
 	enum xs_tcp_state state;
 	int handle;                    /* -1 once the application let go */
+	bool done;                     /* tcp_conn_done ran: CLOSED, unhashed */
 	uint32_t lip, rip;
 	uint16_t lport, rport;
 
@@ -88,6 +93,7 @@ struct tcp_conn {
 	xs_time_t first_unacked_at;    /* for the user timeout */
 	uint8_t syn_retries;
 	uint8_t probes;                /* keepalive or zero-window probes unanswered */
+	xs_time_t probe_since;         /* when the first unanswered probe left */
 
 	/* Receiver ACK policy. */
 	uint8_t segs_unacked;          /* full segments since our last ACK */
@@ -134,6 +140,7 @@ struct tcp_table {
 	struct tcp_conn *handle[TCP_MAX_HANDLES];
 	struct tcp_conn *ready;        /* connections with events to deliver */
 	struct tcp_conn *delivering;   /* the rest of the list being delivered */
+	struct tcp_conn *dead;         /* closed orphans, freed at the end of the poll */
 	struct xs_timer_wheel wheel;
 	uint8_t secret[16];            /* RFC 6528 ISN and SYN cookie key */
 	unsigned nconns;
@@ -149,6 +156,8 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 void tcp_timers_run(struct xs_stack *st);
 xs_time_t tcp_next_timer(const struct xs_stack *st);
 void tcp_deliver_events(struct xs_stack *st);
+/* Frees the closed orphans (end of each poll). */
+void tcp_reap(struct xs_stack *st);
 /* An ICMP error about a segment we sent to dst:dport from sport. */
 int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport,
 		   uint32_t seq, int err);
@@ -160,8 +169,9 @@ struct tcp_conn *tcp_listener(struct xs_stack *st, uint16_t port);
 struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
 			      const struct tcp_conn *parent);
 void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
-/* Moves c to CLOSED with err (0 for a clean end), wakes the application,
- * and frees it at once if no handle holds it. */
+/* Moves c to CLOSED with err (0 for a clean end) and wakes the application.
+ * An orphan (no handle) is freed at the end of the poll, never in the middle
+ * of input or timer processing, so callers may still read c afterwards. */
 void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err);
 void tcp_set_state(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_state s);
 void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events);
@@ -199,7 +209,7 @@ void tcp_arm_keepalive(struct xs_stack *st, struct tcp_conn *c);
 void tcp_enter_time_wait(struct xs_stack *st, struct tcp_conn *c);
 
 /* Ring helpers. */
-int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap);
+int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap, uint32_t slack);
 /* Allocates the rings of a connection that is becoming established. */
 int tcp_conn_buffers(struct tcp_conn *c);
 void tcp_ring_free(struct tcp_ring *r);

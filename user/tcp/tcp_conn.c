@@ -25,12 +25,13 @@ const char *xs_tcp_state_name(enum xs_tcp_state s)
 
 /* --- rings ---------------------------------------------------------------- */
 
-int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap)
+int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap, uint32_t slack)
 {
-	r->data = malloc(cap);
+	r->data = malloc((size_t)cap + slack);
 	if (!r->data)
 		return -ENOMEM;
 	r->cap = cap;
+	r->size = cap + slack;
 	r->head = r->len = 0;
 	return 0;
 }
@@ -44,17 +45,18 @@ void tcp_ring_free(struct tcp_ring *r)
 
 int tcp_conn_buffers(struct tcp_conn *c)
 {
-	if (!c->sndbuf.data && tcp_ring_alloc(&c->sndbuf, c->sndbuf.cap))
+	if (!c->sndbuf.data && tcp_ring_alloc(&c->sndbuf, c->sndbuf.cap, 0))
 		return -ENOMEM;
-	if (!c->rcvbuf.data && tcp_ring_alloc(&c->rcvbuf, c->rcvbuf.cap))
+	if (!c->rcvbuf.data &&
+	    tcp_ring_alloc(&c->rcvbuf, c->rcvbuf.cap, ((uint32_t)1 << c->rcv_wscale) - 1))
 		return -ENOMEM;
 	return 0;
 }
 
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n)
 {
-	uint32_t pos = (r->head + off) % r->cap;
-	uint32_t first = n < r->cap - pos ? n : r->cap - pos;
+	uint32_t pos = (r->head + off) % r->size;
+	uint32_t first = n < r->size - pos ? n : r->size - pos;
 
 	memcpy(dst, r->data + pos, first);
 	memcpy((uint8_t *)dst + first, r->data, n - first);
@@ -62,8 +64,8 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n
 
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
 {
-	uint32_t pos = (r->head + off) % r->cap;
-	uint32_t first = n < r->cap - pos ? n : r->cap - pos;
+	uint32_t pos = (r->head + off) % r->size;
+	uint32_t first = n < r->size - pos ? n : r->size - pos;
 
 	memcpy(r->data + pos, src, first);
 	memcpy(r->data, (const uint8_t *)src + first, n - first);
@@ -71,7 +73,7 @@ void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t 
 
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n)
 {
-	r->head = (r->head + n) % r->cap;
+	r->head = (r->head + n) % r->size;
 	r->len -= n;
 }
 
@@ -270,6 +272,9 @@ static void tcp_listener_detach(struct tcp_conn *c)
 
 void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err)
 {
+	if (c->done)
+		return; /* already closed in this poll */
+	c->done = true;
 	tcp_listener_detach(c);
 	tcp_conn_unhash(st, c);
 	tcp_timers_cancel(st, c);
@@ -277,7 +282,9 @@ void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err)
 	if (err && !c->error)
 		c->error = err;
 	if (c->handle < 0) {
-		tcp_conn_free(st, c);
+		tcp_unready(st, c);
+		c->hnext = T(st)->dead;
+		T(st)->dead = c;
 		return;
 	}
 	tcp_wake(st, c, XS_EV_HUP | (err ? XS_EV_ERROR : 0) | XS_EV_READABLE);
@@ -322,6 +329,7 @@ void tcp_fini(struct xs_stack *st)
 
 	if (!t)
 		return;
+	tcp_reap(st);
 	for (i = 0; i < TCP_HASH_BUCKETS; i++) {
 		while (t->bucket[i]) {
 			struct tcp_conn *c = t->bucket[i];
@@ -346,6 +354,18 @@ void tcp_fini(struct xs_stack *st)
 			tcp_conn_free(st, t->handle[i]);
 	free(t);
 	st->tcp = NULL;
+}
+
+void tcp_reap(struct xs_stack *st)
+{
+	struct tcp_table *t = T(st);
+
+	while (t->dead) {
+		struct tcp_conn *c = t->dead;
+
+		t->dead = c->hnext;
+		tcp_conn_free(st, c);
+	}
 }
 
 void tcp_deliver_events(struct xs_stack *st)
@@ -645,6 +665,7 @@ int xs_tcp_abort(struct xs_stack *st, int h)
 int xs_tcp_close(struct xs_stack *st, int h)
 {
 	struct tcp_conn *c = tcp_get(st, h);
+	bool orphan_fw2;
 
 	if (!c)
 		return -EBADF;
@@ -653,9 +674,11 @@ int xs_tcp_close(struct xs_stack *st, int h)
 		return xs_tcp_abort(st, h);
 	if (c->state != XS_TCP_CLOSED)
 		xs_tcp_shutdown(st, h);
+	/* Released, a closed connection is freed: decide before. */
+	orphan_fw2 = c->state == XS_TCP_FIN_WAIT_2;
 	tcp_handle_release(st, c);
 	/* An orphan in FIN-WAIT-2 must not wait forever for the peer. */
-	if (c->state == XS_TCP_FIN_WAIT_2)
+	if (orphan_fw2)
 		tcp_arm_keepalive(st, c);
 	return 0;
 }

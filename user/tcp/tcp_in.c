@@ -157,10 +157,13 @@ static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *i
 	st->stats.tcp_syncookies_sent++;
 }
 
+static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct ip4_repr *ip,
+			   const struct tcp_repr *seg);
+
 /* --- LISTEN (RFC 9293 3.10.7.2) --------------------------------------------- */
 
 static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const struct ip4_repr *ip,
-			     const struct tcp_repr *seg)
+			     const struct tcp_repr *seg, uint32_t iss_floor)
 {
 	struct tcp_conn *c;
 	uint16_t mss;
@@ -182,8 +185,10 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			c->iss = seg->ack - 1;
 			c->snd_una = c->snd_nxt = c->snd_max = seg->ack;
 			c->irs = seg->seq - 1;
-			c->rcv_nxt = c->rcv_adv = seg->seq;
+			c->rcv_nxt = seg->seq;
 			c->rcv_wscale = 0;
+			/* The window our cookie SYN-ACK offered (unscaled). */
+			c->rcv_adv = c->rcv_nxt + (c->rcvbuf.cap > 65535 ? 65535 : c->rcvbuf.cap);
 			c->cc_ops->init(&c->cc, mss);
 			c->mss = mss;
 			sb_init(&c->sb, c->snd_una);
@@ -195,6 +200,10 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			tcp_listener_established(st, c);
 			st->stats.tcp_syncookies_ok++;
 			st->stats.tcp_passive_opens++;
+			/* The ACK may carry data (or a FIN): process it as an
+			 * ESTABLISHED connection would. */
+			if (seg->payload_len || (seg->flags & TCP_FIN))
+				tcp_sync_input(st, c, ip, seg);
 			return;
 		}
 		xs_drop(st, XS_DROP_TCP_COOKIE);
@@ -217,7 +226,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	}
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
-	c->iss = tcp_isn(st, c->lip, c->lport, c->rip, c->rport);
+	c->iss = iss_floor ? iss_floor : tcp_isn(st, c->lip, c->lport, c->rip, c->rport);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->state = XS_TCP_SYN_RECEIVED;
@@ -376,16 +385,19 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		c->snd_nxt = c->snd_una;
 	sb_ack(&c->sb, c->snd_una);
 	/* RTTM (RFC 7323 4) or the timed segment (RFC 6298, Karn). */
+	/* Karn: the backed-off RTO stays until a valid measurement. */
 	if (c->ts_ok && seg->opt.ts_ok && seg->opt.tsecr) {
 		uint32_t ms = tcp_ts_now(st, c) - seg->opt.tsecr;
 
-		if (ms < 60000)
+		if (ms < 60000) {
 			rtt_sample(&c->rtt, ms ? XS_MS(ms) : XS_MS(1) / 2);
+			rtt_reset_backoff(&c->rtt);
+		}
 	} else if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
 		rtt_sample(&c->rtt, st->now - c->rtt_time);
+		rtt_reset_backoff(&c->rtt);
 		c->rtt_timing = false;
 	}
-	rtt_reset_backoff(&c->rtt);
 	c->probes = 0;
 	if (c->in_recovery) {
 		if (seq_ge(seg->ack, c->recover)) {
@@ -459,10 +471,13 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 			xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);
 			return false;
 		}
+		bool resent = c->syn_retries != 0;
+
+		/* Karn: the handshake's RTT only if the SYN-ACK went once. */
+		if (!resent && c->last_send && !c->ts_ok)
+			rtt_sample(&c->rtt, st->now - c->last_send);
 		if (tcp_established(st, c, seg))
 			return false;
-		if (c->syn_retries == 0 && c->last_send && !c->ts_ok)
-			rtt_sample(&c->rtt, st->now - c->last_send);
 		c->snd_una = seg->ack;
 		st->stats.tcp_passive_opens++;
 		if (c->listener)
@@ -568,7 +583,7 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 {
 	uint32_t seq = seg->seq, len = (uint32_t)seg->payload_len;
 	const uint8_t *p = seg->payload;
-	uint32_t room = c->rcvbuf.cap - c->rcvbuf.len, off;
+	uint32_t room = c->rcvbuf.size - c->rcvbuf.len, off;
 	bool fin = seg->flags & TCP_FIN;
 
 	if (seg->flags & TCP_SYN)
@@ -588,12 +603,11 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 	}
 	off = seq - c->rcv_nxt;
 	/* Trim what does not fit the buffer (beyond the offered window). */
-	if (off >= room) {
-		len = 0;
+	if (off >= room || len > room - off) {
+		/* Cut by the buffer: tell the peer where we are at once. */
+		len = off >= room ? 0 : room - off;
 		fin = false;
-	} else if (len > room - off) {
-		len = room - off;
-		fin = false;
+		c->ack_now = true;
 	}
 	if (len) {
 		c->bytes_received += len;
@@ -635,16 +649,49 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		tcp_send_ack(st, c);
 		return;
 	}
-	/* SYN-RECEIVED: the peer sent its SYN again: our SYN-ACK was lost. */
+	/* SYN-RECEIVED: the peer sent its SYN again: our SYN-ACK was lost.
+	 * RFC 7323 4.3: its newer timestamp is echoed. */
 	if (c->state == XS_TCP_SYN_RECEIVED && (seg->flags & TCP_SYN) &&
-	    !(seg->flags & TCP_ACK) && seg->seq == c->irs) {
+	    !(seg->flags & (TCP_ACK | TCP_RST)) && seg->seq == c->irs) {
+		if (c->ts_ok && seg->opt.ts_ok && seq_ge(seg->opt.tsval, c->ts_recent)) {
+			c->ts_recent = seg->opt.tsval;
+			c->ts_recent_age = st->now;
+		}
 		tcp_send_ctl(st, c, TCP_SYN | TCP_ACK, c->iss);
 		return;
 	}
+	/* Simultaneous open (RFC 9293 3.5 figure 8): the peer's SYN-ACK in
+	 * SYN-RECEIVED acknowledges our SYN: established, ACK it. */
+	if (c->state == XS_TCP_SYN_RECEIVED && (seg->flags & (TCP_SYN | TCP_ACK)) ==
+	    (TCP_SYN | TCP_ACK) && !(seg->flags & TCP_RST) && seg->seq == c->irs &&
+	    seq_gt(seg->ack, c->snd_una) && seq_le(seg->ack, c->snd_max)) {
+		c->snd_una = seg->ack;
+		if (tcp_established(st, c, seg))
+			return;
+		c->snd_wnd = seg->wnd; /* a SYN's window is unscaled */
+		c->max_snd_wnd = c->snd_wnd;
+		sb_init(&c->sb, c->snd_una);
+		st->stats.tcp_active_opens++;
+		c->ack_now = true;
+		tcp_output(st, c);
+		tcp_wake(st, c, XS_EV_WRITABLE);
+		return;
+	}
+	/* TIME-WAIT: the peer's FIN again (our ACK was lost): ACK it and
+	 * restart 2*MSL (RFC 9293 3.10.7.4). It sits just below RCV.NXT. */
+	if (c->state == XS_TCP_TIME_WAIT && (seg->flags & TCP_FIN) &&
+	    !(seg->flags & (TCP_RST | TCP_SYN)) &&
+	    seg->seq + (uint32_t)seg->payload_len + 1 == c->rcv_nxt) {
+		tcp_send_ack(st, c);
+		tcp_enter_time_wait(st, c);
+		return;
+	}
 	if (!tcp_seq_acceptable(c, seg)) {
+		/* RFC 9293 3.10.7.4: an unacceptable segment draws an ACK (not
+		 * a challenge ACK: our ACK is acceptable, so no ACK war). */
 		xs_drop(st, XS_DROP_TCP_SEQ);
 		if (!(seg->flags & TCP_RST))
-			tcp_challenge_ack(st, c); /* rate-limited ACK */
+			tcp_send_ack(st, c);
 		return;
 	}
 	if (seg->flags & TCP_RST) {
@@ -669,9 +716,9 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 	}
 	if (!tcp_ack_input(st, c, seg))
 		return;
+	c->probes = 0;
 	if (c->keepalive)
 		tcp_arm_keepalive(st, c);
-	c->probes = 0;
 	switch (c->state) {
 	case XS_TCP_ESTABLISHED:
 	case XS_TCP_FIN_WAIT_1:
@@ -699,6 +746,7 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 {
 	struct tcp_repr seg;
 	struct tcp_conn *c, *l;
+	uint32_t iss_floor = 0;
 	enum xs_drop why;
 
 	why = tcp_parse(pkt + ip->hdr_len, ip4_payload_len(ip), ip->src, ip->dst, &seg);
@@ -719,13 +767,16 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 	    (seq_gt(seg.seq, c->rcv_nxt) ||
 	     (c->ts_ok && seg.opt.ts_ok && seq_gt(seg.opt.tsval, c->ts_recent))) &&
 	    tcp_listener(st, seg.dport)) {
+		/* The new incarnation's ISS lies above everything the old one
+		 * sent (RFC 9293 3.4.1 / RFC 6191), as Linux does. */
+		iss_floor = c->snd_max + 65535 + 2;
 		tcp_conn_done(st, c, 0);
 		c = NULL;
 	}
 	if (!c) {
 		l = tcp_listener(st, seg.dport);
 		if (l) {
-			tcp_listen_input(st, l, ip, &seg);
+			tcp_listen_input(st, l, ip, &seg, iss_floor);
 			return;
 		}
 		/* RFC 9293 3.10.7.1: CLOSED: anything but a RST draws a RST. */

@@ -26,16 +26,22 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
  * and move the right edge only by worthwhile steps (receiver SWS avoidance). */
 static uint32_t tcp_window_to_send(struct tcp_conn *c)
 {
-	uint32_t wnd = tcp_rcv_window(c);
+	uint32_t free_space = c->rcvbuf.cap - c->rcvbuf.len, wnd;
 	uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t step = c->rcvbuf.cap / 2 < c->rcv_mss ? c->rcvbuf.cap / 2 : c->rcv_mss;
+	uint32_t unit = (uint32_t)1 << c->rcv_wscale;
 
+	/* RFC 9293 3.8.6.2.2: the edge moves only by at least min(buffer/2,
+	 * MSS) of what may be offered (the field's limit included). */
+	wnd = free_space < tcp_rcv_window(c) ? free_space : tcp_rcv_window(c);
 	if (wnd < offered)
 		wnd = offered;
 	else if (wnd - offered < step && wnd < c->rcvbuf.cap)
 		wnd = offered;
-	/* Scaled windows are announced in units of 1 << rcv_wscale. */
-	return (wnd >> c->rcv_wscale) << c->rcv_wscale;
+	/* Scaled windows are announced in units of 1 << rcv_wscale: round
+	 * up, as Linux does, so the offered edge never moves back (data in
+	 * that last unit beyond the buffer is trimmed on arrival). */
+	return (wnd + unit - 1) & ~(unit - 1);
 }
 
 /* Builds and sends one segment: seq, flags, and len bytes of the send buffer
@@ -69,16 +75,17 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 		r.opt.tsval = tcp_ts_now(st, c);
 		r.opt.tsecr = (flags & TCP_ACK) ? c->ts_recent : 0;
 	}
-	if (flags & TCP_ACK) {
-		r.ack = c->rcv_nxt;
-		wnd = (flags & TCP_SYN) ? (tcp_rcv_window(c) > 65535 ? 65535 : tcp_rcv_window(c))
-					: tcp_window_to_send(c);
-		/* RFC 7323 2.2: the window in a SYN is never scaled. */
-		r.wnd = (uint16_t)((flags & TCP_SYN) ? wnd : wnd >> c->rcv_wscale);
-	} else {
+	/* RFC 7323 2.2: the window in a SYN is never scaled (and a SYN
+	 * without ACK still offers one). A bare RST offers none. */
+	if (flags & TCP_SYN)
+		wnd = tcp_rcv_window(c) > 65535 ? 65535 : tcp_rcv_window(c);
+	else if (flags & TCP_ACK)
+		wnd = tcp_window_to_send(c);
+	else
 		wnd = 0;
-		r.wnd = 0;
-	}
+	r.wnd = (uint16_t)((flags & TCP_SYN) ? wnd : wnd >> c->rcv_wscale);
+	if (flags & TCP_ACK)
+		r.ack = c->rcv_nxt;
 	l4 = ip4_tx_begin(st, &f, &cap);
 	if (!l4)
 		return -ENOBUFS;
@@ -152,9 +159,17 @@ void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const stru
 
 void tcp_arm_rto(struct xs_stack *st, struct tcp_conn *c)
 {
+	xs_time_t when = st->now + rtt_rto(&c->rtt);
+
 	c->persist = false;
 	c->tlp = false;
-	timer_arm(&st->tcp->wheel, &c->rto_timer, st->now + rtt_rto(&c->rtt));
+	/* Never past the user timeout (RFC 5482 / Linux's clamp): the
+	 * connection is given up exactly when it runs out. */
+	if (c->first_unacked_at && c->first_unacked_at + c->user_timeout < when)
+		when = c->first_unacked_at + c->user_timeout > st->now
+			       ? c->first_unacked_at + c->user_timeout
+			       : st->now;
+	timer_arm(&st->tcp->wheel, &c->rto_timer, when);
 }
 
 #define TCP_TLP_SLACK XS_MS(2)    /* Linux's TCP_TIMEOUT_MIN for a multi-segment flight */

@@ -7,6 +7,7 @@
 #include "tcp/tcp.h"
 
 #define TCP_FIN_WAIT_2_ORPHAN XS_SEC(60) /* Linux tcp_fin_timeout */
+#define TCP_PERSIST_MAX 15                /* Linux tcp_retries2 */
 
 #define conn_of(t, field) ((struct tcp_conn *)((char *)(t) - offsetof(struct tcp_conn, field)))
 
@@ -62,8 +63,17 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 	struct tcp_conn *c = conn_of(t, rto_timer);
 
 	if (c->persist) {
-		/* RFC 9293 3.8.6.1: probe the zero window; keep probing while
-		 * the peer answers (the ACK path resets probes). */
+		/* RFC 9293 3.8.6.1: probe the zero window as long as the peer
+		 * answers (the ACK path resets probes); a peer silent for the
+		 * user timeout, or for TCP_PERSIST_MAX probes, is gone. */
+		if (!c->probes)
+			c->probe_since = st->now;
+		else if (st->now - c->probe_since >= c->user_timeout ||
+			 c->probes >= TCP_PERSIST_MAX) {
+			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+			tcp_conn_done(st, c, -ETIMEDOUT);
+			return;
+		}
 		c->probes++;
 		tcp_send_ctl(st, c, TCP_ACK, c->snd_una - 1);
 		rtt_backoff(&c->rtt);
