@@ -163,6 +163,8 @@ static void tcp_unready(struct xs_stack *st, struct tcp_conn *c)
 
 static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 {
+	if (c->handle >= 0)
+		T(st)->handle[c->handle] = NULL;
 	tcp_timers_cancel(st, c);
 	tcp_unready(st, c);
 	tcp_ring_free(&c->sndbuf);
@@ -330,6 +332,11 @@ void tcp_fini(struct xs_stack *st)
 	if (!t)
 		return;
 	tcp_reap(st);
+	/* Connections held only by handles (closed, unhashed) first; freeing
+	 * clears the handle slot, so nothing is visited twice. */
+	for (i = 0; i < TCP_MAX_HANDLES; i++)
+		if (t->handle[i] && t->handle[i]->state == XS_TCP_CLOSED)
+			tcp_conn_free(st, t->handle[i]);
 	for (i = 0; i < TCP_HASH_BUCKETS; i++) {
 		while (t->bucket[i]) {
 			struct tcp_conn *c = t->bucket[i];
@@ -348,10 +355,6 @@ void tcp_fini(struct xs_stack *st)
 			tcp_conn_free(st, c);
 		}
 	}
-	/* Handles of connections already unhashed (closed, still held). */
-	for (i = 0; i < TCP_MAX_HANDLES; i++)
-		if (t->handle[i] && t->handle[i]->state == XS_TCP_CLOSED)
-			tcp_conn_free(st, t->handle[i]);
 	free(t);
 	st->tcp = NULL;
 }

@@ -168,8 +168,10 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	struct tcp_conn *c;
 	uint16_t mss;
 
-	if (seg->flags & TCP_RST)
+	if (seg->flags & TCP_RST) {
+		xs_drop(st, XS_DROP_TCP_RST); /* RFC 9293 3.10.7.2: ignored */
 		return;
+	}
 	if (seg->flags & TCP_ACK) {
 		/* Maybe the third step of a cookie handshake. */
 		if (!(seg->flags & (TCP_SYN | TCP_FIN)) && cookie_check(st, ip, seg, &mss) == 0) {
@@ -193,6 +195,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			c->mss = mss;
 			sb_init(&c->sb, c->snd_una);
 			c->listener = l;
+			c->state = XS_TCP_SYN_RECEIVED; /* as a queued one would be */
 			l->nsyn++;
 			tcp_conn_hash(st, c);
 			if (tcp_established(st, c, seg))
@@ -453,7 +456,7 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
 {
 	uint32_t wnd = (uint32_t)seg->wnd << c->snd_wscale;
-	bool dup;
+	bool dup, new_sack = false;
 
 	if (c->state == XS_TCP_SYN_RECEIVED) {
 		if (seq_le(seg->ack, c->snd_una) || seq_gt(seg->ack, c->snd_max)) {
@@ -486,25 +489,21 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 			tcp_wake(st, c, XS_EV_WRITABLE);
 	}
 	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]. */
-	if (seq_gt(seg->ack, c->snd_max)) {
+	if (seq_gt(seg->ack, c->snd_max) || seq_lt(seg->ack, c->snd_una - c->max_snd_wnd)) {
 		xs_drop(st, XS_DROP_TCP_ACK);
-		tcp_send_ack(st, c);
-		return false;
-	}
-	if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd)) {
-		xs_drop(st, XS_DROP_TCP_ACK);
-		tcp_send_ack(st, c);
+		tcp_challenge_ack(st, c);
 		return false;
 	}
 	if (c->sack_ok && seg->opt.nsack)
-		sb_update(&c->sb, seg->opt.sack, seg->opt.nsack, c->snd_una, c->snd_max);
+		new_sack = sb_update(&c->sb, seg->opt.sack, seg->opt.nsack, c->snd_una,
+				     c->snd_max) > 0;
 	/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, the same
 	 * ACK and window, while data is outstanding. */
 	/* With SACK, an ACK that reports SACK blocks counts even if the window
 	 * moved (RFC 6675 2's definition; receivers autotune their windows). */
 	dup = seg->ack == c->snd_una && seg->payload_len == 0 &&
 	      !(seg->flags & (TCP_SYN | TCP_FIN)) && c->snd_una != c->snd_max &&
-	      (wnd == c->snd_wnd || (c->sack_ok && seg->opt.nsack));
+	      (wnd == c->snd_wnd || new_sack);
 	if (seq_gt(seg->ack, c->snd_una)) {
 		tcp_ack_new(st, c, seg);
 		if (c->state == XS_TCP_CLOSED)
@@ -684,6 +683,14 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 	    seg->seq + (uint32_t)seg->payload_len + 1 == c->rcv_nxt) {
 		tcp_send_ack(st, c);
 		tcp_enter_time_wait(st, c);
+		return;
+	}
+	/* RFC 5961 4.2: a SYN here, whatever its sequence number, gets a
+	 * (rate-limited) challenge ACK and nothing else. */
+	if ((seg->flags & TCP_SYN) && !(seg->flags & TCP_RST) &&
+	    c->state != XS_TCP_SYN_RECEIVED) {
+		xs_drop(st, XS_DROP_TCP_FLAGS);
+		tcp_challenge_ack(st, c);
 		return;
 	}
 	if (!tcp_seq_acceptable(c, seg)) {
