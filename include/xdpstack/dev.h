@@ -56,6 +56,37 @@ int xs_afxdp_set_ip(struct xs_dev *dev, uint32_t ip);
  * ("cannot create FILE: reason"), and inner still belongs to the caller. */
 struct xs_dev *xs_pcap_dev_new(struct xs_dev *inner, const char *path, char *err, size_t errlen);
 
+/* Fault-injecting device (user/dev/fault.c): wraps inner like the capture
+ * device and, driven by a seeded PRNG (the same seed and the same traffic give
+ * the same faults), drops, duplicates, corrupts (one bit of one byte) or
+ * reorders frames (holds one back behind the next reorder_depth frames).
+ * Probabilities are per mille, separately for received and sent frames. On
+ * success the wrapper owns inner (xs_dev_free frees both); NULL + errno
+ * (inner still the caller's) on failure. */
+struct xs_fault_dir {
+	uint16_t loss;          /* per mille: frame dropped */
+	uint16_t dup;           /* per mille: frame delivered twice */
+	uint16_t corrupt;       /* per mille: one random bit of one random byte flipped */
+	uint16_t reorder;       /* per mille: frame held back */
+	uint16_t reorder_depth; /* frames that overtake a held one (0: 3) */
+};
+
+struct xs_fault_config {
+	uint64_t seed;
+	int ipv4_only;          /* faults only on IPv4 frames (ARP passes clean) */
+	struct xs_fault_dir rx, tx;
+};
+
+struct xs_fault_stats {
+	uint64_t rx_frames, rx_lost, rx_duplicated, rx_dup_skipped, rx_corrupted, rx_reordered;
+	uint64_t tx_frames, tx_lost, tx_duplicated, tx_dup_skipped, tx_corrupted, tx_reordered;
+};
+
+struct xs_dev *xs_fault_dev_new(struct xs_dev *inner, const struct xs_fault_config *cfg);
+/* New probabilities from now on; the PRNG stream goes on (cfg->seed unused). */
+void xs_fault_dev_set(struct xs_dev *dev, const struct xs_fault_config *cfg);
+const struct xs_fault_stats *xs_fault_dev_stats(const struct xs_dev *dev);
+
 /* Common to every device: the MAC and MTU, and release. */
 const uint8_t *xs_dev_mac(const struct xs_dev *dev);
 int xs_dev_fd(const struct xs_dev *dev);

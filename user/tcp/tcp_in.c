@@ -272,6 +272,10 @@ static void tcp_syn_sent_input(struct xs_stack *st, struct tcp_conn *c, const st
 	}
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
+	/* Our SYN offered a window before RCV.NXT was known: the edge is
+	 * measured from here on (left stale, comparisons modulo 2^32 went
+	 * either way and half the connections never opened their window). */
+	c->rcv_adv = c->rcv_nxt;
 	tcp_apply_syn_options(st, c, seg, true);
 	if (ack_ok) {
 		c->snd_una = seg->ack;
@@ -617,6 +621,10 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			c->rcvbuf.len += end - c->rcv_nxt;
 			c->rcv_nxt = end;
 			seqset_trim_below(&c->ooo, c->rcv_nxt);
+			/* Data beyond the offered edge that the buffer could
+			 * hold was kept: the edge is at least where we are. */
+			if (seq_gt(c->rcv_nxt, c->rcv_adv))
+				c->rcv_adv = c->rcv_nxt;
 			tcp_wake(st, c, XS_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
 			 * segment, at once when filling a hole. */

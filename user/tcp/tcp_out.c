@@ -264,11 +264,12 @@ static void tcp_output_sack_recovery(struct xs_stack *st, struct tcp_conn *c, ui
 			c->sb.high_rxt = seq + len;
 			if (seq == c->snd_una)
 				c->rxt_mark = c->snd_max;
-		} else if (seq_lt(c->snd_max, data_end) &&
-			   seq_lt(c->snd_max - c->snd_una, c->snd_wnd)) {
+		} else if (seq_lt(c->snd_max, data_end) && tcp_flight(c) < c->snd_wnd) {
 			/* Rule 2: new data the peer's window allows. */
 			seq = c->snd_max;
 			len = data_end - seq < room ? data_end - seq : room;
+			if (len > c->snd_wnd - tcp_flight(c))
+				len = c->snd_wnd - tcp_flight(c);
 			if (tcp_send_data(st, c, seq, len, false))
 				break;
 			c->snd_nxt = c->snd_max = seq + len;
@@ -446,9 +447,11 @@ void tcp_send_tlp(struct xs_stack *st, struct tcp_conn *c)
 	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c);
 	uint32_t win = c->snd_wnd, len, seq;
 
-	if (seq_lt(c->snd_max, data_end) && seq_lt(c->snd_max - c->snd_una, win)) {
+	if (seq_lt(c->snd_max, data_end) && tcp_flight(c) < win) {
 		seq = c->snd_max;
 		len = data_end - seq < room ? data_end - seq : room;
+		if (len > win - tcp_flight(c))
+			len = win - tcp_flight(c); /* never past the peer's window */
 		if (tcp_send_data(st, c, seq, len, false) == 0)
 			c->snd_nxt = c->snd_max = seq + len;
 		return;
