@@ -37,6 +37,26 @@ ip netns exec "$NA" "$BIN" --ip 172.17.0.253 --dev "$VA" >"$OUT" 2>&1 &
 PIDS="$PIDS $!"
 ip netns exec "$NA" "$UDPB" server 172.17.0.1 8888 600 >/dev/null &
 PIDS="$PIDS $!"
+# Kernel TCP discard (9) and source (19) on the kernel's own address, the
+# same services xdpstack runs, so the same client measures both.
+ip netns exec "$NA" /usr/bin/python3 -c '
+import socket, threading
+def serve(port, fn):
+    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("172.17.0.1", port)); l.listen(64)
+    while True:
+        c, _ = l.accept(); threading.Thread(target=fn, args=(c,), daemon=True).start()
+def discard(c):
+    while c.recv(1 << 20): pass
+    c.close()
+def source(c):
+    b = bytes(range(256)) * 4096
+    try:
+        while True: c.sendall(b)
+    except OSError: pass
+threading.Thread(target=serve, args=(9, discard), daemon=True).start()
+serve(19, source)' &
+PIDS="$PIDS $!"
 i=0
 until grep -q serving "$OUT"; do
 	i=$((i + 1)); [ $i -lt 50 ] || { cat "$OUT" >&2; exit 1; }
@@ -53,6 +73,21 @@ ping_flood() { ip netns exec "$NB" ping -f -c "$2" -q -s "$3" "$1" | sed -n 's|.
 udp_rate() { ip netns exec "$NB" "$UDPB" client "$1" 8888 "$2" "$3" "$4" 30 | sed -n 's/.* rate \([0-9]*\) .*/\1/p'; }
 udp_lat() { ip netns exec "$NB" "$UDPB" client "$1" 8888 "$2" "$3" 1 30 | sed -n 's/.* latency_us \([0-9.]*\).*/\1/p'; }
 
+# TCP bulk: MB/s for N bytes from the source service (down) or to discard (up).
+tcp_rate() { ip netns exec "$NB" /usr/bin/python3 -c '
+import socket, sys, time
+ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.create_connection((ip, port)); got = 0; t0 = time.time()
+if port == 19:
+    while got < n:
+        b = s.recv(1 << 20)
+        if not b: break
+        got += len(b)
+else:
+    b = bytes(1 << 20)
+    while got < n: s.sendall(b); got += len(b)
+    s.shutdown(socket.SHUT_WR); s.recv(1)
+print("%.0f" % (got / (time.time() - t0) / 1e6))' "$1" "$2" "$3"; }
 row() { # name unit xdpstack kernel better(lower|higher)
 	awk -v n="$1" -v u="$2" -v x="$3" -v k="$4" -v b="$5" 'BEGIN {
 		r = (b == "lower") ? (x > 0 ? k / x : 0) : (k > 0 ? x / k : 0);
@@ -68,3 +103,5 @@ row "UDP echo, 64 B, 1 in flight" "us/transaction" "$(udp_lat 172.17.0.253 20000
 row "UDP echo, 64 B, 32 in flight" "transactions/s" "$(udp_rate 172.17.0.253 200000 64 32)" "$(udp_rate 172.17.0.1 200000 64 32)" higher
 row "UDP echo, 1400 B, 32 in flight" "transactions/s" "$(udp_rate 172.17.0.253 100000 1400 32)" "$(udp_rate 172.17.0.1 100000 1400 32)" higher
 row "ping 8000 B (fragmented both ways), 500 x" "ms avg" "$(ping_avg 172.17.0.253 500 8000)" "$(ping_avg 172.17.0.1 500 8000)" lower
+row "TCP download 1 GiB (server sends)" "MB/s" "$(tcp_rate 172.17.0.253 19 1073741824)" "$(tcp_rate 172.17.0.1 19 1073741824)" higher
+row "TCP upload 1 GiB (server receives)" "MB/s" "$(tcp_rate 172.17.0.253 9 1073741824)" "$(tcp_rate 172.17.0.1 9 1073741824)" higher
