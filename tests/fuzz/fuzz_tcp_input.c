@@ -360,6 +360,8 @@ static void tcb_check_at(const struct tcp_conn *c, bool ok, const char *what, in
 		line, what, c->lport, c->rport, xs_tcp_state_name(c->state), c->snd_una, c->snd_nxt,
 		c->snd_max, c->sndbuf.len, c->sndbuf.cap, c->fin_queued, c->fin_sent, c->rcv_nxt,
 		c->rcv_adv, c->rcvbuf.len, c->rcvbuf.cap, c->ooo.n);
+	for (unsigned i = 0; i < c->ooo.n; i++)
+		fprintf(stderr, "  ooo [%u, %u)\n", c->ooo.r[i].left, c->ooo.r[i].right);
 	abort();
 }
 

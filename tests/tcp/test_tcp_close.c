@@ -77,7 +77,7 @@ static void test_close_after_time_wait(void **state)
 static void test_fin_retransmitted(void **state)
 {
 	struct tfx *t = *state;
-	xs_time_t t0;
+	xs_time_t t0, rto;
 
 	tfx_passive_open(t, NULL);
 	assert_int_equal(xs_tcp_close(t->fx.st, t->h), 0);
@@ -85,14 +85,22 @@ static void test_fin_retransmitted(void **state)
 	t0 = t->fx.now;
 	tfx_poll(t);
 	expect_seg(t, F_FIN | F_ACK, S(0), P(0), 0, WND_ANY);
-	tfx_at(t, t0 + XS_MS(999));
+	/* The handshake gave an RTT sample (RFC 7323 4), so the RTO is the
+	 * 200 ms floor: the FIN goes again at RTO, then after 2*RTO, then
+	 * 4*RTO (RFC 6298 5.5 backoff): t0 + 1, 3 and 7 RTOs. */
+	rto = XS_MS(200); /* the handle is closed: no info; a ~0 RTT gives the floor */
+	tfx_at(t, t0 + rto - XS_MS(1));
 	expect_nothing(t);
-	tfx_at(t, t0 + XS_SEC(1));
+	tfx_at(t, t0 + rto);
 	expect_seg(t, F_FIN | F_ACK, S(0), P(0), 0, WND_ANY);
 	expect_nothing(t);
-	tfx_at(t, t0 + XS_MS(2999));
+	tfx_at(t, t0 + 3 * rto - XS_MS(1));
 	expect_nothing(t);
-	tfx_at(t, t0 + XS_SEC(3));
+	tfx_at(t, t0 + 3 * rto);
+	expect_seg(t, F_FIN | F_ACK, S(0), P(0), 0, WND_ANY);
+	tfx_at(t, t0 + 7 * rto - XS_MS(1));
+	expect_nothing(t);
+	tfx_at(t, t0 + 7 * rto);
 	expect_seg(t, F_FIN | F_ACK, S(0), P(0), 0, WND_ANY);
 	psend(t, F_FIN | F_ACK, P(0), S(1), NULL, 0);
 	expect_ack(t, S(1), P(1));

@@ -179,12 +179,11 @@ BULK_TEST(mixed, mixed, 17)
 
 /* --- windows after the handshake ------------------------------------------------ */
 
-/* BUG (user/tcp/tcp_in.c, tcp_syn_sent_input): an active opener never sets
- * rcv_adv (it stays 0 from calloc), so when 0 lies "after" rcv_nxt in
- * sequence space (half of all ISNs of the peer) tcp_window_to_send() takes
- * offered = 0 - rcv_nxt (up to 2^31) as the window already offered and
- * announces it truncated to 16 bits: a random, often tiny, window. 64
- * connections make the chance of missing it 2^-64. */
+/* Each side offers its whole buffer after the handshake and learns the
+ * other's offer. Once the active opener's advertised edge stayed at 0 from
+ * calloc: when 0 lay "after" RCV.NXT (half of all peer ISNs) the offered
+ * window was taken as 0 - RCV.NXT and announced truncated to 16 bits, and
+ * transfers stalled. 64 connections make missing such a bug 2^-64 likely. */
 static void test_windows_after_handshake(void **state)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -270,10 +269,10 @@ static void test_close_after_eof(void **state)
 
 /* --- freeing a stack that still has connections ------------------------------ */
 
-/* BUG (user/tcp/tcp_conn.c, tcp_fini): connections freed from the hash
- * buckets and the listener table stay in the handle table, whose loop then
- * reads their state after free (heap-use-after-free under make SAN=1). A
- * daemon that exits with clients connected does exactly this. */
+/* A stack freed with connections, handles and a listener still open (a daemon
+ * exiting with clients connected) frees each TCB once: tcp_fini once read the
+ * handle table after freeing its connections (a use-after-free under make
+ * SAN=1, "double free" in the plain build). */
 static void test_free_with_open_connections(void **state)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -493,7 +492,7 @@ int main(void)
 	    cmocka_unit_test(test_torture_clean),
 	    cmocka_unit_test(test_torture_lossy),
 	    cmocka_unit_test(test_torture_listener_closes),
-	    /* Last: under ASan its use-after-free (BUG) ends the whole run. */
+	    /* Last: a use-after-free here would end the whole run under ASan. */
 	    cmocka_unit_test(test_free_with_open_connections),
 	};
 

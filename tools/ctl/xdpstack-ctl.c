@@ -1,5 +1,5 @@
 /* xdpstack-ctl: talks to a running xdpstack daemon over its control socket;
- * sends one request line, prints the streamed answer, exits with its status. */
+ * sends one request line, prints the streamed answer (or pipes a TCP stream). */
 #include <errno.h>
 #include <glob.h>
 #include <poll.h>
@@ -16,6 +16,7 @@
 #define CTL_GLOB CTL_DIR "/*.sock"
 #define REQ_MAX 512 /* the daemon's request limit, newline included */
 #define LINE_MAX_LEN 65536
+#define IO_CHUNK 65536 /* the daemon's largest data frame, and our read size */
 
 static volatile sig_atomic_t interrupted;
 
@@ -48,8 +49,15 @@ static void usage(FILE *f)
 		   "                                    ping(8) does; ^C ends it with the summary\n"
 		   "  stats                             counters, XDP counters, drops by reason\n"
 		   "                                    (text: non-zero drops; --json: all)\n"
+		   "  conns                             TCP listeners and connections (ss -tni)\n"
+		   "  connect HOST PORT [-w SECONDS]    TCP connection from the stack, as nc -N:\n"
+		   "                                    stdin to the remote (EOF: half close),\n"
+		   "                                    the remote's bytes to stdout; exits when\n"
+		   "                                    both sides closed; -w: connect timeout\n"
+		   "                                    (default 10); ^C resets the connection\n"
 		   "\n"
-		   "Exit status: 0 success, 1 failure (ping: no reply at all), 2 usage error.\n");
+		   "Exit status: 0 success, 1 failure (ping: no reply at all; connect: refused,\n"
+		   "reset, timed out), 2 usage error.\n");
 }
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -211,13 +219,161 @@ static int read_answer(int fd)
 		       "(did it exit?)");
 }
 
+static int write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+struct stream {
+	int connected;	  /* ".connected" seen */
+	size_t data_left; /* bytes of the current "=N" frame still to come */
+};
+
+/* Consumes what the daemon sent in connect mode (see docs/DESIGN.md): frames
+ * to stdout, ".eof" closes stdout, the status ends. Returns -1 to go on, else
+ * the exit status; *used says how much of buf was consumed. */
+static int stream_parse(struct stream *s, char *buf, size_t len, size_t *used)
+{
+	size_t pos = 0, k;
+	char *nl, *line, *end;
+	unsigned long n;
+
+	while (pos < len) {
+		if (s->data_left) {
+			k = s->data_left < len - pos ? s->data_left : len - pos;
+			if (write_all(STDOUT_FILENO, buf + pos, k))
+				return fail(1, "cannot write to stdout (%s)", strerror(errno));
+			pos += k;
+			s->data_left -= k;
+			continue;
+		}
+		nl = memchr(buf + pos, '\n', len - pos);
+		if (!nl) {
+			if (len - pos > REQ_MAX)
+				return fail(1, "unexpected answer from the daemon (no line end)");
+			break;
+		}
+		*nl = 0;
+		line = buf + pos;
+		pos = (size_t)(nl - buf) + 1;
+		if (!s->connected) {
+			if (!strncmp(line, ".connected ", 11)) {
+				s->connected = 1;
+				continue;
+			}
+			*used = pos;
+			if (line[0] != '.' || line[1] == '.')
+				return fail(1, "unexpected answer from the daemon: '%.40s'", line);
+			return handle_line(line);
+		}
+		if (line[0] == '=') {
+			n = strtoul(line + 1, &end, 10);
+			if (*end || !n || n > IO_CHUNK)
+				return fail(1, "unexpected frame from the daemon: '%.40s'", line);
+			s->data_left = n;
+			continue;
+		}
+		if (!strcmp(line, ".eof")) {
+			/* The remote closed its side: so does our output. */
+			fflush(stdout);
+			close(STDOUT_FILENO);
+			continue;
+		}
+		*used = pos;
+		if (line[0] != '.' || line[1] == '.')
+			return fail(1, "unexpected line from the daemon: '%.40s'", line);
+		return handle_line(line);
+	}
+	*used = pos;
+	return -1;
+}
+
+/* connect: stdin to the daemon (raw; EOF becomes shutdown(SHUT_WR), the
+ * remote's FIN), the daemon's frames to stdout, until the final status. */
+static int run_connect(int fd)
+{
+	static char in[2 * IO_CHUNK], up[IO_CHUNK];
+	size_t inlen = 0, uplen = 0, upoff = 0, used = 0;
+	int stdin_open = 1, shut = 0, rc, np;
+	struct stream s = {0};
+	struct pollfd p[2];
+	ssize_t n;
+
+	for (;;) {
+		if (interrupted)
+			return 130; /* closing the socket resets the connection */
+		np = 1;
+		p[0] = (struct pollfd){.fd = fd, .events = POLLIN};
+		if (uplen > upoff)
+			p[0].events |= POLLOUT;
+		else if (s.connected && stdin_open)
+			p[np++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+		if (poll(p, (nfds_t)np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(1, "poll failed (%s)", strerror(errno));
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = recv(fd, in + inlen, sizeof(in) - inlen, MSG_DONTWAIT);
+			if (n == 0)
+				return fail(1, "the daemon closed the connection before the end of "
+					       "its answer (did it exit?)");
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return fail(1, "reading from the daemon failed (%s)",
+					    strerror(errno));
+			if (n > 0) {
+				inlen += (size_t)n;
+				rc = stream_parse(&s, in, inlen, &used);
+				if (rc >= 0)
+					return rc;
+				memmove(in, in + used, inlen - used);
+				inlen -= used;
+			}
+		}
+		if (np == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			n = read(STDIN_FILENO, up, sizeof(up));
+			if (n > 0) {
+				uplen = (size_t)n;
+				upoff = 0;
+			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+				stdin_open = 0; /* EOF, or unreadable: nothing more to send */
+			}
+		}
+		if (uplen > upoff) {
+			n = send(fd, up + upoff, uplen - upoff, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n > 0)
+				upoff += (size_t)n;
+			else if (n < 0 && errno != EAGAIN && errno != EINTR)
+				uplen = upoff = 0; /* the daemon is gone: its EOF tells */
+			if (upoff == uplen)
+				uplen = upoff = 0;
+		}
+		if (!stdin_open && uplen == 0 && !shut) {
+			shut = 1;
+			shutdown(fd, SHUT_WR);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_sigint};
 	char path[256], req[REQ_MAX];
 	const char *ctl = NULL;
 	size_t len = 0;
-	int json = 0, i, fd = -1, rc;
+	int json = 0, i, fd = -1, rc, connect_mode;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -236,7 +392,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i == argc)
-		return fail(2, "missing COMMAND: addr, arp, route, ping or stats (see --help)");
+		return fail(2, "missing COMMAND: addr, arp, route, ping, stats, conns or connect "
+			       "(see --help)");
+	connect_mode = !strcmp(argv[i], "connect");
 	if (ctl && !*ctl)
 		return fail(2, "invalid --ctl '': expected a socket path");
 
@@ -265,7 +423,7 @@ int main(int argc, char **argv)
 		close(fd);
 		return fail(1, "cannot send the request to %s (%s)", path, strerror(errno));
 	}
-	rc = read_answer(fd);
+	rc = connect_mode ? run_connect(fd) : read_answer(fd);
 	close(fd);
 	return rc;
 }

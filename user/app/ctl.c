@@ -116,6 +116,17 @@ void ctl_printf(struct ctl_client *cl, const char *fmt, ...)
 	va_end(ap);
 }
 
+void ctl_write_raw(struct ctl_client *cl, const void *p, size_t n)
+{
+	out_raw(cl, p, n, 0);
+	cl->bol = 1; /* the stream's framing says where lines start */
+}
+
+size_t ctl_out_pending(const struct ctl_client *cl)
+{
+	return cl->outlen - cl->outoff;
+}
+
 void ctl_json_str(struct ctl_client *cl, const char *s)
 {
 	char buf[8];
@@ -183,8 +194,9 @@ static const struct {
 	const char *name;
 	ctl_cmd_fn fn;
 } commands[] = {
-    {"addr", ctl_cmd_addr}, {"arp", ctl_cmd_arp},     {"route", ctl_cmd_route},
-    {"ping", ctl_cmd_ping}, {"stats", ctl_cmd_stats}, {"help", ctl_cmd_help},
+    {"addr", ctl_cmd_addr},   {"arp", ctl_cmd_arp},	{"route", ctl_cmd_route},
+    {"ping", ctl_cmd_ping},   {"stats", ctl_cmd_stats}, {"help", ctl_cmd_help},
+    {"conns", ctl_cmd_conns}, {"connect", ctl_cmd_connect},
 };
 
 static void client_request(struct ctl_client *cl, char *line)
@@ -206,7 +218,8 @@ static void client_request(struct ctl_client *cl, char *line)
 	}
 	argv[argc] = NULL;
 	if (!argc) {
-		ctl_end(cl, CTL_USAGE, "empty request: expected addr, arp, route, ping or stats");
+		ctl_end(cl, CTL_USAGE,
+			"empty request: expected addr, arp, route, ping, stats, conns or connect");
 		return;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -217,7 +230,8 @@ static void client_request(struct ctl_client *cl, char *line)
 			return;
 		}
 	}
-	ctl_end(cl, CTL_USAGE, "unknown command '%.64s' (expected addr, arp, route, ping, stats)",
+	ctl_end(cl, CTL_USAGE,
+		"unknown command '%.64s' (expected addr, arp, route, ping, stats, conns, connect)",
 		argv[0]);
 }
 
@@ -264,6 +278,13 @@ static void client_read(struct ctl_client *cl)
 			}
 			memmove(cl->in, cl->in + used, cl->inlen - used);
 			cl->inlen -= used;
+			if (cl->conn && cl->state == CL_RUN) {
+				/* A byte stream from here: what followed the
+				 * request line is its beginning. */
+				ctl_conn_take(cl, cl->in, cl->inlen);
+				cl->inlen = 0;
+				return;
+			}
 		}
 	}
 }
@@ -274,6 +295,8 @@ static void client_close(struct ctl_client *cl)
 {
 	if (cl->ping)
 		ctl_ping_free(cl);
+	if (cl->conn)
+		ctl_conn_free(cl);
 	close(cl->fd);
 	free(cl->out);
 	memset(cl, 0, sizeof(*cl));
@@ -333,7 +356,9 @@ int ctl_pollfds(struct ctl *c, struct pollfd *pfd, int max)
 		cl->pfd = -1;
 		if (cl->state == CL_FREE || n == max)
 			continue;
-		if (!cl->eof)
+		/* A TCP session reads its client only when it can pass the
+		 * bytes on (flow control); others always read. */
+		if (!cl->eof && (!cl->conn || cl->state != CL_RUN || ctl_conn_wants_input(cl)))
 			ev |= POLLIN;
 		if (cl->outoff < cl->outlen)
 			ev |= POLLOUT;
@@ -358,8 +383,12 @@ void ctl_process(struct ctl *c, const struct pollfd *pfd, int n)
 			continue;
 		re = pfd[cl->pfd].revents;
 		/* Input first: a request sent just before a close still counts. */
-		if (re & POLLIN)
-			client_read(cl);
+		if (re & POLLIN) {
+			if (cl->conn && cl->state == CL_RUN)
+				ctl_conn_input(cl);
+			else
+				client_read(cl);
+		}
 		if (re & (POLLHUP | POLLERR | POLLNVAL))
 			cl->dead = 1; /* closed: no one to read what we would send */
 	}
@@ -373,8 +402,14 @@ void ctl_process(struct ctl *c, const struct pollfd *pfd, int n)
 				(unsigned long long)(CTL_REQ_TIMEOUT / XS_SEC(1)));
 		else if (cl->state == CL_DRAIN && c->now >= cl->deadline)
 			cl->dead = 1; /* it does not read its answer: let it go */
-		if (cl->state == CL_RUN && !cl->dead)
+		if (cl->state == CL_RUN && !cl->dead && cl->ping)
 			ctl_ping_tick(cl);
+		if (cl->state == CL_RUN && !cl->dead && cl->conn) {
+			/* Room made by the write lets the session read TCP again. */
+			if (cl->outoff < cl->outlen)
+				client_write(cl);
+			ctl_conn_tick(cl);
+		}
 		if (cl->state != CL_FREE && cl->outoff < cl->outlen)
 			client_write(cl);
 		if (cl->state != CL_FREE &&
@@ -399,7 +434,7 @@ xs_time_t ctl_next_deadline(const struct ctl *c)
 		if ((cl->state == CL_READ || cl->state == CL_DRAIN) && cl->deadline < t)
 			t = cl->deadline;
 		if (cl->state == CL_RUN) {
-			d = ctl_ping_deadline(cl);
+			d = cl->conn ? ctl_conn_deadline(cl) : ctl_ping_deadline(cl);
 			if (d < t)
 				t = d;
 		}

@@ -1,5 +1,5 @@
 /* The daemon's control socket: a non-blocking AF_UNIX server run from the event
- * loop (ctl.c), its commands (ctl_cmd.c) and the ping sessions it runs (ctl_ping.c). */
+ * loop (ctl.c), its commands (ctl_cmd.c, ctl_conns.c) and sessions (ctl_ping.c, ctl_connect.c). */
 #ifndef XS_APP_CTL_H
 #define XS_APP_CTL_H
 
@@ -22,7 +22,10 @@
  *   .error MSG   the command could not be done (exit 1)
  *   .usage MSG   unknown command, bad argument (exit 2)
  * While a command streams (ping), a further line "stop" from the client ends
- * it early with its summary; a client that goes away ends it silently. */
+ * it early with its summary; a client that goes away ends it silently.
+ * connect switches to a binary stream after ".connected LOCAL REMOTE": raw
+ * bytes from the client (shutdown(SHUT_WR) = FIN), frames "=N\n" + N bytes,
+ * ".eof" and a final status from the daemon (see ctl_connect.c). */
 #define CTL_MAX_CLIENTS 32
 #define CTL_REQ_MAX 512		     /* request line, newline included */
 #define CTL_OUT_MAX (1u << 20)	     /* unsent output before a client is dropped */
@@ -35,12 +38,13 @@ enum ctl_status { CTL_OK, CTL_FAIL, CTL_ERROR, CTL_USAGE };
 enum ctl_state {
 	CL_FREE = 0,
 	CL_READ,  /* waiting for the request line */
-	CL_RUN,	  /* a streaming command (ping) runs */
+	CL_RUN,	  /* a streaming command (ping, connect) runs */
 	CL_DRAIN, /* status written; sending the rest, then close */
 };
 
 struct ctl;
 struct ctl_ping;
+struct ctl_conn;
 
 struct ctl_client {
 	struct ctl *ctl;
@@ -57,6 +61,7 @@ struct ctl_client {
 	char *out;
 	size_t outlen, outoff, outcap;
 	struct ctl_ping *ping;
+	struct ctl_conn *conn;
 };
 
 struct ctl_config {
@@ -105,6 +110,11 @@ xs_time_t ctl_next_deadline(const struct ctl *c);
 /* --- shared by ctl*.c ------------------------------------------------ */
 
 void ctl_printf(struct ctl_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends n bytes as they are (no dot-stuffing): a frame of a binary stream,
+ * after which the next output starts a line. */
+void ctl_write_raw(struct ctl_client *cl, const void *p, size_t n);
+/* Output bytes not yet written to the client. */
+size_t ctl_out_pending(const struct ctl_client *cl);
 /* A JSON string literal, quoted and escaped. */
 void ctl_json_str(struct ctl_client *cl, const char *s);
 /* Ends the command with a status line; msg (printf) for CTL_ERROR/CTL_USAGE. */
@@ -120,6 +130,7 @@ void ctl_cmd_arp(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv);
+void ctl_cmd_conns(struct ctl_client *cl, int argc, char **argv);
 /* Starts a ping session (state CL_RUN) or ends the command with an error. */
 void ctl_cmd_ping(struct ctl_client *cl, int argc, char **argv);
 
@@ -128,5 +139,16 @@ void ctl_ping_tick(struct ctl_client *cl); /* sends due, finishes */
 void ctl_ping_stop(struct ctl_client *cl); /* "stop": summary now */
 void ctl_ping_free(struct ctl_client *cl); /* closes the handle */
 xs_time_t ctl_ping_deadline(const struct ctl_client *cl);
+
+/* TCP client sessions (ctl_connect.c): connect starts one (state CL_RUN) or
+ * ends the command with an error. */
+void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv);
+/* Bytes that came after the request line: the first bytes of the stream. */
+void ctl_conn_take(struct ctl_client *cl, const char *p, size_t n);
+int ctl_conn_wants_input(const struct ctl_client *cl); /* POLLIN wanted */
+void ctl_conn_input(struct ctl_client *cl);	       /* POLLIN: read the client */
+void ctl_conn_tick(struct ctl_client *cl);	       /* pump, timeouts, finish */
+void ctl_conn_free(struct ctl_client *cl);	       /* aborts a live connection */
+xs_time_t ctl_conn_deadline(const struct ctl_client *cl);
 
 #endif

@@ -402,6 +402,9 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  route add DST/PLEN|default via GW\n"
 		       "  route del DST/PLEN|default\n"
 		       "  ping HOST [-c N] [-s SIZE] [-i SEC] [-W SEC]\n"
-		       "  stats                             counters and drops by reason\n");
+		       "  stats                             counters and drops by reason\n"
+		       "  conns                             TCP listeners and connections\n"
+		       "  connect HOST PORT [-w SEC]        a TCP connection from the stack, piped\n"
+		       "                                    to the client (binary stream, see docs)\n");
 	ctl_end(cl, CTL_OK, NULL);
 }

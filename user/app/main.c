@@ -251,6 +251,8 @@ int main(int argc, char **argv)
 	ctl = NULL;
 	dump_counters(st, hw);
 	svc_tcp_stop(st, svc);
+	/* One more turn sends the RSTs of the connections just aborted. */
+	xs_stack_poll(st, now_ns());
 out_stack:
 	xs_stack_free(st);
 out_dev:

@@ -480,9 +480,17 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 		}
 		bool resent = c->syn_retries != 0;
 
-		/* Karn: the handshake's RTT only if the SYN-ACK went once. */
-		if (!resent && c->last_send && !c->ts_ok)
+		/* The handshake's RTT: from the echoed timestamp (RFC 7323 4:
+		 * valid even after a resend), else only if the SYN-ACK went
+		 * once (Karn). */
+		if (c->ts_ok && seg->opt.ts_ok && seg->opt.tsecr &&
+		    tcp_ts_now(st, c) - seg->opt.tsecr < 60000) {
+			uint32_t ms = tcp_ts_now(st, c) - seg->opt.tsecr;
+
+			rtt_sample(&c->rtt, ms ? XS_MS(ms) : XS_MS(1) / 2);
+		} else if (!resent && c->last_send && !c->ts_ok) {
 			rtt_sample(&c->rtt, st->now - c->last_send);
+		}
 		if (tcp_established(st, c, seg))
 			return false;
 		c->snd_una = seg->ack;
@@ -813,11 +821,14 @@ int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 	/* RFC 5927 4.1: the quoted sequence number must be in flight. */
 	if (!c || seq_lt(seq, c->snd_una) || seq_gt(seq, c->snd_max))
 		return -ENOENT;
-	/* RFC 1122 4.2.3.9: unreachables are soft errors for a connection;
-	 * an opening connection that keeps failing reports them (like Linux). */
+	/* RFC 1122 4.2.3.9: net/host unreachable are soft errors (MUST NOT
+	 * abort; reported if the connection then times out); port and
+	 * protocol unreachable end an opening connection. */
+	if (err == -EMSGSIZE)
+		return 0;
 	if (c->state == XS_TCP_SYN_SENT && (err == -ECONNREFUSED || err == -ENOPROTOOPT))
 		tcp_conn_done(st, c, -ECONNREFUSED);
-	else if (err != -EMSGSIZE)
+	else
 		c->soft_error = err;
 	return 0;
 }

@@ -1,0 +1,402 @@
+/* TCP client sessions for xdpstack-ctl connect: the stack opens a connection and
+ * the daemon pipes bytes between it and the control connection, flow-controlled. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "app/ctl.h"
+
+/* Stream protocol after the request line (docs/DESIGN.md, "connect"):
+ *   daemon -> client   ".connected LIP:LPORT RIP:RPORT\n", then frames
+ *                      "=N\n" + N bytes (1 <= N <= CONN_CHUNK) of the remote's
+ *                      data, ".eof\n" when the remote closed its side, and a
+ *                      final status: ".ok\n" (both sides closed, everything we
+ *                      sent acknowledged) or ".error MSG\n"; then close.
+ *   client -> daemon   raw bytes for the remote; shutdown(SHUT_WR) sends our
+ *                      FIN once they are all queued; closing the socket before
+ *                      the status aborts the connection (RST).
+ * Flow control: at most CONN_CHUNK bytes from the client wait in the daemon
+ * (the client is not read while the TCP send buffer refuses them), and the
+ * TCP receive buffer is not read while more than CONN_OUT_HIGH bytes wait
+ * for the client, so the stack's window closes on a slow reader. */
+#define CONN_CHUNK 65536
+#define CONN_OUT_HIGH (128u * 1024)
+#define CONN_READS_PER_TURN 8 /* client reads per event (64 KiB each) */
+#define CONN_TIMEOUT_DEFAULT XS_SEC(10)
+
+struct ctl_conn {
+	int h; /* TCP handle; -1 once released */
+	uint32_t dst;
+	uint16_t port;
+	char name[24];	     /* "A.B.C.D:PORT" for messages */
+	xs_time_t timeout;   /* to establish the connection */
+	xs_time_t deadline;  /* start + timeout while not connected */
+	int connected;	     /* ".connected" sent */
+	int up_eof;	     /* the client half-closed: no more bytes */
+	int up_shut;	     /* our FIN is queued */
+	int down_eof;	     /* the remote's FIN passed on (".eof") */
+	size_t uplen, upoff; /* client bytes not yet taken by the TCP send buffer */
+	uint8_t up[CONN_CHUNK];
+	uint8_t down[CONN_CHUNK];
+};
+
+static struct xs_stack *ST(const struct ctl_client *cl)
+{
+	return cl->ctl->cfg.st;
+}
+
+static void conn_release(struct ctl_client *cl, int abort)
+{
+	struct ctl_conn *k = cl->conn;
+
+	if (k->h < 0)
+		return;
+	if (abort)
+		xs_tcp_abort(ST(cl), k->h);
+	else
+		xs_tcp_close(ST(cl), k->h);
+	k->h = -1;
+}
+
+/* Ends the session with ".error connect HOST:PORT: MSG" and a reset. */
+static void conn_fail(struct ctl_client *cl, const char *msg)
+{
+	conn_release(cl, 1);
+	ctl_end(cl, CTL_ERROR, "connect %s: %s", cl->conn->name, msg);
+}
+
+/* Our own connect timeout: name the likely cause. The stack keeps an ICMP or
+ * ARP failure in SYN-SENT as a soft error (RFC 1122 4.2.3.9) that the API does
+ * not show, so an unresolved next hop is looked up in the ARP cache. */
+static void conn_timeout(struct ctl_client *cl)
+{
+	struct ctl_conn *k = cl->conn;
+	struct xs_arp_entry_info *e;
+	char msg[128], nhs[16];
+	int resolved = 0;
+	uint32_t nh;
+	size_t n, i;
+
+	if (xs_route_lookup(ST(cl), k->dst, &nh) == 0 &&
+	    (e = calloc(XS_ARP_CACHE_SIZE, sizeof(*e))) != NULL) {
+		n = xs_stack_arp_list(ST(cl), cl->ctl->now, e, XS_ARP_CACHE_SIZE);
+		for (i = 0; i < n; i++)
+			if (e[i].ip == nh && e[i].resolved)
+				resolved = 1;
+		free(e);
+		if (!resolved) {
+			ctl_ip_str(nh, nhs);
+			snprintf(msg, sizeof(msg), "%s (no ARP reply from %s within %g s)",
+				 strerror(EHOSTUNREACH), nhs, (double)k->timeout / 1e9);
+			conn_fail(cl, msg);
+			return;
+		}
+	}
+	snprintf(msg, sizeof(msg), "%s (no answer within %g s)", strerror(ETIMEDOUT),
+		 (double)k->timeout / 1e9);
+	conn_fail(cl, msg);
+}
+
+static int conn_check_connected(struct ctl_client *cl)
+{
+	struct ctl_conn *k = cl->conn;
+	struct xs_tcp_info in;
+	char line[96], l[16], r[16];
+	int err = xs_tcp_error(ST(cl), k->h), n;
+
+	if (err) {
+		conn_fail(cl, strerror(-err));
+		return -1;
+	}
+	if (xs_tcp_get_info(ST(cl), k->h, &in) != 0 || in.state == XS_TCP_SYN_SENT ||
+	    in.state == XS_TCP_SYN_RECEIVED)
+		return -1; /* not yet */
+	k->connected = 1;
+	ctl_ip_str(in.lip, l);
+	ctl_ip_str(in.rip, r);
+	n = snprintf(line, sizeof(line), ".connected %s:%u %s:%u\n", l, in.lport, r, in.rport);
+	ctl_write_raw(cl, line, (size_t)n);
+	return 0;
+}
+
+/* Moves bytes both ways as far as both sides allow, then sees whether the
+ * session is over. Called from TCP events and from every loop turn. */
+static void conn_pump(struct ctl_client *cl)
+{
+	struct ctl_conn *k = cl->conn;
+	struct xs_stack *st = ST(cl);
+	struct xs_tcp_info in;
+	char hdr[16];
+	ssize_t n;
+	int err;
+
+	if (!k || k->h < 0 || cl->dead || cl->state != CL_RUN)
+		return;
+	if (!k->connected && conn_check_connected(cl))
+		return;
+	/* Client -> remote: what the send buffer takes; the rest waits for
+	 * XS_EV_WRITABLE, and the client is not read meanwhile. */
+	while (k->upoff < k->uplen) {
+		n = xs_tcp_send(st, k->h, k->up + k->upoff, k->uplen - k->upoff);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			conn_fail(cl, strerror((int)-n));
+			return;
+		}
+		k->upoff += (size_t)n;
+	}
+	if (k->upoff == k->uplen) {
+		k->upoff = k->uplen = 0;
+		if (k->up_eof && !k->up_shut) {
+			k->up_shut = 1;
+			xs_tcp_shutdown(st, k->h); /* RFC 9293 3.10.4: FIN after the data */
+		}
+	}
+	/* Remote -> client while the client keeps up; what is left stays in the
+	 * stack's receive buffer and the window shrinks. */
+	while (!k->down_eof && ctl_out_pending(cl) < CONN_OUT_HIGH) {
+		n = xs_tcp_recv(st, k->h, k->down, sizeof(k->down));
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			conn_fail(cl, strerror((int)-n));
+			return;
+		}
+		if (n == 0) {
+			k->down_eof = 1;
+			ctl_write_raw(cl, ".eof\n", 5);
+			break;
+		}
+		ctl_write_raw(cl, hdr, (size_t)snprintf(hdr, sizeof(hdr), "=%zd\n", n));
+		ctl_write_raw(cl, k->down, (size_t)n);
+	}
+	if (cl->dead)
+		return;
+	/* A failure after the last byte we could read (reset, user timeout). */
+	err = xs_tcp_error(st, k->h);
+	if (xs_tcp_get_info(st, k->h, &in) != 0)
+		return;
+	if (err && (k->down_eof || in.rcv_queue == 0)) {
+		conn_fail(cl, strerror(-err));
+		return;
+	}
+	/* Done: both FINs exchanged and ours acknowledged. */
+	if (k->down_eof && k->up_shut &&
+	    (in.state == XS_TCP_TIME_WAIT || in.state == XS_TCP_CLOSED)) {
+		conn_release(cl, 0);
+		ctl_end(cl, CTL_OK, NULL);
+	}
+}
+
+static void on_tcp_event(struct xs_stack *st, int h, unsigned events, void *ctx)
+{
+	struct ctl_client *cl = ctx;
+
+	(void)st;
+	(void)events; /* the pump looks at the connection's whole state */
+	if (cl->conn && cl->conn->h == h)
+		conn_pump(cl);
+}
+
+int ctl_conn_wants_input(const struct ctl_client *cl)
+{
+	const struct ctl_conn *k = cl->conn;
+
+	return k && k->h >= 0 && !k->up_eof && k->uplen == 0;
+}
+
+void ctl_conn_take(struct ctl_client *cl, const char *p, size_t n)
+{
+	struct ctl_conn *k = cl->conn;
+
+	if (!n)
+		return;
+	memcpy(k->up, p, n); /* n < CTL_REQ_MAX < CONN_CHUNK, and up is empty */
+	k->uplen = n;
+	conn_pump(cl);
+}
+
+void ctl_conn_input(struct ctl_client *cl)
+{
+	struct ctl_conn *k = cl->conn;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < CONN_READS_PER_TURN && ctl_conn_wants_input(cl) && cl->state == CL_RUN;
+	     i++) {
+		n = recv(cl->fd, k->up, sizeof(k->up), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				cl->dead = 1;
+			return;
+		}
+		if (n == 0) {
+			/* shutdown(SHUT_WR) by the client: our FIN follows its data. */
+			k->up_eof = 1;
+			cl->eof = 1;
+		} else {
+			k->uplen = (size_t)n;
+		}
+		conn_pump(cl);
+	}
+}
+
+void ctl_conn_tick(struct ctl_client *cl)
+{
+	struct ctl_conn *k = cl->conn;
+
+	if (!k || k->h < 0)
+		return;
+	if (!k->connected && cl->ctl->now >= k->deadline && xs_tcp_error(ST(cl), k->h) == 0) {
+		conn_timeout(cl);
+		return;
+	}
+	conn_pump(cl);
+}
+
+xs_time_t ctl_conn_deadline(const struct ctl_client *cl)
+{
+	const struct ctl_conn *k = cl->conn;
+
+	return k && k->h >= 0 && !k->connected ? k->deadline : UINT64_MAX;
+}
+
+void ctl_conn_free(struct ctl_client *cl)
+{
+	if (!cl->conn)
+		return;
+	/* The client went away before the end: the remote must not take a
+	 * cut stream for a complete one, so it gets a reset, not a FIN. */
+	conn_release(cl, 1);
+	free(cl->conn);
+	cl->conn = NULL;
+}
+
+/* Seconds as "10" or "0.5" into ns, within [1 ms, 3600 s]; 0 or -1. */
+static int parse_timeout(const char *s, xs_time_t *out)
+{
+	char *end;
+	double v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	v = strtod(s, &end);
+	if (*end || !(v >= 0.001) || v > 3600)
+		return -1;
+	*out = (xs_time_t)(v * 1e9 + 0.5);
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoul(s, &end, 10);
+	if (*end || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+#define CONNECT_USAGE "usage: connect HOST PORT [-w SECONDS]"
+
+void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
+{
+	struct ctl_conn *k;
+	const char *pos[2];
+	char host[16];
+	int i, npos = 0, h;
+	uint32_t nh;
+
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		ctl_end(cl, CTL_ERROR, "connect: out of memory");
+		return;
+	}
+	k->h = -1;
+	k->timeout = CONN_TIMEOUT_DEFAULT;
+	if (cl->json) {
+		ctl_end(cl, CTL_USAGE,
+			"connect: --json does not apply (the output is the "
+			"remote's bytes)");
+		goto err;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-w")) {
+			if (i + 1 == argc) {
+				ctl_end(cl, CTL_USAGE, "connect: option '-w' needs a value");
+				goto err;
+			}
+			if (parse_timeout(argv[++i], &k->timeout)) {
+				ctl_end(cl, CTL_USAGE,
+					"connect: invalid -w '%.64s': expected seconds 0.001-3600",
+					argv[i]);
+				goto err;
+			}
+		} else if (argv[i][0] == '-') {
+			ctl_end(cl, CTL_USAGE,
+				"connect: unknown option '%.64s' (" CONNECT_USAGE ")", argv[i]);
+			goto err;
+		} else if (npos == 2) {
+			ctl_end(cl, CTL_USAGE,
+				"connect: unexpected argument '%.64s' (" CONNECT_USAGE ")",
+				argv[i]);
+			goto err;
+		} else {
+			pos[npos++] = argv[i];
+		}
+	}
+	if (npos < 2) {
+		ctl_end(cl, CTL_USAGE, "connect: missing %s (" CONNECT_USAGE ")",
+			npos ? "PORT" : "HOST and PORT");
+		goto err;
+	}
+	if (ctl_parse_ip(pos[0], &k->dst) || !k->dst || k->dst >= 0xe0000000u) {
+		ctl_end(cl, CTL_USAGE,
+			"connect: invalid HOST '%.64s': expected a unicast IPv4 address "
+			"A.B.C.D (no name lookups)",
+			pos[0]);
+		goto err;
+	}
+	if (parse_port(pos[1], &k->port)) {
+		ctl_end(cl, CTL_USAGE, "connect: invalid PORT '%.64s': expected 1-65535", pos[1]);
+		goto err;
+	}
+	ctl_ip_str(k->dst, host);
+	snprintf(k->name, sizeof(k->name), "%s:%u", host, k->port);
+	if (k->dst == xs_stack_ip(ST(cl))) {
+		ctl_end(cl, CTL_ERROR,
+			"connect %s: %s is the stack's own address (it has no loopback)", k->name,
+			host);
+		goto err;
+	}
+	if (xs_route_lookup(ST(cl), k->dst, &nh)) {
+		ctl_end(cl, CTL_ERROR, "connect %s: no route to %s (see route show)", k->name,
+			host);
+		goto err;
+	}
+	h = xs_tcp_connect(ST(cl), k->dst, k->port);
+	if (h < 0) {
+		ctl_end(cl, CTL_ERROR, "connect %s: %s%s", k->name, strerror(-h),
+			h == -EMFILE	      ? " (no free TCP handle)"
+			: h == -EADDRNOTAVAIL ? " (no free local port)"
+					      : "");
+		goto err;
+	}
+	k->h = h;
+	k->deadline = cl->ctl->now + k->timeout;
+	xs_tcp_set_event_cb(ST(cl), h, on_tcp_event, cl);
+	cl->conn = k;
+	cl->state = CL_RUN;
+	return;
+err:
+	free(k);
+}
