@@ -196,6 +196,8 @@ void tcp_arm_rto(struct xs_stack *st, struct tcp_conn *c);
 /* With data in flight: a tail loss probe timer where RFC 8985 7.2 allows,
  * else the retransmission timer. */
 void tcp_arm_xmit_timer(struct xs_stack *st, struct tcp_conn *c);
+/* RFC 9293 3.8.6.2.1 override: sends what a small open window allows. */
+int tcp_send_forced(struct xs_stack *st, struct tcp_conn *c);
 /* RFC 3042: one new segment on each of the first two duplicate ACKs. */
 void tcp_limited_transmit(struct xs_stack *st, struct tcp_conn *c);
 /* RFC 8985 7.3: sends one new segment if allowed, else the last one again. */

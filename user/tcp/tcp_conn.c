@@ -611,8 +611,10 @@ int xs_tcp_shutdown(struct xs_stack *st, int h)
 		tcp_conn_done(st, c, 0);
 		return 0;
 	case XS_TCP_SYN_RECEIVED:
-		c->state = XS_TCP_FIN_WAIT_1;
-		break;
+		/* RFC 9293 3.10.4: the FIN waits until the handshake is done
+		 * (tcp_established goes to FIN-WAIT-1 then). */
+		c->fin_queued = true;
+		return 0;
 	case XS_TCP_LISTEN:
 	case XS_TCP_CLOSED:
 		return -ENOTCONN;

@@ -68,7 +68,8 @@ static int tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct
 		tcp_conn_done(st, c, -ENOMEM);
 		return -ENOMEM;
 	}
-	c->state = XS_TCP_ESTABLISHED;
+	/* A close that came during the handshake sends its FIN now. */
+	c->state = c->fin_queued ? XS_TCP_FIN_WAIT_1 : XS_TCP_ESTABLISHED;
 	c->recover = c->iss;
 	c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
 	c->max_snd_wnd = c->snd_wnd;
@@ -565,6 +566,8 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 /* FIN handling (RFC 9293 3.10.7.4 eighth) once rcv_nxt reached it. */
 static void tcp_fin_input(struct xs_stack *st, struct tcp_conn *c)
 {
+	/* Nothing lies beyond a FIN: forget out-of-order data (as Linux). */
+	seqset_init(&c->ooo);
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
 	c->ack_now = true;

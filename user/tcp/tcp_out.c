@@ -362,8 +362,18 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c)
 			if (len < room && seq_ge(c->snd_nxt, c->snd_max) &&
 			    !(len == avail && (c->nodelay || c->snd_una == c->snd_max ||
 					       c->fin_queued)) &&
-			    len < c->max_snd_wnd / 2)
+			    len < c->max_snd_wnd / 2) {
+				/* RFC 9293 3.8.6.2.1: with nothing in flight the
+				 * override timeout sends what the window allows
+				 * (the persist timer does it), so a small window
+				 * cannot stall the sender. */
+				if (c->snd_una == c->snd_max && !timer_pending(&c->rto_timer)) {
+					c->persist = true;
+					timer_arm(&st->tcp->wheel, &c->rto_timer,
+						  st->now + rtt_rto(&c->rtt));
+				}
 				break;
+			}
 			/* Resending after a timeout: no slivers cut by the window
 			 * when more data follows (sender SWS avoidance again). */
 			if (len < room && len < avail && seq_lt(c->snd_nxt, c->snd_max) &&
@@ -426,6 +436,25 @@ void tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, ui
 		if (seq == c->snd_una)
 			c->rxt_mark = c->snd_max;
 	}
+}
+
+int tcp_send_forced(struct xs_stack *st, struct tcp_conn *c)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c), len;
+
+	if (!seq_lt(c->snd_nxt, data_end) || c->snd_wnd <= tcp_flight(c))
+		return -EAGAIN;
+	len = data_end - c->snd_nxt;
+	if (len > room)
+		len = room;
+	if (len > c->snd_wnd - tcp_flight(c))
+		len = c->snd_wnd - tcp_flight(c);
+	if (tcp_send_data(st, c, c->snd_nxt, len, false))
+		return -ENOBUFS;
+	c->snd_nxt += len;
+	if (seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+	return 0;
 }
 
 void tcp_limited_transmit(struct xs_stack *st, struct tcp_conn *c)

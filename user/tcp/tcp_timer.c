@@ -40,7 +40,11 @@ void tcp_arm_keepalive(struct xs_stack *st, struct tcp_conn *c)
 	}
 	if (c->state == XS_TCP_TIME_WAIT)
 		return;
-	if (c->keepalive && c->state == XS_TCP_ESTABLISHED)
+	/* Keepalive in every synchronized state the application still holds
+	 * (a dead peer must be found in CLOSE-WAIT or FIN-WAIT-2 too). */
+	if (c->keepalive && (c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_CLOSE_WAIT ||
+			     c->state == XS_TCP_FIN_WAIT_1 || c->state == XS_TCP_FIN_WAIT_2 ||
+			     c->state == XS_TCP_CLOSING || c->state == XS_TCP_LAST_ACK))
 		timer_arm(w, &c->keep_timer,
 			  st->now + XS_SEC(c->probes ? c->keep_intvl_s : c->keep_idle_s));
 	else
@@ -62,6 +66,13 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 	struct xs_stack *st = ctx;
 	struct tcp_conn *c = conn_of(t, rto_timer);
 
+	if (c->persist && c->snd_wnd > tcp_flight(c)) {
+		/* The SWS override timeout: the window is open but small. */
+		c->persist = false;
+		if (tcp_send_forced(st, c) != 0)
+			tcp_output(st, c);
+		return;
+	}
 	if (c->persist) {
 		/* RFC 9293 3.8.6.1: probe the zero window as long as the peer
 		 * answers (the ACK path resets probes); a peer silent for the
@@ -167,8 +178,13 @@ static void tcp_keep_fire(void *ctx, struct xs_timer *t)
 			tcp_conn_done(st, c, 0);
 			return;
 		}
-		return;
+		/* A held FIN-WAIT-2 connection keeps alive like the others. */
+		__attribute__((fallthrough));
 	case XS_TCP_ESTABLISHED:
+	case XS_TCP_CLOSE_WAIT:
+	case XS_TCP_FIN_WAIT_1:
+	case XS_TCP_CLOSING:
+	case XS_TCP_LAST_ACK:
 		if (!c->keepalive)
 			return;
 		/* RFC 9293 3.8.4: a probe with SEG.SEQ = SND.NXT-1 draws an ACK. */
