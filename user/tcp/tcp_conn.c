@@ -407,6 +407,24 @@ static int tcp_handle_alloc(struct xs_stack *st, struct tcp_conn *c)
 	return -EMFILE;
 }
 
+/* A new connection the application holds: its handle, or -errno. */
+static int tcp_conn_new_held(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
+			     struct tcp_conn **out)
+{
+	struct tcp_conn *c = tcp_conn_new(st, rip, lport, rport, NULL);
+	int h;
+
+	if (!c)
+		return -ENOMEM;
+	h = tcp_handle_alloc(st, c);
+	if (h < 0) {
+		tcp_conn_free(st, c);
+		return h;
+	}
+	*out = c;
+	return h;
+}
+
 static struct tcp_conn *tcp_get(const struct xs_stack *st, int h)
 {
 	if (h < 0 || h >= TCP_MAX_HANDLES)
@@ -433,14 +451,9 @@ int xs_tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
 		return -EINVAL;
 	if (tcp_listener(st, port))
 		return -EADDRINUSE;
-	c = tcp_conn_new(st, 0, port, 0, NULL);
-	if (!c)
-		return -ENOMEM;
-	h = tcp_handle_alloc(st, c);
-	if (h < 0) {
-		tcp_conn_free(st, c);
+	h = tcp_conn_new_held(st, 0, port, 0, &c);
+	if (h < 0)
 		return h;
-	}
 	c->state = XS_TCP_LISTEN;
 	c->backlog = backlog > 0 ? backlog : 128;
 	tcp_conn_hash(st, c);
@@ -498,14 +511,9 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	}
 	if (!lport)
 		return -EADDRNOTAVAIL;
-	c = tcp_conn_new(st, ip, lport, port, NULL);
-	if (!c)
-		return -ENOMEM;
-	h = tcp_handle_alloc(st, c);
-	if (h < 0) {
-		tcp_conn_free(st, c);
+	h = tcp_conn_new_held(st, ip, lport, port, &c);
+	if (h < 0)
 		return h;
-	}
 	/* RFC 9293 3.10.1: SYN-SENT with ISS chosen, SYN on its way. */
 	c->iss = tcp_isn(st, c->lip, c->lport, c->rip, c->rport);
 	c->snd_una = c->iss;
