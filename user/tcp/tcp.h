@@ -107,6 +107,8 @@ struct tcp_conn {
 	bool tlp;                      /* rto_timer is a tail loss probe (RFC 8985 7) */
 	bool tlp_sent;                 /* one probe per episode, until new data is acked */
 	uint32_t rxt_mark;             /* snd_max when snd_una's segment was last resent */
+	uint32_t rto_tsval;            /* our TSval when the last timeout resent data */
+	bool rto_tsval_set;
 
 	/* RFC 5961 challenge ACK budget. */
 	xs_time_t challenge_window;

@@ -393,8 +393,10 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		c->snd_nxt = c->snd_una;
 	sb_ack(&c->sb, c->snd_una);
 	/* RTTM (RFC 7323 4) or the timed segment (RFC 6298, Karn). */
-	/* Karn: the backed-off RTO stays until a valid measurement. */
-	if (c->ts_ok && seg->opt.ts_ok && seg->opt.tsecr) {
+	/* Karn: the backed-off RTO stays until a valid measurement; a
+	 * timestamp echoed from before the last timeout is not one. */
+	if (c->ts_ok && seg->opt.ts_ok && seg->opt.tsecr &&
+	    !(c->rto_tsval_set && seq_lt(seg->opt.tsecr, c->rto_tsval))) {
 		uint32_t ms = tcp_ts_now(st, c) - seg->opt.tsecr;
 
 		if (ms < 60000) {

@@ -136,6 +136,10 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 		c->rtt_timing = false;
 		c->sb.high_rxt = c->snd_una;
 		c->snd_nxt = c->snd_una;
+		/* Echoes of timestamps sent before this would measure the
+		 * timeout itself, not the path: ignore them (tcp_ack_new). */
+		c->rto_tsval = tcp_ts_now(st, c);
+		c->rto_tsval_set = true;
 		break;
 	}
 	if (c->state == XS_TCP_SYN_SENT || c->state == XS_TCP_SYN_RECEIVED) {
