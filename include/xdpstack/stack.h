@@ -42,7 +42,8 @@ void xs_stack_free(struct xs_stack *st);
 /* Processes one batch of received frames, due timers, and flushes tx.
  * Returns the number of frames received, or -errno from the device. */
 int xs_stack_poll(struct xs_stack *st, xs_time_t now);
-/* The earliest time at which xs_stack_poll has timer work to do. */
+/* The earliest time at which xs_stack_poll has work to do: a timer, or
+ * events raised by callbacks (then 0: poll again at once). */
 xs_time_t xs_stack_next_timer(const struct xs_stack *st);
 
 const struct xs_stats *xs_stack_stats(const struct xs_stack *st);

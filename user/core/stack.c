@@ -165,6 +165,11 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 {
 	xs_time_t t = st->next_tick;
 
+	/* Events raised by callbacks wait for the next poll: it is due now
+	 * (else the caller sleeps on them until some timer). */
+	if (st->udp.ready_head >= 0 || tcp_events_pending(st))
+		return 0;
+
 	if (st->garp_left && st->garp_next < t)
 		t = st->garp_next;
 	if (tcp_next_timer(st) < t)

@@ -158,6 +158,8 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 void tcp_timers_run(struct xs_stack *st);
 xs_time_t tcp_next_timer(const struct xs_stack *st);
 void tcp_deliver_events(struct xs_stack *st);
+/* True while events wait for the next poll's delivery. */
+bool tcp_events_pending(const struct xs_stack *st);
 /* Frees the closed orphans (end of each poll). */
 void tcp_reap(struct xs_stack *st);
 /* An ICMP error about a segment we sent to dst:dport from sport. */

@@ -359,6 +359,11 @@ void tcp_fini(struct xs_stack *st)
 	st->tcp = NULL;
 }
 
+bool tcp_events_pending(const struct xs_stack *st)
+{
+	return T(st)->ready != NULL;
+}
+
 void tcp_reap(struct xs_stack *st)
 {
 	struct tcp_table *t = T(st);

@@ -14,9 +14,15 @@ uint32_t tcp_ts_now(const struct xs_stack *st, const struct tcp_conn *c)
 }
 
 /* Free receive space; the window we may offer. */
+static uint32_t tcp_rcv_free(const struct tcp_conn *c)
+{
+	/* The ring's slack may hold a few bytes past the logical size. */
+	return c->rcvbuf.len < c->rcvbuf.cap ? c->rcvbuf.cap - c->rcvbuf.len : 0;
+}
+
 uint32_t tcp_rcv_window(const struct tcp_conn *c)
 {
-	uint32_t free_space = c->rcvbuf.cap - c->rcvbuf.len;
+	uint32_t free_space = tcp_rcv_free(c);
 	uint32_t max = (uint32_t)65535 << c->rcv_wscale;
 
 	return free_space < max ? free_space : max;
@@ -26,7 +32,7 @@ uint32_t tcp_rcv_window(const struct tcp_conn *c)
  * and move the right edge only by worthwhile steps (receiver SWS avoidance). */
 static uint32_t tcp_window_to_send(struct tcp_conn *c)
 {
-	uint32_t free_space = c->rcvbuf.cap - c->rcvbuf.len, wnd;
+	uint32_t free_space = tcp_rcv_free(c), wnd;
 	uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t step = c->rcvbuf.cap / 2 < c->rcv_mss ? c->rcvbuf.cap / 2 : c->rcv_mss;
 	uint32_t unit = (uint32_t)1 << c->rcv_wscale;
@@ -39,9 +45,12 @@ static uint32_t tcp_window_to_send(struct tcp_conn *c)
 	else if (wnd - offered < step && wnd < c->rcvbuf.cap)
 		wnd = offered;
 	/* Scaled windows are announced in units of 1 << rcv_wscale: round
-	 * up, as Linux does, so the offered edge never moves back (data in
-	 * that last unit beyond the buffer is trimmed on arrival). */
-	return (wnd + unit - 1) & ~(unit - 1);
+	 * up, as Linux does, so the offered edge never moves back, as long as
+	 * the ring (with its slack) really holds it; else round down rather
+	 * than promise what does not fit (the edge would creep otherwise). */
+	if (((wnd + unit - 1) & ~(unit - 1)) <= c->rcvbuf.size - c->rcvbuf.len)
+		return (wnd + unit - 1) & ~(unit - 1);
+	return wnd & ~(unit - 1);
 }
 
 /* Builds and sends one segment: seq, flags, and len bytes of the send buffer
