@@ -90,6 +90,8 @@ struct afxdp {
 	uint32_t misuse; /* frames handed back in the wrong state (ignored) */
 };
 
+#define AFXDP_BUSY_RETRIES 20 /* x 50 ms: a just-closed socket releasing its queue */
+
 static const struct xs_dev_ops afxdp_ops;
 
 static void __attribute__((format(printf, 3, 4)))
@@ -807,7 +809,18 @@ static int create_socket(struct afxdp *a, char *err, size_t errlen)
 			errf(err, errlen, "AF_XDP UMEM registration failed (%s)", strerror(-ret));
 		return ret;
 	}
-	ret = xsk_socket__create(&a->xsk, a->ifname, a->queue, a->umem, &a->rx, &a->tx, &scfg);
+	/* A socket closed just before (a restart of xdpstack) is released by
+	 * the kernel asynchronously and holds the queue for a moment: EBUSY
+	 * is retried for up to a second before it counts as "in use". */
+	for (i = 0; i < AFXDP_BUSY_RETRIES; i++) {
+		const struct timespec pause = { 0, 50 * 1000 * 1000 };
+
+		ret = xsk_socket__create(&a->xsk, a->ifname, a->queue, a->umem, &a->rx, &a->tx,
+					 &scfg);
+		if (ret != -EBUSY)
+			break;
+		nanosleep(&pause, NULL);
+	}
 	if (ret) {
 		a->xsk = NULL;
 		errf(err, errlen, "AF_XDP bind refused on %s queue %u (%s)%s", a->ifname, a->queue,
