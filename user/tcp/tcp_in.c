@@ -60,6 +60,23 @@ static void tcp_apply_syn_options(struct xs_stack *st, struct tcp_conn *c,
 	sb_init(&c->sb, c->snd_una);
 }
 
+/* RTTM (RFC 7323 4): a sample from the echoed timestamp, unless it is absent,
+ * implausible, or was sent before the last timeout (then it would measure the
+ * timeout). Returns true if a sample was taken. */
+static bool tcp_rtt_from_ts(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	uint32_t ms;
+
+	if (!c->ts_ok || !seg->opt.ts_ok || !seg->opt.tsecr ||
+	    (c->rto_tsval_set && seq_lt(seg->opt.tsecr, c->rto_tsval)))
+		return false;
+	ms = tcp_ts_now(st, c) - seg->opt.tsecr;
+	if (ms >= 60000)
+		return false;
+	rtt_sample(&c->rtt, ms ? XS_MS(ms) : XS_MS(1) / 2);
+	return true;
+}
+
 static int tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
 {
 	if (tcp_conn_buffers(c) != 0) {
@@ -84,6 +101,23 @@ static int tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct
 	timer_cancel(&st->tcp->wheel, &c->keep_timer);
 	tcp_arm_keepalive(st, c);
 	return 0;
+}
+
+/* Our SYN was acknowledged by the peer's SYN-ACK (SYN-SENT, or SYN-RECEIVED
+ * after a simultaneous open): established, with the SYN's unscaled window
+ * (RFC 7323 2.2); ACK it and tell the application. */
+static void tcp_active_established(struct xs_stack *st, struct tcp_conn *c,
+				   const struct tcp_repr *seg)
+{
+	c->snd_una = seg->ack;
+	if (tcp_established(st, c, seg))
+		return;
+	c->snd_wnd = seg->wnd;
+	c->max_snd_wnd = c->snd_wnd;
+	sb_init(&c->sb, c->snd_una);
+	c->ack_now = true;
+	tcp_output(st, c);
+	tcp_wake(st, c, XS_EV_WRITABLE);
 }
 
 /* --- SYN cookies ----------------------------------------------------------- */
@@ -279,20 +313,12 @@ static void tcp_syn_sent_input(struct xs_stack *st, struct tcp_conn *c, const st
 	c->rcv_adv = c->rcv_nxt;
 	tcp_apply_syn_options(st, c, seg, true);
 	if (ack_ok) {
-		c->snd_una = seg->ack;
 		/* RTT of the handshake, unless the SYN was sent again (Karn). */
 		if (c->syn_retries == 0 && c->last_send)
 			rtt_sample(&c->rtt, st->now - c->last_send);
 		if (c->ts_ok)
 			c->ts_recent = seg->opt.tsval;
-		if (tcp_established(st, c, seg))
-			return;
-		c->snd_wnd = seg->wnd; /* RFC 7323 2.2: a SYN's window is unscaled */
-		c->max_snd_wnd = c->snd_wnd;
-		sb_init(&c->sb, c->snd_una);
-		c->ack_now = true;
-		tcp_output(st, c);
-		tcp_wake(st, c, XS_EV_WRITABLE);
+		tcp_active_established(st, c, seg);
 		return;
 	}
 	/* Simultaneous open (RFC 9293 3.5 figure 8). */
@@ -392,17 +418,11 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	sb_ack(&c->sb, c->snd_una);
-	/* RTTM (RFC 7323 4) or the timed segment (RFC 6298, Karn). */
-	/* Karn: the backed-off RTO stays until a valid measurement; a
-	 * timestamp echoed from before the last timeout is not one. */
-	if (c->ts_ok && seg->opt.ts_ok && seg->opt.tsecr &&
-	    !(c->rto_tsval_set && seq_lt(seg->opt.tsecr, c->rto_tsval))) {
-		uint32_t ms = tcp_ts_now(st, c) - seg->opt.tsecr;
-
-		if (ms < 60000) {
-			rtt_sample(&c->rtt, ms ? XS_MS(ms) : XS_MS(1) / 2);
-			rtt_reset_backoff(&c->rtt);
-		}
+	/* RTTM (RFC 7323 4) or the timed segment (RFC 6298; the two never
+	 * coexist: a segment is timed only without timestamps). Karn: the
+	 * backed-off RTO stays until a valid measurement. */
+	if (tcp_rtt_from_ts(st, c, seg)) {
+		rtt_reset_backoff(&c->rtt);
 	} else if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
 		rtt_sample(&c->rtt, st->now - c->rtt_time);
 		rtt_reset_backoff(&c->rtt);
@@ -486,14 +506,8 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 		/* The handshake's RTT: from the echoed timestamp (RFC 7323 4:
 		 * valid even after a resend), else only if the SYN-ACK went
 		 * once (Karn). */
-		if (c->ts_ok && seg->opt.ts_ok && seg->opt.tsecr &&
-		    tcp_ts_now(st, c) - seg->opt.tsecr < 60000) {
-			uint32_t ms = tcp_ts_now(st, c) - seg->opt.tsecr;
-
-			rtt_sample(&c->rtt, ms ? XS_MS(ms) : XS_MS(1) / 2);
-		} else if (!resent && c->last_send && !c->ts_ok) {
+		if (!tcp_rtt_from_ts(st, c, seg) && !resent && c->last_send && !c->ts_ok)
 			rtt_sample(&c->rtt, st->now - c->last_send);
-		}
 		if (tcp_established(st, c, seg))
 			return false;
 		c->snd_una = seg->ack;
@@ -685,16 +699,8 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 	if (c->state == XS_TCP_SYN_RECEIVED && (seg->flags & (TCP_SYN | TCP_ACK)) ==
 	    (TCP_SYN | TCP_ACK) && !(seg->flags & TCP_RST) && seg->seq == c->irs &&
 	    seq_gt(seg->ack, c->snd_una) && seq_le(seg->ack, c->snd_max)) {
-		c->snd_una = seg->ack;
-		if (tcp_established(st, c, seg))
-			return;
-		c->snd_wnd = seg->wnd; /* a SYN's window is unscaled */
-		c->max_snd_wnd = c->snd_wnd;
-		sb_init(&c->sb, c->snd_una);
 		st->stats.tcp_active_opens++;
-		c->ack_now = true;
-		tcp_output(st, c);
-		tcp_wake(st, c, XS_EV_WRITABLE);
+		tcp_active_established(st, c, seg);
 		return;
 	}
 	/* TIME-WAIT: the peer's FIN again (our ACK was lost): ACK it and

@@ -256,6 +256,28 @@ static int tcp_send_data(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, 
 	return 0;
 }
 
+/* One segment of queued data from seq (snd_nxt or snd_max), no larger than a
+ * segment's room and what the peer's window still allows; snd_nxt follows
+ * it. 0 with *sent set, -EAGAIN when nothing may go, or the send error. */
+static int tcp_send_window_segment(struct xs_stack *st, struct tcp_conn *c, uint32_t seq,
+				   uint32_t *sent)
+{
+	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c), len;
+	int err;
+
+	if (!seq_lt(seq, data_end) || c->snd_wnd <= tcp_flight(c))
+		return -EAGAIN;
+	len = data_end - seq < room ? data_end - seq : room;
+	if (len > c->snd_wnd - tcp_flight(c))
+		len = c->snd_wnd - tcp_flight(c); /* never past the peer's window */
+	err = tcp_send_data(st, c, seq, len, false);
+	if (err)
+		return err;
+	c->snd_nxt = seq + len;
+	*sent = len;
+	return 0;
+}
+
 /* RFC 6675 5 (step 4, NextSeg): during SACK recovery, fill the pipe. */
 static void tcp_output_sack_recovery(struct xs_stack *st, struct tcp_conn *c, uint32_t room)
 {
@@ -273,17 +295,8 @@ static void tcp_output_sack_recovery(struct xs_stack *st, struct tcp_conn *c, ui
 			c->sb.high_rxt = seq + len;
 			if (seq == c->snd_una)
 				c->rxt_mark = c->snd_max;
-		} else if (seq_lt(c->snd_max, data_end) && tcp_flight(c) < c->snd_wnd) {
-			/* Rule 2: new data the peer's window allows. */
-			seq = c->snd_max;
-			len = data_end - seq < room ? data_end - seq : room;
-			if (len > c->snd_wnd - tcp_flight(c))
-				len = c->snd_wnd - tcp_flight(c);
-			if (tcp_send_data(st, c, seq, len, false))
-				break;
-			c->snd_nxt = c->snd_max = seq + len;
-		} else {
-			break;
+		} else if (tcp_send_window_segment(st, c, c->snd_max, &len) != 0) {
+			break; /* rule 2 (new data) had nothing it could send */
 		}
 		pipe += len;
 	}
@@ -449,51 +462,29 @@ void tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, ui
 
 int tcp_send_forced(struct xs_stack *st, struct tcp_conn *c)
 {
-	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c), len;
+	uint32_t len;
 
-	if (!seq_lt(c->snd_nxt, data_end) || c->snd_wnd <= tcp_flight(c))
-		return -EAGAIN;
-	len = data_end - c->snd_nxt;
-	if (len > room)
-		len = room;
-	if (len > c->snd_wnd - tcp_flight(c))
-		len = c->snd_wnd - tcp_flight(c);
-	if (tcp_send_data(st, c, c->snd_nxt, len, false))
-		return -ENOBUFS;
-	c->snd_nxt += len;
-	if (seq_gt(c->snd_nxt, c->snd_max))
-		c->snd_max = c->snd_nxt;
-	return 0;
+	return tcp_send_window_segment(st, c, c->snd_nxt, &len);
 }
 
 void tcp_limited_transmit(struct xs_stack *st, struct tcp_conn *c)
 {
-	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c), len;
+	uint32_t room = tcp_seg_room(st, c), len;
 
-	/* RFC 3042 2: a new segment if the peer's window allows it, beyond
-	 * cwnd by at most two segments; only full segments (or the end). */
-	if (!seq_lt(c->snd_max, data_end) ||
-	    tcp_flight(c) + room > c->snd_wnd || tcp_flight(c) > c->cc.cwnd + 2 * room)
+	/* RFC 3042 2: a new segment if the peer's window holds a full one,
+	 * beyond cwnd by at most two segments. */
+	if (tcp_flight(c) + room > c->snd_wnd || tcp_flight(c) > c->cc.cwnd + 2 * room)
 		return;
-	len = data_end - c->snd_max < room ? data_end - c->snd_max : room;
-	if (tcp_send_data(st, c, c->snd_max, len, false) == 0)
-		c->snd_nxt = c->snd_max;
+	tcp_send_window_segment(st, c, c->snd_max, &len);
 }
 
 void tcp_send_tlp(struct xs_stack *st, struct tcp_conn *c)
 {
-	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c);
-	uint32_t win = c->snd_wnd, len, seq;
+	uint32_t room = tcp_seg_room(st, c), len, seq;
+	int err = tcp_send_window_segment(st, c, c->snd_max, &len);
 
-	if (seq_lt(c->snd_max, data_end) && tcp_flight(c) < win) {
-		seq = c->snd_max;
-		len = data_end - seq < room ? data_end - seq : room;
-		if (len > win - tcp_flight(c))
-			len = win - tcp_flight(c); /* never past the peer's window */
-		if (tcp_send_data(st, c, seq, len, false) == 0)
-			c->snd_nxt = c->snd_max = seq + len;
-		return;
-	}
+	if (err != -EAGAIN)
+		return; /* new data went (or the send failed) */
 	/* The last segment sent, again (its ACK carries the SACK news). */
 	len = tcp_flight(c) < room ? tcp_flight(c) : room;
 	seq = c->snd_max - len;
@@ -504,9 +495,6 @@ void tcp_send_tlp(struct xs_stack *st, struct tcp_conn *c)
 
 void tcp_retransmit_head(struct xs_stack *st, struct tcp_conn *c)
 {
-	uint32_t room = tcp_seg_room(st, c), len, seq = c->snd_una;
-	uint32_t data_end = c->snd_una + c->sndbuf.len;
-
 	if (c->state == XS_TCP_SYN_SENT) {
 		tcp_send_ctl(st, c, TCP_SYN, c->iss);
 		c->retransmits++;
@@ -519,10 +507,5 @@ void tcp_retransmit_head(struct xs_stack *st, struct tcp_conn *c)
 		st->stats.tcp_retransmits++;
 		return;
 	}
-	len = data_end - seq < room ? data_end - seq : room;
-	if (len)
-		tcp_send_data(st, c, seq, len,
-			      c->fin_sent && seq + len == data_end);
-	else if (c->fin_sent)
-		tcp_send_data(st, c, data_end, 0, true);
+	tcp_retransmit_at(st, c, c->snd_una, 0);
 }
