@@ -699,8 +699,7 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 	if (c->state == XS_TCP_SYN_RECEIVED && (seg->flags & (TCP_SYN | TCP_ACK)) ==
 	    (TCP_SYN | TCP_ACK) && !(seg->flags & TCP_RST) && seg->seq == c->irs &&
 	    seq_gt(seg->ack, c->snd_una) && seq_le(seg->ack, c->snd_max)) {
-		st->stats.tcp_active_opens++;
-		tcp_active_established(st, c, seg);
+		tcp_active_established(st, c, seg); /* counted by xs_tcp_connect */
 		return;
 	}
 	/* TIME-WAIT: the peer's FIN again (our ACK was lost): ACK it and
