@@ -163,7 +163,7 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 
 xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 {
-	xs_time_t t = st->next_tick;
+	xs_time_t t = st->next_tick, tcp_t;
 
 	/* Events raised by callbacks wait for the next poll: it is due now
 	 * (else the caller sleeps on them until some timer). */
@@ -172,9 +172,8 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 
 	if (st->garp_left && st->garp_next < t)
 		t = st->garp_next;
-	if (tcp_next_timer(st) < t)
-		t = tcp_next_timer(st);
-	return t;
+	tcp_t = tcp_next_timer(st);
+	return tcp_t < t ? tcp_t : t;
 }
 
 const struct xs_stats *xs_stack_stats(const struct xs_stack *st)

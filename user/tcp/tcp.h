@@ -133,7 +133,6 @@ struct tcp_conn {
 	struct tcp_conn *ready_next;
 
 	uint64_t retransmits, bytes_acked, bytes_received;
-	uint32_t retrans_lost;         /* retransmissions found lost in recovery */
 };
 
 struct tcp_table {
@@ -146,7 +145,6 @@ struct tcp_table {
 	struct xs_timer_wheel wheel;
 	uint8_t secret[16];            /* RFC 6528 ISN and SYN cookie key */
 	unsigned nconns;
-	uint32_t cookie_mss_idx;
 };
 
 struct xs_stack;
@@ -177,7 +175,6 @@ void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
  * An orphan (no handle) is freed at the end of the poll, never in the middle
  * of input or timer processing, so callers may still read c afterwards. */
 void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err);
-void tcp_set_state(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_state s);
 void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events);
 uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 /* A SYN that completes the handshake on a listener (queued, or from a cookie). */

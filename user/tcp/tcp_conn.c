@@ -231,12 +231,6 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	return c;
 }
 
-void tcp_set_state(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_state s)
-{
-	(void)st;
-	c->state = s;
-}
-
 void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events)
 {
 	if (c->handle < 0 || !c->cb)

@@ -31,7 +31,7 @@ static void tcp_challenge_ack(struct xs_stack *st, struct tcp_conn *c)
 
 /* Options from a SYN: what the peer offers; we agree to all we support. */
 static void tcp_apply_syn_options(struct xs_stack *st, struct tcp_conn *c,
-				  const struct tcp_repr *seg, bool active)
+				  const struct tcp_repr *seg)
 {
 	const struct tcp_opts *o = &seg->opt;
 	uint32_t mss = o->mss_ok ? o->mss : TCP_DEFAULT_MSS;
@@ -53,7 +53,6 @@ static void tcp_apply_syn_options(struct xs_stack *st, struct tcp_conn *c,
 		c->ts_recent = o->tsval;
 		c->ts_recent_age = st->now;
 	}
-	(void)active;
 	/* SMSS for congestion control is the payload a full segment carries:
 	 * the MSS less the timestamp option (RFC 5681 2, RFC 7323 3.2 note). */
 	c->cc_ops->init(&c->cc, c->mss - (c->ts_ok ? 12 : 0));
@@ -268,7 +267,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->state = XS_TCP_SYN_RECEIVED;
-	tcp_apply_syn_options(st, c, seg, false);
+	tcp_apply_syn_options(st, c, seg);
 	c->snd_wnd = seg->wnd; /* unscaled in a SYN */
 	c->listener = l;
 	l->nsyn++;
@@ -311,7 +310,7 @@ static void tcp_syn_sent_input(struct xs_stack *st, struct tcp_conn *c, const st
 	 * measured from here on (left stale, comparisons modulo 2^32 went
 	 * either way and half the connections never opened their window). */
 	c->rcv_adv = c->rcv_nxt;
-	tcp_apply_syn_options(st, c, seg, true);
+	tcp_apply_syn_options(st, c, seg);
 	if (ack_ok) {
 		/* RTT of the handshake, unless the SYN was sent again (Karn). */
 		if (c->syn_retries == 0 && c->last_send)
@@ -544,7 +543,6 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 		 * (the check Linux made before RACK). Start the holes over. */
 		c->dupacks++;
 		c->sb.high_rxt = c->snd_una;
-		c->retrans_lost++;
 		tcp_retransmit_at(st, c, c->snd_una, 0);
 	} else if (dup) {
 		c->dupacks++;
