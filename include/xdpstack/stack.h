@@ -30,6 +30,9 @@ struct xs_config {
 	unsigned frag_max_bytes;   /* fragment bytes held in all (0: 4 MiB) */
 	unsigned icmp_rate;        /* ICMP errors per second (0: 100) */
 	unsigned icmp_burst;       /* token bucket depth (0: 50) */
+	unsigned tcp_rto_min_us;   /* TCP's RTO floor for new connections (0: 200000,
+				    * Linux's; like net.ipv4.tcp_rto_min_us): 1000-1000000.
+				    * A LAN of sub-millisecond RTTs may go lower */
 };
 
 /* Creates a stack on dev (which it does not own). NULL + errno on failure. */
@@ -161,6 +164,8 @@ enum xs_tcp_opt {
 	XS_TCP_SNDBUF,        /* bytes (before connect/listen for full effect) */
 	XS_TCP_RCVBUF,        /* bytes; sets the window scale, so before the SYN */
 	XS_TCP_CC_CUBIC,      /* 1: CUBIC (default), 0: NewReno */
+	XS_TCP_RTO_MIN,       /* ms, 1-1000: the RTO floor (default: the stack's
+			       * tcp_rto_min_us, 200 ms unless configured) */
 };
 int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value);
 

@@ -14,7 +14,7 @@ static void test_initial(void **state)
 {
 	struct tcp_rtt r;
 
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	/* RFC 6298 2.1: 1 s before any sample. */
 	assert_int_equal(r.have_sample, 0);
 	assert_int_equal(r.rto, XS_SEC(1));
@@ -34,7 +34,7 @@ static void test_sample_sequence(void **state)
 {
 	struct tcp_rtt r;
 
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	rtt_sample(&r, XS_MS(100));
 	assert_int_equal(r.have_sample, 1);
 	assert_int_equal(r.srtt, XS_MS(100));
@@ -64,7 +64,7 @@ static void test_update_order(void **state)
 {
 	struct tcp_rtt r;
 
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	rtt_sample(&r, XS_MS(400)); /* SRTT 400, RTTVAR 200 */
 	rtt_sample(&r, XS_MS(800)); /* |400-800| = 400: RTTVAR (600+400)/4 */
 	assert_int_equal(r.rttvar, XS_MS(250));
@@ -78,19 +78,19 @@ static void test_clamps_and_granularity(void **state)
 	int i;
 
 	/* 1 ms path: 1 + 4 * 0.5 = 3 ms, raised to the 200 ms floor. */
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	rtt_sample(&r, XS_MS(1));
 	assert_int_equal(r.srtt, XS_MS(1));
 	assert_int_equal(r.rto, TCP_RTO_MIN);
 
 	/* 30 s: 30 + 4 * 15 = 90 s, lowered to the 60 s ceiling (2.5). */
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	rtt_sample(&r, XS_SEC(30));
 	assert_int_equal(r.rto, TCP_RTO_MAX);
 
 	/* A steady 500 ms path: RTTVAR decays by 3/4 per sample until 4 *
 	 * RTTVAR drops below G (1 ms) at the 26th sample; then RTO = SRTT + G. */
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	for (i = 0; i < 24; i++)
 		rtt_sample(&r, XS_MS(500));
 	assert_true(r.rto > XS_MS(501));
@@ -101,12 +101,12 @@ static void test_clamps_and_granularity(void **state)
 	assert_int_equal(r.rto, XS_MS(500) + TCP_RTO_GRANULARITY);
 
 	/* A zero sample (same-host peer) is fine. */
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	rtt_sample(&r, 0);
 	assert_int_equal(r.rto, TCP_RTO_MIN);
 
 	/* An absurd sample does not overflow the arithmetic. */
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	rtt_sample(&r, UINT64_MAX);
 	rtt_sample(&r, UINT64_MAX);
 	assert_int_equal(r.rto, TCP_RTO_MAX);
@@ -124,7 +124,7 @@ static void test_backoff(void **state)
 	unsigned i;
 
 	/* RFC 6298 5.5 from the initial 1 s: doubling up to the 60 s cap. */
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
 		assert_int_equal(rtt_rto(&r), seq[i]);
 		rtt_backoff(&r);
@@ -140,7 +140,7 @@ static void test_backoff(void **state)
 	assert_int_equal(rtt_rto(&r), XS_SEC(1));
 
 	/* From a measured 300 ms: 300, 600, 1200 ... 38400, then 60 s. */
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	rtt_sample(&r, XS_MS(100));
 	for (i = 0; i < 8; i++) {
 		assert_int_equal(rtt_rto(&r), XS_MS(300) << i);
@@ -161,7 +161,7 @@ static void test_syn_lost(void **state)
 
 	/* SYN lost twice (1 s, then 2 s), established without a sample:
 	 * RTO 3 s, the handshake's backoff gone (RFC 6298 5.7). */
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	rtt_backoff(&r);
 	rtt_backoff(&r);
 	assert_int_equal(rtt_rto(&r), XS_SEC(4));
@@ -176,10 +176,32 @@ static void test_syn_lost(void **state)
 	assert_int_equal(r.rto, XS_MS(300));
 
 	/* With a sample already, the rule does not apply. */
-	rtt_init(&r);
+	rtt_init(&r, 0);
 	rtt_sample(&r, XS_MS(100));
 	rtt_syn_lost(&r);
 	assert_int_equal(rtt_rto(&r), XS_MS(300));
+}
+
+/* A configured floor (XS_TCP_RTO_MIN, --tcp-rto-min) replaces RFC 6298
+ * 2.4's: 100 us samples on a 5 ms floor give 5 ms, not 200 ms; backoff
+ * doubles from there; 0 keeps the default. */
+static void test_configured_floor(void **state)
+{
+	struct tcp_rtt r;
+
+	(void)state;
+	rtt_init(&r, XS_MS(5));
+	assert_int_equal(r.rto, XS_SEC(1)); /* 2.1 until a sample */
+	rtt_sample(&r, US(100));
+	/* SRTT 100 us + 4*RTTVAR 200 us = 300 us, below the floor. */
+	assert_int_equal(r.rto, XS_MS(5));
+	rtt_backoff(&r);
+	assert_int_equal(rtt_rto(&r), XS_MS(10));
+	rtt_sample(&r, XS_MS(40)); /* above the floor: the estimate stands */
+	assert_true(r.rto > XS_MS(40));
+	rtt_init(&r, 0);
+	rtt_sample(&r, US(100));
+	assert_int_equal(r.rto, XS_MS(200));
 }
 
 int main(void)
@@ -188,6 +210,7 @@ int main(void)
 	    cmocka_unit_test(test_initial),	 cmocka_unit_test(test_sample_sequence),
 	    cmocka_unit_test(test_update_order), cmocka_unit_test(test_clamps_and_granularity),
 	    cmocka_unit_test(test_backoff),	 cmocka_unit_test(test_syn_lost),
+	    cmocka_unit_test(test_configured_floor),
 	};
 
 	return cmocka_run_group_tests_name("rtt", tests, NULL, NULL);

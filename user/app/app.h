@@ -31,6 +31,7 @@ struct xs_opts {
 	const char *ctl;      /* control socket, NULL = /run/xdpstack/IFACE.sock */
 	unsigned frag_timeout_ms; /* 0 = the library's default */
 	unsigned icmp_rate;   /* ICMP errors per second, 0 = the library's default */
+	unsigned tcp_rto_min_ms; /* 0 = the library's default (200) */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"

@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		"                     (default " XS_CTL_DIR "/IFACE.sock; directory 0700, socket 0600)\n"
 		"  --frag-timeout MS  IPv4 reassembly timeout in milliseconds (default 30000)\n"
 		"  --icmp-rate N      ICMP errors sent per second at most (default 100)\n"
+		"  --tcp-rto-min MS   TCP retransmission timeout floor, 1-1000 ms (default 200,\n"
+		"                     Linux's; a LAN of sub-millisecond RTTs may go lower)\n"
 		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
@@ -124,6 +126,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "ctl", required_argument, NULL, 'c' },
 		{ "frag-timeout", required_argument, NULL, 'F' },
 		{ "icmp-rate", required_argument, NULL, 'R' },
+		{ "tcp-rto-min", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -207,6 +210,11 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return fail("invalid --icmp-rate '%s': expected 1-1000000 per second",
 					    optarg);
 			o->icmp_rate = (unsigned)v;
+			break;
+		case 'T':
+			if (parse_uint(optarg, 1000, &v) || !v)
+				return fail("invalid --tcp-rto-min '%s': expected 1-1000 ms", optarg);
+			o->tcp_rto_min_ms = (unsigned)v;
 			break;
 		case 'v':
 			o->verbose = 1;

@@ -209,6 +209,7 @@ int main(int argc, char **argv)
 	cfg.prefix_len = (uint8_t)o.prefix_len;
 	cfg.gateway = o.gateway;
 	cfg.frag_timeout_ms = o.frag_timeout_ms;
+	cfg.tcp_rto_min_us = o.tcp_rto_min_ms * 1000;
 	cfg.icmp_rate = o.icmp_rate;
 	st = xs_stack_new(&cfg, dev);
 	if (!st) {

@@ -33,6 +33,8 @@ static void config_defaults(struct xs_config *c)
 		c->icmp_rate = 100;
 	if (!c->icmp_burst)
 		c->icmp_burst = 50;
+	if (!c->tcp_rto_min_us)
+		c->tcp_rto_min_us = 200000;
 }
 
 struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
@@ -41,7 +43,8 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	int err;
 
 	/* RFC 791: every IPv4 link carries at least 68-byte datagrams. */
-	if (!cfg || !dev || !cfg->ip || (dev->mtu && dev->mtu < 68)) {
+	if (!cfg || !dev || !cfg->ip || (dev->mtu && dev->mtu < 68) ||
+	    (cfg->tcp_rto_min_us && (cfg->tcp_rto_min_us < 1000 || cfg->tcp_rto_min_us > 1000000))) {
 		errno = EINVAL;
 		return NULL;
 	}

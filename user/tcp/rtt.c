@@ -1,5 +1,5 @@
 /* Round-trip estimation (RFC 6298): SRTT and RTTVAR in ns with alpha 1/8,
- * beta 1/4, K 4; the RTO clamped to [TCP_RTO_MIN, TCP_RTO_MAX], then backed off. */
+ * beta 1/4, K 4; the RTO clamped to [rto_min, TCP_RTO_MAX], then backed off. */
 #include <stdint.h>
 
 #include "tcp/rtt.h"
@@ -8,8 +8,9 @@
  * hour is far beyond any RTO the estimate could produce (TCP_RTO_MAX). */
 #define RTT_SAMPLE_MAX XS_SEC(3600)
 
-void rtt_init(struct tcp_rtt *r)
+void rtt_init(struct tcp_rtt *r, xs_time_t rto_min)
 {
+	r->rto_min = rto_min ? rto_min : TCP_RTO_MIN;
 	r->srtt = 0;
 	r->rttvar = 0;
 	r->rto = TCP_RTO_INITIAL; /* RFC 6298 2.1 */
@@ -36,13 +37,13 @@ void rtt_sample(struct tcp_rtt *r, xs_time_t m)
 		r->srtt = (7 * r->srtt + m) / 8;
 	}
 	/* RTO = SRTT + max(G, K * RTTVAR), then RFC 6298 2.4 (the floor, here
-	 * Linux's 200 ms) and 2.5 (the ceiling). */
+	 * Linux's 200 ms unless configured) and 2.5 (the ceiling). */
 	var4 = 4 * r->rttvar;
 	if (var4 < TCP_RTO_GRANULARITY)
 		var4 = TCP_RTO_GRANULARITY;
 	rto = r->srtt + var4;
-	if (rto < TCP_RTO_MIN)
-		rto = TCP_RTO_MIN;
+	if (rto < r->rto_min)
+		rto = r->rto_min;
 	if (rto > TCP_RTO_MAX)
 		rto = TCP_RTO_MAX;
 	r->rto = rto;

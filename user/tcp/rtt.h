@@ -17,13 +17,15 @@ struct tcp_rtt {
 	xs_time_t srtt;
 	xs_time_t rttvar;
 	xs_time_t rto;        /* before backoff */
+	xs_time_t rto_min;    /* the floor (RFC 6298 2.4), TCP_RTO_MIN unless set */
 	uint8_t have_sample;
 	uint8_t backoff;      /* doublings since the last new ACK */
 };
 
-void rtt_init(struct tcp_rtt *r);
+/* rto_min: the floor (0: TCP_RTO_MIN). */
+void rtt_init(struct tcp_rtt *r, xs_time_t rto_min);
 /* One measurement (never of a retransmitted segment: Karn). RFC 6298 2.2/2.3
- * with alpha 1/8, beta 1/4, K 4; RTO clamped to [TCP_RTO_MIN, TCP_RTO_MAX]. */
+ * with alpha 1/8, beta 1/4, K 4; RTO clamped to [rto_min, TCP_RTO_MAX]. */
 void rtt_sample(struct tcp_rtt *r, xs_time_t m);
 /* The RTO to arm now: rto << backoff, at most TCP_RTO_MAX. */
 xs_time_t rtt_rto(const struct tcp_rtt *r);

@@ -222,6 +222,14 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
 
+/* The longest we hold an ACK back: TCP_DELACK, but never beyond the RTO
+ * floor, which a peer configured like us would otherwise hit (Linux's
+ * tcp_delack_max() makes the same clamp). */
+static inline xs_time_t tcp_delack_max(const struct tcp_conn *c)
+{
+	return c->rtt.rto_min < TCP_DELACK ? c->rtt.rto_min : TCP_DELACK;
+}
+
 static inline uint32_t tcp_flight(const struct tcp_conn *c)
 {
 	return c->snd_max - c->snd_una;

@@ -218,7 +218,7 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	c->mss = TCP_DEFAULT_MSS;
 	c->ts_offset = (uint32_t)xs_random(st);
 	seqset_init(&c->ooo);
-	rtt_init(&c->rtt);
+	rtt_init(&c->rtt, parent ? parent->rtt.rto_min : (xs_time_t)st->cfg.tcp_rto_min_us * 1000);
 	c->cc_ops = parent ? parent->cc_ops : &tcp_cc_cubic;
 	c->nodelay = parent ? parent->nodelay : false;
 	c->keepalive = parent ? parent->keepalive : false;
@@ -775,6 +775,13 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 			if (c->state == XS_TCP_LISTEN || c->state == XS_TCP_SYN_SENT)
 				c->rcv_wscale = tcp_wscale_for(nr.cap);
 		}
+		return 0;
+	case XS_TCP_RTO_MIN:
+		if (value < 1 || value > 1000)
+			return -EINVAL;
+		c->rtt.rto_min = XS_MS(value);
+		if (c->rtt.have_sample && c->rtt.rto < c->rtt.rto_min)
+			c->rtt.rto = c->rtt.rto_min;
 		return 0;
 	case XS_TCP_CC_CUBIC:
 		c->cc_ops = value ? &tcp_cc_cubic : &tcp_cc_newreno;

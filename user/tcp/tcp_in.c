@@ -656,7 +656,7 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			if (c->ooo.n || end != seq + len || ++c->segs_unacked >= 2)
 				c->ack_now = true;
 			else if (!timer_pending(&c->delack_timer))
-				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + TCP_DELACK);
+				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + tcp_delack_max(c));
 		} else {
 			if (seqset_add(&c->ooo, seq, seq + len) != 0)
 				xs_drop(st, XS_DROP_TCP_OOO_FULL);

@@ -187,6 +187,8 @@ void tcp_arm_rto(struct xs_stack *st, struct tcp_conn *c)
 void tcp_arm_xmit_timer(struct xs_stack *st, struct tcp_conn *c)
 {
 	xs_time_t pto, rto = rtt_rto(&c->rtt);
+	/* The peer's worst delayed ACK: like ours, clamped to the RTO floor. */
+	xs_time_t wc_delack = c->rtt.rto_min < TCP_WC_DELACK ? c->rtt.rto_min : TCP_WC_DELACK;
 
 	/* A probe only with SACK (its ACK must reveal holes), an RTT sample,
 	 * outside recovery, and once until new data is acknowledged. */
@@ -197,7 +199,7 @@ void tcp_arm_xmit_timer(struct xs_stack *st, struct tcp_conn *c)
 	}
 	/* RFC 8985 7.2: PTO = 2*SRTT, plus the peer's worst delayed ACK when
 	 * only one segment is out (or a small slack otherwise, as Linux). */
-	pto = 2 * c->rtt.srtt + (tcp_flight(c) <= c->mss ? TCP_WC_DELACK : TCP_TLP_SLACK);
+	pto = 2 * c->rtt.srtt + (tcp_flight(c) <= c->mss ? wc_delack : TCP_TLP_SLACK);
 	if (pto > rto)
 		pto = rto;
 	c->persist = false;
