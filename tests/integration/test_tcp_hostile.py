@@ -698,11 +698,8 @@ def test_sack_blocks_outside_the_window_are_ignored(h):
     # the connection goes on. The window changes with each ACK, so none of
     # them is a duplicate ACK by RFC 5681's definition; RFC 6675 2 allows
     # counting an ACK as duplicate only if it carries new SACK information.
-    # BUG: tcp_in.c tcp_ack_input counts an ACK as duplicate whenever it
-    # carries SACK blocks (`c->sack_ok && seg->opt.nsack`), even blocks that
-    # sb_update() rejected: the third such ACK starts SACK recovery and a
-    # retransmission. A D-SACK (RFC 2883, below SND.UNA) with a window
-    # update does the same. Count it only when sb_update() took a block.
+    # tcp_ack_input hands RACK only blocks inside [SND.UNA, SND.MAX] and
+    # counts an ACK as duplicate only if a block SACKed something new.
     c = established(h, options=[("MSS", 1460), ("SAckOK", b"")])
     assert "SAckOK" in opt_kinds(c.synack)
     data = bytes(range(256)) * 16  # 4096 bytes: three segments come back

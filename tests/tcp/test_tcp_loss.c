@@ -220,10 +220,13 @@ static void test_no_fast_retransmit_below_recover(void **state)
 	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_fast_recovery, 0);
 }
 
-/* RFC 6675 5: with SACK, loss is inferred from the scoreboard (IsLost:
- * three SACKed segments above, or more than 2 SMSS SACKed above); the
- * first lost segment is retransmitted when recovery starts, a later hole
- * once enough is SACKed above it; SACKed segments are never resent. */
+/* RFC 8985 6.2 with RFC 6675 5: with SACK, RACK infers loss by time. A
+ * segment sent before one that was delivered is lost once RACK.rtt plus
+ * the reordering window has passed; with no reordering seen and three
+ * segments SACKed, that window is 0 (step 4), so every hole below the
+ * newest delivered segment goes at once: here 1 and 3 together (RFC
+ * 6675's IsLost would have waited for three SACKed segments above 3).
+ * SACKed segments are never resent. */
 static void test_sack_recovery(void **state)
 {
 	struct tfx *t = *state;
@@ -242,7 +245,7 @@ static void test_sack_recovery(void **state)
 	b[0][0] = S(2 * M);
 	b[0][1] = S(3 * M);
 	psack(t, S(M), 1, (const uint32_t(*)[2])b);
-	expect_nothing(t);
+	expect_nothing(t); /* 1 may only be reordered: the window runs */
 	b[0][0] = S(4 * M);
 	b[0][1] = S(5 * M);
 	b[1][0] = S(2 * M);
@@ -251,15 +254,14 @@ static void test_sack_recovery(void **state)
 	expect_nothing(t);
 	b[0][1] = S(6 * M);
 	psack(t, S(M), 2, (const uint32_t(*)[2])b);
-	/* Third duplicate: 1 is lost (3 SACKed segments above); 3 not yet. */
+	/* Three SACKed, no reordering seen: 1 and 3 are lost now. */
 	expect_seg(t, F_ACK, S(M), P(0), M, WND_ANY);
-	expect_nothing(t);
-	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_sack_recovery, 1);
-	/* 6 SACKed: now 3 has 3 SACKed segments above it. */
-	b[0][1] = S(7 * M);
-	psack(t, S(M), 2, (const uint32_t(*)[2])b);
 	expect_seg(t, F_ACK, S(3 * M), P(0), M, WND_ANY);
 	expect_nothing(t);
+	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_sack_recovery, 1);
+	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_rack_lost, 2);
+	b[0][1] = S(7 * M);
+	psack(t, S(M), 2, (const uint32_t(*)[2])b);
 	b[0][1] = S(8 * M);
 	psack(t, S(M), 2, (const uint32_t(*)[2])b);
 	expect_nothing(t);
@@ -275,6 +277,134 @@ static void test_sack_recovery(void **state)
 	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_retransmits, 2);
 	tfx_run(t, XS_SEC(5));
 	expect_nothing(t);
+}
+
+/* RFC 8985 6.2 step 4 and 6.3: with fewer than three segments SACKed and no
+ * reordering seen, a hole waits RACK.min_RTT/4 (the reordering window) on
+ * the reorder timer, then is resent: long before a probe or an RTO. */
+static void test_rack_reorder_timer(void **state)
+{
+	struct tfx *t = *state;
+	const uint32_t M = MSS_TS;
+	uint32_t b[1][2];
+	xs_time_t t0;
+
+	open_conn(t, true, true, 40, false);
+	app_send(t, 4 * M);
+	t0 = t->fx.now;
+	for (unsigned k = 0; k < 4; k++)
+		expect_seg(t, F_ACK, S(k * M), P(0), M, WND_ANY);
+	/* 40 ms later: 0 ACKed, 2 SACKed (1 missing). min_RTT 40 ms, so the
+	 * window is 10 ms: 1 is lost at t0 + 40 + 10. */
+	tfx_at(t, t0 + XS_MS(40));
+	psend(t, F_ACK, P(0), S(M), NULL, 0);
+	b[0][0] = S(2 * M);
+	b[0][1] = S(3 * M);
+	psack(t, S(M), 1, (const uint32_t(*)[2])b);
+	expect_nothing(t);
+	tfx_at(t, t0 + XS_MS(48));
+	expect_nothing(t);
+	tfx_at(t, t0 + XS_MS(52));
+	expect_seg(t, F_ACK, S(M), P(0), M, WND_ANY);
+	expect_nothing(t);
+	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_rack_lost, 1);
+	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_rto_expired, 0);
+	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_tlp, 0);
+}
+
+/* RFC 8985 6.2 step 3: a hole filled by its original segment within the
+ * window is reordering, not loss: nothing is resent, and once reordering
+ * has been seen the window stays open even with three segments SACKed. */
+static void test_rack_reordering_tolerated(void **state)
+{
+	struct tfx *t = *state;
+	const uint32_t M = MSS_TS;
+	uint32_t b[1][2];
+	xs_time_t t0;
+
+	open_conn(t, true, true, 40, false);
+	app_send(t, 8 * M);
+	t0 = t->fx.now;
+	for (unsigned k = 0; k < 8; k++)
+		expect_seg(t, F_ACK, S(k * M), P(0), M, WND_ANY);
+	tfx_at(t, t0 + XS_MS(40));
+	psend(t, F_ACK, P(0), S(M), NULL, 0);
+	b[0][0] = S(2 * M);
+	b[0][1] = S(3 * M);
+	psack(t, S(M), 1, (const uint32_t(*)[2])b);
+	/* 1 arrives late, 5 ms on: the ACK covers 0-2. */
+	tfx_at(t, t0 + XS_MS(45));
+	psend(t, F_ACK, P(0), S(3 * M), NULL, 0);
+	tfx_at(t, t0 + XS_MS(60));
+	expect_nothing(t);
+	/* 3 and 4 then arrive after 5, 6, 7 (three SACKed): reordering was
+	 * seen, so they too get the window before they count as lost. */
+	b[0][0] = S(5 * M);
+	b[0][1] = S(8 * M);
+	psack(t, S(3 * M), 1, (const uint32_t(*)[2])b);
+	expect_nothing(t);
+	tfx_at(t, t0 + XS_MS(62));
+	psend(t, F_ACK, P(0), S(8 * M), NULL, 0);
+	tfx_at(t, t0 + XS_MS(150));
+	expect_nothing(t);
+	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_retransmits, 0);
+	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_rack_lost, 0);
+}
+
+/* RFC 8985 6.2 (its reason to exist): a retransmission that is lost too is
+ * found by time, from data sent after it being SACKed, and resent again
+ * without waiting for the RTO. */
+static void test_rack_lost_retransmission(void **state)
+{
+	struct tfx *t = *state;
+	const uint32_t M = MSS_TS;
+	uint32_t b[1][2], hi = 0;
+	unsigned resent = 0;
+	xs_time_t t0;
+
+	open_conn(t, true, true, 10, false);
+	app_send(t, 32 * M);
+	t0 = t->fx.now;
+	for (unsigned k = 0; k < 10; k++) /* the initial window */
+		expect_seg(t, F_ACK, S(k * M), P(0), M, WND_ANY);
+	expect_nothing(t);
+	/* 0 lost; 1-4 SACKed: with three SACKed 0 is resent, and new data
+	 * follows as the pipe allows. */
+	tfx_at(t, t0 + XS_MS(10));
+	b[0][0] = S(M);
+	for (unsigned k = 2; k <= 5; k++) {
+		b[0][1] = S(k * M);
+		psack(t, S(0), 1, (const uint32_t(*)[2])b);
+	}
+	while (take_seg(t)) {
+		if (t->s.seq == S(0))
+			resent++;
+		else
+			assert_true(t->s.seq >= S(10 * M)); /* nothing SACKed again */
+		if (t->s.seq + t->s.len > hi)
+			hi = t->s.seq + (uint32_t)t->s.len;
+	}
+	assert_int_equal(resent, 1);
+	assert_true(hi > S(10 * M)); /* some new data went after the resend */
+	/* The resend of 0 is lost; 5-9 and the new data (sent after it) are
+	 * SACKed 10 ms later: 0 is lost again and goes a third time, at
+	 * once, without an RTO. */
+	tfx_at(t, t0 + XS_MS(20));
+	b[0][1] = hi;
+	psack(t, S(0), 1, (const uint32_t(*)[2])b);
+	resent = 0;
+	while (take_seg(t))
+		if (t->s.seq == S(0))
+			resent++;
+	assert_int_equal(resent, 1);
+	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_rto_expired, 0);
+	assert_int_equal(xs_stack_stats(t->fx.st)->tcp_sack_recovery, 1);
+	assert_true(xs_stack_stats(t->fx.st)->tcp_rack_lost >= 2);
+	/* It arrives: everything is acknowledged, recovery ends. */
+	tfx_at(t, t0 + XS_MS(30));
+	psend(t, F_ACK, P(0), hi, NULL, 0);
+	while (take_seg(t))
+		assert_true(t->s.seq >= hi); /* only new data from here */
 }
 
 /* RFC 8985 7.2: no tail loss probe while in loss recovery: a probe timer
@@ -511,6 +641,9 @@ int main(void)
 	    T(test_newreno_partial_ack),
 	    T(test_no_fast_retransmit_below_recover),
 	    T(test_sack_recovery),
+	    T(test_rack_reorder_timer),
+	    T(test_rack_reordering_tolerated),
+	    T(test_rack_lost_retransmission),
 	    T(test_no_tlp_in_recovery),
 	    T(test_karn),
 	    T(test_karn_samples),

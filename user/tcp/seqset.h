@@ -1,6 +1,6 @@
 /* Sets of disjoint ranges in TCP sequence space, bounded in count: the
- * receiver's out-of-order assembler and SACK blocks (RFC 2018), and the
- * sender's SACK scoreboard with RFC 6675's loss recovery queries. */
+ * receiver's out-of-order assembler and the SACK blocks it sends (RFC 2018).
+ * (The sender's view of what was SACKed lives in RACK's records, rack.h.) */
 #ifndef XS_TCP_SEQSET_H
 #define XS_TCP_SEQSET_H
 
@@ -46,38 +46,5 @@ uint32_t seqset_bytes(const struct seqset *s);
 /* SACK blocks to send (RFC 2018 4): the last touched range first, then the
  * others, most recently touched first where known, up to max. Returns n. */
 unsigned seqset_sack_blocks(const struct seqset *s, struct tcp_sack_block *out, unsigned max);
-
-/* --- Sender scoreboard (RFC 6675) ------------------------------------- */
-struct scoreboard {
-	struct seqset sacked;    /* SACKed ranges above snd_una */
-	uint32_t high_rxt;       /* HighRxt + 1: octets below it count as
-				  * retransmitted; the caller sets it to the end
-				  * of each retransmission (RFC 6675 5 (4.3), (C.2)) */
-	uint32_t high_sacked;    /* highest SACKed sequence + 1 */
-};
-
-void sb_init(struct scoreboard *sb, uint32_t snd_una);
-/* Records blocks from one ACK; blocks outside (snd_una, snd_max] or
- * inverted are ignored (RFC 2883 D-SACK below snd_una is not an error).
- * Returns the number of blocks accepted. A block must lie wholly inside
- * [snd_una, snd_max]: one straddling snd_una is ignored too. A block that
- * does not fit (SEQSET_MAX ranges) is dropped and not counted, which only
- * makes the sender more conservative (those octets stay unSACKed). */
-unsigned sb_update(struct scoreboard *sb, const struct tcp_sack_block *b, unsigned n,
-		   uint32_t snd_una, uint32_t snd_max);
-/* Cumulative ACK moved to snd_una. */
-void sb_ack(struct scoreboard *sb, uint32_t snd_una);
-/* RFC 6675 IsLost(seq): DupThresh (3) discontiguous SACKed sequences, or
- * more than (DupThresh-1)*SMSS bytes SACKed, above seq. A SACKed range of b
- * octets counts as ceil(b / mss) segments. mss 0 is taken as 1. */
-int sb_is_lost(const struct scoreboard *sb, uint32_t seq, uint32_t mss);
-/* RFC 6675 SetPipe: bytes in flight by the scoreboard, for [snd_una, snd_max). */
-uint32_t sb_pipe(const struct scoreboard *sb, uint32_t snd_una, uint32_t snd_max, uint32_t mss);
-/* RFC 6675 NextSeg rule 1: the first unSACKed, lost, not yet retransmitted
- * (at or above high_rxt and snd_una) sequence; returns 1 and *seq, *len
- * (<= mss, stops at the next SACKed range and at snd_max), or 0 if none.
- * Rules 2-4 (new data, rescue) are the caller's. */
-int sb_next_seg(const struct scoreboard *sb, uint32_t snd_una, uint32_t snd_max, uint32_t mss,
-		uint32_t *seq, uint32_t *len);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/timer.h"
 #include "tcp/cc.h"
+#include "tcp/rack.h"
 #include "tcp/rtt.h"
 #include "tcp/seqset.h"
 #include "wire/ip4.h"
@@ -82,9 +83,12 @@ struct tcp_conn {
 	struct tcp_rtt rtt;
 	struct tcp_cc cc;
 	const struct tcp_cc_ops *cc_ops;
-	struct scoreboard sb;
+	struct tcp_rack rack;          /* segments in flight, RACK (SACK connections) */
 	uint32_t dupacks;
-	bool in_recovery;
+	bool in_recovery;              /* fast recovery (RFC 6582 / RFC 6675) */
+	bool loss_state;               /* after an RTO with SACK: resending what
+					* RACK and the timeout marked lost, in slow
+					* start, until recover is acknowledged */
 	uint32_t recover;              /* RFC 6582 */
 	uint32_t rtt_seq;              /* timed segment without timestamps (Karn) */
 	xs_time_t rtt_time;
@@ -103,10 +107,10 @@ struct tcp_conn {
 	struct xs_timer rto_timer;     /* retransmission or persist */
 	struct xs_timer delack_timer;
 	struct xs_timer keep_timer;    /* keepalive, SYN-RECEIVED/SYN-SENT limits, TIME-WAIT */
+	struct xs_timer rack_timer;    /* RFC 8985 6.3 reordering timer */
 	bool persist;                  /* rto_timer is the persist timer */
 	bool tlp;                      /* rto_timer is a tail loss probe (RFC 8985 7) */
 	bool tlp_sent;                 /* one probe per episode, until new data is acked */
-	uint32_t rxt_mark;             /* snd_max when snd_una's segment was last resent */
 	uint32_t rto_tsval;            /* our TSval when the last timeout resent data */
 	bool rto_tsval_set;
 
@@ -188,8 +192,9 @@ void tcp_send_ctl(struct xs_stack *st, struct tcp_conn *c, uint8_t flags, uint32
 void tcp_send_ack(struct xs_stack *st, struct tcp_conn *c);
 /* RFC 9293 3.10.7.1: a reset in answer to seg, without a connection. */
 void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const struct tcp_repr *seg);
-/* Retransmits [seq, seq+len) (len 0: one segment), raising HighRxt. */
-void tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len);
+/* Retransmits [seq, seq+len) (len 0: one segment; at most one segment).
+ * 0, or -errno if nothing could be sent. */
+int tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len);
 /* Retransmits one segment starting at snd_una (or the SYN/FIN). */
 void tcp_retransmit_head(struct xs_stack *st, struct tcp_conn *c);
 uint32_t tcp_rcv_window(const struct tcp_conn *c);
@@ -204,6 +209,10 @@ void tcp_limited_transmit(struct xs_stack *st, struct tcp_conn *c);
 /* RFC 8985 7.3: sends one new segment if allowed, else the last one again. */
 void tcp_send_tlp(struct xs_stack *st, struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct xs_stack *st, const struct tcp_conn *c);
+
+/* tcp_in.c: RACK's loss detection (RFC 8985 6.2) and reordering timer:
+ * marks, enters recovery if it must, arms or cancels rack_timer. */
+void tcp_rack_detect(struct xs_stack *st, struct tcp_conn *c);
 
 /* tcp_timer.c */
 void tcp_timers_init(struct tcp_conn *c);

@@ -169,6 +169,7 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	tcp_unready(st, c);
 	tcp_ring_free(&c->sndbuf);
 	tcp_ring_free(&c->rcvbuf);
+	rack_free(&c->rack);
 	T(st)->nconns--;
 	free(c);
 }
@@ -218,6 +219,7 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	c->mss = TCP_DEFAULT_MSS;
 	c->ts_offset = (uint32_t)xs_random(st);
 	seqset_init(&c->ooo);
+	rack_init(&c->rack);
 	rtt_init(&c->rtt, parent ? parent->rtt.rto_min : (xs_time_t)st->cfg.tcp_rto_min_us * 1000);
 	c->cc_ops = parent ? parent->cc_ops : &tcp_cc_cubic;
 	c->nodelay = parent ? parent->nodelay : false;

@@ -56,7 +56,6 @@ static void tcp_apply_syn_options(struct xs_stack *st, struct tcp_conn *c,
 	/* SMSS for congestion control is the payload a full segment carries:
 	 * the MSS less the timestamp option (RFC 5681 2, RFC 7323 3.2 note). */
 	c->cc_ops->init(&c->cc, c->mss - (c->ts_ok ? 12 : 0));
-	sb_init(&c->sb, c->snd_una);
 }
 
 /* RTTM (RFC 7323 4): a sample from the echoed timestamp, unless it is absent,
@@ -113,7 +112,6 @@ static void tcp_active_established(struct xs_stack *st, struct tcp_conn *c,
 		return;
 	c->snd_wnd = seg->wnd;
 	c->max_snd_wnd = c->snd_wnd;
-	sb_init(&c->sb, c->snd_una);
 	c->ack_now = true;
 	tcp_output(st, c);
 	tcp_wake(st, c, XS_EV_WRITABLE);
@@ -227,7 +225,6 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			c->rcv_adv = c->rcv_nxt + (c->rcvbuf.cap > 65535 ? 65535 : c->rcvbuf.cap);
 			c->cc_ops->init(&c->cc, mss);
 			c->mss = mss;
-			sb_init(&c->sb, c->snd_una);
 			c->listener = l;
 			c->state = XS_TCP_SYN_RECEIVED; /* as a queued one would be */
 			l->nsyn++;
@@ -373,7 +370,8 @@ static void tcp_rst_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 	}
 }
 
-/* RFC 6582 / RFC 6675: loss detected by duplicate ACKs or SACK. */
+/* Loss detected: by RACK with SACK (RFC 8985 / RFC 6675), else by three
+ * duplicate ACKs (RFC 6582). */
 static void tcp_enter_recovery(struct xs_stack *st, struct tcp_conn *c)
 {
 	c->in_recovery = true;
@@ -381,17 +379,13 @@ static void tcp_enter_recovery(struct xs_stack *st, struct tcp_conn *c)
 	c->cc_ops->on_loss(&c->cc, tcp_flight(c), st->now);
 	c->rtt_timing = false;
 	if (c->sack_ok) {
-		uint32_t seq, len;
+		uint32_t seq, end;
 
 		st->stats.tcp_sack_recovery++;
-		c->sb.high_rxt = c->snd_una;
 		/* RFC 6675 5 (C.3): the first segment presumed lost goes now,
 		 * whatever the pipe; then (C.5) fill the pipe. */
-		if (!sb_next_seg(&c->sb, c->snd_una, c->snd_max, c->mss, &seq, &len)) {
-			seq = c->snd_una;
-			len = 0;
-		}
-		tcp_retransmit_at(st, c, seq, len);
+		if (rack_next_lost(&c->rack, &seq, &end))
+			tcp_retransmit_at(st, c, seq, end - seq);
 		tcp_output(st, c);
 	} else {
 		st->stats.tcp_fast_recovery++;
@@ -399,6 +393,27 @@ static void tcp_enter_recovery(struct xs_stack *st, struct tcp_conn *c)
 		/* RFC 6582 3.2 step 2/3: inflate by the three segments that left. */
 		c->cc.cwnd += TCP_DUPTHRESH * c->mss;
 	}
+}
+
+void tcp_rack_detect(struct xs_stack *st, struct tcp_conn *c)
+{
+	xs_time_t wait;
+	unsigned lost;
+
+	lost = rack_detect_loss(&c->rack, st->now, c->rtt.srtt, c->in_recovery || c->loss_state,
+				&wait);
+	/* RFC 8985 6.3: what is not lost yet may be once the window passes. */
+	if (wait)
+		timer_arm(&st->tcp->wheel, &c->rack_timer, st->now + wait);
+	else
+		timer_cancel(&st->tcp->wheel, &c->rack_timer);
+	if (!lost)
+		return;
+	st->stats.tcp_rack_lost += lost;
+	/* A new episode reduces the window once; losses found during one
+	 * (lost retransmissions included) are resent within it, as Linux. */
+	if (!c->in_recovery && !c->loss_state)
+		tcp_enter_recovery(st, c);
 }
 
 static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
@@ -416,7 +431,8 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 	c->snd_una = seg->ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
-	sb_ack(&c->sb, c->snd_una);
+	if (c->sack_ok)
+		rack_on_ack(&c->rack, c->snd_una, st->now);
 	/* RTTM (RFC 7323 4) or the timed segment (RFC 6298; the two never
 	 * coexist: a segment is timed only without timestamps). Karn: the
 	 * backed-off RTO stays until a valid measurement. */
@@ -428,6 +444,9 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		c->rtt_timing = false;
 	}
 	c->probes = 0;
+	/* The resends after a timeout are done once recover is reached. */
+	if (c->loss_state && seq_ge(seg->ack, c->recover))
+		c->loss_state = false;
 	if (c->in_recovery) {
 		if (seq_ge(seg->ack, c->recover)) {
 			c->in_recovery = false;
@@ -522,9 +541,21 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 		tcp_challenge_ack(st, c);
 		return false;
 	}
-	if (c->sack_ok && seg->opt.nsack)
-		new_sack = sb_update(&c->sb, seg->opt.sack, seg->opt.nsack, c->snd_una,
-				     c->snd_max) > 0;
+	if (c->sack_ok && seg->opt.nsack) {
+		uint32_t before = c->rack.nsacked;
+		unsigned i;
+
+		/* A block counts only inside [snd_una, snd_max]: one outside,
+		 * inverted or straddling snd_una (a D-SACK, RFC 2883) or
+		 * beyond what was sent is ignored. */
+		for (i = 0; i < seg->opt.nsack; i++) {
+			uint32_t l = seg->opt.sack[i].left, r = seg->opt.sack[i].right;
+
+			if (seq_lt(l, r) && seq_ge(l, c->snd_una) && seq_le(r, c->snd_max))
+				rack_on_sack(&c->rack, l, r, st->now);
+		}
+		new_sack = c->rack.nsacked != before;
+	}
 	/* RFC 5681 2: a duplicate ACK carries no data, no SYN/FIN, the same
 	 * ACK and window, while data is outstanding. */
 	/* With SACK, an ACK that reports SACK blocks counts even if the window
@@ -536,30 +567,23 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 		tcp_ack_new(st, c, seg);
 		if (c->state == XS_TCP_CLOSED)
 			return false;
-	} else if (dup && c->in_recovery && c->sack_ok &&
-		   seq_gt(c->sb.high_sacked, c->rxt_mark) && seq_gt(c->rxt_mark, c->snd_una)) {
-		/* Data sent after snd_una's segment was resent has been SACKed
-		 * while snd_una did not move: that retransmission was lost too
-		 * (the check Linux made before RACK). Start the holes over. */
-		c->dupacks++;
-		c->sb.high_rxt = c->snd_una;
-		tcp_retransmit_at(st, c, c->snd_una, 0);
 	} else if (dup) {
 		c->dupacks++;
-		if (!c->in_recovery &&
-		    (c->dupacks == TCP_DUPTHRESH ||
-		     (c->sack_ok && c->dupacks < TCP_DUPTHRESH &&
-		      sb_is_lost(&c->sb, c->snd_una, c->mss)))) {
+		if (!c->sack_ok && !c->in_recovery && c->dupacks == TCP_DUPTHRESH) {
 			/* RFC 6582 4.1: not again for losses of the window that
 			 * was in flight when the last recovery or timeout began. */
 			if (seq_ge(seg->ack, c->recover))
 				tcp_enter_recovery(st, c);
 		} else if (c->in_recovery && !c->sack_ok) {
 			c->cc.cwnd += c->mss; /* RFC 6582 3.2 step 4 */
-		} else if (!c->in_recovery && c->dupacks < TCP_DUPTHRESH) {
+		} else if (!c->in_recovery && !c->loss_state && c->dupacks < TCP_DUPTHRESH) {
 			tcp_limited_transmit(st, c);
 		}
 	}
+	/* With SACK, RACK decides what is lost (RFC 8985 6.2): by time, from
+	 * what the receiver reports delivered; lost retransmissions too. */
+	if (c->sack_ok && c->state != XS_TCP_CLOSED)
+		tcp_rack_detect(st, c);
 	/* Window update (RFC 9293 3.10.7.4: SND.WL1/WL2 guard old segments). */
 	if (seq_lt(c->snd_wl1, seg->seq) ||
 	    (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, seg->ack))) {

@@ -234,6 +234,9 @@ static int tcp_send_data(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, 
 	err = tcp_xmit(st, c, seq, flags, len);
 	if (err)
 		return err;
+	/* RACK keeps a record of each segment and when it last left. */
+	if (c->sack_ok)
+		rack_on_xmit(&c->rack, seq, seq + len + (fin ? 1 : 0), c->snd_max, st->now);
 	if (seq_lt(seq, c->snd_max)) {
 		c->retransmits++;
 		st->stats.tcp_retransmits++;
@@ -280,49 +283,25 @@ static int tcp_send_window_segment(struct xs_stack *st, struct tcp_conn *c, uint
 	return 0;
 }
 
-/* RFC 6675 5 (step 4, NextSeg): during SACK recovery, fill the pipe. */
+/* SACK recovery, and the resends after a timeout with SACK: while the pipe
+ * (RFC 6675 SetPipe, from RACK's records) leaves a segment of cwnd, resend
+ * the first record marked lost (NextSeg rule 1, RACK's order), else send
+ * new data (rule 2). */
 static void tcp_output_sack_recovery(struct xs_stack *st, struct tcp_conn *c, uint32_t room)
 {
-	uint32_t data_end = c->snd_una + c->sndbuf.len;
-	uint32_t pipe = sb_pipe(&c->sb, c->snd_una, c->snd_max, c->mss);
-	uint32_t seq, len;
+	uint32_t pipe = rack_pipe(&c->rack);
+	uint32_t seq, end, len;
 	int guard = 0;
 
 	while (pipe + room <= c->cc.cwnd && guard++ < 64) {
-		if (sb_next_seg(&c->sb, c->snd_una, c->snd_max, room, &seq, &len)) {
-			if (seq_ge(seq + len, data_end + 1))
-				len = data_end - seq;
-			if (!len || tcp_send_data(st, c, seq, len, false))
+		if (rack_next_lost(&c->rack, &seq, &end)) {
+			len = end - seq < room ? end - seq : room;
+			if (tcp_retransmit_at(st, c, seq, len))
 				break;
-			c->sb.high_rxt = seq + len;
-			if (seq == c->snd_una)
-				c->rxt_mark = c->snd_max;
 		} else if (tcp_send_window_segment(st, c, c->snd_max, &len) != 0) {
 			break; /* rule 2 (new data) had nothing it could send */
 		}
 		pipe += len;
-	}
-}
-
-/* When retransmitting after a timeout, skip what the peer has SACKed and
- * stop before the next SACKed range. */
-static void tcp_skip_sacked(const struct tcp_conn *c, uint32_t *seq, uint32_t *len)
-{
-	unsigned i;
-
-	if (!c->sack_ok)
-		return;
-	for (i = 0; i < c->sb.sacked.n; i++) {
-		const struct seq_range *r = &c->sb.sacked.r[i];
-
-		if (seq_le(r->left, *seq) && seq_gt(r->right, *seq)) {
-			uint32_t skip = r->right - *seq;
-
-			*len = *len > skip ? *len - skip : 0;
-			*seq = r->right;
-		} else if (seq_gt(r->left, *seq) && seq_lt(r->left, *seq + *len)) {
-			*len = r->left - *seq;
-		}
 	}
 }
 
@@ -353,7 +332,7 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c)
 	if (c->snd_una == c->snd_max && c->last_send &&
 	    st->now - c->last_send > rtt_rto(&c->rtt) && seq_lt(c->snd_nxt, data_end))
 		c->cc_ops->on_idle(&c->cc, st->now);
-	if (c->in_recovery && c->sack_ok) {
+	if (c->sack_ok && (c->in_recovery || c->loss_state)) {
 		uint64_t before = st->stats.tcp_tx;
 
 		tcp_output_sack_recovery(st, c, room);
@@ -405,14 +384,6 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c)
 				break;
 			{
 				uint32_t seq = c->snd_nxt;
-
-				if (seq_lt(seq, c->snd_max)) {
-					tcp_skip_sacked(c, &seq, &len);
-					if (!len) {
-						c->snd_nxt = seq;
-						continue;
-					}
-				}
 				bool fin = c->fin_queued && seq + len == data_end &&
 					   (!c->fin_sent || seq_lt(seq + len, c->snd_max));
 				if (tcp_send_data(st, c, seq, len, fin))
@@ -445,7 +416,7 @@ ack:
 		tcp_send_ack(st, c);
 }
 
-void tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len)
+int tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len)
 {
 	uint32_t data_end = c->snd_una + c->sndbuf.len, room = tcp_seg_room(st, c);
 
@@ -453,13 +424,9 @@ void tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, ui
 		len = room;
 	if (seq_ge(seq + len, data_end))
 		len = seq_lt(seq, data_end) ? data_end - seq : 0;
-	if (len || (c->fin_sent && seq == data_end)) {
-		if (tcp_send_data(st, c, seq, len, c->fin_sent && seq + len == data_end) == 0 &&
-		    seq_gt(seq + len, c->sb.high_rxt))
-			c->sb.high_rxt = seq + len;
-		if (seq == c->snd_una)
-			c->rxt_mark = c->snd_max;
-	}
+	if (!len && !(c->fin_sent && seq == data_end))
+		return -EINVAL;
+	return tcp_send_data(st, c, seq, len, c->fin_sent && seq + len == data_end);
 }
 
 int tcp_send_forced(struct xs_stack *st, struct tcp_conn *c)

@@ -14,12 +14,14 @@
 static void tcp_rto_fire(void *ctx, struct xs_timer *t);
 static void tcp_delack_fire(void *ctx, struct xs_timer *t);
 static void tcp_keep_fire(void *ctx, struct xs_timer *t);
+static void tcp_rack_fire(void *ctx, struct xs_timer *t);
 
 void tcp_timers_init(struct tcp_conn *c)
 {
 	timer_init(&c->rto_timer, tcp_rto_fire);
 	timer_init(&c->delack_timer, tcp_delack_fire);
 	timer_init(&c->keep_timer, tcp_keep_fire);
+	timer_init(&c->rack_timer, tcp_rack_fire);
 }
 
 void tcp_timers_cancel(struct xs_stack *st, struct tcp_conn *c)
@@ -27,6 +29,7 @@ void tcp_timers_cancel(struct xs_stack *st, struct tcp_conn *c)
 	timer_cancel(&st->tcp->wheel, &c->rto_timer);
 	timer_cancel(&st->tcp->wheel, &c->delack_timer);
 	timer_cancel(&st->tcp->wheel, &c->keep_timer);
+	timer_cancel(&st->tcp->wheel, &c->rack_timer);
 }
 
 /* The keep timer serves whichever limit applies in the current state. */
@@ -55,6 +58,7 @@ void tcp_enter_time_wait(struct xs_stack *st, struct tcp_conn *c)
 {
 	c->state = XS_TCP_TIME_WAIT;
 	timer_cancel(&st->tcp->wheel, &c->rto_timer);
+	timer_cancel(&st->tcp->wheel, &c->rack_timer);
 	timer_cancel(&st->tcp->wheel, &c->delack_timer);
 	/* RFC 9293 3.10.7.4: 2*MSL, restarted by a retransmitted FIN. */
 	timer_arm(&st->tcp->wheel, &c->keep_timer, st->now + 2 * TCP_MSL);
@@ -134,8 +138,16 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 		c->recover = c->snd_max;
 		c->dupacks = 0;
 		c->rtt_timing = false;
-		c->sb.high_rxt = c->snd_una;
-		c->snd_nxt = c->snd_una;
+		if (c->sack_ok) {
+			/* Everything not SACKed is lost (RFC 8985 6.1's view of
+			 * an RTO, as Linux): resent by the recovery loop, which
+			 * keeps skipping what the receiver holds and lets RACK
+			 * find the resends that are lost again. */
+			rack_mark_all_lost(&c->rack);
+			c->loss_state = true;
+		} else {
+			c->snd_nxt = c->snd_una; /* go back N */
+		}
 		/* Echoes of timestamps sent before this would measure the
 		 * timeout itself, not the path: ignore them (tcp_ack_new). */
 		c->rto_tsval = tcp_ts_now(st, c);
@@ -153,6 +165,21 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 	tcp_output(st, c);
 	if (!timer_pending(&c->rto_timer))
 		tcp_arm_rto(st, c);
+}
+
+/* RFC 8985 6.3: the reordering window passed for a segment sent before
+ * one that was delivered. */
+static void tcp_rack_fire(void *ctx, struct xs_timer *t)
+{
+	struct xs_stack *st = ctx;
+	struct tcp_conn *c = conn_of(t, rack_timer);
+
+	if (c->state == XS_TCP_CLOSED || c->state == XS_TCP_LISTEN ||
+	    c->state == XS_TCP_TIME_WAIT || c->snd_una == c->snd_max)
+		return;
+	tcp_rack_detect(st, c);
+	if (c->state != XS_TCP_CLOSED)
+		tcp_output(st, c);
 }
 
 static void tcp_delack_fire(void *ctx, struct xs_timer *t)

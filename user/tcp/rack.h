@@ -1,0 +1,81 @@
+/* The sender's record of every segment in flight, and RACK's time-based
+ * loss detection on it (RFC 8985 6): a segment is lost when one sent after
+ * it has been delivered and a reordering window has passed since.
+ *
+ * Records are kept in sequence order, one per transmitted segment, with the
+ * time of its latest transmission and whether it is SACKed, marked lost or
+ * was sent more than once. The queue holds [snd_una, snd_max) minus the
+ * handshake; a FIN counts as one octet of the record that carries it. */
+#ifndef XS_TCP_RACK_H
+#define XS_TCP_RACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xdpstack/stack.h>
+
+#define TXREC_SACKED 0x01  /* the receiver holds it (SACK) */
+#define TXREC_LOST 0x02    /* presumed lost, not retransmitted since */
+#define TXREC_RETRANS 0x04 /* sent more than once */
+
+/* Records a connection may hold at most; beyond that, new data joins the
+ * last record (it is then handled as one larger segment, which only makes
+ * loss detection for it later, never earlier). */
+#define RACK_MAX_RECORDS 4096
+#define RACK_FIRST_RECORDS 64
+
+struct tcp_txrec {
+	uint32_t seq, end;       /* [seq, end) */
+	xs_time_t sent;          /* latest transmission */
+	uint8_t flags;
+};
+
+struct tcp_rack {
+	struct tcp_txrec *r;     /* r[head .. head+n) in sequence order */
+	uint32_t cap, head, n;
+	uint32_t nsacked, nlost, nrtx; /* records with each flag */
+
+	/* RFC 8985 6.1: the most recently sent segment known delivered. */
+	xs_time_t xmit_ts;
+	uint32_t end_seq;
+	xs_time_t rtt;           /* RACK.rtt: its round trip */
+	bool have;               /* xmit_ts, end_seq and rtt are set */
+	xs_time_t min_rtt;       /* RACK.min_RTT (a windowed minimum) */
+	xs_time_t min_rtt_at;
+	uint32_t fack;           /* highest end delivered (RACK.fack) */
+	bool reordering_seen;    /* RFC 8985 6.2 step 3 */
+};
+
+/* Empty queue; no memory until the first record. */
+void rack_init(struct tcp_rack *q);
+void rack_free(struct tcp_rack *q);
+
+/* Transmission of [seq, end) at now: records past the last one are new
+ * (new data); those already held are retransmitted (their time moves to
+ * now, RETRANS set, LOST cleared). snd_max is the highest sequence sent
+ * before this transmission. */
+void rack_on_xmit(struct tcp_rack *q, uint32_t seq, uint32_t end, uint32_t snd_max,
+		  xs_time_t now);
+/* Cumulative ACK up to una: records below it are delivered (RACK's
+ * step 2 sees them) and forgotten. */
+void rack_on_ack(struct tcp_rack *q, uint32_t una, xs_time_t now);
+/* A SACK block [left, right): records inside it are delivered. */
+void rack_on_sack(struct tcp_rack *q, uint32_t left, uint32_t right, xs_time_t now);
+/* RFC 8985 6.2 steps 4-5: marks lost the records sent before the newest
+ * delivered one by more than its RTT plus the reordering window. Returns
+ * how many records were newly marked; *reo_timeout is how long until the
+ * next record could be marked (the reorder timer), 0 if none. srtt is the
+ * RFC 6298 estimate (bounds the window); in_recovery per step 4. */
+unsigned rack_detect_loss(struct tcp_rack *q, xs_time_t now, xs_time_t srtt, bool in_recovery,
+			  xs_time_t *reo_timeout);
+/* After a retransmission timeout: every record not SACKed is lost. */
+void rack_mark_all_lost(struct tcp_rack *q);
+/* Octets in flight (RFC 6675's pipe, Linux's in_flight): records neither
+ * SACKed nor lost; a lost record retransmitted counts again. */
+uint32_t rack_pipe(const struct tcp_rack *q);
+/* The first lost record: 1 with [*seq, *end), else 0. */
+int rack_next_lost(const struct tcp_rack *q, uint32_t *seq, uint32_t *end);
+/* True if [seq, end) lies inside a SACKed record (or a run of them). */
+bool rack_sacked(const struct tcp_rack *q, uint32_t seq, uint32_t end);
+
+#endif
