@@ -1,0 +1,378 @@
+/* Unit tests of user/tcp/rack.c: transmission records (append, split on
+ * resend and SACK, cumulative ACK) and RACK's loss detection (RFC 8985 6.2)
+ * with hand-set times, at several sequence bases (across the 2^32 wrap). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "tcp/rack.h"
+#include "wire/tcp.h"
+
+static uint32_t base_low = 1000;
+static uint32_t base_wrap = 0xffffffffu - 5000; /* records straddle 2^32 */
+static uint32_t base_sign = 0x7fffffffu - 3000; /* and the sign bit */
+
+#define BASE(state) (*(const uint32_t *)*(state))
+#define MS(x) XS_MS(x)
+
+/* Every record in order, non-empty, and the flag counts right. */
+static void check(const struct tcp_rack *q)
+{
+	uint32_t i, s = 0, l = 0, x = 0;
+
+	for (i = 0; i < q->n; i++) {
+		const struct tcp_txrec *r = &q->r[q->head + i];
+
+		assert_true(seq_lt(r->seq, r->end));
+		if (i)
+			assert_true(seq_le(q->r[q->head + i - 1].end, r->seq));
+		assert_false((r->flags & TXREC_SACKED) && (r->flags & TXREC_LOST));
+		s += !!(r->flags & TXREC_SACKED);
+		l += !!(r->flags & TXREC_LOST);
+		x += !!(r->flags & TXREC_RETRANS);
+	}
+	assert_int_equal(s, q->nsacked);
+	assert_int_equal(l, q->nlost);
+	assert_int_equal(x, q->nrtx);
+	assert_true(q->head + q->n <= q->cap || (!q->n && !q->cap));
+}
+
+static const struct tcp_txrec *at(const struct tcp_rack *q, uint32_t i)
+{
+	assert_true(i < q->n);
+	return &q->r[q->head + i];
+}
+
+/* n segments of 100 octets from b, sent at time t (one batch). */
+static uint32_t send_n(struct tcp_rack *q, uint32_t b, uint32_t from, unsigned n, xs_time_t t)
+{
+	for (unsigned k = 0; k < n; k++, from += 100)
+		rack_on_xmit(q, b + from, b + from + 100, b + from, t);
+	check(q);
+	return from;
+}
+
+static void test_records_follow_sends_and_acks(void **state)
+{
+	uint32_t b = BASE(state);
+	struct tcp_rack q;
+
+	rack_init(&q);
+	send_n(&q, b, 0, 5, MS(1));
+	assert_int_equal(q.n, 5);
+	assert_int_equal(rack_pipe(&q), 500);
+	/* A resend across two records splits both at its edges. */
+	rack_on_xmit(&q, b + 150, b + 250, b + 500, MS(3));
+	check(&q);
+	assert_int_equal(q.n, 7);
+	assert_int_equal(at(&q, 1)->end, b + 150);
+	assert_int_equal(at(&q, 2)->seq, b + 150);
+	assert_true(at(&q, 2)->flags & TXREC_RETRANS);
+	assert_int_equal(at(&q, 2)->sent, MS(3));
+	assert_int_equal(at(&q, 3)->end, b + 250);
+	assert_true(at(&q, 3)->flags & TXREC_RETRANS);
+	assert_false(at(&q, 4)->flags & TXREC_RETRANS);
+	assert_int_equal(at(&q, 4)->sent, MS(1));
+	assert_int_equal(q.nrtx, 2);
+	/* A send that is partly new: the old part is a resend, the rest a
+	 * new record. */
+	rack_on_xmit(&q, b + 450, b + 600, b + 500, MS(4));
+	check(&q);
+	assert_int_equal(at(&q, q.n - 1)->seq, b + 500);
+	assert_int_equal(at(&q, q.n - 1)->flags, 0);
+	assert_true(at(&q, q.n - 2)->flags & TXREC_RETRANS);
+	/* Cumulative ACK: whole records go, a cut one is trimmed. */
+	rack_on_ack(&q, b + 120, MS(10));
+	check(&q);
+	assert_int_equal(at(&q, 0)->seq, b + 120);
+	rack_on_ack(&q, b + 600, MS(11));
+	check(&q);
+	assert_int_equal(q.n, 0);
+	assert_int_equal(rack_pipe(&q), 0);
+	rack_free(&q);
+}
+
+static void test_sack_marks_and_splits(void **state)
+{
+	uint32_t b = BASE(state), s, e;
+	struct tcp_rack q;
+
+	rack_init(&q);
+	send_n(&q, b, 0, 6, MS(1));
+	/* An inverted or empty block changes nothing. */
+	rack_on_sack(&q, b + 300, b + 200, MS(5));
+	rack_on_sack(&q, b + 300, b + 300, MS(5));
+	check(&q);
+	assert_int_equal(q.nsacked, 0);
+	assert_false(q.have);
+	/* [250, 400): half of record 2 (split off) and record 3. */
+	rack_on_sack(&q, b + 250, b + 400, MS(5));
+	check(&q);
+	assert_int_equal(q.nsacked, 2);
+	assert_true(rack_sacked(&q, b + 250, b + 400));
+	assert_false(rack_sacked(&q, b + 200, b + 400));
+	assert_int_equal(rack_pipe(&q), 600 - 150);
+	/* The same block again: nothing new. */
+	rack_on_sack(&q, b + 250, b + 400, MS(6));
+	assert_int_equal(q.nsacked, 2);
+	/* RACK now knows the newest delivered: sent at 1 ms, ends at 400. */
+	assert_true(q.have);
+	assert_int_equal(q.xmit_ts, MS(1));
+	assert_int_equal(q.end_seq, b + 400);
+	assert_int_equal(q.rtt, MS(4));
+	/* After a timeout everything not SACKed is lost, in order. */
+	rack_mark_all_lost(&q);
+	check(&q);
+	assert_int_equal(rack_pipe(&q), 0);
+	assert_true(rack_next_lost(&q, &s, &e));
+	assert_int_equal(s, b);
+	assert_int_equal(e, b + 100);
+	/* A resend clears the mark and is in flight again. */
+	rack_on_xmit(&q, b, b + 100, b + 600, MS(7));
+	check(&q);
+	assert_int_equal(rack_pipe(&q), 100);
+	assert_true(rack_next_lost(&q, &s, &e));
+	assert_int_equal(s, b + 100);
+	rack_free(&q);
+}
+
+/* RFC 8985 6.2: records sent before the newest delivered one are lost once
+ * RACK.rtt + reo_wnd passed; the window is min_RTT / 4 until three are
+ * SACKed (then 0, with no reordering seen). */
+static void test_detect_by_time(void **state)
+{
+	uint32_t b = BASE(state);
+	struct tcp_rack q;
+	xs_time_t wait;
+
+	rack_init(&q);
+	send_n(&q, b, 0, 3, MS(0));
+	send_n(&q, b, 300, 3, MS(2));
+	/* 300-400 (sent at 2 ms) SACKed at 42 ms: rtt 40, window 10. 0-300
+	 * were sent before it: lost at 0 + 40 + 10 = 50 ms. */
+	rack_on_sack(&q, b + 300, b + 400, MS(42));
+	assert_int_equal(rack_detect_loss(&q, MS(42), MS(40), false, &wait), 0);
+	assert_int_equal(wait, MS(8));
+	assert_int_equal(rack_detect_loss(&q, MS(49), MS(40), false, &wait), 0);
+	assert_int_equal(wait, MS(1));
+	assert_int_equal(rack_detect_loss(&q, MS(50), MS(40), false, &wait), 3);
+	assert_int_equal(wait, 0);
+	check(&q);
+	assert_int_equal(q.nlost, 3);
+	/* 400-600 were sent with 300-400 but after it (higher end): never
+	 * lost by it. */
+	assert_false(at(&q, 4)->flags & TXREC_LOST);
+	assert_false(at(&q, 5)->flags & TXREC_LOST);
+	/* Again: nothing new. */
+	assert_int_equal(rack_detect_loss(&q, MS(60), MS(40), false, &wait), 0);
+	rack_free(&q);
+}
+
+static void test_window_closes_with_three_sacked(void **state)
+{
+	uint32_t b = BASE(state);
+	struct tcp_rack q;
+	xs_time_t wait;
+
+	rack_init(&q);
+	send_n(&q, b, 0, 5, MS(0));
+	/* One batch, same time: order by end sequence decides. */
+	rack_on_sack(&q, b + 100, b + 300, MS(20));
+	assert_int_equal(rack_detect_loss(&q, MS(20), MS(20), false, &wait), 0);
+	assert_int_equal(wait, MS(5));
+	rack_on_sack(&q, b + 300, b + 400, MS(20));
+	assert_int_equal(rack_detect_loss(&q, MS(20), MS(20), false, &wait), 1);
+	assert_true(at(&q, 0)->flags & TXREC_LOST);
+	assert_false(at(&q, 4)->flags & TXREC_LOST);
+	rack_free(&q);
+	/* In recovery the window is 0 too. */
+	rack_init(&q);
+	send_n(&q, b, 0, 3, MS(0));
+	rack_on_sack(&q, b + 100, b + 200, MS(20));
+	assert_int_equal(rack_detect_loss(&q, MS(20), MS(20), true, &wait), 1);
+	rack_free(&q);
+}
+
+/* RFC 8985 6.2 step 3: delivered below what was delivered, never resent:
+ * reordering. From then on the window stays open. */
+static void test_reordering_keeps_window(void **state)
+{
+	uint32_t b = BASE(state);
+	struct tcp_rack q;
+	xs_time_t wait;
+
+	rack_init(&q);
+	send_n(&q, b, 0, 8, MS(0));
+	rack_on_sack(&q, b + 200, b + 300, MS(20));
+	rack_on_ack(&q, b + 100, MS(21)); /* 0-100 delivered below 300 */
+	assert_true(q.reordering_seen);
+	rack_on_sack(&q, b + 300, b + 800, MS(22));
+	assert_int_equal(q.nsacked, 6);
+	/* min_RTT 20: window 5 ms, although six are SACKed. */
+	/* RACK.rtt is now 22 ms (the newest delivered, 700-800): 100-200 is
+	 * lost at 0 + 22 + 5 = 27 ms. */
+	assert_int_equal(rack_detect_loss(&q, MS(22), MS(20), false, &wait), 0);
+	assert_int_equal(wait, MS(5));
+	assert_int_equal(rack_detect_loss(&q, MS(26), MS(20), false, &wait), 0);
+	assert_int_equal(rack_detect_loss(&q, MS(27), MS(20), false, &wait), 1);
+	/* The window never exceeds SRTT. */
+	rack_free(&q);
+	rack_init(&q);
+	send_n(&q, b, 0, 3, MS(0));
+	rack_on_sack(&q, b + 200, b + 300, MS(40));
+	rack_on_ack(&q, b + 100, MS(40));
+	assert_true(q.reordering_seen);
+	assert_int_equal(rack_detect_loss(&q, MS(40), MS(4), false, &wait), 0);
+	assert_int_equal(wait, MS(4)); /* min(40 / 4, SRTT 4) */
+	rack_free(&q);
+}
+
+/* A lost resend: data sent after it is delivered, so it is lost again. A
+ * resend acknowledged faster than min_RTT was not what arrived (step 2): it
+ * does not move RACK. */
+static void test_lost_retransmission(void **state)
+{
+	uint32_t b = BASE(state), s, e;
+	struct tcp_rack q;
+	xs_time_t wait;
+
+	rack_init(&q);
+	send_n(&q, b, 0, 5, MS(0));
+	rack_on_sack(&q, b + 100, b + 400, MS(10));
+	assert_int_equal(rack_detect_loss(&q, MS(10), MS(10), false, &wait), 1);
+	assert_true(rack_next_lost(&q, &s, &e));
+	rack_on_xmit(&q, s, e, b + 500, MS(10)); /* the resend */
+	send_n(&q, b, 500, 2, MS(11));            /* new data after it */
+	rack_on_sack(&q, b + 500, b + 600, MS(21));
+	/* 500-600 left at 11 ms: the resend (10 ms) and 400-500 (0 ms) went
+	 * before it, and RACK.rtt (10 ms) has passed for both. */
+	assert_int_equal(rack_detect_loss(&q, MS(21), MS(10), true, &wait), 2);
+	assert_true(at(&q, 0)->flags & TXREC_LOST);
+	assert_true(at(&q, 0)->flags & TXREC_RETRANS);
+	check(&q);
+	/* Resent again at 21 ms; acknowledged at 22 ms (faster than the
+	 * 10 ms path): the original must have arrived. RACK stays. */
+	rack_on_xmit(&q, b, b + 100, b + 700, MS(21));
+	rack_on_ack(&q, b + 100, MS(22));
+	assert_int_equal(q.xmit_ts, MS(11));
+	assert_int_equal(q.rtt, MS(10));
+	check(&q);
+	rack_free(&q);
+}
+
+/* At RACK_MAX_RECORDS new data joins the last record: memory stays
+ * bounded and the records still cover everything sent. */
+static void test_record_limit(void **state)
+{
+	uint32_t b = BASE(state), end;
+	struct tcp_rack q;
+
+	rack_init(&q);
+	end = send_n(&q, b, 0, RACK_MAX_RECORDS + 100, MS(1));
+	assert_int_equal(q.n, RACK_MAX_RECORDS);
+	assert_int_equal(q.cap, RACK_MAX_RECORDS);
+	assert_int_equal(at(&q, q.n - 1)->end, b + end);
+	/* A split at the limit leaves the record whole. */
+	rack_on_sack(&q, b + 150, b + 250, MS(2));
+	check(&q);
+	assert_int_equal(q.n, RACK_MAX_RECORDS);
+	/* Popping frees room again (the array is compacted, not grown). */
+	rack_on_ack(&q, b + 1000, MS(3));
+	send_n(&q, b, end, 5, MS(4));
+	assert_int_equal(q.cap, RACK_MAX_RECORDS);
+	assert_int_equal(at(&q, q.n - 1)->end, b + end + 500);
+	rack_free(&q);
+}
+
+/* Random sends, resends, SACKs, ACKs and detections against the
+ * invariants, and against a per-octet model of what was SACKed. */
+static void test_random_against_model(void **state)
+{
+	uint32_t b = BASE(state);
+	enum { N = 1 << 21 };
+	static uint8_t sacked[N];
+	struct tcp_rack q;
+	uint32_t una = 0, max = 0;
+	xs_time_t now = 0, wait;
+	unsigned lost_total = 0;
+
+	srand(7);
+	rack_init(&q);
+	for (unsigned i = 0; i < N; i++)
+		sacked[i] = 0;
+	for (int step = 0; step < 20000; step++) {
+		int op = rand() % 8;
+		uint32_t l, r, s, e;
+
+		now += MS(rand() % 3);
+		if (op <= 2 && max + 300 < N) {
+			uint32_t len = 1 + (uint32_t)(rand() % 200);
+
+			rack_on_xmit(&q, b + max, b + max + len, b + max, now);
+			max += len;
+		} else if (op == 3 && max > una) {
+			l = una + (uint32_t)rand() % (max - una);
+			r = l + 1 + (uint32_t)rand() % (max - l);
+			rack_on_sack(&q, b + l, b + r, now);
+			for (uint32_t k = l; k < r; k++)
+				sacked[k] = 1;
+		} else if (op == 4 && max > una) {
+			una += (uint32_t)rand() % (max - una + 1);
+			rack_on_ack(&q, b + una, now);
+		} else if (op == 5) {
+			lost_total += rack_detect_loss(&q, now, MS(5), rand() % 2, &wait);
+		} else if (op == 6 && rack_next_lost(&q, &s, &e)) {
+			rack_on_xmit(&q, s, e, b + max, now);
+		} else if (op == 7 && max > una) {
+			l = una + (uint32_t)rand() % (max - una);
+			rack_on_xmit(&q, b + l, b + l + 1 + (uint32_t)rand() % 50, b + max, now);
+			if (seq_gt(at(&q, q.n - 1)->end, b + max))
+				max = at(&q, q.n - 1)->end - b;
+		}
+		check(&q);
+		/* The records cover [una, max) exactly, and SACKed records
+		 * hold only octets the model has SACKed. */
+		if (q.n) {
+			assert_int_equal(at(&q, 0)->seq, b + una);
+			assert_int_equal(at(&q, q.n - 1)->end, b + max);
+			for (uint32_t i = 0; i < q.n; i++) {
+				const struct tcp_txrec *t = at(&q, i);
+
+				if (i)
+					assert_int_equal(at(&q, i - 1)->end, t->seq);
+				if (t->flags & TXREC_SACKED)
+					for (uint32_t k = t->seq - b; k < t->end - b; k++)
+						assert_true(sacked[k]);
+			}
+		} else {
+			assert_int_equal(una, max);
+		}
+	}
+	assert_true(lost_total > 100);
+	print_message("    %u records marked lost over the run\n", lost_total);
+	rack_free(&q);
+}
+
+#define AT_BASES(f)                                  \
+	{ #f "@low", f, NULL, NULL, &base_low },     \
+	{ #f "@wrap", f, NULL, NULL, &base_wrap },   \
+	{ #f "@sign", f, NULL, NULL, &base_sign }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		AT_BASES(test_records_follow_sends_and_acks),
+		AT_BASES(test_sack_marks_and_splits),
+		AT_BASES(test_detect_by_time),
+		AT_BASES(test_window_closes_with_three_sacked),
+		AT_BASES(test_reordering_keeps_window),
+		AT_BASES(test_lost_retransmission),
+		AT_BASES(test_record_limit),
+		AT_BASES(test_random_against_model),
+	};
+
+	return cmocka_run_group_tests_name("rack", tests, NULL, NULL);
+}
