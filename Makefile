@@ -88,6 +88,8 @@ unit: deps all $(UNIT_BINS)
 FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c,$(LIB_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TIME ?= 30
+# Seconds per fuzz target in `make check`, a brief run on every check (`make fuzz` runs longer).
+CHECK_FUZZ_TIME ?= 20
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I.
 
@@ -111,6 +113,7 @@ check:
 	$(MAKE) SAN=1 unit
 	$(MAKE) integration
 	$(MAKE) SAN=1 integration
+	$(MAKE) fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME)
 
 demo: deps all
 	sh scripts/demo.sh $(O)
