@@ -365,7 +365,7 @@ def test_connect_refused(srv):
 def test_connect_to_an_address_nobody_answers(srv):
     # The stack's ARP gives up after 3 s and reports host unreachable to the
     # SYN as a soft error (RFC 1122 4.2.3.9): the stack alone would retry SYNs
-    # for about 127 s. The session's connect timeout (-w, default 10 s) bounds
+    # for 183 s. The session's connect timeout (-w, default 10 s) bounds
     # it and names the cause from the ARP cache.
     _, _, path = srv
     t0 = time.monotonic()

@@ -26,7 +26,8 @@
 #define TCP_MIN_MSS 88              /* below this a peer's MSS is clamped up (Linux: 48+) */
 #define TCP_MSL XS_SEC(30)          /* TIME-WAIT lasts 2*MSL = 60 s, like Linux */
 #define TCP_DELACK XS_MS(40)        /* delayed ACK (RFC 9293 3.8.6.3: < 0.5 s) */
-#define TCP_SYN_RETRIES 6
+#define TCP_SYN_RETRIES 7           /* 1+2+...+60 s: gives up at 183 s (RFC 9293
+                                     * 3.8.3: R2 for a SYN covers at least 3 min) */
 #define TCP_SYNACK_RETRIES 5
 #define TCP_DEFAULT_USER_TIMEOUT XS_SEC(300)  /* RFC 9293 3.8.3 R2 for data: 5 min */
 #define TCP_CHALLENGE_ACKS_PER_SEC 10         /* RFC 5961 7, per connection */
