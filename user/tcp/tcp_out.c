@@ -191,8 +191,9 @@ void tcp_arm_xmit_timer(struct xs_stack *st, struct tcp_conn *c)
 	xs_time_t wc_delack = c->rtt.rto_min < TCP_WC_DELACK ? c->rtt.rto_min : TCP_WC_DELACK;
 
 	/* A probe only with SACK (its ACK must reveal holes), an RTT sample,
-	 * outside recovery, and once until new data is acknowledged. */
-	if (!c->sack_ok || !c->rtt.have_sample || c->in_recovery || c->tlp_sent ||
+	 * outside recovery (fast or after a timeout: RFC 8985 7.2), and once
+	 * until new data is acknowledged. */
+	if (!c->sack_ok || !c->rtt.have_sample || c->in_recovery || c->loss_state || c->tlp_sent ||
 	    c->rtt.backoff || c->state != XS_TCP_ESTABLISHED) {
 		tcp_arm_rto(st, c);
 		return;
