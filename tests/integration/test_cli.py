@@ -117,6 +117,20 @@ def test_bad_option_values(t, args):
     assert_one_error(t, rc, out, err)
 
 
+@pytest.mark.parametrize("value", ["0", "1001", "abc", "", "-5", "5ms"],
+                         ids=["zero", "over-1000", "text", "empty", "negative", "unit"])
+def test_bad_tcp_rto_min(t, value):
+    # 1-1000 ms, a plain decimal number: anything else is a usage error.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, "--tcp-rto-min", value])
+    assert_one_error(t, rc, out, err, "--tcp-rto-min", code=2)
+
+
+def test_help_lists_tcp_rto_min(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    assert "--tcp-rto-min MS" in out, out
+
+
 def test_native_mode_refused_names_generic(t):
     # A bridge (or ifb) has no driver XDP: native attach must be refused with the fix.
     dm = "xd" + t.tag

@@ -560,15 +560,23 @@ static inline void reset_events(struct tfx *t)
 
 /* --- setup / teardown -------------------------------------------------------------- */
 
-static inline void tfx_start(struct tfx *t, uint16_t mtu)
+/* The stack's configuration tfx_start uses; a test may change a copy and
+ * give it to tfx_start_cfg. */
+static inline struct xs_config tfx_config(void)
 {
 	struct xs_config cfg = {.ip = OUR_IP, .arp_lifetime_ms = 10u * 24 * 3600 * 1000};
+
+	return cfg;
+}
+
+static inline void tfx_start_cfg(struct tfx *t, uint16_t mtu, const struct xs_config *cfg)
+{
 	uint8_t *out = t->out, *in = t->in;
 
 	memset(t, 0, sizeof(*t));
 	t->out = out;
 	t->in = in;
-	fx_start(&t->fx, &cfg, mtu, 512, true);
+	fx_start(&t->fx, cfg, mtu, 512, true);
 	learn_peer(&t->fx, peer_mac, PEER_IP);
 	t->lport = LPORT;
 	t->pport = PPORT;
@@ -576,6 +584,13 @@ static inline void tfx_start(struct tfx *t, uint16_t mtu)
 	t->pwnd = 1024;
 	t->ts_peer_base = 0x10000000u;
 	t->peer_iss = PEER_ISS;
+}
+
+static inline void tfx_start(struct tfx *t, uint16_t mtu)
+{
+	struct xs_config cfg = tfx_config();
+
+	tfx_start_cfg(t, mtu, &cfg);
 }
 
 /* Releases the handles first: xs_stack_free with live handles is the
@@ -625,6 +640,12 @@ static inline void tfx_restart(struct tfx *t, uint16_t mtu)
 {
 	tfx_stop(t);
 	tfx_start(t, mtu);
+}
+
+static inline void tfx_restart_cfg(struct tfx *t, uint16_t mtu, const struct xs_config *cfg)
+{
+	tfx_stop(t);
+	tfx_start_cfg(t, mtu, cfg);
 }
 
 /* --- handshakes ---------------------------------------------------------------- */
