@@ -141,10 +141,11 @@ def test_source_bulk_python(daemon):
 
 def test_source_first_byte_is_prompt(daemon):
     """The source service starts streaming as soon as the connection is up.
-    BUG (reported): the accept callback's xs_tcp_set_event_cb queues
-    XS_EV_WRITABLE for the next poll, but xs_stack_next_timer() ignores
-    queued events, so the daemon sleeps in poll() for its 100 ms cap first:
-    every source connection waited ~100 ms for its first byte."""
+    The accept callback's xs_tcp_set_event_cb queues XS_EV_WRITABLE for the
+    next poll, so xs_stack_next_timer() must be due at once while events are
+    pending; before 00ffa26 it ignored them, the daemon slept in poll() for
+    its 100 ms cap, and every source connection waited ~100 ms for its first
+    byte. A regression test for that wake-up."""
     topo, d, path = daemon
     waits = []
     for _ in range(5):
@@ -187,10 +188,11 @@ def test_source_bulk_nc(daemon):
 def test_sequential_1000(daemon):
     """1000 connections one after the other: connect, echo 4-200 bytes, close;
     each within 30 ms but for a few scheduling hiccups.
-    BUG (reported): when the handshake's ACK and the first data arrive in one
-    receive batch, the READABLE event queued by the accept callback waits for
-    the next poll, which sleeps until the delayed-ACK timer: ~12% of the
-    connections took 40 ms (same cause as test_source_first_byte_is_prompt)."""
+    When the handshake's ACK and the first data arrive in one receive batch,
+    the READABLE event queued by the accept callback must be served by the
+    next poll at once, not after the delayed-ACK timer; before 00ffa26 ~12% of
+    the connections took 40 ms (same cause as
+    test_source_first_byte_is_prompt)."""
     topo, d, path = daemon
     c0 = d.counters()
     rnd = random.Random(7)

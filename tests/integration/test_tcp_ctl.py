@@ -690,13 +690,11 @@ def test_conns_during_a_transfer_to_discard(srv):
 def test_conns_rtt_of_a_receive_only_connection(srv):
     # The stack only receives (discard): its one RTT sample is the handshake,
     # the ACK of its SYN-ACK, which Linux measures too (ss shows an rtt).
-    # BUG (user/tcp/tcp_in.c, tcp_ack_input, SYN-RECEIVED branch,
-    # `if (!resent && c->last_send && !c->ts_ok) rtt_sample(...)`): with
-    # timestamps the handshake sample is skipped on the grounds that RTTM
-    # takes it, but snd_una is then set directly, so tcp_ack_new never sees
-    # the SYN acknowledged and never samples: srtt stays 0 and the RTO at the
-    # initial 1 s until the stack sends data. RFC 7323 4 / RFC 6298 2: the ACK
-    # of the SYN-ACK (TSecr = the SYN-ACK's TSval) is a valid RTT sample.
+    # RFC 7323 4 / RFC 6298 2: the ACK of the SYN-ACK (TSecr = the SYN-ACK's
+    # TSval) is a valid RTT sample, so tcp_ack_input's SYN-RECEIVED branch
+    # takes it from the echoed timestamp. A regression test: before a909d87
+    # that branch skipped the sample when timestamps were on, leaving srtt at
+    # 0 and the RTO at the initial 1 s until the stack sent data.
     topo, _, path = srv
     s = netns.socket_in(topo.ns_b, socket.AF_INET, socket.SOCK_STREAM)
     try:

@@ -322,9 +322,10 @@ def send_combo(h, sport, dport, name, seq, ack):
 LISTEN_EXPECT = {
     "syn+fin": ("tcp_flags", None),
     "no-flags": ("tcp_flags", None),
-    # BUG: a RST to a listener is dropped without any counter (tcp_in.c,
-    # tcp_listen_input: `if (seg->flags & TCP_RST) return;`), against "every
-    # drop has a reason and a counter" (DESIGN.md). Any one reason will do.
+    # A RST to a listener is ignored (RFC 9293 3.10.7.2) but still counted,
+    # as every drop is (DESIGN.md); tcp_listen_input counts it as tcp_rst
+    # since 04de67a (before, it was dropped with no counter). Any one reason
+    # will do.
     "all-flags": (None, None),
     "fin-no-ack": ("tcp_flags", None),
     "urg-pointer-past-data": ("tcp_cookie", "rst-seq-ack"),

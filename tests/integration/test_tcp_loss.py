@@ -227,10 +227,11 @@ def test_echo_under_loss(topo, xdpstack, tmp_path, name):
         # it and the 200 ms default was seen (a sub-ms path gives the floor).
         assert mon.min_rto_ms is not None and rto_min <= mon.min_rto_ms < 200, \
             f"{name}: lowest rto_ms {mon.min_rto_ms} with --tcp-rto-min {rto_min}"
-    # The announced window never reaches past the receive buffer.
-    # BUG (reported): tcp_out.c computes rcvbuf.cap - rcvbuf.len, which wraps
-    # when the buffer holds the few bytes of slack beyond cap: a full buffer
-    # then announces the largest window (65535 << 3 = 524280).
+    # The announced window never reaches past the receive buffer. A
+    # regression test: before 00ffa26, tcp_out.c computed rcvbuf.cap -
+    # rcvbuf.len, which wrapped when the ring held its few bytes of slack
+    # beyond cap, so a full buffer announced the largest window
+    # (65535 << 3 = 524280); free space is now clamped at 0.
     assert mon.worst is None, f"{name}: window beyond the receive buffer: {mon.worst}"
     left = U.wait_no_conns(path, timeout=30)
     assert not left, f"{name}: connections left: {left}"

@@ -594,7 +594,7 @@ static inline void tfx_start(struct tfx *t, uint16_t mtu)
 }
 
 /* Releases the handles first: xs_stack_free with live handles is the
- * separate test test_free_with_open_handles (see its BUG note). */
+ * separate test test_free_with_open_handles. */
 static inline void tfx_stop(struct tfx *t)
 {
 	unsigned i;
