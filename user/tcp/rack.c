@@ -49,7 +49,10 @@ static int reserve(struct tcp_rack *q)
 
 	if (q->head + q->n < q->cap)
 		return 0;
-	if (q->head) {
+	/* Compact only when a quarter of the array is free at the front, so
+	 * each move frees room for many appends (a queue that stays nearly
+	 * full would otherwise move every record on every append); else grow. */
+	if (q->head && (q->head >= q->cap / 4 || q->cap >= RACK_MAX_RECORDS)) {
 		memmove(q->r, q->r + q->head, q->n * sizeof(*q->r));
 		q->head = 0;
 		return 0;
