@@ -112,8 +112,14 @@ static void test_sack_marks_and_splits(void **state)
 	rack_on_sack(&q, b + 250, b + 400, MS(5));
 	check(&q);
 	assert_int_equal(q.nsacked, 2);
-	assert_true(rack_sacked(&q, b + 250, b + 400));
-	assert_false(rack_sacked(&q, b + 200, b + 400));
+	/* Records 200-250 | 250-300 | 300-400: only the last two SACKed. */
+	assert_int_equal(at(&q, 2)->seq, b + 200);
+	assert_int_equal(at(&q, 2)->end, b + 250);
+	assert_false(at(&q, 2)->flags & TXREC_SACKED);
+	assert_int_equal(at(&q, 3)->end, b + 300);
+	assert_true(at(&q, 3)->flags & TXREC_SACKED);
+	assert_int_equal(at(&q, 4)->end, b + 400);
+	assert_true(at(&q, 4)->flags & TXREC_SACKED);
 	assert_int_equal(rack_pipe(&q), 600 - 150);
 	/* The same block again: nothing new. */
 	rack_on_sack(&q, b + 250, b + 400, MS(6));

@@ -332,22 +332,3 @@ int rack_next_lost(const struct tcp_rack *q, uint32_t *seq, uint32_t *end)
 	}
 	return 0;
 }
-
-bool rack_sacked(const struct tcp_rack *q, uint32_t seq, uint32_t end)
-{
-	uint32_t i = find(q, seq);
-
-	if (i >= q->n || seq_gt(rec(q, i)->seq, seq))
-		return false;
-	for (; i < q->n; i++) {
-		const struct tcp_txrec *r = rec(q, i);
-
-		if (!(r->flags & TXREC_SACKED))
-			return false;
-		if (seq_ge(r->end, end))
-			return true;
-		if (i + 1 < q->n && rec(q, i + 1)->seq != r->end)
-			return false;
-	}
-	return false;
-}

@@ -75,7 +75,5 @@ void rack_mark_all_lost(struct tcp_rack *q);
 uint32_t rack_pipe(const struct tcp_rack *q);
 /* The first lost record: 1 with [*seq, *end), else 0. */
 int rack_next_lost(const struct tcp_rack *q, uint32_t *seq, uint32_t *end);
-/* True if [seq, end) lies inside a SACKed record (or a run of them). */
-bool rack_sacked(const struct tcp_rack *q, uint32_t seq, uint32_t end);
 
 #endif

@@ -232,12 +232,20 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
 
-/* The longest we hold an ACK back: TCP_DELACK, but never beyond the RTO
- * floor, which a peer configured like us would otherwise hit (Linux's
- * tcp_delack_max() makes the same clamp). */
-static inline xs_time_t tcp_delack_max(const struct tcp_conn *c)
+/* A delayed-ACK allowance, never beyond the RTO floor, which a peer
+ * configured like us would otherwise hit (Linux's tcp_delack_max() makes
+ * the same clamp): our own delayed ACK (TCP_DELACK), and the peer's worst
+ * case the tail loss probe waits for. */
+static inline xs_time_t tcp_delack_clamp(const struct tcp_conn *c, xs_time_t delay)
 {
-	return c->rtt.rto_min < TCP_DELACK ? c->rtt.rto_min : TCP_DELACK;
+	return c->rtt.rto_min < delay ? c->rtt.rto_min : delay;
+}
+
+/* Resending what was found lost: fast recovery, or the loss state after a
+ * timeout (SACK). */
+static inline bool tcp_recovering(const struct tcp_conn *c)
+{
+	return c->in_recovery || c->loss_state;
 }
 
 static inline uint32_t tcp_flight(const struct tcp_conn *c)

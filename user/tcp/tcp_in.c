@@ -400,8 +400,7 @@ void tcp_rack_detect(struct xs_stack *st, struct tcp_conn *c)
 	xs_time_t wait;
 	unsigned lost;
 
-	lost = rack_detect_loss(&c->rack, st->now, c->rtt.srtt, c->in_recovery || c->loss_state,
-				&wait);
+	lost = rack_detect_loss(&c->rack, st->now, c->rtt.srtt, tcp_recovering(c), &wait);
 	/* RFC 8985 6.3: what is not lost yet may be once the window passes. */
 	if (wait)
 		timer_arm(&st->tcp->wheel, &c->rack_timer, st->now + wait);
@@ -412,7 +411,7 @@ void tcp_rack_detect(struct xs_stack *st, struct tcp_conn *c)
 	st->stats.tcp_rack_lost += lost;
 	/* A new episode reduces the window once; losses found during one
 	 * (lost retransmissions included) are resent within it, as Linux. */
-	if (!c->in_recovery && !c->loss_state)
+	if (!tcp_recovering(c))
 		tcp_enter_recovery(st, c);
 }
 
@@ -576,7 +575,7 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 				tcp_enter_recovery(st, c);
 		} else if (c->in_recovery && !c->sack_ok) {
 			c->cc.cwnd += c->mss; /* RFC 6582 3.2 step 4 */
-		} else if (!c->in_recovery && !c->loss_state && c->dupacks < TCP_DUPTHRESH) {
+		} else if (!tcp_recovering(c) && c->dupacks < TCP_DUPTHRESH) {
 			tcp_limited_transmit(st, c);
 		}
 	}
@@ -680,7 +679,7 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			if (c->ooo.n || end != seq + len || ++c->segs_unacked >= 2)
 				c->ack_now = true;
 			else if (!timer_pending(&c->delack_timer))
-				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + tcp_delack_max(c));
+				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + tcp_delack_clamp(c, TCP_DELACK));
 		} else {
 			if (seqset_add(&c->ooo, seq, seq + len) != 0)
 				xs_drop(st, XS_DROP_TCP_OOO_FULL);

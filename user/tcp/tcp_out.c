@@ -187,20 +187,19 @@ void tcp_arm_rto(struct xs_stack *st, struct tcp_conn *c)
 void tcp_arm_xmit_timer(struct xs_stack *st, struct tcp_conn *c)
 {
 	xs_time_t pto, rto = rtt_rto(&c->rtt);
-	/* The peer's worst delayed ACK: like ours, clamped to the RTO floor. */
-	xs_time_t wc_delack = c->rtt.rto_min < TCP_WC_DELACK ? c->rtt.rto_min : TCP_WC_DELACK;
 
 	/* A probe only with SACK (its ACK must reveal holes), an RTT sample,
 	 * outside recovery (fast or after a timeout: RFC 8985 7.2), and once
 	 * until new data is acknowledged. */
-	if (!c->sack_ok || !c->rtt.have_sample || c->in_recovery || c->loss_state || c->tlp_sent ||
+	if (!c->sack_ok || !c->rtt.have_sample || tcp_recovering(c) || c->tlp_sent ||
 	    c->rtt.backoff || c->state != XS_TCP_ESTABLISHED) {
 		tcp_arm_rto(st, c);
 		return;
 	}
 	/* RFC 8985 7.2: PTO = 2*SRTT, plus the peer's worst delayed ACK when
 	 * only one segment is out (or a small slack otherwise, as Linux). */
-	pto = 2 * c->rtt.srtt + (tcp_flight(c) <= c->mss ? wc_delack : TCP_TLP_SLACK);
+	pto = 2 * c->rtt.srtt +
+	      (tcp_flight(c) <= c->mss ? tcp_delack_clamp(c, TCP_WC_DELACK) : TCP_TLP_SLACK);
 	if (pto > rto)
 		pto = rto;
 	c->persist = false;
@@ -333,7 +332,7 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c)
 	if (c->snd_una == c->snd_max && c->last_send &&
 	    st->now - c->last_send > rtt_rto(&c->rtt) && seq_lt(c->snd_nxt, data_end))
 		c->cc_ops->on_idle(&c->cc, st->now);
-	if (c->sack_ok && (c->in_recovery || c->loss_state)) {
+	if (c->sack_ok && tcp_recovering(c)) {
 		uint64_t before = st->stats.tcp_tx;
 
 		tcp_output_sack_recovery(st, c, room);
