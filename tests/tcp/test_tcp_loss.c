@@ -33,6 +33,19 @@ static void open_conn(struct tfx *t, bool sack, bool ts, unsigned rtt_ms, bool n
 	reset_events(t);
 }
 
+/* The application sends `bytes`; the stack sends its first n segments of
+ * MSS_TS at once. Returns the time they left. */
+static xs_time_t send_flight(struct tfx *t, uint32_t bytes, unsigned n)
+{
+	xs_time_t t0;
+
+	app_send(t, bytes);
+	t0 = t->fx.now;
+	for (unsigned k = 0; k < n; k++)
+		expect_seg(t, F_ACK, S(k * MSS_TS), P(0), MSS_TS, WND_ANY);
+	return t0;
+}
+
 /* A duplicate ACK from the peer (same ACK, same window, no data). */
 static void dupack(struct tfx *t, uint32_t ack)
 {
@@ -234,9 +247,7 @@ static void test_sack_recovery(void **state)
 	uint32_t b[2][2];
 
 	open_conn(t, true, true, 10, false);
-	app_send(t, 8 * M);
-	for (unsigned k = 0; k < 8; k++)
-		expect_seg(t, F_ACK, S(k * M), P(0), M, WND_ANY);
+	send_flight(t, 8 * M, 8);
 	expect_nothing(t);
 	tfx_run(t, XS_MS(10));
 	/* Segments 1 and 3 are lost; 0 is ACKed, then 2, 4, 5, 6, 7 SACKed. */
@@ -290,10 +301,7 @@ static void test_rack_reorder_timer(void **state)
 	xs_time_t t0;
 
 	open_conn(t, true, true, 40, false);
-	app_send(t, 4 * M);
-	t0 = t->fx.now;
-	for (unsigned k = 0; k < 4; k++)
-		expect_seg(t, F_ACK, S(k * M), P(0), M, WND_ANY);
+	t0 = send_flight(t, 4 * M, 4);
 	/* 40 ms later: 0 ACKed, 2 SACKed (1 missing). min_RTT 40 ms, so the
 	 * window is 10 ms: 1 is lost at t0 + 40 + 10. */
 	tfx_at(t, t0 + XS_MS(40));
@@ -323,10 +331,7 @@ static void test_rack_reordering_tolerated(void **state)
 	xs_time_t t0;
 
 	open_conn(t, true, true, 40, false);
-	app_send(t, 8 * M);
-	t0 = t->fx.now;
-	for (unsigned k = 0; k < 8; k++)
-		expect_seg(t, F_ACK, S(k * M), P(0), M, WND_ANY);
+	t0 = send_flight(t, 8 * M, 8);
 	tfx_at(t, t0 + XS_MS(40));
 	psend(t, F_ACK, P(0), S(M), NULL, 0);
 	b[0][0] = S(2 * M);
@@ -363,10 +368,7 @@ static void test_rack_lost_retransmission(void **state)
 	xs_time_t t0;
 
 	open_conn(t, true, true, 10, false);
-	app_send(t, 32 * M);
-	t0 = t->fx.now;
-	for (unsigned k = 0; k < 10; k++) /* the initial window */
-		expect_seg(t, F_ACK, S(k * M), P(0), M, WND_ANY);
+	t0 = send_flight(t, 32 * M, 10); /* the initial window */
 	expect_nothing(t);
 	/* 0 lost; 1-4 SACKed: with three SACKed 0 is resent, and new data
 	 * follows as the pipe allows. */
@@ -417,10 +419,7 @@ static void test_no_tlp_in_recovery(void **state)
 	xs_time_t t0;
 
 	open_conn(t, true, true, 10, false);
-	app_send(t, 8 * M);
-	t0 = t->fx.now;
-	for (unsigned k = 0; k < 8; k++)
-		expect_seg(t, F_ACK, S(k * M), P(0), M, WND_ANY);
+	t0 = send_flight(t, 8 * M, 8);
 	/* 10 ms later: 0 ACKed (an RTT sample: SRTT 10 ms, PTO 20 ms). */
 	tfx_at(t, t0 + XS_MS(10));
 	psend(t, F_ACK, P(0), S(M), NULL, 0);
