@@ -63,6 +63,7 @@
 	X(TCP_ACCEPT_FULL, "handshake done but the accept queue is full")         \
 	X(TCP_OOO_FULL, "out-of-order segment beyond what is tracked")            \
 	X(TCP_COOKIE, "ACK with an invalid SYN cookie")                           \
+	X(TCP_COOKIE_UNEXPECTED, "ACK to a listener with no SYN cookies out (RST)") \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 
