@@ -44,6 +44,7 @@
 	X(ICMP_ERR_BAD, "ICMP error quoting a truncated or invalid header")       \
 	X(ICMP_ERR_NOSOCK, "ICMP error about traffic no socket sent")             \
 	X(ICMP_RATE, "ICMP error not sent: rate limit")                           \
+	X(ICMP_PING_QUEUE, "ping result lost: too many waiting for the poll's end") \
 	X(UDP_SHORT, "UDP datagram shorter than its header")                      \
 	X(UDP_LEN, "UDP length field disagrees with the IP payload")              \
 	X(UDP_CSUM, "UDP checksum wrong")                                         \
