@@ -204,9 +204,12 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tfx_setup, tfx_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_ack_without_overflow_is_reset), T(test_valid_cookie_refused_without_overflow),
-	    T(test_cookie_accepted_within_window), T(test_cookie_mss_index_under_mac),
-	    T(test_cookie_mss_clamped),		   T(test_cookie_mss_clamped_small_mtu),
+	    T(test_ack_without_overflow_is_reset),
+	    T(test_valid_cookie_refused_without_overflow),
+	    T(test_cookie_accepted_within_window),
+	    T(test_cookie_mss_index_under_mac),
+	    T(test_cookie_mss_clamped),
+	    T(test_cookie_mss_clamped_small_mtu),
 	};
 #undef T
 	if (getenv("TFILTER"))

@@ -39,18 +39,17 @@ static void test_icmp_bucket_frequent_polls(void **state)
 	assert_int_equal(xs_stack_stats(fx->st)->drop[XS_DROP_ICMP_RATE], polls - sent);
 }
 
-
 /* --- ping results after the batch ------------------------------------------------- */
 
 struct ping_ctx {
 	struct fx *fx;
 	int calls;
 	struct xs_ping_result r;
-	uint64_t no_port_seen;  /* drop_udp_no_port when the callback ran */
+	uint64_t no_port_seen;	  /* drop_udp_no_port when the callback ran */
 	uint64_t unresolved_seen; /* drop_arp_unresolved when the callback ran */
-	int resend;             /* seq to send again from the callback, 0: none */
+	int resend;		  /* seq to send again from the callback, 0: none */
 	uint32_t resend_to;
-	int close_h;            /* a handle to close from the callback, -1: none */
+	int close_h; /* a handle to close from the callback, -1: none */
 };
 
 static void ping_cb(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)

@@ -19,7 +19,7 @@
 struct ping_sock {
 	uint8_t used;
 	uint16_t id;
-	uint32_t gen;           /* bumped at each open: a queued result names it */
+	uint32_t gen; /* bumped at each open: a queued result names it */
 	xs_ping_cb cb;
 	void *ctx;
 };
@@ -32,7 +32,7 @@ struct ping_event {
 };
 
 struct icmp_state {
-	uint64_t tokens;        /* in 1/ICMP_TOKEN of a token */
+	uint64_t tokens; /* in 1/ICMP_TOKEN of a token */
 	xs_time_t refilled;
 	struct ping_sock ping[ICMP_MAX_PINGS];
 	struct ping_event pq[ICMP_PING_QUEUE]; /* ring */

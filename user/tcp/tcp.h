@@ -132,8 +132,8 @@ struct tcp_conn {
 	/* Listener. */
 	int backlog;
 	int nsyn, naccept;
-	bool synq_overflowed;          /* a SYN cookie was ever sent... */
-	xs_time_t synq_overflow_at;    /* ...the last one then */
+	bool synq_overflowed;	    /* a SYN cookie was ever sent... */
+	xs_time_t synq_overflow_at; /* ...the last one then */
 	struct tcp_conn *accept_head, *accept_tail;
 
 	/* Application. */

@@ -129,7 +129,8 @@ static void tcp_active_established(struct xs_stack *st, struct tcp_conn *c,
 /* The MAC covers the 4-tuple, the peer's ISN, the time counter and the MSS
  * index: flipping any of them (the index sits in clear in bits 24-26) fails it. */
 static uint32_t cookie_hash(struct xs_stack *st, const struct ip4_repr *ip,
-			    const struct tcp_repr *seg, uint32_t peer_isn, uint32_t t, uint32_t mssi)
+			    const struct tcp_repr *seg, uint32_t peer_isn, uint32_t t,
+			    uint32_t mssi)
 {
 	uint8_t m[21];
 
