@@ -189,7 +189,12 @@ size_t xs_tcp_list(const struct xs_stack *st, struct xs_tcp_info *out, size_t ma
 
 /* --- ICMP echo client (ping) --------------------------------------------
  * Each handle has its own ICMP identifier; replies and ICMP errors quoting
- * its requests reach the callback from xs_stack_poll. */
+ * its requests (and the host unreachable made when ARP gives up on one) are
+ * queued and reach the callback from xs_stack_poll after the batch and the
+ * timers, as UDP and TCP events do: never in the middle of parsing, so the
+ * callback may call any xs_* function, send more pings or close its handle
+ * (results still queued for a closed handle are dropped). Results raised
+ * meanwhile come at the next poll. r is valid during the call only. */
 struct xs_ping_result {
 	uint32_t from;       /* who answered (host order) */
 	uint16_t seq;

@@ -44,6 +44,7 @@
 	X(ICMP_ERR_BAD, "ICMP error quoting a truncated or invalid header")       \
 	X(ICMP_ERR_NOSOCK, "ICMP error about traffic no socket sent")             \
 	X(ICMP_RATE, "ICMP error not sent: rate limit")                           \
+	X(ICMP_PING_QUEUE, "ping result lost: delivery queue full")               \
 	X(UDP_SHORT, "UDP datagram shorter than its header")                      \
 	X(UDP_LEN, "UDP length field disagrees with the IP payload")              \
 	X(UDP_CSUM, "UDP checksum wrong")                                         \
@@ -63,6 +64,7 @@
 	X(TCP_ACCEPT_FULL, "handshake done but the accept queue is full")         \
 	X(TCP_OOO_FULL, "out-of-order segment beyond what is tracked")            \
 	X(TCP_COOKIE, "ACK with an invalid SYN cookie")                           \
+	X(TCP_COOKIE_UNEXPECTED, "ACK to a listener with no SYN cookies out")     \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 

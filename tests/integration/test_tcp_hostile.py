@@ -328,7 +328,7 @@ LISTEN_EXPECT = {
     # will do.
     "all-flags": (None, None),
     "fin-no-ack": ("tcp_flags", None),
-    "urg-pointer-past-data": ("tcp_cookie", "rst-seq-ack"),
+    "urg-pointer-past-data": ("tcp_cookie_unexpected", "rst-seq-ack"),
 }
 
 

@@ -235,12 +235,16 @@ static void client_request(struct ctl_client *cl, char *line)
 		argv[0]);
 }
 
+/* Reads what the client sent, at most CTL_READS_PER_TURN times: a client
+ * that keeps writing is read again next turn, after the stack and the
+ * other clients had theirs (poll() reports it readable at once). */
 static void client_read(struct ctl_client *cl)
 {
 	char *nl;
 	ssize_t n;
+	int reads;
 
-	for (;;) {
+	for (reads = 0; reads < CTL_READS_PER_TURN; reads++) {
 		if (cl->inlen == sizeof(cl->in)) {
 			if (cl->state == CL_READ) {
 				ctl_end(cl, CTL_USAGE, "request line longer than %d bytes",
@@ -287,6 +291,7 @@ static void client_read(struct ctl_client *cl)
 			}
 		}
 	}
+	cl->ctl->read_budget_hits++;
 }
 
 /* ------------------------------------------------------ connections */
@@ -307,9 +312,10 @@ static void client_close(struct ctl_client *cl)
 static void accept_all(struct ctl *c)
 {
 	struct ctl_client *cl;
-	int fd, i;
+	int fd, i, n;
 
-	for (;;) {
+	/* A bounded number per turn: the rest wait in the listen queue. */
+	for (n = 0; n < CTL_ACCEPTS_PER_TURN; n++) {
 		fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return; /* EAGAIN, or a transient error: retried next poll */
@@ -333,6 +339,7 @@ static void accept_all(struct ctl *c)
 		cl->state = CL_READ;
 		cl->deadline = c->now + CTL_REQ_TIMEOUT;
 	}
+	c->accept_budget_hits++;
 }
 
 void ctl_set_time(struct ctl *c, xs_time_t now)
@@ -460,32 +467,123 @@ static int socket_alive(const char *path)
 	return r;
 }
 
-/* mkdir -m 0700 of path's directory when it does not exist (one level). */
+/* One directory on the way to the socket: a directory owned by root or by
+ * us, that nobody else may write to (unless sticky, as /tmp: then others
+ * cannot rename or remove what we create). Otherwise whoever may write there
+ * could swap the socket for something else between our checks and uses. */
+static int check_dir(const char *dir, const char *shown, char *err, size_t errlen)
+{
+	struct stat sb;
+	uid_t me = geteuid();
+
+	if (stat(dir, &sb) != 0) {
+		snprintf(err, errlen,
+			 "cannot check control socket directory %s (%s); pass --ctl PATH", shown,
+			 strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen,
+			 "control socket directory %s: %s is not a directory; "
+			 "pass --ctl PATH",
+			 shown, dir);
+		return -1;
+	}
+	if (sb.st_uid != 0 && sb.st_uid != me) {
+		snprintf(err, errlen,
+			 "control socket directory %s: %s is owned by uid %u, not root; "
+			 "chown it to root or pass --ctl PATH",
+			 shown, dir, (unsigned)sb.st_uid);
+		return -1;
+	}
+	if ((sb.st_mode & (S_IWGRP | S_IWOTH)) && !(sb.st_mode & S_ISVTX)) {
+		snprintf(err, errlen,
+			 "control socket directory %s: %s is writable by others "
+			 "(mode %04o); chmod go-w it or pass --ctl PATH",
+			 shown, dir, (unsigned)(sb.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* mkdir -m 0700 of path's directory when it does not exist (one level), then
+ * the directory and every one above it must pass check_dir. */
 static int make_parent(const char *path, char *err, size_t errlen)
 {
-	char dir[XS_CTL_PATH_MAX];
-	char *slash;
+	char dir[XS_CTL_PATH_MAX], *real, *slash;
+	int r = 0;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = 0;
-	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
-		return 0;
-	snprintf(err, errlen, "cannot create control socket directory %s (%s); pass --ctl PATH",
-		 dir, strerror(errno));
-	return -1;
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen,
+			 "cannot create control socket directory %s (%s); pass --ctl PATH", dir,
+			 strerror(errno));
+		return -1;
+	}
+	real = realpath(dir, NULL);
+	if (!real) {
+		snprintf(err, errlen,
+			 "cannot check control socket directory %s (%s); pass --ctl PATH", dir,
+			 strerror(errno));
+		return -1;
+	}
+	/* From the directory up to /, symlinks resolved. */
+	for (;;) {
+		r = check_dir(real, dir, err, errlen);
+		slash = strrchr(real, '/');
+		if (r || !slash || slash == real)
+			break;
+		*slash = 0;
+	}
+	if (!r)
+		r = check_dir("/", dir, err, errlen);
+	free(real);
+	return r;
+}
+
+/* The socket's name in its directory, and an fd of that directory: the
+ * chmod and stat after bind go through it without following a symlink. */
+static int open_parent(const char *path, const char **base)
+{
+	char dir[XS_CTL_PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash) {
+		*base = path;
+		return open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	*base = path + (slash - dir) + 1;
+	if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 static int bind_listen(struct ctl *c, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *base;
 	struct stat sb;
 	mode_t old;
-	int r;
+	int r, dfd;
 
 	if (lstat(c->path, &sb) == 0) {
+		if (S_ISLNK(sb.st_mode)) {
+			snprintf(err, errlen,
+				 "control socket path %s is a symlink (never followed); "
+				 "remove it or pass --ctl PATH",
+				 c->path);
+			return -1;
+		}
 		if (!S_ISSOCK(sb.st_mode)) {
 			snprintf(err, errlen,
 				 "control socket path %s exists and is not a socket; "
@@ -519,13 +617,29 @@ static int bind_listen(struct ctl *c, char *err, size_t errlen)
 	umask(old);
 	if (r != 0)
 		goto fail;
-	if (chmod(c->path, 0600) != 0 || stat(c->path, &sb) != 0 || listen(c->lfd, 16) != 0) {
+	/* Already 0600 from the umask; made sure without following a symlink
+	 * that might have taken the name since bind (fchmodat refuses one). */
+	dfd = open_parent(c->path, &base);
+	if (dfd < 0)
+		goto fail;
+	if (fchmodat(dfd, base, 0600, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    fstatat(dfd, base, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISSOCK(sb.st_mode)) {
+		close(dfd);
+		snprintf(err, errlen,
+			 "control socket %s was replaced after bind (a symlink or another file); "
+			 "check who can write to its directory, or pass --ctl PATH",
+			 c->path);
+		return -1;
+	}
+	if (listen(c->lfd, 16) != 0) {
 		int e = errno;
 
-		unlink(c->path);
+		unlinkat(dfd, base, 0);
+		close(dfd);
 		errno = e;
 		goto fail;
 	}
+	close(dfd);
 	c->sock_dev = sb.st_dev;
 	c->sock_ino = sb.st_ino;
 	return 0;
@@ -576,7 +690,7 @@ void ctl_close(struct ctl *c)
 			client_close(&c->cl[i]);
 	/* Remove the file only if it is still the one we bound (a successor may
 	 * have replaced it after deciding we were gone). */
-	if (stat(c->path, &sb) == 0 && sb.st_dev == c->sock_dev && sb.st_ino == c->sock_ino)
+	if (lstat(c->path, &sb) == 0 && sb.st_dev == c->sock_dev && sb.st_ino == c->sock_ino)
 		unlink(c->path);
 	close(c->lfd);
 	free(c);

@@ -32,6 +32,10 @@
 #define CTL_REQ_TIMEOUT XS_SEC(5)    /* to send the request line */
 #define CTL_DRAIN_TIMEOUT XS_SEC(10) /* to read the end of an answer */
 #define CTL_MAX_ARGS 16
+/* Per loop turn, so that one local client cannot hold the loop: recv() calls
+ * on one client (of at most CTL_REQ_MAX bytes each) and accepted connections. */
+#define CTL_READS_PER_TURN 8
+#define CTL_ACCEPTS_PER_TURN 8
 
 enum ctl_status { CTL_OK, CTL_FAIL, CTL_ERROR, CTL_USAGE };
 
@@ -82,6 +86,10 @@ struct ctl {
 	int lfd;
 	int lpfd;
 	xs_time_t now;
+	/* Turns in which a client (or the listen queue) still had more when
+	 * its budget ran out: shown by `stats` as ctl_read_budget and
+	 * ctl_accept_budget. */
+	uint64_t read_budget_hits, accept_budget_hits;
 	struct ctl_client cl[CTL_MAX_CLIENTS];
 };
 

@@ -357,6 +357,9 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 				   (unsigned long long)x.redirected, (unsigned long long)x.passed);
 		else
 			ctl_printf(cl, "null");
+		ctl_printf(cl, ",\n \"ctl\": {\"read_budget\": %llu, \"accept_budget\": %llu}",
+			   (unsigned long long)cl->ctl->read_budget_hits,
+			   (unsigned long long)cl->ctl->accept_budget_hits);
 		ctl_printf(cl, ",\n \"drops\": {");
 		for (r = 1; r < XS_DROP_MAX; r++) {
 			drop_key((enum xs_drop)r, key, sizeof(key));
@@ -376,6 +379,11 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		ctl_printf(cl, "%-22s %llu\n", "xdp_redirected", (unsigned long long)x.redirected);
 		ctl_printf(cl, "%-22s %llu\n", "xdp_passed", (unsigned long long)x.passed);
 	}
+	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
+	ctl_printf(cl, "%-22s %llu\n", "ctl_read_budget",
+		   (unsigned long long)cl->ctl->read_budget_hits);
+	ctl_printf(cl, "%-22s %llu\n", "ctl_accept_budget",
+		   (unsigned long long)cl->ctl->accept_budget_hits);
 	for (r = 1; r < XS_DROP_MAX; r++) {
 		if (!s->drop[r])
 			continue;

@@ -7,6 +7,7 @@
 
 #include "core/stack.h"
 #include "net/arp.h"
+#include "net/icmp.h"
 #include "net/iface.h"
 #include "net/udp.h"
 #include "tcp/tcp.h"
@@ -158,6 +159,7 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	stack_timers(st);
 	tcp_timers_run(st);
 	udp_deliver_events(st);
+	icmp_deliver_events(st);
 	tcp_deliver_events(st);
 	tcp_reap(st);
 	xs_dev_flush(st->dev);
@@ -170,7 +172,7 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 
 	/* Events raised by callbacks wait for the next poll: it is due now
 	 * (else the caller sleeps on them until some timer). */
-	if (st->udp.ready_head >= 0 || tcp_events_pending(st))
+	if (st->udp.ready_head >= 0 || st->icmp.pq_len || tcp_events_pending(st))
 		return 0;
 
 	if (st->garp_left && st->garp_next < t)

@@ -20,7 +20,7 @@
 void icmp_init(struct xs_stack *st)
 {
 	memset(&st->icmp, 0, sizeof(st->icmp));
-	st->icmp.tokens = (uint64_t)st->cfg.icmp_burst * 1000;
+	st->icmp.tokens = (uint64_t)st->cfg.icmp_burst * ICMP_TOKEN;
 }
 
 static int icmp_is_error_type(uint8_t type)
@@ -29,21 +29,29 @@ static int icmp_is_error_type(uint8_t type)
 	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAM_PROBLEM;
 }
 
-/* Token bucket: icmp_rate tokens a second, icmp_burst deep. */
+/* Token bucket: icmp_rate tokens a second, icmp_burst deep. Credit is kept
+ * in units of 1/10^9 token, so elapsed ns times the rate is exact: polls
+ * however close together lose no fraction of a token. */
 static int icmp_take_token(struct xs_stack *st)
 {
 	struct icmp_state *s = &st->icmp;
-	uint64_t cap = (uint64_t)st->cfg.icmp_burst * 1000;
+	uint64_t cap = (uint64_t)st->cfg.icmp_burst * ICMP_TOKEN, dt;
 
 	if (st->now > s->refilled) {
-		uint64_t add = (st->now - s->refilled) / 1000 * st->cfg.icmp_rate / 1000;
-
-		s->tokens = s->tokens + add > cap ? cap : s->tokens + add;
+		dt = st->now - s->refilled;
+		/* Past the time to fill the bucket from empty it is full (and
+		 * dt * rate cannot overflow below it). */
+		if (dt >= cap / st->cfg.icmp_rate)
+			s->tokens = cap;
+		else
+			s->tokens = s->tokens + dt * st->cfg.icmp_rate > cap
+					? cap
+					: s->tokens + dt * st->cfg.icmp_rate;
 		s->refilled = st->now;
 	}
-	if (s->tokens < 1000)
+	if (s->tokens < ICMP_TOKEN)
 		return 0;
-	s->tokens -= 1000;
+	s->tokens -= ICMP_TOKEN;
 	return 1;
 }
 
@@ -137,6 +145,40 @@ static struct ping_sock *ping_by_id(struct xs_stack *st, uint16_t id, int *h)
 	return NULL;
 }
 
+/* Queues a result for the handle's callback after the batch (a protocol
+ * module never calls back from the middle of parsing or a timer). */
+static void ping_raise(struct xs_stack *st, int h, const struct xs_ping_result *r)
+{
+	struct icmp_state *s = &st->icmp;
+	struct ping_event *e;
+
+	if (s->pq_len == ICMP_PING_QUEUE) {
+		xs_drop(st, XS_DROP_ICMP_PING_QUEUE);
+		return;
+	}
+	e = &s->pq[(s->pq_head + s->pq_len++) % ICMP_PING_QUEUE];
+	e->h = (uint8_t)h;
+	e->gen = s->ping[h].gen;
+	e->r = *r;
+}
+
+void icmp_deliver_events(struct xs_stack *st)
+{
+	struct icmp_state *s = &st->icmp;
+	unsigned n = s->pq_len;
+
+	while (n--) {
+		struct ping_event e = s->pq[s->pq_head];
+		struct ping_sock *p = &s->ping[e.h];
+
+		s->pq_head = (s->pq_head + 1) % ICMP_PING_QUEUE;
+		s->pq_len--;
+		/* A handle closed (and maybe opened again) since: not its result. */
+		if (p->used && p->gen == e.gen)
+			p->cb(st, e.h, &e.r, p->ctx);
+	}
+}
+
 /* An error quoting one of our packets (inner = quoted IP header + data). */
 static void icmp_error_dispatch(struct xs_stack *st, uint32_t from, uint8_t type, uint8_t code,
 				const uint8_t *inner, size_t n, bool local)
@@ -174,7 +216,7 @@ static void icmp_error_dispatch(struct xs_stack *st, uint32_t from, uint8_t type
 					.from = from, .seq = ld_be16(inner + ihl + 6),
 					.error = err, .icmp_type = type, .icmp_code = code,
 				};
-				p->cb(st, h, &r, p->ctx);
+				ping_raise(st, h, &r);
 				return;
 			}
 		}
@@ -240,7 +282,7 @@ void icmp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b
 				.from = ip->src, .seq = (uint16_t)m.rest, .bytes = (uint16_t)n,
 				.ttl = ip->ttl,
 			};
-			p->cb(st, h, &r, p->ctx);
+			ping_raise(st, h, &r);
 		}
 		return;
 	case ICMP_DEST_UNREACH:
@@ -277,6 +319,7 @@ int xs_ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx)
 				break;
 		}
 		p->used = 1;
+		p->gen++;
 		p->cb = cb;
 		p->ctx = ctx;
 		return i;

@@ -11,19 +11,32 @@
 #include "wire/ip4.h"
 
 #define ICMP_MAX_PINGS 16
+#define ICMP_TOKEN 1000000000ull /* one token of the error bucket: 1 s of rate 1 */
 #define ICMP_QUOTE_MAX 548 /* 576 minus the new IP and ICMP headers (RFC 1812 4.3.2.3) */
+
+#define ICMP_PING_QUEUE 256 /* results waiting for the end of the batch */
 
 struct ping_sock {
 	uint8_t used;
 	uint16_t id;
+	uint32_t gen; /* bumped at each open: a queued result names it */
 	xs_ping_cb cb;
 	void *ctx;
 };
 
+/* A result raised during the batch, delivered after it. */
+struct ping_event {
+	uint8_t h;
+	uint32_t gen;
+	struct xs_ping_result r;
+};
+
 struct icmp_state {
-	uint64_t tokens;        /* thousandths of a token */
+	uint64_t tokens; /* in 1/ICMP_TOKEN of a token */
 	xs_time_t refilled;
 	struct ping_sock ping[ICMP_MAX_PINGS];
+	struct ping_event pq[ICMP_PING_QUEUE]; /* ring */
+	unsigned pq_head, pq_len;
 };
 
 struct xs_stack;
@@ -40,5 +53,8 @@ void icmp_send_error(struct xs_stack *st, uint8_t type, uint8_t code, uint32_t r
  * socket that sent it, as if the error had come from the network. */
 void icmp_local_error(struct xs_stack *st, uint8_t type, uint8_t code, const uint8_t *pkt,
 		      size_t pkt_len);
+/* Runs the ping callbacks of the results queued so far (end of xs_stack_poll);
+ * results a callback raises wait for the next poll. */
+void icmp_deliver_events(struct xs_stack *st);
 
 #endif

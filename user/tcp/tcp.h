@@ -33,6 +33,11 @@
 #define TCP_CHALLENGE_ACKS_PER_SEC 10         /* RFC 5961 7, per connection */
 #define TCP_DUPTHRESH 3
 #define TCP_SYN_QUEUE_MAX 1024      /* half-open connections per listener before cookies */
+#define TCP_COOKIE_PERIOD XS_SEC(64) /* a SYN cookie's time counter step */
+/* A cookie is valid in the period it was made and the next: at most two
+ * periods. ACKs are checked as cookies only this long after the last one
+ * was sent (Linux: TCP_SYNCOOKIE_VALID, 2 min). */
+#define TCP_COOKIE_WINDOW (2 * TCP_COOKIE_PERIOD)
 
 /* A byte ring: data[(head + i) % size] for i in [0, len). cap is the
  * logical size windows are computed from; size = cap + slack is what is
@@ -127,6 +132,8 @@ struct tcp_conn {
 	/* Listener. */
 	int backlog;
 	int nsyn, naccept;
+	bool synq_overflowed;	    /* a SYN cookie was ever sent... */
+	xs_time_t synq_overflow_at; /* ...the last one then */
 	struct tcp_conn *accept_head, *accept_tail;
 
 	/* Application. */

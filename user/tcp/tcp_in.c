@@ -29,19 +29,26 @@ static void tcp_challenge_ack(struct xs_stack *st, struct tcp_conn *c)
 	tcp_send_ack(st, c);
 }
 
+/* A peer's MSS clamped to sane values (RFC 9293 3.7.1, RFC 6691): from a
+ * SYN's option and from a SYN cookie alike. */
+static uint16_t tcp_clamp_mss(const struct xs_stack *st, uint32_t mss)
+{
+	uint32_t max = (uint32_t)st->mtu - IP4_HDR_LEN - TCP_HDR_LEN;
+
+	if (mss < TCP_MIN_MSS)
+		mss = TCP_MIN_MSS;
+	if (mss > max)
+		mss = max;
+	return (uint16_t)mss;
+}
+
 /* Options from a SYN: what the peer offers; we agree to all we support. */
 static void tcp_apply_syn_options(struct xs_stack *st, struct tcp_conn *c,
 				  const struct tcp_repr *seg)
 {
 	const struct tcp_opts *o = &seg->opt;
-	uint32_t mss = o->mss_ok ? o->mss : TCP_DEFAULT_MSS;
 
-	/* Clamp a peer's MSS to sane values (RFC 9293 3.7.1, RFC 6691). */
-	if (mss < TCP_MIN_MSS)
-		mss = TCP_MIN_MSS;
-	if (mss > (uint32_t)st->mtu - IP4_HDR_LEN - TCP_HDR_LEN)
-		mss = (uint32_t)st->mtu - IP4_HDR_LEN - TCP_HDR_LEN;
-	c->mss = (uint16_t)mss;
+	c->mss = tcp_clamp_mss(st, o->mss_ok ? o->mss : TCP_DEFAULT_MSS);
 	/* RFC 7323 2.2: scaling only if both SYNs carry the option. */
 	c->ws_ok = o->ws_ok;
 	c->snd_wscale = o->ws_ok ? (o->ws > 14 ? 14 : o->ws) : 0;
@@ -117,12 +124,15 @@ static void tcp_active_established(struct xs_stack *st, struct tcp_conn *c,
 	tcp_wake(st, c, XS_EV_WRITABLE);
 }
 
-/* --- SYN cookies ----------------------------------------------------------- */
+/* --- SYN cookies (RFC 4987 3.6) --------------------------------------------- */
 
+/* The MAC covers the 4-tuple, the peer's ISN, the time counter and the MSS
+ * index: flipping any of them (the index sits in clear in bits 24-26) fails it. */
 static uint32_t cookie_hash(struct xs_stack *st, const struct ip4_repr *ip,
-			    const struct tcp_repr *seg, uint32_t peer_isn, uint32_t t)
+			    const struct tcp_repr *seg, uint32_t peer_isn, uint32_t t,
+			    uint32_t mssi)
 {
-	uint8_t m[20];
+	uint8_t m[21];
 
 	memcpy(m, &ip->src, 4);
 	memcpy(m + 4, &ip->dst, 4);
@@ -130,15 +140,17 @@ static uint32_t cookie_hash(struct xs_stack *st, const struct ip4_repr *ip,
 	memcpy(m + 10, &seg->dport, 2);
 	memcpy(m + 12, &peer_isn, 4);
 	memcpy(m + 16, &t, 4);
-	return (uint32_t)siphash24(st->tcp->secret, m, sizeof(m));
+	m[20] = (uint8_t)mssi;
+	return (uint32_t)siphash24(st->tcp->secret, m, sizeof(m)) & 0xffffff;
 }
 
 static uint32_t cookie_time(const struct xs_stack *st)
 {
-	return (uint32_t)(st->now / XS_SEC(64)) & 31; /* 5 bits, 64 s each */
+	return (uint32_t)(st->now / TCP_COOKIE_PERIOD) & 31; /* 5 bits */
 }
 
-/* Our ISN as a cookie: t (5 bits) | MSS index (3) | 24-bit keyed hash. */
+/* Our ISN as a cookie: t (5 bits) | MSS index (3) | 24-bit MAC of both and
+ * the connection. */
 static uint32_t cookie_make(struct xs_stack *st, const struct ip4_repr *ip,
 			    const struct tcp_repr *seg, uint16_t *mss)
 {
@@ -148,21 +160,31 @@ static uint32_t cookie_make(struct xs_stack *st, const struct ip4_repr *ip,
 	while (i < 7 && cookie_mss[i + 1] <= want)
 		i++;
 	*mss = cookie_mss[i];
-	return t << 27 | i << 24 | (cookie_hash(st, ip, seg, seg->seq, t) & 0xffffff);
+	return t << 27 | i << 24 | cookie_hash(st, ip, seg, seg->seq, t, i);
 }
 
-/* 0 and the MSS if ack-1 is a cookie we made in the last two periods. */
+/* 0 and the MSS (clamped as a SYN's option is) if ack-1 is a cookie we made
+ * in this period or the one before. */
 static int cookie_check(struct xs_stack *st, const struct ip4_repr *ip,
 			const struct tcp_repr *seg, uint16_t *mss)
 {
-	uint32_t c = seg->ack - 1, t = c >> 27, now = cookie_time(st);
+	uint32_t c = seg->ack - 1, t = c >> 27, i = (c >> 24) & 7, now = cookie_time(st);
 
 	if (((now - t) & 31) > 1)
 		return -1;
-	if ((cookie_hash(st, ip, seg, seg->seq - 1, t) & 0xffffff) != (c & 0xffffff))
+	if (cookie_hash(st, ip, seg, seg->seq - 1, t, i) != (c & 0xffffff))
 		return -1;
-	*mss = cookie_mss[(c >> 24) & 7];
+	*mss = tcp_clamp_mss(st, cookie_mss[i]);
 	return 0;
+}
+
+/* Linux's tcp_synq_no_recent_overflow: an ACK is checked as a cookie only
+ * while cookies this listener sent can still be valid (the last one left at
+ * most TCP_COOKIE_WINDOW ago); otherwise no cookie is out and the ACK is
+ * one a closed port would get. */
+static bool cookie_expected(const struct xs_stack *st, const struct tcp_conn *l)
+{
+	return l->synq_overflowed && st->now - l->synq_overflow_at <= TCP_COOKIE_WINDOW;
 }
 
 static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *ip,
@@ -187,6 +209,8 @@ static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *i
 	tmp.cc_ops = l->cc_ops;
 	tcp_send_ctl(st, &tmp, TCP_SYN | TCP_ACK, tmp.iss);
 	st->stats.tcp_syncookies_sent++;
+	l->synq_overflowed = true;
+	l->synq_overflow_at = st->now;
 }
 
 static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct ip4_repr *ip,
@@ -205,7 +229,14 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 		return;
 	}
 	if (seg->flags & TCP_ACK) {
-		/* Maybe the third step of a cookie handshake. */
+		/* RFC 9293 3.10.7.2: an ACK in LISTEN draws <SEQ=SEG.ACK><CTL=RST>,
+		 * unless it is the third step of a cookie handshake; cookies
+		 * are checked only while some may be out. */
+		if (!cookie_expected(st, l)) {
+			xs_drop(st, XS_DROP_TCP_COOKIE_UNEXPECTED);
+			tcp_send_rst_for(st, ip, seg);
+			return;
+		}
 		if (!(seg->flags & (TCP_SYN | TCP_FIN)) && cookie_check(st, ip, seg, &mss) == 0) {
 			if (l->naccept >= l->backlog) {
 				xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);
