@@ -306,7 +306,7 @@ static int ij_value(struct ij *j, int depth, struct ij_member *m)
 
 int ij_parse_object(const char *s, size_t n, ij_member_cb cb, void *ctx)
 {
-	struct ij j = { .p = s, .end = s + n };
+	struct ij j = {.p = s, .end = s + n};
 	int err;
 
 	ij_ws(&j);
@@ -319,7 +319,7 @@ int ij_parse_object(const char *s, size_t n, ij_member_cb cb, void *ctx)
 		goto tail;
 	}
 	for (;;) {
-		struct ij_member m = { 0 };
+		struct ij_member m = {0};
 
 		ij_ws(&j);
 		if (j.p >= j.end || *j.p != '"' || ij_string(&j, &m.key, &m.key_len))

@@ -9,14 +9,14 @@
 #include "app/svc_iperf3_int.h"
 
 static const struct svc_iperf3_config ip3_defaults = {
-	.port = XS_DEFAULT_IPERF3_PORT,
-	.max_streams = 32,
-	.max_param_bytes = 8192,
-	.max_result_bytes = 65536,
-	.max_pending = 16,
-	.ctrl_timeout_ms = 10000,
-	.max_duration_s = 3600,
-	.grace_ms = 10000,
+    .port = XS_DEFAULT_IPERF3_PORT,
+    .max_streams = 32,
+    .max_param_bytes = 8192,
+    .max_result_bytes = 65536,
+    .max_pending = 16,
+    .ctrl_timeout_ms = 10000,
+    .max_duration_s = 3600,
+    .grace_ms = 10000,
 };
 
 /* --- control output --------------------------------------------------- */
@@ -260,8 +260,8 @@ static struct ip3_stream *ip3_udp_stream(struct svc_iperf3 *s, uint32_t ip, uint
  * reversed (0x36373839 <-> 0x39383736) or, for old clients, 987654321. */
 static bool ip3_udp_connect_reply(const uint8_t *p, uint8_t reply[4])
 {
-	uint32_t be = ip3_ld32(p), le = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
-					(uint32_t)p[1] << 8 | p[0];
+	uint32_t be = ip3_ld32(p),
+		 le = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 
 	if (be == IP3_UDP_CONNECT || le == IP3_UDP_CONNECT) {
 		reply[0] = p[3];
@@ -708,9 +708,15 @@ const struct svc_iperf3_stats *svc_iperf3_stats(const struct svc_iperf3 *s)
 
 void svc_iperf3_print(FILE *f, const struct svc_iperf3 *s)
 {
-#define SVC_IPERF3_PRINT(name) fprintf(f, "  %s %llu\n", #name, (unsigned long long)s->stats.name);
+#define SVC_IPERF3_PRINT(name, desc)                                                               \
+	fprintf(f, "  %s %llu\n", #name, (unsigned long long)s->stats.name);
 	SVC_IPERF3_COUNTERS(SVC_IPERF3_PRINT)
 #undef SVC_IPERF3_PRINT
+}
+
+static unsigned ip3_or(unsigned v, unsigned dflt)
+{
+	return v ? v : dflt;
 }
 
 struct svc_iperf3 *svc_iperf3_start(struct xs_stack *st, const struct svc_iperf3_config *cfg,
@@ -726,16 +732,14 @@ struct svc_iperf3 *svc_iperf3_start(struct xs_stack *st, const struct svc_iperf3
 	}
 	s->st = st;
 	s->cfg = *cfg;
-#define IP3_DEFAULT(f) if (!s->cfg.f) s->cfg.f = ip3_defaults.f
-	IP3_DEFAULT(port);
-	IP3_DEFAULT(max_streams);
-	IP3_DEFAULT(max_param_bytes);
-	IP3_DEFAULT(max_result_bytes);
-	IP3_DEFAULT(max_pending);
-	IP3_DEFAULT(ctrl_timeout_ms);
-	IP3_DEFAULT(max_duration_s);
-	IP3_DEFAULT(grace_ms);
-#undef IP3_DEFAULT
+	s->cfg.port = s->cfg.port ? s->cfg.port : ip3_defaults.port;
+	s->cfg.max_streams = ip3_or(s->cfg.max_streams, ip3_defaults.max_streams);
+	s->cfg.max_param_bytes = ip3_or(s->cfg.max_param_bytes, ip3_defaults.max_param_bytes);
+	s->cfg.max_result_bytes = ip3_or(s->cfg.max_result_bytes, ip3_defaults.max_result_bytes);
+	s->cfg.max_pending = ip3_or(s->cfg.max_pending, ip3_defaults.max_pending);
+	s->cfg.ctrl_timeout_ms = ip3_or(s->cfg.ctrl_timeout_ms, ip3_defaults.ctrl_timeout_ms);
+	s->cfg.max_duration_s = ip3_or(s->cfg.max_duration_s, ip3_defaults.max_duration_s);
+	s->cfg.grace_ms = ip3_or(s->cfg.grace_ms, ip3_defaults.grace_ms);
 	s->now = now;
 	s->ctrl = -1;
 	s->listener = s->udp = -1;

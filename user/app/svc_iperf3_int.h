@@ -26,40 +26,40 @@ enum {
 };
 
 /* iperf3's error numbers the client turns into its own messages. */
-enum { IP3_IENUMSTREAMS = 6, IP3_IEUNIMP = 13, IP3_IERECVPARAMS = 114 };
+enum { IP3_IEDURATION = 5, IP3_IENUMSTREAMS = 6, IP3_IEUNIMP = 13, IP3_IERECVPARAMS = 114 };
 
-#define IP3_COOKIE 37         /* 36 characters and a NUL */
+#define IP3_COOKIE 37		    /* 36 characters and a NUL */
 #define IP3_UDP_CONNECT 0x36373839u /* "6789" as the client's native int */
 #define IP3_UDP_LEGACY 123456789u
-#define IP3_MAX_HANDLES 4096  /* the library's TCP handle space */
+#define IP3_MAX_HANDLES 4096 /* the library's TCP handle space */
 #define IP3_BUF 65536
-#define IP3_OUT_MAX 65536     /* control bytes waiting for the send buffer */
+#define IP3_OUT_MAX 65536 /* control bytes waiting for the send buffer */
 
 enum ip3_role { R_NONE, R_PENDING, R_CTRL, R_STREAM };
 
 /* Where the control connection is in the protocol (server side). */
 enum ip3_phase {
-	P_IDLE,        /* no test */
-	P_PARAMS,      /* PARAM_EXCHANGE sent: reading the 4-byte length, then JSON */
-	P_STREAMS,     /* CREATE_STREAMS sent: data connections arrive */
-	P_RUNNING,     /* TEST_START, TEST_RUNNING sent */
-	P_RESULTS,     /* EXCHANGE_RESULTS sent: reading the client's results */
-	P_DONE,        /* DISPLAY_RESULTS sent: waiting for IPERF_DONE */
-	P_CLOSING,     /* an error was sent; the connection closes when flushed */
+	P_IDLE,	   /* no test */
+	P_PARAMS,  /* PARAM_EXCHANGE sent: reading the 4-byte length, then JSON */
+	P_STREAMS, /* CREATE_STREAMS sent: data connections arrive */
+	P_RUNNING, /* TEST_START, TEST_RUNNING sent */
+	P_RESULTS, /* EXCHANGE_RESULTS sent: reading the client's results */
+	P_DONE,	   /* DISPLAY_RESULTS sent: waiting for IPERF_DONE */
+	P_CLOSING, /* an error was sent; the connection closes when flushed */
 };
 
 struct ip3_stream {
-	int id;                 /* iperf3's numbering: 1, 3, 4, 5, ... */
-	bool sender;            /* the server sends on it */
+	int id;	     /* iperf3's numbering: 1, 3, 4, 5, ... */
+	bool sender; /* the server sends on it */
 	bool udp;
-	int h;                  /* TCP handle, -1 when closed */
-	uint32_t ip;            /* UDP peer */
+	int h;	     /* TCP handle, -1 when closed */
+	uint32_t ip; /* UDP peer */
 	uint16_t port;
 	uint64_t bytes;
-	uint32_t retransmits;   /* TCP, at the end */
+	uint32_t retransmits; /* TCP, at the end */
 	/* UDP receiver, as iperf3 computes them (RFC 1889 A.8 jitter) */
-	uint64_t packet_count;  /* highest sequence number seen */
-	uint64_t cnt_error;     /* sequence gaps, less late arrivals */
+	uint64_t packet_count; /* highest sequence number seen */
+	uint64_t cnt_error;    /* sequence gaps, less late arrivals */
 	uint64_t outoforder;
 	double jitter, prev_transit;
 };
@@ -71,7 +71,7 @@ struct ip3_test {
 	uint64_t blksize, bandwidth;
 	/* state */
 	uint8_t cookie[IP3_COOKIE];
-	uint32_t peer;          /* the client's address: streams come from it */
+	uint32_t peer; /* the client's address: streams come from it */
 	unsigned nstreams, want_streams;
 	struct ip3_stream *streams;
 	xs_time_t start, end;

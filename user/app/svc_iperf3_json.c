@@ -53,17 +53,23 @@ static int ip3_param(const struct ij_member *m, void *ctx)
 /* Checks the client's parameters; 0, or an iperf3 error number to send. */
 int ip3_params_take(struct svc_iperf3 *s, const char *json, size_t n)
 {
-	struct ip3_params p = { .t = &s->t, .parallel = 1, .duration = 10 };
+	struct ip3_params p = {.t = &s->t, .parallel = 1, .duration = 10};
 	unsigned total;
 
 	if (ij_parse_object(json, n, ip3_param, &p)) {
 		s->stats.iperf3_bad_param++;
 		return IP3_IERECVPARAMS;
 	}
+	/* -n/-k send time 0: the client ends the test by its byte count, and
+	 * the test's deadline is then the longest duration we accept. */
+	if (p.duration == 0 && p.bytes_limit)
+		p.duration = s->cfg.max_duration_s;
 	if (p.parallel < 1 || p.parallel > 128 || p.duration < 1 ||
 	    p.duration > s->cfg.max_duration_s) {
 		s->stats.iperf3_bad_param++;
-		return p.parallel > 128 ? IP3_IENUMSTREAMS : IP3_IERECVPARAMS;
+		return p.parallel > 128			    ? IP3_IENUMSTREAMS
+		       : p.duration > s->cfg.max_duration_s ? IP3_IEDURATION
+							    : IP3_IERECVPARAMS;
 	}
 	s->t.parallel = (unsigned)p.parallel;
 	s->t.duration = (unsigned)p.duration;
@@ -72,9 +78,11 @@ int ip3_params_take(struct svc_iperf3 *s, const char *json, size_t n)
 		s->stats.iperf3_bad_param++;
 		return IP3_IENUMSTREAMS;
 	}
-	/* What this server does not do: SCTP, --omit, -n/-k (the end of the test
-	 * would be ours to find in reverse), and UDP from the server. */
-	if (p.sctp || p.omit || p.bytes_limit || (s->t.udp && (s->t.reverse || s->t.bidir))) {
+	/* What this server does not do: SCTP, --omit (its figures would include
+	 * the omitted seconds), -n/-k when we send (the end would be ours to
+	 * find), and UDP from the server. */
+	if (p.sctp || p.omit || (p.bytes_limit && (s->t.reverse || s->t.bidir)) ||
+	    (s->t.udp && (s->t.reverse || s->t.bidir))) {
 		s->stats.iperf3_unsupported++;
 		return IP3_IEUNIMP;
 	}
