@@ -172,6 +172,18 @@ def test_udp_parallel(env):
     assert delta(before, after, "iperf3_bytes_rx") == got * 1000
 
 
+def test_udp_counters_64bit(env):
+    topo, d = env
+    before = d.counters()
+    j = ok_client(topo, ["-t", "2", "-u", "-b", "10M", "-l", "1200", "--udp-counters-64bit"])
+    after = d.counters()
+    rcvd = j["end"]["sum_received"]
+    got = rcvd["packets"] - rcvd["lost_packets"]
+    assert 0 < rcvd["packets"] <= j["end"]["sum_sent"]["packets"]
+    assert delta(before, after, "iperf3_udp_packets") == got
+    assert delta(before, after, "iperf3_udp_short") == 0
+
+
 # --- what the service refuses -----------------------------------------------
 
 def test_unsupported_is_refused(env):
@@ -340,3 +352,21 @@ def test_cli_bad_port(arg):
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "--iperf3" in lines[0], p.stderr
+
+
+def test_cli_port_forms(topo, xdpstack, tmp_path):
+    """`--iperf3 PORT` serves that port; a port another service holds is one
+    line and a non-zero exit."""
+    d = xdpstack(topo, extra=["--iperf3", "8888", "--ctl", str(tmp_path / "a.sock")],
+                 wait=False)
+    rc, out, err = d.stop() if d.proc.wait(15) is not None else (None, "", "")
+    assert rc == 1, (rc, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "iperf3" in lines[0] and "8888" in lines[0], err
+    d = xdpstack(topo, extra=["--iperf3", "5301", "--ctl", str(tmp_path / "b.sock")])
+    cmd = [IPERF3, "-c", STACK_IP, "-p", "5301", "-J", "-t", "1"]
+    p = netns.ns_run(topo.ns_b, cmd, check=False, timeout=30)
+    j = json.loads(p.stdout)
+    assert p.returncode == 0 and "error" not in j and j["end"]["sum_received"]["bytes"] > 0
+    rc, out, err = d.stop()
+    assert rc == 0, err
