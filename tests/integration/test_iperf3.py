@@ -1,5 +1,5 @@
 # The daemon's iperf3 service (--iperf3) against stock /usr/bin/iperf3 in ns B:
-# TCP both ways, -P, --bidir and UDP, each 2 s, and hostile control clients.
+# TCP and UDP both ways, -P, --bidir, each 2 s, and hostile control clients.
 """Each client runs with -J --get-server-output, so its JSON holds both its own
 figures and what the service reported (`server_output_json`). Checks:
 
@@ -11,7 +11,8 @@ figures and what the service reported (`server_output_json`). Checks:
   socket buffer plus 4 MiB for ours and the wire): TCP counts bytes handed to
   the socket on one side and bytes read on the other;
 - UDP: lost <= packets <= packets sent, and the daemon's datagram count is
-  packets - lost exactly (RFC 1889-style accounting, as iperf3's).
+  packets - lost exactly (RFC 1889-style accounting, as iperf3's); from the
+  stack (-R, --bidir) the client's "sent" figures equal the daemon's counts.
 
 Nothing asserts a speed. One topology and daemon per module; tests run in
 order, and every one ends by showing that the daemon still serves a test.
@@ -172,6 +173,42 @@ def test_udp_parallel(env):
     assert delta(before, after, "iperf3_bytes_rx") == got * 1000
 
 
+def udp_check_down(sent, rcvd, tx, udp_sent, blksize):
+    """Stack -> client: the client's sent figures are the stack's."""
+    assert sent["packets"] == udp_sent > 0
+    assert sent["bytes"] == tx == udp_sent * blksize
+    assert 0 <= rcvd["lost_packets"] <= rcvd["packets"] <= sent["packets"]
+    assert rcvd["bytes"] <= sent["bytes"]
+
+
+def test_udp_reverse(env):
+    topo, d = env
+    before = d.counters()
+    j = ok_client(topo, ["-t", "2", "-u", "-R", "-b", "50M", "-l", "1400"])
+    after = d.counters()
+    end = j["end"]
+    udp_check_down(end["sum_sent"], end["sum_received"], delta(before, after, "iperf3_bytes_tx"),
+                   delta(before, after, "iperf3_udp_sent"), 1400)
+    assert delta(before, after, "iperf3_bytes_rx") == 0
+
+
+def test_udp_bidir(env):
+    topo, d = env
+    before = d.counters()
+    j = ok_client(topo, ["-t", "2", "-u", "--bidir", "-b", "20M", "-P", "2", "-l", "1200"])
+    after = d.counters()
+    end = j["end"]
+    assert len(end["streams"]) == 4
+    up_sent, up_rcvd = end["sum_sent"], end["sum_received"]
+    got = up_rcvd["packets"] - up_rcvd["lost_packets"]
+    assert 0 <= up_rcvd["lost_packets"] <= up_rcvd["packets"] <= up_sent["packets"]
+    assert delta(before, after, "iperf3_udp_packets") == got
+    assert delta(before, after, "iperf3_bytes_rx") == got * 1200 == up_rcvd["bytes"]
+    udp_check_down(end["sum_sent_bidir_reverse"], end["sum_received_bidir_reverse"],
+                   delta(before, after, "iperf3_bytes_tx"),
+                   delta(before, after, "iperf3_udp_sent"), 1200)
+
+
 def test_udp_counters_64bit(env):
     topo, d = env
     before = d.counters()
@@ -187,12 +224,12 @@ def test_udp_counters_64bit(env):
 # --- what the service refuses -----------------------------------------------
 
 def test_unsupported_is_refused(env):
-    """UDP from the server and too many streams: an error the client prints,
+    """--omit and too many streams: an error the client prints,
     counted, and the next test runs."""
     topo, d = env
     before = d.counters()
     # (iperf3 3.12 -J exits 0 after some server errors: the "error" tells.)
-    rc, j = run_client(topo, ["-t", "1", "-u", "-R"])
+    rc, j = run_client(topo, ["-t", "1", "-O", "1"])
     assert "not implemented" in j.get("error", ""), j.get("error")
     rc, j = run_client(topo, ["-t", "1", "-P", "40"])
     assert "parallel streams" in j.get("error", ""), j.get("error")

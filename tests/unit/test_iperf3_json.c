@@ -231,13 +231,19 @@ static void test_params_refused(void **state)
 	assert_int_equal(take(s, "{\"tcp\":true,\"time\":-5}"), IP3_IERECVPARAMS);
 	assert_int_equal(take(s, "{\"tcp\":true"), IP3_IERECVPARAMS);
 	assert_int_equal(s->stats.iperf3_bad_param, 8);
-	assert_int_equal(take(s, "{\"udp\":true,\"reverse\":true}"), IP3_IEUNIMP);
-	assert_int_equal(take(s, "{\"udp\":true,\"bidirectional\":true}"), IP3_IEUNIMP);
+	/* UDP from us: the defaults iperf3 would use fill what is missing. */
+	assert_int_equal(take(s, "{\"udp\":true,\"reverse\":true}"), 0);
+	assert_int_equal(s->t.blksize, 1460);
+	assert_int_equal(s->t.bandwidth, 1 << 20);
+	assert_int_equal(take(s, "{\"udp\":true,\"bidirectional\":true,\"len\":16}"), 0);
+	assert_int_equal(take(s, "{\"udp\":true,\"len\":15}"), IP3_IEUDPBLOCKSIZE);
+	assert_int_equal(take(s, "{\"udp\":true,\"len\":65508}"), IP3_IEUDPBLOCKSIZE);
 	assert_int_equal(take(s, "{\"sctp\":true}"), IP3_IEUNIMP);
 	assert_int_equal(take(s, "{\"tcp\":true,\"omit\":1}"), IP3_IEUNIMP);
 	assert_int_equal(take(s, "{\"tcp\":true,\"reverse\":true,\"time\":0,\"num\":1000}"),
 			 IP3_IEUNIMP);
-	assert_int_equal(s->stats.iperf3_unsupported, 5);
+	assert_int_equal(s->stats.iperf3_unsupported, 3);
+	assert_int_equal(s->stats.iperf3_bad_param, 10);
 	free(s->t.streams);
 	free(s);
 }

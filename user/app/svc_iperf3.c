@@ -237,6 +237,7 @@ static void ip3_start_if_ready(struct svc_iperf3 *s)
 
 		if (sp->h >= 0 && !sp->udp)
 			ip3_stream_event(s, sp->h, 0);
+		sp->next_send = s->now;
 	}
 }
 
@@ -326,6 +327,46 @@ static void ip3_udp_data(struct svc_iperf3 *s, struct ip3_stream *sp, const uint
 	sp->jitter += ((d < 0 ? -d : d) - sp->jitter) / 16.0;
 }
 
+/* UDP from us (-u -R, -u --bidir): datagrams of the client's size at its
+ * rate per stream, paced on the loop's clock, each with iperf3's header:
+ * seconds, microseconds, sequence number from 1 (64-bit when asked). A
+ * datagram the stack does not take is not counted and keeps its number, as
+ * iperf3 counts only what its write took. */
+static void ip3_udp_pump(struct svc_iperf3 *s)
+{
+	xs_time_t gap = (xs_time_t)(s->t.blksize * 8 * 1000000000ull / s->t.bandwidth);
+	unsigned i, n;
+
+	if (!gap)
+		gap = 1;
+	for (i = 0; i < s->t.nstreams; i++) {
+		struct ip3_stream *sp = &s->t.streams[i];
+
+		for (n = 0; sp->sender && sp->next_send <= s->now && n < IP3_UDP_BURST; n++) {
+			uint64_t seq = sp->packet_count + 1;
+			uint8_t *p = s->buf;
+
+			ip3_be32(p, (uint32_t)(s->now / 1000000000ull));
+			ip3_be32(p + 4, (uint32_t)(s->now % 1000000000ull / 1000));
+			if (s->t.udp64) {
+				ip3_be32(p + 8, (uint32_t)(seq >> 32));
+				ip3_be32(p + 12, (uint32_t)seq);
+			} else {
+				ip3_be32(p + 8, (uint32_t)seq);
+			}
+			if (xs_udp_sendto(s->st, s->udp, p, s->t.blksize, sp->ip, sp->port) < 0) {
+				s->stats.iperf3_udp_tx_fail++;
+				break;
+			}
+			sp->packet_count = seq;
+			sp->bytes += s->t.blksize;
+			s->stats.iperf3_bytes_tx += s->t.blksize;
+			s->stats.iperf3_udp_sent++;
+			sp->next_send += gap;
+		}
+	}
+}
+
 static void ip3_udp_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
 {
 	struct svc_iperf3 *s = ctx;
@@ -338,7 +379,7 @@ static void ip3_udp_ready(struct xs_stack *st, int h, unsigned events, void *ctx
 		uint8_t reply[4];
 
 		if (sp) {
-			if (s->phase == P_RUNNING)
+			if (s->phase == P_RUNNING && !sp->sender)
 				ip3_udp_data(s, sp, s->buf, (size_t)n);
 			continue;
 		}
@@ -679,6 +720,8 @@ void svc_iperf3_tick(struct svc_iperf3 *s, xs_time_t now)
 			p->h = -1;
 		}
 	}
+	if (s->phase == P_RUNNING && s->t.udp)
+		ip3_udp_pump(s);
 	if (s->phase != P_IDLE && now >= s->deadline) {
 		s->stats.iperf3_ctrl_timeout++;
 		if (s->ctrl >= 0) {
@@ -694,6 +737,10 @@ xs_time_t svc_iperf3_next_deadline(const struct svc_iperf3 *s)
 {
 	xs_time_t next = s->phase != P_IDLE ? s->deadline : UINT64_MAX;
 	unsigned i;
+
+	for (i = 0; s->phase == P_RUNNING && s->t.udp && i < s->t.nstreams; i++)
+		if (s->t.streams[i].sender && s->t.streams[i].next_send < next)
+			next = s->t.streams[i].next_send;
 
 	for (i = 0; i < s->cfg.max_pending; i++)
 		if (s->pending[i].h >= 0 && s->pending[i].deadline < next)

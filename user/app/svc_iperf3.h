@@ -33,7 +33,7 @@ struct svc_iperf3_config {
 	X(iperf3_bad_cookie, "connections whose 37-byte cookie was not one")       \
 	X(iperf3_param_too_big, "parameter messages over max_param_bytes (or 0)")  \
 	X(iperf3_bad_param, "parameter messages not strict JSON or out of range")  \
-	X(iperf3_unsupported, "tests refused: SCTP, --omit, UDP -R/--bidir, -n -R") \
+	X(iperf3_unsupported, "tests refused: SCTP, --omit, -n/-k with -R/--bidir") \
 	X(iperf3_result_too_big, "result messages over max_result_bytes (or 0)")   \
 	X(iperf3_bad_message, "control bytes out of turn, or results not JSON")    \
 	X(iperf3_ctrl_timeout, "tests or cookies that did not come in time")       \
@@ -45,6 +45,8 @@ struct svc_iperf3_config {
 	X(iperf3_bytes_rx, "bytes of test data received")                          \
 	X(iperf3_bytes_tx, "bytes of test data sent (taken by the send buffer)")   \
 	X(iperf3_udp_packets, "UDP test datagrams received")                       \
+	X(iperf3_udp_sent, "UDP test datagrams sent (-u -R, -u --bidir)")          \
+	X(iperf3_udp_tx_fail, "UDP test datagrams the stack did not take (no frame)") \
 	X(iperf3_udp_lost, "UDP datagrams missing from sequences (less late ones)")
 /* clang-format on */
 

@@ -26,7 +26,19 @@ enum {
 };
 
 /* iperf3's error numbers the client turns into its own messages. */
-enum { IP3_IEDURATION = 5, IP3_IENUMSTREAMS = 6, IP3_IEUNIMP = 13, IP3_IERECVPARAMS = 114 };
+enum {
+	IP3_IEDURATION = 5,
+	IP3_IENUMSTREAMS = 6,
+	IP3_IEUNIMP = 13,
+	IP3_IEUDPBLOCKSIZE = 20,
+	IP3_IERECVPARAMS = 114,
+};
+
+/* UDP from the server: default datagram size, and datagrams one stream may
+ * send in one loop turn (catching up after a late turn, within reason). */
+#define IP3_UDP_DEFAULT_LEN 1460
+#define IP3_UDP_BURST 256
+#define IP3_UDP_MAX_LEN 65507
 
 #define IP3_COOKIE 37		    /* 36 characters and a NUL */
 #define IP3_UDP_CONNECT 0x36373839u /* "6789" as the client's native int */
@@ -57,6 +69,7 @@ struct ip3_stream {
 	uint16_t port;
 	uint64_t bytes;
 	uint32_t retransmits; /* TCP, at the end */
+	xs_time_t next_send;  /* UDP sender: when the next datagram is due */
 	/* UDP receiver, as iperf3 computes them (RFC 1889 A.8 jitter) */
 	uint64_t packet_count; /* highest sequence number seen */
 	uint64_t cnt_error;    /* sequence gaps, less late arrivals */

@@ -80,11 +80,20 @@ int ip3_params_take(struct svc_iperf3 *s, const char *json, size_t n)
 	}
 	/* What this server does not do: SCTP, --omit (its figures would include
 	 * the omitted seconds), -n/-k when we send (the end would be ours to
-	 * find), and UDP from the server. */
-	if (p.sctp || p.omit || (p.bytes_limit && (s->t.reverse || s->t.bidir)) ||
-	    (s->t.udp && (s->t.reverse || s->t.bidir))) {
+	 * find). */
+	if (p.sctp || p.omit || (p.bytes_limit && (s->t.reverse || s->t.bidir))) {
 		s->stats.iperf3_unsupported++;
 		return IP3_IEUNIMP;
+	}
+	if (s->t.udp) {
+		if (!s->t.blksize)
+			s->t.blksize = IP3_UDP_DEFAULT_LEN;
+		if (s->t.blksize < 16 || s->t.blksize > IP3_UDP_MAX_LEN) {
+			s->stats.iperf3_bad_param++;
+			return IP3_IEUDPBLOCKSIZE;
+		}
+		if (!s->t.bandwidth)
+			s->t.bandwidth = 1 << 20; /* iperf3's UDP default, 1 Mbit/s */
 	}
 	s->t.want_streams = total;
 	s->t.streams = calloc(total, sizeof(*s->t.streams));
@@ -134,7 +143,7 @@ static void ip3_server_output(struct svc_iperf3 *s, struct jw *w)
 		jw_double(w, "seconds", secs);
 		jw_int(w, "bytes", (int64_t)sp->bytes);
 		jw_double(w, "bits_per_second", secs > 0 ? sp->bytes * 8 / secs : 0);
-		if (sp->sender)
+		if (sp->sender && !sp->udp)
 			jw_int(w, "retransmits", sp->retransmits);
 		if (s->t.udp) {
 			jw_double(w, "jitter_ms", sp->jitter * 1000);
@@ -145,12 +154,13 @@ static void ip3_server_output(struct svc_iperf3 *s, struct jw *w)
 		jw_bool(w, "sender", sp->sender);
 		jw_obj_end(w);
 		jw_obj_end(w);
-		if (sp->sender)
+		if (sp->sender) {
 			sent += sp->bytes;
-		else
+		} else {
 			rcvd += sp->bytes;
-		pkts += sp->packet_count;
-		lost += sp->cnt_error;
+			pkts += sp->packet_count;
+			lost += sp->cnt_error;
+		}
 	}
 	jw_arr_end(w);
 	for (i = 0; i < 2; i++) {
