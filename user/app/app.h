@@ -32,6 +32,7 @@ struct xs_opts {
 	unsigned frag_timeout_ms; /* 0 = the library's default */
 	unsigned icmp_rate;   /* ICMP errors per second, 0 = the library's default */
 	unsigned tcp_rto_min_ms; /* 0 = the library's default (200) */
+	int iperf3_port;      /* iperf3 service port, 0 = off */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -65,6 +66,9 @@ struct svc_tcp *svc_tcp_start(struct xs_stack *st, const uint16_t ports[3], char
 			      size_t errlen);
 void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s);
 
-void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x);
+struct svc_iperf3;
+/* The stack's counters, then the services' (ip3 may be NULL). */
+void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
+		    const struct svc_iperf3 *ip3);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/svc_iperf3.h"
 
 static void usage(FILE *f)
 {
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 		"  --tcp-echo PORT    TCP echo service port (default 8888, 0 = off)\n"
 		"  --tcp-discard PORT TCP discard service port (default 9, 0 = off)\n"
 		"  --tcp-source PORT  TCP source (streams bytes to whoever connects; default 19, 0 = off)\n"
+		"  --iperf3[=PORT]    serve stock iperf3 clients on PORT (TCP and UDP; default 5201)\n"
 		"  --pcap FILE        write every frame received and sent to FILE (pcap, mode 0600)\n"
 		"  --ctl PATH         control socket for xdpstack-ctl\n"
 		"                     (default " XS_CTL_DIR "/IFACE.sock; directory 0700, socket 0600)\n"
@@ -127,6 +129,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "frag-timeout", required_argument, NULL, 'F' },
 		{ "icmp-rate", required_argument, NULL, 'R' },
 		{ "tcp-rto-min", required_argument, NULL, 'T' },
+		{ "iperf3", optional_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -215,6 +218,18 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 1000, &v) || !v)
 				return fail("invalid --tcp-rto-min '%s': expected 1-1000 ms", optarg);
 			o->tcp_rto_min_ms = (unsigned)v;
+			break;
+		case 'I':
+			/* --iperf3=PORT, or --iperf3 PORT when a number follows. */
+			if (!optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+				optarg = argv[optind++];
+			if (!optarg) {
+				o->iperf3_port = XS_DEFAULT_IPERF3_PORT;
+				break;
+			}
+			if (parse_uint(optarg, 65535, &v) || !v)
+				return fail("invalid --iperf3 port '%s': expected 1-65535", optarg);
+			o->iperf3_port = (int)v;
 			break;
 		case 'v':
 			o->verbose = 1;

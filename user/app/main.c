@@ -14,6 +14,7 @@
 
 #include "app/app.h"
 #include "app/ctl.h"
+#include "app/svc_iperf3.h"
 #include "dev/dev.h"
 
 static volatile sig_atomic_t got_stop, got_usr1;
@@ -34,7 +35,8 @@ static xs_time_t now_ns(void)
 	return (xs_time_t)ts.tv_sec * 1000000000ull + (xs_time_t)ts.tv_nsec;
 }
 
-void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x)
+void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
+		    const struct svc_iperf3 *ip3)
 {
 	int r;
 
@@ -54,16 +56,18 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 			fputc(tolower((unsigned char)*n++), f);
 		fprintf(f, " %llu\n", (unsigned long long)s->drop[r]);
 	}
+	if (ip3)
+		svc_iperf3_print(f, ip3);
 	fprintf(f, "end\n");
 	fflush(f);
 }
 
-static void dump_counters(struct xs_stack *st, struct xs_dev *dev)
+static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3);
 }
 
 static int die(const char *msg)
@@ -73,8 +77,10 @@ static int die(const char *msg)
 }
 
 /* The event loop: the stack's socket, the control socket and its clients in
- * one poll(); the timeout covers the stack's timers and the ping sessions. */
-static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl)
+ * one poll(); the timeout covers the stack's timers, the ping sessions and
+ * the iperf3 service's deadlines. */
+static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
+	       struct svc_iperf3 *ip3)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	int nctl = 0;
@@ -88,6 +94,8 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 			/* Requests first: what they queue leaves with this turn's flush. */
 			ctl_process(ctl, pfd + 1, nctl);
 		}
+		if (ip3)
+			svc_iperf3_tick(ip3, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
@@ -98,10 +106,12 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw);
+			dump_counters(st, hw, ip3);
 		}
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
+			next = cdl;
+		if (ip3 && (cdl = svc_iperf3_next_deadline(ip3)) < next)
 			next = cdl;
 		now = now_ns();
 		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
@@ -131,6 +141,7 @@ int main(int argc, char **argv)
 	struct xs_dev *hw, *dev;
 	struct ctl *ctl = NULL;
 	struct svc_tcp *svc = NULL;
+	struct svc_iperf3 *ip3 = NULL;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
@@ -228,6 +239,16 @@ int main(int argc, char **argv)
 		rc = die(err);
 		goto out_stack;
 	}
+	if (o.iperf3_port) {
+		struct svc_iperf3_config icfg = { .port = (uint16_t)o.iperf3_port };
+
+		ip3 = svc_iperf3_start(st, &icfg, now_ns(), err, sizeof(err));
+		if (!ip3) {
+			rc = die(err);
+			svc_tcp_stop(st, svc);
+			goto out_stack;
+		}
+	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
 
@@ -246,11 +267,12 @@ int main(int argc, char **argv)
 	       o.pcap ? o.pcap : "");
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl);
+	rc = run(st, dev, hw, ctl, ip3);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw);
+	dump_counters(st, hw, ip3);
+	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);
 	/* One more turn sends the RSTs of the connections just aborted. */
 	xs_stack_poll(st, now_ns());
