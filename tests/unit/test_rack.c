@@ -1,5 +1,5 @@
 /* Unit tests of user/tcp/rack.c: transmission records (append, split on
- * resend and SACK, cumulative ACK) and RACK's loss detection (RFC 8985 6.2)
+ * resend, SACK of whole records, cumulative ACK) and RACK's loss detection (RFC 8985 6.2)
  * with hand-set times, at several sequence bases (across the 2^32 wrap). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,32 +18,51 @@ static uint32_t base_sign = 0x7fffffffu - 3000; /* and the sign bit */
 #define BASE(state) (*(const uint32_t *)*(state))
 #define MS(x) XS_MS(x)
 
-/* Every record in order, non-empty, and the flag counts right. */
+/* Every record in order, non-empty, and the flag counts, the pipe, the
+ * chunks and the time-order queue right. */
 static void check(const struct tcp_rack *q)
 {
-	uint32_t i, s = 0, l = 0, x = 0;
+	uint32_t i, s = 0, l = 0, x = 0, pipe = 0, n = 0;
 
+	for (i = 0; i < q->nch; i++) {
+		const struct rack_chunk *k = q->ch[i];
+
+		assert_true(k->lo < k->hi && k->hi <= RACK_CHUNK);
+		/* Only the first and the last chunk may be less than half full. */
+		if (i && i + 1 < q->nch)
+			assert_true(k->hi - k->lo >= RACK_CHUNK / 2);
+		n += k->hi - k->lo;
+	}
+	assert_int_equal(n, q->n);
+	assert_true(q->nch <= RACK_MAX_CHUNKS);
+	assert_true(q->n <= RACK_MAX_RECORDS);
+	assert_true(q->tqn <= q->tqcap && q->tqcap <= RACK_MAX_XMITS);
 	for (i = 0; i < q->n; i++) {
-		const struct tcp_txrec *r = &q->r[q->head + i];
+		const struct tcp_txrec *r = rack_at(q, i);
 
 		assert_true(seq_lt(r->seq, r->end));
 		if (i)
-			assert_true(seq_le(q->r[q->head + i - 1].end, r->seq));
+			assert_true(seq_le(rack_at(q, i - 1)->end, r->seq));
 		assert_false((r->flags & TXREC_SACKED) && (r->flags & TXREC_LOST));
 		s += !!(r->flags & TXREC_SACKED);
 		l += !!(r->flags & TXREC_LOST);
 		x += !!(r->flags & TXREC_RETRANS);
+		if (!(r->flags & (TXREC_SACKED | TXREC_LOST)))
+			pipe += r->end - r->seq;
+		/* The lowest lost record is at or above the hint. */
+		if ((r->flags & TXREC_LOST) && l == 1)
+			assert_true(seq_le(q->lost_hint, r->seq));
 	}
 	assert_int_equal(s, q->nsacked);
 	assert_int_equal(l, q->nlost);
 	assert_int_equal(x, q->nrtx);
-	assert_true(q->head + q->n <= q->cap || (!q->n && !q->cap));
+	assert_int_equal(pipe, rack_pipe(q));
 }
 
 static const struct tcp_txrec *at(const struct tcp_rack *q, uint32_t i)
 {
 	assert_true(i < q->n);
-	return &q->r[q->head + i];
+	return rack_at(q, i);
 }
 
 /* n segments of 100 octets from b, sent at time t (one batch). */
@@ -95,7 +114,7 @@ static void test_records_follow_sends_and_acks(void **state)
 	rack_free(&q);
 }
 
-static void test_sack_marks_and_splits(void **state)
+static void test_sack_marks_whole_records(void **state)
 {
 	uint32_t b = BASE(state), s, e;
 	struct tcp_rack q;
@@ -103,32 +122,38 @@ static void test_sack_marks_and_splits(void **state)
 	rack_init(&q);
 	send_n(&q, b, 0, 6, MS(1));
 	/* An inverted or empty block changes nothing. */
-	rack_on_sack(&q, b + 300, b + 200, MS(5));
-	rack_on_sack(&q, b + 300, b + 300, MS(5));
+	assert_int_equal(rack_on_sack(&q, b + 300, b + 200, MS(5)), 0);
+	assert_int_equal(rack_on_sack(&q, b + 300, b + 300, MS(5)), 0);
 	check(&q);
 	assert_int_equal(q.nsacked, 0);
 	assert_false(q.have);
-	/* [250, 400): half of record 2 (split off) and record 3. */
-	rack_on_sack(&q, b + 250, b + 400, MS(5));
+	/* [250, 400): half of record 2 and record 3. A record is one segment
+	 * as sent: a block that covers part of one is resegmenting or lying,
+	 * and does not split it (reported as unaligned): only 3 is SACKed. */
+	assert_int_equal(rack_on_sack(&q, b + 250, b + 400, MS(5)), 1);
 	check(&q);
-	assert_int_equal(q.nsacked, 2);
-	/* Records 200-250 | 250-300 | 300-400: only the last two SACKed. */
-	assert_int_equal(at(&q, 2)->seq, b + 200);
-	assert_int_equal(at(&q, 2)->end, b + 250);
+	assert_int_equal(q.n, 6);
+	assert_int_equal(q.nsacked, 1);
 	assert_false(at(&q, 2)->flags & TXREC_SACKED);
-	assert_int_equal(at(&q, 3)->end, b + 300);
+	assert_int_equal(at(&q, 3)->seq, b + 300);
+	assert_int_equal(at(&q, 3)->end, b + 400);
 	assert_true(at(&q, 3)->flags & TXREC_SACKED);
-	assert_int_equal(at(&q, 4)->end, b + 400);
-	assert_true(at(&q, 4)->flags & TXREC_SACKED);
-	assert_int_equal(rack_pipe(&q), 600 - 150);
-	/* The same block again: nothing new. */
-	rack_on_sack(&q, b + 250, b + 400, MS(6));
-	assert_int_equal(q.nsacked, 2);
-	/* RACK now knows the newest delivered: sent at 1 ms, ends at 400. */
+	assert_int_equal(rack_pipe(&q), 600 - 100);
+	/* The same block again: nothing new; an aligned one is not unaligned. */
+	assert_int_equal(rack_on_sack(&q, b + 250, b + 400, MS(6)), 1);
+	assert_int_equal(rack_on_sack(&q, b + 300, b + 400, MS(6)), 0);
+	assert_int_equal(q.nsacked, 1);
+	/* A block inside one record, and one ending inside one. */
+	assert_int_equal(rack_on_sack(&q, b + 410, b + 420, MS(6)), 1);
+	assert_int_equal(rack_on_sack(&q, b + 400, b + 550, MS(6)), 1);
+	check(&q);
+	assert_int_equal(q.nsacked, 2); /* 400-500 */
+	assert_int_equal(q.n, 6);
+	/* RACK now knows the newest delivered: sent at 1 ms, ends at 500. */
 	assert_true(q.have);
 	assert_int_equal(q.xmit_ts, MS(1));
-	assert_int_equal(q.end_seq, b + 400);
-	assert_int_equal(q.rtt, MS(4));
+	assert_int_equal(q.end_seq, b + 500);
+	assert_int_equal(q.rtt, MS(5));
 	/* After a timeout everything not SACKed is lost, in order. */
 	rack_mark_all_lost(&q);
 	check(&q);
@@ -142,6 +167,13 @@ static void test_sack_marks_and_splits(void **state)
 	assert_int_equal(rack_pipe(&q), 100);
 	assert_true(rack_next_lost(&q, &s, &e));
 	assert_int_equal(s, b + 100);
+	/* A resend of part of a lost record splits it: the rest stays lost. */
+	rack_on_xmit(&q, b + 100, b + 130, b + 600, MS(8));
+	check(&q);
+	assert_int_equal(q.n, 7);
+	assert_true(rack_next_lost(&q, &s, &e));
+	assert_int_equal(s, b + 130);
+	assert_int_equal(e, b + 200);
 	rack_free(&q);
 }
 
@@ -279,17 +311,20 @@ static void test_record_limit(void **state)
 	rack_init(&q);
 	end = send_n(&q, b, 0, RACK_MAX_RECORDS + 100, MS(1));
 	assert_int_equal(q.n, RACK_MAX_RECORDS);
-	assert_int_equal(q.cap, RACK_MAX_RECORDS);
+	assert_int_equal(q.nch, RACK_MAX_RECORDS / RACK_CHUNK);
 	assert_int_equal(at(&q, q.n - 1)->end, b + end);
-	/* A split at the limit leaves the record whole. */
-	rack_on_sack(&q, b + 150, b + 250, MS(2));
+	/* A split at the limit (a partial resend) leaves the record whole. */
+	rack_on_xmit(&q, b + 150, b + 160, b + end, MS(2));
 	check(&q);
 	assert_int_equal(q.n, RACK_MAX_RECORDS);
-	/* Popping frees room again (the array is compacted, not grown). */
+	assert_true(at(&q, 1)->flags & TXREC_RETRANS);
+	/* Popping frees room again: new records, not a longer last one. */
 	rack_on_ack(&q, b + 1000, MS(3));
 	send_n(&q, b, end, 5, MS(4));
-	assert_int_equal(q.cap, RACK_MAX_RECORDS);
+	assert_int_equal(q.n, RACK_MAX_RECORDS - 10 + 5);
+	assert_int_equal(at(&q, q.n - 1)->seq, b + end + 400);
 	assert_int_equal(at(&q, q.n - 1)->end, b + end + 500);
+	assert_true(q.nch <= RACK_MAX_RECORDS / RACK_CHUNK + 1);
 	rack_free(&q);
 }
 
@@ -371,7 +406,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		AT_BASES(test_records_follow_sends_and_acks),
-		AT_BASES(test_sack_marks_and_splits),
+		AT_BASES(test_sack_marks_whole_records),
 		AT_BASES(test_detect_by_time),
 		AT_BASES(test_window_closes_with_three_sacked),
 		AT_BASES(test_reordering_keeps_window),
