@@ -436,7 +436,7 @@ static void delivered(struct tcp_rack *q, const struct tcp_txrec *r, xs_time_t n
 void rack_on_xmit(struct tcp_rack *q, uint32_t seq, uint32_t end, uint32_t snd_max,
 		  xs_time_t now)
 {
-	uint32_t xno = q->next_xno++;
+	uint32_t xno = q->next_xno++, xseq = seq, xend = end;
 	struct tcp_txrec *r;
 	struct rpos p;
 
@@ -453,37 +453,44 @@ void rack_on_xmit(struct tcp_rack *q, uint32_t seq, uint32_t end, uint32_t snd_m
 			work(q, 1);
 			if (!seq_lt(r->seq, rend))
 				break;
+			/* At the limit a record may reach past the resend (not
+			 * cut): the entry covers all of it. */
+			if (seq_lt(r->seq, xseq))
+				xseq = r->seq;
+			if (seq_gt(r->end, xend))
+				xend = r->end;
 			set_flags(q, r, (uint8_t)((r->flags & ~TXREC_LOST) | TXREC_RETRANS));
 			r->sent = now;
 			r->xno = xno;
 		}
-		tq_push(q, seq, rend, xno);
 	}
 	/* The part beyond snd_max: new data. */
 	if (seq_lt(seq, snd_max))
 		seq = snd_max;
-	if (!seq_lt(seq, end))
-		return;
-	r = append_slot(q);
-	if (!r) {
-		if (!q->n)
-			return; /* no memory at all: RTO and TLP still recover */
-		/* At the limit: the last record grows, a new segment as far as
-		 * RACK can tell (what of it was SACKed or lost is forgotten). */
-		r = last_rec(q);
-		acct(q, r, -1);
-		if (seq_gt(end, r->end))
-			r->end = end;
-		r->flags &= (uint8_t)~(TXREC_SACKED | TXREC_LOST);
-		acct(q, r, 1);
-		r->sent = now;
-		r->xno = xno;
-		tq_push(q, r->seq, r->end, xno);
-		return;
+	if (seq_lt(seq, end)) {
+		r = append_slot(q);
+		if (r) {
+			*r = (struct tcp_txrec){ .seq = seq, .end = end, .sent = now, .xno = xno };
+			acct(q, r, 1);
+		} else if (q->n) {
+			/* At the limit: the last record grows, a new segment as
+			 * far as RACK can tell (what of it was SACKed or lost is
+			 * forgotten). Without memory at all (no record), RTO and
+			 * TLP still recover. */
+			r = last_rec(q);
+			acct(q, r, -1);
+			if (seq_gt(end, r->end))
+				r->end = end;
+			r->flags &= (uint8_t)~(TXREC_SACKED | TXREC_LOST);
+			acct(q, r, 1);
+			r->sent = now;
+			r->xno = xno;
+			if (seq_lt(r->seq, xseq))
+				xseq = r->seq;
+		}
 	}
-	*r = (struct tcp_txrec){ .seq = seq, .end = end, .sent = now, .xno = xno };
-	acct(q, r, 1);
-	tq_push(q, seq, end, xno);
+	/* One entry for the whole transmission, in the order it left. */
+	tq_push(q, xseq, xend, xno);
 }
 
 void rack_on_ack(struct tcp_rack *q, uint32_t una, xs_time_t now)
