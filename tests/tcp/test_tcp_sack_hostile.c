@@ -185,7 +185,7 @@ static void test_sack_one_octet_holes(void **state)
 
 /* Receive side: a peer sending thousands of 1-octet segments, each leaving a
  * hole, holds at most SEQSET_MAX ranges; every segment past that is dropped
- * and counted (tcp_ooo_full), each costing at most a pass over those ranges.
+ * and counted (drop_tcp_ooo_full), each costing at most a pass over those ranges.
  * Once the holes are filled the data arrives intact. */
 static void test_ooo_one_octet_segments(void **state)
 {
