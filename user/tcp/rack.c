@@ -516,6 +516,10 @@ void rack_on_ack(struct tcp_rack *q, uint32_t una, xs_time_t now)
 		if (++k->lo == k->hi)
 			dir_pop_front(q);
 	}
+	/* The hint stays inside the window (sequence order is only defined
+	 * within 2^31 of it). */
+	if (q->nlost && seq_lt(q->lost_hint, una))
+		q->lost_hint = una;
 	/* Transmissions wholly acknowledged are forgotten too. */
 	while (q->tqn && seq_le(tq_at(q, 0)->end, una)) {
 		work(q, 1);
