@@ -2,12 +2,15 @@
  *
  * The records sit in chunks of RACK_CHUNK, in sequence order, reached
  * through a directory of chunk pointers (a one-level B-tree). The
- * cumulative ACK retires records from the front chunk (O(1) each, freeing
- * the chunk when it empties); new data is appended to the last; a record
- * is found by binary search over the chunks, then within one. A split, when
- * our own resend covers part of a record, moves at most one chunk's worth
- * of records (a full chunk is cut in two, one pointer inserted in the
- * directory): bounded, whatever the window.
+ * cumulative ACK retires records from the front chunk (O(1) each; an
+ * emptied chunk leaves the directory, a shift of at most RACK_MAX_CHUNKS
+ * pointers per RACK_CHUNK / 2 records or more); new data is appended to the
+ * last; a record is found by binary search over the chunks, then within
+ * one. A split, when our own resend covers part of a record, moves at most
+ * one chunk's worth of records (a full chunk is cut in two, one pointer
+ * inserted in the directory): bounded, whatever the window. (Linux keeps
+ * its retransmit queue in an rbtree of skbs; chunks give the same bounds
+ * without an allocation per segment, and keep records contiguous.)
  *
  * A SACK block never splits a record. Each record is one segment as sent
  * (at most an MSS; bigger only when joined at the record limit), so a
