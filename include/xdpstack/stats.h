@@ -86,7 +86,8 @@ enum xs_drop {
 	X(tcp_rx) X(tcp_tx) X(tcp_rst_rx) X(tcp_rst_tx)                            \
 	X(tcp_active_opens) X(tcp_passive_opens) X(tcp_retransmits)                \
 	X(tcp_rto_expired) X(tcp_tlp) X(tcp_fast_recovery) X(tcp_sack_recovery)   \
-	X(tcp_rack_lost) X(tcp_challenge_acks) X(tcp_syncookies_sent) X(tcp_syncookies_ok)
+	X(tcp_rack_lost) X(tcp_challenge_acks) X(tcp_syncookies_sent) X(tcp_syncookies_ok) \
+	X(tcp_sack_unaligned) X(tcp_rack_work)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

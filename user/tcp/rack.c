@@ -1,10 +1,32 @@
 /* Transmission records and RACK loss detection (RFC 8985 6). See rack.h.
  *
- * The records are an array in sequence order: new data is appended, the
- * cumulative ACK pops from the front, and a retransmission or SACK block
- * that cuts a record splits it (a memmove of the tail: rare, and the queue
- * is bounded by RACK_MAX_RECORDS). Never-retransmitted records are also in
- * transmission-time order, which lets the loss scan stop early. */
+ * The records sit in chunks of RACK_CHUNK, in sequence order, reached
+ * through a directory of chunk pointers (a one-level B-tree). The
+ * cumulative ACK retires records from the front chunk (O(1) each; an
+ * emptied chunk leaves the directory, a shift of at most RACK_MAX_CHUNKS
+ * pointers per RACK_CHUNK / 2 records or more); new data is appended to the
+ * last; a record is found by binary search over the chunks, then within
+ * one. A split, when our own resend covers part of a record, moves at most
+ * one chunk's worth of records (a full chunk is cut in two, one pointer
+ * inserted in the directory): bounded, whatever the window. (Linux keeps
+ * its retransmit queue in an rbtree of skbs; chunks give the same bounds
+ * without an allocation per segment, and keep records contiguous.)
+ *
+ * A SACK block never splits a record. Each record is one segment as sent
+ * (at most an MSS; bigger only when joined at the record limit), so a
+ * receiver that reports only part of one is resegmenting or lying: the
+ * record is left unSACKed and counted (tcp_sack_unaligned), as Linux's
+ * tcp_match_skb_to_sack refuses to fragment below an MSS. A peer that SACKs
+ * tiny holes thus cannot multiply the records.
+ *
+ * RACK's scan (step 5) walks the transmissions in the order they left
+ * (tq), not the records: those sent before the newest delivered one are a
+ * prefix of it, and since they left in time order, the ones whose
+ * RACK.rtt + reo_wnd has passed are a prefix of that. The scan stops at the
+ * first one still in flight that is not due yet (the reorder timer is armed
+ * for it); entries whose records were since delivered, lost or resent are
+ * dropped as the scan meets them. Every transmission is retired once, so the
+ * scan costs O(log n) per record marked or entry retired. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,108 +35,376 @@
 
 #define RACK_MIN_RTT_WINDOW XS_SEC(10) /* RACK.min_RTT is a minimum over this */
 #define RACK_DUPTHRESH 3
+#define RACK_FIRST_XMITS 64
+#define RACK_FIRST_DIR 4
 
-static struct tcp_txrec *rec(const struct tcp_rack *q, uint32_t i)
+/* A record's place: chunk c of the directory, slot i of that chunk. c ==
+ * nch is the end (no record). */
+struct rpos {
+	uint32_t c, i;
+};
+
+static void work(struct tcp_rack *q, uint64_t n)
 {
-	return &q->r[q->head + i];
+	*q->work += n;
 }
 
-static void count(struct tcp_rack *q, uint8_t flags, int d)
+static bool xno_before(uint32_t a, uint32_t b)
 {
-	if (flags & TXREC_SACKED)
+	return (int32_t)(a - b) < 0;
+}
+
+static struct tcp_txrec *at_pos(const struct tcp_rack *q, struct rpos p)
+{
+	return &q->ch[p.c]->r[p.i];
+}
+
+static bool pos_ok(const struct tcp_rack *q, struct rpos p)
+{
+	return p.c < q->nch;
+}
+
+static struct rpos pos_first(const struct tcp_rack *q)
+{
+	struct rpos p = { q->nch, 0 };
+
+	if (q->nch) {
+		p.c = 0;
+		p.i = q->ch[0]->lo;
+	}
+	return p;
+}
+
+static void pos_next(const struct tcp_rack *q, struct rpos *p)
+{
+	if (++p->i < q->ch[p->c]->hi)
+		return;
+	if (++p->c < q->nch)
+		p->i = q->ch[p->c]->lo;
+}
+
+static struct tcp_txrec *last_rec(const struct tcp_rack *q)
+{
+	const struct rack_chunk *k = q->ch[q->nch - 1];
+
+	return (struct tcp_txrec *)&k->r[k->hi - 1];
+}
+
+/* Adds (d = 1) or removes (d = -1) a record's share of the counts. */
+static void acct(struct tcp_rack *q, const struct tcp_txrec *r, int d)
+{
+	if (r->flags & TXREC_SACKED)
 		q->nsacked += (uint32_t)d;
-	if (flags & TXREC_LOST)
+	if (r->flags & TXREC_LOST)
 		q->nlost += (uint32_t)d;
-	if (flags & TXREC_RETRANS)
+	if (r->flags & TXREC_RETRANS)
 		q->nrtx += (uint32_t)d;
+	if (!(r->flags & (TXREC_SACKED | TXREC_LOST)))
+		q->pipe += (uint32_t)d * (r->end - r->seq);
+}
+
+static void set_flags(struct tcp_rack *q, struct tcp_txrec *r, uint8_t flags)
+{
+	acct(q, r, -1);
+	r->flags = flags;
+	acct(q, r, 1);
+	if ((flags & TXREC_LOST) && (q->nlost == 1 || seq_lt(r->seq, q->lost_hint)))
+		q->lost_hint = r->seq;
 }
 
 void rack_init(struct tcp_rack *q)
 {
 	memset(q, 0, sizeof(*q));
+	q->work = &q->work_own;
 }
 
 void rack_free(struct tcp_rack *q)
 {
-	free(q->r);
+	for (uint32_t c = 0; c < q->nch; c++)
+		free(q->ch[c]);
+	free(q->ch);
+	free(q->spare);
+	free(q->tq);
 	rack_init(q);
 }
 
-/* Room for one more record at the end: 0, or -1 at the limit (or without
- * memory, which is handled the same way). */
-static int reserve(struct tcp_rack *q)
-{
-	struct tcp_txrec *nr;
-	uint32_t ncap;
+/* --- chunks ----------------------------------------------------------- */
 
-	if (q->head + q->n < q->cap)
-		return 0;
-	/* Compact only when a quarter of the array is free at the front, so
-	 * each move frees room for many appends (a queue that stays nearly
-	 * full would otherwise move every record on every append); else grow. */
-	if (q->head && (q->head >= q->cap / 4 || q->cap >= RACK_MAX_RECORDS)) {
-		memmove(q->r, q->r + q->head, q->n * sizeof(*q->r));
-		q->head = 0;
-		return 0;
+static struct rack_chunk *chunk_new(struct tcp_rack *q)
+{
+	struct rack_chunk *k = q->spare;
+
+	if (k)
+		q->spare = NULL;
+	else if (!(k = malloc(sizeof(*k))))
+		return NULL;
+	k->lo = k->hi = 0;
+	return k;
+}
+
+/* Puts k into the directory at slot c (the ones from c move up). */
+static int dir_insert(struct tcp_rack *q, uint32_t c, struct rack_chunk *k)
+{
+	if (q->nch == q->chcap) {
+		uint32_t ncap = q->chcap ? q->chcap * 2 : RACK_FIRST_DIR;
+		struct rack_chunk **nd = realloc(q->ch, ncap * sizeof(*nd));
+
+		if (!nd)
+			return -1;
+		q->ch = nd;
+		q->chcap = ncap;
 	}
-	if (q->cap >= RACK_MAX_RECORDS)
-		return -1;
-	ncap = q->cap ? q->cap * 2 : RACK_FIRST_RECORDS;
-	nr = realloc(q->r, ncap * sizeof(*nr));
-	if (!nr)
-		return -1;
-	q->r = nr;
-	q->cap = ncap;
+	memmove(&q->ch[c + 1], &q->ch[c], (q->nch - c) * sizeof(*q->ch));
+	work(q, q->nch - c);
+	q->ch[c] = k;
+	q->nch++;
 	return 0;
 }
 
-/* Index of the first record that ends after seq (n if none). */
-static uint32_t find(const struct tcp_rack *q, uint32_t seq)
+/* Drops the empty first chunk (kept as the spare if there is none). */
+static void dir_pop_front(struct tcp_rack *q)
 {
-	uint32_t lo = 0, hi = q->n;
+	struct rack_chunk *k = q->ch[0];
+
+	memmove(&q->ch[0], &q->ch[1], (q->nch - 1) * sizeof(*q->ch));
+	work(q, q->nch - 1);
+	q->nch--;
+	if (!q->spare)
+		q->spare = k;
+	else
+		free(k);
+}
+
+/* A free slot at the end for a new last record: NULL at the limit or
+ * without memory (handled the same way). */
+static struct tcp_txrec *append_slot(struct tcp_rack *q)
+{
+	struct rack_chunk *k;
+
+	if (q->n >= RACK_MAX_RECORDS)
+		return NULL;
+	if (q->nch && q->ch[q->nch - 1]->hi < RACK_CHUNK) {
+		k = q->ch[q->nch - 1];
+	} else {
+		k = chunk_new(q);
+		if (!k)
+			return NULL;
+		if (dir_insert(q, q->nch, k)) {
+			q->spare = k;
+			return NULL;
+		}
+	}
+	q->n++;
+	return &k->r[k->hi++];
+}
+
+/* Opens a slot right after the record at *p, a copy of it; *p is updated to
+ * where that record now is. Returns the new slot's position, or a position
+ * at the end (c == nch) if no record can be added. At most one chunk's
+ * records and the directory's pointers move. */
+static struct rpos insert_after(struct tcp_rack *q, struct rpos *p)
+{
+	struct rpos np = { q->nch, 0 };
+	struct rack_chunk *k, *h;
+	uint32_t half = RACK_CHUNK / 2;
+
+	if (q->n >= RACK_MAX_RECORDS)
+		return np;
+	k = q->ch[p->c];
+	if (k->hi == RACK_CHUNK && k->lo == 0) {
+		/* Full: the upper half moves to a new chunk after it. */
+		h = chunk_new(q);
+		if (!h)
+			return np;
+		if (dir_insert(q, p->c + 1, h)) {
+			q->spare = h;
+			return np;
+		}
+		memcpy(h->r, &k->r[half], half * sizeof(k->r[0]));
+		work(q, half);
+		h->hi = half;
+		k->hi = half;
+		if (p->i >= half) {
+			p->c++;
+			p->i -= half;
+			k = h;
+		}
+	}
+	if (k->hi < RACK_CHUNK) {
+		memmove(&k->r[p->i + 2], &k->r[p->i + 1], (k->hi - p->i - 1) * sizeof(k->r[0]));
+		work(q, k->hi - p->i - 1);
+		k->hi++;
+	} else {
+		/* Room only at the front of the chunk. */
+		memmove(&k->r[k->lo - 1], &k->r[k->lo], (p->i - k->lo + 1) * sizeof(k->r[0]));
+		work(q, p->i - k->lo + 1);
+		k->lo--;
+		p->i--;
+	}
+	k->r[p->i + 1] = k->r[p->i];
+	q->n++;
+	np.c = p->c;
+	np.i = p->i + 1;
+	return np;
+}
+
+/* Position of the first record that ends after seq (the end if none):
+ * binary search over the chunks, then within one. */
+static struct rpos find(struct tcp_rack *q, uint32_t seq)
+{
+	uint32_t lo = 0, hi = q->nch, steps = 0;
+	struct rpos p = { q->nch, 0 };
+	const struct rack_chunk *k;
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (seq_le(rec(q, mid)->end, seq))
+		k = q->ch[mid];
+		steps++;
+		if (seq_le(k->r[k->hi - 1].end, seq))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo;
+	if (lo == q->nch) {
+		work(q, steps);
+		return p;
+	}
+	k = q->ch[lo];
+	p.c = lo;
+	hi = k->hi;
+	lo = k->lo;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		steps++;
+		if (seq_le(k->r[mid].end, seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	p.i = lo;
+	work(q, steps);
+	return p;
 }
 
-/* Cuts record i at `at` (strictly inside it): i keeps [seq, at), a new
- * record i+1 takes [at, end) with the same time and flags. Returns -1 if
- * no record can be added (the record then stays whole). */
-static int split(struct tcp_rack *q, uint32_t i, uint32_t at)
+const struct tcp_txrec *rack_at(const struct tcp_rack *q, uint32_t i)
 {
-	struct tcp_txrec *r;
+	for (uint32_t c = 0; c < q->nch; c++) {
+		const struct rack_chunk *k = q->ch[c];
 
-	if (reserve(q))
-		return -1;
-	r = rec(q, i);
-	memmove(r + 1, r, (q->n - i) * sizeof(*r));
-	q->n++;
-	r->end = at;
-	(r + 1)->seq = at;
-	count(q, r->flags, 1);
-	return 0;
+		if (i < k->hi - k->lo)
+			return &k->r[k->lo + i];
+		i -= k->hi - k->lo;
+	}
+	return NULL;
+}
+
+/* Cuts the record at p at `at` (strictly inside it): it keeps [seq, at), a
+ * new record after it takes [at, end) with the same time and flags. At the
+ * limit (or without memory) the record stays whole. */
+static void split(struct tcp_rack *q, struct rpos p, uint32_t at)
+{
+	struct rpos np = insert_after(q, &p);
+
+	if (!pos_ok(q, np))
+		return;
+	at_pos(q, p)->end = at;
+	at_pos(q, np)->seq = at;
+	/* Both pieces have the flags; the octets (pipe) are unchanged. */
+	acct(q, &(struct tcp_txrec){ .flags = at_pos(q, np)->flags }, 1);
 }
 
 /* Splits so that a record boundary falls at seq, if a record spans it. */
 static void cut_at(struct tcp_rack *q, uint32_t seq)
 {
-	uint32_t i = find(q, seq);
+	struct rpos p = find(q, seq);
 
-	if (i < q->n && seq_lt(rec(q, i)->seq, seq))
-		split(q, i, seq);
+	if (pos_ok(q, p) && seq_lt(at_pos(q, p)->seq, seq))
+		split(q, p, seq);
 }
 
-static bool sent_after(xs_time_t t1, uint32_t seq1, xs_time_t t2, uint32_t seq2)
+/* --- transmissions in time order -------------------------------------- */
+
+static struct rack_xmit *tq_at(const struct tcp_rack *q, uint32_t i)
 {
-	return t1 > t2 || (t1 == t2 && seq_gt(seq1, seq2));
+	return &q->tq[(q->tqhead + i) & (q->tqcap - 1)];
 }
+
+static void tq_pop(struct tcp_rack *q)
+{
+	q->tqhead = (q->tqhead + 1) & (q->tqcap - 1);
+	q->tqn--;
+}
+
+/* The first record of x still carrying its transmission and in flight
+ * (neither SACKed nor lost), or NULL: then x is stale. */
+static struct tcp_txrec *xmit_live(struct tcp_rack *q, const struct rack_xmit *x, struct rpos *pp)
+{
+	struct rpos p = find(q, x->seq);
+
+	for (; pos_ok(q, p); pos_next(q, &p)) {
+		struct tcp_txrec *r = at_pos(q, p);
+
+		work(q, 1);
+		if (!seq_lt(r->seq, x->end))
+			break;
+		if (r->xno == x->xno && !(r->flags & (TXREC_SACKED | TXREC_LOST))) {
+			if (pp)
+				*pp = p;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* Copies the ring into a new array of ncap, oldest first, keeping only the
+ * live entries if live_only. */
+static int tq_rebuild(struct tcp_rack *q, uint32_t ncap, bool live_only)
+{
+	struct rack_xmit *nt = malloc(ncap * sizeof(*nt));
+	uint32_t i, n = 0;
+
+	if (!nt)
+		return -1;
+	for (i = 0; i < q->tqn; i++) {
+		const struct rack_xmit *x = tq_at(q, i);
+
+		work(q, 1);
+		if (!live_only || xmit_live(q, x, NULL))
+			nt[n++] = *x;
+	}
+	free(q->tq);
+	q->tq = nt;
+	q->tqcap = ncap;
+	q->tqhead = 0;
+	q->tqn = n;
+	return 0;
+}
+
+/* Remembers a transmission. A full queue at its limit holds at least half
+ * stale entries (live ones each own a record): they are dropped. Without
+ * memory the oldest entry goes (its records are then found lost only by
+ * the RTO or by later ACKs' scans of other entries). */
+static void tq_push(struct tcp_rack *q, uint32_t seq, uint32_t end, uint32_t xno)
+{
+	if (q->tqn == q->tqcap) {
+		int err;
+
+		if (q->tqcap < RACK_MAX_XMITS)
+			err = tq_rebuild(q, q->tqcap ? q->tqcap * 2 : RACK_FIRST_XMITS, false);
+		else
+			err = tq_rebuild(q, q->tqcap, true);
+		if (err && !q->tqn)
+			return;
+		if (err || q->tqn == q->tqcap)
+			tq_pop(q);
+	}
+	*tq_at(q, q->tqn) = (struct rack_xmit){ .seq = seq, .end = end, .xno = xno };
+	q->tqn++;
+}
+
+/* --- RACK ------------------------------------------------------------- */
 
 /* RFC 8985 6.2 steps 1-3 for a record newly delivered (ACKed or SACKed). */
 static void delivered(struct tcp_rack *q, const struct tcp_txrec *r, xs_time_t now)
@@ -130,9 +420,12 @@ static void delivered(struct tcp_rack *q, const struct tcp_txrec *r, xs_time_t n
 		q->min_rtt = rtt ? rtt : 1;
 		q->min_rtt_at = now;
 	}
-	if (!q->have || sent_after(r->sent, r->end, q->xmit_ts, q->end_seq)) {
+	/* The newest delivered: by transmission order (RACK_sent_after's
+	 * time and sequence tie-break, exactly). */
+	if (!q->have || xno_before(q->xno, r->xno)) {
 		q->xmit_ts = r->sent;
 		q->end_seq = r->end;
+		q->xno = r->xno;
 		q->have = true;
 	}
 	/* Step 3: delivered below what was already delivered, and never
@@ -146,8 +439,9 @@ static void delivered(struct tcp_rack *q, const struct tcp_txrec *r, xs_time_t n
 void rack_on_xmit(struct tcp_rack *q, uint32_t seq, uint32_t end, uint32_t snd_max,
 		  xs_time_t now)
 {
+	uint32_t xno = q->next_xno++, xseq = seq, xend = end;
 	struct tcp_txrec *r;
-	uint32_t i;
+	struct rpos p;
 
 	if (!seq_lt(seq, end))
 		return;
@@ -157,85 +451,112 @@ void rack_on_xmit(struct tcp_rack *q, uint32_t seq, uint32_t end, uint32_t snd_m
 
 		cut_at(q, seq);
 		cut_at(q, rend);
-		for (i = find(q, seq); i < q->n && seq_lt(rec(q, i)->seq, rend); i++) {
-			r = rec(q, i);
-			if (r->flags & TXREC_LOST) {
-				r->flags &= (uint8_t)~TXREC_LOST;
-				q->nlost--;
-			}
-			if (!(r->flags & TXREC_RETRANS)) {
-				r->flags |= TXREC_RETRANS;
-				q->nrtx++;
-			}
+		for (p = find(q, seq); pos_ok(q, p); pos_next(q, &p)) {
+			r = at_pos(q, p);
+			work(q, 1);
+			if (!seq_lt(r->seq, rend))
+				break;
+			/* At the limit a record may reach past the resend (not
+			 * cut): the entry covers all of it. */
+			if (seq_lt(r->seq, xseq))
+				xseq = r->seq;
+			if (seq_gt(r->end, xend))
+				xend = r->end;
+			set_flags(q, r, (uint8_t)((r->flags & ~TXREC_LOST) | TXREC_RETRANS));
 			r->sent = now;
+			r->xno = xno;
 		}
 	}
 	/* The part beyond snd_max: new data. */
 	if (seq_lt(seq, snd_max))
 		seq = snd_max;
-	if (!seq_lt(seq, end))
-		return;
-	if (q->n && !seq_lt(seq, rec(q, q->n - 1)->seq) && reserve(q)) {
-		/* At the limit: the last record grows. */
-		r = rec(q, q->n - 1);
-		if (seq_gt(end, r->end))
-			r->end = end;
-		r->sent = now;
-		return;
+	if (seq_lt(seq, end)) {
+		r = append_slot(q);
+		if (r) {
+			*r = (struct tcp_txrec){ .seq = seq, .end = end, .sent = now, .xno = xno };
+			acct(q, r, 1);
+		} else if (q->n) {
+			/* At the limit: the last record grows, a new segment as
+			 * far as RACK can tell (what of it was SACKed or lost is
+			 * forgotten). Without memory at all (no record), RTO and
+			 * TLP still recover. */
+			r = last_rec(q);
+			acct(q, r, -1);
+			if (seq_gt(end, r->end))
+				r->end = end;
+			r->flags &= (uint8_t)~(TXREC_SACKED | TXREC_LOST);
+			acct(q, r, 1);
+			r->sent = now;
+			r->xno = xno;
+			if (seq_lt(r->seq, xseq))
+				xseq = r->seq;
+		}
 	}
-	if (!q->n && reserve(q))
-		return; /* no memory at all: RTO and TLP still recover */
-	r = rec(q, q->n++);
-	r->seq = seq;
-	r->end = end;
-	r->sent = now;
-	r->flags = 0;
+	/* One entry for the whole transmission, in the order it left. */
+	tq_push(q, xseq, xend, xno);
 }
 
 void rack_on_ack(struct tcp_rack *q, uint32_t una, xs_time_t now)
 {
 	while (q->n) {
-		struct tcp_txrec *r = rec(q, 0);
+		struct rack_chunk *k = q->ch[0];
+		struct tcp_txrec *r = &k->r[k->lo];
 
+		work(q, 1);
 		if (seq_gt(r->end, una)) {
 			/* Partly acknowledged: the rest stays. */
-			if (seq_lt(r->seq, una))
+			if (seq_lt(r->seq, una)) {
+				acct(q, r, -1);
 				r->seq = una;
+				acct(q, r, 1);
+			}
 			break;
 		}
 		if (!(r->flags & TXREC_SACKED))
 			delivered(q, r, now);
-		count(q, r->flags, -1);
-		q->head++;
+		acct(q, r, -1);
 		q->n--;
+		if (++k->lo == k->hi)
+			dir_pop_front(q);
 	}
-	if (!q->n)
-		q->head = 0;
+	/* The hint stays inside the window (sequence order is only defined
+	 * within 2^31 of it). */
+	if (q->nlost && seq_lt(q->lost_hint, una))
+		q->lost_hint = una;
+	/* Transmissions wholly acknowledged are forgotten too. */
+	while (q->tqn && seq_le(tq_at(q, 0)->end, una)) {
+		work(q, 1);
+		tq_pop(q);
+	}
 }
 
-void rack_on_sack(struct tcp_rack *q, uint32_t left, uint32_t right, xs_time_t now)
+int rack_on_sack(struct tcp_rack *q, uint32_t left, uint32_t right, xs_time_t now)
 {
-	uint32_t i;
+	int unaligned = 0;
+	struct rpos p;
 
 	if (!seq_lt(left, right) || !q->n)
-		return;
-	cut_at(q, left);
-	cut_at(q, right);
-	for (i = find(q, left); i < q->n; i++) {
-		struct tcp_txrec *r = rec(q, i);
+		return 0;
+	p = find(q, left);
+	if (pos_ok(q, p) && seq_lt(at_pos(q, p)->seq, left)) {
+		unaligned = 1; /* the block starts inside this record */
+		pos_next(q, &p);
+	}
+	for (; pos_ok(q, p); pos_next(q, &p)) {
+		struct tcp_txrec *r = at_pos(q, p);
 
-		if (!seq_le(r->end, right))
+		work(q, 1);
+		if (!seq_le(r->end, right)) {
+			if (seq_lt(r->seq, right))
+				unaligned = 1; /* ends inside this one */
 			break;
-		if (seq_lt(r->seq, left) || (r->flags & TXREC_SACKED))
+		}
+		if (r->flags & TXREC_SACKED)
 			continue;
 		delivered(q, r, now);
-		if (r->flags & TXREC_LOST) {
-			r->flags &= (uint8_t)~TXREC_LOST;
-			q->nlost--;
-		}
-		r->flags |= TXREC_SACKED;
-		q->nsacked++;
+		set_flags(q, r, (uint8_t)((r->flags & ~TXREC_LOST) | TXREC_SACKED));
 	}
+	return unaligned;
 }
 
 /* RFC 8985 6.2 step 4 (reo_wnd_mult fixed at 1: no D-SACK adaptation). */
@@ -251,9 +572,8 @@ static xs_time_t reo_wnd(const struct tcp_rack *q, xs_time_t srtt, bool in_recov
 unsigned rack_detect_loss(struct tcp_rack *q, xs_time_t now, xs_time_t srtt, bool in_recovery,
 			  xs_time_t *reo_timeout)
 {
-	xs_time_t reo, wait = 0;
+	xs_time_t reo;
 	unsigned lost = 0;
-	uint32_t i;
 
 	*reo_timeout = 0;
 	/* Without SACKed or resent records, everything outstanding was sent
@@ -261,70 +581,75 @@ unsigned rack_detect_loss(struct tcp_rack *q, xs_time_t now, xs_time_t srtt, boo
 	if (!q->have || (!q->nsacked && !q->nrtx))
 		return 0;
 	reo = reo_wnd(q, srtt, in_recovery);
-	for (i = 0; i < q->n; i++) {
-		struct tcp_txrec *r = rec(q, i);
+	while (q->tqn) {
+		struct rack_xmit *x = tq_at(q, 0);
+		struct tcp_txrec *r;
+		struct rpos p;
 		xs_time_t deadline;
 
-		if (r->flags & (TXREC_SACKED | TXREC_LOST))
-			continue;
-		if (!sent_after(q->xmit_ts, q->end_seq, r->sent, r->end)) {
-			/* Sent after the newest delivered segment; so is every
-			 * later record unless some were resent. */
-			if (!q->nrtx)
-				break;
+		work(q, 1);
+		/* Sent after (or is) the newest delivered: so is the rest. */
+		if (!xno_before(x->xno, q->xno))
+			break;
+		r = xmit_live(q, x, &p);
+		if (!r) {
+			tq_pop(q); /* delivered, marked lost or resent since */
 			continue;
 		}
-		/* Step 5: lost once RACK.rtt + reo_wnd has passed since it left. */
+		/* Step 5: lost once RACK.rtt + reo_wnd has passed since it
+		 * left; the later entries left no earlier, so wait for this. */
 		deadline = r->sent + q->rtt + reo;
-		if (deadline <= now) {
-			r->flags |= TXREC_LOST;
-			q->nlost++;
-			lost++;
-		} else if (deadline - now > wait) {
-			wait = deadline - now;
+		if (deadline > now) {
+			*reo_timeout = deadline - now;
+			break;
 		}
+		for (; pos_ok(q, p); pos_next(q, &p)) {
+			r = at_pos(q, p);
+			work(q, 1);
+			if (!seq_lt(r->seq, x->end))
+				break;
+			if (r->xno == x->xno && !(r->flags & (TXREC_SACKED | TXREC_LOST))) {
+				set_flags(q, r, r->flags | TXREC_LOST);
+				lost++;
+			}
+		}
+		tq_pop(q);
 	}
-	*reo_timeout = wait;
 	return lost;
 }
 
 void rack_mark_all_lost(struct tcp_rack *q)
 {
-	uint32_t i;
+	struct rpos p;
 
-	for (i = 0; i < q->n; i++) {
-		struct tcp_txrec *r = rec(q, i);
+	for (p = pos_first(q); pos_ok(q, p); pos_next(q, &p)) {
+		struct tcp_txrec *r = at_pos(q, p);
 
-		if (!(r->flags & (TXREC_SACKED | TXREC_LOST))) {
-			r->flags |= TXREC_LOST;
-			q->nlost++;
-		}
+		work(q, 1);
+		if (!(r->flags & (TXREC_SACKED | TXREC_LOST)))
+			set_flags(q, r, r->flags | TXREC_LOST);
 	}
 }
 
 uint32_t rack_pipe(const struct tcp_rack *q)
 {
-	uint32_t i, pipe = 0;
-
-	for (i = 0; i < q->n; i++) {
-		const struct tcp_txrec *r = rec(q, i);
-
-		if (!(r->flags & (TXREC_SACKED | TXREC_LOST)))
-			pipe += r->end - r->seq;
-	}
-	return pipe;
+	return q->pipe;
 }
 
-int rack_next_lost(const struct tcp_rack *q, uint32_t *seq, uint32_t *end)
+int rack_next_lost(struct tcp_rack *q, uint32_t *seq, uint32_t *end)
 {
-	uint32_t i;
+	struct rpos p;
 
 	if (!q->nlost)
 		return 0;
-	for (i = 0; i < q->n; i++) {
-		const struct tcp_txrec *r = rec(q, i);
+	/* From the lowest place a lost record can start; a lost record marked
+	 * below it moves it back (set_flags). */
+	for (p = find(q, q->lost_hint); pos_ok(q, p); pos_next(q, &p)) {
+		const struct tcp_txrec *r = at_pos(q, p);
 
+		work(q, 1);
 		if (r->flags & TXREC_LOST) {
+			q->lost_hint = r->seq;
 			*seq = r->seq;
 			*end = r->end;
 			return 1;

@@ -220,6 +220,7 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	c->ts_offset = (uint32_t)xs_random(st);
 	seqset_init(&c->ooo);
 	rack_init(&c->rack);
+	c->rack.work = &st->stats.tcp_rack_work;
 	rtt_init(&c->rtt, parent ? parent->rtt.rto_min : (xs_time_t)st->cfg.tcp_rto_min_us * 1000);
 	c->cc_ops = parent ? parent->cc_ops : &tcp_cc_cubic;
 	c->nodelay = parent ? parent->nodelay : false;

@@ -582,7 +582,8 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 			uint32_t l = seg->opt.sack[i].left, r = seg->opt.sack[i].right;
 
 			if (seq_lt(l, r) && seq_ge(l, c->snd_una) && seq_le(r, c->snd_max))
-				rack_on_sack(&c->rack, l, r, st->now);
+				st->stats.tcp_sack_unaligned +=
+					(uint64_t)rack_on_sack(&c->rack, l, r, st->now);
 		}
 		new_sack = c->rack.nsacked != before;
 	}
