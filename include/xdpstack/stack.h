@@ -33,6 +33,8 @@ struct xs_config {
 	unsigned tcp_rto_min_us;   /* TCP's RTO floor for new connections (0: 200000,
 				    * Linux's; like net.ipv4.tcp_rto_min_us): 1000-1000000.
 				    * A LAN of sub-millisecond RTTs may go lower */
+	uint8_t ip_ttl;            /* TTL of every IPv4 packet sent (0: 64, like Linux's
+				    * net.ipv4.ip_default_ttl; RFC 9293 3.9.2 MUST-49) */
 };
 
 /* Creates a stack on dev (which it does not own). NULL + errno on failure. */
@@ -166,6 +168,9 @@ enum xs_tcp_opt {
 	XS_TCP_CC_CUBIC,      /* 1: CUBIC (default), 0: NewReno */
 	XS_TCP_RTO_MIN,       /* ms, 1-1000: the RTO floor (default: the stack's
 			       * tcp_rto_min_us, 200 ms unless configured) */
+	XS_TCP_TOS,           /* 0-255: the IPv4 TOS byte of the connection's segments
+			       * (DSCP in the upper 6 bits; the 2 ECN bits are the
+			       * stack's and are cleared), inherited from a listener */
 };
 int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value);
 

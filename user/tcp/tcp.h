@@ -121,6 +121,7 @@ struct tcp_conn {
 
 	/* Socket options. */
 	bool nodelay, keepalive;
+	uint8_t tos;                   /* IPv4 TOS byte (DSCP), RFC 9293 3.9.1.9 */
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 	xs_time_t user_timeout;
 

@@ -223,6 +223,7 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	rtt_init(&c->rtt, parent ? parent->rtt.rto_min : (xs_time_t)st->cfg.tcp_rto_min_us * 1000);
 	c->cc_ops = parent ? parent->cc_ops : &tcp_cc_cubic;
 	c->nodelay = parent ? parent->nodelay : false;
+	c->tos = parent ? parent->tos : 0;
 	c->keepalive = parent ? parent->keepalive : false;
 	c->keep_idle_s = parent ? parent->keep_idle_s : 7200;
 	c->keep_intvl_s = parent ? parent->keep_intvl_s : 75;
@@ -784,6 +785,13 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 		c->rtt.rto_min = XS_MS(value);
 		if (c->rtt.have_sample && c->rtt.rto < c->rtt.rto_min)
 			c->rtt.rto = c->rtt.rto_min;
+		return 0;
+	case XS_TCP_TOS:
+		/* RFC 9293 3.9.1.9 (MUST-48): the application sets the
+		 * Differentiated Services field; ECN's two bits are not its. */
+		if (value < 0 || value > 255)
+			return -EINVAL;
+		c->tos = (uint8_t)(value & 0xfc);
 		return 0;
 	case XS_TCP_CC_CUBIC:
 		c->cc_ops = value ? &tcp_cc_cubic : &tcp_cc_newreno;

@@ -113,7 +113,7 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 		xs_dev_tx_abort(st->dev, &f);
 		return -EMSGSIZE;
 	}
-	if (ip4_tx_finish(st, &f, c->rip, IP4_PROTO_TCP, 0, n) != 0)
+	if (ip4_tx_finish(st, &f, c->rip, IP4_PROTO_TCP, c->tos, n) != 0)
 		return -EHOSTUNREACH;
 	st->stats.tcp_tx++;
 	if (flags & TCP_ACK) {
