@@ -7,6 +7,7 @@
 
 #include "core/siphash.h"
 #include "core/stack.h"
+#include "net/ip4.h"
 #include "net/route.h"
 #include "tcp/tcp.h"
 
@@ -499,7 +500,10 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	uint16_t lport = 0;
 	int h;
 
-	if (!ip || !port || ip == st->ip)
+	/* RFC 9293 3.9.1.1 (MUST-46): a broadcast or multicast remote address
+	 * (or any other that is never a unicast host: 0/8, 127/8, class E) is
+	 * an error, as is our own. */
+	if (!port || ip == st->ip || ip4_is_martian_src(ip) || ip4_is_broadcast(st, ip))
 		return -EINVAL;
 	if (xs_route_lookup(st, ip, &nh) != 0)
 		return -ENETUNREACH;
