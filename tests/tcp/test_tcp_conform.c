@@ -303,6 +303,11 @@ static void test_keepalive_not_while_data_outstanding(void **state)
 	expect_nothing(t);
 	tfx_at(t, t1 + XS_SEC(10));
 	expect_ack(t, S(100) - 1, P(0));
+	/* MUST-24: and off again, per connection: no more probes. */
+	assert_int_equal(xs_tcp_setopt(t->fx.st, t->h, XS_TCP_KEEPALIVE, 0), 0);
+	tfx_at(t, t1 + XS_SEC(60));
+	expect_nothing(t);
+	assert_int_equal(conn_info(t).state, XS_TCP_ESTABLISHED);
 }
 
 /* RFC 9293 3.9.1.2 (MUST-60, MUST-61): data is not held back (it leaves
@@ -656,6 +661,151 @@ static void test_dscp_per_connection(void **state)
 	assert_int_equal(f[ETH_LEN + 1], 0x28);
 }
 
+/* --- RFC 7323 and RFC 6298 ------------------------------------------------ */
+
+/* RFC 7323 2.2: "A Window Scale option in a segment without a SYN bit MUST
+ * be ignored": the shift agreed in the handshake (7) stays. */
+static void test_ws_outside_syn_ignored(void **state)
+{
+	struct tfx *t = *state;
+	struct popts o;
+
+	t->pwnd = 100;
+	tfx_passive_open(t, NULL);
+	assert_int_equal(conn_info(t).snd_wnd, 12800);
+	o = popts_ts(t);
+	o.ws = 0;
+	t->pwnd = 200;
+	psend_opts(t, F_ACK, P(0), S(0), &o, NULL, 0);
+	expect_nothing(t);
+	assert_int_equal(conn_info(t).snd_wscale, 7);
+	assert_int_equal(conn_info(t).snd_wnd, 200 << 7);
+}
+
+/* RFC 7323 3.2: a TSopt on a connection that did not negotiate it is
+ * ignored and the segment processed normally (no PAWS on it: an "older"
+ * TSval is taken too); the stack still sends none (the fixture checks). */
+static void test_ts_not_negotiated_ignored(void **state)
+{
+	struct tfx *t = *state;
+	struct popts o = popts_syn_full(t);
+
+	o.ts = false;
+	tfx_passive_open(t, &o);
+	assert_false(t->ts_on);
+	o = popts_none();
+	o.ts = true;
+	o.tsval = 5000;
+	psend_opts(t, F_ACK | F_PSH, P(0), S(0), &o, t->in, 10);
+	o.tsval = 4000;
+	psend_opts(t, F_ACK | F_PSH, P(10), S(0), &o, t->in + 10, 10);
+	expect_ack(t, S(0), P(20));
+	expect_nothing(t);
+	app_recv(t, 0, 20);
+	assert_int_equal(drops(t, XS_DROP_TCP_PAWS), 0);
+}
+
+/* RFC 7323 3.2: "A TCP MUST NOT abort a TCP connection because any segment
+ * lacks an expected TSopt." (The SHOULD to drop such a segment silently is
+ * not followed: it is processed, as Linux does.) */
+static void test_missing_tsopt_does_not_abort(void **state)
+{
+	struct tfx *t = *state;
+	struct popts o = popts_none();
+
+	tfx_passive_open(t, NULL);
+	assert_true(t->ts_on);
+	psend_opts(t, F_ACK | F_PSH, P(0), S(0), &o, t->in, 10);
+	psend_opts(t, F_ACK, P(10), S(0), &o, NULL, 0);
+	assert_int_equal(conn_info(t).state, XS_TCP_ESTABLISHED);
+	assert_int_equal(t->events & XS_EV_ERROR, 0);
+	tfx_run(t, XS_MS(40));
+	expect_ack(t, S(0), P(10));
+	app_recv(t, 0, 10);
+}
+
+/* RFC 7323 5.2: a RST is not subjected to PAWS, and its Timestamps option
+ * MUST NOT update connection state: an in-window RST (challenged) with a
+ * far newer TSval leaves TS.Recent alone: the challenge ACK echoes the old
+ * one, and data with a TSval just above the old one is still taken. */
+static void test_rst_timestamp_not_recorded(void **state)
+{
+	struct tfx *t = *state;
+	struct popts o;
+	uint32_t recent;
+	struct tseg *s;
+
+	tfx_passive_open(t, NULL);
+	pdata(t, 0, 10, S(0));
+	recent = peer_tsval(t);
+	tfx_run(t, XS_MS(40));
+	s = expect_ack(t, S(0), P(10));
+	assert_int_equal(s->tsecr, recent);
+	o = popts_ts(t);
+	o.tsval = recent + 100000;
+	psend_opts(t, F_RST, P(500), 0, &o, NULL, 0);
+	s = expect_ack(t, S(0), P(10));
+	assert_int_equal(s->tsecr, recent);
+	o = popts_ts(t);
+	o.tsval = recent + 1;
+	psend_opts(t, F_ACK | F_PSH, P(10), S(0), &o, t->in + 10, 10);
+	tfx_run(t, XS_MS(40));
+	s = expect_ack(t, S(0), P(20));
+	assert_int_equal(s->tsecr, recent + 1);
+	assert_int_equal(drops(t, XS_DROP_TCP_PAWS), 0);
+}
+
+/* RFC 7323 3.2: TSecr is ignored when the ACK bit is off: a SYN carrying
+ * garbage there changes nothing; the SYN-ACK echoes the SYN's TSval and
+ * the handshake's RTT (30 ms) comes from the ACK's TSecr. */
+static void test_syn_tsecr_ignored(void **state)
+{
+	struct tfx *t = *state;
+	struct popts o = popts_syn_full(t);
+
+	o.tsecr = 0xdeadbeef;
+	tfx_listen(t, 16);
+	psyn(t, &o);
+	assert_true(take_seg(t));
+	assert_int_equal(t->s.tsecr, o.tsval);
+	t->iss = t->s.seq;
+	t->ts = t->ts_on = t->sack = true;
+	tfx_run(t, XS_MS(30));
+	psend(t, F_ACK, P(0), S(0), NULL, 0);
+	t->h = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
+	assert_true(t->h >= 0);
+	tfx_track(t, t->h);
+	assert_int_equal(conn_info(t).rtt_us, 30000);
+}
+
+/* RFC 6298 3: "A TCP implementation MUST take at least one RTT measurement
+ * per RTT" (without timestamps: one timed segment per flight, Karn's rule
+ * permitting; with them every ACK that advances SND.UNA is one). Flights of four segments, each ACKed 100 ms after it left:
+ * SRTT moves towards 100 ms after every flight. */
+static void test_rtt_measured_every_flight(void **state)
+{
+	struct tfx *t = *state;
+	struct popts o = popts_syn_full(t);
+	uint32_t before, after;
+	int round, i;
+
+	o.ts = false;
+	o.sackok = false; /* no tail loss probe either: only the timed segments */
+	tfx_passive_open(t, &o);
+	before = conn_info(t).rtt_us;
+	for (round = 0; round < 4; round++) {
+		app_send(t, 4 * 1460);
+		for (i = 0; i < 4; i++)
+			expect_seg(t, F_ACK, S(1460 * (4 * round + i)), P(0), 1460, WND_ANY);
+		tfx_run(t, XS_MS(100));
+		psend(t, F_ACK, P(0), S(1460 * 4 * (round + 1)), NULL, 0);
+		after = conn_info(t).rtt_us;
+		assert_true(after > before);
+		assert_true(after <= 100000);
+		before = after;
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tfx_setup, tfx_teardown)
@@ -677,6 +827,12 @@ int main(void)
 	    T(test_acks_aggregated_in_a_batch),
 	    T(test_ttl_configurable),
 	    T(test_dscp_per_connection),
+	    T(test_ws_outside_syn_ignored),
+	    T(test_ts_not_negotiated_ignored),
+	    T(test_missing_tsopt_does_not_abort),
+	    T(test_rst_timestamp_not_recorded),
+	    T(test_syn_tsecr_ignored),
+	    T(test_rtt_measured_every_flight),
 	};
 #undef T
 	if (getenv("TFILTER"))
