@@ -98,7 +98,7 @@ void xs_stack_arp_flush(struct xs_stack *st);
 /* --- UDP sockets -------------------------------------------------------
  * Handles are small non-negative ints. Calls never block: -EAGAIN when
  * there is nothing to receive. Addresses and ports in host byte order. */
-enum { XS_EV_READABLE = 1, XS_EV_ERROR = 2, XS_EV_WRITABLE = 4, XS_EV_HUP = 8 };
+enum { XS_EV_READABLE = 1, XS_EV_ERROR = 2, XS_EV_WRITABLE = 4, XS_EV_HUP = 8, XS_EV_URGENT = 16 };
 typedef void (*xs_event_cb)(struct xs_stack *st, int handle, unsigned events, void *ctx);
 
 int xs_udp_open(struct xs_stack *st);
@@ -125,7 +125,8 @@ int xs_udp_local_port(const struct xs_stack *st, int h);
  * XS_EV_READABLE: data, EOF, or (listener) a connection to accept;
  * XS_EV_WRITABLE: connected (after xs_tcp_connect), or send space again;
  * XS_EV_ERROR: the connection failed (xs_tcp_error says why);
- * XS_EV_HUP: the connection is over (peer closed and all is acknowledged). */
+ * XS_EV_HUP: the connection is over (peer closed and all is acknowledged);
+ * XS_EV_URGENT: the peer's urgent pointer arrived or advanced (xs_tcp_urgent). */
 enum xs_tcp_state {
 	XS_TCP_CLOSED = 0, XS_TCP_LISTEN, XS_TCP_SYN_SENT, XS_TCP_SYN_RECEIVED,
 	XS_TCP_ESTABLISHED, XS_TCP_FIN_WAIT_1, XS_TCP_FIN_WAIT_2, XS_TCP_CLOSE_WAIT,
@@ -155,6 +156,13 @@ int xs_tcp_abort(struct xs_stack *st, int h);
 int xs_tcp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx);
 /* The pending error (-errno) of a failed connection, 0 if none. */
 int xs_tcp_error(const struct xs_stack *st, int h);
+/* Urgent data (RFC 9293 3.8.5, receiving): the bytes stay in line in the
+ * stream; this says how many of the next bytes xs_tcp_recv returns are
+ * urgent (up to the peer's urgent pointer, RFC 6093's reading: the octet
+ * after the urgent data), some maybe not arrived yet. 0 when none is
+ * pending, or -EBADF. XS_EV_URGENT announces a new or advanced pointer.
+ * Sending urgent data is not offered. */
+int xs_tcp_urgent(const struct xs_stack *st, int h);
 
 enum xs_tcp_opt {
 	XS_TCP_NODELAY,       /* 1: no Nagle */

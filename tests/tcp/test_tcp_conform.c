@@ -780,8 +780,8 @@ static void test_syn_tsecr_ignored(void **state)
 
 /* RFC 6298 3: "A TCP implementation MUST take at least one RTT measurement
  * per RTT" (without timestamps: one timed segment per flight, Karn's rule
- * permitting; with them every ACK that advances SND.UNA is one). Flights of four segments, each ACKed 100 ms after it left:
- * SRTT moves towards 100 ms after every flight. */
+ * permitting; with them every ACK that advances SND.UNA is one). Flights of four segments, each
+ * ACKed 100 ms after it left: SRTT moves towards 100 ms after every flight. */
 static void test_rtt_measured_every_flight(void **state)
 {
 	struct tfx *t = *state;
@@ -804,6 +804,108 @@ static void test_rtt_measured_every_flight(void **state)
 		assert_true(after <= 100000);
 		before = after;
 	}
+}
+
+/* --- urgent data (receiving) ------------------------------------------- */
+
+/* The peer's segment with URG set and urgent pointer urp (an offset from
+ * seq; RFC 9293 3.1). */
+static void psend_urg(struct tfx *t, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t urp,
+		      const void *data, size_t n)
+{
+	uint8_t f[FRAME_MAX], *ip = f + ETH_LEN, *l4 = f + L4_OFF;
+	struct popts o = popts_ts(t);
+	size_t len = mk_tcp(f, t->pport, t->lport, seq, ack, flags | F_URG, t->pwnd, &o, data, n);
+	size_t l4len = get16(ip + 2) - IP_LEN;
+
+	put16(l4 + 18, urp);
+	put16(l4 + 16, 0);
+	put16(l4 + 16, tcp_csum_ref(ip, l4, l4len));
+	inject(&t->fx, f, len);
+	tfx_poll(t);
+}
+
+/* RFC 9293 3.8.5 (MUST-30 receiving, MUST-31, MUST-32, MUST-33, MUST-62):
+ * urgent data stays in line; XS_EV_URGENT comes when a pointer arrives
+ * with none pending, or advances; xs_tcp_urgent says how many of the next
+ * bytes to read are urgent, the pointer naming the octet after them; the
+ * urgent part may be any length, beyond what has arrived. */
+static void test_urgent_data(void **state)
+{
+	struct tfx *t = *state;
+
+	tfx_passive_open(t, NULL);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 0);
+	psend_urg(t, F_ACK | F_PSH, P(0), S(0), 100, t->in, 100);
+	assert_true(t->events & XS_EV_URGENT);
+	assert_true(t->events & XS_EV_READABLE);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 100);
+	app_recv(t, 0, 40);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 60);
+	app_recv(t, 40, 60);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 0);
+	/* A new pointer, none pending: an event; 20 urgent bytes. */
+	reset_events(t);
+	psend_urg(t, F_ACK | F_PSH, P(100), S(0), 20, t->in + 100, 50);
+	assert_true(t->events & XS_EV_URGENT);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 20);
+	/* The pointer advances (to P(160)): an event; urgent up to it. */
+	reset_events(t);
+	psend_urg(t, F_ACK | F_PSH, P(150), S(0), 10, t->in + 150, 50);
+	assert_true(t->events & XS_EV_URGENT);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 60);
+	/* Plain data is no news. */
+	reset_events(t);
+	pdata(t, 200, 10, S(0));
+	assert_int_equal(t->events & XS_EV_URGENT, 0);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 60);
+	/* MUST-31: any length: a pointer 5000 bytes on, far past the data. */
+	psend_urg(t, F_ACK | F_PSH, P(210), S(0), 5000, t->in + 210, 10);
+	assert_true(t->events & XS_EV_URGENT);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 5110);
+	/* A pointer short of the current one (P(320) < P(5210)) is no news. */
+	reset_events(t);
+	psend_urg(t, F_ACK | F_PSH, P(220), S(0), 100, t->in + 220, 10);
+	assert_int_equal(t->events & XS_EV_URGENT, 0);
+	assert_true(t->events & XS_EV_READABLE);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 5110);
+	app_recv(t, 100, 130);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 4980);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, 999), -EBADF);
+}
+
+/* RFC 9293 3.4 (MUST-66, URG): with a zero receive window, the URG of a
+ * segment at RCV.NXT counts: a one-octet window probe carrying it (the
+ * octet itself not taken), and a bare ACK advancing it. */
+static void test_urgent_with_zero_window(void **state)
+{
+	struct tfx *t = *state;
+	struct popts o = popts_syn_full(t);
+
+	tfx_listen(t, 16);
+	assert_int_equal(xs_tcp_setopt(t->fx.st, t->lh, XS_TCP_RCVBUF, 4096), 0);
+	tfx_passive_open(t, &o);
+	pdata(t, 0, 1448, S(0));
+	pdata(t, 1448, 1448, S(0));
+	expect_ack(t, S(0), P(2896));
+	pdata(t, 2896, 1200, S(0));
+	tfx_run(t, XS_MS(40));
+	expect_seg(t, F_ACK, S(0), P(4096), 0, 0);
+	assert_int_equal(conn_info(t).rcv_wnd, 0);
+	reset_events(t);
+	psend_urg(t, F_ACK, P(4096), S(0), 1, t->in + 4096, 1);
+	expect_seg(t, F_ACK, S(0), P(4096), 0, 0);
+	assert_true(t->events & XS_EV_URGENT);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 4097);
+	reset_events(t);
+	psend_urg(t, F_ACK, P(4096), S(0), 5, NULL, 0);
+	assert_true(t->events & XS_EV_URGENT);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 4101);
+	/* A bad ACK (beyond SND.NXT) does not move it. */
+	reset_events(t);
+	psend_urg(t, F_ACK, P(4096), S(5000), 9, t->in + 4096, 1);
+	assert_int_equal(t->events & XS_EV_URGENT, 0);
+	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 4101);
 }
 
 int main(void)
@@ -833,6 +935,8 @@ int main(void)
 	    T(test_rst_timestamp_not_recorded),
 	    T(test_syn_tsecr_ignored),
 	    T(test_rtt_measured_every_flight),
+	    T(test_urgent_data),
+	    T(test_urgent_with_zero_window),
 	};
 #undef T
 	if (getenv("TFILTER"))

@@ -71,6 +71,8 @@ struct tcp_conn {
 	struct seqset ooo;             /* out-of-order ranges held in rcvbuf */
 	bool fin_rcvd;                 /* peer's FIN consumed: rcv_nxt is past it */
 	uint32_t last_ack_sent;
+	uint32_t rcv_up;               /* RCV.UP: octet after the urgent data */
+	bool urg_pending;              /* rcv_up lies beyond what was read */
 
 	/* Options agreed in the handshake. */
 	uint16_t mss;                  /* what we send (SMSS), options excluded */
@@ -183,6 +185,8 @@ void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
 void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err);
 void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events);
 uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+/* The sequence number of the next byte the application reads. */
+uint32_t tcp_read_seq(const struct tcp_conn *c);
 /* A SYN that completes the handshake on a listener (queued, or from a cookie). */
 void tcp_listener_established(struct xs_stack *st, struct tcp_conn *c);
 

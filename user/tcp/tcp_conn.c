@@ -607,6 +607,25 @@ ssize_t xs_tcp_recv(struct xs_stack *st, int h, void *buf, size_t cap)
 	return 0;
 }
 
+/* The sequence number of the next byte xs_tcp_recv returns. */
+uint32_t tcp_read_seq(const struct tcp_conn *c)
+{
+	return c->rcv_nxt - (c->fin_rcvd ? 1 : 0) - c->rcvbuf.len;
+}
+
+int xs_tcp_urgent(const struct xs_stack *st, int h)
+{
+	const struct tcp_conn *c = tcp_get(st, h);
+	uint32_t read;
+
+	if (!c)
+		return -EBADF;
+	read = tcp_read_seq(c);
+	if (!c->urg_pending || !seq_gt(c->rcv_up, read))
+		return 0;
+	return (int)(c->rcv_up - read);
+}
+
 int xs_tcp_shutdown(struct xs_stack *st, int h)
 {
 	struct tcp_conn *c = tcp_get(st, h);
