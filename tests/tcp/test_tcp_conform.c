@@ -519,15 +519,18 @@ static void picmp(struct tfx *t, uint8_t type, uint8_t code, const uint8_t *ip)
 	tfx_poll(t);
 }
 
-/* RFC 9293 3.9.2.2 (MUST-54, MUST-55, MUST-56, MUST-47): ICMP errors about
- * an established connection's segment reach it; the soft ones (destination
- * unreachable codes 0, 1, 5; time exceeded 0, 1; parameter problem) do not
- * abort it; source quench is discarded silently (counted). The connection
- * goes on, and when it later times out the error reported is the soft one
- * (the application learns of it; ETIMEDOUT would hide it). */
+/* RFC 9293 3.9.2.2 (MUST-54, MUST-55, MUST-56) and 3.9.1.8 (MUST-47): ICMP
+ * errors about an established connection's segment reach it; the soft ones
+ * (destination unreachable codes 0, 1, 5; time exceeded 0, 1; parameter
+ * problem) do not abort it but are reported as they come (XS_EV_SOFT_ERROR,
+ * xs_tcp_soft_error); source quench is discarded silently (counted). The
+ * connection goes on, and when it later times out the error it reports is
+ * the soft one (ETIMEDOUT would hide it). */
 static void test_icmp_soft_errors_do_not_abort(void **state)
 {
 	static const uint8_t soft[][2] = {{3, 0}, {3, 1}, {3, 5}, {11, 0}, {11, 1}, {12, 0}};
+	static const int soft_err[] = {-ENETUNREACH, -EHOSTUNREACH, -EHOSTUNREACH,
+				       -ETIMEDOUT,   -ETIMEDOUT,    -EPROTO};
 	struct tfx *t = *state;
 	uint8_t f[FRAME_MAX], quoted[28];
 	uint64_t quench0;
@@ -542,12 +545,17 @@ static void test_icmp_soft_errors_do_not_abort(void **state)
 		picmp(t, soft[i][0], soft[i][1], quoted);
 		expect_nothing(t);
 		assert_int_equal(conn_info(t).state, XS_TCP_ESTABLISHED);
-		assert_int_equal(t->events, 0);
+		/* MUST-47: reported as it arrives, the connection untouched. */
+		assert_int_equal(t->events, XS_EV_SOFT_ERROR);
+		assert_int_equal(xs_tcp_soft_error(t->fx.st, t->h), soft_err[i]);
+		assert_int_equal(xs_tcp_error(t->fx.st, t->h), 0);
+		reset_events(t);
 	}
 	quench0 = drops(t, XS_DROP_ICMP_TYPE);
 	picmp(t, 4, 0, quoted);
 	expect_nothing(t);
 	assert_int_equal(drops(t, XS_DROP_ICMP_TYPE) - quench0, 1);
+	assert_int_equal(t->events, 0);
 	assert_int_equal(conn_info(t).state, XS_TCP_ESTABLISHED);
 	/* The data is acknowledged: all is well. */
 	psend(t, F_ACK, P(0), S(100), NULL, 0);
@@ -908,6 +916,47 @@ static void test_urgent_with_zero_window(void **state)
 	assert_int_equal(xs_tcp_urgent(t->fx.st, t->h), 4101);
 }
 
+/* RFC 9293 3.8.5 / 3.10.2 (MUST-30 sending, MUST-62): xs_tcp_send_urgent
+ * moves SND.UP to the end of what is queued; every segment before it
+ * carries URG and the pointer to the octet after the urgent data, a
+ * retransmission too, until the peer acknowledges that far; what follows
+ * goes without URG. */
+static void test_urgent_send(void **state)
+{
+	struct tfx *t = *state;
+	xs_time_t t0;
+
+	tfx_passive_open(t, NULL);
+	assert_int_equal(xs_tcp_send_urgent(t->fx.st, t->h, t->out, 3000), 3000);
+	t->sent = 3000;
+	tfx_poll(t);
+	expect_seg(t, F_ACK | F_URG, S(0), P(0), 1448, WND_ANY);
+	assert_int_equal(t->s.urp, 3000);
+	expect_seg(t, F_ACK | F_URG, S(1448), P(0), 1448, WND_ANY);
+	assert_int_equal(t->s.urp, 1552);
+	expect_nothing(t); /* Nagle: the 104-byte tail waits for an ACK */
+	t0 = t->fx.now;
+	psend(t, F_ACK, P(0), S(2896), NULL, 0);
+	expect_seg(t, F_ACK | F_URG, S(2896), P(0), 104, WND_ANY);
+	assert_int_equal(t->s.urp, 104);
+	/* Lost: the retransmission still says urgent. */
+	for (int i = 0; i < 20 && !take_seg(t); i++)
+		tfx_run(t, XS_MS(50));
+	assert_int_equal(t->s.seq, S(2896));
+	assert_true(t->s.flags & F_URG);
+	assert_int_equal(t->s.urp, 104);
+	assert_true(t->fx.now > t0);
+	/* All acknowledged: ordinary data again, no URG. */
+	psend(t, F_ACK, P(0), S(3000), NULL, 0);
+	while (take_seg(t))
+		;
+	app_send(t, 10);
+	expect_seg(t, F_ACK | F_PSH, S(3000), P(0), 10, WND_ANY);
+	assert_int_equal(t->s.flags & F_URG, 0);
+	assert_int_equal(t->s.urp, 0);
+	assert_int_equal(xs_tcp_send_urgent(t->fx.st, 999, t->out, 1), -EBADF);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tfx_setup, tfx_teardown)
@@ -937,6 +986,7 @@ int main(void)
 	    T(test_rtt_measured_every_flight),
 	    T(test_urgent_data),
 	    T(test_urgent_with_zero_window),
+	    T(test_urgent_send),
 	};
 #undef T
 	if (getenv("TFILTER"))

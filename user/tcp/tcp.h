@@ -63,6 +63,8 @@ struct tcp_conn {
 	struct tcp_ring sndbuf;        /* byte 0 is snd_una (after the SYN) */
 	bool fin_queued;               /* the application shut down its side */
 	bool fin_sent;                 /* our FIN has a sequence number: snd_max includes it */
+	uint32_t snd_up;               /* SND.UP: octet after our urgent data */
+	bool urg_send;                 /* snd_up not yet acknowledged */
 
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */

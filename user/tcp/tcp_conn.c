@@ -532,7 +532,7 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	return h;
 }
 
-ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
+static ssize_t tcp_send(struct xs_stack *st, int h, const void *buf, size_t len, bool urgent)
 {
 	struct tcp_conn *c = tcp_get(st, h);
 	uint32_t room, n;
@@ -562,8 +562,23 @@ ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
 	n = len < room ? (uint32_t)len : room;
 	tcp_ring_write(&c->sndbuf, c->sndbuf.len, buf, n);
 	c->sndbuf.len += n;
+	/* RFC 9293 3.10.2: SND.UP <- the end of what is queued. */
+	if (urgent && n) {
+		c->snd_up = c->snd_una + c->sndbuf.len;
+		c->urg_send = true;
+	}
 	tcp_output(st, c);
 	return n;
+}
+
+ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
+{
+	return tcp_send(st, h, buf, len, false);
+}
+
+ssize_t xs_tcp_send_urgent(struct xs_stack *st, int h, const void *buf, size_t len)
+{
+	return tcp_send(st, h, buf, len, true);
 }
 
 /* RFC 9293 3.8.6.2.2: after a read, announce a window that grew by at least
@@ -624,6 +639,13 @@ int xs_tcp_urgent(const struct xs_stack *st, int h)
 	if (!c->urg_pending || !seq_gt(c->rcv_up, read))
 		return 0;
 	return (int)(c->rcv_up - read);
+}
+
+int xs_tcp_soft_error(const struct xs_stack *st, int h)
+{
+	const struct tcp_conn *c = tcp_get(st, h);
+
+	return c ? c->soft_error : -EBADF;
 }
 
 int xs_tcp_shutdown(struct xs_stack *st, int h)

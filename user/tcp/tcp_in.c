@@ -888,9 +888,12 @@ int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 	 * protocol unreachable end an opening connection. */
 	if (err == -EMSGSIZE)
 		return 0;
-	if (c->state == XS_TCP_SYN_SENT && (err == -ECONNREFUSED || err == -ENOPROTOOPT))
+	if (c->state == XS_TCP_SYN_SENT && (err == -ECONNREFUSED || err == -ENOPROTOOPT)) {
 		tcp_conn_done(st, c, -ECONNREFUSED);
-	else
+	} else {
+		/* RFC 9293 3.9.1.8 (MUST-47): soft errors reach the application. */
 		c->soft_error = err;
+		tcp_wake(st, c, XS_EV_SOFT_ERROR);
+	}
 	return 0;
 }
