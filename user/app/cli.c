@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"  --icmp-rate N      ICMP errors sent per second at most (default 100)\n"
 		"  --tcp-rto-min MS   TCP retransmission timeout floor, 1-1000 ms (default 200,\n"
 		"                     Linux's; a LAN of sub-millisecond RTTs may go lower)\n"
+		"  --ttl N            TTL of every IPv4 packet the stack sends, 1-255 (default 64)\n"
 		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
@@ -127,6 +128,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "frag-timeout", required_argument, NULL, 'F' },
 		{ "icmp-rate", required_argument, NULL, 'R' },
 		{ "tcp-rto-min", required_argument, NULL, 'T' },
+		{ "ttl", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -215,6 +217,12 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 1000, &v) || !v)
 				return fail("invalid --tcp-rto-min '%s': expected 1-1000 ms", optarg);
 			o->tcp_rto_min_ms = (unsigned)v;
+			break;
+		case 'L':
+			/* RFC 9293 3.9.2 (MUST-49): the TTL is configurable. */
+			if (parse_uint(optarg, 255, &v) || !v)
+				return fail("invalid --ttl '%s': expected 1-255", optarg);
+			o->ip_ttl = (unsigned)v;
 			break;
 		case 'v':
 			o->verbose = 1;
