@@ -131,6 +131,26 @@ def test_help_lists_tcp_rto_min(t):
     assert "--tcp-rto-min MS" in out, out
 
 
+@pytest.mark.parametrize("value", ["0", "256", "abc", "", "-1"],
+                         ids=["zero", "over-255", "text", "empty", "negative"])
+def test_bad_ttl(t, value):
+    # 1-255, a plain decimal number: anything else is a usage error.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, "--ttl", value])
+    assert_one_error(t, rc, out, err, "--ttl", code=2)
+
+
+def test_ttl_sets_the_ttl(topo, xdpstack):
+    # RFC 9293 3.9.2 (MUST-49): the TTL is configurable; the kernel's ping
+    # reads it from the stack's echo replies (64 without the flag).
+    d = xdpstack(topo)
+    p = topo.ping(STACK_IP, count=1)
+    assert "ttl=64" in p.stdout, p.stdout
+    d.stop()
+    d = xdpstack(topo, extra=["--ttl", "17"])
+    p = topo.ping(STACK_IP, count=1)
+    assert "ttl=17" in p.stdout, p.stdout
+
+
 def test_native_mode_refused_names_generic(t):
     # A bridge (or ifb) has no driver XDP: native attach must be refused with the fix.
     dm = "xd" + t.tag

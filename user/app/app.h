@@ -33,6 +33,7 @@ struct xs_opts {
 	unsigned icmp_rate;   /* ICMP errors per second, 0 = the library's default */
 	unsigned tcp_rto_min_ms; /* 0 = the library's default (200) */
 	int iperf3_port;      /* iperf3 service port, 0 = off */
+	unsigned ip_ttl;      /* TTL of what the stack sends, 0 = the library's default (64) */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"

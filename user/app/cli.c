@@ -33,6 +33,7 @@ static void usage(FILE *f)
 		"  --icmp-rate N      ICMP errors sent per second at most (default 100)\n"
 		"  --tcp-rto-min MS   TCP retransmission timeout floor, 1-1000 ms (default 200,\n"
 		"                     Linux's; a LAN of sub-millisecond RTTs may go lower)\n"
+		"  --ttl N            TTL of every IPv4 packet the stack sends, 1-255 (default 64)\n"
 		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
@@ -130,6 +131,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "icmp-rate", required_argument, NULL, 'R' },
 		{ "tcp-rto-min", required_argument, NULL, 'T' },
 		{ "iperf3", optional_argument, NULL, 'I' },
+		{ "ttl", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -230,6 +232,12 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 65535, &v) || !v)
 				return fail("invalid --iperf3 port '%s': expected 1-65535", optarg);
 			o->iperf3_port = (int)v;
+			break;
+		case 'L':
+			/* RFC 9293 3.9.2 (MUST-49): the TTL is configurable. */
+			if (parse_uint(optarg, 255, &v) || !v)
+				return fail("invalid --ttl '%s': expected 1-255", optarg);
+			o->ip_ttl = (unsigned)v;
 			break;
 		case 'v':
 			o->verbose = 1;

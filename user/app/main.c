@@ -221,6 +221,7 @@ int main(int argc, char **argv)
 	cfg.gateway = o.gateway;
 	cfg.frag_timeout_ms = o.frag_timeout_ms;
 	cfg.tcp_rto_min_us = o.tcp_rto_min_ms * 1000;
+	cfg.ip_ttl = (uint8_t)o.ip_ttl;
 	cfg.icmp_rate = o.icmp_rate;
 	st = xs_stack_new(&cfg, dev);
 	if (!st) {

@@ -9,6 +9,7 @@
 #include "net/arp.h"
 #include "net/icmp.h"
 #include "net/iface.h"
+#include "net/ip4.h"
 #include "net/udp.h"
 #include "tcp/tcp.h"
 
@@ -36,6 +37,8 @@ static void config_defaults(struct xs_config *c)
 		c->icmp_burst = 50;
 	if (!c->tcp_rto_min_us)
 		c->tcp_rto_min_us = 200000;
+	if (!c->ip_ttl)
+		c->ip_ttl = IP4_DEFAULT_TTL;
 }
 
 struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)

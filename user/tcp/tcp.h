@@ -68,6 +68,8 @@ struct tcp_conn {
 	struct tcp_ring sndbuf;        /* byte 0 is snd_una (after the SYN) */
 	bool fin_queued;               /* the application shut down its side */
 	bool fin_sent;                 /* our FIN has a sequence number: snd_max includes it */
+	uint32_t snd_up;               /* SND.UP: octet after our urgent data */
+	bool urg_send;                 /* snd_up not yet acknowledged */
 
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
@@ -76,6 +78,8 @@ struct tcp_conn {
 	struct seqset ooo;             /* out-of-order ranges held in rcvbuf */
 	bool fin_rcvd;                 /* peer's FIN consumed: rcv_nxt is past it */
 	uint32_t last_ack_sent;
+	uint32_t rcv_up;               /* RCV.UP: octet after the urgent data */
+	bool urg_pending;              /* rcv_up lies beyond what was read */
 
 	/* Options agreed in the handshake. */
 	uint16_t mss;                  /* what we send (SMSS), options excluded */
@@ -126,6 +130,7 @@ struct tcp_conn {
 
 	/* Socket options. */
 	bool nodelay, keepalive;
+	uint8_t tos;                   /* IPv4 TOS byte (DSCP), RFC 9293 3.9.1.9 */
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 	xs_time_t user_timeout;
 
@@ -189,6 +194,8 @@ void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
 void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err);
 void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events);
 uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+/* The sequence number of the next byte the application reads. */
+uint32_t tcp_read_seq(const struct tcp_conn *c);
 /* A SYN that completes the handshake on a listener (queued, or from a cookie). */
 void tcp_listener_established(struct xs_stack *st, struct tcp_conn *c);
 

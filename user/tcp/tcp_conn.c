@@ -7,6 +7,7 @@
 
 #include "core/siphash.h"
 #include "core/stack.h"
+#include "net/ip4.h"
 #include "net/route.h"
 #include "tcp/tcp.h"
 
@@ -224,6 +225,7 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	rtt_init(&c->rtt, parent ? parent->rtt.rto_min : (xs_time_t)st->cfg.tcp_rto_min_us * 1000);
 	c->cc_ops = parent ? parent->cc_ops : &tcp_cc_cubic;
 	c->nodelay = parent ? parent->nodelay : false;
+	c->tos = parent ? parent->tos : 0;
 	c->keepalive = parent ? parent->keepalive : false;
 	c->keep_idle_s = parent ? parent->keep_idle_s : 7200;
 	c->keep_intvl_s = parent ? parent->keep_intvl_s : 75;
@@ -499,7 +501,10 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	uint16_t lport = 0;
 	int h;
 
-	if (!ip || !port || ip == st->ip)
+	/* RFC 9293 3.9.1.1 (MUST-46): a broadcast or multicast remote address
+	 * (or any other that is never a unicast host: 0/8, 127/8, class E) is
+	 * an error, as is our own. */
+	if (!port || ip == st->ip || ip4_is_martian_src(ip) || ip4_is_broadcast(st, ip))
 		return -EINVAL;
 	if (xs_route_lookup(st, ip, &nh) != 0)
 		return -ENETUNREACH;
@@ -528,7 +533,7 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	return h;
 }
 
-ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
+static ssize_t tcp_send(struct xs_stack *st, int h, const void *buf, size_t len, bool urgent)
 {
 	struct tcp_conn *c = tcp_get(st, h);
 	uint32_t room, n;
@@ -558,8 +563,23 @@ ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
 	n = len < room ? (uint32_t)len : room;
 	tcp_ring_write(&c->sndbuf, c->sndbuf.len, buf, n);
 	c->sndbuf.len += n;
+	/* RFC 9293 3.10.2: SND.UP <- the end of what is queued. */
+	if (urgent && n) {
+		c->snd_up = c->snd_una + c->sndbuf.len;
+		c->urg_send = true;
+	}
 	tcp_output(st, c);
 	return n;
+}
+
+ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
+{
+	return tcp_send(st, h, buf, len, false);
+}
+
+ssize_t xs_tcp_send_urgent(struct xs_stack *st, int h, const void *buf, size_t len)
+{
+	return tcp_send(st, h, buf, len, true);
 }
 
 /* RFC 9293 3.8.6.2.2: after a read, announce a window that grew by at least
@@ -601,6 +621,32 @@ ssize_t xs_tcp_recv(struct xs_stack *st, int h, void *buf, size_t cap)
 	    c->state == XS_TCP_FIN_WAIT_2)
 		return -EAGAIN;
 	return 0;
+}
+
+/* The sequence number of the next byte xs_tcp_recv returns. */
+uint32_t tcp_read_seq(const struct tcp_conn *c)
+{
+	return c->rcv_nxt - (c->fin_rcvd ? 1 : 0) - c->rcvbuf.len;
+}
+
+int xs_tcp_urgent(const struct xs_stack *st, int h)
+{
+	const struct tcp_conn *c = tcp_get(st, h);
+	uint32_t read;
+
+	if (!c)
+		return -EBADF;
+	read = tcp_read_seq(c);
+	if (!c->urg_pending || !seq_gt(c->rcv_up, read))
+		return 0;
+	return (int)(c->rcv_up - read);
+}
+
+int xs_tcp_soft_error(const struct xs_stack *st, int h)
+{
+	const struct tcp_conn *c = tcp_get(st, h);
+
+	return c ? c->soft_error : -EBADF;
 }
 
 int xs_tcp_shutdown(struct xs_stack *st, int h)
@@ -785,6 +831,13 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 		c->rtt.rto_min = XS_MS(value);
 		if (c->rtt.have_sample && c->rtt.rto < c->rtt.rto_min)
 			c->rtt.rto = c->rtt.rto_min;
+		return 0;
+	case XS_TCP_TOS:
+		/* RFC 9293 3.9.1.9 (MUST-48): the application sets the
+		 * Differentiated Services field; ECN's two bits are not its. */
+		if (value < 0 || value > 255)
+			return -EINVAL;
+		c->tos = (uint8_t)(value & 0xfc);
 		return 0;
 	case XS_TCP_CC_CUBIC:
 		c->cc_ops = value ? &tcp_cc_cubic : &tcp_cc_newreno;

@@ -660,6 +660,23 @@ static void tcp_fin_input(struct xs_stack *st, struct tcp_conn *c)
 	}
 }
 
+/* The URG bit (RFC 9293 3.10.7.4 sixth): RCV.UP = max(RCV.UP, SEG.SEQ +
+ * SEG.UP), the pointer naming the octet after the urgent data (RFC 6093,
+ * RFC 9293 3.8.5 MUST-62); the application hears of a pointer that is new
+ * (none pending) or advanced, and beyond what it has read (MUST-32). */
+static void tcp_urg_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	uint32_t up = seg->seq + seg->urp, read = tcp_read_seq(c);
+
+	if (c->urg_pending && !seq_gt(c->rcv_up, read))
+		c->urg_pending = false; /* all read since */
+	if (!seq_gt(up, read) || (c->urg_pending && !seq_gt(up, c->rcv_up)))
+		return;
+	c->rcv_up = up;
+	c->urg_pending = true;
+	tcp_wake(st, c, XS_EV_URGENT);
+}
+
 /* Segment text (RFC 9293 3.10.7.4 seventh): in order into the buffer, out
  * of order into the buffer beyond it with the range tracked for SACK. */
 static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
@@ -776,6 +793,16 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		/* RFC 9293 3.10.7.4: an unacceptable segment draws an ACK (not
 		 * a challenge ACK: our ACK is acceptable, so no ACK war). */
 		xs_drop(st, XS_DROP_TCP_SEQ);
+		/* RFC 9293 3.4 (MUST-66) and 3.10.7.4: with a zero window no
+		 * text is acceptable, but the URG of a segment at RCV.NXT whose
+		 * ACK is acceptable still counts (a window probe may carry it). */
+		if ((seg->flags & (TCP_URG | TCP_ACK | TCP_SYN | TCP_RST)) == (TCP_URG | TCP_ACK) &&
+		    seg->seq == c->rcv_nxt && !seq_gt(c->rcv_adv, c->rcv_nxt) &&
+		    !seq_gt(seg->ack, c->snd_max) &&
+		    !seq_lt(seg->ack, c->snd_una - c->max_snd_wnd) &&
+		    (c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_FIN_WAIT_1 ||
+		     c->state == XS_TCP_FIN_WAIT_2))
+			tcp_urg_input(st, c, seg);
 		if (!(seg->flags & TCP_RST))
 			tcp_send_ack(st, c);
 		return;
@@ -809,6 +836,10 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 	case XS_TCP_ESTABLISHED:
 	case XS_TCP_FIN_WAIT_1:
 	case XS_TCP_FIN_WAIT_2:
+		/* Even with a zero window (RFC 9293 3.4 MUST-66): an acceptable
+		 * segment's URG counts whether or not its text fits. */
+		if (seg->flags & TCP_URG)
+			tcp_urg_input(st, c, seg);
 		if (seg->payload_len || (seg->flags & TCP_FIN))
 			tcp_data_input(st, c, seg);
 		break;
@@ -889,9 +920,12 @@ int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 	 * protocol unreachable end an opening connection. */
 	if (err == -EMSGSIZE)
 		return 0;
-	if (c->state == XS_TCP_SYN_SENT && (err == -ECONNREFUSED || err == -ENOPROTOOPT))
+	if (c->state == XS_TCP_SYN_SENT && (err == -ECONNREFUSED || err == -ENOPROTOOPT)) {
 		tcp_conn_done(st, c, -ECONNREFUSED);
-	else
+	} else {
+		/* RFC 9293 3.9.1.8 (MUST-47): soft errors reach the application. */
 		c->soft_error = err;
+		tcp_wake(st, c, XS_EV_SOFT_ERROR);
+	}
 	return 0;
 }

@@ -218,6 +218,14 @@ static void tcp_keep_fire(void *ctx, struct xs_timer *t)
 	case XS_TCP_LAST_ACK:
 		if (!c->keepalive)
 			return;
+		/* RFC 9293 3.8.4 (MUST-26): probes only when no sent data is
+		 * outstanding; data in flight or waiting has its own timers (the
+		 * retransmission and persist timers, the user timeout), so the
+		 * idle period starts again (as Linux's tcp_keepalive_timer). */
+		if (tcp_flight(c) || c->sndbuf.len) {
+			tcp_arm_keepalive(st, c);
+			return;
+		}
 		/* RFC 9293 3.8.4: a probe with SEG.SEQ = SND.NXT-1 draws an ACK. */
 		if (c->probes >= c->keep_cnt) {
 			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
