@@ -41,6 +41,22 @@ static void config_defaults(struct xs_config *c)
 		c->ip_ttl = IP4_DEFAULT_TTL;
 }
 
+/* Secrets from the kernel's CSPRNG; should it fail (it does not block once
+ * the pool is initialised), the PRNG stream is a last resort, not a key. */
+static void keys_init(struct xs_stack *st)
+{
+	uint8_t *k = (uint8_t *)&st->keys;
+	size_t n = sizeof(st->keys), i;
+
+	if (getrandom(k, n, 0) == (ssize_t)n)
+		return;
+	for (i = 0; i < n; i += 8) {
+		uint64_t r = xs_random(st);
+
+		memcpy(k + i, &r, n - i < 8 ? n - i : 8);
+	}
+}
+
 struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 {
 	struct xs_stack *st;
@@ -68,6 +84,7 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	if (getrandom(&st->rng, sizeof(st->rng), 0) != sizeof(st->rng) || !st->rng)
 		st->rng = 0x9e3779b97f4a7c15ull ^ (uintptr_t)st;
 	st->ip_id = (uint16_t)xs_random(st);
+	keys_init(st);
 	st->garp_left = st->cfg.gratuitous_arps;
 	icmp_init(st);
 	st->scratch = malloc(XS_SCRATCH_LEN);

@@ -153,14 +153,14 @@ struct tcp_conn {
 };
 
 struct tcp_table {
-	struct tcp_conn *bucket[TCP_HASH_BUCKETS];
+	struct tcp_conn *bucket[TCP_HASH_BUCKETS]; /* keyed by tcp_hash (SipHash-1-3) */
+	uint32_t chain_len[TCP_HASH_BUCKETS];
 	struct tcp_conn *listeners[65536 / 64]; /* chained by hnext, by port */
 	struct tcp_conn *handle[TCP_MAX_HANDLES];
 	struct tcp_conn *ready;        /* connections with events to deliver */
 	struct tcp_conn *delivering;   /* the rest of the list being delivered */
 	struct tcp_conn *dead;         /* closed orphans, freed at the end of the poll */
 	struct xs_timer_wheel wheel;
-	uint8_t secret[16];            /* RFC 6528 ISN and SYN cookie key */
 	unsigned nconns;
 };
 

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/siphash.h"
 #include "core/stack.h"
@@ -85,19 +84,26 @@ static struct tcp_table *T(const struct xs_stack *st)
 	return st->tcp;
 }
 
-static unsigned tcp_hash(const struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport)
+/* The bucket of a 4-tuple: SipHash-1-3 of all of it under a per-stack key,
+ * so no choice of addresses and ports lands in one bucket more often than
+ * chance would (a linear mix with the key XORed in does not: tuples equal
+ * before the XOR collide whatever the key). */
+static unsigned tcp_hash(const struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
+			 uint16_t rport)
 {
-	uint32_t h = rip * 2654435761u ^ ((uint32_t)rport << 16 | lport) * 2246822519u;
+	uint8_t m[12];
 
-	h ^= *(const uint32_t *)T(st)->secret;
-	h ^= h >> 15;
-	return (h * 2654435761u) >> (32 - 12); /* TCP_HASH_BUCKETS = 4096 */
+	memcpy(m, &lip, 4);
+	memcpy(m + 4, &rip, 4);
+	memcpy(m + 8, &lport, 2);
+	memcpy(m + 10, &rport, 2);
+	return (unsigned)siphash13(st->keys.tcp, m, sizeof(m)) & (TCP_HASH_BUCKETS - 1);
 }
 
 struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
 			    uint16_t rport)
 {
-	struct tcp_conn *c = T(st)->bucket[tcp_hash(st, rip, lport, rport)];
+	struct tcp_conn *c = T(st)->bucket[tcp_hash(st, lip, lport, rip, rport)];
 
 	for (; c; c = c->hnext)
 		if (c->rip == rip && c->lport == lport && c->rport == rport && c->lip == lip)
@@ -117,24 +123,40 @@ struct tcp_conn *tcp_listener(struct xs_stack *st, uint16_t port)
 
 void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c)
 {
-	struct tcp_conn **b = c->state == XS_TCP_LISTEN ? &T(st)->listeners[c->lport / 64]
-							: &T(st)->bucket[tcp_hash(st, c->rip, c->lport,
-										   c->rport)];
+	struct tcp_table *t = T(st);
+	struct tcp_conn **b;
+	unsigned h;
 
+	if (c->state == XS_TCP_LISTEN) {
+		b = &t->listeners[c->lport / 64]; /* filled by our listens only */
+	} else {
+		h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+		b = &t->bucket[h];
+		if (++t->chain_len[h] > st->stats.tcp_hash_chain_max)
+			st->stats.tcp_hash_chain_max = t->chain_len[h];
+	}
 	c->hnext = *b;
 	*b = c;
 }
 
 static void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c)
 {
-	struct tcp_conn **pp = c->state == XS_TCP_LISTEN ? &T(st)->listeners[c->lport / 64]
-							 : &T(st)->bucket[tcp_hash(st, c->rip, c->lport,
-										    c->rport)];
+	struct tcp_table *t = T(st);
+	struct tcp_conn **pp;
+	unsigned h = 0;
 
+	if (c->state == XS_TCP_LISTEN) {
+		pp = &t->listeners[c->lport / 64];
+	} else {
+		h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+		pp = &t->bucket[h];
+	}
 	for (; *pp; pp = &(*pp)->hnext) {
 		if (*pp == c) {
 			*pp = c->hnext;
 			c->hnext = NULL;
+			if (c->state != XS_TCP_LISTEN)
+				t->chain_len[h]--;
 			return;
 		}
 	}
@@ -184,7 +206,7 @@ uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip
 	memcpy(m + 8, &lport, 2);
 	memcpy(m + 10, &rport, 2);
 	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 microsecond clock. */
-	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(T(st)->secret, m, sizeof(m));
+	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(st->keys.isn, m, sizeof(m));
 }
 
 static uint8_t tcp_wscale_for(uint32_t cap)
@@ -312,12 +334,6 @@ int tcp_init(struct xs_stack *st)
 
 	if (!t)
 		return -ENOMEM;
-	if (getrandom(t->secret, sizeof(t->secret), 0) != sizeof(t->secret)) {
-		uint64_t a = xs_random(st), b = xs_random(st);
-
-		memcpy(t->secret, &a, 8);
-		memcpy(t->secret + 8, &b, 8);
-	}
 	timer_wheel_init(&t->wheel, st->now);
 	st->tcp = t;
 	return 0;

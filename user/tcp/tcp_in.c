@@ -141,7 +141,7 @@ static uint32_t cookie_hash(struct xs_stack *st, const struct ip4_repr *ip,
 	memcpy(m + 12, &peer_isn, 4);
 	memcpy(m + 16, &t, 4);
 	m[20] = (uint8_t)mssi;
-	return (uint32_t)siphash24(st->tcp->secret, m, sizeof(m)) & 0xffffff;
+	return (uint32_t)siphash24(st->keys.isn, m, sizeof(m)) & 0xffffff;
 }
 
 static uint32_t cookie_time(const struct xs_stack *st)
