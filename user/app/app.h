@@ -32,6 +32,12 @@ struct xs_opts {
 	unsigned frag_timeout_ms; /* 0 = the library's default */
 	unsigned icmp_rate;   /* ICMP errors per second, 0 = the library's default */
 	unsigned tcp_rto_min_ms; /* 0 = the library's default (200) */
+	/* TCP budgets, 0 = the library's default (xs_config says which). */
+	unsigned tcp_max_orphans;
+	uint64_t tcp_orphan_mem;
+	unsigned tcp_orphan_retries;
+	unsigned tcp_persist_span_ms;
+	uint64_t tcp_mem[3];
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
