@@ -237,8 +237,9 @@ static void test_mem_pressure(void **state)
 	for (uint16_t p = PPORT; p < PPORT + 2; p++) {
 		char buf[1000];
 
-		assert_int_equal(xs_tcp_recv(t->fx.st, t->handles[1 + (p - PPORT)], buf,
-					     sizeof(buf)), 1000);
+		int h = t->handles[1 + (p - PPORT)];
+
+		assert_int_equal(xs_tcp_recv(t->fx.st, h, buf, sizeof(buf)), 1000);
 	}
 	tfx_run(t, XS_MS(200));
 	while (take_seg(t))
