@@ -61,24 +61,36 @@ uint32_t tcp_mem_buf_cap(const struct xs_stack *st, uint32_t cap)
 	return st->tcp->pressure && cap > TCP_PRESSURE_BUF ? TCP_PRESSURE_BUF : cap;
 }
 
-/* Replaces an empty ring by a TCP_PRESSURE_BUF one: 0 if it shrank. What
- * the receive ring offered beyond its new size is trimmed on arrival
- * (tcp_data_input) and sent again by the peer, as Linux's pruning does. */
-static int ring_shrink(struct tcp_ring *r, uint32_t slack)
+/* Replaces an empty ring by a smaller one of cap bytes: 0 if it shrank. */
+static int ring_shrink(struct tcp_ring *r, uint32_t cap, uint32_t slack)
 {
 	struct tcp_ring nr;
 
-	if (!r->data || r->len || r->cap <= TCP_PRESSURE_BUF)
+	if (!r->data || r->len || cap >= r->cap)
 		return -1;
-	if (tcp_ring_alloc(&nr, TCP_PRESSURE_BUF, slack))
+	if (tcp_ring_alloc(&nr, cap, slack))
 		return -1;
 	tcp_ring_free(r);
 	*r = nr;
 	return 0;
 }
 
-/* Linux's tcp_mem pressure lets sockets keep only what they hold: here an
- * idle connection (nothing unread, nothing unsent) drops to small rings. */
+/* What an empty receive ring can shrink to: TCP_PRESSURE_BUF, but never
+ * below the window already offered (RFC 9293 3.8.6.2.2: the right edge does
+ * not move back, and what was offered must fit), so a connection that
+ * offered much shrinks only after the peer used the offer. */
+static uint32_t rcv_shrink_cap(const struct tcp_conn *c)
+{
+	uint32_t unit = (uint32_t)1 << c->rcv_wscale;
+	uint32_t offered = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+
+	offered = (offered + unit - 1) & ~(unit - 1);
+	return offered > TCP_PRESSURE_BUF ? offered : TCP_PRESSURE_BUF;
+}
+
+/* Under pressure (Linux's tcp_mem[1]) sockets keep little beyond what they
+ * hold: an empty send ring drops to TCP_PRESSURE_BUF, an empty receive ring
+ * as far as its offered window allows. */
 void tcp_mem_tick(struct xs_stack *st)
 {
 	struct tcp_table *t = st->tcp;
@@ -92,10 +104,11 @@ void tcp_mem_tick(struct xs_stack *st)
 
 			if (c->done)
 				continue;
-			if (c->snd_una == c->snd_max && ring_shrink(&c->sndbuf, 0) == 0)
+			if (c->snd_una == c->snd_max &&
+			    ring_shrink(&c->sndbuf, TCP_PRESSURE_BUF, 0) == 0)
 				shrunk = true;
-			if (!c->ooo.n &&
-			    ring_shrink(&c->rcvbuf, ((uint32_t)1 << c->rcv_wscale) - 1) == 0)
+			if (!c->ooo.n && ring_shrink(&c->rcvbuf, rcv_shrink_cap(c),
+						     ((uint32_t)1 << c->rcv_wscale) - 1) == 0)
 				shrunk = true;
 			if (shrunk) {
 				st->stats.tcp_mem_shrunk++;
