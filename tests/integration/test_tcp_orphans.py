@@ -7,10 +7,16 @@ becomes an orphan in LAST-ACK whose send buffer cannot drain: Linux answers
 every zero-window probe, with a zero window. Before the budgets, each pinned
 its 512 KiB of rings for ever.
 
-Other sockets connect the same way but send no FIN: the service keeps them,
+Idle echo clients connected before the attack must still echo after it
+(their buffers shrink under pressure). Other sockets connect the same way
+but send no FIN: the service keeps them,
 their send buffers pinned by the zero window, which pushes TCP's memory past
 its pressure mark (idle buffers shrink, new connections get small ones)
 until the zero-window span ends them.
+
+The attack comes in phases so that each budget bites for sure: one wave
+before any pressure (orphans hold 256 KiB each: the byte budget), then the
+holders (pressure), then waves under pressure (16 KiB orphans: the count).
 
 The daemon runs with small budgets (--tcp-mem, --tcp-orphan-mem,
 --tcp-max-orphans, --tcp-orphan-retries, --tcp-persist-span). Meanwhile:
@@ -33,10 +39,14 @@ import tcp_craft as tc
 import tcp_util as tu
 from netns import STACK_IP
 
-MEM_LOW, MEM_PRESSURE, MEM_HIGH = 2 << 20, 4 << 20, 12 << 20
-ORPHAN_MEM = 2 << 20
+# Orphans hold their 256 KiB send ring before pressure, 16 KiB under it:
+# the first wave's orphans meet the byte budget (two fit), the later ones
+# (under the pressure the holders bring) the count.
+MEM_LOW, MEM_PRESSURE, MEM_HIGH = 1 << 20, 4 << 20, 12 << 20
+ORPHAN_MEM = 512 << 10
 MAX_ORPHANS = 16
-WAVES, PER_WAVE, HOLDERS = 6, 80, 30  # 480 orphan makers, 180 holders
+SPAN_MS = 8000  # the holders' zero windows outlive the later waves
+WAVES, PER_WAVE, HOLDERS = 4, 80, 60  # 360 orphan makers, 60 holders
 # What the rest of the daemon may add to the baseline beyond TCP's own
 # budget: the client's echo sessions (64 KiB each), malloc's slack. Under
 # ASan, freed blocks wait in a quarantine (kept at 1 MiB here) and every
@@ -125,36 +135,53 @@ def test_zero_window_orphans_are_bounded(topo, tmp_path):
         "--tcp-orphan-mem", ORPHAN_MEM,
         "--tcp-max-orphans", MAX_ORPHANS,
         "--tcp-orphan-retries", 4,
-        "--tcp-persist-span", 3000,
+        "--tcp-persist-span", SPAN_MS,
     ], env={"ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:quarantine_size_mb=1"})
     d.start()
     client = Client(topo)
     client.one()  # warm: the services' first buffers are part of the baseline
+    # Idle echo clients, opened before the attack: under pressure their
+    # empty buffers shrink, and they must still echo afterwards.
+    idle = [tu.connect(topo, tu.ECHO_PORT, timeout=5.0) for _ in range(2)]
     base = tc.vm_kb(d.pid) * 1024
     before = stats(path)
     sampler = Sampler(d.pid)
     sampler.start()
     client.start()
-    socks, orphans_seen, mem_seen = [], 0, 0
+    socks, seen = [], {"tcp_orphans": 0, "tcp_mem_bytes": 0}
+
+    def watch(seconds, until=None):
+        """Samples the counters for up to `seconds`, or until until(c)."""
+        end = time.monotonic() + seconds
+        while True:
+            c = stats(path)
+            for k in seen:
+                seen[k] = max(seen[k], c[k])
+            assert c["tcp_orphans"] <= MAX_ORPHANS
+            if (until and until(c)) or time.monotonic() > end:
+                return c
+            time.sleep(0.1)
+
     try:
+        # 1. Before any pressure: big orphans, the byte budget bites.
+        socks += attack_wave(topo, PER_WAVE)
+        c = watch(10, lambda c: c["tcp_orphans"] == 0)
+        assert c["tcp_orphans"] == 0, "orphans outlived tcp_orphan_retries"
+        assert c["tcp_orphan_mem_overflow"] > before["tcp_orphan_mem_overflow"]
+        assert c["tcp_mem_pressure"] == before["tcp_mem_pressure"]
+        # 2. Holders send no FIN: the service keeps them, their zero windows
+        # pin the send buffers (until the span), and push TCP into pressure.
+        socks += attack_wave(topo, HOLDERS, fin=False)
+        c = watch(5, lambda c: c["tcp_mem_pressure"] > before["tcp_mem_pressure"])
+        assert c["tcp_mem_pressure"] > before["tcp_mem_pressure"]
+        # 3. Under pressure: small orphans, the count bites.
         for _ in range(WAVES):
             socks += attack_wave(topo, PER_WAVE)
-            # Holders send no FIN: the service keeps them, the zero window
-            # pins their send buffers until the persist span ends them.
-            socks += attack_wave(topo, HOLDERS, fin=False)
-            for _ in range(10):
-                c = stats(path)
-                orphans_seen = max(orphans_seen, c["tcp_orphans"])
-                mem_seen = max(mem_seen, c["tcp_mem_bytes"])
-                assert c["tcp_orphans"] <= MAX_ORPHANS
-                time.sleep(0.1)
-        # The attackers hold on: the orphans must die all the same.
-        end = time.monotonic() + 15
-        while time.monotonic() < end:
-            c = stats(path)
-            if c["tcp_orphans"] == 0:
-                break
-            time.sleep(0.25)
+            watch(0.5)
+        # 4. The attackers hold on: orphans and holders must end all the same.
+        watch(SPAN_MS / 1000 + 10,
+              lambda c: c["tcp_orphans"] == 0
+              and c["tcp_persist_aborts"] - before["tcp_persist_aborts"] >= HOLDERS // 2)
     finally:
         client.stop_ev.set()
         client.join(30)
@@ -164,11 +191,18 @@ def test_zero_window_orphans_are_bounded(topo, tmp_path):
             s.close()
     after = stats(path)
     moved = {k: after[k] - before.get(k, 0) for k in after
-             if k.startswith(("tcp_orphan", "tcp_persist", "tcp_mem", "drop_tcp_mem"))}
+             if k.startswith(("tcp_orphan", "tcp_persist", "tcp_mem", "drop_tcp_mem"))
+             and k not in ("tcp_orphans", "tcp_mem_bytes")}  # gauges
     print(f"{len(socks)} attackers; client rounds {client.rounds}, failures "
           f"{len(client.failures)}; VmRSS {base >> 10} kB -> peak {sampler.peak >> 10} kB; "
-          f"orphans at most {orphans_seen}, tcp_mem_bytes at most {mem_seen}; {moved}")
+          f"orphans at most {seen['tcp_orphans']}, tcp_mem_bytes at most "
+          f"{seen['tcp_mem_bytes']}; {moved}")
     assert d.running(), f"xdpstack died:\n{d.stderr()[-4000:]}"
+    for i, s in enumerate(idle):
+        msg = b"still here %d" % i * 100
+        s.sendall(msg)
+        assert tu.recv_exact(s, len(msg)) == msg
+        s.close()
     # Other clients were served throughout.
     assert client.rounds >= 10
     assert not client.failures, client.failures[:5]
@@ -179,10 +213,10 @@ def test_zero_window_orphans_are_bounded(topo, tmp_path):
     assert moved["tcp_mem_pressure"] > 0
     assert moved["tcp_mem_shrunk"] > 0
     assert moved["tcp_orphan_timeouts"] > 0
-    assert moved["tcp_persist_aborts"] > 0
+    assert moved["tcp_persist_aborts"] >= HOLDERS // 2
     assert after["tcp_orphans"] == 0
-    assert 0 < orphans_seen <= MAX_ORPHANS
-    assert mem_seen <= MEM_HIGH + (1 << 20)
+    assert 0 < seen["tcp_orphans"] <= MAX_ORPHANS
+    assert seen["tcp_mem_bytes"] <= MEM_HIGH + (1 << 20)
     # The daemon's memory stayed within its budget.
     assert sampler.peak - base <= MEM_HIGH + APP_MARGIN, (
         f"VmRSS grew by {(sampler.peak - base) >> 10} kB")
