@@ -125,6 +125,29 @@ def test_bad_tcp_rto_min(t, value):
     assert_one_error(t, rc, out, err, "--tcp-rto-min", code=2)
 
 
+@pytest.mark.parametrize("flag,value", [
+    ("--tcp-max-orphans", "0"), ("--tcp-max-orphans", "1000001"), ("--tcp-max-orphans", "x"),
+    ("--tcp-orphan-mem", "1K"), ("--tcp-orphan-mem", "5T"), ("--tcp-orphan-mem", "12Q"),
+    ("--tcp-orphan-mem", "-1"), ("--tcp-orphan-retries", "0"), ("--tcp-orphan-retries", "256"),
+    ("--tcp-persist-span", "99"), ("--tcp-persist-span", "86400001"),
+    ("--tcp-persist-span", "5s"), ("--tcp-mem", "1M,2M"), ("--tcp-mem", "3M,2M,4M"),
+    ("--tcp-mem", "1M,2M,3M,4M"), ("--tcp-mem", "1K,2M,3M"), ("--tcp-mem", "1M,,2M,3M"),
+    ("--tcp-mem", ""),
+], ids=lambda v: v)
+def test_bad_tcp_budgets(t, flag, value):
+    # Each budget flag: one line naming the flag and what it expects, exit 2.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, flag, value])
+    assert_one_error(t, rc, out, err, flag, code=2)
+
+
+def test_help_lists_tcp_budgets(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    for flag in ("--tcp-max-orphans N", "--tcp-orphan-mem SIZE", "--tcp-orphan-retries N",
+                 "--tcp-persist-span MS", "--tcp-mem LOW,PRESSURE,HIGH"):
+        assert flag in out, out
+
+
 def test_help_lists_tcp_rto_min(t):
     rc, out, err = xdpstack(t, ["--help"])
     assert rc == 0, err

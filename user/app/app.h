@@ -34,6 +34,12 @@ struct xs_opts {
 	unsigned tcp_rto_min_ms; /* 0 = the library's default (200) */
 	int iperf3_port;      /* iperf3 service port, 0 = off */
 	unsigned ip_ttl;      /* TTL of what the stack sends, 0 = the library's default (64) */
+	/* TCP budgets, 0 = the library's default (xs_config says which). */
+	unsigned tcp_max_orphans;
+	uint64_t tcp_orphan_mem;
+	unsigned tcp_orphan_retries;
+	unsigned tcp_persist_span_ms;
+	uint64_t tcp_mem[3];
 };
 
 #define XS_CTL_DIR "/run/xdpstack"

@@ -222,6 +222,11 @@ int main(int argc, char **argv)
 	cfg.frag_timeout_ms = o.frag_timeout_ms;
 	cfg.tcp_rto_min_us = o.tcp_rto_min_ms * 1000;
 	cfg.ip_ttl = (uint8_t)o.ip_ttl;
+	cfg.tcp_max_orphans = o.tcp_max_orphans;
+	cfg.tcp_orphan_mem = o.tcp_orphan_mem;
+	cfg.tcp_orphan_retries = o.tcp_orphan_retries;
+	cfg.tcp_persist_span_ms = o.tcp_persist_span_ms;
+	memcpy(cfg.tcp_mem, o.tcp_mem, sizeof(cfg.tcp_mem));
 	cfg.icmp_rate = o.icmp_rate;
 	st = xs_stack_new(&cfg, dev);
 	if (!st) {
