@@ -383,11 +383,15 @@ def test_connection_limit(topo, xdpstack):
     assert s["observations"] > 0 and s["dropped"] == 0, s
 
 
-def test_port_equals_form(topo, xdpstack):
-    d = xdpstack(topo, extra=["--sockperf=12001"])
+def test_port_equals_form_beside_iperf3(topo, xdpstack):
+    # --sockperf=PORT, next to the iperf3 service: both count in one block.
+    d = xdpstack(topo, extra=["--sockperf=12001", "--iperf3"])
     assert "sockperf server on UDP and TCP port 12001" in d.stdout()
     s = summary(sockperf(topo, "ping-pong", "-m", "64", port=12001, seconds=1))
     assert s["observations"] > 0 and s["dropped"] == 0, s
+    c = d.counters()
+    assert c["sockperf_udp_replies"] >= s["received"]
+    assert any(k.startswith("iperf3_") for k in c), sorted(c)
 
 
 def test_off_by_default(topo, xdpstack):
