@@ -190,3 +190,26 @@ def test_native_mode_refused_names_generic(t):
         assert t.xdp_attached(dev=dm) is None
     finally:
         netns.run(["ip", "-n", t.ns_a, "link", "del", dm], check=False)
+
+
+@pytest.mark.parametrize("args", [["--sockperf=0"], ["--sockperf=70000"], ["--sockperf=abc"],
+                                  ["--sockperf="], ["--sockperf", "65536"],
+                                  ["--sockperf=-1"], ["--sockperf=11111x"]],
+                         ids=["zero", "range", "text", "empty", "range-word", "negative",
+                              "suffix"])
+def test_bad_sockperf_port(t, args):
+    # A port 1-65535 (--sockperf alone: 11111): anything else is a usage error.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a] + args)
+    assert_one_error(t, rc, out, err, "--sockperf", code=2)
+
+
+def test_sockperf_port_in_use(t):
+    # The TCP echo service already holds 8888: one line, nothing left attached.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, "--sockperf", "8888"])
+    assert_one_error(t, rc, out, err, "sockperf", "8888")
+
+
+def test_help_lists_sockperf(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    assert "--sockperf[=PORT]" in out, out

@@ -27,6 +27,7 @@ static void usage(FILE *f)
 		"  --tcp-discard PORT TCP discard service port (default 9, 0 = off)\n"
 		"  --tcp-source PORT  TCP source (streams bytes to whoever connects; default 19, 0 = off)\n"
 		"  --iperf3[=PORT]    serve stock iperf3 clients on PORT (TCP and UDP; default 5201)\n"
+		"  --sockperf[=PORT]  sockperf server on UDP and TCP PORT (default 11111)\n"
 		"  --pcap FILE        write every frame received and sent to FILE (pcap, mode 0600)\n"
 		"  --ctl PATH         control socket for xdpstack-ctl\n"
 		"                     (default " XS_CTL_DIR "/IFACE.sock; directory 0700, socket 0600)\n"
@@ -171,6 +172,22 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
+/* --sockperf, --sockperf=PORT or --sockperf PORT (a next word that is a number). */
+static int parse_sockperf(int argc, char **argv, struct xs_opts *o)
+{
+	const char *arg = optarg;
+	unsigned long v = XS_DEFAULT_SOCKPERF;
+
+	if (!arg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+		arg = argv[optind++];
+	if (arg && (parse_uint(arg, 65535, &v) || !v))
+		return fail("invalid --sockperf '%s': expected a port 1-65535", arg);
+	o->sockperf_port = (uint16_t)v;
+	return 0;
+}
+
+enum { OPT_SOCKPERF = 0x100 };
+
 int cli_parse(int argc, char **argv, struct xs_opts *o)
 {
 	static const struct option longopts[] = {
@@ -196,6 +213,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "tcp-orphan-retries", required_argument, NULL, 'r' },
 		{ "tcp-persist-span", required_argument, NULL, 'P' },
 		{ "tcp-mem", required_argument, NULL, 'W' },
+		{ "sockperf", optional_argument, NULL, OPT_SOCKPERF },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -328,6 +346,10 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_tcp_mem(optarg, o->tcp_mem))
 				return fail("invalid --tcp-mem '%s': expected LOW,PRESSURE,HIGH sizes of "
 					    "64K-1024G with LOW <= PRESSURE <= HIGH", optarg);
+			break;
+		case OPT_SOCKPERF:
+			if (parse_sockperf(argc, argv, o))
+				return -1;
 			break;
 		case 'v':
 			o->verbose = 1;
