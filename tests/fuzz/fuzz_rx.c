@@ -2,14 +2,9 @@
  * whole rx path (iface, ARP, IPv4 and reassembly, ICMP, UDP: all ip4_input demuxes
  * to) of a stack over the mem device.
  *
- * Build and run from the repository root (clang with libFuzzer, e.g. Debian clang-14):
+ * Build and run from the repository root (tests/fuzz/README): `make fuzz`, or
  *
- *   mkdir -p build/fuzz/corpus-rx
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- *     -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I. \
- *     $(find user -name '*.c' -not -path 'user/app*' \
- *       -not -name afxdp.c -not -name pcap.c) \
- *     tests/fuzz/fuzz_rx.c -o build/fuzz/fuzz_rx
+ *   make build/fuzz/fuzz_rx && mkdir -p build/fuzz/corpus-rx
  *   build/fuzz/fuzz_rx -max_len=2048 -max_total_time=30 build/fuzz/corpus-rx tests/fuzz/corpus/rx
  *
  * The stack is created once and keeps its state (ARP cache, socket queues)
