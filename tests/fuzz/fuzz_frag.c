@@ -21,7 +21,8 @@
  * fragment starts with the header (port 5000 + n to 7, length ulen, no
  * checksum). Invariants: every datagram delivered to the UDP socket on port 7
  * carries pat(n, 8 + i) at payload byte i, unless some payload in this input
- * came from the input (which may forge anything); after every fragment the
+ * came from the input (which may forge anything); every fragment is counted
+ * as one and a reassembled datagram took two at least; after every fragment the
  * reassembly table stays within its slots and bytes; after the input, 32 s
  * later, it is empty; every device frame is home (white-box, through
  * core/stack.h). A violation aborts the run. */
@@ -56,6 +57,7 @@ static struct xs_stack *st;
 static xs_time_t now;
 static bool raw_seen;       /* some payload came from the input: no content check */
 static unsigned delivered;
+static unsigned fragments;  /* records that were fragments (MF or an offset) */
 
 static uint8_t pat(unsigned n, uint32_t i)
 {
@@ -125,6 +127,7 @@ static void setup(void)
 
 	raw_seen = false;
 	delivered = 0;
+	fragments = 0;
 	now = 0;
 	if (!dev)
 		dev = xs_mem_dev_new(our_mac, MTU, 64);
@@ -245,6 +248,7 @@ static size_t fragment(const uint8_t *p, size_t n)
 		now += t < 8 ? XS_MS(t) : XS_SEC(4 * (t - 7));
 		poll_now();
 	}
+	fragments += fo || (p[0] & 4);
 	FUZZ_CHECK(xs_mem_dev_inject(dev, f, 14 + hl + len) == 0);
 	poll_now();
 	check_table();
