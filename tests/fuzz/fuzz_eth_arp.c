@@ -58,8 +58,7 @@ static void eth_check(const uint8_t *b, size_t n)
 	memset(&r2, 0, sizeof(r2));
 	FUZZ_CHECK(eth_parse(out, sizeof(out), &r2) == XS_DROP_NONE);
 	FUZZ_CHECK(!memcmp(r2.dst, r.dst, ETH_ADDR_LEN) && !memcmp(r2.src, r.src, ETH_ADDR_LEN));
-	FUZZ_CHECK(r2.type == r.type && r2.ntags == 0 && r2.vlan == 0 &&
-		   r2.hdr_len == ETH_HDR_LEN);
+	FUZZ_CHECK(r2.type == r.type && r2.ntags == 0 && r2.vlan == 0 && r2.hdr_len == ETH_HDR_LEN);
 
 	arp_check(b + r.hdr_len, n - r.hdr_len);
 }

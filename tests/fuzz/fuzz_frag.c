@@ -55,9 +55,9 @@ static const uint8_t protos[4] = {17, 1, 6, 99};
 static struct xs_dev *dev;
 static struct xs_stack *st;
 static xs_time_t now;
-static bool raw_seen;       /* some payload came from the input: no content check */
+static bool raw_seen; /* some payload came from the input: no content check */
 static unsigned delivered;
-static unsigned fragments;  /* records that were fragments (MF or an offset) */
+static unsigned fragments; /* records that were fragments (MF or an offset) */
 
 static uint8_t pat(unsigned n, uint32_t i)
 {
@@ -119,9 +119,9 @@ static void learn_peer(uint32_t ip)
 static void setup(void)
 {
 	struct xs_config cfg = {
-		.ip = OUR_IP,
-		.frag_max_datagrams = MAX_DGRAMS,
-		.frag_max_bytes = MAX_BYTES,
+	    .ip = OUR_IP,
+	    .frag_max_datagrams = MAX_DGRAMS,
+	    .frag_max_bytes = MAX_BYTES,
 	};
 	int h;
 
@@ -162,8 +162,8 @@ static void debug_dump(void)
 	if (!getenv("FUZZ_DEBUG"))
 		return;
 	fprintf(stderr, "frag rx %llu, reassembled %llu, delivered %u, icmp tx %llu\n",
-		(unsigned long long)s->ip_frag_rx, (unsigned long long)s->ip_reassembled,
-		delivered, (unsigned long long)s->icmp_tx);
+		(unsigned long long)s->ip_frag_rx, (unsigned long long)s->ip_reassembled, delivered,
+		(unsigned long long)s->icmp_tx);
 	for (i = 1; i < XS_DROP_MAX; i++)
 		if (s->drop[i])
 			fprintf(stderr, "  drop %s %llu\n", xs_drop_name((enum xs_drop)i),

@@ -44,8 +44,8 @@ static void parse_one(const uint8_t *b, size_t n)
 	FUZZ_CHECK(!memcmp(out, b, 6) && !memcmp(out + 8, b + 8, r.payload_len));
 	FUZZ_CHECK(ld_be16(out + 6) != 0);
 	FUZZ_CHECK(udp_parse(out, len, SRC, DST, &r2) == XS_DROP_NONE);
-	FUZZ_CHECK(r2.sport == r.sport && r2.dport == r.dport &&
-		   r2.payload_len == r.payload_len && r2.payload == out + UDP_HDR_LEN);
+	FUZZ_CHECK(r2.sport == r.sport && r2.dport == r.dport && r2.payload_len == r.payload_len &&
+		   r2.payload == out + UDP_HDR_LEN);
 	/* A receiver may ignore the checksum: the datagram is the same without. */
 	out[6] = out[7] = 0;
 	FUZZ_CHECK(udp_parse(out, len, SRC, DST, &r2) == XS_DROP_NONE);
@@ -68,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ulen = size;
 		if (ulen >= UDP_HDR_LEN) {
 			st_be16(b + 6, 0);
-			c = csum_fold(csum_add(csum_pseudo4(SRC, DST, IP4_PROTO_UDP,
-							    (uint16_t)ulen), b, ulen));
+			c = csum_fold(csum_add(
+			    csum_pseudo4(SRC, DST, IP4_PROTO_UDP, (uint16_t)ulen), b, ulen));
 			st_be16(b + 6, c ? c : 0xffff);
 			parse_one(b, size);
 		}

@@ -9,8 +9,8 @@ static const struct {
 	const char *name;
 	ctl_cmd_fn fn;
 } commands[] = {
-    {"addr", ctl_cmd_addr},   {"arp", ctl_cmd_arp},	{"route", ctl_cmd_route},
-    {"ping", ctl_cmd_ping},   {"stats", ctl_cmd_stats}, {"help", ctl_cmd_help},
+    {"addr", ctl_cmd_addr},   {"arp", ctl_cmd_arp},	    {"route", ctl_cmd_route},
+    {"ping", ctl_cmd_ping},   {"stats", ctl_cmd_stats},	    {"help", ctl_cmd_help},
     {"conns", ctl_cmd_conns}, {"connect", ctl_cmd_connect},
 };
 
