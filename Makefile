@@ -110,13 +110,15 @@ $(O)/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CLANG) -fsanitize=fuzzer-no-link,address,undefined $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(FUZZ_OBJS) $(FUZZ_APP_OBJS)
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^
+FUZZ_HDRS := $(wildcard tests/fuzz/*.h)
 
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+$(O)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(FUZZ_OBJS) $(FUZZ_APP_OBJS) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $^
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(filter-out %.h,$^)
+
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(filter-out %.h,$^)
 
 # Each target in turn for FUZZ_SECONDS, from the committed seeds plus what
 # earlier runs found ($(O)/fuzz/corpus-NAME/); stops at the first crash.
@@ -131,13 +133,13 @@ fuzz: $(FUZZ_BINS)
 # both builds (SAN=1: ASan + UBSan) as a quick regression.
 REPLAY_BINS := $(FUZZ_NAMES:%=$(O)/tests/replay_%)
 $(O)/tests/replay_ctl: tests/fuzz/fuzz_ctl.c tests/fuzz/replay.c \
-		$(filter-out $(O)/user/app/main.o,$(APP_OBJS)) $(O)/libxdpstack.a
+		$(filter-out $(O)/user/app/main.o,$(APP_OBJS)) $(O)/libxdpstack.a $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(XS_CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(XS_CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
-$(O)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(O)/libxdpstack.a
+$(O)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(O)/libxdpstack.a $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(XS_CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(XS_CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 fuzz-replay: $(REPLAY_BINS)
 	@rc=0; for n in $(FUZZ_NAMES); do echo "== replay_$$n"; \

@@ -15,6 +15,7 @@
  * CL_RUN); a finished answer ends with exactly one status line (.ok, .fail,
  * .error MSG, .usage MSG) and every other line that starts with '.' is
  * dot-stuffed; --json answers have balanced brackets outside strings; every
+ * frame sent parses (tests/fuzz/fuzz_tx.h); every
  * device frame is home after the input. A violation aborts the run. */
 #include <string.h>
 
@@ -25,6 +26,7 @@
 #include "app/ctl_req.h"
 #include "dev/dev.h"
 #include "fuzz.h"
+#include "fuzz_tx.h"
 #include "wire/bytes.h"
 
 #define OUR_IP 0x0a000001u /* 10.0.0.1/24 */
@@ -51,11 +53,12 @@ __attribute__((weak)) int xs_afxdp_xdp_counters(struct xs_dev *d, struct xs_xdp_
 static void poll_now(void)
 {
 	uint8_t buf[FRAME_MAX];
+	size_t n;
 
 	ctl->now = now;
 	FUZZ_CHECK(xs_stack_poll(st, now) >= 0);
-	while (xs_mem_dev_take(dev, buf, sizeof(buf)))
-		;
+	while ((n = xs_mem_dev_take(dev, buf, sizeof(buf))) != 0)
+		fuzz_check_tx(buf, n, our_mac, OUR_IP, 1500);
 }
 
 static void learn_peer(void)

@@ -12,7 +12,8 @@
  * Inputs whose source MAC has its lowest bit set (byte 11; the rx path never
  * reads the source MAC) get their IPv4, ICMP and UDP checksums fixed first,
  * so mutations reach past the checksum checks; the others go in raw.
- * After every input all sent frames are taken and every device frame must be
+ * After every input all sent frames are taken, each must parse with our own
+ * parsers (tests/fuzz/fuzz_tx.h), and every device frame must be
  * home: a frame the stack forgets to give back aborts the run. */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include "dev/dev.h"
 #include "wire/bytes.h"
 #include "wire/csum.h"
+#include "fuzz_tx.h"
 
 #define FUZZ_IP 0x0a000001u /* 10.0.0.1/24 */
 #define PEER_IP 0x0a000002u
@@ -57,9 +59,10 @@ static void drain_tx(void)
 {
 	uint8_t buf[FRAME_MAX];
 	struct xs_dev_frames fr;
+	size_t n;
 
-	while (xs_mem_dev_take(dev, buf, sizeof(buf)))
-		;
+	while ((n = xs_mem_dev_take(dev, buf, sizeof(buf))) != 0)
+		fuzz_check_tx(buf, n, our_mac, FUZZ_IP, 1500);
 	dev->ops->frames(dev, &fr);
 	if (fr.free != fr.total || fr.fill || fr.rx_borrowed || fr.tx_borrowed || fr.tx_queued ||
 	    fr.in_flight)

@@ -62,6 +62,7 @@
 #include "wire/bytes.h"
 #include "wire/csum.h"
 #include "wire/tcp.h"
+#include "fuzz_tx.h"
 
 #define OUR_IP 0x0a000001u /* 10.0.0.1/24 */
 #define PEER_IP 0x0a000002u
@@ -150,6 +151,7 @@ static void drain(void)
 		size_t ihl, total;
 		uint32_t end;
 
+		fuzz_check_tx(f, n, our_mac, OUR_IP, 1500);
 		if (n < 34 || ld_be16(f + 12) != 0x0800 || f[23] != 6)
 			continue;
 		ihl = (f[14] & 0x0fu) * 4u;
