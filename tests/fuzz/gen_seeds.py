@@ -157,6 +157,17 @@ write("frag", {
     "last_then_more": frag(0, 4, 8) + frag(0, 8, 8, mf=True) + frag(0, 0, 32, mf=True, ulen=40),
 })
 
+# fuzz_rx: frames whose source MAC has its low bit set get their checksums
+# fixed by the target; these do not need it, but keep the bit for mutations.
+RX_MAC = bytes([0x52, 0x54, 0, 0x12, 0x34, 0x57])
+rx_quote = ip4(17, udp(4000, 53, b"q" * 12, src=OUR, dst=PEER), src=OUR, dst=PEER)
+write("rx", {
+    "icmp_port_unreach_connected_udp": OUR_MAC + RX_MAC + b"\x08\x00" +
+    ip4(1, icmp(3, 3, 0, rx_quote)),
+    "icmp_frag_needed_connected_udp": OUR_MAC + RX_MAC + b"\x08\x00" +
+    ip4(1, icmp(3, 4, 1400, rx_quote[:28])),
+})
+
 write("ctl", {
     "addr": b"addr\n",
     "addr_json": b"--json addr show\n",
