@@ -303,3 +303,27 @@ def test_kernel_echod_serves_conn_and_hold(served, sources):
     assert len(stats) == 2, err
     accepted = sum(int(l.split("accepted ")[1].split(",")[0]) for l in stats)
     assert accepted == 3000, err
+
+
+def test_hold_reports_connections_the_server_drops(served):
+    """xs_echod ends while 50 connections are held: the load generator sees
+    each one lost, stops by itself long before --duration, and exits 1."""
+    topo = served[0]
+    e = netns.ns_popen(topo.ns_a, [tool("xs_echod"), "--addr", KERNEL_A_IP, "--port",
+                                   KERNEL_PORT + 1, "--duration", 60],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    topo.procs.append(e)
+    assert "listening on" in e.stdout.readline()
+    h = Hold(topo, "--dst", f"{KERNEL_A_IP}:{KERNEL_PORT + 1}", "--conns", 50,
+             "--duration", 300)
+    assert "50/50 established" in h.ready()
+    e.send_signal(signal.SIGTERM)
+    _, err = e.communicate(timeout=30)
+    assert e.returncode == 0, err
+    assert "open 50" in err, err  # it still held them when it stopped
+    out, _ = h.proc.communicate(timeout=30)  # no signal: it ends by itself
+    h.pump.join(5)
+    doc = json.loads(out)
+    assert h.proc.returncode == 1, doc
+    assert doc["established"] == 50 and doc["lost"] == 50 and doc["held_at_end"] == 0, doc
+    assert doc["held_s"] < 60, doc
