@@ -327,3 +327,18 @@ def test_hold_reports_connections_the_server_drops(served):
     assert h.proc.returncode == 1, doc
     assert doc["established"] == 50 and doc["lost"] == 50 and doc["held_at_end"] == 0, doc
     assert doc["held_s"] < 60, doc
+
+
+def test_conn_whose_every_start_fails_still_ends_at_its_duration(served):
+    """A source address the peer does not have: every bind() fails at once
+    (EADDRNOTAVAIL). The run keeps trying, counts each failure as `addr`,
+    and still ends at --duration instead of spinning."""
+    topo = served[0]
+    t0 = time.monotonic()
+    rc, doc, err = loadgen(topo.ns_b, "conn", "--dst", f"{STACK_IP}:{ECHO_PORT}",
+                           "--clients", 4, "--duration", 1, "--src", "172.17.0.99")
+    took = time.monotonic() - t0
+    assert rc == 1, doc
+    assert doc["completed"] == 0 and doc["errors"]["addr"] > 0, doc
+    assert doc["errors"]["total"] == doc["errors"]["addr"] == doc["attempted"], doc
+    assert took < 10, took

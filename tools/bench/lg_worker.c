@@ -26,6 +26,8 @@
 #include "loadgen.h"
 
 #define LG_EVENTS 256
+#define LG_IDLE_BACKOFF_NS 1000000ull /* before idle slots try again */
+#define LG_MAX_WAIT_NS 1000000000ull  /* one epoll_wait at most */
 
 enum lg_state { LG_FREE, LG_CONNECTING, LG_SENDING, LG_RECEIVING, LG_HELD };
 
@@ -45,6 +47,8 @@ struct lg_worker {
 	int ep, sfd;
 	struct lg_conn *slot;
 	struct lg_conn *head, *tail; /* in flight, for timeouts */
+	struct lg_conn **idle;	     /* conn: slots whose start failed at once */
+	unsigned nidle;
 	unsigned inflight, held;
 	uint8_t *req, *buf;
 	bool stopping, signalled;
@@ -139,12 +143,26 @@ static void conn_fail(struct lg_worker *w, struct lg_conn *c, enum lg_err kind)
 
 static int conn_start(struct lg_worker *w, struct lg_conn *c, uint64_t now);
 
-/* conn mode: a free slot starts the next connection while the run lasts. */
+/* conn mode: a free slot starts the next connection while the run lasts.
+ * One whose socket() or connect() fails at once (no descriptors, no local
+ * port) waits on the idle list for the next loop turn, so a run that keeps
+ * failing still sees its deadline and signals. */
 static void slot_refill(struct lg_worker *w, struct lg_conn *c, uint64_t now)
 {
-	if (w->cfg->mode == LG_CONN)
-		while (c->state == LG_FREE && may_start(w) && conn_start(w, c, now) < 0)
-			;
+	if (w->cfg->mode != LG_CONN || c->state != LG_FREE || !may_start(w))
+		return;
+	if (conn_start(w, c, now) < 0)
+		w->idle[w->nidle++] = c;
+}
+
+/* Each idle slot tries once more; those that fail again go back. */
+static void idle_retry(struct lg_worker *w, uint64_t now)
+{
+	unsigned n = w->nidle;
+
+	w->nidle = 0;
+	for (unsigned i = 0; i < n; i++) /* refills write at index <= i */
+		slot_refill(w, w->idle[i], now);
 }
 
 static int conn_start(struct lg_worker *w, struct lg_conn *c, uint64_t now)
@@ -323,8 +341,12 @@ static int wait_ms(const struct lg_worker *w, uint64_t now, uint64_t until)
 		if (d < t)
 			t = d;
 	}
+	if (w->nidle && may_start(w) && now + LG_IDLE_BACKOFF_NS < t)
+		t = now + LG_IDLE_BACKOFF_NS;
 	if (t <= now)
 		return 0;
+	if (t - now > LG_MAX_WAIT_NS)
+		return (int)(LG_MAX_WAIT_NS / 1000000);
 	return (int)((t - now + 999999) / 1000000);
 }
 
@@ -377,11 +399,15 @@ static void run_conn(struct lg_worker *w)
 	w->t_last = w->t_start;
 	for (unsigned i = 0; i < w->nslots; i++)
 		slot_refill(w, &w->slot[i], w->t_start);
-	while (w->inflight) {
+	while (w->inflight || (w->nidle && may_start(w))) {
+		uint64_t now = now_ns();
+
 		/* At the end of --duration no new connection starts; those in
 		 * flight finish (bounded by --timeout). */
-		if (!w->stopping && now_ns() >= end)
+		if (!w->stopping && now >= end)
 			w->stopping = true;
+		if (w->nidle && may_start(w))
+			idle_retry(w, now);
 		if (!worker_turn(w, w->stopping ? UINT64_MAX : end))
 			break;
 	}
@@ -426,6 +452,7 @@ int lg_worker_run(const struct lg_cfg *cfg, unsigned nslots, uint64_t quota, uns
 
 	lg_hist_init(&w.res.lat);
 	w.slot = calloc(nslots ? nslots : 1, sizeof(*w.slot));
+	w.idle = calloc(nslots ? nslots : 1, sizeof(*w.idle));
 	w.req = malloc(cfg->size);
 	w.buf = malloc(cfg->size);
 	w.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -433,7 +460,7 @@ int lg_worker_run(const struct lg_cfg *cfg, unsigned nslots, uint64_t quota, uns
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	w.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (!w.slot || !w.req || !w.buf || w.ep < 0 || w.sfd < 0 ||
+	if (!w.slot || !w.idle || !w.req || !w.buf || w.ep < 0 || w.sfd < 0 ||
 	    epoll_ctl(w.ep, EPOLL_CTL_ADD, w.sfd, &sev) < 0) {
 		perror("xs_loadgen: worker setup");
 		goto out;
@@ -456,6 +483,7 @@ out:
 		close(w.ep);
 	free(w.buf);
 	free(w.req);
+	free(w.idle);
 	free(w.slot);
 	return rc;
 }
