@@ -143,7 +143,8 @@ bench: deps all $(O)/udp_bench
 	sh scripts/bench.sh $(O)
 
 format:
-	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h)
+	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \
+		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c
 
 clean:
 	rm -rf build build-san

@@ -123,9 +123,12 @@ static void test_merge(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_small_values_exact), cmocka_unit_test(test_relative_error_bounded),
-	    cmocka_unit_test(test_buckets_cover_range), cmocka_unit_test(test_outliers),
-	    cmocka_unit_test(test_clamp),		cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_small_values_exact),
+	    cmocka_unit_test(test_relative_error_bounded),
+	    cmocka_unit_test(test_buckets_cover_range),
+	    cmocka_unit_test(test_outliers),
+	    cmocka_unit_test(test_clamp),
+	    cmocka_unit_test(test_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,25 +1,17 @@
 /* The load generator's worker: one epoll loop over non-blocking sockets that
  * runs conn mode (connect, echo, close, again) or hold mode (open, verify, hold). */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stddef.h>
-#include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
