@@ -370,3 +370,32 @@ def test_hold_past_the_stack_handle_limit_degrades_cleanly(topo, xdpstack, tmp_p
     check_conn(rc, doc, err, 200, 64)
     code, out, err = d.stop()
     assert code == 0 and d.sanitizer_report() is None, err
+
+
+def test_conn_for_a_duration(served):
+    """No --count: clients loop for --duration, then the ones in flight
+    finish and nothing is left unfinished or failed."""
+    topo, d, path = served
+    t0 = time.monotonic()
+    rc, doc, err = loadgen(topo.ns_b, "conn", "--dst", f"{STACK_IP}:{ECHO_PORT}",
+                           "--clients", 4, "--duration", 1, "--size", 10)
+    took = time.monotonic() - t0
+    assert rc == 0, doc
+    n = doc["completed"]
+    assert n > 0 and doc["attempted"] == n, doc
+    check_conn(rc, doc, err, n, 10)
+    assert doc["elapsed_s"] <= 1 + 5 and took < 30, (doc["elapsed_s"], took)
+
+
+def test_conn_closing_with_rst(served):
+    """--rst: SO_LINGER 0, each connection ends with a RST the stack counts,
+    and the echo still completes first."""
+    topo, d, path = served
+    before = ctl(path, "stats")["counters"]
+    rc, doc, err = loadgen(topo.ns_b, "conn", "--dst", f"{STACK_IP}:{ECHO_PORT}",
+                           "--clients", 4, "--count", 100, "--rst")
+    check_conn(rc, doc, err, 100, 64)
+    after = ctl(path, "stats")["counters"]
+    assert after["tcp_rst_rx"] - before["tcp_rst_rx"] >= 100, (before, after)
+    wait_until(lambda: not from_sources(path, ("172.17.0.2",)), 15,
+               "the stack to drop the reset connections")
