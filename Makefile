@@ -30,6 +30,7 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod
 TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -41,7 +42,7 @@ BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
 .PHONY: all deps check unit integration clean demo bench format fuzz fuzz-replay
-all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl)
+all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS)
 
 deps:
 	@sh scripts/deps.sh
@@ -160,6 +161,20 @@ check:
 demo: deps all
 	sh scripts/demo.sh $(O)
 
+# Load generator and the kernel-side echo server it is compared against
+# (tools/bench/): built with every build, sanitizers included, so the
+# integration tests exercise them.
+LG_SRCS := tools/bench/xs_loadgen.c tools/bench/lg_worker.c tools/bench/lg_hist.c
+BENCH_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE
+
+$(O)/xs_loadgen: $(LG_SRCS) tools/bench/loadgen.h
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $(LG_SRCS)
+
+$(O)/xs_echod: tools/bench/xs_echod.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $<
+
 $(O)/udp_bench: tools/bench/udp_bench.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
@@ -170,7 +185,8 @@ bench: deps all $(O)/udp_bench
 	sh scripts/bench.sh $(O)
 
 format:
-	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h)
+	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \
+		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c
 
 clean:
 	rm -rf build build-san
