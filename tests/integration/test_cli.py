@@ -190,9 +190,13 @@ def test_ttl_sets_the_ttl(topo, xdpstack):
      "--http-header-timeout"),
     (["--http", "8080", "--root", "/", "--http-max-conns", "0"], "--http-max-conns"),
     (["--http", "8080", "--root", "/", "--http-max-conns", "4097"], "--http-max-conns"),
+    (["--http", "8080", "--root", "/", "--http-send-timeout", "0"], "--http-send-timeout"),
+    (["--http", "8080", "--root", "/", "--http-send-timeout", "1s"], "--http-send-timeout"),
+    (["--http-send-timeout", "1000"], "--http"),
 ], ids=["port-0", "port-range", "port-text", "no-root", "root-missing", "root-file",
         "root-alone", "timeout-alone", "timeout-0", "timeout-text", "timeout-negative",
-        "timeout-range", "conns-0", "conns-range"])
+        "timeout-range", "conns-0", "conns-range", "send-timeout-0", "send-timeout-unit",
+        "send-timeout-alone"])
 def test_bad_http_options(t, args, word):
     # One line naming the flag, exit 2, before anything is attached.
     rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a] + args)
@@ -202,7 +206,8 @@ def test_bad_http_options(t, args, word):
 def test_help_lists_http(t):
     rc, out, err = xdpstack(t, ["--help"])
     assert rc == 0, err
-    for flag in ("--http PORT", "--root DIR", "--http-header-timeout MS", "--http-max-conns N"):
+    for flag in ("--http PORT", "--root DIR", "--http-header-timeout MS", "--http-max-conns N",
+                 "--http-send-timeout MS"):
         assert flag in out, out
 
 

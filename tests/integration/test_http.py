@@ -7,8 +7,9 @@
     a symlink to a file outside the root, a symlink to a directory outside it,
     a FIFO; and outside the root, secret.txt whose bytes must never be served.
 
-The daemon runs with --http-header-timeout 2000 (slowloris) and
---http-max-conns 64 (the connection budget). Files are compared by sha256,
+The daemon runs with --http-header-timeout 2000 (slowloris),
+--http-send-timeout 3000 (a client that stops reading) and --http-max-conns 64
+(the connection budget). Files are compared by sha256,
 every response's Content-Length against the file's size. Nothing asserts a
 speed; "completes" means within a generous timeout.
 """
@@ -32,6 +33,7 @@ CURL = "/usr/bin/curl"
 WRK = "/usr/bin/wrk"
 MAX_CONNS = 64
 HEADER_TIMEOUT_MS = 2000
+SEND_TIMEOUT_MS = 3000
 SECRET = b"top secret: must never leave the daemon\n"
 SAN = "san" in os.environ.get("XS_BUILD", "")
 
@@ -77,6 +79,7 @@ def env(topo_module, tmp_path_factory):
         "--http", str(PORT), "--root", str(root),
         "--http-header-timeout", str(HEADER_TIMEOUT_MS),
         "--http-max-conns", str(MAX_CONNS),
+        "--http-send-timeout", str(SEND_TIMEOUT_MS),
         "--ctl", str(base / "ctl.sock")]).start()
     yield topo_module, d, root, digests, base
     rc, out, err = d.stop()
@@ -423,6 +426,31 @@ def test_connection_budget(env):
             s.close()
     # Once they are gone, new connections are served again.
     time.sleep(0.3)
+    p = curl(topo, ["--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", url("/one.txt")])
+    assert p.stdout == "200", p.stderr
+
+
+def test_reader_that_stops_reading_is_reset(env):
+    topo, d, root, digests, base = env
+    before = d.counters()
+    s = netns.socket_in(topo.ns_b, socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(10)
+    s.connect((STACK_IP, PORT))
+    s.sendall(request("/big.bin"))
+    # Nothing is read: the window closes, the send buffer stays full, and
+    # after --http-send-timeout without progress the response is reset.
+    after = d.wait_counter(before, "http_send_timeout", timeout=SEND_TIMEOUT_MS / 1000 + 10)
+    assert delta(before, after, "http_send_timeout") == 1
+    got = 0
+    with pytest.raises(ConnectionResetError):
+        while True:
+            chunk = s.recv(65536)
+            assert chunk, "a cut response must not end like a complete one"
+            got += len(chunk)
+    assert got < FILES["big.bin"]
+    s.close()
+    # The daemon serves the next client as usual.
     p = curl(topo, ["--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", url("/one.txt")])
     assert p.stdout == "200", p.stderr
 

@@ -45,6 +45,7 @@ struct xs_opts {
 	const char *http_root; /* directory it serves (required with --http) */
 	unsigned http_header_timeout_ms; /* 0 = the service's default (10000) */
 	unsigned http_max_conns; /* 0 = the service's default (1024) */
+	unsigned http_send_timeout_ms; /* 0 = the service's default (60000) */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"

@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		"  --http-header-timeout MS  time a client has to send a request head\n"
 		"                     (default 10000; then 408 and close)\n"
 		"  --http-max-conns N HTTP connections at once, 1-4096 (default 1024; more are reset)\n"
+		"  --http-send-timeout MS  a response that makes no progress this long is reset\n"
+		"                     (default 60000)\n"
 		"  --pcap FILE        write every frame received and sent to FILE (pcap, mode 0600)\n"
 		"  --ctl PATH         control socket for xdpstack-ctl\n"
 		"                     (default " XS_CTL_DIR "/IFACE.sock; directory 0700, socket 0600)\n"
@@ -208,8 +210,9 @@ static int cli_check_http(const struct xs_opts *o)
 
 	if (o->http_port && !o->http_root)
 		return fail("%s", "--http needs --root DIR: the directory to serve");
-	if (!o->http_port && (o->http_root || o->http_header_timeout_ms || o->http_max_conns))
-		return fail("%s", "--root, --http-header-timeout and --http-max-conns need --http PORT");
+	if (!o->http_port && (o->http_root || o->http_header_timeout_ms || o->http_max_conns ||
+			      o->http_send_timeout_ms))
+		return fail("%s", "--root and the other --http-* options need --http PORT");
 	if (o->http_root && stat(o->http_root, &sb))
 		return fail("invalid --root '%s': no such directory", o->http_root);
 	if (o->http_root && !S_ISDIR(sb.st_mode))
@@ -247,6 +250,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "root", required_argument, NULL, OPT_HTTP_ROOT },
 		{ "http-header-timeout", required_argument, NULL, OPT_HTTP_HEADER_TIMEOUT },
 		{ "http-max-conns", required_argument, NULL, OPT_HTTP_MAX_CONNS },
+		{ "http-send-timeout", required_argument, NULL, OPT_HTTP_SEND_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -402,6 +406,12 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 4096, &v) || !v)
 				return fail("invalid --http-max-conns '%s': expected 1-4096", optarg);
 			o->http_max_conns = (unsigned)v;
+			break;
+		case OPT_HTTP_SEND_TIMEOUT:
+			if (parse_uint(optarg, 3600000, &v) || !v)
+				return fail("invalid --http-send-timeout '%s': expected 1-3600000 ms",
+					    optarg);
+			o->http_send_timeout_ms = (unsigned)v;
 			break;
 		case 'v':
 			o->verbose = 1;

@@ -282,7 +282,8 @@ int main(int argc, char **argv)
 		struct svc_http_config hcfg = { .port = (uint16_t)o.http_port,
 						.root = o.http_root,
 						.header_timeout_ms = o.http_header_timeout_ms,
-						.max_conns = o.http_max_conns };
+						.max_conns = o.http_max_conns,
+						.send_timeout_ms = o.http_send_timeout_ms };
 
 		http = svc_http_start(st, &hcfg, now_ns(), err, sizeof(err));
 		if (!http) {
