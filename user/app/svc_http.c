@@ -283,13 +283,50 @@ static void serve(struct svc_http *s, struct http_conn *c, const struct http_req
 	c->file_end = (uint64_t)sb.st_size;
 }
 
+/* Reads file bytes after what is staged, as many as fit: 0, or -1 when the
+ * file cannot give them (the connection is then reset: the Content-Length
+ * already promised cannot be kept). */
+static int stage_fill(struct svc_http *s, struct http_conn *c)
+{
+	uint64_t want = c->file_end - c->file_off;
+	ssize_t n;
+
+	if (want > s->cfg.stage_bytes - c->stage_len)
+		want = s->cfg.stage_bytes - c->stage_len;
+	n = pread(c->fd, c->stage + c->stage_len, (size_t)want, (off_t)c->file_off);
+	if (n <= 0) {
+		s->stats.http_io_error++;
+		conn_end(s, c, true);
+		return -1;
+	}
+	c->file_off += (uint64_t)n;
+	c->stage_len += (size_t)n;
+	return 0;
+}
+
 /* Sends what it can: 1 when the response is out, 0 to wait for send space,
  * -1 when the connection is gone. File bytes are read into the staging
- * buffer only as the send buffer takes what was staged before. */
+ * buffer only as the send buffer takes what was staged before. The head
+ * goes out in the same send as the first file bytes, so that a small
+ * response is one segment (no head waiting for an ACK, Nagle's way). */
 static int send_some(struct svc_http *s, struct http_conn *c)
 {
 	ssize_t n;
 
+	if (c->fd >= 0 && !c->stage) {
+		c->stage = malloc(s->cfg.stage_bytes);
+		if (!c->stage) {
+			s->stats.http_io_error++;
+			conn_end(s, c, true);
+			return -1;
+		}
+		c->stage_off = 0;
+		c->stage_len = c->out_len - c->out_off;
+		memcpy(c->stage, c->out + c->out_off, c->stage_len);
+		c->out_off = c->out_len;
+		if (stage_fill(s, c))
+			return -1;
+	}
 	while (c->out_off < c->out_len) {
 		n = xs_tcp_send(s->st, c->h, c->out + c->out_off, c->out_len - c->out_off);
 		if (n == -EAGAIN)
@@ -304,26 +341,9 @@ static int send_some(struct svc_http *s, struct http_conn *c)
 	}
 	while (c->fd >= 0 && (c->file_off < c->file_end || c->stage_off < c->stage_len)) {
 		if (c->stage_off == c->stage_len) {
-			uint64_t want = c->file_end - c->file_off;
-
-			if (!c->stage && !(c->stage = malloc(s->cfg.stage_bytes))) {
-				s->stats.http_io_error++;
-				conn_end(s, c, true);
+			c->stage_off = c->stage_len = 0;
+			if (stage_fill(s, c))
 				return -1;
-			}
-			if (want > s->cfg.stage_bytes)
-				want = s->cfg.stage_bytes;
-			n = pread(c->fd, c->stage, (size_t)want, (off_t)c->file_off);
-			if (n <= 0) {
-				/* Truncated or unreadable: the promised length
-				 * cannot be kept, so the client must see a reset. */
-				s->stats.http_io_error++;
-				conn_end(s, c, true);
-				return -1;
-			}
-			c->file_off += (uint64_t)n;
-			c->stage_off = 0;
-			c->stage_len = (size_t)n;
 		}
 		n = xs_tcp_send(s->st, c->h, c->stage + c->stage_off, c->stage_len - c->stage_off);
 		if (n == -EAGAIN)
@@ -446,6 +466,9 @@ static void accept_ready(struct xs_stack *st, int lh, unsigned events, void *ctx
 		s->nconns++;
 		s->stats.http_conns++;
 		set_deadline(s, c, s->now + XS_MS(s->cfg.header_timeout_ms));
+		/* Each response leaves in as few sends as it can; what is
+		 * written should go now, as nginx's tcp_nodelay does. */
+		xs_tcp_setopt(st, h, XS_TCP_NODELAY, 1);
 		xs_tcp_set_event_cb(st, h, conn_ready, s);
 	}
 }
@@ -546,8 +569,8 @@ struct svc_http *svc_http_start(struct xs_stack *st, const struct svc_http_confi
 		s->cfg.max_head = 8192;
 	if (!s->cfg.max_line)
 		s->cfg.max_line = 4096;
-	if (!s->cfg.stage_bytes)
-		s->cfg.stage_bytes = 65536;
+	if (s->cfg.stage_bytes < 2 * HTTP_OUT_MAX) /* a head and file bytes */
+		s->cfg.stage_bytes = s->cfg.stage_bytes ? 2 * HTTP_OUT_MAX : 65536;
 	s->lim.max_head = s->cfg.max_head;
 	s->lim.max_line = s->cfg.max_line;
 	s->rootfd = open(cfg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -20,7 +20,8 @@ struct svc_http_config {
 	unsigned max_conns;	    /* HTTP connections at once (1024, <= 4096) */
 	unsigned max_head;	    /* request head bytes (8192; more: 431) */
 	unsigned max_line;	    /* request line bytes (4096; more: 414) */
-	unsigned stage_bytes;	    /* file bytes staged per sending connection (65536) */
+	unsigned stage_bytes;	    /* bytes staged per connection while a body is
+				     * sent (65536; at least 1280) */
 };
 
 /* X(name, description): printed with the daemon's counters. */
