@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "wire/http.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_path(const char *t, size_t n)
 {
@@ -22,19 +21,16 @@ static void check_path(const char *t, size_t n)
 	const char *p;
 
 	if (len < 0) {
-		if (len != -400 && len != -403)
-			abort();
+		FUZZ_CHECK(len == -400 || len == -403);
 		return;
 	}
-	if ((size_t)len >= sizeof(out) || strlen(out) != (size_t)len)
-		abort();
-	if (len && (out[0] == '/' || out[len - 1] == '/'))
-		abort();
+	FUZZ_CHECK((size_t)len < sizeof(out) && strlen(out) == (size_t)len);
+	FUZZ_CHECK(!len || (out[0] != '/' && out[len - 1] != '/'));
 	for (p = out; *p;) {
 		size_t seg = strcspn(p, "/");
 
-		if (seg == 0 || (seg == 1 && p[0] == '.') || (seg == 2 && !memcmp(p, "..", 2)))
-			abort();
+		FUZZ_CHECK(seg != 0 && !(seg == 1 && p[0] == '.') &&
+			   !(seg == 2 && !memcmp(p, "..", 2)));
 		p += seg;
 		if (*p == '/')
 			p++;
@@ -53,24 +49,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ssize_t n = http_req_parse(b + off, size - off, &lim, &r);
 
 		if (n == 0) {
-			if (size - off > lim.max_head)
-				abort();
+			FUZZ_CHECK(size - off <= lim.max_head);
 			break;
 		}
 		if (n < 0) {
-			if (n != -400 && n != -414 && n != -431 && n != -505)
-				abort();
+			FUZZ_CHECK(n == -400 || n == -414 || n == -431 || n == -505);
 			break;
 		}
-		if ((size_t)n > size - off || (size_t)n > lim.max_head)
-			abort();
-		if ((const uint8_t *)r.target < b + off ||
-		    (const uint8_t *)r.target + r.target_len > b + off + n || !r.target_len)
-			abort();
-		if (r.method < HTTP_GET || r.method > HTTP_OTHER || r.minor > 1)
-			abort();
-		if (r.minor == 1 && !r.have_host)
-			abort();
+		FUZZ_CHECK((size_t)n <= size - off && (size_t)n <= lim.max_head);
+		FUZZ_CHECK((const uint8_t *)r.target >= b + off &&
+			   (const uint8_t *)r.target + r.target_len <= b + off + n && r.target_len);
+		FUZZ_CHECK(r.method >= HTTP_GET && r.method <= HTTP_OTHER && r.minor <= 1);
+		FUZZ_CHECK(r.minor == 0 || r.have_host);
 		check_path(r.target, r.target_len);
 		off += (size_t)n;
 	}
