@@ -14,6 +14,7 @@
 
 #include "app/app.h"
 #include "app/ctl.h"
+#include "app/svc_http.h"
 #include "app/svc_iperf3.h"
 #include "dev/dev.h"
 
@@ -36,7 +37,8 @@ static xs_time_t now_ns(void)
 }
 
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp)
+		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
+		    const struct svc_http *http)
 {
 	int r;
 
@@ -59,17 +61,19 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 	if (ip3)
 		svc_iperf3_print(f, ip3);
 	svc_sockperf_print(f, sp);
+	if (http)
+		svc_http_print(f, http);
 	fprintf(f, "end\n");
 	fflush(f);
 }
 
 static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
-			  const struct svc_sockperf *sp)
+			  const struct svc_sockperf *sp, const struct svc_http *http)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http);
 }
 
 static int die(const char *msg)
@@ -80,9 +84,9 @@ static int die(const char *msg)
 
 /* The event loop: the stack's socket, the control socket and its clients in
  * one poll(); the timeout covers the stack's timers, the ping sessions and
- * the iperf3 service's deadlines. */
+ * the iperf3 and HTTP services' deadlines. */
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
-	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp)
+	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	int nctl = 0;
@@ -98,6 +102,8 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		}
 		if (ip3)
 			svc_iperf3_tick(ip3, now);
+		if (http)
+			svc_http_tick(http, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
@@ -108,12 +114,14 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw, ip3, sp);
+			dump_counters(st, hw, ip3, sp, http);
 		}
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
 			next = cdl;
 		if (ip3 && (cdl = svc_iperf3_next_deadline(ip3)) < next)
+			next = cdl;
+		if (http && (cdl = svc_http_next_deadline(http)) < next)
 			next = cdl;
 		now = now_ns();
 		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
@@ -145,6 +153,7 @@ int main(int argc, char **argv)
 	struct svc_tcp *svc = NULL;
 	struct svc_iperf3 *ip3 = NULL;
 	struct svc_sockperf *sp = NULL;
+	struct svc_http *http = NULL;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
@@ -269,6 +278,22 @@ int main(int argc, char **argv)
 			goto out_stack;
 		}
 	}
+	if (o.http_port) {
+		struct svc_http_config hcfg = { .port = (uint16_t)o.http_port,
+						.root = o.http_root,
+						.header_timeout_ms = o.http_header_timeout_ms,
+						.max_conns = o.http_max_conns,
+						.send_timeout_ms = o.http_send_timeout_ms };
+
+		http = svc_http_start(st, &hcfg, now_ns(), err, sizeof(err));
+		if (!http) {
+			rc = die(err);
+			svc_sockperf_stop(st, sp);
+			svc_iperf3_stop(ip3);
+			svc_tcp_stop(st, svc);
+			goto out_stack;
+		}
+	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
 
@@ -289,11 +314,12 @@ int main(int argc, char **argv)
 		printf("xdpstack: sockperf server on UDP and TCP port %u\n", o.sockperf_port);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, sp);
+	rc = run(st, dev, hw, ctl, ip3, sp, http);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3, sp);
+	dump_counters(st, hw, ip3, sp, http);
+	svc_http_stop(http);
 	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);
 	svc_sockperf_stop(st, sp);
