@@ -40,6 +40,7 @@ struct xs_opts {
 	unsigned tcp_orphan_retries;
 	unsigned tcp_persist_span_ms;
 	uint64_t tcp_mem[3];
+	uint32_t busy_poll_us; /* --busy-poll idle period, 0 = off */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -74,8 +75,9 @@ struct svc_tcp *svc_tcp_start(struct xs_stack *st, const uint16_t ports[3], char
 void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s);
 
 struct svc_iperf3;
-/* The stack's counters, then the services' (ip3 may be NULL). */
+struct busy_poll;
+/* The stack's counters, then the services' and the loop's (ip3, bp may be NULL). */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3);
+		    const struct svc_iperf3 *ip3, const struct busy_poll *bp);
 
 #endif
