@@ -49,7 +49,7 @@ static int read_full(int fd, uint8_t *p, size_t n)
 /* Kernel echo server: one connection at a time, TCP_NODELAY, until max_s. */
 static int serve(const char *ip, int port, int max_s)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	static uint8_t buf[MAX_MSG];
 	int l, one = 1;
 
@@ -78,7 +78,7 @@ static int serve(const char *ip, int port, int max_s)
 /* rounds round trips of size bytes; prints mean, p50, p99 in us. */
 static int client(const char *ip, int port, int rounds, int size)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	static uint8_t out[MAX_MSG], in[MAX_MSG];
 	double *rtt, sum = 0, t0, start;
 	int fd, one = 1, i;
@@ -87,7 +87,8 @@ static int client(const char *ip, int port, int rounds, int size)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (!rtt || fd < 0 || inet_pton(AF_INET, ip, &a.sin_addr) != 1 ||
 	    connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		fprintf(stderr, "tcp_rr: cannot connect to %s:%d (%s)\n", ip, port, strerror(errno));
+		fprintf(stderr, "tcp_rr: cannot connect to %s:%d (%s)\n", ip, port,
+			strerror(errno));
 		return 1;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -121,8 +122,9 @@ int main(int argc, char **argv)
 		if (rounds > 0 && size > 0 && size <= MAX_MSG)
 			return client(argv[2], atoi(argv[3]), rounds, size);
 	}
-	fprintf(stderr, "usage: tcp_rr server IP PORT MAX_SECONDS\n"
-			"       tcp_rr client IP PORT ROUNDS SIZE (1-%d)\n",
+	fprintf(stderr,
+		"usage: tcp_rr server IP PORT MAX_SECONDS\n"
+		"       tcp_rr client IP PORT ROUNDS SIZE (1-%d)\n",
 		MAX_MSG);
 	return 2;
 }

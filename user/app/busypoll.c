@@ -4,7 +4,7 @@
 
 void busy_poll_init(struct busy_poll *bp, uint32_t idle_us, xs_time_t now)
 {
-	*bp = (struct busy_poll){ 0 };
+	*bp = (struct busy_poll){0};
 	bp->idle_ns = (xs_time_t)idle_us * 1000u;
 	/* Spin from the start: the first peer usually comes right away. */
 	bp->last_rx = now;

@@ -8,8 +8,8 @@
 
 #include <xdpstack/stack.h>
 
-#define BUSY_POLL_DEFAULT_US 200000u	/* the idle period: the TCP RTO floor */
-#define BUSY_POLL_MAX_US 60000000u	/* one minute */
+#define BUSY_POLL_DEFAULT_US 200000u /* the idle period: the TCP RTO floor */
+#define BUSY_POLL_MAX_US 60000000u   /* one minute */
 /* A timer this close keeps the loop spinning: poll()'s millisecond timeout
  * would fire it late, and sleeping that briefly costs a wake-up anyway. */
 #define BUSY_POLL_TIMER_NS XS_MS(1)
@@ -21,14 +21,14 @@
 #define BUSY_POLL_KERNEL_BUDGET XS_POLL_BATCH
 
 struct busy_poll {
-	xs_time_t idle_ns;   /* 0: busy polling off */
-	xs_time_t last_rx;   /* the last turn that received frames */
-	xs_time_t next_fds;  /* next zero-timeout poll of the control fds */
+	xs_time_t idle_ns;  /* 0: busy polling off */
+	xs_time_t last_rx;  /* the last turn that received frames */
+	xs_time_t next_fds; /* next zero-timeout poll of the control fds */
 	bool spinning;
-	int kernel;          /* the socket options: 0 set, -errno refused */
-	uint64_t spins;      /* loop turns that did not sleep in poll() */
-	uint64_t sleeps;     /* times the idle period ran out: back to poll() */
-	uint64_t wakes;      /* times a frame after a sleep started spinning again */
+	int kernel;	 /* the socket options: 0 set, -errno refused */
+	uint64_t spins;	 /* loop turns that did not sleep in poll() */
+	uint64_t sleeps; /* times the idle period ran out: back to poll() */
+	uint64_t wakes;	 /* times a frame after a sleep started spinning again */
 };
 
 /* idle_us 0: off (every call below then says "sleep"). */
