@@ -78,6 +78,11 @@ static void test_timers(void **state)
 	assert_false(busy_poll_spin(&bp, t + XS_MS(100), 0, t + XS_MS(200)));
 	assert_int_equal(bp.wakes, 0);
 	assert_int_equal(bp.sleeps, 1);
+	/* A frame that lands while it spins for a timer after the period is
+	 * still the first after an idle period: a wake. */
+	assert_true(busy_poll_spin(&bp, t + XS_MS(200), 0, t + XS_MS(200)));
+	assert_true(busy_poll_spin(&bp, t + XS_MS(200) + 10, 1, FAR));
+	assert_int_equal(bp.wakes, 1);
 }
 
 static void test_fds_every_ms(void **state)

@@ -19,7 +19,9 @@ bool busy_poll_spin(struct busy_poll *bp, xs_time_t now, int frames, xs_time_t n
 	if (!bp->idle_ns)
 		return false;
 	if (frames > 0) {
-		if (!bp->spinning)
+		/* The first frame after an idle period, whether the loop slept
+		 * in poll() or was spinning for a timer just then. */
+		if (now - bp->last_rx >= bp->idle_ns)
 			bp->wakes++;
 		bp->last_rx = now;
 	}

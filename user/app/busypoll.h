@@ -28,7 +28,7 @@ struct busy_poll {
 	int kernel;	 /* the socket options: 0 set, -errno refused */
 	uint64_t spins;	 /* loop turns that did not sleep in poll() */
 	uint64_t sleeps; /* times the idle period ran out: back to poll() */
-	uint64_t wakes;	 /* times a frame after a sleep started spinning again */
+	uint64_t wakes;	 /* first frames after an idle period */
 };
 
 /* idle_us 0: off (every call below then says "sleep"). */
