@@ -48,6 +48,10 @@ ip netns exec "$NA" $SRV "$UDPB" server 172.17.0.1 8888 900 >/dev/null &
 PIDS="$PIDS $!"
 ip netns exec "$NA" $SRV "$TCPRR" server 172.17.0.1 8888 900 >/dev/null &
 PIDS="$PIDS $!"
+# And one that spins on its socket (while a client is connected), the
+# kernel-side counterpart of --busy-poll, for the spinning-client rows.
+ip netns exec "$NA" $SRV "$TCPRR" server 172.17.0.1 8889 900 spin >/dev/null &
+PIDS="$PIDS $!"
 
 start_xs() { # extra args
 	: >"$OUT"
@@ -65,33 +69,35 @@ cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
 
 ping_avg() { ip netns exec "$NB" $CLI ping -c "$2" -i "$3" -q "$1" | sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p'; }
 udp_lat() { ip netns exec "$NB" $CLI "$UDPB" client "$1" 8888 20000 64 1 30 | sed -n 's/.* latency_us \([0-9.]*\).*/\1/p'; }
-tcp_rr() { ip netns exec "$NB" $CLI "$TCPRR" client "$1" 8888 "$RR_N" 64; }
+tcp_rr() { ip netns exec "$NB" $CLI "$TCPRR" client "$1" "$2" "$RR_N" 64 ${3:-}; }
 
 # One column: ping 1 ms apart, ping 50 ms apart, UDP 1-in-flight, TCP 64 B
-# ping-pong (mean, p50, p99), and the server's CPU seconds over all of it.
-measure() { # ip pid-or-empty
+# ping-pong (mean, p50, p99), the same with a client that spins on its socket
+# (against port spin_port), and the server's CPU seconds over all of it.
+measure() { # ip pid-or-empty spin_port
 	c0=0; [ -n "$2" ] && c0=$(cpu_s "$2")
 	t0=$(date +%s.%N)
 	p1=$(ping_avg "$1" "$PING_N" 0.001)
 	p2=$(ping_avg "$1" 100 0.05)
 	u=$(udp_lat "$1")
-	r=$(tcp_rr "$1")
+	r=$(tcp_rr "$1" 8888)
+	rs=$(tcp_rr "$1" "$3" spin)
 	t1=$(date +%s.%N)
 	cpu=-; [ -n "$2" ] && cpu=$(awk -v a="$c0" -v b="$(cpu_s "$2")" -v w0="$t0" -v w1="$t1" \
 		'BEGIN { printf "%.1f of %.1f", b - a, w1 - w0 }')
-	echo "$p1|$p2|$u|$(echo "$r" | awk '{ print $6 "|" $8 "|" $10 }')|$cpu"
+	echo "$p1|$p2|$u|$(echo "$r" | awk '{ print $6 "|" $8 "|" $10 }')|$(echo "$rs" | awk '{ print $6 "|" $8 "|" $10 }')|$cpu"
 }
 
 start_xs
-OFF=$(measure 172.17.0.253 "$XPID")
+OFF=$(measure 172.17.0.253 "$XPID" 8888)
 stop_xs
 start_xs --busy-poll
 grep "busy-poll:" "$OUT" >&2 || true
-ON=$(measure 172.17.0.253 "$XPID")
+ON=$(measure 172.17.0.253 "$XPID" 8888)
 napi=$("$B/xdpstack-ctl" --ctl "/run/xdpstack/$VA.sock" stats | awk '/busy_poll_napi_id/ { print $2 }')
 echo "kernel busy polling for the socket: napi_id ${napi:-?} (0: none)" >&2
 stop_xs
-K=$(measure 172.17.0.1 "")
+K=$(measure 172.17.0.1 "" 8889)
 
 col() { echo "$1" | cut -d'|' -f"$2"; }
 echo "| workload | unit | xdpstack | xdpstack --busy-poll | kernel |"
@@ -103,4 +109,7 @@ row "UDP echo, 64 B, 1 in flight" "us/transaction" 3
 row "TCP echo ping-pong, 64 B, $RR_N round trips" "us mean" 4
 row "same, median" "us p50" 5
 row "same, 99th percentile" "us p99" 6
-row "server CPU over the runs above" "CPU s of wall s" 7
+row "TCP ping-pong, client spinning (kernel: server too)" "us mean" 7
+row "same, median" "us p50" 8
+row "same, 99th percentile" "us p99" 9
+row "server CPU over the runs above" "CPU s of wall s" 10

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -30,13 +31,15 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* spin: the socket is non-blocking and recv is retried at once, so that
+ * this side never sleeps (a user-space busy poll). */
 static int read_full(int fd, uint8_t *p, size_t n)
 {
 	while (n) {
 		ssize_t r = recv(fd, p, n, 0);
 
 		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			return -1;
 		}
@@ -46,8 +49,13 @@ static int read_full(int fd, uint8_t *p, size_t n)
 	return 0;
 }
 
+static void set_spin(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
 /* Kernel echo server: one connection at a time, TCP_NODELAY, until max_s. */
-static int serve(const char *ip, int port, int max_s)
+static int serve(const char *ip, int port, int max_s, int spin)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	static uint8_t buf[MAX_MSG];
@@ -68,15 +76,17 @@ static int serve(const char *ip, int port, int max_s)
 		if (c < 0)
 			continue;
 		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		while ((n = recv(c, buf, sizeof(buf), 0)) > 0)
-			if (send(c, buf, (size_t)n, 0) != n)
+		if (spin)
+			set_spin(c);
+		while ((n = recv(c, buf, sizeof(buf), 0)) > 0 || (n < 0 && errno == EAGAIN))
+			if (n > 0 && send(c, buf, (size_t)n, 0) != n)
 				break;
 		close(c);
 	}
 }
 
 /* rounds round trips of size bytes; prints mean, p50, p99 in us. */
-static int client(const char *ip, int port, int rounds, int size)
+static int client(const char *ip, int port, int rounds, int size, int spin)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	static uint8_t out[MAX_MSG], in[MAX_MSG];
@@ -92,6 +102,8 @@ static int client(const char *ip, int port, int rounds, int size)
 		return 1;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (spin)
+		set_spin(fd);
 	memset(out, 'x', (size_t)size);
 	start = now_us();
 	for (i = 0; i < rounds; i++) {
@@ -114,17 +126,21 @@ static int client(const char *ip, int port, int rounds, int size)
 
 int main(int argc, char **argv)
 {
+	int spin = argc > 1 && !strcmp(argv[argc - 1], "spin");
+
+	argc -= spin;
 	if (argc == 5 && !strcmp(argv[1], "server"))
-		return serve(argv[2], atoi(argv[3]), atoi(argv[4]));
+		return serve(argv[2], atoi(argv[3]), atoi(argv[4]), spin);
 	if (argc == 6 && !strcmp(argv[1], "client")) {
 		int rounds = atoi(argv[4]), size = atoi(argv[5]);
 
 		if (rounds > 0 && size > 0 && size <= MAX_MSG)
-			return client(argv[2], atoi(argv[3]), rounds, size);
+			return client(argv[2], atoi(argv[3]), rounds, size, spin);
 	}
 	fprintf(stderr,
-		"usage: tcp_rr server IP PORT MAX_SECONDS\n"
-		"       tcp_rr client IP PORT ROUNDS SIZE (1-%d)\n",
+		"usage: tcp_rr server IP PORT MAX_SECONDS [spin]\n"
+		"       tcp_rr client IP PORT ROUNDS SIZE (1-%d) [spin]\n"
+		"spin: a non-blocking socket, polled without sleeping\n",
 		MAX_MSG);
 	return 2;
 }
