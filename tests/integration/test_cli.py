@@ -148,6 +148,21 @@ def test_help_lists_tcp_budgets(t):
         assert flag in out, out
 
 
+@pytest.mark.parametrize("arg", ["--busy-poll=0", "--busy-poll=60000001", "--busy-poll=abc",
+                                 "--busy-poll=", "--busy-poll=-5", "--busy-poll=5ms"],
+                         ids=["zero", "over-max", "text", "empty", "negative", "unit"])
+def test_bad_busy_poll(t, arg):
+    # An idle period of 1-60000000 us, a plain decimal number: else exit 2.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, arg])
+    assert_one_error(t, rc, out, err, "--busy-poll", code=2)
+
+
+def test_help_lists_busy_poll(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    assert "--busy-poll[=US]" in out, out
+
+
 def test_help_lists_tcp_rto_min(t):
     rc, out, err = xdpstack(t, ["--help"])
     assert rc == 0, err

@@ -46,6 +46,7 @@ struct xs_opts {
 	unsigned http_header_timeout_ms; /* 0 = the service's default (10000) */
 	unsigned http_max_conns; /* 0 = the service's default (1024) */
 	unsigned http_send_timeout_ms; /* 0 = the service's default (60000) */
+	uint32_t busy_poll_us; /* --busy-poll idle period, 0 = off */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -98,9 +99,10 @@ void svc_sockperf_print(FILE *f, const struct svc_sockperf *s);
 
 struct svc_iperf3;
 struct svc_http;
-/* The stack's counters, then the services' (ip3, sp and http may be NULL). */
+struct busy_poll;
+/* The stack's counters, then the services' and the loop's (ip3, sp, http and bp may be NULL). */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http);
+		    const struct svc_http *http, const struct busy_poll *bp);
 
 #endif

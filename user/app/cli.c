@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "app/app.h"
+#include "app/busypoll.h"
 #include "app/svc_iperf3.h"
 
 static void usage(FILE *f)
@@ -56,6 +57,10 @@ static void usage(FILE *f)
 		"                     384M,512M,768M; like net.ipv4.tcp_mem): above PRESSURE\n"
 		"                     (until below LOW) buffers shrink, above HIGH new\n"
 		"                     connections are refused. SIZE: bytes, or with K, M, G\n"
+		"  --busy-poll[=US]   spin on the AF_XDP rings instead of sleeping in poll() while\n"
+		"                     frames come; sleep after US microseconds without one,\n"
+		"                     1-60000000 (default 200000); burns a core while traffic\n"
+		"                     flows, and asks the kernel to busy-poll the socket too\n"
 		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
@@ -251,6 +256,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "http-header-timeout", required_argument, NULL, OPT_HTTP_HEADER_TIMEOUT },
 		{ "http-max-conns", required_argument, NULL, OPT_HTTP_MAX_CONNS },
 		{ "http-send-timeout", required_argument, NULL, OPT_HTTP_SEND_TIMEOUT },
+		{ "busy-poll", optional_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -412,6 +418,19 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return fail("invalid --http-send-timeout '%s': expected 1-3600000 ms",
 					    optarg);
 			o->http_send_timeout_ms = (unsigned)v;
+			break;
+		case 'B':
+			/* --busy-poll=US, or --busy-poll US when a number follows. */
+			if (!optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+				optarg = argv[optind++];
+			if (!optarg) {
+				o->busy_poll_us = BUSY_POLL_DEFAULT_US;
+				break;
+			}
+			if (parse_uint(optarg, BUSY_POLL_MAX_US, &v) || !v)
+				return fail("invalid --busy-poll '%s': expected an idle period of "
+					    "1-60000000 microseconds", optarg);
+			o->busy_poll_us = (uint32_t)v;
 			break;
 		case 'v':
 			o->verbose = 1;
