@@ -41,6 +41,11 @@ Checks:
   * At the end, once traffic stopped: xdp_redirected = rx_frames +
     xsk_rx_dropped + xsk_rx_ring_full (every frame the program redirected
     reached the stack or is counted by the socket as dropped).
+  * With native XDP on the veth (its ethtool -S counters), once traffic
+    stopped: I6 veth rx_queue_0_xdp_redirect = rx_frames, and I7 veth
+    rx_queue_0_xdp_packets = xdp_redirected + xdp_passed (the program saw
+    every frame the veth received; frames the veth itself dropped, xb's
+    tx_dropped, never reached it and are reported).
   * SIGTERM: exit 0, no sanitizer report, `frames at exit ... lost 0`.
   * Every loop made progress and no byte-exact check failed. Timeouts and
     resets of a transfer count as failures too: under 3% loss nothing
@@ -648,6 +653,30 @@ class Soak:
                       f"{RSS_SLACK_MIB} MiB")
         return out
 
+    def veth_stats(self):
+        """ethtool -S of both veth ends and their rx/tx drop counts: frames the
+        veth itself dropped (its XDP ring full) never reached the program."""
+        out = {}
+        for side, ns, dev in (("a", self.topo.ns_a, self.topo.dev_a),
+                              ("b", self.topo.ns_b, self.topo.dev_b)):
+            st = {}
+            p = self.netns.ns_run(ns, ["ethtool", "-S", dev], check=False)
+            for line in p.stdout.splitlines():
+                k, _, v = line.strip().partition(": ")
+                if v.strip().isdigit():
+                    st[k] = int(v)
+            link = self.topo.link(ns, dev)
+            p = self.netns.ns_run(ns, ["ip", "-s", "-j", "link", "show", dev], check=False)
+            try:
+                s64 = json.loads(p.stdout)[0]["stats64"]
+                st.update({"rx_packets": s64["rx"]["packets"], "rx_dropped": s64["rx"]["dropped"],
+                           "tx_packets": s64["tx"]["packets"], "tx_dropped": s64["tx"]["dropped"]})
+            except (ValueError, KeyError, IndexError):
+                pass
+            st["xdp_mode"] = (link.get("xdp") or {}).get("mode")
+            out[side] = st
+        return out
+
     def quiesce(self, timeout=60.0):
         """Waits until rx_frames and tx_frames stop moving; returns the doc."""
         end = time.monotonic() + timeout
@@ -703,11 +732,15 @@ class Soak:
             self.loop("ping_frag", lambda r: self.op_ping(r, 4000, "ping_frag"))
             self.loop("ping", lambda r: self.op_ping(r, 56, "ping"))
             self.loop("victim", self.op_victim)
-            while time.monotonic() < self.stop_at and not self.stop.is_set():
-                time.sleep(0.5)
-                if not d.running():
-                    self.fail(f"the daemon died: {U.daemon_state(d)}")
-                    break
+            try:
+                while time.monotonic() < self.stop_at and not self.stop.is_set():
+                    time.sleep(0.5)
+                    if not d.running():
+                        self.fail(f"the daemon died: {U.daemon_state(d)}")
+                        break
+            except KeyboardInterrupt:
+                # Stop early but in order: the checks and the summary still run.
+                self.fail(f"interrupted at t={time.monotonic() - self.t0:.0f}s")
             self.stop.set()
             log("load stopped; waiting for the loops to finish")
             for t in self.threads + [wt, ht]:
@@ -736,6 +769,17 @@ class Soak:
                               f"{c['rx_frames']} + xsk_rx_dropped {c.get('xsk_rx_dropped')} + "
                               f"xsk_rx_ring_full {c.get('xsk_rx_ring_full')} (off by {lost})")
                 result["live_counters"] = c
+                result["veth"] = v = self.veth_stats()
+                # The kernel's own count of frames its XDP hook redirected
+                # successfully (native XDP on veth; 0 in generic mode).
+                kr = v["a"].get("rx_queue_0_xdp_redirect", 0)
+                if kr and kr != c["rx_frames"]:
+                    self.fail(f"I6 veth rx_queue_0_xdp_redirect {kr} != rx_frames "
+                              f"{c['rx_frames']}")
+                kp = v["a"].get("rx_queue_0_xdp_packets", 0)
+                if kp and kp != c["xdp_redirected"] + c["xdp_passed"]:
+                    self.fail(f"I7 veth rx_queue_0_xdp_packets {kp} != xdp_redirected "
+                              f"{c['xdp_redirected']} + xdp_passed {c['xdp_passed']}")
                 result["frames_live"] = end_doc.get("frames")
             result["rss"] = self.rss_verdict()
             rc, out, err = d.stop(timeout=60)
@@ -794,6 +838,8 @@ class Soak:
                 f"{k['bytes'] / MiB:10.1f} MiB")
         log(f"hostile frames by kind: {r['hostile_sent']}")
         log(f"weather phases: {r['phases']}")
+        for side, st in (r.get("veth") or {}).items():
+            log(f"veth {side}: " + ", ".join(f"{k} {v}" for k, v in st.items() if v))
         if r.get("frames_at_exit"):
             log(r["frames_at_exit"].replace("xdpstack: ", ""))
         fc = r.get("final_counters") or {}
