@@ -73,7 +73,6 @@ import signal
 import socket
 import statistics
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -588,7 +587,7 @@ class Soak:
         while not self.stop.is_set():
             t = time.monotonic() - self.t0
             try:
-                rss = self.U_vm_kb(self.d.pid)
+                rss = self.rss_kib(self.d.pid)
                 doc = self.stats()
             except Exception as e:
                 if not self.d.running():
@@ -605,7 +604,8 @@ class Soak:
                 next_t = t + max(10.0, self.seconds / 30)
             self.stop.wait(max(0.0, SAMPLE_S - (time.monotonic() - self.t0 - t)))
 
-    def U_vm_kb(self, pid):
+    @staticmethod
+    def rss_kib(pid):
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
