@@ -244,6 +244,8 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 				xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);
 				return;
 			}
+			if (tcp_conns_full(st))
+				return;
 			c = tcp_conn_new(st, ip->src, seg->dport, seg->sport, l);
 			if (!c) {
 				xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
@@ -291,6 +293,9 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 		tcp_send_synack_cookie(st, ip, seg, l);
 		return;
 	}
+	/* At tcp_max_conns (Linux: a full fd table, the SYN is dropped). */
+	if (tcp_conns_full(st))
+		return;
 	c = tcp_conn_new(st, ip->src, seg->dport, seg->sport, l);
 	if (!c) {
 		xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
@@ -465,6 +470,8 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		data = c->sndbuf.len;
 	tcp_ring_consume(&c->sndbuf, data);
 	c->bytes_acked += data;
+	if (!c->sndbuf.len)
+		tcp_mem_idle(st, c); /* all acknowledged: may go once idle */
 	c->snd_una = seg->ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -646,7 +653,8 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 static void tcp_fin_input(struct xs_stack *st, struct tcp_conn *c)
 {
 	/* Nothing lies beyond a FIN: forget out-of-order data (as Linux). */
-	seqset_init(&c->ooo);
+	if (c->ooo)
+		seqset_init(c->ooo);
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
 	c->ack_now = true;
@@ -698,6 +706,10 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 
 	if (seg->flags & TCP_SYN)
 		seq++; /* a SYN's data starts after it */
+	/* The ring is allocated by the first byte that may go into it; its
+	 * size, and so the window, is the same either way. */
+	if (len && !c->rcvbuf.data && c->rcvbuf.cap && tcp_rcvbuf_get(st, c))
+		return; /* counted; the peer retransmits */
 	/* Trim what we already have. */
 	if (seq_lt(seq, c->rcv_nxt)) {
 		uint32_t skip = c->rcv_nxt - seq;
@@ -723,11 +735,15 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		c->bytes_received += len;
 		tcp_ring_write(&c->rcvbuf, c->rcvbuf.len + off, p, len);
 		if (off == 0) {
-			uint32_t end = seqset_pop_contiguous(&c->ooo, seq + len);
+			uint32_t end = c->ooo ? seqset_pop_contiguous(c->ooo, seq + len) : seq + len;
 
 			c->rcvbuf.len += end - c->rcv_nxt;
 			c->rcv_nxt = end;
-			seqset_trim_below(&c->ooo, c->rcv_nxt);
+			if (c->ooo) {
+				seqset_trim_below(c->ooo, c->rcv_nxt);
+				if (!c->ooo->n)
+					tcp_mem_idle(st, c); /* the hole closed */
+			}
 			/* Data beyond the offered edge that the buffer could
 			 * hold was kept: the edge is at least where we are. */
 			if (seq_gt(c->rcv_nxt, c->rcv_adv))
@@ -735,12 +751,14 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			tcp_wake(st, c, XS_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
 			 * segment, at once when filling a hole. */
-			if (c->ooo.n || end != seq + len || ++c->segs_unacked >= 2)
+			if (tcp_ooo_n(c) || end != seq + len || ++c->segs_unacked >= 2)
 				c->ack_now = true;
 			else if (!timer_pending(&c->delack_timer))
 				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + tcp_delack_clamp(c, TCP_DELACK));
 		} else {
-			if (seqset_add(&c->ooo, seq, seq + len) != 0)
+			struct seqset *ooo = tcp_ooo_get(st, c);
+
+			if (!ooo || seqset_add(ooo, seq, seq + len) != 0)
 				xs_drop(st, XS_DROP_TCP_OOO_FULL);
 			/* RFC 5681 4.2: an out-of-order segment is ACKed at once. */
 			c->ack_now = true;
