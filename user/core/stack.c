@@ -86,7 +86,7 @@ static bool config_tcp_ok(const struct xs_config *c)
 		return false;
 	if (c->tcp_max_conns && (c->tcp_max_conns < 16 || c->tcp_max_conns > 16777216))
 		return false;
-	if (c->tcp_buf_idle_ms > 60000)
+	if (c->tcp_buf_idle_ms > 60000 && c->tcp_buf_idle_ms != XS_TCP_BUF_IDLE_NOW)
 		return false;
 	if (!m[0] && !m[1] && !m[2])
 		return true;
@@ -207,6 +207,9 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	int n, i;
 
 	st->now = now;
+	/* Buffers the application emptied since the last poll, before new
+	 * segments arrive (tcp_reap does it again for the rest). */
+	tcp_mem_idle_run(st);
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
 	if (n < 0)
 		return n;

@@ -283,7 +283,9 @@ static void tcp_buf_release(struct xs_stack *st, struct tcp_conn *c)
 void tcp_mem_idle_run(struct xs_stack *st)
 {
 	struct tcp_table *t = st->tcp;
-	xs_time_t wait = XS_MS(st->cfg.tcp_buf_idle_ms);
+	xs_time_t wait = st->cfg.tcp_buf_idle_ms == XS_TCP_BUF_IDLE_NOW
+				 ? 0
+				 : XS_MS(st->cfg.tcp_buf_idle_ms);
 	struct tcp_conn *c;
 
 	while ((c = t->idle_head) && c->idle_at + wait <= st->now) {
