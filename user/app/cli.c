@@ -48,6 +48,11 @@ static void usage(FILE *f)
 		"                     384M,512M,768M; like net.ipv4.tcp_mem): above PRESSURE\n"
 		"                     (until below LOW) buffers shrink, above HIGH new\n"
 		"                     connections are refused. SIZE: bytes, or with K, M, G\n"
+		"  --tcp-max-conns N  TCP connections at most, listeners, half-open and\n"
+		"                     TIME-WAIT included, 16-16777216 (default 262144); past\n"
+		"                     it SYNs are dropped and connects fail\n"
+		"  --tcp-buf-idle MS  an empty send or receive buffer is freed after MS unused,\n"
+		"                     0-60000 (default 200; 0: as soon as a poll leaves it empty)\n"
 		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
@@ -186,7 +191,7 @@ static int parse_sockperf(int argc, char **argv, struct xs_opts *o)
 	return 0;
 }
 
-enum { OPT_SOCKPERF = 0x100 };
+enum { OPT_SOCKPERF = 0x100, OPT_TCP_MAX_CONNS, OPT_TCP_BUF_IDLE };
 
 int cli_parse(int argc, char **argv, struct xs_opts *o)
 {
@@ -214,6 +219,8 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "tcp-persist-span", required_argument, NULL, 'P' },
 		{ "tcp-mem", required_argument, NULL, 'W' },
 		{ "sockperf", optional_argument, NULL, OPT_SOCKPERF },
+		{ "tcp-max-conns", required_argument, NULL, OPT_TCP_MAX_CONNS },
+		{ "tcp-buf-idle", required_argument, NULL, OPT_TCP_BUF_IDLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -346,6 +353,16 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_tcp_mem(optarg, o->tcp_mem))
 				return fail("invalid --tcp-mem '%s': expected LOW,PRESSURE,HIGH sizes of "
 					    "64K-1024G with LOW <= PRESSURE <= HIGH", optarg);
+			break;
+		case OPT_TCP_MAX_CONNS:
+			if (parse_uint(optarg, 16777216, &v) || v < 16)
+				return fail("invalid --tcp-max-conns '%s': expected 16-16777216", optarg);
+			o->tcp_max_conns = (unsigned)v;
+			break;
+		case OPT_TCP_BUF_IDLE:
+			if (parse_uint(optarg, 60000, &v))
+				return fail("invalid --tcp-buf-idle '%s': expected 0-60000 ms", optarg);
+			o->tcp_buf_idle_ms = v ? (unsigned)v : XS_TCP_BUF_IDLE_NOW;
 			break;
 		case OPT_SOCKPERF:
 			if (parse_sockperf(argc, argv, o))

@@ -21,6 +21,7 @@
 #define TCP_MIN_BUF (4 * 1024)
 #define TCP_MAX_BUF (16 * 1024 * 1024)
 #define TCP_PRESSURE_BUF (16 * 1024) /* each ring's size under memory pressure */
+#define TCP_RING_MMAP_MIN (64 * 1024) /* rings this large are mmap()ed (tcp_ring_alloc) */
 #define TCP_DEFAULT_MSS 536        /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MIN_MSS 88              /* below this a peer's MSS is clamped up (Linux: 48+) */
 #define TCP_MSL XS_SEC(30)          /* TIME-WAIT lasts 2*MSL = 60 s, like Linux */
