@@ -6,7 +6,8 @@ read before and after: once with the connections freshly opened (never
 used), once after every connection echoed a payload and its buffers went
 idle (tcp_buf_idle_ms, 200 ms by default). The figures are printed; the
 assertion is only a regression bound: below what an idle connection cost
-before buffers were allocated on demand (about 6.5 KB at 10,000). Every
+before buffers were allocated on demand (about 6.5 KB at 10,000), and not
+checked in the sanitizer build, whose allocator makes RSS meaningless. Every
 connection must then echo again, byte for byte, from re-allocated buffers.
 XS_IDLE_CONNS overrides the count (per source: half of it)."""
 
@@ -135,6 +136,9 @@ def test_idle_connections_rss(daemon):
           f"rings allocated {U.delta(c3, c1, 'tcp_buf_alloc')}, released "
           f"{U.delta(c3, c1, 'tcp_buf_released')}, RACK storage released "
           f"{U.delta(c3, c1, 'tcp_rack_released')}")
-    for name, v in (("opened", fresh), ("after an echo", used), ("after two", again)):
-        assert v < OLD_COST, f"{name}: {v:.0f} B per idle connection, not below {OLD_COST}"
+    # Under ASan rings come from its allocator (with quarantine and shadow
+    # memory): RSS says nothing about the stack there.
+    if not U.is_san():
+        for name, v in (("opened", fresh), ("after an echo", used), ("after two", again)):
+            assert v < OLD_COST, f"{name}: {v:.0f} B per idle connection, not below {OLD_COST}"
     U.finish(d, timeout=60)
