@@ -297,7 +297,7 @@ static void test_max_conns(void **state)
 
 /* Past the first hash size and handle array: both grow, every connection
  * is still found, chains stay short, freed handles are reused. */
-#define MANY 2500
+#define MANY 5000
 static void test_tables_grow(void **state)
 {
 	struct tfx *t = *state;

@@ -167,7 +167,7 @@ struct tcp_conn {
 /* The hash table starts at TCP_HASH_MIN buckets and doubles while it holds
  * more connections than buckets (up to what tcp_max_conns needs); the
  * handle table doubles as handles are taken. */
-#define TCP_HASH_MIN 1024
+#define TCP_HASH_MIN 4096
 
 struct tcp_table {
 	struct tcp_conn **bucket;      /* keyed by tcp_hash (SipHash-1-3) */
