@@ -93,7 +93,8 @@ enum xs_drop {
  * (orphans reset above the high limit), tcp_buf_alloc / tcp_buf_released
  * (send and receive rings allocated at first use / freed once empty and
  * idle; with tcp_ooo_alloc, tcp_rack_released: the out-of-order and RACK
- * records likewise). Three are gauges, not counters: tcp_mem_bytes (what
+ * records likewise), tcp_buf_clamped (send rings allocated at the smallest
+ * size, 4 KiB, above the high limit). Three are gauges, not counters: tcp_mem_bytes (what
  * TCP holds now), tcp_orphans (orphans now) and tcp_conns (connections now). */
 #define XS_COUNTERS(X)                                                             \
 	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
@@ -111,7 +112,8 @@ enum xs_drop {
 	X(tcp_syncookies_ok) X(tcp_hash_chain_max) X(tcp_sack_unaligned) X(tcp_rack_work) \
 	X(tcp_orphan_overflow) X(tcp_orphan_mem_overflow) X(tcp_orphan_timeouts)   \
 	X(tcp_persist_aborts) X(tcp_mem_pressure) X(tcp_mem_shrunk) X(tcp_mem_aborts) \
-	X(tcp_buf_alloc) X(tcp_buf_released) X(tcp_ooo_alloc) X(tcp_rack_released) \
+	X(tcp_buf_alloc) X(tcp_buf_released) X(tcp_buf_clamped) X(tcp_ooo_alloc)  \
+	X(tcp_rack_released)                                                       \
 	X(tcp_mem_bytes) X(tcp_orphans) X(tcp_conns)
 
 struct xs_stats {

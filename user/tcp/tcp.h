@@ -292,7 +292,8 @@ bool tcp_orphan_give_up(struct xs_stack *st, struct tcp_conn *c);
  * is not (its cap and size stay what the window was computed from):
  * 0, or -ENOMEM (counted). */
 int tcp_rcvbuf_get(struct xs_stack *st, struct tcp_conn *c);
-/* The send ring likewise; -ENOBUFS above the high memory limit. */
+/* The send ring likewise: TCP_PRESSURE_BUF under pressure, TCP_MIN_BUF
+ * above the high limit (counted); -ENOMEM. */
 int tcp_sndbuf_get(struct xs_stack *st, struct tcp_conn *c);
 /* The out-of-order set, allocated if needed (NULL: no memory). */
 struct seqset *tcp_ooo_get(struct xs_stack *st, struct tcp_conn *c);

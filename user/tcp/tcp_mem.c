@@ -176,15 +176,18 @@ int tcp_sndbuf_get(struct xs_stack *st, struct tcp_conn *c)
 {
 	struct tcp_ring *r = &c->sndbuf;
 
+	uint32_t cap = tcp_mem_buf_cap(st, r->cap);
+
 	if (r->data)
 		return 0;
-	/* Nothing was promised for the send side: above the high limit
-	 * the application is refused, as a new connection would be. */
-	if (tcp_mem_over_high(st)) {
-		xs_drop(st, XS_DROP_TCP_MEM);
-		return -ENOBUFS;
+	/* Above the high limit a connection already admitted still gets a
+	 * ring, the smallest (new connections are what the limit refuses):
+	 * failing the send would leave it no event to retry on. */
+	if (tcp_mem_over_high(st) && cap > TCP_MIN_BUF) {
+		cap = TCP_MIN_BUF;
+		st->stats.tcp_buf_clamped++;
 	}
-	if (tcp_ring_alloc(r, tcp_mem_buf_cap(st, r->cap), 0))
+	if (tcp_ring_alloc(r, cap, 0))
 		return -ENOMEM;
 	st->stats.tcp_buf_alloc++;
 	tcp_mem_sync(st, c);
