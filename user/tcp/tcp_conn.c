@@ -1028,7 +1028,7 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 			return -EISCONN;
 		nr.data = NULL;
 		nr.cap = (uint32_t)value;
-		nr.head = nr.len = 0;
+		nr.size = nr.head = nr.len = 0; /* sized at establishment */
 		if (opt == XS_TCP_SNDBUF) {
 			tcp_ring_free(&c->sndbuf);
 			c->sndbuf = nr;
