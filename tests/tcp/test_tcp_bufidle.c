@@ -174,8 +174,7 @@ static void test_ooo_and_rack_released(void **state)
 	assert_int_equal(t->s.nsack, 1);
 	assert_non_null(c->ooo);
 	assert_int_equal(stats(t)->tcp_ooo_alloc, 1);
-	assert_int_equal(stats(t)->tcp_mem_bytes,
-			 before + c->rcvbuf.size + sizeof(struct seqset));
+	assert_int_equal(stats(t)->tcp_mem_bytes, before + c->rcvbuf.size + sizeof(struct seqset));
 	pdata(t, 0, 1000, S(0));
 	expect_ack(t, S(0), P(2000));
 	app_recv(t, 0, 2000);
@@ -327,7 +326,8 @@ static void test_tables_grow(void **state)
 	for (i = 0; i < MANY; i++) {
 		struct xs_tcp_info info;
 
-		assert_non_null(tcp_lookup(t->fx.st, OUR_IP, LPORT, PEER_IP, (uint16_t)(10000 + i)));
+		assert_non_null(
+		    tcp_lookup(t->fx.st, OUR_IP, LPORT, PEER_IP, (uint16_t)(10000 + i)));
 		assert_int_equal(xs_tcp_get_info(t->fx.st, hs[i], &info), 0);
 		assert_int_equal(info.rport, 10000 + i);
 	}
@@ -346,13 +346,13 @@ static void test_tables_grow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_idle_release_realloc, tfx_setup, tfx_teardown),
-		cmocka_unit_test_setup_teardown(test_busy_ring_stays, tfx_setup, tfx_teardown),
-		cmocka_unit_test_setup_teardown(test_ooo_and_rack_released, tfx_setup, tfx_teardown),
-		cmocka_unit_test_setup_teardown(test_release_keeps_offered_window, tfx_setup,
-						tfx_teardown),
-		cmocka_unit_test_setup_teardown(test_max_conns, tfx_setup, tfx_teardown),
-		cmocka_unit_test_setup_teardown(test_tables_grow, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_release_realloc, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_ring_stays, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_ooo_and_rack_released, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_release_keeps_offered_window, tfx_setup,
+					    tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_max_conns, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tables_grow, tfx_setup, tfx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
