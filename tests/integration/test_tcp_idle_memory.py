@@ -9,9 +9,13 @@ assertion is only a regression bound: below what an idle connection cost
 before buffers were allocated on demand (about 6.5 KB at 10,000), and not
 checked in the sanitizer build, whose allocator makes RSS meaningless. Every
 connection must then echo again, byte for byte, from re-allocated buffers.
-XS_IDLE_CONNS overrides the count (per source: half of it)."""
+XS_IDLE_CONNS overrides the count (per source: half of it).
+
+Also: --tcp-max-conns bites (SYNs past it dropped and counted, the daemon
+serving again once connections go)."""
 
 import os
+import socket
 import subprocess
 import time
 
@@ -142,3 +146,45 @@ def test_idle_connections_rss(daemon):
         for name, v in (("opened", fresh), ("after an echo", used), ("after two", again)):
             assert v < OLD_COST, f"{name}: {v:.0f} B per idle connection, not below {OLD_COST}"
     U.finish(d, timeout=60)
+
+
+def test_max_conns_bites(topo, xdpstack, tmp_path):
+    """--tcp-max-conns 20 with 3 TCP listeners: 17 connections are held, the
+    next SYNs are dropped (drop_tcp_max_conns) so those connects time out;
+    once the held ones close, new connections are served."""
+    d = xdpstack(topo, extra=["--ctl", str(tmp_path / "xs.sock"), "--tcp-max-conns", 20])
+    c0 = d.counters()
+    held, refused = [], 0
+    try:
+        for _ in range(25):
+            s = netns.socket_in(topo.ns_b, socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(1.0)
+            try:
+                s.connect((STACK_IP, ECHO_PORT))
+                s.sendall(b"ping")
+                assert U.recv_exact(s, 4) == b"ping"
+                held.append(s)
+            except (socket.timeout, OSError):
+                refused += 1
+                s.close()
+        c1 = d.counters()
+        assert len(held) == 17, f"{len(held)} connections held, {refused} refused"
+        assert c1["tcp_conns"] == 20
+        assert U.delta(c1, c0, "drop_tcp_max_conns") >= refused
+    finally:
+        for s in held:
+            s.close()
+    time.sleep(1.0)
+    with U.deadline(30, "a connection after the cap"):
+        while True:
+            try:
+                s = U.connect(topo, ECHO_PORT, timeout=1.0)
+                break
+            except (socket.timeout, OSError):
+                time.sleep(0.5)  # TIME-WAITs count: they end after 60 s at most
+    s.sendall(b"again")
+    assert U.recv_exact(s, 5) == b"again"
+    s.close()
+    print(f"tcp_max_conns 20: 17 held, {refused} refused "
+          f"(drop_tcp_max_conns {U.delta(d.counters(), c0, 'drop_tcp_max_conns')})")
+    U.finish(d)
