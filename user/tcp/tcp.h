@@ -51,6 +51,15 @@ struct tcp_ring {
 	uint32_t len;
 };
 
+/* What only a listener keeps, allocated by xs_tcp_listen. */
+struct tcp_listen {
+	struct tcp_conn *accept_head, *accept_tail; /* established, not accepted */
+	int backlog;
+	int nsyn, naccept;             /* SYN-RECEIVED children; accept queue length */
+	bool synq_overflowed;          /* a SYN cookie was ever sent... */
+	xs_time_t synq_overflow_at;    /* ...the last one then */
+};
+
 /* The TCB. Fields are grouped by width so that nothing pads; what is
  * sizeable and often unused lives behind a pointer or is allocated only
  * while in use: the rings (data NULL while empty and idle), the
@@ -62,7 +71,7 @@ struct tcp_conn {
 	struct tcp_conn *listener;     /* while queued on a listener */
 	struct tcp_conn *ready_next;
 	struct tcp_conn *idle_next, *idle_prev; /* the table's idle list (tcp_mem.c) */
-	struct tcp_conn *accept_head, *accept_tail; /* listener */
+	struct tcp_listen *ls;         /* a listener's queues (NULL for the others) */
 	struct seqset *ooo;            /* out-of-order ranges held in rcvbuf (NULL: none) */
 	const struct tcp_cc_ops *cc_ops;
 	xs_event_cb cb;
@@ -91,7 +100,6 @@ struct tcp_conn {
 	xs_time_t zwnd_since;          /* zwnd: reset only by progress (tcp_persist_span_ms) */
 	xs_time_t challenge_window;    /* RFC 5961 challenge ACK budget */
 	xs_time_t user_timeout;
-	xs_time_t synq_overflow_at;    /* listener: the last SYN cookie sent */
 	xs_time_t idle_at;             /* when it joined the idle list */
 	uint64_t retransmits, bytes_acked, bytes_received;
 
@@ -116,10 +124,6 @@ struct tcp_conn {
 	uint32_t rtt_seq;              /* timed segment without timestamps (Karn) */
 	uint32_t rto_tsval;            /* our TSval when the last timeout resent data */
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
-
-	/* Listener. */
-	int backlog;
-	int nsyn, naccept;
 
 	/* Application. */
 	int error;                     /* -errno once failed */
@@ -160,7 +164,6 @@ struct tcp_conn {
 	bool tlp_sent;                 /* one probe per episode, until new data is acked */
 	bool rto_tsval_set;
 	bool nodelay, keepalive;
-	bool synq_overflowed;          /* listener: a SYN cookie was ever sent */
 	bool idle_queued;              /* on the table's idle list */
 };
 

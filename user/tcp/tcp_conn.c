@@ -209,6 +209,8 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	tcp_ring_free(&c->rcvbuf);
 	free(c->ooo);
 	c->ooo = NULL;
+	free(c->ls);
+	c->ls = NULL;
 	rack_free(&c->rack);
 	tcp_mem_release(st, c);
 	T(st)->nconns--;
@@ -306,18 +308,18 @@ static void tcp_listener_detach(struct tcp_conn *c)
 	if (!l)
 		return;
 	if (c->state == XS_TCP_SYN_RECEIVED) {
-		l->nsyn--;
+		l->ls->nsyn--;
 	} else {
-		for (pp = &l->accept_head; *pp; pp = &(*pp)->lnext) {
+		for (pp = &l->ls->accept_head; *pp; pp = &(*pp)->lnext) {
 			if (*pp == c) {
 				*pp = c->lnext;
-				l->naccept--;
+				l->ls->naccept--;
 				break;
 			}
 		}
-		l->accept_tail = NULL;
-		for (pp = &l->accept_head; *pp; pp = &(*pp)->lnext)
-			l->accept_tail = *pp;
+		l->ls->accept_tail = NULL;
+		for (pp = &l->ls->accept_head; *pp; pp = &(*pp)->lnext)
+			l->ls->accept_tail = *pp;
 	}
 	c->listener = NULL;
 }
@@ -347,14 +349,14 @@ void tcp_listener_established(struct xs_stack *st, struct tcp_conn *c)
 {
 	struct tcp_conn *l = c->listener;
 
-	l->nsyn--;
+	l->ls->nsyn--;
 	c->lnext = NULL;
-	if (l->accept_tail)
-		l->accept_tail->lnext = c;
+	if (l->ls->accept_tail)
+		l->ls->accept_tail->lnext = c;
 	else
-		l->accept_head = c;
-	l->accept_tail = c;
-	l->naccept++;
+		l->ls->accept_head = c;
+	l->ls->accept_tail = c;
+	l->ls->naccept++;
 	tcp_wake(st, l, XS_EV_READABLE);
 }
 
@@ -539,8 +541,14 @@ int xs_tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
 	h = tcp_conn_new_held(st, 0, port, 0, &c);
 	if (h < 0)
 		return h;
+	c->ls = calloc(1, sizeof(*c->ls));
+	if (!c->ls) {
+		tcp_handle_release(st, c); /* CLOSED: freed */
+		return -ENOMEM;
+	}
 	c->state = XS_TCP_LISTEN;
-	c->backlog = backlog > 0 ? backlog : 128;
+	c->ls->backlog = backlog > 0 ? backlog : 128;
+	tcp_mem_sync(st, c);
 	tcp_conn_hash(st, c);
 	return h;
 }
@@ -554,16 +562,16 @@ int xs_tcp_accept(struct xs_stack *st, int lh, uint32_t *ip, uint16_t *port)
 		return -EBADF;
 	if (l->state != XS_TCP_LISTEN)
 		return -EINVAL;
-	c = l->accept_head;
+	c = l->ls->accept_head;
 	if (!c)
 		return -EAGAIN;
 	h = tcp_handle_alloc(st, c);
 	if (h < 0)
 		return h;
-	l->accept_head = c->lnext;
-	if (!l->accept_head)
-		l->accept_tail = NULL;
-	l->naccept--;
+	l->ls->accept_head = c->lnext;
+	if (!l->ls->accept_head)
+		l->ls->accept_tail = NULL;
+	l->ls->naccept--;
 	c->lnext = NULL;
 	c->listener = NULL;
 	if (ip)
@@ -787,14 +795,14 @@ int xs_tcp_abort(struct xs_stack *st, int h)
 	if (c->state == XS_TCP_LISTEN) {
 		unsigned i;
 
-		while (c->accept_head) {
-			struct tcp_conn *a = c->accept_head;
+		while (c->ls->accept_head) {
+			struct tcp_conn *a = c->ls->accept_head;
 
 			tcp_send_ctl(st, a, TCP_RST | TCP_ACK, a->snd_nxt);
 			tcp_conn_done(st, a, -ECONNABORTED);
 		}
 		/* Half-open children point at the listener: reset them too. */
-		for (i = 0; i < T(st)->nbuckets && c->nsyn; i++) {
+		for (i = 0; i < T(st)->nbuckets && c->ls->nsyn; i++) {
 			struct tcp_conn *a = T(st)->bucket[i], *next;
 
 			for (; a; a = next) {
@@ -860,7 +868,7 @@ int xs_tcp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx)
 	c->cb = cb;
 	c->ctx = ctx;
 	/* Whatever is already true is reported once. */
-	if (c->rcvbuf.len || c->fin_rcvd || c->accept_head)
+	if (c->rcvbuf.len || c->fin_rcvd || (c->ls && c->ls->accept_head))
 		tcp_wake(st, c, XS_EV_READABLE);
 	if (c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_CLOSE_WAIT)
 		tcp_wake(st, c, XS_EV_WRITABLE);

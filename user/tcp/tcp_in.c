@@ -186,7 +186,7 @@ static int cookie_check(struct xs_stack *st, const struct ip4_repr *ip,
  * one a closed port would get. */
 static bool cookie_expected(const struct xs_stack *st, const struct tcp_conn *l)
 {
-	return l->synq_overflowed && st->now - l->synq_overflow_at <= TCP_COOKIE_WINDOW;
+	return l->ls->synq_overflowed && st->now - l->ls->synq_overflow_at <= TCP_COOKIE_WINDOW;
 }
 
 static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *ip,
@@ -211,8 +211,8 @@ static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *i
 	tmp.cc_ops = l->cc_ops;
 	tcp_send_ctl(st, &tmp, TCP_SYN | TCP_ACK, tmp.iss);
 	st->stats.tcp_syncookies_sent++;
-	l->synq_overflowed = true;
-	l->synq_overflow_at = st->now;
+	l->ls->synq_overflowed = true;
+	l->ls->synq_overflow_at = st->now;
 }
 
 static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct ip4_repr *ip,
@@ -240,7 +240,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			return;
 		}
 		if (!(seg->flags & (TCP_SYN | TCP_FIN)) && cookie_check(st, ip, seg, &mss) == 0) {
-			if (l->naccept >= l->backlog) {
+			if (l->ls->naccept >= l->ls->backlog) {
 				xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);
 				return;
 			}
@@ -262,7 +262,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			c->mss = mss;
 			c->listener = l;
 			c->state = XS_TCP_SYN_RECEIVED; /* as a queued one would be */
-			l->nsyn++;
+			l->ls->nsyn++;
 			tcp_conn_hash(st, c);
 			if (tcp_established(st, c, seg))
 				return;
@@ -289,7 +289,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 		xs_drop(st, XS_DROP_TCP_MEM);
 		return;
 	}
-	if (l->nsyn >= TCP_SYN_QUEUE_MAX || l->nsyn >= 2 * l->backlog + 16) {
+	if (l->ls->nsyn >= TCP_SYN_QUEUE_MAX || l->ls->nsyn >= 2 * l->ls->backlog + 16) {
 		tcp_send_synack_cookie(st, ip, seg, l);
 		return;
 	}
@@ -310,7 +310,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	tcp_apply_syn_options(st, c, seg);
 	c->snd_wnd = seg->wnd; /* unscaled in a SYN */
 	c->listener = l;
-	l->nsyn++;
+	l->ls->nsyn++;
 	tcp_conn_hash(st, c);
 	tcp_send_ctl(st, c, TCP_SYN | TCP_ACK, c->iss);
 	tcp_arm_rto(st, c);
@@ -560,7 +560,7 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 			}
 			return false;
 		}
-		if (c->listener && c->listener->naccept >= c->listener->backlog) {
+		if (c->listener && c->listener->ls->naccept >= c->listener->ls->backlog) {
 			/* Accept queue full: ignore the ACK as Linux does; the
 			 * SYN-ACK retransmission will draw another. */
 			xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);

@@ -36,7 +36,7 @@ void tcp_mem_sync(struct xs_stack *st, struct tcp_conn *c)
 {
 	struct tcp_table *t = st->tcp;
 	size_t now = sizeof(*c) + ring_bytes(&c->sndbuf) + ring_bytes(&c->rcvbuf) +
-		     (c->ooo ? sizeof(*c->ooo) : 0);
+		     (c->ooo ? sizeof(*c->ooo) : 0) + (c->ls ? sizeof(*c->ls) : 0);
 
 	t->mem = t->mem - c->mem + now;
 	if (c->orphan)
