@@ -191,13 +191,16 @@ enum xs_drop dns_parse(const uint8_t *b, size_t n, struct dns_msg *m)
 	 * still be well formed, and the counts are not held against it. */
 	for (s = 1; s < 4; s++) {
 		for (unsigned i = 0; i < cnt[s]; i++) {
-			if (p == n && m->tc)
+			if (p == n && m->tc) {
+				m->len = p;
 				return XS_DROP_NONE;
+			}
 			why = dns_rr_read(b, n, &p, s, m);
 			if (why)
 				return why;
 		}
 	}
+	m->len = p;
 	return XS_DROP_NONE;
 }
 

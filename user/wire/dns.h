@@ -49,6 +49,7 @@ struct dns_msg {
 	unsigned an_ignored;   /* A/CNAME of class IN past DNS_MAX_RRS, other types */
 	bool has_soa;          /* an SOA in the authority section (RFC 2308 3) */
 	uint32_t soa_ttl, soa_minimum;
+	size_t len;            /* bytes the sections took (bytes after are ignored) */
 };
 
 /* Parses a whole message (b/n: the UDP payload or the TCP message without
