@@ -92,8 +92,8 @@ static void resolve_done(struct ctl_client *cl, const struct xs_dns_result *r)
 		if (r->error) {
 			ctl_printf(cl, ", \"error\": ");
 			ctl_json_str(cl, ctl_resolve_strerror(r->error));
-			ctl_printf(cl, ", \"errno\": %d, \"cached\": %s}\n", -r->error,
-				   r->from_cache ? "true" : "false");
+			ctl_printf(cl, ", \"errno\": %d, \"ttl\": %u, \"cached\": %s}\n",
+				   -r->error, r->ttl, r->from_cache ? "true" : "false");
 		} else {
 			ctl_printf(cl, ", \"canonical\": ");
 			ctl_json_str(cl, r->canon);
