@@ -299,7 +299,8 @@ typedef void (*xs_dns_cb)(struct xs_stack *st, int q, const struct xs_dns_result
 /* 0, -ENOSPC (XS_DNS_MAX_SERVERS), -EINVAL (ip 0). */
 int xs_dns_add_server(struct xs_stack *st, uint32_t ip, uint16_t port);
 /* Starts resolving name ("www.example.com"); a query handle >= 0, or
- * -EINVAL (not a host name), -EDESTADDRREQ (no server), -EBUSY (the
+ * -EINVAL (not a host name: letters, digits, '-', '_', labels of 1-63,
+ * 253 in all, a top label not all digits), -EDESTADDRREQ (no server), -EBUSY (the
  * dns_max_queries budget, counted in dns_busy). */
 int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ctx);
 /* Stops a query; its callback is not called. 0 or -EBADF. */

@@ -23,8 +23,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -316,3 +318,33 @@ def test_hostile_replies(topo, xdpstack, tmp_path):
     # The genuine answer was cached: asked again, nothing is sent.
     rc, r = resolve(path, "evil.a.test")
     assert rc == 0 and r["cached"] is True
+
+
+def test_connect_by_name(served):
+    topo, d, path, dm = served
+    ls = netns.socket_in(topo.ns_b, socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((PEER_B_IP, 7777))
+    ls.listen(1)
+    ls.settimeout(10)
+
+    def serve():
+        try:
+            c, _ = ls.accept()
+            c.sendall(b"hello by name\n")
+            c.close()
+        except OSError:
+            pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        p = subprocess.run([ctl_bin(), "--ctl", str(path), "connect", "peer.a.test", "7777"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    finally:
+        t.join(10)
+        ls.close()
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"hello by name\n"
+    p = ctl(path, "connect", "nx.a.test", "7777")
+    assert p.returncode == 1 and "nx.a.test: name not found" in p.stderr, p.stderr

@@ -283,6 +283,11 @@ static void test_budgets(void **state)
 	assert_int_equal(xs_dns_resolve(fx->st, "a.test", on_result, &g), -EDESTADDRREQ);
 	xs_dns_add_server(fx->st, PEER_IP, 53);
 	assert_int_equal(xs_dns_resolve(fx->st, "bad name", on_result, &g), -EINVAL);
+	assert_int_equal(xs_dns_resolve(fx->st, "1.2.3", on_result, &g), -EINVAL);
+	assert_int_equal(xs_dns_resolve(fx->st, "x.a-b.c", on_result, &g) >= 0, 1);
+	assert_int_equal(xs_dns_cancel(fx->st, 0), 0);
+	fx_poll(fx, fx->now);
+	take_query(fx, PEER_IP, peer_mac, q, &port); /* sent before the cancel */
 	h1 = xs_dns_resolve(fx->st, "one.test", on_result, &g);
 	h2 = xs_dns_resolve(fx->st, "two.test", on_result, &g);
 	assert_true(h1 >= 0 && h2 >= 0 && h1 != h2);

@@ -451,6 +451,22 @@ int xs_dns_add_server(struct xs_stack *st, uint32_t ip, uint16_t port)
 	return 0;
 }
 
+/* RFC 1123 2.1 (RFC 3696 2): a host name's top label is not all digits, so
+ * "1.2.3" is a mistyped address, not a name to ask about. */
+static bool dns_numeric_tld(const struct dns_name *n)
+{
+	size_t p = 0, last = 0;
+
+	while (n->b[p]) {
+		last = p;
+		p += 1 + (size_t)n->b[p];
+	}
+	for (size_t i = 1; i <= n->b[last]; i++)
+		if (n->b[last + i] < '0' || n->b[last + i] > '9')
+			return false;
+	return true;
+}
+
 int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ctx)
 {
 	struct dns_state *d = D(st);
@@ -459,7 +475,7 @@ int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ct
 	struct dns_name n;
 	int err;
 
-	if (!cb || !name || dns_name_from_text(name, &n) || n.len <= 1)
+	if (!cb || !name || dns_name_from_text(name, &n) || n.len <= 1 || dns_numeric_tld(&n))
 		return -EINVAL;
 	for (unsigned i = 0; i < st->cfg.dns_max_queries; i++) {
 		if (d->q[i].state == DNS_Q_FREE) {
