@@ -348,3 +348,24 @@ def test_connect_by_name(served):
     assert p.stdout == b"hello by name\n"
     p = ctl(path, "connect", "nx.a.test", "7777")
     assert p.returncode == 1 and "nx.a.test: name not found" in p.stderr, p.stderr
+
+
+def test_query_budget(topo, xdpstack, tmp_path):
+    # One name at a time (--dns-queries 1) and a server that never answers:
+    # a second resolve is refused and counted while the first waits, and the
+    # first ends when every try timed out (2 rounds of 300 ms).
+    path = tmp_path / "run" / "xs.sock"
+    d = xdpstack(topo, extra=["--ctl", path, "--dns", f"{PEER_B_IP}:5353",
+                              "--dns-queries", "1", "--dns-timeout", "300"])
+    first = subprocess.Popen([ctl_bin(), "--ctl", str(path), "--json", "resolve", "slow.test"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.2)
+    p = ctl(path, "resolve", "other.test")
+    assert p.returncode == 1 and "too many names being resolved" in p.stderr, p.stderr
+    out, err = first.communicate(timeout=30)
+    assert first.returncode == 1, err
+    r = json.loads(out)
+    assert r["error"] == "no DNS server answered"
+    c = stats(path)["counters"]
+    assert c["dns_busy"] == 1 and c["dns_timeouts"] == 2 and c["dns_inflight"] == 0
+    assert d.running()
