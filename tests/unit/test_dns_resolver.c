@@ -68,8 +68,8 @@ static void inject_reply(struct fx *fx, uint32_t src, uint16_t sport, uint16_t d
 
 /* www.a.test CNAME c.a.test (TTL 60), c.a.test A 10.9.9.9 (TTL 30). */
 static const uint8_t chain[] = {
-	0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 4, 1, 'c', 0xc0, 16,
-	1, 'c', 0xc0, 16, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 9, 9, 9,
+    0xc0, 12,	0,  5, 0, 1, 0, 0, 0, 60, 0,  4, 1, 'c', 0xc0, 16, 1,
+    'c',  0xc0, 16, 0, 1, 0, 1, 0, 0, 0,  30, 0, 4, 10,	 9,    9,  9,
 };
 
 static void test_resolve_match_cache(void **state)
@@ -193,8 +193,8 @@ static void test_nxdomain_negative_cache(void **state)
 	struct fx *fx = *state;
 	/* SOA a.test, TTL 100, MINIMUM 5: cached 5 s (RFC 2308 5). */
 	static const uint8_t soa[] = {
-		0xc0, 15, 0, 6, 0, 1, 0, 0, 0, 100, 0, 26, 2, 'n', 's', 0xc0, 15, 0,
-		0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5,
+	    0xc0, 15, 0, 6, 0, 1, 0, 0, 0, 100, 0, 26, 2, 'n', 's', 0xc0, 15, 0, 0,
+	    0,	  0,  1, 0, 0, 0, 2, 0, 0, 0,	3, 0,  0, 0,   4,   0,	  0,  0, 5,
 	};
 	uint8_t q[512], r[512];
 	struct got g = {0};
@@ -234,11 +234,11 @@ static void test_cname_loop_and_requery(void **state)
 {
 	struct fx *fx = *state;
 	static const uint8_t loop[] = {
-		0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 4, 1, 'c', 0xc0, 16,
-		1, 'c', 0xc0, 16, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 12,
+	    0xc0, 12,  0,    5,	 0, 1, 0, 0, 0, 60, 0, 4,  1, 'c', 0xc0, 16,
+	    1,	  'c', 0xc0, 16, 0, 5, 0, 1, 0, 0,  0, 60, 0, 2,   0xc0, 12,
 	};
 	static const uint8_t dangling[] = {
-		0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6, 1, 'z', 1, 'b', 0xc0, 14,
+	    0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6, 1, 'z', 1, 'b', 0xc0, 14,
 	};
 	uint8_t q[512], r[512];
 	struct got g = {0};
@@ -271,7 +271,7 @@ static void test_budgets(void **state)
 {
 	struct fx *fx = *state;
 	struct xs_config cfg = {.ip = OUR_IP, .dns_max_queries = 2, .dns_cache_size = 1};
-	static const uint8_t a[] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4 };
+	static const uint8_t a[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 1, 2, 3, 4};
 	uint8_t q[512], r[512];
 	struct got g = {0};
 	uint16_t port;
@@ -316,11 +316,11 @@ static void test_budgets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_resolve_match_cache, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_retry_servers_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nxdomain_negative_cache, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cname_loop_and_requery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_budgets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_resolve_match_cache, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_servers_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nxdomain_negative_cache, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cname_loop_and_requery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_budgets, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

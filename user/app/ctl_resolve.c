@@ -66,13 +66,15 @@ int ctl_resolve_host(struct ctl_client *cl, const char *cmd, const char *host, u
 		return -1;
 	}
 	if (q == -EDESTADDRREQ) {
-		ctl_end(cl, CTL_ERROR, "%s: cannot resolve '%.64s': no DNS server (start the "
-			"daemon with --dns ADDR)", cmd, host);
+		ctl_end(cl, CTL_ERROR,
+			"%s: cannot resolve '%.64s': no DNS server (start the "
+			"daemon with --dns ADDR)",
+			cmd, host);
 		return -1;
 	}
 	if (q < 0) {
-		ctl_end(cl, CTL_ERROR, "%s: cannot resolve '%.64s' (%s)%s", cmd, host,
-			strerror(-q), q == -EBUSY ? ": too many names being resolved" : "");
+		ctl_end(cl, CTL_ERROR, "%s: cannot resolve '%.64s' (%s)%s", cmd, host, strerror(-q),
+			q == -EBUSY ? ": too many names being resolved" : "");
 		return -1;
 	}
 	snprintf(cl->dns_name, sizeof(cl->dns_name), "%s", host);
@@ -92,8 +94,8 @@ static void resolve_done(struct ctl_client *cl, const struct xs_dns_result *r)
 		if (r->error) {
 			ctl_printf(cl, ", \"error\": ");
 			ctl_json_str(cl, ctl_resolve_strerror(r->error));
-			ctl_printf(cl, ", \"errno\": %d, \"ttl\": %u, \"cached\": %s}\n",
-				   -r->error, r->ttl, r->from_cache ? "true" : "false");
+			ctl_printf(cl, ", \"errno\": %d, \"ttl\": %u, \"cached\": %s}\n", -r->error,
+				   r->ttl, r->from_cache ? "true" : "false");
 		} else {
 			ctl_printf(cl, ", \"canonical\": ");
 			ctl_json_str(cl, r->canon);
@@ -116,8 +118,9 @@ static void resolve_done(struct ctl_client *cl, const struct xs_dns_result *r)
 			ctl_ip_str(r->addrs[i], ip);
 			ctl_printf(cl, "%s has address %s\n", r->canon, ip);
 		}
-		ctl_printf(cl, "ttl %u s, %s%s\n", r->ttl, r->from_cache ? "from the cache" :
-			   "from the server", r->tcp ? " over TCP" : "");
+		ctl_printf(cl, "ttl %u s, %s%s\n", r->ttl,
+			   r->from_cache ? "from the cache" : "from the server",
+			   r->tcp ? " over TCP" : "");
 	}
 	ctl_end(cl, r->error ? CTL_FAIL : CTL_OK, NULL);
 }
@@ -138,9 +141,11 @@ void ctl_cmd_resolve(struct ctl_client *cl, int argc, char **argv)
 
 		ctl_ip_str(ip, a);
 		if (cl->json)
-			ctl_printf(cl, "{\"name\": \"%s\", \"canonical\": \"%s\", \"cnames\": 0, "
+			ctl_printf(cl,
+				   "{\"name\": \"%s\", \"canonical\": \"%s\", \"cnames\": 0, "
 				   "\"addresses\": [\"%s\"], \"ttl\": null, \"cached\": false, "
-				   "\"tcp\": false}\n", a, a, a);
+				   "\"tcp\": false}\n",
+				   a, a, a);
 		else
 			ctl_printf(cl, "%s has address %s\n", a, a);
 		ctl_end(cl, CTL_OK, NULL);

@@ -165,8 +165,10 @@ static int dns_send_udp(struct xs_stack *st, struct dns_query *q)
 	if (h < 0)
 		return h;
 	for (int i = 0; i < 16 && err == -EADDRINUSE; i++)
-		err = xs_udp_bind(st, h, (uint16_t)(UDP_EPHEMERAL_LO +
-			dns_random(st) % (UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1)));
+		err = xs_udp_bind(
+		    st, h,
+		    (uint16_t)(UDP_EPHEMERAL_LO +
+			       dns_random(st) % (UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1)));
 	if (!err)
 		err = xs_udp_set_event_cb(st, h, dns_udp_event, (void *)(uintptr_t)dns_slot(st, q));
 	if (err) {
@@ -313,8 +315,7 @@ static void dns_answer(struct xs_stack *st, struct dns_query *q, const struct dn
 
 /* RFC 5452 4: a reply is ours only with the ID and the question we sent;
  * the address and port were checked by the caller. */
-static enum xs_drop dns_match(struct xs_stack *st, struct dns_query *q, const uint8_t *b,
-			      size_t n)
+static enum xs_drop dns_match(struct xs_stack *st, struct dns_query *q, const uint8_t *b, size_t n)
 {
 	struct dns_msg *m = &D(st)->msg;
 	enum xs_drop why = dns_parse(b, n, m);
@@ -325,8 +326,7 @@ static enum xs_drop dns_match(struct xs_stack *st, struct dns_query *q, const ui
 		return XS_DROP_DNS_NOT_REPLY;
 	if (m->id != q->id)
 		return XS_DROP_DNS_ID;
-	if (!dns_name_eq(&m->qname, &q->cur) || m->qtype != DNS_TYPE_A ||
-	    m->qclass != DNS_CLASS_IN)
+	if (!dns_name_eq(&m->qname, &q->cur) || m->qtype != DNS_TYPE_A || m->qclass != DNS_CLASS_IN)
 		return XS_DROP_DNS_QUESTION;
 	return XS_DROP_NONE;
 }

@@ -10,9 +10,9 @@
 
 #include "wire/dns.h"
 
-#define DNS_NEG_TTL_MAX 10800 /* RFC 2308 5: negative answers, three hours at most */
+#define DNS_NEG_TTL_MAX 10800	/* RFC 2308 5: negative answers, three hours at most */
 #define DNS_TCP_BUF (2 + 65535) /* a length prefix and the largest message */
-#define DNS_RECV_BUF 4096     /* UDP replies larger are cut and then refused */
+#define DNS_RECV_BUF 4096	/* UDP replies larger are cut and then refused */
 
 struct dns_server {
 	uint32_t ip;
@@ -23,20 +23,20 @@ enum dns_qstate { DNS_Q_FREE = 0, DNS_Q_UDP, DNS_Q_TCP, DNS_Q_DONE };
 
 struct dns_query {
 	enum dns_qstate state;
-	uint8_t fresh;           /* finished during delivery: waits a poll */
+	uint8_t fresh; /* finished during delivery: waits a poll */
 	xs_dns_cb cb;
 	void *ctx;
-	struct dns_name asked;   /* the name the user asked for (cache key) */
-	struct dns_name cur;     /* the name now being asked (after CNAMEs) */
-	uint16_t id;             /* of the message in flight */
-	int udp;                 /* handle or -1 */
-	int tcp;                 /* handle or -1 */
-	unsigned server;         /* index into servers[] */
-	unsigned tries;          /* messages sent, over all servers */
+	struct dns_name asked; /* the name the user asked for (cache key) */
+	struct dns_name cur;   /* the name now being asked (after CNAMEs) */
+	uint16_t id;	       /* of the message in flight */
+	int udp;	       /* handle or -1 */
+	int tcp;	       /* handle or -1 */
+	unsigned server;       /* index into servers[] */
+	unsigned tries;	       /* messages sent, over all servers */
 	xs_time_t deadline;
-	uint8_t *tbuf;           /* TCP: the reply being gathered */
+	uint8_t *tbuf; /* TCP: the reply being gathered */
 	uint32_t tlen;
-	uint32_t min_ttl;        /* over the CNAME links followed */
+	uint32_t min_ttl; /* over the CNAME links followed */
 	struct xs_dns_result r;
 };
 
@@ -45,17 +45,17 @@ struct dns_cache_entry {
 	struct dns_name name;
 	xs_time_t expires;
 	xs_time_t added;
-	struct xs_dns_result r;  /* error 0 with addresses, or negative */
+	struct xs_dns_result r; /* error 0 with addresses, or negative */
 };
 
 struct dns_state {
 	struct dns_server servers[XS_DNS_MAX_SERVERS];
 	unsigned nservers;
-	struct dns_query *q;     /* cfg.dns_max_queries slots */
+	struct dns_query *q;	       /* cfg.dns_max_queries slots */
 	struct dns_cache_entry *cache; /* cfg.dns_cache_size entries */
-	unsigned ndone;          /* queries in DNS_Q_DONE, to deliver */
+	unsigned ndone;		       /* queries in DNS_Q_DONE, to deliver */
 	bool delivering;
-	struct dns_msg msg;      /* parse area, one message at a time */
+	struct dns_msg msg; /* parse area, one message at a time */
 	uint8_t buf[DNS_RECV_BUF];
 };
 

@@ -10,10 +10,10 @@
 #include <xdpstack/stats.h>
 
 #define DNS_HDR_LEN 12
-#define DNS_LABEL_MAX 63   /* RFC 1035 2.3.4 */
-#define DNS_NAME_MAX 255   /* octets in wire form, the root label included */
-#define DNS_UDP_MAX 512    /* RFC 1035 4.2.1: without EDNS */
-#define DNS_MAX_RRS 16     /* answer records of type A or CNAME kept */
+#define DNS_LABEL_MAX 63 /* RFC 1035 2.3.4 */
+#define DNS_NAME_MAX 255 /* octets in wire form, the root label included */
+#define DNS_UDP_MAX 512	 /* RFC 1035 4.2.1: without EDNS */
+#define DNS_MAX_RRS 16	 /* answer records of type A or CNAME kept */
 
 #define DNS_TYPE_A 1
 #define DNS_TYPE_CNAME 5
@@ -32,9 +32,9 @@ struct dns_name {
 
 struct dns_rr {
 	struct dns_name owner;
-	uint16_t type;     /* DNS_TYPE_A or DNS_TYPE_CNAME */
+	uint16_t type; /* DNS_TYPE_A or DNS_TYPE_CNAME */
 	uint32_t ttl;
-	uint32_t a;        /* A: the address, host order */
+	uint32_t a;		/* A: the address, host order */
 	struct dns_name target; /* CNAME: the canonical name */
 };
 
@@ -45,11 +45,11 @@ struct dns_msg {
 	struct dns_name qname;
 	uint16_t qtype, qclass;
 	struct dns_rr an[DNS_MAX_RRS];
-	unsigned an_n;         /* kept in an[] */
-	unsigned an_ignored;   /* A/CNAME of class IN past DNS_MAX_RRS, other types */
-	bool has_soa;          /* an SOA in the authority section (RFC 2308 3) */
+	unsigned an_n;	     /* kept in an[] */
+	unsigned an_ignored; /* A/CNAME of class IN past DNS_MAX_RRS, other types */
+	bool has_soa;	     /* an SOA in the authority section (RFC 2308 3) */
 	uint32_t soa_ttl, soa_minimum;
-	size_t len;            /* bytes the sections took (bytes after are ignored) */
+	size_t len; /* bytes the sections took (bytes after are ignored) */
 };
 
 /* Parses a whole message (b/n: the UDP payload or the TCP message without
