@@ -282,13 +282,20 @@ void ctl_ping_tick(struct ctl_client *cl)
 
 void ctl_ping_stop(struct ctl_client *cl)
 {
-	if (cl->ping && cl->ping->h < 0 && cl->dnsq) {
-		ctl_resolve_free(cl);
-		ctl_end(cl, CTL_FAIL, NULL);
+	struct ctl_ping *p = cl->ping;
+
+	if (!p || p->finished)
+		return;
+	if (p->h < 0) {
+		/* Still resolving its name (then it ends here), or it never
+		 * started and has already ended with its error. */
+		if (cl->dnsq) {
+			ctl_resolve_free(cl);
+			ctl_end(cl, CTL_FAIL, NULL);
+		}
 		return;
 	}
-	if (cl->ping && !cl->ping->finished)
-		ping_finish(cl);
+	ping_finish(cl);
 }
 
 void ctl_ping_free(struct ctl_client *cl)
