@@ -62,6 +62,15 @@ struct xs_config {
 				    * this long unused (0: 200), 1-60000, or
 				    * XS_TCP_BUF_IDLE_NOW: at the end of the poll that
 				    * emptied it; the next byte allocates it again */
+	/* DNS stub resolver budgets (docs/DESIGN.md, DNS). */
+	unsigned dns_max_queries;  /* resolves in flight at once (0: 64), 1-4096 */
+	unsigned dns_cache_size;   /* cached names at most (0: 256), 1-65536 */
+	unsigned dns_timeout_ms;   /* wait for one server's reply (0: 2000), 10-60000 */
+	unsigned dns_attempts;     /* rounds over all servers (0: 2, like
+				    * resolv.conf's attempts), 1-10 */
+	unsigned dns_ttl_max;      /* seconds a positive answer is cached at most
+				    * (0: 86400); negative answers at most 10800
+				    * (RFC 2308 5) or this, the smaller */
 };
 
 #define XS_TCP_BUF_IDLE_NOW 0xffffffffu
@@ -266,5 +275,46 @@ int xs_ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx);
  * MTU, at most 65507). 0 or -errno. */
 int xs_ping_send(struct xs_stack *st, int h, uint32_t dst, uint16_t seq, size_t data_len);
 int xs_ping_close(struct xs_stack *st, int h);
+
+/* --- DNS stub resolver (RFC 1035, RFC 2308) ----------------------------
+ * A records, following CNAME chains (at most XS_DNS_MAX_CNAMES), from the
+ * servers added with xs_dns_add_server, tried in turn. Each message has a
+ * random ID and a random source port; a reply counts only if it comes from
+ * the server's address and port, with the ID and question sent. Truncated
+ * replies are asked again over TCP. Answers are cached for their TTL,
+ * NXDOMAIN and no-data answers for the SOA's negative TTL.
+ * The result reaches the callback from xs_stack_poll after the batch, like
+ * every other event (a cache hit too, at the next poll): the callback may
+ * call any xs_* function, start resolves or cancel others. r is valid
+ * during the call only; the query handle is free once it returns. */
+#define XS_DNS_MAX_SERVERS 4
+#define XS_DNS_MAX_ADDRS 8
+#define XS_DNS_MAX_CNAMES 8
+#define XS_DNS_NAME_LEN 254 /* dotted text, NUL included */
+struct xs_dns_result {
+	int error;            /* 0, -ENOENT (NXDOMAIN), -ENODATA (the name has no
+			       * A record), -ETIMEDOUT (no server answered),
+			       * -ELOOP (CNAME chain too long), -EAGAIN (server
+			       * failure), -EPROTO (server refused or malformed chain),
+			       * -EINVAL (the name has no address, from add_server) */
+	unsigned naddrs;
+	uint32_t addrs[XS_DNS_MAX_ADDRS]; /* host order */
+	uint32_t ttl;         /* seconds the answer stays valid */
+	unsigned cnames;      /* CNAME links followed */
+	char canon[XS_DNS_NAME_LEN]; /* the name the addresses belong to */
+	uint8_t from_cache;
+	uint8_t tcp;          /* the answer came over TCP */
+};
+typedef void (*xs_dns_cb)(struct xs_stack *st, int q, const struct xs_dns_result *r, void *ctx);
+/* 0, -ENOSPC (XS_DNS_MAX_SERVERS), -EINVAL (ip 0). */
+int xs_dns_add_server(struct xs_stack *st, uint32_t ip, uint16_t port);
+/* Starts resolving name ("www.example.com"); a query handle >= 0, or
+ * -EINVAL (not a host name: letters, digits, '-', '_', labels of 1-63,
+ * 253 in all, a top label not all digits), -EDESTADDRREQ (no server), -EBUSY (the
+ * dns_max_queries budget, counted in dns_busy). */
+int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ctx);
+/* Stops a query; its callback is not called. 0 or -EBADF. */
+int xs_dns_cancel(struct xs_stack *st, int q);
+void xs_dns_cache_flush(struct xs_stack *st);
 
 #endif

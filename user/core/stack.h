@@ -16,6 +16,7 @@
 #include "net/udp.h"
 
 struct tcp_table;
+struct dns_state;
 
 #define XS_RX_BATCH XS_POLL_BATCH
 #define XS_TICK_NS XS_MS(100)
@@ -51,6 +52,7 @@ struct xs_stack {
 	struct icmp_state icmp;
 	struct udp_table udp;
 	struct tcp_table *tcp;
+	struct dns_state *dns;
 	uint8_t *scratch;   /* XS_SCRATCH_LEN bytes to build datagrams beyond one frame */
 };
 
