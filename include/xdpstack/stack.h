@@ -63,12 +63,50 @@ void xs_stack_free(struct xs_stack *st);
 /* Frames handled per xs_stack_poll call at most: a full batch means more wait. */
 #define XS_POLL_BATCH 64
 
-/* Processes one batch of received frames, due timers, and flushes tx.
+/* Processes one batch of received frames, due timers, delivers the events
+ * raised meanwhile (see "Events" below), and flushes tx.
  * Returns the number of frames received, or -errno from the device. */
 int xs_stack_poll(struct xs_stack *st, xs_time_t now);
 /* The earliest time at which xs_stack_poll has work to do: a timer, or
- * events raised by callbacks (then 0: poll again at once). */
+ * events raised by callbacks or API calls, or frames an API call made
+ * outside a poll (then 0: poll again at once). */
 xs_time_t xs_stack_next_timer(const struct xs_stack *st);
+
+/* --- running inside the application's own loop ----------------------------
+ * The contract, for an epoll/poll/select loop the application owns:
+ *
+ *	fd = xs_stack_fd(st);            add fd (EPOLLIN) to your loop once
+ *	for (;;) {
+ *		xs_stack_poll(st, now);      also call it when fd is readable
+ *		next = xs_stack_next_timer(st);
+ *		wait for your fds and fd, at most until next (0: do not wait)
+ *	}
+ *
+ * fd is readable (level-triggered) while the device has received frames,
+ * while events wait for delivery, after an API call from outside a poll
+ * queued frames or events (say xs_tcp_send from your own handler: the frames
+ * leave at the next poll's flush), and after xs_stop. Reading it is the
+ * stack's business: never read or close it. xs_stack_next_timer stays the
+ * authority on time: a poll is due at that time whether fd woke or not.
+ * A full batch (xs_stack_poll returned XS_POLL_BATCH) means poll again.
+ * Returns the fd (made on the first call, closed by xs_stack_free) or -errno. */
+int xs_stack_fd(struct xs_stack *st);
+
+/* CLOCK_MONOTONIC in ns: what xs_run passes as now. */
+xs_time_t xs_clock_now(void);
+
+struct xs_run_opts {
+	unsigned max_wait_ms;  /* longest sleep (0: 1000) */
+	int busy_poll;         /* 1: never sleep (a core spins on the device) */
+};
+/* A convenience loop: poll, sleep on xs_stack_fd until the next timer, until
+ * xs_stop. opts may be NULL. Returns 0 after xs_stop (which it clears), or
+ * -errno from the device or epoll. Callbacks run inside it. */
+int xs_run(struct xs_stack *st, const struct xs_run_opts *opts);
+/* Makes xs_run return after the poll in progress (or at once if between
+ * polls). Async-signal-safe: call it from a callback, another handler of
+ * your loop, or a signal handler (it sets a flag and writes an eventfd). */
+void xs_stop(struct xs_stack *st);
 
 const struct xs_stats *xs_stack_stats(const struct xs_stack *st);
 uint32_t xs_stack_ip(const struct xs_stack *st);
@@ -114,14 +152,65 @@ size_t xs_stack_arp_list(const struct xs_stack *st, xs_time_t now,
 /* Empties the ARP cache; packets waiting for resolution are dropped. */
 void xs_stack_arp_flush(struct xs_stack *st);
 
-/* --- UDP sockets -------------------------------------------------------
- * Handles are small non-negative ints. Calls never block: -EAGAIN when
- * there is nothing to receive. Addresses and ports in host byte order. */
+/* --- Events: one model for UDP, TCP and ping ------------------------------
+ * What happens to a handle is raised while the stack works (parsing a frame,
+ * a timer, an API call) but delivered only after the batch: xs_stack_poll
+ * runs the callbacks of UDP sockets, then ping results, then TCP connections,
+ * after the received frames and the timers, never from the middle of parsing.
+ * Each handle's pending events are merged into one call per poll.
+ *
+ * Readiness can also be queried at any time, without a callback:
+ * xs_udp_poll_events, xs_tcp_poll_events, xs_ping_poll_events return the
+ * XS_EV_* bits true now (level), or -EBADF; the callbacks carry the same bits
+ * as edges (something became true; a callback may see a bit that a call
+ * made since has consumed: -EAGAIN is always a possible answer).
+ *
+ * A callback (xs_event_cb, xs_ping_cb) MAY call any xs_* function of its
+ * stack: receive, send (frames leave at the end of this poll), open, accept,
+ * connect, close or abort any handle including its own, xs_stop. Events it
+ * raises (for instance a send that completes a wake-up, or
+ * xs_*_set_event_cb reporting what is already true) are delivered by the
+ * next poll, and xs_stack_next_timer returns 0 meanwhile. A callback MUST
+ * NOT call xs_stack_poll, xs_run or xs_stack_free on its own stack, nor
+ * block (it runs on the stack's only thread).
+ *
+ * Closing from inside a callback, its own handle or another: the handle is
+ * invalid at once; nothing more is delivered for it, including events
+ * already queued in this poll (a TCP connection's resources are freed at the
+ * end of the poll, after every callback has run). A handle closed and then
+ * used gets -EBADF, until a later open reuses its number: handles are small
+ * ints, reused lowest first (typed, generation-checked handles are future
+ * work, docs/DESIGN.md).
+ *
+ * Buffers: every buffer passed in (send) is copied before the call returns;
+ * every buffer passed out (recv, xs_ping_result) is the caller's or valid
+ * during the callback only. The stack keeps no pointer given to it, except
+ * ctx, which it hands back untouched.
+ *
+ * Bits: XS_EV_READABLE   recv will not say -EAGAIN (data, EOF, an error; a
+ *                        listener: a connection to accept; ping: results
+ *                        queued for the next poll)
+ *       XS_EV_WRITABLE   send will not say -EAGAIN / -ENOBUFS: TCP connected
+ *                        with room (after having been full, raised once the
+ *                        free space is half of what is queued, like Linux's
+ *                        sk_stream_is_writeable); UDP: a tx frame is free
+ *                        again after a send got -ENOBUFS
+ *       XS_EV_ERROR      an error waits (xs_tcp_error, the next UDP call)
+ *       XS_EV_HUP        the connection is over (CLOSED or TIME-WAIT)
+ *       XS_EV_URGENT, XS_EV_SOFT_ERROR: TCP only (below). */
 enum {
 	XS_EV_READABLE = 1, XS_EV_ERROR = 2, XS_EV_WRITABLE = 4, XS_EV_HUP = 8,
 	XS_EV_URGENT = 16, XS_EV_SOFT_ERROR = 32,
 };
 typedef void (*xs_event_cb)(struct xs_stack *st, int handle, unsigned events, void *ctx);
+
+int xs_udp_poll_events(const struct xs_stack *st, int h);
+int xs_tcp_poll_events(const struct xs_stack *st, int h);
+int xs_ping_poll_events(const struct xs_stack *st, int h);
+
+/* --- UDP sockets -------------------------------------------------------
+ * Handles are small non-negative ints. Calls never block: -EAGAIN when
+ * there is nothing to receive. Addresses and ports in host byte order. */
 
 int xs_udp_open(struct xs_stack *st);
 /* port 0 picks an unpredictable ephemeral port. */

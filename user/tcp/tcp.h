@@ -158,6 +158,9 @@ struct tcp_conn {
 	void *ctx;
 	uint8_t ev_pending;
 	struct tcp_conn *ready_next;
+	bool snd_nospace;              /* a send found the buffer full: XS_EV_WRITABLE
+					* when tcp_send_space_ok again */
+	bool rd_shut;                  /* shut down for reading: data is discarded */
 
 	uint64_t retransmits, bytes_acked, bytes_received;
 };
@@ -300,6 +303,16 @@ static inline xs_time_t tcp_delack_clamp(const struct tcp_conn *c, xs_time_t del
 static inline bool tcp_recovering(const struct tcp_conn *c)
 {
 	return c->in_recovery || c->loss_state;
+}
+
+/* Room to write again, as Linux's sk_stream_is_writeable: the free space is
+ * at least half of what is queued (a third of the buffer once it was full),
+ * so a writer is not woken for every acknowledged segment. */
+static inline bool tcp_send_space_ok(const struct tcp_conn *c)
+{
+	uint32_t room = c->sndbuf.cap - c->sndbuf.len;
+
+	return room && 2ull * room >= c->sndbuf.len;
 }
 
 static inline uint32_t tcp_flight(const struct tcp_conn *c)

@@ -291,6 +291,7 @@ void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events)
 		T(st)->ready = c;
 	}
 	c->ev_pending |= (uint8_t)events;
+	xs_stack_kick(st);
 }
 
 /* Removes an embryonic or unaccepted connection from its listener. */
@@ -603,9 +604,13 @@ static ssize_t tcp_send(struct xs_stack *st, int h, const void *buf, size_t len,
 	if (c->fin_queued)
 		return -EPIPE;
 	room = c->sndbuf.cap - c->sndbuf.len;
-	if (!room)
+	if (!room) {
+		c->snd_nospace = true;
 		return -EAGAIN;
+	}
 	n = len < room ? (uint32_t)len : room;
+	if (n == room)
+		c->snd_nospace = true;
 	tcp_ring_write(&c->sndbuf, c->sndbuf.len, buf, n);
 	c->sndbuf.len += n;
 	/* RFC 9293 3.10.2: SND.UP <- the end of what is queued. */

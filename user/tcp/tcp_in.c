@@ -516,8 +516,12 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		tcp_arm_xmit_timer(st, c);
 		c->first_unacked_at = st->now;
 	}
-	if (data && c->handle >= 0)
+	/* Send space freed: the writer hears it once the buffer, after having
+	 * been full, has room again (tcp_send_space_ok). */
+	if (data && c->handle >= 0 && c->snd_nospace && tcp_send_space_ok(c)) {
+		c->snd_nospace = false;
 		tcp_wake(st, c, XS_EV_WRITABLE);
+	}
 	if (fin_acked) {
 		switch (c->state) {
 		case XS_TCP_FIN_WAIT_1:
