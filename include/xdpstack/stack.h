@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <xdpstack/dev.h>
 #include <xdpstack/stats.h>
 
 typedef uint64_t xs_time_t; /* nanoseconds */
@@ -59,6 +60,46 @@ struct xs_config {
 /* Creates a stack on dev (which it does not own). NULL + errno on failure. */
 struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev);
 void xs_stack_free(struct xs_stack *st);
+
+/* --- a stack from one config struct, device included ----------------------
+ * Without the daemon: the device is chosen and made here, wrapped in a
+ * capture and/or a fault injector if asked, and owned by the stack
+ * (xs_stack_free frees it). Routes beyond the connected subnet and the
+ * gateway are added in order. */
+enum xs_dev_kind {
+	XS_DEV_AFXDP = 1,     /* AF_XDP on ifname, queue (the steering program is loaded) */
+	XS_DEV_MEM,           /* in-memory, for tests (xs_stack_dev + xs_mem_dev_*) */
+	XS_DEV_TAP,           /* a TAP interface named ifname (made if absent) */
+	XS_DEV_CUSTOM,        /* dev below: the embedder's own ops (dev.h) */
+};
+
+struct xs_stack_opts {
+	struct xs_config cfg;          /* ip, prefix_len, gateway, budgets */
+	enum xs_dev_kind dev_kind;
+	const char *ifname;            /* AFXDP, TAP */
+	uint32_t queue;                /* AFXDP: rx queue (0) */
+	enum xs_xdp_mode xdp_mode;     /* AFXDP */
+	uint32_t nframes;              /* buffers (0: the device's default) */
+	const uint8_t *mac;            /* MEM, TAP: NULL = made up */
+	uint16_t mtu;                  /* MEM, TAP: 0 = 1500 */
+	struct xs_dev *dev;            /* CUSTOM: owned by xs_stack_create from the call
+					* on (freed on failure, by xs_stack_free after) */
+	const char *pcap_path;         /* non-NULL: capture every frame there */
+	const struct xs_fault_config *fault; /* non-NULL: inject faults (inside the capture) */
+	const struct xs_route *routes; /* dst, prefix_len, gateway of each */
+	size_t nroutes;
+	int verbose;                   /* AFXDP: libxdp/libbpf diagnostics */
+	char ifname_buf[32];           /* where xs_stack_opts_dev puts the name */
+};
+
+/* NULL + errno and one human line in err on failure (nothing is left made). */
+struct xs_stack *xs_stack_create(const struct xs_stack_opts *opts, char *err, size_t errlen);
+/* Fills the device part of opts from a spec: "afxdp:IFNAME[@QUEUE]",
+ * "tap:IFNAME", or "mem". 0, or -EINVAL with one line in err. ifname then
+ * points at opts->ifname_buf (a copy of opts must set it again). */
+int xs_stack_opts_dev(struct xs_stack_opts *opts, const char *spec, char *err, size_t errlen);
+/* The stack's device (for device-specific calls such as xs_mem_dev_inject). */
+struct xs_dev *xs_stack_dev(const struct xs_stack *st);
 
 /* Frames handled per xs_stack_poll call at most: a full batch means more wait. */
 #define XS_POLL_BATCH 64
