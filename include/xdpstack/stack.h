@@ -268,6 +268,16 @@ ssize_t xs_udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap,
 /* Datagrams larger than the MTU are fragmented (up to 65507 bytes). */
 int xs_udp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx);
 int xs_udp_close(struct xs_stack *st, int h);
+/* Socket options. XS_UDP_RCVBUF: bytes of datagrams queued unread before
+ * new ones are dropped (XS_DROP_UDP_RCVBUF), SO_RCVBUF's analogue; default
+ * 262144, 2048-16 MiB. At most 1024 datagrams are queued either way. UDP has
+ * no send buffer: a datagram is a frame at once (-ENOBUFS when the device has
+ * none free, then XS_EV_WRITABLE when it has). */
+enum xs_udp_opt { XS_UDP_RCVBUF };
+#define XS_UDP_RCVBUF_MIN 2048
+#define XS_UDP_RCVBUF_MAX (16 * 1024 * 1024)
+int xs_udp_setopt(struct xs_stack *st, int h, enum xs_udp_opt opt, int value);
+int xs_udp_getopt(const struct xs_stack *st, int h, enum xs_udp_opt opt, int *value);
 /* Local port of a socket (0 if unbound), or -EBADF. */
 int xs_udp_local_port(const struct xs_stack *st, int h);
 
@@ -344,6 +354,28 @@ enum xs_tcp_opt {
 			       * stack's and are cleared), inherited from a listener */
 };
 int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value);
+/* The current value of opt into *value (buffers: the size in bytes; a
+ * default user timeout reads 0). 0, -EBADF or -ENOPROTOOPT. */
+int xs_tcp_getopt(const struct xs_stack *st, int h, enum xs_tcp_opt opt, int *value);
+
+/* What must be chosen before the SYN leaves (0: the default). */
+struct xs_tcp_connect_opts {
+	uint16_t lport;       /* local port (bind before connect); -EADDRINUSE if a
+			       * listener has it or the 4-tuple exists */
+	int sndbuf, rcvbuf;   /* bytes, 4096-16 MiB (-EINVAL outside); rcvbuf sets
+			       * the window scale the SYN announces */
+	int nodelay;          /* 1: TCP_NODELAY from the start */
+};
+/* xs_tcp_connect with options (o may be NULL). */
+int xs_tcp_connect_ex(struct xs_stack *st, uint32_t ip, uint16_t port,
+		      const struct xs_tcp_connect_opts *o);
+
+/* shutdown(2)'s how: XS_SHUT_WR is xs_tcp_shutdown (FIN after the queued
+ * data); XS_SHUT_RD discards what is unread and all data that arrives later
+ * (still acknowledged; the peer is not told, as on Linux), and xs_tcp_recv
+ * then returns 0. 0, -EBADF, -EINVAL (how), -ENOTCONN (listener). */
+enum { XS_SHUT_RD = 1, XS_SHUT_WR = 2, XS_SHUT_RDWR = 3 };
+int xs_tcp_shutdown_how(struct xs_stack *st, int h, int how);
 
 struct xs_tcp_info {
 	int handle;           /* -1 if the application released it */

@@ -730,6 +730,150 @@ static void test_custom_device(void **state)
 	assert_int_equal(t.destroyed, 1);
 }
 
+/* --- socket options ------------------------------------------------------------ */
+
+static void test_tcp_opts_get_set(void **state)
+{
+	struct two *t = *state;
+	int ha, hb, v;
+
+	tcp_pair(t, 90, NULL, NULL, &ha, &hb);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_NODELAY, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(xs_tcp_setopt(t->a, ha, XS_TCP_NODELAY, 1), 0);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_NODELAY, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(xs_tcp_setopt(t->a, ha, XS_TCP_KEEPIDLE, 30), 0);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_KEEPIDLE, &v), 0);
+	assert_int_equal(v, 30);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_USER_TIMEOUT, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(xs_tcp_setopt(t->a, ha, XS_TCP_USER_TIMEOUT, 1500), 0);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_USER_TIMEOUT, &v), 0);
+	assert_int_equal(v, 1500);
+	assert_int_equal(xs_tcp_setopt(t->a, ha, XS_TCP_TOS, 0xbb), 0);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_TOS, &v), 0);
+	assert_int_equal(v, 0xb8); /* ECN bits are the stack's */
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_RTO_MIN, &v), 0);
+	assert_int_equal(v, 200);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_SNDBUF, &v), 0);
+	assert_int_equal(v, 256 * 1024);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_CC_CUBIC, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, (enum xs_tcp_opt)99, &v), -ENOPROTOOPT);
+	assert_int_equal(xs_tcp_getopt(t->a, 4000, XS_TCP_NODELAY, &v), -EBADF);
+	assert_int_equal(xs_tcp_close(t->a, ha), 0);
+	assert_int_equal(xs_tcp_close(t->b, hb), 0);
+}
+
+static void test_tcp_connect_ex(void **state)
+{
+	struct two *t = *state;
+	struct xs_tcp_connect_opts o = {.lport = 40000, .rcvbuf = 1 << 20, .sndbuf = 8192,
+					.nodelay = 1};
+	struct xs_tcp_info info;
+	uint16_t port;
+	int lh = xs_tcp_listen(t->b, 91, 4), la = xs_tcp_listen(t->a, 41000, 4), ha, hb, v;
+
+	assert_true(lh >= 0 && la >= 0);
+	/* A listener's port, an out-of-range buffer. */
+	assert_int_equal(xs_tcp_connect_ex(t->a, B_IP, 91,
+					   &(struct xs_tcp_connect_opts){.lport = 41000}),
+			 -EADDRINUSE);
+	assert_int_equal(xs_tcp_connect_ex(t->a, B_IP, 91,
+					   &(struct xs_tcp_connect_opts){.sndbuf = 100}),
+			 -EINVAL);
+	ha = xs_tcp_connect_ex(t->a, B_IP, 91, &o);
+	assert_true(ha >= 0);
+	/* The same 4-tuple again. */
+	assert_int_equal(xs_tcp_connect_ex(t->a, B_IP, 91, &o), -EADDRINUSE);
+	poll_both(t, 10);
+	hb = xs_tcp_accept(t->b, lh, NULL, &port);
+	assert_true(hb >= 0);
+	assert_int_equal(port, 40000);
+	assert_int_equal(xs_tcp_get_info(t->a, ha, &info), 0);
+	assert_int_equal(info.lport, 40000);
+	assert_int_equal(info.rcv_wscale, 5); /* 1 MiB announced in the SYN */
+	assert_int_equal(xs_tcp_get_info(t->b, hb, &info), 0);
+	assert_int_equal(info.snd_wscale, 5);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_SNDBUF, &v), 0);
+	assert_int_equal(v, 8192);
+	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_NODELAY, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(xs_tcp_close(t->a, ha), 0);
+	assert_int_equal(xs_tcp_close(t->b, hb), 0);
+	assert_int_equal(xs_tcp_close(t->b, lh), 0);
+	assert_int_equal(xs_tcp_close(t->a, la), 0);
+}
+
+static void test_tcp_shutdown_read(void **state)
+{
+	struct two *t = *state;
+	struct xs_tcp_info info;
+	uint8_t buf[64];
+	int ha, hb;
+
+	tcp_pair(t, 92, NULL, NULL, &ha, &hb);
+	assert_int_equal(xs_tcp_send(t->a, ha, "unread", 6), 6);
+	poll_both(t, 5);
+	assert_int_equal(xs_tcp_shutdown_how(t->b, hb, 0), -EINVAL);
+	assert_int_equal(xs_tcp_shutdown_how(t->b, hb, 4), -EINVAL);
+	assert_int_equal(xs_tcp_shutdown_how(t->b, hb, XS_SHUT_RD), 0);
+	/* End of stream at once, readable, still writable. */
+	assert_int_equal(xs_tcp_recv(t->b, hb, buf, sizeof(buf)), 0);
+	assert_int_equal(xs_tcp_poll_events(t->b, hb), XS_EV_READABLE | XS_EV_WRITABLE);
+	/* Later data is acknowledged and dropped. */
+	assert_int_equal(xs_tcp_send(t->a, ha, "more", 4), 4);
+	poll_both(t, 60); /* past the delayed ACK */
+	assert_int_equal(xs_tcp_get_info(t->a, ha, &info), 0);
+	assert_int_equal(info.snd_queue, 0);
+	assert_int_equal(xs_tcp_get_info(t->b, hb, &info), 0);
+	assert_int_equal(info.rcv_queue, 0);
+	assert_int_equal(xs_tcp_recv(t->b, hb, buf, sizeof(buf)), 0);
+	/* The write side still works, and closing is graceful (no RST: nothing
+	 * unread is held). */
+	assert_int_equal(xs_tcp_send(t->b, hb, "reply", 5), 5);
+	poll_both(t, 5);
+	assert_int_equal(xs_tcp_recv(t->a, ha, buf, sizeof(buf)), 5);
+	assert_int_equal(xs_tcp_close(t->b, hb), 0);
+	poll_both(t, 5);
+	assert_int_equal(xs_tcp_recv(t->a, ha, buf, sizeof(buf)), 0);
+	assert_int_equal(xs_tcp_error(t->a, ha), 0);
+	assert_int_equal(xs_tcp_shutdown_how(t->a, ha, XS_SHUT_RDWR), 0);
+	poll_both(t, 5);
+	assert_true(xs_tcp_poll_events(t->a, ha) & XS_EV_HUP);
+	assert_int_equal(xs_tcp_close(t->a, ha), 0);
+	assert_int_equal(xs_tcp_shutdown_how(t->a, ha, XS_SHUT_RD), -EBADF);
+}
+
+/* XS_UDP_RCVBUF bounds the bytes queued unread; past it, counted drops. */
+static void test_udp_rcvbuf(void **state)
+{
+	struct two *t = *state;
+	uint8_t d[1000] = {0};
+	uint64_t before;
+	int ha = xs_udp_open(t->a), hb = xs_udp_open(t->b), v;
+
+	assert_int_equal(xs_udp_bind(t->b, hb, 7), 0);
+	assert_int_equal(xs_udp_getopt(t->b, hb, XS_UDP_RCVBUF, &v), 0);
+	assert_int_equal(v, 262144);
+	assert_int_equal(xs_udp_setopt(t->b, hb, XS_UDP_RCVBUF, 2047), -EINVAL);
+	assert_int_equal(xs_udp_setopt(t->b, hb, XS_UDP_RCVBUF, (16 << 20) + 1), -EINVAL);
+	assert_int_equal(xs_udp_setopt(t->b, hb, XS_UDP_RCVBUF, 2500), 0);
+	assert_int_equal(xs_udp_getopt(t->b, hb, XS_UDP_RCVBUF, &v), 0);
+	assert_int_equal(v, 2500);
+	before = xs_stack_stats(t->b)->drop[XS_DROP_UDP_RCVBUF];
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(xs_udp_sendto(t->a, ha, d, sizeof(d), B_IP, 7), 1000);
+	poll_both(t, 3);
+	assert_int_equal(xs_stack_stats(t->b)->drop[XS_DROP_UDP_RCVBUF] - before, 1);
+	assert_int_equal(xs_udp_recvfrom(t->b, hb, d, sizeof(d), NULL, NULL), 1000);
+	assert_int_equal(xs_udp_recvfrom(t->b, hb, d, sizeof(d), NULL, NULL), 1000);
+	assert_int_equal(xs_udp_recvfrom(t->b, hb, d, sizeof(d), NULL, NULL), -EAGAIN);
+	assert_int_equal(xs_udp_setopt(t->b, 200, XS_UDP_RCVBUF, 4096), -EBADF);
+	assert_int_equal(xs_udp_getopt(t->b, hb, (enum xs_udp_opt)7, &v), -ENOPROTOOPT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -746,6 +890,10 @@ int main(void)
 		cmocka_unit_test(test_create_mem_routes),
 		cmocka_unit_test(test_opts_dev_specs),
 		cmocka_unit_test(test_custom_device),
+		cmocka_unit_test_setup_teardown(test_tcp_opts_get_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_connect_ex, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_shutdown_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_rcvbuf, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

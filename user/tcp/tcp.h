@@ -210,6 +210,11 @@ void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
  * of input or timer processing, so callers may still read c afterwards. */
 void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err);
 void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events);
+/* The window scale we announce for a receive buffer of cap bytes. */
+uint8_t tcp_wscale_for(uint32_t cap);
+/* An active open (o may be NULL): the handle, or -errno. */
+int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
+		const struct xs_tcp_connect_opts *o);
 uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 /* The sequence number of the next byte the application reads. */
 uint32_t tcp_read_seq(const struct tcp_conn *c);

@@ -736,7 +736,11 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			 * hold was kept: the edge is at least where we are. */
 			if (seq_gt(c->rcv_nxt, c->rcv_adv))
 				c->rcv_adv = c->rcv_nxt;
-			tcp_wake(st, c, XS_EV_READABLE);
+			/* Shut down for reading: acknowledged, thrown away. */
+			if (c->rd_shut)
+				tcp_ring_consume(&c->rcvbuf, c->rcvbuf.len);
+			else
+				tcp_wake(st, c, XS_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
 			 * segment, at once when filling a hole. */
 			if (c->ooo.n || end != seq + len || ++c->segs_unacked >= 2)
