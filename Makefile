@@ -37,11 +37,16 @@ APP_OBJS := $(APP_SRCS:%.c=$(O)/%.o)
 CTL_OBJS := $(CTL_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%) $(TCPT_SRCS:tests/tcp/%.c=$(O)/tests/%)
 
+# Example programs: built against the public headers only (-Iinclude, no
+# -Iuser) and the static library, as an embedder would.
+EXAMPLE_SRCS := $(wildcard tools/examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
+
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
 .PHONY: all deps check unit integration clean demo bench format fuzz fuzz-replay
-all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl)
+all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(EXAMPLE_BINS)
 
 deps:
 	@sh scripts/deps.sh
@@ -66,6 +71,11 @@ $(O)/libxdpstack.a: $(LIB_OBJS)
 
 $(O)/xdpstack: $(APP_OBJS) $(O)/libxdpstack.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/examples/%: tools/examples/%.c tools/examples/example.h $(O)/libxdpstack.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude $(LDFLAGS) \
+		-o $@ $< $(O)/libxdpstack.a $(LDLIBS)
 
 $(O)/xdpstack-ctl: $(CTL_OBJS) $(O)/libxdpstack.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
