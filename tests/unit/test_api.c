@@ -874,6 +874,120 @@ static void test_udp_rcvbuf(void **state)
 	assert_int_equal(xs_udp_getopt(t->b, hb, (enum xs_udp_opt)7, &v), -ENOPROTOOPT);
 }
 
+/* --- embedding: the application's own epoll loop, public API only --------------- */
+
+struct bulk {
+	struct xs_stack *st;
+	int h;
+	uint64_t sent, rcvd, total;
+	uint32_t sum_tx, sum_rx;  /* running checksums of the bytes */
+	int fin, eof, wakeups;
+};
+
+static uint8_t bulk_byte(uint64_t i)
+{
+	return (uint8_t)(i * 2654435761u >> 13);
+}
+
+static void bulk_pump(struct bulk *b)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+
+	while (b->sent < b->total) {
+		size_t want = b->total - b->sent < sizeof(buf) ? (size_t)(b->total - b->sent) :
+								   sizeof(buf);
+
+		for (size_t i = 0; i < want; i++)
+			buf[i] = bulk_byte(b->sent + i);
+		n = xs_tcp_send(b->st, b->h, buf, want);
+		if (n == -EAGAIN)
+			break;
+		assert_true(n > 0);
+		for (ssize_t i = 0; i < n; i++)
+			b->sum_tx = b->sum_tx * 31 + buf[i];
+		b->sent += (uint64_t)n;
+	}
+	if (b->sent == b->total && b->total && !b->fin) {
+		assert_int_equal(xs_tcp_shutdown(b->st, b->h), 0);
+		b->fin = 1;
+	}
+	while ((n = xs_tcp_recv(b->st, b->h, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			assert_int_equal(buf[i], bulk_byte(b->rcvd + (uint64_t)i));
+			b->sum_rx = b->sum_rx * 31 + buf[i];
+		}
+		b->rcvd += (uint64_t)n;
+	}
+	if (n == 0)
+		b->eof = 1;
+}
+
+static void bulk_cb(struct xs_stack *st, int h, unsigned ev, void *ctx)
+{
+	struct bulk *b = ctx;
+
+	b->wakeups++;
+	bulk_pump(b);
+}
+
+/* Two stacks, one epoll set of the application's, the wall clock: 4 MB go
+ * from a to b through xs_stack_fd wake-ups and xs_stack_next_timer alone,
+ * checked byte by byte; the loop sleeps whenever nothing is due. */
+static void test_embedded_epoll_loop(void **state)
+{
+	struct two *t = *state;
+	struct bulk ba = {.st = t->a, .total = 4u << 20}, bb = {.st = t->b};
+	struct xs_stack *sts[2] = {t->a, t->b};
+	struct epoll_event ev = {.events = EPOLLIN}, got[4];
+	int ep = epoll_create1(0), lh, i;
+	xs_time_t start = xs_clock_now();
+
+	assert_true(ep >= 0);
+	for (i = 0; i < 2; i++) {
+		ev.data.u32 = (uint32_t)i;
+		assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, xs_stack_fd(sts[i]), &ev), 0);
+	}
+	lh = xs_tcp_listen(t->b, 5000, 4);
+	ba.h = xs_tcp_connect(t->a, B_IP, 5000);
+	assert_true(ba.h >= 0);
+	assert_int_equal(xs_tcp_set_event_cb(t->a, ba.h, bulk_cb, &ba), 0);
+	bb.h = -1;
+	while (!bb.eof) {
+		xs_time_t now = xs_clock_now(), next = ~0ull;
+		int n, wait;
+
+		assert_true(now - start < XS_SEC(60));
+		for (i = 0; i < 2; i++) {
+			assert_true(xs_stack_poll(sts[i], now) >= 0);
+			if (xs_stack_next_timer(sts[i]) < next)
+				next = xs_stack_next_timer(sts[i]);
+		}
+		if (bb.h < 0 && (bb.h = xs_tcp_accept(t->b, lh, NULL, NULL)) >= 0)
+			assert_int_equal(xs_tcp_set_event_cb(t->b, bb.h, bulk_cb, &bb), 0);
+		now = xs_clock_now();
+		wait = next <= now ? 0 : (int)((next - now) / XS_NSEC_PER_MS) + 1;
+		n = epoll_wait(ep, got, 4, wait > 1000 ? 1000 : wait);
+		assert_true(n >= 0);
+	}
+	assert_int_equal(bb.rcvd, ba.total);
+	assert_int_equal(bb.sum_rx, ba.sum_tx);
+	assert_true(ba.wakeups > 1);
+	/* b answers with its own FIN; a sees the end too (the virtual clock
+	 * goes on from the wall clock's now: time never runs backwards). */
+	t->now = xs_clock_now();
+	assert_int_equal(xs_tcp_shutdown(t->b, bb.h), 0);
+	for (i = 0; i < 200 && !ba.eof; i++) {
+		poll_both(t, 1);
+		bulk_pump(&ba);
+	}
+	assert_true(ba.eof);
+	assert_int_equal(xs_tcp_close(t->a, ba.h), 0);
+	assert_int_equal(xs_tcp_close(t->b, bb.h), 0);
+	assert_int_equal(xs_tcp_close(t->b, lh), 0);
+	close(ep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +1008,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_connect_ex, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_shutdown_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp_rcvbuf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_embedded_epoll_loop, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
