@@ -16,8 +16,8 @@
 struct example {
 	struct xs_stack_opts opts;
 	struct xs_stack *st;
-	uint16_t port;           /* --port */
-	const char *arg;         /* the one positional argument, if any */
+	uint16_t port;	 /* --port */
+	const char *arg; /* the one positional argument, if any */
 };
 
 static inline int ex_ip(const char *s, uint32_t *out)
@@ -34,7 +34,8 @@ static inline void ex_usage(const char *prog, const char *extra)
 {
 	fprintf(stderr,
 		"usage: %s --dev afxdp:IF[@Q]|tap:NAME --ip A.B.C.D[/LEN] [--gw A.B.C.D] "
-		"[--pcap FILE] %s\n", prog, extra);
+		"[--pcap FILE] %s\n",
+		prog, extra);
 	exit(2);
 }
 
@@ -74,8 +75,10 @@ static inline void ex_parse(struct example *ex, int argc, char **argv, const cha
 				ex->opts.cfg.prefix_len = (uint8_t)atoi(slash + 1);
 			}
 			if (ex_ip(buf, &ex->opts.cfg.ip) != 0 ||
-			    (slash && (ex->opts.cfg.prefix_len < 1 || ex->opts.cfg.prefix_len > 32))) {
-				fprintf(stderr, "%s: bad --ip '%s': want A.B.C.D[/1-32]\n", argv[0], v);
+			    (slash &&
+			     (ex->opts.cfg.prefix_len < 1 || ex->opts.cfg.prefix_len > 32))) {
+				fprintf(stderr, "%s: bad --ip '%s': want A.B.C.D[/1-32]\n", argv[0],
+					v);
 				exit(2);
 			}
 		} else if (!strcmp(a, "--gw")) {

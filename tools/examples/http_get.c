@@ -11,7 +11,7 @@ struct get {
 	int h;
 	char req[1024];
 	size_t req_len, req_off;
-	char hdr[HDR_MAX];   /* the response head, until the blank line */
+	char hdr[HDR_MAX]; /* the response head, until the blank line */
 	size_t hdr_len;
 	int in_body, status, done, failed;
 	unsigned long body;
@@ -64,7 +64,8 @@ static void on_tcp(struct xs_stack *st, int h, unsigned events, void *ctx)
 	if (g->done)
 		return;
 	if (events & XS_EV_ERROR) {
-		fprintf(stderr, "http_get: connection failed: %s\n", strerror(-xs_tcp_error(st, h)));
+		fprintf(stderr, "http_get: connection failed: %s\n",
+			strerror(-xs_tcp_error(st, h)));
 		get_finish(g, 1);
 		return;
 	}
@@ -133,9 +134,11 @@ int main(int argc, char **argv)
 	}
 	ex_create(&ex, argv[0]);
 	g.st = ex.st;
-	g.req_len = (size_t)snprintf(g.req, sizeof(g.req),
-				     "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: xdpstack-http_get\r\n"
-				     "Connection: close\r\n\r\n", path, host, port);
+	g.req_len =
+	    (size_t)snprintf(g.req, sizeof(g.req),
+			     "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: xdpstack-http_get\r\n"
+			     "Connection: close\r\n\r\n",
+			     path, host, port);
 	g.h = xs_tcp_connect(ex.st, ip, (uint16_t)port);
 	if (g.h < 0) {
 		fprintf(stderr, "%s: connect: %s\n", argv[0], strerror(-g.h));

@@ -14,8 +14,8 @@ struct server;
 
 struct conn {
 	struct server *s;
-	int h;               /* -1: free slot */
-	uint8_t buf[BUF];    /* received, not yet accepted by xs_tcp_send */
+	int h;		  /* -1: free slot */
+	uint8_t buf[BUF]; /* received, not yet accepted by xs_tcp_send */
 	size_t len, off;
 	int eof;
 };

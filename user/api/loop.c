@@ -11,7 +11,7 @@
 
 static int loop_init(struct xs_stack *st)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 	int err;
 
 	st->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

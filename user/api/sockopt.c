@@ -122,8 +122,9 @@ int xs_tcp_getopt(const struct xs_stack *st, int h, enum xs_tcp_opt opt, int *va
 		v = (int)c->keep_cnt;
 		break;
 	case XS_TCP_USER_TIMEOUT:
-		v = c->user_timeout == TCP_DEFAULT_USER_TIMEOUT ?
-			    0 : (int)(c->user_timeout / XS_NSEC_PER_MS);
+		v = c->user_timeout == TCP_DEFAULT_USER_TIMEOUT
+			? 0
+			: (int)(c->user_timeout / XS_NSEC_PER_MS);
 		break;
 	case XS_TCP_SNDBUF:
 		v = (int)c->sndbuf.cap;

@@ -20,13 +20,13 @@ struct tap_dev {
 	struct xs_dev dev;
 	uint8_t *mem;
 	uint32_t nframes;
-	uint32_t *free;          /* stack of free buffer indices */
+	uint32_t *free; /* stack of free buffer indices */
 	uint32_t nfree;
-	uint32_t *txq;           /* submitted, written at flush: index and length */
+	uint32_t *txq; /* submitted, written at flush: index and length */
 	uint32_t *txlen;
 	uint32_t ntx;
 	uint32_t rx_borrowed, tx_borrowed;
-	uint64_t tx_dropped;     /* the kernel's queue was full (EAGAIN) */
+	uint64_t tx_dropped; /* the kernel's queue was full (EAGAIN) */
 };
 
 static struct tap_dev *to_tap(const struct xs_dev *d)
@@ -225,8 +225,10 @@ struct xs_dev *xs_tap_dev_new(const char *ifname, const uint8_t *mac, uint16_t m
 	t->dev.fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->dev.fd < 0) {
 		e = errno;
-		snprintf(err, errlen, "cannot open /dev/net/tun: %s (needs the tun module and "
-			 "CAP_NET_ADMIN)", strerror(e));
+		snprintf(err, errlen,
+			 "cannot open /dev/net/tun: %s (needs the tun module and "
+			 "CAP_NET_ADMIN)",
+			 strerror(e));
 		goto err_errno;
 	}
 	memset(&ifr, 0, sizeof(ifr));
