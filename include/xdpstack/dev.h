@@ -167,6 +167,10 @@ const struct xs_fault_stats *xs_fault_dev_stats(const struct xs_dev *dev);
  * and one line in err on failure. nframes: buffers (0: 256). */
 struct xs_dev *xs_tap_dev_new(const char *ifname, const uint8_t *mac, uint16_t mtu,
 			      uint32_t nframes, char *out_name, char *err, size_t errlen);
+/* Frames the kernel would not take at flush (its queue full): dropped, as a
+ * full NIC ring drops them. (Received frames wait in the kernel's queue while
+ * all buffers are lent; the kernel counts what overflows it.) */
+uint64_t xs_tap_dev_tx_dropped(const struct xs_dev *dev);
 
 /* Common to every device: the MAC and MTU, and release. */
 const uint8_t *xs_dev_mac(const struct xs_dev *dev);

@@ -106,7 +106,8 @@ struct xs_dev *xs_stack_dev(const struct xs_stack *st);
 
 /* Processes one batch of received frames, due timers, delivers the events
  * raised meanwhile (see "Events" below), and flushes tx.
- * Returns the number of frames received, or -errno from the device. */
+ * Returns the number of frames received, or -errno from the device
+ * (-EBUSY, and nothing done, when called from one of its own callbacks). */
 int xs_stack_poll(struct xs_stack *st, xs_time_t now);
 /* The earliest time at which xs_stack_poll has work to do: a timer, or
  * events raised by callbacks or API calls, or frames an API call made
@@ -198,7 +199,8 @@ void xs_stack_arp_flush(struct xs_stack *st);
  * a timer, an API call) but delivered only after the batch: xs_stack_poll
  * runs the callbacks of UDP sockets, then ping results, then TCP connections,
  * after the received frames and the timers, never from the middle of parsing.
- * Each handle's pending events are merged into one call per poll.
+ * A UDP or TCP handle's pending events are merged into one call per poll;
+ * ping has one call per result.
  *
  * Readiness can also be queried at any time, without a callback:
  * xs_udp_poll_events, xs_tcp_poll_events, xs_ping_poll_events return the
@@ -212,8 +214,9 @@ void xs_stack_arp_flush(struct xs_stack *st);
  * raises (for instance a send that completes a wake-up, or
  * xs_*_set_event_cb reporting what is already true) are delivered by the
  * next poll, and xs_stack_next_timer returns 0 meanwhile. A callback MUST
- * NOT call xs_stack_poll, xs_run or xs_stack_free on its own stack, nor
- * block (it runs on the stack's only thread).
+ * NOT call xs_stack_free on its own stack (call xs_stop, free after xs_run
+ * returns), nor block (it runs on the stack's only thread); xs_stack_poll
+ * and xs_run called from a callback return -EBUSY and do nothing.
  *
  * Closing from inside a callback, its own handle or another: the handle is
  * invalid at once; nothing more is delivered for it, including events

@@ -53,6 +53,8 @@ static void tcp_seen(struct xs_stack *st, int h, unsigned ev, void *ctx)
 		assert_int_equal(xs_tcp_close(st, h), 0);
 	if (s->stop)
 		xs_stop(st);
+	/* Re-entering the poll from a callback is refused. */
+	assert_int_equal(xs_stack_poll(st, 0), -EBUSY);
 }
 
 static void udp_seen(struct xs_stack *st, int h, unsigned ev, void *ctx)
@@ -65,6 +67,7 @@ static void udp_seen(struct xs_stack *st, int h, unsigned ev, void *ctx)
 		assert_int_equal(xs_udp_close(st, h), 0);
 	if (s->stop)
 		xs_stop(st);
+	assert_int_equal(xs_run(st, NULL), -EBUSY);
 }
 
 static void poll_both(struct two *t, int rounds)

@@ -111,8 +111,11 @@ int xs_run(struct xs_stack *st, const struct xs_run_opts *opts)
 	unsigned cap = opts && opts->max_wait_ms ? opts->max_wait_ms : 1000;
 	int busy = opts ? opts->busy_poll : 0;
 	struct epoll_event ev[4];
-	int fd = xs_stack_fd(st), n, rc = 0;
+	int fd, n, rc = 0;
 
+	if (st->in_poll)
+		return -EBUSY; /* from a callback: the outer loop goes on */
+	fd = xs_stack_fd(st);
 	if (fd < 0)
 		return fd;
 	while (!st->stop) {

@@ -207,6 +207,9 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	struct xs_frame rx[XS_RX_BATCH];
 	int n, i;
 
+	/* From inside a callback: refused (the batch in progress owns rx[]). */
+	if (st->in_poll)
+		return -EBUSY;
 	st->now = now;
 	st->in_poll = true;
 	if (st->kicked)

@@ -270,3 +270,8 @@ err_errno:
 	errno = e;
 	return NULL;
 }
+
+uint64_t xs_tap_dev_tx_dropped(const struct xs_dev *d)
+{
+	return to_tap(d)->tx_dropped;
+}
