@@ -509,6 +509,50 @@ static void test_run_stops_from_signal(void **state)
 	signal(SIGALRM, SIG_DFL);
 }
 
+/* UDP: a send the device cannot take (-ENOBUFS, no tx frame free) clears
+ * WRITABLE; once a frame is free again the socket hears XS_EV_WRITABLE. */
+static void test_udp_writable_after_enobufs(void **state)
+{
+	struct xs_config cfg = {.ip = A_IP};
+	struct xs_dev *d = xs_mem_dev_new(mac_a, 1500, 4);
+	struct seen s = {.close_other = -1};
+	struct xs_stack *st;
+	uint8_t f[2048];
+	ssize_t n;
+	int h, i;
+
+	(void)state;
+	assert_non_null(d);
+	st = xs_stack_new(&cfg, d);
+	assert_non_null(st);
+	assert_true(xs_stack_poll(st, 0) >= 0);
+	while (xs_mem_dev_take(d, f, sizeof(f)))
+		;
+	h = xs_udp_open(st);
+	assert_int_equal(xs_udp_set_event_cb(st, h, udp_seen, &s), 0);
+	/* Broadcast: no ARP in the way. Nobody takes the frames sent. */
+	for (i = 0; i < 10; i++) {
+		n = xs_udp_sendto(st, h, "x", 1, 0x0a0000ffu, 9);
+		if (n == -ENOBUFS)
+			break;
+		assert_int_equal(n, 1);
+	}
+	assert_int_equal(n, -ENOBUFS);
+	assert_int_equal(xs_udp_poll_events(st, h), 0);
+	assert_true(xs_stack_poll(st, XS_MS(1)) >= 0);
+	assert_int_equal(s.calls[h], 0); /* still no frame free */
+	assert_int_equal(xs_udp_poll_events(st, h), 0);
+	assert_true(xs_mem_dev_take(d, f, sizeof(f)) > 0);
+	assert_true(xs_stack_poll(st, XS_MS(2)) >= 0);
+	assert_int_equal(s.calls[h], 1);
+	assert_int_equal(s.ev[h], XS_EV_WRITABLE);
+	assert_int_equal(xs_udp_poll_events(st, h), XS_EV_WRITABLE);
+	assert_int_equal(xs_udp_sendto(st, h, "x", 1, 0x0a0000ffu, 9), 1);
+	assert_int_equal(xs_udp_close(st, h), 0);
+	xs_stack_free(st);
+	xs_dev_free(d);
+}
+
 /* --- creation from a config struct -------------------------------------------- */
 
 static void test_create_mem_routes(void **state)
@@ -1004,6 +1048,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stack_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_stops_from_signal, setup, teardown),
+		cmocka_unit_test(test_udp_writable_after_enobufs),
 		cmocka_unit_test(test_create_mem_routes),
 		cmocka_unit_test(test_opts_dev_specs),
 		cmocka_unit_test(test_custom_device),
