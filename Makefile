@@ -38,11 +38,16 @@ APP_OBJS := $(APP_SRCS:%.c=$(O)/%.o)
 CTL_OBJS := $(CTL_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%) $(TCPT_SRCS:tests/tcp/%.c=$(O)/tests/%)
 
+# Example programs: built against the public headers only (-Iinclude, no
+# -Iuser) and the static library, as an embedder would.
+EXAMPLE_SRCS := $(wildcard tools/examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
+
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
 .PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll format fuzz fuzz-replay soak
-all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS)
+all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
 
 deps:
 	@sh scripts/deps.sh
@@ -68,6 +73,11 @@ $(O)/libxdpstack.a: $(LIB_OBJS)
 $(O)/xdpstack: $(APP_OBJS) $(O)/libxdpstack.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(O)/examples/%: tools/examples/%.c tools/examples/example.h $(O)/libxdpstack.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude $(LDFLAGS) \
+		-o $@ $< $(O)/libxdpstack.a $(LDLIBS)
+
 $(O)/xdpstack-ctl: $(CTL_OBJS) $(O)/libxdpstack.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -81,10 +91,10 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 	$(CC) $(XS_CFLAGS) -Itests/unit -Itests/tcp $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
 
 # libFuzzer targets (clang), one per parser and per whole input path: the
-# library without the real devices is compiled once with the fuzzer's
+# library without the real devices (nor create.c, which makes them) is compiled once with the fuzzer's
 # instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
 # links the daemon's control-socket code (user/app without main.c).
-FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c,$(LIB_SRCS))
+FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
 FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c,$(APP_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)

@@ -126,6 +126,7 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	st->cfg = *cfg;
 	config_defaults(&st->cfg);
 	st->dev = dev;
+	st->wake_fd = st->ep_fd = -1;
 	memcpy(st->mac, dev->mac, sizeof(st->mac));
 	st->mtu = dev->mtu ? dev->mtu : 1500;
 	st->ip = cfg->ip;
@@ -183,11 +184,14 @@ void xs_stack_free(struct xs_stack *st)
 	if (!st)
 		return;
 	dns_fini(st);
+	xs_loop_fini(st);
 	tcp_fini(st);
 	frag_table_fini(st);
 	udp_table_fini(&st->udp);
 	arp_cache_fini(&st->arp);
 	free(st->scratch);
+	if (st->owns_dev)
+		xs_dev_free(st->dev);
 	free(st);
 }
 
@@ -220,18 +224,32 @@ static void stack_timers(struct xs_stack *st)
 	}
 }
 
+static bool stack_events_pending(const struct xs_stack *st)
+{
+	return st->udp.ready_head >= 0 || st->icmp.pq_len || tcp_events_pending(st) ||
+	       dns_events_pending(st);
+}
+
 int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 {
 	struct xs_frame rx[XS_RX_BATCH];
 	int n, i;
 
+	/* From inside a callback: refused (the batch in progress owns rx[]). */
+	if (st->in_poll)
+		return -EBUSY;
 	st->now = now;
 	/* Buffers the application emptied since the last poll, before new
 	 * segments arrive (tcp_reap does it again for the rest). */
 	tcp_mem_idle_run(st);
+	st->in_poll = true;
+	if (st->kicked)
+		xs_loop_drain(st);
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
-	if (n < 0)
+	if (n < 0) {
+		st->in_poll = false;
 		return n;
+	}
 	for (i = 0; i < n; i++)
 		iface_input(st, rx[i].data, rx[i].len);
 	if (n)
@@ -245,6 +263,11 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	dns_deliver_events(st);
 	tcp_reap(st);
 	xs_dev_flush(st->dev);
+	st->tx_unflushed = false;
+	st->in_poll = false;
+	/* Events callbacks raised wait for the next poll: keep the fd readable. */
+	if (stack_events_pending(st))
+		xs_stack_kick(st);
 	return n;
 }
 
@@ -252,10 +275,10 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 {
 	xs_time_t t = st->next_tick, tcp_t;
 
-	/* Events raised by callbacks wait for the next poll: it is due now
-	 * (else the caller sleeps on them until some timer). */
-	if (st->udp.ready_head >= 0 || st->icmp.pq_len || tcp_events_pending(st) ||
-	    dns_events_pending(st))
+	/* Events raised by callbacks or API calls wait for the next poll, and
+	 * frames sent from outside a poll for its flush: it is due now (else
+	 * the caller sleeps on them until some timer). */
+	if (stack_events_pending(st) || st->tx_unflushed)
 		return 0;
 
 	if (st->garp_left && st->garp_next < t)

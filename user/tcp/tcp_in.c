@@ -527,8 +527,12 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		tcp_arm_xmit_timer(st, c);
 		c->first_unacked_at = st->now;
 	}
-	if (data && c->handle >= 0)
+	/* Send space freed: the writer hears it once the buffer, after having
+	 * been full, has room again (tcp_send_space_ok). */
+	if (data && c->handle >= 0 && c->snd_nospace && tcp_send_space_ok(c)) {
+		c->snd_nospace = false;
 		tcp_wake(st, c, XS_EV_WRITABLE);
+	}
 	if (fin_acked) {
 		switch (c->state) {
 		case XS_TCP_FIN_WAIT_1:
@@ -752,7 +756,11 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			 * hold was kept: the edge is at least where we are. */
 			if (seq_gt(c->rcv_nxt, c->rcv_adv))
 				c->rcv_adv = c->rcv_nxt;
-			tcp_wake(st, c, XS_EV_READABLE);
+			/* Shut down for reading: acknowledged, thrown away. */
+			if (c->rd_shut)
+				tcp_ring_consume(&c->rcvbuf, c->rcvbuf.len);
+			else
+				tcp_wake(st, c, XS_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
 			 * segment, at once when filling a hole. */
 			if (tcp_ooo_n(c) || end != seq + len || ++c->segs_unacked >= 2)
