@@ -122,10 +122,18 @@ $(O)/udp_bench: tools/bench/udp_bench.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
-# Benchmarks: the same workload against xdpstack and the kernel on one veth
-# pair; results appended to docs/BENCHMARKS.md by hand from the printed table.
-bench: deps all $(O)/udp_bench
-	sh scripts/bench.sh $(O)
+# The stack alone: two stacks over the in-memory device in one process.
+$(O)/stack_bench: tools/bench/stack_bench.c $(O)/libxdpstack.a
+	@mkdir -p $(@D)
+	$(CC) $(XS_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS)
+
+# Benchmarks: every workload against xdpstack and the kernel on one veth pair
+# (scripts/bench.py, as root); raw JSON in $(O)/bench/, the latest section of
+# docs/BENCHMARKS.md and the plots in docs/ regenerated. QUICK=1: one
+# repetition, smaller sizes, under 3 minutes.
+QUICK ?= 0
+bench: deps all $(O)/udp_bench $(O)/stack_bench
+	/usr/bin/python3 scripts/bench.py --build $(O) $(if $(filter 1,$(QUICK)),--quick)
 
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h)
