@@ -123,6 +123,8 @@ $(O)/udp_bench: tools/bench/udp_bench.c
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
 # The stack alone: two stacks over the in-memory device in one process.
+# Built with every build (sanitizers included), so the tests exercise it.
+all: $(O)/stack_bench $(O)/udp_bench
 $(O)/stack_bench: tools/bench/stack_bench.c $(O)/libxdpstack.a
 	@mkdir -p $(@D)
 	$(CC) $(XS_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS)

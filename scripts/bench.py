@@ -41,6 +41,8 @@ IPERF_PORT = 5201
 SOCKPERF_PORT = 11111
 STACKS = ("xdpstack", "kernel")
 TARGET = {"xdpstack": STACK_IP, "kernel": KERNEL_IP}
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
 LATEST_START = "<!-- bench:latest:start (scripts/bench.py regenerates this section) -->"
 LATEST_END = "<!-- bench:latest:end -->"
 
@@ -214,6 +216,7 @@ class Bench:
         self.notes = []
         self.cdf = {}     # plot id -> stack -> sorted latencies (us), last repetition
         self.sz = self.sizes()
+        self.stacks = [s for s in STACKS if s in (args.stacks or ",".join(STACKS)).split(",")]
 
     def sizes(self):
         q = self.quick
@@ -223,7 +226,7 @@ class Bench:
             "udp_count": {64: 40000 if q else 200000, 1400: 30000 if q else 100000},
             "iperf_time": 1 if q else 4,
             "conn_time": 1 if q else 3,
-            "idle": [2000] if q else [10000, 100000],
+            "idle": self.a.idle or ([2000] if q else [10000, 100000]),
             "sb_bytes": (128 << 20) if q else (1 << 30),
             "sb_txn": 20000 if q else 100000,
         }
@@ -247,12 +250,15 @@ class Bench:
         self.topo.up()
         # Both sides hold up to 100k connections: raise the descriptor limit
         # for the children (root may, up to fs.nr_open).
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         try:
             nr_open = int(Path("/proc/sys/fs/nr_open").read_text())
             lim = min(nr_open, 1 << 20)
             resource.setrlimit(resource.RLIMIT_NOFILE, (lim, lim))
         except (OSError, ValueError):
-            pass
+            # Not allowed above the hard limit here: more processes instead.
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        self.fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 64
         self.ctl = f"/run/xdpstack/{self.topo.va}.sock"
         cmd = [self.build / "xdpstack", "--ip", STACK_IP, "--dev", self.topo.va,
                "--ctl", self.ctl]
@@ -272,8 +278,10 @@ class Bench:
             self.topo.spawn("a", [self.build / "udp_bench", "server", KERNEL_IP, ECHO_PORT,
                                   3600])
         if self.has["xs_echod"]:
+            procs = max(2, min(16, -(-max(self.sz["idle"]) * 11 // 10 // self.fd_limit)))
             self.topo.spawn("a", [self.build / "xs_echod", "--port", ECHO_PORT, "--addr",
-                                  KERNEL_IP, "--duration", 3600, "--procs", 2])
+                                  KERNEL_IP, "--duration", 3600, "--procs", procs,
+                                  "--backlog", 4096])
         if self.has["iperf3"]:
             self.topo.spawn("a", ["iperf3", "-s", "-B", KERNEL_IP, "-p", IPERF_PORT])
         if self.has["sockperf"]:
@@ -285,8 +293,21 @@ class Bench:
             run(self.topo.ns("b", ["ping", "-c", 3, "-i", 0.2, "-q", ip]))
 
     def close(self):
+        """Removes everything; returns a problem with the daemon, or None."""
+        problem = None
+        if self.daemon is not None:
+            if self.daemon.poll() is not None:
+                problem = f"xdpstack exited during the run (status {self.daemon.returncode})"
+            self.topo.stop(self.daemon, signal.SIGTERM, wait=10)
+            out = self.daemon_out.read_text(errors="replace")
+            for marker in SANITIZER_MARKERS:
+                if marker in out:
+                    i = out.index(marker)
+                    problem = "sanitizer report from xdpstack:\n" + out[max(0, i - 200):i + 3000]
+                    break
         self.topo.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        return problem
 
     # --- workloads: each returns {metric: value} for one stack, one run ----
     def w_ping(self, stack, size):
@@ -412,16 +433,17 @@ class Bench:
         pids = self.server_pids(stack)
         base_rss = sum(proc_rss_kib(p) or 0 for p in pids)
         base_slab = meminfo_kib("Slab")
-        procs = max(1, min(8, n // 15000 + 1))
+        procs = max(1, min(64, -(-n // (self.fd_limit - 64)) + 1))
         errf = open(self.tmp / "hold.err", "w+")
         cmd = [self.build / "xs_loadgen", "hold", "--dst", f"{TARGET[stack]}:{ECHO_PORT}",
-               "--conns", n, "--duration", 600, "--ramp", 512, "--timeout", 3000,
+               "--conns", n, "--duration", 600, "--ramp", 256, "--timeout", 5000,
                "--procs", procs, "--json"] + self.loadgen_srcs()
         outp = self.tmp / "hold.out"
         lg = self.topo.spawn("b", cmd, stdout=open(outp, "w"), stderr=errf)
         # Ready when the load generator says it holds them all; or when the
         # count has stopped growing for 3 s (the server refuses more).
-        deadline = time.monotonic() + max(30, n / 2000)
+        t_start = time.monotonic()
+        deadline = t_start + max(30, n / 2000)
         last, last_change, est = -1, time.monotonic(), 0
         while time.monotonic() < deadline and lg.poll() is None:
             errf.seek(0)
@@ -433,11 +455,14 @@ class Bench:
             elif time.monotonic() - last_change > 3:
                 break
             time.sleep(0.5)
+        t_ready = time.monotonic() - t_start
         time.sleep(0.5)
         est = (self.established(stack) or 0) - base_est
         rss = sum(proc_rss_kib(p) or 0 for p in pids)
         slab = meminfo_kib("Slab")
+        t_stop = time.monotonic()
         self.topo.stop(lg, signal.SIGTERM, wait=60)
+        t_stop = time.monotonic() - t_stop
         try:
             j = json.loads(outp.read_text())
         except ValueError:
@@ -445,24 +470,35 @@ class Bench:
         errf.seek(0)
         lg_err = errf.read().strip()
         # Wait for the server to let go before the next run.
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < 20 and (self.established(stack) or 0) - base_est > 16:
+        t0 = last_change = time.monotonic()
+        last = None
+        while time.monotonic() - t0 < 15 and time.monotonic() - last_change < 3:
+            left = (self.established(stack) or 0) - base_est
+            if left <= 16:
+                break
+            if left != last:
+                last, last_change = left, time.monotonic()
             time.sleep(0.5)
+        t_release = time.monotonic() - t0
         held = j.get("established", est)
         res = {"requested": n, "established": held, "server_count": est,
                "errors": j.get("errors", {}).get("total"), "rss_kib": rss,
-               "rss_growth_kib": rss - base_rss}
+               "rss_growth_kib": rss - base_rss,
+               "seconds": {"ramp": round(t_ready, 1), "stop": round(t_stop, 1),
+                           "release": round(t_release, 1)}}
         if held < n:
             errs = {k: v for k, v in j.get("errors", {}).items() if v and k != "total"}
             res["failure"] = f"reached {held} of {n}; errors {errs or lg_err[-200:]}"
         count = max(held, 1)
         if stack == "xdpstack":
             res["bytes_per_conn"] = rss * 1024 / count
+            res["growth_per_conn"] = (rss - base_rss) * 1024 / count
         else:
             # Both ends of every connection are kernel sockets here (the client
             # is the kernel too): half the slab growth is the server's.
             res["slab_growth_kib"] = slab - base_slab
             res["bytes_per_conn"] = ((slab - base_slab) / 2 + (rss - base_rss)) * 1024 / count
+            res["growth_per_conn"] = res["bytes_per_conn"]
         return res
 
     def w_stack(self, stack, part):
@@ -543,7 +579,10 @@ class Bench:
         for n in self.sz["idle"]:
             P.append((f"idle_{n}", "6. idle connections", f"{n} idle connections held",
                       lambda s, n=n: self.w_idle(s, n),
-                      [("bytes_per_conn", "", "bytes per connection", "lower")]))
+                      [("bytes_per_conn", "xdpstack: daemon RSS / N; kernel: (slab growth / 2 "
+                        "+ xs_echod RSS growth) / N", "bytes per connection", "lower"),
+                       ("growth_per_conn", "growth of memory during the hold / N",
+                        "bytes per connection", "lower")]))
         P.append(("stack_bulk", "7. the stack alone", "two stacks over the in-memory device, "
                   "TCP bulk", lambda s: self.w_stack(s, "bulk"),
                   [("gbit_per_core", "", "Gbit/s per core (CPU time)", "higher")]))
@@ -566,16 +605,19 @@ class Bench:
         needs_net = any(not p[0].startswith("stack_") for p in plan)
         if needs_net:
             self.start()
-        prog = Progress(len(plan) * self.reps * len(STACKS))
+        prog = Progress(len(plan) * self.reps * len(self.stacks))
         results = []
         for rid, section, title, fn, metrics in plan:
             runs = {s: [] for s in STACKS}
-            status = {s: None for s in STACKS}
+            status = {s: None if s in self.stacks else ("not available", "not run (--stacks)")
+                      for s in STACKS}
             for rep in range(1, self.reps + 1):
                 # Alternate the order so that drift on a shared machine
                 # does not always favour the same side.
                 order = STACKS if rep % 2 else STACKS[::-1]
                 for s in order:
+                    if s not in self.stacks:
+                        continue
                     prog.show(title, rep, self.reps, s)
                     if status[s] and status[s][0] == "not available":
                         continue
@@ -814,6 +856,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one repetition, smaller sizes")
     ap.add_argument("--reps", type=int, default=0, help="repetitions (default 3, QUICK 1)")
     ap.add_argument("--only", help="comma-separated row ids or prefixes (ping,udp_rr,...)")
+    ap.add_argument("--stacks", help="xdpstack,kernel (default both)")
+    ap.add_argument("--idle", type=lambda v: [int(x) for x in v.split(",")],
+                    help="idle connection counts (default 10000,100000; QUICK 2000)")
     ap.add_argument("--json", help="write the results here (default build/bench/DATE.json)")
     ap.add_argument("--docs", help="where BENCHMARKS.md and the plots go (default docs/; "
                     "QUICK and --only: next to the JSON)")
@@ -834,7 +879,7 @@ def main():
     try:
         rows = b.execute()
     finally:
-        b.close()
+        problem = b.close()
     stamp = now.strftime("%Y-%m-%dT%H%M%SZ")
     jpath = Path(args.json) if args.json else b.build / "bench" / f"{stamp}.json"
     jpath.parent.mkdir(parents=True, exist_ok=True)
@@ -849,7 +894,7 @@ def main():
            "machine": machine(), "quick": args.quick, "reps": b.reps,
            "elapsed_s": time.monotonic() - t0, "tools": b.has, "notes": b.notes,
            "json": os.path.relpath(jpath, REPO) if jpath.is_absolute() else str(jpath),
-           "rows": rows, "plots": []}
+           "rows": rows, "plots": [], "problem": problem}
     doc["plots"] = plots(doc, b.cdf, docs_dir)
     doc["cdf_points"] = {k: {s: v[::max(1, len(v) // 200)] for s, v in d.items()}
                          for k, d in b.cdf.items()}
@@ -857,6 +902,9 @@ def main():
     md = write_docs(doc, docs_dir)
     print(markdown(doc))
     log(f"results in {jpath}, {md}" + (", " + ", ".join(doc["plots"]) if doc["plots"] else ""))
+    if problem:
+        print(f"bench.py: {problem}", file=sys.stderr)
+        return 3
     return 0
 
 
