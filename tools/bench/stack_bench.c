@@ -328,6 +328,7 @@ int main(int argc, char **argv)
 	char extra[128];
 	int o, rc = 0;
 
+	opterr = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'b':
@@ -351,7 +352,9 @@ int main(int argc, char **argv)
 		case 'h':
 			return sb_usage(stdout, 0);
 		default:
-			return sb_usage(stderr, 2);
+			fprintf(stderr, "stack_bench: unknown or incomplete option '%s' (--help for "
+					"usage)\n", argv[optind - 1]);
+			return 2;
 		}
 		if (rc)
 			return 2;
