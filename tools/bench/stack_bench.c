@@ -153,8 +153,7 @@ static int sb_connect(struct sb_pair *p, uint16_t port, bool nodelay, int h[2])
 	if (h[1] < 0)
 		return -ETIMEDOUT;
 	for (i = 0; i < 1000000; i++) {
-		if (xs_tcp_get_info(p->st[0], h[0], &info) == 0 &&
-		    info.state == XS_TCP_ESTABLISHED)
+		if (xs_tcp_get_info(p->st[0], h[0], &info) == 0 && info.state == XS_TCP_ESTABLISHED)
 			break;
 		if (sb_poll(p))
 			return -EIO;
@@ -314,12 +313,9 @@ static int sb_parse_u64(const char *name, const char *v, uint64_t lo, uint64_t h
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"bytes", required_argument, NULL, 'b'},
-		{"transactions", required_argument, NULL, 't'},
-		{"size", required_argument, NULL, 's'},
-		{"only", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"bytes", required_argument, NULL, 'b'}, {"transactions", required_argument, NULL, 't'},
+	    {"size", required_argument, NULL, 's'},  {"only", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},	     {0},
 	};
 	uint64_t bytes = 1ull << 30, count = 100000, size = 64;
 	bool do_bulk = true, do_rr = true;
@@ -344,16 +340,20 @@ int main(int argc, char **argv)
 			do_bulk = !strcmp(optarg, "bulk");
 			do_rr = !strcmp(optarg, "rr");
 			if (!do_bulk && !do_rr) {
-				fprintf(stderr, "stack_bench: invalid --only '%s': expected bulk "
-						"or rr\n", optarg);
+				fprintf(stderr,
+					"stack_bench: invalid --only '%s': expected bulk "
+					"or rr\n",
+					optarg);
 				rc = -EINVAL;
 			}
 			break;
 		case 'h':
 			return sb_usage(stdout, 0);
 		default:
-			fprintf(stderr, "stack_bench: unknown or incomplete option '%s' (--help for "
-					"usage)\n", argv[optind - 1]);
+			fprintf(stderr,
+				"stack_bench: unknown or incomplete option '%s' (--help for "
+				"usage)\n",
+				argv[optind - 1]);
 			return 2;
 		}
 		if (rc)
