@@ -380,6 +380,13 @@ class Bench:
         retr = j["end"].get("sum_sent", {}).get("retransmits")
         return {"gbps": s["bits_per_second"] / 1e9, "retransmits": retr}
 
+    def warm_arp(self, stack):
+        """One echo from every client address, so that neither side starts a
+        connection burst with a cold ARP entry (the stack's expire after 60 s)."""
+        for ip in SRC_IPS:
+            run(self.topo.ns("b", ["ping", "-c", 1, "-W", 1, "-I", ip, TARGET[stack]]),
+                check=False)
+
     def loadgen_srcs(self):
         out = []
         for ip in SRC_IPS:
@@ -391,6 +398,7 @@ class Bench:
             raise Unavailable("build/xs_loadgen not built (tools/bench/xs_loadgen.c not merged)")
         if stack == "kernel" and not self.has["xs_echod"]:
             raise Unavailable("build/xs_echod not built (tools/bench/xs_echod.c not merged)")
+        self.warm_arp(stack)
         cmd = [self.build / "xs_loadgen", "conn", "--dst", f"{TARGET[stack]}:{ECHO_PORT}",
                "--clients", clients, "--duration", self.sz["conn_time"], "--size", 64,
                "--timeout", 2000, "--json"] + self.loadgen_srcs()
@@ -416,6 +424,15 @@ class Bench:
         m = re.search(r"TCP: inuse (\d+)", p.stdout)
         return int(m.group(1)) if m else None
 
+    def stack_drops(self):
+        """xdpstack's drop counters by reason (empty if the control tool fails)."""
+        p = run(self.topo.ns("a", [self.build / "xdpstack-ctl", "--ctl", self.ctl, "--json",
+                                   "stats"]), timeout=30, check=False)
+        try:
+            return {k: v["count"] for k, v in json.loads(p.stdout)["drops"].items()}
+        except (ValueError, KeyError, TypeError):
+            return {}
+
     def server_pids(self, stack):
         if stack == "xdpstack":
             return [self.daemon.pid]
@@ -429,10 +446,12 @@ class Bench:
             raise Unavailable("build/xs_echod not built (tools/bench/xs_echod.c not merged)")
         if stack == "xdpstack" and not self.has["xdpstack-ctl"]:
             raise Unavailable("build/xdpstack-ctl not built")
+        self.warm_arp(stack)
         base_est = self.established(stack) or 0
         pids = self.server_pids(stack)
         base_rss = sum(proc_rss_kib(p) or 0 for p in pids)
         base_slab = meminfo_kib("Slab")
+        base_drops = self.stack_drops() if stack == "xdpstack" else {}
         procs = max(1, min(64, -(-n // (self.fd_limit - 64)) + 1))
         errf = open(self.tmp / "hold.err", "w+")
         cmd = [self.build / "xs_loadgen", "hold", "--dst", f"{TARGET[stack]}:{ECHO_PORT}",
@@ -460,6 +479,9 @@ class Bench:
         est = (self.established(stack) or 0) - base_est
         rss = sum(proc_rss_kib(p) or 0 for p in pids)
         slab = meminfo_kib("Slab")
+        drops = self.stack_drops() if stack == "xdpstack" else {}
+        grew = sorted(((v - base_drops.get(k, 0), k) for k, v in drops.items()
+                       if v > base_drops.get(k, 0)), reverse=True)[:3]
         t_stop = time.monotonic()
         self.topo.stop(lg, signal.SIGTERM, wait=60)
         t_stop = time.monotonic() - t_stop
@@ -487,8 +509,16 @@ class Bench:
                "seconds": {"ramp": round(t_ready, 1), "stop": round(t_stop, 1),
                            "release": round(t_release, 1)}}
         if held < n:
-            errs = {k: v for k, v in j.get("errors", {}).items() if v and k != "total"}
-            res["failure"] = f"reached {held} of {n}; errors {errs or lg_err[-200:]}"
+            errs = ", ".join(f"{k} {v}" for k, v in j.get("errors", {}).items()
+                             if v and k != "total")
+            why = f"reached {held} of {n}; client errors: {errs or 'none'}"
+            if j.get("unfinished"):
+                why += f", unfinished {j['unfinished']}"
+            if not j:
+                why += f"; xs_loadgen: {lg_err[-200:]}"
+            if grew:
+                why += "; the stack's drops grew: " + ", ".join(f"{k} {d}" for d, k in grew)
+            res["failure"] = why
         count = max(held, 1)
         if stack == "xdpstack":
             res["bytes_per_conn"] = rss * 1024 / count
