@@ -17,6 +17,7 @@ when it has it, --sockperf; TCP echo is its default service on 8888.
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import random
@@ -210,6 +211,7 @@ class Bench:
         self.topo = Topology()
         self.tmp = Path(tempfile.mkdtemp(prefix="xsbench-"))
         self.daemon = None
+        self.echod = None
         self.daemon_out = self.tmp / "daemon.log"
         self.ctl = None
         self.has = {}
@@ -278,10 +280,11 @@ class Bench:
             self.topo.spawn("a", [self.build / "udp_bench", "server", KERNEL_IP, ECHO_PORT,
                                   3600])
         if self.has["xs_echod"]:
-            procs = max(2, min(16, -(-max(self.sz["idle"]) * 11 // 10 // self.fd_limit)))
-            self.topo.spawn("a", [self.build / "xs_echod", "--port", ECHO_PORT, "--addr",
-                                  KERNEL_IP, "--duration", 3600, "--procs", procs,
-                                  "--backlog", 4096])
+            # Enough processes for the largest hold within the descriptor limit.
+            procs = max(2, min(16, math.ceil(max(self.sz["idle"]) * 1.1 / self.fd_limit)))
+            self.echod = self.topo.spawn("a", [self.build / "xs_echod", "--port", ECHO_PORT,
+                                               "--addr", KERNEL_IP, "--duration", 3600,
+                                               "--procs", procs, "--backlog", 4096])
         if self.has["iperf3"]:
             self.topo.spawn("a", ["iperf3", "-s", "-B", KERNEL_IP, "-p", IPERF_PORT])
         if self.has["sockperf"]:
@@ -436,8 +439,15 @@ class Bench:
     def server_pids(self, stack):
         if stack == "xdpstack":
             return [self.daemon.pid]
-        p = run(["pgrep", "-f", f"xs_echod --port {ECHO_PORT} --addr {KERNEL_IP}"], check=False)
-        return [int(x) for x in p.stdout.split()]
+        # xs_echod and the processes it forked (ours only: others may run
+        # the same command line in their own namespaces).
+        pids = [self.echod.pid]
+        try:
+            for t in Path(f"/proc/{self.echod.pid}/task").iterdir():
+                pids += [int(c) for c in (t / "children").read_text().split()]
+        except OSError:
+            pass
+        return pids
 
     def w_idle(self, stack, n):
         if not self.has["xs_loadgen"]:
@@ -452,7 +462,7 @@ class Bench:
         base_rss = sum(proc_rss_kib(p) or 0 for p in pids)
         base_slab = meminfo_kib("Slab")
         base_drops = self.stack_drops() if stack == "xdpstack" else {}
-        procs = max(1, min(64, -(-n // (self.fd_limit - 64)) + 1))
+        procs = max(1, min(64, math.ceil(n / (self.fd_limit - 64)) + 1))
         errf = open(self.tmp / "hold.err", "w+")
         cmd = [self.build / "xs_loadgen", "hold", "--dst", f"{TARGET[stack]}:{ECHO_PORT}",
                "--conns", n, "--duration", 600, "--ramp", 256, "--timeout", 5000,
@@ -609,16 +619,21 @@ class Bench:
         for n in self.sz["idle"]:
             P.append((f"idle_{n}", "6. idle connections", f"{n} idle connections held",
                       lambda s, n=n: self.w_idle(s, n),
-                      [("bytes_per_conn", "xdpstack: daemon RSS / N; kernel: (slab growth / 2 "
-                        "+ xs_echod RSS growth) / N", "bytes per connection", "lower"),
-                       ("growth_per_conn", "growth of memory during the hold / N",
+                      [("bytes_per_conn", "memory held / N", "bytes per connection", "lower"),
+                       ("growth_per_conn", "growth during the hold / N",
                         "bytes per connection", "lower")]))
+        perf = [("insn_per_pkt", "instructions per packet", "instructions", "lower"),
+                ("cycles_per_pkt", "cycles per packet", "cycles", "lower")] \
+            if self.has.get("perf_works") else []
         P.append(("stack_bulk", "7. the stack alone", "two stacks over the in-memory device, "
-                  "TCP bulk", lambda s: self.w_stack(s, "bulk"),
-                  [("gbit_per_core", "", "Gbit/s per core (CPU time)", "higher")]))
+                  f"TCP bulk of {self.sz['sb_bytes'] >> 20} MiB", lambda s: self.w_stack(s, "bulk"),
+                  [("gbit_per_core", "CPU time", "Gbit/s per core", "higher"),
+                   ("gbit_per_s", "wall time", "Gbit/s", "higher")] + perf))
         P.append(("stack_rr", "7. the stack alone", "two stacks over the in-memory device, "
-                  "64 B request/response", lambda s: self.w_stack(s, "rr"),
-                  [("cpu_ns", "", "CPU ns per transaction", "lower")]))
+                  f"{self.sz['sb_txn']} request/responses of 64 B",
+                  lambda s: self.w_stack(s, "rr"),
+                  [("cpu_ns", "CPU time", "ns per transaction", "lower"),
+                   ("wall_ns", "wall time", "ns per transaction", "lower")] + perf))
         if self.a.only:
             want = self.a.only.split(",")
             P = [p for p in P if any(p[0] == w or p[0].startswith(w + "_") for w in want)]
@@ -639,6 +654,7 @@ class Bench:
         results = []
         for rid, section, title, fn, metrics in plan:
             runs = {s: [] for s in STACKS}
+            t_row = time.monotonic()
             status = {s: None if s in self.stacks else ("not available", "not run (--stacks)")
                       for s in STACKS}
             for rep in range(1, self.reps + 1):
@@ -658,7 +674,10 @@ class Bench:
                     except Failed as e:
                         status[s] = ("failed", str(e))
                         runs[s].append(None)
-            results.append(self.rows(rid, section, title, metrics, runs, status))
+            rows = self.rows(rid, section, title, metrics, runs, status)
+            for r in rows:
+                r["seconds"] = round(time.monotonic() - t_row, 1)
+            results.append(rows)
         prog.done()
         return [r for group in results for r in group]
 
