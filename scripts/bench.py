@@ -52,6 +52,10 @@ class Unavailable(Exception):
     """A row that cannot run here (its tool is missing): reported, never faked."""
 
 
+class BadArgument(Exception):
+    """A command-line value that names nothing: one line, exit 2."""
+
+
 class Failed(Exception):
     """A run that failed: the row reports why."""
 
@@ -303,6 +307,7 @@ class Bench:
                 problem = f"xdpstack exited during the run (status {self.daemon.returncode})"
             self.topo.stop(self.daemon, signal.SIGTERM, wait=10)
             out = self.daemon_out.read_text(errors="replace")
+            self.daemon = None
             for marker in SANITIZER_MARKERS:
                 if marker in out:
                     i = out.index(marker)
@@ -636,6 +641,10 @@ class Bench:
                    ("wall_ns", "wall time", "ns per transaction", "lower")] + perf))
         if self.a.only:
             want = self.a.only.split(",")
+            for w in want:
+                if not any(p[0] == w or p[0].startswith(w + "_") for p in P):
+                    raise BadArgument(f"--only: no row '{w}' (rows: "
+                                      f"{', '.join(p[0] for p in P)})")
             P = [p for p in P if any(p[0] == w or p[0].startswith(w + "_") for w in want)]
         return P
 
@@ -930,6 +939,9 @@ def main():
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
     try:
         rows = b.execute()
+    except BadArgument as e:
+        print(f"bench.py: {e}", file=sys.stderr)
+        return 2
     finally:
         problem = b.close()
     stamp = now.strftime("%Y-%m-%dT%H%M%SZ")

@@ -93,6 +93,16 @@ def test_stack_bench_bad_arguments(args):
     assert p.stderr.startswith("stack_bench: ") and p.stderr.count("\n") == 1
 
 
+def test_bench_unknown_row():
+    p = subprocess.run([sys.executable, str(BENCH_PY), "--only", "nosuchrow"],
+                       capture_output=True, text=True, timeout=30)
+    if os.geteuid() != 0:
+        pytest.skip("bench.py needs root")
+    assert p.returncode == 2
+    assert p.stderr.startswith("bench.py: --only: no row 'nosuchrow'")
+    assert p.stderr.count("\n") == 1
+
+
 # ------------------------------------------------------------- docs history
 
 OLD_DOC = """# Benchmarks: xdpstack beside the Linux kernel
