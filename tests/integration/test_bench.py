@@ -94,10 +94,10 @@ def test_stack_bench_bad_arguments(args):
 
 
 def test_bench_unknown_row():
-    p = subprocess.run([sys.executable, str(BENCH_PY), "--only", "nosuchrow"],
-                       capture_output=True, text=True, timeout=30)
     if os.geteuid() != 0:
         pytest.skip("bench.py needs root")
+    p = subprocess.run([sys.executable, str(BENCH_PY), "--only", "nosuchrow"],
+                       capture_output=True, text=True, timeout=30)
     assert p.returncode == 2
     assert p.stderr.startswith("bench.py: --only: no row 'nosuchrow'")
     assert p.stderr.count("\n") == 1
