@@ -33,6 +33,27 @@ struct xs_config {
 	unsigned tcp_rto_min_us;   /* TCP's RTO floor for new connections (0: 200000,
 				    * Linux's; like net.ipv4.tcp_rto_min_us): 1000-1000000.
 				    * A LAN of sub-millisecond RTTs may go lower */
+	uint8_t ip_ttl;            /* TTL of every IPv4 packet sent (0: 64, like Linux's
+				    * net.ipv4.ip_default_ttl; RFC 9293 3.9.2 MUST-49) */
+	/* TCP memory budgets (docs/DESIGN.md, TCP: memory). An orphan is a
+	 * connection the application closed that still holds data or state
+	 * (FIN-WAIT-1/2, CLOSING, LAST-ACK); TIME-WAIT is not counted. */
+	unsigned tcp_max_orphans;  /* orphans at most (0: 4096); past it a closing
+				    * connection is reset (net.ipv4.tcp_max_orphans) */
+	uint64_t tcp_orphan_mem;   /* bytes all orphans may hold (0: 64 MiB); past it,
+				    * likewise (Linux counts orphans in tcp_mem) */
+	unsigned tcp_orphan_retries; /* timeouts or zero-window probes without
+				    * progress before an orphan is dropped (0: 8, as
+				    * net.ipv4.tcp_orphan_retries=0 means 8), 1-255 */
+	unsigned tcp_persist_span_ms; /* a closed window without progress is
+				    * given up after this, answered probes or not
+				    * (0: 300000; Linux: TCP_USER_TIMEOUT's zero-window
+				    * span), 100-86400000 */
+	uint64_t tcp_mem[3];       /* bytes all TCP connections hold: low, pressure,
+				    * high (0,0,0: 384, 512, 768 MiB; net.ipv4.tcp_mem).
+				    * Above pressure until below low: new connections get
+				    * 16 KiB buffers, idle ones are shrunk to that; above
+				    * high new connections are refused and orphans reset */
 };
 
 /* Creates a stack on dev (which it does not own). NULL + errno on failure. */
@@ -96,7 +117,10 @@ void xs_stack_arp_flush(struct xs_stack *st);
 /* --- UDP sockets -------------------------------------------------------
  * Handles are small non-negative ints. Calls never block: -EAGAIN when
  * there is nothing to receive. Addresses and ports in host byte order. */
-enum { XS_EV_READABLE = 1, XS_EV_ERROR = 2, XS_EV_WRITABLE = 4, XS_EV_HUP = 8 };
+enum {
+	XS_EV_READABLE = 1, XS_EV_ERROR = 2, XS_EV_WRITABLE = 4, XS_EV_HUP = 8,
+	XS_EV_URGENT = 16, XS_EV_SOFT_ERROR = 32,
+};
 typedef void (*xs_event_cb)(struct xs_stack *st, int handle, unsigned events, void *ctx);
 
 int xs_udp_open(struct xs_stack *st);
@@ -123,7 +147,10 @@ int xs_udp_local_port(const struct xs_stack *st, int h);
  * XS_EV_READABLE: data, EOF, or (listener) a connection to accept;
  * XS_EV_WRITABLE: connected (after xs_tcp_connect), or send space again;
  * XS_EV_ERROR: the connection failed (xs_tcp_error says why);
- * XS_EV_HUP: the connection is over (peer closed and all is acknowledged). */
+ * XS_EV_HUP: the connection is over (peer closed and all is acknowledged);
+ * XS_EV_URGENT: the peer's urgent pointer arrived or advanced (xs_tcp_urgent);
+ * XS_EV_SOFT_ERROR: an ICMP error that does not end the connection
+ * arrived about it (xs_tcp_soft_error says which). */
 enum xs_tcp_state {
 	XS_TCP_CLOSED = 0, XS_TCP_LISTEN, XS_TCP_SYN_SENT, XS_TCP_SYN_RECEIVED,
 	XS_TCP_ESTABLISHED, XS_TCP_FIN_WAIT_1, XS_TCP_FIN_WAIT_2, XS_TCP_CLOSE_WAIT,
@@ -141,6 +168,10 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port);
 /* Queues up to len bytes; returns how many (maybe fewer), -EAGAIN when the
  * send buffer is full, -ENOTCONN, -EPIPE after shutdown, or the error. */
 ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len);
+/* The same, as urgent data (RFC 9293 3.10.2 SEND with the urgent flag): the
+ * urgent pointer moves to the end of what is queued, and segments carry URG
+ * and the pointer until the peer has acknowledged that far. */
+ssize_t xs_tcp_send_urgent(struct xs_stack *st, int h, const void *buf, size_t len);
 /* Reads up to cap bytes; 0 at end of stream, -EAGAIN, or the error. */
 ssize_t xs_tcp_recv(struct xs_stack *st, int h, void *buf, size_t cap);
 /* Half close: FIN after the queued data (RFC 9293 3.10.4). */
@@ -153,6 +184,18 @@ int xs_tcp_abort(struct xs_stack *st, int h);
 int xs_tcp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx);
 /* The pending error (-errno) of a failed connection, 0 if none. */
 int xs_tcp_error(const struct xs_stack *st, int h);
+/* Urgent data (RFC 9293 3.8.5, receiving): the bytes stay in line in the
+ * stream; this says how many of the next bytes xs_tcp_recv returns are
+ * urgent (up to the peer's urgent pointer, RFC 6093's reading: the octet
+ * after the urgent data), some maybe not arrived yet. 0 when none is
+ * pending, or -EBADF. XS_EV_URGENT announces a new or advanced pointer.
+ * Sending: xs_tcp_send_urgent. */
+int xs_tcp_urgent(const struct xs_stack *st, int h);
+/* The last ICMP error about the connection that did not end it (-ENETUNREACH,
+ * -EHOSTUNREACH, -ETIMEDOUT for time exceeded, -EPROTO, ...; RFC 9293
+ * 3.9.1.8 soft errors), 0 if none, or -EBADF. XS_EV_SOFT_ERROR announces
+ * each. Should the connection then time out, xs_tcp_error reports it. */
+int xs_tcp_soft_error(const struct xs_stack *st, int h);
 
 enum xs_tcp_opt {
 	XS_TCP_NODELAY,       /* 1: no Nagle */
@@ -166,6 +209,9 @@ enum xs_tcp_opt {
 	XS_TCP_CC_CUBIC,      /* 1: CUBIC (default), 0: NewReno */
 	XS_TCP_RTO_MIN,       /* ms, 1-1000: the RTO floor (default: the stack's
 			       * tcp_rto_min_us, 200 ms unless configured) */
+	XS_TCP_TOS,           /* 0-255: the IPv4 TOS byte of the connection's segments
+			       * (DSCP in the upper 6 bits; the 2 ECN bits are the
+			       * stack's and are cleared), inherited from a listener */
 };
 int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value);
 

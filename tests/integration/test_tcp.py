@@ -248,6 +248,31 @@ def test_concurrent_500(daemon):
     U.finish(d)
 
 
+def test_urgent_data_from_the_kernel_stays_in_line(daemon):
+    # RFC 9293 3.8.5 / RFC 6093: the kernel sends one byte with MSG_OOB (URG,
+    # the pointer just after it); the stack keeps urgent bytes in line, so
+    # the echo service returns the stream unchanged, the urgent byte in its
+    # place, as plain data.
+    topo, d, path = daemon
+    s = U.connect(topo, ECHO_PORT)
+    try:
+        s.sendall(b"hello ")
+        s.send(b"!", socket.MSG_OOB)
+        s.sendall(b" world")
+        got = b""
+        deadline = time.monotonic() + 10
+        while len(got) < 13 and time.monotonic() < deadline:
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            got += chunk
+    finally:
+        s.close()
+    assert got == b"hello ! world", got
+    assert_no_conns(path, "after the urgent echo")
+    U.finish(d)
+
+
 def test_half_close(daemon):
     """The client shuts down writing first: every byte still comes back, then
     the FIN; meanwhile the client (FIN-WAIT-2) keeps receiving."""

@@ -411,8 +411,10 @@ def test_connect_timeout_option(srv):
     ([PEER_B_IP, "80", "-w", "0"], 2, ["invalid -w"]),
     ([STACK_IP, "80"], 1, ["own address"]),
     (["192.168.99.1", "80"], 1, ["no route to 192.168.99.1"]),
+    # RFC 9293 MUST-46: the subnet's broadcast is no peer (the stack refuses it).
+    (["172.17.0.255", "80"], 1, ["Invalid argument", "not a unicast host"]),
 ], ids=["nothing", "no-port", "port0", "port-big", "port-name", "name", "multicast",
-        "extra", "option", "novalue", "w0", "self", "no-route"])
+        "extra", "option", "novalue", "w0", "self", "no-route", "broadcast"])
 def test_connect_errors(srv, args, code, words):
     _, _, path = srv
     one_error(ctl(path, "connect", *args), code, *words)

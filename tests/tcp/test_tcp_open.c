@@ -665,7 +665,8 @@ static void test_icmp_port_unreachable_in_syn_sent(void **state)
 }
 
 /* RFC 1122 4.2.3.9: host unreachable is a soft error: the SYN keeps being
- * retransmitted, and when the open times out it reports EHOSTUNREACH. */
+ * retransmitted, and when the open times out it reports EHOSTUNREACH. The
+ * application hears of it at once (XS_EV_SOFT_ERROR, RFC 9293 MUST-47). */
 static void test_icmp_host_unreachable_is_soft(void **state)
 {
 	struct tfx *t = *state;
@@ -679,7 +680,10 @@ static void test_icmp_host_unreachable_is_soft(void **state)
 	tfx_poll(t);
 	expect_nothing(t);
 	assert_int_equal(conn_info(t).state, XS_TCP_SYN_SENT);
-	assert_int_equal(t->events, 0);
+	assert_int_equal(t->events, XS_EV_SOFT_ERROR);
+	assert_int_equal(xs_tcp_soft_error(t->fx.st, t->h), -EHOSTUNREACH);
+	assert_int_equal(xs_tcp_error(t->fx.st, t->h), 0);
+	reset_events(t);
 	tfx_at(t, t0 + XS_SEC(1));
 	expect_seg(t, F_SYN, t->iss, 0, 0, WND_ANY);
 	tfx_at(t, t0 + XS_SEC(3));

@@ -99,12 +99,14 @@ static void test_arp_learned_entry_listed(void **state)
 	assert_memory_equal(e[0].mac, peer2_mac, 6);
 	assert_int_equal(e[0].expires_ms, 60000);
 
-	/* A gratuitous reply for us from a second host is learned too. */
+	/* A reply for us that we did not ask for teaches nothing (Linux's
+	 * arp_accept=0): new entries come from requests for us only. */
 	n = mk_arp(f, our_mac, 2, gw_mac, GW_IP, our_mac, OUR_IP);
 	inject(fx, f, n);
 	fx_poll(fx, fx->now);
-	expect_nothing_sent(fx, "reply learned");
-	assert_int_equal(arp_list(fx, e, 4), 2);
+	expect_nothing_sent(fx, "unsolicited reply");
+	expect_drops(fx, XS_DROP_ARP_UNSOLICITED, 1, "unsolicited reply");
+	assert_int_equal(arp_list(fx, e, 4), 1);
 }
 
 static void test_arp_conflict(void **state)
@@ -411,16 +413,254 @@ static void test_arp_cache_full_evicts_oldest(void **state)
 	assert_true(k < n);
 }
 
+/* --- policy: what unsolicited traffic may add, and what it may not evict --------- */
+
+static bool arp_has(struct fx *fx, uint32_t ip, bool resolved)
+{
+	static struct xs_arp_entry_info e[XS_ARP_CACHE_SIZE];
+	size_t n = arp_list(fx, e, XS_ARP_CACHE_SIZE), k;
+
+	for (k = 0; k < n; k++)
+		if (e[k].ip == ip)
+			return e[k].resolved == resolved;
+	return false;
+}
+
+/* count requests for our address from senders base, base + 1, ... with
+ * made-up MACs; every one is answered (the answers are taken). */
+static void arp_request_flood(struct fx *fx, uint32_t base, int count)
+{
+	uint8_t f[FRAME_MAX], mac[6] = {0x52, 0x54, 0x00, 0x77, 0x00, 0x00};
+	uint64_t replies = xs_stack_stats(fx->st)->arp_tx_reply;
+	size_t n;
+	int i;
+
+	for (i = 0; i < count; i++) {
+		mac[3] = (uint8_t)(i >> 16);
+		mac[4] = (uint8_t)(i >> 8);
+		mac[5] = (uint8_t)i;
+		n = mk_arp(f, bcast_mac, 1, mac, base + (uint32_t)i, zero_mac, OUR_IP);
+		inject(fx, f, n);
+		if (i % 32 == 31 || i == count - 1) {
+			fx_poll(fx, fx->now + XS_MS(1));
+			while (take(fx, f))
+				;
+		}
+	}
+	assert_int_equal(xs_stack_stats(fx->st)->arp_tx_reply - replies, count);
+}
+
+static void test_arp_offlink_sender_not_learned(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_arp_entry_info e[4];
+	uint8_t f[FRAME_MAX];
+	size_t n;
+
+	/* 192.168.5.5 is not on 10.0.0.0/24: answered (as Linux does), not
+	 * learned (we would never send to it directly), counted. */
+	n = mk_arp(f, bcast_mac, 1, peer_mac, 0xc0a80505u, zero_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	assert_int_equal(n, MIN_FRAME);
+	assert_int_equal(get16(f + ETH_LEN + 6), 2);
+	assert_int_equal(get32(f + ETH_LEN + 24), 0xc0a80505u);
+	expect_nothing_sent(fx, "one reply");
+	expect_drops(fx, XS_DROP_NONE, 0, "answered");
+	assert_int_equal(arp_list(fx, e, 4), 0);
+	assert_int_equal(xs_stack_stats(fx->st)->arp_refused_offlink, 1);
+	/* On-link senders still are. */
+	learn_peer(fx, peer_mac, PEER_IP);
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	assert_int_equal(xs_stack_stats(fx->st)->arp_refused_offlink, 1);
+}
+
+static void test_arp_flood_spares_entries_in_use(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .prefix_len = 16, .gateway = GW_IP};
+	const struct xs_stats *s;
+	uint8_t f[FRAME_MAX];
+	size_t n, plen;
+	int h;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	s = xs_stack_stats(fx->st);
+	h = xs_udp_open(fx->st);
+	assert_int_equal(xs_udp_bind(fx->st, h, 4444), 0);
+	/* The gateway asks for us (learned, never sent through); the peer
+	 * asks and we send to it (in use); OTHER_IP is being resolved with a
+	 * datagram waiting. */
+	learn_peer(fx, gw_mac, GW_IP);
+	learn_peer(fx, peer_mac, PEER_IP);
+	assert_int_equal(xs_udp_sendto(fx->st, h, "p", 1, PEER_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	check_udp_out(f, take(fx, f), peer_mac, PEER_IP, 4444, 9, &plen);
+	assert_int_equal(xs_udp_sendto(fx->st, h, "o", 1, OTHER_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	check_arp_request(f, take(fx, f), OTHER_IP);
+	fx_snap(fx);
+
+	/* 2000 spoofed neighbours on the /16 ask for us within 100 ms: the
+	 * cache (256) fills and they evict one another, never the three. */
+	arp_request_flood(fx, 0x0a000100u, 2000);
+	assert_true(arp_has(fx, GW_IP, true));
+	assert_true(arp_has(fx, PEER_IP, true));
+	assert_true(arp_has(fx, OTHER_IP, false));
+	assert_true(arp_has(fx, 0x0a000100u + 1999, true)); /* the last one learned */
+	assert_false(arp_has(fx, 0x0a000100u, true));	    /* the first one evicted */
+	assert_int_equal(s->arp_refused_in_use, 0);
+	expect_drops(fx, XS_DROP_NONE, 0, "nothing waiting was dropped");
+
+	/* The answer for OTHER_IP still finds its entry and the datagram. */
+	n = mk_arp(f, our_mac, 2, peer2_mac, OTHER_IP, our_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	check_udp_out(f, take(fx, f), peer2_mac, OTHER_IP, 4444, 9, &plen);
+	expect_nothing_sent(fx, "the waiting datagram only");
+
+	/* Our own resolution (solicited) makes room from the unused entries too. */
+	assert_int_equal(xs_udp_sendto(fx->st, h, "q", 1, PEER2_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	check_arp_request(f, take(fx, f), PEER2_IP);
+	assert_true(arp_has(fx, GW_IP, true));
+	assert_true(arp_has(fx, PEER_IP, true));
+	assert_true(arp_has(fx, OTHER_IP, true));
+	expect_drops(fx, XS_DROP_NONE, 0, "solicited eviction");
+	assert_int_equal(xs_udp_close(fx->st, h), 0);
+}
+
+static void test_arp_full_of_entries_in_use_refuses(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .prefix_len = 16};
+	const struct xs_stats *s;
+	uint8_t f[FRAME_MAX];
+	size_t n;
+	int h, i;
+
+	fx_restart(fx, &cfg, 1500, 1024, true); /* 256 retries go out at once */
+	s = xs_stack_stats(fx->st);
+	h = xs_udp_open(fx->st);
+	/* One datagram waits for each of 256 next hops: every entry is in use. */
+	for (i = 0; i < XS_ARP_CACHE_SIZE; i++) {
+		assert_int_equal(xs_udp_sendto(fx->st, h, "w", 1, 0x0a000200u + (uint32_t)i, 9), 1);
+		if (i % 32 == 31) {
+			fx_poll(fx, fx->now);
+			while (take(fx, f))
+				;
+		}
+	}
+	expect_drops(fx, XS_DROP_NONE, 0, "all waiting");
+	/* A flood of requests for us is answered, and learns nothing. */
+	arp_request_flood(fx, 0x0a000400u, 300);
+	assert_int_equal(s->arp_refused_in_use, 300);
+	expect_drops(fx, XS_DROP_NONE, 0, "nothing evicted");
+	for (i = 0; i < XS_ARP_CACHE_SIZE; i++)
+		assert_true(arp_has(fx, 0x0a000200u + (uint32_t)i, false));
+	/* An answer we asked for still completes its entry. */
+	n = mk_arp(f, our_mac, 2, peer_mac, 0x0a000200u, our_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	assert_int_not_equal(take(fx, f), 0);
+	expect_nothing_sent(fx, "one datagram released");
+	assert_true(arp_has(fx, 0x0a000200u, true));
+	/* When they give up, the waiting datagrams are dropped as unresolved
+	 * (not evicted by the flood), and new neighbours are learned again. */
+	for (i = 1; i <= 3; i++) {
+		fx_poll(fx, fx->now + XS_SEC(1));
+		while (take(fx, f))
+			;
+	}
+	expect_drops_ign(fx, XS_DROP_ARP_UNRESOLVED, XS_ARP_CACHE_SIZE - 1, XS_DROP_ICMP_RATE,
+			 "gave up");
+	learn_peer(fx, peer2_mac, PEER2_IP);
+	assert_true(arp_has(fx, PEER2_IP, true));
+	assert_int_equal(s->arp_refused_in_use, 300);
+	assert_int_equal(xs_udp_close(fx->st, h), 0);
+}
+
+static void test_arp_gateway_is_in_use(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .prefix_len = 16};
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	/* PEER2 asks for us, then becomes the gateway of a route: from then
+	 * on a flood cannot evict it, though it was never sent through. */
+	learn_peer(fx, peer2_mac, PEER2_IP);
+	learn_peer(fx, peer_mac, PEER_IP);
+	assert_int_equal(xs_route_add(fx->st, 0x0b000000u, 8, PEER2_IP), 0);
+	arp_request_flood(fx, 0x0a000100u, 600);
+	assert_true(arp_has(fx, PEER2_IP, true));
+	assert_false(arp_has(fx, PEER_IP, true)); /* neither gateway nor used */
+	/* Once the route is gone it is an ordinary entry again. */
+	assert_int_equal(xs_route_del(fx->st, 0x0b000000u, 8), 0);
+	arp_request_flood(fx, 0x0a000400u, 600);
+	assert_false(arp_has(fx, PEER2_IP, true));
+	expect_drops(fx, XS_DROP_NONE, 0, "flood");
+}
+
+/* The bucket the cache used before it was keyed: a multiply and a shift. */
+static unsigned old_arp_hash(uint32_t ip)
+{
+	return (ip * 2654435761u) >> 26;
+}
+
+static void test_arp_keyed_hash_spreads(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .prefix_len = 16};
+	uint8_t f[FRAME_MAX], mac[6] = {0x52, 0x54, 0x00, 0x66, 0x00, 0x00};
+	uint32_t ip;
+	size_t n;
+	int k = 0;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	/* 256 neighbours of the /16 that the old hash put in one chain. */
+	for (ip = 0x0a000002u; k < XS_ARP_CACHE_SIZE; ip++) {
+		if (old_arp_hash(ip) != old_arp_hash(0x0a000002u))
+			continue;
+		mac[4] = (uint8_t)(k >> 8);
+		mac[5] = (uint8_t)k;
+		n = mk_arp(f, bcast_mac, 1, mac, ip, zero_mac, OUR_IP);
+		inject(fx, f, n);
+		if (++k % 32 == 0) {
+			fx_poll(fx, fx->now + XS_MS(1));
+			while (take(fx, f))
+				;
+		}
+	}
+	assert_true(arp_has(fx, 0x0a000002u, true));
+	/* 256 entries in 256 keyed buckets: chains of a few, not 256 (a chain
+	 * of 12 has odds below 1e-6 for a random function). */
+	assert_true(xs_stack_stats(fx->st)->arp_chain_max >= 2);
+	assert_true(xs_stack_stats(fx->st)->arp_chain_max <= 12);
+	expect_drops(fx, XS_DROP_NONE, 0, "learned");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-	    T(test_arp_request_gets_one_reply), T(test_arp_request_for_other_ip),
-	    T(test_arp_learned_entry_listed),	T(test_arp_conflict),
-	    T(test_arp_probe_answered),		T(test_arp_retries_then_drop),
-	    T(test_arp_retries_configurable),	T(test_arp_entry_aging),
-	    T(test_arp_entry_default_lifetime), T(test_arp_pending_queue_bounded),
-	    T(test_arp_pending_total_bounded),	T(test_arp_cache_full_evicts_oldest),
+	    T(test_arp_request_gets_one_reply),
+	    T(test_arp_request_for_other_ip),
+	    T(test_arp_learned_entry_listed),
+	    T(test_arp_conflict),
+	    T(test_arp_probe_answered),
+	    T(test_arp_retries_then_drop),
+	    T(test_arp_retries_configurable),
+	    T(test_arp_entry_aging),
+	    T(test_arp_entry_default_lifetime),
+	    T(test_arp_pending_queue_bounded),
+	    T(test_arp_pending_total_bounded),
+	    T(test_arp_cache_full_evicts_oldest),
+	    T(test_arp_offlink_sender_not_learned),
+	    T(test_arp_flood_spares_entries_in_use),
+	    T(test_arp_full_of_entries_in_use_refuses),
+	    T(test_arp_gateway_is_in_use),
+	    T(test_arp_keyed_hash_spreads),
 #undef T
 	};
 

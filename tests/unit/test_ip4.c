@@ -307,6 +307,54 @@ static void test_frag_limits(void **state)
 	expect_nothing_sent(fx, "limits");
 }
 
+static void test_frag_keyed_buckets(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .frag_max_datagrams = 256};
+	const struct xs_stats *s;
+	uint8_t f[FRAME_MAX], hdr[8], tail[8];
+	size_t n;
+	int i;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	s = xs_stack_stats(fx->st);
+	memset(tail, 0x77, sizeof(tail));
+	/* 256 datagrams in progress from one source, ids in a row: keyed
+	 * buckets (512 for 256 slots) keep every chain short. */
+	for (i = 0; i < 256; i++) {
+		put16(hdr, 5000);
+		put16(hdr + 2, 7);
+		put16(hdr + 4, 16);
+		put16(hdr + 6, 0); /* no checksum (RFC 768) */
+		n = mk_frag(f, PEER_IP, 17, (uint16_t)(0x100 + i), 20, 0, true, hdr, 8);
+		inject(fx, f, n);
+		if (i % 32 == 31)
+			fx_poll(fx, fx->now + XS_MS(1));
+	}
+	expect_drops(fx, XS_DROP_NONE, 0, "all held");
+	assert_true(s->frag_chain_max >= 1);
+	assert_true(s->frag_chain_max <= 10); /* odds below 1e-6 for a random function */
+	/* Every one is found again and completes. */
+	for (i = 0; i < 256; i++) {
+		n = mk_frag(f, PEER_IP, 17, (uint16_t)(0x100 + i), 20, 8, false, tail, 8);
+		inject(fx, f, n);
+		fx_poll(fx, fx->now + XS_MS(1));
+		while (take(fx, f))
+			;
+	}
+	assert_int_equal(s->ip_reassembled, 256);
+	assert_int_equal(s->drop[XS_DROP_FRAG_LIMIT], 0);
+	assert_int_equal(s->drop[XS_DROP_UDP_NO_PORT], 256);
+	/* Slots come back: the next 256 fit again without evicting. */
+	for (i = 0; i < 256; i++) {
+		n = mk_frag(f, PEER_IP, 17, (uint16_t)(0x1000 + i), 20, 0, true, hdr, 8);
+		inject(fx, f, n);
+		if (i % 32 == 31)
+			fx_poll(fx, fx->now + XS_MS(1));
+	}
+	assert_int_equal(s->drop[XS_DROP_FRAG_LIMIT], 0);
+}
+
 static void test_frag_too_many_pieces(void **state)
 {
 	struct fx *fx = *state;
@@ -773,6 +821,7 @@ int main(void)
 	    T(test_frag_overlap_and_duplicate),
 	    T(test_frag_timeout),
 	    T(test_frag_limits),
+	    T(test_frag_keyed_buckets),
 	    T(test_frag_too_many_pieces),
 	    T(test_frag_total_counts_first_header_udp),
 	    T(test_frag_total_counts_first_header_icmp),

@@ -33,6 +33,14 @@ struct xs_opts {
 	unsigned icmp_rate;   /* ICMP errors per second, 0 = the library's default */
 	unsigned tcp_rto_min_ms; /* 0 = the library's default (200) */
 	int iperf3_port;      /* iperf3 service port, 0 = off */
+	unsigned ip_ttl;      /* TTL of what the stack sends, 0 = the library's default (64) */
+	/* TCP budgets, 0 = the library's default (xs_config says which). */
+	unsigned tcp_max_orphans;
+	uint64_t tcp_orphan_mem;
+	unsigned tcp_orphan_retries;
+	unsigned tcp_persist_span_ms;
+	uint64_t tcp_mem[3];
+	uint16_t sockperf_port; /* sockperf service on UDP and TCP, 0 = off */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -66,9 +74,26 @@ struct svc_tcp *svc_tcp_start(struct xs_stack *st, const uint16_t ports[3], char
 			      size_t errlen);
 void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s);
 
+/* sockperf-compatible server, UDP and TCP on one port (svc_sockperf.c). */
+#define XS_DEFAULT_SOCKPERF 11111  /* sockperf's own default port */
+#define SVC_SOCKPERF_MAX_MSG 65507 /* sockperf's largest message (its server's default) */
+#define SVC_SOCKPERF_MAX_CONNS 256
+struct svc_sockperf_config {
+	uint16_t port;
+	uint32_t max_msg;     /* longest message accepted, header included (0: 65507) */
+	unsigned max_conns;   /* TCP connections served at once (0: 256) */
+};
+struct svc_sockperf;
+/* NULL + one line in err when a port cannot be bound. */
+struct svc_sockperf *svc_sockperf_start(struct xs_stack *st, const struct svc_sockperf_config *cfg,
+					char *err, size_t errlen);
+void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s);
+/* Its counters as lines of a counter block ("  sockperf_NAME N"); NULL: none. */
+void svc_sockperf_print(FILE *f, const struct svc_sockperf *s);
+
 struct svc_iperf3;
-/* The stack's counters, then the services' (ip3 may be NULL). */
+/* The stack's counters, then the services' (ip3 and sp may be NULL). */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3);
+		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp);
 
 #endif

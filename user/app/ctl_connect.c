@@ -388,6 +388,7 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 		ctl_end(cl, CTL_ERROR, "connect %s: %s%s", k->name, strerror(-h),
 			h == -EMFILE	      ? " (no free TCP handle)"
 			: h == -EADDRNOTAVAIL ? " (no free local port)"
+			: h == -EINVAL	      ? " (not a unicast host address: a broadcast?)"
 					      : "");
 		goto err;
 	}

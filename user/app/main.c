@@ -36,7 +36,7 @@ static xs_time_t now_ns(void)
 }
 
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3)
+		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp)
 {
 	int r;
 
@@ -58,16 +58,18 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 	}
 	if (ip3)
 		svc_iperf3_print(f, ip3);
+	svc_sockperf_print(f, sp);
 	fprintf(f, "end\n");
 	fflush(f);
 }
 
-static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3)
+static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
+			  const struct svc_sockperf *sp)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp);
 }
 
 static int die(const char *msg)
@@ -80,7 +82,7 @@ static int die(const char *msg)
  * one poll(); the timeout covers the stack's timers, the ping sessions and
  * the iperf3 service's deadlines. */
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
-	       struct svc_iperf3 *ip3)
+	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	int nctl = 0;
@@ -106,7 +108,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw, ip3);
+			dump_counters(st, hw, ip3, sp);
 		}
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
@@ -142,6 +144,7 @@ int main(int argc, char **argv)
 	struct ctl *ctl = NULL;
 	struct svc_tcp *svc = NULL;
 	struct svc_iperf3 *ip3 = NULL;
+	struct svc_sockperf *sp = NULL;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
@@ -221,6 +224,12 @@ int main(int argc, char **argv)
 	cfg.gateway = o.gateway;
 	cfg.frag_timeout_ms = o.frag_timeout_ms;
 	cfg.tcp_rto_min_us = o.tcp_rto_min_ms * 1000;
+	cfg.ip_ttl = (uint8_t)o.ip_ttl;
+	cfg.tcp_max_orphans = o.tcp_max_orphans;
+	cfg.tcp_orphan_mem = o.tcp_orphan_mem;
+	cfg.tcp_orphan_retries = o.tcp_orphan_retries;
+	cfg.tcp_persist_span_ms = o.tcp_persist_span_ms;
+	memcpy(cfg.tcp_mem, o.tcp_mem, sizeof(cfg.tcp_mem));
 	cfg.icmp_rate = o.icmp_rate;
 	st = xs_stack_new(&cfg, dev);
 	if (!st) {
@@ -249,6 +258,17 @@ int main(int argc, char **argv)
 			goto out_stack;
 		}
 	}
+	if (o.sockperf_port) {
+		struct svc_sockperf_config spc = { .port = o.sockperf_port };
+
+		sp = svc_sockperf_start(st, &spc, err, sizeof(err));
+		if (!sp) {
+			rc = die(err);
+			svc_iperf3_stop(ip3);
+			svc_tcp_stop(st, svc);
+			goto out_stack;
+		}
+	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
 
@@ -265,15 +285,18 @@ int main(int argc, char **argv)
 	       dev->mac[3], dev->mac[4], dev->mac[5]);
 	printf("xdpstack: control socket %s%s%s\n", ctl_path, o.pcap ? ", capture " : "",
 	       o.pcap ? o.pcap : "");
+	if (sp)
+		printf("xdpstack: sockperf server on UDP and TCP port %u\n", o.sockperf_port);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3);
+	rc = run(st, dev, hw, ctl, ip3, sp);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3);
+	dump_counters(st, hw, ip3, sp);
 	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);
+	svc_sockperf_stop(st, sp);
 	/* One more turn sends the RSTs of the connections just aborted. */
 	xs_stack_poll(st, now_ns());
 out_stack:

@@ -1,5 +1,5 @@
-/* SipHash-2-4 over a byte message with a 128-bit key, as specified in
- * "SipHash: a fast short-input PRF" (2012); test vector in tests/unit. */
+/* SipHash-2-4 and SipHash-1-3 over a byte message with a 128-bit key, as in
+ * "SipHash: a fast short-input PRF" (2012); test vectors in tests/unit. */
 #include "core/siphash.h"
 
 static uint64_t rotl(uint64_t x, int b)
@@ -25,7 +25,7 @@ static uint64_t ld_le64(const uint8_t *p)
 		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);     \
 	} while (0)
 
-uint64_t siphash24(const uint8_t key[16], const void *msg, size_t len)
+static uint64_t siphash_cd(const uint8_t key[16], const void *msg, size_t len, int c, int d)
 {
 	const uint8_t *m = msg;
 	uint64_t k0 = ld_le64(key), k1 = ld_le64(key + 8);
@@ -33,25 +33,34 @@ uint64_t siphash24(const uint8_t key[16], const void *msg, size_t len)
 	uint64_t v2 = 0x6c7967656e657261ull ^ k0, v3 = 0x7465646279746573ull ^ k1;
 	uint64_t b = (uint64_t)len << 56, w;
 	size_t i, left = len & 7;
+	int r;
 
 	for (i = 0; i + 8 <= len; i += 8) {
 		w = ld_le64(m + i);
 		v3 ^= w;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
+		for (r = 0; r < c; r++)
+			SIPROUND(v0, v1, v2, v3);
 		v0 ^= w;
 	}
 	for (w = 0; left; left--)
 		w |= (uint64_t)m[i + left - 1] << (8 * (left - 1));
 	b |= w;
 	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	for (r = 0; r < c; r++)
+		SIPROUND(v0, v1, v2, v3);
 	v0 ^= b;
 	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	for (r = 0; r < d; r++)
+		SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t siphash24(const uint8_t key[16], const void *msg, size_t len)
+{
+	return siphash_cd(key, msg, len, 2, 4);
+}
+
+uint64_t siphash13(const uint8_t key[16], const void *msg, size_t len)
+{
+	return siphash_cd(key, msg, len, 1, 3);
 }

@@ -9,6 +9,7 @@
 #include "net/arp.h"
 #include "net/icmp.h"
 #include "net/iface.h"
+#include "net/ip4.h"
 #include "net/udp.h"
 #include "tcp/tcp.h"
 
@@ -36,6 +37,52 @@ static void config_defaults(struct xs_config *c)
 		c->icmp_burst = 50;
 	if (!c->tcp_rto_min_us)
 		c->tcp_rto_min_us = 200000;
+	if (!c->ip_ttl)
+		c->ip_ttl = IP4_DEFAULT_TTL;
+	if (!c->tcp_max_orphans)
+		c->tcp_max_orphans = 4096;
+	if (!c->tcp_orphan_mem)
+		c->tcp_orphan_mem = 64ull << 20;
+	if (!c->tcp_orphan_retries)
+		c->tcp_orphan_retries = 8;
+	if (!c->tcp_persist_span_ms)
+		c->tcp_persist_span_ms = 300000;
+	if (!c->tcp_mem[0] && !c->tcp_mem[1] && !c->tcp_mem[2]) {
+		c->tcp_mem[0] = 384ull << 20;
+		c->tcp_mem[1] = 512ull << 20;
+		c->tcp_mem[2] = 768ull << 20;
+	}
+}
+
+/* Secrets from the kernel's CSPRNG; should it fail (it does not block once
+ * the pool is initialised), the PRNG stream is a last resort, not a key. */
+static void keys_init(struct xs_stack *st)
+{
+	uint8_t *k = (uint8_t *)&st->keys;
+	size_t n = sizeof(st->keys), i;
+
+	if (getrandom(k, n, 0) == (ssize_t)n)
+		return;
+	for (i = 0; i < n; i += 8) {
+		uint64_t r = xs_random(st);
+
+		memcpy(k + i, &r, n - i < 8 ? n - i : 8);
+	}
+}
+
+/* The TCP budgets a caller set must make sense: 0 means the default. */
+static bool config_tcp_ok(const struct xs_config *c)
+{
+	const uint64_t *m = c->tcp_mem;
+
+	if (c->tcp_orphan_retries > 255)
+		return false;
+	if (c->tcp_persist_span_ms && (c->tcp_persist_span_ms < 100 ||
+				       c->tcp_persist_span_ms > 86400000))
+		return false;
+	if (!m[0] && !m[1] && !m[2])
+		return true;
+	return m[0] && m[0] <= m[1] && m[1] <= m[2];
 }
 
 struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
@@ -45,7 +92,8 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 
 	/* RFC 791: every IPv4 link carries at least 68-byte datagrams. */
 	if (!cfg || !dev || !cfg->ip || (dev->mtu && dev->mtu < 68) ||
-	    (cfg->tcp_rto_min_us && (cfg->tcp_rto_min_us < 1000 || cfg->tcp_rto_min_us > 1000000))) {
+	    (cfg->tcp_rto_min_us && (cfg->tcp_rto_min_us < 1000 || cfg->tcp_rto_min_us > 1000000)) ||
+	    !config_tcp_ok(cfg)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -65,6 +113,7 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	if (getrandom(&st->rng, sizeof(st->rng), 0) != sizeof(st->rng) || !st->rng)
 		st->rng = 0x9e3779b97f4a7c15ull ^ (uintptr_t)st;
 	st->ip_id = (uint16_t)xs_random(st);
+	keys_init(st);
 	st->garp_left = st->cfg.gratuitous_arps;
 	icmp_init(st);
 	st->scratch = malloc(XS_SCRATCH_LEN);
@@ -139,6 +188,7 @@ static void stack_timers(struct xs_stack *st)
 	if (st->now >= st->next_tick) {
 		arp_tick(st);
 		frag_tick(st);
+		tcp_mem_tick(st);
 		st->next_tick = st->now + XS_TICK_NS;
 	}
 }

@@ -20,8 +20,18 @@ struct tcp_table;
 #define XS_RX_BATCH XS_POLL_BATCH
 #define XS_TICK_NS XS_MS(100)
 
+/* The stack's secrets, one place: drawn from getrandom() at creation, one
+ * 128-bit key per use so no output of one helps guess another. */
+struct xs_keys {
+	uint8_t isn[16];  /* SipHash-2-4: RFC 6528 ISNs, SYN cookies (on the wire) */
+	uint8_t tcp[16];  /* SipHash-1-3: TCP connection buckets (4-tuple) */
+	uint8_t arp[16];  /* SipHash-1-3: ARP cache buckets */
+	uint8_t frag[16]; /* SipHash-1-3: reassembly buckets */
+};
+
 struct xs_stack {
 	struct xs_config cfg;
+	struct xs_keys keys;
 	struct xs_dev *dev;
 	uint8_t mac[6];
 	uint16_t mtu;

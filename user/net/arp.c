@@ -1,9 +1,11 @@
 /* ARP (RFC 826) for the stack's one address: answer requests for it, learn and
- * age neighbours, resolve next hops with retries while packets wait, bounded. */
+ * age neighbours, resolve next hops with retries while packets wait, bounded.
+ * Unsolicited traffic never creates entries off-link nor evicts one in use. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/siphash.h"
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/iface.h"
@@ -16,9 +18,11 @@
 
 static const uint8_t zero_mac[ETH_ADDR_LEN];
 
-static unsigned arp_hash(uint32_t ip)
+/* Keyed, so a neighbour choosing its (spoofed) addresses cannot pile them
+ * into one chain. */
+static unsigned arp_hash(const struct xs_stack *st, uint32_t ip)
 {
-	return (ip * 2654435761u) >> 26; /* 64 buckets */
+	return (unsigned)siphash13(st->keys.arp, &ip, sizeof(ip)) & (ARP_BUCKETS - 1);
 }
 
 int arp_cache_init(struct arp_cache *c)
@@ -48,11 +52,12 @@ void arp_cache_fini(struct arp_cache *c)
 	c->pending_mem = NULL;
 }
 
-static int arp_find(const struct arp_cache *c, uint32_t ip)
+static int arp_find(const struct xs_stack *st, uint32_t ip)
 {
+	const struct arp_cache *c = &st->arp;
 	int i;
 
-	for (i = c->bucket[arp_hash(ip)]; i >= 0; i = c->e[i].next)
+	for (i = c->bucket[arp_hash(st, ip)]; i >= 0; i = c->e[i].next)
 		if (c->e[i].ip == ip)
 			return i;
 	return -1;
@@ -84,42 +89,92 @@ static void arp_drop_pending(struct xs_stack *st, struct arp_entry *e, enum xs_d
 static void arp_remove(struct xs_stack *st, int i, enum xs_drop reason)
 {
 	struct arp_cache *c = &st->arp;
-	int16_t *pp = &c->bucket[arp_hash(c->e[i].ip)];
+	unsigned h = arp_hash(st, c->e[i].ip);
+	int16_t *pp = &c->bucket[h];
 
 	while (*pp != i)
 		pp = &c->e[*pp].next;
 	*pp = c->e[i].next;
+	c->chain_len[h]--;
 	arp_drop_pending(st, &c->e[i], reason);
 	c->e[i].state = ARP_FREE;
 	c->e[i].next = c->free_entry;
 	c->free_entry = (int16_t)i;
 }
 
-/* A free entry for ip; when the cache is full the entry closest to expiry
- * makes room (resolved entries go before ones still being resolved). */
-static int arp_alloc(struct xs_stack *st, uint32_t ip)
+static bool arp_is_gateway(const struct xs_stack *st, uint32_t ip)
+{
+	unsigned i;
+
+	for (i = 0; i < st->routes.n; i++)
+		if (st->routes.r[i].gateway == ip)
+			return true;
+	return false;
+}
+
+void arp_mark_gateways(struct xs_stack *st)
+{
+	int i;
+
+	for (i = 0; i < ARP_CACHE_SIZE; i++)
+		if (st->arp.e[i].state != ARP_FREE)
+			st->arp.e[i].gw = arp_is_gateway(st, st->arp.e[i].ip);
+}
+
+/* In use: a gateway, an entry being resolved (packets may wait on it), or
+ * one we sent through. Unsolicited traffic never evicts these. */
+static bool arp_in_use(const struct arp_entry *e)
+{
+	return e->gw || e->used || e->state != ARP_REACHABLE || e->npending;
+}
+
+/* Which entry makes room when the cache is full: for our own resolution
+ * (solicited) the least valuable one, resolved and unused entries first,
+ * then in use, then being resolved, nearest expiry first within each; for
+ * unsolicited learning only a resolved entry not in use, or none (-1). */
+static int arp_victim(const struct arp_cache *c, bool unsolicited)
+{
+	int i, victim = -1, rank, best = 3;
+
+	for (i = 0; i < ARP_CACHE_SIZE; i++) {
+		const struct arp_entry *e = &c->e[i];
+
+		rank = e->state != ARP_REACHABLE ? 2 : arp_in_use(e) ? 1 : 0;
+		if (unsolicited && rank)
+			continue;
+		if (rank < best || (rank == best && e->expires < c->e[victim].expires)) {
+			victim = i;
+			best = rank;
+		}
+	}
+	return victim;
+}
+
+/* A free entry for ip, or -1 when the cache is full and nothing may make
+ * room for it (unsolicited learning, everything in use). */
+static int arp_alloc(struct xs_stack *st, uint32_t ip, bool unsolicited)
 {
 	struct arp_cache *c = &st->arp;
-	int i, victim = -1;
+	int i;
 	unsigned h;
 
 	if (c->free_entry < 0) {
-		for (i = 0; i < ARP_CACHE_SIZE; i++) {
-			if (victim < 0 || (c->e[i].state == ARP_REACHABLE &&
-					   (c->e[victim].state != ARP_REACHABLE ||
-					    c->e[i].expires < c->e[victim].expires)))
-				victim = i;
-		}
-		arp_remove(st, victim, XS_DROP_ARP_QUEUE_FULL);
+		i = arp_victim(c, unsolicited);
+		if (i < 0)
+			return -1;
+		arp_remove(st, i, XS_DROP_ARP_QUEUE_FULL);
 	}
 	i = c->free_entry;
 	c->free_entry = c->e[i].next;
-	h = arp_hash(ip);
+	h = arp_hash(st, ip);
 	memset(&c->e[i], 0, sizeof(c->e[i]));
 	c->e[i].ip = ip;
 	c->e[i].pending = -1;
+	c->e[i].gw = arp_is_gateway(st, ip);
 	c->e[i].next = c->bucket[h];
 	c->bucket[h] = (int16_t)i;
+	if (++c->chain_len[h] > st->stats.arp_chain_max)
+		st->stats.arp_chain_max = c->chain_len[h];
 	return i;
 }
 
@@ -154,6 +209,8 @@ static void arp_resolved(struct xs_stack *st, int i, const uint8_t mac[6])
 {
 	struct arp_entry *e = &st->arp.e[i];
 
+	if (e->state == ARP_INCOMPLETE)
+		e->used = 1; /* we asked because we send to it */
 	memcpy(e->mac, mac, ETH_ADDR_LEN);
 	e->state = ARP_REACHABLE;
 	e->expires = st->now + XS_MS(st->cfg.arp_lifetime_ms);
@@ -215,7 +272,7 @@ void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 	}
 	/* RFC 826 merge: refresh a sender we already know, whoever the target. */
 	if (a.spa != 0) {
-		i = arp_find(&st->arp, a.spa);
+		i = arp_find(st, a.spa);
 		if (i >= 0) {
 			arp_resolved(st, i, a.sha);
 			merged = 1;
@@ -226,8 +283,23 @@ void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 			xs_drop(st, XS_DROP_ARP_NOT_OURS);
 		return;
 	}
-	if (!merged && a.spa != 0)
-		arp_resolved(st, arp_alloc(st, a.spa), a.sha);
+	if (!merged && a.spa != 0) {
+		/* New entries only from a request for us (as Linux with
+		 * arp_accept=0): a reply we did not ask for teaches nothing. */
+		if (a.op != ARP_OP_REQUEST) {
+			xs_drop(st, XS_DROP_ARP_UNSOLICITED);
+			return;
+		}
+		/* The request is answered either way; the sender is learned only
+		 * when on the connected subnet (only those are next hops) and
+		 * when that evicts nothing in use. */
+		if ((a.spa & st->netmask) != (st->ip & st->netmask))
+			st->stats.arp_refused_offlink++;
+		else if ((i = arp_alloc(st, a.spa, true)) < 0)
+			st->stats.arp_refused_in_use++;
+		else
+			arp_resolved(st, i, a.sha);
+	}
 	if (a.op == ARP_OP_REQUEST)
 		arp_send(st, ARP_OP_REPLY, a.sha, a.sha, a.spa);
 	return;
@@ -237,10 +309,11 @@ drop:
 
 int arp_cache_lookup(struct xs_stack *st, uint32_t ip, uint8_t mac[6])
 {
-	int i = arp_find(&st->arp, ip);
+	int i = arp_find(st, ip);
 
 	if (i < 0 || st->arp.e[i].state != ARP_REACHABLE)
 		return 0;
+	st->arp.e[i].used = 1;
 	memcpy(mac, st->arp.e[i].mac, ETH_ADDR_LEN);
 	return 1;
 }
@@ -252,9 +325,9 @@ void arp_queue_frame(struct xs_stack *st, uint32_t next_hop, const uint8_t *fram
 	int16_t *link;
 	int i, s;
 
-	i = arp_find(c, next_hop);
+	i = arp_find(st, next_hop);
 	if (i < 0) {
-		i = arp_alloc(st, next_hop);
+		i = arp_alloc(st, next_hop, false);
 		c->e[i].state = ARP_INCOMPLETE;
 		c->e[i].retries_left = (uint8_t)(st->cfg.arp_retries - 1);
 		c->e[i].expires = st->now + XS_MS(st->cfg.arp_retry_ms);

@@ -9,7 +9,7 @@
 #include <xdpstack/stack.h>
 
 #define ARP_CACHE_SIZE XS_ARP_CACHE_SIZE /* entries; the oldest is evicted when full */
-#define ARP_BUCKETS 64
+#define ARP_BUCKETS 256        /* keyed (SipHash-1-3): about one entry a chain */
 #define ARP_PENDING_SLOTS 256   /* packets waiting for resolution, all entries */
 #define ARP_PENDING_PER_ENTRY 64 /* a 64 KiB datagram is 45 fragments */
 #define ARP_PENDING_BUF 2048
@@ -25,6 +25,8 @@ struct arp_entry {
 	int16_t next;          /* hash chain */
 	int16_t pending;       /* first waiting packet slot, -1 if none */
 	uint8_t npending;
+	uint8_t used;          /* we sent through it since it was created */
+	uint8_t gw;            /* the gateway of a route */
 };
 
 struct arp_pending {
@@ -36,6 +38,7 @@ struct arp_pending {
 struct arp_cache {
 	struct arp_entry e[ARP_CACHE_SIZE];
 	int16_t bucket[ARP_BUCKETS];
+	uint16_t chain_len[ARP_BUCKETS];
 	int16_t free_entry;    /* free list through .next */
 	struct arp_pending p[ARP_PENDING_SLOTS];
 	int16_t free_pending;
@@ -59,6 +62,8 @@ void arp_queue_frame(struct xs_stack *st, uint32_t next_hop, const uint8_t *fram
 void arp_tick(struct xs_stack *st);
 /* Sends an ARP request for ip (gratuitous when ip is our own). */
 int arp_send_request(struct xs_stack *st, uint32_t ip, const uint8_t *dst_mac);
+/* Marks the entries that are gateways of a route (after a route change). */
+void arp_mark_gateways(struct xs_stack *st);
 /* Empties the cache (entries and waiting packets). */
 void arp_cache_flush(struct xs_stack *st);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/siphash.h"
 #include "core/stack.h"
 #include "net/frag.h"
 #include "net/icmp.h"
@@ -25,6 +26,8 @@ struct frag_dgram {
 	uint8_t have_last;
 	uint16_t id;
 	uint16_t npieces;
+	int32_t next;             /* hash chain, or free list */
+	uint32_t hash;            /* bucket, while used */
 	uint32_t src, dst;
 	uint32_t total;           /* payload length, known with the last fragment */
 	uint32_t received;        /* payload bytes held */
@@ -37,24 +40,62 @@ struct frag_dgram {
 int frag_table_init(struct xs_stack *st)
 {
 	struct frag_table *t = &st->frag;
+	unsigned i;
 
 	memset(t, 0, sizeof(*t));
 	t->nslots = st->cfg.frag_max_datagrams;
+	for (t->nbuckets = 16; t->nbuckets < 2 * t->nslots; t->nbuckets *= 2)
+		;
 	t->d = calloc(t->nslots, sizeof(*t->d));
-	return t->d ? 0 : -ENOMEM;
+	t->bucket = malloc(t->nbuckets * sizeof(*t->bucket));
+	t->chain_len = calloc(t->nbuckets, sizeof(*t->chain_len));
+	if (!t->d || !t->bucket || !t->chain_len) {
+		free(t->d);
+		free(t->bucket);
+		free(t->chain_len);
+		t->d = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < t->nbuckets; i++)
+		t->bucket[i] = -1;
+	for (i = 0; i < t->nslots; i++)
+		t->d[i].next = i + 1 < t->nslots ? (int32_t)(i + 1) : -1;
+	t->free_slot = 0;
+	return 0;
+}
+
+/* RFC 791's datagram key, hashed under the stack's key: a sender choosing
+ * ids (or spoofed sources) cannot pile its datagrams into one chain. */
+static unsigned frag_hash(const struct xs_stack *st, const struct ip4_repr *ip)
+{
+	uint8_t m[12];
+
+	memcpy(m, &ip->src, 4);
+	memcpy(m + 4, &ip->dst, 4);
+	memcpy(m + 8, &ip->id, 2);
+	m[10] = ip->proto;
+	m[11] = 0;
+	return (unsigned)siphash13(st->keys.frag, m, sizeof(m)) & (st->frag.nbuckets - 1);
 }
 
 static void frag_release(struct xs_stack *st, struct frag_dgram *d, enum xs_drop reason)
 {
 	struct frag_table *t = &st->frag;
+	int32_t i = (int32_t)(d - t->d), *pp = &t->bucket[d->hash];
 
 	if (reason)
 		xs_drop(st, reason);
+	while (*pp != i)
+		pp = &t->d[*pp].next;
+	*pp = d->next;
+	t->chain_len[d->hash]--;
 	t->bytes_held -= d->received;
 	t->nused--;
 	free(d->pieces);
 	free(d->buf);
 	memset(d, 0, sizeof(*d));
+	d->next = t->free_slot;
+	t->free_slot = i;
 }
 
 void frag_table_fini(struct xs_stack *st)
@@ -66,8 +107,12 @@ void frag_table_fini(struct xs_stack *st)
 		if (t->d[i].used)
 			frag_release(st, &t->d[i], XS_DROP_NONE);
 	free(t->d);
+	free(t->bucket);
+	free(t->chain_len);
 	free(t->done);
 	t->d = NULL;
+	t->bucket = NULL;
+	t->chain_len = NULL;
 	t->done = NULL;
 }
 
@@ -90,23 +135,20 @@ static struct frag_dgram *frag_oldest(struct frag_table *t, const struct frag_dg
 static struct frag_dgram *frag_get(struct xs_stack *st, const struct ip4_repr *ip)
 {
 	struct frag_table *t = &st->frag;
-	struct frag_dgram *d = NULL;
-	unsigned i;
+	unsigned h = frag_hash(st, ip);
+	struct frag_dgram *d;
+	int32_t i;
 
-	for (i = 0; i < t->nslots; i++) {
-		struct frag_dgram *c = &t->d[i];
-
-		if (c->used && c->id == ip->id && c->src == ip->src && c->dst == ip->dst &&
-		    c->proto == ip->proto)
-			return c;
-		if (!c->used && !d)
-			d = c;
+	for (i = t->bucket[h]; i >= 0; i = t->d[i].next) {
+		d = &t->d[i];
+		if (d->id == ip->id && d->src == ip->src && d->dst == ip->dst &&
+		    d->proto == ip->proto)
+			return d;
 	}
-	if (!d) {
-		/* Every slot busy: the oldest datagram makes room. */
-		d = frag_oldest(t, NULL);
-		frag_release(st, d, XS_DROP_FRAG_LIMIT);
-	}
+	if (t->free_slot < 0) /* every slot busy: the oldest datagram makes room */
+		frag_release(st, frag_oldest(t, NULL), XS_DROP_FRAG_LIMIT);
+	i = t->free_slot;
+	d = &t->d[i];
 	d->buf = malloc(FRAG_BUF_LEN);
 	d->pieces = malloc(FRAG_MAX_PER_DGRAM * sizeof(*d->pieces));
 	if (!d->buf || !d->pieces) {
@@ -116,12 +158,18 @@ static struct frag_dgram *frag_get(struct xs_stack *st, const struct ip4_repr *i
 		d->pieces = NULL;
 		return NULL;
 	}
+	t->free_slot = d->next;
 	d->used = 1;
 	d->id = ip->id;
 	d->src = ip->src;
 	d->dst = ip->dst;
 	d->proto = ip->proto;
 	d->created = st->now;
+	d->hash = h;
+	d->next = t->bucket[h];
+	t->bucket[h] = i;
+	if (++t->chain_len[h] > st->stats.frag_chain_max)
+		st->stats.frag_chain_max = t->chain_len[h];
 	t->nused++;
 	return d;
 }

@@ -19,6 +19,10 @@ struct frag_table {
 	struct frag_dgram *d;    /* cfg.frag_max_datagrams slots */
 	unsigned nslots;
 	unsigned nused;
+	int32_t *bucket;         /* keyed hash of (src, dst, proto, id): first slot */
+	uint32_t *chain_len;
+	unsigned nbuckets;       /* a power of two, at least 2 * nslots */
+	int32_t free_slot;       /* free slots chained through .next, -1: none */
 	size_t bytes_held;       /* fragment payload bytes held, all datagrams */
 	uint8_t *done;           /* the last completed datagram, until the next call */
 };

@@ -116,7 +116,7 @@ static void ip4_header(struct xs_stack *st, struct ip4_repr *ip, uint32_t dst, u
 	memset(ip, 0, sizeof(*ip));
 	ip->tos = tos;
 	ip->id = st->ip_id++;
-	ip->ttl = IP4_DEFAULT_TTL;
+	ip->ttl = st->cfg.ip_ttl;
 	ip->proto = proto;
 	ip->src = st->ip;
 	ip->dst = dst;

@@ -34,6 +34,8 @@ static int route_insert(struct xs_stack *st, uint32_t dst, uint8_t plen, uint32_
 	t->r[i] = (struct xs_route){ .dst = dst, .prefix_len = plen, .gateway = gw,
 				     .connected = connected };
 	t->n++;
+	if (gw)
+		arp_mark_gateways(st);
 	return 0;
 }
 
@@ -67,6 +69,7 @@ int xs_route_del(struct xs_stack *st, uint32_t dst, uint8_t prefix_len)
 		return -EPERM;
 	memmove(&t->r[i], &t->r[i + 1], (t->n - (unsigned)i - 1) * sizeof(t->r[0]));
 	t->n--;
+	arp_mark_gateways(st);
 	return 0;
 }
 

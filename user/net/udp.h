@@ -40,7 +40,10 @@ struct udp_sock {
 
 struct udp_table {
 	struct udp_sock s[UDP_MAX_SOCKS];
-	uint16_t *port_map;      /* 65536 entries: handle + 1, or 0 */
+	/* 65536 entries: handle + 1, or 0. Indexed by the port itself, one
+	 * socket a port, no chains: nothing a sender picks can make a lookup
+	 * longer, so unlike the TCP, ARP and reassembly tables it needs no key. */
+	uint16_t *port_map;
 	int16_t ready_head;      /* sockets with an event to deliver */
 };
 

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "core/siphash.h"
 #include "core/stack.h"
+#include "net/ip4.h"
 #include "net/route.h"
 #include "tcp/tcp.h"
 
@@ -43,20 +43,35 @@ void tcp_ring_free(struct tcp_ring *r)
 	r->head = r->len = 0;
 }
 
-int tcp_conn_buffers(struct tcp_conn *c)
+void tcp_ring_drop(struct tcp_ring *r)
 {
+	tcp_ring_free(r);
+	r->cap = r->size = 0;
+}
+
+int tcp_conn_buffers(struct xs_stack *st, struct tcp_conn *c)
+{
+	int err = 0;
+
+	if ((!c->sndbuf.data || !c->rcvbuf.data) && tcp_mem_over_high(st))
+		return -ENOBUFS;
 	if (!c->sndbuf.data && tcp_ring_alloc(&c->sndbuf, c->sndbuf.cap, 0))
-		return -ENOMEM;
-	if (!c->rcvbuf.data &&
-	    tcp_ring_alloc(&c->rcvbuf, c->rcvbuf.cap, ((uint32_t)1 << c->rcv_wscale) - 1))
-		return -ENOMEM;
-	return 0;
+		err = -ENOMEM;
+	else if (!c->rcvbuf.data &&
+		 tcp_ring_alloc(&c->rcvbuf, c->rcvbuf.cap, ((uint32_t)1 << c->rcv_wscale) - 1))
+		err = -ENOMEM;
+	tcp_mem_sync(st, c);
+	return err;
 }
 
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n)
 {
-	uint32_t pos = (r->head + off) % r->size;
-	uint32_t first = n < r->size - pos ? n : r->size - pos;
+	uint32_t pos, first;
+
+	if (!n)
+		return;
+	pos = (r->head + off) % r->size;
+	first = n < r->size - pos ? n : r->size - pos;
 
 	memcpy(dst, r->data + pos, first);
 	memcpy((uint8_t *)dst + first, r->data, n - first);
@@ -64,8 +79,12 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n
 
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
 {
-	uint32_t pos = (r->head + off) % r->size;
-	uint32_t first = n < r->size - pos ? n : r->size - pos;
+	uint32_t pos, first;
+
+	if (!n)
+		return;
+	pos = (r->head + off) % r->size;
+	first = n < r->size - pos ? n : r->size - pos;
 
 	memcpy(r->data + pos, src, first);
 	memcpy(r->data, (const uint8_t *)src + first, n - first);
@@ -73,6 +92,8 @@ void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t 
 
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n)
 {
+	if (!n)
+		return;
 	r->head = (r->head + n) % r->size;
 	r->len -= n;
 }
@@ -84,19 +105,26 @@ static struct tcp_table *T(const struct xs_stack *st)
 	return st->tcp;
 }
 
-static unsigned tcp_hash(const struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport)
+/* The bucket of a 4-tuple: SipHash-1-3 of all of it under a per-stack key,
+ * so no choice of addresses and ports lands in one bucket more often than
+ * chance would (a linear mix with the key XORed in does not: tuples equal
+ * before the XOR collide whatever the key). */
+static unsigned tcp_hash(const struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
+			 uint16_t rport)
 {
-	uint32_t h = rip * 2654435761u ^ ((uint32_t)rport << 16 | lport) * 2246822519u;
+	uint8_t m[12];
 
-	h ^= *(const uint32_t *)T(st)->secret;
-	h ^= h >> 15;
-	return (h * 2654435761u) >> (32 - 12); /* TCP_HASH_BUCKETS = 4096 */
+	memcpy(m, &lip, 4);
+	memcpy(m + 4, &rip, 4);
+	memcpy(m + 8, &lport, 2);
+	memcpy(m + 10, &rport, 2);
+	return (unsigned)siphash13(st->keys.tcp, m, sizeof(m)) & (TCP_HASH_BUCKETS - 1);
 }
 
 struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
 			    uint16_t rport)
 {
-	struct tcp_conn *c = T(st)->bucket[tcp_hash(st, rip, lport, rport)];
+	struct tcp_conn *c = T(st)->bucket[tcp_hash(st, lip, lport, rip, rport)];
 
 	for (; c; c = c->hnext)
 		if (c->rip == rip && c->lport == lport && c->rport == rport && c->lip == lip)
@@ -116,24 +144,40 @@ struct tcp_conn *tcp_listener(struct xs_stack *st, uint16_t port)
 
 void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c)
 {
-	struct tcp_conn **b = c->state == XS_TCP_LISTEN ? &T(st)->listeners[c->lport / 64]
-							: &T(st)->bucket[tcp_hash(st, c->rip, c->lport,
-										   c->rport)];
+	struct tcp_table *t = T(st);
+	struct tcp_conn **b;
+	unsigned h;
 
+	if (c->state == XS_TCP_LISTEN) {
+		b = &t->listeners[c->lport / 64]; /* filled by our listens only */
+	} else {
+		h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+		b = &t->bucket[h];
+		if (++t->chain_len[h] > st->stats.tcp_hash_chain_max)
+			st->stats.tcp_hash_chain_max = t->chain_len[h];
+	}
 	c->hnext = *b;
 	*b = c;
 }
 
 static void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c)
 {
-	struct tcp_conn **pp = c->state == XS_TCP_LISTEN ? &T(st)->listeners[c->lport / 64]
-							 : &T(st)->bucket[tcp_hash(st, c->rip, c->lport,
-										    c->rport)];
+	struct tcp_table *t = T(st);
+	struct tcp_conn **pp;
+	unsigned h = 0;
 
+	if (c->state == XS_TCP_LISTEN) {
+		pp = &t->listeners[c->lport / 64];
+	} else {
+		h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+		pp = &t->bucket[h];
+	}
 	for (; *pp; pp = &(*pp)->hnext) {
 		if (*pp == c) {
 			*pp = c->hnext;
 			c->hnext = NULL;
+			if (c->state != XS_TCP_LISTEN)
+				t->chain_len[h]--;
 			return;
 		}
 	}
@@ -170,6 +214,7 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	tcp_ring_free(&c->sndbuf);
 	tcp_ring_free(&c->rcvbuf);
 	rack_free(&c->rack);
+	tcp_mem_release(st, c);
 	T(st)->nconns--;
 	free(c);
 }
@@ -183,7 +228,7 @@ uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip
 	memcpy(m + 8, &lport, 2);
 	memcpy(m + 10, &rport, 2);
 	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 microsecond clock. */
-	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(T(st)->secret, m, sizeof(m));
+	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(st->keys.isn, m, sizeof(m));
 }
 
 static uint8_t tcp_wscale_for(uint32_t cap)
@@ -199,8 +244,9 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 			      const struct tcp_conn *parent)
 {
 	struct tcp_conn *c = calloc(1, sizeof(*c));
-	uint32_t sndcap = parent ? parent->sndbuf.cap : TCP_DEFAULT_BUF;
-	uint32_t rcvcap = parent ? parent->rcvbuf.cap : TCP_DEFAULT_BUF;
+	/* Under memory pressure a new connection gets small rings. */
+	uint32_t sndcap = tcp_mem_buf_cap(st, parent ? parent->sndbuf.cap : TCP_DEFAULT_BUF);
+	uint32_t rcvcap = tcp_mem_buf_cap(st, parent ? parent->rcvbuf.cap : TCP_DEFAULT_BUF);
 
 	if (!c)
 		return NULL;
@@ -224,6 +270,7 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	rtt_init(&c->rtt, parent ? parent->rtt.rto_min : (xs_time_t)st->cfg.tcp_rto_min_us * 1000);
 	c->cc_ops = parent ? parent->cc_ops : &tcp_cc_cubic;
 	c->nodelay = parent ? parent->nodelay : false;
+	c->tos = parent ? parent->tos : 0;
 	c->keepalive = parent ? parent->keepalive : false;
 	c->keep_idle_s = parent ? parent->keep_idle_s : 7200;
 	c->keep_intvl_s = parent ? parent->keep_intvl_s : 75;
@@ -231,6 +278,7 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	c->user_timeout = parent ? parent->user_timeout : TCP_DEFAULT_USER_TIMEOUT;
 	tcp_timers_init(c);
 	T(st)->nconns++;
+	tcp_mem_sync(st, c);
 	return c;
 }
 
@@ -274,6 +322,7 @@ void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err)
 	if (c->done)
 		return; /* already closed in this poll */
 	c->done = true;
+	tcp_orphan_end(st, c);
 	tcp_listener_detach(c);
 	tcp_conn_unhash(st, c);
 	tcp_timers_cancel(st, c);
@@ -310,12 +359,6 @@ int tcp_init(struct xs_stack *st)
 
 	if (!t)
 		return -ENOMEM;
-	if (getrandom(t->secret, sizeof(t->secret), 0) != sizeof(t->secret)) {
-		uint64_t a = xs_random(st), b = xs_random(st);
-
-		memcpy(t->secret, &a, 8);
-		memcpy(t->secret + 8, &b, 8);
-	}
 	timer_wheel_init(&t->wheel, st->now);
 	st->tcp = t;
 	return 0;
@@ -499,8 +542,15 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	uint16_t lport = 0;
 	int h;
 
-	if (!ip || !port || ip == st->ip)
+	/* RFC 9293 3.9.1.1 (MUST-46): a broadcast or multicast remote address
+	 * (or any other that is never a unicast host: 0/8, 127/8, class E) is
+	 * an error, as is our own. */
+	if (!port || ip == st->ip || ip4_is_martian_src(ip) || ip4_is_broadcast(st, ip))
 		return -EINVAL;
+	if (tcp_mem_over_high(st)) {
+		xs_drop(st, XS_DROP_TCP_MEM);
+		return -ENOBUFS;
+	}
 	if (xs_route_lookup(st, ip, &nh) != 0)
 		return -ENETUNREACH;
 	for (i = 0; i < span; i++) {
@@ -528,7 +578,7 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	return h;
 }
 
-ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
+static ssize_t tcp_send(struct xs_stack *st, int h, const void *buf, size_t len, bool urgent)
 {
 	struct tcp_conn *c = tcp_get(st, h);
 	uint32_t room, n;
@@ -558,8 +608,23 @@ ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
 	n = len < room ? (uint32_t)len : room;
 	tcp_ring_write(&c->sndbuf, c->sndbuf.len, buf, n);
 	c->sndbuf.len += n;
+	/* RFC 9293 3.10.2: SND.UP <- the end of what is queued. */
+	if (urgent && n) {
+		c->snd_up = c->snd_una + c->sndbuf.len;
+		c->urg_send = true;
+	}
 	tcp_output(st, c);
 	return n;
+}
+
+ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len)
+{
+	return tcp_send(st, h, buf, len, false);
+}
+
+ssize_t xs_tcp_send_urgent(struct xs_stack *st, int h, const void *buf, size_t len)
+{
+	return tcp_send(st, h, buf, len, true);
 }
 
 /* RFC 9293 3.8.6.2.2: after a read, announce a window that grew by at least
@@ -601,6 +666,32 @@ ssize_t xs_tcp_recv(struct xs_stack *st, int h, void *buf, size_t cap)
 	    c->state == XS_TCP_FIN_WAIT_2)
 		return -EAGAIN;
 	return 0;
+}
+
+/* The sequence number of the next byte xs_tcp_recv returns. */
+uint32_t tcp_read_seq(const struct tcp_conn *c)
+{
+	return c->rcv_nxt - (c->fin_rcvd ? 1 : 0) - c->rcvbuf.len;
+}
+
+int xs_tcp_urgent(const struct xs_stack *st, int h)
+{
+	const struct tcp_conn *c = tcp_get(st, h);
+	uint32_t read;
+
+	if (!c)
+		return -EBADF;
+	read = tcp_read_seq(c);
+	if (!c->urg_pending || !seq_gt(c->rcv_up, read))
+		return 0;
+	return (int)(c->rcv_up - read);
+}
+
+int xs_tcp_soft_error(const struct xs_stack *st, int h)
+{
+	const struct tcp_conn *c = tcp_get(st, h);
+
+	return c ? c->soft_error : -EBADF;
 }
 
 int xs_tcp_shutdown(struct xs_stack *st, int h)
@@ -680,7 +771,7 @@ int xs_tcp_abort(struct xs_stack *st, int h)
 int xs_tcp_close(struct xs_stack *st, int h)
 {
 	struct tcp_conn *c = tcp_get(st, h);
-	bool orphan_fw2;
+	enum xs_tcp_state s;
 
 	if (!c)
 		return -EBADF;
@@ -690,10 +781,21 @@ int xs_tcp_close(struct xs_stack *st, int h)
 	if (c->state != XS_TCP_CLOSED)
 		xs_tcp_shutdown(st, h);
 	/* Released, a closed connection is freed: decide before. */
-	orphan_fw2 = c->state == XS_TCP_FIN_WAIT_2;
+	s = c->state;
 	tcp_handle_release(st, c);
+	if (s == XS_TCP_TIME_WAIT)
+		tcp_mem_trim(st, c);
+	if (s != XS_TCP_FIN_WAIT_1 && s != XS_TCP_FIN_WAIT_2 && s != XS_TCP_CLOSING &&
+	    s != XS_TCP_LAST_ACK)
+		return 0;
+	/* An orphan now: within the caps, or reset (Linux's tcp_check_oom). */
+	if (tcp_orphan_adopt(st, c) != 0) {
+		tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+		tcp_conn_done(st, c, -ENOBUFS);
+		return 0;
+	}
 	/* An orphan in FIN-WAIT-2 must not wait forever for the peer. */
-	if (orphan_fw2)
+	if (s == XS_TCP_FIN_WAIT_2)
 		tcp_arm_keepalive(st, c);
 	return 0;
 }
@@ -778,6 +880,7 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 			if (c->state == XS_TCP_LISTEN || c->state == XS_TCP_SYN_SENT)
 				c->rcv_wscale = tcp_wscale_for(nr.cap);
 		}
+		tcp_mem_sync(st, c);
 		return 0;
 	case XS_TCP_RTO_MIN:
 		if (value < 1 || value > 1000)
@@ -785,6 +888,13 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 		c->rtt.rto_min = XS_MS(value);
 		if (c->rtt.have_sample && c->rtt.rto < c->rtt.rto_min)
 			c->rtt.rto = c->rtt.rto_min;
+		return 0;
+	case XS_TCP_TOS:
+		/* RFC 9293 3.9.1.9 (MUST-48): the application sets the
+		 * Differentiated Services field; ECN's two bits are not its. */
+		if (value < 0 || value > 255)
+			return -EINVAL;
+		c->tos = (uint8_t)(value & 0xfc);
 		return 0;
 	case XS_TCP_CC_CUBIC:
 		c->cc_ops = value ? &tcp_cc_cubic : &tcp_cc_newreno;

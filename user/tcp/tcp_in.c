@@ -84,8 +84,10 @@ static bool tcp_rtt_from_ts(struct xs_stack *st, struct tcp_conn *c, const struc
 
 static int tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
 {
-	if (tcp_conn_buffers(c) != 0) {
-		xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
+	int err = tcp_conn_buffers(st, c);
+
+	if (err) {
+		xs_drop(st, err == -ENOBUFS ? XS_DROP_TCP_MEM : XS_DROP_TCP_SYN_QUEUE);
 		tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
 		tcp_conn_done(st, c, -ENOMEM);
 		return -ENOMEM;
@@ -141,7 +143,7 @@ static uint32_t cookie_hash(struct xs_stack *st, const struct ip4_repr *ip,
 	memcpy(m + 12, &peer_isn, 4);
 	memcpy(m + 16, &t, 4);
 	m[20] = (uint8_t)mssi;
-	return (uint32_t)siphash24(st->tcp->secret, m, sizeof(m)) & 0xffffff;
+	return (uint32_t)siphash24(st->keys.isn, m, sizeof(m)) & 0xffffff;
 }
 
 static uint32_t cookie_time(const struct xs_stack *st)
@@ -278,6 +280,11 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	/* A SYN, without FIN (Linux discards SYN+FIN too). */
 	if (!(seg->flags & TCP_SYN) || (seg->flags & TCP_FIN)) {
 		xs_drop(st, XS_DROP_TCP_FLAGS);
+		return;
+	}
+	/* Above the high memory limit new connections are refused (tcp_mem). */
+	if (tcp_mem_over_high(st)) {
+		xs_drop(st, XS_DROP_TCP_MEM);
 		return;
 	}
 	if (l->nsyn >= TCP_SYN_QUEUE_MAX || l->nsyn >= 2 * l->backlog + 16) {
@@ -474,6 +481,9 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		c->rtt_timing = false;
 	}
 	c->probes = 0;
+	/* Progress: the orphan allowance and the zero-window span restart. */
+	c->retries = 0;
+	c->zwnd = false;
 	/* The resends after a timeout are done once recover is reached. */
 	if (c->loss_state && seq_ge(seg->ack, c->recover))
 		c->loss_state = false;
@@ -660,6 +670,23 @@ static void tcp_fin_input(struct xs_stack *st, struct tcp_conn *c)
 	}
 }
 
+/* The URG bit (RFC 9293 3.10.7.4 sixth): RCV.UP = max(RCV.UP, SEG.SEQ +
+ * SEG.UP), the pointer naming the octet after the urgent data (RFC 6093,
+ * RFC 9293 3.8.5 MUST-62); the application hears of a pointer that is new
+ * (none pending) or advanced, and beyond what it has read (MUST-32). */
+static void tcp_urg_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	uint32_t up = seg->seq + seg->urp, read = tcp_read_seq(c);
+
+	if (c->urg_pending && !seq_gt(c->rcv_up, read))
+		c->urg_pending = false; /* all read since */
+	if (!seq_gt(up, read) || (c->urg_pending && !seq_gt(up, c->rcv_up)))
+		return;
+	c->rcv_up = up;
+	c->urg_pending = true;
+	tcp_wake(st, c, XS_EV_URGENT);
+}
+
 /* Segment text (RFC 9293 3.10.7.4 seventh): in order into the buffer, out
  * of order into the buffer beyond it with the range tracked for SACK. */
 static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
@@ -776,6 +803,16 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		/* RFC 9293 3.10.7.4: an unacceptable segment draws an ACK (not
 		 * a challenge ACK: our ACK is acceptable, so no ACK war). */
 		xs_drop(st, XS_DROP_TCP_SEQ);
+		/* RFC 9293 3.4 (MUST-66) and 3.10.7.4: with a zero window no
+		 * text is acceptable, but the URG of a segment at RCV.NXT whose
+		 * ACK is acceptable still counts (a window probe may carry it). */
+		if ((seg->flags & (TCP_URG | TCP_ACK | TCP_SYN | TCP_RST)) == (TCP_URG | TCP_ACK) &&
+		    seg->seq == c->rcv_nxt && !seq_gt(c->rcv_adv, c->rcv_nxt) &&
+		    !seq_gt(seg->ack, c->snd_max) &&
+		    !seq_lt(seg->ack, c->snd_una - c->max_snd_wnd) &&
+		    (c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_FIN_WAIT_1 ||
+		     c->state == XS_TCP_FIN_WAIT_2))
+			tcp_urg_input(st, c, seg);
 		if (!(seg->flags & TCP_RST))
 			tcp_send_ack(st, c);
 		return;
@@ -809,6 +846,10 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 	case XS_TCP_ESTABLISHED:
 	case XS_TCP_FIN_WAIT_1:
 	case XS_TCP_FIN_WAIT_2:
+		/* Even with a zero window (RFC 9293 3.4 MUST-66): an acceptable
+		 * segment's URG counts whether or not its text fits. */
+		if (seg->flags & TCP_URG)
+			tcp_urg_input(st, c, seg);
 		if (seg->payload_len || (seg->flags & TCP_FIN))
 			tcp_data_input(st, c, seg);
 		break;
@@ -889,9 +930,12 @@ int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 	 * protocol unreachable end an opening connection. */
 	if (err == -EMSGSIZE)
 		return 0;
-	if (c->state == XS_TCP_SYN_SENT && (err == -ECONNREFUSED || err == -ENOPROTOOPT))
+	if (c->state == XS_TCP_SYN_SENT && (err == -ECONNREFUSED || err == -ENOPROTOOPT)) {
 		tcp_conn_done(st, c, -ECONNREFUSED);
-	else
+	} else {
+		/* RFC 9293 3.9.1.8 (MUST-47): soft errors reach the application. */
 		c->soft_error = err;
+		tcp_wake(st, c, XS_EV_SOFT_ERROR);
+	}
 	return 0;
 }

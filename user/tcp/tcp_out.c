@@ -64,6 +64,15 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 	size_t cap, olen, n;
 	uint32_t wnd;
 
+	/* RFC 9293 3.8.5 / 3.10.2: until our urgent data is acknowledged, a
+	 * segment before SND.UP carries URG and the pointer to the octet after
+	 * that data (MUST-62), 0xffff while it lies further (as Linux). */
+	if (c->urg_send && !seq_lt(c->snd_una, c->snd_up))
+		c->urg_send = false;
+	if (c->urg_send && !(flags & (TCP_SYN | TCP_RST)) && seq_lt(seq, c->snd_up)) {
+		r.flags |= TCP_URG;
+		r.urp = c->snd_up - seq > 0xffff ? 0xffff : (uint16_t)(c->snd_up - seq);
+	}
 	if (flags & TCP_SYN) {
 		r.opt.mss_ok = 1;
 		r.opt.mss = c->rcv_mss;
@@ -113,7 +122,7 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 		xs_dev_tx_abort(st->dev, &f);
 		return -EMSGSIZE;
 	}
-	if (ip4_tx_finish(st, &f, c->rip, IP4_PROTO_TCP, 0, n) != 0)
+	if (ip4_tx_finish(st, &f, c->rip, IP4_PROTO_TCP, c->tos, n) != 0)
 		return -EHOSTUNREACH;
 	st->stats.tcp_tx++;
 	if (flags & TCP_ACK) {
