@@ -857,7 +857,7 @@ def plots(doc, cdf, docs_dir):
         ids = [k for k in sorted(cdf) if k.startswith(proto + "_rr_")]
         if not ids:
             continue
-        fig, ax = plt.subplots(figsize=(7, 4.5))
+        fig, (ax, tail) = plt.subplots(1, 2, figsize=(11, 4.5))
         for pid in ids:
             size = pid.rsplit("_", 1)[1]
             for s, lat in cdf[pid].items():
@@ -865,15 +865,26 @@ def plots(doc, cdf, docs_dir):
                 step = max(1, n // 2000)
                 xs = lat[::step] + [lat[-1]]
                 ys = [i / n for i in range(0, n, step)] + [1.0]
-                ax.plot(xs, ys, color=colors[s], linestyle="-" if size == "64" else "--",
-                        label=f"{s}, {size} B")
+                style = dict(color=colors[s], linestyle="-" if size == "64" else "--",
+                             label=f"{s}, {size} B")
+                ax.plot(xs, ys, **style)
+                # The tail: the fraction slower than x, on a log scale,
+                # from the slowest 10% (every point of it).
+                k = int(n * 0.9)
+                tail.plot(lat[k:], [(n - i) / n for i in range(k, n)], **style)
         ax.set_xscale("log")
         ax.set_xlabel("round-trip latency (us, log scale)")
         ax.set_ylabel("fraction of transactions")
-        ax.set_title(f"{proto.upper()} request/response (sockperf ping-pong), "
-                     f"{doc['date']}, {doc['commit']}")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
+        tail.set_xscale("log")
+        tail.set_yscale("log")
+        tail.set_xlabel("round-trip latency (us, log scale)")
+        tail.set_ylabel("fraction slower (log scale)")
+        tail.set_title("the slowest 10%")
+        tail.grid(True, which="both", alpha=0.3)
+        fig.suptitle(f"{proto.upper()} request/response (sockperf ping-pong), "
+                     f"{doc['date']}, {doc['commit']}")
         p = docs_dir / f"bench_{proto}_rr_cdf.png"
         fig.tight_layout()
         fig.savefig(p, dpi=100)
