@@ -203,15 +203,17 @@ def test_bench_quick_whole(netenv, tmp_path):
                 assert col["note"] and col["summary"] is None
             else:
                 assert col["summary"] and col["summary"]["median"] is not None
-    for rid in ("ping_56_p50", "udp_echo_64", "bulk_up", "bulk_down"):
+    for rid in ("ping_56_p50", "udp_echo_64", "bulk_up", "bulk_down", "udp_rr_64_p50",
+                "tcp_rr_64_p99"):
         check_both_columns(rows[rid])
-    assert rows["stack_bulk"]["xdpstack"]["status"] == "ok"
-    assert rows["stack_bulk"]["kernel"]["status"] == "not available"
+    assert rows["stack_bulk_gbit_per_core"]["xdpstack"]["status"] == "ok"
+    assert rows["stack_bulk_gbit_per_core"]["kernel"]["status"] == "not available"
     # QUICK idle: 2000 connections, within the stack's table today.
     idle = rows.get("idle_2000_bytes_per_conn")
     if idle and idle["xdpstack"]["status"] == "ok":
         assert idle["xdpstack"]["runs"][0]["established"] == 2000
-    assert (tmp_path / "bench_bulk.png").stat().st_size > 1000
+    for png in ("bench_bulk.png", "bench_udp_rr_cdf.png", "bench_tcp_rr_cdf.png"):
+        assert (tmp_path / png).stat().st_size > 1000
     md = (tmp_path / "BENCHMARKS.md").read_text()
     assert "QUICK" in md and "bench_bulk.png" in md
     print(f"QUICK bench took {j['elapsed_s']:.0f} s")
