@@ -653,8 +653,8 @@ class Bench:
         self.has["perf_works"] = self.perf_works()
         if not self.has["perf_works"]:
             self.notes.append("`perf stat -e instructions` is not supported on this machine "
-                              "(no hardware counters): the stack-alone rows give CPU time, "
-                              "not instructions and cycles per packet.")
+                              "(no hardware counters): the stack-alone rows give CPU and wall "
+                              "time, not instructions and cycles per packet.")
         plan = self.plan()
         needs_net = any(not p[0].startswith("stack_") for p in plan)
         if needs_net:
@@ -811,8 +811,10 @@ The same stock client runs from the peer namespace against both: `ping`, `sockpe
 (its p50 and p99), `udp_bench client` (echoes/s with 32 in flight; each echo is one request
 and one reply packet), `iperf3`, and `xs_loadgen` (connections/s with `conn`; idle connections
 with `hold`, from four source addresses). Row 7 is the stack alone: `build/stack_bench` runs
-two stacks over the in-memory device in one process, under `perf stat` when the machine has
-hardware counters. Each figure is the median of the repetitions (3, or 1 with QUICK) with
+two stacks over the in-memory device in one process (a bulk transfer and request/response,
+each in its own process), in CPU and wall time, and under `perf stat` when the machine has
+hardware counters (the whole process's instructions and cycles over the frames both stacks
+sent). Each figure is the median of the repetitions (3, or 1 with QUICK) with
 min–max; the repetitions alternate which stack goes first. The ratio is oriented so that > 1
 means xdpstack did better. Idle connections: xdpstack's first figure is the daemon's RSS divided
 by the connections held, the second its growth during the hold; the kernel's is half the growth
