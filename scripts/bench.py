@@ -366,7 +366,10 @@ class Bench:
         m = re.search(r"transactions (\d+) lost (\d+) seconds ([0-9.]+) rate (\d+)", p.stdout)
         if not m:
             raise Failed(f"udp_bench: {(p.stdout + p.stderr).strip()[-300:]}")
-        return {"rate": float(m.group(4)), "lost": int(m.group(2))}
+        res = {"rate": float(m.group(4)), "lost": int(m.group(2))}
+        if res["lost"]:
+            res["note"] = f"{res['lost']} of {int(m.group(1)) + res['lost']} echoes lost"
+        return res
 
     def w_iperf(self, stack, reverse, streams):
         if not self.has["iperf3"]:
@@ -416,8 +419,12 @@ class Bench:
         except ValueError:
             raise Failed(f"xs_loadgen exit {p.returncode}: {(p.stdout + p.stderr)[-300:]}")
         lat = j.get("latency_us") or {}
-        return {"rate": j["conn_per_s"], "errors": j["errors"]["total"],
-                "p50": lat.get("p50"), "p99": lat.get("p99")}
+        res = {"rate": j["conn_per_s"], "errors": j["errors"]["total"],
+               "p50": lat.get("p50"), "p99": lat.get("p99")}
+        if res["errors"]:
+            res["note"] = f"{res['errors']} connections failed: " + ", ".join(
+                f"{k} {v}" for k, v in j["errors"].items() if v and k != "total")
+        return res
 
     def established(self, stack):
         """Connections the server side holds now (xdpstack: all TCP entries)."""
@@ -704,9 +711,11 @@ class Bench:
                     col["status"], col["note"] = status[s]
                 else:
                     col["status"] = "ok"
-                fails = [r["failure"] for r in runs[s] if r and r.get("failure")]
+                fails = [r.get("failure") or r.get("note") for r in runs[s]
+                         if r and (r.get("failure") or r.get("note"))]
                 if fails:
-                    col["note"] = fails[-1]
+                    col["note"] = fails[-1] + (f" (in {len(fails)} of {len(runs[s])} runs)"
+                                               if len(runs[s]) > 1 else "")
                 row[s] = col
             xs, ks = row["xdpstack"]["summary"], row["kernel"]["summary"]
             row["ratio"] = None
