@@ -796,7 +796,8 @@ def markdown(doc):
             lines += ["", f"### {section}", "",
                       "| workload | unit | xdpstack | kernel | ratio (>1: xdpstack better) |",
                       "|---|---|---|---|---|"]
-        ratio = f"{r['ratio']:.2f}" if r["ratio"] else "-"
+        ratio = "-" if not r["ratio"] else (f"{r['ratio']:.2f}" if r["ratio"] >= 0.1
+                                             else f"{r['ratio']:.2g}")
         unit = r["unit"] + (" (lower is better)" if r["better"] == "lower" else "")
         lines.append(f"| {r['workload']} | {unit} | {cell(r['xdpstack'], r['unit'])} | "
                      f"{cell(r['kernel'], r['unit'])} | {ratio} |")
