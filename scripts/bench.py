@@ -117,6 +117,8 @@ class Progress:
         self.total = total
         self.step = 0
         self.tty = sys.stderr.isatty()
+        self.line = ""
+        self.last_detail = 0.0
 
     def elapsed(self):
         s = int(time.monotonic() - self.t0)
@@ -124,12 +126,22 @@ class Progress:
 
     def show(self, what, rep, reps, stack):
         self.step += 1
-        line = (f"bench: [{self.step}/{self.total}] {what}, repetition {rep}/{reps}, "
-                f"{stack}, elapsed {self.elapsed()}")
+        self.line = f"bench: [{self.step}/{self.total}] {what}, repetition {rep}/{reps}, {stack}"
+        line = f"{self.line}, elapsed {self.elapsed()}"
         if self.tty:
             sys.stderr.write("\r\033[K" + line)
         else:
             sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def detail(self, what):
+        """The same line with what a long run is doing now (off a terminal:
+        one line every 5 s at most)."""
+        if not self.tty and time.monotonic() - self.last_detail < 5:
+            return
+        self.last_detail = time.monotonic()
+        line = f"{self.line}, elapsed {self.elapsed()}: {what}"
+        sys.stderr.write(("\r\033[K" + line) if self.tty else line + "\n")
         sys.stderr.flush()
 
     def done(self):
@@ -491,6 +503,7 @@ class Bench:
             if "holding" in errf.read():
                 break
             est = (self.established(stack) or 0) - base_est
+            self.prog.detail(f"{est} of {n} connections")
             if est != last:
                 last, last_change = est, time.monotonic()
             elif time.monotonic() - last_change > 3:
@@ -666,7 +679,7 @@ class Bench:
         needs_net = any(not p[0].startswith("stack_") for p in plan)
         if needs_net:
             self.start()
-        prog = Progress(len(plan) * self.reps * len(self.stacks))
+        prog = self.prog = Progress(len(plan) * self.reps * len(self.stacks))
         results = []
         for rid, section, title, fn, metrics in plan:
             runs = {s: [] for s in STACKS}
