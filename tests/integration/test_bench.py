@@ -27,6 +27,7 @@ import netns
 
 REPO = netns.REPO
 BENCH_PY = REPO / "scripts" / "bench.py"
+BENCH_REPORT_PY = REPO / "scripts" / "bench_report.py"
 
 
 def stack_bench():
@@ -36,8 +37,8 @@ def stack_bench():
     return p
 
 
-def load_bench_module():
-    spec = importlib.util.spec_from_file_location("xs_bench", BENCH_PY)
+def load_report_module():
+    spec = importlib.util.spec_from_file_location("xs_bench_report", BENCH_REPORT_PY)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -135,7 +136,7 @@ def fake_doc(mod, commit):
 
 
 def test_docs_regeneration_keeps_history(tmp_path):
-    mod = load_bench_module()
+    mod = load_report_module()
     (tmp_path / "BENCHMARKS.md").write_text(OLD_DOC)
     mod.write_docs(fake_doc(mod, "aaaaaaa"), tmp_path)
     first = (tmp_path / "BENCHMARKS.md").read_text()
