@@ -41,7 +41,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%) $(TCPT_SRCS:tests/tcp/%.c=
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit integration clean demo bench format fuzz fuzz-replay
+.PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll format fuzz fuzz-replay
 all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS)
 
 deps:
@@ -150,12 +150,22 @@ unit: deps all $(UNIT_BINS) $(REPLAY_BINS)
 integration: deps all
 	XS_BUILD=$(O) /usr/bin/python3 -m pytest -q -ra tests/integration
 
+# The same tests with every daemon in busy-poll mode (XS_BUSY_POLL=1 adds
+# --busy-poll; XS_BUSY_POLL=US sets the idle period). `make check` runs a
+# representative subset; BUSY_POLL_TESTS= (empty) runs the whole suite.
+BUSY_POLL_TESTS ?= tests/integration/test_basic.py tests/integration/test_tcp.py \
+	tests/integration/test_ipv4.py
+integration-busy-poll: deps all
+	XS_BUSY_POLL=$${XS_BUSY_POLL:-1} XS_BUILD=$(O) /usr/bin/python3 -m pytest -q -ra \
+		$(if $(strip $(BUSY_POLL_TESTS)),$(BUSY_POLL_TESTS),tests/integration)
+
 check:
 	@sh scripts/deps.sh
 	$(MAKE) unit
 	$(MAKE) SAN=1 unit
 	$(MAKE) integration
 	$(MAKE) SAN=1 integration
+	$(MAKE) integration-busy-poll
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 demo: deps all
@@ -179,6 +189,10 @@ $(O)/udp_bench: tools/bench/udp_bench.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
+$(O)/tcp_rr: tools/bench/tcp_rr.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
 # The stack alone: two stacks over the in-memory device in one process;
 # built with every build (sanitizers included), so the tests exercise it.
 $(O)/stack_bench: tools/bench/stack_bench.c $(O)/libxdpstack.a
@@ -192,6 +206,10 @@ $(O)/stack_bench: tools/bench/stack_bench.c $(O)/libxdpstack.a
 QUICK ?= 0
 bench: deps all
 	/usr/bin/python3 scripts/bench.py --build $(O) $(if $(filter 1,$(QUICK)),--quick)
+
+# Busy-poll on/off against the kernel: ping, UDP and TCP request/response.
+bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
+	sh scripts/bench_busypoll.sh $(O)
 
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \

@@ -41,6 +41,12 @@ struct xs_opts {
 	unsigned tcp_persist_span_ms;
 	uint64_t tcp_mem[3];
 	uint16_t sockperf_port; /* sockperf service on UDP and TCP, 0 = off */
+	int http_port;        /* HTTP service port, 0 = off */
+	const char *http_root; /* directory it serves (required with --http) */
+	unsigned http_header_timeout_ms; /* 0 = the service's default (10000) */
+	unsigned http_max_conns; /* 0 = the service's default (1024) */
+	unsigned http_send_timeout_ms; /* 0 = the service's default (60000) */
+	uint32_t busy_poll_us; /* --busy-poll idle period, 0 = off */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -92,8 +98,11 @@ void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s);
 void svc_sockperf_print(FILE *f, const struct svc_sockperf *s);
 
 struct svc_iperf3;
-/* The stack's counters, then the services' (ip3 and sp may be NULL). */
+struct svc_http;
+struct busy_poll;
+/* The stack's counters, then the services' and the loop's (ip3, sp, http and bp may be NULL). */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp);
+		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
+		    const struct svc_http *http, const struct busy_poll *bp);
 
 #endif

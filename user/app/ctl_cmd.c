@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/busypoll.h"
 #include "app/ctl.h"
 
 #define CTL_ARP_MAX XS_ARP_CACHE_SIZE
@@ -333,8 +334,9 @@ void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv)
 void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 {
 	const struct xs_stats *s = xs_stack_stats(cl->ctl->cfg.st);
+	const struct busy_poll *bp = cl->ctl->cfg.bp;
 	struct xs_xdp_counters x;
-	int have_x, r, first = 1;
+	int have_x, r, first = 1, napi_id;
 	char key[40];
 
 	if (argc > 1) {
@@ -343,6 +345,9 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		return;
 	}
 	have_x = cl->ctl->cfg.hw && xs_afxdp_xdp_counters(cl->ctl->cfg.hw, &x) == 0;
+	napi_id = cl->ctl->cfg.hw ? xs_afxdp_napi_id(cl->ctl->cfg.hw) : 0;
+	if (napi_id < 0)
+		napi_id = 0;
 	if (cl->json) {
 		ctl_printf(cl, "{\"counters\": {");
 #define CTL_JSON_COUNTER(name)                                                                     \
@@ -355,6 +360,18 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		if (have_x)
 			ctl_printf(cl, "{\"redirected\": %llu, \"passed\": %llu}",
 				   (unsigned long long)x.redirected, (unsigned long long)x.passed);
+		else
+			ctl_printf(cl, "null");
+		ctl_printf(cl, ",\n \"busy_poll\": ");
+		if (bp && bp->idle_ns)
+			ctl_printf(cl,
+				   "{\"idle_us\": %llu, \"spinning\": %s, \"spins\": %llu, "
+				   "\"sleeps\": %llu, \"wakes\": %llu, \"kernel\": %s, "
+				   "\"napi_id\": %d}",
+				   (unsigned long long)(bp->idle_ns / 1000),
+				   bp->spinning ? "true" : "false", (unsigned long long)bp->spins,
+				   (unsigned long long)bp->sleeps, (unsigned long long)bp->wakes,
+				   bp->kernel ? "false" : "true", napi_id);
 		else
 			ctl_printf(cl, "null");
 		ctl_printf(cl, ",\n \"ctl\": {\"read_budget\": %llu, \"accept_budget\": %llu}",
@@ -378,6 +395,12 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 	if (have_x) {
 		ctl_printf(cl, "%-22s %llu\n", "xdp_redirected", (unsigned long long)x.redirected);
 		ctl_printf(cl, "%-22s %llu\n", "xdp_passed", (unsigned long long)x.passed);
+	}
+	if (bp && bp->idle_ns) {
+		ctl_printf(cl, "%-22s %llu\n", "busy_poll_spins", (unsigned long long)bp->spins);
+		ctl_printf(cl, "%-22s %llu\n", "busy_poll_sleeps", (unsigned long long)bp->sleeps);
+		ctl_printf(cl, "%-22s %llu\n", "busy_poll_wakes", (unsigned long long)bp->wakes);
+		ctl_printf(cl, "%-22s %d\n", "busy_poll_napi_id", napi_id);
 	}
 	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
 	ctl_printf(cl, "%-22s %llu\n", "ctl_read_budget",

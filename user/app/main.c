@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/busypoll.h"
 #include "app/ctl.h"
+#include "app/svc_http.h"
 #include "app/svc_iperf3.h"
 #include "dev/dev.h"
 
@@ -36,7 +39,8 @@ static xs_time_t now_ns(void)
 }
 
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp)
+		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
+		    const struct svc_http *http, const struct busy_poll *bp)
 {
 	int r;
 
@@ -59,17 +63,40 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 	if (ip3)
 		svc_iperf3_print(f, ip3);
 	svc_sockperf_print(f, sp);
+	if (http)
+		svc_http_print(f, http);
+	if (bp && bp->idle_ns) {
+		fprintf(f, "  busy_poll_spins %llu\n", (unsigned long long)bp->spins);
+		fprintf(f, "  busy_poll_sleeps %llu\n", (unsigned long long)bp->sleeps);
+		fprintf(f, "  busy_poll_wakes %llu\n", (unsigned long long)bp->wakes);
+	}
 	fprintf(f, "end\n");
 	fflush(f);
 }
 
 static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
-			  const struct svc_sockperf *sp)
+			  const struct svc_sockperf *sp, const struct svc_http *http,
+			  const struct busy_poll *bp)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http, bp);
+}
+
+/* After a spin turn that found nothing: a pause (kinder to a sibling
+ * hyperthread), and the CPU offered to whatever else is runnable on it. On a
+ * core of its own sched_yield() returns at once; on a shared one the spinner
+ * steps aside, often for the very process it waits for (measured here: the
+ * spinner without it held ping's replies up to 100 ms on 2 busy cores). */
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+	sched_yield();
 }
 
 static int die(const char *msg)
@@ -80,24 +107,32 @@ static int die(const char *msg)
 
 /* The event loop: the stack's socket, the control socket and its clients in
  * one poll(); the timeout covers the stack's timers, the ping sessions and
- * the iperf3 service's deadlines. */
+ * the iperf3 and HTTP services' deadlines. With busy polling (bp->idle_ns) the loop
+ * goes round without that poll() while frames keep coming: it reads the rings
+ * directly (xs_stack_poll), looks at the control fds with a zero-timeout
+ * poll() about every millisecond, and sleeps again once nothing has come for
+ * the idle period; the first frame after that wakes it through poll(). */
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
-	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp)
+	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
+	       struct busy_poll *bp)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	int nctl = 0;
 
 	while (!got_stop) {
 		xs_time_t now = now_ns(), next, cdl;
-		int timeout_ms, n;
+		int timeout_ms, n, frames = 0;
 
 		if (ctl) {
 			ctl_set_time(ctl, now);
 			/* Requests first: what they queue leaves with this turn's flush. */
 			ctl_process(ctl, pfd + 1, nctl);
 		}
+		nctl = 0;
 		if (ip3)
 			svc_iperf3_tick(ip3, now);
+		if (http)
+			svc_http_tick(http, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
@@ -105,17 +140,31 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 				fprintf(stderr, "xdpstack: device error (%s); stopping\n", strerror(-n));
 				return 1;
 			}
+			frames += n;
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw, ip3, sp);
+			dump_counters(st, hw, ip3, sp, http, bp);
 		}
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
 			next = cdl;
 		if (ip3 && (cdl = svc_iperf3_next_deadline(ip3)) < next)
 			next = cdl;
+		if (http && (cdl = svc_http_next_deadline(http)) < next)
+			next = cdl;
 		now = now_ns();
+		if (busy_poll_spin(bp, now, frames, next)) {
+			if (!ctl || !busy_poll_fds_due(bp, now)) {
+				if (!frames)
+					spin_pause();
+				continue;
+			}
+			nctl = ctl_pollfds(ctl, pfd + 1, (int)(sizeof(pfd) / sizeof(pfd[0])) - 1);
+			if (poll(pfd + 1, (nfds_t)nctl, 0) < 0)
+				nctl = 0;
+			continue;
+		}
 		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
 		if (timeout_ms > 100)
 			timeout_ms = 100;
@@ -132,6 +181,25 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 	return 0;
 }
 
+/* Busy polling: the kernel's own on the socket where it takes the options,
+ * our spinning on the rings in any case; one line says which. */
+static void busy_poll_start(struct busy_poll *bp, struct xs_dev *hw, uint32_t idle_us)
+{
+	busy_poll_init(bp, idle_us, now_ns());
+	if (!idle_us)
+		return;
+	bp->kernel = xs_afxdp_set_busy_poll(hw, BUSY_POLL_KERNEL_US, BUSY_POLL_KERNEL_BUDGET);
+	if (!bp->kernel)
+		printf("xdpstack: busy-poll: spinning until %u us without a frame; kernel busy "
+		       "polling on the socket accepted (SO_PREFER_BUSY_POLL, SO_BUSY_POLL %u us, "
+		       "SO_BUSY_POLL_BUDGET %u)\n",
+		       idle_us, BUSY_POLL_KERNEL_US, BUSY_POLL_KERNEL_BUDGET);
+	else
+		printf("xdpstack: busy-poll: spinning until %u us without a frame; kernel busy "
+		       "polling on the socket refused (%s): spinning on the rings only\n",
+		       idle_us, strerror(-bp->kernel));
+}
+
 int main(int argc, char **argv)
 {
 	struct xs_afxdp_config dcfg = { 0 };
@@ -145,6 +213,8 @@ int main(int argc, char **argv)
 	struct svc_tcp *svc = NULL;
 	struct svc_iperf3 *ip3 = NULL;
 	struct svc_sockperf *sp = NULL;
+	struct svc_http *http = NULL;
+	struct busy_poll bp;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
@@ -269,8 +339,25 @@ int main(int argc, char **argv)
 			goto out_stack;
 		}
 	}
+	if (o.http_port) {
+		struct svc_http_config hcfg = { .port = (uint16_t)o.http_port,
+						.root = o.http_root,
+						.header_timeout_ms = o.http_header_timeout_ms,
+						.max_conns = o.http_max_conns,
+						.send_timeout_ms = o.http_send_timeout_ms };
+
+		http = svc_http_start(st, &hcfg, now_ns(), err, sizeof(err));
+		if (!http) {
+			rc = die(err);
+			svc_sockperf_stop(st, sp);
+			svc_iperf3_stop(ip3);
+			svc_tcp_stop(st, svc);
+			goto out_stack;
+		}
+	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
+	ctl->cfg.bp = &bp;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -287,13 +374,15 @@ int main(int argc, char **argv)
 	       o.pcap ? o.pcap : "");
 	if (sp)
 		printf("xdpstack: sockperf server on UDP and TCP port %u\n", o.sockperf_port);
+	busy_poll_start(&bp, hw, o.busy_poll_us);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, sp);
+	rc = run(st, dev, hw, ctl, ip3, sp, http, &bp);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3, sp);
+	dump_counters(st, hw, ip3, sp, http, &bp);
+	svc_http_stop(http);
 	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);
 	svc_sockperf_stop(st, sp);

@@ -88,6 +88,7 @@ struct afxdp {
 	uint32_t ntx;
 	uint32_t nflight;
 	uint32_t misuse; /* frames handed back in the wrong state (ignored) */
+	int napi_id; /* busy polling: the NAPI the kernel runs for us (0: none, -1: unknown) */
 };
 
 #define AFXDP_BUSY_RETRIES 20 /* x 50 ms: a just-closed socket releasing its queue */
@@ -231,6 +232,18 @@ static void post_fill(struct afxdp *a, const uint64_t *addrs, uint32_t n)
 	kick_fill(a);
 }
 
+/* The NAPI instance the socket's frames came from (SO_INCOMING_NAPI_ID),
+ * 0 when none the kernel can busy-poll. */
+static int afxdp_napi_id(struct afxdp *a)
+{
+	unsigned int id = 0;
+	socklen_t len = sizeof(id);
+
+	if (getsockopt(a->dev.fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &id, &len))
+		return 0;
+	return (int)(id & 0x7fffffff);
+}
+
 static int afxdp_rx_burst(struct xs_dev *dev, struct xs_frame *frames, int max)
 {
 	struct afxdp *a = dev->priv;
@@ -240,9 +253,16 @@ static int afxdp_rx_burst(struct xs_dev *dev, struct xs_frame *frames, int max)
 		return 0;
 	n = xsk_ring_cons__peek(&a->rx, (uint32_t)max, &idx);
 	if (!n) {
-		kick_fill(a);
+		/* With the kernel's busy polling, recvfrom runs the NAPI that
+		 * feeds us whether need_wakeup asks for it or not. */
+		if (a->napi_id > 0)
+			recvfrom(a->dev.fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		else
+			kick_fill(a);
 		return 0;
 	}
+	if (a->napi_id < 0)
+		a->napi_id = afxdp_napi_id(a);
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&a->rx, idx + i);
 
@@ -986,6 +1006,33 @@ int xs_afxdp_xdp_counters(struct xs_dev *dev, struct xs_xdp_counters *out)
 	}
 	free(vals);
 	return ret;
+}
+
+int xs_afxdp_set_busy_poll(struct xs_dev *dev, uint32_t usecs, uint32_t budget)
+{
+	int one = 1, us = (int)usecs, b = (int)budget;
+	struct afxdp *a;
+
+	if (!dev || dev->ops != &afxdp_ops || !usecs || usecs > INT32_MAX || !budget ||
+	    budget > UINT16_MAX)
+		return -EINVAL;
+	a = dev->priv;
+	if (setsockopt(dev->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) ||
+	    setsockopt(dev->fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) ||
+	    setsockopt(dev->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &b, sizeof(b)))
+		return -errno;
+	a->napi_id = -1; /* learnt from the first frame */
+	return 0;
+}
+
+int xs_afxdp_napi_id(struct xs_dev *dev)
+{
+	struct afxdp *a;
+
+	if (!dev || dev->ops != &afxdp_ops)
+		return -EINVAL;
+	a = dev->priv;
+	return a->napi_id > 0 ? a->napi_id : 0;
 }
 
 int xs_afxdp_set_ip(struct xs_dev *dev, uint32_t ip)
