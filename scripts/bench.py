@@ -284,12 +284,14 @@ class Bench:
             cmd.append("--iperf3")
         if self.has["daemon_sockperf"]:
             cmd.append("--sockperf")
+        cmd += self.a.daemon_arg or []
         out = open(self.daemon_out, "w")
         self.daemon = self.topo.spawn("a", cmd, stdout=out, stderr=subprocess.STDOUT)
         t0 = time.monotonic()
         while "serving" not in self.daemon_out.read_text():
             if self.daemon.poll() is not None or time.monotonic() - t0 > 10:
-                raise Failed("xdpstack did not start: " + self.daemon_out.read_text()[-400:])
+                raise Failed("xdpstack did not start: "
+                             + self.daemon_out.read_text().strip()[-400:])
             time.sleep(0.1)
         # The kernel's peers, on its own address on the same interface.
         if self.has["udp_bench"]:
@@ -748,6 +750,9 @@ def main():
     ap.add_argument("--stacks", help="xdpstack,kernel (default both)")
     ap.add_argument("--idle", type=lambda v: [int(x) for x in v.split(",")],
                     help="idle connection counts (default 10000,100000; QUICK 2000)")
+    ap.add_argument("--daemon-arg", action="append", metavar="ARG",
+                    help="one more argument for xdpstack, e.g. --daemon-arg=--busy-poll "
+                    "(repeatable)")
     ap.add_argument("--json", help="write the results here (default build/bench/DATE.json)")
     ap.add_argument("--docs", help="where BENCHMARKS.md and the plots go (default docs/; "
                     "QUICK and --only: next to the JSON)")
@@ -770,6 +775,10 @@ def main():
     except BadArgument as e:
         print(f"bench.py: {e}", file=sys.stderr)
         return 2
+    except Failed as e:
+        # Setting up failed (the topology, the daemon): nothing was measured.
+        print(f"bench.py: {e}".strip(), file=sys.stderr)
+        return 1
     finally:
         problem = b.close()
     stamp = now.strftime("%Y-%m-%dT%H%M%SZ")
@@ -783,6 +792,7 @@ def main():
         docs_dir = REPO / "docs"
     docs_dir.mkdir(parents=True, exist_ok=True)
     doc = {"date": now.strftime("%Y-%m-%d %H:%M UTC"), "commit": commit(),
+           "daemon_args": args.daemon_arg or [],
            "machine": machine(), "quick": args.quick, "reps": b.reps,
            "elapsed_s": time.monotonic() - t0, "tools": b.has, "notes": b.notes,
            "json": os.path.relpath(jpath, REPO) if jpath.is_absolute() else str(jpath),

@@ -73,7 +73,9 @@ def markdown(doc):
              f"{m['os']}, kernel {m['kernel']}, {m['nproc']} cores ({m['cpu']}), load "
              f"average {' '.join(m['loadavg'])} at the start; {doc['reps']} repetition"
              f"{'s' if doc['reps'] > 1 else ''} per figure, median (min–max); run took "
-             f"{doc['elapsed_s']:.0f} s. Raw results: `{doc['json']}`.", ""]
+             f"{doc['elapsed_s']:.0f} s. Raw results: `{doc['json']}`."
+             + (f" The daemon ran with `{' '.join(doc['daemon_args'])}`."
+                if doc.get("daemon_args") else ""), ""]
     section = None
     for r in doc["rows"]:
         if r["section"] != section:

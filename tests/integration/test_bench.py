@@ -104,6 +104,21 @@ def test_bench_unknown_row():
     assert p.stderr.count("\n") == 1
 
 
+def test_bench_daemon_refused(netenv, tmp_path):
+    """A daemon that will not start ends the run with its one line, and
+    every namespace goes."""
+    before = namespaces()
+    p = subprocess.run([sys.executable, str(BENCH_PY), "--build", str(netns.build_dir()),
+                        "--quick", "--only", "ping_56", "--daemon-arg=--no-such-option",
+                        "--json", str(tmp_path / "x.json")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1
+    assert p.stderr.startswith("bench.py: xdpstack did not start: ")
+    assert "--no-such-option" in p.stderr and p.stderr.count("\n") == 1
+    assert not (tmp_path / "x.json").exists()
+    assert namespaces() <= before
+
+
 # ------------------------------------------------------------- docs history
 
 OLD_DOC = """# Benchmarks: xdpstack beside the Linux kernel
