@@ -1,6 +1,6 @@
 # xdpstack build. `make` builds build/xdpstack and build/libxdpstack.a;
 # `make SAN=1` builds the same into build-san/ with ASan + UBSan.
-# `make check` runs unit and integration tests on both builds.
+# `make check` runs unit and integration tests on both builds, fuzzing, a 60 s soak.
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -41,7 +41,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%) $(TCPT_SRCS:tests/tcp/%.c=
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll format fuzz fuzz-replay
+.PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll format fuzz fuzz-replay soak
 all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS)
 
 deps:
@@ -167,6 +167,18 @@ check:
 	$(MAKE) SAN=1 integration
 	$(MAKE) integration-busy-poll
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(MAKE) soak SOAK_SECONDS=$(CHECK_SOAK_SECONDS)
+
+# Soak: the ASan+UBSan daemon under mixed load (echo, bulk, short connections,
+# UDP, fragments, nftables loss/dup, hostile frames) for SOAK_SECONDS; checks
+# RSS stays flat, every UMEM frame comes home and the counters add up
+# (scripts/soak.py, docs/SOAK.md). Always the sanitizer build.
+SOAK_SECONDS ?= 1800
+CHECK_SOAK_SECONDS ?= 60
+soak: deps
+	$(MAKE) SAN=1 all
+	/usr/bin/python3 scripts/soak.py --seconds $(SOAK_SECONDS) --build build-san \
+		--json build-san/soak-$(SOAK_SECONDS)s.json
 
 demo: deps all
 	sh scripts/demo.sh $(O)

@@ -34,6 +34,13 @@ struct xs_afxdp_config {
 struct xs_xdp_counters {
 	uint64_t redirected;
 	uint64_t passed;
+	/* The AF_XDP socket's own counters (XDP_STATISTICS): frames the program
+	 * redirected that never reached the rx ring, and refused descriptors. */
+	uint64_t sock_rx_dropped;   /* no fill frame, or too long for one */
+	uint64_t sock_rx_ring_full; /* rx ring full */
+	uint64_t sock_fill_empty;   /* times the fill ring was found empty */
+	uint64_t sock_rx_invalid;   /* invalid fill descriptors */
+	uint64_t sock_tx_invalid;   /* invalid tx descriptors */
 };
 
 /* Loads and attaches the steering program (replacing one left by a killed

@@ -55,7 +55,7 @@
 	X(TCP_HDR_LEN, "TCP data offset below 20 or beyond the segment")          \
 	X(TCP_CSUM, "TCP checksum wrong")                                         \
 	X(TCP_DST, "TCP segment to a broadcast address")                          \
-	X(TCP_NO_CONN, "TCP segment for no connection (answered with RST)")       \
+	X(TCP_NO_CONN, "TCP segment for no connection (a RST unless it is one)")  \
 	X(TCP_FLAGS, "TCP flag combination invalid in this state")                \
 	X(TCP_SEQ, "TCP segment outside the receive window")                      \
 	X(TCP_PAWS, "TCP timestamp older than the last (PAWS)")                   \

@@ -8,6 +8,7 @@
 
 #include "app/busypoll.h"
 #include "app/ctl.h"
+#include "dev/dev.h"
 
 #define CTL_ARP_MAX XS_ARP_CACHE_SIZE
 
@@ -331,6 +332,24 @@ void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv)
 
 /* --------------------------------------------------------------- stats */
 
+/* JSON: the UMEM frame accounting of the device, live (",\n \"frames\": {...}"). */
+static void ctl_print_frames(struct ctl_client *cl)
+{
+	struct xs_dev *hw = cl->ctl->cfg.hw;
+	struct xs_dev_frames f;
+
+	if (!hw) {
+		ctl_printf(cl, ",\n \"frames\": null");
+		return;
+	}
+	hw->ops->frames(hw, &f);
+	ctl_printf(cl,
+		   ",\n \"frames\": {\"total\": %u, \"free\": %u, \"fill\": %u, \"rx_borrowed\": %u, "
+		   "\"tx_borrowed\": %u, \"tx_queued\": %u, \"in_flight\": %u, \"misuse\": %u}",
+		   f.total, f.free, f.fill, f.rx_borrowed, f.tx_borrowed, f.tx_queued, f.in_flight,
+		   f.misuse);
+}
+
 void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 {
 	const struct xs_stats *s = xs_stack_stats(cl->ctl->cfg.st);
@@ -358,10 +377,19 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 #undef CTL_JSON_COUNTER
 		ctl_printf(cl, "},\n \"xdp\": ");
 		if (have_x)
-			ctl_printf(cl, "{\"redirected\": %llu, \"passed\": %llu}",
-				   (unsigned long long)x.redirected, (unsigned long long)x.passed);
+			ctl_printf(cl,
+				   "{\"redirected\": %llu, \"passed\": %llu, \"xsk_rx_dropped\": %llu, "
+				   "\"xsk_rx_ring_full\": %llu, \"xsk_fill_empty\": %llu, "
+				   "\"xsk_rx_invalid\": %llu, \"xsk_tx_invalid\": %llu}",
+				   (unsigned long long)x.redirected, (unsigned long long)x.passed,
+				   (unsigned long long)x.sock_rx_dropped,
+				   (unsigned long long)x.sock_rx_ring_full,
+				   (unsigned long long)x.sock_fill_empty,
+				   (unsigned long long)x.sock_rx_invalid,
+				   (unsigned long long)x.sock_tx_invalid);
 		else
 			ctl_printf(cl, "null");
+		ctl_print_frames(cl);
 		ctl_printf(cl, ",\n \"busy_poll\": ");
 		if (bp && bp->idle_ns)
 			ctl_printf(cl,
@@ -395,6 +423,9 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 	if (have_x) {
 		ctl_printf(cl, "%-22s %llu\n", "xdp_redirected", (unsigned long long)x.redirected);
 		ctl_printf(cl, "%-22s %llu\n", "xdp_passed", (unsigned long long)x.passed);
+		ctl_printf(cl, "%-22s %llu\n", "xsk_rx_dropped", (unsigned long long)x.sock_rx_dropped);
+		ctl_printf(cl, "%-22s %llu\n", "xsk_rx_ring_full",
+			   (unsigned long long)x.sock_rx_ring_full);
 	}
 	if (bp && bp->idle_ns) {
 		ctl_printf(cl, "%-22s %llu\n", "busy_poll_spins", (unsigned long long)bp->spins);

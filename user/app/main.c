@@ -51,6 +51,11 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 	if (x) {
 		fprintf(f, "  xdp_redirected %llu\n", (unsigned long long)x->redirected);
 		fprintf(f, "  xdp_passed %llu\n", (unsigned long long)x->passed);
+		fprintf(f, "  xsk_rx_dropped %llu\n", (unsigned long long)x->sock_rx_dropped);
+		fprintf(f, "  xsk_rx_ring_full %llu\n", (unsigned long long)x->sock_rx_ring_full);
+		fprintf(f, "  xsk_fill_empty %llu\n", (unsigned long long)x->sock_fill_empty);
+		fprintf(f, "  xsk_rx_invalid %llu\n", (unsigned long long)x->sock_rx_invalid);
+		fprintf(f, "  xsk_tx_invalid %llu\n", (unsigned long long)x->sock_tx_invalid);
 	}
 	for (r = 1; r < XS_DROP_MAX; r++) {
 		const char *n = xs_drop_name((enum xs_drop)r);
@@ -97,6 +102,27 @@ static inline void spin_pause(void)
 	__asm__ __volatile__("yield");
 #endif
 	sched_yield();
+}
+
+/* After the stack is freed every UMEM frame must be home: prints the
+ * accounting and returns 0, or says what is missing and returns 3. */
+static int check_frames(struct xs_dev *dev)
+{
+	struct xs_dev_frames f;
+	uint32_t lost;
+
+	dev->ops->frames(dev, &f);
+	lost = dev_frames_lost(&f);
+	printf("xdpstack: frames at exit: total %u free %u fill %u rx_borrowed %u "
+	       "tx_borrowed %u tx_queued %u in_flight %u misuse %u lost %u\n",
+	       f.total, f.free, f.fill, f.rx_borrowed, f.tx_borrowed, f.tx_queued, f.in_flight,
+	       f.misuse, lost);
+	fflush(stdout);
+	if (!lost)
+		return 0;
+	fprintf(stderr, "xdpstack: %u UMEM frames did not come home (a leak in the stack: "
+		"see the frames line on stdout)\n", lost);
+	return 3;
 }
 
 static int die(const char *msg)
@@ -388,6 +414,10 @@ int main(int argc, char **argv)
 	svc_sockperf_stop(st, sp);
 	/* One more turn sends the RSTs of the connections just aborted. */
 	xs_stack_poll(st, now_ns());
+	xs_stack_free(st);
+	st = NULL;
+	if (check_frames(dev) && !rc)
+		rc = 3;
 out_stack:
 	xs_stack_free(st);
 out_dev:

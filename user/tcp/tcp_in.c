@@ -227,7 +227,11 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	uint16_t mss;
 
 	if (seg->flags & TCP_RST) {
-		xs_drop(st, XS_DROP_TCP_RST); /* RFC 9293 3.10.7.2: ignored */
+		/* RFC 9293 3.10.7.2: ignored. Counted as a segment for no
+		 * connection, as the same RST to a closed port is: the peer's
+		 * answers to what was in flight when it reset a connection land
+		 * here by the thousand, and must not read as RFC 5961 misses. */
+		xs_drop(st, XS_DROP_TCP_NO_CONN);
 		return;
 	}
 	if (seg->flags & TCP_ACK) {
