@@ -132,7 +132,9 @@ def test_bad_tcp_rto_min(t, value):
     ("--tcp-persist-span", "99"), ("--tcp-persist-span", "86400001"),
     ("--tcp-persist-span", "5s"), ("--tcp-mem", "1M,2M"), ("--tcp-mem", "3M,2M,4M"),
     ("--tcp-mem", "1M,2M,3M,4M"), ("--tcp-mem", "1K,2M,3M"), ("--tcp-mem", "1M,,2M,3M"),
-    ("--tcp-mem", ""),
+    ("--tcp-mem", ""), ("--tcp-max-conns", "15"), ("--tcp-max-conns", "16777217"),
+    ("--tcp-max-conns", "x"), ("--tcp-buf-idle", "60001"), ("--tcp-buf-idle", "-1"),
+    ("--tcp-buf-idle", "1s"),
 ], ids=lambda v: v)
 def test_bad_tcp_budgets(t, flag, value):
     # Each budget flag: one line naming the flag and what it expects, exit 2.
@@ -144,7 +146,8 @@ def test_help_lists_tcp_budgets(t):
     rc, out, err = xdpstack(t, ["--help"])
     assert rc == 0, err
     for flag in ("--tcp-max-orphans N", "--tcp-orphan-mem SIZE", "--tcp-orphan-retries N",
-                 "--tcp-persist-span MS", "--tcp-mem LOW,PRESSURE,HIGH"):
+                 "--tcp-persist-span MS", "--tcp-mem LOW,PRESSURE,HIGH",
+                 "--tcp-max-conns N", "--tcp-buf-idle MS"):
         assert flag in out, out
 
 

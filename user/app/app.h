@@ -40,6 +40,8 @@ struct xs_opts {
 	unsigned tcp_orphan_retries;
 	unsigned tcp_persist_span_ms;
 	uint64_t tcp_mem[3];
+	unsigned tcp_max_conns;
+	unsigned tcp_buf_idle_ms; /* XS_TCP_BUF_IDLE_NOW for --tcp-buf-idle 0 */
 	uint16_t sockperf_port; /* sockperf service on UDP and TCP, 0 = off */
 	int http_port;        /* HTTP service port, 0 = off */
 	const char *http_root; /* directory it serves (required with --http) */

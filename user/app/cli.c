@@ -61,6 +61,11 @@ static void usage(FILE *f)
 		"                     frames come; sleep after US microseconds without one,\n"
 		"                     1-60000000 (default 200000); burns a core while traffic\n"
 		"                     flows, and asks the kernel to busy-poll the socket too\n"
+		"  --tcp-max-conns N  TCP connections at most, listeners, half-open and\n"
+		"                     TIME-WAIT included, 16-16777216 (default 262144); past\n"
+		"                     it SYNs are dropped and connects fail\n"
+		"  --tcp-buf-idle MS  an empty send or receive buffer is freed after MS unused,\n"
+		"                     0-60000 (default 200; 0: as soon as a poll leaves it empty)\n"
 		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
@@ -206,6 +211,8 @@ enum {
 	OPT_HTTP_HEADER_TIMEOUT,
 	OPT_HTTP_MAX_CONNS,
 	OPT_HTTP_SEND_TIMEOUT,
+	OPT_TCP_MAX_CONNS,
+	OPT_TCP_BUF_IDLE,
 };
 
 /* --http and --root come together, and the root is a directory. */
@@ -257,6 +264,8 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "http-max-conns", required_argument, NULL, OPT_HTTP_MAX_CONNS },
 		{ "http-send-timeout", required_argument, NULL, OPT_HTTP_SEND_TIMEOUT },
 		{ "busy-poll", optional_argument, NULL, 'B' },
+		{ "tcp-max-conns", required_argument, NULL, OPT_TCP_MAX_CONNS },
+		{ "tcp-buf-idle", required_argument, NULL, OPT_TCP_BUF_IDLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -389,6 +398,16 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_tcp_mem(optarg, o->tcp_mem))
 				return fail("invalid --tcp-mem '%s': expected LOW,PRESSURE,HIGH sizes of "
 					    "64K-1024G with LOW <= PRESSURE <= HIGH", optarg);
+			break;
+		case OPT_TCP_MAX_CONNS:
+			if (parse_uint(optarg, 16777216, &v) || v < 16)
+				return fail("invalid --tcp-max-conns '%s': expected 16-16777216", optarg);
+			o->tcp_max_conns = (unsigned)v;
+			break;
+		case OPT_TCP_BUF_IDLE:
+			if (parse_uint(optarg, 60000, &v))
+				return fail("invalid --tcp-buf-idle '%s': expected 0-60000 ms", optarg);
+			o->tcp_buf_idle_ms = v ? (unsigned)v : XS_TCP_BUF_IDLE_NOW;
 			break;
 		case OPT_SOCKPERF:
 			if (parse_sockperf(argc, argv, o))

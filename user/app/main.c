@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -125,6 +126,22 @@ static int check_frames(struct xs_dev *dev)
 	return 3;
 }
 
+/* Buffers freed when idle leave free pages inside the heap (RACK records,
+ * out-of-order sets: small blocks among TCBs); once a second, after any
+ * were freed, give those pages back so that RSS follows what connections
+ * hold (glibc's malloc_trim releases whole free pages anywhere in the heap). */
+static void heap_trim(const struct xs_stack *st, xs_time_t now, xs_time_t *next, uint64_t *seen)
+{
+	const struct xs_stats *s = xs_stack_stats(st);
+	uint64_t released = s->tcp_buf_released + s->tcp_rack_released;
+
+	if (now < *next || released == *seen)
+		return;
+	*seen = released;
+	*next = now + XS_SEC(1);
+	malloc_trim(0);
+}
+
 static int die(const char *msg)
 {
 	fprintf(stderr, "xdpstack: %s\n", msg);
@@ -143,6 +160,8 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 	       struct busy_poll *bp)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
+	xs_time_t trim_next = 0;
+	uint64_t trim_seen = 0;
 	int nctl = 0;
 
 	while (!got_stop) {
@@ -172,6 +191,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 			got_usr1 = 0;
 			dump_counters(st, hw, ip3, sp, http, bp);
 		}
+		heap_trim(st, now, &trim_next, &trim_seen);
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
 			next = cdl;
@@ -326,6 +346,8 @@ int main(int argc, char **argv)
 	cfg.tcp_orphan_retries = o.tcp_orphan_retries;
 	cfg.tcp_persist_span_ms = o.tcp_persist_span_ms;
 	memcpy(cfg.tcp_mem, o.tcp_mem, sizeof(cfg.tcp_mem));
+	cfg.tcp_max_conns = o.tcp_max_conns;
+	cfg.tcp_buf_idle_ms = o.tcp_buf_idle_ms;
 	cfg.icmp_rate = o.icmp_rate;
 	st = xs_stack_new(&cfg, dev);
 	if (!st) {
