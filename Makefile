@@ -30,7 +30,7 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod
+BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench
 TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -215,10 +215,19 @@ $(O)/tcp_rr: tools/bench/tcp_rr.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
-# Benchmarks: the same workload against xdpstack and the kernel on one veth
-# pair; results appended to docs/BENCHMARKS.md by hand from the printed table.
-bench: deps all $(O)/udp_bench
-	sh scripts/bench.sh $(O)
+# The stack alone: two stacks over the in-memory device in one process;
+# built with every build (sanitizers included), so the tests exercise it.
+$(O)/stack_bench: tools/bench/stack_bench.c $(O)/libxdpstack.a
+	@mkdir -p $(@D)
+	$(CC) $(XS_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS)
+
+# Benchmarks: every workload against xdpstack and the kernel on one veth pair
+# (scripts/bench.py, as root); raw JSON in $(O)/bench/, the latest section of
+# docs/BENCHMARKS.md and the plots in docs/ regenerated. QUICK=1: one
+# repetition, smaller sizes, under 3 minutes.
+QUICK ?= 0
+bench: deps all
+	/usr/bin/python3 scripts/bench.py --build $(O) $(if $(filter 1,$(QUICK)),--quick)
 
 # Busy-poll on/off against the kernel: ping, UDP and TCP request/response.
 bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
@@ -226,7 +235,7 @@ bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
 
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \
-		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c
+		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c tools/bench/stack_bench.c
 
 clean:
 	rm -rf build build-san
