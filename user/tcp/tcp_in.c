@@ -709,15 +709,17 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 {
 	uint32_t seq = seg->seq, len = (uint32_t)seg->payload_len;
 	const uint8_t *p = seg->payload;
-	uint32_t room = c->rcvbuf.size - c->rcvbuf.len, off;
+	uint32_t room, off;
 	bool fin = seg->flags & TCP_FIN;
 
 	if (seg->flags & TCP_SYN)
 		seq++; /* a SYN's data starts after it */
-	/* The ring is allocated by the first byte that may go into it; its
-	 * size, and so the window, is the same either way. */
+	/* The ring is allocated by the first byte that may go into it; under
+	 * pressure it comes back smaller (never below the offer), so the room
+	 * is measured after. */
 	if (len && !c->rcvbuf.data && c->rcvbuf.cap && tcp_rcvbuf_get(st, c))
 		return; /* counted; the peer retransmits */
+	room = c->rcvbuf.size - c->rcvbuf.len;
 	/* Trim what we already have. */
 	if (seq_lt(seq, c->rcv_nxt)) {
 		uint32_t skip = c->rcv_nxt - seq;
