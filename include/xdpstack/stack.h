@@ -46,10 +46,12 @@ struct xs_config {
 	unsigned tcp_orphan_retries; /* timeouts or zero-window probes without
 				    * progress before an orphan is dropped (0: 8, as
 				    * net.ipv4.tcp_orphan_retries=0 means 8), 1-255 */
-	unsigned tcp_persist_span_ms; /* a closed window without progress is
-				    * given up after this, answered probes or not
-				    * (0: 300000; Linux: TCP_USER_TIMEOUT's zero-window
-				    * span), 100-86400000 */
+	unsigned tcp_persist_span_ms; /* an orphan's closed window without
+				    * progress is given up after this, answered probes
+				    * or not; so is any connection's while memory is
+				    * under pressure (RFC 6429); otherwise a held one
+				    * stays open while the peer answers (RFC 9293
+				    * MUST-37). 0: 300000; 100-86400000 */
 	uint64_t tcp_mem[3];       /* bytes all TCP connections hold: low, pressure,
 				    * high (0,0,0: 384, 512, 768 MiB; net.ipv4.tcp_mem).
 				    * Above pressure until below low: new connections get
