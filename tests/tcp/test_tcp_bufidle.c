@@ -125,8 +125,8 @@ static void test_idle_release_realloc(void **state)
 	 * until idle too). */
 	assert_non_null(c->rcvbuf.data);
 	assert_true(rack_bytes(&c->rack) > 0);
-	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls + c->sndbuf.size + c->rcvbuf.size +
-							  rack_bytes(&c->rack));
+	assert_int_equal(stats(t)->tcp_mem_bytes,
+			 2 * tcb + ls + c->sndbuf.size + c->rcvbuf.size + rack_bytes(&c->rack));
 	tfx_run(t, XS_MS(IDLE_MS + 10));
 	while (take_seg(t))
 		;
@@ -194,7 +194,7 @@ static void test_ooo_and_rack_released(void **state)
 	assert_non_null(c->rack.ch);
 	assert_non_null(c->ooo);
 	assert_int_equal(stats(t)->tcp_mem_bytes, before + c->rcvbuf.size + sizeof(struct seqset) +
-							  c->sndbuf.size + rack_bytes(&c->rack));
+						      c->sndbuf.size + rack_bytes(&c->rack));
 	tfx_run(t, XS_MS(IDLE_MS + 10));
 	while (take_seg(t))
 		;
