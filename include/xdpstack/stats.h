@@ -109,7 +109,9 @@ enum xs_drop {
  * (send and receive rings allocated at first use / freed once empty and
  * idle; with tcp_ooo_alloc, tcp_rack_released: the out-of-order and RACK
  * records likewise), tcp_buf_clamped (send rings allocated at the smallest
- * size, 4 KiB, above the high limit). Three are gauges, not counters: tcp_mem_bytes (what
+ * size, 4 KiB, above the high limit), tcp_sndbuf_alloc_fail (a send ring
+ * that could not be allocated: the send fails with ENOMEM; the receive side
+ * counts drop TCP_BUF_ALLOC). Three are gauges, not counters: tcp_mem_bytes (what
  * TCP holds now), tcp_orphans (orphans now) and tcp_conns (connections now).
  * The resolver: dns_queries (resolves asked), dns_tx / dns_rx (messages to
  * and accepted from servers), dns_tcp_fallback (truncated replies retried over
@@ -135,7 +137,7 @@ enum xs_drop {
 	X(tcp_orphan_overflow) X(tcp_orphan_mem_overflow) X(tcp_orphan_timeouts)   \
 	X(tcp_persist_aborts) X(tcp_mem_pressure) X(tcp_mem_shrunk) X(tcp_mem_aborts) \
 	X(tcp_buf_alloc) X(tcp_buf_released) X(tcp_buf_clamped) X(tcp_ooo_alloc)  \
-	X(tcp_rack_released)                                                       \
+	X(tcp_rack_released) X(tcp_sndbuf_alloc_fail)                              \
 	X(tcp_mem_bytes) X(tcp_orphans) X(tcp_conns) \
 	X(dns_queries) X(dns_tx) X(dns_rx) X(dns_tcp_fallback) X(dns_timeouts)     \
 	X(dns_cache_hits) X(dns_cache_neg_hits) X(dns_cache_evictions)             \

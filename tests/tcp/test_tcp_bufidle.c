@@ -121,16 +121,25 @@ static void test_idle_release_realloc(void **state)
 	assert_int_equal(stats(t)->tcp_buf_alloc, 3);
 	take_data(t, 0, 5000, P(31000));
 	assert_non_null(c->sndbuf.data);
+	/* Both rings, and RACK's records of what was sent (kept, empty,
+	 * until idle too). */
+	assert_non_null(c->rcvbuf.data);
+	assert_true(rack_bytes(&c->rack) > 0);
+	assert_int_equal(stats(t)->tcp_mem_bytes,
+			 2 * tcb + ls + c->sndbuf.size + c->rcvbuf.size + rack_bytes(&c->rack));
 	tfx_run(t, XS_MS(IDLE_MS + 10));
 	while (take_seg(t))
 		;
 	assert_null(c->sndbuf.data);
 	assert_null(c->rcvbuf.data);
 	assert_int_equal(stats(t)->tcp_buf_released, 3);
+	assert_int_equal(rack_bytes(&c->rack), 0);
 	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls);
 	app_send(t, 3000);
 	take_data(t, 5000, 3000, P(31000));
 	assert_int_equal(stats(t)->tcp_buf_alloc, 4);
+	assert_int_equal(stats(t)->tcp_mem_bytes,
+			 2 * tcb + ls + c->sndbuf.size + rack_bytes(&c->rack));
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_BUF_ALLOC], 0);
 }
 
@@ -183,6 +192,9 @@ static void test_ooo_and_rack_released(void **state)
 	app_send(t, 20000);
 	take_data(t, 0, 20000, P(2000));
 	assert_non_null(c->rack.ch);
+	assert_non_null(c->ooo);
+	assert_int_equal(stats(t)->tcp_mem_bytes, before + c->rcvbuf.size + sizeof(struct seqset) +
+						      c->sndbuf.size + rack_bytes(&c->rack));
 	tfx_run(t, XS_MS(IDLE_MS + 10));
 	while (take_seg(t))
 		;
@@ -204,6 +216,82 @@ static void test_ooo_and_rack_released(void **state)
 	assert_int_equal(t->s.seq, S(20000));
 	assert_memory_equal(t->s.data, t->out + 20000, t->s.len);
 	assert_non_null(c->rack.ch);
+}
+
+/* RACK's records are charged to tcp_mem: a large flight shows in
+ * tcp_mem_bytes, exactly; once all is ACKed and idle the connection costs
+ * its TCB again, and nothing once closed. */
+static void test_rack_storage_charged(void **state)
+{
+	struct tfx *t = *state;
+	size_t tcb = sizeof(struct tcp_conn), ls = sizeof(struct tcp_listen);
+	uint32_t most = 0, hi = 0;
+	size_t peak = 0;
+	struct tcp_conn *c;
+	size_t n;
+
+	restart_idle(t, IDLE_MS);
+	tfx_passive_open(t, NULL);
+	c = conn(t);
+	assert_true(t->sack);
+	assert_int_equal(rack_bytes(&c->rack), 0);
+	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls);
+	n = c->sndbuf.cap < PAT_LEN ? c->sndbuf.cap : PAT_LEN;
+	app_send(t, n);
+	/* Slow start: each round the peer takes all and ACKs every segment,
+	 * and the next flight doubles. With a flight out, the charge is
+	 * exact. */
+	for (;;) {
+		static uint32_t ends[1024];
+		unsigned k, nseg = 0;
+
+		while (take_seg(t)) {
+			if (!t->s.len)
+				continue;
+			assert_int_equal(t->s.seq, S(hi));
+			assert_true(nseg < 1024);
+			hi += t->s.len;
+			ends[nseg++] = hi;
+		}
+		if (!nseg)
+			break;
+		if (c->rack.n > most)
+			most = c->rack.n;
+		if (rack_bytes(&c->rack) > peak)
+			peak = rack_bytes(&c->rack);
+		assert_int_equal(rack_bytes(&c->rack) == 0, c->rack.n == 0);
+		assert_null(c->rcvbuf.data);
+		assert_int_equal(stats(t)->tcp_mem_bytes,
+				 2 * tcb + ls + c->sndbuf.size + rack_bytes(&c->rack));
+		for (k = 0; k < nseg; k++)
+			psend(t, F_ACK, P(0), S(ends[k]), NULL, 0);
+	}
+	assert_int_equal(hi, n);
+	/* A flight of more than one chunk of records. */
+	print_message("    largest flight: %u records, %zu bytes of RACK storage\n", most, peak);
+	assert_true(most > RACK_CHUNK);
+	assert_true(peak >= 2 * sizeof(struct rack_chunk));
+	assert_true(c->rack.nch == 0 && c->rack.n == 0);
+	tfx_run(t, XS_MS(IDLE_MS + 10));
+	while (take_seg(t))
+		;
+	assert_null(c->sndbuf.data);
+	assert_null(c->rack.spare);
+	assert_int_equal(rack_bytes(&c->rack), 0);
+	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls);
+	/* Close: FIN both ways, TIME-WAIT, gone; then the listener. */
+	assert_int_equal(xs_tcp_close(t->fx.st, t->h), 0);
+	tfx_poll(t);
+	expect_seg(t, F_FIN | F_ACK, S(n), P(0), 0, WND_ANY);
+	psend(t, F_FIN | F_ACK, P(0), S(n + 1), NULL, 0);
+	expect_ack(t, S(n + 1), P(1));
+	expect_state(t, XS_TCP_TIME_WAIT);
+	tfx_run(t, XS_SEC(61));
+	assert_int_equal(conn_state(t), -1);
+	assert_int_equal(stats(t)->tcp_mem_bytes, tcb + ls);
+	xs_tcp_abort(t->fx.st, t->lh);
+	tfx_poll(t);
+	assert_int_equal(stats(t)->tcp_mem_bytes, 0);
 }
 
 /* Under memory pressure a freed receive ring comes back smaller, but never
@@ -402,6 +490,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_idle_release_realloc, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_ring_stays, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_ooo_and_rack_released, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rack_storage_charged, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_release_keeps_offered_window, tfx_setup,
 					    tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_realloc_smaller_cuts_segment, tfx_setup,

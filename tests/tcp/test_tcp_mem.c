@@ -2,6 +2,15 @@
  * (sockstress), tcp_max_orphans, the orphans' memory, tcp_mem pressure and its high limit. */
 #include "tcp_fixture.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/stack.h"
+#include "tcp/tcp.h"
+
 #define ZW_DATA 20000 /* what the application leaves in the send buffer */
 
 static const struct xs_stats *stats(struct tfx *t)
@@ -356,11 +365,21 @@ static void test_mem_accounting_returns(void **state)
 {
 	struct tfx *t = *state;
 
+	size_t tcb = sizeof(struct tcp_conn), ls = sizeof(struct tcp_listen);
+	struct tcp_conn *c;
+
 	tfx_passive_open(t, NULL);
-	assert_true(stats(t)->tcp_mem_bytes < 4096);
+	c = tcp_lookup(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
+	assert_non_null(c);
+	/* The listener's TCB and queues, the connection's TCB. */
+	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls);
 	app_send(t, 1000);
 	expect_seg(t, F_ACK | F_PSH, S(0), P(0), 1000, WND_ANY);
-	assert_true(stats(t)->tcp_mem_bytes > 256 << 10);
+	/* The send ring and RACK's record of the segment. */
+	assert_true(c->sndbuf.size >= 256 << 10);
+	assert_true(rack_bytes(&c->rack) > 0);
+	assert_int_equal(stats(t)->tcp_mem_bytes,
+			 2 * tcb + ls + c->sndbuf.size + rack_bytes(&c->rack));
 	psend(t, F_ACK, P(0), S(1000), NULL, 0);
 	t->sent = 0;
 	assert_int_equal(xs_tcp_close(t->fx.st, t->h), 0);
@@ -371,12 +390,76 @@ static void test_mem_accounting_returns(void **state)
 	expect_ack(t, S(1001), P(1));
 	expect_state(t, XS_TCP_TIME_WAIT);
 	assert_int_equal(stats(t)->tcp_orphans, 0);
-	assert_true(stats(t)->tcp_mem_bytes < 4096);
+	/* No rings in TIME-WAIT; RACK's emptied storage until idle. */
+	assert_null(c->sndbuf.data);
+	assert_null(c->rcvbuf.data);
+	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls + rack_bytes(&c->rack));
 	tfx_run(t, XS_SEC(61));
 	assert_int_equal(conn_state(t), -1);
+	assert_int_equal(stats(t)->tcp_mem_bytes, tcb + ls);
 	xs_tcp_abort(t->fx.st, t->lh);
 	tfx_poll(t);
 	assert_int_equal(stats(t)->tcp_mem_bytes, 0);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* A send ring that cannot be allocated fails the send with ENOMEM and is
+ * counted (tcp_sndbuf_alloc_fail), as the receive side counts its drop.
+ * The failure is real: a child whose address space is capped just above
+ * what it uses asks for a 16 MiB ring. */
+static void test_sndbuf_alloc_fail_counted(void **state)
+{
+	struct tfx *t = *state;
+	struct tcp_conn *c;
+	int status;
+	pid_t pid;
+
+#ifdef UNDER_ASAN
+	skip(); /* ASan reserves terabytes of address space: no RLIMIT_AS */
+#endif
+	tfx_listen(t, 16);
+	assert_int_equal(xs_tcp_setopt(t->fx.st, t->lh, XS_TCP_SNDBUF, 16 << 20), 0);
+	tfx_passive_open(t, NULL);
+	c = tcp_lookup(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
+	assert_non_null(c);
+	assert_int_equal(c->sndbuf.cap, 16 << 20);
+	assert_null(c->sndbuf.data);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		unsigned long pages = 0;
+		FILE *f = fopen("/proc/self/statm", "r");
+		struct rlimit rl;
+		ssize_t r;
+
+		if (!f || fscanf(f, "%lu", &pages) != 1)
+			_exit(10);
+		fclose(f);
+		rl.rlim_cur = rl.rlim_max = pages * (rlim_t)sysconf(_SC_PAGESIZE) + (8 << 20);
+		if (setrlimit(RLIMIT_AS, &rl))
+			_exit(11);
+		r = xs_tcp_send(t->fx.st, t->h, t->out, 1000);
+		if (r != -ENOMEM)
+			_exit(12);
+		if (xs_stack_stats(t->fx.st)->tcp_sndbuf_alloc_fail != 1 || c->sndbuf.data)
+			_exit(13);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* Here, without the cap, the same send works and nothing is counted. */
+	app_send(t, 1000);
+	assert_non_null(c->sndbuf.data);
+	assert_int_equal(stats(t)->tcp_sndbuf_alloc_fail, 0);
 }
 
 /* Bad budgets are refused by xs_stack_new. */
@@ -415,6 +498,7 @@ int main(void)
 	    T(test_mem_pressure),
 	    T(test_mem_high_refuses),
 	    T(test_mem_accounting_returns),
+	    T(test_sndbuf_alloc_fail_counted),
 	    T(test_config_checked),
 	};
 #undef T

@@ -42,6 +42,21 @@ static const struct rack_xmit *tq_find(const struct tcp_rack *q, uint32_t xno)
 	return NULL;
 }
 
+/* The heap q holds, from its blocks as they are: each chunk in the
+ * directory and the spare, the directory's and the queue's capacity. */
+static size_t held(const struct tcp_rack *q)
+{
+	size_t chunks = q->spare ? 1 : 0;
+
+	for (uint32_t c = 0; c < q->nch; c++)
+		chunks += q->ch[c] != NULL;
+	assert_int_equal(chunks, q->nch + (q->spare ? 1 : 0));
+	assert_true(q->nch <= q->chcap && (q->chcap == 0) == (q->ch == NULL));
+	assert_true((q->tqcap == 0) == (q->tq == NULL));
+	return chunks * sizeof(struct rack_chunk) + q->chcap * sizeof(*q->ch) +
+	       q->tqcap * sizeof(*q->tq);
+}
+
 /* Every record in order, non-empty, and the flag counts, the pipe, the
  * chunks and the time-order queue right: each record in flight has its
  * latest transmission queued (else RACK could never find it lost). */
@@ -91,6 +106,7 @@ static void check(const struct tcp_rack *q)
 	assert_int_equal(l, q->nlost);
 	assert_int_equal(x, q->nrtx);
 	assert_int_equal(pipe, rack_pipe(q));
+	assert_int_equal(rack_bytes(q), held(q));
 }
 
 static const struct tcp_txrec *at(const struct tcp_rack *q, uint32_t i)
@@ -179,6 +195,65 @@ static void test_release_storage(void **state)
 	check(&q);
 	assert_int_equal(q.n, 0);
 	rack_free(&q);
+}
+
+/* rack_bytes follows every allocation and free: growing to the record
+ * limit (chunks, directory and queue doubling), splits by partial resends,
+ * chunks retired by the cumulative ACK (one kept as the spare), release
+ * and free. */
+static void test_bytes_follow_storage(void **state)
+{
+	uint32_t b = BASE(state);
+	size_t most = 0;
+	struct tcp_rack q;
+	uint32_t end, i;
+
+	rack_init(&q);
+	assert_int_equal(rack_bytes(&q), 0);
+	end = send_n(&q, b, 0, 1, MS(1));
+	/* One chunk, the first directory and the first queue. */
+	assert_int_equal(q.nch, 1);
+	assert_int_equal(rack_bytes(&q), sizeof(struct rack_chunk) + q.chcap * sizeof(*q.ch) +
+					     q.tqcap * sizeof(*q.tq));
+	while (q.n < RACK_MAX_RECORDS) {
+		end = send_n(&q, b, end, 64, MS(2));
+		if (rack_bytes(&q) > most)
+			most = rack_bytes(&q);
+	}
+	assert_true(q.nch >= RACK_MAX_RECORDS / RACK_CHUNK);
+	assert_int_equal(rack_bytes(&q), held(&q));
+	/* Resends of half records: splits where there is room. */
+	for (i = 0; i < 200; i++) {
+		uint32_t s0 = b + i * 2000 + 50;
+
+		rack_on_xmit(&q, s0, s0 + 10, b + end, MS(3));
+		assert_int_equal(rack_bytes(&q), held(&q));
+	}
+	check(&q);
+	/* Within what one connection can hold at most (rack.h's limits). */
+	assert_true(most <= (RACK_MAX_CHUNKS + 1) * sizeof(struct rack_chunk) +
+				2 * RACK_MAX_CHUNKS * sizeof(*q.ch) +
+				RACK_MAX_XMITS * sizeof(struct rack_xmit));
+	print_message("    RACK storage at the record limit: %zu bytes\n", rack_bytes(&q));
+	/* The cumulative ACK frees chunks as they empty, one kept spare. */
+	for (i = 1; i <= 8; i++) {
+		size_t before = rack_bytes(&q);
+
+		rack_on_ack(&q, b + (i < 8 ? i * (end / 8) : end), MS(4));
+		check(&q);
+		assert_true(rack_bytes(&q) < before);
+	}
+	assert_int_equal(q.n, 0);
+	assert_int_equal(q.nch, 0);
+	assert_non_null(q.spare);
+	assert_int_equal(rack_bytes(&q), sizeof(struct rack_chunk) + q.chcap * sizeof(*q.ch) +
+					     q.tqcap * sizeof(*q.tq));
+	assert_int_equal(rack_release(&q), 1);
+	assert_int_equal(rack_bytes(&q), 0);
+	send_n(&q, b + end, 0, 3, MS(5));
+	assert_true(rack_bytes(&q) > 0);
+	rack_free(&q);
+	assert_int_equal(rack_bytes(&q), 0);
 }
 
 static void test_sack_marks_whole_records(void **state)
@@ -696,6 +771,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		AT_BASES(test_records_follow_sends_and_acks),
 		AT_BASES(test_release_storage),
+		AT_BASES(test_bytes_follow_storage),
 		AT_BASES(test_sack_marks_whole_records),
 		AT_BASES(test_detect_by_time),
 		AT_BASES(test_window_closes_with_three_sacked),

@@ -142,6 +142,7 @@ int rack_release(struct tcp_rack *q)
 	q->spare = NULL;
 	q->tq = NULL;
 	q->tqcap = q->tqhead = q->tqn = 0;
+	q->bytes = 0;
 	return 1;
 }
 
@@ -155,6 +156,8 @@ static struct rack_chunk *chunk_new(struct tcp_rack *q)
 		q->spare = NULL;
 	else if (!(k = malloc(sizeof(*k))))
 		return NULL;
+	else
+		q->bytes += sizeof(*k);
 	k->lo = k->hi = 0;
 	return k;
 }
@@ -169,6 +172,7 @@ static int dir_insert(struct tcp_rack *q, uint32_t c, struct rack_chunk *k)
 		if (!nd)
 			return -1;
 		q->ch = nd;
+		q->bytes += (ncap - q->chcap) * sizeof(*nd);
 		q->chcap = ncap;
 	}
 	memmove(&q->ch[c + 1], &q->ch[c], (q->nch - c) * sizeof(*q->ch));
@@ -186,10 +190,12 @@ static void dir_pop_front(struct tcp_rack *q)
 	memmove(&q->ch[0], &q->ch[1], (q->nch - 1) * sizeof(*q->ch));
 	work(q, q->nch - 1);
 	q->nch--;
-	if (!q->spare)
+	if (!q->spare) {
 		q->spare = k;
-	else
+	} else {
 		free(k);
+		q->bytes -= sizeof(*k);
+	}
 }
 
 /* A free slot at the end for a new last record: NULL at the limit or
@@ -392,6 +398,7 @@ static int tq_rebuild(struct tcp_rack *q, uint32_t ncap, bool live_only)
 			nt[n++] = *x;
 	}
 	free(q->tq);
+	q->bytes = q->bytes - q->tqcap * sizeof(*nt) + ncap * sizeof(*nt);
 	q->tq = nt;
 	q->tqcap = ncap;
 	q->tqhead = 0;

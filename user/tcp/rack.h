@@ -22,6 +22,7 @@
 #define XS_TCP_RACK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <xdpstack/stack.h>
@@ -75,6 +76,8 @@ struct tcp_rack {
 	uint32_t tqcap, tqhead, tqn;
 	uint32_t next_xno;
 
+	size_t bytes;            /* heap held: chunks (spare too), directory, tq */
+
 	uint64_t *work;          /* records visited or moved: &work_own, or a
 				  * stack counter (tcp_rack_work) */
 	uint64_t work_own;
@@ -99,6 +102,15 @@ void rack_free(struct tcp_rack *q);
  * transmission queue (RACK's state stays; memory comes back with the next
  * record). Returns 1 if anything was freed. */
 int rack_release(struct tcp_rack *q);
+
+/* Bytes of heap the queue holds (chunks, spare, directory, transmission
+ * queue), charged to tcp_mem: O(1), kept as they are allocated and freed.
+ * Only rack_on_xmit (grows), rack_on_ack (frees emptied chunks),
+ * rack_release and rack_free change it. */
+static inline size_t rack_bytes(const struct tcp_rack *q)
+{
+	return q->bytes;
+}
 
 /* Transmission of [seq, end) at now: records past the last one are new
  * (new data); those already held are retransmitted (their time moves to

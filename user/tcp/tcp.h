@@ -77,6 +77,7 @@ struct tcp_conn {
 	xs_event_cb cb;
 	void *ctx;
 	size_t mem;                    /* bytes charged to the table's budget (tcp_mem.c) */
+	size_t rack_mem;               /* of which RACK's storage, when last charged */
 
 	struct tcp_ring sndbuf;        /* byte 0 is snd_una (after the SYN) */
 	struct tcp_ring rcvbuf;        /* in-order unread data; out-of-order beyond it */
@@ -280,6 +281,13 @@ void tcp_enter_time_wait(struct xs_stack *st, struct tcp_conn *c);
 /* tcp_mem.c: the memory budget (tcp_mem), pressure, and orphans. */
 /* Recomputes what c holds and charges the difference. */
 void tcp_mem_sync(struct xs_stack *st, struct tcp_conn *c);
+/* After RACK's records changed (rack_on_xmit, rack_on_ack): charges what
+ * its storage now holds if that moved (O(1) when it did not). */
+static inline void tcp_mem_rack(struct xs_stack *st, struct tcp_conn *c)
+{
+	if (rack_bytes(&c->rack) != c->rack_mem)
+		tcp_mem_sync(st, c);
+}
 /* c is being freed: uncharge it. */
 void tcp_mem_release(struct xs_stack *st, struct tcp_conn *c);
 bool tcp_mem_over_high(const struct xs_stack *st);

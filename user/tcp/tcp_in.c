@@ -479,8 +479,10 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 	c->snd_una = seg->ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
-	if (c->sack_ok)
+	if (c->sack_ok) {
 		rack_on_ack(&c->rack, c->snd_una, st->now);
+		tcp_mem_rack(st, c);
+	}
 	/* RTTM (RFC 7323 4) or the timed segment (RFC 6298; the two never
 	 * coexist: a segment is timed only without timestamps). Karn: the
 	 * backed-off RTO stays until a valid measurement. */

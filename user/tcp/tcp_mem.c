@@ -36,12 +36,14 @@ void tcp_mem_sync(struct xs_stack *st, struct tcp_conn *c)
 {
 	struct tcp_table *t = st->tcp;
 	size_t now = sizeof(*c) + ring_bytes(&c->sndbuf) + ring_bytes(&c->rcvbuf) +
-		     (c->ooo ? sizeof(*c->ooo) : 0) + (c->ls ? sizeof(*c->ls) : 0);
+		     (c->ooo ? sizeof(*c->ooo) : 0) + (c->ls ? sizeof(*c->ls) : 0) +
+		     rack_bytes(&c->rack);
 
 	t->mem = t->mem - c->mem + now;
 	if (c->orphan)
 		t->orphan_mem = t->orphan_mem - c->mem + now;
 	c->mem = now;
+	c->rack_mem = rack_bytes(&c->rack);
 	tcp_mem_check(st);
 }
 
@@ -187,8 +189,10 @@ int tcp_sndbuf_get(struct xs_stack *st, struct tcp_conn *c)
 		cap = TCP_MIN_BUF;
 		st->stats.tcp_buf_clamped++;
 	}
-	if (tcp_ring_alloc(r, cap, 0))
+	if (tcp_ring_alloc(r, cap, 0)) {
+		st->stats.tcp_sndbuf_alloc_fail++;
 		return -ENOMEM;
+	}
 	st->stats.tcp_buf_alloc++;
 	tcp_mem_sync(st, c);
 	return 0;
@@ -277,8 +281,10 @@ static void tcp_buf_release(struct xs_stack *st, struct tcp_conn *c)
 		c->ooo = NULL;
 		changed = true;
 	}
-	if (rack_release(&c->rack))
+	if (rack_release(&c->rack)) {
 		st->stats.tcp_rack_released++;
+		changed = true;
+	}
 	if (changed)
 		tcp_mem_sync(st, c);
 }

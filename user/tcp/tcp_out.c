@@ -244,8 +244,10 @@ static int tcp_send_data(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, 
 	if (err)
 		return err;
 	/* RACK keeps a record of each segment and when it last left. */
-	if (c->sack_ok)
+	if (c->sack_ok) {
 		rack_on_xmit(&c->rack, seq, seq + len + (fin ? 1 : 0), c->snd_max, st->now);
+		tcp_mem_rack(st, c);
+	}
 	if (seq_lt(seq, c->snd_max)) {
 		c->retransmits++;
 		st->stats.tcp_retransmits++;
