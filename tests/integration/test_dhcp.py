@@ -171,10 +171,44 @@ def test_lease_ping_tcp_renew_release(topo, tmp_path):
         dm.stop()
 
 
+ARP_HOLDER = r'''
+import socket, struct, sys, time
+dev, ip = sys.argv[1], socket.inet_aton(sys.argv[2])
+mac = bytes.fromhex("0200000000bb")
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+s.bind((dev, 0))
+end = time.monotonic() + float(sys.argv[3])
+s.settimeout(0.2)
+print("ready", flush=True)
+while time.monotonic() < end:
+    try:
+        f = s.recv(2048)
+    except socket.timeout:
+        continue
+    a = f[14:42]
+    if len(a) < 28 or struct.unpack("!H", a[6:8])[0] != 1 or a[24:28] != ip:
+        continue
+    sha = a[8:14]
+    # another host that holds the address answers the probe
+    rep = sha + mac + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + mac + ip + \
+        sha + a[14:18]
+    s.send(rep.ljust(60, b"\0"))
+    print("answered", flush=True)
+'''
+
+
 def test_decline_address_in_use(topo, tmp_path):
-    # The stack's MAC is reserved 172.17.0.100, which ns B's kernel holds:
-    # dnsmasq (--no-ping) offers it anyway; the ARP probe hears the kernel.
-    netns.ns_run(topo.ns_b, ["ip", "addr", "add", "172.17.0.100/32", "dev", topo.dev_b])
+    # The stack's MAC is reserved 172.17.0.100, which another host on the
+    # link holds (a responder in ns B answers ARP for it; the address cannot
+    # be on ns B's kernel, which would then take dnsmasq's unicast OFFER
+    # itself). dnsmasq (--no-ping) offers it anyway: the probe hears the
+    # holder, the stack DECLINEs, and dnsmasq offers the range's address.
+    script = tmp_path / "arp_holder.py"
+    script.write_text(ARP_HOLDER)
+    holder = netns.ns_popen(topo.ns_b, ["/usr/bin/python3", str(script), topo.dev_b,
+                                        "172.17.0.100", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert holder.stdout.readline().strip() == b"ready"
     dm = Dnsmasq(topo, tmp_path, extra=["--no-ping", f"--dhcp-host={STACK_MAC},172.17.0.100"],
                  rng=("172.17.0.101", "172.17.0.101"))
     try:
@@ -191,6 +225,8 @@ def test_decline_address_in_use(topo, tmp_path):
         assert rc == 0, err
     finally:
         dm.stop()
+        holder.kill()
+        holder.wait(5)
 
 
 HOSTILE = r'''
