@@ -304,3 +304,15 @@ def test_hostile_replies(topo, tmp_path):
         if sender.poll() is None:
             sender.kill()
             sender.wait(5)
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--ip", "dhcp"], "--ip dhcp needs --dev"),
+    (["--ip", "dhcp", "--dev", "lo", "--gw", "10.0.0.1"], "drop --gw"),
+    (["--ip", "dhcp/24", "--dev", "lo"], "invalid --ip"),
+])
+def test_cli_errors(args, msg):
+    p = subprocess.run([str(netns.binary())] + args, capture_output=True, text=True, timeout=10)
+    assert p.returncode != 0
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0], p.stderr
