@@ -24,8 +24,8 @@ static xs_time_t rand_ms(struct dhcp_client *c, unsigned lo, unsigned hi)
 
 const char *dhcp_state_name(enum dhcp_state s)
 {
-	static const char *const n[] = { "stopped", "init",    "selecting", "requesting",
-					 "probing", "bound",   "renewing",  "rebinding" };
+	static const char *const n[] = {"stopped", "init",  "selecting", "requesting",
+					"probing", "bound", "renewing",	 "rebinding"};
 
 	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
 }
@@ -304,8 +304,8 @@ int dhcp_client_poll(struct dhcp_client *c, xs_time_t now, struct dhcp_out *o)
 		o->len = 0;
 		if (c->probes++ < DHCP_PROBE_NUM) {
 			c->next = now + (c->probes < DHCP_PROBE_NUM
-						 ? rand_ms(c, DHCP_PROBE_MIN_MS, DHCP_PROBE_MAX_MS)
-						 : DHCP_ANNOUNCE_WAIT_MS * MS);
+					     ? rand_ms(c, DHCP_PROBE_MIN_MS, DHCP_PROBE_MAX_MS)
+					     : DHCP_ANNOUNCE_WAIT_MS * MS);
 			return 1;
 		}
 		/* ANNOUNCE_WAIT passed with no conflict: bound (RFC 5227 2.3). */
@@ -341,8 +341,8 @@ int dhcp_client_poll(struct dhcp_client *c, xs_time_t now, struct dhcp_out *o)
 			return 0;
 		/* RFC 2131 4.4.5: half the time left, at least 60 s */
 		until = (c->state == DHCP_RENEWING ? c->t2_at : c->expire_at) - now;
-		c->next = now + (until / 2 > DHCP_RETRY_MIN_S * SEC ? until / 2
-								      : DHCP_RETRY_MIN_S * SEC);
+		c->next =
+		    now + (until / 2 > DHCP_RETRY_MIN_S * SEC ? until / 2 : DHCP_RETRY_MIN_S * SEC);
 		dhcp_msg_base(c, &m, DHCPREQUEST, now);
 		m.ciaddr = c->lease.ip;
 		return dhcp_emit_out(o, &m, c->lease.ip,

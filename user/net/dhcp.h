@@ -10,12 +10,12 @@
 #include <xdpstack/stack.h>
 #include "wire/dhcp.h"
 
-#define DHCP_BACKOFF_MIN_S 4  /* RFC 2131 4.1: 4, 8, 16, 32, 64 s, each +-1 s */
+#define DHCP_BACKOFF_MIN_S 4 /* RFC 2131 4.1: 4, 8, 16, 32, 64 s, each +-1 s */
 #define DHCP_BACKOFF_MAX_S 64
-#define DHCP_REQUEST_TRIES 4  /* REQUESTs before going back to INIT */
-#define DHCP_RETRY_MIN_S 60   /* RFC 2131 4.4.5: renew/rebind retransmit floor */
-#define DHCP_DECLINE_WAIT_S 10 /* RFC 2131 3.1.5 */
-#define DHCP_LEASE_MIN_S 10   /* shorter leases are taken as this (a budget) */
+#define DHCP_REQUEST_TRIES 4	/* REQUESTs before going back to INIT */
+#define DHCP_RETRY_MIN_S 60	/* RFC 2131 4.4.5: renew/rebind retransmit floor */
+#define DHCP_DECLINE_WAIT_S 10	/* RFC 2131 3.1.5 */
+#define DHCP_LEASE_MIN_S 10	/* shorter leases are taken as this (a budget) */
 #define DHCP_PROBE_WAIT_MS 1000 /* RFC 5227 1.1: PROBE_WAIT */
 #define DHCP_PROBE_NUM 3
 #define DHCP_PROBE_MIN_MS 1000
@@ -41,10 +41,10 @@ struct dhcp_lease {
 };
 
 /* Events since the caller last cleared dhcp_client.ev. */
-#define DHCP_EV_BOUND (1u << 0)    /* lease.ip is ours now: configure it */
+#define DHCP_EV_BOUND (1u << 0)	   /* lease.ip is ours now: configure it */
 #define DHCP_EV_RENEWED (1u << 1)  /* the lease was extended */
-#define DHCP_EV_LOST (1u << 2)     /* the address was lost (expiry or NAK) */
-#define DHCP_EV_NAK (1u << 3)      /* a NAK moved us back to INIT */
+#define DHCP_EV_LOST (1u << 2)	   /* the address was lost (expiry or NAK) */
+#define DHCP_EV_NAK (1u << 3)	   /* a NAK moved us back to INIT */
 #define DHCP_EV_DECLINED (1u << 4) /* the offered address was in use */
 
 struct dhcp_client {
@@ -55,7 +55,7 @@ struct dhcp_client {
 	unsigned ev;
 	unsigned tries;
 	unsigned backoff_s;
-	unsigned probes; /* ARP probes sent for the address on probation */
+	unsigned probes;   /* ARP probes sent for the address on probation */
 	xs_time_t started; /* of this acquisition: the secs field */
 	xs_time_t next;	   /* retransmit, probe or restart */
 	xs_time_t bound_at, t1_at, t2_at, expire_at;

@@ -79,8 +79,10 @@ static void dhcp_set_addr(struct xs_stack *st, const struct dhcp_lease *l)
 
 static void dhcp_send(struct xs_stack *st, const struct dhcp_out *o)
 {
-	struct udp_repr u = { .sport = DHCP_CLIENT_PORT, .dport = DHCP_SERVER_PORT,
-			      .payload = o->b, .payload_len = o->len };
+	struct udp_repr u = {.sport = DHCP_CLIENT_PORT,
+			     .dport = DHCP_SERVER_PORT,
+			     .payload = o->b,
+			     .payload_len = o->len};
 	size_t n;
 
 	if (o->kind != DHCP_OUT_MSG) {

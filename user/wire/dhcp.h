@@ -11,11 +11,11 @@
 
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68
-#define DHCP_FIXED_LEN 236   /* BOOTP header up to the options (RFC 2131 2) */
-#define DHCP_MIN_LEN 240     /* with the magic cookie */
-#define DHCP_EMIT_MIN 300    /* RFC 1542 2.1: relays may drop shorter requests */
+#define DHCP_FIXED_LEN 236 /* BOOTP header up to the options (RFC 2131 2) */
+#define DHCP_MIN_LEN 240   /* with the magic cookie */
+#define DHCP_EMIT_MIN 300  /* RFC 1542 2.1: relays may drop shorter requests */
 #define DHCP_MAGIC 0x63825363u
-#define DHCP_MAX_DNS 4       /* DNS servers kept (option 6) */
+#define DHCP_MAX_DNS 4 /* DNS servers kept (option 6) */
 #define DHCP_LEASE_INFINITE 0xffffffffu
 #define DHCP_FLAG_BROADCAST 0x8000
 
