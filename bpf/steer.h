@@ -16,9 +16,14 @@ struct xs_steer_cfg {
 	/* Not read by the program: the pid of the xdpstack that loaded it, so
 	 * a later one can tell a leftover from a program still in use. */
 	__u32 owner_pid;
+	__u8 mac[6]; /* the stack's MAC: DHCP replies and ARP for it (F_DHCP) */
+	__u16 pad2;
 };
 
-/* While DHCP runs the stack has no address: also take UDP to port 68. */
+/* While DHCP runs the stack has no address: also take UDP to port 68 whose
+ * BOOTP chaddr is the stack's MAC (so the kernel's own DHCP client, with the
+ * interface's MAC, is never robbed), and ARP whose target MAC is the stack's
+ * (the replies to its RFC 5227 probe). */
 #define XS_STEER_F_DHCP 1u
 
 enum xs_steer_counter {

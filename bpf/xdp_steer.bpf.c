@@ -17,6 +17,7 @@
 #define IP4_MIN_HLEN 20
 #define UDP_HLEN 8
 #define DHCP_CLIENT_PORT 68
+#define BOOTP_CHADDR_OFF 28
 #define MAX_VLAN_TAGS 2
 
 struct {
@@ -77,13 +78,21 @@ static __always_inline __u32 ld_raw32(const __u8 *p)
 
 /* ARP: take it when it asks about (or answers to) our address. The body must
  * be Ethernet/IPv4 shaped (hlen 6, plen 4), else the offsets mean nothing. */
+static __always_inline int mac_eq(const __u8 *p, const __u8 *mac)
+{
+	return p[0] == mac[0] && p[1] == mac[1] && p[2] == mac[2] && p[3] == mac[3] &&
+	       p[4] == mac[4] && p[5] == mac[5];
+}
+
 static __always_inline int want_arp(const __u8 *l3, const void *end, const struct xs_steer_cfg *cfg)
 {
-	if (cfg->ip4 == 0 || (const void *)(l3 + ARP_BODY_LEN) > end)
+	if ((const void *)(l3 + ARP_BODY_LEN) > end)
 		return 0;
 	if (ld_be16(l3 + 2) != ETH_P_IP || l3[4] != ETH_ALEN || l3[5] != 4)
 		return 0;
-	return ld_raw32(l3 + 24) == cfg->ip4;
+	if ((cfg->flags & XS_STEER_F_DHCP) && mac_eq(l3 + 18, cfg->mac))
+		return 1;
+	return cfg->ip4 != 0 && ld_raw32(l3 + 24) == cfg->ip4;
 }
 
 /* IPv4: destination is our address; or, while DHCP runs, UDP to port 68
@@ -107,9 +116,11 @@ static __always_inline int want_ip4(const __u8 *l3, const void *end, const struc
 	if (ihl < IP4_MIN_HLEN)
 		return 0;
 	l4 = l3 + ihl;
-	if ((const void *)(l4 + UDP_HLEN) > end)
+	/* UDP header, then BOOTP: chaddr at 28 */
+	if ((const void *)(l4 + UDP_HLEN + BOOTP_CHADDR_OFF + ETH_ALEN) > end)
 		return 0;
-	return ld_be16(l4 + 2) == DHCP_CLIENT_PORT;
+	return ld_be16(l4 + 2) == DHCP_CLIENT_PORT &&
+	       mac_eq(l4 + UDP_HLEN + BOOTP_CHADDR_OFF, cfg->mac);
 }
 
 SEC("xdp")

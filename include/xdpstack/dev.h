@@ -132,6 +132,9 @@ int xs_afxdp_set_busy_poll(struct xs_dev *dev, uint32_t usecs, uint32_t budget);
 int xs_afxdp_napi_id(struct xs_dev *dev);
 /* Sets the address in the steering config map. 0 or -errno. */
 int xs_afxdp_set_ip(struct xs_dev *dev, uint32_t ip);
+/* While DHCP runs (on nonzero), also steer DHCP replies whose chaddr is
+ * dev->mac and ARP to dev->mac; off once bound. 0 or -errno. */
+int xs_afxdp_set_dhcp(struct xs_dev *dev, int on);
 
 /* Capture device (user/dev/pcap.c): forwards every call to inner and writes
  * each frame received (rx_burst) and sent (tx_submit, at its final length) to

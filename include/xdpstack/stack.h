@@ -74,6 +74,9 @@ struct xs_config {
 	unsigned dns_ttl_max;      /* seconds a positive answer is cached at most
 				    * (0: 86400); negative answers at most 10800
 				    * (RFC 2308 5) or this, the smaller */
+	unsigned dhcp;             /* nonzero: take the address, prefix, gateway and
+				    * DNS servers by DHCP (docs/DESIGN.md, DHCP); ip,
+				    * prefix_len and gateway must then be 0 */
 };
 
 #define XS_TCP_BUF_IDLE_NOW 0xffffffffu
@@ -483,5 +486,27 @@ int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ct
 /* Stops a query; its callback is not called. 0 or -EBADF. */
 int xs_dns_cancel(struct xs_stack *st, int q);
 void xs_dns_cache_flush(struct xs_stack *st);
+
+/* DHCP client (cfg.dhcp). Events since the last call, taken and cleared. */
+#define XS_DHCP_EV_BOUND (1u << 0)    /* an address was taken (xs_stack_ip) */
+#define XS_DHCP_EV_RENEWED (1u << 1)  /* the lease was extended */
+#define XS_DHCP_EV_LOST (1u << 2)     /* the address was lost: expiry or NAK */
+#define XS_DHCP_EV_NAK (1u << 3)      /* a server refused: back to discovery */
+#define XS_DHCP_EV_DECLINED (1u << 4) /* the offered address answered ARP */
+unsigned xs_dhcp_events(struct xs_stack *st);
+struct xs_dhcp_info {
+	const char *state;    /* "selecting", "bound", ... */
+	uint32_t ip, router, server; /* host order, 0 while unbound */
+	uint8_t prefix_len;
+	uint32_t lease_s;     /* 0xffffffff: infinite */
+	int64_t t1_ms, t2_ms, expiry_ms; /* left from now; -1 infinite or unbound */
+	uint64_t offers, acks, naks, declines, expiries;
+};
+/* 0, or -ENOENT when the stack does not use DHCP. */
+int xs_dhcp_info(const struct xs_stack *st, xs_time_t now, struct xs_dhcp_info *out);
+/* Gives the lease back (a RELEASE to the server) and stops the client.
+ * The address stays so that the RELEASE can go out (it may wait on ARP:
+ * poll a moment more); then free the stack. */
+void xs_dhcp_release(struct xs_stack *st);
 
 #endif

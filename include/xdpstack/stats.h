@@ -84,6 +84,17 @@
 	X(DNS_SRC, "DNS reply from another address or port than asked")         \
 	X(DNS_QUESTION, "DNS reply for another question than asked")            \
 	X(DNS_TCP_LEN, "DNS reply over TCP with a bad length prefix")           \
+	X(DHCP_SHORT, "DHCP message shorter than the BOOTP header and cookie")    \
+	X(DHCP_COOKIE, "DHCP message without the magic cookie")                  \
+	X(DHCP_HTYPE, "DHCP message not for Ethernet (htype/hlen)")              \
+	X(DHCP_OPT_LEN, "DHCP option runs past the message")                     \
+	X(DHCP_NO_END, "DHCP options without an END option")                     \
+	X(DHCP_OPT_BAD, "DHCP option of the wrong length or repeated")           \
+	X(DHCP_TYPE, "DHCP message type missing or unknown")                     \
+	X(DHCP_NOT_OURS, "DHCP reply with another xid or chaddr, or not a reply") \
+	X(DHCP_YIADDR, "DHCP offer of an address a host cannot take")            \
+	X(DHCP_UNEXPECTED, "DHCP message of a type not expected in this state")  \
+	X(DHCP_NO_SERVER, "DHCP offer or ACK without a server identifier")       \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 

@@ -22,6 +22,7 @@ struct xs_opts {
 	const char *dev;      /* NULL: pick by route */
 	uint8_t mac[6];
 	int have_mac;
+	int dhcp;             /* --ip dhcp: the address comes from a DHCP server */
 	enum xs_xdp_mode mode;
 	uint32_t queue;
 	int udp_echo;         /* port, 0 = off */

@@ -19,6 +19,9 @@ static void usage(FILE *f)
 		"Serve ADDR from a user-space TCP/IP stack on a NIC shared with the kernel.\n"
 		"\n"
 		"  --ip ADDR[/PLEN]   the stack's IPv4 address (prefix: from the kernel's route, else 24)\n"
+		"  --ip dhcp          take address, prefix, gateway and DNS servers from DHCP (needs\n"
+		"                     --dev; uses --mac, else a locally administered MAC derived\n"
+		"                     from the interface's, so the kernel's own DHCP is untouched)\n"
 		"  --dev IFACE        interface (default: the one the kernel routes ADDR's subnet through)\n"
 		"  --gw ADDR          default gateway for destinations off the subnet\n"
 		"  --mac MAC          use this MAC instead of the interface's own (sets promiscuous mode)\n"
@@ -320,6 +323,11 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 	while ((c = getopt_long(argc, argv, ":vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
+			if (!strcmp(optarg, "dhcp")) {
+				o->dhcp = 1;
+				have_ip = 1;
+				break;
+			}
 			if (parse_ip_prefix(optarg, o))
 				return fail("invalid --ip '%s': expected a unicast A.B.C.D[/1-32]", optarg);
 			have_ip = 1;
@@ -524,6 +532,10 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		return fail("unexpected argument '%s' (see --help)", argv[optind]);
 	if (!have_ip)
 		return fail("%s", "missing --ip ADDR: the address the stack serves (see --help)");
+	if (o->dhcp && (o->gateway || o->prefix_len >= 0))
+		return fail("%s", "--ip dhcp takes the prefix and gateway from the server: drop --gw");
+	if (o->dhcp && !o->dev)
+		return fail("%s", "--ip dhcp needs --dev IFACE: there is no address to pick it by");
 	return cli_check_http(o);
 }
 

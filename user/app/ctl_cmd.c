@@ -35,11 +35,49 @@ static uint32_t mask_of(uint8_t plen)
 
 /* ---------------------------------------------------------------- addr */
 
+/* Seconds left, or "-" (unbound, infinite or past that state). */
+static const char *left_str(int64_t ms, char *buf)
+{
+	if (ms < 0)
+		return "-";
+	snprintf(buf, 24, "%llds", (long long)(ms / 1000));
+	return buf;
+}
+
+/* The DHCP lease (--ip dhcp): state, server, lease and the times left. */
+static void addr_dhcp(struct ctl_client *cl, const struct xs_dhcp_info *d)
+{
+	char srv[16], t1[24], t2[24], ex[24];
+
+	ctl_ip_str(d->server, srv);
+	if (cl->json) {
+		ctl_printf(cl,
+			   ", \"dhcp\": {\"state\": \"%s\", \"server\": \"%s\", \"lease_s\": %u, "
+			   "\"t1_ms\": %lld, \"t2_ms\": %lld, \"expiry_ms\": %lld, "
+			   "\"offers\": %llu, \"acks\": %llu, \"naks\": %llu, "
+			   "\"declines\": %llu, \"expiries\": %llu}",
+			   d->state, srv, d->lease_s, (long long)d->t1_ms, (long long)d->t2_ms,
+			   (long long)d->expiry_ms, (unsigned long long)d->offers,
+			   (unsigned long long)d->acks, (unsigned long long)d->naks,
+			   (unsigned long long)d->declines, (unsigned long long)d->expiries);
+		return;
+	}
+	ctl_printf(cl, "    dhcp %s server %s lease %us t1 %s t2 %s expires %s\n", d->state,
+		   srv, d->lease_s, left_str(d->t1_ms, t1), left_str(d->t2_ms, t2),
+		   left_str(d->expiry_ms, ex));
+	ctl_printf(cl, "    dhcp offers %llu acks %llu naks %llu declines %llu expiries %llu\n",
+		   (unsigned long long)d->offers, (unsigned long long)d->acks,
+		   (unsigned long long)d->naks, (unsigned long long)d->declines,
+		   (unsigned long long)d->expiries);
+}
+
 void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 {
 	struct ctl *c = cl->ctl;
 	struct xs_stack_info in;
+	struct xs_dhcp_info d;
 	char ip[16], mac[18];
+	bool dhcp;
 
 	if (argc > 1 && strcmp(argv[1], "show")) {
 		ctl_end(cl, CTL_USAGE, "addr: unexpected argument '%.64s' (usage: addr [show])",
@@ -47,6 +85,7 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 		return;
 	}
 	xs_stack_get_info(c->cfg.st, &in);
+	dhcp = xs_dhcp_info(c->cfg.st, c->now, &d) == 0;
 	ctl_ip_str(in.ip, ip);
 	mac_str(in.mac, mac);
 	if (cl->json) {
@@ -54,13 +93,18 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 		ctl_json_str(cl, c->ifname);
 		ctl_printf(cl,
 			   ", \"ifindex\": %u, \"queue\": %u, \"mac\": \"%s\", \"mtu\": %u, "
-			   "\"ip\": \"%s\", \"prefix_len\": %u}\n",
+			   "\"ip\": \"%s\", \"prefix_len\": %u",
 			   c->cfg.ifindex, c->cfg.queue, mac, in.mtu, ip, in.prefix_len);
+		if (dhcp)
+			addr_dhcp(cl, &d);
+		ctl_printf(cl, "}\n");
 	} else {
 		ctl_printf(cl, "%s: mtu %u ifindex %u queue %u\n", c->ifname, in.mtu,
 			   c->cfg.ifindex, c->cfg.queue);
 		ctl_printf(cl, "    link/ether %s\n", mac);
 		ctl_printf(cl, "    inet %s/%u\n", ip, in.prefix_len);
+		if (dhcp)
+			addr_dhcp(cl, &d);
 	}
 	ctl_end(cl, CTL_OK, NULL);
 }

@@ -155,6 +155,79 @@ static int die(const char *msg)
  * directly (xs_stack_poll), looks at the control fds with a zero-timeout
  * poll() about every millisecond, and sleeps again once nothing has come for
  * the idle period; the first frame after that wakes it through poll(). */
+/* A locally administered MAC from the interface's (RFC 7042 2.1): the stack's
+ * DHCP never answers for the interface's own, so the kernel's client is left alone. */
+static void dhcp_derive_mac(uint8_t mac[6])
+{
+	uint8_t m0 = mac[0];
+
+	mac[0] = (uint8_t)((mac[0] | 0x02) & ~0x01);
+	if (mac[0] == m0)
+		mac[5] ^= 0x5a; /* already local: differ elsewhere */
+}
+
+static const char *ip_str(uint32_t ip, char *buf)
+{
+	struct in_addr a = { .s_addr = htonl(ip) };
+
+	return inet_ntop(AF_INET, &a, buf, 16);
+}
+
+/* The lease's events: log them, and steer by address once bound, by DHCP
+ * (chaddr) while not. */
+static void dhcp_events(struct xs_stack *st, struct xs_dev *hw)
+{
+	unsigned ev = xs_dhcp_events(st);
+	struct xs_dhcp_info in;
+	char a[16], b[16], c[16];
+
+	if (!ev || xs_dhcp_info(st, now_ns(), &in))
+		return;
+	if (ev & XS_DHCP_EV_DECLINED)
+		printf("xdpstack: dhcp: the offered address is in use (ARP answered); "
+		       "declined, discovering again in 10 s\n");
+	if (ev & XS_DHCP_EV_NAK)
+		printf("xdpstack: dhcp: NAK from the server: the lease is refused; "
+		       "back to discovery\n");
+	if ((ev & XS_DHCP_EV_LOST) && !(ev & XS_DHCP_EV_NAK))
+		printf("xdpstack: dhcp: the lease expired unrenewed: address lost; "
+		       "back to discovery\n");
+	if (ev & XS_DHCP_EV_LOST) {
+		xs_afxdp_set_ip(hw, 0);
+		xs_afxdp_set_dhcp(hw, 1);
+	}
+	if (ev & XS_DHCP_EV_BOUND) {
+		printf("xdpstack: dhcp: bound to %s/%u from server %s, router %s, "
+		       "lease %u s\n",
+		       ip_str(in.ip, a), in.prefix_len, ip_str(in.server, b),
+		       in.router ? ip_str(in.router, c) : "none", in.lease_s);
+		xs_afxdp_set_ip(hw, in.ip);
+		xs_afxdp_set_dhcp(hw, 0);
+	} else if (ev & XS_DHCP_EV_RENEWED) {
+		printf("xdpstack: dhcp: renewed %s, lease %u s\n", ip_str(in.ip, a),
+		       in.lease_s);
+	}
+	fflush(stdout);
+}
+
+/* RFC 2131 4.4.6: give the lease back; poll 300 ms so that the RELEASE,
+ * unicast to the server, can wait for ARP. */
+static void dhcp_release(struct xs_stack *st)
+{
+	xs_time_t end = now_ns() + XS_MS(300);
+	const struct xs_stats *s = xs_stack_stats(st);
+	uint64_t tx = s->udp_tx;
+
+	xs_dhcp_release(st);
+	while (now_ns() < end) {
+		xs_stack_poll(st, now_ns());
+		usleep(1000);
+	}
+	printf("xdpstack: dhcp: %s\n", s->udp_tx != tx ? "lease released" :
+	       "no lease to release, or the RELEASE could not be sent");
+	fflush(stdout);
+}
+
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
 	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
 	       struct busy_poll *bp)
@@ -191,6 +264,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 			got_usr1 = 0;
 			dump_counters(st, hw, ip3, sp, http, bp);
 		}
+		dhcp_events(st, hw);
 		heap_trim(st, now, &trim_next, &trim_seen);
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
@@ -277,18 +351,22 @@ int main(int argc, char **argv)
 			return die(err);
 		}
 		snprintf(ifname, sizeof(ifname), "%s", o.dev);
-		plen = sys_route_prefix(ifname, o.ip);
+		plen = o.dhcp ? 0 : sys_route_prefix(ifname, o.ip);
 	} else if (sys_route_dev(o.ip, ifname, sizeof(ifname), &plen, err, sizeof(err))) {
 		return die(err);
 	}
-	if (o.prefix_len < 0)
-		o.prefix_len = plen > 0 ? plen : 24;
-	if (cli_check_gateway(o.ip, o.prefix_len, o.gateway, err, sizeof(err))) {
-		die(err);
-		return 2;
+	if (o.dhcp) {
+		o.prefix_len = 0;
+	} else {
+		if (o.prefix_len < 0)
+			o.prefix_len = plen > 0 ? plen : 24;
+		if (cli_check_gateway(o.ip, o.prefix_len, o.gateway, err, sizeof(err))) {
+			die(err);
+			return 2;
+		}
+		if (sys_check_addr_free(ifname, o.ip, err, sizeof(err)))
+			return die(err);
 	}
-	if (sys_check_addr_free(ifname, o.ip, err, sizeof(err)))
-		return die(err);
 
 	/* The control socket comes before XDP: a live one means another daemon
 	 * serves this interface, and attaching would take its program away. */
@@ -304,7 +382,7 @@ int main(int argc, char **argv)
 	if (!ctl)
 		return die(err);
 
-	if (o.have_mac) {
+	if (o.have_mac || o.dhcp) {
 		promisc_fd = sys_promisc_hold(ifname, err, sizeof(err));
 		if (promisc_fd < 0) {
 			rc = die(err);
@@ -324,6 +402,15 @@ int main(int argc, char **argv)
 	}
 	if (o.have_mac)
 		memcpy(hw->mac, o.mac, sizeof(o.mac));
+	else if (o.dhcp)
+		dhcp_derive_mac(hw->mac);
+	dev = hw;
+	if (o.dhcp && (rc = xs_afxdp_set_dhcp(hw, 1)) != 0) {
+		snprintf(err, sizeof(err), "cannot steer DHCP replies on %s (%s)", ifname,
+			 strerror(-rc));
+		rc = die(err);
+		goto out_dev;
+	}
 	dev = hw;
 	if (o.pcap) {
 		/* From here dev owns hw: freeing dev frees both. */
@@ -338,6 +425,7 @@ int main(int argc, char **argv)
 	cfg.ip = o.ip;
 	cfg.prefix_len = (uint8_t)o.prefix_len;
 	cfg.gateway = o.gateway;
+	cfg.dhcp = (unsigned)o.dhcp;
 	cfg.frag_timeout_ms = o.frag_timeout_ms;
 	cfg.tcp_rto_min_us = o.tcp_rto_min_ms * 1000;
 	cfg.ip_ttl = (uint8_t)o.ip_ttl;
@@ -420,6 +508,8 @@ int main(int argc, char **argv)
 
 	a.s_addr = htonl(o.ip);
 	inet_ntop(AF_INET, &a, ipbuf, sizeof(ipbuf));
+	if (o.dhcp)
+		snprintf(ipbuf, sizeof(ipbuf), "dhcp");
 	printf("xdpstack: serving %s/%d on %s (queue %u, mac %02x:%02x:%02x:%02x:%02x:%02x)\n",
 	       ipbuf, o.prefix_len, ifname, o.queue, dev->mac[0], dev->mac[1], dev->mac[2],
 	       dev->mac[3], dev->mac[4], dev->mac[5]);
@@ -431,6 +521,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	rc = run(st, dev, hw, ctl, ip3, sp, http, &bp);
+	if (o.dhcp)
+		dhcp_release(st);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;

@@ -7,6 +7,7 @@
 
 #include "core/stack.h"
 #include "net/arp.h"
+#include "net/dhcp_stack.h"
 #include "net/dns.h"
 #include "net/icmp.h"
 #include "net/iface.h"
@@ -16,7 +17,9 @@
 
 static void config_defaults(struct xs_config *c)
 {
-	if (!c->prefix_len || c->prefix_len > 32)
+	if (c->dhcp)
+		c->prefix_len = 32; /* unbound: no subnet until the lease */
+	else if (!c->prefix_len || c->prefix_len > 32)
 		c->prefix_len = 24;
 	if (!c->arp_lifetime_ms)
 		c->arp_lifetime_ms = 60000;
@@ -110,7 +113,8 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	int err;
 
 	/* RFC 791: every IPv4 link carries at least 68-byte datagrams. */
-	if (!cfg || !dev || !cfg->ip || (dev->mtu && dev->mtu < 68) ||
+	if (!cfg || !dev || (!cfg->ip == !cfg->dhcp) ||
+	    (cfg->dhcp && (cfg->prefix_len || cfg->gateway)) || (dev->mtu && dev->mtu < 68) ||
 	    (cfg->tcp_rto_min_us && (cfg->tcp_rto_min_us < 1000 || cfg->tcp_rto_min_us > 1000000)) ||
 	    !config_tcp_ok(cfg) || cfg->dns_max_queries > 4096 || cfg->dns_cache_size > 65536 ||
 	    (cfg->dns_timeout_ms && (cfg->dns_timeout_ms < 10 || cfg->dns_timeout_ms > 60000)) ||
@@ -136,7 +140,7 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 		st->rng = 0x9e3779b97f4a7c15ull ^ (uintptr_t)st;
 	st->ip_id = (uint16_t)xs_random(st);
 	keys_init(st);
-	st->garp_left = st->cfg.gratuitous_arps;
+	st->garp_left = st->ip ? st->cfg.gratuitous_arps : 0;
 	icmp_init(st);
 	st->scratch = malloc(XS_SCRATCH_LEN);
 	if (!st->scratch) {
@@ -161,8 +165,13 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	err = dns_init(st);
 	if (err)
 		goto err_dns;
+	err = dhcp_stack_init(st);
+	if (err)
+		goto err_dhcp;
 	return st;
 
+err_dhcp:
+	dns_fini(st);
 err_dns:
 	tcp_fini(st);
 err_tcp:
@@ -183,6 +192,7 @@ void xs_stack_free(struct xs_stack *st)
 {
 	if (!st)
 		return;
+	dhcp_stack_fini(st);
 	dns_fini(st);
 	xs_loop_fini(st);
 	tcp_fini(st);
@@ -257,6 +267,7 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	stack_timers(st);
 	tcp_timers_run(st);
 	dns_timers_run(st);
+	dhcp_stack_timers(st);
 	udp_deliver_events(st);
 	icmp_deliver_events(st);
 	tcp_deliver_events(st);
@@ -287,6 +298,9 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 	if (tcp_t < t)
 		t = tcp_t;
 	tcp_t = dns_next_timer(st);
+	if (tcp_t < t)
+		t = tcp_t;
+	tcp_t = dhcp_stack_next(st);
 	return tcp_t < t ? tcp_t : t;
 }
 

@@ -18,6 +18,7 @@
 
 struct tcp_table;
 struct dns_state;
+struct dhcp_client;
 
 #define XS_RX_BATCH XS_POLL_BATCH
 #define XS_TICK_NS XS_MS(100)
@@ -54,6 +55,8 @@ struct xs_stack {
 	struct udp_table udp;
 	struct tcp_table *tcp;
 	struct dns_state *dns;
+	struct dhcp_client *dhcp; /* cfg.dhcp: the client, else NULL */
+	unsigned dhcp_ev;   /* XS_DHCP_EV_* not yet taken by xs_dhcp_events */
 	uint8_t *scratch;   /* XS_SCRATCH_LEN bytes to build datagrams beyond one frame */
 
 	/* The embeddable loop (user/api/loop.c). */

@@ -1060,3 +1060,18 @@ int xs_afxdp_set_ip(struct xs_dev *dev, uint32_t ip)
 	a->cfg.ip4 = htonl(ip);
 	return write_cfg(a);
 }
+
+int xs_afxdp_set_dhcp(struct xs_dev *dev, int on)
+{
+	struct afxdp *a;
+
+	if (!dev || dev->ops != &afxdp_ops)
+		return -EINVAL;
+	a = dev->priv;
+	memcpy(a->cfg.mac, dev->mac, sizeof(a->cfg.mac));
+	if (on)
+		a->cfg.flags |= XS_STEER_F_DHCP;
+	else
+		a->cfg.flags &= ~XS_STEER_F_DHCP;
+	return write_cfg(a);
+}

@@ -8,6 +8,7 @@
 #include "core/siphash.h"
 #include "core/stack.h"
 #include "net/arp.h"
+#include "net/dhcp_stack.h"
 #include "net/iface.h"
 #include "net/icmp.h"
 #include "wire/arp.h"
@@ -259,6 +260,13 @@ void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		st->stats.arp_rx_reply++;
 	if (eth_is_multicast(a.sha) || !memcmp(a.sha, zero_mac, ETH_ADDR_LEN)) {
 		why = XS_DROP_ARP_SRC;
+		goto drop;
+	}
+	/* RFC 5227 2.1.1: DHCP's probe of an offered address hears everything */
+	dhcp_stack_arp(st, &a);
+	if (!st->ip) {
+		/* no address yet (DHCP): nothing to answer, nothing to learn */
+		why = XS_DROP_ARP_NOT_OURS;
 		goto drop;
 	}
 	if (a.spa == st->ip) {

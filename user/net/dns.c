@@ -443,6 +443,9 @@ int xs_dns_add_server(struct xs_stack *st, uint32_t ip, uint16_t port)
 
 	if (!ip || !port)
 		return -EINVAL;
+	for (unsigned i = 0; i < d->nservers; i++)
+		if (d->servers[i].ip == ip && d->servers[i].port == port)
+			return 0; /* already there (DHCP renewals add them again) */
 	if (d->nservers == XS_DNS_MAX_SERVERS)
 		return -ENOSPC;
 	d->servers[d->nservers].ip = ip;

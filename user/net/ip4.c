@@ -5,6 +5,7 @@
 
 #include "core/stack.h"
 #include "net/arp.h"
+#include "net/dhcp_stack.h"
 #include "net/frag.h"
 #include "net/icmp.h"
 #include "net/iface.h"
@@ -28,6 +29,10 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 	if (why)
 		goto drop;
 	st->stats.ip_rx++;
+	/* DHCP replies, before the address checks: while unbound (ip 0) they
+	 * may be sent to the address on offer (RFC 2131 4.1). */
+	if (dhcp_stack_input(st, &ip, b))
+		return;
 	/* RFC 1122 3.2.1.3: only our address or a broadcast. */
 	if (ip.dst != st->ip && !ip4_is_broadcast(st, ip.dst)) {
 		why = XS_DROP_IP_DST;
