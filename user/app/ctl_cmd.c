@@ -469,6 +469,9 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  connect HOST PORT [-w SEC]        a TCP connection from the stack, piped\n"
 		       "                                    to the client (binary stream, see docs)\n"
 		       "  resolve NAME                      the name's IPv4 addresses (DNS, --dns)\n"
+		       "  filter [list]                     filter rules, policies and counters\n"
+		       "  filter add RULE | insert N RULE | del N | flush\n"
+		       "  filter policy in|out accept|drop\n"
 		       "HOST is an address A.B.C.D or a name the stack resolves.\n");
 	ctl_end(cl, CTL_OK, NULL);
 }

@@ -360,6 +360,16 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < o.ndns; i++)
 		xs_dns_add_server(st, o.dns_ip[i], o.dns_port[i]);
+	if (o.filter_text) {
+		/* Checked by cli_parse: this cannot fail but is checked anyway. */
+		rc = xs_filter_load(st, o.filter_text, o.filter_len, err, sizeof(err));
+		free(o.filter_text);
+		o.filter_text = NULL;
+		if (rc) {
+			rc = die(err);
+			goto out_stack;
+		}
+	}
 	if (o.udp_echo && (rc = svc_udp_echo_start(st, (uint16_t)o.udp_echo)) != 0) {
 		snprintf(err, sizeof(err), "cannot start UDP echo on port %d (%s)", o.udp_echo,
 			 strerror(-rc));

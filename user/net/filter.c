@@ -1,6 +1,8 @@
 /* The packet filter in the stack: rule table edits that leave it whole on any
  * error, first-match evaluation with token buckets, and the ip4 in/out hooks. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/stack.h"
@@ -252,4 +254,114 @@ int filter_output(struct xs_stack *st, uint32_t dst, uint8_t proto, const uint8_
 		return 0;
 	xs_drop(st, XS_DROP_FILTER_OUT);
 	return -EPERM;
+}
+
+/* --- the public API (include/xdpstack/stack.h) ---------------------------- */
+
+static void err_out(const struct filter_err *e, int line, char *err, size_t errlen)
+{
+	struct filter_err c = *e;
+	char buf[256];
+
+	if (!err || !errlen)
+		return;
+	if (line) {
+		filter_err_format(&c, err, errlen);
+		return;
+	}
+	/* A single line given alone (ctl): no line number to name. */
+	c.line = 0;
+	filter_err_format(&c, buf, sizeof(buf));
+	snprintf(err, errlen, "%s", buf + strlen("line 0: "));
+}
+
+int xs_filter_check(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct filter_table *t = malloc(sizeof(*t));
+	struct filter_err e;
+	int rc;
+
+	if (!t)
+		return -ENOMEM;
+	filter_table_init(t);
+	rc = filter_table_load(t, text, len, &e);
+	if (rc)
+		err_out(&e, 1, err, errlen);
+	free(t);
+	return rc;
+}
+
+int xs_filter_load(struct xs_stack *st, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct filter_err e;
+	int rc = filter_table_load(&st->filter, text, len, &e);
+
+	if (rc)
+		err_out(&e, 1, err, errlen);
+	return rc;
+}
+
+int xs_filter_insert(struct xs_stack *st, int pos, const char *line, char *err, size_t errlen)
+{
+	struct filter_rule r;
+	struct filter_err e;
+	int rc = filter_rule_parse(line, strlen(line), &r, &e);
+
+	if (rc == 0) {
+		e.field = "rule";
+		e.expected = "a rule (accept, drop or reject ...)";
+		e.got[0] = '\0';
+		rc = -EINVAL;
+	}
+	if (rc < 0) {
+		err_out(&e, 0, err, errlen);
+		return rc;
+	}
+	if (pos < 0)
+		pos = (int)st->filter.n;
+	rc = filter_table_insert(&st->filter, (unsigned)pos, &r);
+	if (rc == -ERANGE)
+		snprintf(err, errlen, "position %d: expected 0-%u", pos, st->filter.n);
+	else if (rc == -ENOSPC)
+		snprintf(err, errlen, "the table is full (%d rules)", FILTER_MAX_RULES);
+	return rc;
+}
+
+int xs_filter_del(struct xs_stack *st, unsigned pos)
+{
+	return filter_table_del(&st->filter, pos);
+}
+
+void xs_filter_flush(struct xs_stack *st)
+{
+	filter_table_flush(&st->filter);
+}
+
+int xs_filter_set_policy(struct xs_stack *st, int out, int drop)
+{
+	return filter_table_set_policy(&st->filter, out ? FILTER_DIR_OUT : FILTER_DIR_IN,
+				       drop ? FILTER_DROP : FILTER_ACCEPT);
+}
+
+size_t xs_filter_list(const struct xs_stack *st, struct xs_filter_entry *out, size_t max,
+		      int policy_drop[2], uint64_t policy_pkts[2], uint64_t policy_bytes[2])
+{
+	const struct filter_table *t = &st->filter;
+	size_t i;
+	int d;
+
+	for (i = 0; i < t->n && i < max; i++) {
+		filter_rule_format(&t->rule[i], out[i].text, sizeof(out[i].text));
+		out[i].pkts = t->cnt[i].pkts;
+		out[i].bytes = t->cnt[i].bytes;
+	}
+	for (d = 0; d < 2; d++) {
+		if (policy_drop)
+			policy_drop[d] = t->policy[d] == FILTER_DROP;
+		if (policy_pkts)
+			policy_pkts[d] = t->policy_cnt[d].pkts;
+		if (policy_bytes)
+			policy_bytes[d] = t->policy_cnt[d].bytes;
+	}
+	return t->n;
 }
