@@ -131,6 +131,7 @@ int xs_route_lookup(const struct xs_stack *st, uint32_t dst, uint32_t *next_hop)
 struct xs_filter_entry {
 	char text[XS_FILTER_TEXT_MAX]; /* canonical rule text */
 	uint64_t pkts, bytes;          /* matched in the stack (user space) */
+	uint64_t xdp_pkts, xdp_bytes;  /* dropped by the XDP program (as last harvested) */
 };
 /* A whole file's text replaces the rules: 0, -EINVAL or -ENOSPC. */
 int xs_filter_load(struct xs_stack *st, const char *text, size_t len, char *err, size_t errlen);
@@ -148,6 +149,17 @@ int xs_filter_set_policy(struct xs_stack *st, int out, int drop);
  * they decided through the other pointers (each may be NULL). */
 size_t xs_filter_list(const struct xs_stack *st, struct xs_filter_entry *out, size_t max,
 		      int policy_drop[2], uint64_t policy_pkts[2], uint64_t policy_bytes[2]);
+
+/* The XDP side (bpf/steer.h): the inbound rules the program can decide,
+ * compiled; and what it counted for a table it ran (by position, the last
+ * one the policy) added to the rules it came from. */
+struct xs_steer_table;
+struct xs_steer_rule_cnt;
+void xs_filter_xdp_table(const struct xs_stack *st, struct xs_steer_table *out);
+void xs_filter_xdp_counts(struct xs_stack *st, const struct xs_steer_table *t,
+			  const struct xs_steer_rule_cnt *delta);
+/* Inbound policy drops made by the XDP program. */
+void xs_filter_xdp_policy(const struct xs_stack *st, uint64_t *pkts, uint64_t *bytes);
 
 /* ARP cache, read-only view for tools. Returns entries written (<= max). */
 #define XS_ARP_CACHE_SIZE 256

@@ -378,10 +378,12 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		ctl_printf(cl, "},\n \"xdp\": ");
 		if (have_x)
 			ctl_printf(cl,
-				   "{\"redirected\": %llu, \"passed\": %llu, \"xsk_rx_dropped\": %llu, "
+				   "{\"redirected\": %llu, \"passed\": %llu, \"filter_dropped\": %llu, "
+				   "\"xsk_rx_dropped\": %llu, "
 				   "\"xsk_rx_ring_full\": %llu, \"xsk_fill_empty\": %llu, "
 				   "\"xsk_rx_invalid\": %llu, \"xsk_tx_invalid\": %llu}",
 				   (unsigned long long)x.redirected, (unsigned long long)x.passed,
+				   (unsigned long long)x.filter_dropped,
 				   (unsigned long long)x.sock_rx_dropped,
 				   (unsigned long long)x.sock_rx_ring_full,
 				   (unsigned long long)x.sock_fill_empty,
@@ -423,6 +425,9 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 	if (have_x) {
 		ctl_printf(cl, "%-22s %llu\n", "xdp_redirected", (unsigned long long)x.redirected);
 		ctl_printf(cl, "%-22s %llu\n", "xdp_passed", (unsigned long long)x.passed);
+		if (x.filter_dropped)
+			ctl_printf(cl, "%-22s %llu\n", "xdp_filter_dropped",
+				   (unsigned long long)x.filter_dropped);
 		ctl_printf(cl, "%-22s %llu\n", "xsk_rx_dropped", (unsigned long long)x.sock_rx_dropped);
 		ctl_printf(cl, "%-22s %llu\n", "xsk_rx_ring_full",
 			   (unsigned long long)x.sock_rx_ring_full);

@@ -6,10 +6,47 @@
 #include <string.h>
 
 #include "app/ctl.h"
+#include "bpf/steer.h"
 
 #define FILTER_USAGE                                                                               \
 	"usage: filter [list] | filter add RULE | filter insert N RULE | filter del N | "          \
 	"filter flush | filter policy in|out accept|drop"
+
+/* What the XDP program counted since the last look, onto the stack's rules
+ * (before any change: positions are those of the table it ran). */
+static void xdp_harvest(struct ctl *c)
+{
+	struct xs_steer_rule_cnt d[XS_STEER_CNT_PER_SLOT];
+	struct xs_steer_table t;
+
+	if (c->cfg.hw && xs_afxdp_filter_harvest(c->cfg.hw, &t, d) == 0)
+		xs_filter_xdp_counts(c->cfg.st, &t, d);
+}
+
+/* The changed rule set into the XDP program; 0 or -errno. */
+static int xdp_push(struct ctl *c)
+{
+	struct xs_steer_table t;
+
+	if (!c->cfg.hw)
+		return 0;
+	xs_filter_xdp_table(c->cfg.st, &t);
+	return xs_afxdp_filter_set(c->cfg.hw, &t);
+}
+
+/* Ends a command that changed the set: OK once the XDP program has it. */
+static void changed(struct ctl_client *cl, const char *what)
+{
+	int rc = xdp_push(cl->ctl);
+
+	if (rc)
+		ctl_end(cl, CTL_ERROR,
+			"filter %s: done in the stack, but the XDP program's table "
+			"could not be updated (%s); the stack enforces every rule",
+			what, strerror(-rc));
+	else
+		ctl_end(cl, CTL_OK, NULL);
+}
 
 /* argv[from..argc) joined with spaces into buf; -1 if it does not fit. */
 static int join_rule(int argc, char **argv, int from, char *buf, size_t cap)
@@ -50,7 +87,7 @@ static void filter_list(struct ctl_client *cl)
 {
 	struct xs_filter_entry *e = calloc(XS_FILTER_MAX_RULES, sizeof(*e));
 	static const char *const dir[2] = {"in", "out"};
-	uint64_t pp[2], pb[2];
+	uint64_t pp[2], pb[2], xp, xb;
 	int pd[2], d;
 	size_t n, i;
 
@@ -58,30 +95,42 @@ static void filter_list(struct ctl_client *cl)
 		ctl_end(cl, CTL_ERROR, "filter list: out of memory");
 		return;
 	}
+	xdp_harvest(cl->ctl);
+	xs_filter_xdp_policy(cl->ctl->cfg.st, &xp, &xb);
 	n = xs_filter_list(cl->ctl->cfg.st, e, XS_FILTER_MAX_RULES, pd, pp, pb);
 	if (cl->json) {
 		ctl_printf(cl, "{\"policy\": {");
 		for (d = 0; d < 2; d++)
 			ctl_printf(
-			    cl, "%s\"%s\": {\"action\": \"%s\", \"pkts\": %llu, \"bytes\": %llu}",
+			    cl,
+			    "%s\"%s\": {\"action\": \"%s\", \"pkts\": %llu, \"bytes\": %llu, "
+			    "\"xdp_pkts\": %llu, \"xdp_bytes\": %llu}",
 			    d ? ", " : "", dir[d], pd[d] ? "drop" : "accept",
-			    (unsigned long long)pp[d], (unsigned long long)pb[d]);
+			    (unsigned long long)pp[d], (unsigned long long)pb[d],
+			    (unsigned long long)(d ? 0 : xp), (unsigned long long)(d ? 0 : xb));
 		ctl_printf(cl, "},\n \"max_rules\": %d,\n \"rules\": [", XS_FILTER_MAX_RULES);
 		for (i = 0; i < n; i++) {
 			ctl_printf(cl, "%s\n  {\"n\": %zu, \"rule\": ", i ? "," : "", i + 1);
 			ctl_json_str(cl, e[i].text);
-			ctl_printf(cl, ", \"pkts\": %llu, \"bytes\": %llu}",
-				   (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes);
+			ctl_printf(cl,
+				   ", \"pkts\": %llu, \"bytes\": %llu, \"xdp_pkts\": %llu, "
+				   "\"xdp_bytes\": %llu}",
+				   (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes,
+				   (unsigned long long)e[i].xdp_pkts,
+				   (unsigned long long)e[i].xdp_bytes);
 		}
 		ctl_printf(cl, "]}\n");
 	} else {
 		for (d = 0; d < 2; d++)
-			ctl_printf(cl, "policy %-3s %-6s  pkts %llu bytes %llu\n", dir[d],
-				   pd[d] ? "drop" : "accept", (unsigned long long)pp[d],
-				   (unsigned long long)pb[d]);
+			ctl_printf(cl, "policy %-3s %-6s  pkts %llu bytes %llu  xdp %llu/%llu\n",
+				   dir[d], pd[d] ? "drop" : "accept", (unsigned long long)pp[d],
+				   (unsigned long long)pb[d], (unsigned long long)(d ? 0 : xp),
+				   (unsigned long long)(d ? 0 : xb));
 		for (i = 0; i < n; i++)
-			ctl_printf(cl, "%3zu  %s  pkts %llu bytes %llu\n", i + 1, e[i].text,
-				   (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes);
+			ctl_printf(
+			    cl, "%3zu  %s  pkts %llu bytes %llu  xdp %llu/%llu\n", i + 1, e[i].text,
+			    (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes,
+			    (unsigned long long)e[i].xdp_pkts, (unsigned long long)e[i].xdp_bytes);
 	}
 	free(e);
 	ctl_end(cl, CTL_OK, NULL);
@@ -115,6 +164,7 @@ static void filter_add(struct ctl_client *cl, int argc, char **argv, int insert)
 			XS_FILTER_TEXT_MAX - 1);
 		return;
 	}
+	xdp_harvest(cl->ctl);
 	rc = xs_filter_insert(cl->ctl->cfg.st, (int)pos, line, err, sizeof(err));
 	if (rc == -EINVAL)
 		ctl_end(cl, CTL_USAGE, "filter %s: %s", argv[1], err);
@@ -123,7 +173,7 @@ static void filter_add(struct ctl_client *cl, int argc, char **argv, int insert)
 	else {
 		if (cl->json)
 			ctl_printf(cl, "{\"n\": %ld}\n", pos < 0 ? (long)n + 1 : pos + 1);
-		ctl_end(cl, CTL_OK, NULL);
+		changed(cl, argv[1]);
 	}
 }
 
@@ -146,8 +196,9 @@ static void filter_del(struct ctl_client *cl, int argc, char **argv)
 			ctl_end(cl, CTL_USAGE, "filter del: no rules to delete ('%.32s')", argv[2]);
 		return;
 	}
+	xdp_harvest(cl->ctl);
 	xs_filter_del(cl->ctl->cfg.st, (unsigned)(pos - 1));
-	ctl_end(cl, CTL_OK, NULL);
+	changed(cl, "del");
 }
 
 static void filter_policy(struct ctl_client *cl, int argc, char **argv)
@@ -161,8 +212,9 @@ static void filter_policy(struct ctl_client *cl, int argc, char **argv)
 	}
 	out = !strcmp(argv[2], "out");
 	drop = !strcmp(argv[3], "drop");
+	xdp_harvest(cl->ctl);
 	xs_filter_set_policy(cl->ctl->cfg.st, out, drop);
-	ctl_end(cl, CTL_OK, NULL);
+	changed(cl, "policy");
 }
 
 void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv)
@@ -176,8 +228,9 @@ void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv)
 	else if (!strcmp(argv[1], "del") || !strcmp(argv[1], "delete"))
 		filter_del(cl, argc, argv);
 	else if (!strcmp(argv[1], "flush") && argc == 2) {
+		xdp_harvest(cl->ctl);
 		xs_filter_flush(cl->ctl->cfg.st);
-		ctl_end(cl, CTL_OK, NULL);
+		changed(cl, "flush");
 	} else if (!strcmp(argv[1], "policy"))
 		filter_policy(cl, argc, argv);
 	else

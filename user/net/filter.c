@@ -1,10 +1,12 @@
 /* The packet filter in the stack: rule table edits that leave it whole on any
  * error, first-match evaluation with token buckets, and the ip4 in/out hooks. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/steer.h"
 #include "core/stack.h"
 #include "net/filter.h"
 #include "net/icmp.h"
@@ -39,9 +41,11 @@ int filter_table_insert(struct filter_table *t, unsigned pos, const struct filte
 		return -ENOSPC;
 	memmove(&t->rule[pos + 1], &t->rule[pos], k * sizeof(t->rule[0]));
 	memmove(&t->cnt[pos + 1], &t->cnt[pos], k * sizeof(t->cnt[0]));
+	memmove(&t->xdp_cnt[pos + 1], &t->xdp_cnt[pos], k * sizeof(t->xdp_cnt[0]));
 	memmove(&t->bucket[pos + 1], &t->bucket[pos], k * sizeof(t->bucket[0]));
 	t->rule[pos] = *r;
 	memset(&t->cnt[pos], 0, sizeof(t->cnt[pos]));
+	memset(&t->xdp_cnt[pos], 0, sizeof(t->xdp_cnt[pos]));
 	bucket_fill(&t->bucket[pos], r);
 	t->n++;
 	t->gen++;
@@ -57,6 +61,7 @@ int filter_table_del(struct filter_table *t, unsigned pos)
 	k = t->n - pos - 1;
 	memmove(&t->rule[pos], &t->rule[pos + 1], k * sizeof(t->rule[0]));
 	memmove(&t->cnt[pos], &t->cnt[pos + 1], k * sizeof(t->cnt[0]));
+	memmove(&t->xdp_cnt[pos], &t->xdp_cnt[pos + 1], k * sizeof(t->xdp_cnt[0]));
 	memmove(&t->bucket[pos], &t->bucket[pos + 1], k * sizeof(t->bucket[0]));
 	t->n--;
 	t->gen++;
@@ -112,6 +117,7 @@ int filter_table_load(struct filter_table *t, const char *text, size_t len, stru
 	/* Every line good: now the table changes, in one step for the stack. */
 	memcpy(t->rule, rules, n * sizeof(rules[0]));
 	memset(t->cnt, 0, sizeof(t->cnt));
+	memset(t->xdp_cnt, 0, sizeof(t->xdp_cnt));
 	for (i = 0; i < n; i++)
 		bucket_fill(&t->bucket[i], &rules[i]);
 	t->n = n;
@@ -187,6 +193,38 @@ enum filter_action filter_table_eval(struct filter_table *t, const struct filter
 	c->bytes += p->len;
 	*idx = -1;
 	return (enum filter_action)t->policy[p->dir == FILTER_DIR_OUT];
+}
+
+void filter_table_compile_xdp(const struct filter_table *t, struct xs_steer_table *out)
+{
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	out->policy_drop = t->policy[0] == FILTER_DROP;
+	for (i = 0; i < t->n && i < XS_STEER_MAX_RULES; i++) {
+		const struct filter_rule *r = &t->rule[i];
+		struct xs_steer_rule *x = &out->r[out->n];
+
+		if (!(r->dirs & FILTER_DIR_IN))
+			continue;
+		x->src = htonl(r->src);
+		x->src_mask = htonl(filter_prefix_mask(r->src_len));
+		x->dst = htonl(r->dst);
+		x->dst_mask = htonl(filter_prefix_mask(r->dst_len));
+		x->sport_lo = r->sport_lo;
+		x->sport_hi = r->sport_hi;
+		x->dport_lo = r->dport_lo;
+		x->dport_hi = r->dport_hi;
+		x->proto = r->proto;
+		x->flags_mask = r->flags_mask;
+		x->flags_set = r->flags_set;
+		x->need_l4 = r->sport_lo != 0 || r->sport_hi != 65535 || r->dport_lo != 0 ||
+			     r->dport_hi != 65535 || r->flags_mask;
+		x->action =
+		    r->action == FILTER_DROP && !r->rate ? XS_STEER_ACT_DROP : XS_STEER_ACT_STACK;
+		x->idx = (uint8_t)i;
+		out->n++;
+	}
 }
 
 void filter_pkt_from_ip(struct filter_pkt *p, unsigned dir, const struct ip4_repr *ip,
@@ -354,6 +392,8 @@ size_t xs_filter_list(const struct xs_stack *st, struct xs_filter_entry *out, si
 		filter_rule_format(&t->rule[i], out[i].text, sizeof(out[i].text));
 		out[i].pkts = t->cnt[i].pkts;
 		out[i].bytes = t->cnt[i].bytes;
+		out[i].xdp_pkts = t->xdp_cnt[i].pkts;
+		out[i].xdp_bytes = t->xdp_cnt[i].bytes;
 	}
 	for (d = 0; d < 2; d++) {
 		if (policy_drop)
@@ -364,4 +404,33 @@ size_t xs_filter_list(const struct xs_stack *st, struct xs_filter_entry *out, si
 			policy_bytes[d] = t->policy_cnt[d].bytes;
 	}
 	return t->n;
+}
+
+void xs_filter_xdp_table(const struct xs_stack *st, struct xs_steer_table *out)
+{
+	filter_table_compile_xdp(&st->filter, out);
+}
+
+void xs_filter_xdp_counts(struct xs_stack *st, const struct xs_steer_table *t,
+			  const struct xs_steer_rule_cnt *delta)
+{
+	struct filter_table *ft = &st->filter;
+	unsigned i;
+
+	for (i = 0; i < t->n && i < XS_STEER_MAX_RULES; i++) {
+		unsigned k = t->r[i].idx;
+
+		if (k < ft->n) {
+			ft->xdp_cnt[k].pkts += delta[i].pkts;
+			ft->xdp_cnt[k].bytes += delta[i].bytes;
+		}
+	}
+	ft->xdp_policy_cnt.pkts += delta[XS_STEER_MAX_RULES].pkts;
+	ft->xdp_policy_cnt.bytes += delta[XS_STEER_MAX_RULES].bytes;
+}
+
+void xs_filter_xdp_policy(const struct xs_stack *st, uint64_t *pkts, uint64_t *bytes)
+{
+	*pkts = st->filter.xdp_policy_cnt.pkts;
+	*bytes = st->filter.xdp_policy_cnt.bytes;
 }

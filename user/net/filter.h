@@ -32,12 +32,14 @@ struct filter_bucket {
 
 struct filter_table {
 	struct filter_rule rule[FILTER_MAX_RULES];
-	struct filter_counter cnt[FILTER_MAX_RULES]; /* matched in user space */
+	struct filter_counter cnt[FILTER_MAX_RULES];	 /* matched in user space */
+	struct filter_counter xdp_cnt[FILTER_MAX_RULES]; /* dropped by the XDP program */
 	struct filter_bucket bucket[FILTER_MAX_RULES];
 	unsigned n;
-	uint8_t policy[2];		     /* [0] in, [1] out: FILTER_ACCEPT or FILTER_DROP */
-	struct filter_counter policy_cnt[2]; /* packets the policy decided */
-	uint32_t gen;			     /* bumped on every change */
+	uint8_t policy[2];		      /* [0] in, [1] out: FILTER_ACCEPT or FILTER_DROP */
+	struct filter_counter policy_cnt[2];  /* packets the policy decided */
+	struct filter_counter xdp_policy_cnt; /* inbound policy drops in XDP */
+	uint32_t gen;			      /* bumped on every change */
 };
 
 /* What a rule looks at, in host order. has_l4: ports and flags are known (not
@@ -78,6 +80,14 @@ enum filter_action filter_table_eval(struct filter_table *t, const struct filter
  * (whatever the frame holds of it). */
 void filter_pkt_from_ip(struct filter_pkt *p, unsigned dir, const struct ip4_repr *ip,
 			const uint8_t *l4, size_t l4len);
+
+struct xs_steer_table;
+struct xs_steer_rule_cnt;
+/* The inbound rules the XDP program can decide, in order (bpf/steer.h): a
+ * drop rule without a rate drops there; a rule with a rate, accept or reject
+ * ends the walk (the stack decides, so that each packet meets one bucket
+ * and is counted once). */
+void filter_table_compile_xdp(const struct filter_table *t, struct xs_steer_table *out);
 
 /* The stack's enforcement. Input: after reassembly, b the whole datagram;
  * returns true if the filter took the packet (dropped, or rejected with a
