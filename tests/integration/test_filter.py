@@ -194,6 +194,9 @@ def test_udp_flood_dropped_in_xdp(srv):
     rx = after["counters"]["rx_frames"] - before["counters"]["rx_frames"]
     assert rx < 20, f"{rx} frames reached the stack"
     assert after["drops"]["filter_in"]["count"] == before["drops"]["filter_in"]["count"]
+    # stats shows the rule's counters too.
+    assert after["filter"][0]["n"] == 1 and after["filter"][0]["xdp_pkts"] == n
+    assert " drop in udp dport 7000-7010" in ok(ctl(path, "stats"))
 
 
 def test_xdp_policy_drop(srv):

@@ -225,6 +225,30 @@ static void test_stack_reject_udp(void **state)
 	assert_int_equal(fx->st->filter.cnt[0].pkts, 1);
 }
 
+/* reject's port unreachable goes through the ICMP error bucket (--icmp-rate). */
+static void test_stack_reject_rate_limited(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .icmp_rate = 2, .icmp_burst = 3};
+	uint8_t f[FRAME_MAX];
+	unsigned i, sent = 0;
+	const struct xs_stats *s;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	learn_peer(fx, peer_mac, PEER_IP);
+	stack_rules(fx, "reject in udp\n");
+	for (i = 0; i < 10; i++)
+		inject(fx, f, mk_udp(f, PEER_IP, 40000, OUR_IP, (uint16_t)(6000 + i), "x", 1));
+	fx_poll(fx, fx->now + XS_MS(1));
+	while (take(fx, f))
+		sent++;
+	s = xs_stack_stats(fx->st);
+	assert_int_equal(sent, 3); /* the burst */
+	assert_int_equal(s->drop[XS_DROP_FILTER_REJECT] - fx->drops[XS_DROP_FILTER_REJECT], 10);
+	assert_int_equal(s->drop[XS_DROP_ICMP_RATE] - fx->drops[XS_DROP_ICMP_RATE], 10 - sent);
+	assert_int_equal(fx->st->filter.cnt[0].pkts, 10);
+}
+
 /* The TCP checksum over the IPv4 header's pseudo header. */
 static size_t mk_syn(uint8_t *b, uint32_t src, uint16_t sport, uint16_t dport, uint32_t seq)
 {
@@ -346,6 +370,7 @@ int main(void)
 	    T(test_stack_drop_ping),
 	    T(test_stack_reject_udp),
 	    T(test_stack_reject_tcp),
+	    T(test_stack_reject_rate_limited),
 	    T(test_stack_fragments),
 	    T(test_stack_out),
 	};

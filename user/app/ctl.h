@@ -147,6 +147,9 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_conns(struct ctl_client *cl, int argc, char **argv);
 /* The packet filter (ctl_filter.c). */
 void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv);
+/* For stats: the rules' counters (XDP ones harvested first); JSON: appends
+ * ",\n \"filter\": [...]"; text: a "filter:" block of the rules that counted. */
+void ctl_filter_stats(struct ctl_client *cl);
 /* Starts a ping session (state CL_RUN) or ends the command with an error. */
 void ctl_cmd_ping(struct ctl_client *cl, int argc, char **argv);
 

@@ -415,7 +415,9 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 			ctl_json_str(cl, xs_drop_desc((enum xs_drop)r));
 			ctl_printf(cl, "}");
 		}
-		ctl_printf(cl, "}}\n");
+		ctl_printf(cl, "}");
+		ctl_filter_stats(cl);
+		ctl_printf(cl, "}\n");
 		ctl_end(cl, CTL_OK, NULL);
 		return;
 	}
@@ -455,6 +457,7 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 	}
 	if (first)
 		ctl_printf(cl, "drops: none\n");
+	ctl_filter_stats(cl);
 	ctl_end(cl, CTL_OK, NULL);
 }
 

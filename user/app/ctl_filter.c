@@ -237,3 +237,39 @@ void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv)
 		ctl_end(cl, CTL_USAGE, "filter: unexpected argument '%.64s' (" FILTER_USAGE ")",
 			argv[1]);
 }
+
+void ctl_filter_stats(struct ctl_client *cl)
+{
+	struct xs_filter_entry *e = calloc(XS_FILTER_MAX_RULES, sizeof(*e));
+	size_t n, i;
+	int first = 1;
+
+	if (!e)
+		return;
+	xdp_harvest(cl->ctl);
+	n = xs_filter_list(cl->ctl->cfg.st, e, XS_FILTER_MAX_RULES, NULL, NULL, NULL);
+	if (cl->json) {
+		ctl_printf(cl, ",\n \"filter\": [");
+		for (i = 0; i < n; i++)
+			ctl_printf(
+			    cl,
+			    "%s{\"n\": %zu, \"pkts\": %llu, \"bytes\": %llu, \"xdp_pkts\": %llu, "
+			    "\"xdp_bytes\": %llu}",
+			    i ? ", " : "", i + 1, (unsigned long long)e[i].pkts,
+			    (unsigned long long)e[i].bytes, (unsigned long long)e[i].xdp_pkts,
+			    (unsigned long long)e[i].xdp_bytes);
+		ctl_printf(cl, "]");
+	} else {
+		for (i = 0; i < n; i++) {
+			if (!e[i].pkts && !e[i].xdp_pkts)
+				continue;
+			if (first)
+				ctl_printf(cl, "filter (see filter list):\n");
+			first = 0;
+			ctl_printf(cl, "  %3zu %-36.36s pkts %llu xdp %llu\n", i + 1, e[i].text,
+				   (unsigned long long)e[i].pkts,
+				   (unsigned long long)e[i].xdp_pkts);
+		}
+	}
+	free(e);
+}
