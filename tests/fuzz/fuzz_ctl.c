@@ -54,6 +54,12 @@ __attribute__((weak)) int xs_afxdp_xdp_counters(struct xs_dev *d, struct xs_xdp_
 	abort();
 }
 
+__attribute__((weak)) int xs_afxdp_napi_id(struct xs_dev *d)
+{
+	(void)d;
+	abort();
+}
+
 __attribute__((weak)) int xs_afxdp_filter_set(struct xs_dev *d, const struct xs_steer_table *t)
 {
 	(void)d;
