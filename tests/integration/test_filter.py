@@ -158,6 +158,17 @@ def test_tcp_drop_reject_and_flags(srv):
     assert tcp_connect(topo, DISCARD_PORT) == 0
 
 
+def test_tcp_out_rule(srv):
+    topo, _, path = srv
+    ok(ctl(path, "filter", "add", "drop", "out", "tcp", "sport", "8000-8999"))
+    # The SYN-ACK from the echo port is dropped on the way out; discard is not.
+    assert tcp_connect(topo, TCP_ECHO_PORT, timeout=1.5) == errno.ETIMEDOUT
+    assert tcp_connect(topo, DISCARD_PORT) == 0
+    r = rules(path)[1]
+    assert r["pkts"] >= 1 and r["xdp_pkts"] == 0, r
+    assert drops(path, "filter_out") >= 1
+
+
 def test_udp_reject_port_unreachable(srv):
     topo, _, path = srv
     ok(ctl(path, "filter", "add", "reject", "in", "udp", "dport", str(UDP_ECHO_PORT)))
