@@ -94,7 +94,7 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 # library without the real devices (nor create.c, which makes them) is compiled once with the fuzzer's
 # instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
 # links the daemon's control-socket code (user/app without main.c).
-FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
+FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/afxdp_filter.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
 FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c,$(APP_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)

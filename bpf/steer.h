@@ -29,7 +29,43 @@ struct xs_steer_cfg {
 enum xs_steer_counter {
 	XS_STEER_REDIRECTED = 0,
 	XS_STEER_PASSED = 1,
-	XS_STEER_NCOUNTERS = 2,
+	XS_STEER_FILTER_DROPPED = 2, /* frames to the stack a filter rule dropped */
+	XS_STEER_NCOUNTERS = 3,
+};
+
+/* The packet filter's inbound rules as the program walks them (compiled by
+ * user/net/filter.c). Two tables in xs_ftab; xs_fidx key 0 says which is in
+ * force: the loader writes the other one whole, then flips the index, so a
+ * frame meets one rule set or the other, never a mix. */
+#define XS_STEER_MAX_RULES 64
+#define XS_STEER_ACT_DROP 1  /* XDP_DROP on a match */
+#define XS_STEER_ACT_STACK 2 /* a match (or no way to tell) ends the walk: to the stack */
+
+struct xs_steer_rule {
+	__u32 src, src_mask; /* network order */
+	__u32 dst, dst_mask;
+	__u16 sport_lo, sport_hi; /* host order */
+	__u16 dport_lo, dport_hi;
+	__u8 proto; /* 0 any */
+	__u8 flags_mask, flags_set;
+	__u8 action;  /* XS_STEER_ACT_* */
+	__u8 need_l4; /* names ports or flags: undecidable without the header */
+	__u8 idx;     /* the rule's position in the stack's table */
+	__u8 pad[2];
+};
+
+struct xs_steer_table {
+	__u32 n;
+	__u32 policy_drop; /* the walk ended with no match: drop (1) or to the stack */
+	struct xs_steer_rule r[XS_STEER_MAX_RULES];
+};
+
+/* xs_fcnt (per CPU): table slot * XS_STEER_CNT_PER_SLOT + position, the
+ * last one of each slot for the policy. */
+#define XS_STEER_CNT_PER_SLOT (XS_STEER_MAX_RULES + 1)
+struct xs_steer_rule_cnt {
+	__u64 pkts;
+	__u64 bytes;
 };
 
 #endif

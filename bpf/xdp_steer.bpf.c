@@ -41,6 +41,27 @@ struct {
 	__type(value, __u64);
 } xs_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct xs_steer_table);
+} xs_ftab SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xs_fidx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * XS_STEER_CNT_PER_SLOT);
+	__type(key, __u32);
+	__type(value, struct xs_steer_rule_cnt);
+} xs_fcnt SEC(".maps");
+
 /* libxdp dispatcher: run before default-priority programs, and let the next
  * program see whatever we pass. */
 struct {
@@ -123,6 +144,88 @@ static __always_inline int want_ip4(const __u8 *l3, const void *end, const struc
 	       mac_eq(l4 + UDP_HLEN + BOOTP_CHADDR_OFF, cfg->mac);
 }
 
+static __always_inline void count_rule(__u32 slot, __u32 pos, __u32 len)
+{
+	__u32 key = slot * XS_STEER_CNT_PER_SLOT + pos;
+	struct xs_steer_rule_cnt *c = bpf_map_lookup_elem(&xs_fcnt, &key);
+
+	if (c) {
+		c->pkts += 1;
+		c->bytes += len;
+	}
+}
+
+/* The filter's inbound rules for an IPv4 packet to our address: 1 to drop
+ * it here, 0 to hand it to the stack (which judges it again, whole). The
+ * walk is bounded by XS_STEER_MAX_RULES. */
+static __always_inline int filter_drop(const __u8 *l3, const void *end)
+{
+	const struct xs_steer_table *t;
+	__u32 key = 0, slot, ihl, i, len;
+	__u16 sport = 0, dport = 0;
+	__u8 proto, flags = 0;
+	int has_l4 = 0;
+	__u32 *idx;
+
+	if ((const void *)(l3 + IP4_MIN_HLEN) > end)
+		return 0;
+	idx = bpf_map_lookup_elem(&xs_fidx, &key);
+	if (!idx)
+		return 0;
+	slot = *idx & 1;
+	t = bpf_map_lookup_elem(&xs_ftab, &slot);
+	if (!t || (t->n == 0 && !t->policy_drop))
+		return 0;
+	if ((l3[0] >> 4) != 4)
+		return 0;
+	ihl = (l3[0] & 0x0f) * 4;
+	if (ihl < IP4_MIN_HLEN || ihl > 60)
+		return 0;
+	proto = l3[9];
+	len = ld_be16(l3 + 2);
+	if (!(ld_be16(l3 + 6) & 0x1fff)) { /* first fragment or whole: a header */
+		const __u8 *l4 = l3 + ihl;
+
+		if (proto == IPPROTO_UDP && (const void *)(l4 + UDP_HLEN) <= end) {
+			has_l4 = 1;
+		} else if (proto == IPPROTO_TCP && (const void *)(l4 + 20) <= end) {
+			flags = l4[13];
+			has_l4 = 1;
+		}
+		if (has_l4) {
+			sport = ld_be16(l4);
+			dport = ld_be16(l4 + 2);
+		}
+	}
+	for (i = 0; i < XS_STEER_MAX_RULES; i++) {
+		const struct xs_steer_rule *r;
+
+		if (i >= t->n)
+			break;
+		r = &t->r[i];
+		if (r->proto && r->proto != proto)
+			continue;
+		if ((ld_raw32(l3 + 12) & r->src_mask) != r->src ||
+		    (ld_raw32(l3 + 16) & r->dst_mask) != r->dst)
+			continue;
+		if (r->need_l4) {
+			if (!has_l4)
+				return 0; /* a later fragment: the stack decides, reassembled */
+			if (sport < r->sport_lo || sport > r->sport_hi || dport < r->dport_lo ||
+			    dport > r->dport_hi || (flags & r->flags_mask) != r->flags_set)
+				continue;
+		}
+		if (r->action != XS_STEER_ACT_DROP)
+			return 0;
+		count_rule(slot, i, len);
+		return 1;
+	}
+	if (!t->policy_drop)
+		return 0;
+	count_rule(slot, XS_STEER_MAX_RULES, len);
+	return 1;
+}
+
 SEC("xdp")
 int xs_steer(struct xdp_md *ctx)
 {
@@ -167,6 +270,10 @@ int xs_steer(struct xdp_md *ctx)
 		want = want_ip4(p, end, cfg);
 	if (!want)
 		return pass();
+	if (proto == ETH_P_IP && cfg->ip4 != 0 && ld_raw32(p + 16) == cfg->ip4 && filter_drop(p, end)) {
+		count(XS_STEER_FILTER_DROPPED);
+		return XDP_DROP;
+	}
 
 	ret = bpf_redirect_map(&xs_xsks, ctx->rx_queue_index, XDP_PASS);
 	count(ret == XDP_REDIRECT ? XS_STEER_REDIRECTED : XS_STEER_PASSED);

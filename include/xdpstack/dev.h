@@ -105,6 +105,7 @@ struct xs_afxdp_config {
 struct xs_xdp_counters {
 	uint64_t redirected;
 	uint64_t passed;
+	uint64_t filter_dropped; /* frames to the stack a filter rule dropped in XDP */
 	/* The AF_XDP socket's own counters (XDP_STATISTICS): frames the program
 	 * redirected that never reached the rx ring, and refused descriptors. */
 	uint64_t sock_rx_dropped;   /* no fill frame, or too long for one */
@@ -120,6 +121,15 @@ struct xs_xdp_counters {
 struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, size_t errlen);
 /* Sums the steering program's per-CPU counters. 0 or -errno. */
 int xs_afxdp_xdp_counters(struct xs_dev *dev, struct xs_xdp_counters *out);
+/* The packet filter in the XDP program (bpf/steer.h): xs_afxdp_filter_set
+ * puts a compiled table in force atomically (the idle one written, then the
+ * index flipped); xs_afxdp_filter_harvest gives the table in force and what
+ * its per-rule counters grew by since the last call. 0 or -errno. */
+struct xs_steer_table;
+struct xs_steer_rule_cnt;
+int xs_afxdp_filter_set(struct xs_dev *dev, const struct xs_steer_table *t);
+int xs_afxdp_filter_harvest(struct xs_dev *dev, struct xs_steer_table *t,
+			    struct xs_steer_rule_cnt *delta);
 /* Asks the kernel to busy-poll for the socket: SO_PREFER_BUSY_POLL, and
  * SO_BUSY_POLL (usecs) and SO_BUSY_POLL_BUDGET (budget, frames) on it. Once a
  * frame shows the NAPI instance it came through, an empty rx_burst calls

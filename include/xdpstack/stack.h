@@ -205,6 +205,47 @@ size_t xs_route_list(const struct xs_stack *st, struct xs_route *out, size_t max
 /* The next hop for dst: 0 and *next_hop, or -EHOSTUNREACH. */
 int xs_route_lookup(const struct xs_stack *st, uint32_t dst, uint32_t *next_hop);
 
+/* --- packet filter ------------------------------------------------------
+ * Rules "accept|drop|reject [in|out] [icmp|udp|tcp] [src P] [dst P]
+ * [sport P[-P]] [dport P[-P]] [tcp-flags F] [rate N/s [burst B]]" judged in
+ * order, then the direction's policy (docs/DESIGN.md "Packet filter"). Every
+ * call that can fail leaves the rule set as it was; err gets one line
+ * ("line 3: dport: expected ..., got '70000'"). */
+#define XS_FILTER_MAX_RULES 64
+#define XS_FILTER_TEXT_MAX 256
+struct xs_filter_entry {
+	char text[XS_FILTER_TEXT_MAX]; /* canonical rule text */
+	uint64_t pkts, bytes;          /* matched in the stack (user space) */
+	uint64_t xdp_pkts, xdp_bytes;  /* dropped by the XDP program (as last harvested) */
+};
+/* A whole file's text replaces the rules: 0, -EINVAL or -ENOSPC. */
+int xs_filter_load(struct xs_stack *st, const char *text, size_t len, char *err, size_t errlen);
+/* Checks a file's text without a stack (the same errors as xs_filter_load). */
+int xs_filter_check(const char *text, size_t len, char *err, size_t errlen);
+/* Inserts the rule line before position pos (0-based); pos -1 appends.
+ * 0, -EINVAL (bad line), -ERANGE (bad position), -ENOSPC (full). */
+int xs_filter_insert(struct xs_stack *st, int pos, const char *line, char *err, size_t errlen);
+/* 0 or -ERANGE. */
+int xs_filter_del(struct xs_stack *st, unsigned pos);
+void xs_filter_flush(struct xs_stack *st);
+/* out: 0 in, 1 out; drop: 0 accept, 1 drop. 0 or -EINVAL. */
+int xs_filter_set_policy(struct xs_stack *st, int out, int drop);
+/* The rules (up to max), returns how many there are; policies and what
+ * they decided through the other pointers (each may be NULL). */
+size_t xs_filter_list(const struct xs_stack *st, struct xs_filter_entry *out, size_t max,
+		      int policy_drop[2], uint64_t policy_pkts[2], uint64_t policy_bytes[2]);
+
+/* The XDP side (bpf/steer.h): the inbound rules the program can decide,
+ * compiled; and what it counted for a table it ran (by position, the last
+ * one the policy) added to the rules it came from. */
+struct xs_steer_table;
+struct xs_steer_rule_cnt;
+void xs_filter_xdp_table(const struct xs_stack *st, struct xs_steer_table *out);
+void xs_filter_xdp_counts(struct xs_stack *st, const struct xs_steer_table *t,
+			  const struct xs_steer_rule_cnt *delta);
+/* Inbound policy drops made by the XDP program. */
+void xs_filter_xdp_policy(const struct xs_stack *st, uint64_t *pkts, uint64_t *bytes);
+
 /* ARP cache, read-only view for tools. Returns entries written (<= max). */
 #define XS_ARP_CACHE_SIZE 256
 struct xs_arp_entry_info {

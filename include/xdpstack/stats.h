@@ -38,6 +38,9 @@
 	X(FRAG_TOO_MANY, "too many fragments in one datagram")                    \
 	X(IP_PROTO, "IP protocol not supported")                                  \
 	X(IP_NO_ROUTE, "no route to the destination")                             \
+	X(FILTER_IN, "inbound packet dropped by a filter rule or the in policy")  \
+	X(FILTER_OUT, "outgoing packet dropped by a filter rule or the out policy") \
+	X(FILTER_REJECT, "inbound packet rejected by a filter rule (RST/ICMP sent)") \
 	X(ICMP_SHORT, "ICMP message truncated")                                   \
 	X(ICMP_CSUM, "ICMP checksum wrong")                                       \
 	X(ICMP_TYPE, "ICMP type not handled")                                     \

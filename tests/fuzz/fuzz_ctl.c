@@ -54,6 +54,28 @@ __attribute__((weak)) int xs_afxdp_xdp_counters(struct xs_dev *d, struct xs_xdp_
 	abort();
 }
 
+__attribute__((weak)) int xs_afxdp_napi_id(struct xs_dev *d)
+{
+	(void)d;
+	abort();
+}
+
+__attribute__((weak)) int xs_afxdp_filter_set(struct xs_dev *d, const struct xs_steer_table *t)
+{
+	(void)d;
+	(void)t;
+	abort();
+}
+
+__attribute__((weak)) int xs_afxdp_filter_harvest(struct xs_dev *d, struct xs_steer_table *t,
+						  struct xs_steer_rule_cnt *delta)
+{
+	(void)d;
+	(void)t;
+	(void)delta;
+	abort();
+}
+
 /* 10.0.0.2 answers DNS queries (UDP port 53): a name whose first label
  * starts with 'n' does not exist, any other is 10.0.0.2 itself. */
 static void dns_answer(const uint8_t *f, size_t n)

@@ -44,6 +44,12 @@ static void usage(FILE *f)
 		   "  route [show]                      the route table\n"
 		   "  route add DST/PLEN via GW         add a route (DST/PLEN may be 'default')\n"
 		   "  route del DST/PLEN                delete a route\n"
+		   "  filter [list]                     filter rules with their counters and the\n"
+		   "                                    policies (rule numbers from 1)\n"
+		   "  filter add RULE                   append a rule (accept|drop|reject ...)\n"
+		   "  filter insert N RULE              insert before rule N\n"
+		   "  filter del N | filter flush       delete rule N, or every rule\n"
+		   "  filter policy in|out accept|drop  what no rule decides\n"
 		   "  ping HOST [-c N] [-s SIZE] [-i SECONDS] [-W SECONDS]\n"
 		   "                                    ICMP echo sent by the stack, printed as\n"
 		   "                                    ping(8) does; ^C ends it with the summary\n"
@@ -396,7 +402,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i == argc)
-		return fail(2, "missing COMMAND: addr, arp, route, ping, stats, conns, connect or resolve "
+		return fail(2, "missing COMMAND: addr, arp, route, ping, stats, conns, connect, resolve, filter "
 			       "(see --help)");
 	connect_mode = !strcmp(argv[i], "connect");
 	if (ctl && !*ctl)

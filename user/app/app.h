@@ -57,6 +57,8 @@ struct xs_opts {
 	unsigned dns_timeout_ms;   /* 0 = the library's default (2000) */
 	unsigned dns_cache;        /* 0 = the library's default (256) */
 	unsigned dns_queries;      /* 0 = the library's default (64) */
+	char *filter_text;         /* --filter FILE's bytes (checked), NULL = none */
+	size_t filter_len;
 };
 
 #define XS_CTL_DIR "/run/xdpstack"

@@ -74,6 +74,8 @@ static void usage(FILE *f)
 		"                     it SYNs are dropped and connects fail\n"
 		"  --tcp-buf-idle MS  an empty send or receive buffer is freed after MS unused,\n"
 		"                     0-60000 (default 200; 0: as soon as a poll leaves it empty)\n"
+		"  --filter FILE      packet filter rules, one a line, # comments (see README;\n"
+		"                     at most 64 rules; change them live with xdpstack-ctl filter)\n"
 		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
@@ -225,6 +227,7 @@ enum {
 	OPT_DNS_TIMEOUT,
 	OPT_DNS_CACHE,
 	OPT_DNS_QUERIES,
+	OPT_FILTER,
 };
 
 /* --dns A.B.C.D or A.B.C.D:PORT. */
@@ -246,6 +249,46 @@ static int parse_dns(const char *arg, struct xs_opts *o)
 	    (colon && (parse_uint(colon + 1, 65535, &port) || !port)))
 		return fail("invalid --dns '%s': expected A.B.C.D[:PORT]", arg);
 	o->dns_port[o->ndns++] = (uint16_t)port;
+	return 0;
+}
+
+/* --filter FILE: read (at most 64 KiB) and checked whole here, so that a bad
+ * line is one error naming it before anything is set up; loaded by main. */
+#define FILTER_FILE_MAX 65536
+static int read_filter(const char *path, struct xs_opts *o)
+{
+	char msg[512], err[320];
+	size_t n = 0, k;
+	char *buf;
+	FILE *f;
+
+	if (o->filter_text)
+		return fail("%s", "--filter given twice: put every rule in one file");
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(msg, sizeof(msg), "cannot read --filter '%.200s': %s", path, strerror(errno));
+		return fail("%s", msg);
+	}
+	buf = malloc(FILTER_FILE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		return fail("%s", "--filter: out of memory");
+	}
+	while ((k = fread(buf + n, 1, FILTER_FILE_MAX + 1 - n, f)) > 0)
+		n += k;
+	fclose(f);
+	if (n > FILTER_FILE_MAX) {
+		free(buf);
+		snprintf(msg, sizeof(msg), "invalid --filter '%.200s': larger than 64 KiB", path);
+		return fail("%s", msg);
+	}
+	if (xs_filter_check(buf, n, err, sizeof(err))) {
+		free(buf);
+		snprintf(msg, sizeof(msg), "invalid --filter '%.100s': %s", path, err);
+		return fail("%s", msg);
+	}
+	o->filter_text = buf;
+	o->filter_len = n;
 	return 0;
 }
 
@@ -304,6 +347,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
 		{ "dns-cache", required_argument, NULL, OPT_DNS_CACHE },
 		{ "dns-queries", required_argument, NULL, OPT_DNS_QUERIES },
+		{ "filter", required_argument, NULL, OPT_FILTER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -512,6 +556,10 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 4096, &v) || !v)
 				return fail("invalid --dns-queries '%s': expected 1-4096", optarg);
 			o->dns_queries = (unsigned)v;
+			break;
+		case OPT_FILTER:
+			if (read_filter(optarg, o))
+				return -1;
 			break;
 		case 'v':
 			o->verbose = 1;

@@ -31,7 +31,7 @@
 #define CTL_OUT_MAX (1u << 20)	     /* unsent output before a client is dropped */
 #define CTL_REQ_TIMEOUT XS_SEC(5)    /* to send the request line */
 #define CTL_DRAIN_TIMEOUT XS_SEC(10) /* to read the end of an answer */
-#define CTL_MAX_ARGS 16
+#define CTL_MAX_ARGS 24 /* a full filter rule is 17 words */
 /* Per loop turn, so that one local client cannot hold the loop: recv() calls
  * on one client (of at most CTL_REQ_MAX bytes each) and accepted connections. */
 #define CTL_READS_PER_TURN 8
@@ -145,6 +145,11 @@ void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_conns(struct ctl_client *cl, int argc, char **argv);
+/* The packet filter (ctl_filter.c). */
+void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv);
+/* For stats: the rules' counters (XDP ones harvested first); JSON: appends
+ * ",\n \"filter\": [...]"; text: a "filter:" block of the rules that counted. */
+void ctl_filter_stats(struct ctl_client *cl);
 /* Starts a ping session (state CL_RUN) or ends the command with an error. */
 void ctl_cmd_ping(struct ctl_client *cl, int argc, char **argv);
 

@@ -422,10 +422,12 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		ctl_printf(cl, "},\n \"xdp\": ");
 		if (have_x)
 			ctl_printf(cl,
-				   "{\"redirected\": %llu, \"passed\": %llu, \"xsk_rx_dropped\": %llu, "
+				   "{\"redirected\": %llu, \"passed\": %llu, \"filter_dropped\": %llu, "
+				   "\"xsk_rx_dropped\": %llu, "
 				   "\"xsk_rx_ring_full\": %llu, \"xsk_fill_empty\": %llu, "
 				   "\"xsk_rx_invalid\": %llu, \"xsk_tx_invalid\": %llu}",
 				   (unsigned long long)x.redirected, (unsigned long long)x.passed,
+				   (unsigned long long)x.filter_dropped,
 				   (unsigned long long)x.sock_rx_dropped,
 				   (unsigned long long)x.sock_rx_ring_full,
 				   (unsigned long long)x.sock_fill_empty,
@@ -457,7 +459,9 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 			ctl_json_str(cl, xs_drop_desc((enum xs_drop)r));
 			ctl_printf(cl, "}");
 		}
-		ctl_printf(cl, "}}\n");
+		ctl_printf(cl, "}");
+		ctl_filter_stats(cl);
+		ctl_printf(cl, "}\n");
 		ctl_end(cl, CTL_OK, NULL);
 		return;
 	}
@@ -467,6 +471,9 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 	if (have_x) {
 		ctl_printf(cl, "%-22s %llu\n", "xdp_redirected", (unsigned long long)x.redirected);
 		ctl_printf(cl, "%-22s %llu\n", "xdp_passed", (unsigned long long)x.passed);
+		if (x.filter_dropped)
+			ctl_printf(cl, "%-22s %llu\n", "xdp_filter_dropped",
+				   (unsigned long long)x.filter_dropped);
 		ctl_printf(cl, "%-22s %llu\n", "xsk_rx_dropped", (unsigned long long)x.sock_rx_dropped);
 		ctl_printf(cl, "%-22s %llu\n", "xsk_rx_ring_full",
 			   (unsigned long long)x.sock_rx_ring_full);
@@ -494,6 +501,7 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 	}
 	if (first)
 		ctl_printf(cl, "drops: none\n");
+	ctl_filter_stats(cl);
 	ctl_end(cl, CTL_OK, NULL);
 }
 
@@ -513,6 +521,9 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  connect HOST PORT [-w SEC]        a TCP connection from the stack, piped\n"
 		       "                                    to the client (binary stream, see docs)\n"
 		       "  resolve NAME                      the name's IPv4 addresses (DNS, --dns)\n"
+		       "  filter [list]                     filter rules, policies and counters\n"
+		       "  filter add RULE | insert N RULE | del N | flush\n"
+		       "  filter policy in|out accept|drop\n"
 		       "HOST is an address A.B.C.D or a name the stack resolves.\n");
 	ctl_end(cl, CTL_OK, NULL);
 }

@@ -12,6 +12,7 @@ static const struct {
     {"addr", ctl_cmd_addr},   {"arp", ctl_cmd_arp},	    {"route", ctl_cmd_route},
     {"ping", ctl_cmd_ping},   {"stats", ctl_cmd_stats},	    {"help", ctl_cmd_help},
     {"conns", ctl_cmd_conns}, {"connect", ctl_cmd_connect}, {"resolve", ctl_cmd_resolve},
+    {"filter", ctl_cmd_filter},
 };
 
 int ctl_req_split(char *line, char *argv[CTL_MAX_ARGS + 1], int *json)
@@ -45,7 +46,7 @@ void ctl_request(struct ctl_client *cl, char *line)
 	}
 	if (!argc) {
 		ctl_end(cl, CTL_USAGE,
-			"empty request: expected addr, arp, route, ping, stats, conns, connect or resolve");
+			"empty request: expected addr, arp, route, ping, stats, conns, connect, resolve or filter");
 		return;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -58,6 +59,6 @@ void ctl_request(struct ctl_client *cl, char *line)
 	}
 	ctl_end(cl, CTL_USAGE,
 		"unknown command '%.64s' (expected addr, arp, route, ping, stats, conns, connect, "
-		"resolve)",
+		"resolve, filter)",
 		argv[0]);
 }

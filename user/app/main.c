@@ -19,6 +19,7 @@
 #include "app/ctl.h"
 #include "app/svc_http.h"
 #include "app/svc_iperf3.h"
+#include "bpf/steer.h"
 #include "dev/dev.h"
 
 static volatile sig_atomic_t got_stop, got_usr1;
@@ -335,6 +336,7 @@ int main(int argc, char **argv)
 	struct svc_sockperf *sp = NULL;
 	struct svc_http *http = NULL;
 	struct busy_poll bp;
+	struct xs_steer_table ftab;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
@@ -448,6 +450,25 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < o.ndns; i++)
 		xs_dns_add_server(st, o.dns_ip[i], o.dns_port[i]);
+	if (o.filter_text) {
+		/* Checked by cli_parse: this cannot fail but is checked anyway. */
+		rc = xs_filter_load(st, o.filter_text, o.filter_len, err, sizeof(err));
+		free(o.filter_text);
+		o.filter_text = NULL;
+		if (rc) {
+			rc = die(err);
+			goto out_stack;
+		}
+		xs_filter_xdp_table(st, &ftab);
+		rc = xs_afxdp_filter_set(hw, &ftab);
+		if (rc) {
+			snprintf(err, sizeof(err),
+				 "cannot load the --filter rules into the XDP program (%s)",
+				 strerror(-rc));
+			rc = die(err);
+			goto out_stack;
+		}
+	}
 	if (o.udp_echo && (rc = svc_udp_echo_start(st, (uint16_t)o.udp_echo)) != 0) {
 		snprintf(err, sizeof(err), "cannot start UDP echo on port %d (%s)", o.udp_echo,
 			 strerror(-rc));

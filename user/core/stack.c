@@ -147,6 +147,7 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 		err = -ENOMEM;
 		goto err_scratch;
 	}
+	filter_table_init(&st->filter);
 	err = route_table_init(st);
 	if (err)
 		goto err_arp;

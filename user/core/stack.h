@@ -11,6 +11,7 @@
 
 #include "dev/dev.h"
 #include "net/arp.h"
+#include "net/filter.h"
 #include "net/frag.h"
 #include "net/icmp.h"
 #include "net/route.h"
@@ -50,6 +51,7 @@ struct xs_stack {
 	struct xs_stats stats;
 	struct arp_cache arp;
 	struct route_table routes;
+	struct filter_table filter;
 	struct frag_table frag;
 	struct icmp_state icmp;
 	struct udp_table udp;

@@ -22,6 +22,7 @@
 #include <xdp/xsk.h>
 
 #include "bpf/steer.h"
+#include "dev/afxdp_filter.h"
 #include "dev/dev.h"
 #include "xdp_steer.skel.h"
 
@@ -64,6 +65,7 @@ struct afxdp {
 	int cfg_fd;
 	int xsks_fd;
 	int stats_fd;
+	struct afxdp_filter filter; /* the program's filter tables */
 	bool in_xskmap;
 	struct xs_steer_cfg cfg;
 
@@ -690,7 +692,7 @@ static int load_and_attach(struct afxdp *a, enum xs_xdp_mode want, int verbose, 
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "xdp_steer");
 	const void *bytes;
 	size_t sz = 0;
-	struct bpf_map *cfg, *xsks, *stats;
+	struct bpf_map *cfg, *xsks, *stats, *ftab, *fidx, *fcnt;
 	int ret;
 
 	bytes = xdp_steer__elf_bytes(&sz);
@@ -704,7 +706,10 @@ static int load_and_attach(struct afxdp *a, enum xs_xdp_mode want, int verbose, 
 	cfg = bpf_object__find_map_by_name(a->obj, "xs_cfg");
 	xsks = bpf_object__find_map_by_name(a->obj, "xs_xsks");
 	stats = bpf_object__find_map_by_name(a->obj, "xs_stats");
-	if (!cfg || !xsks || !stats) {
+	ftab = bpf_object__find_map_by_name(a->obj, "xs_ftab");
+	fidx = bpf_object__find_map_by_name(a->obj, "xs_fidx");
+	fcnt = bpf_object__find_map_by_name(a->obj, "xs_fcnt");
+	if (!cfg || !xsks || !stats || !ftab || !fidx || !fcnt) {
 		errf(err, errlen, "the embedded XDP program lacks its maps; rebuild xdpstack");
 		return -ENOENT;
 	}
@@ -763,6 +768,9 @@ static int load_and_attach(struct afxdp *a, enum xs_xdp_mode want, int verbose, 
 	a->cfg_fd = bpf_map__fd(cfg);
 	a->xsks_fd = bpf_map__fd(xsks);
 	a->stats_fd = bpf_map__fd(stats);
+	a->filter.ftab_fd = bpf_map__fd(ftab);
+	a->filter.fidx_fd = bpf_map__fd(fidx);
+	a->filter.fcnt_fd = bpf_map__fd(fcnt);
 	if (verbose) {
 		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex((int)a->dev.ifindex);
 
@@ -1016,6 +1024,8 @@ int xs_afxdp_xdp_counters(struct xs_dev *dev, struct xs_xdp_counters *out)
 			out->redirected = sum;
 		else if (key == XS_STEER_PASSED)
 			out->passed = sum;
+		else if (key == XS_STEER_FILTER_DROPPED)
+			out->filter_dropped = sum;
 	}
 	free(vals);
 	if (!ret)
@@ -1074,4 +1084,19 @@ int xs_afxdp_set_dhcp(struct xs_dev *dev, int on)
 	else
 		a->cfg.flags &= ~XS_STEER_F_DHCP;
 	return write_cfg(a);
+}
+
+int xs_afxdp_filter_set(struct xs_dev *dev, const struct xs_steer_table *t)
+{
+	if (!dev || dev->ops != &afxdp_ops || !t)
+		return -EINVAL;
+	return afxdp_filter_set(&((struct afxdp *)dev->priv)->filter, t);
+}
+
+int xs_afxdp_filter_harvest(struct xs_dev *dev, struct xs_steer_table *t,
+			    struct xs_steer_rule_cnt *delta)
+{
+	if (!dev || dev->ops != &afxdp_ops || !t || !delta)
+		return -EINVAL;
+	return afxdp_filter_harvest(&((struct afxdp *)dev->priv)->filter, t, delta);
 }

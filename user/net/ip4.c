@@ -6,6 +6,7 @@
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/dhcp_stack.h"
+#include "net/filter.h"
 #include "net/frag.h"
 #include "net/icmp.h"
 #include "net/iface.h"
@@ -50,7 +51,10 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 			return;
 		st->stats.ip_reassembled++;
 	}
-	/* From here b holds ip.total_len bytes: Ethernet padding is left out. */
+	/* From here b holds ip.total_len bytes: Ethernet padding is left out.
+	 * The filter sees whole datagrams, so ports are known for every one. */
+	if (filter_input(st, &ip, b))
+		return;
 	switch (ip.proto) {
 	case IP4_PROTO_ICMP:
 		icmp_input(st, &ip, b + ip.hdr_len, ip4_payload_len(&ip));
@@ -140,7 +144,9 @@ int ip4_tx_finish(struct xs_stack *st, struct xs_frame *f, uint32_t dst, uint8_t
 		xs_drop(st, XS_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
-	r = ip4_resolve(st, dst, mac, &nh);
+	r = filter_output(st, dst, proto, f->data + ETH_HDR_LEN + IP4_HDR_LEN, l4len);
+	if (r == 0)
+		r = ip4_resolve(st, dst, mac, &nh);
 	if (r < 0) {
 		xs_dev_tx_abort(st->dev, f);
 		return r;
@@ -167,7 +173,9 @@ int ip4_send(struct xs_stack *st, uint32_t dst, uint8_t proto, uint8_t tos, cons
 		xs_drop(st, XS_DROP_TX_TOO_BIG);
 		return -EMSGSIZE;
 	}
-	r = ip4_resolve(st, dst, mac, &nh);
+	r = filter_output(st, dst, proto, buf, len);
+	if (r == 0)
+		r = ip4_resolve(st, dst, mac, &nh);
 	if (r < 0)
 		return r;
 	ip4_header(st, &ip, dst, proto, tos);

@@ -1,0 +1,275 @@
+/* The filter command of the control socket: list the rules with their
+ * counters, add, insert, delete, flush, set a policy; errors leave the set as it was. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/ctl.h"
+#include "bpf/steer.h"
+
+#define FILTER_USAGE                                                                               \
+	"usage: filter [list] | filter add RULE | filter insert N RULE | filter del N | "          \
+	"filter flush | filter policy in|out accept|drop"
+
+/* What the XDP program counted since the last look, onto the stack's rules
+ * (before any change: positions are those of the table it ran). */
+static void xdp_harvest(struct ctl *c)
+{
+	struct xs_steer_rule_cnt d[XS_STEER_CNT_PER_SLOT];
+	struct xs_steer_table t;
+
+	if (c->cfg.hw && xs_afxdp_filter_harvest(c->cfg.hw, &t, d) == 0)
+		xs_filter_xdp_counts(c->cfg.st, &t, d);
+}
+
+/* The changed rule set into the XDP program; 0 or -errno. */
+static int xdp_push(struct ctl *c)
+{
+	struct xs_steer_table t;
+
+	if (!c->cfg.hw)
+		return 0;
+	xs_filter_xdp_table(c->cfg.st, &t);
+	return xs_afxdp_filter_set(c->cfg.hw, &t);
+}
+
+/* Ends a command that changed the set: OK once the XDP program has it. */
+static void changed(struct ctl_client *cl, const char *what)
+{
+	int rc = xdp_push(cl->ctl);
+
+	if (rc)
+		ctl_end(cl, CTL_ERROR,
+			"filter %s: done in the stack, but the XDP program's table "
+			"could not be updated (%s); the stack enforces every rule",
+			what, strerror(-rc));
+	else
+		ctl_end(cl, CTL_OK, NULL);
+}
+
+/* argv[from..argc) joined with spaces into buf; -1 if it does not fit. */
+static int join_rule(int argc, char **argv, int from, char *buf, size_t cap)
+{
+	size_t n = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = from; i < argc; i++) {
+		size_t k = strlen(argv[i]);
+
+		if (n + k + 2 > cap)
+			return -1;
+		if (n)
+			buf[n++] = ' ';
+		memcpy(buf + n, argv[i], k + 1);
+		n += k;
+	}
+	return 0;
+}
+
+/* "N" as a 1-based rule number within 1..max; -1 if not. */
+static long rule_number(const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < 1 || v > max)
+		return -1;
+	return (long)v;
+}
+
+static void filter_list(struct ctl_client *cl)
+{
+	struct xs_filter_entry *e = calloc(XS_FILTER_MAX_RULES, sizeof(*e));
+	static const char *const dir[2] = {"in", "out"};
+	uint64_t pp[2], pb[2], xp, xb;
+	int pd[2], d;
+	size_t n, i;
+
+	if (!e) {
+		ctl_end(cl, CTL_ERROR, "filter list: out of memory");
+		return;
+	}
+	xdp_harvest(cl->ctl);
+	xs_filter_xdp_policy(cl->ctl->cfg.st, &xp, &xb);
+	n = xs_filter_list(cl->ctl->cfg.st, e, XS_FILTER_MAX_RULES, pd, pp, pb);
+	if (cl->json) {
+		ctl_printf(cl, "{\"policy\": {");
+		for (d = 0; d < 2; d++)
+			ctl_printf(
+			    cl,
+			    "%s\"%s\": {\"action\": \"%s\", \"pkts\": %llu, \"bytes\": %llu, "
+			    "\"xdp_pkts\": %llu, \"xdp_bytes\": %llu}",
+			    d ? ", " : "", dir[d], pd[d] ? "drop" : "accept",
+			    (unsigned long long)pp[d], (unsigned long long)pb[d],
+			    (unsigned long long)(d ? 0 : xp), (unsigned long long)(d ? 0 : xb));
+		ctl_printf(cl, "},\n \"max_rules\": %d,\n \"rules\": [", XS_FILTER_MAX_RULES);
+		for (i = 0; i < n; i++) {
+			ctl_printf(cl, "%s\n  {\"n\": %zu, \"rule\": ", i ? "," : "", i + 1);
+			ctl_json_str(cl, e[i].text);
+			ctl_printf(cl,
+				   ", \"pkts\": %llu, \"bytes\": %llu, \"xdp_pkts\": %llu, "
+				   "\"xdp_bytes\": %llu}",
+				   (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes,
+				   (unsigned long long)e[i].xdp_pkts,
+				   (unsigned long long)e[i].xdp_bytes);
+		}
+		ctl_printf(cl, "]}\n");
+	} else {
+		for (d = 0; d < 2; d++)
+			ctl_printf(cl, "policy %-3s %-6s  pkts %llu bytes %llu  xdp %llu/%llu\n",
+				   dir[d], pd[d] ? "drop" : "accept", (unsigned long long)pp[d],
+				   (unsigned long long)pb[d], (unsigned long long)(d ? 0 : xp),
+				   (unsigned long long)(d ? 0 : xb));
+		for (i = 0; i < n; i++)
+			ctl_printf(
+			    cl, "%3zu  %s  pkts %llu bytes %llu  xdp %llu/%llu\n", i + 1, e[i].text,
+			    (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes,
+			    (unsigned long long)e[i].xdp_pkts, (unsigned long long)e[i].xdp_bytes);
+	}
+	free(e);
+	ctl_end(cl, CTL_OK, NULL);
+}
+
+static void filter_add(struct ctl_client *cl, int argc, char **argv, int insert)
+{
+	char line[XS_FILTER_TEXT_MAX], err[256];
+	int from = insert ? 3 : 2, rc;
+	long pos = -1;
+	size_t n;
+
+	if (argc <= from) {
+		ctl_end(cl, CTL_USAGE, "filter %s: expected %sa rule (accept|drop|reject ...)",
+			argv[1], insert ? "a rule number N and " : "");
+		return;
+	}
+	n = xs_filter_list(cl->ctl->cfg.st, NULL, 0, NULL, NULL, NULL);
+	if (insert) {
+		pos = rule_number(argv[2], n + 1);
+		if (pos < 0) {
+			ctl_end(cl, CTL_USAGE,
+				"filter insert: invalid rule number '%.32s': expected 1-%zu",
+				argv[2], n + 1);
+			return;
+		}
+		pos--;
+	}
+	if (join_rule(argc, argv, from, line, sizeof(line))) {
+		ctl_end(cl, CTL_USAGE, "filter %s: rule longer than %d bytes", argv[1],
+			XS_FILTER_TEXT_MAX - 1);
+		return;
+	}
+	xdp_harvest(cl->ctl);
+	rc = xs_filter_insert(cl->ctl->cfg.st, (int)pos, line, err, sizeof(err));
+	if (rc == -EINVAL)
+		ctl_end(cl, CTL_USAGE, "filter %s: %s", argv[1], err);
+	else if (rc)
+		ctl_end(cl, CTL_ERROR, "filter %s: %s", argv[1], err);
+	else {
+		if (cl->json)
+			ctl_printf(cl, "{\"n\": %ld}\n", pos < 0 ? (long)n + 1 : pos + 1);
+		changed(cl, argv[1]);
+	}
+}
+
+static void filter_del(struct ctl_client *cl, int argc, char **argv)
+{
+	size_t n = xs_filter_list(cl->ctl->cfg.st, NULL, 0, NULL, NULL, NULL);
+	long pos;
+
+	if (argc != 3) {
+		ctl_end(cl, CTL_USAGE, "filter del: expected one rule number N (see filter list)");
+		return;
+	}
+	pos = rule_number(argv[2], n);
+	if (pos < 0) {
+		if (n)
+			ctl_end(cl, CTL_USAGE,
+				"filter del: invalid rule number '%.32s': expected 1-%zu", argv[2],
+				n);
+		else
+			ctl_end(cl, CTL_USAGE, "filter del: no rules to delete ('%.32s')", argv[2]);
+		return;
+	}
+	xdp_harvest(cl->ctl);
+	xs_filter_del(cl->ctl->cfg.st, (unsigned)(pos - 1));
+	changed(cl, "del");
+}
+
+static void filter_policy(struct ctl_client *cl, int argc, char **argv)
+{
+	int out, drop;
+
+	if (argc != 4 || (strcmp(argv[2], "in") && strcmp(argv[2], "out")) ||
+	    (strcmp(argv[3], "accept") && strcmp(argv[3], "drop"))) {
+		ctl_end(cl, CTL_USAGE, "filter policy: expected in|out accept|drop");
+		return;
+	}
+	out = !strcmp(argv[2], "out");
+	drop = !strcmp(argv[3], "drop");
+	xdp_harvest(cl->ctl);
+	xs_filter_set_policy(cl->ctl->cfg.st, out, drop);
+	changed(cl, "policy");
+}
+
+void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv)
+{
+	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "list")))
+		filter_list(cl);
+	else if (!strcmp(argv[1], "add"))
+		filter_add(cl, argc, argv, 0);
+	else if (!strcmp(argv[1], "insert"))
+		filter_add(cl, argc, argv, 1);
+	else if (!strcmp(argv[1], "del") || !strcmp(argv[1], "delete"))
+		filter_del(cl, argc, argv);
+	else if (!strcmp(argv[1], "flush") && argc == 2) {
+		xdp_harvest(cl->ctl);
+		xs_filter_flush(cl->ctl->cfg.st);
+		changed(cl, "flush");
+	} else if (!strcmp(argv[1], "policy"))
+		filter_policy(cl, argc, argv);
+	else
+		ctl_end(cl, CTL_USAGE, "filter: unexpected argument '%.64s' (" FILTER_USAGE ")",
+			argv[1]);
+}
+
+void ctl_filter_stats(struct ctl_client *cl)
+{
+	struct xs_filter_entry *e = calloc(XS_FILTER_MAX_RULES, sizeof(*e));
+	size_t n, i;
+	int first = 1;
+
+	if (!e)
+		return;
+	xdp_harvest(cl->ctl);
+	n = xs_filter_list(cl->ctl->cfg.st, e, XS_FILTER_MAX_RULES, NULL, NULL, NULL);
+	if (cl->json) {
+		ctl_printf(cl, ",\n \"filter\": [");
+		for (i = 0; i < n; i++)
+			ctl_printf(
+			    cl,
+			    "%s{\"n\": %zu, \"pkts\": %llu, \"bytes\": %llu, \"xdp_pkts\": %llu, "
+			    "\"xdp_bytes\": %llu}",
+			    i ? ", " : "", i + 1, (unsigned long long)e[i].pkts,
+			    (unsigned long long)e[i].bytes, (unsigned long long)e[i].xdp_pkts,
+			    (unsigned long long)e[i].xdp_bytes);
+		ctl_printf(cl, "]");
+	} else {
+		for (i = 0; i < n; i++) {
+			if (!e[i].pkts && !e[i].xdp_pkts)
+				continue;
+			if (first)
+				ctl_printf(cl, "filter (see filter list):\n");
+			first = 0;
+			ctl_printf(cl, "  %3zu %-36.36s pkts %llu xdp %llu\n", i + 1, e[i].text,
+				   (unsigned long long)e[i].pkts,
+				   (unsigned long long)e[i].xdp_pkts);
+		}
+	}
+	free(e);
+}
