@@ -26,7 +26,10 @@ struct xs_opts {
 	uint32_t queue;
 	int udp_echo;         /* port, 0 = off */
 	uint16_t tcp_ports[3]; /* TCP echo, discard, source; 0 = off */
-	int verbose;
+	int verbose;          /* -v count: 1 info, 2 debug */
+	int quiet;            /* -q: errors only */
+	int use_syslog;       /* --syslog: log to syslog, not stderr */
+	int all_counters;     /* -a: the counter dump lists zeros too */
 	const char *pcap;     /* capture file, NULL = none */
 	const char *ctl;      /* control socket, NULL = /run/xdpstack/IFACE.sock */
 	unsigned frag_timeout_ms; /* 0 = the library's default */
@@ -68,8 +71,9 @@ struct svc_tcp *svc_tcp_start(struct xs_stack *st, const uint16_t ports[3], char
 void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s);
 
 struct svc_iperf3;
-/* The stack's counters, then the services' (ip3 may be NULL). */
+/* The stack's counters, then the services' (x, ip3 may be NULL), grouped by
+ * layer: the non-zero ones, or all with all set. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3);
+		    const struct svc_iperf3 *ip3, int all);
 
 #endif

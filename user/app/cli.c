@@ -34,11 +34,16 @@ static void usage(FILE *f)
 		"  --tcp-rto-min MS   TCP retransmission timeout floor, 1-1000 ms (default 200,\n"
 		"                     Linux's; a LAN of sub-millisecond RTTs may go lower)\n"
 		"  --ttl N            TTL of every IPv4 packet the stack sends, 1-255 (default 64)\n"
-		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
+		"  -a, --all-counters the counter dump (exit, SIGUSR1) lists zeros too\n"
+		"  -v, --verbose      more log: -v how XDP attached and libbpf/libxdp warnings,\n"
+		"                     -vv their debug narration too\n"
+		"  -q, --quiet        errors only (no status lines on stdout)\n"
+		"  --syslog           log to syslog (daemon facility) instead of stderr\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
 		"\n"
-		"Signals: SIGUSR1 prints counters; SIGINT/SIGTERM detach and exit.\n"
+		"Signals: SIGUSR1 prints the non-zero counters by layer (-a: all);\n"
+		"SIGINT/SIGTERM detach and exit (printing them once more).\n"
 		"Control: xdpstack-ctl [--ctl PATH] addr|arp|route|ping|stats (see its --help).\n");
 }
 
@@ -112,6 +117,9 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
+/* Long-only options whose natural letter a short option took. */
+enum { OPT_QUEUE = 0x100 };
+
 int cli_parse(int argc, char **argv, struct xs_opts *o)
 {
 	static const struct option longopts[] = {
@@ -120,7 +128,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "gw", required_argument, NULL, 'g' },
 		{ "mac", required_argument, NULL, 'm' },
 		{ "mode", required_argument, NULL, 'M' },
-		{ "queue", required_argument, NULL, 'q' },
+		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "udp-echo", required_argument, NULL, 'u' },
 		{ "tcp-echo", required_argument, NULL, 'E' },
 		{ "tcp-discard", required_argument, NULL, 'D' },
@@ -133,6 +141,9 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "iperf3", optional_argument, NULL, 'I' },
 		{ "ttl", required_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "syslog", no_argument, NULL, 'Y' },
+		{ "all-counters", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -148,7 +159,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 	o->tcp_ports[2] = XS_DEFAULT_TCP_SOURCE;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqahV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_ip_prefix(optarg, o))
@@ -176,11 +187,6 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				o->mode = XS_XDP_MODE_GENERIC;
 			else
 				return fail("invalid --mode '%s': expected native or generic", optarg);
-			break;
-		case 'q':
-			if (parse_uint(optarg, 1023, &v))
-				return fail("invalid --queue '%s': expected 0-1023", optarg);
-			o->queue = (uint32_t)v;
 			break;
 		case 'u':
 			if (parse_uint(optarg, 65535, &v))
@@ -240,7 +246,21 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			o->ip_ttl = (unsigned)v;
 			break;
 		case 'v':
-			o->verbose = 1;
+			o->verbose++;
+			break;
+		case OPT_QUEUE:
+			if (parse_uint(optarg, 1023, &v))
+				return fail("invalid --queue '%s': expected 0-1023", optarg);
+			o->queue = (uint32_t)v;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'Y':
+			o->use_syslog = 1;
+			break;
+		case 'a':
+			o->all_counters = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/counters.h"
 #include "app/ctl.h"
 
 #define CTL_ARP_MAX XS_ARP_CACHE_SIZE
@@ -330,16 +331,23 @@ void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv)
 
 /* --------------------------------------------------------------- stats */
 
+/* Text: the grouped view of counters.h, non-zero only unless -a (drops with
+ * their description); --json: every counter, always, for machines. */
 void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 {
 	const struct xs_stats *s = xs_stack_stats(cl->ctl->cfg.st);
+	struct cview_extra ex[4];
 	struct xs_xdp_counters x;
-	int have_x, r, first = 1;
-	char key[40];
+	int have_x, r, first = 1, all = 0;
+	char key[40], *text = NULL;
+	size_t n = 0, len = 0, lines;
+	FILE *f;
 
-	if (argc > 1) {
-		ctl_end(cl, CTL_USAGE, "stats: unexpected argument '%.64s' (usage: stats [--json])",
-			argv[1]);
+	if (argc == 2 && (!strcmp(argv[1], "-a") || !strcmp(argv[1], "--all"))) {
+		all = 1;
+	} else if (argc > 1) {
+		ctl_end(cl, CTL_USAGE, "stats: unexpected argument '%.64s' (usage: stats [-a])",
+			argv[argc > 2 ? 2 : 1]);
 		return;
 	}
 	have_x = cl->ctl->cfg.hw && xs_afxdp_xdp_counters(cl->ctl->cfg.hw, &x) == 0;
@@ -372,30 +380,29 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		ctl_end(cl, CTL_OK, NULL);
 		return;
 	}
-#define CTL_TEXT_COUNTER(name) ctl_printf(cl, "%-22s %llu\n", #name, (unsigned long long)s->name);
-	XS_COUNTERS(CTL_TEXT_COUNTER)
-#undef CTL_TEXT_COUNTER
 	if (have_x) {
-		ctl_printf(cl, "%-22s %llu\n", "xdp_redirected", (unsigned long long)x.redirected);
-		ctl_printf(cl, "%-22s %llu\n", "xdp_passed", (unsigned long long)x.passed);
+		ex[n++] = (struct cview_extra){ NULL, "xdp_redirected", x.redirected };
+		ex[n++] = (struct cview_extra){ NULL, "xdp_passed", x.passed };
 	}
 	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
-	ctl_printf(cl, "%-22s %llu\n", "ctl_read_budget",
-		   (unsigned long long)cl->ctl->read_budget_hits);
-	ctl_printf(cl, "%-22s %llu\n", "ctl_accept_budget",
-		   (unsigned long long)cl->ctl->accept_budget_hits);
-	for (r = 1; r < XS_DROP_MAX; r++) {
-		if (!s->drop[r])
-			continue;
-		if (first)
-			ctl_printf(cl, "drops:\n");
-		first = 0;
-		drop_key((enum xs_drop)r, key, sizeof(key));
-		ctl_printf(cl, "  %-20s %llu  %s\n", key, (unsigned long long)s->drop[r],
-			   xs_drop_desc((enum xs_drop)r));
+	ex[n++] = (struct cview_extra){ "control", "ctl_read_budget", cl->ctl->read_budget_hits };
+	ex[n++] = (struct cview_extra){ "control", "ctl_accept_budget",
+					cl->ctl->accept_budget_hits };
+	f = open_memstream(&text, &len);
+	if (!f) {
+		ctl_end(cl, CTL_ERROR, "stats: out of memory");
+		return;
 	}
-	if (first)
-		ctl_printf(cl, "drops: none\n");
+	lines = cview_print(f, "", s, ex, n, (all ? CVIEW_ALL : 0) | CVIEW_DESCRIBE);
+	if (fclose(f) || !text) {
+		free(text);
+		ctl_end(cl, CTL_ERROR, "stats: out of memory");
+		return;
+	}
+	ctl_printf(cl, "%s", text);
+	if (!lines)
+		ctl_printf(cl, "all counters are zero (stats -a lists them)\n");
+	free(text);
 	ctl_end(cl, CTL_OK, NULL);
 }
 
@@ -410,7 +417,7 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  route add DST/PLEN|default via GW\n"
 		       "  route del DST/PLEN|default\n"
 		       "  ping HOST [-c N] [-s SIZE] [-i SEC] [-W SEC]\n"
-		       "  stats                             counters and drops by reason\n"
+		       "  stats [-a]                        non-zero counters by layer (-a: all)\n"
 		       "  conns                             TCP listeners and connections\n"
 		       "  connect HOST PORT [-w SEC]        a TCP connection from the stack, piped\n"
 		       "                                    to the client (binary stream, see docs)\n");

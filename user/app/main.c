@@ -1,7 +1,6 @@
 /* The xdpstack daemon: checks the host, attaches the stack to a NIC queue,
  * runs the event loop (the only reader of the clock) until SIGINT/SIGTERM. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <poll.h>
@@ -13,7 +12,9 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/counters.h"
 #include "app/ctl.h"
+#include "app/log.h"
 #include "app/svc_iperf3.h"
 #include "dev/dev.h"
 
@@ -35,44 +36,45 @@ static xs_time_t now_ns(void)
 	return (xs_time_t)ts.tv_sec * 1000000000ull + (xs_time_t)ts.tv_nsec;
 }
 
+/* The exit-time and SIGUSR1 dump: "counters:" ... "end" around the grouped
+ * view (non-zero only unless -a), on stdout. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3)
+		    const struct svc_iperf3 *ip3, int all)
 {
-	int r;
+	struct cview_extra ex[2 + 32];
+	size_t n = 0;
 
-	fprintf(f, "counters:\n");
-#define XS_PRINT_COUNTER(name) fprintf(f, "  %s %llu\n", #name, (unsigned long long)s->name);
-	XS_COUNTERS(XS_PRINT_COUNTER)
-#undef XS_PRINT_COUNTER
 	if (x) {
-		fprintf(f, "  xdp_redirected %llu\n", (unsigned long long)x->redirected);
-		fprintf(f, "  xdp_passed %llu\n", (unsigned long long)x->passed);
+		ex[n++] = (struct cview_extra){ NULL, "xdp_redirected", x->redirected };
+		ex[n++] = (struct cview_extra){ NULL, "xdp_passed", x->passed };
 	}
-	for (r = 1; r < XS_DROP_MAX; r++) {
-		const char *n = xs_drop_name((enum xs_drop)r);
+	if (ip3) {
+		const struct svc_iperf3_stats *is = svc_iperf3_stats(ip3);
 
-		fprintf(f, "  drop_");
-		while (*n)
-			fputc(tolower((unsigned char)*n++), f);
-		fprintf(f, " %llu\n", (unsigned long long)s->drop[r]);
+#define MAIN_IP3_EXTRA(name, desc)                                               \
+	if (n < sizeof(ex) / sizeof(ex[0]))                                      \
+		ex[n++] = (struct cview_extra){ "services", #name, is->name };
+		SVC_IPERF3_COUNTERS(MAIN_IP3_EXTRA)
+#undef MAIN_IP3_EXTRA
 	}
-	if (ip3)
-		svc_iperf3_print(f, ip3);
+	fprintf(f, "counters:\n");
+	cview_print(f, " ", s, ex, n, all ? CVIEW_ALL : 0);
 	fprintf(f, "end\n");
 	fflush(f);
 }
 
-static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3)
+static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
+			  int all)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, all);
 }
 
 static int die(const char *msg)
 {
-	fprintf(stderr, "xdpstack: %s\n", msg);
+	log_msg(LOG_ERR, "%s", msg);
 	return 1;
 }
 
@@ -80,7 +82,7 @@ static int die(const char *msg)
  * one poll(); the timeout covers the stack's timers, the ping sessions and
  * the iperf3 service's deadlines. */
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
-	       struct svc_iperf3 *ip3)
+	       struct svc_iperf3 *ip3, int all)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	int nctl = 0;
@@ -100,13 +102,13 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		do {
 			n = xs_stack_poll(st, now);
 			if (n < 0) {
-				fprintf(stderr, "xdpstack: device error (%s); stopping\n", strerror(-n));
+				log_msg(LOG_ERR, "device error (%s); stopping", strerror(-n));
 				return 1;
 			}
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw, ip3);
+			dump_counters(st, hw, ip3, all);
 		}
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
@@ -121,7 +123,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		nctl = ctl ? ctl_pollfds(ctl, pfd + 1, (int)(sizeof(pfd) / sizeof(pfd[0])) - 1) : 0;
 		if (poll(pfd, (nfds_t)(1 + nctl), timeout_ms) < 0) {
 			if (errno != EINTR) {
-				fprintf(stderr, "xdpstack: poll failed (%s)\n", strerror(errno));
+				log_msg(LOG_ERR, "poll failed (%s)", strerror(errno));
 				return 1;
 			}
 			nctl = 0; /* revents are meaningless after EINTR */
@@ -150,6 +152,9 @@ int main(int argc, char **argv)
 	rc = cli_parse(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	log_init(o.quiet ? LOG_ERR : o.verbose >= 2 ? LOG_DEBUG : o.verbose ? LOG_INFO : LOG_NOTICE,
+		 o.use_syslog);
+	log_hook_libs();
 	if (sys_check_privileges(err, sizeof(err)))
 		return die(err);
 	if (o.dev) {
@@ -197,7 +202,8 @@ int main(int argc, char **argv)
 	dcfg.queue = o.queue;
 	dcfg.mode = o.mode;
 	dcfg.ip = o.ip;
-	dcfg.verbose = o.verbose;
+	dcfg.verbose = log_level() >= LOG_INFO;
+	dcfg.log = log_from_lib;
 	hw = xs_afxdp_dev_new(&dcfg, err, sizeof(err));
 	if (!hw) {
 		rc = die(err);
@@ -261,18 +267,17 @@ int main(int argc, char **argv)
 
 	a.s_addr = htonl(o.ip);
 	inet_ntop(AF_INET, &a, ipbuf, sizeof(ipbuf));
-	printf("xdpstack: serving %s/%d on %s (queue %u, mac %02x:%02x:%02x:%02x:%02x:%02x)\n",
-	       ipbuf, o.prefix_len, ifname, o.queue, dev->mac[0], dev->mac[1], dev->mac[2],
-	       dev->mac[3], dev->mac[4], dev->mac[5]);
-	printf("xdpstack: control socket %s%s%s\n", ctl_path, o.pcap ? ", capture " : "",
-	       o.pcap ? o.pcap : "");
-	fflush(stdout);
+	log_status("serving %s/%d on %s (queue %u, mac %02x:%02x:%02x:%02x:%02x:%02x)", ipbuf,
+		   o.prefix_len, ifname, o.queue, dev->mac[0], dev->mac[1], dev->mac[2],
+		   dev->mac[3], dev->mac[4], dev->mac[5]);
+	log_status("control socket %s%s%s", ctl_path, o.pcap ? ", capture " : "",
+		   o.pcap ? o.pcap : "");
 
-	rc = run(st, dev, hw, ctl, ip3);
+	rc = run(st, dev, hw, ctl, ip3, o.all_counters);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3);
+	dump_counters(st, hw, ip3, o.all_counters);
 	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);
 	/* One more turn sends the RSTs of the connections just aborted. */
