@@ -172,11 +172,7 @@ PUB_HEADERS := $(wildcard include/xdpstack/*.h)
 MAN8 := docs/man/xdpstack.8 docs/man/xdpstack-ctl.8
 MAN3 := docs/man/libxdpstack.3
 
-$(O)/libxdpstack.pc: user/libxdpstack.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(XS_VERSION)|' $< > $@
-
-install: all $(O)/libxdpstack.pc
+install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/xdpstack $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(DOCDIR)
@@ -186,7 +182,11 @@ install: all $(O)/libxdpstack.pc
 	ln -sf $(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
 	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libxdpstack.so
 	$(INSTALL) -m 0644 $(PUB_HEADERS) $(DESTDIR)$(INCLUDEDIR)/xdpstack/
-	$(INSTALL) -m 0644 $(O)/libxdpstack.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	# The .pc file is made here, from this install's PREFIX and directories.
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(XS_VERSION)|' \
+	    user/libxdpstack.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libxdpstack.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libxdpstack.pc
 	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
 	$(INSTALL) -m 0644 docs/xdpstack@.service docs/xdpstack.env.example $(DESTDIR)$(DOCDIR)/

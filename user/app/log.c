@@ -63,7 +63,6 @@ void log_status(const char *fmt, ...)
 		fputs("xdpstack: ", stdout);
 		vprintf(fmt, ap);
 		fputc('\n', stdout);
-		fflush(stdout);
 		va_end(ap);
 	}
 	if (log_to_syslog) {

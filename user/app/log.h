@@ -13,7 +13,8 @@ int log_level(void);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(int prio, const char *fmt, va_list ap);
 /* Status the operator and scripts wait for ("serving ..."): stdout unless
- * -q, and the log too when it is syslog. */
+ * -q, and the log too when it is syslog. Not flushed: the caller flushes
+ * stdout once the lines that belong together are out. */
 void log_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Routes libbpf's and libxdp's diagnostics into this log. */
 void log_hook_libs(void);

@@ -272,6 +272,7 @@ int main(int argc, char **argv)
 		   dev->mac[3], dev->mac[4], dev->mac[5]);
 	log_status("control socket %s%s%s", ctl_path, o.pcap ? ", capture " : "",
 		   o.pcap ? o.pcap : "");
+	fflush(stdout);
 
 	rc = run(st, dev, hw, ctl, ip3, o.all_counters);
 	/* Sessions end (their ping handles close) before the stack goes. */
