@@ -41,7 +41,9 @@ static xs_time_t now_ns(void)
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, int all)
 {
-	struct cview_extra ex[2 + 32];
+#define MAIN_ONE(name, desc) +1
+	struct cview_extra ex[2 SVC_IPERF3_COUNTERS(MAIN_ONE)]; /* XDP's two, the service's */
+#undef MAIN_ONE
 	size_t n = 0;
 
 	if (x) {
@@ -51,9 +53,7 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 	if (ip3) {
 		const struct svc_iperf3_stats *is = svc_iperf3_stats(ip3);
 
-#define MAIN_IP3_EXTRA(name, desc)                                               \
-	if (n < sizeof(ex) / sizeof(ex[0]))                                      \
-		ex[n++] = (struct cview_extra){ "services", #name, is->name };
+#define MAIN_IP3_EXTRA(name, desc) ex[n++] = (struct cview_extra){ "services", #name, is->name };
 		SVC_IPERF3_COUNTERS(MAIN_IP3_EXTRA)
 #undef MAIN_IP3_EXTRA
 	}
