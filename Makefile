@@ -31,6 +31,7 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod
 TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -49,9 +50,10 @@ SO_MAP := user/libxdpstack.map
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit integration clean demo bench format fuzz install uninstall
+.PHONY: all deps check unit integration clean demo bench format fuzz fuzz-replay install \
+	uninstall
 all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
-	$(if $(CTL_SRCS),$(O)/xdpstack-ctl)
+	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS)
 
 deps:
 	@sh scripts/deps.sh
@@ -100,29 +102,71 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 	@mkdir -p $(@D)
 	$(CC) $(XS_CFLAGS) -Itests/unit -Itests/tcp $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
 
+# libFuzzer targets (clang), one per parser and per whole input path: the
+# library without the real devices is compiled once with the fuzzer's
+# instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
+# links the daemon's control-socket code (user/app without main.c).
+FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c,$(LIB_SRCS))
+FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c,$(APP_SRCS))
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)
+FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(O)/fuzz/obj/%.o)
+FUZZ_APP_OBJS := $(FUZZ_APP_SRCS:%.c=$(O)/fuzz/obj/%.o)
+# Seconds per target for `make fuzz`; FUZZ_TIME is the older name, still honoured.
+FUZZ_TIME ?= 30
+FUZZ_SECONDS ?= $(FUZZ_TIME)
+# Seconds per target in `make check`: a brief run of every target each check.
+CHECK_FUZZ_TIME ?= 10
+CHECK_FUZZ_SECONDS ?= $(CHECK_FUZZ_TIME)
+FUZZ_CFLAGS := -g -O1 -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE \
+	-Iinclude -Iuser -I. -Itests/fuzz
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined $(FUZZ_CFLAGS)
+
+$(O)/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CLANG) -fsanitize=fuzzer-no-link,address,undefined $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+FUZZ_HDRS := $(wildcard tests/fuzz/*.h)
+
+$(O)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(FUZZ_OBJS) $(FUZZ_APP_OBJS) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(filter-out %.h,$^)
+
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(filter-out %.h,$^)
+
+# Each target in turn for FUZZ_SECONDS, from the committed seeds plus what
+# earlier runs found ($(O)/fuzz/corpus-NAME/); stops at the first crash.
+fuzz: $(FUZZ_BINS)
+	@set -e; for n in $(FUZZ_NAMES); do echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
+	  mkdir -p $(O)/fuzz/corpus-$$n; \
+	  $(O)/fuzz/fuzz_$$n -max_len=4096 -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=0 $(O)/fuzz/corpus-$$n tests/fuzz/corpus/$$n; done
+
+# Replay: every committed input through every target once, no fuzzing loop,
+# built with $(CC) and a plain main() (tests/fuzz/replay.c), so it runs in
+# both builds (SAN=1: ASan + UBSan) as a quick regression.
+REPLAY_BINS := $(FUZZ_NAMES:%=$(O)/tests/replay_%)
+$(O)/tests/replay_ctl: tests/fuzz/fuzz_ctl.c tests/fuzz/replay.c \
+		$(filter-out $(O)/user/app/main.o,$(APP_OBJS)) $(O)/libxdpstack.a $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XS_CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
+
+$(O)/tests/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(O)/libxdpstack.a $(FUZZ_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XS_CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
+
+fuzz-replay: $(REPLAY_BINS)
+	@rc=0; for n in $(FUZZ_NAMES); do echo "== replay_$$n"; \
+	  $(O)/tests/replay_$$n tests/fuzz/corpus/$$n || rc=1; done; exit $$rc
+
 # Unit tests: cmocka binaries, no root needed. Every binary runs; the
 # target fails at the end if any did.
-unit: deps all $(UNIT_BINS)
-	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; exit $$rc
-
-# libFuzzer targets over the library without the real devices (clang).
-FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c,$(LIB_SRCS))
-FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_TIME ?= 30
-# Seconds per fuzz target in `make check`, a brief run on every check (`make fuzz` runs longer).
-CHECK_FUZZ_TIME ?= 20
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I.
-
-$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS)
-	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS)
-
-fuzz: $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/}; n=$${n#fuzz_}; \
-	  mkdir -p $(O)/fuzz/corpus-$$n; \
-	  $$f -max_len=2048 -max_total_time=$(FUZZ_TIME) $(O)/fuzz/corpus-$$n \
-	    $$([ -d tests/fuzz/corpus/$$n ] && echo tests/fuzz/corpus/$$n); done
+unit: deps all $(UNIT_BINS) $(REPLAY_BINS)
+	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; \
+	  for n in $(FUZZ_NAMES); do echo "== $(O)/tests/replay_$$n"; \
+	    $(O)/tests/replay_$$n tests/fuzz/corpus/$$n || rc=1; done; exit $$rc
 
 # Integration tests: pytest, real kernel peer over veth in namespaces (root).
 integration: deps all
@@ -134,10 +178,24 @@ check:
 	$(MAKE) SAN=1 unit
 	$(MAKE) integration
 	$(MAKE) SAN=1 integration
-	$(MAKE) fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME)
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 
 demo: deps all
 	sh scripts/demo.sh $(O)
+
+# Load generator and the kernel-side echo server it is compared against
+# (tools/bench/): built with every build, sanitizers included, so the
+# integration tests exercise them.
+LG_SRCS := tools/bench/xs_loadgen.c tools/bench/lg_worker.c tools/bench/lg_hist.c
+BENCH_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE
+
+$(O)/xs_loadgen: $(LG_SRCS) tools/bench/loadgen.h
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $(LG_SRCS)
+
+$(O)/xs_echod: tools/bench/xs_echod.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $<
 
 $(O)/udp_bench: tools/bench/udp_bench.c
 	@mkdir -p $(@D)
@@ -149,7 +207,8 @@ bench: deps all $(O)/udp_bench
 	sh scripts/bench.sh $(O)
 
 format:
-	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h)
+	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \
+		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c
 
 clean:
 	rm -rf build build-san
@@ -209,4 +268,5 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/xdpstack@.service
 
--include $(LIB_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(UNIT_BINS:=.d) \
+	$(FUZZ_OBJS:.o=.d) $(FUZZ_APP_OBJS:.o=.d)

@@ -35,6 +35,25 @@ struct xs_config {
 				    * A LAN of sub-millisecond RTTs may go lower */
 	uint8_t ip_ttl;            /* TTL of every IPv4 packet sent (0: 64, like Linux's
 				    * net.ipv4.ip_default_ttl; RFC 9293 3.9.2 MUST-49) */
+	/* TCP memory budgets (docs/DESIGN.md, TCP: memory). An orphan is a
+	 * connection the application closed that still holds data or state
+	 * (FIN-WAIT-1/2, CLOSING, LAST-ACK); TIME-WAIT is not counted. */
+	unsigned tcp_max_orphans;  /* orphans at most (0: 4096); past it a closing
+				    * connection is reset (net.ipv4.tcp_max_orphans) */
+	uint64_t tcp_orphan_mem;   /* bytes all orphans may hold (0: 64 MiB); past it,
+				    * likewise (Linux counts orphans in tcp_mem) */
+	unsigned tcp_orphan_retries; /* timeouts or zero-window probes without
+				    * progress before an orphan is dropped (0: 8, as
+				    * net.ipv4.tcp_orphan_retries=0 means 8), 1-255 */
+	unsigned tcp_persist_span_ms; /* a closed window without progress is
+				    * given up after this, answered probes or not
+				    * (0: 300000; Linux: TCP_USER_TIMEOUT's zero-window
+				    * span), 100-86400000 */
+	uint64_t tcp_mem[3];       /* bytes all TCP connections hold: low, pressure,
+				    * high (0,0,0: 384, 512, 768 MiB; net.ipv4.tcp_mem).
+				    * Above pressure until below low: new connections get
+				    * 16 KiB buffers, idle ones are shrunk to that; above
+				    * high new connections are refused and orphans reset */
 };
 
 /* Creates a stack on dev (which it does not own). NULL + errno on failure. */

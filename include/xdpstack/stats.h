@@ -66,6 +66,7 @@
 	X(TCP_OOO_FULL, "out-of-order segment beyond what is tracked")            \
 	X(TCP_COOKIE, "ACK with an invalid SYN cookie")                           \
 	X(TCP_COOKIE_UNEXPECTED, "ACK to a listener with no SYN cookies out")     \
+	X(TCP_MEM, "TCP memory above its high limit: connection refused")        \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 
@@ -81,7 +82,14 @@ enum xs_drop {
  * has had since start. arp_refused_* count requests for us that were
  * answered but not learned: sender off the connected subnet, or the cache
  * full of entries in use (gateways, entries with packets waiting or that we
- * sent through). */
+ * sent through).
+ * The TCP budget counters: tcp_orphan_overflow / tcp_orphan_mem_overflow (closing
+ * connections reset: too many orphans / orphan memory), tcp_orphan_timeouts
+ * (orphans dropped after tcp_orphan_retries), tcp_persist_aborts (a zero
+ * window outlived tcp_persist_span_ms), tcp_mem_pressure (times pressure was
+ * entered), tcp_mem_shrunk (idle connections' buffers shrunk), tcp_mem_aborts
+ * (orphans reset above the high limit). Two are gauges, not counters:
+ * tcp_mem_bytes (what TCP holds now) and tcp_orphans (orphans now). */
 #define XS_COUNTERS(X)                                                             \
 	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
 	X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)        \
@@ -95,7 +103,10 @@ enum xs_drop {
 	X(tcp_active_opens) X(tcp_passive_opens) X(tcp_retransmits)                \
 	X(tcp_rto_expired) X(tcp_tlp) X(tcp_fast_recovery) X(tcp_sack_recovery)   \
 	X(tcp_rack_lost) X(tcp_challenge_acks) X(tcp_syncookies_sent)              \
-	X(tcp_syncookies_ok) X(tcp_hash_chain_max) X(tcp_sack_unaligned) X(tcp_rack_work)
+	X(tcp_syncookies_ok) X(tcp_hash_chain_max) X(tcp_sack_unaligned) X(tcp_rack_work) \
+	X(tcp_orphan_overflow) X(tcp_orphan_mem_overflow) X(tcp_orphan_timeouts)   \
+	X(tcp_persist_aborts) X(tcp_mem_pressure) X(tcp_mem_shrunk) X(tcp_mem_aborts) \
+	X(tcp_mem_bytes) X(tcp_orphans)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

@@ -2,24 +2,23 @@
  * whole rx path (iface, ARP, IPv4 and reassembly, ICMP, UDP: all ip4_input demuxes
  * to) of a stack over the mem device.
  *
- * Build and run from the repository root (clang with libFuzzer, e.g. Debian clang-14):
+ * Build and run from the repository root (tests/fuzz/README): `make fuzz`, or
  *
- *   mkdir -p build/fuzz/corpus-rx
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- *     -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I. \
- *     $(find user -name '*.c' -not -path 'user/app*' \
- *       -not -name afxdp.c -not -name pcap.c) \
- *     tests/fuzz/fuzz_rx.c -o build/fuzz/fuzz_rx
+ *   make build/fuzz/fuzz_rx && mkdir -p build/fuzz/corpus-rx
  *   build/fuzz/fuzz_rx -max_len=2048 -max_total_time=30 build/fuzz/corpus-rx tests/fuzz/corpus/rx
  *
+ * UDP sockets are bound to ports 7, 53 and 5353, and port 4000 is connected
+ * to 10.0.0.2:53 (ICMP errors quoting its datagrams reach it).
  * The stack is created once and keeps its state (ARP cache, socket queues)
  * between inputs; virtual time advances 1 ms per input so timers run too.
  * Inputs whose source MAC has its lowest bit set (byte 11; the rx path never
  * reads the source MAC) get their IPv4, ICMP and UDP checksums fixed first,
  * so mutations reach past the checksum checks; the others go in raw.
- * After every input all sent frames are taken and every device frame must be
+ * After every input all sent frames are taken, each must parse with our own
+ * parsers (tests/fuzz/fuzz_tx.h), and every device frame must be
  * home: a frame the stack forgets to give back aborts the run. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +29,12 @@
 #include "dev/dev.h"
 #include "wire/bytes.h"
 #include "wire/csum.h"
+#include "fuzz_tx.h"
 
 #define FUZZ_IP 0x0a000001u /* 10.0.0.1/24 */
 #define PEER_IP 0x0a000002u
 #define FRAME_MAX 2048
+#define CONN_PORT 4000 /* connected to PEER_IP:53 */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,9 +63,10 @@ static void drain_tx(void)
 {
 	uint8_t buf[FRAME_MAX];
 	struct xs_dev_frames fr;
+	size_t n;
 
-	while (xs_mem_dev_take(dev, buf, sizeof(buf)))
-		;
+	while ((n = xs_mem_dev_take(dev, buf, sizeof(buf))) != 0)
+		fuzz_check_tx(buf, n, our_mac, FUZZ_IP, 1500);
 	dev->ops->frames(dev, &fr);
 	if (fr.free != fr.total || fr.fill || fr.rx_borrowed || fr.tx_borrowed || fr.tx_queued ||
 	    fr.in_flight)
@@ -126,6 +128,7 @@ static void fuzz_init(void)
 {
 	struct xs_config cfg = {.ip = FUZZ_IP};
 	size_t i;
+	int h;
 
 	dev = xs_mem_dev_new(our_mac, 1500, 64);
 	if (!dev)
@@ -134,12 +137,16 @@ static void fuzz_init(void)
 	if (!st)
 		abort();
 	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
-		int h = xs_udp_open(st);
-
+		h = xs_udp_open(st);
 		if (h < 0 || xs_udp_bind(st, h, ports[i]) ||
 		    xs_udp_set_event_cb(st, h, drain_cb, NULL))
 			abort();
 	}
+	/* A connected socket: the only kind ICMP errors are delivered to. */
+	h = xs_udp_open(st);
+	if (h < 0 || xs_udp_bind(st, h, CONN_PORT) || xs_udp_connect(st, h, PEER_IP, 53) ||
+	    xs_udp_set_event_cb(st, h, drain_cb, NULL))
+		abort();
 	/* Past the start-up announcements. */
 	xs_stack_poll(st, 0);
 	now = XS_SEC(1);
@@ -148,8 +155,29 @@ static void fuzz_init(void)
 	learn_peer();
 }
 
+/* FUZZ_DEBUG=1: the counters an input moved, to check that seeds reach their case. */
+static void debug_dump(const struct xs_stats *before)
+{
+	const struct xs_stats *s = xs_stack_stats(st);
+	unsigned i;
+
+	if (!getenv("FUZZ_DEBUG"))
+		return;
+	fprintf(stderr, "icmp rx %llu err rx %llu tx %llu, udp rx %llu tx %llu\n",
+		(unsigned long long)(s->icmp_rx - before->icmp_rx),
+		(unsigned long long)(s->icmp_err_rx - before->icmp_err_rx),
+		(unsigned long long)(s->icmp_tx - before->icmp_tx),
+		(unsigned long long)(s->udp_rx - before->udp_rx),
+		(unsigned long long)(s->udp_tx - before->udp_tx));
+	for (i = 1; i < XS_DROP_MAX; i++)
+		if (s->drop[i] != before->drop[i])
+			fprintf(stderr, "  drop %s\n", xs_drop_name((enum xs_drop)i));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct xs_stats before;
+
 	static uint8_t frame[FRAME_MAX];
 
 	if (!st)
@@ -159,12 +187,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(frame, data, size);
 	if (size > 11 && (frame[11] & 1))
 		fix_checksums(frame, size);
+	before = *xs_stack_stats(st);
 	if (xs_mem_dev_inject(dev, frame, size) != 0)
 		abort();
 	now += XS_MS(1);
 	if (xs_stack_poll(st, now) != 1)
 		abort();
 	drain_tx();
+	debug_dump(&before);
 	/* Keep the peer known past its ARP lifetime (60 s = 60000 inputs). */
 	if (++inputs % 30000 == 0)
 		learn_peer();

@@ -29,7 +29,13 @@
  *           first; bit 5: one SACK block (the fuzzed offsets apply to it) goes
  *           too; bit 7: poll at once (else the segment waits for the next one).
  *   op 5    application call: conn action arg (read, write, shutdown, close,
- *           abort, no-delay, keepalive, connect, accept, user timeout, rcvbuf)
+ *           abort, no-delay, keepalive, connect, accept, user timeout, rcvbuf);
+ *           but 0xfd (op 5 too): an ICMP error from the peer quoting one of the
+ *           connection's segments: conn kind seqd, kind bits 0-2: net, host,
+ *           protocol, port unreachable, fragmentation needed (MTU 576 or 1400,
+ *           bit 6), time exceeded, parameter problem, administratively
+ *           prohibited; bit 3: quoted seq = stack ISN + seqd, else highest
+ *           sent - seqd; bit 5: the quoted header has 8 bytes of options
  *   op 6    time: a b, advance (a << 8 | b) * 100 us and poll
  *   op 7    a segment like op 0-4 from a new peer port (listener, cookies,
  *           closed ports); conn selects the port
@@ -56,12 +62,14 @@
 #include "wire/bytes.h"
 #include "wire/csum.h"
 #include "wire/tcp.h"
+#include "fuzz_tx.h"
 
 #define OUR_IP 0x0a000001u /* 10.0.0.1/24 */
 #define PEER_IP 0x0a000002u
 #define FRAME_MAX 2048
 #define NVIEW 8
 #define MAX_RECORDS 128
+#define ICMP_OP 0xfd /* an op 5 byte that means an ICMP error, not an app call */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -143,6 +151,7 @@ static void drain(void)
 		size_t ihl, total;
 		uint32_t end;
 
+		fuzz_check_tx(f, n, our_mac, OUR_IP, 1500);
 		if (n < 34 || ld_be16(f + 12) != 0x0800 || f[23] != 6)
 			continue;
 		ihl = (f[14] & 0x0fu) * 4u;
@@ -238,6 +247,56 @@ static void send_seg(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
 	pending_len[npending++] = 14 + total < 60 ? 60 : 14 + total;
 	if (poll)
 		poll_now();
+}
+
+/* An ICMP error from the peer quoting our segment of v (see ICMP_OP atop). */
+static void send_icmp(const struct view *v, uint8_t kind, uint8_t seqd)
+{
+	static const uint8_t tc[8][2] = {{3, 0}, {3, 1}, {3, 2}, {3, 3},
+					 {3, 4}, {11, 0}, {12, 0}, {3, 13}};
+	size_t qhl = kind & 0x20 ? 28 : 20, total = 20 + 8 + qhl + 8;
+	uint8_t *f, *ip, *m, *q;
+	uint32_t seq;
+
+	if (npending == 16)
+		poll_now();
+	f = pending[npending];
+	memset(f, 0, 14 + total);
+	memcpy(f, our_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	st_be16(f + 12, 0x0800);
+	ip = f + 14;
+	ip[0] = 0x45;
+	st_be16(ip + 2, (uint16_t)total);
+	ip[8] = 64;
+	ip[9] = 1;
+	st_be32(ip + 12, PEER_IP);
+	st_be32(ip + 16, OUR_IP);
+	st_be16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+	m = ip + 20;
+	m[0] = tc[kind & 7][0];
+	m[1] = tc[kind & 7][1];
+	if ((kind & 7) == 4)
+		st_be16(m + 6, kind & 0x40 ? 576 : 1400);
+	q = m + 8; /* the quote: our IPv4 header, then 8 bytes of TCP */
+	q[0] = (uint8_t)(0x40 | qhl / 4);
+	st_be16(q + 2, 40);
+	q[8] = 64;
+	q[9] = 6;
+	st_be32(q + 12, OUR_IP);
+	st_be32(q + 16, PEER_IP);
+	if (qhl > 20)
+		memset(q + 20, 1, qhl - 20); /* NOPs */
+	st_be16(q + 10, csum_fold(csum_add(0, q, qhl)));
+	if (v)
+		seq = kind & 8 ? v->stack_iss + seqd : v->stack_max - seqd;
+	else
+		seq = 0x01000000u * seqd;
+	st_be16(q + qhl, v ? v->lport : 80);
+	st_be16(q + qhl + 2, v ? v->rport : 40000);
+	st_be32(q + qhl + 4, seq);
+	st_be16(m + 2, csum_fold(csum_add(0, m, total - 20)));
+	pending_len[npending++] = 14 + total;
 }
 
 static size_t opt_ts(uint8_t *o, const struct view *v)
@@ -383,8 +442,9 @@ static void check_tcb(const struct tcp_conn *c)
 	 * plus the SYN (a shutdown in SYN-RECEIVED moves to FIN-WAIT-1). */
 	extra = (c->fin_sent ? 1 : 0) + (c->snd_una == c->iss ? 1 : 0);
 	tcb_check(c, c->snd_max - c->snd_una <= c->sndbuf.len + extra);
-	/* The window offered is never more than the buffer can take. */
-	if (seq_gt(c->rcv_adv, c->rcv_nxt))
+	/* The window offered is never more than the buffer can take (once
+	 * the peer's FIN came nothing more is taken, and an orphan frees it). */
+	if (seq_gt(c->rcv_adv, c->rcv_nxt) && !c->fin_rcvd)
 		tcb_check(c, c->rcv_adv - c->rcv_nxt <= c->rcvbuf.cap);
 	/* Out-of-order data lies beyond rcv_nxt, inside the buffer. */
 	for (i = 0; i < c->ooo.n; i++) {
@@ -428,7 +488,13 @@ static void learn_peer(void)
 
 static void setup(void)
 {
-	struct xs_config cfg = {.ip = OUR_IP};
+	/* The budgets small enough to bite within one input: memory pressure
+	 * from the first connection on, a third orphan reset at close, a zero
+	 * window given up after 5 s. */
+	struct xs_config cfg = {.ip = OUR_IP,
+				.tcp_mem = {16 << 10, 32 << 10, 1 << 20},
+				.tcp_max_orphans = 2,
+				.tcp_persist_span_ms = 5000};
 	static const uint8_t syn_opt[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
 					  0, 0, 0, 0, 1, 3, 3, 7};
 	uint8_t opt[12];
@@ -641,7 +707,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 5:
 			if (n < 4)
 				goto out;
-			app(views[p[1] % NVIEW].used ? &views[p[1] % NVIEW] : NULL, p[2], p[3]);
+			if (p[0] == ICMP_OP)
+				send_icmp(views[p[1] % NVIEW].used ? &views[p[1] % NVIEW] : NULL, p[2],
+					  p[3]);
+			else
+				app(views[p[1] % NVIEW].used ? &views[p[1] % NVIEW] : NULL, p[2],
+				    p[3]);
 			poll_now();
 			used = 4;
 			break;

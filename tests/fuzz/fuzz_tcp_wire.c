@@ -1,11 +1,11 @@
 /* libFuzzer target: arbitrary bytes as a TCP segment through tcp_parse, and every
  * accepted segment emitted again, re-parsed and checked field by field.
  *
- * Build and run from the repository root (clang with libFuzzer, e.g. Debian clang-14):
+ * Build and run from the repository root (tests/fuzz/README): `make fuzz`, or
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser -I. \
- *     tests/fuzz/fuzz_tcp_wire.c user/wire/[a-z]*.c -o /tmp/fuzz_tcp_wire && \
- *     /tmp/fuzz_tcp_wire -max_total_time=60
+ *   make build/fuzz/fuzz_tcp_wire && mkdir -p build/fuzz/corpus-tcp_wire
+ *   build/fuzz/fuzz_tcp_wire -max_total_time=60 build/fuzz/corpus-tcp_wire \
+ *     tests/fuzz/corpus/tcp_wire
  *
  * Random bytes almost never carry a right checksum, so each input is parsed
  * twice: as it is (the checksum path), and with the checksum fixed so that the

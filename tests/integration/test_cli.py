@@ -125,6 +125,29 @@ def test_bad_tcp_rto_min(t, value):
     assert_one_error(t, rc, out, err, "--tcp-rto-min", code=2)
 
 
+@pytest.mark.parametrize("flag,value", [
+    ("--tcp-max-orphans", "0"), ("--tcp-max-orphans", "1000001"), ("--tcp-max-orphans", "x"),
+    ("--tcp-orphan-mem", "1K"), ("--tcp-orphan-mem", "5T"), ("--tcp-orphan-mem", "12Q"),
+    ("--tcp-orphan-mem", "-1"), ("--tcp-orphan-retries", "0"), ("--tcp-orphan-retries", "256"),
+    ("--tcp-persist-span", "99"), ("--tcp-persist-span", "86400001"),
+    ("--tcp-persist-span", "5s"), ("--tcp-mem", "1M,2M"), ("--tcp-mem", "3M,2M,4M"),
+    ("--tcp-mem", "1M,2M,3M,4M"), ("--tcp-mem", "1K,2M,3M"), ("--tcp-mem", "1M,,2M,3M"),
+    ("--tcp-mem", ""),
+], ids=lambda v: v)
+def test_bad_tcp_budgets(t, flag, value):
+    # Each budget flag: one line naming the flag and what it expects, exit 2.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, flag, value])
+    assert_one_error(t, rc, out, err, flag, code=2)
+
+
+def test_help_lists_tcp_budgets(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    for flag in ("--tcp-max-orphans N", "--tcp-orphan-mem SIZE", "--tcp-orphan-retries N",
+                 "--tcp-persist-span MS", "--tcp-mem LOW,PRESSURE,HIGH"):
+        assert flag in out, out
+
+
 def test_help_lists_tcp_rto_min(t):
     rc, out, err = xdpstack(t, ["--help"])
     assert rc == 0, err
@@ -167,3 +190,26 @@ def test_native_mode_refused_names_generic(t):
         assert t.xdp_attached(dev=dm) is None
     finally:
         netns.run(["ip", "-n", t.ns_a, "link", "del", dm], check=False)
+
+
+@pytest.mark.parametrize("args", [["--sockperf=0"], ["--sockperf=70000"], ["--sockperf=abc"],
+                                  ["--sockperf="], ["--sockperf", "65536"],
+                                  ["--sockperf=-1"], ["--sockperf=11111x"]],
+                         ids=["zero", "range", "text", "empty", "range-word", "negative",
+                              "suffix"])
+def test_bad_sockperf_port(t, args):
+    # A port 1-65535 (--sockperf alone: 11111): anything else is a usage error.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a] + args)
+    assert_one_error(t, rc, out, err, "--sockperf", code=2)
+
+
+def test_sockperf_port_in_use(t):
+    # The TCP echo service already holds 8888: one line, nothing left attached.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, "--sockperf", "8888"])
+    assert_one_error(t, rc, out, err, "sockperf", "8888")
+
+
+def test_help_lists_sockperf(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    assert "--sockperf[=PORT]" in out, out

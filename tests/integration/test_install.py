@@ -227,8 +227,9 @@ def test_man_page_documents_every_daemon_option(dest):
 
 
 def ctl_commands():
-    """The daemon's command table (user/app/ctl.c), the source of truth."""
-    src = (ROOT / "user/app/ctl.c").read_text()
+    """The daemon's command table (user/app/ctl*.c), the source of truth."""
+    srcs = [f.read_text() for f in sorted((ROOT / "user/app").glob("ctl*.c"))]
+    src = next(s for s in srcs if "} commands[] = {" in s)
     table = src[src.index("} commands[] = {"):]
     table = table[:table.index("};")]
     names = re.findall(r'\{\s*"([a-z0-9-]+)",\s*ctl_cmd_', table)

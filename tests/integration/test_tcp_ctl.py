@@ -685,7 +685,8 @@ def test_conns_during_a_transfer_to_discard(srv):
     wait_until(lambda: (mine() or {}).get("bytes_received") == sent[0], 10,
                f"bytes_received to reach the {sent[0]} bytes sent")
     s.close()
-    wait_until(lambda: mine() is None or mine()["state"] in
+    # One look per try: the entry may go between two calls of mine().
+    wait_until(lambda: (m := mine()) is None or m["state"] in
                ("TIME-WAIT", "LAST-ACK", "CLOSED", "CLOSE-WAIT"), 5, "the connection to close")
 
 

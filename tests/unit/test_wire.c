@@ -755,6 +755,41 @@ static void test_icmp_malformed(void **state)
 		check_drop(icmp_parse(echo_icmp, n, &m), XS_DROP_ICMP_CSUM, "icmp cut", (long)n);
 }
 
+/* The quote of an ICMP error: our echo request's IP header (the captured frame
+ * read as sent), then with options; each cut below header + 8 bytes fails. */
+static void test_icmp_quote(void **state)
+{
+	struct icmp_quote q;
+	uint8_t b[60 + 8];
+	size_t n;
+
+	assert_int_equal(icmp_quote_parse(echo_ip, 28, &q), XS_DROP_NONE);
+	assert_int_equal(q.hdr_len, 20);
+	assert_int_equal(q.proto, IP4_PROTO_ICMP);
+	assert_int_equal(q.src, ld_be32(echo_ip + 12));
+	assert_int_equal(q.dst, ld_be32(echo_ip + 16));
+	assert_ptr_equal(q.l4, echo_ip + 20);
+	for (n = 0; n < 28; n++)
+		check_drop(icmp_quote_parse(echo_ip, n, &q), XS_DROP_ICMP_ERR_BAD, "quote cut",
+			   (long)n);
+	/* 40 bytes of options: the transport bytes start at 60. */
+	memset(b, 1, sizeof(b));
+	memcpy(b, echo_ip, 20);
+	b[0] = 0x4f;
+	assert_int_equal(icmp_quote_parse(b, sizeof(b), &q), XS_DROP_NONE);
+	assert_int_equal(q.hdr_len, 60);
+	assert_ptr_equal(q.l4, b + 60);
+	check_drop(icmp_quote_parse(b, sizeof(b) - 1, &q), XS_DROP_ICMP_ERR_BAD, "quote opts", 67);
+	/* IHL below 5 or another version. */
+	for (n = 0; n < 5; n++) {
+		b[0] = (uint8_t)(0x40 | n);
+		check_drop(icmp_quote_parse(b, sizeof(b), &q), XS_DROP_ICMP_ERR_BAD, "quote ihl",
+			   (long)n);
+	}
+	b[0] = 0x65;
+	check_drop(icmp_quote_parse(b, sizeof(b), &q), XS_DROP_ICMP_ERR_BAD, "quote v6", 6);
+}
+
 /* --- UDP -------------------------------------------------------------------- */
 
 static const uint8_t *cap_udp = udp_frame + 34;
@@ -959,6 +994,7 @@ int main(void)
 	    cmocka_unit_test(test_icmp_parse_captured),
 	    cmocka_unit_test(test_icmp_emit_reply_vector),
 	    cmocka_unit_test(test_icmp_roundtrip_lengths),
+	    cmocka_unit_test(test_icmp_quote),
 	    cmocka_unit_test(test_icmp_malformed),
 	    cmocka_unit_test(test_udp_parse_captured),
 	    cmocka_unit_test(test_udp_emit_vector),

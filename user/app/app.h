@@ -37,6 +37,13 @@ struct xs_opts {
 	unsigned tcp_rto_min_ms; /* 0 = the library's default (200) */
 	int iperf3_port;      /* iperf3 service port, 0 = off */
 	unsigned ip_ttl;      /* TTL of what the stack sends, 0 = the library's default (64) */
+	/* TCP budgets, 0 = the library's default (xs_config says which). */
+	unsigned tcp_max_orphans;
+	uint64_t tcp_orphan_mem;
+	unsigned tcp_orphan_retries;
+	unsigned tcp_persist_span_ms;
+	uint64_t tcp_mem[3];
+	uint16_t sockperf_port; /* sockperf service on UDP and TCP, 0 = off */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -70,10 +77,30 @@ struct svc_tcp *svc_tcp_start(struct xs_stack *st, const uint16_t ports[3], char
 			      size_t errlen);
 void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s);
 
+/* sockperf-compatible server, UDP and TCP on one port (svc_sockperf.c). */
+#define XS_DEFAULT_SOCKPERF 11111  /* sockperf's own default port */
+#define SVC_SOCKPERF_MAX_MSG 65507 /* sockperf's largest message (its server's default) */
+#define SVC_SOCKPERF_MAX_CONNS 256
+struct svc_sockperf_config {
+	uint16_t port;
+	uint32_t max_msg;     /* longest message accepted, header included (0: 65507) */
+	unsigned max_conns;   /* TCP connections served at once (0: 256) */
+};
+struct svc_sockperf;
+/* NULL + one line in err when a port cannot be bound. */
+struct svc_sockperf *svc_sockperf_start(struct xs_stack *st, const struct svc_sockperf_config *cfg,
+					char *err, size_t errlen);
+void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s);
+/* Its counters for the counter view, named sockperf_NAME, into out (at
+ * most max; s NULL: none). Returns how many were written. */
+#define SVC_SOCKPERF_NCOUNTERS_MAX 32
+struct cview_extra;
+size_t svc_sockperf_counters(const struct svc_sockperf *s, struct cview_extra *out, size_t max);
+
 struct svc_iperf3;
-/* The stack's counters, then the services' (x, ip3 may be NULL), grouped by
- * layer: the non-zero ones, or all with all set. */
+/* The stack's counters, then the services' (x, ip3, sp may be NULL), grouped
+ * by layer: the non-zero ones, or all with all set. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, int all);
+		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp, int all);
 
 #endif

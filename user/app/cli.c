@@ -1,6 +1,7 @@
 /* Command line of the xdpstack daemon: every bad argument gets one line that
  * names it and what was expected, and exit status 2. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ static void usage(FILE *f)
 		"  --tcp-discard PORT TCP discard service port (default 9, 0 = off)\n"
 		"  --tcp-source PORT  TCP source (streams bytes to whoever connects; default 19, 0 = off)\n"
 		"  --iperf3[=PORT]    serve stock iperf3 clients on PORT (TCP and UDP; default 5201)\n"
+		"  --sockperf[=PORT]  sockperf server on UDP and TCP PORT (default 11111)\n"
 		"  --pcap FILE        write every frame received and sent to FILE (pcap, mode 0600)\n"
 		"  --ctl PATH         control socket for xdpstack-ctl\n"
 		"                     (default " XS_CTL_DIR "/IFACE.sock; directory 0700, socket 0600)\n"
@@ -34,6 +36,18 @@ static void usage(FILE *f)
 		"  --tcp-rto-min MS   TCP retransmission timeout floor, 1-1000 ms (default 200,\n"
 		"                     Linux's; a LAN of sub-millisecond RTTs may go lower)\n"
 		"  --ttl N            TTL of every IPv4 packet the stack sends, 1-255 (default 64)\n"
+		"  --tcp-max-orphans N      connections closed by the application but still\n"
+		"                     closing, at most; beyond, a close resets (default 4096;\n"
+		"                     like net.ipv4.tcp_max_orphans)\n"
+		"  --tcp-orphan-mem SIZE    bytes those orphans may hold in all (default 64M)\n"
+		"  --tcp-orphan-retries N   timeouts or zero-window probes an orphan gets without\n"
+		"                     progress, 1-255 (default 8; net.ipv4.tcp_orphan_retries)\n"
+		"  --tcp-persist-span MS    a zero window without progress is given up after MS,\n"
+		"                     answered probes or not, 100-86400000 (default 300000)\n"
+		"  --tcp-mem LOW,PRESSURE,HIGH  bytes all TCP connections may hold (default\n"
+		"                     384M,512M,768M; like net.ipv4.tcp_mem): above PRESSURE\n"
+		"                     (until below LOW) buffers shrink, above HIGH new\n"
+		"                     connections are refused. SIZE: bytes, or with K, M, G\n"
 		"  -a, --all-counters the counter dump (exit, SIGUSR1) lists zeros too\n"
 		"  -v, --verbose      more log: -v how XDP attached and libbpf/libxdp warnings,\n"
 		"                     -vv their debug narration too\n"
@@ -44,7 +58,8 @@ static void usage(FILE *f)
 		"\n"
 		"Signals: SIGUSR1 prints the non-zero counters by layer (-a: all);\n"
 		"SIGINT/SIGTERM detach and exit (printing them once more).\n"
-		"Control: xdpstack-ctl [--ctl PATH] addr|arp|route|ping|stats (see its --help).\n");
+		"Control: xdpstack-ctl [--ctl PATH] addr|arp|route|ping|stats|conns|connect|help\n"
+		"(see its --help).\n");
 }
 
 static int fail(const char *fmt, const char *arg)
@@ -74,6 +89,52 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 		return -1;
 	*out = strtoul(s, &end, 10);
 	return (*end || *out > max) ? -1 : 0;
+}
+
+/* A size in bytes, with an optional K, M or G (binary) suffix. */
+static int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	unsigned shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (max >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return *out < min ? -1 : 0;
+}
+
+static int parse_tcp_mem(const char *arg, uint64_t m[3])
+{
+	char buf[96], *p, *save = NULL;
+	int i;
+
+	const char *q;
+	int commas = 0;
+
+	for (q = arg; *q; q++)
+		commas += *q == ',';
+	if (commas != 2 || strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	for (i = 0, p = strtok_r(buf, ",", &save); i < 3; i++, p = strtok_r(NULL, ",", &save))
+		if (!p || parse_size(p, 64 << 10, 1ull << 40, &m[i]))
+			return -1;
+	return m[0] <= m[1] && m[1] <= m[2] ? 0 : -1;
 }
 
 static int parse_ip_prefix(const char *arg, struct xs_opts *o)
@@ -117,8 +178,22 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-/* Long-only options whose natural letter a short option took. */
-enum { OPT_QUEUE = 0x100 };
+/* --sockperf, --sockperf=PORT or --sockperf PORT (a next word that is a number). */
+static int parse_sockperf(int argc, char **argv, struct xs_opts *o)
+{
+	const char *arg = optarg;
+	unsigned long v = XS_DEFAULT_SOCKPERF;
+
+	if (!arg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+		arg = argv[optind++];
+	if (arg && (parse_uint(arg, 65535, &v) || !v))
+		return fail("invalid --sockperf '%s': expected a port 1-65535", arg);
+	o->sockperf_port = (uint16_t)v;
+	return 0;
+}
+
+/* Long-only options without a letter (--queue's went to -q). */
+enum { OPT_QUEUE = 0x100, OPT_SOCKPERF };
 
 int cli_parse(int argc, char **argv, struct xs_opts *o)
 {
@@ -140,6 +215,12 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "tcp-rto-min", required_argument, NULL, 'T' },
 		{ "iperf3", optional_argument, NULL, 'I' },
 		{ "ttl", required_argument, NULL, 'L' },
+		{ "tcp-max-orphans", required_argument, NULL, 'O' },
+		{ "tcp-orphan-mem", required_argument, NULL, 'o' },
+		{ "tcp-orphan-retries", required_argument, NULL, 'r' },
+		{ "tcp-persist-span", required_argument, NULL, 'P' },
+		{ "tcp-mem", required_argument, NULL, 'W' },
+		{ "sockperf", optional_argument, NULL, OPT_SOCKPERF },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "syslog", no_argument, NULL, 'Y' },
@@ -244,6 +325,36 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 255, &v) || !v)
 				return fail("invalid --ttl '%s': expected 1-255", optarg);
 			o->ip_ttl = (unsigned)v;
+			break;
+		case 'O':
+			if (parse_uint(optarg, 1000000, &v) || !v)
+				return fail("invalid --tcp-max-orphans '%s': expected 1-1000000", optarg);
+			o->tcp_max_orphans = (unsigned)v;
+			break;
+		case 'o':
+			if (parse_size(optarg, 4096, 1ull << 40, &o->tcp_orphan_mem))
+				return fail("invalid --tcp-orphan-mem '%s': expected a size of 4K-1024G "
+					    "(bytes, or with K, M, G)", optarg);
+			break;
+		case 'r':
+			if (parse_uint(optarg, 255, &v) || !v)
+				return fail("invalid --tcp-orphan-retries '%s': expected 1-255", optarg);
+			o->tcp_orphan_retries = (unsigned)v;
+			break;
+		case 'P':
+			if (parse_uint(optarg, 86400000, &v) || v < 100)
+				return fail("invalid --tcp-persist-span '%s': expected 100-86400000 ms",
+					    optarg);
+			o->tcp_persist_span_ms = (unsigned)v;
+			break;
+		case 'W':
+			if (parse_tcp_mem(optarg, o->tcp_mem))
+				return fail("invalid --tcp-mem '%s': expected LOW,PRESSURE,HIGH sizes of "
+					    "64K-1024G with LOW <= PRESSURE <= HIGH", optarg);
+			break;
+		case OPT_SOCKPERF:
+			if (parse_sockperf(argc, argv, o))
+				return -1;
 			break;
 		case 'v':
 			o->verbose++;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app/ctl.h"
+#include "app/ctl_req.h"
 
 void ctl_default_path(const char *ifname, char *buf, size_t len)
 {
@@ -188,53 +189,6 @@ static void client_write(struct ctl_client *cl)
 		cl->outoff = cl->outlen = 0;
 }
 
-/* ----------------------------------------------------------- commands */
-
-static const struct {
-	const char *name;
-	ctl_cmd_fn fn;
-} commands[] = {
-    {"addr", ctl_cmd_addr},   {"arp", ctl_cmd_arp},	{"route", ctl_cmd_route},
-    {"ping", ctl_cmd_ping},   {"stats", ctl_cmd_stats}, {"help", ctl_cmd_help},
-    {"conns", ctl_cmd_conns}, {"connect", ctl_cmd_connect},
-};
-
-static void client_request(struct ctl_client *cl, char *line)
-{
-	char *argv[CTL_MAX_ARGS + 1], *save = NULL, *w;
-	int argc = 0;
-	size_t i;
-
-	for (w = strtok_r(line, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save)) {
-		if (!strcmp(w, "--json")) {
-			cl->json = 1;
-			continue;
-		}
-		if (argc == CTL_MAX_ARGS) {
-			ctl_end(cl, CTL_USAGE, "too many arguments (at most %d)", CTL_MAX_ARGS);
-			return;
-		}
-		argv[argc++] = w;
-	}
-	argv[argc] = NULL;
-	if (!argc) {
-		ctl_end(cl, CTL_USAGE,
-			"empty request: expected addr, arp, route, ping, stats, conns or connect");
-		return;
-	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(argv[0], commands[i].name)) {
-			commands[i].fn(cl, argc, argv);
-			if (cl->state == CL_READ) /* a command forgot its status */
-				ctl_end(cl, CTL_OK, NULL);
-			return;
-		}
-	}
-	ctl_end(cl, CTL_USAGE,
-		"unknown command '%.64s' (expected addr, arp, route, ping, stats, conns, connect)",
-		argv[0]);
-}
-
 /* Reads what the client sent, at most CTL_READS_PER_TURN times: a client
  * that keeps writing is read again next turn, after the stack and the
  * other clients had theirs (poll() reports it readable at once). */
@@ -275,7 +229,7 @@ static void client_read(struct ctl_client *cl)
 
 			*nl = 0;
 			if (cl->state == CL_READ) {
-				client_request(cl, cl->in);
+				ctl_request(cl, cl->in);
 			} else if (cl->state == CL_RUN) {
 				if (!strncmp(cl->in, "stop", 4))
 					ctl_ping_stop(cl);

@@ -381,13 +381,12 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		return;
 	}
 	if (have_x) {
-		ex[n++] = (struct cview_extra){ NULL, "xdp_redirected", x.redirected };
-		ex[n++] = (struct cview_extra){ NULL, "xdp_passed", x.passed };
+		ex[n++] = (struct cview_extra){NULL, "xdp_redirected", x.redirected};
+		ex[n++] = (struct cview_extra){NULL, "xdp_passed", x.passed};
 	}
 	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
-	ex[n++] = (struct cview_extra){ "control", "ctl_read_budget", cl->ctl->read_budget_hits };
-	ex[n++] = (struct cview_extra){ "control", "ctl_accept_budget",
-					cl->ctl->accept_budget_hits };
+	ex[n++] = (struct cview_extra){"control", "ctl_read_budget", cl->ctl->read_budget_hits};
+	ex[n++] = (struct cview_extra){"control", "ctl_accept_budget", cl->ctl->accept_budget_hits};
 	f = open_memstream(&text, &len);
 	if (!f) {
 		ctl_end(cl, CTL_ERROR, "stats: out of memory");

@@ -39,24 +39,26 @@ static xs_time_t now_ns(void)
 /* The exit-time and SIGUSR1 dump: "counters:" ... "end" around the grouped
  * view (non-zero only unless -a), on stdout. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, int all)
+		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp, int all)
 {
 #define MAIN_ONE(name, desc) +1
-	struct cview_extra ex[2 SVC_IPERF3_COUNTERS(MAIN_ONE)]; /* XDP's two, the service's */
+	/* XDP's two, then the services' */
+	struct cview_extra ex[2 SVC_IPERF3_COUNTERS(MAIN_ONE) + SVC_SOCKPERF_NCOUNTERS_MAX];
 #undef MAIN_ONE
 	size_t n = 0;
 
 	if (x) {
-		ex[n++] = (struct cview_extra){ NULL, "xdp_redirected", x->redirected };
-		ex[n++] = (struct cview_extra){ NULL, "xdp_passed", x->passed };
+		ex[n++] = (struct cview_extra){NULL, "xdp_redirected", x->redirected};
+		ex[n++] = (struct cview_extra){NULL, "xdp_passed", x->passed};
 	}
 	if (ip3) {
 		const struct svc_iperf3_stats *is = svc_iperf3_stats(ip3);
 
-#define MAIN_IP3_EXTRA(name, desc) ex[n++] = (struct cview_extra){ "services", #name, is->name };
+#define MAIN_IP3_EXTRA(name, desc) ex[n++] = (struct cview_extra){"services", #name, is->name};
 		SVC_IPERF3_COUNTERS(MAIN_IP3_EXTRA)
 #undef MAIN_IP3_EXTRA
 	}
+	n += svc_sockperf_counters(sp, ex + n, sizeof(ex) / sizeof(ex[0]) - n);
 	fprintf(f, "counters:\n");
 	cview_print(f, " ", s, ex, n, all ? CVIEW_ALL : 0);
 	fprintf(f, "end\n");
@@ -64,12 +66,12 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 }
 
 static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
-			  int all)
+			  const struct svc_sockperf *sp, int all)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, all);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, all);
 }
 
 static int die(const char *msg)
@@ -82,7 +84,7 @@ static int die(const char *msg)
  * one poll(); the timeout covers the stack's timers, the ping sessions and
  * the iperf3 service's deadlines. */
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
-	       struct svc_iperf3 *ip3, int all)
+	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, int all)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	int nctl = 0;
@@ -108,7 +110,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw, ip3, all);
+			dump_counters(st, hw, ip3, sp, all);
 		}
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
@@ -144,16 +146,21 @@ int main(int argc, char **argv)
 	struct ctl *ctl = NULL;
 	struct svc_tcp *svc = NULL;
 	struct svc_iperf3 *ip3 = NULL;
+	struct svc_sockperf *sp = NULL;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
-	int rc, promisc_fd = -1, plen;
+	int rc, promisc_fd = -1, plen, level;
 
 	rc = cli_parse(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
-	log_init(o.quiet ? LOG_ERR : o.verbose >= 2 ? LOG_DEBUG : o.verbose ? LOG_INFO : LOG_NOTICE,
-		 o.use_syslog);
+	level = LOG_NOTICE;
+	if (o.quiet)
+		level = LOG_ERR;
+	else if (o.verbose)
+		level = o.verbose >= 2 ? LOG_DEBUG : LOG_INFO;
+	log_init(level, o.use_syslog);
 	log_hook_libs();
 	if (sys_check_privileges(err, sizeof(err)))
 		return die(err);
@@ -228,6 +235,11 @@ int main(int argc, char **argv)
 	cfg.frag_timeout_ms = o.frag_timeout_ms;
 	cfg.tcp_rto_min_us = o.tcp_rto_min_ms * 1000;
 	cfg.ip_ttl = (uint8_t)o.ip_ttl;
+	cfg.tcp_max_orphans = o.tcp_max_orphans;
+	cfg.tcp_orphan_mem = o.tcp_orphan_mem;
+	cfg.tcp_orphan_retries = o.tcp_orphan_retries;
+	cfg.tcp_persist_span_ms = o.tcp_persist_span_ms;
+	memcpy(cfg.tcp_mem, o.tcp_mem, sizeof(cfg.tcp_mem));
 	cfg.icmp_rate = o.icmp_rate;
 	st = xs_stack_new(&cfg, dev);
 	if (!st) {
@@ -256,6 +268,17 @@ int main(int argc, char **argv)
 			goto out_stack;
 		}
 	}
+	if (o.sockperf_port) {
+		struct svc_sockperf_config spc = { .port = o.sockperf_port };
+
+		sp = svc_sockperf_start(st, &spc, err, sizeof(err));
+		if (!sp) {
+			rc = die(err);
+			svc_iperf3_stop(ip3);
+			svc_tcp_stop(st, svc);
+			goto out_stack;
+		}
+	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
 
@@ -272,15 +295,18 @@ int main(int argc, char **argv)
 		   dev->mac[3], dev->mac[4], dev->mac[5]);
 	log_status("control socket %s%s%s", ctl_path, o.pcap ? ", capture " : "",
 		   o.pcap ? o.pcap : "");
+	if (sp)
+		log_status("sockperf server on UDP and TCP port %u", o.sockperf_port);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, o.all_counters);
+	rc = run(st, dev, hw, ctl, ip3, sp, o.all_counters);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3, o.all_counters);
+	dump_counters(st, hw, ip3, sp, o.all_counters);
 	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);
+	svc_sockperf_stop(st, sp);
 	/* One more turn sends the RSTs of the connections just aborted. */
 	xs_stack_poll(st, now_ns());
 out_stack:

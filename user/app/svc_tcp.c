@@ -13,18 +13,23 @@
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_SOURCE };
 
+/* Only echo keeps bytes per connection: discard and source use the
+ * daemon's shared buffers, so a connection a peer holds open (a zero window,
+ * say) costs the service a few bytes beyond what TCP's budgets bound. */
 struct svc_conn {
 	enum svc_kind kind;
 	uint32_t pending;   /* echo: bytes read but not yet sent back */
 	uint32_t sent;
 	bool eof;
-	uint8_t buf[SVC_BUF];
+	uint8_t buf[];      /* echo: SVC_BUF bytes */
 };
 
 /* Per daemon: connections by handle, so everything is freed at exit. */
 struct svc_tcp {
 	struct svc_conn *conn[SVC_MAX_CONNS];
 	int listener[3];
+	uint8_t sink[SVC_BUF];    /* what discard and source read, thrown away */
+	uint8_t pattern[SVC_BUF]; /* what the source sends */
 };
 
 static void svc_conn_end(struct xs_stack *st, struct svc_tcp *s, int h)
@@ -55,7 +60,7 @@ static void svc_echo(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_c
 			xs_tcp_shutdown(st, h);
 			return;
 		}
-		ssize_t n = xs_tcp_recv(st, h, c->buf, sizeof(c->buf));
+		ssize_t n = xs_tcp_recv(st, h, c->buf, SVC_BUF);
 
 		if (n == -EAGAIN)
 			return;
@@ -75,7 +80,7 @@ static void svc_discard(struct xs_stack *st, struct svc_tcp *s, int h, struct sv
 {
 	ssize_t n;
 
-	while ((n = xs_tcp_recv(st, h, c->buf, sizeof(c->buf))) > 0)
+	while ((n = xs_tcp_recv(st, h, s->sink, sizeof(s->sink))) > 0)
 		;
 	if (n == 0 && !c->eof) {
 		c->eof = true;
@@ -90,7 +95,7 @@ static void svc_source(struct xs_stack *st, struct svc_tcp *s, int h, struct svc
 {
 	ssize_t n;
 
-	while ((n = xs_tcp_recv(st, h, c->buf, sizeof(c->buf))) > 0)
+	while ((n = xs_tcp_recv(st, h, s->sink, sizeof(s->sink))) > 0)
 		;
 	if (n == 0) {
 		svc_conn_end(st, s, h); /* the reader is done: stop streaming */
@@ -100,7 +105,7 @@ static void svc_source(struct xs_stack *st, struct svc_tcp *s, int h, struct svc
 		svc_conn_end(st, s, h);
 		return;
 	}
-	while ((n = xs_tcp_send(st, h, c->buf, sizeof(c->buf))) > 0)
+	while ((n = xs_tcp_send(st, h, s->pattern, sizeof(s->pattern))) > 0)
 		;
 	if (n != -EAGAIN)
 		svc_conn_end(st, s, h);
@@ -141,7 +146,7 @@ static void svc_accept_ready(struct xs_stack *st, int lh, unsigned events, void 
 	int h;
 
 	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
-		struct svc_conn *c = malloc(sizeof(*c));
+		struct svc_conn *c = malloc(sizeof(*c) + (kind == SVC_ECHO ? SVC_BUF : 0));
 
 		if (!c || h >= SVC_MAX_CONNS) {
 			free(c);
@@ -151,9 +156,6 @@ static void svc_accept_ready(struct xs_stack *st, int lh, unsigned events, void 
 		c->kind = kind;
 		c->pending = c->sent = 0;
 		c->eof = false;
-		if (kind == SVC_SOURCE)
-			for (unsigned i = 0; i < SVC_BUF; i++)
-				c->buf[i] = (uint8_t)('!' + i % 94);
 		s->conn[h] = c;
 		xs_tcp_set_event_cb(st, h, svc_conn_ready, s);
 	}
@@ -170,6 +172,8 @@ struct svc_tcp *svc_tcp_start(struct xs_stack *st, const uint16_t ports[3], char
 		snprintf(err, errlen, "out of memory starting TCP services");
 		return NULL;
 	}
+	for (i = 0; i < SVC_BUF; i++)
+		s->pattern[i] = (uint8_t)('!' + i % 94);
 	for (i = 0; i < 3; i++) {
 		s->listener[i] = -1;
 		if (!ports[i])

@@ -39,6 +39,19 @@ static void config_defaults(struct xs_config *c)
 		c->tcp_rto_min_us = 200000;
 	if (!c->ip_ttl)
 		c->ip_ttl = IP4_DEFAULT_TTL;
+	if (!c->tcp_max_orphans)
+		c->tcp_max_orphans = 4096;
+	if (!c->tcp_orphan_mem)
+		c->tcp_orphan_mem = 64ull << 20;
+	if (!c->tcp_orphan_retries)
+		c->tcp_orphan_retries = 8;
+	if (!c->tcp_persist_span_ms)
+		c->tcp_persist_span_ms = 300000;
+	if (!c->tcp_mem[0] && !c->tcp_mem[1] && !c->tcp_mem[2]) {
+		c->tcp_mem[0] = 384ull << 20;
+		c->tcp_mem[1] = 512ull << 20;
+		c->tcp_mem[2] = 768ull << 20;
+	}
 }
 
 /* Secrets from the kernel's CSPRNG; should it fail (it does not block once
@@ -57,6 +70,21 @@ static void keys_init(struct xs_stack *st)
 	}
 }
 
+/* The TCP budgets a caller set must make sense: 0 means the default. */
+static bool config_tcp_ok(const struct xs_config *c)
+{
+	const uint64_t *m = c->tcp_mem;
+
+	if (c->tcp_orphan_retries > 255)
+		return false;
+	if (c->tcp_persist_span_ms && (c->tcp_persist_span_ms < 100 ||
+				       c->tcp_persist_span_ms > 86400000))
+		return false;
+	if (!m[0] && !m[1] && !m[2])
+		return true;
+	return m[0] && m[0] <= m[1] && m[1] <= m[2];
+}
+
 struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 {
 	struct xs_stack *st;
@@ -64,7 +92,8 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 
 	/* RFC 791: every IPv4 link carries at least 68-byte datagrams. */
 	if (!cfg || !dev || !cfg->ip || (dev->mtu && dev->mtu < 68) ||
-	    (cfg->tcp_rto_min_us && (cfg->tcp_rto_min_us < 1000 || cfg->tcp_rto_min_us > 1000000))) {
+	    (cfg->tcp_rto_min_us && (cfg->tcp_rto_min_us < 1000 || cfg->tcp_rto_min_us > 1000000)) ||
+	    !config_tcp_ok(cfg)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -159,6 +188,7 @@ static void stack_timers(struct xs_stack *st)
 	if (st->now >= st->next_tick) {
 		arp_tick(st);
 		frag_tick(st);
+		tcp_mem_tick(st);
 		st->next_tick = st->now + XS_TICK_NS;
 	}
 }

@@ -183,37 +183,32 @@ void icmp_deliver_events(struct xs_stack *st)
 static void icmp_error_dispatch(struct xs_stack *st, uint32_t from, uint8_t type, uint8_t code,
 				const uint8_t *inner, size_t n, bool local)
 {
-	unsigned ihl;
 	int err = icmp_errno(type, code), h;
+	struct icmp_quote q;
 	struct ping_sock *p;
 
-	/* RFC 1122 3.2.2: the quote must hold the header and 8 bytes of data. */
-	if (n < IP4_HDR_LEN || inner[0] >> 4 != 4) {
+	/* RFC 1122 3.2.2: the quote must hold the header and 8 bytes of data,
+	 * and be of a packet we sent. */
+	if (icmp_quote_parse(inner, n, &q) || q.src != st->ip) {
 		xs_drop(st, XS_DROP_ICMP_ERR_BAD);
 		return;
 	}
-	ihl = (inner[0] & 0x0f) * 4u;
-	if (ihl < IP4_HDR_LEN || n < ihl + 8 || ld_be32(inner + 12) != st->ip) {
-		xs_drop(st, XS_DROP_ICMP_ERR_BAD);
-		return;
-	}
-	switch (inner[9]) {
+	switch (q.proto) {
 	case IP4_PROTO_UDP:
-		if (udp_icmp_error(st, ld_be32(inner + 16), ld_be16(inner + ihl),
-				   ld_be16(inner + ihl + 2), err) == 0)
+		if (udp_icmp_error(st, q.dst, ld_be16(q.l4), ld_be16(q.l4 + 2), err) == 0)
 			return;
 		break;
 	case IP4_PROTO_TCP:
-		if (tcp_icmp_error(st, ld_be32(inner + 16), ld_be16(inner + ihl),
-				   ld_be16(inner + ihl + 2), ld_be32(inner + ihl + 4), err) == 0)
+		if (tcp_icmp_error(st, q.dst, ld_be16(q.l4), ld_be16(q.l4 + 2), ld_be32(q.l4 + 4),
+				   err) == 0)
 			return;
 		break;
 	case IP4_PROTO_ICMP:
-		if (inner[ihl] == ICMP_ECHO_REQUEST) {
-			p = ping_by_id(st, ld_be16(inner + ihl + 4), &h);
+		if (q.l4[0] == ICMP_ECHO_REQUEST) {
+			p = ping_by_id(st, ld_be16(q.l4 + 4), &h);
 			if (p) {
 				struct xs_ping_result r = {
-					.from = from, .seq = ld_be16(inner + ihl + 6),
+					.from = from, .seq = ld_be16(q.l4 + 6),
 					.error = err, .icmp_type = type, .icmp_code = code,
 				};
 				ping_raise(st, h, &r);

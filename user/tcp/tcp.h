@@ -22,6 +22,7 @@
 #define TCP_DEFAULT_BUF (256 * 1024)
 #define TCP_MIN_BUF (4 * 1024)
 #define TCP_MAX_BUF (16 * 1024 * 1024)
+#define TCP_PRESSURE_BUF (16 * 1024) /* each ring's size under memory pressure */
 #define TCP_DEFAULT_MSS 536        /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MIN_MSS 88              /* below this a peer's MSS is clamped up (Linux: 48+) */
 #define TCP_MSL XS_SEC(30)          /* TIME-WAIT lasts 2*MSL = 60 s, like Linux */
@@ -108,6 +109,15 @@ struct tcp_conn {
 	uint8_t syn_retries;
 	uint8_t probes;                /* keepalive or zero-window probes unanswered */
 	xs_time_t probe_since;         /* when the first unanswered probe left */
+	uint8_t retries;               /* timeouts and zero-window probes since the
+					* last progress (new data ACKed); answered
+					* probes do not reset it */
+	bool zwnd;                     /* probing a zero window since zwnd_since, */
+	xs_time_t zwnd_since;          /* reset only by progress (tcp_persist_span_ms) */
+
+	/* Memory (tcp_mem.c). */
+	bool orphan;                   /* counted in the table's orphans */
+	size_t mem;                    /* bytes charged to the table's budget */
 
 	/* Receiver ACK policy. */
 	uint8_t segs_unacked;          /* full segments since our last ACK */
@@ -162,6 +172,10 @@ struct tcp_table {
 	struct tcp_conn *dead;         /* closed orphans, freed at the end of the poll */
 	struct xs_timer_wheel wheel;
 	unsigned nconns;
+	uint64_t mem;                  /* bytes all connections hold (tcp_mem) */
+	uint64_t orphan_mem;           /* of which orphans hold */
+	unsigned norphans;
+	bool pressure;                 /* above tcp_mem[1] until below tcp_mem[0] */
 };
 
 struct xs_stack;
@@ -235,11 +249,37 @@ void tcp_timers_cancel(struct xs_stack *st, struct tcp_conn *c);
 void tcp_arm_keepalive(struct xs_stack *st, struct tcp_conn *c);
 void tcp_enter_time_wait(struct xs_stack *st, struct tcp_conn *c);
 
+/* tcp_mem.c: the memory budget (tcp_mem), pressure, and orphans. */
+/* Recomputes what c holds and charges the difference. */
+void tcp_mem_sync(struct xs_stack *st, struct tcp_conn *c);
+/* c is being freed: uncharge it. */
+void tcp_mem_release(struct xs_stack *st, struct tcp_conn *c);
+bool tcp_mem_over_high(const struct xs_stack *st);
+/* The ring size a new connection gets (smaller under pressure). */
+uint32_t tcp_mem_buf_cap(const struct xs_stack *st, uint32_t cap);
+/* Every tick: under pressure, shrinks the buffers of idle connections. */
+void tcp_mem_tick(struct xs_stack *st);
+/* Frees what a closed or closing connection no longer needs (the receive
+ * ring once the application let go and the peer's FIN came; the send ring
+ * in TIME-WAIT). */
+void tcp_mem_trim(struct xs_stack *st, struct tcp_conn *c);
+/* c just lost its handle while closing: counts it as an orphan, or returns
+ * -ENOBUFS (counted) when the caps say it must be reset instead. */
+int tcp_orphan_adopt(struct xs_stack *st, struct tcp_conn *c);
+/* c stops being an orphan (closed, or in TIME-WAIT). */
+void tcp_orphan_end(struct xs_stack *st, struct tcp_conn *c);
+/* From c's retransmission or persist timer: true (counted) if an orphan
+ * has used up tcp_orphan_retries or memory is above the high limit. */
+bool tcp_orphan_give_up(struct xs_stack *st, struct tcp_conn *c);
+
 /* Ring helpers. */
 int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap, uint32_t slack);
-/* Allocates the rings of a connection that is becoming established. */
-int tcp_conn_buffers(struct tcp_conn *c);
+/* Allocates the rings of a connection that is becoming established;
+ * -ENOBUFS above the high memory limit. */
+int tcp_conn_buffers(struct xs_stack *st, struct tcp_conn *c);
 void tcp_ring_free(struct tcp_ring *r);
+/* Frees a ring for good: it holds and offers nothing any more. */
+void tcp_ring_drop(struct tcp_ring *r);
 /* Copies n bytes from offset off (relative to head) out of the ring. */
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
 /* Writes n bytes at offset off (relative to head); does not change len. */

@@ -43,20 +43,35 @@ void tcp_ring_free(struct tcp_ring *r)
 	r->head = r->len = 0;
 }
 
-int tcp_conn_buffers(struct tcp_conn *c)
+void tcp_ring_drop(struct tcp_ring *r)
 {
+	tcp_ring_free(r);
+	r->cap = r->size = 0;
+}
+
+int tcp_conn_buffers(struct xs_stack *st, struct tcp_conn *c)
+{
+	int err = 0;
+
+	if ((!c->sndbuf.data || !c->rcvbuf.data) && tcp_mem_over_high(st))
+		return -ENOBUFS;
 	if (!c->sndbuf.data && tcp_ring_alloc(&c->sndbuf, c->sndbuf.cap, 0))
-		return -ENOMEM;
-	if (!c->rcvbuf.data &&
-	    tcp_ring_alloc(&c->rcvbuf, c->rcvbuf.cap, ((uint32_t)1 << c->rcv_wscale) - 1))
-		return -ENOMEM;
-	return 0;
+		err = -ENOMEM;
+	else if (!c->rcvbuf.data &&
+		 tcp_ring_alloc(&c->rcvbuf, c->rcvbuf.cap, ((uint32_t)1 << c->rcv_wscale) - 1))
+		err = -ENOMEM;
+	tcp_mem_sync(st, c);
+	return err;
 }
 
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n)
 {
-	uint32_t pos = (r->head + off) % r->size;
-	uint32_t first = n < r->size - pos ? n : r->size - pos;
+	uint32_t pos, first;
+
+	if (!n)
+		return;
+	pos = (r->head + off) % r->size;
+	first = n < r->size - pos ? n : r->size - pos;
 
 	memcpy(dst, r->data + pos, first);
 	memcpy((uint8_t *)dst + first, r->data, n - first);
@@ -64,8 +79,12 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n
 
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
 {
-	uint32_t pos = (r->head + off) % r->size;
-	uint32_t first = n < r->size - pos ? n : r->size - pos;
+	uint32_t pos, first;
+
+	if (!n)
+		return;
+	pos = (r->head + off) % r->size;
+	first = n < r->size - pos ? n : r->size - pos;
 
 	memcpy(r->data + pos, src, first);
 	memcpy(r->data, (const uint8_t *)src + first, n - first);
@@ -73,6 +92,8 @@ void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t 
 
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n)
 {
+	if (!n)
+		return;
 	r->head = (r->head + n) % r->size;
 	r->len -= n;
 }
@@ -193,6 +214,7 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	tcp_ring_free(&c->sndbuf);
 	tcp_ring_free(&c->rcvbuf);
 	rack_free(&c->rack);
+	tcp_mem_release(st, c);
 	T(st)->nconns--;
 	free(c);
 }
@@ -222,8 +244,9 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 			      const struct tcp_conn *parent)
 {
 	struct tcp_conn *c = calloc(1, sizeof(*c));
-	uint32_t sndcap = parent ? parent->sndbuf.cap : TCP_DEFAULT_BUF;
-	uint32_t rcvcap = parent ? parent->rcvbuf.cap : TCP_DEFAULT_BUF;
+	/* Under memory pressure a new connection gets small rings. */
+	uint32_t sndcap = tcp_mem_buf_cap(st, parent ? parent->sndbuf.cap : TCP_DEFAULT_BUF);
+	uint32_t rcvcap = tcp_mem_buf_cap(st, parent ? parent->rcvbuf.cap : TCP_DEFAULT_BUF);
 
 	if (!c)
 		return NULL;
@@ -255,6 +278,7 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	c->user_timeout = parent ? parent->user_timeout : TCP_DEFAULT_USER_TIMEOUT;
 	tcp_timers_init(c);
 	T(st)->nconns++;
+	tcp_mem_sync(st, c);
 	return c;
 }
 
@@ -298,6 +322,7 @@ void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err)
 	if (c->done)
 		return; /* already closed in this poll */
 	c->done = true;
+	tcp_orphan_end(st, c);
 	tcp_listener_detach(c);
 	tcp_conn_unhash(st, c);
 	tcp_timers_cancel(st, c);
@@ -522,6 +547,10 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	 * an error, as is our own. */
 	if (!port || ip == st->ip || ip4_is_martian_src(ip) || ip4_is_broadcast(st, ip))
 		return -EINVAL;
+	if (tcp_mem_over_high(st)) {
+		xs_drop(st, XS_DROP_TCP_MEM);
+		return -ENOBUFS;
+	}
 	if (xs_route_lookup(st, ip, &nh) != 0)
 		return -ENETUNREACH;
 	for (i = 0; i < span; i++) {
@@ -742,7 +771,7 @@ int xs_tcp_abort(struct xs_stack *st, int h)
 int xs_tcp_close(struct xs_stack *st, int h)
 {
 	struct tcp_conn *c = tcp_get(st, h);
-	bool orphan_fw2;
+	enum xs_tcp_state s;
 
 	if (!c)
 		return -EBADF;
@@ -752,10 +781,21 @@ int xs_tcp_close(struct xs_stack *st, int h)
 	if (c->state != XS_TCP_CLOSED)
 		xs_tcp_shutdown(st, h);
 	/* Released, a closed connection is freed: decide before. */
-	orphan_fw2 = c->state == XS_TCP_FIN_WAIT_2;
+	s = c->state;
 	tcp_handle_release(st, c);
+	if (s == XS_TCP_TIME_WAIT)
+		tcp_mem_trim(st, c);
+	if (s != XS_TCP_FIN_WAIT_1 && s != XS_TCP_FIN_WAIT_2 && s != XS_TCP_CLOSING &&
+	    s != XS_TCP_LAST_ACK)
+		return 0;
+	/* An orphan now: within the caps, or reset (Linux's tcp_check_oom). */
+	if (tcp_orphan_adopt(st, c) != 0) {
+		tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+		tcp_conn_done(st, c, -ENOBUFS);
+		return 0;
+	}
 	/* An orphan in FIN-WAIT-2 must not wait forever for the peer. */
-	if (orphan_fw2)
+	if (s == XS_TCP_FIN_WAIT_2)
 		tcp_arm_keepalive(st, c);
 	return 0;
 }
@@ -840,6 +880,7 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 			if (c->state == XS_TCP_LISTEN || c->state == XS_TCP_SYN_SENT)
 				c->rcv_wscale = tcp_wscale_for(nr.cap);
 		}
+		tcp_mem_sync(st, c);
 		return 0;
 	case XS_TCP_RTO_MIN:
 		if (value < 1 || value > 1000)

@@ -84,8 +84,10 @@ static bool tcp_rtt_from_ts(struct xs_stack *st, struct tcp_conn *c, const struc
 
 static int tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg)
 {
-	if (tcp_conn_buffers(c) != 0) {
-		xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
+	int err = tcp_conn_buffers(st, c);
+
+	if (err) {
+		xs_drop(st, err == -ENOBUFS ? XS_DROP_TCP_MEM : XS_DROP_TCP_SYN_QUEUE);
 		tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
 		tcp_conn_done(st, c, -ENOMEM);
 		return -ENOMEM;
@@ -278,6 +280,11 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	/* A SYN, without FIN (Linux discards SYN+FIN too). */
 	if (!(seg->flags & TCP_SYN) || (seg->flags & TCP_FIN)) {
 		xs_drop(st, XS_DROP_TCP_FLAGS);
+		return;
+	}
+	/* Above the high memory limit new connections are refused (tcp_mem). */
+	if (tcp_mem_over_high(st)) {
+		xs_drop(st, XS_DROP_TCP_MEM);
 		return;
 	}
 	if (l->nsyn >= TCP_SYN_QUEUE_MAX || l->nsyn >= 2 * l->backlog + 16) {
@@ -474,6 +481,9 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		c->rtt_timing = false;
 	}
 	c->probes = 0;
+	/* Progress: the orphan allowance and the zero-window span restart. */
+	c->retries = 0;
+	c->zwnd = false;
 	/* The resends after a timeout are done once recover is reached. */
 	if (c->loss_state && seq_ge(seg->ack, c->recover))
 		c->loss_state = false;

@@ -57,6 +57,9 @@ void tcp_arm_keepalive(struct xs_stack *st, struct tcp_conn *c)
 void tcp_enter_time_wait(struct xs_stack *st, struct tcp_conn *c)
 {
 	c->state = XS_TCP_TIME_WAIT;
+	/* TIME-WAIT is not an orphan and needs no buffers. */
+	tcp_orphan_end(st, c);
+	tcp_mem_trim(st, c);
 	timer_cancel(&st->tcp->wheel, &c->rto_timer);
 	timer_cancel(&st->tcp->wheel, &c->rack_timer);
 	timer_cancel(&st->tcp->wheel, &c->delack_timer);
@@ -78,9 +81,27 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 		return;
 	}
 	if (c->persist) {
-		/* RFC 9293 3.8.6.1: probe the zero window as long as the peer
-		 * answers (the ACK path resets probes); a peer silent for the
-		 * user timeout, or for TCP_PERSIST_MAX probes, is gone. */
+		/* RFC 9293 3.8.6.1 allows probing a zero window for as long as
+		 * the peer answers, which lets a peer pin our buffers for ever
+		 * (sockstress). So: an orphan gets tcp_orphan_retries probes;
+		 * any connection gets tcp_persist_span_ms without progress,
+		 * answered probes or not (Linux: TCP_USER_TIMEOUT's span); a
+		 * peer silent for the user timeout or TCP_PERSIST_MAX probes
+		 * is gone. */
+		if (tcp_orphan_give_up(st, c)) {
+			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+			tcp_conn_done(st, c, -ETIMEDOUT);
+			return;
+		}
+		if (!c->zwnd) {
+			c->zwnd = true;
+			c->zwnd_since = st->now;
+		} else if (st->now - c->zwnd_since >= XS_MS(st->cfg.tcp_persist_span_ms)) {
+			st->stats.tcp_persist_aborts++;
+			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+			tcp_conn_done(st, c, -ETIMEDOUT);
+			return;
+		}
 		if (!c->probes)
 			c->probe_since = st->now;
 		else if (st->now - c->probe_since >= c->user_timeout ||
@@ -89,6 +110,8 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 			tcp_conn_done(st, c, -ETIMEDOUT);
 			return;
 		}
+		if (c->retries < 255)
+			c->retries++;
 		c->probes++;
 		tcp_send_ctl(st, c, TCP_ACK, c->snd_una - 1);
 		rtt_backoff(&c->rtt);
@@ -126,6 +149,14 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 	default:
 		if (c->snd_una == c->snd_max)
 			return;
+		/* An orphan's peer gets tcp_orphan_retries timeouts (Linux). */
+		if (tcp_orphan_give_up(st, c)) {
+			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
+			tcp_conn_done(st, c, -ETIMEDOUT);
+			return;
+		}
+		if (c->retries < 255)
+			c->retries++;
 		/* RFC 9293 3.8.3 R2 / RFC 5482: give up after the user timeout. */
 		if (c->first_unacked_at && st->now - c->first_unacked_at >= c->user_timeout) {
 			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);

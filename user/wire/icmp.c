@@ -5,6 +5,7 @@
 #include "wire/bytes.h"
 #include "wire/csum.h"
 #include "wire/icmp.h"
+#include "wire/ip4.h"
 
 enum xs_drop icmp_parse(const uint8_t *b, size_t n, struct icmp_repr *out)
 {
@@ -34,4 +35,21 @@ size_t icmp_emit(const struct icmp_repr *r, uint8_t *b, size_t cap)
 		memmove(b + ICMP_HDR_LEN, r->data, r->data_len);
 	st_be16(b + 2, csum_fold(csum_add(0, b, n)));
 	return n;
+}
+
+enum xs_drop icmp_quote_parse(const uint8_t *b, size_t n, struct icmp_quote *out)
+{
+	unsigned ihl;
+
+	if (n < IP4_HDR_LEN || b[0] >> 4 != 4)
+		return XS_DROP_ICMP_ERR_BAD;
+	ihl = (b[0] & 0x0f) * 4u;
+	if (ihl < IP4_HDR_LEN || n < ihl + 8)
+		return XS_DROP_ICMP_ERR_BAD;
+	out->hdr_len = (uint8_t)ihl;
+	out->proto = b[9];
+	out->src = ld_be32(b + 12);
+	out->dst = ld_be32(b + 16);
+	out->l4 = b + ihl;
+	return XS_DROP_NONE;
 }

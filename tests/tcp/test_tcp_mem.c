@@ -1,0 +1,357 @@
+/* Scripted TCP conversations against the resource budgets: zero-window orphans
+ * (sockstress), tcp_max_orphans, the orphans' memory, tcp_mem pressure and its high limit. */
+#include "tcp_fixture.h"
+
+#define ZW_DATA 20000 /* what the application leaves in the send buffer */
+
+static const struct xs_stats *stats(struct tfx *t)
+{
+	return xs_stack_stats(t->fx.st);
+}
+
+/* A passive open on peer port pport; the peer then closes its window, the
+ * application queues ZW_DATA bytes (nothing can leave), the peer sends its
+ * FIN. If close_it, the application reads the EOF and closes: LAST-ACK, an
+ * orphan holding its send buffer. */
+static void zero_window_fin(struct tfx *t, uint16_t pport, bool close_it)
+{
+	char b[8];
+
+	t->pport = pport;
+	t->pwnd = 1024;
+	tfx_passive_open(t, NULL);
+	t->pwnd = 0;
+	psend(t, F_ACK, P(0), S(0), NULL, 0);
+	expect_nothing(t);
+	assert_int_equal(conn_info(t).snd_wnd, 0);
+	app_send(t, ZW_DATA);
+	expect_nothing(t);
+	psend(t, F_FIN | F_ACK, P(0), S(0), NULL, 0);
+	expect_ack(t, S(0), P(1));
+	expect_state(t, XS_TCP_CLOSE_WAIT);
+	if (!close_it)
+		return;
+	assert_int_equal(xs_tcp_recv(t->fx.st, t->h, b, sizeof(b)), 0);
+	assert_int_equal(xs_tcp_close(t->fx.st, t->h), 0);
+	tfx_poll(t);
+}
+
+/* Runs the clock in 50 ms steps up to limit, the peer answering every
+ * zero-window probe with a zero window, until the stack resets. Returns
+ * the time of the RST (fails if none) and counts the probes answered. */
+static xs_time_t answer_probes_until_rst(struct tfx *t, xs_time_t limit, unsigned *probes)
+{
+	*probes = 0;
+	while (t->fx.now < limit) {
+		tfx_run(t, XS_MS(50));
+		while (take_seg(t)) {
+			if (t->s.flags & F_RST)
+				return t->fx.now;
+			/* A probe: <SEQ=SND.UNA-1>, no data. */
+			assert_int_equal(t->s.seq, S(0) - 1);
+			assert_int_equal(t->s.len, 0);
+			(*probes)++;
+			psend(t, F_ACK, P(1), S(0), NULL, 0);
+		}
+	}
+	fail_msg("no RST within %llu ms", (unsigned long long)(limit / XS_NSEC_PER_MS));
+	return 0;
+}
+
+/* The sockstress case: zero window, FIN, the application closes. Every
+ * probe is answered (which once reset the probe count, keeping the orphan
+ * in LAST-ACK for ever); the zero-window span ends it all the same. */
+static void test_orphan_zero_window_span(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	xs_time_t t0, rst;
+	unsigned probes;
+
+	cfg.tcp_persist_span_ms = 10000;
+	cfg.tcp_orphan_retries = 255; /* only the span acts here */
+	tfx_restart_cfg(t, 1500, &cfg);
+	zero_window_fin(t, PPORT, true);
+	expect_state(t, XS_TCP_LAST_ACK);
+	assert_int_equal(stats(t)->tcp_orphans, 1);
+	t0 = t->fx.now;
+	rst = answer_probes_until_rst(t, t0 + XS_SEC(120), &probes);
+	/* Probes at 0.2, 0.6, 1.4, 3.0, 6.2 s, then 12.6 s: the first one past
+	 * 10 s after the first probe is a RST instead. */
+	assert_true(probes >= 5);
+	assert_true(rst >= t0 + XS_MS(200) + XS_SEC(10));
+	assert_true(rst <= t0 + XS_MS(12700));
+	/* RST at SND.NXT: no byte ever left. */
+	assert_int_equal(t->s.seq, S(0));
+	assert_int_equal(conn_state(t), -1);
+	assert_int_equal(stats(t)->tcp_persist_aborts, 1);
+	assert_int_equal(stats(t)->tcp_orphans, 0);
+	expect_nothing(t);
+}
+
+/* The same connection held by the application: the span applies too, and
+ * the application learns -ETIMEDOUT. */
+static void test_held_zero_window_span(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	xs_time_t t0, rst;
+	unsigned probes;
+
+	cfg.tcp_persist_span_ms = 5000;
+	tfx_restart_cfg(t, 1500, &cfg);
+	zero_window_fin(t, PPORT, false);
+	t0 = t->fx.now;
+	rst = answer_probes_until_rst(t, t0 + XS_SEC(60), &probes);
+	assert_true(probes >= 4);
+	assert_true(rst >= t0 + XS_MS(5200));
+	assert_true(t->events & XS_EV_ERROR);
+	assert_int_equal(xs_tcp_error(t->fx.st, t->h), -ETIMEDOUT);
+	assert_int_equal(stats(t)->tcp_persist_aborts, 1);
+}
+
+/* tcp_orphan_retries: an orphan gets that many probes without progress,
+ * answered or not (Linux's tcp_orphan_retries, counted in tcp_orphan_timeouts). */
+static void test_orphan_retries(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	xs_time_t t0, rst;
+	unsigned probes;
+
+	cfg.tcp_orphan_retries = 3;
+	tfx_restart_cfg(t, 1500, &cfg);
+	zero_window_fin(t, PPORT, true);
+	t0 = t->fx.now;
+	rst = answer_probes_until_rst(t, t0 + XS_SEC(120), &probes);
+	/* Probes at 0.2, 0.6, 1.4 s; the fourth round (3.0 s) resets. */
+	assert_int_equal(probes, 3);
+	assert_true(rst >= t0 + XS_MS(3000) && rst < t0 + XS_MS(3100));
+	assert_int_equal(stats(t)->tcp_orphan_timeouts, 1);
+	assert_int_equal(stats(t)->tcp_persist_aborts, 0);
+	assert_int_equal(conn_state(t), -1);
+}
+
+/* tcp_max_orphans: the third orphan is one too many; its close resets. */
+static void test_orphan_count_cap(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	unsigned i;
+
+	cfg.tcp_max_orphans = 2;
+	tfx_restart_cfg(t, 1500, &cfg);
+	for (i = 0; i < 2; i++) {
+		zero_window_fin(t, (uint16_t)(PPORT + i), true);
+		expect_nothing(t);
+		expect_state(t, XS_TCP_LAST_ACK);
+	}
+	assert_int_equal(stats(t)->tcp_orphans, 2);
+	zero_window_fin(t, PPORT + 2, true);
+	expect_seg(t, F_RST | F_ACK, S(0), P(1), 0, WND_ANY);
+	expect_nothing(t);
+	assert_int_equal(conn_state(t), -1);
+	assert_int_equal(stats(t)->tcp_orphan_overflow, 1);
+	assert_int_equal(stats(t)->tcp_orphans, 2);
+	/* The two orphans are still there. */
+	t->pport = PPORT;
+	expect_state(t, XS_TCP_LAST_ACK);
+	t->pport = PPORT + 1;
+	expect_state(t, XS_TCP_LAST_ACK);
+}
+
+/* tcp_orphan_mem: orphans may hold so many bytes in all. Each holds its
+ * send ring (256 KiB); its receive ring is freed once the FIN came. */
+static void test_orphan_mem_cap(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	uint64_t one;
+
+	cfg.tcp_orphan_mem = 400 << 10;
+	tfx_restart_cfg(t, 1500, &cfg);
+	zero_window_fin(t, PPORT, true);
+	expect_state(t, XS_TCP_LAST_ACK);
+	/* The orphan holds its send ring and TCB, no receive ring. */
+	one = stats(t)->tcp_mem_bytes;
+	assert_true(one >= 256 << 10 && one < (256 << 10) + 8192);
+	zero_window_fin(t, PPORT + 1, true);
+	expect_seg(t, F_RST | F_ACK, S(0), P(1), 0, WND_ANY);
+	assert_int_equal(stats(t)->tcp_orphan_mem_overflow, 1);
+	assert_int_equal(stats(t)->tcp_orphans, 1);
+	tfx_poll(t); /* the reset one is freed at the end of the poll */
+	assert_int_equal(stats(t)->tcp_mem_bytes, one);
+}
+
+/* A connection whose application holds unread data: it cannot shrink. */
+static void busy_conn(struct tfx *t, uint16_t pport)
+{
+	t->pport = pport;
+	tfx_passive_open(t, NULL);
+	pdata(t, 0, 1000, S(0));
+	tfx_run(t, XS_MS(50)); /* the delayed ACK */
+	expect_ack(t, S(0), P(1000));
+}
+
+/* tcp_mem pressure: above the pressure mark, empty rings shrink at the next
+ * tick (send rings to 16 KiB; receive rings as far as the window they
+ * offered allows: an idle connection's handshake offered 65535) and new
+ * connections get small ones; below the low mark the pressure ends. */
+static void test_mem_pressure(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	uint64_t before;
+
+	cfg.tcp_mem[0] = 500 << 10;
+	cfg.tcp_mem[1] = 1200 << 10;
+	cfg.tcp_mem[2] = 64 << 20;
+	tfx_restart_cfg(t, 1500, &cfg);
+	busy_conn(t, PPORT);
+	busy_conn(t, PPORT + 1);
+	assert_int_equal(stats(t)->tcp_mem_pressure, 0);
+	/* A third, idle one: past 1200 KiB. */
+	t->pport = PPORT + 2;
+	tfx_passive_open(t, NULL);
+	assert_int_equal(stats(t)->tcp_mem_pressure, 1);
+	before = stats(t)->tcp_mem_bytes;
+	assert_true(before > 1200 << 10);
+	tfx_run(t, XS_MS(200)); /* a tick */
+	assert_int_equal(stats(t)->tcp_mem_shrunk, 3);
+	/* 3 send rings 256 -> 16 KiB, one receive ring 256 -> 64 KiB. */
+	assert_true(stats(t)->tcp_mem_bytes <= before - 3 * (240 << 10) - (192 << 10));
+	assert_true(stats(t)->tcp_mem_bytes > 500 << 10);
+	/* Still above 500 KiB: under pressure, a new connection offers a
+	 * window of TCP_PRESSURE_BUF (16 KiB) in its SYN-ACK, not 65535. */
+	t->pport = PPORT + 3;
+	tfx_passive_open(t, NULL);
+	assert_int_equal(t->s.wnd, 16384);
+	/* The shrunk connection still works: data both ways. */
+	app_send(t, 2896);
+	expect_seg(t, F_ACK, S(0), P(0), 1448, WND_ANY);
+	expect_seg(t, F_ACK | F_PSH, S(1448), P(0), 1448, WND_ANY);
+	psend(t, F_ACK, P(0), S(2896), NULL, 0);
+	pdata(t, 0, 1000, S(2896));
+	app_recv(t, 0, 1000);
+	/* The busy ones offered their whole window: their receive rings stay.
+	 * Their application aborts them: the pressure ends below 500 KiB. */
+	tfx_run(t, XS_MS(200));
+	while (take_seg(t)) /* the last connection's delayed ACK */
+		;
+	assert_int_equal(stats(t)->tcp_mem_shrunk, 3);
+	assert_true(stats(t)->tcp_mem_bytes > 500 << 10);
+	for (unsigned i = 0; i < 2; i++) {
+		t->pport = (uint16_t)(PPORT + i);
+		t->ts_known = false; /* its own TS offset */
+		assert_int_equal(xs_tcp_abort(t->fx.st, t->handles[1 + i]), 0);
+		tfx_poll(t);
+		assert_true(take_seg(t));
+		assert_int_equal(t->s.flags, F_RST | F_ACK);
+	}
+	assert_true(stats(t)->tcp_mem_bytes < 500 << 10);
+	t->pport = PPORT + 4;
+	tfx_passive_open(t, NULL);
+	assert_int_equal(t->s.wnd, 65535);
+	assert_int_equal(stats(t)->tcp_mem_pressure, 1);
+}
+
+/* Above the high mark new connections are refused: a SYN gets nothing (and
+ * is counted), a connect fails with -ENOBUFS; once memory falls they work. */
+static void test_mem_high_refuses(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	cfg.tcp_mem[0] = 100 << 10;
+	cfg.tcp_mem[1] = 200 << 10;
+	cfg.tcp_mem[2] = 400 << 10;
+	tfx_restart_cfg(t, 1500, &cfg);
+	busy_conn(t, PPORT);
+	assert_true(stats(t)->tcp_mem_bytes > 400 << 10);
+	t->pport = PPORT + 1;
+	{
+		struct popts o = popts_syn_full(t);
+
+		psyn(t, &o);
+	}
+	expect_nothing(t);
+	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MEM], 1);
+	assert_int_equal(xs_tcp_connect(t->fx.st, PEER_IP, 5000), -ENOBUFS);
+	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MEM], 2);
+	/* The busy connection is closed (it had unread data: a reset). */
+	t->pport = PPORT;
+	t->ts_known = false;
+	assert_int_equal(xs_tcp_close(t->fx.st, t->handles[1]), 0);
+	tfx_poll(t);
+	expect_seg(t, F_RST | F_ACK, S(0), P(1000), 0, WND_ANY);
+	assert_true(stats(t)->tcp_mem_bytes < 100 << 10);
+	t->pport = PPORT + 2;
+	tfx_passive_open(t, NULL);
+	expect_state(t, XS_TCP_ESTABLISHED);
+}
+
+/* An orphan in TIME-WAIT holds no buffers; the accounting returns to zero
+ * when everything is gone. */
+static void test_mem_accounting_returns(void **state)
+{
+	struct tfx *t = *state;
+
+	tfx_passive_open(t, NULL);
+	assert_true(stats(t)->tcp_mem_bytes > 512 << 10);
+	assert_int_equal(xs_tcp_close(t->fx.st, t->h), 0);
+	tfx_poll(t);
+	expect_seg(t, F_FIN | F_ACK, S(0), P(0), 0, WND_ANY);
+	assert_int_equal(stats(t)->tcp_orphans, 1);
+	psend(t, F_FIN | F_ACK, P(0), S(1), NULL, 0);
+	expect_ack(t, S(1), P(1));
+	expect_state(t, XS_TCP_TIME_WAIT);
+	assert_int_equal(stats(t)->tcp_orphans, 0);
+	assert_true(stats(t)->tcp_mem_bytes < 4096);
+	tfx_run(t, XS_SEC(61));
+	assert_int_equal(conn_state(t), -1);
+	xs_tcp_abort(t->fx.st, t->lh);
+	tfx_poll(t);
+	assert_int_equal(stats(t)->tcp_mem_bytes, 0);
+}
+
+/* Bad budgets are refused by xs_stack_new. */
+static void test_config_checked(void **state)
+{
+	struct xs_config cfg = tfx_config();
+	struct fx fx;
+
+	(void)state;
+	memset(&fx, 0, sizeof(fx));
+	fx.dev = xs_mem_dev_new(our_mac, 1500, 64);
+	cfg.tcp_mem[0] = 3 << 20;
+	cfg.tcp_mem[1] = 2 << 20;
+	cfg.tcp_mem[2] = 4 << 20;
+	assert_non_null(fx.dev);
+	assert_null(xs_stack_new(&cfg, fx.dev));
+	cfg.tcp_mem[0] = 1 << 20;
+	cfg.tcp_persist_span_ms = 50;
+	assert_null(xs_stack_new(&cfg, fx.dev));
+	cfg.tcp_persist_span_ms = 0;
+	cfg.tcp_orphan_retries = 256;
+	assert_null(xs_stack_new(&cfg, fx.dev));
+	xs_dev_free(fx.dev);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, tfx_setup, tfx_teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_orphan_zero_window_span),
+	    T(test_held_zero_window_span),
+	    T(test_orphan_retries),
+	    T(test_orphan_count_cap),
+	    T(test_orphan_mem_cap),
+	    T(test_mem_pressure),
+	    T(test_mem_high_refuses),
+	    T(test_mem_accounting_returns),
+	    T(test_config_checked),
+	};
+#undef T
+	if (getenv("TFILTER"))
+		cmocka_set_test_filter(getenv("TFILTER"));
+	return cmocka_run_group_tests_name("tcp_mem", tests, NULL, NULL);
+}
