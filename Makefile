@@ -105,9 +105,10 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 # libFuzzer targets (clang), one per parser and per whole input path: the
 # library without the real devices is compiled once with the fuzzer's
 # instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
-# links the daemon's control-socket code (user/app without main.c).
+# links the daemon's control-socket code (user/app without main.c) and the
+# counter view its stats command prints.
 FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c,$(LIB_SRCS))
-FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c,$(APP_SRCS))
+FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c user/app/counters.c,$(APP_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(O)/fuzz/obj/%.o)
