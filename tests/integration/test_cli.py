@@ -174,6 +174,43 @@ def test_ttl_sets_the_ttl(topo, xdpstack):
     assert "ttl=17" in p.stdout, p.stdout
 
 
+@pytest.mark.parametrize("args,word", [
+    (["--http", "0", "--root", "/"], "--http"),
+    (["--http", "70000", "--root", "/"], "--http"),
+    (["--http", "abc", "--root", "/"], "--http"),
+    (["--http", "8080"], "--root"),
+    (["--http", "8080", "--root", "/nonexistent-xdpstack-root"], "no such directory"),
+    (["--http", "8080", "--root", "/etc/hostname"], "not a directory"),
+    (["--root", "/"], "--http"),
+    (["--http-header-timeout", "1000"], "--http"),
+    (["--http", "8080", "--root", "/", "--http-header-timeout", "0"], "--http-header-timeout"),
+    (["--http", "8080", "--root", "/", "--http-header-timeout", "abc"], "--http-header-timeout"),
+    (["--http", "8080", "--root", "/", "--http-header-timeout", "-1"], "--http-header-timeout"),
+    (["--http", "8080", "--root", "/", "--http-header-timeout", "3600001"],
+     "--http-header-timeout"),
+    (["--http", "8080", "--root", "/", "--http-max-conns", "0"], "--http-max-conns"),
+    (["--http", "8080", "--root", "/", "--http-max-conns", "4097"], "--http-max-conns"),
+    (["--http", "8080", "--root", "/", "--http-send-timeout", "0"], "--http-send-timeout"),
+    (["--http", "8080", "--root", "/", "--http-send-timeout", "1s"], "--http-send-timeout"),
+    (["--http-send-timeout", "1000"], "--http"),
+], ids=["port-0", "port-range", "port-text", "no-root", "root-missing", "root-file",
+        "root-alone", "timeout-alone", "timeout-0", "timeout-text", "timeout-negative",
+        "timeout-range", "conns-0", "conns-range", "send-timeout-0", "send-timeout-unit",
+        "send-timeout-alone"])
+def test_bad_http_options(t, args, word):
+    # One line naming the flag, exit 2, before anything is attached.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a] + args)
+    assert_one_error(t, rc, out, err, word, code=2)
+
+
+def test_help_lists_http(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    for flag in ("--http PORT", "--root DIR", "--http-header-timeout MS", "--http-max-conns N",
+                 "--http-send-timeout MS"):
+        assert flag in out, out
+
+
 def test_native_mode_refused_names_generic(t):
     # A bridge (or ifb) has no driver XDP: native attach must be refused with the fix.
     dm = "xd" + t.tag

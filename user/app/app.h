@@ -44,6 +44,11 @@ struct xs_opts {
 	unsigned tcp_persist_span_ms;
 	uint64_t tcp_mem[3];
 	uint16_t sockperf_port; /* sockperf service on UDP and TCP, 0 = off */
+	int http_port;        /* HTTP service port, 0 = off */
+	const char *http_root; /* directory it serves (required with --http) */
+	unsigned http_header_timeout_ms; /* 0 = the service's default (10000) */
+	unsigned http_max_conns; /* 0 = the service's default (1024) */
+	unsigned http_send_timeout_ms; /* 0 = the service's default (60000) */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -98,9 +103,11 @@ struct cview_extra;
 size_t svc_sockperf_counters(const struct svc_sockperf *s, struct cview_extra *out, size_t max);
 
 struct svc_iperf3;
-/* The stack's counters, then the services' (x, ip3, sp may be NULL), grouped
- * by layer: the non-zero ones, or all with all set. */
+struct svc_http;
+/* The stack's counters, then the services' (x, ip3, sp, http may be NULL),
+ * grouped by layer: the non-zero ones, or all with all set. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp, int all);
+		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
+		    const struct svc_http *http, int all);
 
 #endif

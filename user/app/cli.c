@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "app/app.h"
 #include "app/svc_iperf3.h"
@@ -28,6 +29,13 @@ static void usage(FILE *f)
 		"  --tcp-source PORT  TCP source (streams bytes to whoever connects; default 19, 0 = off)\n"
 		"  --iperf3[=PORT]    serve stock iperf3 clients on PORT (TCP and UDP; default 5201)\n"
 		"  --sockperf[=PORT]  sockperf server on UDP and TCP PORT (default 11111)\n"
+		"  --http PORT        serve static files over HTTP/1.1 on PORT (needs --root)\n"
+		"  --root DIR         the directory --http serves (symlinks are not followed)\n"
+		"  --http-header-timeout MS  time a client has to send a request head\n"
+		"                     (default 10000; then 408 and close)\n"
+		"  --http-max-conns N HTTP connections at once, 1-4096 (default 1024; more are reset)\n"
+		"  --http-send-timeout MS  a response that makes no progress this long is reset\n"
+		"                     (default 60000)\n"
 		"  --pcap FILE        write every frame received and sent to FILE (pcap, mode 0600)\n"
 		"  --ctl PATH         control socket for xdpstack-ctl\n"
 		"                     (default " XS_CTL_DIR "/IFACE.sock; directory 0700, socket 0600)\n"
@@ -193,7 +201,32 @@ static int parse_sockperf(int argc, char **argv, struct xs_opts *o)
 }
 
 /* Long-only options without a letter (--queue's went to -q). */
-enum { OPT_QUEUE = 0x100, OPT_SOCKPERF };
+enum {
+	OPT_QUEUE = 0x100,
+	OPT_SOCKPERF,
+	OPT_HTTP,
+	OPT_HTTP_ROOT,
+	OPT_HTTP_HEADER_TIMEOUT,
+	OPT_HTTP_MAX_CONNS,
+	OPT_HTTP_SEND_TIMEOUT,
+};
+
+/* --http and --root come together, and the root is a directory. */
+static int cli_check_http(const struct xs_opts *o)
+{
+	struct stat sb;
+
+	if (o->http_port && !o->http_root)
+		return fail("%s", "--http needs --root DIR: the directory to serve");
+	if (!o->http_port && (o->http_root || o->http_header_timeout_ms || o->http_max_conns ||
+			      o->http_send_timeout_ms))
+		return fail("%s", "--root and the other --http-* options need --http PORT");
+	if (o->http_root && stat(o->http_root, &sb))
+		return fail("invalid --root '%s': no such directory", o->http_root);
+	if (o->http_root && !S_ISDIR(sb.st_mode))
+		return fail("invalid --root '%s': not a directory", o->http_root);
+	return 0;
+}
 
 int cli_parse(int argc, char **argv, struct xs_opts *o)
 {
@@ -221,6 +254,11 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "tcp-persist-span", required_argument, NULL, 'P' },
 		{ "tcp-mem", required_argument, NULL, 'W' },
 		{ "sockperf", optional_argument, NULL, OPT_SOCKPERF },
+		{ "http", required_argument, NULL, OPT_HTTP },
+		{ "root", required_argument, NULL, OPT_HTTP_ROOT },
+		{ "http-header-timeout", required_argument, NULL, OPT_HTTP_HEADER_TIMEOUT },
+		{ "http-max-conns", required_argument, NULL, OPT_HTTP_MAX_CONNS },
+		{ "http-send-timeout", required_argument, NULL, OPT_HTTP_SEND_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "syslog", no_argument, NULL, 'Y' },
@@ -356,6 +394,31 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_sockperf(argc, argv, o))
 				return -1;
 			break;
+		case OPT_HTTP:
+			if (parse_uint(optarg, 65535, &v) || !v)
+				return fail("invalid --http port '%s': expected 1-65535", optarg);
+			o->http_port = (int)v;
+			break;
+		case OPT_HTTP_ROOT:
+			o->http_root = optarg;
+			break;
+		case OPT_HTTP_HEADER_TIMEOUT:
+			if (parse_uint(optarg, 3600000, &v) || !v)
+				return fail("invalid --http-header-timeout '%s': expected 1-3600000 ms",
+					    optarg);
+			o->http_header_timeout_ms = (unsigned)v;
+			break;
+		case OPT_HTTP_MAX_CONNS:
+			if (parse_uint(optarg, 4096, &v) || !v)
+				return fail("invalid --http-max-conns '%s': expected 1-4096", optarg);
+			o->http_max_conns = (unsigned)v;
+			break;
+		case OPT_HTTP_SEND_TIMEOUT:
+			if (parse_uint(optarg, 3600000, &v) || !v)
+				return fail("invalid --http-send-timeout '%s': expected 1-3600000 ms",
+					    optarg);
+			o->http_send_timeout_ms = (unsigned)v;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -389,7 +452,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		return fail("unexpected argument '%s' (see --help)", argv[optind]);
 	if (!have_ip)
 		return fail("%s", "missing --ip ADDR: the address the stack serves (see --help)");
-	return 0;
+	return cli_check_http(o);
 }
 
 int cli_check_gateway(uint32_t ip, int prefix_len, uint32_t gw, char *err, size_t len)

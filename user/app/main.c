@@ -15,6 +15,7 @@
 #include "app/counters.h"
 #include "app/ctl.h"
 #include "app/log.h"
+#include "app/svc_http.h"
 #include "app/svc_iperf3.h"
 #include "dev/dev.h"
 
@@ -39,11 +40,13 @@ static xs_time_t now_ns(void)
 /* The exit-time and SIGUSR1 dump: "counters:" ... "end" around the grouped
  * view (non-zero only unless -a), on stdout. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp, int all)
+		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
+		    const struct svc_http *http, int all)
 {
 #define MAIN_ONE(name, desc) +1
 	/* XDP's two, then the services' */
-	struct cview_extra ex[2 SVC_IPERF3_COUNTERS(MAIN_ONE) + SVC_SOCKPERF_NCOUNTERS_MAX];
+	struct cview_extra ex[2 SVC_IPERF3_COUNTERS(MAIN_ONE) SVC_HTTP_COUNTERS(MAIN_ONE) +
+			      SVC_SOCKPERF_NCOUNTERS_MAX];
 #undef MAIN_ONE
 	size_t n = 0;
 
@@ -58,6 +61,13 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 		SVC_IPERF3_COUNTERS(MAIN_IP3_EXTRA)
 #undef MAIN_IP3_EXTRA
 	}
+	if (http) {
+		const struct svc_http_stats *hs = svc_http_stats(http);
+
+#define MAIN_HTTP_EXTRA(name, desc) ex[n++] = (struct cview_extra){"services", #name, hs->name};
+		SVC_HTTP_COUNTERS(MAIN_HTTP_EXTRA)
+#undef MAIN_HTTP_EXTRA
+	}
 	n += svc_sockperf_counters(sp, ex + n, sizeof(ex) / sizeof(ex[0]) - n);
 	fprintf(f, "counters:\n");
 	cview_print(f, " ", s, ex, n, all ? CVIEW_ALL : 0);
@@ -66,12 +76,12 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 }
 
 static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
-			  const struct svc_sockperf *sp, int all)
+			  const struct svc_sockperf *sp, const struct svc_http *http, int all)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, all);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http, all);
 }
 
 static int die(const char *msg)
@@ -82,9 +92,10 @@ static int die(const char *msg)
 
 /* The event loop: the stack's socket, the control socket and its clients in
  * one poll(); the timeout covers the stack's timers, the ping sessions and
- * the iperf3 service's deadlines. */
+ * the iperf3 and HTTP services' deadlines. */
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
-	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, int all)
+	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
+	       int all)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	int nctl = 0;
@@ -100,6 +111,8 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		}
 		if (ip3)
 			svc_iperf3_tick(ip3, now);
+		if (http)
+			svc_http_tick(http, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
@@ -110,12 +123,14 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw, ip3, sp, all);
+			dump_counters(st, hw, ip3, sp, http, all);
 		}
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
 			next = cdl;
 		if (ip3 && (cdl = svc_iperf3_next_deadline(ip3)) < next)
+			next = cdl;
+		if (http && (cdl = svc_http_next_deadline(http)) < next)
 			next = cdl;
 		now = now_ns();
 		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
@@ -147,6 +162,7 @@ int main(int argc, char **argv)
 	struct svc_tcp *svc = NULL;
 	struct svc_iperf3 *ip3 = NULL;
 	struct svc_sockperf *sp = NULL;
+	struct svc_http *http = NULL;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
@@ -279,6 +295,22 @@ int main(int argc, char **argv)
 			goto out_stack;
 		}
 	}
+	if (o.http_port) {
+		struct svc_http_config hcfg = { .port = (uint16_t)o.http_port,
+						.root = o.http_root,
+						.header_timeout_ms = o.http_header_timeout_ms,
+						.max_conns = o.http_max_conns,
+						.send_timeout_ms = o.http_send_timeout_ms };
+
+		http = svc_http_start(st, &hcfg, now_ns(), err, sizeof(err));
+		if (!http) {
+			rc = die(err);
+			svc_sockperf_stop(st, sp);
+			svc_iperf3_stop(ip3);
+			svc_tcp_stop(st, svc);
+			goto out_stack;
+		}
+	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
 
@@ -299,11 +331,12 @@ int main(int argc, char **argv)
 		log_status("sockperf server on UDP and TCP port %u", o.sockperf_port);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, sp, o.all_counters);
+	rc = run(st, dev, hw, ctl, ip3, sp, http, o.all_counters);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3, sp, o.all_counters);
+	dump_counters(st, hw, ip3, sp, http, o.all_counters);
+	svc_http_stop(http);
 	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);
 	svc_sockperf_stop(st, sp);
