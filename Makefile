@@ -1,7 +1,8 @@
 # xdpstack build. `make` builds build/xdpstack, build/xdpstack-ctl,
 # build/libxdpstack.a and build/libxdpstack.so.*; `make SAN=1` builds the same
 # into build-san/ with ASan + UBSan. `make check` runs unit and integration
-# tests on both builds; `make install PREFIX=/usr/local DESTDIR=` installs.
+# tests on both builds, fuzzing, a 60 s soak; `make install PREFIX=/usr/local
+# DESTDIR=` installs.
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -50,8 +51,8 @@ SO_MAP := user/libxdpstack.map
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit integration clean demo bench format fuzz fuzz-replay install \
-	uninstall
+.PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll \
+	format fuzz fuzz-replay soak install uninstall
 all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
 	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS)
 
@@ -173,13 +174,35 @@ unit: deps all $(UNIT_BINS) $(REPLAY_BINS)
 integration: deps all
 	XS_BUILD=$(O) /usr/bin/python3 -m pytest -q -ra tests/integration
 
+# The same tests with every daemon in busy-poll mode (XS_BUSY_POLL=1 adds
+# --busy-poll; XS_BUSY_POLL=US sets the idle period). `make check` runs a
+# representative subset; BUSY_POLL_TESTS= (empty) runs the whole suite.
+BUSY_POLL_TESTS ?= tests/integration/test_basic.py tests/integration/test_tcp.py \
+	tests/integration/test_ipv4.py
+integration-busy-poll: deps all
+	XS_BUSY_POLL=$${XS_BUSY_POLL:-1} XS_BUILD=$(O) /usr/bin/python3 -m pytest -q -ra \
+		$(if $(strip $(BUSY_POLL_TESTS)),$(BUSY_POLL_TESTS),tests/integration)
+
 check:
 	@sh scripts/deps.sh
 	$(MAKE) unit
 	$(MAKE) SAN=1 unit
 	$(MAKE) integration
 	$(MAKE) SAN=1 integration
+	$(MAKE) integration-busy-poll
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	$(MAKE) soak SOAK_SECONDS=$(CHECK_SOAK_SECONDS)
+
+# Soak: the ASan+UBSan daemon under mixed load (echo, bulk, short connections,
+# UDP, fragments, nftables loss/dup, hostile frames) for SOAK_SECONDS; checks
+# RSS stays flat, every UMEM frame comes home and the counters add up
+# (scripts/soak.py, docs/SOAK.md). Always the sanitizer build.
+SOAK_SECONDS ?= 1800
+CHECK_SOAK_SECONDS ?= 60
+soak: deps
+	$(MAKE) SAN=1 all
+	/usr/bin/python3 scripts/soak.py --seconds $(SOAK_SECONDS) --build build-san \
+		--json build-san/soak-$(SOAK_SECONDS)s.json
 
 demo: deps all
 	sh scripts/demo.sh $(O)
@@ -202,10 +225,18 @@ $(O)/udp_bench: tools/bench/udp_bench.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
+$(O)/tcp_rr: tools/bench/tcp_rr.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
 # Benchmarks: the same workload against xdpstack and the kernel on one veth
 # pair; results appended to docs/BENCHMARKS.md by hand from the printed table.
 bench: deps all $(O)/udp_bench
 	sh scripts/bench.sh $(O)
+
+# Busy-poll on/off against the kernel: ping, UDP and TCP request/response.
+bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
+	sh scripts/bench_busypoll.sh $(O)
 
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \

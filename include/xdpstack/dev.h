@@ -43,6 +43,13 @@ enum { XS_LOG_ERR = 3, XS_LOG_WARNING = 4, XS_LOG_NOTICE = 5, XS_LOG_INFO = 6, X
 struct xs_xdp_counters {
 	uint64_t redirected;
 	uint64_t passed;
+	/* The AF_XDP socket's own counters (XDP_STATISTICS): frames the program
+	 * redirected that never reached the rx ring, and refused descriptors. */
+	uint64_t sock_rx_dropped;   /* no fill frame, or too long for one */
+	uint64_t sock_rx_ring_full; /* rx ring full */
+	uint64_t sock_fill_empty;   /* times the fill ring was found empty */
+	uint64_t sock_rx_invalid;   /* invalid fill descriptors */
+	uint64_t sock_tx_invalid;   /* invalid tx descriptors */
 };
 
 /* Loads and attaches the steering program (replacing one left by a killed
@@ -51,6 +58,16 @@ struct xs_xdp_counters {
 struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, size_t errlen);
 /* Sums the steering program's per-CPU counters. 0 or -errno. */
 int xs_afxdp_xdp_counters(struct xs_dev *dev, struct xs_xdp_counters *out);
+/* Asks the kernel to busy-poll for the socket: SO_PREFER_BUSY_POLL, and
+ * SO_BUSY_POLL (usecs) and SO_BUSY_POLL_BUDGET (budget, frames) on it. Once a
+ * frame shows the NAPI instance it came through, an empty rx_burst calls
+ * recvfrom() (which runs that NAPI) whether need_wakeup asks or not. Needs
+ * CAP_NET_ADMIN above the sysctl defaults. 0 or -errno (nothing changes). */
+int xs_afxdp_set_busy_poll(struct xs_dev *dev, uint32_t usecs, uint32_t budget);
+/* The NAPI id the kernel busy-polls for the socket (SO_INCOMING_NAPI_ID of
+ * the frames received so far): 0 while none is known or the driver has none
+ * (then busy polling is ours alone: spinning on the rings). */
+int xs_afxdp_napi_id(struct xs_dev *dev);
 /* Sets the address in the steering config map. 0 or -errno. */
 int xs_afxdp_set_ip(struct xs_dev *dev, uint32_t ip);
 

@@ -54,7 +54,17 @@ struct xs_config {
 				    * Above pressure until below low: new connections get
 				    * 16 KiB buffers, idle ones are shrunk to that; above
 				    * high new connections are refused and orphans reset */
+	unsigned tcp_max_conns;    /* TCP connections (listeners, half-open, TIME-WAIT
+				    * included) at most (0: 262144), 16-16777216; past
+				    * it a SYN is dropped and connect fails -EMFILE
+				    * (Linux: the fd limit and tcp_max_syn_backlog) */
+	unsigned tcp_buf_idle_ms;  /* an empty send or receive ring is freed after
+				    * this long unused (0: 200), 1-60000, or
+				    * XS_TCP_BUF_IDLE_NOW: at the end of the poll that
+				    * emptied it; the next byte allocates it again */
 };
+
+#define XS_TCP_BUF_IDLE_NOW 0xffffffffu
 
 /* Creates a stack on dev (which it does not own). NULL + errno on failure. */
 struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev);

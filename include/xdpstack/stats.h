@@ -55,7 +55,7 @@
 	X(TCP_HDR_LEN, "TCP data offset below 20 or beyond the segment")          \
 	X(TCP_CSUM, "TCP checksum wrong")                                         \
 	X(TCP_DST, "TCP segment to a broadcast address")                          \
-	X(TCP_NO_CONN, "TCP segment for no connection (answered with RST)")       \
+	X(TCP_NO_CONN, "TCP segment for no connection (a RST unless it is one)")  \
 	X(TCP_FLAGS, "TCP flag combination invalid in this state")                \
 	X(TCP_SEQ, "TCP segment outside the receive window")                      \
 	X(TCP_PAWS, "TCP timestamp older than the last (PAWS)")                   \
@@ -67,6 +67,8 @@
 	X(TCP_COOKIE, "ACK with an invalid SYN cookie")                           \
 	X(TCP_COOKIE_UNEXPECTED, "ACK to a listener with no SYN cookies out")     \
 	X(TCP_MEM, "TCP memory above its high limit: connection refused")        \
+	X(TCP_MAX_CONNS, "TCP connections at tcp_max_conns: connection refused") \
+	X(TCP_BUF_ALLOC, "TCP segment dropped: no memory for the receive ring")  \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 
@@ -88,8 +90,12 @@ enum xs_drop {
  * (orphans dropped after tcp_orphan_retries), tcp_persist_aborts (a zero
  * window outlived tcp_persist_span_ms), tcp_mem_pressure (times pressure was
  * entered), tcp_mem_shrunk (idle connections' buffers shrunk), tcp_mem_aborts
- * (orphans reset above the high limit). Two are gauges, not counters:
- * tcp_mem_bytes (what TCP holds now) and tcp_orphans (orphans now). */
+ * (orphans reset above the high limit), tcp_buf_alloc / tcp_buf_released
+ * (send and receive rings allocated at first use / freed once empty and
+ * idle; with tcp_ooo_alloc, tcp_rack_released: the out-of-order and RACK
+ * records likewise), tcp_buf_clamped (send rings allocated at the smallest
+ * size, 4 KiB, above the high limit). Three are gauges, not counters: tcp_mem_bytes (what
+ * TCP holds now), tcp_orphans (orphans now) and tcp_conns (connections now). */
 #define XS_COUNTERS(X)                                                             \
 	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
 	X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)        \
@@ -106,7 +112,9 @@ enum xs_drop {
 	X(tcp_syncookies_ok) X(tcp_hash_chain_max) X(tcp_sack_unaligned) X(tcp_rack_work) \
 	X(tcp_orphan_overflow) X(tcp_orphan_mem_overflow) X(tcp_orphan_timeouts)   \
 	X(tcp_persist_aborts) X(tcp_mem_pressure) X(tcp_mem_shrunk) X(tcp_mem_aborts) \
-	X(tcp_mem_bytes) X(tcp_orphans)
+	X(tcp_buf_alloc) X(tcp_buf_released) X(tcp_buf_clamped) X(tcp_ooo_alloc)  \
+	X(tcp_rack_released)                                                       \
+	X(tcp_mem_bytes) X(tcp_orphans) X(tcp_conns)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

@@ -418,9 +418,9 @@ static void tcb_check_at(const struct tcp_conn *c, bool ok, const char *what, in
 		"rcvbuf %u/%u ooo %u\n",
 		line, what, c->lport, c->rport, xs_tcp_state_name(c->state), c->snd_una, c->snd_nxt,
 		c->snd_max, c->sndbuf.len, c->sndbuf.cap, c->fin_queued, c->fin_sent, c->rcv_nxt,
-		c->rcv_adv, c->rcvbuf.len, c->rcvbuf.cap, c->ooo.n);
-	for (unsigned i = 0; i < c->ooo.n; i++)
-		fprintf(stderr, "  ooo [%u, %u)\n", c->ooo.r[i].left, c->ooo.r[i].right);
+		c->rcv_adv, c->rcvbuf.len, c->rcvbuf.cap, tcp_ooo_n(c));
+	for (unsigned i = 0; i < tcp_ooo_n(c); i++)
+		fprintf(stderr, "  ooo [%u, %u)\n", c->ooo->r[i].left, c->ooo->r[i].right);
 	abort();
 }
 
@@ -447,10 +447,13 @@ static void check_tcb(const struct tcp_conn *c)
 	if (seq_gt(c->rcv_adv, c->rcv_nxt) && !c->fin_rcvd)
 		tcb_check(c, c->rcv_adv - c->rcv_nxt <= c->rcvbuf.cap);
 	/* Out-of-order data lies beyond rcv_nxt, inside the buffer. */
-	for (i = 0; i < c->ooo.n; i++) {
-		tcb_check(c, seq_gt(c->ooo.r[i].left, c->rcv_nxt));
-		tcb_check(c, c->ooo.r[i].right - c->rcv_nxt <= c->rcvbuf.cap - c->rcvbuf.len);
+	for (i = 0; i < tcp_ooo_n(c); i++) {
+		tcb_check(c, seq_gt(c->ooo->r[i].left, c->rcv_nxt));
+		tcb_check(c, c->ooo->r[i].right - c->rcv_nxt <= c->rcvbuf.cap - c->rcvbuf.len);
 	}
+	/* A ring holding bytes is allocated. */
+	tcb_check(c, !c->rcvbuf.len || c->rcvbuf.data);
+	tcb_check(c, !c->sndbuf.len || c->sndbuf.data);
 }
 
 static void check_all(void)

@@ -330,6 +330,16 @@ class _Pump(threading.Thread):
             return "".join(self.chunks)
 
 
+def busy_poll_args(args=()):
+    """XS_BUSY_POLL=1 runs every daemon with --busy-poll (the default idle
+    period), XS_BUSY_POLL=US with --busy-poll=US; unset, empty or 0: off.
+    A daemon whose arguments already name --busy-poll keeps its own."""
+    v = os.environ.get("XS_BUSY_POLL", "").strip()
+    if v in ("", "0") or any(str(a).startswith("--busy-poll") for a in args):
+        return []
+    return ["--busy-poll"] if v == "1" else [f"--busy-poll={v}"]
+
+
 class DaemonError(AssertionError):
     pass
 
@@ -360,7 +370,7 @@ class Daemon:
 
     @property
     def cmd(self):
-        return ["ip", "netns", "exec", self.ns, str(binary())] + self.args
+        return ["ip", "netns", "exec", self.ns, str(binary())] + self.args + busy_poll_args(self.args)
 
     def start(self, wait=True, timeout=None):
         if not binary().exists():

@@ -273,6 +273,9 @@ def test_signal_exits_0_detaches_and_kernel_is_alone_again(topo, xdpstack, sig):
         blocks = netns.parse_counter_blocks(out)
         assert blocks, f"no counter block printed at exit:\n{out}"
         assert blocks[-1]["icmp_echo_reply_tx"] >= 3
+        # Every UMEM frame came home (the daemon would exit 3 otherwise).
+        m = re.search(r"frames at exit: total (\d+) .* misuse (\d+) lost (\d+)$", out, re.M)
+        assert m and int(m.group(1)) > 0 and m.group(2) == m.group(3) == "0", out
         assert topo.xdp_attached() is None, \
             netns.run(["ip", "-n", topo.ns_a, "-d", "link", "show", topo.dev_a]).stdout
         # The kernel owns the interface again: its own address works...

@@ -132,7 +132,9 @@ def test_bad_tcp_rto_min(t, value):
     ("--tcp-persist-span", "99"), ("--tcp-persist-span", "86400001"),
     ("--tcp-persist-span", "5s"), ("--tcp-mem", "1M,2M"), ("--tcp-mem", "3M,2M,4M"),
     ("--tcp-mem", "1M,2M,3M,4M"), ("--tcp-mem", "1K,2M,3M"), ("--tcp-mem", "1M,,2M,3M"),
-    ("--tcp-mem", ""),
+    ("--tcp-mem", ""), ("--tcp-max-conns", "15"), ("--tcp-max-conns", "16777217"),
+    ("--tcp-max-conns", "x"), ("--tcp-buf-idle", "60001"), ("--tcp-buf-idle", "-1"),
+    ("--tcp-buf-idle", "1s"),
 ], ids=lambda v: v)
 def test_bad_tcp_budgets(t, flag, value):
     # Each budget flag: one line naming the flag and what it expects, exit 2.
@@ -144,8 +146,24 @@ def test_help_lists_tcp_budgets(t):
     rc, out, err = xdpstack(t, ["--help"])
     assert rc == 0, err
     for flag in ("--tcp-max-orphans N", "--tcp-orphan-mem SIZE", "--tcp-orphan-retries N",
-                 "--tcp-persist-span MS", "--tcp-mem LOW,PRESSURE,HIGH"):
+                 "--tcp-persist-span MS", "--tcp-mem LOW,PRESSURE,HIGH",
+                 "--tcp-max-conns N", "--tcp-buf-idle MS"):
         assert flag in out, out
+
+
+@pytest.mark.parametrize("arg", ["--busy-poll=0", "--busy-poll=60000001", "--busy-poll=abc",
+                                 "--busy-poll=", "--busy-poll=-5", "--busy-poll=5ms"],
+                         ids=["zero", "over-max", "text", "empty", "negative", "unit"])
+def test_bad_busy_poll(t, arg):
+    # An idle period of 1-60000000 us, a plain decimal number: else exit 2.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, arg])
+    assert_one_error(t, rc, out, err, "--busy-poll", code=2)
+
+
+def test_help_lists_busy_poll(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    assert "--busy-poll[=US]" in out, out
 
 
 def test_help_lists_tcp_rto_min(t):

@@ -425,6 +425,29 @@ def parse_stats_text(out):
     return vals, drops
 
 
+def test_stats_frames_and_socket_counters(srv):
+    """stats --json: the UMEM frames all accounted between batches, and every
+    frame the XDP program redirected either reached the stack or is counted
+    by the socket as dropped."""
+    topo, d, path = srv
+    assert parse_ping(topo.ping(STACK_IP, count=5, interval="0.05").stdout) == (5, 5)
+    for _ in range(20):
+        j = jctl(path, "stats")
+        x, c = j["xdp"], j["counters"]
+        if x["redirected"] == c["rx_frames"] + x["xsk_rx_dropped"] + x["xsk_rx_ring_full"]:
+            break
+        time.sleep(0.1)  # a frame still in the rx ring
+    else:
+        raise AssertionError(f"xdp {x} vs rx_frames {c['rx_frames']}")
+    assert all(isinstance(x[k], int) for k in ("xsk_rx_dropped", "xsk_rx_ring_full",
+                                                "xsk_fill_empty", "xsk_rx_invalid",
+                                                "xsk_tx_invalid")), x
+    f = j["frames"]
+    assert f["total"] > 0 and f["fill"] > 0, f
+    assert f["rx_borrowed"] == f["tx_borrowed"] == f["misuse"] == 0, f
+    assert f["free"] + f["fill"] + f["tx_queued"] + f["in_flight"] == f["total"], f
+
+
 def test_json_outputs_parse(srv):
     _, _, path = srv
     for args in (["addr"], ["arp"], ["arp", "show"], ["route"], ["route", "show"], ["stats"],

@@ -136,13 +136,20 @@ def test_zero_window_orphans_are_bounded(topo, tmp_path):
         "--tcp-max-orphans", MAX_ORPHANS,
         "--tcp-orphan-retries", 4,
         "--tcp-persist-span", SPAN_MS,
+        # Empty buffers stay allocated (not freed when idle) for the run,
+        # so that pressure has some to shrink.
+        "--tcp-buf-idle", 60000,
     ], env={"ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:quarantine_size_mb=1"})
     d.start()
     client = Client(topo)
     client.one()  # warm: the services' first buffers are part of the baseline
-    # Idle echo clients, opened before the attack: under pressure their
-    # empty buffers shrink, and they must still echo afterwards.
+    # Idle echo clients, opened and used once before the attack: under
+    # pressure their empty buffers shrink, and they must still echo
+    # afterwards. (Never used, they would hold no buffer to shrink.)
     idle = [tu.connect(topo, tu.ECHO_PORT, timeout=5.0) for _ in range(2)]
+    for s in idle:
+        s.sendall(b"first")
+        assert tu.recv_exact(s, 5) == b"first"
     base = tc.vm_kb(d.pid) * 1024
     before = stats(path)
     sampler = Sampler(d.pid)

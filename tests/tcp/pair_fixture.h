@@ -106,14 +106,17 @@ static inline void pair_resolve(struct pair *p)
 		assert_int_equal(xs_ping_close(p->st[s], h[s]), 0);
 }
 
-static inline void pair_start(struct pair *p, const struct xs_fault_config *fc)
+/* buf_idle_ms: both stacks' tcp_buf_idle_ms (0: the default). */
+static inline void pair_start_idle(struct pair *p, const struct xs_fault_config *fc,
+				   unsigned buf_idle_ms)
 {
 	struct xs_dev *mem[2];
 	int i;
 
 	memset(p, 0, sizeof(*p));
 	for (i = 0; i < 2; i++) {
-		struct xs_config cfg = {.ip = ips[i], .prefix_len = 24};
+		struct xs_config cfg = {.ip = ips[i], .prefix_len = 24,
+					.tcp_buf_idle_ms = buf_idle_ms};
 
 		mem[i] = xs_mem_dev_new(macs[i], 1500, NFRAMES);
 		assert_non_null(mem[i]);
@@ -130,6 +133,11 @@ static inline void pair_start(struct pair *p, const struct xs_fault_config *fc)
 	pair_resolve(p);
 	for (i = 0; i < 2; i++)
 		xs_fault_dev_set(p->dev[i], &fc[i]);
+}
+
+static inline void pair_start(struct pair *p, const struct xs_fault_config *fc)
+{
+	pair_start_idle(p, fc, 0);
 }
 
 static inline void pair_poll(struct pair *p)

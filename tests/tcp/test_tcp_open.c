@@ -550,6 +550,27 @@ static void test_closed_port_resets(void **state)
 	assert_int_equal(xs_stack_stats(t->fx.st)->drop[XS_DROP_TCP_NO_CONN], 4);
 }
 
+/* RFC 9293 3.10.7.2: a RST to a listening port with no connection is
+ * ignored, and counted as for no connection (as at a closed port), not as
+ * an RFC 5961 reset miss. The listener goes on accepting. */
+static void test_listener_ignores_rst(void **state)
+{
+	struct tfx *t = *state;
+	struct popts o = popts_none();
+	const struct xs_stats *st;
+
+	tfx_listen(t, 16);
+	psend_opts(t, F_RST, 5000, 0, &o, NULL, 0);
+	psend_opts(t, F_RST | F_ACK, 5000, 777, &o, NULL, 0);
+	expect_nothing(t);
+	st = xs_stack_stats(t->fx.st);
+	assert_int_equal(st->drop[XS_DROP_TCP_NO_CONN], 2);
+	assert_int_equal(st->drop[XS_DROP_TCP_RST], 0);
+	assert_int_equal(st->tcp_rst_tx, 0);
+	tfx_passive_open(t, NULL);
+	assert_int_equal(conn_info(t).state, XS_TCP_ESTABLISHED);
+}
+
 /* SYN-RECEIVED (RFC 9293 3.10.7.4): a retransmitted SYN means our SYN-ACK
  * was lost: it is sent again, unchanged but for the timestamp. */
 static void test_syn_received_resends_synack(void **state)
@@ -804,6 +825,7 @@ int main(void)
 	    T(test_connect_refused),
 	    T(test_syn_sent_ignores_bad_rst_and_ack),
 	    T(test_closed_port_resets),
+	    T(test_listener_ignores_rst),
 	    T(test_syn_received_resends_synack),
 	    T(test_synack_retransmit_then_forget),
 	    T(test_listener_closed_during_handshake),

@@ -33,7 +33,10 @@ static uint64_t stat_sum(const struct pair *p, size_t off)
 
 #define STAT(p, field) stat_sum(p, offsetof(struct xs_stats, field))
 
-static void bulk(const struct bulk_case *bc, int cubic, uint64_t seed)
+/* idle_ms: tcp_buf_idle_ms (0: default); XS_TCP_BUF_IDLE_NOW frees every
+ * buffer at the end of each poll that emptied it, and the run must show
+ * they were freed and allocated again. */
+static void bulk_idle(const struct bulk_case *bc, int cubic, uint64_t seed, unsigned idle_ms)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	struct xs_fault_config fc[2] = {
@@ -45,7 +48,7 @@ static void bulk(const struct bulk_case *bc, int cubic, uint64_t seed)
 	uint64_t csum_drops;
 
 	assert_non_null(r);
-	pair_start(&r->p, fc);
+	pair_start_idle(&r->p, fc, idle_ms);
 	r->n = 1;
 	conn_init(&r->c[0], seed, bc->bytes, bc->bytes);
 	r->c[0].plan[0] = r->c[0].plan[1] = PLAN_GRACEFUL;
@@ -103,6 +106,18 @@ static void bulk(const struct bulk_case *bc, int cubic, uint64_t seed)
 	}
 	if (bc->expect_rto)
 		assert_true(STAT(&r->p, tcp_rto_expired) > 0);
+	if (idle_ms == XS_TCP_BUF_IDLE_NOW) {
+		print_message("  buffers: %llu allocated, %llu released, %llu ooo sets, %llu "
+			      "RACK releases\n",
+			      (unsigned long long)STAT(&r->p, tcp_buf_alloc),
+			      (unsigned long long)STAT(&r->p, tcp_buf_released),
+			      (unsigned long long)STAT(&r->p, tcp_ooo_alloc),
+			      (unsigned long long)STAT(&r->p, tcp_rack_released));
+		/* 4 rings at first use; more means some came back. */
+		assert_true(STAT(&r->p, tcp_buf_released) > 0);
+		assert_true(STAT(&r->p, tcp_buf_alloc) > 4);
+		assert_int_equal(STAT(&r->p, drop[XS_DROP_TCP_BUF_ALLOC]), 0);
+	}
 	if (!bc->tx.loss && !bc->tx.corrupt && !bc->tx.dup && !bc->tx.reorder && !bc->rx.loss &&
 	    !bc->rx.dup && !bc->rx.reorder && !bc->rx.corrupt) {
 		/* A clean link: nothing to repair. */
@@ -112,6 +127,11 @@ static void bulk(const struct bulk_case *bc, int cubic, uint64_t seed)
 	run_close_listener(r);
 	pair_stop(&r->p);
 	free(r);
+}
+
+static void bulk(const struct bulk_case *bc, int cubic, uint64_t seed)
+{
+	bulk_idle(bc, cubic, seed, 0);
 }
 
 static const struct bulk_case clean_4m = {"clean 4 MiB", {0}, {0}, 4u << 20, XS_SEC(2), false,
@@ -176,6 +196,21 @@ BULK_TEST(dup5, dup5, 14)
 BULK_TEST(reorder2, reorder2, 15)
 BULK_TEST(corrupt1, corrupt1, 16)
 BULK_TEST(mixed, mixed, 17)
+
+/* The same faults with every buffer freed as soon as a poll leaves it empty
+ * (the application read all, all was acknowledged) and allocated again by
+ * the next byte: data still intact. */
+#define BULK_IDLE_TEST(name, kase, seed)                                                         \
+	static void test_##name##_idle(void **state)                                             \
+	{                                                                                        \
+		(void)state;                                                                     \
+		bulk_idle(&kase, 1, seed, XS_TCP_BUF_IDLE_NOW);                                                 \
+	}
+
+BULK_IDLE_TEST(loss5, loss5, 41)
+BULK_IDLE_TEST(dup5, dup5, 42)
+BULK_IDLE_TEST(reorder2, reorder2, 43)
+BULK_IDLE_TEST(mixed, mixed, 44)
 
 /* --- windows after the handshake ------------------------------------------------ */
 
@@ -309,16 +344,15 @@ static void test_free_with_open_connections(void **state)
 
 /* --- many connections at once ----------------------------------------------- */
 
-static void test_100_connections(void **state)
+static void many_connections(unsigned idle_ms)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	struct xs_fault_config fc[2] = {{.seed = 21, .ipv4_only = 1}, {.seed = 22, .ipv4_only = 1}};
 	uint64_t seed = 0x100;
 	int i;
 
-	(void)state;
 	assert_non_null(r);
-	pair_start(&r->p, fc);
+	pair_start_idle(&r->p, fc, idle_ms);
 	r->n = 100;
 	for (i = 0; i < r->n; i++) {
 		conn_init(&r->c[i], seed + (uint64_t)i, 1 + mix64(seed + 2 * i) % 32768,
@@ -334,15 +368,31 @@ static void test_100_connections(void **state)
 	assert_int_equal(STAT(&r->p, tcp_retransmits), 0);
 	assert_int_equal(xs_stack_stats(r->p.st[0])->tcp_active_opens, 100);
 	assert_int_equal(xs_stack_stats(r->p.st[1])->tcp_passive_opens, 100);
+	if (idle_ms == XS_TCP_BUF_IDLE_NOW) {
+		assert_true(STAT(&r->p, tcp_buf_released) > 0);
+		assert_true(STAT(&r->p, tcp_buf_alloc) > 200);
+	}
 	run_close_listener(r);
 	pair_stop(&r->p);
 	free(r);
 }
 
+static void test_100_connections(void **state)
+{
+	(void)state;
+	many_connections(0);
+}
+
+static void test_100_connections_idle(void **state)
+{
+	(void)state;
+	many_connections(XS_TCP_BUF_IDLE_NOW);
+}
+
 /* --- close / abort / shutdown torture ------------------------------------------- */
 
-static void torture(uint64_t seed, const struct xs_fault_dir *faults, int nconns,
-		    xs_time_t close_listener_after)
+static void torture_idle(uint64_t seed, const struct xs_fault_dir *faults, int nconns,
+			 xs_time_t close_listener_after, unsigned idle_ms)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	struct xs_fault_config fc[2] = {
@@ -353,7 +403,7 @@ static void torture(uint64_t seed, const struct xs_fault_dir *faults, int nconns
 	int i, s, complete = 0, timeouts = 0;
 
 	assert_non_null(r);
-	pair_start(&r->p, fc);
+	pair_start_idle(&r->p, fc, idle_ms);
 	r->n = nconns;
 	for (i = 0; i < r->n; i++) {
 		uint64_t z = mix64(seed * 1000 + (uint64_t)i);
@@ -424,6 +474,12 @@ static void torture(uint64_t seed, const struct xs_fault_dir *faults, int nconns
 	free(r);
 }
 
+static void torture(uint64_t seed, const struct xs_fault_dir *faults, int nconns,
+		    xs_time_t close_listener_after)
+{
+	torture_idle(seed, faults, nconns, close_listener_after, 0);
+}
+
 /* XS_PAIR_SEEDS=N in the environment runs N more seeds (a longer hunt). */
 static unsigned extra_seeds(void)
 {
@@ -452,6 +508,15 @@ static void test_torture_lossy(void **state)
 	torture(32, &lossy, 120, 0);
 	for (i = 0; i < extra_seeds(); i++)
 		torture(1001 + 2 * i, &lossy, 120, 0);
+}
+
+/* Lossy torture with every buffer freed as soon as a poll leaves it empty. */
+static void test_torture_lossy_idle(void **state)
+{
+	static const struct xs_fault_dir lossy = {.loss = 30, .dup = 10, .reorder = 10};
+
+	(void)state;
+	torture_idle(34, &lossy, 120, 0, XS_TCP_BUF_IDLE_NOW);
 }
 
 /* B closes its listener while connections are still arriving: the queued
@@ -486,11 +551,17 @@ int main(void)
 	    cmocka_unit_test(test_corrupt1_cubic),
 	    cmocka_unit_test(test_mixed_newreno),
 	    cmocka_unit_test(test_mixed_cubic),
+	    cmocka_unit_test(test_loss5_idle),
+	    cmocka_unit_test(test_dup5_idle),
+	    cmocka_unit_test(test_reorder2_idle),
+	    cmocka_unit_test(test_mixed_idle),
 	    cmocka_unit_test(test_windows_after_handshake),
 	    cmocka_unit_test(test_close_after_eof),
 	    cmocka_unit_test(test_100_connections),
+	    cmocka_unit_test(test_100_connections_idle),
 	    cmocka_unit_test(test_torture_clean),
 	    cmocka_unit_test(test_torture_lossy),
+	    cmocka_unit_test(test_torture_lossy_idle),
 	    cmocka_unit_test(test_torture_listener_closes),
 	    /* Last: a use-after-free here would end the whole run under ASan. */
 	    cmocka_unit_test(test_free_with_open_connections),

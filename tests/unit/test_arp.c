@@ -283,6 +283,98 @@ static void test_arp_entry_aging(void **state)
 	assert_int_equal(xs_udp_close(fx->st, h), 0);
 }
 
+/* A unicast request from us to mac, asking for tpa (RFC 1122 2.3.2.1 (2)). */
+static void check_arp_poll(const uint8_t *f, size_t len, const uint8_t *mac, uint32_t tpa)
+{
+	uint8_t b[FRAME_MAX];
+
+	assert_int_equal(len, MIN_FRAME);
+	assert_memory_equal(f, mac, 6);
+	memcpy(b, f, len);
+	memcpy(b, bcast_mac, 6); /* otherwise the broadcast request */
+	check_arp_request(b, len, tpa);
+}
+
+/* The soak's finding: an entry in use that reached the end of its life was
+ * dropped, so every minute a busy flow's packets waited for a broadcast
+ * resolution and all past 64 were lost (drop_arp_queue_full). Now it stays
+ * usable while unicast polls ask the neighbour; only silence removes it. */
+static void test_arp_entry_in_use_is_polled_not_dropped(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .arp_lifetime_ms = 5000};
+	const struct xs_stats *s;
+	struct xs_arp_entry_info e[4];
+	uint8_t f[FRAME_MAX];
+	xs_time_t t0;
+	size_t n;
+	int h, i;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	s = xs_stack_stats(fx->st);
+	t0 = XS_SEC(10);
+	fx_poll(fx, t0);
+	learn_peer(fx, peer_mac, PEER_IP);
+	h = xs_udp_open(fx->st);
+	fx_poll(fx, t0 + XS_MS(4000));
+	assert_int_equal(xs_udp_sendto(fx->st, h, "a", 1, PEER_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	assert_int_not_equal(take(fx, f), 0);
+	assert_memory_equal(f, peer_mac, 6);
+
+	/* End of life while in use: a unicast poll, and the entry still serves. */
+	fx_poll(fx, t0 + XS_MS(5000));
+	check_arp_poll(f, take(fx, f), peer_mac, PEER_IP);
+	expect_nothing_sent(fx, "one poll");
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	assert_int_equal(e[0].resolved, 1);
+	/* 40 datagrams (a 64-frame device) leave at once; with the entry
+	 * gone they would wait for a broadcast resolution (past 64: lost). */
+	for (i = 0; i < 40; i++)
+		assert_int_equal(xs_udp_sendto(fx->st, h, "b", 1, PEER_IP, 9), 1);
+	fx_poll(fx, fx->now + XS_MS(10));
+	for (i = 0; i < 40; i++) {
+		n = take(fx, f);
+		assert_int_not_equal(n, 0);
+		assert_memory_equal(f, peer_mac, 6);
+		assert_int_equal(get16(f + 12), 0x0800);
+	}
+	expect_nothing_sent(fx, "the datagrams, nothing else");
+	expect_drops(fx, XS_DROP_NONE, 0, "nothing waits, nothing is lost");
+
+	/* The neighbour answers: a full lifetime again, no more polls. */
+	n = mk_arp(f, our_mac, 2, peer_mac, PEER_IP, our_mac, OUR_IP);
+	inject(fx, f, n);
+	fx_poll(fx, fx->now);
+	assert_int_equal(arp_list(fx, e, 4), 1);
+	assert_int_equal(e[0].expires_ms, 5000);
+	t0 = fx->now;
+	fx_poll(fx, t0 + XS_MS(4900));
+	expect_nothing_sent(fx, "confirmed: quiet");
+
+	/* In use again, and this time the neighbour is gone: three polls a
+	 * second apart, still used meanwhile, then the entry goes. */
+	assert_int_equal(xs_udp_sendto(fx->st, h, "c", 1, PEER_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	assert_int_not_equal(take(fx, f), 0);
+	for (i = 0; i < 3; i++) {
+		fx_poll(fx, t0 + XS_MS(5000) + XS_SEC(i));
+		check_arp_poll(f, take(fx, f), peer_mac, PEER_IP);
+		expect_nothing_sent(fx, "one poll a second");
+		assert_int_equal(arp_list(fx, e, 4), 1);
+	}
+	fx_poll(fx, t0 + XS_MS(5000) + XS_SEC(3));
+	assert_int_equal(arp_list(fx, e, 4), 0);
+	expect_nothing_sent(fx, "gave up");
+	expect_drops(fx, XS_DROP_NONE, 0, "nothing was waiting");
+	assert_int_equal(s->arp_tx_request, 2 + 1 + 3);
+	/* Then a new resolution, by broadcast. */
+	assert_int_equal(xs_udp_sendto(fx->st, h, "d", 1, PEER_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	check_arp_request(f, take(fx, f), PEER_IP);
+	assert_int_equal(xs_udp_close(fx->st, h), 0);
+}
+
 static void test_arp_entry_default_lifetime(void **state)
 {
 	struct fx *fx = *state;
@@ -661,6 +753,7 @@ int main(void)
 	    T(test_arp_full_of_entries_in_use_refuses),
 	    T(test_arp_gateway_is_in_use),
 	    T(test_arp_keyed_hash_spreads),
+	    T(test_arp_entry_in_use_is_polled_not_dropped),
 #undef T
 	};
 

@@ -148,6 +148,39 @@ static void test_records_follow_sends_and_acks(void **state)
 	rack_free(&q);
 }
 
+/* rack_release: nothing while a record is held; with none, every block
+ * goes and RACK's own state stays; the next send works as the first. */
+static void test_release_storage(void **state)
+{
+	uint32_t b = BASE(state);
+	struct tcp_rack q;
+
+	rack_init(&q);
+	assert_int_equal(rack_release(&q), 0);
+	send_n(&q, b, 0, 3, MS(1));
+	assert_int_equal(rack_release(&q), 0);
+	assert_non_null(q.ch);
+	rack_on_ack(&q, b + 300, MS(11));
+	assert_int_equal(q.n, 0);
+	assert_true(q.have);
+	assert_int_equal(rack_release(&q), 1);
+	assert_null(q.ch);
+	assert_null(q.spare);
+	assert_null(q.tq);
+	assert_int_equal(q.nch + q.chcap + q.tqcap + q.tqn, 0);
+	assert_true(q.have);
+	assert_int_equal(q.min_rtt, MS(10));
+	assert_int_equal(rack_release(&q), 0);
+	send_n(&q, b + 300, 0, 2, MS(20));
+	check(&q);
+	assert_int_equal(q.n, 2);
+	assert_int_equal(rack_pipe(&q), 200);
+	rack_on_ack(&q, b + 500, MS(25));
+	check(&q);
+	assert_int_equal(q.n, 0);
+	rack_free(&q);
+}
+
 static void test_sack_marks_whole_records(void **state)
 {
 	uint32_t b = BASE(state), s, e;
@@ -662,6 +695,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		AT_BASES(test_records_follow_sends_and_acks),
+		AT_BASES(test_release_storage),
 		AT_BASES(test_sack_marks_whole_records),
 		AT_BASES(test_detect_by_time),
 		AT_BASES(test_window_closes_with_three_sacked),

@@ -43,12 +43,15 @@ struct xs_opts {
 	unsigned tcp_orphan_retries;
 	unsigned tcp_persist_span_ms;
 	uint64_t tcp_mem[3];
+	unsigned tcp_max_conns;
+	unsigned tcp_buf_idle_ms; /* XS_TCP_BUF_IDLE_NOW for --tcp-buf-idle 0 */
 	uint16_t sockperf_port; /* sockperf service on UDP and TCP, 0 = off */
 	int http_port;        /* HTTP service port, 0 = off */
 	const char *http_root; /* directory it serves (required with --http) */
 	unsigned http_header_timeout_ms; /* 0 = the service's default (10000) */
 	unsigned http_max_conns; /* 0 = the service's default (1024) */
 	unsigned http_send_timeout_ms; /* 0 = the service's default (60000) */
+	uint32_t busy_poll_us; /* --busy-poll idle period, 0 = off */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -104,10 +107,11 @@ size_t svc_sockperf_counters(const struct svc_sockperf *s, struct cview_extra *o
 
 struct svc_iperf3;
 struct svc_http;
-/* The stack's counters, then the services' (x, ip3, sp, http may be NULL),
- * grouped by layer: the non-zero ones, or all with all set. */
+struct busy_poll;
+/* The stack's counters, then the services' and the loop's (x, ip3, sp, http
+ * and bp may be NULL), grouped by layer: the non-zero ones, or all with all set. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http, int all);
+		    const struct svc_http *http, const struct busy_poll *bp, int all);
 
 #endif

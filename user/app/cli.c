@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "app/app.h"
+#include "app/busypoll.h"
 #include "app/svc_iperf3.h"
 
 static void usage(FILE *f)
@@ -56,6 +57,15 @@ static void usage(FILE *f)
 		"                     384M,512M,768M; like net.ipv4.tcp_mem): above PRESSURE\n"
 		"                     (until below LOW) buffers shrink, above HIGH new\n"
 		"                     connections are refused. SIZE: bytes, or with K, M, G\n"
+		"  --busy-poll[=US]   spin on the AF_XDP rings instead of sleeping in poll() while\n"
+		"                     frames come; sleep after US microseconds without one,\n"
+		"                     1-60000000 (default 200000); burns a core while traffic\n"
+		"                     flows, and asks the kernel to busy-poll the socket too\n"
+		"  --tcp-max-conns N  TCP connections at most, listeners, half-open and\n"
+		"                     TIME-WAIT included, 16-16777216 (default 262144); past\n"
+		"                     it SYNs are dropped and connects fail\n"
+		"  --tcp-buf-idle MS  an empty send or receive buffer is freed after MS unused,\n"
+		"                     0-60000 (default 200; 0: as soon as a poll leaves it empty)\n"
 		"  -a, --all-counters the counter dump (exit, SIGUSR1) lists zeros too\n"
 		"  -v, --verbose      more log: -v how XDP attached and libbpf/libxdp warnings,\n"
 		"                     -vv their debug narration too\n"
@@ -209,6 +219,8 @@ enum {
 	OPT_HTTP_HEADER_TIMEOUT,
 	OPT_HTTP_MAX_CONNS,
 	OPT_HTTP_SEND_TIMEOUT,
+	OPT_TCP_MAX_CONNS,
+	OPT_TCP_BUF_IDLE,
 };
 
 /* --http and --root come together, and the root is a directory. */
@@ -259,6 +271,9 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "http-header-timeout", required_argument, NULL, OPT_HTTP_HEADER_TIMEOUT },
 		{ "http-max-conns", required_argument, NULL, OPT_HTTP_MAX_CONNS },
 		{ "http-send-timeout", required_argument, NULL, OPT_HTTP_SEND_TIMEOUT },
+		{ "busy-poll", optional_argument, NULL, 'B' },
+		{ "tcp-max-conns", required_argument, NULL, OPT_TCP_MAX_CONNS },
+		{ "tcp-buf-idle", required_argument, NULL, OPT_TCP_BUF_IDLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "syslog", no_argument, NULL, 'Y' },
@@ -390,6 +405,16 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return fail("invalid --tcp-mem '%s': expected LOW,PRESSURE,HIGH sizes of "
 					    "64K-1024G with LOW <= PRESSURE <= HIGH", optarg);
 			break;
+		case OPT_TCP_MAX_CONNS:
+			if (parse_uint(optarg, 16777216, &v) || v < 16)
+				return fail("invalid --tcp-max-conns '%s': expected 16-16777216", optarg);
+			o->tcp_max_conns = (unsigned)v;
+			break;
+		case OPT_TCP_BUF_IDLE:
+			if (parse_uint(optarg, 60000, &v))
+				return fail("invalid --tcp-buf-idle '%s': expected 0-60000 ms", optarg);
+			o->tcp_buf_idle_ms = v ? (unsigned)v : XS_TCP_BUF_IDLE_NOW;
+			break;
 		case OPT_SOCKPERF:
 			if (parse_sockperf(argc, argv, o))
 				return -1;
@@ -418,6 +443,19 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return fail("invalid --http-send-timeout '%s': expected 1-3600000 ms",
 					    optarg);
 			o->http_send_timeout_ms = (unsigned)v;
+			break;
+		case 'B':
+			/* --busy-poll=US, or --busy-poll US when a number follows. */
+			if (!optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+				optarg = argv[optind++];
+			if (!optarg) {
+				o->busy_poll_us = BUSY_POLL_DEFAULT_US;
+				break;
+			}
+			if (parse_uint(optarg, BUSY_POLL_MAX_US, &v) || !v)
+				return fail("invalid --busy-poll '%s': expected an idle period of "
+					    "1-60000000 microseconds", optarg);
+			o->busy_poll_us = (uint32_t)v;
 			break;
 		case 'v':
 			o->verbose++;

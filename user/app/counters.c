@@ -9,9 +9,9 @@
  * prefix (drop reasons are matched on their lower-case name). */
 static const struct {
 	const char *name;
-	const char *prefixes[4];
+	const char *prefixes[5];
 } groups[] = {
-    {"link", {"rx_", "tx_", "xdp_", "eth_"}},
+    {"link", {"rx_", "tx_", "xdp_", "xsk_", "eth_"}},
     {"arp", {"arp_"}},
     {"ipv4", {"ip_", "frag_"}},
     {"icmp", {"icmp_"}},
@@ -26,7 +26,7 @@ static size_t group_of(const char *name)
 	size_t g, i;
 
 	for (g = 0; g < NGROUPS; g++)
-		for (i = 0; i < 4 && groups[g].prefixes[i]; i++)
+		for (i = 0; i < 5 && groups[g].prefixes[i]; i++)
 			if (!strncmp(name, groups[g].prefixes[i], strlen(groups[g].prefixes[i])))
 				return g;
 	return GROUP_OTHER;

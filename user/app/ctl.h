@@ -75,6 +75,7 @@ struct ctl_config {
 	uint32_t queue;
 	struct xs_stack *st;
 	struct xs_dev *hw; /* the AF_XDP device, for XDP counters (NULL: none) */
+	const struct busy_poll *bp; /* the loop's busy-poll counters (NULL: none) */
 };
 
 struct ctl {

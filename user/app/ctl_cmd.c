@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/busypoll.h"
 #include "app/counters.h"
 #include "app/ctl.h"
+#include "dev/dev.h"
 
 #define CTL_ARP_MAX XS_ARP_CACHE_SIZE
 
@@ -331,14 +333,33 @@ void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv)
 
 /* --------------------------------------------------------------- stats */
 
+/* JSON: the UMEM frame accounting of the device, live (",\n \"frames\": {...}"). */
+static void ctl_print_frames(struct ctl_client *cl)
+{
+	struct xs_dev *hw = cl->ctl->cfg.hw;
+	struct xs_dev_frames f;
+
+	if (!hw) {
+		ctl_printf(cl, ",\n \"frames\": null");
+		return;
+	}
+	hw->ops->frames(hw, &f);
+	ctl_printf(cl,
+		   ",\n \"frames\": {\"total\": %u, \"free\": %u, \"fill\": %u, \"rx_borrowed\": %u, "
+		   "\"tx_borrowed\": %u, \"tx_queued\": %u, \"in_flight\": %u, \"misuse\": %u}",
+		   f.total, f.free, f.fill, f.rx_borrowed, f.tx_borrowed, f.tx_queued, f.in_flight,
+		   f.misuse);
+}
+
 /* Text: the grouped view of counters.h, non-zero only unless -a (drops with
  * their description); --json: every counter, always, for machines. */
 void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 {
 	const struct xs_stats *s = xs_stack_stats(cl->ctl->cfg.st);
-	struct cview_extra ex[4];
+	const struct busy_poll *bp = cl->ctl->cfg.bp;
+	struct cview_extra ex[16]; /* 7 XDP, 3 busy-poll, 2 control */
 	struct xs_xdp_counters x;
-	int have_x, r, first = 1, all = 0;
+	int have_x, r, first = 1, napi_id, all = 0;
 	char key[40], *text = NULL;
 	size_t n = 0, len = 0, lines;
 	FILE *f;
@@ -351,6 +372,9 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		return;
 	}
 	have_x = cl->ctl->cfg.hw && xs_afxdp_xdp_counters(cl->ctl->cfg.hw, &x) == 0;
+	napi_id = cl->ctl->cfg.hw ? xs_afxdp_napi_id(cl->ctl->cfg.hw) : 0;
+	if (napi_id < 0)
+		napi_id = 0;
 	if (cl->json) {
 		ctl_printf(cl, "{\"counters\": {");
 #define CTL_JSON_COUNTER(name)                                                                     \
@@ -361,8 +385,29 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 #undef CTL_JSON_COUNTER
 		ctl_printf(cl, "},\n \"xdp\": ");
 		if (have_x)
-			ctl_printf(cl, "{\"redirected\": %llu, \"passed\": %llu}",
-				   (unsigned long long)x.redirected, (unsigned long long)x.passed);
+			ctl_printf(cl,
+				   "{\"redirected\": %llu, \"passed\": %llu, \"xsk_rx_dropped\": %llu, "
+				   "\"xsk_rx_ring_full\": %llu, \"xsk_fill_empty\": %llu, "
+				   "\"xsk_rx_invalid\": %llu, \"xsk_tx_invalid\": %llu}",
+				   (unsigned long long)x.redirected, (unsigned long long)x.passed,
+				   (unsigned long long)x.sock_rx_dropped,
+				   (unsigned long long)x.sock_rx_ring_full,
+				   (unsigned long long)x.sock_fill_empty,
+				   (unsigned long long)x.sock_rx_invalid,
+				   (unsigned long long)x.sock_tx_invalid);
+		else
+			ctl_printf(cl, "null");
+		ctl_print_frames(cl);
+		ctl_printf(cl, ",\n \"busy_poll\": ");
+		if (bp && bp->idle_ns)
+			ctl_printf(cl,
+				   "{\"idle_us\": %llu, \"spinning\": %s, \"spins\": %llu, "
+				   "\"sleeps\": %llu, \"wakes\": %llu, \"kernel\": %s, "
+				   "\"napi_id\": %d}",
+				   (unsigned long long)(bp->idle_ns / 1000),
+				   bp->spinning ? "true" : "false", (unsigned long long)bp->spins,
+				   (unsigned long long)bp->sleeps, (unsigned long long)bp->wakes,
+				   bp->kernel ? "false" : "true", napi_id);
 		else
 			ctl_printf(cl, "null");
 		ctl_printf(cl, ",\n \"ctl\": {\"read_budget\": %llu, \"accept_budget\": %llu}",
@@ -383,6 +428,16 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 	if (have_x) {
 		ex[n++] = (struct cview_extra){NULL, "xdp_redirected", x.redirected};
 		ex[n++] = (struct cview_extra){NULL, "xdp_passed", x.passed};
+		ex[n++] = (struct cview_extra){NULL, "xsk_rx_dropped", x.sock_rx_dropped};
+		ex[n++] = (struct cview_extra){NULL, "xsk_rx_ring_full", x.sock_rx_ring_full};
+		ex[n++] = (struct cview_extra){NULL, "xsk_fill_empty", x.sock_fill_empty};
+		ex[n++] = (struct cview_extra){NULL, "xsk_rx_invalid", x.sock_rx_invalid};
+		ex[n++] = (struct cview_extra){NULL, "xsk_tx_invalid", x.sock_tx_invalid};
+	}
+	if (bp && bp->idle_ns) {
+		ex[n++] = (struct cview_extra){"loop", "busy_poll_spins", bp->spins};
+		ex[n++] = (struct cview_extra){"loop", "busy_poll_sleeps", bp->sleeps};
+		ex[n++] = (struct cview_extra){"loop", "busy_poll_wakes", bp->wakes};
 	}
 	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
 	ex[n++] = (struct cview_extra){"control", "ctl_read_budget", cl->ctl->read_budget_hits};

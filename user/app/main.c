@@ -2,8 +2,10 @@
  * runs the event loop (the only reader of the clock) until SIGINT/SIGTERM. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "app/app.h"
+#include "app/busypoll.h"
 #include "app/counters.h"
 #include "app/ctl.h"
 #include "app/log.h"
@@ -41,18 +44,23 @@ static xs_time_t now_ns(void)
  * view (non-zero only unless -a), on stdout. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http, int all)
+		    const struct svc_http *http, const struct busy_poll *bp, int all)
 {
 #define MAIN_ONE(name, desc) +1
-	/* XDP's two, then the services' */
-	struct cview_extra ex[2 SVC_IPERF3_COUNTERS(MAIN_ONE) SVC_HTTP_COUNTERS(MAIN_ONE) +
-			      SVC_SOCKPERF_NCOUNTERS_MAX];
+	/* XDP's 7, the services', the busy-poll loop's 3 */
+	struct cview_extra ex[7 SVC_IPERF3_COUNTERS(MAIN_ONE) SVC_HTTP_COUNTERS(MAIN_ONE) +
+			      SVC_SOCKPERF_NCOUNTERS_MAX + 3];
 #undef MAIN_ONE
 	size_t n = 0;
 
 	if (x) {
 		ex[n++] = (struct cview_extra){NULL, "xdp_redirected", x->redirected};
 		ex[n++] = (struct cview_extra){NULL, "xdp_passed", x->passed};
+		ex[n++] = (struct cview_extra){NULL, "xsk_rx_dropped", x->sock_rx_dropped};
+		ex[n++] = (struct cview_extra){NULL, "xsk_rx_ring_full", x->sock_rx_ring_full};
+		ex[n++] = (struct cview_extra){NULL, "xsk_fill_empty", x->sock_fill_empty};
+		ex[n++] = (struct cview_extra){NULL, "xsk_rx_invalid", x->sock_rx_invalid};
+		ex[n++] = (struct cview_extra){NULL, "xsk_tx_invalid", x->sock_tx_invalid};
 	}
 	if (ip3) {
 		const struct svc_iperf3_stats *is = svc_iperf3_stats(ip3);
@@ -68,7 +76,12 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 		SVC_HTTP_COUNTERS(MAIN_HTTP_EXTRA)
 #undef MAIN_HTTP_EXTRA
 	}
-	n += svc_sockperf_counters(sp, ex + n, sizeof(ex) / sizeof(ex[0]) - n);
+	n += svc_sockperf_counters(sp, ex + n, sizeof(ex) / sizeof(ex[0]) - 3 - n);
+	if (bp && bp->idle_ns) {
+		ex[n++] = (struct cview_extra){"loop", "busy_poll_spins", bp->spins};
+		ex[n++] = (struct cview_extra){"loop", "busy_poll_sleeps", bp->sleeps};
+		ex[n++] = (struct cview_extra){"loop", "busy_poll_wakes", bp->wakes};
+	}
 	fprintf(f, "counters:\n");
 	cview_print(f, " ", s, ex, n, all ? CVIEW_ALL : 0);
 	fprintf(f, "end\n");
@@ -76,12 +89,65 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 }
 
 static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
-			  const struct svc_sockperf *sp, const struct svc_http *http, int all)
+			  const struct svc_sockperf *sp, const struct svc_http *http,
+			  const struct busy_poll *bp, int all)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http, all);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http, bp, all);
+}
+
+/* After a spin turn that found nothing: a pause (kinder to a sibling
+ * hyperthread), and the CPU offered to whatever else is runnable on it. On a
+ * core of its own sched_yield() returns at once; on a shared one the spinner
+ * steps aside, often for the very process it waits for (measured here: the
+ * spinner without it held ping's replies up to 100 ms on 2 busy cores). */
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+	sched_yield();
+}
+
+/* After the stack is freed every UMEM frame must be home: prints the
+ * accounting and returns 0, or says what is missing and returns 3. */
+static int check_frames(struct xs_dev *dev)
+{
+	struct xs_dev_frames f;
+	uint32_t lost;
+
+	dev->ops->frames(dev, &f);
+	lost = dev_frames_lost(&f);
+	printf("xdpstack: frames at exit: total %u free %u fill %u rx_borrowed %u "
+	       "tx_borrowed %u tx_queued %u in_flight %u misuse %u lost %u\n",
+	       f.total, f.free, f.fill, f.rx_borrowed, f.tx_borrowed, f.tx_queued, f.in_flight,
+	       f.misuse, lost);
+	fflush(stdout);
+	if (!lost)
+		return 0;
+	log_msg(LOG_ERR, "%u UMEM frames did not come home (a leak in the stack: see the frames "
+		"line on stdout)", lost);
+	return 3;
+}
+
+/* Buffers freed when idle leave free pages inside the heap (RACK records,
+ * out-of-order sets: small blocks among TCBs); once a second, after any
+ * were freed, give those pages back so that RSS follows what connections
+ * hold (glibc's malloc_trim releases whole free pages anywhere in the heap). */
+static void heap_trim(const struct xs_stack *st, xs_time_t now, xs_time_t *next, uint64_t *seen)
+{
+	const struct xs_stats *s = xs_stack_stats(st);
+	uint64_t released = s->tcp_buf_released + s->tcp_rack_released;
+
+	if (now < *next || released == *seen)
+		return;
+	*seen = released;
+	*next = now + XS_SEC(1);
+	malloc_trim(0);
 }
 
 static int die(const char *msg)
@@ -92,23 +158,30 @@ static int die(const char *msg)
 
 /* The event loop: the stack's socket, the control socket and its clients in
  * one poll(); the timeout covers the stack's timers, the ping sessions and
- * the iperf3 and HTTP services' deadlines. */
+ * the iperf3 and HTTP services' deadlines. With busy polling (bp->idle_ns) the loop
+ * goes round without that poll() while frames keep coming: it reads the rings
+ * directly (xs_stack_poll), looks at the control fds with a zero-timeout
+ * poll() about every millisecond, and sleeps again once nothing has come for
+ * the idle period; the first frame after that wakes it through poll(). */
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
 	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
-	       int all)
+	       struct busy_poll *bp, int all)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
+	xs_time_t trim_next = 0;
+	uint64_t trim_seen = 0;
 	int nctl = 0;
 
 	while (!got_stop) {
 		xs_time_t now = now_ns(), next, cdl;
-		int timeout_ms, n;
+		int timeout_ms, n, frames = 0;
 
 		if (ctl) {
 			ctl_set_time(ctl, now);
 			/* Requests first: what they queue leaves with this turn's flush. */
 			ctl_process(ctl, pfd + 1, nctl);
 		}
+		nctl = 0;
 		if (ip3)
 			svc_iperf3_tick(ip3, now);
 		if (http)
@@ -120,11 +193,13 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 				log_msg(LOG_ERR, "device error (%s); stopping", strerror(-n));
 				return 1;
 			}
+			frames += n;
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw, ip3, sp, http, all);
+			dump_counters(st, hw, ip3, sp, http, bp, all);
 		}
+		heap_trim(st, now, &trim_next, &trim_seen);
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
 			next = cdl;
@@ -133,6 +208,17 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		if (http && (cdl = svc_http_next_deadline(http)) < next)
 			next = cdl;
 		now = now_ns();
+		if (busy_poll_spin(bp, now, frames, next)) {
+			if (!ctl || !busy_poll_fds_due(bp, now)) {
+				if (!frames)
+					spin_pause();
+				continue;
+			}
+			nctl = ctl_pollfds(ctl, pfd + 1, (int)(sizeof(pfd) / sizeof(pfd[0])) - 1);
+			if (poll(pfd + 1, (nfds_t)nctl, 0) < 0)
+				nctl = 0;
+			continue;
+		}
 		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
 		if (timeout_ms > 100)
 			timeout_ms = 100;
@@ -149,6 +235,25 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 	return 0;
 }
 
+/* Busy polling: the kernel's own on the socket where it takes the options,
+ * our spinning on the rings in any case; one line says which. */
+static void busy_poll_start(struct busy_poll *bp, struct xs_dev *hw, uint32_t idle_us)
+{
+	busy_poll_init(bp, idle_us, now_ns());
+	if (!idle_us)
+		return;
+	bp->kernel = xs_afxdp_set_busy_poll(hw, BUSY_POLL_KERNEL_US, BUSY_POLL_KERNEL_BUDGET);
+	if (!bp->kernel)
+		log_status("busy-poll: spinning until %u us without a frame; kernel busy "
+			   "polling on the socket accepted (SO_PREFER_BUSY_POLL, SO_BUSY_POLL %u us, "
+			   "SO_BUSY_POLL_BUDGET %u)",
+			   idle_us, BUSY_POLL_KERNEL_US, BUSY_POLL_KERNEL_BUDGET);
+	else
+		log_status("busy-poll: spinning until %u us without a frame; kernel busy "
+			   "polling on the socket refused (%s): spinning on the rings only",
+			   idle_us, strerror(-bp->kernel));
+}
+
 int main(int argc, char **argv)
 {
 	struct xs_afxdp_config dcfg = { 0 };
@@ -163,6 +268,7 @@ int main(int argc, char **argv)
 	struct svc_iperf3 *ip3 = NULL;
 	struct svc_sockperf *sp = NULL;
 	struct svc_http *http = NULL;
+	struct busy_poll bp;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
@@ -256,6 +362,8 @@ int main(int argc, char **argv)
 	cfg.tcp_orphan_retries = o.tcp_orphan_retries;
 	cfg.tcp_persist_span_ms = o.tcp_persist_span_ms;
 	memcpy(cfg.tcp_mem, o.tcp_mem, sizeof(cfg.tcp_mem));
+	cfg.tcp_max_conns = o.tcp_max_conns;
+	cfg.tcp_buf_idle_ms = o.tcp_buf_idle_ms;
 	cfg.icmp_rate = o.icmp_rate;
 	st = xs_stack_new(&cfg, dev);
 	if (!st) {
@@ -313,6 +421,7 @@ int main(int argc, char **argv)
 	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
+	ctl->cfg.bp = &bp;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -329,19 +438,24 @@ int main(int argc, char **argv)
 		   o.pcap ? o.pcap : "");
 	if (sp)
 		log_status("sockperf server on UDP and TCP port %u", o.sockperf_port);
+	busy_poll_start(&bp, hw, o.busy_poll_us);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, sp, http, o.all_counters);
+	rc = run(st, dev, hw, ctl, ip3, sp, http, &bp, o.all_counters);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3, sp, http, o.all_counters);
+	dump_counters(st, hw, ip3, sp, http, &bp, o.all_counters);
 	svc_http_stop(http);
 	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);
 	svc_sockperf_stop(st, sp);
 	/* One more turn sends the RSTs of the connections just aborted. */
 	xs_stack_poll(st, now_ns());
+	xs_stack_free(st);
+	st = NULL;
+	if (check_frames(dev) && !rc)
+		rc = 3;
 out_stack:
 	xs_stack_free(st);
 out_dev:

@@ -43,7 +43,7 @@ enum {
 #define IP3_COOKIE 37		    /* 36 characters and a NUL */
 #define IP3_UDP_CONNECT 0x36373839u /* "6789" as the client's native int */
 #define IP3_UDP_LEGACY 123456789u
-#define IP3_MAX_HANDLES 4096 /* the library's TCP handle space */
+#define IP3_MAX_HANDLES 4096 /* handles served (the library has more) */
 #define IP3_BUF 65536
 #define IP3_OUT_MAX 65536 /* control bytes waiting for the send buffer */
 

@@ -35,7 +35,7 @@
 
 #define SP_CHUNK 16384			   /* TCP bytes read per recv */
 #define SP_OUT_CAP (SP_CHUNK + SP_HDR_LEN) /* one chunk's replies at most */
-#define SP_MAX_HANDLES 4096		   /* the library's TCP handle space */
+#define SP_MAX_HANDLES 4096		   /* handles served (the library has more) */
 
 /* X(name, description): the service's counters, printed with the stack's as
  * sockperf_NAME; the drop_ ones are messages or connections refused. */

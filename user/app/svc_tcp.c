@@ -9,59 +9,75 @@
 #include "app/app.h"
 
 #define SVC_BUF 65536
-#define SVC_MAX_CONNS 4096 /* the library's handle space */
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_SOURCE };
 
-/* Only echo keeps bytes per connection: discard and source use the
- * daemon's shared buffers, so a connection a peer holds open (a zero window,
- * say) costs the service a few bytes beyond what TCP's budgets bound. */
+/* No service keeps a buffer per idle connection: they read into the
+ * daemon's shared scratch; echo keeps only what TCP would not take back at
+ * once (held is allocated while bytes wait, exactly their size), so a
+ * connection a peer holds open costs the service a few bytes beyond what
+ * TCP's budgets bound. */
 struct svc_conn {
 	enum svc_kind kind;
-	uint32_t pending;   /* echo: bytes read but not yet sent back */
+	uint32_t pending;   /* echo: bytes in held not yet sent back */
 	uint32_t sent;
 	bool eof;
-	uint8_t buf[];      /* echo: SVC_BUF bytes */
+	uint8_t *held;      /* echo: NULL unless bytes wait */
 };
 
-/* Per daemon: connections by handle, so everything is freed at exit. */
+/* Per daemon: connections by handle (conn[0 .. nconn), grown as handles
+ * come), so everything is freed at exit. */
 struct svc_tcp {
-	struct svc_conn *conn[SVC_MAX_CONNS];
+	struct svc_conn **conn;
+	unsigned nconn;
 	int listener[3];
-	uint8_t sink[SVC_BUF];    /* what discard and source read, thrown away */
+	uint8_t sink[SVC_BUF];    /* what all services read into */
 	uint8_t pattern[SVC_BUF]; /* what the source sends */
 };
 
 static void svc_conn_end(struct xs_stack *st, struct svc_tcp *s, int h)
 {
+	free(s->conn[h]->held);
 	free(s->conn[h]);
 	s->conn[h] = NULL;
 	xs_tcp_close(st, h);
 }
 
-/* Echo: read while what was read can be written back; stop reading when the
- * send buffer is full (the peer then sees our window close). */
+/* Sends what echo holds back; 1 when all went, 0 to wait, -1 ended. */
+static int svc_echo_flush(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
+{
+	while (c->sent < c->pending) {
+		ssize_t n = xs_tcp_send(st, h, c->held + c->sent, c->pending - c->sent);
+
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0) {
+			svc_conn_end(st, s, h);
+			return -1;
+		}
+		c->sent += (uint32_t)n;
+	}
+	free(c->held);
+	c->held = NULL;
+	c->pending = c->sent = 0;
+	return 1;
+}
+
+/* Echo: read into the shared scratch and send it straight back; what the
+ * send buffer does not take is kept (allocated now) and reading stops until
+ * it has gone (the peer then sees our window close). */
 static void svc_echo(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
 {
 	for (;;) {
-		while (c->sent < c->pending) {
-			ssize_t n = xs_tcp_send(st, h, c->buf + c->sent, c->pending - c->sent);
+		ssize_t n, m;
 
-			if (n == -EAGAIN)
-				return;
-			if (n < 0) {
-				svc_conn_end(st, s, h);
-				return;
-			}
-			c->sent += (uint32_t)n;
-		}
-		c->pending = c->sent = 0;
+		if (c->held && svc_echo_flush(st, s, h, c) <= 0)
+			return;
 		if (c->eof) {
 			xs_tcp_shutdown(st, h);
 			return;
 		}
-		ssize_t n = xs_tcp_recv(st, h, c->buf, SVC_BUF);
-
+		n = xs_tcp_recv(st, h, s->sink, SVC_BUF);
 		if (n == -EAGAIN)
 			return;
 		if (n == 0) {
@@ -72,7 +88,23 @@ static void svc_echo(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_c
 			svc_conn_end(st, s, h);
 			return;
 		}
-		c->pending = (uint32_t)n;
+		m = xs_tcp_send(st, h, s->sink, (size_t)n);
+		if (m == -EAGAIN)
+			m = 0;
+		if (m < 0) {
+			svc_conn_end(st, s, h);
+			return;
+		}
+		if (m < n) {
+			c->held = malloc((size_t)(n - m));
+			if (!c->held) {
+				svc_conn_end(st, s, h);
+				return;
+			}
+			memcpy(c->held, s->sink + m, (size_t)(n - m));
+			c->pending = (uint32_t)(n - m);
+			c->sent = 0;
+		}
 	}
 }
 
@@ -114,7 +146,7 @@ static void svc_source(struct xs_stack *st, struct svc_tcp *s, int h, struct svc
 static void svc_conn_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
 {
 	struct svc_tcp *s = ctx;
-	struct svc_conn *c = s->conn[h];
+	struct svc_conn *c = h >= 0 && (unsigned)h < s->nconn ? s->conn[h] : NULL;
 
 	if (!c)
 		return;
@@ -146,16 +178,29 @@ static void svc_accept_ready(struct xs_stack *st, int lh, unsigned events, void 
 	int h;
 
 	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
-		struct svc_conn *c = malloc(sizeof(*c) + (kind == SVC_ECHO ? SVC_BUF : 0));
+		struct svc_conn *c;
 
-		if (!c || h >= SVC_MAX_CONNS) {
-			free(c);
+		if ((unsigned)h >= s->nconn) {
+			unsigned n = s->nconn ? s->nconn : 64;
+			struct svc_conn **nc;
+
+			while (n <= (unsigned)h)
+				n *= 2;
+			nc = realloc(s->conn, n * sizeof(*nc));
+			if (!nc) {
+				xs_tcp_abort(st, h);
+				continue;
+			}
+			memset(nc + s->nconn, 0, (n - s->nconn) * sizeof(*nc));
+			s->conn = nc;
+			s->nconn = n;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
 			xs_tcp_abort(st, h);
 			continue;
 		}
 		c->kind = kind;
-		c->pending = c->sent = 0;
-		c->eof = false;
 		s->conn[h] = c;
 		xs_tcp_set_event_cb(st, h, svc_conn_ready, s);
 	}
@@ -196,11 +241,12 @@ void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < SVC_MAX_CONNS; i++)
+	for (i = 0; (unsigned)i < s->nconn; i++)
 		if (s->conn[i])
 			svc_conn_end(st, s, i);
 	for (i = 0; i < 3; i++)
 		if (s->listener[i] >= 0)
 			xs_tcp_close(st, s->listener[i]);
+	free(s->conn);
 	free(s);
 }

@@ -47,6 +47,10 @@ static void config_defaults(struct xs_config *c)
 		c->tcp_orphan_retries = 8;
 	if (!c->tcp_persist_span_ms)
 		c->tcp_persist_span_ms = 300000;
+	if (!c->tcp_max_conns)
+		c->tcp_max_conns = 262144;
+	if (!c->tcp_buf_idle_ms)
+		c->tcp_buf_idle_ms = 200;
 	if (!c->tcp_mem[0] && !c->tcp_mem[1] && !c->tcp_mem[2]) {
 		c->tcp_mem[0] = 384ull << 20;
 		c->tcp_mem[1] = 512ull << 20;
@@ -79,6 +83,10 @@ static bool config_tcp_ok(const struct xs_config *c)
 		return false;
 	if (c->tcp_persist_span_ms && (c->tcp_persist_span_ms < 100 ||
 				       c->tcp_persist_span_ms > 86400000))
+		return false;
+	if (c->tcp_max_conns && (c->tcp_max_conns < 16 || c->tcp_max_conns > 16777216))
+		return false;
+	if (c->tcp_buf_idle_ms > 60000 && c->tcp_buf_idle_ms != XS_TCP_BUF_IDLE_NOW)
 		return false;
 	if (!m[0] && !m[1] && !m[2])
 		return true;
@@ -199,6 +207,9 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	int n, i;
 
 	st->now = now;
+	/* Buffers the application emptied since the last poll, before new
+	 * segments arrive (tcp_reap does it again for the rest). */
+	tcp_mem_idle_run(st);
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
 	if (n < 0)
 		return n;

@@ -27,7 +27,12 @@ struct xs_dev_frames {
 	uint32_t tx_borrowed;/* handed to the stack by tx_alloc */
 	uint32_t tx_queued;  /* submitted, not yet given to the kernel */
 	uint32_t in_flight;  /* given to the kernel, completion pending */
+	uint32_t misuse;     /* frames handed back twice or in the wrong state */
 };
+
+/* Frames that did not come home, once the stack is freed: still borrowed,
+ * handed back wrongly, or missing from the sum. 0 when all is accounted. */
+uint32_t dev_frames_lost(const struct xs_dev_frames *f);
 
 struct xs_dev;
 

@@ -213,6 +213,7 @@ static void arp_resolved(struct xs_stack *st, int i, const uint8_t mac[6])
 		e->used = 1; /* we asked because we send to it */
 	memcpy(e->mac, mac, ETH_ADDR_LEN);
 	e->state = ARP_REACHABLE;
+	e->looked_up = 0;
 	e->expires = st->now + XS_MS(st->cfg.arp_lifetime_ms);
 	arp_flush_pending(st, e);
 }
@@ -311,9 +312,10 @@ int arp_cache_lookup(struct xs_stack *st, uint32_t ip, uint8_t mac[6])
 {
 	int i = arp_find(st, ip);
 
-	if (i < 0 || st->arp.e[i].state != ARP_REACHABLE)
+	if (i < 0 || st->arp.e[i].state == ARP_INCOMPLETE)
 		return 0;
 	st->arp.e[i].used = 1;
+	st->arp.e[i].looked_up = 1;
 	memcpy(mac, st->arp.e[i].mac, ETH_ADDR_LEN);
 	return 1;
 }
@@ -362,13 +364,21 @@ void arp_tick(struct xs_stack *st)
 
 		if (e->state == ARP_FREE || e->expires > st->now)
 			continue;
-		if (e->state == ARP_INCOMPLETE && e->retries_left > 0) {
+		/* RFC 1122 2.3.2.1 (2): an entry in use is not dropped at the end
+		 * of its life (every packet to it would wait, or be lost, while it
+		 * is resolved anew); it is kept and polled by unicast, as Linux
+		 * does (NUD_PROBE). An entry nobody used just goes. */
+		if (e->state == ARP_REACHABLE && e->looked_up) {
+			e->state = ARP_PROBE;
+			e->retries_left = (uint8_t)st->cfg.arp_retries;
+		}
+		if (e->state != ARP_REACHABLE && e->retries_left > 0) {
 			e->retries_left--;
 			e->expires = st->now + XS_MS(st->cfg.arp_retry_ms);
-			arp_send_request(st, e->ip, NULL);
+			arp_send_request(st, e->ip, e->state == ARP_PROBE ? e->mac : NULL);
 			continue;
 		}
-		/* Lifetime over, or the next hop never answered. */
+		/* Lifetime over unused, or the next hop never answered. */
 		arp_remove(st, i, XS_DROP_ARP_UNRESOLVED);
 	}
 }
@@ -395,7 +405,7 @@ size_t xs_stack_arp_list(const struct xs_stack *st, xs_time_t now,
 			continue;
 		out[n].ip = e->ip;
 		memcpy(out[n].mac, e->mac, ETH_ADDR_LEN);
-		out[n].resolved = e->state == ARP_REACHABLE;
+		out[n].resolved = e->state == ARP_REACHABLE || e->state == ARP_PROBE;
 		out[n].expires_ms = e->expires > now ? (uint32_t)((e->expires - now) / XS_NSEC_PER_MS) : 0;
 		n++;
 	}

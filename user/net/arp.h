@@ -14,14 +14,18 @@
 #define ARP_PENDING_PER_ENTRY 64 /* a 64 KiB datagram is 45 fragments */
 #define ARP_PENDING_BUF 2048
 
-enum arp_state { ARP_FREE = 0, ARP_INCOMPLETE, ARP_REACHABLE };
+/* PROBE: the lifetime ran out while the entry was in use; it is still used
+ * while unicast requests ask the neighbour (RFC 1122 2.3.2.1 (2), Linux's
+ * NUD_PROBE), and removed when none is answered. */
+enum arp_state { ARP_FREE = 0, ARP_INCOMPLETE, ARP_REACHABLE, ARP_PROBE };
 
 struct arp_entry {
 	uint32_t ip;
 	uint8_t mac[6];
 	uint8_t state;
 	uint8_t retries_left;
-	xs_time_t expires;     /* REACHABLE: end of life; INCOMPLETE: next retry */
+	uint8_t looked_up;     /* looked up since it was last confirmed */
+	xs_time_t expires;     /* REACHABLE: end of life; INCOMPLETE, PROBE: next retry */
 	int16_t next;          /* hash chain */
 	int16_t pending;       /* first waiting packet slot, -1 if none */
 	uint8_t npending;

@@ -128,6 +128,23 @@ void rack_free(struct tcp_rack *q)
 	rack_init(q);
 }
 
+int rack_release(struct tcp_rack *q)
+{
+	if (q->n || (!q->nch && !q->ch && !q->spare && !q->tq))
+		return 0;
+	for (uint32_t c = 0; c < q->nch; c++)
+		free(q->ch[c]);
+	free(q->ch);
+	free(q->spare);
+	free(q->tq);
+	q->ch = NULL;
+	q->nch = q->chcap = 0;
+	q->spare = NULL;
+	q->tq = NULL;
+	q->tqcap = q->tqhead = q->tqn = 0;
+	return 1;
+}
+
 /* --- chunks ----------------------------------------------------------- */
 
 static struct rack_chunk *chunk_new(struct tcp_rack *q)

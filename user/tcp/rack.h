@@ -95,6 +95,10 @@ struct tcp_rack {
  * queue's own work_own until the caller points work elsewhere. */
 void rack_init(struct tcp_rack *q);
 void rack_free(struct tcp_rack *q);
+/* With no record held: frees the chunks, the directory and the
+ * transmission queue (RACK's state stays; memory comes back with the next
+ * record). Returns 1 if anything was freed. */
+int rack_release(struct tcp_rack *q);
 
 /* Transmission of [seq, end) at now: records past the last one are new
  * (new data); those already held are retransmitted (their time moves to

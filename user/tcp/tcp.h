@@ -17,12 +17,11 @@
 #include "wire/ip4.h"
 #include "wire/tcp.h"
 
-#define TCP_MAX_HANDLES 4096
-#define TCP_HASH_BUCKETS 4096
 #define TCP_DEFAULT_BUF (256 * 1024)
 #define TCP_MIN_BUF (4 * 1024)
 #define TCP_MAX_BUF (16 * 1024 * 1024)
 #define TCP_PRESSURE_BUF (16 * 1024) /* each ring's size under memory pressure */
+#define TCP_RING_MMAP_MIN (64 * 1024) /* rings this large are mmap()ed (tcp_ring_alloc) */
 #define TCP_DEFAULT_MSS 536        /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MIN_MSS 88              /* below this a peer's MSS is clamped up (Linux: 48+) */
 #define TCP_MSL XS_SEC(30)          /* TIME-WAIT lasts 2*MSL = 60 s, like Linux */
@@ -52,124 +51,142 @@ struct tcp_ring {
 	uint32_t len;
 };
 
+/* What only a listener keeps, allocated by xs_tcp_listen. */
+struct tcp_listen {
+	struct tcp_conn *accept_head, *accept_tail; /* established, not accepted */
+	int backlog;
+	int nsyn, naccept;             /* SYN-RECEIVED children; accept queue length */
+	bool synq_overflowed;          /* a SYN cookie was ever sent... */
+	xs_time_t synq_overflow_at;    /* ...the last one then */
+};
+
+/* The TCB. Fields are grouped by width so that nothing pads; what is
+ * sizeable and often unused lives behind a pointer or is allocated only
+ * while in use: the rings (data NULL while empty and idle), the
+ * out-of-order set (ooo, while a hole is open) and RACK's record chunks
+ * (while data is in flight). docs/DESIGN.md, "TCP: connection memory". */
 struct tcp_conn {
 	struct tcp_conn *hnext;        /* hash chain */
 	struct tcp_conn *lnext;        /* listener's SYN or accept queue */
 	struct tcp_conn *listener;     /* while queued on a listener */
-	enum xs_tcp_state state;
-	int handle;                    /* -1 once the application let go */
-	bool done;                     /* tcp_conn_done ran: CLOSED, unhashed */
-	uint32_t lip, rip;
-	uint16_t lport, rport;
+	struct tcp_conn *ready_next;
+	struct tcp_conn *idle_next, *idle_prev; /* the table's idle list (tcp_mem.c) */
+	struct tcp_listen *ls;         /* a listener's queues (NULL for the others) */
+	struct seqset *ooo;            /* out-of-order ranges held in rcvbuf (NULL: none) */
+	const struct tcp_cc_ops *cc_ops;
+	xs_event_cb cb;
+	void *ctx;
+	size_t mem;                    /* bytes charged to the table's budget (tcp_mem.c) */
 
-	/* Send sequence space (RFC 9293 3.3.1). */
-	uint32_t iss, snd_una, snd_nxt, snd_max;
-	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
-	uint8_t snd_wscale;
 	struct tcp_ring sndbuf;        /* byte 0 is snd_una (after the SYN) */
-	bool fin_queued;               /* the application shut down its side */
-	bool fin_sent;                 /* our FIN has a sequence number: snd_max includes it */
-	uint32_t snd_up;               /* SND.UP: octet after our urgent data */
-	bool urg_send;                 /* snd_up not yet acknowledged */
-
-	/* Receive sequence space. */
-	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
-	uint8_t rcv_wscale;
 	struct tcp_ring rcvbuf;        /* in-order unread data; out-of-order beyond it */
-	struct seqset ooo;             /* out-of-order ranges held in rcvbuf */
-	bool fin_rcvd;                 /* peer's FIN consumed: rcv_nxt is past it */
-	uint32_t last_ack_sent;
-	uint32_t rcv_up;               /* RCV.UP: octet after the urgent data */
-	bool urg_pending;              /* rcv_up lies beyond what was read */
-
-	/* Options agreed in the handshake. */
-	uint16_t mss;                  /* what we send (SMSS), options excluded */
-	uint16_t rcv_mss;              /* what we announced */
-	bool ws_ok, sack_ok, ts_ok;
-	uint32_t ts_recent;            /* RFC 7323 4.3 */
-	xs_time_t ts_recent_age;
-	uint32_t ts_offset;            /* random per connection (RFC 7323 5.4) */
 
 	/* Loss recovery and congestion control. */
 	struct tcp_rtt rtt;
 	struct tcp_cc cc;
-	const struct tcp_cc_ops *cc_ops;
 	struct tcp_rack rack;          /* segments in flight, RACK (SACK connections) */
-	uint32_t dupacks;
-	bool in_recovery;              /* fast recovery (RFC 6582 / RFC 6675) */
-	bool loss_state;               /* after an RTO with SACK: resending what
-					* RACK and the timeout marked lost, in slow
-					* start, until recover is acknowledged */
-	uint32_t recover;              /* RFC 6582 */
-	uint32_t rtt_seq;              /* timed segment without timestamps (Karn) */
-	xs_time_t rtt_time;
-	bool rtt_timing;
-	xs_time_t last_send;           /* for idle restart (RFC 5681 4.1) */
-	xs_time_t first_unacked_at;    /* for the user timeout */
-	uint8_t syn_retries;
-	uint8_t probes;                /* keepalive or zero-window probes unanswered */
-	xs_time_t probe_since;         /* when the first unanswered probe left */
-	uint8_t retries;               /* timeouts and zero-window probes since the
-					* last progress (new data ACKed); answered
-					* probes do not reset it */
-	bool zwnd;                     /* probing a zero window since zwnd_since, */
-	xs_time_t zwnd_since;          /* reset only by progress (tcp_persist_span_ms) */
-
-	/* Memory (tcp_mem.c). */
-	bool orphan;                   /* counted in the table's orphans */
-	size_t mem;                    /* bytes charged to the table's budget */
-
-	/* Receiver ACK policy. */
-	uint8_t segs_unacked;          /* full segments since our last ACK */
-	bool ack_now;
 
 	/* Timers (RFC 9293 3.8). */
 	struct xs_timer rto_timer;     /* retransmission or persist */
 	struct xs_timer delack_timer;
 	struct xs_timer keep_timer;    /* keepalive, SYN-RECEIVED/SYN-SENT limits, TIME-WAIT */
 	struct xs_timer rack_timer;    /* RFC 8985 6.3 reordering timer */
-	bool persist;                  /* rto_timer is the persist timer */
-	bool tlp;                      /* rto_timer is a tail loss probe (RFC 8985 7) */
-	bool tlp_sent;                 /* one probe per episode, until new data is acked */
-	uint32_t rto_tsval;            /* our TSval when the last timeout resent data */
-	bool rto_tsval_set;
 
-	/* RFC 5961 challenge ACK budget. */
-	xs_time_t challenge_window;
-	uint8_t challenge_count;
-
-	/* Socket options. */
-	bool nodelay, keepalive;
-	uint8_t tos;                   /* IPv4 TOS byte (DSCP), RFC 9293 3.9.1.9 */
-	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
+	xs_time_t ts_recent_age;
+	xs_time_t rtt_time;
+	xs_time_t last_send;           /* for idle restart (RFC 5681 4.1) */
+	xs_time_t first_unacked_at;    /* for the user timeout */
+	xs_time_t probe_since;         /* when the first unanswered probe left */
+	xs_time_t zwnd_since;          /* zwnd: reset only by progress (tcp_persist_span_ms) */
+	xs_time_t challenge_window;    /* RFC 5961 challenge ACK budget */
 	xs_time_t user_timeout;
+	xs_time_t idle_at;             /* when it joined the idle list */
+	uint64_t retransmits, bytes_acked, bytes_received;
 
-	/* Listener. */
-	int backlog;
-	int nsyn, naccept;
-	bool synq_overflowed;	    /* a SYN cookie was ever sent... */
-	xs_time_t synq_overflow_at; /* ...the last one then */
-	struct tcp_conn *accept_head, *accept_tail;
+	enum xs_tcp_state state;
+	int handle;                    /* -1 once the application let go */
+	uint32_t lip, rip;
+
+	/* Send sequence space (RFC 9293 3.3.1). */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	uint32_t snd_up;               /* SND.UP: octet after our urgent data */
+
+	/* Receive sequence space. */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
+	uint32_t last_ack_sent;
+	uint32_t rcv_up;               /* RCV.UP: octet after the urgent data */
+
+	uint32_t ts_recent;            /* RFC 7323 4.3 */
+	uint32_t ts_offset;            /* random per connection (RFC 7323 5.4) */
+	uint32_t dupacks;
+	uint32_t recover;              /* RFC 6582 */
+	uint32_t rtt_seq;              /* timed segment without timestamps (Karn) */
+	uint32_t rto_tsval;            /* our TSval when the last timeout resent data */
+	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 
 	/* Application. */
 	int error;                     /* -errno once failed */
 	int soft_error;                /* last ICMP error, reported if we time out */
-	xs_event_cb cb;
-	void *ctx;
-	uint8_t ev_pending;
-	struct tcp_conn *ready_next;
 
-	uint64_t retransmits, bytes_acked, bytes_received;
+	uint16_t lport, rport;
+	/* Options agreed in the handshake. */
+	uint16_t mss;                  /* what we send (SMSS), options excluded */
+	uint16_t rcv_mss;              /* what we announced */
+
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t syn_retries;
+	uint8_t probes;                /* keepalive or zero-window probes unanswered */
+	uint8_t retries;               /* timeouts and zero-window probes since the
+					* last progress (new data ACKed); answered
+					* probes do not reset it */
+	uint8_t segs_unacked;          /* full segments since our last ACK */
+	uint8_t challenge_count;
+	uint8_t tos;                   /* IPv4 TOS byte (DSCP), RFC 9293 3.9.1.9 */
+	uint8_t ev_pending;
+	bool done;                     /* tcp_conn_done ran: CLOSED, unhashed */
+	bool fin_queued;               /* the application shut down its side */
+	bool fin_sent;                 /* our FIN has a sequence number: snd_max includes it */
+	bool urg_send;                 /* snd_up not yet acknowledged */
+	bool fin_rcvd;                 /* peer's FIN consumed: rcv_nxt is past it */
+	bool urg_pending;              /* rcv_up lies beyond what was read */
+	bool ws_ok, sack_ok, ts_ok;
+	bool in_recovery;              /* fast recovery (RFC 6582 / RFC 6675) */
+	bool loss_state;               /* after an RTO with SACK: resending what
+					* RACK and the timeout marked lost, in slow
+					* start, until recover is acknowledged */
+	bool rtt_timing;
+	bool zwnd;                     /* probing a zero window since zwnd_since */
+	bool orphan;                   /* counted in the table's orphans */
+	bool ack_now;
+	bool persist;                  /* rto_timer is the persist timer */
+	bool tlp;                      /* rto_timer is a tail loss probe (RFC 8985 7) */
+	bool tlp_sent;                 /* one probe per episode, until new data is acked */
+	bool rto_tsval_set;
+	bool nodelay, keepalive;
+	bool idle_queued;              /* on the table's idle list */
 };
 
+/* The hash table starts at TCP_HASH_MIN buckets and doubles while it holds
+ * more connections than buckets (up to what tcp_max_conns needs); the
+ * handle table doubles as handles are taken. */
+#define TCP_HASH_MIN 4096
+
 struct tcp_table {
-	struct tcp_conn *bucket[TCP_HASH_BUCKETS]; /* keyed by tcp_hash (SipHash-1-3) */
-	uint32_t chain_len[TCP_HASH_BUCKETS];
+	struct tcp_conn **bucket;      /* keyed by tcp_hash (SipHash-1-3) */
+	uint32_t *chain_len;
+	uint32_t nbuckets;             /* a power of two */
+	uint32_t hashed;               /* connections in the buckets */
 	struct tcp_conn *listeners[65536 / 64]; /* chained by hnext, by port */
-	struct tcp_conn *handle[TCP_MAX_HANDLES];
+	struct tcp_conn **handle;      /* handle[0 .. nhandles) */
+	uint32_t nhandles;
+	uint32_t *hfree;               /* free handle numbers (a stack) */
+	uint32_t nfree;
+	uint32_t hnext_unused;         /* handles at or above this were never used */
 	struct tcp_conn *ready;        /* connections with events to deliver */
 	struct tcp_conn *delivering;   /* the rest of the list being delivered */
 	struct tcp_conn *dead;         /* closed orphans, freed at the end of the poll */
+	struct tcp_conn *idle_head, *idle_tail; /* buffers to free once idle, oldest first */
 	struct xs_timer_wheel wheel;
 	unsigned nconns;
 	uint64_t mem;                  /* bytes all connections hold (tcp_mem) */
@@ -199,6 +216,8 @@ int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
 			    uint16_t rport);
 struct tcp_conn *tcp_listener(struct xs_stack *st, uint16_t port);
+/* At tcp_max_conns: true, and the refusal is counted (XS_DROP_TCP_MAX_CONNS). */
+bool tcp_conns_full(struct xs_stack *st);
 struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
 			      const struct tcp_conn *parent);
 void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
@@ -271,6 +290,27 @@ void tcp_orphan_end(struct xs_stack *st, struct tcp_conn *c);
 /* From c's retransmission or persist timer: true (counted) if an orphan
  * has used up tcp_orphan_retries or memory is above the high limit. */
 bool tcp_orphan_give_up(struct xs_stack *st, struct tcp_conn *c);
+
+/* Buffers on demand (tcp_mem.c). The receive ring of c, allocated if it
+ * is not (its cap and size stay what the window was computed from):
+ * 0, or -ENOMEM (counted). */
+int tcp_rcvbuf_get(struct xs_stack *st, struct tcp_conn *c);
+/* The send ring likewise: TCP_PRESSURE_BUF under pressure, TCP_MIN_BUF
+ * above the high limit (counted); -ENOMEM. */
+int tcp_sndbuf_get(struct xs_stack *st, struct tcp_conn *c);
+/* The out-of-order set, allocated if needed (NULL: no memory). */
+struct seqset *tcp_ooo_get(struct xs_stack *st, struct tcp_conn *c);
+/* c's buffers may have become empty: frees them after tcp_buf_idle_ms
+ * unless they are used again (tcp_mem_idle_run, end of every poll). */
+void tcp_mem_idle(struct xs_stack *st, struct tcp_conn *c);
+void tcp_mem_idle_run(struct xs_stack *st);
+/* Takes c off the idle list (it is being freed). */
+void tcp_mem_idle_unlink(struct xs_stack *st, struct tcp_conn *c);
+
+static inline unsigned tcp_ooo_n(const struct tcp_conn *c)
+{
+	return c->ooo ? c->ooo->n : 0;
+}
 
 /* Ring helpers. */
 int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap, uint32_t slack);

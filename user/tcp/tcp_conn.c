@@ -23,81 +23,6 @@ const char *xs_tcp_state_name(enum xs_tcp_state s)
 	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
 }
 
-/* --- rings ---------------------------------------------------------------- */
-
-int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap, uint32_t slack)
-{
-	r->data = malloc((size_t)cap + slack);
-	if (!r->data)
-		return -ENOMEM;
-	r->cap = cap;
-	r->size = cap + slack;
-	r->head = r->len = 0;
-	return 0;
-}
-
-void tcp_ring_free(struct tcp_ring *r)
-{
-	free(r->data);
-	r->data = NULL;
-	r->head = r->len = 0;
-}
-
-void tcp_ring_drop(struct tcp_ring *r)
-{
-	tcp_ring_free(r);
-	r->cap = r->size = 0;
-}
-
-int tcp_conn_buffers(struct xs_stack *st, struct tcp_conn *c)
-{
-	int err = 0;
-
-	if ((!c->sndbuf.data || !c->rcvbuf.data) && tcp_mem_over_high(st))
-		return -ENOBUFS;
-	if (!c->sndbuf.data && tcp_ring_alloc(&c->sndbuf, c->sndbuf.cap, 0))
-		err = -ENOMEM;
-	else if (!c->rcvbuf.data &&
-		 tcp_ring_alloc(&c->rcvbuf, c->rcvbuf.cap, ((uint32_t)1 << c->rcv_wscale) - 1))
-		err = -ENOMEM;
-	tcp_mem_sync(st, c);
-	return err;
-}
-
-void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n)
-{
-	uint32_t pos, first;
-
-	if (!n)
-		return;
-	pos = (r->head + off) % r->size;
-	first = n < r->size - pos ? n : r->size - pos;
-
-	memcpy(dst, r->data + pos, first);
-	memcpy((uint8_t *)dst + first, r->data, n - first);
-}
-
-void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
-{
-	uint32_t pos, first;
-
-	if (!n)
-		return;
-	pos = (r->head + off) % r->size;
-	first = n < r->size - pos ? n : r->size - pos;
-
-	memcpy(r->data + pos, src, first);
-	memcpy(r->data, (const uint8_t *)src + first, n - first);
-}
-
-void tcp_ring_consume(struct tcp_ring *r, uint32_t n)
-{
-	if (!n)
-		return;
-	r->head = (r->head + n) % r->size;
-	r->len -= n;
-}
-
 /* --- table ---------------------------------------------------------------- */
 
 static struct tcp_table *T(const struct xs_stack *st)
@@ -118,7 +43,62 @@ static unsigned tcp_hash(const struct xs_stack *st, uint32_t lip, uint16_t lport
 	memcpy(m + 4, &rip, 4);
 	memcpy(m + 8, &lport, 2);
 	memcpy(m + 10, &rport, 2);
-	return (unsigned)siphash13(st->keys.tcp, m, sizeof(m)) & (TCP_HASH_BUCKETS - 1);
+	return (unsigned)siphash13(st->keys.tcp, m, sizeof(m)) & (st->tcp->nbuckets - 1);
+}
+
+/* Buckets for n connections: the power of two at or above n (at least
+ * TCP_HASH_MIN), so chains average at most one. */
+static uint32_t tcp_hash_size_for(uint32_t n)
+{
+	uint32_t b = TCP_HASH_MIN;
+
+	while (b < n && b < (1u << 30))
+		b <<= 1;
+	return b;
+}
+
+static int tcp_hash_alloc(struct tcp_table *t, uint32_t n)
+{
+	t->bucket = calloc(n, sizeof(*t->bucket));
+	t->chain_len = calloc(n, sizeof(*t->chain_len));
+	if (!t->bucket || !t->chain_len) {
+		free(t->bucket);
+		free(t->chain_len);
+		return -ENOMEM;
+	}
+	t->nbuckets = n;
+	return 0;
+}
+
+/* Doubles the buckets once the table holds more connections than buckets
+ * (up to what tcp_max_conns needs): O(n) now and then, O(1) amortised.
+ * Without memory it keeps the old table (longer chains, still correct). */
+static void tcp_hash_grow(struct xs_stack *st)
+{
+	struct tcp_table *t = st->tcp, old = *t;
+	uint32_t i;
+
+	if (t->hashed <= t->nbuckets || t->nbuckets >= tcp_hash_size_for(st->cfg.tcp_max_conns))
+		return;
+	if (tcp_hash_alloc(t, old.nbuckets * 2)) {
+		t->bucket = old.bucket;
+		t->chain_len = old.chain_len;
+		return;
+	}
+	for (i = 0; i < old.nbuckets; i++) {
+		while (old.bucket[i]) {
+			struct tcp_conn *c = old.bucket[i];
+			unsigned h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+
+			old.bucket[i] = c->hnext;
+			c->hnext = t->bucket[h];
+			t->bucket[h] = c;
+			if (++t->chain_len[h] > st->stats.tcp_hash_chain_max)
+				st->stats.tcp_hash_chain_max = t->chain_len[h];
+		}
+	}
+	free(old.bucket);
+	free(old.chain_len);
 }
 
 struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
@@ -151,6 +131,8 @@ void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c)
 	if (c->state == XS_TCP_LISTEN) {
 		b = &t->listeners[c->lport / 64]; /* filled by our listens only */
 	} else {
+		t->hashed++;
+		tcp_hash_grow(st);
 		h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
 		b = &t->bucket[h];
 		if (++t->chain_len[h] > st->stats.tcp_hash_chain_max)
@@ -176,8 +158,10 @@ static void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c)
 		if (*pp == c) {
 			*pp = c->hnext;
 			c->hnext = NULL;
-			if (c->state != XS_TCP_LISTEN)
+			if (c->state != XS_TCP_LISTEN) {
 				t->chain_len[h]--;
+				t->hashed--;
+			}
 			return;
 		}
 	}
@@ -205,17 +189,32 @@ static void tcp_unready(struct xs_stack *st, struct tcp_conn *c)
 	c->ev_pending = 0;
 }
 
+/* Handle h is free again (reused last in, first out). */
+static void tcp_handle_put(struct xs_stack *st, int h)
+{
+	struct tcp_table *t = T(st);
+
+	t->handle[h] = NULL;
+	t->hfree[t->nfree++] = (uint32_t)h;
+}
+
 static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 {
 	if (c->handle >= 0)
-		T(st)->handle[c->handle] = NULL;
+		tcp_handle_put(st, c->handle);
 	tcp_timers_cancel(st, c);
 	tcp_unready(st, c);
+	tcp_mem_idle_unlink(st, c);
 	tcp_ring_free(&c->sndbuf);
 	tcp_ring_free(&c->rcvbuf);
+	free(c->ooo);
+	c->ooo = NULL;
+	free(c->ls);
+	c->ls = NULL;
 	rack_free(&c->rack);
 	tcp_mem_release(st, c);
 	T(st)->nconns--;
+	st->stats.tcp_conns = T(st)->nconns;
 	free(c);
 }
 
@@ -240,6 +239,14 @@ static uint8_t tcp_wscale_for(uint32_t cap)
 	return s;
 }
 
+bool tcp_conns_full(struct xs_stack *st)
+{
+	if (T(st)->nconns < st->cfg.tcp_max_conns)
+		return false;
+	xs_drop(st, XS_DROP_TCP_MAX_CONNS);
+	return true;
+}
+
 struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
 			      const struct tcp_conn *parent)
 {
@@ -250,9 +257,9 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 
 	if (!c)
 		return NULL;
-	/* Buffers are sized now but allocated when the connection is
-	 * established (tcp_conn_buffers), so half-open connections (a SYN
-	 * flood) cost only their TCB. */
+	/* Buffers are sized now, and allocated when the first byte goes into
+	 * them (tcp_mem.c), so half-open and idle connections cost only their
+	 * TCB. */
 	c->sndbuf.cap = sndcap;
 	c->rcvbuf.cap = rcvcap;
 	c->handle = -1;
@@ -264,7 +271,6 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	c->rcv_mss = (uint16_t)(st->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
 	c->mss = TCP_DEFAULT_MSS;
 	c->ts_offset = (uint32_t)xs_random(st);
-	seqset_init(&c->ooo);
 	rack_init(&c->rack);
 	c->rack.work = &st->stats.tcp_rack_work;
 	rtt_init(&c->rtt, parent ? parent->rtt.rto_min : (xs_time_t)st->cfg.tcp_rto_min_us * 1000);
@@ -278,6 +284,7 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	c->user_timeout = parent ? parent->user_timeout : TCP_DEFAULT_USER_TIMEOUT;
 	tcp_timers_init(c);
 	T(st)->nconns++;
+	st->stats.tcp_conns = T(st)->nconns;
 	tcp_mem_sync(st, c);
 	return c;
 }
@@ -301,18 +308,18 @@ static void tcp_listener_detach(struct tcp_conn *c)
 	if (!l)
 		return;
 	if (c->state == XS_TCP_SYN_RECEIVED) {
-		l->nsyn--;
+		l->ls->nsyn--;
 	} else {
-		for (pp = &l->accept_head; *pp; pp = &(*pp)->lnext) {
+		for (pp = &l->ls->accept_head; *pp; pp = &(*pp)->lnext) {
 			if (*pp == c) {
 				*pp = c->lnext;
-				l->naccept--;
+				l->ls->naccept--;
 				break;
 			}
 		}
-		l->accept_tail = NULL;
-		for (pp = &l->accept_head; *pp; pp = &(*pp)->lnext)
-			l->accept_tail = *pp;
+		l->ls->accept_tail = NULL;
+		for (pp = &l->ls->accept_head; *pp; pp = &(*pp)->lnext)
+			l->ls->accept_tail = *pp;
 	}
 	c->listener = NULL;
 }
@@ -342,14 +349,14 @@ void tcp_listener_established(struct xs_stack *st, struct tcp_conn *c)
 {
 	struct tcp_conn *l = c->listener;
 
-	l->nsyn--;
+	l->ls->nsyn--;
 	c->lnext = NULL;
-	if (l->accept_tail)
-		l->accept_tail->lnext = c;
+	if (l->ls->accept_tail)
+		l->ls->accept_tail->lnext = c;
 	else
-		l->accept_head = c;
-	l->accept_tail = c;
-	l->naccept++;
+		l->ls->accept_head = c;
+	l->ls->accept_tail = c;
+	l->ls->naccept++;
 	tcp_wake(st, l, XS_EV_READABLE);
 }
 
@@ -359,6 +366,10 @@ int tcp_init(struct xs_stack *st)
 
 	if (!t)
 		return -ENOMEM;
+	if (tcp_hash_alloc(t, TCP_HASH_MIN)) {
+		free(t);
+		return -ENOMEM;
+	}
 	timer_wheel_init(&t->wheel, st->now);
 	st->tcp = t;
 	return 0;
@@ -374,10 +385,10 @@ void tcp_fini(struct xs_stack *st)
 	tcp_reap(st);
 	/* Connections held only by handles (closed, unhashed) first; freeing
 	 * clears the handle slot, so nothing is visited twice. */
-	for (i = 0; i < TCP_MAX_HANDLES; i++)
+	for (i = 0; i < t->hnext_unused; i++)
 		if (t->handle[i] && t->handle[i]->state == XS_TCP_CLOSED)
 			tcp_conn_free(st, t->handle[i]);
-	for (i = 0; i < TCP_HASH_BUCKETS; i++) {
+	for (i = 0; i < t->nbuckets; i++) {
 		while (t->bucket[i]) {
 			struct tcp_conn *c = t->bucket[i];
 
@@ -395,6 +406,10 @@ void tcp_fini(struct xs_stack *st)
 			tcp_conn_free(st, c);
 		}
 	}
+	free(t->bucket);
+	free(t->chain_len);
+	free(t->handle);
+	free(t->hfree);
 	free(t);
 	st->tcp = NULL;
 }
@@ -414,6 +429,7 @@ void tcp_reap(struct xs_stack *st)
 		t->dead = c->hnext;
 		tcp_conn_free(st, c);
 	}
+	tcp_mem_idle_run(st);
 }
 
 void tcp_deliver_events(struct xs_stack *st)
@@ -438,27 +454,53 @@ void tcp_deliver_events(struct xs_stack *st)
 
 /* --- handles -------------------------------------------------------------- */
 
+/* A free handle, O(1): one given back, else the next never used; the
+ * table doubles when full (a handle holds a connection, so there are never
+ * more than tcp_max_conns). */
 static int tcp_handle_alloc(struct xs_stack *st, struct tcp_conn *c)
 {
-	int h;
+	struct tcp_table *t = T(st);
+	uint32_t h;
 
-	for (h = 0; h < TCP_MAX_HANDLES; h++) {
-		if (!T(st)->handle[h]) {
-			T(st)->handle[h] = c;
-			c->handle = h;
-			return h;
+	if (t->nfree) {
+		h = t->hfree[--t->nfree];
+	} else {
+		if (t->hnext_unused == t->nhandles) {
+			uint32_t n = t->nhandles ? t->nhandles * 2 : 64;
+			struct tcp_conn **nh;
+			uint32_t *nf;
+
+			if (n > st->cfg.tcp_max_conns)
+				n = st->cfg.tcp_max_conns;
+			if (n <= t->nhandles)
+				return -EMFILE;
+			nh = realloc(t->handle, n * sizeof(*nh));
+			if (!nh)
+				return -ENOMEM;
+			t->handle = nh;
+			nf = realloc(t->hfree, n * sizeof(*nf));
+			if (!nf)
+				return -ENOMEM;
+			t->hfree = nf;
+			t->nhandles = n;
 		}
+		h = t->hnext_unused++;
 	}
-	return -EMFILE;
+	t->handle[h] = c;
+	c->handle = (int)h;
+	return (int)h;
 }
 
 /* A new connection the application holds: its handle, or -errno. */
 static int tcp_conn_new_held(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
 			     struct tcp_conn **out)
 {
-	struct tcp_conn *c = tcp_conn_new(st, rip, lport, rport, NULL);
+	struct tcp_conn *c;
 	int h;
 
+	if (tcp_conns_full(st))
+		return -EMFILE;
+	c = tcp_conn_new(st, rip, lport, rport, NULL);
 	if (!c)
 		return -ENOMEM;
 	h = tcp_handle_alloc(st, c);
@@ -472,14 +514,14 @@ static int tcp_conn_new_held(struct xs_stack *st, uint32_t rip, uint16_t lport, 
 
 static struct tcp_conn *tcp_get(const struct xs_stack *st, int h)
 {
-	if (h < 0 || h >= TCP_MAX_HANDLES)
+	if (h < 0 || (uint32_t)h >= T(st)->hnext_unused)
 		return NULL;
 	return T(st)->handle[h];
 }
 
 static void tcp_handle_release(struct xs_stack *st, struct tcp_conn *c)
 {
-	T(st)->handle[c->handle] = NULL;
+	tcp_handle_put(st, c->handle);
 	c->handle = -1;
 	c->cb = NULL;
 	tcp_unready(st, c);
@@ -499,8 +541,14 @@ int xs_tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
 	h = tcp_conn_new_held(st, 0, port, 0, &c);
 	if (h < 0)
 		return h;
+	c->ls = calloc(1, sizeof(*c->ls));
+	if (!c->ls) {
+		tcp_handle_release(st, c); /* CLOSED: freed */
+		return -ENOMEM;
+	}
 	c->state = XS_TCP_LISTEN;
-	c->backlog = backlog > 0 ? backlog : 128;
+	c->ls->backlog = backlog > 0 ? backlog : 128;
+	tcp_mem_sync(st, c);
 	tcp_conn_hash(st, c);
 	return h;
 }
@@ -514,16 +562,16 @@ int xs_tcp_accept(struct xs_stack *st, int lh, uint32_t *ip, uint16_t *port)
 		return -EBADF;
 	if (l->state != XS_TCP_LISTEN)
 		return -EINVAL;
-	c = l->accept_head;
+	c = l->ls->accept_head;
 	if (!c)
 		return -EAGAIN;
 	h = tcp_handle_alloc(st, c);
 	if (h < 0)
 		return h;
-	l->accept_head = c->lnext;
-	if (!l->accept_head)
-		l->accept_tail = NULL;
-	l->naccept--;
+	l->ls->accept_head = c->lnext;
+	if (!l->ls->accept_head)
+		l->ls->accept_tail = NULL;
+	l->ls->naccept--;
 	c->lnext = NULL;
 	c->listener = NULL;
 	if (ip)
@@ -606,6 +654,15 @@ static ssize_t tcp_send(struct xs_stack *st, int h, const void *buf, size_t len,
 	if (!room)
 		return -EAGAIN;
 	n = len < room ? (uint32_t)len : room;
+	if (n) {
+		int err = tcp_sndbuf_get(st, c);
+
+		if (err)
+			return err;
+		/* Under pressure it came back smaller. */
+		room = c->sndbuf.cap - c->sndbuf.len;
+		n = len < room ? (uint32_t)len : room;
+	}
 	tcp_ring_write(&c->sndbuf, c->sndbuf.len, buf, n);
 	c->sndbuf.len += n;
 	/* RFC 9293 3.10.2: SND.UP <- the end of what is queued. */
@@ -655,6 +712,8 @@ ssize_t xs_tcp_recv(struct xs_stack *st, int h, void *buf, size_t cap)
 		tcp_ring_consume(&c->rcvbuf, n);
 		if (c->state != XS_TCP_CLOSED)
 			tcp_maybe_window_update(st, c);
+		if (!c->rcvbuf.len)
+			tcp_mem_idle(st, c);
 		return n;
 	}
 	if (c->error)
@@ -736,14 +795,14 @@ int xs_tcp_abort(struct xs_stack *st, int h)
 	if (c->state == XS_TCP_LISTEN) {
 		unsigned i;
 
-		while (c->accept_head) {
-			struct tcp_conn *a = c->accept_head;
+		while (c->ls->accept_head) {
+			struct tcp_conn *a = c->ls->accept_head;
 
 			tcp_send_ctl(st, a, TCP_RST | TCP_ACK, a->snd_nxt);
 			tcp_conn_done(st, a, -ECONNABORTED);
 		}
 		/* Half-open children point at the listener: reset them too. */
-		for (i = 0; i < TCP_HASH_BUCKETS && c->nsyn; i++) {
+		for (i = 0; i < T(st)->nbuckets && c->ls->nsyn; i++) {
 			struct tcp_conn *a = T(st)->bucket[i], *next;
 
 			for (; a; a = next) {
@@ -809,7 +868,7 @@ int xs_tcp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx)
 	c->cb = cb;
 	c->ctx = ctx;
 	/* Whatever is already true is reported once. */
-	if (c->rcvbuf.len || c->fin_rcvd || c->accept_head)
+	if (c->rcvbuf.len || c->fin_rcvd || (c->ls && c->ls->accept_head))
 		tcp_wake(st, c, XS_EV_READABLE);
 	if (c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_CLOSE_WAIT)
 		tcp_wake(st, c, XS_EV_WRITABLE);
@@ -870,7 +929,7 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 			return -EISCONN;
 		nr.data = NULL;
 		nr.cap = (uint32_t)value;
-		nr.head = nr.len = 0;
+		nr.size = nr.head = nr.len = 0; /* sized at establishment */
 		if (opt == XS_TCP_SNDBUF) {
 			tcp_ring_free(&c->sndbuf);
 			c->sndbuf = nr;
@@ -953,7 +1012,7 @@ size_t xs_tcp_list(const struct xs_stack *st, struct xs_tcp_info *out, size_t ma
 	for (i = 0; i < 65536 / 64 && n < max; i++)
 		for (const struct tcp_conn *c = t->listeners[i]; c && n < max; c = c->hnext)
 			tcp_fill_info(c, &out[n++]);
-	for (i = 0; i < TCP_HASH_BUCKETS && n < max; i++)
+	for (i = 0; i < t->nbuckets && n < max; i++)
 		for (const struct tcp_conn *c = t->bucket[i]; c && n < max; c = c->hnext)
 			tcp_fill_info(c, &out[n++]);
 	return n;

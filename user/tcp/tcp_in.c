@@ -186,7 +186,7 @@ static int cookie_check(struct xs_stack *st, const struct ip4_repr *ip,
  * one a closed port would get. */
 static bool cookie_expected(const struct xs_stack *st, const struct tcp_conn *l)
 {
-	return l->synq_overflowed && st->now - l->synq_overflow_at <= TCP_COOKIE_WINDOW;
+	return l->ls->synq_overflowed && st->now - l->ls->synq_overflow_at <= TCP_COOKIE_WINDOW;
 }
 
 static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *ip,
@@ -211,8 +211,8 @@ static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *i
 	tmp.cc_ops = l->cc_ops;
 	tcp_send_ctl(st, &tmp, TCP_SYN | TCP_ACK, tmp.iss);
 	st->stats.tcp_syncookies_sent++;
-	l->synq_overflowed = true;
-	l->synq_overflow_at = st->now;
+	l->ls->synq_overflowed = true;
+	l->ls->synq_overflow_at = st->now;
 }
 
 static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct ip4_repr *ip,
@@ -227,7 +227,11 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	uint16_t mss;
 
 	if (seg->flags & TCP_RST) {
-		xs_drop(st, XS_DROP_TCP_RST); /* RFC 9293 3.10.7.2: ignored */
+		/* RFC 9293 3.10.7.2: ignored. Counted as a segment for no
+		 * connection, as the same RST to a closed port is: the peer's
+		 * answers to what was in flight when it reset a connection land
+		 * here by the thousand, and must not read as RFC 5961 misses. */
+		xs_drop(st, XS_DROP_TCP_NO_CONN);
 		return;
 	}
 	if (seg->flags & TCP_ACK) {
@@ -240,10 +244,12 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			return;
 		}
 		if (!(seg->flags & (TCP_SYN | TCP_FIN)) && cookie_check(st, ip, seg, &mss) == 0) {
-			if (l->naccept >= l->backlog) {
+			if (l->ls->naccept >= l->ls->backlog) {
 				xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);
 				return;
 			}
+			if (tcp_conns_full(st))
+				return;
 			c = tcp_conn_new(st, ip->src, seg->dport, seg->sport, l);
 			if (!c) {
 				xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
@@ -260,7 +266,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			c->mss = mss;
 			c->listener = l;
 			c->state = XS_TCP_SYN_RECEIVED; /* as a queued one would be */
-			l->nsyn++;
+			l->ls->nsyn++;
 			tcp_conn_hash(st, c);
 			if (tcp_established(st, c, seg))
 				return;
@@ -287,10 +293,13 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 		xs_drop(st, XS_DROP_TCP_MEM);
 		return;
 	}
-	if (l->nsyn >= TCP_SYN_QUEUE_MAX || l->nsyn >= 2 * l->backlog + 16) {
+	if (l->ls->nsyn >= TCP_SYN_QUEUE_MAX || l->ls->nsyn >= 2 * l->ls->backlog + 16) {
 		tcp_send_synack_cookie(st, ip, seg, l);
 		return;
 	}
+	/* At tcp_max_conns (Linux: a full fd table, the SYN is dropped). */
+	if (tcp_conns_full(st))
+		return;
 	c = tcp_conn_new(st, ip->src, seg->dport, seg->sport, l);
 	if (!c) {
 		xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
@@ -305,7 +314,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	tcp_apply_syn_options(st, c, seg);
 	c->snd_wnd = seg->wnd; /* unscaled in a SYN */
 	c->listener = l;
-	l->nsyn++;
+	l->ls->nsyn++;
 	tcp_conn_hash(st, c);
 	tcp_send_ctl(st, c, TCP_SYN | TCP_ACK, c->iss);
 	tcp_arm_rto(st, c);
@@ -465,6 +474,8 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		data = c->sndbuf.len;
 	tcp_ring_consume(&c->sndbuf, data);
 	c->bytes_acked += data;
+	if (!c->sndbuf.len)
+		tcp_mem_idle(st, c); /* all acknowledged: may go once idle */
 	c->snd_una = seg->ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -553,7 +564,7 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 			}
 			return false;
 		}
-		if (c->listener && c->listener->naccept >= c->listener->backlog) {
+		if (c->listener && c->listener->ls->naccept >= c->listener->ls->backlog) {
 			/* Accept queue full: ignore the ACK as Linux does; the
 			 * SYN-ACK retransmission will draw another. */
 			xs_drop(st, XS_DROP_TCP_ACCEPT_FULL);
@@ -646,7 +657,8 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 static void tcp_fin_input(struct xs_stack *st, struct tcp_conn *c)
 {
 	/* Nothing lies beyond a FIN: forget out-of-order data (as Linux). */
-	seqset_init(&c->ooo);
+	if (c->ooo)
+		seqset_init(c->ooo);
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
 	c->ack_now = true;
@@ -698,6 +710,10 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 
 	if (seg->flags & TCP_SYN)
 		seq++; /* a SYN's data starts after it */
+	/* The ring is allocated by the first byte that may go into it; its
+	 * size, and so the window, is the same either way. */
+	if (len && !c->rcvbuf.data && c->rcvbuf.cap && tcp_rcvbuf_get(st, c))
+		return; /* counted; the peer retransmits */
 	/* Trim what we already have. */
 	if (seq_lt(seq, c->rcv_nxt)) {
 		uint32_t skip = c->rcv_nxt - seq;
@@ -723,11 +739,15 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		c->bytes_received += len;
 		tcp_ring_write(&c->rcvbuf, c->rcvbuf.len + off, p, len);
 		if (off == 0) {
-			uint32_t end = seqset_pop_contiguous(&c->ooo, seq + len);
+			uint32_t end = c->ooo ? seqset_pop_contiguous(c->ooo, seq + len) : seq + len;
 
 			c->rcvbuf.len += end - c->rcv_nxt;
 			c->rcv_nxt = end;
-			seqset_trim_below(&c->ooo, c->rcv_nxt);
+			if (c->ooo) {
+				seqset_trim_below(c->ooo, c->rcv_nxt);
+				if (!c->ooo->n)
+					tcp_mem_idle(st, c); /* the hole closed */
+			}
 			/* Data beyond the offered edge that the buffer could
 			 * hold was kept: the edge is at least where we are. */
 			if (seq_gt(c->rcv_nxt, c->rcv_adv))
@@ -735,12 +755,14 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			tcp_wake(st, c, XS_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
 			 * segment, at once when filling a hole. */
-			if (c->ooo.n || end != seq + len || ++c->segs_unacked >= 2)
+			if (tcp_ooo_n(c) || end != seq + len || ++c->segs_unacked >= 2)
 				c->ack_now = true;
 			else if (!timer_pending(&c->delack_timer))
 				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + tcp_delack_clamp(c, TCP_DELACK));
 		} else {
-			if (seqset_add(&c->ooo, seq, seq + len) != 0)
+			struct seqset *ooo = tcp_ooo_get(st, c);
+
+			if (!ooo || seqset_add(ooo, seq, seq + len) != 0)
 				xs_drop(st, XS_DROP_TCP_OOO_FULL);
 			/* RFC 5681 4.2: an out-of-order segment is ACKed at once. */
 			c->ack_now = true;

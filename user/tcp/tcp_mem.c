@@ -1,5 +1,6 @@
 /* TCP memory budgets: what every connection holds against tcp_mem (low,
- * pressure, high, as Linux's net.ipv4.tcp_mem), and the orphan caps. */
+ * pressure, high, as Linux's net.ipv4.tcp_mem), buffers allocated on first
+ * use and freed once empty and idle, and the orphan caps. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -34,7 +35,8 @@ static void tcp_mem_check(struct xs_stack *st)
 void tcp_mem_sync(struct xs_stack *st, struct tcp_conn *c)
 {
 	struct tcp_table *t = st->tcp;
-	size_t now = sizeof(*c) + ring_bytes(&c->sndbuf) + ring_bytes(&c->rcvbuf);
+	size_t now = sizeof(*c) + ring_bytes(&c->sndbuf) + ring_bytes(&c->rcvbuf) +
+		     (c->ooo ? sizeof(*c->ooo) : 0) + (c->ls ? sizeof(*c->ls) : 0);
 
 	t->mem = t->mem - c->mem + now;
 	if (c->orphan)
@@ -98,16 +100,24 @@ void tcp_mem_tick(struct xs_stack *st)
 
 	if (!t || !t->pressure)
 		return;
-	for (i = 0; i < TCP_HASH_BUCKETS; i++) {
+	for (i = 0; i < t->nbuckets; i++) {
 		for (struct tcp_conn *c = t->bucket[i]; c; c = c->hnext) {
 			bool shrunk = false;
 
 			if (c->done)
 				continue;
+			/* A ring not allocated holds nothing: it comes back
+			 * at the smaller size. */
+			if (!c->sndbuf.data && c->sndbuf.cap > TCP_PRESSURE_BUF)
+				c->sndbuf.cap = c->sndbuf.size = TCP_PRESSURE_BUF;
+			if (!c->rcvbuf.data && c->rcvbuf.cap > rcv_shrink_cap(c)) {
+				c->rcvbuf.cap = rcv_shrink_cap(c);
+				c->rcvbuf.size = c->rcvbuf.cap + ((uint32_t)1 << c->rcv_wscale) - 1;
+			}
 			if (c->snd_una == c->snd_max &&
 			    ring_shrink(&c->sndbuf, TCP_PRESSURE_BUF, 0) == 0)
 				shrunk = true;
-			if (!c->ooo.n && ring_shrink(&c->rcvbuf, rcv_shrink_cap(c),
+			if (!tcp_ooo_n(c) && ring_shrink(&c->rcvbuf, rcv_shrink_cap(c),
 						     ((uint32_t)1 << c->rcv_wscale) - 1) == 0)
 				shrunk = true;
 			if (shrunk) {
@@ -122,19 +132,170 @@ void tcp_mem_trim(struct xs_stack *st, struct tcp_conn *c)
 {
 	bool changed = false;
 
-	if (c->state == XS_TCP_TIME_WAIT && c->sndbuf.data && !c->sndbuf.len) {
+	if (c->state == XS_TCP_TIME_WAIT && c->sndbuf.cap && !c->sndbuf.len) {
 		tcp_ring_drop(&c->sndbuf);
 		changed = true;
 	}
 	/* Nobody reads any more, and nothing more can come. */
-	if (c->handle < 0 && c->rcvbuf.data && !c->rcvbuf.len &&
+	if (c->handle < 0 && c->rcvbuf.cap && !c->rcvbuf.len &&
 	    (c->fin_rcvd || c->state == XS_TCP_TIME_WAIT)) {
 		tcp_ring_drop(&c->rcvbuf);
-		seqset_init(&c->ooo);
+		free(c->ooo);
+		c->ooo = NULL;
 		changed = true;
 	}
 	if (changed)
 		tcp_mem_sync(st, c);
+}
+
+/* --- buffers on demand ------------------------------------------------- */
+
+int tcp_rcvbuf_get(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_ring *r = &c->rcvbuf;
+	uint32_t slack = ((uint32_t)1 << c->rcv_wscale) - 1;
+
+	if (r->data)
+		return 0;
+	/* Under pressure it comes back smaller, never below what was
+	 * offered: the window is a promise (RFC 9293 3.8.6.2.2). Above the
+	 * high limit too: refusing it would break that promise. */
+	if (st->tcp->pressure && r->cap > rcv_shrink_cap(c))
+		r->cap = rcv_shrink_cap(c);
+	if (tcp_ring_alloc(r, r->cap, slack)) {
+		r->size = r->cap + slack;
+		xs_drop(st, XS_DROP_TCP_BUF_ALLOC);
+		return -ENOMEM;
+	}
+	st->stats.tcp_buf_alloc++;
+	tcp_mem_sync(st, c);
+	return 0;
+}
+
+int tcp_sndbuf_get(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_ring *r = &c->sndbuf;
+
+	uint32_t cap = tcp_mem_buf_cap(st, r->cap);
+
+	if (r->data)
+		return 0;
+	/* Above the high limit a connection already admitted still gets a
+	 * ring, the smallest (new connections are what the limit refuses):
+	 * failing the send would leave it no event to retry on. */
+	if (tcp_mem_over_high(st) && cap > TCP_MIN_BUF) {
+		cap = TCP_MIN_BUF;
+		st->stats.tcp_buf_clamped++;
+	}
+	if (tcp_ring_alloc(r, cap, 0))
+		return -ENOMEM;
+	st->stats.tcp_buf_alloc++;
+	tcp_mem_sync(st, c);
+	return 0;
+}
+
+struct seqset *tcp_ooo_get(struct xs_stack *st, struct tcp_conn *c)
+{
+	if (c->ooo)
+		return c->ooo;
+	c->ooo = malloc(sizeof(*c->ooo));
+	if (!c->ooo)
+		return NULL;
+	seqset_init(c->ooo);
+	st->stats.tcp_ooo_alloc++;
+	tcp_mem_sync(st, c);
+	return c->ooo;
+}
+
+/* Something c holds could be freed now: an empty ring, an empty
+ * out-of-order set, RACK storage with no record. */
+static bool buf_releasable(const struct tcp_conn *c)
+{
+	const struct tcp_rack *q = &c->rack;
+
+	return (c->sndbuf.data && !c->sndbuf.len) ||
+	       (c->rcvbuf.data && !c->rcvbuf.len && !tcp_ooo_n(c)) || (c->ooo && !c->ooo->n) ||
+	       (!q->n && (q->ch || q->spare || q->tq));
+}
+
+void tcp_mem_idle_unlink(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_table *t = st->tcp;
+
+	if (!c->idle_queued)
+		return;
+	if (c->idle_prev)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		t->idle_head = c->idle_next;
+	if (c->idle_next)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		t->idle_tail = c->idle_prev;
+	c->idle_next = c->idle_prev = NULL;
+	c->idle_queued = false;
+}
+
+/* The list is in idle_at order: a connection that goes idle again moves
+ * to the tail, so the head is always the first due. O(1). */
+void tcp_mem_idle(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_table *t = st->tcp;
+
+	if (c->done || !buf_releasable(c))
+		return;
+	tcp_mem_idle_unlink(st, c);
+	c->idle_at = st->now;
+	c->idle_prev = t->idle_tail;
+	if (t->idle_tail)
+		t->idle_tail->idle_next = c;
+	else
+		t->idle_head = c;
+	t->idle_tail = c;
+	c->idle_queued = true;
+}
+
+/* Frees what c holds that is empty. A receive ring freed keeps its cap and
+ * size: the window computed from them stays true, and the next segment
+ * allocates the same ring again (tcp_rcvbuf_get). */
+static void tcp_buf_release(struct xs_stack *st, struct tcp_conn *c)
+{
+	bool changed = false;
+
+	if (c->sndbuf.data && !c->sndbuf.len) {
+		tcp_ring_free(&c->sndbuf);
+		st->stats.tcp_buf_released++;
+		changed = true;
+	}
+	if (c->rcvbuf.data && !c->rcvbuf.len && !tcp_ooo_n(c)) {
+		tcp_ring_free(&c->rcvbuf);
+		st->stats.tcp_buf_released++;
+		changed = true;
+	}
+	if (c->ooo && !c->ooo->n) {
+		free(c->ooo);
+		c->ooo = NULL;
+		changed = true;
+	}
+	if (rack_release(&c->rack))
+		st->stats.tcp_rack_released++;
+	if (changed)
+		tcp_mem_sync(st, c);
+}
+
+void tcp_mem_idle_run(struct xs_stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	xs_time_t wait = st->cfg.tcp_buf_idle_ms == XS_TCP_BUF_IDLE_NOW
+				 ? 0
+				 : XS_MS(st->cfg.tcp_buf_idle_ms);
+	struct tcp_conn *c;
+
+	while ((c = t->idle_head) && c->idle_at + wait <= st->now) {
+		tcp_mem_idle_unlink(st, c);
+		if (!c->done)
+			tcp_buf_release(st, c);
+	}
 }
 
 /* As Linux's tcp_close() with tcp_check_oom(): a connection that would be

@@ -85,8 +85,8 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 		r.opt.ts_ok = c->state == XS_TCP_SYN_SENT || c->ts_ok;
 	} else {
 		r.opt.ts_ok = c->ts_ok;
-		if (c->sack_ok && c->ooo.n)
-			r.opt.nsack = (uint8_t)seqset_sack_blocks(&c->ooo, r.opt.sack,
+		if (c->sack_ok && tcp_ooo_n(c))
+			r.opt.nsack = (uint8_t)seqset_sack_blocks(c->ooo, r.opt.sack,
 								  c->ts_ok ? 3 : 4);
 	}
 	if (r.opt.ts_ok) {
@@ -223,8 +223,8 @@ static uint32_t tcp_seg_room(const struct xs_stack *st, const struct tcp_conn *c
 	uint32_t room = c->mss < mtu_room ? c->mss : mtu_room;
 	uint32_t opts = c->ts_ok ? 12 : 0;
 
-	if (c->sack_ok && c->ooo.n)
-		opts += 4 + 8 * (c->ooo.n < (c->ts_ok ? 3u : 4u) ? c->ooo.n : (c->ts_ok ? 3u : 4u));
+	if (c->sack_ok && tcp_ooo_n(c))
+		opts += 4 + 8 * (tcp_ooo_n(c) < (c->ts_ok ? 3u : 4u) ? tcp_ooo_n(c) : (c->ts_ok ? 3u : 4u));
 	return room > opts + 1 ? room - opts : 1;
 }
 

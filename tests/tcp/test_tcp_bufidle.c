@@ -1,0 +1,359 @@
+/* Scripted TCP conversations against per-connection memory: rings, the
+ * out-of-order set and RACK's records freed when idle and back on use, the
+ * window kept honest across a release, tcp_max_conns, growing tables. */
+#include "tcp_fixture.h"
+
+#include "core/stack.h"
+#include "tcp/tcp.h"
+
+#define IDLE_MS 100
+
+static const struct xs_stats *stats(struct tfx *t)
+{
+	return xs_stack_stats(t->fx.st);
+}
+
+static struct tcp_conn *conn(struct tfx *t)
+{
+	struct tcp_conn *c = tcp_lookup(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
+
+	assert_non_null(c);
+	return c;
+}
+
+static void restart_idle(struct tfx *t, unsigned idle_ms)
+{
+	struct xs_config cfg = tfx_config();
+
+	cfg.tcp_buf_idle_ms = idle_ms;
+	tfx_restart_cfg(t, 1500, &cfg);
+}
+
+/* Takes the stack's data segments up to n bytes from offset off of what the
+ * application sent, checking every byte, ACKing each round. */
+static void take_data(struct tfx *t, size_t off, size_t n, uint32_t pseq)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		bool any = false;
+
+		while (take_seg(t)) {
+			if (!t->s.len)
+				continue;
+			assert_int_equal(t->s.seq, S(off + got));
+			assert_memory_equal(t->s.data, t->out + off + got, t->s.len);
+			got += t->s.len;
+			any = true;
+		}
+		assert_true(any);
+		psend(t, F_ACK, pseq, S(off + got), NULL, 0);
+	}
+	assert_int_equal(got, n);
+}
+
+/* Throws away whatever the stack sent, from any port. */
+static void drain(struct tfx *t)
+{
+	uint8_t f[FRAME_MAX];
+
+	while (take(&t->fx, f))
+		;
+}
+
+/* The peer sends n bytes from off in MSS segments, all within the window. */
+static void pdata_mss(struct tfx *t, size_t off, size_t n, uint32_t ack)
+{
+	for (size_t k = 0; k < n; k += 1448)
+		pdata(t, off + k, n - k < 1448 ? n - k : 1448, ack);
+}
+
+/* An idle connection holds its TCB only; the first byte each way allocates
+ * a ring, which goes once empty for tcp_buf_idle_ms, and the next bytes
+ * bring it back with everything intact. */
+static void test_idle_release_realloc(void **state)
+{
+	struct tfx *t = *state;
+	size_t tcb = sizeof(struct tcp_conn), ls = sizeof(struct tcp_listen);
+	struct tcp_conn *c;
+	uint32_t edge;
+
+	restart_idle(t, IDLE_MS);
+	tfx_passive_open(t, NULL);
+	c = conn(t);
+	/* The listener (TCB and queues) and the connection: nothing else. */
+	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls);
+	assert_null(c->sndbuf.data);
+	assert_null(c->rcvbuf.data);
+
+	pdata(t, 0, 1000, S(0));
+	assert_int_equal(stats(t)->tcp_buf_alloc, 1);
+	assert_non_null(c->rcvbuf.data);
+	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls + c->rcvbuf.size);
+	app_recv(t, 0, 1000);
+	while (take_seg(t)) /* a window update */
+		;
+	edge = c->rcv_adv;
+	tfx_run(t, XS_MS(IDLE_MS / 2));
+	while (take_seg(t)) /* the delayed ACK, if any */
+		;
+	assert_int_equal(stats(t)->tcp_buf_released, 0);
+	assert_non_null(c->rcvbuf.data);
+	tfx_run(t, XS_MS(IDLE_MS));
+	assert_int_equal(stats(t)->tcp_buf_released, 1);
+	assert_null(c->rcvbuf.data);
+	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls);
+	/* Released, the window offered stands: the ring is the same size, and
+	 * the peer may fill what it was offered. */
+	assert_int_equal(c->rcv_adv, edge);
+	assert_true(c->rcvbuf.cap >= edge - c->rcv_nxt);
+
+	pdata_mss(t, 1000, 30000, S(0));
+	assert_int_equal(stats(t)->tcp_buf_alloc, 2);
+	assert_int_equal(conn_info(t).rcv_queue, 30000);
+	app_recv(t, 1000, 30000);
+	while (take_seg(t))
+		;
+
+	/* The send side: allocated by the first send, freed once all is
+	 * acknowledged and idle. */
+	app_send(t, 5000);
+	assert_int_equal(stats(t)->tcp_buf_alloc, 3);
+	take_data(t, 0, 5000, P(31000));
+	assert_non_null(c->sndbuf.data);
+	tfx_run(t, XS_MS(IDLE_MS + 10));
+	while (take_seg(t))
+		;
+	assert_null(c->sndbuf.data);
+	assert_null(c->rcvbuf.data);
+	assert_int_equal(stats(t)->tcp_buf_released, 3);
+	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls);
+	app_send(t, 3000);
+	take_data(t, 5000, 3000, P(31000));
+	assert_int_equal(stats(t)->tcp_buf_alloc, 4);
+	assert_int_equal(stats(t)->drop[XS_DROP_TCP_BUF_ALLOC], 0);
+}
+
+/* A ring in use is never released, however long: unread data stays. */
+static void test_busy_ring_stays(void **state)
+{
+	struct tfx *t = *state;
+	struct tcp_conn *c;
+
+	restart_idle(t, 1);
+	tfx_passive_open(t, NULL);
+	c = conn(t);
+	pdata(t, 0, 500, S(0));
+	tfx_run(t, XS_SEC(5));
+	while (take_seg(t))
+		;
+	assert_non_null(c->rcvbuf.data);
+	assert_int_equal(stats(t)->tcp_buf_released, 0);
+	app_recv(t, 0, 500);
+	tfx_run(t, XS_MS(5));
+	assert_null(c->rcvbuf.data);
+	assert_int_equal(stats(t)->tcp_buf_released, 1);
+}
+
+/* The out-of-order set exists while a hole is open; RACK's records while
+ * data is in flight; both go once idle. */
+static void test_ooo_and_rack_released(void **state)
+{
+	struct tfx *t = *state;
+	struct tcp_conn *c;
+	uint64_t before;
+
+	restart_idle(t, IDLE_MS);
+	tfx_passive_open(t, NULL);
+	c = conn(t);
+	assert_true(t->sack);
+	assert_null(c->ooo);
+	before = stats(t)->tcp_mem_bytes;
+	pdata(t, 1000, 1000, S(0)); /* a hole at [0, 1000) */
+	expect_seg(t, F_ACK, S(0), P(0), 0, WND_ANY);
+	assert_int_equal(t->s.nsack, 1);
+	assert_non_null(c->ooo);
+	assert_int_equal(stats(t)->tcp_ooo_alloc, 1);
+	assert_int_equal(stats(t)->tcp_mem_bytes, before + c->rcvbuf.size + sizeof(struct seqset));
+	pdata(t, 0, 1000, S(0));
+	expect_ack(t, S(0), P(2000));
+	app_recv(t, 0, 2000);
+	while (take_seg(t))
+		;
+	app_send(t, 20000);
+	take_data(t, 0, 20000, P(2000));
+	assert_non_null(c->rack.ch);
+	tfx_run(t, XS_MS(IDLE_MS + 10));
+	while (take_seg(t))
+		;
+	assert_null(c->ooo);
+	assert_null(c->rack.ch);
+	assert_null(c->rack.tq);
+	assert_int_equal(stats(t)->tcp_rack_released, 1);
+	assert_int_equal(stats(t)->tcp_mem_bytes, before);
+	/* Both work again: a new hole, new data in flight. */
+	pdata(t, 3000, 500, S(20000));
+	expect_seg(t, F_ACK, S(20000), P(2000), 0, WND_ANY);
+	assert_int_equal(stats(t)->tcp_ooo_alloc, 2);
+	pdata(t, 2000, 1000, S(20000));
+	expect_ack(t, S(20000), P(3500));
+	app_recv(t, 2000, 1500);
+	app_send(t, 3000);
+	while (take_seg(t) && !t->s.len)
+		;
+	assert_int_equal(t->s.seq, S(20000));
+	assert_memory_equal(t->s.data, t->out + 20000, t->s.len);
+	assert_non_null(c->rack.ch);
+}
+
+/* Under memory pressure a freed receive ring comes back smaller, but never
+ * below the window it offered (RFC 9293 3.8.6.2.2): the peer fills the
+ * whole offer and nothing is dropped. */
+static void test_release_keeps_offered_window(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	struct tcp_conn *c;
+	uint32_t offered, iss;
+
+	cfg.tcp_buf_idle_ms = IDLE_MS;
+	cfg.tcp_mem[0] = 100 << 10;
+	cfg.tcp_mem[1] = 200 << 10;
+	cfg.tcp_mem[2] = 64 << 20;
+	tfx_restart_cfg(t, 1500, &cfg);
+	tfx_passive_open(t, NULL);
+	c = conn(t);
+	iss = t->iss;
+	pdata(t, 0, 1000, S(0));
+	app_recv(t, 0, 1000); /* the window update offers the whole ring */
+	while (take_seg(t))
+		;
+	offered = c->rcv_adv - c->rcv_nxt;
+	assert_true(offered > 64 << 10);
+	tfx_run(t, XS_MS(IDLE_MS + 10));
+	while (take_seg(t))
+		;
+	assert_null(c->rcvbuf.data);
+	/* Another connection holds data: pressure. */
+	t->pport = PPORT + 1;
+	tfx_passive_open(t, NULL);
+	pdata(t, 0, 1000, S(0));
+	while (take_seg(t))
+		;
+	tfx_run(t, XS_MS(150));
+	while (take_seg(t))
+		;
+	assert_true(t->fx.st->tcp->pressure);
+	assert_true(c->rcvbuf.cap >= offered);
+	/* The first peer fills its offer. */
+	t->pport = PPORT;
+	t->h = t->handles[1];
+	t->irs = PEER_ISS;
+	t->iss = iss;
+	t->ts_known = false;
+	pdata_mss(t, 1000, offered, S(0));
+	drain(t);
+	assert_int_equal(conn_info(t).rcv_queue, offered);
+	assert_int_equal(stats(t)->drop[XS_DROP_TCP_SEQ], 0);
+	app_recv(t, 1000, offered);
+}
+
+/* tcp_max_conns: listeners, half-open and established connections count;
+ * at the cap a SYN is dropped (counted) and connect fails with -EMFILE. */
+static void test_max_conns(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	struct popts o;
+	unsigned i;
+
+	cfg.tcp_max_conns = 16;
+	tfx_restart_cfg(t, 1500, &cfg);
+	for (i = 0; i < 15; i++) {
+		t->pport = (uint16_t)(PPORT + i);
+		tfx_passive_open(t, NULL);
+	}
+	assert_int_equal(stats(t)->tcp_conns, 16);
+	t->pport = PPORT + 15;
+	o = popts_syn_full(t);
+	psyn(t, &o);
+	expect_nothing(t);
+	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MAX_CONNS], 1);
+	assert_int_equal(xs_tcp_connect(t->fx.st, PEER_IP, 5000), -EMFILE);
+	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MAX_CONNS], 2);
+	/* One goes: there is room again. */
+	assert_int_equal(xs_tcp_abort(t->fx.st, t->handles[15]), 0);
+	t->nhandles--;
+	tfx_poll(t);
+	drain(t);
+	assert_int_equal(stats(t)->tcp_conns, 15);
+	o = popts_syn_full(t);
+	psyn(t, &o);
+	assert_true(take_seg(t));
+	assert_int_equal(t->s.flags, F_SYN | F_ACK);
+	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MAX_CONNS], 2);
+}
+
+/* Past the first hash size and handle array: both grow, every connection
+ * is still found, chains stay short, freed handles are reused. */
+#define MANY 5000
+static void test_tables_grow(void **state)
+{
+	struct tfx *t = *state;
+	static int hs[MANY];
+	struct tcp_table *tab;
+	unsigned i;
+	int h;
+
+	tfx_listen(t, 4096);
+	for (i = 0; i < MANY; i++) {
+		struct popts o = popts_syn_full(t);
+
+		t->pport = (uint16_t)(10000 + i);
+		psyn(t, &o);
+		assert_true(take_seg(t));
+		assert_int_equal(t->s.flags, F_SYN | F_ACK);
+		t->iss = t->s.seq;
+		t->ts = t->ts_on = true;
+		psend(t, F_ACK, P(0), S(0), NULL, 0);
+		hs[i] = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
+		assert_true(hs[i] > 0);
+	}
+	tab = t->fx.st->tcp;
+	assert_true(tab->nbuckets >= MANY);
+	assert_true(stats(t)->tcp_hash_chain_max <= 12);
+	assert_int_equal(stats(t)->tcp_conns, MANY + 1);
+	for (i = 0; i < MANY; i++) {
+		struct xs_tcp_info info;
+
+		assert_non_null(
+		    tcp_lookup(t->fx.st, OUR_IP, LPORT, PEER_IP, (uint16_t)(10000 + i)));
+		assert_int_equal(xs_tcp_get_info(t->fx.st, hs[i], &info), 0);
+		assert_int_equal(info.rport, 10000 + i);
+	}
+	/* Handles are unique and come back. */
+	for (i = 0; i < MANY; i++)
+		assert_int_equal(xs_tcp_abort(t->fx.st, hs[i]), 0);
+	tfx_poll(t);
+	drain(t);
+	assert_int_equal(stats(t)->tcp_conns, 1);
+	h = xs_tcp_connect(t->fx.st, PEER_IP, 5000);
+	assert_true(h > 0 && h <= MANY);
+	assert_int_equal(xs_tcp_abort(t->fx.st, h), 0);
+	tfx_poll(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_idle_release_realloc, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_ring_stays, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_ooo_and_rack_released, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_release_keeps_offered_window, tfx_setup,
+					    tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_max_conns, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_tables_grow, tfx_setup, tfx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
