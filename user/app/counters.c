@@ -59,11 +59,11 @@ struct cview_out {
 };
 
 static void line(struct cview_out *o, const char *pre, const char *name, uint64_t v,
-		 const char *desc)
+		 const char *desc, int always)
 {
 	char key[64];
 
-	if (!v && !(o->flags & CVIEW_ALL))
+	if (!v && !always && !(o->flags & CVIEW_ALL))
 		return;
 	if (o->pending) {
 		fprintf(o->f, "%s%s:\n", o->indent, o->pending);
@@ -96,12 +96,12 @@ size_t cview_print(FILE *f, const char *indent, const struct xs_stats *s,
 		o.pending = group_name(g);
 #define CVIEW_COUNTER(name)                                                                        \
 	if (group_of(#name) == g)                                                                  \
-		line(&o, "", #name, s->name, NULL);
+		line(&o, "", #name, s->name, NULL, 0);
 		XS_COUNTERS(CVIEW_COUNTER)
 #undef CVIEW_COUNTER
 		for (i = 0; i < nextra; i++)
 			if (!extra[i].group && group_of(extra[i].name) == g)
-				line(&o, "", extra[i].name, extra[i].value, NULL);
+				line(&o, "", extra[i].name, extra[i].value, NULL, extra[i].always);
 	}
 	/* Drops, by the layer that dropped. */
 	o.pending = "drops";
@@ -110,7 +110,7 @@ size_t cview_print(FILE *f, const char *indent, const struct xs_stats *s,
 		for (r = 1; r < XS_DROP_MAX; r++) {
 			drop_key((enum xs_drop)r, key, sizeof(key));
 			if (group_of(key) == g)
-				line(&o, "drop_", key, s->drop[r], xs_drop_desc((enum xs_drop)r));
+				line(&o, "drop_", key, s->drop[r], xs_drop_desc((enum xs_drop)r), 0);
 		}
 	}
 	o.pending2 = NULL;
@@ -129,7 +129,7 @@ size_t cview_print(FILE *f, const char *indent, const struct xs_stats *s,
 		o.pending = extra[i].group;
 		for (j = i; j < nextra; j++)
 			if (extra[j].group && !strcmp(extra[j].group, extra[i].group))
-				line(&o, "", extra[j].name, extra[j].value, NULL);
+				line(&o, "", extra[j].name, extra[j].value, NULL, extra[j].always);
 	}
 	return o.lines;
 }

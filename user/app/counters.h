@@ -16,6 +16,7 @@ struct cview_extra {
 	const char *group;
 	const char *name;
 	uint64_t value;
+	int always; /* a fact, not a count (an id): shown even when 0 */
 };
 
 #define CVIEW_ALL 1	 /* zeros too (-a) */

@@ -357,7 +357,7 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 {
 	const struct xs_stats *s = xs_stack_stats(cl->ctl->cfg.st);
 	const struct busy_poll *bp = cl->ctl->cfg.bp;
-	struct cview_extra ex[16]; /* 7 XDP, 3 busy-poll, 2 control */
+	struct cview_extra ex[16]; /* 7 XDP, 4 busy-poll, 2 control */
 	struct xs_xdp_counters x;
 	int have_x, r, first = 1, napi_id, all = 0;
 	char key[40], *text = NULL;
@@ -438,6 +438,7 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		ex[n++] = (struct cview_extra){"loop", "busy_poll_spins", bp->spins};
 		ex[n++] = (struct cview_extra){"loop", "busy_poll_sleeps", bp->sleeps};
 		ex[n++] = (struct cview_extra){"loop", "busy_poll_wakes", bp->wakes};
+		ex[n++] = (struct cview_extra){"loop", "busy_poll_napi_id", (uint64_t)napi_id, 1};
 	}
 	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
 	ex[n++] = (struct cview_extra){"control", "ctl_read_budget", cl->ctl->read_budget_hits};
