@@ -19,6 +19,12 @@ struct cview_extra {
 	int always; /* a fact, not a count (an id): shown even when 0 */
 };
 
+/* A count for the view (shown when non-zero, or with CVIEW_ALL). */
+static inline struct cview_extra cview_count(const char *group, const char *name, uint64_t value)
+{
+	return (struct cview_extra){group, name, value, 0};
+}
+
 #define CVIEW_ALL 1	 /* zeros too (-a) */
 #define CVIEW_DESCRIBE 2 /* drop lines carry their reason's description */
 

@@ -426,23 +426,23 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		return;
 	}
 	if (have_x) {
-		ex[n++] = (struct cview_extra){NULL, "xdp_redirected", x.redirected};
-		ex[n++] = (struct cview_extra){NULL, "xdp_passed", x.passed};
-		ex[n++] = (struct cview_extra){NULL, "xsk_rx_dropped", x.sock_rx_dropped};
-		ex[n++] = (struct cview_extra){NULL, "xsk_rx_ring_full", x.sock_rx_ring_full};
-		ex[n++] = (struct cview_extra){NULL, "xsk_fill_empty", x.sock_fill_empty};
-		ex[n++] = (struct cview_extra){NULL, "xsk_rx_invalid", x.sock_rx_invalid};
-		ex[n++] = (struct cview_extra){NULL, "xsk_tx_invalid", x.sock_tx_invalid};
+		ex[n++] = cview_count(NULL, "xdp_redirected", x.redirected);
+		ex[n++] = cview_count(NULL, "xdp_passed", x.passed);
+		ex[n++] = cview_count(NULL, "xsk_rx_dropped", x.sock_rx_dropped);
+		ex[n++] = cview_count(NULL, "xsk_rx_ring_full", x.sock_rx_ring_full);
+		ex[n++] = cview_count(NULL, "xsk_fill_empty", x.sock_fill_empty);
+		ex[n++] = cview_count(NULL, "xsk_rx_invalid", x.sock_rx_invalid);
+		ex[n++] = cview_count(NULL, "xsk_tx_invalid", x.sock_tx_invalid);
 	}
 	if (bp && bp->idle_ns) {
-		ex[n++] = (struct cview_extra){"loop", "busy_poll_spins", bp->spins};
-		ex[n++] = (struct cview_extra){"loop", "busy_poll_sleeps", bp->sleeps};
-		ex[n++] = (struct cview_extra){"loop", "busy_poll_wakes", bp->wakes};
+		ex[n++] = cview_count("loop", "busy_poll_spins", bp->spins);
+		ex[n++] = cview_count("loop", "busy_poll_sleeps", bp->sleeps);
+		ex[n++] = cview_count("loop", "busy_poll_wakes", bp->wakes);
 		ex[n++] = (struct cview_extra){"loop", "busy_poll_napi_id", (uint64_t)napi_id, 1};
 	}
 	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
-	ex[n++] = (struct cview_extra){"control", "ctl_read_budget", cl->ctl->read_budget_hits};
-	ex[n++] = (struct cview_extra){"control", "ctl_accept_budget", cl->ctl->accept_budget_hits};
+	ex[n++] = cview_count("control", "ctl_read_budget", cl->ctl->read_budget_hits);
+	ex[n++] = cview_count("control", "ctl_accept_budget", cl->ctl->accept_budget_hits);
 	f = open_memstream(&text, &len);
 	if (!f) {
 		ctl_end(cl, CTL_ERROR, "stats: out of memory");

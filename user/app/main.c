@@ -54,33 +54,33 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 	size_t n = 0;
 
 	if (x) {
-		ex[n++] = (struct cview_extra){NULL, "xdp_redirected", x->redirected};
-		ex[n++] = (struct cview_extra){NULL, "xdp_passed", x->passed};
-		ex[n++] = (struct cview_extra){NULL, "xsk_rx_dropped", x->sock_rx_dropped};
-		ex[n++] = (struct cview_extra){NULL, "xsk_rx_ring_full", x->sock_rx_ring_full};
-		ex[n++] = (struct cview_extra){NULL, "xsk_fill_empty", x->sock_fill_empty};
-		ex[n++] = (struct cview_extra){NULL, "xsk_rx_invalid", x->sock_rx_invalid};
-		ex[n++] = (struct cview_extra){NULL, "xsk_tx_invalid", x->sock_tx_invalid};
+		ex[n++] = cview_count(NULL, "xdp_redirected", x->redirected);
+		ex[n++] = cview_count(NULL, "xdp_passed", x->passed);
+		ex[n++] = cview_count(NULL, "xsk_rx_dropped", x->sock_rx_dropped);
+		ex[n++] = cview_count(NULL, "xsk_rx_ring_full", x->sock_rx_ring_full);
+		ex[n++] = cview_count(NULL, "xsk_fill_empty", x->sock_fill_empty);
+		ex[n++] = cview_count(NULL, "xsk_rx_invalid", x->sock_rx_invalid);
+		ex[n++] = cview_count(NULL, "xsk_tx_invalid", x->sock_tx_invalid);
 	}
 	if (ip3) {
 		const struct svc_iperf3_stats *is = svc_iperf3_stats(ip3);
 
-#define MAIN_IP3_EXTRA(name, desc) ex[n++] = (struct cview_extra){"services", #name, is->name};
+#define MAIN_IP3_EXTRA(name, desc) ex[n++] = cview_count("services", #name, is->name);
 		SVC_IPERF3_COUNTERS(MAIN_IP3_EXTRA)
 #undef MAIN_IP3_EXTRA
 	}
 	if (http) {
 		const struct svc_http_stats *hs = svc_http_stats(http);
 
-#define MAIN_HTTP_EXTRA(name, desc) ex[n++] = (struct cview_extra){"services", #name, hs->name};
+#define MAIN_HTTP_EXTRA(name, desc) ex[n++] = cview_count("services", #name, hs->name);
 		SVC_HTTP_COUNTERS(MAIN_HTTP_EXTRA)
 #undef MAIN_HTTP_EXTRA
 	}
 	n += svc_sockperf_counters(sp, ex + n, sizeof(ex) / sizeof(ex[0]) - 3 - n);
 	if (bp && bp->idle_ns) {
-		ex[n++] = (struct cview_extra){"loop", "busy_poll_spins", bp->spins};
-		ex[n++] = (struct cview_extra){"loop", "busy_poll_sleeps", bp->sleeps};
-		ex[n++] = (struct cview_extra){"loop", "busy_poll_wakes", bp->wakes};
+		ex[n++] = cview_count("loop", "busy_poll_spins", bp->spins);
+		ex[n++] = cview_count("loop", "busy_poll_sleeps", bp->sleeps);
+		ex[n++] = cview_count("loop", "busy_poll_wakes", bp->wakes);
 	}
 	fprintf(f, "counters:\n");
 	cview_print(f, " ", s, ex, n, all ? CVIEW_ALL : 0);

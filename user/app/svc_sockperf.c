@@ -373,6 +373,6 @@ size_t svc_sockperf_counters(const struct svc_sockperf *s, struct cview_extra *o
 	if (!s)
 		return 0;
 	for (i = 0; i < SP_NCOUNTERS && i < max; i++)
-		out[i] = (struct cview_extra){"services", names[i], s->ctr[i]};
+		out[i] = cview_count("services", names[i], s->ctr[i]);
 	return i;
 }
