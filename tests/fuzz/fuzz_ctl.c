@@ -42,11 +42,17 @@ static struct ctl *ctl;
 static xs_time_t now;
 
 /* The fuzz build leaves the AF_XDP device (libxdp) out; stats asks it for
- * XDP counters only when cfg.hw is set, which it never is here. */
+ * XDP counters and the NAPI id only when cfg.hw is set, which it never is here. */
 __attribute__((weak)) int xs_afxdp_xdp_counters(struct xs_dev *d, struct xs_xdp_counters *out)
 {
 	(void)d;
 	(void)out;
+	abort();
+}
+
+__attribute__((weak)) int xs_afxdp_napi_id(struct xs_dev *d)
+{
+	(void)d;
 	abort();
 }
 
