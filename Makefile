@@ -32,7 +32,7 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod
+BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench
 TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -48,13 +48,18 @@ SO_NAME := libxdpstack.so.$(SO_MAJOR)
 SO_REAL := libxdpstack.so.$(XS_VERSION)
 SO_MAP := user/libxdpstack.map
 
+# Example programs: built against the public headers only (-Iinclude, no
+# -Iuser) and the static library, as an embedder would.
+EXAMPLE_SRCS := $(wildcard tools/examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
+
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
 .PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll \
 	format fuzz fuzz-replay soak install uninstall
 all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
-	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS)
+	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
 
 deps:
 	@sh scripts/deps.sh
@@ -91,6 +96,11 @@ $(O)/$(SO_NAME) $(O)/libxdpstack.so: $(O)/$(SO_REAL)
 $(O)/xdpstack: $(APP_OBJS) $(O)/libxdpstack.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(O)/examples/%: tools/examples/%.c tools/examples/example.h $(O)/libxdpstack.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude $(LDFLAGS) \
+		-o $@ $< $(O)/libxdpstack.a $(LDLIBS)
+
 $(O)/xdpstack-ctl: $(CTL_OBJS) $(O)/libxdpstack.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -104,11 +114,11 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 	$(CC) $(XS_CFLAGS) -Itests/unit -Itests/tcp $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
 
 # libFuzzer targets (clang), one per parser and per whole input path: the
-# library without the real devices is compiled once with the fuzzer's
+# library without the real devices (nor create.c, which makes them) is compiled once with the fuzzer's
 # instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
 # links the daemon's control-socket code (user/app without main.c) and the
 # counter view its stats command prints.
-FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c,$(LIB_SRCS))
+FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
 FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c user/app/counters.c,$(APP_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)
@@ -229,10 +239,19 @@ $(O)/tcp_rr: tools/bench/tcp_rr.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
 
-# Benchmarks: the same workload against xdpstack and the kernel on one veth
-# pair; results appended to docs/BENCHMARKS.md by hand from the printed table.
-bench: deps all $(O)/udp_bench
-	sh scripts/bench.sh $(O)
+# The stack alone: two stacks over the in-memory device in one process;
+# built with every build (sanitizers included), so the tests exercise it.
+$(O)/stack_bench: tools/bench/stack_bench.c $(O)/libxdpstack.a
+	@mkdir -p $(@D)
+	$(CC) $(XS_CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS)
+
+# Benchmarks: every workload against xdpstack and the kernel on one veth pair
+# (scripts/bench.py, as root); raw JSON in $(O)/bench/, the latest section of
+# docs/BENCHMARKS.md and the plots in docs/ regenerated. QUICK=1: one
+# repetition, smaller sizes, under 3 minutes.
+QUICK ?= 0
+bench: deps all
+	/usr/bin/python3 scripts/bench.py --build $(O) $(if $(filter 1,$(QUICK)),--quick)
 
 # Busy-poll on/off against the kernel: ping, UDP and TCP request/response.
 bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
@@ -240,7 +259,7 @@ bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
 
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \
-		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c
+		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c tools/bench/stack_bench.c
 
 clean:
 	rm -rf build build-san

@@ -90,8 +90,10 @@ side_up "$NSB" "$VB" "$PEER_IP"
 echo "== starting xdpstack --ip $STACK_IP in $NSA"
 # A background job of a non-interactive shell starts with SIGINT ignored;
 # give xdpstack the default back so its own handler sees Ctrl-C.
+mkdir -p "$TMP/www"
+printf '<h1>served by xdpstack</h1>\n' >"$TMP/www/index.html"
 ip netns exec "$NSA" env --default-signal=INT "$BIN" --ip "$STACK_IP" --dev "$VA" \
-	>"$TMP/out" 2>"$TMP/err" &
+	--http 80 --root "$TMP/www" >"$TMP/out" 2>"$TMP/err" &
 PID=$!
 i=0
 until grep -q "serving" "$TMP/out" 2>/dev/null; do
@@ -133,6 +135,15 @@ try:
 except socket.timeout:
     print(f"sent {msg!r}, no answer within 2 s")
 EOF
+
+echo
+echo "== TCP echo on $STACK_IP:8888 (nc from $NSB)"
+printf 'hello over TCP\n' | inb nc -N -w 3 "$STACK_IP" 8888 | sed 's/^/   got back: /' ||
+	echo "   (no answer)"
+
+echo
+echo "== HTTP: curl http://$STACK_IP/ (the stack's HTTP server, --http 80 --root $TMP/www)"
+inb curl -sS -m 5 -D - "http://$STACK_IP/" | tr -d '\r' | sed 's/^/   /' || echo "   (curl failed)"
 
 echo
 if [ -n "${DEMO_SECONDS:-}" ]; then

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages xdpstack needs to build, test and run its demo.
-# Idempotent: does nothing when everything is already installed.
+# Idempotent: does nothing when everything is already installed. The stock tools
+# the tests drive (iperf3, sockperf, wrk, curl, dnsmasq) come as packages too;
+# dnsmasq-base is the binary without the system service.
 set -eu
 PKGS="clang llvm make gcc pkg-config libxdp-dev libbpf-dev libelf-dev zlib1g-dev
  linux-libc-dev bpftool xdp-tools libpcap-dev libcmocka-dev iproute2 ethtool arping
- iputils-ping netcat-openbsd nftables tcpdump util-linux python3-pytest python3-scapy"
+ iputils-ping netcat-openbsd nftables tcpdump util-linux python3-pytest python3-scapy
+ iperf3 sockperf wrk curl dnsmasq-base python3-matplotlib"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

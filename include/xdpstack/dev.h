@@ -6,7 +6,78 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* --- bring your own device -------------------------------------------------
+ * A device is an ops table and a struct xs_dev the embedder fills and keeps
+ * alive for the stack's life (xs_stack_new takes it, xs_stack_free does not
+ * free it unless xs_stack_create made it; xs_dev_free calls ops->destroy).
+ * The stack calls the ops only from xs_stack_poll and from API calls, on its
+ * one thread; no op may block. user/dev/tap.c is a small complete example.
+ *
+ * Frames are lent, never copied by the stack:
+ *  - rx_burst lends up to max received frames (data, len; handle is yours).
+ *    The stack reads them in place, read-only, and gives every one back with
+ *    rx_release before xs_stack_poll returns (in the same poll, in one call).
+ *  - tx_alloc lends one empty buffer of cap bytes (at least the MTU plus 18,
+ *    for the Ethernet header and a VLAN tag). The stack writes a whole frame
+ *    into data and then either tx_submit(len) (it is yours again: send it at
+ *    the next flush, or at once) or tx_abort (unused). -ENOBUFS when none is
+ *    free: the stack counts XS_DROP_TX_NO_FRAME and the sender sees -ENOBUFS.
+ *  - flush is called at the end of every poll: push what was submitted,
+ *    reclaim buffers the NIC is done with.
+ *  - frames fills the accounting (tests prove every frame came home);
+ *    destroy releases everything.
+ * mac is the device's Ethernet address, mtu the IP MTU (68..), fd a file
+ * descriptor that is readable while frames wait for rx_burst (-1 if none: an
+ * embedder must then poll on a timer), priv the device's own pointer. */
+struct xs_frame {
+	uint8_t *data;
+	uint32_t len;
+	uint32_t cap;
+	uint64_t handle;     /* the device's own reference (a UMEM address, an index) */
+};
+
+/* Frame accounting, so teardown can prove every frame came home. */
+struct xs_dev_frames {
+	uint32_t total;      /* frames the device owns */
+	uint32_t free;       /* ready for tx_alloc */
+	uint32_t fill;       /* posted for rx (fill ring or kernel) */
+	uint32_t rx_borrowed;/* handed to the stack by rx_burst */
+	uint32_t tx_borrowed;/* handed to the stack by tx_alloc */
+	uint32_t tx_queued;  /* submitted, not yet given to the kernel */
+	uint32_t in_flight;  /* given to the kernel, completion pending */
+	uint32_t misuse;     /* frames handed back twice or in the wrong state */
+};
+
 struct xs_dev;
+
+struct xs_dev_ops {
+	/* Lend up to max received frames. Returns count (0 if none), or -errno
+	 * (xs_stack_poll returns it: the device is broken). */
+	int (*rx_burst)(struct xs_dev *dev, struct xs_frame *frames, int max);
+	/* Take n lent rx frames back. */
+	void (*rx_release)(struct xs_dev *dev, const struct xs_frame *frames, int n);
+	/* Lend one tx buffer; 0 or -ENOBUFS. */
+	int (*tx_alloc)(struct xs_dev *dev, struct xs_frame *f);
+	/* A filled tx buffer of len bytes: it leaves at the next flush. */
+	void (*tx_submit)(struct xs_dev *dev, const struct xs_frame *f, uint32_t len);
+	/* A tx buffer returned unused. */
+	void (*tx_abort)(struct xs_dev *dev, const struct xs_frame *f);
+	/* Push submitted frames out, reclaim completed ones. 0 or -errno. */
+	int (*flush)(struct xs_dev *dev);
+	/* Fill *out with the frame accounting. */
+	void (*frames)(const struct xs_dev *dev, struct xs_dev_frames *out);
+	/* Release everything, struct xs_dev included if the device allocated it. */
+	void (*destroy)(struct xs_dev *dev);
+};
+
+struct xs_dev {
+	const struct xs_dev_ops *ops;
+	uint8_t mac[6];
+	uint16_t mtu;      /* IP MTU of the link */
+	uint32_t ifindex;
+	int fd;            /* readable while frames wait for rx_burst, -1 if none */
+	void *priv;
+};
 
 /* In-memory device (user/dev/mem.c): frames injected by a test or a linked peer. */
 struct xs_dev *xs_mem_dev_new(const uint8_t mac[6], uint16_t mtu, uint32_t nframes);
@@ -112,6 +183,21 @@ struct xs_dev *xs_fault_dev_new(struct xs_dev *inner, const struct xs_fault_conf
 /* New probabilities from now on; the PRNG stream goes on (cfg->seed unused). */
 void xs_fault_dev_set(struct xs_dev *dev, const struct xs_fault_config *cfg);
 const struct xs_fault_stats *xs_fault_dev_stats(const struct xs_dev *dev);
+
+/* TAP device (user/dev/tap.c): the kernel's /dev/net/tun as an Ethernet
+ * link (IFF_TAP | IFF_NO_PI, non-blocking), one read(2)/write(2) per frame;
+ * the example of a device an embedder brings. ifname: the interface to make
+ * or attach to ("" or NULL: the kernel names it; the name is in *out_name if
+ * given, IFNAMSIZ bytes). The device brings the interface up; its address on
+ * the kernel side is the caller's business (ip addr add). mac NULL: a random
+ * locally administered one; mtu 0: 1500. Needs CAP_NET_ADMIN. NULL + errno
+ * and one line in err on failure. nframes: buffers (0: 256). */
+struct xs_dev *xs_tap_dev_new(const char *ifname, const uint8_t *mac, uint16_t mtu,
+			      uint32_t nframes, char *out_name, char *err, size_t errlen);
+/* Frames the kernel would not take at flush (its queue full): dropped, as a
+ * full NIC ring drops them. (Received frames wait in the kernel's queue while
+ * all buffers are lent; the kernel counts what overflows it.) */
+uint64_t xs_tap_dev_tx_dropped(const struct xs_dev *dev);
 
 /* Common to every device: the MAC and MTU, and release. */
 const uint8_t *xs_dev_mac(const struct xs_dev *dev);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <xdpstack/dev.h>
 #include <xdpstack/stats.h>
 
 typedef uint64_t xs_time_t; /* nanoseconds */
@@ -45,10 +46,12 @@ struct xs_config {
 	unsigned tcp_orphan_retries; /* timeouts or zero-window probes without
 				    * progress before an orphan is dropped (0: 8, as
 				    * net.ipv4.tcp_orphan_retries=0 means 8), 1-255 */
-	unsigned tcp_persist_span_ms; /* a closed window without progress is
-				    * given up after this, answered probes or not
-				    * (0: 300000; Linux: TCP_USER_TIMEOUT's zero-window
-				    * span), 100-86400000 */
+	unsigned tcp_persist_span_ms; /* an orphan's closed window without
+				    * progress is given up after this, answered probes
+				    * or not; so is any connection's while memory is
+				    * under pressure (RFC 6429); otherwise a held one
+				    * stays open while the peer answers (RFC 9293
+				    * MUST-37). 0: 300000; 100-86400000 */
 	uint64_t tcp_mem[3];       /* bytes all TCP connections hold: low, pressure,
 				    * high (0,0,0: 384, 512, 768 MiB; net.ipv4.tcp_mem).
 				    * Above pressure until below low: new connections get
@@ -62,6 +65,15 @@ struct xs_config {
 				    * this long unused (0: 200), 1-60000, or
 				    * XS_TCP_BUF_IDLE_NOW: at the end of the poll that
 				    * emptied it; the next byte allocates it again */
+	/* DNS stub resolver budgets (docs/DESIGN.md, DNS). */
+	unsigned dns_max_queries;  /* resolves in flight at once (0: 64), 1-4096 */
+	unsigned dns_cache_size;   /* cached names at most (0: 256), 1-65536 */
+	unsigned dns_timeout_ms;   /* wait for one server's reply (0: 2000), 10-60000 */
+	unsigned dns_attempts;     /* rounds over all servers (0: 2, like
+				    * resolv.conf's attempts), 1-10 */
+	unsigned dns_ttl_max;      /* seconds a positive answer is cached at most
+				    * (0: 86400); negative answers at most 10800
+				    * (RFC 2308 5) or this, the smaller */
 };
 
 #define XS_TCP_BUF_IDLE_NOW 0xffffffffu
@@ -70,15 +82,94 @@ struct xs_config {
 struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev);
 void xs_stack_free(struct xs_stack *st);
 
+/* --- a stack from one config struct, device included ----------------------
+ * Without the daemon: the device is chosen and made here, wrapped in a
+ * capture and/or a fault injector if asked, and owned by the stack
+ * (xs_stack_free frees it). Routes beyond the connected subnet and the
+ * gateway are added in order. */
+enum xs_dev_kind {
+	XS_DEV_AFXDP = 1,     /* AF_XDP on ifname, queue (the steering program is loaded) */
+	XS_DEV_MEM,           /* in-memory, for tests (xs_stack_dev + xs_mem_dev_*) */
+	XS_DEV_TAP,           /* a TAP interface named ifname (made if absent) */
+	XS_DEV_CUSTOM,        /* dev below: the embedder's own ops (dev.h) */
+};
+
+struct xs_stack_opts {
+	struct xs_config cfg;          /* ip, prefix_len, gateway, budgets */
+	enum xs_dev_kind dev_kind;
+	const char *ifname;            /* AFXDP, TAP */
+	uint32_t queue;                /* AFXDP: rx queue (0) */
+	enum xs_xdp_mode xdp_mode;     /* AFXDP */
+	uint32_t nframes;              /* buffers (0: the device's default) */
+	const uint8_t *mac;            /* MEM, TAP: NULL = made up */
+	uint16_t mtu;                  /* MEM, TAP: 0 = 1500 */
+	struct xs_dev *dev;            /* CUSTOM: owned by xs_stack_create from the call
+					* on (freed on failure, by xs_stack_free after) */
+	const char *pcap_path;         /* non-NULL: capture every frame there */
+	const struct xs_fault_config *fault; /* non-NULL: inject faults (inside the capture) */
+	const struct xs_route *routes; /* dst, prefix_len, gateway of each */
+	size_t nroutes;
+	int verbose;                   /* AFXDP: libxdp/libbpf diagnostics */
+	char ifname_buf[32];           /* where xs_stack_opts_dev puts the name */
+};
+
+/* NULL + errno and one human line in err on failure (nothing is left made). */
+struct xs_stack *xs_stack_create(const struct xs_stack_opts *opts, char *err, size_t errlen);
+/* Fills the device part of opts from a spec: "afxdp:IFNAME[@QUEUE]",
+ * "tap:IFNAME", or "mem". 0, or -EINVAL with one line in err. ifname then
+ * points at opts->ifname_buf (a copy of opts must set it again). */
+int xs_stack_opts_dev(struct xs_stack_opts *opts, const char *spec, char *err, size_t errlen);
+/* The stack's device (for device-specific calls such as xs_mem_dev_inject). */
+struct xs_dev *xs_stack_dev(const struct xs_stack *st);
+
 /* Frames handled per xs_stack_poll call at most: a full batch means more wait. */
 #define XS_POLL_BATCH 64
 
-/* Processes one batch of received frames, due timers, and flushes tx.
- * Returns the number of frames received, or -errno from the device. */
+/* Processes one batch of received frames, due timers, delivers the events
+ * raised meanwhile (see "Events" below), and flushes tx.
+ * Returns the number of frames received, or -errno from the device
+ * (-EBUSY, and nothing done, when called from one of its own callbacks). */
 int xs_stack_poll(struct xs_stack *st, xs_time_t now);
 /* The earliest time at which xs_stack_poll has work to do: a timer, or
- * events raised by callbacks (then 0: poll again at once). */
+ * events raised by callbacks or API calls, or frames an API call made
+ * outside a poll (then 0: poll again at once). */
 xs_time_t xs_stack_next_timer(const struct xs_stack *st);
+
+/* --- running inside the application's own loop ----------------------------
+ * The contract, for an epoll/poll/select loop the application owns:
+ *
+ *	fd = xs_stack_fd(st);            add fd (EPOLLIN) to your loop once
+ *	for (;;) {
+ *		xs_stack_poll(st, now);      also call it when fd is readable
+ *		next = xs_stack_next_timer(st);
+ *		wait for your fds and fd, at most until next (0: do not wait)
+ *	}
+ *
+ * fd is readable (level-triggered) while the device has received frames,
+ * while events wait for delivery, after an API call from outside a poll
+ * queued frames or events (say xs_tcp_send from your own handler: the frames
+ * leave at the next poll's flush), and after xs_stop. Reading it is the
+ * stack's business: never read or close it. xs_stack_next_timer stays the
+ * authority on time: a poll is due at that time whether fd woke or not.
+ * A full batch (xs_stack_poll returned XS_POLL_BATCH) means poll again.
+ * Returns the fd (made on the first call, closed by xs_stack_free) or -errno. */
+int xs_stack_fd(struct xs_stack *st);
+
+/* CLOCK_MONOTONIC in ns: what xs_run passes as now. */
+xs_time_t xs_clock_now(void);
+
+struct xs_run_opts {
+	unsigned max_wait_ms;  /* longest sleep (0: 1000) */
+	int busy_poll;         /* 1: never sleep (a core spins on the device) */
+};
+/* A convenience loop: poll, sleep on xs_stack_fd until the next timer, until
+ * xs_stop. opts may be NULL. Returns 0 after xs_stop (which it clears), or
+ * -errno from the device or epoll. Callbacks run inside it. */
+int xs_run(struct xs_stack *st, const struct xs_run_opts *opts);
+/* Makes xs_run return after the poll in progress (or at once if between
+ * polls). Async-signal-safe: call it from a callback, another handler of
+ * your loop, or a signal handler (it sets a flag and writes an eventfd). */
+void xs_stop(struct xs_stack *st);
 
 const struct xs_stats *xs_stack_stats(const struct xs_stack *st);
 uint32_t xs_stack_ip(const struct xs_stack *st);
@@ -124,14 +215,67 @@ size_t xs_stack_arp_list(const struct xs_stack *st, xs_time_t now,
 /* Empties the ARP cache; packets waiting for resolution are dropped. */
 void xs_stack_arp_flush(struct xs_stack *st);
 
-/* --- UDP sockets -------------------------------------------------------
- * Handles are small non-negative ints. Calls never block: -EAGAIN when
- * there is nothing to receive. Addresses and ports in host byte order. */
+/* --- Events: one model for UDP, TCP and ping ------------------------------
+ * What happens to a handle is raised while the stack works (parsing a frame,
+ * a timer, an API call) but delivered only after the batch: xs_stack_poll
+ * runs the callbacks of UDP sockets, then ping results, then TCP connections,
+ * after the received frames and the timers, never from the middle of parsing.
+ * A UDP or TCP handle's pending events are merged into one call per poll;
+ * ping has one call per result.
+ *
+ * Readiness can also be queried at any time, without a callback:
+ * xs_udp_poll_events, xs_tcp_poll_events, xs_ping_poll_events return the
+ * XS_EV_* bits true now (level), or -EBADF; the callbacks carry the same bits
+ * as edges (something became true; a callback may see a bit that a call
+ * made since has consumed: -EAGAIN is always a possible answer).
+ *
+ * A callback (xs_event_cb, xs_ping_cb) MAY call any xs_* function of its
+ * stack: receive, send (frames leave at the end of this poll), open, accept,
+ * connect, close or abort any handle including its own, xs_stop. Events it
+ * raises (for instance a send that completes a wake-up, or
+ * xs_*_set_event_cb reporting what is already true) are delivered by the
+ * next poll, and xs_stack_next_timer returns 0 meanwhile. A callback MUST
+ * NOT call xs_stack_free on its own stack (call xs_stop, free after xs_run
+ * returns), nor block (it runs on the stack's only thread); xs_stack_poll
+ * and xs_run called from a callback return -EBUSY and do nothing.
+ *
+ * Closing from inside a callback, its own handle or another: the handle is
+ * invalid at once; nothing more is delivered for it, including events
+ * already queued in this poll (a TCP connection's resources are freed at the
+ * end of the poll, after every callback has run). A handle closed and then
+ * used gets -EBADF, until a later open reuses its number: handles are small
+ * ints, reused lowest first (typed, generation-checked handles are future
+ * work, docs/DESIGN.md).
+ *
+ * Buffers: every buffer passed in (send) is copied before the call returns;
+ * every buffer passed out (recv, xs_ping_result) is the caller's or valid
+ * during the callback only. The stack keeps no pointer given to it, except
+ * ctx, which it hands back untouched.
+ *
+ * Bits: XS_EV_READABLE   recv will not say -EAGAIN (data, EOF, an error; a
+ *                        listener: a connection to accept; ping: results
+ *                        queued for the next poll)
+ *       XS_EV_WRITABLE   send will not say -EAGAIN / -ENOBUFS: TCP connected
+ *                        with room (after having been full, raised once the
+ *                        free space is half of what is queued, like Linux's
+ *                        sk_stream_is_writeable); UDP: a tx frame is free
+ *                        again after a send got -ENOBUFS
+ *       XS_EV_ERROR      an error waits (xs_tcp_error, the next UDP call)
+ *       XS_EV_HUP        the connection is over (CLOSED or TIME-WAIT)
+ *       XS_EV_URGENT, XS_EV_SOFT_ERROR: TCP only (below). */
 enum {
 	XS_EV_READABLE = 1, XS_EV_ERROR = 2, XS_EV_WRITABLE = 4, XS_EV_HUP = 8,
 	XS_EV_URGENT = 16, XS_EV_SOFT_ERROR = 32,
 };
 typedef void (*xs_event_cb)(struct xs_stack *st, int handle, unsigned events, void *ctx);
+
+int xs_udp_poll_events(const struct xs_stack *st, int h);
+int xs_tcp_poll_events(const struct xs_stack *st, int h);
+int xs_ping_poll_events(const struct xs_stack *st, int h);
+
+/* --- UDP sockets -------------------------------------------------------
+ * Handles are small non-negative ints. Calls never block: -EAGAIN when
+ * there is nothing to receive. Addresses and ports in host byte order. */
 
 int xs_udp_open(struct xs_stack *st);
 /* port 0 picks an unpredictable ephemeral port. */
@@ -148,6 +292,16 @@ ssize_t xs_udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap,
 /* Datagrams larger than the MTU are fragmented (up to 65507 bytes). */
 int xs_udp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx);
 int xs_udp_close(struct xs_stack *st, int h);
+/* Socket options. XS_UDP_RCVBUF: bytes of datagrams queued unread before
+ * new ones are dropped (XS_DROP_UDP_RCVBUF), SO_RCVBUF's analogue; default
+ * 262144, 2048-16 MiB. At most 1024 datagrams are queued either way. UDP has
+ * no send buffer: a datagram is a frame at once (-ENOBUFS when the device has
+ * none free, then XS_EV_WRITABLE when it has). */
+enum xs_udp_opt { XS_UDP_RCVBUF };
+#define XS_UDP_RCVBUF_MIN 2048
+#define XS_UDP_RCVBUF_MAX (16 * 1024 * 1024)
+int xs_udp_setopt(struct xs_stack *st, int h, enum xs_udp_opt opt, int value);
+int xs_udp_getopt(const struct xs_stack *st, int h, enum xs_udp_opt opt, int *value);
 /* Local port of a socket (0 if unbound), or -EBADF. */
 int xs_udp_local_port(const struct xs_stack *st, int h);
 
@@ -224,6 +378,28 @@ enum xs_tcp_opt {
 			       * stack's and are cleared), inherited from a listener */
 };
 int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value);
+/* The current value of opt into *value (buffers: the size in bytes; a
+ * default user timeout reads 0). 0, -EBADF or -ENOPROTOOPT. */
+int xs_tcp_getopt(const struct xs_stack *st, int h, enum xs_tcp_opt opt, int *value);
+
+/* What must be chosen before the SYN leaves (0: the default). */
+struct xs_tcp_connect_opts {
+	uint16_t lport;       /* local port (bind before connect); -EADDRINUSE if a
+			       * listener has it or the 4-tuple exists */
+	int sndbuf, rcvbuf;   /* bytes, 4096-16 MiB (-EINVAL outside); rcvbuf sets
+			       * the window scale the SYN announces */
+	int nodelay;          /* 1: TCP_NODELAY from the start */
+};
+/* xs_tcp_connect with options (o may be NULL). */
+int xs_tcp_connect_ex(struct xs_stack *st, uint32_t ip, uint16_t port,
+		      const struct xs_tcp_connect_opts *o);
+
+/* shutdown(2)'s how: XS_SHUT_WR is xs_tcp_shutdown (FIN after the queued
+ * data); XS_SHUT_RD discards what is unread and all data that arrives later
+ * (still acknowledged; the peer is not told, as on Linux), and xs_tcp_recv
+ * then returns 0. 0, -EBADF, -EINVAL (how), -ENOTCONN (listener). */
+enum { XS_SHUT_RD = 1, XS_SHUT_WR = 2, XS_SHUT_RDWR = 3 };
+int xs_tcp_shutdown_how(struct xs_stack *st, int h, int how);
 
 struct xs_tcp_info {
 	int handle;           /* -1 if the application released it */
@@ -266,5 +442,46 @@ int xs_ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx);
  * MTU, at most 65507). 0 or -errno. */
 int xs_ping_send(struct xs_stack *st, int h, uint32_t dst, uint16_t seq, size_t data_len);
 int xs_ping_close(struct xs_stack *st, int h);
+
+/* --- DNS stub resolver (RFC 1035, RFC 2308) ----------------------------
+ * A records, following CNAME chains (at most XS_DNS_MAX_CNAMES), from the
+ * servers added with xs_dns_add_server, tried in turn. Each message has a
+ * random ID and a random source port; a reply counts only if it comes from
+ * the server's address and port, with the ID and question sent. Truncated
+ * replies are asked again over TCP. Answers are cached for their TTL,
+ * NXDOMAIN and no-data answers for the SOA's negative TTL.
+ * The result reaches the callback from xs_stack_poll after the batch, like
+ * every other event (a cache hit too, at the next poll): the callback may
+ * call any xs_* function, start resolves or cancel others. r is valid
+ * during the call only; the query handle is free once it returns. */
+#define XS_DNS_MAX_SERVERS 4
+#define XS_DNS_MAX_ADDRS 8
+#define XS_DNS_MAX_CNAMES 8
+#define XS_DNS_NAME_LEN 254 /* dotted text, NUL included */
+struct xs_dns_result {
+	int error;            /* 0, -ENOENT (NXDOMAIN), -ENODATA (the name has no
+			       * A record), -ETIMEDOUT (no server answered),
+			       * -ELOOP (CNAME chain too long), -EAGAIN (server
+			       * failure), -EPROTO (server refused or malformed chain),
+			       * -EINVAL (the name has no address, from add_server) */
+	unsigned naddrs;
+	uint32_t addrs[XS_DNS_MAX_ADDRS]; /* host order */
+	uint32_t ttl;         /* seconds the answer stays valid */
+	unsigned cnames;      /* CNAME links followed */
+	char canon[XS_DNS_NAME_LEN]; /* the name the addresses belong to */
+	uint8_t from_cache;
+	uint8_t tcp;          /* the answer came over TCP */
+};
+typedef void (*xs_dns_cb)(struct xs_stack *st, int q, const struct xs_dns_result *r, void *ctx);
+/* 0, -ENOSPC (XS_DNS_MAX_SERVERS), -EINVAL (ip 0). */
+int xs_dns_add_server(struct xs_stack *st, uint32_t ip, uint16_t port);
+/* Starts resolving name ("www.example.com"); a query handle >= 0, or
+ * -EINVAL (not a host name: letters, digits, '-', '_', labels of 1-63,
+ * 253 in all, a top label not all digits), -EDESTADDRREQ (no server), -EBUSY (the
+ * dns_max_queries budget, counted in dns_busy). */
+int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ctx);
+/* Stops a query; its callback is not called. 0 or -EBADF. */
+int xs_dns_cancel(struct xs_stack *st, int q);
+void xs_dns_cache_flush(struct xs_stack *st);
 
 #endif

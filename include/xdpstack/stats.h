@@ -69,6 +69,21 @@
 	X(TCP_MEM, "TCP memory above its high limit: connection refused")        \
 	X(TCP_MAX_CONNS, "TCP connections at tcp_max_conns: connection refused") \
 	X(TCP_BUF_ALLOC, "TCP segment dropped: no memory for the receive ring")  \
+	X(DNS_SHORT, "DNS message shorter than its header or a record")          \
+	X(DNS_COUNT, "DNS section counts larger than the records present")      \
+	X(DNS_PTR_PAST_END, "DNS compression pointer past the message end")     \
+	X(DNS_PTR_FORWARD, "DNS compression pointer not pointing backward")     \
+	X(DNS_PTR_LOOP, "DNS compression pointers in a loop")                   \
+	X(DNS_LABEL_LONG, "DNS label over 63 bytes or of a reserved type")      \
+	X(DNS_NAME_LONG, "DNS name over 255 bytes")                             \
+	X(DNS_RDLEN, "DNS RDLENGTH runs past the message")                      \
+	X(DNS_RDATA, "DNS record data malformed for its type")                  \
+	X(DNS_QDCOUNT, "DNS reply without exactly one question")                \
+	X(DNS_NOT_REPLY, "DNS message not a standard query reply")              \
+	X(DNS_ID, "DNS reply ID matches no query in flight")                    \
+	X(DNS_SRC, "DNS reply from another address or port than asked")         \
+	X(DNS_QUESTION, "DNS reply for another question than asked")            \
+	X(DNS_TCP_LEN, "DNS reply over TCP with a bad length prefix")           \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 
@@ -95,7 +110,14 @@ enum xs_drop {
  * idle; with tcp_ooo_alloc, tcp_rack_released: the out-of-order and RACK
  * records likewise), tcp_buf_clamped (send rings allocated at the smallest
  * size, 4 KiB, above the high limit). Three are gauges, not counters: tcp_mem_bytes (what
- * TCP holds now), tcp_orphans (orphans now) and tcp_conns (connections now). */
+ * TCP holds now), tcp_orphans (orphans now) and tcp_conns (connections now).
+ * The resolver: dns_queries (resolves asked), dns_tx / dns_rx (messages to
+ * and accepted from servers), dns_tcp_fallback (truncated replies retried over
+ * TCP), dns_timeouts (a server that did not answer in time), dns_cache_hits /
+ * dns_cache_neg_hits (answered from the cache, positive / RFC 2308 negative),
+ * dns_cache_evictions (live entries pushed out by the entry budget), dns_busy
+ * (resolves refused: queries in flight at their budget); gauges dns_inflight
+ * and dns_cache_entries. */
 #define XS_COUNTERS(X)                                                             \
 	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
 	X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)        \
@@ -114,7 +136,10 @@ enum xs_drop {
 	X(tcp_persist_aborts) X(tcp_mem_pressure) X(tcp_mem_shrunk) X(tcp_mem_aborts) \
 	X(tcp_buf_alloc) X(tcp_buf_released) X(tcp_buf_clamped) X(tcp_ooo_alloc)  \
 	X(tcp_rack_released)                                                       \
-	X(tcp_mem_bytes) X(tcp_orphans) X(tcp_conns)
+	X(tcp_mem_bytes) X(tcp_orphans) X(tcp_conns) \
+	X(dns_queries) X(dns_tx) X(dns_rx) X(dns_tcp_fallback) X(dns_timeouts)     \
+	X(dns_cache_hits) X(dns_cache_neg_hits) X(dns_cache_evictions)             \
+	X(dns_busy) X(dns_inflight) X(dns_cache_entries)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

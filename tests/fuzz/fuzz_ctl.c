@@ -8,6 +8,9 @@
  * ping gets 4 s of virtual time, and a following line "stop..." ends it like
  * a client's; connect takes the next line's bytes as the start of its stream
  * and gets 4 s. Then the session is freed as when a client goes away.
+ * resolve (and ping or connect to a name) runs as a session too, answered by
+ * 10.0.0.2 as DNS server (a first label starting with 'n': NXDOMAIN; else
+ * 10.0.0.2); the cache lives for the input.
  * The stack is new for each input, with 10.0.0.2 known by ARP, so route add/del,
  * arp flush and sessions change state across the lines of one input only.
  *
@@ -28,6 +31,7 @@
 #include "fuzz.h"
 #include "fuzz_tx.h"
 #include "wire/bytes.h"
+#include "wire/csum.h"
 
 #define OUR_IP 0x0a000001u /* 10.0.0.1/24 */
 #define FRAME_MAX 2048
@@ -42,7 +46,7 @@ static struct ctl *ctl;
 static xs_time_t now;
 
 /* The fuzz build leaves the AF_XDP device (libxdp) out; stats asks it for
- * XDP counters and the NAPI id only when cfg.hw is set, which it never is here. */
+ * XDP counters only when cfg.hw is set, which it never is here. */
 __attribute__((weak)) int xs_afxdp_xdp_counters(struct xs_dev *d, struct xs_xdp_counters *out)
 {
 	(void)d;
@@ -56,6 +60,45 @@ __attribute__((weak)) int xs_afxdp_napi_id(struct xs_dev *d)
 	abort();
 }
 
+/* 10.0.0.2 answers DNS queries (UDP port 53): a name whose first label
+ * starts with 'n' does not exist, any other is 10.0.0.2 itself. */
+static void dns_answer(const uint8_t *f, size_t n)
+{
+	static const uint8_t a[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 2};
+	uint8_t r[FRAME_MAX];
+	size_t dlen, len;
+
+	if (n < 14 + 20 + 8 + 12 || ld_be16(f + 12) != 0x0800 || f[14] != 0x45 || f[23] != 17 ||
+	    ld_be16(f + 36) != 53)
+		return;
+	dlen = ld_be16(f + 38) - 8u;
+	if (42 + dlen > n || 42 + dlen + sizeof(a) > sizeof(r))
+		return;
+	memcpy(r, f + 6, 6);
+	memcpy(r + 6, f, 6);
+	memcpy(r + 12, f + 12, 2 + 20);
+	memcpy(r + 26, f + 30, 4);
+	memcpy(r + 30, f + 26, 4);
+	st_be16(r + 34, 53);
+	st_be16(r + 36, ld_be16(f + 34));
+	memcpy(r + 42, f + 42, dlen);
+	if (f[42 + 13] == 'n') {
+		st_be16(r + 44, 0x8183);
+		len = dlen;
+	} else {
+		st_be16(r + 44, 0x8180);
+		st_be16(r + 48, 1);
+		memcpy(r + 42 + dlen, a, sizeof(a));
+		len = dlen + sizeof(a);
+	}
+	st_be16(r + 38, (uint16_t)(8 + len));
+	st_be16(r + 40, 0); /* no UDP checksum (IPv4 allows it) */
+	st_be16(r + 16, (uint16_t)(20 + 8 + len));
+	st_be16(r + 24, 0);
+	st_be16(r + 24, csum_fold(csum_add(0, r + 14, 20)));
+	FUZZ_CHECK(xs_mem_dev_inject(dev, r, 42 + len < 60 ? 60 : 42 + len) == 0);
+}
+
 static void poll_now(void)
 {
 	uint8_t buf[FRAME_MAX];
@@ -63,8 +106,10 @@ static void poll_now(void)
 
 	ctl->now = now;
 	FUZZ_CHECK(xs_stack_poll(st, now) >= 0);
-	while ((n = xs_mem_dev_take(dev, buf, sizeof(buf))) != 0)
+	while ((n = xs_mem_dev_take(dev, buf, sizeof(buf))) != 0) {
 		fuzz_check_tx(buf, n, our_mac, OUR_IP, 1500);
+		dns_answer(buf, n);
+	}
 }
 
 static void learn_peer(void)
@@ -93,6 +138,7 @@ static void setup(void)
 	FUZZ_CHECK(dev != NULL);
 	st = xs_stack_new(&cfg, dev);
 	FUZZ_CHECK(st != NULL);
+	FUZZ_CHECK(xs_dns_add_server(st, 0x0a000002u, 53) == 0);
 	ctl = calloc(1, sizeof(*ctl));
 	FUZZ_CHECK(ctl != NULL);
 	ctl->cfg.st = st;
@@ -224,7 +270,7 @@ static void request(char *line, const char *next, size_t nextlen, int *used_next
 	FUZZ_CHECK(!cl->dead);
 	conn = cl->conn != NULL;
 	if (cl->state == CL_RUN) {
-		FUZZ_CHECK(cl->ping || cl->conn);
+		FUZZ_CHECK(cl->ping || cl->conn || cl->dnsq);
 		*used_next = run_session(cl, next, nextlen);
 	}
 	if (getenv("FUZZ_DEBUG"))
@@ -236,6 +282,7 @@ static void request(char *line, const char *next, size_t nextlen, int *used_next
 	poll_now();
 	ctl_ping_free(cl);
 	ctl_conn_free(cl);
+	ctl_resolve_free(cl);
 	poll_now();
 	free(cl->out);
 	memset(cl, 0, sizeof(*cl));

@@ -184,4 +184,8 @@ write("ctl", {
     "connect": b"connect 10.0.0.2 80 -w 1\nhello\n",
     "connect_bad": b"connect 10.0.0.2\nconnect 10.0.0.2 0\n--json connect 10.0.0.2 1\n",
     "usage": b"\n--json\nbogus arg\naddr extra\n" + b"a " * 17 + b"\n",
+    "resolve": b"resolve www.a.test\n--json resolve www.a.test\n--json resolve 10.0.0.2\n"
+               b"resolve nx.test\n--json resolve nx.test\nresolve 1.2.3\nresolve a..b\n"
+               b"resolve\nping www.a.test -c 1\nping nothing.test -c 1\n"
+               b"--json ping other.test -i0.2\nstop\nconnect peer.test 80\n",
 })

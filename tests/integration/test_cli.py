@@ -166,6 +166,26 @@ def test_help_lists_busy_poll(t):
     assert "--busy-poll[=US]" in out, out
 
 
+@pytest.mark.parametrize("flag,value", [
+    ("--dns", "1.2.3"), ("--dns", "dns.example"), ("--dns", "0.0.0.0"), ("--dns", "224.0.0.1"),
+    ("--dns", "10.0.0.1:0"), ("--dns", "10.0.0.1:65536"), ("--dns", "10.0.0.1:"),
+    ("--dns", ""), ("--dns-timeout", "9"), ("--dns-timeout", "60001"), ("--dns-timeout", "x"),
+    ("--dns-cache", "0"), ("--dns-cache", "65537"), ("--dns-queries", "0"),
+    ("--dns-queries", "4097"),
+], ids=lambda v: v)
+def test_bad_dns(t, flag, value):
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, flag, value])
+    assert_one_error(t, rc, out, err, flag, code=2)
+
+
+def test_too_many_dns_servers(t):
+    args = ["--ip", STACK_IP, "--dev", t.dev_a]
+    for i in range(5):
+        args += ["--dns", f"10.0.0.{i + 1}"]
+    rc, out, err = xdpstack(t, args)
+    assert_one_error(t, rc, out, err, "--dns", "at most 4", code=2)
+
+
 def test_help_lists_tcp_rto_min(t):
     rc, out, err = xdpstack(t, ["--help"])
     assert rc == 0, err

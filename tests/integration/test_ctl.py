@@ -351,7 +351,8 @@ def test_client_gone_mid_ping_ends_the_session(srv):
 @pytest.mark.parametrize("args,code,words", [
     ([], 2, ["missing HOST"]),
     (["1.2.3"], 2, ["invalid HOST"]),
-    (["host.example"], 2, ["invalid HOST"]),
+    (["host.example"], 1, ["no DNS server", "--dns"]),
+    (["bad_name!"], 2, ["invalid HOST"]),
     ([PEER_B_IP, "-c", "0"], 2, ["invalid -c"]),
     ([PEER_B_IP, "-s", "70000"], 2, ["invalid -s"]),
     ([PEER_B_IP, "-i", "0"], 2, ["invalid -i"]),
@@ -360,7 +361,7 @@ def test_client_gone_mid_ping_ends_the_session(srv):
     ([PEER_B_IP, KERNEL_A_IP], 2, ["one HOST"]),
     (["192.168.99.1", "-c", "1"], 1, ["no route to 192.168.99.1"]),
     ([STACK_IP, "-c", "1"], 1, ["own address"]),
-], ids=["no-host", "short-ip", "name", "count", "size", "interval", "option", "novalue",
+], ids=["no-host", "short-ip", "name", "bad-name", "count", "size", "interval", "option", "novalue",
         "two-hosts", "no-route", "self"])
 def test_ping_errors(srv, args, code, words):
     _, _, path = srv

@@ -137,9 +137,9 @@ def build_example(dest, tmp_path, static):
         libs = pkg_config(dest, "--libs")
         libs.append(f"-Wl,-rpath,{dest}{PREFIX}/lib")
     san = ["-fsanitize=address,undefined"] if make_vars() else []
-    # Only the installed tree: no -I into the source tree.
+    # Only the installed tree for libxdpstack; example.h is the examples' own helper.
     p = run(["cc", "-std=gnu11", "-Wall", "-Wextra", "-Werror", *san, *cflags,
-             "-o", str(out), str(EXAMPLE), *libs])
+             f"-I{EXAMPLE.parent}", "-o", str(out), str(EXAMPLE), *libs])
     assert p.returncode == 0, p.stderr
     return out
 
@@ -154,7 +154,7 @@ def test_example_links(dest, tmp_path, static):
         assert str(dest) in p.stdout, p.stdout  # the staged copy, not another one
     # Usage error: it runs (the loader found everything) and says how.
     p = run([str(exe)])
-    assert p.returncode == 2 and "usage:" in p.stderr, p.stderr
+    assert p.returncode != 0 and "usage:" in p.stderr, p.stderr
 
 
 @pytest.mark.parametrize("static", [False, True], ids=["shared", "static"])
@@ -164,12 +164,14 @@ def test_example_serves_a_kernel_client(netenv, dest, tmp_path, static):
     proc = None
     try:
         topo.create()
-        proc = subprocess.Popen(["ip", "netns", "exec", topo.ns_a, str(exe), topo.dev_a,
-                                 netns.STACK_IP, str(netns.PLEN), "7777"],
+        proc = subprocess.Popen(["ip", "netns", "exec", topo.ns_a, str(exe),
+                                 "--dev", f"afxdp:{topo.dev_a}",
+                                 "--ip", f"{netns.STACK_IP}/{netns.PLEN}", "--port", "7777"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
         line = proc.stdout.readline()
-        assert "serving" in line, line + proc.stderr.read() if proc.poll() is not None else line
+        assert "ready on port 7777" in line, \
+            line + proc.stderr.read() if proc.poll() is not None else line
         got = None
         for i in range(20):  # the first datagram may wait for ARP
             got = topo.udp_echo(b"hello %d" % i, port=7777, timeout=0.5)
@@ -182,7 +184,7 @@ def test_example_serves_a_kernel_client(netenv, dest, tmp_path, static):
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
-        m = re.search(r"echoed (\d+) datagrams", out)
+        m = re.search(r"(\d+) datagrams echoed", out)
         assert m and int(m.group(1)) >= 6, out + err
     finally:
         if proc and proc.poll() is None:

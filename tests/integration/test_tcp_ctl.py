@@ -403,7 +403,8 @@ def test_connect_timeout_option(srv):
     ([PEER_B_IP, "0"], 2, ["invalid PORT '0'"]),
     ([PEER_B_IP, "65536"], 2, ["invalid PORT"]),
     ([PEER_B_IP, "http"], 2, ["invalid PORT"]),
-    (["host.example", "80"], 2, ["invalid HOST"]),
+    (["host.example", "80"], 1, ["no DNS server", "--dns"]),
+    (["1.2.3", "80"], 2, ["invalid HOST"]),
     (["224.0.0.1", "80"], 2, ["invalid HOST"]),
     ([PEER_B_IP, "80", "x"], 2, ["unexpected argument 'x'"]),
     ([PEER_B_IP, "80", "-q"], 2, ["unknown option '-q'"]),
@@ -413,7 +414,7 @@ def test_connect_timeout_option(srv):
     (["192.168.99.1", "80"], 1, ["no route to 192.168.99.1"]),
     # RFC 9293 MUST-46: the subnet's broadcast is no peer (the stack refuses it).
     (["172.17.0.255", "80"], 1, ["Invalid argument", "not a unicast host"]),
-], ids=["nothing", "no-port", "port0", "port-big", "port-name", "name", "multicast",
+], ids=["nothing", "no-port", "port0", "port-big", "port-name", "name", "short-ip", "multicast",
         "extra", "option", "novalue", "w0", "self", "no-route", "broadcast"])
 def test_connect_errors(srv, args, code, words):
     _, _, path = srv

@@ -258,6 +258,59 @@ static void test_release_keeps_offered_window(void **state)
 	app_recv(t, 1000, offered);
 }
 
+/* A ring that pressure makes smaller as it is allocated again (pressure
+ * began after the last tick) bounds the segment that allocated it: bytes
+ * past it must be cut, not wrapped onto the ring's start, where the
+ * in-order bytes land later (the queue would claim more than the ring
+ * holds, and deliver other bytes in their place). */
+static void test_realloc_smaller_cuts_segment(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	struct tcp_conn *c;
+	uint32_t offered, iss, cap;
+	size_t queued;
+
+	cfg.tcp_buf_idle_ms = IDLE_MS;
+	cfg.tcp_mem[0] = 100 << 10;
+	cfg.tcp_mem[1] = 200 << 10;
+	cfg.tcp_mem[2] = 64 << 20;
+	tfx_restart_cfg(t, 1500, &cfg);
+	tfx_passive_open(t, NULL);
+	c = conn(t);
+	iss = t->iss;
+	cap = c->rcvbuf.cap;
+	offered = c->rcv_adv - c->rcv_nxt; /* the SYN-ACK's, unscaled */
+	assert_null(c->rcvbuf.data);
+	assert_true(offered + 2 * 1448 < cap);
+	/* Another connection holds data: pressure, at the same instant (no
+	 * tick has shrunk the first one's ring yet). */
+	t->pport = PPORT + 1;
+	tfx_passive_open(t, NULL);
+	pdata(t, 0, 1000, S(0));
+	drain(t);
+	assert_true(t->fx.st->tcp->pressure);
+	assert_int_equal(c->rcvbuf.cap, cap);
+	t->pport = PPORT;
+	t->h = t->handles[1];
+	t->irs = PEER_ISS;
+	t->iss = iss;
+	t->ts_known = false;
+	/* Acceptable (it starts inside the offer), mostly beyond it. */
+	pdata(t, offered - 1, 1448, S(0));
+	drain(t);
+	assert_non_null(c->rcvbuf.data);
+	assert_true(c->rcvbuf.cap < cap);
+	assert_true(c->rcvbuf.cap >= offered);
+	/* The hole before it fills. */
+	pdata_mss(t, 0, offered - 1, S(0));
+	drain(t);
+	queued = conn_info(t).rcv_queue;
+	assert_true(queued >= offered);
+	assert_true(queued <= c->rcvbuf.size);
+	app_recv(t, 0, queued);
+}
+
 /* tcp_max_conns: listeners, half-open and established connections count;
  * at the cap a SYN is dropped (counted) and connect fails with -EMFILE. */
 static void test_max_conns(void **state)
@@ -350,6 +403,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_busy_ring_stays, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_ooo_and_rack_released, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_release_keeps_offered_window, tfx_setup,
+					    tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_realloc_smaller_cuts_segment, tfx_setup,
 					    tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_max_conns, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_tables_grow, tfx_setup, tfx_teardown),

@@ -39,7 +39,9 @@ static void zero_window_fin(struct tfx *t, uint16_t pport, bool close_it)
 /* Runs the clock in 50 ms steps up to limit, the peer answering every
  * zero-window probe with a zero window, until the stack resets. Returns
  * the time of the RST (fails if none) and counts the probes answered. */
-static xs_time_t answer_probes_until_rst(struct tfx *t, xs_time_t limit, unsigned *probes)
+/* Answers every zero-window probe until limit; the time of the RST that
+ * ends it, or 0 if none came. */
+static xs_time_t answer_probes(struct tfx *t, xs_time_t limit, unsigned *probes)
 {
 	*probes = 0;
 	while (t->fx.now < limit) {
@@ -54,8 +56,16 @@ static xs_time_t answer_probes_until_rst(struct tfx *t, xs_time_t limit, unsigne
 			psend(t, F_ACK, P(1), S(0), NULL, 0);
 		}
 	}
-	fail_msg("no RST within %llu ms", (unsigned long long)(limit / XS_NSEC_PER_MS));
 	return 0;
+}
+
+static xs_time_t answer_probes_until_rst(struct tfx *t, xs_time_t limit, unsigned *probes)
+{
+	xs_time_t rst = answer_probes(t, limit, probes);
+
+	if (!rst)
+		fail_msg("no RST within %llu ms", (unsigned long long)(limit / XS_NSEC_PER_MS));
+	return rst;
 }
 
 /* The sockstress case: zero window, FIN, the application closes. Every
@@ -89,9 +99,28 @@ static void test_orphan_zero_window_span(void **state)
 	expect_nothing(t);
 }
 
-/* The same connection held by the application: the span applies too, and
- * the application learns -ETIMEDOUT. */
-static void test_held_zero_window_span(void **state)
+/* The same connection held by the application: RFC 9293 3.8.6.1 (MUST-37)
+ * keeps it open while the peer answers the probes, span or not. */
+static void test_held_zero_window_stays_open(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	unsigned probes;
+
+	cfg.tcp_persist_span_ms = 5000;
+	tfx_restart_cfg(t, 1500, &cfg);
+	zero_window_fin(t, PPORT, false);
+	assert_int_equal(answer_probes(t, t->fx.now + XS_SEC(60), &probes), 0);
+	assert_true(probes >= 4);
+	expect_state(t, XS_TCP_CLOSE_WAIT);
+	assert_false(t->events & XS_EV_ERROR);
+	assert_int_equal(stats(t)->tcp_persist_aborts, 0);
+}
+
+/* Under memory pressure the span applies to it too (RFC 6429: closing a
+ * connection in the persist condition to manage resources), and the
+ * application learns -ETIMEDOUT. */
+static void test_held_zero_window_span_under_pressure(void **state)
 {
 	struct tfx *t = *state;
 	struct xs_config cfg = tfx_config();
@@ -99,10 +128,14 @@ static void test_held_zero_window_span(void **state)
 	unsigned probes;
 
 	cfg.tcp_persist_span_ms = 5000;
+	cfg.tcp_mem[0] = 4096;
+	cfg.tcp_mem[1] = 8192;
+	cfg.tcp_mem[2] = 1ull << 30;
 	tfx_restart_cfg(t, 1500, &cfg);
 	zero_window_fin(t, PPORT, false);
 	t0 = t->fx.now;
 	rst = answer_probes_until_rst(t, t0 + XS_SEC(60), &probes);
+	assert_true(stats(t)->tcp_mem_pressure >= 1);
 	assert_true(probes >= 4);
 	assert_true(rst >= t0 + XS_MS(5200));
 	assert_true(t->events & XS_EV_ERROR);
@@ -374,7 +407,8 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, tfx_setup, tfx_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_orphan_zero_window_span),
-	    T(test_held_zero_window_span),
+	    T(test_held_zero_window_stays_open),
+	    T(test_held_zero_window_span_under_pressure),
 	    T(test_orphan_retries),
 	    T(test_orphan_count_cap),
 	    T(test_orphan_mem_cap),

@@ -57,10 +57,14 @@ static void usage(FILE *f)
 		   "                                    the remote's bytes to stdout; exits when\n"
 		   "                                    both sides closed; -w: connect timeout\n"
 		   "                                    (default 10); ^C resets the connection\n"
+		   "  resolve NAME                      the name's IPv4 addresses from the stack's\n"
+		   "                                    DNS resolver (daemon's --dns), CNAMEs\n"
+		   "                                    followed, with the TTL and the cache\n"
 		   "  help                              the daemon's own list of commands\n"
+		   "HOST (ping, connect) is an address A.B.C.D or a name the stack resolves.\n"
 		   "\n"
 		   "Exit status: 0 success, 1 failure (ping: no reply at all; connect: refused,\n"
-		   "reset, timed out), 2 usage error.\n");
+		   "reset, timed out; resolve: no such name or no answer), 2 usage error.\n");
 }
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -395,8 +399,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i == argc)
-		return fail(2, "missing COMMAND: addr, arp, route, ping, stats, conns, connect or "
-			       "help (see --help)");
+		return fail(2, "missing COMMAND: addr, arp, route, ping, stats, conns, connect, "
+			       "resolve or help (see --help)");
 	connect_mode = !strcmp(argv[i], "connect");
 	if (ctl && !*ctl)
 		return fail(2, "invalid --ctl '': expected a socket path");

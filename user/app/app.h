@@ -52,6 +52,13 @@ struct xs_opts {
 	unsigned http_max_conns; /* 0 = the service's default (1024) */
 	unsigned http_send_timeout_ms; /* 0 = the service's default (60000) */
 	uint32_t busy_poll_us; /* --busy-poll idle period, 0 = off */
+	/* DNS: servers from --dns (host order; port 53 unless given). */
+	uint32_t dns_ip[XS_DNS_MAX_SERVERS];
+	uint16_t dns_port[XS_DNS_MAX_SERVERS];
+	unsigned ndns;
+	unsigned dns_timeout_ms;   /* 0 = the library's default (2000) */
+	unsigned dns_cache;        /* 0 = the library's default (256) */
+	unsigned dns_queries;      /* 0 = the library's default (64) */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"

@@ -37,6 +37,10 @@ static void usage(FILE *f)
 		"  --http-max-conns N HTTP connections at once, 1-4096 (default 1024; more are reset)\n"
 		"  --http-send-timeout MS  a response that makes no progress this long is reset\n"
 		"                     (default 60000)\n"
+		"  --dns ADDR[:PORT]  a DNS server for names (repeatable, up to 4, tried in turn)\n"
+		"  --dns-timeout MS   wait for one server's reply, 10-60000 (default 2000)\n"
+		"  --dns-cache N      names cached at most, 1-65536 (default 256)\n"
+		"  --dns-queries N    names being resolved at once, 1-4096 (default 64)\n"
 		"  --pcap FILE        write every frame received and sent to FILE (pcap, mode 0600)\n"
 		"  --ctl PATH         control socket for xdpstack-ctl\n"
 		"                     (default " XS_CTL_DIR "/IFACE.sock; directory 0700, socket 0600)\n"
@@ -51,8 +55,9 @@ static void usage(FILE *f)
 		"  --tcp-orphan-mem SIZE    bytes those orphans may hold in all (default 64M)\n"
 		"  --tcp-orphan-retries N   timeouts or zero-window probes an orphan gets without\n"
 		"                     progress, 1-255 (default 8; net.ipv4.tcp_orphan_retries)\n"
-		"  --tcp-persist-span MS    a zero window without progress is given up after MS,\n"
-		"                     answered probes or not, 100-86400000 (default 300000)\n"
+		"  --tcp-persist-span MS    an orphan's zero window without progress is given up\n"
+		"                     after MS, answered probes or not (any connection's under\n"
+		"                     memory pressure), 100-86400000 (default 300000)\n"
 		"  --tcp-mem LOW,PRESSURE,HIGH  bytes all TCP connections may hold (default\n"
 		"                     384M,512M,768M; like net.ipv4.tcp_mem): above PRESSURE\n"
 		"                     (until below LOW) buffers shrink, above HIGH new\n"
@@ -221,7 +226,33 @@ enum {
 	OPT_HTTP_SEND_TIMEOUT,
 	OPT_TCP_MAX_CONNS,
 	OPT_TCP_BUF_IDLE,
+	OPT_DNS,
+	OPT_DNS_TIMEOUT,
+	OPT_DNS_CACHE,
+	OPT_DNS_QUERIES,
 };
+
+/* --dns A.B.C.D or A.B.C.D:PORT. */
+static int parse_dns(const char *arg, struct xs_opts *o)
+{
+	char buf[32];
+	const char *colon = strchr(arg, ':');
+	unsigned long port = 53;
+	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+
+	if (o->ndns == XS_DNS_MAX_SERVERS)
+		return fail("too many --dns '%s': at most 4 servers", arg);
+	if (n >= sizeof(buf))
+		return fail("invalid --dns '%s': expected A.B.C.D[:PORT]", arg);
+	memcpy(buf, arg, n);
+	buf[n] = 0;
+	if (cli_parse_ip4(buf, &o->dns_ip[o->ndns]) || !o->dns_ip[o->ndns] ||
+	    o->dns_ip[o->ndns] >= 0xe0000000u ||
+	    (colon && (parse_uint(colon + 1, 65535, &port) || !port)))
+		return fail("invalid --dns '%s': expected A.B.C.D[:PORT]", arg);
+	o->dns_port[o->ndns++] = (uint16_t)port;
+	return 0;
+}
 
 /* --http and --root come together, and the root is a directory. */
 static int cli_check_http(const struct xs_opts *o)
@@ -274,6 +305,10 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "busy-poll", optional_argument, NULL, 'B' },
 		{ "tcp-max-conns", required_argument, NULL, OPT_TCP_MAX_CONNS },
 		{ "tcp-buf-idle", required_argument, NULL, OPT_TCP_BUF_IDLE },
+		{ "dns", required_argument, NULL, OPT_DNS },
+		{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
+		{ "dns-cache", required_argument, NULL, OPT_DNS_CACHE },
+		{ "dns-queries", required_argument, NULL, OPT_DNS_QUERIES },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "syslog", no_argument, NULL, 'Y' },
@@ -456,6 +491,25 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return fail("invalid --busy-poll '%s': expected an idle period of "
 					    "1-60000000 microseconds", optarg);
 			o->busy_poll_us = (uint32_t)v;
+			break;
+		case OPT_DNS:
+			if (parse_dns(optarg, o))
+				return -1;
+			break;
+		case OPT_DNS_TIMEOUT:
+			if (parse_uint(optarg, 60000, &v) || v < 10)
+				return fail("invalid --dns-timeout '%s': expected 10-60000 ms", optarg);
+			o->dns_timeout_ms = (unsigned)v;
+			break;
+		case OPT_DNS_CACHE:
+			if (parse_uint(optarg, 65536, &v) || !v)
+				return fail("invalid --dns-cache '%s': expected 1-65536", optarg);
+			o->dns_cache = (unsigned)v;
+			break;
+		case OPT_DNS_QUERIES:
+			if (parse_uint(optarg, 4096, &v) || !v)
+				return fail("invalid --dns-queries '%s': expected 1-4096", optarg);
+			o->dns_queries = (unsigned)v;
 			break;
 		case 'v':
 			o->verbose++;

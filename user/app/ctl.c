@@ -256,6 +256,7 @@ static void client_close(struct ctl_client *cl)
 		ctl_ping_free(cl);
 	if (cl->conn)
 		ctl_conn_free(cl);
+	ctl_resolve_free(cl);
 	close(cl->fd);
 	free(cl->out);
 	memset(cl, 0, sizeof(*cl));

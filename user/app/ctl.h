@@ -66,6 +66,11 @@ struct ctl_client {
 	size_t outlen, outoff, outcap;
 	struct ctl_ping *ping;
 	struct ctl_conn *conn;
+	/* A name being resolved for the command (ctl_resolve.c): the query
+	 * handle + 1 (0: none), and what to do with the result. */
+	int dnsq;
+	void (*dns_done)(struct ctl_client *cl, const struct xs_dns_result *r);
+	char dns_name[XS_DNS_NAME_LEN];
 };
 
 struct ctl_config {
@@ -142,6 +147,18 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_conns(struct ctl_client *cl, int argc, char **argv);
 /* Starts a ping session (state CL_RUN) or ends the command with an error. */
 void ctl_cmd_ping(struct ctl_client *cl, int argc, char **argv);
+
+/* Name resolution (ctl_resolve.c): the resolve command, and names for the
+ * HOST of ping and connect. ctl_resolve_host: 1 and *ip for an address
+ * A.B.C.D; 0 when host is a name whose resolve started (state CL_RUN; done
+ * gets the result from the stack's poll, with cl->dns_name the name); -1
+ * after ending the command with an error. */
+void ctl_cmd_resolve(struct ctl_client *cl, int argc, char **argv);
+int ctl_resolve_host(struct ctl_client *cl, const char *cmd, const char *host, uint32_t *ip,
+		     void (*done)(struct ctl_client *cl, const struct xs_dns_result *r));
+void ctl_resolve_free(struct ctl_client *cl); /* cancels a query in flight */
+/* "Name not found (NXDOMAIN)", ...: what a failed resolve says. */
+const char *ctl_resolve_strerror(int err);
 
 /* Ping sessions (ctl_ping.c). */
 void ctl_ping_tick(struct ctl_client *cl); /* sends due, finishes */

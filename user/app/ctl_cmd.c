@@ -475,6 +475,8 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  stats [-a]                        non-zero counters by layer (-a: all)\n"
 		       "  conns                             TCP listeners and connections\n"
 		       "  connect HOST PORT [-w SEC]        a TCP connection from the stack, piped\n"
-		       "                                    to the client (binary stream, see docs)\n");
+		       "                                    to the client (binary stream, see docs)\n"
+		       "  resolve NAME                      the name's IPv4 addresses (DNS, --dns)\n"
+		       "HOST is an address A.B.C.D or a name the stack resolves.\n");
 	ctl_end(cl, CTL_OK, NULL);
 }

@@ -31,6 +31,7 @@ struct ctl_conn {
 	uint32_t dst;
 	uint16_t port;
 	char name[24];	     /* "A.B.C.D:PORT" for messages */
+	char host[XS_DNS_NAME_LEN]; /* HOST as given: an address or a name */
 	xs_time_t timeout;   /* to establish the connection */
 	xs_time_t deadline;  /* start + timeout while not connected */
 	int connected;	     /* ".connected" sent */
@@ -308,13 +309,14 @@ static int parse_port(const char *s, uint16_t *port)
 
 #define CONNECT_USAGE "usage: connect HOST PORT [-w SECONDS]"
 
+static void connect_begin(struct ctl_client *cl);
+static void connect_resolved(struct ctl_client *cl, const struct xs_dns_result *r);
+
 void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 {
 	struct ctl_conn *k;
 	const char *pos[2];
-	char host[16];
-	int i, npos = 0, h;
-	uint32_t nh;
+	int i, npos = 0, rc;
 
 	k = calloc(1, sizeof(*k));
 	if (!k) {
@@ -359,16 +361,46 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 			npos ? "PORT" : "HOST and PORT");
 		goto err;
 	}
-	if (ctl_parse_ip(pos[0], &k->dst) || !k->dst || k->dst >= 0xe0000000u) {
-		ctl_end(cl, CTL_USAGE,
-			"connect: invalid HOST '%.64s': expected a unicast IPv4 address "
-			"A.B.C.D (no name lookups)",
-			pos[0]);
-		goto err;
-	}
 	if (parse_port(pos[1], &k->port)) {
 		ctl_end(cl, CTL_USAGE, "connect: invalid PORT '%.64s': expected 1-65535", pos[1]);
 		goto err;
+	}
+	snprintf(k->host, sizeof(k->host), "%.*s", (int)sizeof(k->host) - 1, pos[0]);
+	cl->conn = k;
+	rc = ctl_resolve_host(cl, "connect", pos[0], &k->dst, connect_resolved);
+	if (rc == 1)
+		connect_begin(cl);
+	return;
+err:
+	free(k);
+}
+
+static void connect_resolved(struct ctl_client *cl, const struct xs_dns_result *r)
+{
+	if (r->error) {
+		ctl_end(cl, CTL_ERROR, "connect: %.64s: %s", cl->dns_name,
+			ctl_resolve_strerror(r->error));
+		return;
+	}
+	cl->conn->dst = r->addrs[0];
+	connect_begin(cl);
+}
+
+/* After the parse (and the resolve when HOST is a name): opens the
+ * connection, or ends the command. */
+static void connect_begin(struct ctl_client *cl)
+{
+	struct ctl_conn *k = cl->conn;
+	char host[16];
+	uint32_t nh;
+	int h;
+
+	if (!k->dst || k->dst >= 0xe0000000u) {
+		ctl_end(cl, CTL_USAGE,
+			"connect: invalid HOST '%.64s': expected a unicast IPv4 address "
+			"A.B.C.D or a name",
+			k->host);
+		return;
 	}
 	ctl_ip_str(k->dst, host);
 	snprintf(k->name, sizeof(k->name), "%s:%u", host, k->port);
@@ -376,12 +408,12 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 		ctl_end(cl, CTL_ERROR,
 			"connect %s: %s is the stack's own address (it has no loopback)", k->name,
 			host);
-		goto err;
+		return;
 	}
 	if (xs_route_lookup(ST(cl), k->dst, &nh)) {
 		ctl_end(cl, CTL_ERROR, "connect %s: no route to %s (see route show)", k->name,
 			host);
-		goto err;
+		return;
 	}
 	h = xs_tcp_connect(ST(cl), k->dst, k->port);
 	if (h < 0) {
@@ -390,14 +422,10 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 			: h == -EADDRNOTAVAIL ? " (no free local port)"
 			: h == -EINVAL	      ? " (not a unicast host address: a broadcast?)"
 					      : "");
-		goto err;
+		return;
 	}
 	k->h = h;
 	k->deadline = cl->ctl->now + k->timeout;
 	xs_tcp_set_event_cb(ST(cl), h, on_tcp_event, cl);
-	cl->conn = k;
 	cl->state = CL_RUN;
-	return;
-err:
-	free(k);
 }

@@ -19,7 +19,8 @@ struct ping_sent {
 struct ctl_ping {
 	int h; /* xs_ping handle, -1 when closed */
 	uint32_t dst;
-	char host[16];
+	char host[16];          /* dst as A.B.C.D */
+	char name[XS_DNS_NAME_LEN]; /* what was asked: the address or a name */
 	unsigned long count; /* 0: until stopped */
 	unsigned long size;  /* ICMP data bytes */
 	xs_time_t interval, linger;
@@ -135,7 +136,7 @@ static void ping_finish(struct ctl_client *cl)
 		else
 			ctl_printf(cl, "null}\n");
 	} else {
-		ctl_printf(cl, "\n--- %s ping statistics ---\n", p->host);
+		ctl_printf(cl, "\n--- %s ping statistics ---\n", p->name);
 		ctl_printf(cl, "%lu packets transmitted, %lu received, ", p->sent, p->received);
 		if (p->dups)
 			ctl_printf(cl, "+%lu duplicates, ", p->dups);
@@ -266,7 +267,7 @@ void ctl_ping_tick(struct ctl_client *cl)
 	struct ctl_ping *p = cl->ping;
 	xs_time_t now = cl->ctl->now;
 
-	if (!p || p->finished)
+	if (!p || p->finished || p->h < 0) /* still resolving its name */
 		return;
 	if ((!p->count || p->sent < p->count) && now >= p->next_send) {
 		ping_send(cl);
@@ -281,8 +282,20 @@ void ctl_ping_tick(struct ctl_client *cl)
 
 void ctl_ping_stop(struct ctl_client *cl)
 {
-	if (cl->ping && !cl->ping->finished)
-		ping_finish(cl);
+	struct ctl_ping *p = cl->ping;
+
+	if (!p || p->finished)
+		return;
+	if (p->h < 0) {
+		/* Still resolving its name (then it ends here), or it never
+		 * started and has already ended with its error. */
+		if (cl->dnsq) {
+			ctl_resolve_free(cl);
+			ctl_end(cl, CTL_FAIL, NULL);
+		}
+		return;
+	}
+	ping_finish(cl);
 }
 
 void ctl_ping_free(struct ctl_client *cl)
@@ -299,7 +312,7 @@ xs_time_t ctl_ping_deadline(const struct ctl_client *cl)
 {
 	const struct ctl_ping *p = cl->ping;
 
-	if (!p || p->finished)
+	if (!p || p->finished || p->h < 0)
 		return UINT64_MAX;
 	if (!p->count || p->sent < p->count)
 		return p->next_send;
@@ -331,12 +344,14 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsi
 	return (*end || *out < min || *out > max) ? -1 : 0;
 }
 
+static void ping_begin(struct ctl_client *cl);
+static void ping_resolved(struct ctl_client *cl, const struct xs_dns_result *r);
+
 void ctl_cmd_ping(struct ctl_client *cl, int argc, char **argv)
 {
 	struct ctl_ping *p;
 	const char *host = NULL, *val;
-	uint32_t nh;
-	int i, h, bad;
+	int i, bad;
 	char opt;
 
 	p = calloc(1, sizeof(*p));
@@ -394,42 +409,70 @@ void ctl_cmd_ping(struct ctl_client *cl, int argc, char **argv)
 			"[-i SECONDS] [-W SECONDS])");
 		goto err;
 	}
-	if (ctl_parse_ip(host, &p->dst) || !p->dst || p->dst >= 0xe0000000u) {
-		ctl_end(cl, CTL_USAGE,
-			"ping: invalid HOST '%.64s': expected a unicast IPv4 address "
-			"A.B.C.D (no name lookups)",
-			host);
+	snprintf(p->name, sizeof(p->name), "%.*s", (int)sizeof(p->name) - 1, host);
+	cl->ping = p;
+	bad = ctl_resolve_host(cl, "ping", host, &p->dst, ping_resolved);
+	if (bad < 0) {
+		cl->ping = NULL;
 		goto err;
+	}
+	if (bad == 1)
+		ping_begin(cl);
+	return;
+err:
+	free(p);
+}
+
+/* After the parse (and the resolve when HOST is a name): checks the
+ * address and starts the session, or ends the command. */
+static void ping_begin(struct ctl_client *cl)
+{
+	struct ctl_ping *p = cl->ping;
+	uint32_t nh;
+	int h;
+
+	if (!p->dst || p->dst >= 0xe0000000u) {
+		ctl_end(cl, CTL_USAGE,
+			"ping: invalid HOST '%.64s': expected a unicast IPv4 address A.B.C.D "
+			"or a name", p->name);
+		return;
 	}
 	ctl_ip_str(p->dst, p->host);
 	if (p->dst == xs_stack_ip(cl->ctl->cfg.st)) {
 		ctl_end(cl, CTL_ERROR, "ping: %s is the stack's own address (it has no loopback)",
 			p->host);
-		goto err;
+		return;
 	}
 	if (xs_route_lookup(cl->ctl->cfg.st, p->dst, &nh)) {
 		ctl_end(cl, CTL_ERROR, "ping: no route to %s (see route show)", p->host);
-		goto err;
+		return;
 	}
 	h = xs_ping_open(cl->ctl->cfg.st, on_result, cl);
 	if (h < 0) {
 		ctl_end(cl, CTL_ERROR, "ping: cannot open a ping handle (%s)%s", strerror(-h),
 			h == -EMFILE ? ": too many pings running" : "");
-		goto err;
+		return;
 	}
 	p->h = h;
 	p->start = p->next_send = cl->ctl->now;
-	cl->ping = p;
 	cl->state = CL_RUN;
 	if (cl->json) {
 		ctl_printf(cl, "{\"host\": \"%s\", \"data_bytes\": %lu, \"events\": [", p->host,
 			   p->size);
 	} else {
-		ctl_printf(cl, "PING %s (%s) %lu(%lu) bytes of data.\n", p->host, p->host, p->size,
+		ctl_printf(cl, "PING %s (%s) %lu(%lu) bytes of data.\n", p->name, p->host, p->size,
 			   p->size + 28);
 	}
 	ctl_ping_tick(cl); /* the first request leaves now */
-	return;
-err:
-	free(p);
+}
+
+static void ping_resolved(struct ctl_client *cl, const struct xs_dns_result *r)
+{
+	if (r->error) {
+		ctl_end(cl, CTL_ERROR, "ping: %.64s: %s", cl->dns_name,
+			ctl_resolve_strerror(r->error));
+		return;
+	}
+	cl->ping->dst = r->addrs[0];
+	ping_begin(cl);
 }

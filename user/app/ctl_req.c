@@ -11,7 +11,7 @@ static const struct {
 } commands[] = {
     {"addr", ctl_cmd_addr},   {"arp", ctl_cmd_arp},	    {"route", ctl_cmd_route},
     {"ping", ctl_cmd_ping},   {"stats", ctl_cmd_stats},	    {"help", ctl_cmd_help},
-    {"conns", ctl_cmd_conns}, {"connect", ctl_cmd_connect},
+    {"conns", ctl_cmd_conns}, {"connect", ctl_cmd_connect}, {"resolve", ctl_cmd_resolve},
 };
 
 int ctl_req_split(char *line, char *argv[CTL_MAX_ARGS + 1], int *json)
@@ -45,7 +45,7 @@ void ctl_request(struct ctl_client *cl, char *line)
 	}
 	if (!argc) {
 		ctl_end(cl, CTL_USAGE,
-			"empty request: expected addr, arp, route, ping, stats, conns or connect");
+			"empty request: expected addr, arp, route, ping, stats, conns, connect or resolve");
 		return;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -57,6 +57,7 @@ void ctl_request(struct ctl_client *cl, char *line)
 		}
 	}
 	ctl_end(cl, CTL_USAGE,
-		"unknown command '%.64s' (expected addr, arp, route, ping, stats, conns, connect)",
+		"unknown command '%.64s' (expected addr, arp, route, ping, stats, conns, connect, "
+		"resolve)",
 		argv[0]);
 }

@@ -365,12 +365,17 @@ int main(int argc, char **argv)
 	cfg.tcp_max_conns = o.tcp_max_conns;
 	cfg.tcp_buf_idle_ms = o.tcp_buf_idle_ms;
 	cfg.icmp_rate = o.icmp_rate;
+	cfg.dns_timeout_ms = o.dns_timeout_ms;
+	cfg.dns_cache_size = o.dns_cache;
+	cfg.dns_max_queries = o.dns_queries;
 	st = xs_stack_new(&cfg, dev);
 	if (!st) {
 		snprintf(err, sizeof(err), "cannot create the stack (%s)", strerror(errno));
 		rc = die(err);
 		goto out_dev;
 	}
+	for (unsigned i = 0; i < o.ndns; i++)
+		xs_dns_add_server(st, o.dns_ip[i], o.dns_port[i]);
 	if (o.udp_echo && (rc = svc_udp_echo_start(st, (uint16_t)o.udp_echo)) != 0) {
 		snprintf(err, sizeof(err), "cannot start UDP echo on port %d (%s)", o.udp_echo,
 			 strerror(-rc));

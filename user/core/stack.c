@@ -7,6 +7,7 @@
 
 #include "core/stack.h"
 #include "net/arp.h"
+#include "net/dns.h"
 #include "net/icmp.h"
 #include "net/iface.h"
 #include "net/ip4.h"
@@ -39,6 +40,16 @@ static void config_defaults(struct xs_config *c)
 		c->tcp_rto_min_us = 200000;
 	if (!c->ip_ttl)
 		c->ip_ttl = IP4_DEFAULT_TTL;
+	if (!c->dns_max_queries)
+		c->dns_max_queries = 64;
+	if (!c->dns_cache_size)
+		c->dns_cache_size = 256;
+	if (!c->dns_timeout_ms)
+		c->dns_timeout_ms = 2000;
+	if (!c->dns_attempts)
+		c->dns_attempts = 2;
+	if (!c->dns_ttl_max)
+		c->dns_ttl_max = 86400;
 	if (!c->tcp_max_orphans)
 		c->tcp_max_orphans = 4096;
 	if (!c->tcp_orphan_mem)
@@ -101,7 +112,9 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	/* RFC 791: every IPv4 link carries at least 68-byte datagrams. */
 	if (!cfg || !dev || !cfg->ip || (dev->mtu && dev->mtu < 68) ||
 	    (cfg->tcp_rto_min_us && (cfg->tcp_rto_min_us < 1000 || cfg->tcp_rto_min_us > 1000000)) ||
-	    !config_tcp_ok(cfg)) {
+	    !config_tcp_ok(cfg) || cfg->dns_max_queries > 4096 || cfg->dns_cache_size > 65536 ||
+	    (cfg->dns_timeout_ms && (cfg->dns_timeout_ms < 10 || cfg->dns_timeout_ms > 60000)) ||
+	    cfg->dns_attempts > 10) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -113,6 +126,7 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	st->cfg = *cfg;
 	config_defaults(&st->cfg);
 	st->dev = dev;
+	st->wake_fd = st->ep_fd = -1;
 	memcpy(st->mac, dev->mac, sizeof(st->mac));
 	st->mtu = dev->mtu ? dev->mtu : 1500;
 	st->ip = cfg->ip;
@@ -144,8 +158,13 @@ struct xs_stack *xs_stack_new(const struct xs_config *cfg, struct xs_dev *dev)
 	err = tcp_init(st);
 	if (err)
 		goto err_tcp;
+	err = dns_init(st);
+	if (err)
+		goto err_dns;
 	return st;
 
+err_dns:
+	tcp_fini(st);
 err_tcp:
 	frag_table_fini(st);
 err_frag:
@@ -164,11 +183,15 @@ void xs_stack_free(struct xs_stack *st)
 {
 	if (!st)
 		return;
+	dns_fini(st);
+	xs_loop_fini(st);
 	tcp_fini(st);
 	frag_table_fini(st);
 	udp_table_fini(&st->udp);
 	arp_cache_fini(&st->arp);
 	free(st->scratch);
+	if (st->owns_dev)
+		xs_dev_free(st->dev);
 	free(st);
 }
 
@@ -201,29 +224,50 @@ static void stack_timers(struct xs_stack *st)
 	}
 }
 
+static bool stack_events_pending(const struct xs_stack *st)
+{
+	return st->udp.ready_head >= 0 || st->icmp.pq_len || tcp_events_pending(st) ||
+	       dns_events_pending(st);
+}
+
 int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 {
 	struct xs_frame rx[XS_RX_BATCH];
 	int n, i;
 
+	/* From inside a callback: refused (the batch in progress owns rx[]). */
+	if (st->in_poll)
+		return -EBUSY;
 	st->now = now;
 	/* Buffers the application emptied since the last poll, before new
 	 * segments arrive (tcp_reap does it again for the rest). */
 	tcp_mem_idle_run(st);
+	st->in_poll = true;
+	if (st->kicked)
+		xs_loop_drain(st);
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
-	if (n < 0)
+	if (n < 0) {
+		st->in_poll = false;
 		return n;
+	}
 	for (i = 0; i < n; i++)
 		iface_input(st, rx[i].data, rx[i].len);
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
 	stack_timers(st);
 	tcp_timers_run(st);
+	dns_timers_run(st);
 	udp_deliver_events(st);
 	icmp_deliver_events(st);
 	tcp_deliver_events(st);
+	dns_deliver_events(st);
 	tcp_reap(st);
 	xs_dev_flush(st->dev);
+	st->tx_unflushed = false;
+	st->in_poll = false;
+	/* Events callbacks raised wait for the next poll: keep the fd readable. */
+	if (stack_events_pending(st))
+		xs_stack_kick(st);
 	return n;
 }
 
@@ -231,14 +275,18 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 {
 	xs_time_t t = st->next_tick, tcp_t;
 
-	/* Events raised by callbacks wait for the next poll: it is due now
-	 * (else the caller sleeps on them until some timer). */
-	if (st->udp.ready_head >= 0 || st->icmp.pq_len || tcp_events_pending(st))
+	/* Events raised by callbacks or API calls wait for the next poll, and
+	 * frames sent from outside a poll for its flush: it is due now (else
+	 * the caller sleeps on them until some timer). */
+	if (stack_events_pending(st) || st->tx_unflushed)
 		return 0;
 
 	if (st->garp_left && st->garp_next < t)
 		t = st->garp_next;
 	tcp_t = tcp_next_timer(st);
+	if (tcp_t < t)
+		t = tcp_t;
+	tcp_t = dns_next_timer(st);
 	return tcp_t < t ? tcp_t : t;
 }
 

@@ -3,6 +3,7 @@
 #ifndef XS_CORE_STACK_H
 #define XS_CORE_STACK_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,6 +17,7 @@
 #include "net/udp.h"
 
 struct tcp_table;
+struct dns_state;
 
 #define XS_RX_BATCH XS_POLL_BATCH
 #define XS_TICK_NS XS_MS(100)
@@ -51,7 +53,17 @@ struct xs_stack {
 	struct icmp_state icmp;
 	struct udp_table udp;
 	struct tcp_table *tcp;
+	struct dns_state *dns;
 	uint8_t *scratch;   /* XS_SCRATCH_LEN bytes to build datagrams beyond one frame */
+
+	/* The embeddable loop (user/api/loop.c). */
+	bool owns_dev;      /* made by xs_stack_create: xs_stack_free frees it */
+	bool in_poll;       /* inside xs_stack_poll (callbacks included) */
+	bool tx_unflushed;  /* frames submitted from outside a poll wait for a flush */
+	volatile sig_atomic_t kicked; /* the loop's eventfd was written, not yet drained */
+	volatile sig_atomic_t stop; /* xs_stop: async-signal-safe */
+	int wake_fd;        /* eventfd, -1 until xs_stack_fd (kicks, xs_stop) */
+	int ep_fd;          /* epoll over the device fd and wake_fd, -1 until then */
 };
 
 /* Largest IP packet, plus room for link headers around it. */
@@ -63,5 +75,20 @@ static inline void xs_drop(struct xs_stack *st, enum xs_drop reason)
 }
 
 uint64_t xs_random(struct xs_stack *st);
+
+/* loop.c: writes the wake eventfd (work raised between polls). */
+void xs_loop_kick(struct xs_stack *st);
+void xs_loop_fini(struct xs_stack *st);
+/* Start of a poll: the eventfd is read back to zero. */
+void xs_loop_drain(struct xs_stack *st);
+
+/* Work raised outside xs_stack_poll (an API call from the application's own
+ * loop) must wake whoever waits on xs_stack_fd; inside a poll it is handled
+ * before the poll returns. Cheap on the fast path: two flag tests. */
+static inline void xs_stack_kick(struct xs_stack *st)
+{
+	if (!st->in_poll && !st->kicked && st->wake_fd >= 0)
+		xs_loop_kick(st);
+}
 
 #endif

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "dev/dev.h"
 
@@ -73,6 +75,14 @@ static int mem_rx_burst(struct xs_dev *d, struct xs_frame *f, int max)
 		f[n].handle = s.idx;
 		m->rx_borrowed++;
 		n++;
+	}
+	/* All taken: the fd stops being readable. */
+	if (n && !m->rxq.count && m->dev.fd >= 0) {
+		uint64_t v;
+
+		if (read(m->dev.fd, &v, sizeof(v)) < 0) {
+			/* EAGAIN: already zero. */
+		}
 	}
 	return n;
 }
@@ -163,6 +173,8 @@ static void mem_destroy(struct xs_dev *d)
 	free(m->sent.s);
 	free(m->free);
 	free(m->mem);
+	if (m->dev.fd >= 0)
+		close(m->dev.fd);
 	free(m);
 }
 
@@ -189,6 +201,7 @@ struct xs_dev *xs_mem_dev_new(const uint8_t mac[6], uint16_t mtu, uint32_t nfram
 	m->nframes = nframes;
 	m->mem = calloc(nframes, MEM_FRAME_SIZE);
 	m->free = calloc(nframes, sizeof(*m->free));
+	m->dev.fd = -1;
 	m->rxq.s = calloc(nframes, sizeof(struct mem_slot));
 	m->txq.s = calloc(nframes, sizeof(struct mem_slot));
 	m->sent.s = calloc(nframes, sizeof(struct mem_slot));
@@ -208,7 +221,9 @@ struct xs_dev *xs_mem_dev_new(const uint8_t mac[6], uint16_t mtu, uint32_t nfram
 	m->dev.mtu = mtu ? mtu : 1500;
 	if (m->dev.mtu > MEM_FRAME_SIZE - 14)
 		m->dev.mtu = MEM_FRAME_SIZE - 14;
-	m->dev.fd = -1;
+	/* Readable while frames wait to be received (xs_stack_fd). Without
+	 * one (out of fds) the device still works, it just cannot be waited on. */
+	m->dev.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	m->dev.priv = m;
 	return &m->dev;
 }
@@ -231,6 +246,13 @@ int xs_mem_dev_inject(struct xs_dev *d, const void *frame, size_t len)
 	idx = m->free[--m->nfree];
 	memcpy(frame_data(m, idx), frame, len);
 	ring_push(&m->rxq, idx, (uint32_t)len);
+	if (m->rxq.count == 1 && m->dev.fd >= 0) {
+		uint64_t one = 1;
+
+		if (write(m->dev.fd, &one, sizeof(one)) < 0) {
+			/* Saturated: readable anyway. */
+		}
+	}
 	return 0;
 }
 

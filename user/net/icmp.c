@@ -160,6 +160,7 @@ static void ping_raise(struct xs_stack *st, int h, const struct xs_ping_result *
 	e->h = (uint8_t)h;
 	e->gen = s->ping[h].gen;
 	e->r = *r;
+	xs_stack_kick(st);
 }
 
 void icmp_deliver_events(struct xs_stack *st)

@@ -61,6 +61,10 @@ void iface_tx_submit(struct xs_stack *st, struct xs_frame *f, size_t len)
 	st->stats.tx_frames++;
 	st->stats.tx_bytes += len;
 	xs_dev_tx_submit(st->dev, f, (uint32_t)len);
+	if (!st->in_poll) {
+		st->tx_unflushed = true;
+		xs_stack_kick(st);
+	}
 }
 
 size_t iface_eth_header(struct xs_stack *st, uint8_t *b, const uint8_t *dst, uint16_t type)

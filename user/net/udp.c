@@ -50,8 +50,9 @@ static struct udp_sock *udp_sock_get(struct xs_stack *st, int h)
 	return &st->udp.s[h];
 }
 
-static void udp_mark_ready(struct udp_table *t, int h)
+static void udp_mark_ready(struct xs_stack *st, int h)
 {
+	struct udp_table *t = &st->udp;
 	struct udp_sock *s = &t->s[h];
 
 	if (s->ev_pending || !s->cb)
@@ -59,6 +60,7 @@ static void udp_mark_ready(struct udp_table *t, int h)
 	s->ev_pending = 1;
 	s->next_ready = t->ready_head;
 	t->ready_head = (int16_t)h;
+	xs_stack_kick(st);
 }
 
 void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
@@ -86,7 +88,7 @@ void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 		why = XS_DROP_UDP_NO_PORT;
 		goto drop;
 	}
-	if (s->qlen >= UDP_RCVBUF_DGRAMS || s->qbytes + u.payload_len > UDP_RCVBUF_BYTES) {
+	if (s->qlen >= UDP_RCVBUF_DGRAMS || s->qbytes + u.payload_len > s->rcvbuf) {
 		why = XS_DROP_UDP_RCVBUF;
 		goto drop;
 	}
@@ -107,13 +109,13 @@ void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 	s->tail = d;
 	s->qlen++;
 	s->qbytes += d->len;
-	udp_mark_ready(&st->udp, h);
+	udp_mark_ready(st, h);
 	return;
 drop:
 	xs_drop(st, why);
 }
 
-void udp_deliver_events(struct xs_stack *st)
+static void udp_deliver_ready(struct xs_stack *st)
 {
 	struct udp_table *t = &st->udp;
 	int next = t->ready_head;
@@ -124,13 +126,46 @@ void udp_deliver_events(struct xs_stack *st)
 	while (next >= 0) {
 		int h = next;
 		struct udp_sock *s = &t->s[h];
+		unsigned ev = (s->head ? XS_EV_READABLE : 0) | (s->err ? XS_EV_ERROR : 0) |
+			      (s->ev_wr ? XS_EV_WRITABLE : 0);
 
 		next = s->next_ready;
 		s->ev_pending = 0;
-		if (s->used && s->cb && (s->head || s->err))
-			s->cb(st, h, (s->head ? XS_EV_READABLE : 0) | (s->err ? XS_EV_ERROR : 0),
-			      s->ctx);
+		s->ev_wr = 0;
+		if (s->used && s->cb && ev)
+			s->cb(st, h, ev, s->ctx);
 	}
+}
+
+/* The device gives a tx frame again: every socket a send turned away with
+ * -ENOBUFS hears XS_EV_WRITABLE. */
+static void udp_tx_space(struct xs_stack *st)
+{
+	struct udp_table *t = &st->udp;
+	struct xs_frame f;
+	int h;
+
+	if (xs_dev_tx_alloc(st->dev, &f) != 0)
+		return;
+	xs_dev_tx_abort(st->dev, &f);
+	for (h = 0; h < UDP_MAX_SOCKS && t->nblocked; h++) {
+		struct udp_sock *s = &t->s[h];
+
+		if (!s->tx_blocked)
+			continue;
+		s->tx_blocked = 0;
+		t->nblocked--;
+		s->ev_wr = 1;
+		udp_mark_ready(st, h);
+	}
+	t->nblocked = 0;
+}
+
+void udp_deliver_events(struct xs_stack *st)
+{
+	if (st->udp.nblocked)
+		udp_tx_space(st);
+	udp_deliver_ready(st);
 }
 
 int xs_udp_open(struct xs_stack *st)
@@ -144,6 +179,7 @@ int xs_udp_open(struct xs_stack *st)
 			memset(&st->udp.s[h], 0, sizeof(st->udp.s[h]));
 			st->udp.s[h].used = 1;
 			st->udp.s[h].next_ready = -1;
+			st->udp.s[h].rcvbuf = UDP_RCVBUF_BYTES;
 			return h;
 		}
 	}
@@ -202,14 +238,23 @@ static ssize_t udp_send(struct xs_stack *st, struct udp_sock *s, const void *buf
 	if (UDP_HDR_LEN + len + IP4_HDR_LEN <= st->mtu) {
 		/* The common case: built straight into one tx frame. */
 		l4 = ip4_tx_begin(st, &f, &cap);
-		if (!l4)
+		if (!l4) {
+			if (!s->tx_blocked) {
+				s->tx_blocked = 1;
+				st->udp.nblocked++;
+			}
 			return -ENOBUFS;
+		}
 		n = udp_emit(&u, st->ip, ip, l4, cap);
 		err = ip4_tx_finish(st, &f, ip, IP4_PROTO_UDP, 0, n);
 	} else {
 		/* The checksum covers the whole datagram: build it, then fragment. */
 		n = udp_emit(&u, st->ip, ip, st->scratch, XS_SCRATCH_LEN);
 		err = ip4_send(st, ip, IP4_PROTO_UDP, 0, st->scratch, n);
+	}
+	if (err == -ENOBUFS && !s->tx_blocked) {
+		s->tx_blocked = 1;
+		st->udp.nblocked++;
 	}
 	if (err)
 		return err;
@@ -289,7 +334,7 @@ int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 	if (!s || !s->rport || s->rip != dst || s->rport != dport)
 		return -ENOENT;
 	s->err = err;
-	udp_mark_ready(&st->udp, h);
+	udp_mark_ready(st, h);
 	return 0;
 }
 
@@ -331,7 +376,7 @@ int xs_udp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx)
 	s->cb = cb;
 	s->ctx = ctx;
 	if (s->head || s->err)
-		udp_mark_ready(&st->udp, h);
+		udp_mark_ready(st, h);
 	return 0;
 }
 
@@ -344,6 +389,11 @@ int xs_udp_close(struct xs_stack *st, int h)
 	if (s->lport)
 		st->udp.port_map[s->lport] = 0;
 	udp_sock_purge(s);
+	if (s->tx_blocked) {
+		s->tx_blocked = 0;
+		st->udp.nblocked--;
+	}
+	s->ev_wr = 0;
 	s->used = 0;
 	s->cb = NULL;
 	s->rip = s->rport = 0;

@@ -27,6 +27,9 @@ struct udp_dgram {
 struct udp_sock {
 	uint8_t used;
 	uint8_t ev_pending;
+	uint8_t tx_blocked;      /* a send found no tx frame: WRITABLE when one frees */
+	uint8_t ev_wr;           /* XS_EV_WRITABLE to deliver */
+	uint32_t rcvbuf;         /* bytes the queue may hold (XS_UDP_RCVBUF) */
 	uint16_t lport;          /* 0 while unbound */
 	uint16_t rport;          /* connected peer, 0 if not connected */
 	uint32_t rip;
@@ -45,6 +48,7 @@ struct udp_table {
 	 * longer, so unlike the TCP, ARP and reassembly tables it needs no key. */
 	uint16_t *port_map;
 	int16_t ready_head;      /* sockets with an event to deliver */
+	unsigned nblocked;       /* sockets with tx_blocked set */
 };
 
 struct xs_stack;
@@ -56,7 +60,9 @@ void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 /* An ICMP error about a datagram we sent to dst:dport from sport.
  * 0 if a socket took it, -ENOENT if none did. */
 int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport, int err);
-/* Calls the callbacks of sockets that became readable during the batch. */
+/* Calls the callbacks of sockets that became readable during the batch;
+ * first, if a send found the device out of tx frames and one is free again,
+ * the blocked sockets become writable. */
 void udp_deliver_events(struct xs_stack *st);
 
 #endif

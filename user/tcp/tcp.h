@@ -165,6 +165,9 @@ struct tcp_conn {
 	bool rto_tsval_set;
 	bool nodelay, keepalive;
 	bool idle_queued;              /* on the table's idle list */
+	bool snd_nospace;              /* a send found the buffer full: XS_EV_WRITABLE
+					* when tcp_send_space_ok again */
+	bool rd_shut;                  /* shut down for reading: data is discarded */
 };
 
 /* The hash table starts at TCP_HASH_MIN buckets and doubles while it holds
@@ -206,6 +209,7 @@ xs_time_t tcp_next_timer(const struct xs_stack *st);
 void tcp_deliver_events(struct xs_stack *st);
 /* True while events wait for the next poll's delivery. */
 bool tcp_events_pending(const struct xs_stack *st);
+struct tcp_conn *tcp_get(const struct xs_stack *st, int h);
 /* Frees the closed orphans (end of each poll). */
 void tcp_reap(struct xs_stack *st);
 /* An ICMP error about a segment we sent to dst:dport from sport. */
@@ -226,6 +230,11 @@ void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
  * of input or timer processing, so callers may still read c afterwards. */
 void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err);
 void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events);
+/* The window scale we announce for a receive buffer of cap bytes. */
+uint8_t tcp_wscale_for(uint32_t cap);
+/* An active open (o may be NULL): the handle, or -errno. */
+int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
+		const struct xs_tcp_connect_opts *o);
 uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 /* The sequence number of the next byte the application reads. */
 uint32_t tcp_read_seq(const struct tcp_conn *c);
@@ -340,6 +349,16 @@ static inline xs_time_t tcp_delack_clamp(const struct tcp_conn *c, xs_time_t del
 static inline bool tcp_recovering(const struct tcp_conn *c)
 {
 	return c->in_recovery || c->loss_state;
+}
+
+/* Room to write again, as Linux's sk_stream_is_writeable: the free space is
+ * at least half of what is queued (a third of the buffer once it was full),
+ * so a writer is not woken for every acknowledged segment. */
+static inline bool tcp_send_space_ok(const struct tcp_conn *c)
+{
+	uint32_t room = c->sndbuf.cap - c->sndbuf.len;
+
+	return room && 2ull * room >= c->sndbuf.len;
 }
 
 static inline uint32_t tcp_flight(const struct tcp_conn *c)

@@ -230,7 +230,7 @@ uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip
 	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(st->keys.isn, m, sizeof(m));
 }
 
-static uint8_t tcp_wscale_for(uint32_t cap)
+uint8_t tcp_wscale_for(uint32_t cap)
 {
 	uint8_t s = 0;
 
@@ -298,6 +298,7 @@ void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events)
 		T(st)->ready = c;
 	}
 	c->ev_pending |= (uint8_t)events;
+	xs_stack_kick(st);
 }
 
 /* Removes an embryonic or unaccepted connection from its listener. */
@@ -512,7 +513,8 @@ static int tcp_conn_new_held(struct xs_stack *st, uint32_t rip, uint16_t lport, 
 	return h;
 }
 
-static struct tcp_conn *tcp_get(const struct xs_stack *st, int h)
+/* The connection behind an application's handle, or NULL. */
+struct tcp_conn *tcp_get(const struct xs_stack *st, int h)
 {
 	if (h < 0 || (uint32_t)h >= T(st)->hnext_unused)
 		return NULL;
@@ -583,6 +585,19 @@ int xs_tcp_accept(struct xs_stack *st, int lh, uint32_t *ip, uint16_t *port)
 
 int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 {
+	return tcp_connect(st, ip, port, NULL);
+}
+
+/* A buffer size from connect options (checked): 0 keeps the default. */
+static void tcp_connect_buf(struct tcp_ring *r, int v)
+{
+	if (v)
+		r->cap = (uint32_t)v;
+}
+
+int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
+		const struct xs_tcp_connect_opts *o)
+{
 	unsigned span = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
 	unsigned start = (unsigned)(xs_random(st) % span), i;
 	struct tcp_conn *c;
@@ -601,6 +616,17 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	}
 	if (xs_route_lookup(st, ip, &nh) != 0)
 		return -ENETUNREACH;
+	if (o && ((o->sndbuf && (o->sndbuf < TCP_MIN_BUF || o->sndbuf > TCP_MAX_BUF)) ||
+		  (o->rcvbuf && (o->rcvbuf < TCP_MIN_BUF || o->rcvbuf > TCP_MAX_BUF))))
+		return -EINVAL;
+	if (o && o->lport) {
+		/* A port chosen by the application: free for this 4-tuple and
+		 * not a listener's (no SO_REUSEADDR). */
+		if (tcp_lookup(st, st->ip, o->lport, ip, port) || tcp_listener(st, o->lport))
+			return -EADDRINUSE;
+		span = 0;
+		lport = o->lport;
+	}
 	for (i = 0; i < span; i++) {
 		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % span);
 
@@ -614,6 +640,14 @@ int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port)
 	h = tcp_conn_new_held(st, ip, lport, port, &c);
 	if (h < 0)
 		return h;
+	if (o) {
+		/* Sized before the SYN: it announces the window scale. */
+		tcp_connect_buf(&c->sndbuf, o->sndbuf);
+		tcp_connect_buf(&c->rcvbuf, o->rcvbuf);
+		c->rcv_wscale = tcp_wscale_for(c->rcvbuf.cap);
+		c->nodelay = o->nodelay != 0;
+		tcp_mem_sync(st, c);
+	}
 	/* RFC 9293 3.10.1: SYN-SENT with ISS chosen, SYN on its way. */
 	c->iss = tcp_isn(st, c->lip, c->lport, c->rip, c->rport);
 	c->snd_una = c->iss;
@@ -651,8 +685,10 @@ static ssize_t tcp_send(struct xs_stack *st, int h, const void *buf, size_t len,
 	if (c->fin_queued)
 		return -EPIPE;
 	room = c->sndbuf.cap - c->sndbuf.len;
-	if (!room)
+	if (!room) {
+		c->snd_nospace = true;
 		return -EAGAIN;
+	}
 	n = len < room ? (uint32_t)len : room;
 	if (n) {
 		int err = tcp_sndbuf_get(st, c);
@@ -663,6 +699,8 @@ static ssize_t tcp_send(struct xs_stack *st, int h, const void *buf, size_t len,
 		room = c->sndbuf.cap - c->sndbuf.len;
 		n = len < room ? (uint32_t)len : room;
 	}
+	if (n == room)
+		c->snd_nospace = true;
 	tcp_ring_write(&c->sndbuf, c->sndbuf.len, buf, n);
 	c->sndbuf.len += n;
 	/* RFC 9293 3.10.2: SND.UP <- the end of what is queued. */
@@ -706,6 +744,8 @@ ssize_t xs_tcp_recv(struct xs_stack *st, int h, void *buf, size_t cap)
 		return -EBADF;
 	if (c->state == XS_TCP_LISTEN)
 		return -ENOTCONN;
+	if (c->rd_shut)
+		return 0; /* xs_tcp_shutdown_how(XS_SHUT_RD) */
 	n = cap < c->rcvbuf.len ? (uint32_t)cap : c->rcvbuf.len;
 	if (n) {
 		tcp_ring_peek(&c->rcvbuf, 0, buf, n);
@@ -882,86 +922,6 @@ int xs_tcp_error(const struct xs_stack *st, int h)
 	const struct tcp_conn *c = tcp_get(st, h);
 
 	return c ? c->error : -EBADF;
-}
-
-int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
-{
-	struct tcp_conn *c = tcp_get(st, h);
-	struct tcp_ring nr;
-
-	if (!c)
-		return -EBADF;
-	switch (opt) {
-	case XS_TCP_NODELAY:
-		c->nodelay = value != 0;
-		if (c->nodelay)
-			tcp_output(st, c);
-		return 0;
-	case XS_TCP_KEEPALIVE:
-		c->keepalive = value != 0;
-		tcp_arm_keepalive(st, c);
-		return 0;
-	case XS_TCP_KEEPIDLE:
-	case XS_TCP_KEEPINTVL:
-	case XS_TCP_KEEPCNT:
-		if (value < 1 || value > 32767)
-			return -EINVAL;
-		if (opt == XS_TCP_KEEPIDLE)
-			c->keep_idle_s = (uint32_t)value;
-		else if (opt == XS_TCP_KEEPINTVL)
-			c->keep_intvl_s = (uint32_t)value;
-		else
-			c->keep_cnt = (uint32_t)value;
-		tcp_arm_keepalive(st, c);
-		return 0;
-	case XS_TCP_USER_TIMEOUT:
-		if (value < 0)
-			return -EINVAL;
-		c->user_timeout = value ? XS_MS(value) : TCP_DEFAULT_USER_TIMEOUT;
-		return 0;
-	case XS_TCP_SNDBUF:
-	case XS_TCP_RCVBUF:
-		if (value < TCP_MIN_BUF || value > TCP_MAX_BUF)
-			return -EINVAL;
-		/* Buffers are sized before the connection carries data. */
-		if (c->state != XS_TCP_LISTEN && c->state != XS_TCP_CLOSED &&
-		    (c->sndbuf.len || c->rcvbuf.len || c->state != XS_TCP_SYN_SENT))
-			return -EISCONN;
-		nr.data = NULL;
-		nr.cap = (uint32_t)value;
-		nr.size = nr.head = nr.len = 0; /* sized at establishment */
-		if (opt == XS_TCP_SNDBUF) {
-			tcp_ring_free(&c->sndbuf);
-			c->sndbuf = nr;
-		} else {
-			tcp_ring_free(&c->rcvbuf);
-			c->rcvbuf = nr;
-			if (c->state == XS_TCP_LISTEN || c->state == XS_TCP_SYN_SENT)
-				c->rcv_wscale = tcp_wscale_for(nr.cap);
-		}
-		tcp_mem_sync(st, c);
-		return 0;
-	case XS_TCP_RTO_MIN:
-		if (value < 1 || value > 1000)
-			return -EINVAL;
-		c->rtt.rto_min = XS_MS(value);
-		if (c->rtt.have_sample && c->rtt.rto < c->rtt.rto_min)
-			c->rtt.rto = c->rtt.rto_min;
-		return 0;
-	case XS_TCP_TOS:
-		/* RFC 9293 3.9.1.9 (MUST-48): the application sets the
-		 * Differentiated Services field; ECN's two bits are not its. */
-		if (value < 0 || value > 255)
-			return -EINVAL;
-		c->tos = (uint8_t)(value & 0xfc);
-		return 0;
-	case XS_TCP_CC_CUBIC:
-		c->cc_ops = value ? &tcp_cc_cubic : &tcp_cc_newreno;
-		if (c->state != XS_TCP_LISTEN)
-			c->cc_ops->init(&c->cc, c->mss);
-		return 0;
-	}
-	return -ENOPROTOOPT;
 }
 
 static void tcp_fill_info(const struct tcp_conn *c, struct xs_tcp_info *o)

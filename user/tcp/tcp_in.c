@@ -527,8 +527,12 @@ static void tcp_ack_new(struct xs_stack *st, struct tcp_conn *c, const struct tc
 		tcp_arm_xmit_timer(st, c);
 		c->first_unacked_at = st->now;
 	}
-	if (data && c->handle >= 0)
+	/* Send space freed: the writer hears it once the buffer, after having
+	 * been full, has room again (tcp_send_space_ok). */
+	if (data && c->handle >= 0 && c->snd_nospace && tcp_send_space_ok(c)) {
+		c->snd_nospace = false;
 		tcp_wake(st, c, XS_EV_WRITABLE);
+	}
 	if (fin_acked) {
 		switch (c->state) {
 		case XS_TCP_FIN_WAIT_1:
@@ -705,15 +709,17 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 {
 	uint32_t seq = seg->seq, len = (uint32_t)seg->payload_len;
 	const uint8_t *p = seg->payload;
-	uint32_t room = c->rcvbuf.size - c->rcvbuf.len, off;
+	uint32_t room, off;
 	bool fin = seg->flags & TCP_FIN;
 
 	if (seg->flags & TCP_SYN)
 		seq++; /* a SYN's data starts after it */
-	/* The ring is allocated by the first byte that may go into it; its
-	 * size, and so the window, is the same either way. */
+	/* The ring is allocated by the first byte that may go into it; under
+	 * pressure it comes back smaller (never below the offer), so the room
+	 * is measured after. */
 	if (len && !c->rcvbuf.data && c->rcvbuf.cap && tcp_rcvbuf_get(st, c))
 		return; /* counted; the peer retransmits */
+	room = c->rcvbuf.size - c->rcvbuf.len;
 	/* Trim what we already have. */
 	if (seq_lt(seq, c->rcv_nxt)) {
 		uint32_t skip = c->rcv_nxt - seq;
@@ -752,7 +758,11 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			 * hold was kept: the edge is at least where we are. */
 			if (seq_gt(c->rcv_nxt, c->rcv_adv))
 				c->rcv_adv = c->rcv_nxt;
-			tcp_wake(st, c, XS_EV_READABLE);
+			/* Shut down for reading: acknowledged, thrown away. */
+			if (c->rd_shut)
+				tcp_ring_consume(&c->rcvbuf, c->rcvbuf.len);
+			else
+				tcp_wake(st, c, XS_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
 			 * segment, at once when filling a hole. */
 			if (tcp_ooo_n(c) || end != seq + len || ++c->segs_unacked >= 2)

@@ -81,12 +81,14 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 		return;
 	}
 	if (c->persist) {
-		/* RFC 9293 3.8.6.1 allows probing a zero window for as long as
-		 * the peer answers, which lets a peer pin our buffers for ever
-		 * (sockstress). So: an orphan gets tcp_orphan_retries probes;
-		 * any connection gets tcp_persist_span_ms without progress,
-		 * answered probes or not (Linux: TCP_USER_TIMEOUT's span); a
-		 * peer silent for the user timeout or TCP_PERSIST_MAX probes
+		/* RFC 9293 3.8.6.1 (MUST-37): while the peer answers, a zero
+		 * window is probed and the connection stays open, which lets a
+		 * peer pin our buffers for ever (sockstress). RFC 6429 allows
+		 * closing it to manage resources. So: an orphan gets
+		 * tcp_orphan_retries probes and tcp_persist_span_ms without
+		 * progress, answered or not; a connection the application
+		 * holds gets the span only while TCP memory is under pressure;
+		 * a peer silent for the user timeout or TCP_PERSIST_MAX probes
 		 * is gone. */
 		if (tcp_orphan_give_up(st, c)) {
 			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
@@ -96,7 +98,8 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 		if (!c->zwnd) {
 			c->zwnd = true;
 			c->zwnd_since = st->now;
-		} else if (st->now - c->zwnd_since >= XS_MS(st->cfg.tcp_persist_span_ms)) {
+		} else if ((c->handle < 0 || st->tcp->pressure) &&
+			   st->now - c->zwnd_since >= XS_MS(st->cfg.tcp_persist_span_ms)) {
 			st->stats.tcp_persist_aborts++;
 			tcp_send_ctl(st, c, TCP_RST | TCP_ACK, c->snd_nxt);
 			tcp_conn_done(st, c, -ETIMEDOUT);

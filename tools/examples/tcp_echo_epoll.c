@@ -1,0 +1,185 @@
+/* Example: a TCP echo server on libxdpstack driven by the application's own
+ * epoll loop (xs_stack_fd, xs_stack_next_timer), beside a signalfd of its own. */
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "example.h"
+
+#define MAX_CONNS 64 /* this example's budget; more are refused (closed) */
+#define BUF 16384
+
+struct server;
+
+struct conn {
+	struct server *s;
+	int h;		  /* -1: free slot */
+	uint8_t buf[BUF]; /* received, not yet accepted by xs_tcp_send */
+	size_t len, off;
+	int eof;
+};
+
+struct server {
+	struct xs_stack *st;
+	int lh;
+	struct conn c[MAX_CONNS];
+	unsigned long accepted, refused, bytes;
+};
+
+static void conn_end(struct server *s, struct conn *c)
+{
+	xs_tcp_close(s->st, c->h);
+	c->h = -1;
+}
+
+/* Echo what can be: first what waits, then read more only when all of it
+ * went, so a slow reader holds at most BUF bytes here (flow control). */
+static void conn_pump(struct server *s, struct conn *c)
+{
+	ssize_t n;
+
+	for (;;) {
+		while (c->off < c->len) {
+			n = xs_tcp_send(s->st, c->h, c->buf + c->off, c->len - c->off);
+			if (n == -EAGAIN)
+				return; /* XS_EV_WRITABLE brings us back */
+			if (n < 0) {
+				conn_end(s, c);
+				return;
+			}
+			c->off += (size_t)n;
+			s->bytes += (size_t)n;
+		}
+		c->off = c->len = 0;
+		if (c->eof)
+			break;
+		n = xs_tcp_recv(s->st, c->h, c->buf, sizeof(c->buf));
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0) {
+			c->eof = 1; /* end of stream, or an error */
+			break;
+		}
+		c->len = (size_t)n;
+	}
+	/* The peer finished and everything went back: close (FIN after data). */
+	conn_end(s, c);
+}
+
+static void on_conn_event(struct xs_stack *st, int h, unsigned events, void *ctx)
+{
+	struct conn *c = ctx;
+
+	if (c->h == h)
+		conn_pump(c->s, c);
+}
+
+static void on_listener(struct xs_stack *st, int lh, unsigned events, void *ctx)
+{
+	struct server *s = ctx;
+	int h, i;
+
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
+		for (i = 0; i < MAX_CONNS && s->c[i].h >= 0; i++)
+			;
+		if (i == MAX_CONNS) {
+			s->refused++;
+			xs_tcp_abort(st, h);
+			continue;
+		}
+		s->accepted++;
+		s->c[i].h = h;
+		s->c[i].len = s->c[i].off = 0;
+		s->c[i].eof = 0;
+		xs_tcp_set_event_cb(st, h, on_conn_event, &s->c[i]);
+	}
+}
+
+static xs_time_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (xs_time_t)ts.tv_sec * 1000000000ull + (xs_time_t)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	static struct server srv;
+	struct epoll_event ev = {.events = EPOLLIN}, got[8];
+	struct example ex;
+	int ep, sfd, xfd, i, n, running = 1;
+	uint16_t port;
+	sigset_t mask;
+
+	ex_parse(&ex, argc, argv, "[--port N (7)]");
+	port = ex.port ? ex.port : 7;
+	ex_create(&ex, argv[0]);
+	srv.st = ex.st;
+	for (i = 0; i < MAX_CONNS; i++) {
+		srv.c[i].h = -1;
+		srv.c[i].s = &srv;
+	}
+	srv.lh = xs_tcp_listen(ex.st, port, 64);
+	if (srv.lh < 0) {
+		fprintf(stderr, "%s: cannot listen on port %u: %s\n", argv[0], port,
+			strerror(-srv.lh));
+		return 1;
+	}
+	xs_tcp_set_event_cb(ex.st, srv.lh, on_listener, &srv);
+
+	/* The application's own loop: its signalfd and the stack's fd. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	xfd = xs_stack_fd(ex.st);
+	if (sfd < 0 || ep < 0 || xfd < 0) {
+		fprintf(stderr, "%s: cannot set up the loop: %s\n", argv[0],
+			strerror(xfd < 0 ? -xfd : errno));
+		return 1;
+	}
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = xfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, xfd, &ev);
+	printf("tcp_echo_epoll: ready on port %u\n", port);
+	fflush(stdout);
+
+	while (running) {
+		xs_time_t next, now;
+		int wait;
+
+		n = xs_stack_poll(ex.st, now_ns());
+		if (n < 0) {
+			fprintf(stderr, "%s: device: %s\n", argv[0], strerror(-n));
+			return 1;
+		}
+		next = xs_stack_next_timer(ex.st);
+		now = now_ns();
+		if (n == XS_POLL_BATCH || next <= now)
+			wait = 0;
+		else if (next - now > 1000000000ull)
+			wait = 1000;
+		else
+			wait = (int)((next - now + 999999) / 1000000);
+		n = epoll_wait(ep, got, 8, wait);
+		for (i = 0; i < n; i++)
+			if (got[i].data.fd == sfd)
+				running = 0;
+		/* xfd readable: the next xs_stack_poll, at the top, takes it. */
+	}
+	printf("tcp_echo_epoll: %lu connections, %lu refused, %lu bytes echoed\n", srv.accepted,
+	       srv.refused, srv.bytes);
+	for (i = 0; i < MAX_CONNS; i++)
+		if (srv.c[i].h >= 0)
+			xs_tcp_abort(ex.st, srv.c[i].h);
+	xs_tcp_close(ex.st, srv.lh);
+	xs_stack_free(ex.st);
+	close(ep);
+	close(sfd);
+	return 0;
+}
