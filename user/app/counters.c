@@ -17,6 +17,7 @@ static const struct {
     {"icmp", {"icmp_"}},
     {"udp", {"udp_"}},
     {"tcp", {"tcp_"}},
+    {"dns", {"dns_"}},
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 #define GROUP_OTHER NGROUPS
