@@ -1,6 +1,8 @@
-# xdpstack build. `make` builds build/xdpstack and build/libxdpstack.a;
-# `make SAN=1` builds the same into build-san/ with ASan + UBSan.
-# `make check` runs unit and integration tests on both builds, fuzzing, a 60 s soak.
+# xdpstack build. `make` builds build/xdpstack, build/xdpstack-ctl,
+# build/libxdpstack.a and build/libxdpstack.so.*; `make SAN=1` builds the same
+# into build-san/ with ASan + UBSan. `make check` runs unit and integration
+# tests on both builds, fuzzing, a 60 s soak; `make install PREFIX=/usr/local
+# DESTDIR=` installs.
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -38,6 +40,14 @@ APP_OBJS := $(APP_SRCS:%.c=$(O)/%.o)
 CTL_OBJS := $(CTL_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%) $(TCPT_SRCS:tests/tcp/%.c=$(O)/tests/%)
 
+# The shared library: soname libxdpstack.so.$(SO_MAJOR); the version script
+# exports the public xs_ API and hides the rest (see docs/DESIGN.md, Installing).
+XS_VERSION := 0.1.0
+SO_MAJOR := 0
+SO_NAME := libxdpstack.so.$(SO_MAJOR)
+SO_REAL := libxdpstack.so.$(XS_VERSION)
+SO_MAP := user/libxdpstack.map
+
 # Example programs: built against the public headers only (-Iinclude, no
 # -Iuser) and the static library, as an embedder would.
 EXAMPLE_SRCS := $(wildcard tools/examples/*.c)
@@ -46,8 +56,10 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll format fuzz fuzz-replay soak
-all: $(O)/xdpstack $(O)/libxdpstack.a $(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
+.PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll \
+	format fuzz fuzz-replay soak install uninstall
+all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
+	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
 
 deps:
 	@sh scripts/deps.sh
@@ -66,9 +78,20 @@ $(O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(XS_CFLAGS) -c $< -o $@
 
+# Library objects are position-independent: the same objects make the
+# archive and the shared object.
+$(LIB_OBJS): XS_CFLAGS += -fPIC
+
 $(O)/libxdpstack.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
+
+$(O)/$(SO_REAL): $(LIB_OBJS) $(SO_MAP)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=$(SO_MAP) \
+		-Wl,--no-undefined -o $@ $(LIB_OBJS) $(LDLIBS)
+
+$(O)/$(SO_NAME) $(O)/libxdpstack.so: $(O)/$(SO_REAL)
+	ln -sf $(SO_REAL) $@
 
 $(O)/xdpstack: $(APP_OBJS) $(O)/libxdpstack.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -93,9 +116,10 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 # libFuzzer targets (clang), one per parser and per whole input path: the
 # library without the real devices (nor create.c, which makes them) is compiled once with the fuzzer's
 # instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
-# links the daemon's control-socket code (user/app without main.c).
+# links the daemon's control-socket code (user/app without main.c) and the
+# counter view its stats command prints.
 FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/afxdp_filter.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
-FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c,$(APP_SRCS))
+FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c user/app/counters.c,$(APP_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(O)/fuzz/obj/%.o)
@@ -239,6 +263,61 @@ format:
 
 clean:
 	rm -rf build build-san
+
+# Installation: binaries, the library (static, shared with its soname
+# links), the public headers, a pkg-config file and the man pages. The
+# systemd unit goes to the docs unless SYSTEMD_UNIT=1 puts it in
+# $(SYSTEMDDIR). DESTDIR stages the tree (packaging, tests).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/xdpstack
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMD_UNIT ?= 0
+INSTALL ?= install
+PUB_HEADERS := $(wildcard include/xdpstack/*.h)
+MAN8 := docs/man/xdpstack.8 docs/man/xdpstack-ctl.8
+MAN3 := docs/man/libxdpstack.3
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/xdpstack $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 0755 $(O)/xdpstack $(O)/xdpstack-ctl $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(O)/libxdpstack.a $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 0755 $(O)/$(SO_REAL) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SO_REAL) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libxdpstack.so
+	$(INSTALL) -m 0644 $(PUB_HEADERS) $(DESTDIR)$(INCLUDEDIR)/xdpstack/
+	# The .pc file is made here, from this install's PREFIX and directories.
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(XS_VERSION)|' \
+	    user/libxdpstack.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libxdpstack.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/libxdpstack.pc
+	$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 0644 docs/xdpstack@.service docs/xdpstack.env.example $(DESTDIR)$(DOCDIR)/
+ifeq ($(SYSTEMD_UNIT),1)
+	$(INSTALL) -d $(DESTDIR)$(SYSTEMDDIR)
+	sed 's|/usr/local/bin|$(BINDIR)|g' docs/xdpstack@.service \
+		> $(DESTDIR)$(SYSTEMDDIR)/xdpstack@.service
+endif
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/xdpstack $(DESTDIR)$(BINDIR)/xdpstack-ctl
+	rm -f $(DESTDIR)$(LIBDIR)/libxdpstack.a $(DESTDIR)$(LIBDIR)/$(SO_REAL) \
+		$(DESTDIR)$(LIBDIR)/$(SO_NAME) $(DESTDIR)$(LIBDIR)/libxdpstack.so
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/xdpstack/,$(notdir $(PUB_HEADERS)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/xdpstack
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libxdpstack.pc
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	rm -f $(DESTDIR)$(DOCDIR)/xdpstack@.service $(DESTDIR)$(DOCDIR)/xdpstack.env.example
+	-rmdir $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/xdpstack@.service
 
 -include $(LIB_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(UNIT_BINS:=.d) \
 	$(FUZZ_OBJS:.o=.d) $(FUZZ_APP_OBJS:.o=.d)

@@ -99,8 +99,17 @@ struct xs_afxdp_config {
 	enum xs_xdp_mode mode;
 	uint32_t ip;            /* stack IPv4, host order, for the steering config map */
 	uint32_t nframes;       /* UMEM frames (0: 4096) */
-	int verbose;            /* libxdp/libbpf diagnostics to stderr */
+	int verbose;            /* 0: libxdp/libbpf silenced; 1: their printers speak
+				 * (libbpf_set_print(), libxdp_set_print()) */
+	/* The device's own messages (a leftover program replaced, how it
+	 * attached), one line each with an XS_LOG_* priority; NULL: silent.
+	 * Called from xs_afxdp_dev_new only; the library never prints. */
+	void (*log)(void *arg, int prio, const char *line);
+	void *log_arg;
 };
+
+/* Log priorities, numerically syslog(3)'s. */
+enum { XS_LOG_ERR = 3, XS_LOG_WARNING = 4, XS_LOG_NOTICE = 5, XS_LOG_INFO = 6, XS_LOG_DEBUG = 7 };
 
 struct xs_xdp_counters {
 	uint64_t redirected;

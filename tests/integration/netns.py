@@ -280,7 +280,11 @@ def parse_ping(out):
 # ------------------------------------------------------------------- daemon
 
 def parse_counter_blocks(text):
-    """All complete `counters:` ... `end` blocks in text, as dicts."""
+    """All complete `counters:` ... `end` blocks in text, as dicts.
+
+    A block is the daemon's grouped view: "layer:" header lines (skipped)
+    and "name value" lines. Without -a it lists only non-zero counters, so
+    a name missing from a block counted 0 (use .get(name, 0))."""
     blocks = []
     cur = None
     for line in text.splitlines():
@@ -295,6 +299,8 @@ def parse_counter_blocks(text):
             cur = None
             continue
         parts = s.split()
+        if len(parts) == 1 and s.endswith(":") and line.startswith(" "):
+            continue  # a layer header ("tcp:", "drops:")
         if len(parts) == 2 and line.startswith(" ") and re.fullmatch(r"-?\d+", parts[1]):
             cur[parts[0]] = int(parts[1])
         else:
@@ -339,10 +345,13 @@ class DaemonError(AssertionError):
 
 
 class Daemon:
-    """xdpstack running in ns A, with helpers for signals and its counters."""
+    """xdpstack running in ns A, with helpers for signals and its counters.
+
+    Started with -a (unless all_counters=False) so that every counter block
+    lists every counter, zeros included, as tests compare them by name."""
 
     def __init__(self, topo, args=None, ns=None, ip=STACK_IP, dev="default",
-                 extra=(), env=None):
+                 extra=(), env=None, all_counters=True):
         self.topo = topo
         self.ns = ns or topo.ns_a
         if args is None:
@@ -352,6 +361,8 @@ class Daemon:
             if dev:
                 args += ["--dev", dev]
             args += list(extra)
+            if all_counters:
+                args.append("-a")
         self.args = [str(a) for a in args]
         self.env = env
         self.proc = None

@@ -53,8 +53,10 @@ static void usage(FILE *f)
 		   "  ping HOST [-c N] [-s SIZE] [-i SECONDS] [-W SECONDS]\n"
 		   "                                    ICMP echo sent by the stack, printed as\n"
 		   "                                    ping(8) does; ^C ends it with the summary\n"
-		   "  stats                             counters, XDP counters, drops by reason\n"
-		   "                                    (text: non-zero drops; --json: all)\n"
+		   "  stats [-a]                        non-zero counters grouped by layer (link,\n"
+		   "                                    arp, ipv4, icmp, udp, tcp, drops by layer,\n"
+		   "                                    control), as nstat; -a: all of them;\n"
+		   "                                    --json: all, always\n"
 		   "  conns                             TCP listeners and connections (ss -tni)\n"
 		   "  connect HOST PORT [-w SECONDS]    TCP connection from the stack, as nc -N:\n"
 		   "                                    stdin to the remote (EOF: half close),\n"
@@ -64,6 +66,7 @@ static void usage(FILE *f)
 		   "  resolve NAME                      the name's IPv4 addresses from the stack's\n"
 		   "                                    DNS resolver (daemon's --dns), CNAMEs\n"
 		   "                                    followed, with the TTL and the cache\n"
+		   "  help                              the daemon's own list of commands\n"
 		   "HOST (ping, connect) is an address A.B.C.D or a name the stack resolves.\n"
 		   "\n"
 		   "Exit status: 0 success, 1 failure (ping: no reply at all; connect: refused,\n"
@@ -402,8 +405,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i == argc)
-		return fail(2, "missing COMMAND: addr, arp, route, ping, stats, conns, connect, resolve, filter "
-			       "(see --help)");
+		return fail(2, "missing COMMAND: addr, arp, route, ping, stats, conns, connect, "
+			       "resolve, filter or help (see --help)");
 	connect_mode = !strcmp(argv[i], "connect");
 	if (ctl && !*ctl)
 		return fail(2, "invalid --ctl '': expected a socket path");

@@ -27,7 +27,10 @@ struct xs_opts {
 	uint32_t queue;
 	int udp_echo;         /* port, 0 = off */
 	uint16_t tcp_ports[3]; /* TCP echo, discard, source; 0 = off */
-	int verbose;
+	int verbose;          /* -v count: 1 info, 2 debug */
+	int quiet;            /* -q: errors only */
+	int use_syslog;       /* --syslog: log to syslog, not stderr */
+	int all_counters;     /* -a: the counter dump lists zeros too */
 	const char *pcap;     /* capture file, NULL = none */
 	const char *ctl;      /* control socket, NULL = /run/xdpstack/IFACE.sock */
 	unsigned frag_timeout_ms; /* 0 = the library's default */
@@ -106,15 +109,19 @@ struct svc_sockperf;
 struct svc_sockperf *svc_sockperf_start(struct xs_stack *st, const struct svc_sockperf_config *cfg,
 					char *err, size_t errlen);
 void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s);
-/* Its counters as lines of a counter block ("  sockperf_NAME N"); NULL: none. */
-void svc_sockperf_print(FILE *f, const struct svc_sockperf *s);
+/* Its counters for the counter view, named sockperf_NAME, into out (at
+ * most max; s NULL: none). Returns how many were written. */
+#define SVC_SOCKPERF_NCOUNTERS_MAX 32
+struct cview_extra;
+size_t svc_sockperf_counters(const struct svc_sockperf *s, struct cview_extra *out, size_t max);
 
 struct svc_iperf3;
 struct svc_http;
 struct busy_poll;
-/* The stack's counters, then the services' and the loop's (ip3, sp, http and bp may be NULL). */
+/* The stack's counters, then the services' and the loop's (x, ip3, sp, http
+ * and bp may be NULL), grouped by layer: the non-zero ones, or all with all set. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http, const struct busy_poll *bp);
+		    const struct svc_http *http, const struct busy_poll *bp, int all);
 
 #endif

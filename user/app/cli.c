@@ -76,12 +76,18 @@ static void usage(FILE *f)
 		"                     0-60000 (default 200; 0: as soon as a poll leaves it empty)\n"
 		"  --filter FILE      packet filter rules, one a line, # comments (see README;\n"
 		"                     at most 64 rules; change them live with xdpstack-ctl filter)\n"
-		"  -v, --verbose      libxdp/libbpf diagnostics and stack log\n"
+		"  -a, --all-counters the counter dump (exit, SIGUSR1) lists zeros too\n"
+		"  -v, --verbose      more log: -v how XDP attached and libbpf/libxdp warnings,\n"
+		"                     -vv their debug narration too\n"
+		"  -q, --quiet        errors only (no status lines on stdout)\n"
+		"  --syslog           log to syslog (daemon facility) instead of stderr\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n"
 		"\n"
-		"Signals: SIGUSR1 prints counters; SIGINT/SIGTERM detach and exit.\n"
-		"Control: xdpstack-ctl [--ctl PATH] addr|arp|route|ping|stats (see its --help).\n");
+		"Signals: SIGUSR1 prints the non-zero counters by layer (-a: all);\n"
+		"SIGINT/SIGTERM detach and exit (printing them once more).\n"
+		"Control: xdpstack-ctl [--ctl PATH] addr|arp|route|ping|stats|conns|connect|help\n"
+		"(see its --help).\n");
 }
 
 static int fail(const char *fmt, const char *arg)
@@ -214,8 +220,10 @@ static int parse_sockperf(int argc, char **argv, struct xs_opts *o)
 	return 0;
 }
 
+/* Long-only options without a letter (--queue's went to -q). */
 enum {
-	OPT_SOCKPERF = 0x100,
+	OPT_QUEUE = 0x100,
+	OPT_SOCKPERF,
 	OPT_HTTP,
 	OPT_HTTP_ROOT,
 	OPT_HTTP_HEADER_TIMEOUT,
@@ -317,7 +325,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "gw", required_argument, NULL, 'g' },
 		{ "mac", required_argument, NULL, 'm' },
 		{ "mode", required_argument, NULL, 'M' },
-		{ "queue", required_argument, NULL, 'q' },
+		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "udp-echo", required_argument, NULL, 'u' },
 		{ "tcp-echo", required_argument, NULL, 'E' },
 		{ "tcp-discard", required_argument, NULL, 'D' },
@@ -349,6 +357,9 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "dns-queries", required_argument, NULL, OPT_DNS_QUERIES },
 		{ "filter", required_argument, NULL, OPT_FILTER },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "syslog", no_argument, NULL, 'Y' },
+		{ "all-counters", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -364,7 +375,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 	o->tcp_ports[2] = XS_DEFAULT_TCP_SOURCE;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vqahV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (!strcmp(optarg, "dhcp")) {
@@ -397,11 +408,6 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				o->mode = XS_XDP_MODE_GENERIC;
 			else
 				return fail("invalid --mode '%s': expected native or generic", optarg);
-			break;
-		case 'q':
-			if (parse_uint(optarg, 1023, &v))
-				return fail("invalid --queue '%s': expected 0-1023", optarg);
-			o->queue = (uint32_t)v;
 			break;
 		case 'u':
 			if (parse_uint(optarg, 65535, &v))
@@ -562,7 +568,21 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return -1;
 			break;
 		case 'v':
-			o->verbose = 1;
+			o->verbose++;
+			break;
+		case OPT_QUEUE:
+			if (parse_uint(optarg, 1023, &v))
+				return fail("invalid --queue '%s': expected 0-1023", optarg);
+			o->queue = (uint32_t)v;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'Y':
+			o->use_syslog = 1;
+			break;
+		case 'a':
+			o->all_counters = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/busypoll.h"
+#include "app/counters.h"
 #include "app/ctl.h"
 #include "dev/dev.h"
 
@@ -394,17 +395,24 @@ static void ctl_print_frames(struct ctl_client *cl)
 		   f.misuse);
 }
 
+/* Text: the grouped view of counters.h, non-zero only unless -a (drops with
+ * their description); --json: every counter, always, for machines. */
 void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 {
 	const struct xs_stats *s = xs_stack_stats(cl->ctl->cfg.st);
 	const struct busy_poll *bp = cl->ctl->cfg.bp;
+	struct cview_extra ex[16]; /* 8 XDP, 4 busy-poll, 2 control */
 	struct xs_xdp_counters x;
-	int have_x, r, first = 1, napi_id;
-	char key[40];
+	int have_x, r, first = 1, napi_id, all = 0;
+	char key[40], *text = NULL;
+	size_t n = 0, len = 0, lines;
+	FILE *f;
 
-	if (argc > 1) {
-		ctl_end(cl, CTL_USAGE, "stats: unexpected argument '%.64s' (usage: stats [--json])",
-			argv[1]);
+	if (argc == 2 && (!strcmp(argv[1], "-a") || !strcmp(argv[1], "--all"))) {
+		all = 1;
+	} else if (argc > 1) {
+		ctl_end(cl, CTL_USAGE, "stats: unexpected argument '%.64s' (usage: stats [-a])",
+			argv[argc > 2 ? 2 : 1]);
 		return;
 	}
 	have_x = cl->ctl->cfg.hw && xs_afxdp_xdp_counters(cl->ctl->cfg.hw, &x) == 0;
@@ -465,42 +473,40 @@ void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
 		ctl_end(cl, CTL_OK, NULL);
 		return;
 	}
-#define CTL_TEXT_COUNTER(name) ctl_printf(cl, "%-22s %llu\n", #name, (unsigned long long)s->name);
-	XS_COUNTERS(CTL_TEXT_COUNTER)
-#undef CTL_TEXT_COUNTER
 	if (have_x) {
-		ctl_printf(cl, "%-22s %llu\n", "xdp_redirected", (unsigned long long)x.redirected);
-		ctl_printf(cl, "%-22s %llu\n", "xdp_passed", (unsigned long long)x.passed);
-		if (x.filter_dropped)
-			ctl_printf(cl, "%-22s %llu\n", "xdp_filter_dropped",
-				   (unsigned long long)x.filter_dropped);
-		ctl_printf(cl, "%-22s %llu\n", "xsk_rx_dropped", (unsigned long long)x.sock_rx_dropped);
-		ctl_printf(cl, "%-22s %llu\n", "xsk_rx_ring_full",
-			   (unsigned long long)x.sock_rx_ring_full);
+		ex[n++] = cview_count(NULL, "xdp_redirected", x.redirected);
+		ex[n++] = cview_count(NULL, "xdp_passed", x.passed);
+		ex[n++] = cview_count(NULL, "xdp_filter_dropped", x.filter_dropped);
+		ex[n++] = cview_count(NULL, "xsk_rx_dropped", x.sock_rx_dropped);
+		ex[n++] = cview_count(NULL, "xsk_rx_ring_full", x.sock_rx_ring_full);
+		ex[n++] = cview_count(NULL, "xsk_fill_empty", x.sock_fill_empty);
+		ex[n++] = cview_count(NULL, "xsk_rx_invalid", x.sock_rx_invalid);
+		ex[n++] = cview_count(NULL, "xsk_tx_invalid", x.sock_tx_invalid);
 	}
 	if (bp && bp->idle_ns) {
-		ctl_printf(cl, "%-22s %llu\n", "busy_poll_spins", (unsigned long long)bp->spins);
-		ctl_printf(cl, "%-22s %llu\n", "busy_poll_sleeps", (unsigned long long)bp->sleeps);
-		ctl_printf(cl, "%-22s %llu\n", "busy_poll_wakes", (unsigned long long)bp->wakes);
-		ctl_printf(cl, "%-22s %d\n", "busy_poll_napi_id", napi_id);
+		ex[n++] = cview_count("loop", "busy_poll_spins", bp->spins);
+		ex[n++] = cview_count("loop", "busy_poll_sleeps", bp->sleeps);
+		ex[n++] = cview_count("loop", "busy_poll_wakes", bp->wakes);
+		ex[n++] = (struct cview_extra){"loop", "busy_poll_napi_id", (uint64_t)napi_id, 1};
 	}
 	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
-	ctl_printf(cl, "%-22s %llu\n", "ctl_read_budget",
-		   (unsigned long long)cl->ctl->read_budget_hits);
-	ctl_printf(cl, "%-22s %llu\n", "ctl_accept_budget",
-		   (unsigned long long)cl->ctl->accept_budget_hits);
-	for (r = 1; r < XS_DROP_MAX; r++) {
-		if (!s->drop[r])
-			continue;
-		if (first)
-			ctl_printf(cl, "drops:\n");
-		first = 0;
-		drop_key((enum xs_drop)r, key, sizeof(key));
-		ctl_printf(cl, "  %-20s %llu  %s\n", key, (unsigned long long)s->drop[r],
-			   xs_drop_desc((enum xs_drop)r));
+	ex[n++] = cview_count("control", "ctl_read_budget", cl->ctl->read_budget_hits);
+	ex[n++] = cview_count("control", "ctl_accept_budget", cl->ctl->accept_budget_hits);
+	f = open_memstream(&text, &len);
+	if (!f) {
+		ctl_end(cl, CTL_ERROR, "stats: out of memory");
+		return;
 	}
-	if (first)
-		ctl_printf(cl, "drops: none\n");
+	lines = cview_print(f, "", s, ex, n, (all ? CVIEW_ALL : 0) | CVIEW_DESCRIBE);
+	if (fclose(f) || !text) {
+		free(text);
+		ctl_end(cl, CTL_ERROR, "stats: out of memory");
+		return;
+	}
+	ctl_printf(cl, "%s", text);
+	if (!lines)
+		ctl_printf(cl, "all counters are zero (stats -a lists them)\n");
+	free(text);
 	ctl_filter_stats(cl);
 	ctl_end(cl, CTL_OK, NULL);
 }
@@ -516,7 +522,7 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  route add DST/PLEN|default via GW\n"
 		       "  route del DST/PLEN|default\n"
 		       "  ping HOST [-c N] [-s SIZE] [-i SEC] [-W SEC]\n"
-		       "  stats                             counters and drops by reason\n"
+		       "  stats [-a]                        non-zero counters by layer (-a: all)\n"
 		       "  conns                             TCP listeners and connections\n"
 		       "  connect HOST PORT [-w SEC]        a TCP connection from the stack, piped\n"
 		       "                                    to the client (binary stream, see docs)\n"

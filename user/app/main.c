@@ -1,7 +1,6 @@
 /* The xdpstack daemon: checks the host, attaches the stack to a NIC queue,
  * runs the event loop (the only reader of the clock) until SIGINT/SIGTERM. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
 #include <net/if.h>
@@ -16,7 +15,9 @@
 
 #include "app/app.h"
 #include "app/busypoll.h"
+#include "app/counters.h"
 #include "app/ctl.h"
+#include "app/log.h"
 #include "app/svc_http.h"
 #include "app/svc_iperf3.h"
 #include "bpf/steer.h"
@@ -40,55 +41,62 @@ static xs_time_t now_ns(void)
 	return (xs_time_t)ts.tv_sec * 1000000000ull + (xs_time_t)ts.tv_nsec;
 }
 
+/* The exit-time and SIGUSR1 dump: "counters:" ... "end" around the grouped
+ * view (non-zero only unless -a), on stdout. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http, const struct busy_poll *bp)
+		    const struct svc_http *http, const struct busy_poll *bp, int all)
 {
-	int r;
+#define MAIN_ONE(name, desc) +1
+	/* XDP's 7, the services', the busy-poll loop's 3 */
+	struct cview_extra ex[7 SVC_IPERF3_COUNTERS(MAIN_ONE) SVC_HTTP_COUNTERS(MAIN_ONE) +
+			      SVC_SOCKPERF_NCOUNTERS_MAX + 3];
+#undef MAIN_ONE
+	size_t n = 0;
 
-	fprintf(f, "counters:\n");
-#define XS_PRINT_COUNTER(name) fprintf(f, "  %s %llu\n", #name, (unsigned long long)s->name);
-	XS_COUNTERS(XS_PRINT_COUNTER)
-#undef XS_PRINT_COUNTER
 	if (x) {
-		fprintf(f, "  xdp_redirected %llu\n", (unsigned long long)x->redirected);
-		fprintf(f, "  xdp_passed %llu\n", (unsigned long long)x->passed);
-		fprintf(f, "  xsk_rx_dropped %llu\n", (unsigned long long)x->sock_rx_dropped);
-		fprintf(f, "  xsk_rx_ring_full %llu\n", (unsigned long long)x->sock_rx_ring_full);
-		fprintf(f, "  xsk_fill_empty %llu\n", (unsigned long long)x->sock_fill_empty);
-		fprintf(f, "  xsk_rx_invalid %llu\n", (unsigned long long)x->sock_rx_invalid);
-		fprintf(f, "  xsk_tx_invalid %llu\n", (unsigned long long)x->sock_tx_invalid);
+		ex[n++] = cview_count(NULL, "xdp_redirected", x->redirected);
+		ex[n++] = cview_count(NULL, "xdp_passed", x->passed);
+		ex[n++] = cview_count(NULL, "xsk_rx_dropped", x->sock_rx_dropped);
+		ex[n++] = cview_count(NULL, "xsk_rx_ring_full", x->sock_rx_ring_full);
+		ex[n++] = cview_count(NULL, "xsk_fill_empty", x->sock_fill_empty);
+		ex[n++] = cview_count(NULL, "xsk_rx_invalid", x->sock_rx_invalid);
+		ex[n++] = cview_count(NULL, "xsk_tx_invalid", x->sock_tx_invalid);
 	}
-	for (r = 1; r < XS_DROP_MAX; r++) {
-		const char *n = xs_drop_name((enum xs_drop)r);
+	if (ip3) {
+		const struct svc_iperf3_stats *is = svc_iperf3_stats(ip3);
 
-		fprintf(f, "  drop_");
-		while (*n)
-			fputc(tolower((unsigned char)*n++), f);
-		fprintf(f, " %llu\n", (unsigned long long)s->drop[r]);
+#define MAIN_IP3_EXTRA(name, desc) ex[n++] = cview_count("services", #name, is->name);
+		SVC_IPERF3_COUNTERS(MAIN_IP3_EXTRA)
+#undef MAIN_IP3_EXTRA
 	}
-	if (ip3)
-		svc_iperf3_print(f, ip3);
-	svc_sockperf_print(f, sp);
-	if (http)
-		svc_http_print(f, http);
+	if (http) {
+		const struct svc_http_stats *hs = svc_http_stats(http);
+
+#define MAIN_HTTP_EXTRA(name, desc) ex[n++] = cview_count("services", #name, hs->name);
+		SVC_HTTP_COUNTERS(MAIN_HTTP_EXTRA)
+#undef MAIN_HTTP_EXTRA
+	}
+	n += svc_sockperf_counters(sp, ex + n, sizeof(ex) / sizeof(ex[0]) - 3 - n);
 	if (bp && bp->idle_ns) {
-		fprintf(f, "  busy_poll_spins %llu\n", (unsigned long long)bp->spins);
-		fprintf(f, "  busy_poll_sleeps %llu\n", (unsigned long long)bp->sleeps);
-		fprintf(f, "  busy_poll_wakes %llu\n", (unsigned long long)bp->wakes);
+		ex[n++] = cview_count("loop", "busy_poll_spins", bp->spins);
+		ex[n++] = cview_count("loop", "busy_poll_sleeps", bp->sleeps);
+		ex[n++] = cview_count("loop", "busy_poll_wakes", bp->wakes);
 	}
+	fprintf(f, "counters:\n");
+	cview_print(f, " ", s, ex, n, all ? CVIEW_ALL : 0);
 	fprintf(f, "end\n");
 	fflush(f);
 }
 
 static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
 			  const struct svc_sockperf *sp, const struct svc_http *http,
-			  const struct busy_poll *bp)
+			  const struct busy_poll *bp, int all)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http, bp);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http, bp, all);
 }
 
 /* After a spin turn that found nothing: a pause (kinder to a sibling
@@ -122,8 +130,8 @@ static int check_frames(struct xs_dev *dev)
 	fflush(stdout);
 	if (!lost)
 		return 0;
-	fprintf(stderr, "xdpstack: %u UMEM frames did not come home (a leak in the stack: "
-		"see the frames line on stdout)\n", lost);
+	log_msg(LOG_ERR, "%u UMEM frames did not come home (a leak in the stack: see the frames "
+		"line on stdout)", lost);
 	return 3;
 }
 
@@ -145,7 +153,7 @@ static void heap_trim(const struct xs_stack *st, xs_time_t now, xs_time_t *next,
 
 static int die(const char *msg)
 {
-	fprintf(stderr, "xdpstack: %s\n", msg);
+	log_msg(LOG_ERR, "%s", msg);
 	return 1;
 }
 
@@ -231,7 +239,7 @@ static void dhcp_release(struct xs_stack *st)
 
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
 	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
-	       struct busy_poll *bp)
+	       struct busy_poll *bp, int all)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	xs_time_t trim_next = 0;
@@ -256,14 +264,14 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		do {
 			n = xs_stack_poll(st, now);
 			if (n < 0) {
-				fprintf(stderr, "xdpstack: device error (%s); stopping\n", strerror(-n));
+				log_msg(LOG_ERR, "device error (%s); stopping", strerror(-n));
 				return 1;
 			}
 			frames += n;
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw, ip3, sp, http, bp);
+			dump_counters(st, hw, ip3, sp, http, bp, all);
 		}
 		dhcp_events(st, hw);
 		heap_trim(st, now, &trim_next, &trim_seen);
@@ -293,7 +301,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		nctl = ctl ? ctl_pollfds(ctl, pfd + 1, (int)(sizeof(pfd) / sizeof(pfd[0])) - 1) : 0;
 		if (poll(pfd, (nfds_t)(1 + nctl), timeout_ms) < 0) {
 			if (errno != EINTR) {
-				fprintf(stderr, "xdpstack: poll failed (%s)\n", strerror(errno));
+				log_msg(LOG_ERR, "poll failed (%s)", strerror(errno));
 				return 1;
 			}
 			nctl = 0; /* revents are meaningless after EINTR */
@@ -311,14 +319,14 @@ static void busy_poll_start(struct busy_poll *bp, struct xs_dev *hw, uint32_t id
 		return;
 	bp->kernel = xs_afxdp_set_busy_poll(hw, BUSY_POLL_KERNEL_US, BUSY_POLL_KERNEL_BUDGET);
 	if (!bp->kernel)
-		printf("xdpstack: busy-poll: spinning until %u us without a frame; kernel busy "
-		       "polling on the socket accepted (SO_PREFER_BUSY_POLL, SO_BUSY_POLL %u us, "
-		       "SO_BUSY_POLL_BUDGET %u)\n",
-		       idle_us, BUSY_POLL_KERNEL_US, BUSY_POLL_KERNEL_BUDGET);
+		log_status("busy-poll: spinning until %u us without a frame; kernel busy "
+			   "polling on the socket accepted (SO_PREFER_BUSY_POLL, SO_BUSY_POLL %u us, "
+			   "SO_BUSY_POLL_BUDGET %u)",
+			   idle_us, BUSY_POLL_KERNEL_US, BUSY_POLL_KERNEL_BUDGET);
 	else
-		printf("xdpstack: busy-poll: spinning until %u us without a frame; kernel busy "
-		       "polling on the socket refused (%s): spinning on the rings only\n",
-		       idle_us, strerror(-bp->kernel));
+		log_status("busy-poll: spinning until %u us without a frame; kernel busy "
+			   "polling on the socket refused (%s): spinning on the rings only",
+			   idle_us, strerror(-bp->kernel));
 }
 
 int main(int argc, char **argv)
@@ -340,11 +348,18 @@ int main(int argc, char **argv)
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
-	int rc, promisc_fd = -1, plen;
+	int rc, promisc_fd = -1, plen, level;
 
 	rc = cli_parse(argc, argv, &o);
 	if (rc)
 		return rc > 0 ? 0 : 2;
+	level = LOG_NOTICE;
+	if (o.quiet)
+		level = LOG_ERR;
+	else if (o.verbose)
+		level = o.verbose >= 2 ? LOG_DEBUG : LOG_INFO;
+	log_init(level, o.use_syslog);
+	log_hook_libs();
 	if (sys_check_privileges(err, sizeof(err)))
 		return die(err);
 	if (o.dev) {
@@ -396,7 +411,8 @@ int main(int argc, char **argv)
 	dcfg.queue = o.queue;
 	dcfg.mode = o.mode;
 	dcfg.ip = o.ip;
-	dcfg.verbose = o.verbose;
+	dcfg.verbose = log_level() >= LOG_INFO;
+	dcfg.log = log_from_lib;
 	hw = xs_afxdp_dev_new(&dcfg, err, sizeof(err));
 	if (!hw) {
 		rc = die(err);
@@ -531,23 +547,23 @@ int main(int argc, char **argv)
 	inet_ntop(AF_INET, &a, ipbuf, sizeof(ipbuf));
 	if (o.dhcp)
 		snprintf(ipbuf, sizeof(ipbuf), "dhcp");
-	printf("xdpstack: serving %s/%d on %s (queue %u, mac %02x:%02x:%02x:%02x:%02x:%02x)\n",
-	       ipbuf, o.prefix_len, ifname, o.queue, dev->mac[0], dev->mac[1], dev->mac[2],
-	       dev->mac[3], dev->mac[4], dev->mac[5]);
-	printf("xdpstack: control socket %s%s%s\n", ctl_path, o.pcap ? ", capture " : "",
-	       o.pcap ? o.pcap : "");
+	log_status("serving %s/%d on %s (queue %u, mac %02x:%02x:%02x:%02x:%02x:%02x)", ipbuf,
+		   o.prefix_len, ifname, o.queue, dev->mac[0], dev->mac[1], dev->mac[2],
+		   dev->mac[3], dev->mac[4], dev->mac[5]);
+	log_status("control socket %s%s%s", ctl_path, o.pcap ? ", capture " : "",
+		   o.pcap ? o.pcap : "");
 	if (sp)
-		printf("xdpstack: sockperf server on UDP and TCP port %u\n", o.sockperf_port);
+		log_status("sockperf server on UDP and TCP port %u", o.sockperf_port);
 	busy_poll_start(&bp, hw, o.busy_poll_us);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, sp, http, &bp);
+	rc = run(st, dev, hw, ctl, ip3, sp, http, &bp, o.all_counters);
 	if (o.dhcp)
 		dhcp_release(st);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3, sp, http, &bp);
+	dump_counters(st, hw, ip3, sp, http, &bp, o.all_counters);
 	svc_http_stop(http);
 	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);

@@ -537,14 +537,6 @@ const struct svc_http_stats *svc_http_stats(const struct svc_http *s)
 	return &s->stats;
 }
 
-void svc_http_print(FILE *f, const struct svc_http *s)
-{
-#define SVC_HTTP_PRINT(name, desc)                                                                 \
-	fprintf(f, "  %s %llu\n", #name, (unsigned long long)s->stats.name);
-	SVC_HTTP_COUNTERS(SVC_HTTP_PRINT)
-#undef SVC_HTTP_PRINT
-}
-
 struct svc_http *svc_http_start(struct xs_stack *st, const struct svc_http_config *cfg,
 				xs_time_t now, char *err, size_t errlen)
 {

@@ -24,7 +24,7 @@ struct svc_http_config {
 				     * sent (65536; at least 1280) */
 };
 
-/* X(name, description): printed with the daemon's counters. */
+/* X(name, description): printed with the daemon's counters (services group). */
 /* clang-format off */
 #define SVC_HTTP_COUNTERS(X)                                                        \
 	X(http_conns, "connections accepted")                                     \
@@ -63,8 +63,6 @@ void svc_http_tick(struct svc_http *s, xs_time_t now);
 /* The earliest deadline the service waits for (UINT64_MAX: none). */
 xs_time_t svc_http_next_deadline(const struct svc_http *s);
 const struct svc_http_stats *svc_http_stats(const struct svc_http *s);
-/* "  name value" lines, the daemon's counter format. */
-void svc_http_print(FILE *f, const struct svc_http *s);
 void svc_http_stop(struct svc_http *s);
 
 #endif

@@ -753,14 +753,6 @@ const struct svc_iperf3_stats *svc_iperf3_stats(const struct svc_iperf3 *s)
 	return &s->stats;
 }
 
-void svc_iperf3_print(FILE *f, const struct svc_iperf3 *s)
-{
-#define SVC_IPERF3_PRINT(name, desc)                                                               \
-	fprintf(f, "  %s %llu\n", #name, (unsigned long long)s->stats.name);
-	SVC_IPERF3_COUNTERS(SVC_IPERF3_PRINT)
-#undef SVC_IPERF3_PRINT
-}
-
 static unsigned ip3_or(unsigned v, unsigned dflt)
 {
 	return v ? v : dflt;

@@ -67,7 +67,6 @@ void svc_iperf3_tick(struct svc_iperf3 *s, xs_time_t now);
 xs_time_t svc_iperf3_next_deadline(const struct svc_iperf3 *s);
 const struct svc_iperf3_stats *svc_iperf3_stats(const struct svc_iperf3 *s);
 /* "  name value" lines, the daemon's counter format. */
-void svc_iperf3_print(FILE *f, const struct svc_iperf3 *s);
 void svc_iperf3_stop(struct svc_iperf3 *s);
 
 #endif

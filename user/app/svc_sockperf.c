@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/counters.h"
 
 /*
  * The wire format, as sockperf 3.x defines it (MsgHeader in src/message.h):
@@ -358,12 +359,20 @@ void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s)
 	free(s);
 }
 
-void svc_sockperf_print(FILE *f, const struct svc_sockperf *s)
+_Static_assert(SP_NCOUNTERS <= SVC_SOCKPERF_NCOUNTERS_MAX, "raise SVC_SOCKPERF_NCOUNTERS_MAX");
+
+size_t svc_sockperf_counters(const struct svc_sockperf *s, struct cview_extra *out, size_t max)
 {
+	static const char *const names[] = {
+#define SP_NAME(name, desc) "sockperf_" #name,
+		SP_COUNTERS(SP_NAME)
+#undef SP_NAME
+	};
+	size_t i;
+
 	if (!s)
-		return;
-#define SP_PRINT(name, desc)                                                                       \
-	fprintf(f, "  sockperf_%s %llu\n", #name, (unsigned long long)s->ctr[SP_##name]);
-	SP_COUNTERS(SP_PRINT)
-#undef SP_PRINT
+		return 0;
+	for (i = 0; i < SP_NCOUNTERS && i < max; i++)
+		out[i] = cview_count("services", names[i], s->ctr[i]);
+	return i;
 }

@@ -58,6 +58,9 @@ struct afxdp {
 	char ifname[IF_NAMESIZE];
 	uint32_t queue;
 
+	void (*log)(void *arg, int prio, const char *line); /* NULL: silent */
+	void *log_arg;
+
 	struct bpf_object *obj;
 	struct xdp_program *prog;
 	enum xdp_attach_mode mode;
@@ -108,25 +111,30 @@ errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The library never prints: its messages go to the caller's log callback,
+ * if any (syslog priorities, one line each). */
+static void __attribute__((format(printf, 3, 4)))
+afxdp_log(const struct afxdp *a, int prio, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (!a->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	a->log(a->log_arg, prio, line);
+}
+
 static int print_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
 }
 
-/* libbpf's debug level narrates every relocation; warnings carry the verifier log. */
-static int print_stderr(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_DEBUG ? 0 : vfprintf(stderr, fmt, ap);
-}
-
 static int xdp_print_quiet(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	return 0;
-}
-
-static int xdp_print_stderr(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	return vfprintf(stderr, fmt, ap);
 }
 
 static const char *mode_name(enum xdp_attach_mode mode)
@@ -618,9 +626,9 @@ static int replace_leftover(struct afxdp *a, struct xdp_program *p, enum xdp_att
 		     AFXDP_PROG_NAME, id, a->ifname, strerror(-ret), a->ifname);
 		return ret;
 	}
-	fprintf(stderr,
-		"xdpstack: replacing XDP program %s (id %u) left on %s by a previous xdpstack\n",
-		AFXDP_PROG_NAME, id, a->ifname);
+	afxdp_log(a, XS_LOG_NOTICE,
+		  "replacing XDP program %s (id %u) left on %s by a previous xdpstack",
+		  AFXDP_PROG_NAME, id, a->ifname);
 	return 0;
 }
 
@@ -771,15 +779,15 @@ static int load_and_attach(struct afxdp *a, enum xs_xdp_mode want, int verbose, 
 	a->filter.ftab_fd = bpf_map__fd(ftab);
 	a->filter.fidx_fd = bpf_map__fd(fidx);
 	a->filter.fcnt_fd = bpf_map__fd(fcnt);
-	if (verbose) {
+	if (a->log) {
 		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex((int)a->dev.ifindex);
 
 		if (!libxdp_get_error(mp)) {
-			fprintf(stderr, "xdpstack: %s (id %u) attached to %s in %s mode %s\n",
-				AFXDP_PROG_NAME, xdp_program__id(a->prog), a->ifname,
-				mode_name(a->mode),
-				xdp_multiprog__is_legacy(mp) ? "alone (no dispatcher)"
-							     : "behind the libxdp dispatcher");
+			afxdp_log(a, XS_LOG_INFO, "%s (id %u) attached to %s in %s mode %s",
+				  AFXDP_PROG_NAME, xdp_program__id(a->prog), a->ifname,
+				  mode_name(a->mode),
+				  xdp_multiprog__is_legacy(mp) ? "alone (no dispatcher)"
+							       : "behind the libxdp dispatcher");
 			xdp_multiprog__close(mp);
 		}
 	}
@@ -908,8 +916,12 @@ struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, si
 		errno = EINVAL;
 		return NULL;
 	}
-	libbpf_set_print(cfg->verbose ? print_stderr : print_quiet);
-	libxdp_set_print(cfg->verbose ? xdp_print_stderr : xdp_print_quiet);
+	/* Quiet unless asked: then the process's own libbpf/libxdp printers
+	 * (their defaults, or what the application installed) speak. */
+	if (!cfg->verbose) {
+		libbpf_set_print(print_quiet);
+		libxdp_set_print(xdp_print_quiet);
+	}
 
 	nlen = strlen(cfg->ifname);
 	ifindex = nlen < IF_NAMESIZE ? if_nametoindex(cfg->ifname) : 0;
@@ -940,6 +952,8 @@ struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, si
 	a->dev.ifindex = ifindex;
 	a->cfg_fd = a->xsks_fd = a->stats_fd = -1;
 	memcpy(a->ifname, cfg->ifname, nlen + 1);
+	a->log = cfg->log;
+	a->log_arg = cfg->log_arg;
 	a->queue = cfg->queue;
 	a->nframes = cfg->nframes ? cfg->nframes : AFXDP_DEFAULT_FRAMES;
 	a->state = calloc(a->nframes, sizeof(*a->state));
