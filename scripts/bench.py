@@ -512,7 +512,11 @@ class Bench:
                 break
             time.sleep(0.5)
         t_ready = time.monotonic() - t_start
-        time.sleep(0.5)
+        # Settle before measuring: each held connection did one echo, and
+        # the stack frees a buffer 200 ms after it empties and the daemon
+        # trims the heap at most once a second after that. Measured sooner,
+        # the idle figure counts buffers that are on their way out.
+        time.sleep(2.5)
         est = (self.established(stack) or 0) - base_est
         rss = sum(proc_rss_kib(p) or 0 for p in pids)
         slab = meminfo_kib("Slab")
