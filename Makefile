@@ -128,7 +128,7 @@ FUZZ_APP_OBJS := $(FUZZ_APP_SRCS:%.c=$(O)/fuzz/obj/%.o)
 FUZZ_TIME ?= 30
 FUZZ_SECONDS ?= $(FUZZ_TIME)
 # Seconds per target in `make check`: a brief run of every target each check.
-CHECK_FUZZ_TIME ?= 10
+CHECK_FUZZ_TIME ?= 6
 CHECK_FUZZ_SECONDS ?= $(CHECK_FUZZ_TIME)
 FUZZ_CFLAGS := -g -O1 -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE \
 	-Iinclude -Iuser -I. -Itests/fuzz
