@@ -207,13 +207,20 @@ static int parse_mac(const char *s, uint8_t mac[6])
 }
 
 /* --sockperf, --sockperf=PORT or --sockperf PORT (a next word that is a number). */
+/* The value of an option whose argument is optional: --opt=VALUE, or
+ * --opt VALUE when the next word is a number; NULL when none is given. */
+static const char *optional_value(int argc, char **argv)
+{
+	if (!optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+		return argv[optind++];
+	return optarg;
+}
+
 static int parse_sockperf(int argc, char **argv, struct xs_opts *o)
 {
-	const char *arg = optarg;
+	const char *arg = optional_value(argc, argv);
 	unsigned long v = XS_DEFAULT_SOCKPERF;
 
-	if (!arg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
-		arg = argv[optind++];
 	if (arg && (parse_uint(arg, 65535, &v) || !v))
 		return fail("invalid --sockperf '%s': expected a port 1-65535", arg);
 	o->sockperf_port = (uint16_t)v;
@@ -450,8 +457,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			break;
 		case 'I':
 			/* --iperf3=PORT, or --iperf3 PORT when a number follows. */
-			if (!optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
-				optarg = argv[optind++];
+			optarg = (char *)optional_value(argc, argv);
 			if (!optarg) {
 				o->iperf3_port = XS_DEFAULT_IPERF3_PORT;
 				break;
@@ -533,8 +539,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			break;
 		case 'B':
 			/* --busy-poll=US, or --busy-poll US when a number follows. */
-			if (!optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
-				optarg = argv[optind++];
+			optarg = (char *)optional_value(argc, argv);
 			if (!optarg) {
 				o->busy_poll_us = BUSY_POLL_DEFAULT_US;
 				break;
