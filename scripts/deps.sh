@@ -2,12 +2,15 @@
 # Installs the Debian packages xdpstack needs to build, test and run its demo.
 # Idempotent: does nothing when everything is already installed. The stock tools
 # the tests drive (iperf3, sockperf, wrk, curl, dnsmasq) come as packages too;
-# dnsmasq-base is the binary without the system service.
+# dnsmasq-base is the binary without the system service. libssl-dev is OpenSSL for
+# the TLS sessions; openssl (the tool) makes the tests' certificates and is their
+# TLS peer (s_client, s_server). nginx (the bench's kernel HTTPS server) is not
+# installed here: the package starts a system service; its bench rows say so.
 set -eu
 PKGS="clang llvm make gcc pkg-config libxdp-dev libbpf-dev libelf-dev zlib1g-dev
  linux-libc-dev bpftool xdp-tools libpcap-dev libcmocka-dev iproute2 ethtool arping
  iputils-ping netcat-openbsd nftables tcpdump util-linux python3-pytest python3-scapy
- iperf3 sockperf wrk curl dnsmasq-base python3-matplotlib"
+ iperf3 sockperf wrk curl dnsmasq-base python3-matplotlib libssl-dev openssl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

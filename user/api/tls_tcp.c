@@ -1,0 +1,124 @@
+/* Where TLS sessions meet TCP handles, and nowhere else: the handle calls,
+ * the TCP callback that drives a session, its wake-up and its timer. */
+#include <errno.h>
+#include <stddef.h>
+
+#include "api/tls_int.h"
+#include "core/stack.h"
+#include "tcp/tcp.h"
+
+static void on_tcp(struct xs_stack *st, int h, unsigned events, void *ctx)
+{
+	struct xs_tls *t = ctx;
+
+	(void)st;
+	if (t->tcp == h)
+		tls_tcp_event(t, events);
+}
+
+static void on_timer(void *ctx, struct xs_timer *tm)
+{
+	(void)ctx;
+	tls_timer_fired((struct xs_tls *)((char *)tm - offsetof(struct xs_tls, timer)));
+}
+
+/* The handle must be a connection (not a listener, not released). */
+int tls_tcp_attach(struct xs_tls *t, int tcp)
+{
+	const struct tcp_conn *c = tcp_get(t->st, tcp);
+
+	if (!c || c->state == XS_TCP_LISTEN)
+		return -EBADF;
+	t->tcp = tcp;
+	timer_init(&t->timer, on_timer);
+	return 0;
+}
+
+/* From here the handle reports to the session; what is already true
+ * (data, connected) comes as an event at the next poll. */
+void tls_tcp_listen(struct xs_tls *t)
+{
+	xs_tcp_set_event_cb(t->st, t->tcp, on_tcp, t);
+}
+
+ssize_t tls_tcp_send(struct xs_tls *t, const void *buf, size_t len)
+{
+	return t->tcp < 0 ? -EPIPE : xs_tcp_send(t->st, t->tcp, buf, len);
+}
+
+ssize_t tls_tcp_recv(struct xs_tls *t, void *buf, size_t cap)
+{
+	return t->tcp < 0 ? -ENOTCONN : xs_tcp_recv(t->st, t->tcp, buf, cap);
+}
+
+void tls_tcp_shutdown(struct xs_tls *t)
+{
+	if (t->tcp >= 0)
+		xs_tcp_shutdown(t->st, t->tcp);
+}
+
+/* Gives the handle back to TCP: a graceful close (FIN after what is
+ * queued) or a reset. */
+void tls_tcp_release(struct xs_tls *t, bool abort)
+{
+	if (t->tcp < 0)
+		return;
+	xs_tcp_set_event_cb(t->st, t->tcp, NULL, NULL);
+	if (abort)
+		xs_tcp_abort(t->st, t->tcp);
+	else
+		xs_tcp_close(t->st, t->tcp);
+	t->tcp = -1;
+}
+
+int tls_tcp_error(const struct xs_tls *t)
+{
+	return t->tcp < 0 ? 0 : xs_tcp_error(t->st, t->tcp);
+}
+
+int tls_tcp_events(const struct xs_tls *t)
+{
+	return t->tcp < 0 ? XS_EV_HUP : xs_tcp_poll_events(t->st, t->tcp);
+}
+
+int tls_tcp_peer(const struct xs_tls *t, uint32_t *ip, uint16_t *port)
+{
+	struct xs_tcp_info in;
+	int rc = t->tcp < 0 ? -EBADF : xs_tcp_get_info(t->st, t->tcp, &in);
+
+	if (rc)
+		return rc;
+	*ip = in.rip;
+	*port = in.rport;
+	return 0;
+}
+
+int xs_tls_tcp(const struct xs_tls *t)
+{
+	return t ? t->tcp : -1;
+}
+
+void tls_tcp_wake(struct xs_tls *t)
+{
+	struct tcp_conn *c = t->tcp < 0 ? NULL : tcp_get(t->st, t->tcp);
+
+	/* Any bit queues the callback; on_tcp's handler looks at the state. */
+	if (c)
+		tcp_wake(t->st, c, XS_EV_READABLE);
+}
+
+void tls_timer_arm(struct xs_tls *t, xs_time_t when)
+{
+	timer_arm(&t->st->tcp->wheel, &t->timer, when);
+}
+
+void tls_timer_cancel(struct xs_tls *t)
+{
+	if (timer_pending(&t->timer))
+		timer_cancel(&t->st->tcp->wheel, &t->timer);
+}
+
+xs_time_t tls_now(const struct xs_tls *t)
+{
+	return t->st->now;
+}
