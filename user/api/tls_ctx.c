@@ -25,7 +25,9 @@ unsigned long tls_openssl_error(char *buf, size_t len)
 		return 0;
 	}
 	reason = ERR_reason_error_string(first);
-	if (reason)
+	if (ERR_SYSTEM_ERROR(first))
+		snprintf(buf, len, "%s", strerror(ERR_GET_REASON(first)));
+	else if (reason)
 		snprintf(buf, len, "%s", reason);
 	else
 		ERR_error_string_n(first, buf, len);

@@ -52,6 +52,12 @@ struct xs_opts {
 	unsigned http_header_timeout_ms; /* 0 = the service's default (10000) */
 	unsigned http_max_conns; /* 0 = the service's default (1024) */
 	unsigned http_send_timeout_ms; /* 0 = the service's default (60000) */
+	int https_port;       /* HTTPS service port (the --root files over TLS), 0 = off */
+	int tls_echo_port;    /* TLS echo service port, 0 = off */
+	const char *tls_cert; /* PEM certificate chain of the TLS services */
+	const char *tls_key;  /* its private key (NULL: in tls_cert) */
+	unsigned tls_handshake_timeout_ms; /* 0 = the library's default (10000) */
+	unsigned tls_max_handshakes; /* 0 = the library's default (256) */
 	uint32_t busy_poll_us; /* --busy-poll idle period, 0 = off */
 	/* DNS: servers from --dns (host order; port 53 unless given). */
 	uint32_t dns_ip[XS_DNS_MAX_SERVERS];
@@ -117,11 +123,14 @@ size_t svc_sockperf_counters(const struct svc_sockperf *s, struct cview_extra *o
 
 struct svc_iperf3;
 struct svc_http;
+struct svc_tls;
 struct busy_poll;
-/* The stack's counters, then the services' and the loop's (x, ip3, sp, http
- * and bp may be NULL), grouped by layer: the non-zero ones, or all with all set. */
+/* The stack's counters, then the services' and the loop's (x, ip3, sp, http,
+ * tls and bp may be NULL), grouped by layer: the non-zero ones, or all with
+ * all set. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http, const struct busy_poll *bp, int all);
+		    const struct svc_http *http, const struct svc_tls *tls,
+		    const struct busy_poll *bp, int all);
 
 #endif

@@ -20,6 +20,7 @@
 #include "app/log.h"
 #include "app/svc_http.h"
 #include "app/svc_iperf3.h"
+#include "app/svc_tls.h"
 #include "bpf/steer.h"
 #include "dev/dev.h"
 
@@ -45,12 +46,13 @@ static xs_time_t now_ns(void)
  * view (non-zero only unless -a), on stdout. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http, const struct busy_poll *bp, int all)
+		    const struct svc_http *http, const struct svc_tls *tls,
+		    const struct busy_poll *bp, int all)
 {
 #define MAIN_ONE(name, desc) +1
 	/* XDP's 7, the services', the busy-poll loop's 3 */
 	struct cview_extra ex[7 SVC_IPERF3_COUNTERS(MAIN_ONE) SVC_HTTP_COUNTERS(MAIN_ONE) +
-			      SVC_SOCKPERF_NCOUNTERS_MAX + 3];
+			      SVC_SOCKPERF_NCOUNTERS_MAX + SVC_TLS_NCOUNTERS_MAX + 3];
 #undef MAIN_ONE
 	size_t n = 0;
 
@@ -78,6 +80,7 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 #undef MAIN_HTTP_EXTRA
 	}
 	n += svc_sockperf_counters(sp, ex + n, sizeof(ex) / sizeof(ex[0]) - 3 - n);
+	n += svc_tls_counters(tls, ex + n, sizeof(ex) / sizeof(ex[0]) - 3 - n);
 	if (bp && bp->idle_ns) {
 		ex[n++] = cview_count("loop", "busy_poll_spins", bp->spins);
 		ex[n++] = cview_count("loop", "busy_poll_sleeps", bp->sleeps);
@@ -91,12 +94,13 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 
 static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
 			  const struct svc_sockperf *sp, const struct svc_http *http,
-			  const struct busy_poll *bp, int all)
+			  const struct svc_tls *tls, const struct busy_poll *bp, int all)
 {
 	struct xs_xdp_counters x;
 	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http, bp, all);
+	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http, tls, bp,
+		       all);
 }
 
 /* After a spin turn that found nothing: a pause (kinder to a sibling
@@ -239,7 +243,7 @@ static void dhcp_release(struct xs_stack *st)
 
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
 	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
-	       struct busy_poll *bp, int all)
+	       struct svc_tls *tls, struct busy_poll *bp, int all)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	xs_time_t trim_next = 0;
@@ -260,6 +264,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 			svc_iperf3_tick(ip3, now);
 		if (http)
 			svc_http_tick(http, now);
+		svc_tls_tick(tls, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
@@ -271,7 +276,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		} while (n == XS_POLL_BATCH && !got_stop);
 		if (got_usr1) {
 			got_usr1 = 0;
-			dump_counters(st, hw, ip3, sp, http, bp, all);
+			dump_counters(st, hw, ip3, sp, http, tls, bp, all);
 		}
 		dhcp_events(st, hw);
 		heap_trim(st, now, &trim_next, &trim_seen);
@@ -281,6 +286,8 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		if (ip3 && (cdl = svc_iperf3_next_deadline(ip3)) < next)
 			next = cdl;
 		if (http && (cdl = svc_http_next_deadline(http)) < next)
+			next = cdl;
+		if ((cdl = svc_tls_next_deadline(tls)) < next)
 			next = cdl;
 		now = now_ns();
 		if (busy_poll_spin(bp, now, frames, next)) {
@@ -343,6 +350,7 @@ int main(int argc, char **argv)
 	struct svc_iperf3 *ip3 = NULL;
 	struct svc_sockperf *sp = NULL;
 	struct svc_http *http = NULL;
+	struct svc_tls *tls = NULL;
 	struct busy_poll bp;
 	struct xs_steer_table ftab;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
@@ -395,9 +403,18 @@ int main(int argc, char **argv)
 	ccfg.ifname = ifname;
 	ccfg.ifindex = if_nametoindex(ifname);
 	ccfg.queue = o.queue;
+	/* Certificates are configuration: a bad one is one line, before
+	 * anything is in force. */
+	tls = svc_tls_prepare(&o, err, sizeof(err));
+	if (!tls && err[0]) {
+		die(err);
+		return 2;
+	}
 	ctl = ctl_open(&ccfg, err, sizeof(err));
-	if (!ctl)
+	if (!ctl) {
+		svc_tls_stop(tls);
 		return die(err);
+	}
 
 	if (o.have_mac || o.dhcp) {
 		promisc_fd = sys_promisc_hold(ifname, err, sizeof(err));
@@ -533,6 +550,14 @@ int main(int argc, char **argv)
 			goto out_stack;
 		}
 	}
+	if (tls && svc_tls_start(tls, st, now_ns(), err, sizeof(err))) {
+		rc = die(err);
+		svc_http_stop(http);
+		svc_sockperf_stop(st, sp);
+		svc_iperf3_stop(ip3);
+		svc_tcp_stop(st, svc);
+		goto out_stack;
+	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
 	ctl->cfg.bp = &bp;
@@ -557,14 +582,16 @@ int main(int argc, char **argv)
 	busy_poll_start(&bp, hw, o.busy_poll_us);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, sp, http, &bp, o.all_counters);
+	rc = run(st, dev, hw, ctl, ip3, sp, http, tls, &bp, o.all_counters);
 	if (o.dhcp)
 		dhcp_release(st);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3, sp, http, &bp, o.all_counters);
+	dump_counters(st, hw, ip3, sp, http, tls, &bp, o.all_counters);
 	svc_http_stop(http);
+	svc_tls_stop(tls);
+	tls = NULL;
 	svc_iperf3_stop(ip3);
 	svc_tcp_stop(st, svc);
 	svc_sockperf_stop(st, sp);
@@ -575,6 +602,9 @@ int main(int argc, char **argv)
 	if (check_frames(dev) && !rc)
 		rc = 3;
 out_stack:
+	/* The TLS sessions and listeners go before their stack. */
+	svc_tls_stop(tls);
+	tls = NULL;
 	xs_stack_free(st);
 out_dev:
 	xs_dev_free(dev);
@@ -582,6 +612,7 @@ out_promisc:
 	if (promisc_fd >= 0)
 		close(promisc_fd);
 out_ctl:
+	svc_tls_stop(tls);
 	ctl_close(ctl);
 	return rc;
 }
