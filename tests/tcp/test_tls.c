@@ -6,21 +6,12 @@
 
 #include <xdpstack/tls.h>
 
+#include "tls_fixture.h"
+
 #define PORT 443
 #define MAXP 8
 #define TO_MS 2000 /* the server contexts' handshake timeout */
-
-static char certdir[64];
-
-static const char *cert(const char *name)
-{
-	static char path[8][128];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(path[i], sizeof(path[i]), "%s/%s", certdir, name);
-	return path[i];
-}
+#define cert tls_cert
 
 /* One end of a TLS conversation: sends src, keeps what it receives in rx; an
  * echo end sends back what it received. */
@@ -771,29 +762,6 @@ static void test_ctx_errors(void **state)
 	assert_non_null(strstr(err, "CA file /nonexistent/ca.pem"));
 }
 
-static int group_setup(void **state)
-{
-	char cmd[256], dir[64];
-	const char *f = __FILE__, *slash = strrchr(f, '/');
-
-	(void)state;
-	strcpy(certdir, "/tmp/xs-tls-XXXXXX");
-	if (!mkdtemp(certdir))
-		return -1;
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - f) : 1, slash ? f : ".");
-	snprintf(cmd, sizeof(cmd), "sh %s/tls_certs.sh %s", dir, certdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", certdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -815,5 +783,5 @@ int main(void)
 	    cmocka_unit_test(test_ctx_errors),
 	};
 
-	return cmocka_run_group_tests_name("tls", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("tls", tests, tls_certs_make, tls_certs_remove);
 }

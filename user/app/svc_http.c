@@ -61,17 +61,17 @@ static void set_deadline(struct svc_http *s, struct http_conn *c, xs_time_t t)
 }
 
 /* The connection's byte stream: TCP itself, or the TLS session over it. */
-static ssize_t conn_send(struct svc_http *s, struct http_conn *c, const void *b, size_t n)
+static ssize_t stream_send(struct svc_http *s, struct http_conn *c, const void *b, size_t n)
 {
 	return c->tls ? xs_tls_send(c->tls, b, n) : xs_tcp_send(s->st, c->h, b, n);
 }
 
-static ssize_t conn_recv(struct svc_http *s, struct http_conn *c, void *b, size_t n)
+static ssize_t stream_recv(struct svc_http *s, struct http_conn *c, void *b, size_t n)
 {
 	return c->tls ? xs_tls_recv(c->tls, b, n) : xs_tcp_recv(s->st, c->h, b, n);
 }
 
-static void conn_shutdown(struct svc_http *s, struct http_conn *c)
+static void stream_shutdown(struct svc_http *s, struct http_conn *c)
 {
 	if (c->tls)
 		xs_tls_shutdown(c->tls); /* close_notify, then the FIN */
@@ -355,7 +355,7 @@ static int send_some(struct svc_http *s, struct http_conn *c)
 			return -1;
 	}
 	while (c->out_off < c->out_len) {
-		n = conn_send(s, c, c->out + c->out_off, c->out_len - c->out_off);
+		n = stream_send(s, c, c->out + c->out_off, c->out_len - c->out_off);
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0) {
@@ -372,7 +372,7 @@ static int send_some(struct svc_http *s, struct http_conn *c)
 			if (stage_fill(s, c))
 				return -1;
 		}
-		n = conn_send(s, c, c->stage + c->stage_off, c->stage_len - c->stage_off);
+		n = stream_send(s, c, c->stage + c->stage_off, c->stage_len - c->stage_off);
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0) {
@@ -418,7 +418,7 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 				conn_end(s, c, false);
 				return;
 			}
-			n = conn_recv(s, c, c->in + c->in_len, cap - c->in_len);
+			n = stream_recv(s, c, c->in + c->in_len, cap - c->in_len);
 			if (n == -EAGAIN)
 				return;
 			if (n == -ECONNRESET && c->tls) {
@@ -439,7 +439,7 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 			if (send_some(s, c) <= 0)
 				return;
 			if (c->close_after) {
-				conn_shutdown(s, c);
+				stream_shutdown(s, c);
 				c->phase = C_LINGER;
 				set_deadline(s, c, s->now + XS_MS(s->cfg.header_timeout_ms));
 				continue;
@@ -451,7 +451,7 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 		case C_LINGER:
 			/* RFC 9112 9.6: after our close, read until theirs so
 			 * that late bytes do not turn our FIN into a reset. */
-			while ((n = conn_recv(s, c, c->in, cap)) > 0)
+			while ((n = stream_recv(s, c, c->in, cap)) > 0)
 				;
 			/* TLS: the client's close_notify (0), or its FIN without
 			 * one, ends the linger the same way: gracefully. */
