@@ -402,3 +402,31 @@ def test_handshake_budget(hostile):
     after = d.counters()
     assert after["tls_handshake_timeouts"] - before["tls_handshake_timeouts"] == MAX_HS
     assert after["tls_handshaking"] == 0
+
+
+def test_bad_tls_arguments_are_one_line(env):
+    topo, d, certs, root, digests, base = env
+    (base / "garbage.pem").write_text("not a certificate\n")
+    cases = [
+        (["--https", "8444", "--root", root], "--https and --tls-echo need --cert FILE and --key FILE"),
+        (["--tls-echo", "7444", "--cert", certs / "server.pem"],
+         "--cert needs --key FILE: the certificate's private key"),
+        (["--cert", certs / "server.pem", "--key", certs / "server.key"],
+         "--cert, --key and --tls-* need --https or --tls-echo PORT"),
+        (["--tls-echo", "7444", "--cert", certs / "server.pem", "--key", certs / "server.key",
+          "--tls-max-handshakes", "0"], "invalid --tls-max-handshakes '0': expected 1-1000000"),
+        (["--tls-echo", "7444", "--cert", base / "garbage.pem", "--key", certs / "server.key"],
+         f"invalid --cert/--key: cannot load the certificate {base / 'garbage.pem'}: "
+         "no start line"),
+        (["--tls-echo", "7444", "--cert", certs / "server.pem", "--key", certs / "other.key"],
+         f"invalid --cert/--key: cannot load the private key {certs / 'other.key'}: "
+         "key values mismatch"),
+    ]
+    for args, line in cases:
+        p = netns.ns_run(topo.ns_a, [netns.binary(), "--ip", STACK_IP, "--dev", topo.dev_a,
+                                     "--ctl", base / "bad.sock"] + args, check=False)
+        assert p.returncode == 2, (args, p.stderr)
+        assert p.stderr == f"xdpstack: {line}\n", (args, p.stderr)
+        assert not (base / "bad.sock").exists()
+    # The daemon that serves was not disturbed.
+    assert good_client(topo, certs)
