@@ -47,37 +47,37 @@ struct xs_tls;
 #define XS_TLS_1_3 0x0304
 
 struct xs_tls_ctx_opts {
-	int client;              /* 1: client sessions (xs_tls_client), 0: server */
-	const char *cert_file;   /* PEM certificate, then its chain: a server's
-				  * (required), a client's own (optional) */
-	const char *key_file;    /* PEM private key of cert_file (NULL: in cert_file) */
-	const char *ca_file;     /* PEM CAs. Client: the server is verified against
-				  * them (NULL: the system's store, OpenSSL's default
-				  * paths). Server: non-NULL asks every client for a
-				  * certificate these signed, and refuses one without */
-	int no_verify;           /* client: 1 = accept any server certificate
-				  * (tests only; the session says peer_verified 0) */
-	unsigned min_version;    /* XS_TLS_1_2 or XS_TLS_1_3 (0: 1.2) */
-	unsigned max_version;    /* (0: 1.3) */
-	const char *alpn;        /* ALPN protocols, comma-separated ("h2,http/1.1").
-				  * A client offers them; a server picks the first of
-				  * its own that the client offers, and refuses a
-				  * client that offers only others (RFC 7301 3.2:
-				  * no_application_protocol); a client offering none
-				  * is served without. NULL: no ALPN */
+	int client;		       /* 1: client sessions (xs_tls_client), 0: server */
+	const char *cert_file;	       /* PEM certificate, then its chain: a server's
+					* (required), a client's own (optional) */
+	const char *key_file;	       /* PEM private key of cert_file (NULL: in cert_file) */
+	const char *ca_file;	       /* PEM CAs. Client: the server is verified against
+					* them (NULL: the system's store, OpenSSL's default
+					* paths). Server: non-NULL asks every client for a
+					* certificate these signed, and refuses one without */
+	int no_verify;		       /* client: 1 = accept any server certificate
+					* (tests only; the session says peer_verified 0) */
+	unsigned min_version;	       /* XS_TLS_1_2 or XS_TLS_1_3 (0: 1.2) */
+	unsigned max_version;	       /* (0: 1.3) */
+	const char *alpn;	       /* ALPN protocols, comma-separated ("h2,http/1.1").
+					* A client offers them; a server picks the first of
+					* its own that the client offers, and refuses a
+					* client that offers only others (RFC 7301 3.2:
+					* no_application_protocol); a client offering none
+					* is served without. NULL: no ALPN */
 	unsigned handshake_timeout_ms; /* from a session's creation to the end of
-				  * its handshake (0: 10000), 1-3600000; then
-				  * XS_EV_ERROR, -ETIMEDOUT. Also how long a closed
-				  * session may wait to send its close_notify */
-	unsigned max_handshakes; /* sessions of this context in their handshake at
-				  * once (0: 256), 1-1000000; past it xs_tls_server
-				  * and xs_tls_client fail with EBUSY (counted:
-				  * tls_handshake_refused) */
-	unsigned session_cache;  /* sessions kept for resumption (0: 1024), up to
-				  * 1000000. A server: its cache, for TLS 1.2 session
-				  * ids (tickets, TLS 1.3's among them, cost it no
-				  * memory); a client: the last session of each
-				  * server (name, address and port) */
+					* its handshake (0: 10000), 1-3600000; then
+					* XS_EV_ERROR, -ETIMEDOUT. Also how long a closed
+					* session may wait to send its close_notify */
+	unsigned max_handshakes;       /* sessions of this context in their handshake at
+					* once (0: 256), 1-1000000; past it xs_tls_server
+					* and xs_tls_client fail with EBUSY (counted:
+					* tls_handshake_refused) */
+	unsigned session_cache;	       /* sessions kept for resumption (0: 1024), up to
+					* 1000000. A server: its cache, for TLS 1.2 session
+					* ids (tickets, TLS 1.3's among them, cost it no
+					* memory); a client: the last session of each
+					* server (name, address and port) */
 };
 
 /* NULL + errno, with one line in err naming the file or value and why
@@ -146,13 +146,13 @@ const char *xs_tls_strerror(const struct xs_tls *t);
 
 struct xs_tls_info {
 	int handshake_done;
-	const char *version;  /* "TLSv1.3", "TLSv1.2" ("" before the handshake) */
-	const char *cipher;   /* OpenSSL's name ("TLS_AES_256_GCM_SHA384") */
-	char alpn[256];       /* the protocol ALPN chose, "" if none */
+	const char *version;   /* "TLSv1.3", "TLSv1.2" ("" before the handshake) */
+	const char *cipher;    /* OpenSSL's name ("TLS_AES_256_GCM_SHA384") */
+	char alpn[256];	       /* the protocol ALPN chose, "" if none */
 	char server_name[256]; /* SNI: the name sent (client) or received (server) */
-	char peer[256];       /* the peer certificate's subject ("/CN=host"), "" if none */
-	int peer_verified;    /* the peer's certificate was verified (and its name) */
-	int resumed;          /* the handshake resumed an earlier session */
+	char peer[256];	       /* the peer certificate's subject ("/CN=host"), "" if none */
+	int peer_verified;     /* the peer's certificate was verified (and its name) */
+	int resumed;	       /* the handshake resumed an earlier session */
 	int close_notify_rcvd; /* the peer's close_notify arrived */
 };
 int xs_tls_get_info(const struct xs_tls *t, struct xs_tls_info *out);

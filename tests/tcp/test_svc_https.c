@@ -86,9 +86,11 @@ static int setup_budget(void **state, unsigned max_handshakes)
 {
 	static const struct xs_fault_config clean[2] = {{.ipv4_only = 1}, {.ipv4_only = 1}};
 	struct xs_tls_ctx_opts so = {.cert_file = tls_cert("server.pem"),
-				     .key_file = tls_cert("server.key"), .alpn = "http/1.1",
+				     .key_file = tls_cert("server.key"),
+				     .alpn = "http/1.1",
 				     .max_handshakes = max_handshakes};
-	struct xs_tls_ctx_opts co = {.client = 1, .ca_file = tls_cert("ca.pem"), .alpn = "http/1.1"};
+	struct xs_tls_ctx_opts co = {
+	    .client = 1, .ca_file = tls_cert("ca.pem"), .alpn = "http/1.1"};
 	struct svc_http_config cfg = {.port = 443};
 	struct env *e = calloc(1, sizeof(*e));
 	char err[256];

@@ -78,7 +78,8 @@ static void peer_pump(struct peer *p)
 			p->eof = true;
 		p->rx_len += (size_t)n;
 	}
-	if (!p->shut && p->up && p->src_off == p->src_len && (p->echo ? p->eof : p->shut_when_sent)) {
+	if (!p->shut && p->up && p->src_off == p->src_len &&
+	    (p->echo ? p->eof : p->shut_when_sent)) {
 		int rc = xs_tls_shutdown(p->t);
 
 		if (rc)
@@ -143,14 +144,14 @@ static void turn(struct env *e)
 }
 
 /* Turns until cond, or fails after limit of virtual time. */
-#define RUN_UNTIL(e, cond, limit)                                                              \
-	do {                                                                                   \
-		xs_time_t lim_ = (e)->p.now + (limit);                                         \
-		while (!(cond)) {                                                              \
-			if ((e)->p.now > lim_)                                                 \
-				fail_msg("not true after %.3f s: %s", (limit) / 1e9, #cond);   \
-			turn(e);                                                               \
-		}                                                                              \
+#define RUN_UNTIL(e, cond, limit)                                                                  \
+	do {                                                                                       \
+		xs_time_t lim_ = (e)->p.now + (limit);                                             \
+		while (!(cond)) {                                                                  \
+			if ((e)->p.now > lim_)                                                     \
+				fail_msg("not true after %.3f s: %s", (limit) / 1e9, #cond);       \
+			turn(e);                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static struct xs_tls_ctx *ctx_or_die(const struct xs_tls_ctx_opts *o)
@@ -166,8 +167,8 @@ static struct xs_tls_ctx *ctx_or_die(const struct xs_tls_ctx_opts *o)
 static struct xs_tls_ctx *server_ctx(const char *name, unsigned maxv, const char *alpn)
 {
 	char crt[32], key[32];
-	struct xs_tls_ctx_opts o = {.handshake_timeout_ms = TO_MS, .max_version = maxv,
-				    .alpn = alpn};
+	struct xs_tls_ctx_opts o = {
+	    .handshake_timeout_ms = TO_MS, .max_version = maxv, .alpn = alpn};
 
 	snprintf(crt, sizeof(crt), "%s.pem", name);
 	snprintf(key, sizeof(key), "%s.key", name);
@@ -178,8 +179,11 @@ static struct xs_tls_ctx *server_ctx(const char *name, unsigned maxv, const char
 
 static struct xs_tls_ctx *client_ctx(unsigned maxv, const char *alpn)
 {
-	struct xs_tls_ctx_opts o = {.client = 1, .ca_file = cert("ca.pem"), .max_version = maxv,
-				    .alpn = alpn, .handshake_timeout_ms = TO_MS};
+	struct xs_tls_ctx_opts o = {.client = 1,
+				    .ca_file = cert("ca.pem"),
+				    .max_version = maxv,
+				    .alpn = alpn,
+				    .handshake_timeout_ms = TO_MS};
 
 	return ctx_or_die(&o);
 }
@@ -426,8 +430,9 @@ static void test_alpn_and_sni(void **state)
 	char err[256];
 
 	e->sctx = server_ctx("server", 0, "h2,http/1.1");
-	assert_int_equal(xs_tls_ctx_add_cert(e->sctx, cert("other.pem"), cert("other.key"), err,
-					     sizeof(err)), 0);
+	assert_int_equal(
+	    xs_tls_ctx_add_cert(e->sctx, cert("other.pem"), cert("other.key"), err, sizeof(err)),
+	    0);
 	e->cctx = client_ctx(0, "foo,http/1.1");
 	c = client_open(e, 0, "other.test", 100);
 	RUN_UNTIL(e, c->eof || c->error, XS_SEC(10));
@@ -467,10 +472,13 @@ static void test_alpn_and_sni(void **state)
 static void test_client_certificate(void **state)
 {
 	struct env *e = *state;
-	struct xs_tls_ctx_opts so = {.cert_file = cert("server.pem"), .key_file = cert("server.key"),
+	struct xs_tls_ctx_opts so = {.cert_file = cert("server.pem"),
+				     .key_file = cert("server.key"),
 				     .ca_file = cert("ca.pem")};
-	struct xs_tls_ctx_opts co = {.client = 1, .ca_file = cert("ca.pem"),
-				     .cert_file = cert("client.pem"), .key_file = cert("client.key")};
+	struct xs_tls_ctx_opts co = {.client = 1,
+				     .ca_file = cert("ca.pem"),
+				     .cert_file = cert("client.pem"),
+				     .key_file = cert("client.key")};
 	struct xs_tls_info si;
 	struct peer *c;
 
@@ -579,8 +587,10 @@ static void test_handshake_cap(void **state)
 {
 	struct env *e = *state;
 	const struct xs_stats *ss = xs_stack_stats(e->p.st[0]);
-	struct xs_tls_ctx_opts so = {.cert_file = cert("server.pem"), .key_file = cert("server.key"),
-				     .max_handshakes = 2, .handshake_timeout_ms = TO_MS};
+	struct xs_tls_ctx_opts so = {.cert_file = cert("server.pem"),
+				     .key_file = cert("server.key"),
+				     .max_handshakes = 2,
+				     .handshake_timeout_ms = TO_MS};
 	struct raw r[3];
 	struct peer *c;
 	int i;

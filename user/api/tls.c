@@ -457,7 +457,7 @@ static int client_name(struct xs_tls *t, const char *name)
 	if (!name) {
 		nip = htonl(ip);
 		return X509_VERIFY_PARAM_set1_ip(vp, (const unsigned char *)&nip, 4) == 1 ? 0
-											: -ENOMEM;
+											  : -ENOMEM;
 	}
 	if (inet_pton(AF_INET, name, &a) == 1)
 		return X509_VERIFY_PARAM_set1_ip_asc(vp, name) == 1 ? 0 : -EINVAL;

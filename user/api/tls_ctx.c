@@ -161,8 +161,7 @@ SSL_SESSION *tls_cache_get(struct xs_tls_ctx *c, const char *key)
 	return NULL;
 }
 
-static int load_cert_key(SSL_CTX *ssl, const char *cert, const char *key, char *err,
-			 size_t errlen)
+static int load_cert_key(SSL_CTX *ssl, const char *cert, const char *key, char *err, size_t errlen)
 {
 	if (SSL_CTX_use_certificate_chain_file(ssl, cert) != 1)
 		return ctx_fail(err, errlen, ENOENT, "cannot load the certificate", cert);
@@ -170,8 +169,8 @@ static int load_cert_key(SSL_CTX *ssl, const char *cert, const char *key, char *
 		return ctx_fail(err, errlen, ENOENT, "cannot load the private key",
 				key ? key : cert);
 	if (SSL_CTX_check_private_key(ssl) != 1)
-		return ctx_fail(err, errlen, EINVAL, "the private key does not match the certificate",
-				cert);
+		return ctx_fail(err, errlen, EINVAL,
+				"the private key does not match the certificate", cert);
 	return 0;
 }
 
@@ -192,11 +191,11 @@ static int ctx_setup(struct xs_tls_ctx *c, const struct xs_tls_ctx_opts *o, char
 	/* Renegotiation (TLS 1.2) lets a client make the server sign again for
 	 * the price of one record: refused, as nginx does. */
 	SSL_CTX_set_options(ssl, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-					 (o->client ? 0 : SSL_OP_CIPHER_SERVER_PREFERENCE));
+				     (o->client ? 0 : SSL_OP_CIPHER_SERVER_PREFERENCE));
 	/* Records leave one at a time and may move between calls; buffers are
 	 * freed while a session is idle. */
 	SSL_CTX_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-				      SSL_MODE_RELEASE_BUFFERS);
+				  SSL_MODE_RELEASE_BUFFERS);
 	/* Read whole records (and more) from TCP in one call, not 5 bytes of
 	 * header then the body. */
 	SSL_CTX_set_read_ahead(ssl, 1);
@@ -211,7 +210,7 @@ static int ctx_setup(struct xs_tls_ctx *c, const struct xs_tls_ctx_opts *o, char
 	if (o->client) {
 		SSL_CTX_set_verify(ssl, o->no_verify ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
 		SSL_CTX_set_session_cache_mode(ssl, SSL_SESS_CACHE_CLIENT |
-							    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+							SSL_SESS_CACHE_NO_INTERNAL_STORE);
 		SSL_CTX_sess_set_new_cb(ssl, session_new);
 		c->cache = calloc(c->o.session_cache, sizeof(*c->cache));
 		if (!c->cache)
@@ -277,13 +276,15 @@ struct xs_tls_ctx *xs_tls_ctx_new(const struct xs_tls_ctx_opts *o, char *err, si
 	}
 	if (c->o.handshake_timeout_ms > 3600000 || c->o.max_handshakes > 1000000 ||
 	    c->o.session_cache > 1000000) {
-		snprintf(err, errlen, "invalid TLS budget: handshake timeout 1-3600000 ms, "
-				      "handshakes 1-1000000, session cache 1-1000000");
+		snprintf(err, errlen,
+			 "invalid TLS budget: handshake timeout 1-3600000 ms, "
+			 "handshakes 1-1000000, session cache 1-1000000");
 		goto err_inval;
 	}
 	if (o->alpn && alpn_parse(c, o->alpn)) {
-		snprintf(err, errlen, "invalid ALPN list '%.64s': expected names of 1-255 bytes "
-				      "separated by commas",
+		snprintf(err, errlen,
+			 "invalid ALPN list '%.64s': expected names of 1-255 bytes "
+			 "separated by commas",
 			 o->alpn);
 		goto err_inval;
 	}
@@ -298,13 +299,12 @@ struct xs_tls_ctx *xs_tls_ctx_new(const struct xs_tls_ctx_opts *o, char *err, si
 	return c;
 err_inval:
 	errno = EINVAL;
-err:
-	{
-		int e = errno;
+err : {
+	int e = errno;
 
-		xs_tls_ctx_free(c);
-		errno = e;
-	}
+	xs_tls_ctx_free(c);
+	errno = e;
+}
 	return NULL;
 }
 

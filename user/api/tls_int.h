@@ -12,16 +12,16 @@
 
 #include "core/timer.h"
 
-#define TLS_RECORD_MAX 16384    /* plaintext bytes per record (RFC 8446 5.1) */
+#define TLS_RECORD_MAX 16384	/* plaintext bytes per record (RFC 8446 5.1) */
 #define TLS_OUT_MAX (64 * 1024) /* records the TCP send buffer has not taken yet */
 #define TLS_ERR_LEN 192
-#define TLS_CACHE_KEY 300       /* "name|A.B.C.D:PORT" */
+#define TLS_CACHE_KEY 300 /* "name|A.B.C.D:PORT" */
 
 /* Another certificate a server picks by SNI (xs_tls_ctx_add_cert). */
 struct tls_sni_cert {
 	X509 *cert;
 	EVP_PKEY *key;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 };
 
 /* A client's last session with one server, for resumption. */
@@ -33,9 +33,9 @@ struct tls_cache_entry {
 
 struct xs_tls_ctx {
 	SSL_CTX *ssl;
-	BIO_METHOD *bio;	 /* our BIO over a TCP handle */
+	BIO_METHOD *bio;	  /* our BIO over a TCP handle */
 	struct xs_tls_ctx_opts o; /* strings not kept: pointers are NULLed */
-	unsigned char alpn[256]; /* wire form: length-prefixed names */
+	unsigned char alpn[256];  /* wire form: length-prefixed names */
 	unsigned alpn_len;
 	unsigned handshaking;	 /* sessions in their handshake (max_handshakes) */
 	struct xs_tls *sessions; /* every session, closing ones too */
@@ -51,21 +51,21 @@ struct xs_tls {
 	struct xs_tls_ctx *ctx;
 	struct xs_tls *prev, *next; /* ctx->sessions */
 	SSL *ssl;
-	int tcp;                    /* the TCP handle; -1 once released (tls_tcp.c) */
+	int tcp; /* the TCP handle; -1 once released (tls_tcp.c) */
 	xs_tls_cb cb;
 	void *arg;
-	struct xs_timer timer;      /* the handshake's deadline, then a close's */
-	uint8_t *out;               /* records TCP did not take (allocated then) */
+	struct xs_timer timer; /* the handshake's deadline, then a close's */
+	uint8_t *out;	       /* records TCP did not take (allocated then) */
 	size_t out_len, out_off;
-	int err;                    /* -errno once failed */
-	int tcp_err;                /* what the BIO met on the TCP handle */
-	unsigned pending_ev;        /* raised outside the TCP callback */
+	int err;	     /* -errno once failed */
+	int tcp_err;	     /* what the BIO met on the TCP handle */
+	unsigned pending_ev; /* raised outside the TCP callback */
 	bool client, hs_done, counted, nospace, tcp_eof;
-	bool fatal;                 /* OpenSSL's state is broken: no SSL_shutdown */
+	bool fatal; /* OpenSSL's state is broken: no SSL_shutdown */
 	bool shut_wanted, notify_sent, tcp_shut, closing, peer_closed;
 	char errtext[TLS_ERR_LEN];
 	char cache_key[TLS_CACHE_KEY]; /* client: where its session is kept */
-	char sni[256];              /* server: the name the ClientHello asked for */
+	char sni[256];		       /* server: the name the ClientHello asked for */
 };
 
 /* tls.c */

@@ -48,9 +48,11 @@ struct ctl_conn {
 	int up_shut;	     /* our FIN is queued */
 	int down_eof;	     /* the remote's FIN passed on (".eof") */
 	size_t uplen, upoff; /* client bytes not yet taken by the TCP send buffer */
-	int tls_on;	     /* --tls */
+
+	/* --tls */
+	int tls_on;
 	struct xs_tls_ctx *tctx; /* this session's client context */
-	struct xs_tls *tls;  /* the session over h (owns h) */
+	struct xs_tls *tls;	 /* the session over h (owns h) */
 	char cafile[256], servername[256], alpn[128];
 	uint8_t up[CONN_CHUNK];
 	uint8_t down[CONN_CHUNK];
@@ -179,9 +181,10 @@ static int conn_check_connected(struct ctl_client *cl)
 	ctl_ip_str(in.rip, r);
 	n = snprintf(line, sizeof(line), ".connected %s:%u %s:%u", l, in.lport, r, in.rport);
 	if (k->tls)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, " tls %s %s alpn=%s resumed=%s peer=%s",
-			      ti.version, ti.cipher, ti.alpn[0] ? ti.alpn : "-",
-			      ti.resumed ? "yes" : "no", ti.peer[0] ? ti.peer : "-");
+		n += snprintf(line + n, sizeof(line) - (size_t)n,
+			      " tls %s %s alpn=%s resumed=%s peer=%s", ti.version, ti.cipher,
+			      ti.alpn[0] ? ti.alpn : "-", ti.resumed ? "yes" : "no",
+			      ti.peer[0] ? ti.peer : "-");
 	line[n++] = '\n';
 	ctl_write_raw(cl, line, (size_t)n);
 	return 0;
@@ -368,9 +371,9 @@ static int parse_tls_opt(struct ctl_client *cl, struct ctl_conn *k, int argc, ch
 		const char *name;
 		size_t off, len;
 	} opts[] = {
-		{"--cafile", offsetof(struct ctl_conn, cafile), sizeof(k->cafile)},
-		{"--servername", offsetof(struct ctl_conn, servername), sizeof(k->servername)},
-		{"--alpn", offsetof(struct ctl_conn, alpn), sizeof(k->alpn)},
+	    {"--cafile", offsetof(struct ctl_conn, cafile), sizeof(k->cafile)},
+	    {"--servername", offsetof(struct ctl_conn, servername), sizeof(k->servername)},
+	    {"--alpn", offsetof(struct ctl_conn, alpn), sizeof(k->alpn)},
 	};
 	size_t j;
 
@@ -575,13 +578,13 @@ static void connect_begin(struct ctl_client *cl)
 	k->h = h;
 	k->deadline = cl->ctl->now + k->timeout;
 	if (k->tls_on) {
-		struct in_addr a;
 		/* The name checked and sent as SNI: --servername, else HOST
 		 * when it is a name; an address is checked as one. */
-		const char *name = k->servername[0]			    ? k->servername
-				   : inet_pton(AF_INET, k->host, &a) != 1 ? k->host
-									    : NULL;
+		const char *name = k->servername[0] ? k->servername : k->host;
+		struct in_addr a;
 
+		if (!k->servername[0] && inet_pton(AF_INET, k->host, &a) == 1)
+			name = NULL;
 		k->tls = xs_tls_client(ST(cl), k->tctx, h, name, on_tls_event, cl);
 		if (!k->tls) {
 			int e = errno;

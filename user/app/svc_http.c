@@ -633,8 +633,8 @@ struct svc_http *svc_http_start(struct xs_stack *st, const struct svc_http_confi
 	}
 	s->listener = xs_tcp_listen(st, cfg->port, 1024);
 	if (s->listener < 0) {
-		snprintf(err, errlen, "cannot start HTTP%s on TCP port %u (%s)", cfg->tls ? "S" : "",
-			 cfg->port, strerror(-s->listener));
+		snprintf(err, errlen, "cannot start HTTP%s on TCP port %u (%s)",
+			 cfg->tls ? "S" : "", cfg->port, strerror(-s->listener));
 		close(s->rootfd);
 		free(s);
 		return NULL;

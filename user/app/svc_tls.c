@@ -178,13 +178,13 @@ static void echo_accept(struct xs_stack *st, int lh, unsigned events, void *ctx)
 	}
 }
 
-int svc_tls_start(struct svc_tls *s, struct xs_stack *st, xs_time_t now, char *err,
-		  size_t errlen)
+int svc_tls_start(struct svc_tls *s, struct xs_stack *st, xs_time_t now, char *err, size_t errlen)
 {
 	size_t i = 0;
 
 	s->st = st;
-#define SVC_TLS_NAME(name, desc) snprintf(s->names[i++], sizeof(s->names[0]), "https_%s", #name + 5);
+#define SVC_TLS_NAME(name, desc)                                                                   \
+	snprintf(s->names[i++], sizeof(s->names[0]), "https_%s", #name + 5);
 	SVC_HTTP_COUNTERS(SVC_TLS_NAME)
 #undef SVC_TLS_NAME
 	if (s->o.https_port) {

@@ -19,8 +19,7 @@ struct cview_extra;
  * service is asked for. */
 struct svc_tls *svc_tls_prepare(const struct xs_opts *o, char *err, size_t errlen);
 /* Listens on the ports. 0, or -1 with one line in err. */
-int svc_tls_start(struct svc_tls *s, struct xs_stack *st, xs_time_t now, char *err,
-		  size_t errlen);
+int svc_tls_start(struct svc_tls *s, struct xs_stack *st, xs_time_t now, char *err, size_t errlen);
 /* The loop's time for this turn, before xs_stack_poll (HTTPS timeouts). */
 void svc_tls_tick(struct svc_tls *s, xs_time_t now);
 xs_time_t svc_tls_next_deadline(const struct svc_tls *s);
