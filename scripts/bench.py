@@ -10,8 +10,9 @@ Topology (unique names, always removed):
 
 Offloads are off on both veths. The same client aims at 172.17.0.253 (xdpstack) and at
 172.17.0.1 (the kernel) on the same interface. Kernel-side peers: udp_bench server (UDP echo),
-xs_echod (TCP echo), iperf3 -s, sockperf sr (UDP and TCP). The daemon runs with --iperf3 and,
-when it has it, --sockperf; TCP echo is its default service on 8888.
+xs_echod (TCP echo), iperf3 -s, sockperf sr (UDP and TCP), nginx with TLS (HTTPS, when
+installed). The daemon runs with --iperf3 and, when it has it, --sockperf and --https (the
+certificates from tests/tcp/tls_certs.sh); TCP echo is its default service on 8888.
 """
 
 import argparse
@@ -43,6 +44,7 @@ SRC_IPS = ["172.17.0.10", "172.17.0.11", "172.17.0.12", "172.17.0.13"]
 ECHO_PORT = 8888
 IPERF_PORT = 5201
 SOCKPERF_PORT = 11111
+HTTPS_PORT = 8443
 TARGET = {"xdpstack": STACK_IP, "kernel": KERNEL_IP}
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
@@ -247,6 +249,7 @@ class Bench:
             "idle": self.a.idle or ([2000] if q else [10000, 100000]),
             "sb_bytes": (128 << 20) if q else (1 << 30),
             "sb_txn": 20000 if q else 100000,
+            "https_time": 2 if q else 5,
         }
 
     def tool(self, name):
@@ -259,7 +262,8 @@ class Bench:
         h = helptext.stdout + helptext.stderr
         self.has["daemon_sockperf"] = "--sockperf" in h
         self.has["daemon_iperf3"] = "--iperf3" in h
-        for t in ("sockperf", "iperf3", "ping", "perf"):
+        self.has["daemon_https"] = "--https" in h
+        for t in ("sockperf", "iperf3", "ping", "perf", "wrk", "openssl", "nginx"):
             self.has[t] = shutil.which(t) is not None
         for t in ("udp_bench", "xs_loadgen", "xs_echod", "stack_bench", "xdpstack-ctl"):
             self.has[t] = self.tool(t) is not None
@@ -284,6 +288,9 @@ class Bench:
             cmd.append("--iperf3")
         if self.has["daemon_sockperf"]:
             cmd.append("--sockperf")
+        if self.has["daemon_https"] and self.tls_files():
+            cmd += ["--https", HTTPS_PORT, "--root", self.www, "--cert",
+                    self.certs / "server.pem", "--key", self.certs / "server.key"]
         cmd += self.a.daemon_arg or []
         out = open(self.daemon_out, "w")
         self.daemon = self.topo.spawn("a", cmd, stdout=out, stderr=subprocess.STDOUT)
@@ -305,6 +312,9 @@ class Bench:
                                                "--procs", procs, "--backlog", 4096])
         if self.has["iperf3"]:
             self.topo.spawn("a", ["iperf3", "-s", "-B", KERNEL_IP, "-p", IPERF_PORT])
+        if self.has["nginx"] and self.tls_files():
+            self.nginx = self.topo.spawn("a", ["nginx", "-e", self.tmp / "nginx.err", "-p",
+                                               self.tmp, "-c", self.nginx_conf()])
         if self.has["sockperf"]:
             self.topo.spawn("a", ["sockperf", "sr", "-i", KERNEL_IP, "-p", SOCKPERF_PORT])
             self.topo.spawn("a", ["sockperf", "sr", "-i", KERNEL_IP, "-p", SOCKPERF_PORT,
@@ -312,6 +322,48 @@ class Bench:
         time.sleep(0.5)
         for ip in (STACK_IP, KERNEL_IP):
             run(self.topo.ns("b", ["ping", "-c", 3, "-i", 0.2, "-q", ip]))
+
+    def tls_files(self):
+        """The certificates (tests/tcp/tls_certs.sh) and a 1 KiB file to serve, once;
+        False when openssl is missing."""
+        if not self.has["openssl"]:
+            return False
+        if not getattr(self, "certs", None):
+            self.certs, self.www = self.tmp / "certs", self.tmp / "www"
+            run(["sh", REPO / "tests/tcp/tls_certs.sh", self.certs])
+            self.www.mkdir()
+            (self.www / "kib.bin").write_bytes(os.urandom(1024))
+        return True
+
+    def nginx_conf(self):
+        """nginx on the kernel's address: one worker (the daemon is one thread), TLS 1.2 and
+        1.3 with the same certificate, the same file; temporary paths in our directory."""
+        t = self.tmp
+        conf = t / "nginx.conf"
+        conf.write_text(f"""worker_processes 1;
+daemon off;
+user root root;
+pid {t}/nginx.pid;
+error_log {t}/nginx.err warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path {t}/nginx-body;
+    proxy_temp_path {t}/nginx-proxy;
+    fastcgi_temp_path {t}/nginx-fastcgi;
+    uwsgi_temp_path {t}/nginx-uwsgi;
+    scgi_temp_path {t}/nginx-scgi;
+    server {{
+        listen {KERNEL_IP}:{HTTPS_PORT} ssl;
+        ssl_certificate {self.certs}/server.pem;
+        ssl_certificate_key {self.certs}/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        root {self.www};
+    }}
+}}
+""")
+        return conf
 
     def close(self):
         """Removes everything; returns a problem with the daemon, or None."""
@@ -438,6 +490,35 @@ class Bench:
         if res["errors"]:
             res["note"] = f"{res['errors']} connections failed: " + ", ".join(
                 f"{k} {v}" for k, v in j["errors"].items() if v and k != "total")
+        return res
+
+    def w_https(self, stack, new_conns):
+        """wrk against the HTTPS server (xdpstack --https, or nginx on the kernel): 1 KiB
+        GETs on 16 keep-alive connections, or with new_conns one request per connection,
+        each a new TCP connection and a full TLS handshake (wrk resumes no session)."""
+        if not self.has["wrk"]:
+            raise Unavailable("wrk not installed")
+        if stack == "xdpstack" and not self.has["daemon_https"]:
+            raise Unavailable("this xdpstack has no --https")
+        if stack == "kernel" and not (self.has["nginx"] and getattr(self, "nginx", None)):
+            raise Unavailable("nginx not installed (the kernel's HTTPS server)")
+        self.warm_arp(stack)
+        secs = self.sz["https_time"]
+        cmd = ["wrk", "-t", 2, "-c", 16, "-d", f"{secs}s", "--timeout", "5s"]
+        if new_conns:
+            cmd += ["-H", "Connection: close"]
+        cmd.append(f"https://{TARGET[stack]}:{HTTPS_PORT}/kib.bin")
+        p = run(self.topo.ns("b", cmd), timeout=secs + 60, check=False)
+        m = re.search(r"Requests/sec:\s+([0-9.]+)", p.stdout)
+        if p.returncode != 0 or not m:
+            raise Failed(f"wrk exit {p.returncode}: {(p.stdout + p.stderr).strip()[-300:]}")
+        res = {"rate": float(m.group(1))}
+        errs = re.search(r"Socket errors: (.*)", p.stdout)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", p.stdout)
+        notes = [x for x in (errs and "socket errors " + errs.group(1),
+                             non2xx and non2xx.group(1) + " non-2xx responses") if x]
+        if notes:
+            res["note"] = "; ".join(notes)
         return res
 
     def established(self, stack):
@@ -647,6 +728,12 @@ class Bench:
                       f"concurrent client{'s' if c > 1 else ''}",
                       lambda s, c=c: self.w_conn(s, c),
                       [("rate", "", "conn/s", "higher")]))
+        P.append(("https_rps", "5. connections/s", "HTTPS requests/s, 1 KiB GETs, 16 keep-alive "
+                  "connections (wrk; xdpstack --https vs nginx, one worker)",
+                  lambda s: self.w_https(s, False), [("rate", "", "requests/s", "higher")]))
+        P.append(("tls_hs", "5. connections/s", "TLS handshakes/s: a new connection, full "
+                  "handshake and one 1 KiB GET each, 16 at once (wrk, Connection: close)",
+                  lambda s: self.w_https(s, True), [("rate", "", "handshakes/s", "higher")]))
         for n in self.sz["idle"]:
             P.append((f"idle_{n}", "6. idle connections", f"{n} idle connections held",
                       lambda s, n=n: self.w_idle(s, n),

@@ -430,3 +430,38 @@ def test_bad_tls_arguments_are_one_line(env):
         assert not (base / "bad.sock").exists()
     # The daemon that serves was not disturbed.
     assert good_client(topo, certs)
+
+
+def test_https_get_example(topo, tmp_path):
+    """tools/examples/http_get over TLS (public headers only) from its own stack
+    in ns A against openssl s_server -WWW in ns B."""
+    certs = make_certs(tmp_path)
+    www = tmp_path / "www"
+    www.mkdir()
+    body = os.urandom(300000)
+    (www / "blob.bin").write_bytes(body)
+    srv = subprocess.Popen(["ip", "netns", "exec", topo.ns_b, OPENSSL, "s_server", "-accept",
+                            f"{PEER_B_IP}:4443", "-cert", str(certs / "server.pem"), "-key",
+                            str(certs / "server.key"), "-WWW", "-quiet"], cwd=www,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    topo.procs.append(srv)
+    end = time.monotonic() + 10
+    while netns.ns_run(topo.ns_b, ["nc", "-z", PEER_B_IP, "4443"], check=False).returncode:
+        assert time.monotonic() < end, "s_server did not start"
+        time.sleep(0.1)
+    get = [netns.build_dir() / "examples" / "http_get", "--dev", f"afxdp:{topo.dev_a}",
+           "--ip", f"{STACK_IP}/24", "--cafile", certs / "ca.pem"]
+    try:
+        p = subprocess.run(["ip", "netns", "exec", topo.ns_a] + [str(a) for a in get]
+                           + ["--name", "server.test", f"https://{PEER_B_IP}:4443/blob.bin"],
+                           capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stderr.decode()
+        assert hashlib.sha256(p.stdout).digest() == hashlib.sha256(body).digest()
+        p = netns.ns_run(topo.ns_a, get + ["--name", "nobody.test",
+                                           f"https://{PEER_B_IP}:4443/blob.bin"],
+                         check=False, timeout=60)
+        assert p.returncode == 1
+        assert "http_get: TLS failed: certificate verify failed: hostname mismatch" in p.stderr
+    finally:
+        stop(srv)

@@ -581,6 +581,49 @@ static void test_handshake_timeout(void **state)
 	xs_tcp_close(e->p.st[1], r.h);
 }
 
+static void hold_cb(struct xs_stack *st, int lh, unsigned ev, void *ctx)
+{
+	int h;
+
+	(void)ev;
+	/* Held open, never read: a server that never answers. */
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0)
+		*(int *)ctx = h;
+}
+
+/* A session made between polls, when the stack's clock is the last poll's
+ * (here an hour old), counts its deadline from the next poll's time. */
+static void test_deadline_from_a_stale_clock(void **state)
+{
+	struct env *e = *state;
+	int held = -1, lh = xs_tcp_listen(e->p.st[0], 444, 8);
+	xs_time_t t0;
+	struct peer *c = &e->cli[0];
+	int h;
+
+	assert_true(lh >= 0);
+	xs_tcp_set_event_cb(e->p.st[0], lh, hold_cb, &held);
+	e->cctx = client_ctx(0, NULL);
+	e->p.now += XS_SEC(3600);
+	t0 = e->p.now;
+	h = xs_tcp_connect(e->p.st[1], ips[0], 444);
+	assert_true(h >= 0);
+	c->t = xs_tls_client(e->p.st[1], e->cctx, h, "server.test", peer_cb, c);
+	assert_non_null(c->t);
+	while (e->p.now < t0 + XS_MS(TO_MS) - XS_MS(2)) {
+		turn(e);
+		assert_false(c->error);
+		e->p.app_next = t0 + XS_MS(TO_MS) - XS_MS(2);
+	}
+	e->p.app_next = UINT64_MAX;
+	assert_true(held >= 0);
+	RUN_UNTIL(e, c->error, XS_MS(10));
+	assert_int_equal(c->err, -ETIMEDOUT);
+	close_peer(c);
+	xs_tcp_abort(e->p.st[0], held);
+	xs_tcp_close(e->p.st[0], lh);
+}
+
 /* max_handshakes in progress: the next session is refused (EBUSY), and
  * served again once a slot is free. */
 static void test_handshake_cap(void **state)
@@ -786,6 +829,7 @@ int main(void)
 	    T(test_alpn_and_sni),
 	    T(test_client_certificate),
 	    T(test_handshake_timeout),
+	    T(test_deadline_from_a_stale_clock),
 	    T(test_handshake_cap),
 	    T(test_garbage_instead_of_hello),
 	    T(test_close_flushes_then_notifies),

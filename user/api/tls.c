@@ -134,6 +134,16 @@ BIO_METHOD *tls_bio_method(void)
 
 /* --- state -------------------------------------------------------------------- */
 
+/* The session's deadline, ms from now. Outside a poll the stack's clock is the
+ * last poll's (0 before the first), so the timer fires at the next poll and
+ * the deadline is counted from that poll's time (tls_timer_fired). */
+static void set_deadline(struct xs_tls *t, unsigned ms)
+{
+	t->timer_len = XS_MS(ms);
+	t->timer_start = !tls_in_poll(t);
+	tls_timer_arm(t, tls_now(t) + (t->timer_start ? 0 : t->timer_len));
+}
+
 static struct xs_stats *stats(struct xs_tls *t)
 {
 	return &t->st->stats;
@@ -342,6 +352,11 @@ void tls_timer_fired(struct xs_tls *t)
 {
 	char text[TLS_ERR_LEN];
 
+	if (t->timer_start) {
+		t->timer_start = false;
+		tls_timer_arm(t, tls_now(t) + t->timer_len);
+		return;
+	}
 	if (t->closing) {
 		/* The close_notify could not leave in time (a closed window). */
 		stats(t)->tls_close_aborts++;
@@ -426,7 +441,7 @@ static struct xs_tls *tls_start(struct xs_tls *t)
 	t->counted = true;
 	stats(t)->tls_sessions++;
 	stats(t)->tls_handshaking++;
-	tls_timer_arm(t, tls_now(t) + XS_MS(c->o.handshake_timeout_ms));
+	set_deadline(t, c->o.handshake_timeout_ms);
 	tls_tcp_listen(t);
 	return t;
 }
@@ -586,7 +601,7 @@ int xs_tls_close(struct xs_tls *t)
 		tls_free(t, r < 0);
 		return 0;
 	}
-	tls_timer_arm(t, tls_now(t) + XS_MS(t->ctx->o.handshake_timeout_ms));
+	set_deadline(t, t->ctx->o.handshake_timeout_ms);
 	return 0;
 }
 

@@ -55,6 +55,8 @@ struct xs_tls {
 	xs_tls_cb cb;
 	void *arg;
 	struct xs_timer timer; /* the handshake's deadline, then a close's */
+	xs_time_t timer_len;   /* set_deadline outside a poll: the length to arm */
+	bool timer_start;      /* ... at the next poll, whose clock is current */
 	uint8_t *out;	       /* records TCP did not take (allocated then) */
 	size_t out_len, out_off;
 	int err;	     /* -errno once failed */
@@ -95,5 +97,8 @@ void tls_tcp_wake(struct xs_tls *t);
 void tls_timer_arm(struct xs_tls *t, xs_time_t when);
 void tls_timer_cancel(struct xs_tls *t);
 xs_time_t tls_now(const struct xs_tls *t);
+/* Inside xs_stack_poll (callbacks included): tls_now is this poll's time;
+ * outside, the last poll's, maybe long ago (or 0 before the first). */
+bool tls_in_poll(const struct xs_tls *t);
 
 #endif

@@ -122,3 +122,8 @@ xs_time_t tls_now(const struct xs_tls *t)
 {
 	return t->st->now;
 }
+
+bool tls_in_poll(const struct xs_tls *t)
+{
+	return t->st->in_poll;
+}
