@@ -43,6 +43,9 @@ struct xs_config {
 				    * connection is reset (net.ipv4.tcp_max_orphans) */
 	uint64_t tcp_orphan_mem;   /* bytes all orphans may hold (0: 64 MiB); past it,
 				    * likewise (Linux counts orphans in tcp_mem) */
+	unsigned tcp_synack_retries; /* SYN-ACK retransmissions before a half-open
+				    * connection is dropped (0: 5, as
+				    * net.ipv4.tcp_synack_retries), 1-255 */
 	unsigned tcp_orphan_retries; /* timeouts or zero-window probes without
 				    * progress before an orphan is dropped (0: 8, as
 				    * net.ipv4.tcp_orphan_retries=0 means 8), 1-255 */

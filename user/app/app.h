@@ -42,6 +42,7 @@ struct xs_opts {
 	unsigned tcp_max_orphans;
 	uint64_t tcp_orphan_mem;
 	unsigned tcp_orphan_retries;
+	unsigned tcp_synack_retries;
 	unsigned tcp_persist_span_ms;
 	uint64_t tcp_mem[3];
 	unsigned tcp_max_conns;

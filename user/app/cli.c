@@ -58,6 +58,8 @@ static void usage(FILE *f)
 		"  --tcp-orphan-mem SIZE    bytes those orphans may hold in all (default 64M)\n"
 		"  --tcp-orphan-retries N   timeouts or zero-window probes an orphan gets without\n"
 		"                     progress, 1-255 (default 8; net.ipv4.tcp_orphan_retries)\n"
+		"  --tcp-synack-retries N   SYN-ACK retransmissions before a half-open connection\n"
+		"                     is dropped, 1-255 (default 5; net.ipv4.tcp_synack_retries)\n"
 		"  --tcp-persist-span MS    an orphan's zero window without progress is given up\n"
 		"                     after MS, answered probes or not (any connection's under\n"
 		"                     memory pressure), 100-86400000 (default 300000)\n"
@@ -243,6 +245,7 @@ enum {
 	OPT_DNS_CACHE,
 	OPT_DNS_QUERIES,
 	OPT_FILTER,
+	OPT_TCP_SYNACK_RETRIES,
 };
 
 /* --dns A.B.C.D or A.B.C.D:PORT. */
@@ -348,6 +351,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "tcp-orphan-mem", required_argument, NULL, 'o' },
 		{ "tcp-orphan-retries", required_argument, NULL, 'r' },
 		{ "tcp-persist-span", required_argument, NULL, 'P' },
+		{ "tcp-synack-retries", required_argument, NULL, OPT_TCP_SYNACK_RETRIES },
 		{ "tcp-mem", required_argument, NULL, 'W' },
 		{ "sockperf", optional_argument, NULL, OPT_SOCKPERF },
 		{ "http", required_argument, NULL, OPT_HTTP },
@@ -486,6 +490,11 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 255, &v) || !v)
 				return fail("invalid --tcp-orphan-retries '%s': expected 1-255", optarg);
 			o->tcp_orphan_retries = (unsigned)v;
+			break;
+		case OPT_TCP_SYNACK_RETRIES:
+			if (parse_uint(optarg, 255, &v) || !v)
+				return fail("invalid --tcp-synack-retries '%s': expected 1-255", optarg);
+			o->tcp_synack_retries = (unsigned)v;
 			break;
 		case 'P':
 			if (parse_uint(optarg, 86400000, &v) || v < 100)

@@ -450,6 +450,7 @@ int main(int argc, char **argv)
 	cfg.tcp_max_orphans = o.tcp_max_orphans;
 	cfg.tcp_orphan_mem = o.tcp_orphan_mem;
 	cfg.tcp_orphan_retries = o.tcp_orphan_retries;
+	cfg.tcp_synack_retries = o.tcp_synack_retries;
 	cfg.tcp_persist_span_ms = o.tcp_persist_span_ms;
 	memcpy(cfg.tcp_mem, o.tcp_mem, sizeof(cfg.tcp_mem));
 	cfg.tcp_max_conns = o.tcp_max_conns;

@@ -59,6 +59,8 @@ static void config_defaults(struct xs_config *c)
 		c->tcp_orphan_mem = 64ull << 20;
 	if (!c->tcp_orphan_retries)
 		c->tcp_orphan_retries = 8;
+	if (!c->tcp_synack_retries)
+		c->tcp_synack_retries = TCP_SYNACK_RETRIES;
 	if (!c->tcp_persist_span_ms)
 		c->tcp_persist_span_ms = 300000;
 	if (!c->tcp_max_conns)
@@ -93,7 +95,7 @@ static bool config_tcp_ok(const struct xs_config *c)
 {
 	const uint64_t *m = c->tcp_mem;
 
-	if (c->tcp_orphan_retries > 255)
+	if (c->tcp_orphan_retries > 255 || c->tcp_synack_retries > 255)
 		return false;
 	if (c->tcp_persist_span_ms && (c->tcp_persist_span_ms < 100 ||
 				       c->tcp_persist_span_ms > 86400000))
