@@ -56,7 +56,7 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll \
+.PHONY: all deps check unit integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll \
 	format fuzz fuzz-replay soak install uninstall
 all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
 	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
@@ -150,6 +150,7 @@ $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ_HDRS)
 
 # Each target in turn for FUZZ_SECONDS, from the committed seeds plus what
 # earlier runs found ($(O)/fuzz/corpus-NAME/); stops at the first crash.
+fuzz-bins: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	@set -e; for n in $(FUZZ_NAMES); do echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
 	  mkdir -p $(O)/fuzz/corpus-$$n; \
@@ -193,13 +194,16 @@ integration-busy-poll: deps all
 	XS_BUSY_POLL=$${XS_BUSY_POLL:-1} XS_BUILD=$(O) /usr/bin/python3 -m pytest -q -ra \
 		$(if $(strip $(BUSY_POLL_TESTS)),$(BUSY_POLL_TESTS),tests/integration)
 
+# Builds in check use every core; the tests themselves run one at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check:
 	@sh scripts/deps.sh
-	$(MAKE) unit
-	$(MAKE) SAN=1 unit
+	$(MAKE) -j$(JOBS) unit
+	$(MAKE) -j$(JOBS) SAN=1 unit
 	$(MAKE) integration
 	$(MAKE) SAN=1 integration
 	$(MAKE) integration-busy-poll
+	$(MAKE) -j$(JOBS) fuzz-bins
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) soak SOAK_SECONDS=$(CHECK_SOAK_SECONDS)
 
