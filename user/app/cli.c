@@ -33,6 +33,8 @@ static void usage(FILE *f)
 		"  --tcp-source PORT  TCP source (streams bytes to whoever connects; default 19, 0 = off)\n"
 		"  --iperf3[=PORT]    serve stock iperf3 clients on PORT (TCP and UDP; default 5201)\n"
 		"  --sockperf[=PORT]  sockperf server on UDP and TCP PORT (default 11111)\n"
+		"  --sockperf-idle-timeout MS  its TCP connections that send nothing for MS\n"
+		"                     are reset (default 120000)\n"
 		"  --http PORT        serve static files over HTTP/1.1 on PORT (needs --root)\n"
 		"  --root DIR         the directory --http serves (symlinks are not followed)\n"
 		"  --http-header-timeout MS  time a client has to send a request head\n"
@@ -246,6 +248,7 @@ enum {
 	OPT_DNS_QUERIES,
 	OPT_FILTER,
 	OPT_TCP_SYNACK_RETRIES,
+	OPT_SOCKPERF_IDLE,
 };
 
 /* --dns A.B.C.D or A.B.C.D:PORT. */
@@ -354,6 +357,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "tcp-synack-retries", required_argument, NULL, OPT_TCP_SYNACK_RETRIES },
 		{ "tcp-mem", required_argument, NULL, 'W' },
 		{ "sockperf", optional_argument, NULL, OPT_SOCKPERF },
+		{ "sockperf-idle-timeout", required_argument, NULL, OPT_SOCKPERF_IDLE },
 		{ "http", required_argument, NULL, OPT_HTTP },
 		{ "root", required_argument, NULL, OPT_HTTP_ROOT },
 		{ "http-header-timeout", required_argument, NULL, OPT_HTTP_HEADER_TIMEOUT },
@@ -490,6 +494,12 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 255, &v) || !v)
 				return fail("invalid --tcp-orphan-retries '%s': expected 1-255", optarg);
 			o->tcp_orphan_retries = (unsigned)v;
+			break;
+		case OPT_SOCKPERF_IDLE:
+			if (parse_uint(optarg, 86400000, &v) || v < 100)
+				return fail("invalid --sockperf-idle-timeout '%s': expected 100-86400000 "
+					    "ms", optarg);
+			o->sockperf_idle_ms = (uint32_t)v;
 			break;
 		case OPT_TCP_SYNACK_RETRIES:
 			if (parse_uint(optarg, 255, &v) || !v)

@@ -238,7 +238,7 @@ static void dhcp_release(struct xs_stack *st)
 }
 
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
-	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
+	       struct svc_iperf3 *ip3, struct svc_sockperf *sp, struct svc_http *http,
 	       struct busy_poll *bp, int all)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
@@ -260,6 +260,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 			svc_iperf3_tick(ip3, now);
 		if (http)
 			svc_http_tick(http, now);
+		svc_sockperf_tick(sp, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
@@ -508,7 +509,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.sockperf_port) {
-		struct svc_sockperf_config spc = { .port = o.sockperf_port };
+		struct svc_sockperf_config spc = { .port = o.sockperf_port,
+						   .idle_ms = o.sockperf_idle_ms };
 
 		sp = svc_sockperf_start(st, &spc, err, sizeof(err));
 		if (!sp) {

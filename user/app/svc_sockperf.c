@@ -52,6 +52,7 @@
 	X(drop_tcp_bad_len, "TCP message length below 14 or beyond the maximum: "                  \
 			    "protocol error, connection reset")                                    \
 	X(drop_conn_limit, "TCP connection refused: max_conns reached")                            \
+	X(drop_idle, "TCP connection reset after idle_ms without a byte from the client")          \
 	X(drop_udp_reply, "UDP reply the stack could not send")
 
 enum sp_counter {
@@ -71,11 +72,14 @@ struct sp_conn {
 	uint16_t flags;
 	uint32_t remain;	/* payload bytes of the current message still to come */
 	uint32_t pending, sent; /* out[sent..pending) waits for xs_tcp_send */
+	xs_time_t last;		/* the service's clock when the client last sent */
 	uint8_t out[SP_OUT_CAP];
 };
 
 struct svc_sockperf {
 	struct svc_sockperf_config cfg;
+	struct xs_stack *st;
+	xs_time_t now, next_scan; /* the clock as of the last tick */
 	int udp, listener;
 	unsigned nconns;
 	uint64_t ctr[SP_NCOUNTERS];
@@ -253,6 +257,7 @@ static void sp_conn_pump(struct xs_stack *st, struct svc_sockperf *s, int h, str
 			sp_conn_end(st, s, h);
 			return;
 		}
+		c->last = s->now;
 		if (sp_stream_feed(s, c, in, (size_t)n)) {
 			sp_conn_free(s, h);
 			xs_tcp_abort(st, h);
@@ -292,6 +297,7 @@ static void sp_accept_ready(struct xs_stack *st, int lh, unsigned events, void *
 			xs_tcp_abort(st, h);
 			continue;
 		}
+		c->last = s->now;
 		s->conn[h] = c;
 		s->nconns++;
 		s->ctr[SP_tcp_accepted]++;
@@ -318,6 +324,10 @@ struct svc_sockperf *svc_sockperf_start(struct xs_stack *st, const struct svc_so
 		s->cfg.max_msg = SVC_SOCKPERF_MAX_MSG;
 	if (!s->cfg.max_conns)
 		s->cfg.max_conns = SVC_SOCKPERF_MAX_CONNS;
+	if (!s->cfg.idle_ms)
+		s->cfg.idle_ms = SVC_SOCKPERF_IDLE_MS;
+	s->st = st;
+	s->now = xs_clock_now();
 	s->listener = -1;
 	s->udp = xs_udp_open(st);
 	rc = s->udp;
@@ -357,6 +367,29 @@ void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s)
 	if (s->udp >= 0)
 		xs_udp_close(st, s->udp);
 	free(s);
+}
+
+void svc_sockperf_tick(struct svc_sockperf *s, xs_time_t now)
+{
+	xs_time_t idle;
+	int i;
+
+	if (!s)
+		return;
+	s->now = now;
+	if (now < s->next_scan)
+		return;
+	s->next_scan = now + XS_MS(250);
+	idle = XS_MS(s->cfg.idle_ms);
+	for (i = 0; i < SP_MAX_HANDLES; i++) {
+		struct sp_conn *c = s->conn[i];
+
+		if (c && now - c->last >= idle) {
+			s->ctr[SP_drop_idle]++;
+			sp_conn_free(s, i);
+			xs_tcp_abort(s->st, i);
+		}
+	}
 }
 
 _Static_assert(SP_NCOUNTERS <= SVC_SOCKPERF_NCOUNTERS_MAX, "raise SVC_SOCKPERF_NCOUNTERS_MAX");
