@@ -222,6 +222,40 @@ static void test_tcp_close_other_in_callback(void **state)
 	assert_int_equal(xs_tcp_close(t->a, ha2), 0);
 }
 
+/* Handles are {id, gen}: a number comes back after a close, the handle does
+ * not. The kept one gets -EBADF from every call and never reaches the new
+ * connection; the new one works. */
+static void test_tcp_handle_reused_number(void **state)
+{
+	struct two *t = *state;
+	struct seen sa = {.close_other = XS_NO_HANDLE};
+	struct xs_tcp ha, hb, old, lh;
+	uint8_t buf[16];
+
+	tcp_pair(t, 86, NULL, NULL, &ha, &hb);
+	old = ha;
+	assert_int_equal(xs_tcp_close(t->a, ha), 0);
+	lh = xs_tcp_listen(t->a, 87, 4); /* takes the freed number (LIFO) */
+	assert_int_equal(lh.id, old.id);
+	assert_int_not_equal(lh.gen, old.gen);
+	assert_int_equal(xs_tcp_poll_events(t->a, old), -EBADF);
+	assert_int_equal(xs_tcp_send(t->a, old, "x", 1), -EBADF);
+	assert_int_equal(xs_tcp_recv(t->a, old, buf, sizeof(buf)), -EBADF);
+	assert_int_equal(xs_tcp_set_event_cb(t->a, old, tcp_seen, &sa), -EBADF);
+	assert_int_equal(xs_tcp_setopt(t->a, old, XS_TCP_NODELAY, 1), -EBADF);
+	assert_int_equal(xs_tcp_accept(t->a, old, NULL, NULL).id, -EBADF);
+	assert_int_equal(xs_tcp_close(t->a, old), -EBADF);
+	/* The listener behind the number is untouched. */
+	assert_int_equal(xs_tcp_poll_events(t->a, lh), 0);
+	assert_int_equal(xs_tcp_accept(t->a, lh, NULL, NULL).id, -EAGAIN);
+	assert_int_equal(xs_tcp_close(t->a, lh), 0);
+	/* A handle of another kind cannot be passed at all (a compile error:
+	 * tests/unit/compile_fail/); a forged one is just a stale handle. */
+	assert_int_equal(xs_tcp_close(t->a, (struct xs_tcp){.id = lh.id, .gen = 0}), -EBADF);
+	poll_both(t, 5);
+	assert_int_equal(xs_tcp_close(t->b, hb), 0);
+}
+
 static void ping_seen(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r, void *ctx)
 {
 	int *got = ctx;
@@ -514,6 +548,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_error_readiness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_close_in_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_close_other_in_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_handle_reused_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping_readiness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stack_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_stops, setup, teardown),
