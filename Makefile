@@ -56,7 +56,7 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll \
+.PHONY: all deps check unit compile-fail integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll \
 	format fuzz fuzz-replay soak install uninstall
 all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
 	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
@@ -175,11 +175,17 @@ fuzz-replay: $(REPLAY_BINS)
 	  $(O)/tests/replay_$$n tests/fuzz/corpus/$$n || rc=1; done; exit $$rc
 
 # Unit tests: cmocka binaries, no root needed. Every binary runs; the
-# target fails at the end if any did.
+# target fails at the end if any did. Then the typed handles' compile-fail
+# cases (tests/unit/compile_fail/: each must fail to compile, with its
+# expected diagnostic).
 unit: deps all $(UNIT_BINS) $(REPLAY_BINS)
 	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; \
 	  for n in $(FUZZ_NAMES); do echo "== $(O)/tests/replay_$$n"; \
-	    $(O)/tests/replay_$$n tests/fuzz/corpus/$$n || rc=1; done; exit $$rc
+	    $(O)/tests/replay_$$n tests/fuzz/corpus/$$n || rc=1; done; \
+	  echo "== compile-fail"; sh tests/unit/compile_fail.sh $(CC) || rc=1; exit $$rc
+
+compile-fail:
+	sh tests/unit/compile_fail.sh $(CC)
 
 # Integration tests: pytest, real kernel peer over veth in namespaces (root).
 integration: deps all

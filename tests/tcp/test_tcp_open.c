@@ -40,7 +40,7 @@ static void test_passive_open(void **state)
 	expect_nothing(t);
 	expect_state(t, XS_TCP_SYN_RECEIVED);
 	/* Not yet acceptable: the handshake is not complete. */
-	assert_int_equal(xs_tcp_accept(t->fx.st, t->lh, &ip, &port), -EAGAIN);
+	assert_int_equal(xs_tcp_accept(t->fx.st, t->lh, &ip, &port).id, -EAGAIN);
 	assert_int_equal(t->events, 0);
 
 	t->ts = t->ts_on = t->sack = true;
@@ -49,11 +49,11 @@ static void test_passive_open(void **state)
 	assert_true(t->events & XS_EV_READABLE);
 	expect_state(t, XS_TCP_ESTABLISHED);
 	t->h = xs_tcp_accept(t->fx.st, t->lh, &ip, &port);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	assert_int_equal(ip, PEER_IP);
 	assert_int_equal(port, PPORT);
-	assert_int_equal(xs_tcp_accept(t->fx.st, t->lh, &ip, &port), -EAGAIN);
+	assert_int_equal(xs_tcp_accept(t->fx.st, t->lh, &ip, &port).id, -EAGAIN);
 	info = conn_info(t);
 	assert_int_equal(info.state, XS_TCP_ESTABLISHED);
 	assert_int_equal(info.mss, 1460);
@@ -767,7 +767,7 @@ static void test_handshake_ack_with_data(void **state)
 	t->ts = t->ts_on = t->sack = true;
 	pdata(t, 0, 100, S(0));
 	t->h = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	tfx_run(t, XS_MS(40));
 	expect_ack(t, S(0), P(100));

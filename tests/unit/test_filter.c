@@ -279,7 +279,7 @@ static void test_stack_reject_tcp(void **state)
 	size_t m, l4len;
 
 	learn_peer(fx, peer_mac, PEER_IP);
-	assert_true(xs_tcp_listen(fx->st, 8080, 4) >= 0);
+	assert_true(xs_tcp_listen(fx->st, 8080, 4).id >= 0);
 	stack_rules(fx, "reject in tcp dport 8080 tcp-flags syn,!ack\n");
 	inject(fx, f, mk_syn(f, PEER_IP, 41000, 8080, 1000));
 	fx_poll(fx, fx->now + XS_MS(1));
@@ -333,12 +333,12 @@ static void test_stack_out(void **state)
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX];
 	size_t n;
-	int h;
+	struct xs_udp h;
 
 	learn_peer(fx, peer_mac, PEER_IP);
 	stack_rules(fx, "drop out udp dst 10.0.0.2 dport 53\n");
 	h = xs_udp_open(fx->st);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_int_equal(xs_udp_sendto(fx->st, h, "q", 1, PEER_IP, 53), -EPERM);
 	fx_poll(fx, fx->now + XS_MS(1));
 	expect_nothing_sent(fx, "outbound drop");

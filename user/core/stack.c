@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "api/api.h"
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/dhcp_stack.h"
@@ -271,10 +272,7 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	tcp_timers_run(st);
 	dns_timers_run(st);
 	dhcp_stack_timers(st);
-	udp_deliver_events(st);
-	icmp_deliver_events(st);
-	tcp_deliver_events(st);
-	dns_deliver_events(st);
+	api_deliver_events(st);
 	tcp_reap(st);
 	xs_dev_flush(st->dev);
 	st->tx_unflushed = false;
