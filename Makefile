@@ -108,6 +108,9 @@ $(O)/tests/%: tests/unit/%.c $(O)/libxdpstack.a
 	@mkdir -p $(@D)
 	$(CC) $(XS_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
 
+# Runs the steering program itself (BPF_PROG_TEST_RUN): rebuilt with it.
+$(O)/tests/test_steer_bpf: $(BPF_SKEL)
+
 # Scripted TCP conversations (virtual clock), same framework as unit tests.
 $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 	@mkdir -p $(@D)
