@@ -240,22 +240,28 @@ static uint16_t csum16(const uint8_t *p, size_t n)
 	return (uint16_t)~s;
 }
 
-/* The kernel's ARP entry for ip on ifname, after one datagram asked for it. */
+/* The kernel's ARP entry for the destination on ifname; without one, an
+ * empty datagram to it makes the kernel ask (it counts as one sent). */
 static int arp_lookup(const struct opts *o, uint8_t *mac)
 {
 	char line[256], ip[64], hw[64], dev[64], want[INET_ADDRSTRLEN];
 	unsigned flags;
-	int tries;
+	int tries, s;
 
 	inet_ntop(AF_INET, &o->dst.sin_addr, want, sizeof(want));
 	for (tries = 0; tries < 30; tries++) {
-		FILE *f = fopen("/proc/net/arp", "r");
-		int s = socket(AF_INET, SOCK_DGRAM, 0);
+		FILE *f;
 
-		if (s >= 0) {
-			sendto(s, "", 0, 0, (const struct sockaddr *)&o->dst, sizeof(o->dst));
-			close(s);
+		if (tries) {
+			s = socket(AF_INET, SOCK_DGRAM, 0);
+			if (s >= 0) {
+				sendto(s, "", 0, 0, (const struct sockaddr *)&o->dst,
+				       sizeof(o->dst));
+				close(s);
+			}
+			usleep(100 * 1000);
 		}
+		f = fopen("/proc/net/arp", "r");
 		while (f && fgets(line, sizeof(line), f)) {
 			if (sscanf(line, "%63s %*s %x %63s %*s %63s", ip, &flags, hw, dev) == 4 &&
 			    !strcmp(ip, want) && !strcmp(dev, o->ifname) && (flags & 2) &&
@@ -266,7 +272,6 @@ static int arp_lookup(const struct opts *o, uint8_t *mac)
 		}
 		if (f)
 			fclose(f);
-		usleep(100 * 1000);
 	}
 	return -1;
 }

@@ -10,7 +10,7 @@
 
 #define FILTER_USAGE                                                                               \
 	"usage: filter [list] | filter add RULE | filter insert N RULE | filter del N | "          \
-	"filter flush | filter policy in|out accept|drop"
+	"filter flush | filter policy in|out accept|drop | filter xdp on|off"
 
 /* What the XDP program counted since the last look, onto the stack's rules
  * (before any change: positions are those of the table it ran). */
@@ -235,6 +235,40 @@ static void filter_policy(struct ctl_client *cl, int argc, char **argv)
 	changed(cl, "policy");
 }
 
+/* filter xdp on|off: the inbound rules headers decide judged in the XDP
+ * program (on), or every rule in the stack (off: its table left empty). */
+static void filter_xdp(struct ctl_client *cl, int argc, char **argv)
+{
+	struct ctl *c = cl->ctl;
+	struct xs_steer_table empty;
+	int off, rc;
+
+	if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off"))) {
+		ctl_end(cl, CTL_USAGE, "filter xdp: expected on or off");
+		return;
+	}
+	if (!c->cfg.hw) {
+		ctl_end(cl, CTL_ERROR, "filter xdp: this stack has no XDP program");
+		return;
+	}
+	off = !strcmp(argv[2], "off");
+	xdp_harvest(c);
+	if (off) {
+		memset(&empty, 0, sizeof(empty));
+		rc = xs_afxdp_filter_set(c->cfg.hw, &empty);
+	} else {
+		c->cfg.filter_xdp_off = 0;
+		rc = xdp_push(c);
+	}
+	if (rc) {
+		ctl_end(cl, CTL_ERROR, "filter xdp %s: the XDP program's table could not be "
+			"updated (%s)", argv[2], strerror(-rc));
+		return;
+	}
+	c->cfg.filter_xdp_off = off;
+	ctl_end(cl, CTL_OK, NULL);
+}
+
 void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv)
 {
 	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "list")))
@@ -251,6 +285,8 @@ void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv)
 		changed(cl, "flush");
 	} else if (!strcmp(argv[1], "policy"))
 		filter_policy(cl, argc, argv);
+	else if (!strcmp(argv[1], "xdp"))
+		filter_xdp(cl, argc, argv);
 	else
 		ctl_end(cl, CTL_USAGE, "filter: unexpected argument '%.64s' (" FILTER_USAGE ")",
 			argv[1]);
