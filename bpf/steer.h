@@ -72,9 +72,9 @@ struct xs_steer_table {
  * last one of each slot for the policy. */
 #define XS_STEER_CNT_PER_SLOT (XS_STEER_MAX_RULES + 1)
 struct xs_steer_rule_cnt {
-	__u64 pkts;	/* dropped by the rule in XDP */
+	__u64 pkts; /* dropped by the rule in XDP */
 	__u64 bytes;
-	__u64 limited;	/* matched, but the bucket had no token: the walk went on */
+	__u64 limited; /* matched, but the bucket had no token: the walk went on */
 };
 
 /* xs_fbkt (per CPU): slot * XS_STEER_MAX_RULES + position. Tokens count

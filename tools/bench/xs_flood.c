@@ -56,16 +56,16 @@ static int die(const char *what, const char *why)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: xs_flood --dst A.B.C.D:PORT [--count N] [--duration S] [--size B]\n"
-		"                [--sport P[-P]] [--src A.B.C.D] [--packet IFNAME [--dst-mac MAC]]\n"
-		"                [--json]\n"
-		"Sends UDP datagrams of B bytes (default 18) to the destination as fast as it\n"
-		"can, N of them (default 100000) or for S seconds, whichever ends first. With\n"
-		"--packet, prebuilt Ethernet frames go out of IFNAME through AF_PACKET past the\n"
-		"qdisc (PACKET_QDISC_BYPASS); the destination's MAC is --dst-mac or the kernel's\n"
-		"ARP entry for it. A send the device refuses (ENOBUFS) is retried, not counted.\n"
-		"Prints: sent N seconds S pps P blocked K (or one JSON object with --json).\n");
+	fprintf(
+	    f, "usage: xs_flood --dst A.B.C.D:PORT [--count N] [--duration S] [--size B]\n"
+	       "                [--sport P[-P]] [--src A.B.C.D] [--packet IFNAME [--dst-mac MAC]]\n"
+	       "                [--json]\n"
+	       "Sends UDP datagrams of B bytes (default 18) to the destination as fast as it\n"
+	       "can, N of them (default 100000) or for S seconds, whichever ends first. With\n"
+	       "--packet, prebuilt Ethernet frames go out of IFNAME through AF_PACKET past the\n"
+	       "qdisc (PACKET_QDISC_BYPASS); the destination's MAC is --dst-mac or the kernel's\n"
+	       "ARP entry for it. A send the device refuses (ENOBUFS) is retried, not counted.\n"
+	       "Prints: sent N seconds S pps P blocked K (or one JSON object with --json).\n");
 }
 
 static int parse_mac(const char *s, uint8_t *mac)
@@ -86,11 +86,16 @@ static int parse_mac(const char *s, uint8_t *mac)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-	    {"dst", required_argument, NULL, 'd'},	{"count", required_argument, NULL, 'n'},
-	    {"duration", required_argument, NULL, 't'}, {"size", required_argument, NULL, 's'},
-	    {"sport", required_argument, NULL, 'p'},	{"src", required_argument, NULL, 'S'},
-	    {"packet", required_argument, NULL, 'P'},	{"dst-mac", required_argument, NULL, 'm'},
-	    {"json", no_argument, NULL, 'j'},		{"help", no_argument, NULL, 'h'},
+	    {"dst", required_argument, NULL, 'd'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"duration", required_argument, NULL, 't'},
+	    {"size", required_argument, NULL, 's'},
+	    {"sport", required_argument, NULL, 'p'},
+	    {"src", required_argument, NULL, 'S'},
+	    {"packet", required_argument, NULL, 'P'},
+	    {"dst-mac", required_argument, NULL, 'm'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	char *colon, *end;
@@ -395,8 +400,8 @@ int main(int argc, char **argv)
 		return rc;
 	pps = r.seconds > 0 ? (double)r.sent / r.seconds : 0;
 	if (o.json)
-		printf("{\"sent\": %lu, \"seconds\": %.6f, \"pps\": %.0f, \"blocked\": %lu}\n", r.sent,
-		       r.seconds, pps, r.blocked);
+		printf("{\"sent\": %lu, \"seconds\": %.6f, \"pps\": %.0f, \"blocked\": %lu}\n",
+		       r.sent, r.seconds, pps, r.blocked);
 	else
 		printf("sent %lu seconds %.3f pps %.0f blocked %lu\n", r.sent, r.seconds, pps,
 		       r.blocked);

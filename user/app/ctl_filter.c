@@ -119,19 +119,19 @@ static void filter_list(struct ctl_client *cl)
 		for (i = 0; i < n; i++) {
 			ctl_printf(cl, "%s\n  {\"n\": %zu, \"rule\": ", i ? "," : "", i + 1);
 			ctl_json_str(cl, e[i].text);
-			ctl_printf(cl,
-				   ", \"pkts\": %llu, \"bytes\": %llu, \"xdp_pkts\": %llu, "
-				   "\"xdp_bytes\": %llu, \"limited\": %llu, \"xdp_limited\": %llu}",
-				   (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes,
-				   (unsigned long long)e[i].xdp_pkts,
-				   (unsigned long long)e[i].xdp_bytes,
-				   (unsigned long long)e[i].limited,
-				   (unsigned long long)e[i].xdp_limited);
+			ctl_printf(
+			    cl,
+			    ", \"pkts\": %llu, \"bytes\": %llu, \"xdp_pkts\": %llu, "
+			    "\"xdp_bytes\": %llu, \"limited\": %llu, \"xdp_limited\": %llu}",
+			    (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes,
+			    (unsigned long long)e[i].xdp_pkts, (unsigned long long)e[i].xdp_bytes,
+			    (unsigned long long)e[i].limited, (unsigned long long)e[i].xdp_limited);
 		}
 		ctl_printf(cl, "]}\n");
 	} else {
 		if (!xdp_on(cl->ctl))
-			ctl_printf(cl, "(not enforced in XDP: every rule is judged in the stack)\n");
+			ctl_printf(cl,
+				   "(not enforced in XDP: every rule is judged in the stack)\n");
 		for (d = 0; d < 2; d++)
 			ctl_printf(cl, "policy %-3s %-6s  pkts %llu bytes %llu  xdp %llu/%llu\n",
 				   dir[d], pd[d] ? "drop" : "accept", (unsigned long long)pp[d],
@@ -261,8 +261,10 @@ static void filter_xdp(struct ctl_client *cl, int argc, char **argv)
 		rc = xdp_push(c);
 	}
 	if (rc) {
-		ctl_end(cl, CTL_ERROR, "filter xdp %s: the XDP program's table could not be "
-			"updated (%s)", argv[2], strerror(-rc));
+		ctl_end(cl, CTL_ERROR,
+			"filter xdp %s: the XDP program's table could not be "
+			"updated (%s)",
+			argv[2], strerror(-rc));
 		return;
 	}
 	c->cfg.filter_xdp_off = off;
