@@ -96,6 +96,14 @@ static int teardown(void **state)
 		}                                                                                  \
 	} while (0)
 
+static void put32be(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 /* Ethernet + IPv4 + UDP (8 bytes of payload); frag is the IPv4 flags and
  * fragment offset field. Checksums are not looked at by the program. */
 static size_t mk_udp(uint8_t *p, uint32_t dst, uint16_t sport, uint16_t dport, uint16_t frag)
@@ -112,8 +120,8 @@ static size_t mk_udp(uint8_t *p, uint32_t dst, uint16_t sport, uint16_t dport, u
 	ip[7] = (uint8_t)frag;
 	ip[8] = 64;
 	ip[9] = 17;
-	*(uint32_t *)(ip + 12) = htonl(PEER_IP);
-	*(uint32_t *)(ip + 16) = htonl(dst);
+	put32be(ip + 12, PEER_IP);
+	put32be(ip + 16, dst);
 	u[0] = (uint8_t)(sport >> 8);
 	u[1] = (uint8_t)sport;
 	u[2] = (uint8_t)(dport >> 8);
