@@ -32,7 +32,7 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench
+BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench $(O)/xs_flood
 TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -107,6 +107,9 @@ $(O)/xdpstack-ctl: $(CTL_OBJS) $(O)/libxdpstack.a
 $(O)/tests/%: tests/unit/%.c $(O)/libxdpstack.a
 	@mkdir -p $(@D)
 	$(CC) $(XS_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
+
+# Runs the steering program itself (BPF_PROG_TEST_RUN): rebuilt with it.
+$(O)/tests/test_steer_bpf: $(BPF_SKEL)
 
 # Scripted TCP conversations (virtual clock), same framework as unit tests.
 $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
@@ -241,6 +244,11 @@ $(O)/xs_echod: tools/bench/xs_echod.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $<
 
+# UDP flood (the filter's bench row and tests): built with every build.
+$(O)/xs_flood: tools/bench/xs_flood.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $<
+
 $(O)/udp_bench: tools/bench/udp_bench.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
@@ -269,7 +277,8 @@ bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
 
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \
-		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c tools/bench/stack_bench.c
+		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c tools/bench/stack_bench.c \
+		tools/bench/xs_flood.c
 
 clean:
 	rm -rf build build-san

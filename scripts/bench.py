@@ -46,6 +46,7 @@ IPERF_PORT = 5201
 SOCKPERF_PORT = 11111
 HTTP_PORT = 8080
 HTTP_FILE = "bench-4k.html"   # what wrk fetches from both servers (4 KiB)
+FLOOD_PORT = 9
 TARGET = {"xdpstack": STACK_IP, "kernel": KERNEL_IP}
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
@@ -103,6 +104,15 @@ def proc_rss_kib(pid):
     except OSError:
         pass
     return None
+
+
+def proc_cpu_s(pid):
+    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def meminfo_kib(key):
@@ -251,6 +261,7 @@ class Bench:
             "sb_bytes": (128 << 20) if q else (1 << 30),
             "sb_txn": 20000 if q else 100000,
             "wrk_time": 2 if q else 5,
+            "flood_time": 2 if q else 5,
         }
 
     def tool(self, name):
@@ -266,7 +277,8 @@ class Bench:
         self.has["daemon_http"] = "--http" in h
         for t in ("sockperf", "iperf3", "ping", "perf", "wrk", "nginx"):
             self.has[t] = shutil.which(t) is not None
-        for t in ("udp_bench", "xs_loadgen", "xs_echod", "stack_bench", "xdpstack-ctl"):
+        for t in ("udp_bench", "xs_loadgen", "xs_echod", "stack_bench", "xdpstack-ctl",
+                  "xs_flood"):
             self.has[t] = self.tool(t) is not None
 
     def start(self):
@@ -690,6 +702,65 @@ http {{
                 res["cycles_per_pkt"] = ev["cycles"] / frames
         return res
 
+    def ctl_cmd(self, *args, check=True):
+        return run(self.topo.ns("a", [self.build / "xdpstack-ctl", "--ctl", self.ctl] +
+                                list(args)), timeout=30, check=check)
+
+    def w_filter_flood(self, stack):
+        """A UDP flood to a port a drop rule covers: dropped by the XDP program
+        (column xdpstack) or, with `filter xdp off`, by the stack (column
+        kernel: the same daemon, the user-space path). The flood comes from
+        xs_flood over AF_PACKET in ns B; the daemon's CPU is read from
+        /proc/PID/stat over the flood."""
+        if not self.has["xs_flood"]:
+            raise Unavailable("build/xs_flood not built")
+        if not self.has["xdpstack-ctl"]:
+            raise Unavailable("build/xdpstack-ctl not built")
+        xdp = stack == "xdpstack"
+        p = self.ctl_cmd("filter", "xdp", "on" if xdp else "off", check=False)
+        if p.returncode != 0:
+            raise Unavailable("this xdpstack has no `filter xdp on|off`: "
+                              + (p.stderr.strip() or p.stdout.strip())[-200:])
+        self.ctl_cmd("filter", "insert", "1", "drop", "in", "udp", "dport", FLOOD_PORT)
+        try:
+            # The flood's first frames must not wait for ARP in ns B.
+            run(self.topo.ns("b", ["ping", "-c", 1, "-W", 1, STACK_IP]), check=False)
+            before = json.loads(self.ctl_cmd("--json", "stats").stdout)
+            cpu0, t0 = proc_cpu_s(self.daemon.pid), time.monotonic()
+            p = run(self.topo.ns("b", [self.build / "xs_flood", "--dst",
+                                       f"{STACK_IP}:{FLOOD_PORT}", "--packet", self.topo.vb,
+                                       "--duration", self.sz["flood_time"], "--size", 18,
+                                       "--json"]), timeout=self.sz["flood_time"] + 60,
+                    check=False)
+            t1 = time.monotonic()
+            # What the stack still has in its ring it drops now: the flood's
+            # cost too, counted against the flood's duration.
+            time.sleep(0.5)
+            cpu1 = proc_cpu_s(self.daemon.pid)
+            after = json.loads(self.ctl_cmd("--json", "stats").stdout)
+        finally:
+            self.ctl_cmd("filter", "del", "1", check=False)
+            self.ctl_cmd("filter", "xdp", "on", check=False)
+        try:
+            j = json.loads(p.stdout)
+        except ValueError:
+            raise Failed(f"xs_flood exit {p.returncode}: {(p.stdout + p.stderr)[-300:]}")
+        secs = max(j["seconds"], 1e-6)
+
+        def grew(section, key):
+            a, b = after[section][key], before[section][key]
+            return (a["count"] - b["count"]) if isinstance(a, dict) else a - b
+
+        dropped = grew("xdp", "filter_dropped") if xdp else grew("drops", "filter_in")
+        lost = grew("xdp", "xsk_rx_dropped") + grew("xdp", "xsk_rx_ring_full")
+        res = {"sent_pps": j["pps"], "dropped_pps": dropped / secs,
+               "daemon_cpu": 100.0 * (cpu1 - cpu0) / (t1 - t0), "sent": j["sent"],
+               "dropped": dropped, "lost_before_the_filter": lost}
+        if lost:
+            res["note"] = (f"{lost} of {j['sent']} frames lost before the stack's filter "
+                           "(AF_XDP rx ring full)")
+        return res
+
     def perf_works(self):
         if not self.has["perf"]:
             return False
@@ -754,6 +825,12 @@ http {{
                   f"nginx (1 worker)", lambda s: self.w_http(s, 16),
                   [("rate", "requests/s", "requests/s", "higher"),
                    ("p99", "p99 latency", "us", "lower")]))
+        P.append(("filter_flood", "9. packet filter", f"UDP flood, 64 B frames for "
+                  f"{self.sz['flood_time']} s, to a port `drop in udp dport 9` covers",
+                  self.w_filter_flood,
+                  [("dropped_pps", "dropped", "frames/s", "higher"),
+                   ("sent_pps", "sent", "frames/s", "higher"),
+                   ("daemon_cpu", "daemon CPU during the flood", "% of a core", "lower")]))
         if self.a.only:
             want = self.a.only.split(",")
             for w in want:

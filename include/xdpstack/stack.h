@@ -218,8 +218,12 @@ int xs_route_lookup(const struct xs_stack *st, uint32_t dst, uint32_t *next_hop)
 #define XS_FILTER_TEXT_MAX 256
 struct xs_filter_entry {
 	char text[XS_FILTER_TEXT_MAX]; /* canonical rule text */
-	uint64_t pkts, bytes;          /* matched in the stack (user space) */
+	uint64_t pkts, bytes;          /* taken in the stack (user space) */
 	uint64_t xdp_pkts, xdp_bytes;  /* dropped by the XDP program (as last harvested) */
+	/* A rate rule: packets that matched but found its token bucket empty,
+	 * and went on to the next rule; in the stack, and in XDP. */
+	uint64_t limited, xdp_limited;
+	uint32_t rate;                 /* packets per second, 0: none */
 };
 /* A whole file's text replaces the rules: 0, -EINVAL or -ENOSPC. */
 int xs_filter_load(struct xs_stack *st, const char *text, size_t len, char *err, size_t errlen);

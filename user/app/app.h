@@ -64,6 +64,7 @@ struct xs_opts {
 	unsigned dns_queries;      /* 0 = the library's default (64) */
 	char *filter_text;         /* --filter FILE's bytes (checked), NULL = none */
 	size_t filter_len;
+	int filter_xdp_off;        /* --filter-xdp off: the stack judges every rule */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"

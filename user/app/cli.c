@@ -80,6 +80,9 @@ static void usage(FILE *f)
 		"                     0-60000 (default 200; 0: as soon as a poll leaves it empty)\n"
 		"  --filter FILE      packet filter rules, one a line, # comments (see README;\n"
 		"                     at most 64 rules; change them live with xdpstack-ctl filter)\n"
+		"  --filter-xdp on|off  enforce the inbound rules that headers decide in the XDP\n"
+		"                     program (on, the default), or all of them in the stack (off:\n"
+		"                     every frame for the stack is copied to it first)\n"
 		"  -a, --all-counters the counter dump (exit, SIGUSR1) lists zeros too\n"
 		"  -v, --verbose      more log: -v how XDP attached and libbpf/libxdp warnings,\n"
 		"                     -vv their debug narration too\n"
@@ -249,6 +252,7 @@ enum {
 	OPT_FILTER,
 	OPT_TCP_SYNACK_RETRIES,
 	OPT_SOCKPERF_IDLE,
+	OPT_FILTER_XDP,
 };
 
 /* --dns A.B.C.D or A.B.C.D:PORT. */
@@ -371,6 +375,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "dns-cache", required_argument, NULL, OPT_DNS_CACHE },
 		{ "dns-queries", required_argument, NULL, OPT_DNS_QUERIES },
 		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "filter-xdp", required_argument, NULL, OPT_FILTER_XDP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "syslog", no_argument, NULL, 'Y' },
@@ -590,6 +595,14 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		case OPT_FILTER:
 			if (read_filter(optarg, o))
 				return -1;
+			break;
+		case OPT_FILTER_XDP:
+			if (!strcmp(optarg, "on"))
+				o->filter_xdp_off = 0;
+			else if (!strcmp(optarg, "off"))
+				o->filter_xdp_off = 1;
+			else
+				return fail("invalid --filter-xdp '%s': expected on or off", optarg);
 			break;
 		case 'v':
 			o->verbose++;

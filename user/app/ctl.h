@@ -81,6 +81,7 @@ struct ctl_config {
 	uint32_t queue;
 	struct xs_stack *st;
 	struct xs_dev *hw; /* the AF_XDP device, for XDP counters (NULL: none) */
+	int filter_xdp_off; /* --filter-xdp off: the XDP program's table stays empty */
 	const struct busy_poll *bp; /* the loop's busy-poll counters (NULL: none) */
 };
 

@@ -483,7 +483,7 @@ int main(int argc, char **argv)
 			goto out_stack;
 		}
 		xs_filter_xdp_table(st, &ftab);
-		rc = xs_afxdp_filter_set(hw, &ftab);
+		rc = o.filter_xdp_off ? 0 : xs_afxdp_filter_set(hw, &ftab);
 		if (rc) {
 			snprintf(err, sizeof(err),
 				 "cannot load the --filter rules into the XDP program (%s)",
@@ -543,6 +543,7 @@ int main(int argc, char **argv)
 	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
+	ctl->cfg.filter_xdp_off = o.filter_xdp_off;
 	ctl->cfg.bp = &bp;
 
 	sigemptyset(&sa.sa_mask);

@@ -259,13 +259,18 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	st->in_poll = true;
 	if (st->kicked)
 		xs_loop_drain(st);
+	for (i = 0; i < XS_RX_BATCH; i++)
+		rx[i].meta = 0;
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
 	if (n < 0) {
 		st->in_poll = false;
 		return n;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		st->rx_meta = rx[i].meta;
 		iface_input(st, rx[i].data, rx[i].len);
+	}
+	st->rx_meta = 0;
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
 	stack_timers(st);
