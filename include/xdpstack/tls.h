@@ -100,8 +100,8 @@ typedef void (*xs_tls_cb)(struct xs_stack *st, struct xs_tls *t, unsigned events
  * yourself (options and xs_tcp_get_info are fine). On failure the handle
  * stays the caller's: NULL + errno EBUSY (max_handshakes in progress),
  * EBADF (not a connection), EINVAL (c is a client context), ENOMEM. */
-struct xs_tls *xs_tls_server(struct xs_stack *st, struct xs_tls_ctx *c, int tcp, xs_tls_cb cb,
-			     void *ctx);
+struct xs_tls *xs_tls_server(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp,
+			     xs_tls_cb cb, void *ctx);
 /* A client session on a TCP handle from xs_tcp_connect, connected or still
  * connecting (the handshake starts when it is). name is the server's name:
  * sent as SNI and required in its certificate (a DNS name, or an IPv4
@@ -109,8 +109,8 @@ struct xs_tls *xs_tls_server(struct xs_stack *st, struct xs_tls_ctx *c, int tcp,
  * NULL: the certificate must name the TCP peer's address. The last session
  * of the same server is offered for resumption. Errors as xs_tls_server, and
  * EINVAL for a server context or a name that is empty or too long. */
-struct xs_tls *xs_tls_client(struct xs_stack *st, struct xs_tls_ctx *c, int tcp, const char *name,
-			     xs_tls_cb cb, void *ctx);
+struct xs_tls *xs_tls_client(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp,
+			     const char *name, xs_tls_cb cb, void *ctx);
 
 /* Encrypts and queues up to len bytes; how many (maybe fewer), -EAGAIN
  * (handshake not done, or the TCP send buffer full: XS_EV_WRITABLE follows),
@@ -156,7 +156,7 @@ struct xs_tls_info {
 	int close_notify_rcvd; /* the peer's close_notify arrived */
 };
 int xs_tls_get_info(const struct xs_tls *t, struct xs_tls_info *out);
-/* The TCP handle underneath (xs_tcp_get_info, xs_tcp_setopt), -1 if none. */
-int xs_tls_tcp(const struct xs_tls *t);
+/* The TCP handle underneath (xs_tcp_get_info, xs_tcp_setopt), id -1 if none. */
+struct xs_tcp xs_tls_tcp(const struct xs_tls *t);
 
 #endif

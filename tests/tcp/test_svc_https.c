@@ -142,9 +142,9 @@ static int teardown(void **state)
 
 static void client_open(struct env *e, const char *req)
 {
-	int h = xs_tcp_connect(e->p.st[1], ips[0], 443);
+	struct xs_tcp h = xs_tcp_connect(e->p.st[1], ips[0], 443);
 
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	e->c->req = req;
 	e->c->t = xs_tls_client(e->p.st[1], e->cctx, h, "server.test", client_cb, e->c);
 	assert_non_null(e->c->t);
@@ -201,11 +201,11 @@ static void test_https_handshake_budget(void **state)
 {
 	struct env *e = *state;
 	const struct xs_stats *ss = xs_stack_stats(e->p.st[0]);
-	int h;
+	struct xs_tcp h;
 
 	/* A stalled client holds the only slot (its TCP, no ClientHello). */
 	h = xs_tcp_connect(e->p.st[1], ips[0], 443);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	while (ss->tls_handshaking < 1 && e->p.now < XS_SEC(1))
 		turn(e);
 	client_open(e, "GET /one.txt HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -29,7 +29,7 @@ struct peer {
 struct env {
 	struct pair p;
 	struct xs_tls_ctx *sctx, *cctx;
-	int listener;
+	struct xs_tcp listener;
 	struct peer srv[MAXP], cli[MAXP];
 	int nsrv;
 	int accept_errno; /* the last xs_tls_server failure */
@@ -107,13 +107,13 @@ static void peer_cb(struct xs_stack *st, struct xs_tls *t, unsigned ev, void *ct
 		peer_pump(p);
 }
 
-static void accept_cb(struct xs_stack *st, int lh, unsigned ev, void *ctx)
+static void accept_cb(struct xs_stack *st, struct xs_tcp lh, unsigned ev, void *ctx)
 {
 	struct env *e = ctx;
-	int h;
+	struct xs_tcp h;
 
 	(void)ev;
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
 		struct peer *p = &e->srv[e->nsrv];
 
 		assert_true(e->nsrv < MAXP);
@@ -196,7 +196,7 @@ static int setup(void **state)
 	assert_non_null(e);
 	pair_start(&e->p, clean);
 	e->listener = xs_tcp_listen(e->p.st[0], PORT, 64);
-	assert_true(e->listener >= 0);
+	assert_true(e->listener.id >= 0);
 	assert_int_equal(xs_tcp_set_event_cb(e->p.st[0], e->listener, accept_cb, e), 0);
 	e->echo_cap = 8u << 20;
 	*state = e;
@@ -233,7 +233,7 @@ static struct peer *client_open(struct env *e, int i, const char *name, size_t l
 {
 	struct peer *p = &e->cli[i];
 	static uint8_t *data;
-	int h;
+	struct xs_tcp h;
 
 	if (!data) {
 		data = malloc(8u << 20);
@@ -242,7 +242,7 @@ static struct peer *client_open(struct env *e, int i, const char *name, size_t l
 	}
 	memset(p, 0, sizeof(*p));
 	h = xs_tcp_connect(e->p.st[1], ips[0], PORT);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	p->t = xs_tls_client(e->p.st[1], e->cctx, h, name, peer_cb, p);
 	assert_non_null(p->t);
 	p->src = data;
@@ -508,12 +508,12 @@ static void test_client_certificate(void **state)
 /* --- hostile and stalled clients: plain TCP on the client stack ----------- */
 
 struct raw {
-	int h;
+	struct xs_tcp h;
 	bool up, eof, reset;
 	size_t got;
 };
 
-static void raw_cb(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void raw_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 {
 	struct raw *r = ctx;
 	uint8_t buf[4096];
@@ -533,7 +533,7 @@ static void raw_open(struct env *e, struct raw *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->h = xs_tcp_connect(e->p.st[1], ips[0], PORT);
-	assert_true(r->h >= 0);
+	assert_true(r->h.id >= 0);
 	xs_tcp_set_event_cb(e->p.st[1], r->h, raw_cb, r);
 	RUN_UNTIL(e, r->up, XS_SEC(5));
 }
@@ -581,14 +581,14 @@ static void test_handshake_timeout(void **state)
 	xs_tcp_close(e->p.st[1], r.h);
 }
 
-static void hold_cb(struct xs_stack *st, int lh, unsigned ev, void *ctx)
+static void hold_cb(struct xs_stack *st, struct xs_tcp lh, unsigned ev, void *ctx)
 {
-	int h;
+	struct xs_tcp h;
 
 	(void)ev;
 	/* Held open, never read: a server that never answers. */
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0)
-		*(int *)ctx = h;
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0)
+		*(struct xs_tcp *)ctx = h;
 }
 
 /* A session made between polls, when the stack's clock is the last poll's
@@ -596,18 +596,18 @@ static void hold_cb(struct xs_stack *st, int lh, unsigned ev, void *ctx)
 static void test_deadline_from_a_stale_clock(void **state)
 {
 	struct env *e = *state;
-	int held = -1, lh = xs_tcp_listen(e->p.st[0], 444, 8);
+	struct xs_tcp held = XS_NO_HANDLE, lh = xs_tcp_listen(e->p.st[0], 444, 8);
 	xs_time_t t0;
 	struct peer *c = &e->cli[0];
-	int h;
+	struct xs_tcp h;
 
-	assert_true(lh >= 0);
+	assert_true(lh.id >= 0);
 	xs_tcp_set_event_cb(e->p.st[0], lh, hold_cb, &held);
 	e->cctx = client_ctx(0, NULL);
 	e->p.now += XS_SEC(3600);
 	t0 = e->p.now;
 	h = xs_tcp_connect(e->p.st[1], ips[0], 444);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	c->t = xs_tls_client(e->p.st[1], e->cctx, h, "server.test", peer_cb, c);
 	assert_non_null(c->t);
 	while (e->p.now < t0 + XS_MS(TO_MS) - XS_MS(2)) {
@@ -616,7 +616,7 @@ static void test_deadline_from_a_stale_clock(void **state)
 		e->p.app_next = t0 + XS_MS(TO_MS) - XS_MS(2);
 	}
 	e->p.app_next = UINT64_MAX;
-	assert_true(held >= 0);
+	assert_true(held.id >= 0);
 	RUN_UNTIL(e, c->error, XS_MS(10));
 	assert_int_equal(c->err, -ETIMEDOUT);
 	close_peer(c);
@@ -755,7 +755,7 @@ static void test_close_gives_up_on_closed_window(void **state)
 	struct raw r;
 	struct peer *s;
 	ssize_t n;
-	int h;
+	struct xs_tcp h;
 
 	(void)r;
 	e->sctx = server_ctx("server", 0, NULL);
@@ -763,7 +763,7 @@ static void test_close_gives_up_on_closed_window(void **state)
 	/* A client with a small window that stops reading after the handshake. */
 	h = xs_tcp_connect_ex(e->p.st[1], ips[0], PORT,
 			      &(struct xs_tcp_connect_opts){.rcvbuf = 4096});
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	memset(&e->cli[0], 0, sizeof(e->cli[0]));
 	e->cli[0].t = xs_tls_client(e->p.st[1], e->cctx, h, "server.test", peer_cb, &e->cli[0]);
 	e->cli[0].rx_cap = 1;

@@ -10,7 +10,7 @@
 
 struct get {
 	struct xs_stack *st;
-	int h;
+	struct xs_tcp h;
 	struct xs_tls *tls; /* https: the TLS session over h (it owns h) */
 	char req[1024];
 	size_t req_len, req_off;
@@ -118,7 +118,7 @@ static void get_event(struct get *g, unsigned events)
 		get_finish(g, 1);
 }
 
-static void on_tcp(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void on_tcp(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	(void)st;
 	(void)h;
@@ -143,8 +143,7 @@ int main(int argc, char **argv)
 	uint32_t ip;
 	int rc, tls, skip;
 
-	ex_parse(&ex, argc, argv,
-		 "[--cafile FILE] [--name NAME] http[s]://IP[:PORT]/PATH");
+	ex_parse(&ex, argc, argv, "[--cafile FILE] [--name NAME] http[s]://IP[:PORT]/PATH");
 	tls = ex.arg && !strncmp(ex.arg, "https://", 8);
 	skip = tls ? 8 : 7;
 	if (!ex.arg || (!tls && strncmp(ex.arg, "http://", 7)) ||
@@ -191,8 +190,8 @@ int main(int argc, char **argv)
 			     "Connection: close\r\n\r\n",
 			     path, ex.name ? ex.name : host, port);
 	g.h = xs_tcp_connect(ex.st, ip, (uint16_t)port);
-	if (g.h < 0) {
-		fprintf(stderr, "%s: connect: %s\n", argv[0], strerror(-g.h));
+	if (g.h.id < 0) {
+		fprintf(stderr, "%s: connect: %s\n", argv[0], strerror(-g.h.id));
 		return 1;
 	}
 	if (tls) {

@@ -374,8 +374,8 @@ void tls_timer_fired(struct xs_tls *t)
 
 /* --- sessions ----------------------------------------------------------------- */
 
-static struct xs_tls *tls_new(struct xs_stack *st, struct xs_tls_ctx *c, int tcp, bool client,
-			      xs_tls_cb cb, void *arg)
+static struct xs_tls *tls_new(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp,
+			      bool client, xs_tls_cb cb, void *arg)
 {
 	struct xs_tls *t;
 	BIO *b;
@@ -400,7 +400,7 @@ static struct xs_tls *tls_new(struct xs_stack *st, struct xs_tls_ctx *c, int tcp
 	t->cb = cb;
 	t->arg = arg;
 	t->client = client;
-	t->tcp = -1;
+	t->tcp = (struct xs_tcp)XS_NO_HANDLE;
 	rc = tls_tcp_attach(t, tcp);
 	if (rc) {
 		free(t);
@@ -446,8 +446,8 @@ static struct xs_tls *tls_start(struct xs_tls *t)
 	return t;
 }
 
-struct xs_tls *xs_tls_server(struct xs_stack *st, struct xs_tls_ctx *c, int tcp, xs_tls_cb cb,
-			     void *ctx)
+struct xs_tls *xs_tls_server(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp,
+			     xs_tls_cb cb, void *ctx)
 {
 	struct xs_tls *t = tls_new(st, c, tcp, false, cb, ctx);
 
@@ -482,8 +482,8 @@ static int client_name(struct xs_tls *t, const char *name)
 	return 0;
 }
 
-struct xs_tls *xs_tls_client(struct xs_stack *st, struct xs_tls_ctx *c, int tcp, const char *name,
-			     xs_tls_cb cb, void *ctx)
+struct xs_tls *xs_tls_client(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp,
+			     const char *name, xs_tls_cb cb, void *ctx)
 {
 	struct xs_tls *t = tls_new(st, c, tcp, true, cb, ctx);
 	SSL_SESSION *sess;
@@ -494,7 +494,7 @@ struct xs_tls *xs_tls_client(struct xs_stack *st, struct xs_tls_ctx *c, int tcp,
 	rc = client_name(t, name);
 	if (rc) {
 		ERR_clear_error();
-		t->tcp = -1; /* never attached: the caller keeps it */
+		t->tcp = (struct xs_tcp)XS_NO_HANDLE; /* never attached: the caller keeps it */
 		SSL_free(t->ssl);
 		free(t);
 		errno = -rc;

@@ -51,7 +51,7 @@ struct xs_tls {
 	struct xs_tls_ctx *ctx;
 	struct xs_tls *prev, *next; /* ctx->sessions */
 	SSL *ssl;
-	int tcp; /* the TCP handle; -1 once released (tls_tcp.c) */
+	struct xs_tcp tcp; /* the TCP handle; id -1 once released (tls_tcp.c) */
 	xs_tls_cb cb;
 	void *arg;
 	struct xs_timer timer; /* the handshake's deadline, then a close's */
@@ -81,7 +81,7 @@ SSL_SESSION *tls_cache_get(struct xs_tls_ctx *c, const char *key);
 unsigned long tls_openssl_error(char *buf, size_t len);
 
 /* tls_tcp.c: every use of the TCP handle. The handle is t->tcp. */
-int tls_tcp_attach(struct xs_tls *t, int tcp);
+int tls_tcp_attach(struct xs_tls *t, struct xs_tcp tcp);
 void tls_tcp_listen(struct xs_tls *t);
 ssize_t tls_tcp_send(struct xs_tls *t, const void *buf, size_t len);
 ssize_t tls_tcp_recv(struct xs_tls *t, void *buf, size_t cap);

@@ -7,12 +7,21 @@
 #include "core/stack.h"
 #include "tcp/tcp.h"
 
-static void on_tcp(struct xs_stack *st, int h, unsigned events, void *ctx)
+/* The connection behind the session's handle, or NULL (released, or the
+ * handle is not open). */
+static struct tcp_conn *conn_of(const struct xs_tls *t)
+{
+	struct tcp_conn *c = t->tcp.id < 0 ? NULL : tcp_get(t->st, t->tcp.id);
+
+	return c && c->hgen == t->tcp.gen ? c : NULL;
+}
+
+static void on_tcp(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct xs_tls *t = ctx;
 
 	(void)st;
-	if (t->tcp == h)
+	if (t->tcp.id == h.id && t->tcp.gen == h.gen)
 		tls_tcp_event(t, events);
 }
 
@@ -23,13 +32,16 @@ static void on_timer(void *ctx, struct xs_timer *tm)
 }
 
 /* The handle must be a connection (not a listener, not released). */
-int tls_tcp_attach(struct xs_tls *t, int tcp)
+int tls_tcp_attach(struct xs_tls *t, struct xs_tcp tcp)
 {
-	const struct tcp_conn *c = tcp_get(t->st, tcp);
+	const struct tcp_conn *c;
 
-	if (!c || c->state == XS_TCP_LISTEN)
-		return -EBADF;
 	t->tcp = tcp;
+	c = conn_of(t);
+	if (!c || c->state == XS_TCP_LISTEN) {
+		t->tcp = (struct xs_tcp)XS_NO_HANDLE;
+		return -EBADF;
+	}
 	timer_init(&t->timer, on_timer);
 	return 0;
 }
@@ -43,17 +55,17 @@ void tls_tcp_listen(struct xs_tls *t)
 
 ssize_t tls_tcp_send(struct xs_tls *t, const void *buf, size_t len)
 {
-	return t->tcp < 0 ? -EPIPE : xs_tcp_send(t->st, t->tcp, buf, len);
+	return t->tcp.id < 0 ? -EPIPE : xs_tcp_send(t->st, t->tcp, buf, len);
 }
 
 ssize_t tls_tcp_recv(struct xs_tls *t, void *buf, size_t cap)
 {
-	return t->tcp < 0 ? -ENOTCONN : xs_tcp_recv(t->st, t->tcp, buf, cap);
+	return t->tcp.id < 0 ? -ENOTCONN : xs_tcp_recv(t->st, t->tcp, buf, cap);
 }
 
 void tls_tcp_shutdown(struct xs_tls *t)
 {
-	if (t->tcp >= 0)
+	if (t->tcp.id >= 0)
 		xs_tcp_shutdown(t->st, t->tcp);
 }
 
@@ -61,30 +73,30 @@ void tls_tcp_shutdown(struct xs_tls *t)
  * queued) or a reset. */
 void tls_tcp_release(struct xs_tls *t, bool abort)
 {
-	if (t->tcp < 0)
+	if (t->tcp.id < 0)
 		return;
 	xs_tcp_set_event_cb(t->st, t->tcp, NULL, NULL);
 	if (abort)
 		xs_tcp_abort(t->st, t->tcp);
 	else
 		xs_tcp_close(t->st, t->tcp);
-	t->tcp = -1;
+	t->tcp = (struct xs_tcp)XS_NO_HANDLE;
 }
 
 int tls_tcp_error(const struct xs_tls *t)
 {
-	return t->tcp < 0 ? 0 : xs_tcp_error(t->st, t->tcp);
+	return t->tcp.id < 0 ? 0 : xs_tcp_error(t->st, t->tcp);
 }
 
 int tls_tcp_events(const struct xs_tls *t)
 {
-	return t->tcp < 0 ? XS_EV_HUP : xs_tcp_poll_events(t->st, t->tcp);
+	return t->tcp.id < 0 ? XS_EV_HUP : xs_tcp_poll_events(t->st, t->tcp);
 }
 
 int tls_tcp_peer(const struct xs_tls *t, uint32_t *ip, uint16_t *port)
 {
 	struct xs_tcp_info in;
-	int rc = t->tcp < 0 ? -EBADF : xs_tcp_get_info(t->st, t->tcp, &in);
+	int rc = t->tcp.id < 0 ? -EBADF : xs_tcp_get_info(t->st, t->tcp, &in);
 
 	if (rc)
 		return rc;
@@ -93,14 +105,14 @@ int tls_tcp_peer(const struct xs_tls *t, uint32_t *ip, uint16_t *port)
 	return 0;
 }
 
-int xs_tls_tcp(const struct xs_tls *t)
+struct xs_tcp xs_tls_tcp(const struct xs_tls *t)
 {
-	return t ? t->tcp : -1;
+	return t ? t->tcp : (struct xs_tcp)XS_NO_HANDLE;
 }
 
 void tls_tcp_wake(struct xs_tls *t)
 {
-	struct tcp_conn *c = t->tcp < 0 ? NULL : tcp_get(t->st, t->tcp);
+	struct tcp_conn *c = conn_of(t);
 
 	/* Any bit queues the callback; on_tcp's handler looks at the state. */
 	if (c)

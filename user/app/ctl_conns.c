@@ -56,7 +56,7 @@ static void conns_text(struct ctl_client *cl, const struct xs_tcp_info *c, size_
 		addr_str(c[i].rip, c[i].rport, r, sizeof(r));
 		ctl_printf(cl, "%-12s %-7u %-7u %-21s %s%s\n", xs_tcp_state_name(c[i].state),
 			   c[i].rcv_queue, c[i].snd_queue, l, listen ? "0.0.0.0:*" : r,
-			   c[i].handle < 0 && !listen ? "  (orphan)" : "");
+			   c[i].handle.id < 0 && !listen ? "  (orphan)" : "");
 		if (listen)
 			continue;
 		ctl_printf(cl, "\t %s", c[i].cc ? c[i].cc : "?");
@@ -87,8 +87,8 @@ static void conns_json(struct ctl_client *cl, const struct xs_tcp_info *c, size_
 		ctl_ip_str(c[i].rip, r);
 		ctl_printf(cl, "%s\n  {\"state\": \"%s\", \"handle\": ", i ? "," : "",
 			   xs_tcp_state_name(c[i].state));
-		if (c[i].handle >= 0)
-			ctl_printf(cl, "%d", c[i].handle);
+		if (c[i].handle.id >= 0)
+			ctl_printf(cl, "%d", c[i].handle.id);
 		else
 			ctl_printf(cl, "null");
 		ctl_printf(cl,

@@ -1,5 +1,5 @@
 /* The xdpstack daemon: checks the host, attaches the stack to a NIC queue,
- * runs the event loop (the only reader of the clock) until SIGINT/SIGTERM. */
+ * runs its loop on libxdpstack's public embeddable loop until SIGINT/SIGTERM. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
@@ -34,12 +34,10 @@ static void on_signal(int sig)
 		got_stop = 1;
 }
 
+/* The clock every xs_stack_poll gets: the library's, as xs_run uses. */
 static xs_time_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (xs_time_t)ts.tv_sec * 1000000000ull + (xs_time_t)ts.tv_nsec;
+	return xs_clock_now();
 }
 
 /* The exit-time and SIGUSR1 dump: "counters:" ... "end" around the grouped
@@ -161,13 +159,6 @@ static int die(const char *msg)
 	return 1;
 }
 
-/* The event loop: the stack's socket, the control socket and its clients in
- * one poll(); the timeout covers the stack's timers, the ping sessions and
- * the iperf3 and HTTP services' deadlines. With busy polling (bp->idle_ns) the loop
- * goes round without that poll() while frames keep coming: it reads the rings
- * directly (xs_stack_poll), looks at the control fds with a zero-timeout
- * poll() about every millisecond, and sleeps again once nothing has come for
- * the idle period; the first frame after that wakes it through poll(). */
 /* A locally administered MAC from the interface's (RFC 7042 2.1): the stack's
  * DHCP never answers for the interface's own, so the kernel's client is left alone. */
 static void dhcp_derive_mac(uint8_t mac[6])
@@ -241,14 +232,29 @@ static void dhcp_release(struct xs_stack *st)
 	fflush(stdout);
 }
 
-static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
-	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
-	       struct svc_tls *tls, struct busy_poll *bp, int all)
+/* The event loop, an application's own loop on the public contract
+ * (include/xdpstack/stack.h, "running inside the application's own loop"):
+ * xs_stack_fd, the control socket and its clients in one poll(); its timeout
+ * is the earliest of xs_stack_next_timer, the ping sessions', the iperf3,
+ * HTTP and TLS services' deadlines, at most 100 ms; xs_stack_poll while batches
+ * come back full. With busy polling (bp->idle_ns) the loop goes round
+ * without that poll() while frames keep coming: it reads the rings directly
+ * (xs_stack_poll), looks at the control fds with a zero-timeout poll() about
+ * every millisecond, and sleeps again once nothing has come for the idle
+ * period; the first frame after that wakes it through poll(). */
+static int run(struct xs_stack *st, struct xs_dev *hw, struct ctl *ctl, struct svc_iperf3 *ip3,
+	       struct svc_sockperf *sp, struct svc_http *http, struct svc_tls *tls,
+	       struct busy_poll *bp, int all)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	xs_time_t trim_next = 0;
 	uint64_t trim_seen = 0;
-	int nctl = 0;
+	int nctl = 0, sfd = xs_stack_fd(st);
+
+	if (sfd < 0) {
+		log_msg(LOG_ERR, "cannot make the stack's event fd (%s)", strerror(-sfd));
+		return 1;
+	}
 
 	while (!got_stop) {
 		xs_time_t now = now_ns(), next, cdl;
@@ -265,6 +271,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		if (http)
 			svc_http_tick(http, now);
 		svc_tls_tick(tls, now);
+		svc_sockperf_tick(sp, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
@@ -304,7 +311,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
 		if (timeout_ms > 100)
 			timeout_ms = 100;
-		pfd[0] = (struct pollfd){ .fd = xs_dev_fd(dev), .events = POLLIN };
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		nctl = ctl ? ctl_pollfds(ctl, pfd + 1, (int)(sizeof(pfd) / sizeof(pfd[0])) - 1) : 0;
 		if (poll(pfd, (nfds_t)(1 + nctl), timeout_ms) < 0) {
 			if (errno != EINTR) {
@@ -467,6 +474,7 @@ int main(int argc, char **argv)
 	cfg.tcp_max_orphans = o.tcp_max_orphans;
 	cfg.tcp_orphan_mem = o.tcp_orphan_mem;
 	cfg.tcp_orphan_retries = o.tcp_orphan_retries;
+	cfg.tcp_synack_retries = o.tcp_synack_retries;
 	cfg.tcp_persist_span_ms = o.tcp_persist_span_ms;
 	memcpy(cfg.tcp_mem, o.tcp_mem, sizeof(cfg.tcp_mem));
 	cfg.tcp_max_conns = o.tcp_max_conns;
@@ -493,7 +501,7 @@ int main(int argc, char **argv)
 			goto out_stack;
 		}
 		xs_filter_xdp_table(st, &ftab);
-		rc = xs_afxdp_filter_set(hw, &ftab);
+		rc = o.filter_xdp_off ? 0 : xs_afxdp_filter_set(hw, &ftab);
 		if (rc) {
 			snprintf(err, sizeof(err),
 				 "cannot load the --filter rules into the XDP program (%s)",
@@ -524,7 +532,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.sockperf_port) {
-		struct svc_sockperf_config spc = { .port = o.sockperf_port };
+		struct svc_sockperf_config spc = { .port = o.sockperf_port,
+						   .idle_ms = o.sockperf_idle_ms };
 
 		sp = svc_sockperf_start(st, &spc, err, sizeof(err));
 		if (!sp) {
@@ -560,6 +569,7 @@ int main(int argc, char **argv)
 	}
 	ctl->cfg.st = st;
 	ctl->cfg.hw = hw;
+	ctl->cfg.filter_xdp_off = o.filter_xdp_off;
 	ctl->cfg.bp = &bp;
 
 	sigemptyset(&sa.sa_mask);
@@ -582,7 +592,7 @@ int main(int argc, char **argv)
 	busy_poll_start(&bp, hw, o.busy_poll_us);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, sp, http, tls, &bp, o.all_counters);
+	rc = run(st, hw, ctl, ip3, sp, http, tls, &bp, o.all_counters);
 	if (o.dhcp)
 		dhcp_release(st);
 	/* Sessions end (their ping handles close) before the stack goes. */

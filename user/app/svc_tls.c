@@ -29,7 +29,7 @@ struct svc_tls {
 	struct xs_stack *st;
 	struct xs_tls_ctx *ctx;
 	struct svc_http *https;
-	int echo_listener;
+	struct xs_tcp echo_listener;
 	struct echo_conn *conns;
 	unsigned nconns;
 	uint64_t echo_conns, echo_refused, echo_bytes;
@@ -61,7 +61,7 @@ struct svc_tls *svc_tls_prepare(const struct xs_opts *o, char *err, size_t errle
 		return NULL;
 	}
 	s->o = *o;
-	s->echo_listener = -1;
+	s->echo_listener = (struct xs_tcp)XS_NO_HANDLE;
 	s->ctx = xs_tls_ctx_new(&to, why, sizeof(why));
 	if (!s->ctx) {
 		snprintf(err, errlen, "invalid --cert/--key: %s", why);
@@ -148,13 +148,13 @@ static void echo_cb(struct xs_stack *st, struct xs_tls *t, unsigned events, void
 	}
 }
 
-static void echo_accept(struct xs_stack *st, int lh, unsigned events, void *ctx)
+static void echo_accept(struct xs_stack *st, struct xs_tcp lh, unsigned events, void *ctx)
 {
 	struct svc_tls *s = ctx;
-	int h;
+	struct xs_tcp h;
 
 	(void)events;
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
 		struct echo_conn *k = NULL;
 
 		if (s->nconns < SVC_TLS_ECHO_MAX_CONNS)
@@ -201,9 +201,9 @@ int svc_tls_start(struct svc_tls *s, struct xs_stack *st, xs_time_t now, char *e
 	}
 	if (s->o.tls_echo_port) {
 		s->echo_listener = xs_tcp_listen(st, (uint16_t)s->o.tls_echo_port, 1024);
-		if (s->echo_listener < 0) {
+		if (s->echo_listener.id < 0) {
 			snprintf(err, errlen, "cannot start the TLS echo on TCP port %d (%s)",
-				 s->o.tls_echo_port, strerror(-s->echo_listener));
+				 s->o.tls_echo_port, strerror(-s->echo_listener.id));
 			return -1;
 		}
 		xs_tcp_set_event_cb(st, s->echo_listener, echo_accept, s);
@@ -238,7 +238,7 @@ size_t svc_tls_counters(const struct svc_tls *s, struct cview_extra *out, size_t
 		SVC_HTTP_COUNTERS(SVC_TLS_EXTRA)
 #undef SVC_TLS_EXTRA
 	}
-	if (s->echo_listener >= 0 && n + 3 <= max) {
+	if (s->echo_listener.id >= 0 && n + 3 <= max) {
 		out[n++] = cview_count("services", "tls_echo_conns", s->echo_conns);
 		out[n++] = cview_count("services", "tls_echo_refused", s->echo_refused);
 		out[n++] = cview_count("services", "tls_echo_bytes", s->echo_bytes);
@@ -259,7 +259,7 @@ void svc_tls_stop(struct svc_tls *s)
 		free(k->pend);
 		free(k);
 	}
-	if (s->echo_listener >= 0)
+	if (s->echo_listener.id >= 0)
 		xs_tcp_close(s->st, s->echo_listener);
 	xs_tls_ctx_free(s->ctx);
 	free(s);

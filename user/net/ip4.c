@@ -25,15 +25,22 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 {
 	struct ip4_repr ip;
 	enum xs_drop why;
+	uint64_t meta;
 
 	why = ip4_parse(b, n, &ip);
 	if (why)
 		goto drop;
 	st->stats.ip_rx++;
+	/* The XDP program's filter verdict holds for a whole datagram only. */
+	meta = ip4_is_fragment(&ip) ? 0 : st->rx_meta;
 	/* DHCP replies, before the address checks: while unbound (ip 0) they
-	 * may be sent to the address on offer (RFC 2131 4.1). */
-	if (dhcp_stack_input(st, &ip, b))
+	 * may be sent to the address on offer (RFC 2131 4.1). The inbound
+	 * filter judges them as any other packet (docs/DESIGN.md). */
+	if (dhcp_stack_wants(st, &ip, b)) {
+		if (!filter_input(st, &ip, b, meta))
+			dhcp_stack_input(st, &ip, b);
 		return;
+	}
 	/* RFC 1122 3.2.1.3: only our address or a broadcast. */
 	if (ip.dst != st->ip && !ip4_is_broadcast(st, ip.dst)) {
 		why = XS_DROP_IP_DST;
@@ -53,7 +60,7 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 	}
 	/* From here b holds ip.total_len bytes: Ethernet padding is left out.
 	 * The filter sees whole datagrams, so ports are known for every one. */
-	if (filter_input(st, &ip, b))
+	if (filter_input(st, &ip, b, meta))
 		return;
 	switch (ip.proto) {
 	case IP4_PROTO_ICMP:
