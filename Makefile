@@ -24,13 +24,13 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unu
 CFLAGS ?= $(OPT) -g
 XS_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 	-Iinclude -Iuser -I. -I$(O)
-# OpenSSL: TLS sessions over the stack's TCP (user/api/tls*.c).
+# OpenSSL: TLS sessions over the stack's TCP (user/tls/).
 TLS_LIBS := -lssl -lcrypto
 LDLIBS := -lxdp -lbpf -lelf -lz -lpcap $(TLS_LIBS)
 LDFLAGS += $(SANFLAGS)
 
 LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
-	user/tcp/*.c user/api/*.c)
+	user/tcp/*.c user/tls/*.c user/api/*.c)
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

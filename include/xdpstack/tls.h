@@ -13,6 +13,15 @@
  * peer is verified against, versions, ALPN, the session cache and the
  * budgets. A session is one TLS connection over one TCP handle.
  *
+ * A session is named by a handle of its own kind, struct xs_tls, as every
+ * other handle (include/xdpstack/stack.h, "Handles"): { id, gen } by value,
+ * id a small number unique among the stack's open sessions, reused after a
+ * close; gen which opening of it the handle is. xs_tls_server and
+ * xs_tls_client return one, or one whose id is -errno (gen 0); every other
+ * call checks it and answers -EBADF for a handle that is not open (closed,
+ * an error return, a number since reused). A TCP handle where a session is
+ * expected, or a session where a TCP handle is, does not compile.
+ *
  * No kernel socket is involved: OpenSSL reads and writes the TCP handle
  * through a BIO of ours (xs_tcp_recv straight into OpenSSL's record buffer,
  * records straight into the TCP send buffer), so a record costs one copy in
@@ -24,10 +33,12 @@
  * context per stack.
  *
  * Events (include/xdpstack/stack.h, "Events", holds for TLS too): a
- * session's callback runs from xs_stack_poll after the batch and the timers,
- * with the TCP callbacks, never from the middle of parsing; it may call any
- * xs_* function, close or abort any session (its own included) and gets
- * nothing more after closing it. Events a call raises come at the next poll.
+ * session's callback (xs_tls_cb, given when it is made) runs from
+ * xs_stack_poll after the batch, the timers and the TCP callbacks, never
+ * from the middle of parsing, one merged call per session and poll. It may
+ * call any xs_* function, close or abort any session (its own included) and
+ * gets nothing more after closing it. Events a call raises come at the next
+ * poll.
  *       XS_EV_WRITABLE   the handshake completed (the first one), then: send
  *                        room again after xs_tls_send said -EAGAIN
  *       XS_EV_READABLE   xs_tls_recv will not say -EAGAIN: data, the peer's
@@ -41,7 +52,10 @@
  * Buffers: what xs_tls_send is given is encrypted before it returns; the
  * stack keeps no pointer given to it but ctx. */
 struct xs_tls_ctx;
-struct xs_tls;
+struct xs_tls {
+	int32_t id;
+	uint32_t gen;
+};
 
 #define XS_TLS_1_2 0x0303
 #define XS_TLS_1_3 0x0304
@@ -71,7 +85,7 @@ struct xs_tls_ctx_opts {
 					* session may wait to send its close_notify */
 	unsigned max_handshakes;       /* sessions of this context in their handshake at
 					* once (0: 256), 1-1000000; past it xs_tls_server
-					* and xs_tls_client fail with EBUSY (counted:
+					* and xs_tls_client fail with -EBUSY (counted:
 					* tls_handshake_refused) */
 	unsigned session_cache;	       /* sessions kept for resumption (0: 1024), up to
 					* 1000000. A server: its cache, for TLS 1.2 session
@@ -88,61 +102,65 @@ struct xs_tls_ctx *xs_tls_ctx_new(const struct xs_tls_ctx_opts *o, char *err, si
  * the context's own. 0, or -errno with one line in err. */
 int xs_tls_ctx_add_cert(struct xs_tls_ctx *c, const char *cert_file, const char *key_file,
 			char *err, size_t errlen);
-/* Aborts the sessions still open (their pointers die) and frees the context.
- * Call it before xs_stack_free of the stacks its sessions use. */
+/* Aborts the sessions still open (their handles are no longer open) and
+ * frees the context. xs_stack_free aborts a stack's sessions likewise, so
+ * the two may come in either order. */
 void xs_tls_ctx_free(struct xs_tls_ctx *c);
 
-typedef void (*xs_tls_cb)(struct xs_stack *st, struct xs_tls *t, unsigned events, void *ctx);
+typedef void (*xs_tls_cb)(struct xs_stack *st, struct xs_tls t, unsigned events, void *ctx);
 
 /* A server session on an accepted TCP handle (c a server context). From then
- * on the handle is the session's: it sets the handle's event callback and
+ * on the TCP handle is the session's: it sets the handle's event callback and
  * closes it with the session; do not send, recv, close or set its callback
- * yourself (options and xs_tcp_get_info are fine). On failure the handle
- * stays the caller's: NULL + errno EBUSY (max_handshakes in progress),
- * EBADF (not a connection), EINVAL (c is a client context), ENOMEM. */
-struct xs_tls *xs_tls_server(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp,
-			     xs_tls_cb cb, void *ctx);
+ * yourself (options and xs_tcp_get_info are fine). The session, or (the TCP
+ * handle then stays the caller's) id -EBUSY (max_handshakes in progress),
+ * -EBADF (not a connection), -EINVAL (c is a client context), -ENOMEM. */
+struct xs_tls xs_tls_server(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp,
+			    xs_tls_cb cb, void *ctx);
 /* A client session on a TCP handle from xs_tcp_connect, connected or still
  * connecting (the handshake starts when it is). name is the server's name:
  * sent as SNI and required in its certificate (a DNS name, or an IPv4
  * address written A.B.C.D, then checked as an IP address and not sent);
  * NULL: the certificate must name the TCP peer's address. The last session
  * of the same server is offered for resumption. Errors as xs_tls_server, and
- * EINVAL for a server context or a name that is empty or too long. */
-struct xs_tls *xs_tls_client(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp,
-			     const char *name, xs_tls_cb cb, void *ctx);
+ * -EINVAL for a server context or a name that is empty or too long. */
+struct xs_tls xs_tls_client(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp,
+			    const char *name, xs_tls_cb cb, void *ctx);
 
 /* Encrypts and queues up to len bytes; how many (maybe fewer), -EAGAIN
  * (handshake not done, or the TCP send buffer full: XS_EV_WRITABLE follows),
- * -EPIPE after xs_tls_shutdown, or the session's error. */
-ssize_t xs_tls_send(struct xs_tls *t, const void *buf, size_t len);
+ * -EPIPE after xs_tls_shutdown, -EBADF, or the session's error. */
+ssize_t xs_tls_send(struct xs_stack *st, struct xs_tls t, const void *buf, size_t len);
 /* Up to cap bytes of plaintext; 0 after the peer's close_notify; -EAGAIN;
- * or the error (-ECONNRESET when the TCP stream ended without close_notify:
- * the data may have been cut short). */
-ssize_t xs_tls_recv(struct xs_tls *t, void *buf, size_t cap);
+ * -EBADF; or the error (-ECONNRESET when the TCP stream ended without
+ * close_notify: the data may have been cut short). */
+ssize_t xs_tls_recv(struct xs_stack *st, struct xs_tls t, void *buf, size_t cap);
 /* Half close: close_notify after what was sent, then the TCP FIN. Reading
- * goes on until the peer's close_notify. 0 or the error. */
-int xs_tls_shutdown(struct xs_tls *t);
+ * goes on until the peer's close_notify. 0, -EBADF or the error. */
+int xs_tls_shutdown(struct xs_stack *st, struct xs_tls t);
 /* Releases the session: close_notify and a graceful TCP close once what was
  * sent is out (waiting at most handshake_timeout_ms for send room, then a
  * reset); a session that failed or never finished its handshake is closed
- * as it is (a timed-out one with a reset). t is gone on return. 0. */
-int xs_tls_close(struct xs_tls *t);
-/* Resets the TCP connection and frees the session at once. 0. */
-int xs_tls_abort(struct xs_tls *t);
+ * as it is (a timed-out one with a reset). The handle is not open from the
+ * call on. 0 or -EBADF. */
+int xs_tls_close(struct xs_stack *st, struct xs_tls t);
+/* Resets the TCP connection and frees the session at once. 0 or -EBADF. */
+int xs_tls_abort(struct xs_stack *st, struct xs_tls t);
 
-/* XS_EV_* true now. */
-int xs_tls_poll_events(const struct xs_tls *t);
+/* XS_EV_* true now, or -EBADF. */
+int xs_tls_poll_events(const struct xs_stack *st, struct xs_tls t);
 /* The session's error, 0 if none: -ETIMEDOUT (handshake timeout),
  * -EKEYREJECTED (the peer's certificate failed verification), -ECONNABORTED
  * (the peer sent a fatal alert), -EPROTO (not TLS, or a protocol error),
  * -ECONNRESET (the peer closed mid-handshake, or without close_notify), or
- * TCP's own error (-ECONNREFUSED, -ETIMEDOUT, ...). */
-int xs_tls_error(const struct xs_tls *t);
+ * TCP's own error (-ECONNREFUSED, -ETIMEDOUT, ...); -EBADF for a handle that
+ * is not open. */
+int xs_tls_error(const struct xs_stack *st, struct xs_tls t);
 /* The reason as a line of text, OpenSSL's words ("certificate verify
  * failed: certificate has expired", "tlsv1 alert unknown ca", "wrong
- * version number"), "" when there is no error. Valid until t is closed. */
-const char *xs_tls_strerror(const struct xs_tls *t);
+ * version number"), "" when there is no error, or "not an open TLS
+ * session". Valid until the session is closed. */
+const char *xs_tls_strerror(const struct xs_stack *st, struct xs_tls t);
 
 struct xs_tls_info {
 	int handshake_done;
@@ -155,8 +173,9 @@ struct xs_tls_info {
 	int resumed;	       /* the handshake resumed an earlier session */
 	int close_notify_rcvd; /* the peer's close_notify arrived */
 };
-int xs_tls_get_info(const struct xs_tls *t, struct xs_tls_info *out);
-/* The TCP handle underneath (xs_tcp_get_info, xs_tcp_setopt), id -1 if none. */
-struct xs_tcp xs_tls_tcp(const struct xs_tls *t);
+/* 0 or -EBADF. */
+int xs_tls_get_info(const struct xs_stack *st, struct xs_tls t, struct xs_tls_info *out);
+/* The TCP handle underneath (xs_tcp_get_info, xs_tcp_setopt), or id -EBADF. */
+struct xs_tcp xs_tls_tcp(const struct xs_stack *st, struct xs_tls t);
 
 #endif

@@ -15,7 +15,7 @@
 #define BIG (3u << 20)
 
 struct client {
-	struct xs_tls *t;
+	struct xs_tls t; /* id -1: none open */
 	bool up, eof, error;
 	int err;
 	const char *req;
@@ -32,26 +32,25 @@ struct env {
 	struct client *c;
 };
 
-static void client_cb(struct xs_stack *st, struct xs_tls *t, unsigned ev, void *ctx)
+static void client_cb(struct xs_stack *st, struct xs_tls t, unsigned ev, void *ctx)
 {
 	struct client *c = ctx;
 	ssize_t n;
 
-	(void)st;
 	if (ev & XS_EV_WRITABLE)
 		c->up = true;
 	if (ev & XS_EV_ERROR) {
 		c->error = true;
-		c->err = xs_tls_error(t);
+		c->err = xs_tls_error(st, t);
 		return;
 	}
 	while (c->up && c->req && c->req[c->req_off]) {
-		n = xs_tls_send(t, c->req + c->req_off, strlen(c->req + c->req_off));
+		n = xs_tls_send(st, t, c->req + c->req_off, strlen(c->req + c->req_off));
 		if (n <= 0)
 			break;
 		c->req_off += (size_t)n;
 	}
-	while ((n = xs_tls_recv(t, c->buf + c->len, sizeof(c->buf) - c->len)) > 0)
+	while ((n = xs_tls_recv(st, t, c->buf + c->len, sizeof(c->buf) - c->len)) > 0)
 		c->len += (size_t)n;
 	if (n == 0)
 		c->eof = true;
@@ -97,6 +96,8 @@ static int setup_budget(void **state, unsigned max_handshakes)
 
 	assert_non_null(e);
 	e->c = calloc(1, sizeof(*e->c));
+	assert_non_null(e->c);
+	e->c->t = (struct xs_tls)XS_NO_HANDLE;
 	strcpy(e->root, "/tmp/xs-https-XXXXXX");
 	assert_non_null(mkdtemp(e->root));
 	write_file(e->root, "one.txt", 1);
@@ -124,8 +125,8 @@ static int teardown(void **state)
 	struct env *e = *state;
 	char path[128];
 
-	if (e->c->t)
-		xs_tls_abort(e->c->t);
+	if (e->c->t.id >= 0)
+		assert_int_equal(xs_tls_abort(e->p.st[1], e->c->t), 0);
 	svc_http_stop(e->s);
 	xs_tls_ctx_free(e->sctx);
 	xs_tls_ctx_free(e->cctx);
@@ -147,7 +148,7 @@ static void client_open(struct env *e, const char *req)
 	assert_true(h.id >= 0);
 	e->c->req = req;
 	e->c->t = xs_tls_client(e->p.st[1], e->cctx, h, "server.test", client_cb, e->c);
-	assert_non_null(e->c->t);
+	assert_true(e->c->t.id >= 0);
 }
 
 /* A big body then a small one, pipelined, over TLS: both whole and in
@@ -169,7 +170,7 @@ static void test_https_pipelined_big_then_small(void **state)
 		turn(e);
 	assert_true(e->c->eof);
 	assert_false(e->c->error);
-	xs_tls_get_info(e->c->t, &in);
+	assert_int_equal(xs_tls_get_info(e->p.st[1], e->c->t, &in), 0);
 	assert_string_equal(in.alpn, "http/1.1");
 	assert_true(in.close_notify_rcvd && in.peer_verified);
 	e->c->buf[e->c->len] = 0;
@@ -185,8 +186,8 @@ static void test_https_pipelined_big_then_small(void **state)
 	assert_int_equal(e->s->stats.http_2xx, 2);
 	assert_int_equal(e->s->stats.http_bytes_tx, e->c->len);
 	/* Our close: the service lingers until our close_notify, then closes. */
-	xs_tls_close(e->c->t);
-	e->c->t = NULL;
+	assert_int_equal(xs_tls_close(e->p.st[1], e->c->t), 0);
+	e->c->t = (struct xs_tls)XS_NO_HANDLE;
 	while (e->s->nconns && e->p.now < XS_SEC(240))
 		turn(e);
 	assert_int_equal(e->s->nconns, 0);
@@ -214,8 +215,8 @@ static void test_https_handshake_budget(void **state)
 	assert_true(e->c->error);
 	assert_int_equal(e->s->stats.http_conn_refused, 1);
 	assert_int_equal(ss->tls_handshake_refused, 1);
-	xs_tls_abort(e->c->t);
-	e->c->t = NULL;
+	assert_int_equal(xs_tls_abort(e->p.st[1], e->c->t), 0);
+	e->c->t = (struct xs_tls)XS_NO_HANDLE;
 	xs_tcp_abort(e->p.st[1], h);
 }
 

@@ -1,5 +1,5 @@
-/* TLS sessions (user/api/tls*.c) between the two stacks of a pair on the
- * virtual clock: handshakes, echo, verification, resumption, ALPN, SNI, limits. */
+/* TLS sessions (user/tls/, user/api/tls.c) between the two stacks of a pair on
+ * the virtual clock: handshakes, echo, verification, resumption, ALPN, SNI, limits. */
 #include "pair_fixture.h"
 
 #include <unistd.h>
@@ -16,7 +16,8 @@
 /* One end of a TLS conversation: sends src, keeps what it receives in rx; an
  * echo end sends back what it received. */
 struct peer {
-	struct xs_tls *t;
+	struct xs_stack *st; /* non-NULL once t was opened */
+	struct xs_tls t;
 	bool up, eof, error, hup, shut, echo, shut_when_sent, closed;
 	int err;
 	char errtext[256];
@@ -53,7 +54,7 @@ static void peer_pump(struct peer *p)
 			p->src_len = p->rx_len;
 		}
 		while (p->up && p->src_off < p->src_len) {
-			n = xs_tls_send(p->t, p->src + p->src_off, p->src_len - p->src_off);
+			n = xs_tls_send(p->st, p->t, p->src + p->src_off, p->src_len - p->src_off);
 			if (n == -EAGAIN)
 				break;
 			if (n < 0) {
@@ -65,13 +66,14 @@ static void peer_pump(struct peer *p)
 		}
 		if (p->eof || p->rx_len == p->rx_cap || !p->up)
 			break;
-		n = xs_tls_recv(p->t, p->rx + p->rx_len, p->rx_cap - p->rx_len);
+		n = xs_tls_recv(p->st, p->t, p->rx + p->rx_len, p->rx_cap - p->rx_len);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
 			p->error = true;
 			p->err = (int)n;
-			snprintf(p->errtext, sizeof(p->errtext), "%s", xs_tls_strerror(p->t));
+			snprintf(p->errtext, sizeof(p->errtext), "%s",
+				 xs_tls_strerror(p->st, p->t));
 			return;
 		}
 		if (n == 0)
@@ -80,28 +82,29 @@ static void peer_pump(struct peer *p)
 	}
 	if (!p->shut && p->up && p->src_off == p->src_len &&
 	    (p->echo ? p->eof : p->shut_when_sent)) {
-		int rc = xs_tls_shutdown(p->t);
+		int rc = xs_tls_shutdown(p->st, p->t);
 
 		if (rc)
-			fail_msg("xs_tls_shutdown: %d %s", rc, xs_tls_strerror(p->t));
+			fail_msg("xs_tls_shutdown: %d %s", rc, xs_tls_strerror(p->st, p->t));
 		p->shut = true;
 	}
 }
 
-static void peer_cb(struct xs_stack *st, struct xs_tls *t, unsigned ev, void *ctx)
+static void peer_cb(struct xs_stack *st, struct xs_tls t, unsigned ev, void *ctx)
 {
 	struct peer *p = ctx;
 
-	(void)st;
-	assert_ptr_equal(p->t, t);
+	assert_ptr_equal(p->st, st);
+	assert_int_equal(p->t.id, t.id);
+	assert_int_equal(p->t.gen, t.gen);
 	if (ev & XS_EV_WRITABLE)
 		p->up = true;
 	if (ev & XS_EV_HUP)
 		p->hup = true;
 	if ((ev & XS_EV_ERROR) && !p->error) {
 		p->error = true;
-		p->err = xs_tls_error(t);
-		snprintf(p->errtext, sizeof(p->errtext), "%s", xs_tls_strerror(t));
+		p->err = xs_tls_error(st, t);
+		snprintf(p->errtext, sizeof(p->errtext), "%s", xs_tls_strerror(st, t));
 	}
 	if (!p->error)
 		peer_pump(p);
@@ -124,11 +127,12 @@ static void accept_cb(struct xs_stack *st, struct xs_tcp lh, unsigned ev, void *
 			assert_int_equal(v, 4096);
 		}
 		p->t = xs_tls_server(st, e->sctx, h, peer_cb, p);
-		if (!p->t) {
-			e->accept_errno = errno;
+		if (p->t.id < 0) {
+			e->accept_errno = -p->t.id;
 			xs_tcp_abort(st, h);
 			continue;
 		}
+		p->st = st;
 		p->echo = true;
 		p->rx_cap = e->echo_cap;
 		p->rx = malloc(p->rx_cap);
@@ -205,8 +209,8 @@ static int setup(void **state)
 
 static void peer_free(struct peer *p)
 {
-	if (p->t && !p->closed)
-		xs_tls_abort(p->t);
+	if (p->st && !p->closed)
+		assert_int_equal(xs_tls_abort(p->st, p->t), 0);
 	free(p->rx);
 	memset(p, 0, sizeof(*p));
 }
@@ -244,7 +248,8 @@ static struct peer *client_open(struct env *e, int i, const char *name, size_t l
 	h = xs_tcp_connect(e->p.st[1], ips[0], PORT);
 	assert_true(h.id >= 0);
 	p->t = xs_tls_client(e->p.st[1], e->cctx, h, name, peer_cb, p);
-	assert_non_null(p->t);
+	assert_true(p->t.id >= 0);
+	p->st = e->p.st[1];
 	p->src = data;
 	p->src_len = len;
 	p->rx_cap = len + 1;
@@ -256,7 +261,7 @@ static struct peer *client_open(struct env *e, int i, const char *name, size_t l
 
 static void close_peer(struct peer *p)
 {
-	assert_int_equal(xs_tls_close(p->t), 0);
+	assert_int_equal(xs_tls_close(p->st, p->t), 0);
 	p->closed = true;
 }
 
@@ -276,8 +281,8 @@ static void echo_round_info(struct env *e, const char *name, size_t len, const c
 	assert_int_equal(c->rx_len, len);
 	pattern(42, 0, want, len);
 	assert_memory_equal(c->rx, want, len);
-	assert_int_equal(xs_tls_get_info(c->t, &ci), 0);
-	assert_int_equal(xs_tls_get_info(s->t, &si), 0);
+	assert_int_equal(xs_tls_get_info(c->st, c->t, &ci), 0);
+	assert_int_equal(xs_tls_get_info(s->st, s->t, &si), 0);
 	assert_string_equal(ci.version, version);
 	assert_string_equal(si.version, version);
 	assert_true(ci.peer_verified);
@@ -437,8 +442,8 @@ static void test_alpn_and_sni(void **state)
 	c = client_open(e, 0, "other.test", 100);
 	RUN_UNTIL(e, c->eof || c->error, XS_SEC(10));
 	assert_false(c->error);
-	xs_tls_get_info(c->t, &ci);
-	xs_tls_get_info(e->srv[0].t, &si);
+	assert_int_equal(xs_tls_get_info(c->st, c->t, &ci), 0);
+	assert_int_equal(xs_tls_get_info(e->srv[0].st, e->srv[0].t, &si), 0);
 	assert_string_equal(ci.alpn, "http/1.1");
 	assert_string_equal(si.alpn, "http/1.1");
 	assert_string_equal(ci.peer, "/CN=other.test");
@@ -451,7 +456,7 @@ static void test_alpn_and_sni(void **state)
 	c = client_open(e, 0, "server.test", 100);
 	RUN_UNTIL(e, c->eof || c->error, XS_SEC(10));
 	assert_false(c->error);
-	xs_tls_get_info(c->t, &ci);
+	assert_int_equal(xs_tls_get_info(c->st, c->t, &ci), 0);
 	assert_string_equal(ci.peer, "/CN=server.test");
 	close_peer(c);
 	close_peer(&e->srv[0]);
@@ -487,7 +492,7 @@ static void test_client_certificate(void **state)
 	c = client_open(e, 0, "server.test", 100);
 	RUN_UNTIL(e, c->eof || c->error, XS_SEC(10));
 	assert_false(c->error);
-	xs_tls_get_info(e->srv[0].t, &si);
+	assert_int_equal(xs_tls_get_info(e->srv[0].st, e->srv[0].t, &si), 0);
 	assert_string_equal(si.peer, "/CN=client.test");
 	assert_true(si.peer_verified);
 	close_peer(c);
@@ -609,7 +614,8 @@ static void test_deadline_from_a_stale_clock(void **state)
 	h = xs_tcp_connect(e->p.st[1], ips[0], 444);
 	assert_true(h.id >= 0);
 	c->t = xs_tls_client(e->p.st[1], e->cctx, h, "server.test", peer_cb, c);
-	assert_non_null(c->t);
+	assert_true(c->t.id >= 0);
+	c->st = e->p.st[1];
 	while (e->p.now < t0 + XS_MS(TO_MS) - XS_MS(2)) {
 		turn(e);
 		assert_false(c->error);
@@ -728,7 +734,7 @@ static void test_close_flushes_then_notifies(void **state)
 	pattern(9, 0, data, len);
 	/* Sends until the first -EAGAIN (one record then waits in the session),
 	 * then closes: the rest of the conversation is the library's. */
-	while ((n = xs_tls_send(s->t, data + sent, len - sent)) > 0)
+	while ((n = xs_tls_send(s->st, s->t, data + sent, len - sent)) > 0)
 		sent += (size_t)n;
 	assert_int_equal(n, -EAGAIN);
 	assert_true(sent > 0 && sent < len);
@@ -766,19 +772,142 @@ static void test_close_gives_up_on_closed_window(void **state)
 	assert_true(h.id >= 0);
 	memset(&e->cli[0], 0, sizeof(e->cli[0]));
 	e->cli[0].t = xs_tls_client(e->p.st[1], e->cctx, h, "server.test", peer_cb, &e->cli[0]);
+	assert_true(e->cli[0].t.id >= 0);
+	e->cli[0].st = e->p.st[1];
 	e->cli[0].rx_cap = 1;
 	e->cli[0].rx = malloc(1);
 	RUN_UNTIL(e, e->nsrv == 1 && e->srv[0].up && e->cli[0].up, XS_SEC(1));
 	s = &e->srv[0];
 	s->echo = false;
 	e->cli[0].rx_cap = 0; /* reads nothing more */
-	while ((n = xs_tls_send(s->t, data, sizeof(data))) > 0)
+	while ((n = xs_tls_send(s->st, s->t, data, sizeof(data))) > 0)
 		;
 	close_peer(s);
 	assert_int_equal(ss->tls_sessions, 1); /* closing, waiting for room */
 	RUN_UNTIL(e, ss->tls_sessions == 0, XS_MS(TO_MS + 500));
 	assert_int_equal(ss->tls_close_aborts, 1);
 	RUN_UNTIL(e, e->cli[0].error || e->cli[0].hup, XS_SEC(5));
+}
+
+/* Typed handles: a closed session's handle gets -EBADF from every call, also
+ * once a new session has its number (another generation); error returns are
+ * handles with a negative id. */
+static void test_stale_handle_after_reuse(void **state)
+{
+	struct env *e = *state;
+	struct xs_stack *cst = e->p.st[1];
+	struct xs_tls old, bad;
+	struct xs_tls_info in;
+	struct peer *c;
+	uint8_t b[8];
+
+	e->sctx = server_ctx("server", 0, NULL);
+	e->cctx = client_ctx(0, NULL);
+	echo_round(e, "server.test", 1000, "TLSv1.3");
+	old = e->cli[0].t;
+	forget_round(e);
+	c = client_open(e, 0, "server.test", 1000);
+	assert_int_equal(c->t.id, old.id); /* the number came back */
+	assert_int_not_equal(c->t.gen, old.gen);
+	assert_int_equal(xs_tls_send(cst, old, "x", 1), -EBADF);
+	assert_int_equal(xs_tls_recv(cst, old, b, sizeof(b)), -EBADF);
+	assert_int_equal(xs_tls_shutdown(cst, old), -EBADF);
+	assert_int_equal(xs_tls_poll_events(cst, old), -EBADF);
+	assert_int_equal(xs_tls_error(cst, old), -EBADF);
+	assert_int_equal(xs_tls_get_info(cst, old, &in), -EBADF);
+	assert_int_equal(xs_tls_tcp(cst, old).id, -EBADF);
+	assert_string_equal(xs_tls_strerror(cst, old), "not an open TLS session");
+	assert_int_equal(xs_tls_close(cst, old), -EBADF);
+	assert_int_equal(xs_tls_abort(cst, old), -EBADF);
+	/* The new session did not notice. */
+	RUN_UNTIL(e, c->eof || c->error, XS_SEC(10));
+	assert_false(c->error);
+	assert_int_equal(c->rx_len, 1000);
+	assert_true(xs_tls_tcp(cst, c->t).id >= 0);
+	close_peer(c);
+	close_peer(&e->srv[0]);
+	/* A server context for a client session, a listener for a connection. */
+	bad = xs_tls_client(cst, e->sctx, e->listener, NULL, peer_cb, NULL);
+	assert_int_equal(bad.id, -EINVAL);
+	assert_int_equal(bad.gen, 0);
+	bad = xs_tls_server(e->p.st[0], e->sctx, e->listener, peer_cb, NULL);
+	assert_int_equal(bad.id, -EBADF);
+	assert_int_equal(xs_tls_send(cst, bad, "x", 1), -EBADF);
+	bad = (struct xs_tls)XS_NO_HANDLE;
+	assert_int_equal(xs_tls_close(cst, bad), -EBADF);
+}
+
+/* A callback that closes its own session on the first event gets no second
+ * call; the session still sends its close_notify. */
+static unsigned close_cb_calls;
+
+static void close_on_first(struct xs_stack *st, struct xs_tls t, unsigned ev, void *ctx)
+{
+	(void)ev;
+	(void)ctx;
+	close_cb_calls++;
+	assert_int_equal(xs_tls_close(st, t), 0);
+	assert_int_equal(xs_tls_poll_events(st, t), -EBADF);
+}
+
+static void test_close_inside_callback(void **state)
+{
+	struct env *e = *state;
+	const struct xs_stats *cs = xs_stack_stats(e->p.st[1]);
+	struct xs_tcp h;
+	struct xs_tls t;
+	int i;
+
+	e->sctx = server_ctx("server", 0, NULL);
+	e->cctx = client_ctx(0, NULL);
+	close_cb_calls = 0;
+	h = xs_tcp_connect(e->p.st[1], ips[0], PORT);
+	assert_true(h.id >= 0);
+	t = xs_tls_client(e->p.st[1], e->cctx, h, "server.test", close_on_first, NULL);
+	assert_true(t.id >= 0);
+	RUN_UNTIL(e, close_cb_calls == 1, XS_SEC(1));
+	assert_int_equal(xs_tls_poll_events(e->p.st[1], t), -EBADF);
+	RUN_UNTIL(e, e->nsrv == 1 && e->srv[0].eof, XS_SEC(1));
+	for (i = 0; i < 100; i++)
+		turn(e);
+	assert_int_equal(close_cb_calls, 1);
+	assert_int_equal(cs->tls_close_notify_tx, 1);
+	assert_int_equal(cs->tls_sessions, 0);
+	close_peer(&e->srv[0]);
+}
+
+/* xs_stack_free with sessions still open on it aborts them, so a context
+ * freed afterwards has nothing left to touch (ASan would say). */
+static void test_stack_freed_before_context(void **state)
+{
+	struct env *e = *state;
+	struct peer *c;
+	int i;
+
+	e->sctx = server_ctx("server", 0, NULL);
+	e->cctx = client_ctx(0, NULL);
+	c = client_open(e, 0, "server.test", 100000);
+	c->shut_when_sent = false;
+	RUN_UNTIL(e, e->nsrv == 1 && e->srv[0].up && c->up, XS_SEC(1));
+	for (i = 0; i < 2; i++)
+		xs_stack_free(e->p.st[i]);
+	for (i = 0; i < 2; i++)
+		xs_dev_free(e->p.dev[i]);
+	xs_tls_ctx_free(e->sctx);
+	xs_tls_ctx_free(e->cctx);
+}
+
+static int teardown_freed(void **state)
+{
+	struct env *e = *state;
+	int i;
+
+	for (i = 0; i < MAXP; i++) {
+		free(e->srv[i].rx);
+		free(e->cli[i].rx);
+	}
+	free(e);
+	return 0;
 }
 
 static void test_ctx_errors(void **state)
@@ -834,6 +963,9 @@ int main(void)
 	    T(test_garbage_instead_of_hello),
 	    T(test_close_flushes_then_notifies),
 	    T(test_close_gives_up_on_closed_window),
+	    T(test_stale_handle_after_reuse),
+	    T(test_close_inside_callback),
+	    cmocka_unit_test_setup_teardown(test_stack_freed_before_context, setup, teardown_freed),
 	    cmocka_unit_test(test_ctx_errors),
 	};
 

@@ -11,7 +11,7 @@
 struct get {
 	struct xs_stack *st;
 	struct xs_tcp h;
-	struct xs_tls *tls; /* https: the TLS session over h (it owns h) */
+	struct xs_tls tls; /* https: the TLS session over h (it owns h), else id -1 */
 	char req[1024];
 	size_t req_len, req_off;
 	char hdr[HDR_MAX]; /* the response head, until the blank line */
@@ -33,8 +33,8 @@ static void get_finish(struct get *g, int failed)
 	g->done = 1;
 	g->failed = failed;
 	/* From inside its own callback: allowed. */
-	if (g->tls)
-		xs_tls_close(g->tls); /* close_notify, then the TCP handle */
+	if (g->tls.id >= 0)
+		xs_tls_close(g->st, g->tls); /* close_notify, then the TCP handle */
 	else
 		xs_tcp_close(g->st, g->h);
 	xs_stop(g->st);
@@ -43,12 +43,12 @@ static void get_finish(struct get *g, int failed)
 /* The same calls over TCP or TLS: only who carries the bytes differs. */
 static ssize_t get_send(struct get *g, const void *b, size_t n)
 {
-	return g->tls ? xs_tls_send(g->tls, b, n) : xs_tcp_send(g->st, g->h, b, n);
+	return g->tls.id >= 0 ? xs_tls_send(g->st, g->tls, b, n) : xs_tcp_send(g->st, g->h, b, n);
 }
 
 static ssize_t get_recv(struct get *g, void *b, size_t n)
 {
-	return g->tls ? xs_tls_recv(g->tls, b, n) : xs_tcp_recv(g->st, g->h, b, n);
+	return g->tls.id >= 0 ? xs_tls_recv(g->st, g->tls, b, n) : xs_tcp_recv(g->st, g->h, b, n);
 }
 
 /* Head bytes until "\r\n\r\n"; the status from the first line. */
@@ -81,8 +81,9 @@ static void get_event(struct get *g, unsigned events)
 	if (g->done)
 		return;
 	if (events & XS_EV_ERROR) {
-		if (g->tls && !xs_tcp_error(g->st, g->h))
-			fprintf(stderr, "http_get: TLS failed: %s\n", xs_tls_strerror(g->tls));
+		if (g->tls.id >= 0 && !xs_tcp_error(g->st, g->h))
+			fprintf(stderr, "http_get: TLS failed: %s\n",
+				xs_tls_strerror(g->st, g->tls));
 		else
 			fprintf(stderr, "http_get: connection failed: %s\n",
 				strerror(-xs_tcp_error(g->st, g->h)));
@@ -125,7 +126,7 @@ static void on_tcp(struct xs_stack *st, struct xs_tcp h, unsigned events, void *
 	get_event(ctx, events);
 }
 
-static void on_tls(struct xs_stack *st, struct xs_tls *t, unsigned events, void *ctx)
+static void on_tls(struct xs_stack *st, struct xs_tls t, unsigned events, void *ctx)
 {
 	(void)st;
 	(void)t;
@@ -184,6 +185,7 @@ int main(int argc, char **argv)
 	}
 	ex_create(&ex, argv[0]);
 	g.st = ex.st;
+	g.tls = (struct xs_tls)XS_NO_HANDLE;
 	g.req_len =
 	    (size_t)snprintf(g.req, sizeof(g.req),
 			     "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: xdpstack-http_get\r\n"
@@ -197,8 +199,8 @@ int main(int argc, char **argv)
 	if (tls) {
 		/* The session takes the handle over: its events come to on_tls. */
 		g.tls = xs_tls_client(ex.st, ctx, g.h, ex.name, on_tls, &g);
-		if (!g.tls) {
-			fprintf(stderr, "%s: TLS: %s\n", argv[0], strerror(errno));
+		if (g.tls.id < 0) {
+			fprintf(stderr, "%s: TLS: %s\n", argv[0], strerror(-g.tls.id));
 			return 1;
 		}
 	} else {
@@ -213,7 +215,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: timed out\n", argv[0]);
 	else
 		fprintf(stderr, "http_get: status %d, %lu body bytes\n", g.status, g.body);
-	xs_tls_ctx_free(ctx); /* before the stack: it aborts what is left */
+	xs_tls_ctx_free(ctx); /* aborts what is left (so would xs_stack_free) */
 	xs_stack_free(ex.st);
 	return rc || !g.done || g.failed ? 1 : 0;
 }

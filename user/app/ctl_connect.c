@@ -52,7 +52,7 @@ struct ctl_conn {
 	/* --tls */
 	int tls_on;
 	struct xs_tls_ctx *tctx; /* this session's client context */
-	struct xs_tls *tls;	 /* the session over h (owns h) */
+	struct xs_tls tls;	 /* the session over h (owns h), else id -1 */
 	char cafile[256], servername[256], alpn[128];
 	uint8_t up[CONN_CHUNK];
 	uint8_t down[CONN_CHUNK];
@@ -67,15 +67,15 @@ static void conn_release(struct ctl_client *cl, int abort)
 {
 	struct ctl_conn *k = cl->conn;
 
-	if (k->tls && abort)
-		xs_tls_abort(k->tls);
-	else if (k->tls)
-		xs_tls_close(k->tls);
+	if (k->tls.id >= 0 && abort)
+		xs_tls_abort(ST(cl), k->tls);
+	else if (k->tls.id >= 0)
+		xs_tls_close(ST(cl), k->tls);
 	else if (k->h.id >= 0 && abort)
 		xs_tcp_abort(ST(cl), k->h);
 	else if (k->h.id >= 0)
 		xs_tcp_close(ST(cl), k->h);
-	k->tls = NULL;
+	k->tls = (struct xs_tls)XS_NO_HANDLE;
 	k->h = (struct xs_tcp)XS_NO_HANDLE;
 	/* Its last session is closed (or resetting): nothing lingers on it. */
 	xs_tls_ctx_free(k->tctx);
@@ -87,14 +87,14 @@ static ssize_t conn_send(struct ctl_client *cl, const void *b, size_t n)
 {
 	struct ctl_conn *k = cl->conn;
 
-	return k->tls ? xs_tls_send(k->tls, b, n) : xs_tcp_send(ST(cl), k->h, b, n);
+	return k->tls.id >= 0 ? xs_tls_send(ST(cl), k->tls, b, n) : xs_tcp_send(ST(cl), k->h, b, n);
 }
 
 static ssize_t conn_recv(struct ctl_client *cl, void *b, size_t n)
 {
 	struct ctl_conn *k = cl->conn;
 
-	return k->tls ? xs_tls_recv(k->tls, b, n) : xs_tcp_recv(ST(cl), k->h, b, n);
+	return k->tls.id >= 0 ? xs_tls_recv(ST(cl), k->tls, b, n) : xs_tcp_recv(ST(cl), k->h, b, n);
 }
 
 /* The connection's failure, -errno or 0, in words into msg: TCP's own as
@@ -104,12 +104,12 @@ static int conn_error(struct ctl_client *cl, char *msg, size_t len)
 	struct ctl_conn *k = cl->conn;
 	int err = xs_tcp_error(ST(cl), k->h);
 
-	if (err || !k->tls || !(err = xs_tls_error(k->tls))) {
+	if (err || k->tls.id < 0 || !(err = xs_tls_error(ST(cl), k->tls))) {
 		snprintf(msg, len, "%s", err ? strerror(-err) : "");
 		return err;
 	}
 	snprintf(msg, len, "TLS%s: %s", k->connected ? "" : " handshake failed",
-		 xs_tls_strerror(k->tls));
+		 xs_tls_strerror(ST(cl), k->tls));
 	return err;
 }
 
@@ -133,7 +133,8 @@ static void conn_timeout(struct ctl_client *cl)
 	uint32_t nh;
 	size_t n, i;
 
-	if (k->tls && xs_tcp_get_info(ST(cl), k->h, &in) == 0 && in.state != XS_TCP_SYN_SENT) {
+	if (k->tls.id >= 0 && xs_tcp_get_info(ST(cl), k->h, &in) == 0 &&
+	    in.state != XS_TCP_SYN_SENT) {
 		snprintf(msg, sizeof(msg), "TLS handshake not done within %g s",
 			 (double)k->timeout / 1e9);
 		conn_fail(cl, msg);
@@ -174,13 +175,13 @@ static int conn_check_connected(struct ctl_client *cl)
 	if (xs_tcp_get_info(ST(cl), k->h, &in) != 0 || in.state == XS_TCP_SYN_SENT ||
 	    in.state == XS_TCP_SYN_RECEIVED)
 		return -1; /* not yet */
-	if (k->tls && (xs_tls_get_info(k->tls, &ti) || !ti.handshake_done))
+	if (k->tls.id >= 0 && (xs_tls_get_info(ST(cl), k->tls, &ti) || !ti.handshake_done))
 		return -1; /* the handshake goes on */
 	k->connected = 1;
 	ctl_ip_str(in.lip, l);
 	ctl_ip_str(in.rip, r);
 	n = snprintf(line, sizeof(line), ".connected %s:%u %s:%u", l, in.lport, r, in.rport);
-	if (k->tls)
+	if (k->tls.id >= 0)
 		n += snprintf(line + n, sizeof(line) - (size_t)n,
 			      " tls %s %s alpn=%s resumed=%s peer=%s", ti.version, ti.cipher,
 			      ti.alpn[0] ? ti.alpn : "-", ti.resumed ? "yes" : "no",
@@ -223,8 +224,8 @@ static void conn_pump(struct ctl_client *cl)
 		if (k->up_eof && !k->up_shut) {
 			k->up_shut = 1;
 			/* RFC 9293 3.10.4: FIN after the data (TLS: close_notify first) */
-			if (k->tls)
-				xs_tls_shutdown(k->tls);
+			if (k->tls.id >= 0)
+				xs_tls_shutdown(st, k->tls);
 			else
 				xs_tcp_shutdown(st, k->h);
 		}
@@ -276,13 +277,13 @@ static void on_tcp_event(struct xs_stack *st, struct xs_tcp h, unsigned events, 
 		conn_pump(cl);
 }
 
-static void on_tls_event(struct xs_stack *st, struct xs_tls *t, unsigned events, void *ctx)
+static void on_tls_event(struct xs_stack *st, struct xs_tls t, unsigned events, void *ctx)
 {
 	struct ctl_client *cl = ctx;
 
 	(void)st;
 	(void)events;
-	if (cl->conn && cl->conn->tls == t)
+	if (cl->conn && cl->conn->tls.id == t.id && cl->conn->tls.gen == t.gen)
 		conn_pump(cl);
 }
 
@@ -446,6 +447,7 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 		return;
 	}
 	k->h = (struct xs_tcp)XS_NO_HANDLE;
+	k->tls = (struct xs_tls)XS_NO_HANDLE;
 	k->timeout = CONN_TIMEOUT_DEFAULT;
 	if (cl->json) {
 		ctl_end(cl, CTL_USAGE,
@@ -585,9 +587,10 @@ static void connect_begin(struct ctl_client *cl)
 		if (!k->servername[0] && inet_pton(AF_INET, k->host, &a) == 1)
 			name = NULL;
 		k->tls = xs_tls_client(ST(cl), k->tctx, h, name, on_tls_event, cl);
-		if (!k->tls) {
-			int e = errno;
+		if (k->tls.id < 0) {
+			int e = -k->tls.id;
 
+			k->tls = (struct xs_tls)XS_NO_HANDLE;
 			conn_release(cl, 1);
 			ctl_end(cl, CTL_ERROR, "connect %s: TLS: %s", k->name, strerror(e));
 			return;

@@ -24,7 +24,7 @@ enum http_phase {
 
 struct http_conn {
 	struct xs_tcp h;
-	struct xs_tls *tls; /* HTTPS: the session over h, else NULL */
+	struct xs_tls tls; /* HTTPS: the session over h, else id -1 */
 	enum http_phase phase;
 	bool peer_eof;	  /* the peer's FIN was read */
 	bool close_after; /* close once this response is out */
@@ -64,18 +64,18 @@ static void set_deadline(struct svc_http *s, struct http_conn *c, xs_time_t t)
 /* The connection's byte stream: TCP itself, or the TLS session over it. */
 static ssize_t stream_send(struct svc_http *s, struct http_conn *c, const void *b, size_t n)
 {
-	return c->tls ? xs_tls_send(c->tls, b, n) : xs_tcp_send(s->st, c->h, b, n);
+	return c->tls.id >= 0 ? xs_tls_send(s->st, c->tls, b, n) : xs_tcp_send(s->st, c->h, b, n);
 }
 
 static ssize_t stream_recv(struct svc_http *s, struct http_conn *c, void *b, size_t n)
 {
-	return c->tls ? xs_tls_recv(c->tls, b, n) : xs_tcp_recv(s->st, c->h, b, n);
+	return c->tls.id >= 0 ? xs_tls_recv(s->st, c->tls, b, n) : xs_tcp_recv(s->st, c->h, b, n);
 }
 
 static void stream_shutdown(struct svc_http *s, struct http_conn *c)
 {
-	if (c->tls)
-		xs_tls_shutdown(c->tls); /* close_notify, then the FIN */
+	if (c->tls.id >= 0)
+		xs_tls_shutdown(s->st, c->tls); /* close_notify, then the FIN */
 	else
 		xs_tcp_shutdown(s->st, c->h);
 }
@@ -96,17 +96,17 @@ static void body_done(struct http_conn *c)
  * for a session that failed, what xs_tls_close decides). */
 static void conn_end(struct svc_http *s, struct http_conn *c, bool abort)
 {
-	struct xs_tls *tls = c->tls;
+	struct xs_tls tls = c->tls;
 	struct xs_tcp h = c->h;
 
 	body_done(c);
 	s->conns[h.id] = NULL;
 	s->nconns--;
 	free(c);
-	if (tls && abort)
-		xs_tls_abort(tls);
-	else if (tls)
-		xs_tls_close(tls);
+	if (tls.id >= 0 && abort)
+		xs_tls_abort(s->st, tls);
+	else if (tls.id >= 0)
+		xs_tls_close(s->st, tls);
 	else if (abort)
 		xs_tcp_abort(s->st, h);
 	else
@@ -422,7 +422,7 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 			n = stream_recv(s, c, c->in + c->in_len, cap - c->in_len);
 			if (n == -EAGAIN)
 				return;
-			if (n == -ECONNRESET && c->tls) {
+			if (n == -ECONNRESET && c->tls.id >= 0) {
 				/* A client gone without close_notify: for a head
 				 * not yet complete, the same as its FIN. */
 				c->peer_eof = true;
@@ -457,7 +457,7 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 			/* TLS: the client's close_notify (0), or its FIN without
 			 * one, ends the linger the same way: gracefully. */
 			if (n != -EAGAIN)
-				conn_end(s, c, n < 0 && !c->tls);
+				conn_end(s, c, n < 0 && c->tls.id < 0);
 			return;
 		}
 	}
@@ -471,7 +471,7 @@ static void conn_event(struct svc_http *s, struct xs_tcp h, unsigned events)
 		return;
 	if (events & XS_EV_ERROR) {
 		/* TLS: a failed handshake's alert leaves with a close. */
-		conn_end(s, c, !c->tls);
+		conn_end(s, c, c->tls.id < 0);
 		return;
 	}
 	conn_drive(s, c);
@@ -485,10 +485,9 @@ static void conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events, vo
 	conn_event(ctx, h, events);
 }
 
-static void tls_ready(struct xs_stack *st, struct xs_tls *t, unsigned events, void *ctx)
+static void tls_ready(struct xs_stack *st, struct xs_tls t, unsigned events, void *ctx)
 {
-	(void)st;
-	conn_event(ctx, xs_tls_tcp(t), events);
+	conn_event(ctx, xs_tls_tcp(st, t), events);
 }
 
 static void accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events, void *ctx)
@@ -507,9 +506,10 @@ static void accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events,
 			continue;
 		}
 		memset(c, 0, sizeof(*c));
+		c->tls = (struct xs_tls)XS_NO_HANDLE;
 		if (s->cfg.tls) {
 			c->tls = xs_tls_server(st, s->cfg.tls, h, tls_ready, s);
-			if (!c->tls) {
+			if (c->tls.id < 0) {
 				/* The handshake budget is full: the library counts
 				 * tls_handshake_refused. */
 				free(c);
@@ -528,7 +528,7 @@ static void accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events,
 		/* Each response leaves in as few sends as it can; what is
 		 * written should go now, as nginx's tcp_nodelay does. */
 		xs_tcp_setopt(st, h, XS_TCP_NODELAY, 1);
-		if (!c->tls)
+		if (c->tls.id < 0)
 			xs_tcp_set_event_cb(st, h, conn_ready, s);
 	}
 }

@@ -17,7 +17,7 @@
  * read's worth) and reading stops until it is sent. */
 struct echo_conn {
 	struct svc_tls *s;
-	struct xs_tls *t;
+	struct xs_tls t;
 	struct echo_conn *prev, *next;
 	uint8_t *pend;
 	size_t len, off;
@@ -82,25 +82,24 @@ static void echo_end(struct echo_conn *k)
 	if (k->next)
 		k->next->prev = k->prev;
 	s->nconns--;
-	xs_tls_close(k->t); /* close_notify after what is queued, or as it failed */
+	xs_tls_close(s->st, k->t); /* close_notify after what is queued, or as it failed */
 	free(k->pend);
 	free(k);
 }
 
-static void echo_cb(struct xs_stack *st, struct xs_tls *t, unsigned events, void *ctx)
+static void echo_cb(struct xs_stack *st, struct xs_tls t, unsigned events, void *ctx)
 {
 	struct echo_conn *k = ctx;
 	struct svc_tls *s = k->s;
 	ssize_t n, m;
 
-	(void)st;
 	if (events & XS_EV_ERROR) {
 		echo_end(k);
 		return;
 	}
 	for (;;) {
 		while (k->off < k->len) {
-			m = xs_tls_send(t, k->pend + k->off, k->len - k->off);
+			m = xs_tls_send(st, t, k->pend + k->off, k->len - k->off);
 			if (m == -EAGAIN)
 				return; /* XS_EV_WRITABLE resumes */
 			if (m < 0) {
@@ -117,7 +116,7 @@ static void echo_cb(struct xs_stack *st, struct xs_tls *t, unsigned events, void
 			echo_end(k); /* everything echoed: our close_notify */
 			return;
 		}
-		n = xs_tls_recv(t, s->buf, sizeof(s->buf));
+		n = xs_tls_recv(st, t, s->buf, sizeof(s->buf));
 		if (n == -EAGAIN)
 			return;
 		if (n == 0) {
@@ -128,7 +127,7 @@ static void echo_cb(struct xs_stack *st, struct xs_tls *t, unsigned events, void
 			echo_end(k);
 			return;
 		}
-		m = xs_tls_send(t, s->buf, (size_t)n);
+		m = xs_tls_send(st, t, s->buf, (size_t)n);
 		if (m == -EAGAIN)
 			m = 0;
 		if (m < 0) {
@@ -163,7 +162,7 @@ static void echo_accept(struct xs_stack *st, struct xs_tcp lh, unsigned events, 
 			k->s = s;
 			k->t = xs_tls_server(st, s->ctx, h, echo_cb, k);
 		}
-		if (!k || !k->t) {
+		if (!k || k->t.id < 0) {
 			free(k);
 			s->echo_refused++;
 			xs_tcp_abort(st, h);
@@ -255,7 +254,7 @@ void svc_tls_stop(struct svc_tls *s)
 		struct echo_conn *k = s->conns;
 
 		s->conns = k->next;
-		xs_tls_abort(k->t);
+		xs_tls_abort(s->st, k->t);
 		free(k->pend);
 		free(k);
 	}

@@ -8,7 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "api/tls_int.h"
+#include "tls/tls.h"
 
 unsigned long tls_openssl_error(char *buf, size_t len)
 {
@@ -109,7 +109,7 @@ static int sni_cert(SSL *ssl, void *arg)
  * resumption). */
 static int sni_seen(SSL *ssl, int *alert, void *arg)
 {
-	struct xs_tls *t = SSL_get_app_data(ssl);
+	struct tls_sess *t = SSL_get_app_data(ssl);
 	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 
 	(void)alert;
@@ -123,7 +123,7 @@ static int sni_seen(SSL *ssl, int *alert, void *arg)
  * ticket) replaces what the cache held for its server. */
 static int session_new(SSL *ssl, SSL_SESSION *sess)
 {
-	struct xs_tls *t = SSL_get_app_data(ssl);
+	struct tls_sess *t = SSL_get_app_data(ssl);
 	struct xs_tls_ctx *c = t ? t->ctx : NULL;
 	struct tls_cache_entry *e = NULL;
 	unsigned i;
@@ -370,7 +370,7 @@ void xs_tls_ctx_free(struct xs_tls_ctx *c)
 	if (!c)
 		return;
 	while (c->sessions)
-		xs_tls_abort(c->sessions);
+		tls_abort(c->sessions);
 	for (i = 0; i < c->ncache; i++)
 		SSL_SESSION_free(c->cache[i].sess);
 	free(c->cache);
