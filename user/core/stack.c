@@ -261,8 +261,11 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 		st->in_poll = false;
 		return n;
 	}
+	tcp_batch_begin(st);
 	for (i = 0; i < n; i++)
 		iface_input(st, rx[i].data, rx[i].len);
+	/* The ACKs the batch owes, one per connection (RFC 9293 3.10.7.4). */
+	tcp_batch_end(st);
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
 	stack_timers(st);

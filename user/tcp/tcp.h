@@ -159,7 +159,10 @@ struct tcp_conn {
 	bool rtt_timing;
 	bool zwnd;                     /* probing a zero window since zwnd_since */
 	bool orphan;                   /* counted in the table's orphans */
-	bool ack_now;
+	bool ack_now;                  /* an ACK is owed (sent after the receive batch) */
+	bool ack_quick;                /* ...and must go before the next segment is
+					* processed (out of order, hole filled, old data) */
+	bool ack_queued;               /* on the table's ack_owed list */
 	bool persist;                  /* rto_timer is the persist timer */
 	bool tlp;                      /* rto_timer is a tail loss probe (RFC 8985 7) */
 	bool tlp_sent;                 /* one probe per episode, until new data is acked */
@@ -190,6 +193,12 @@ struct tcp_table {
 	struct tcp_conn *ready;        /* connections with events to deliver */
 	struct tcp_conn *delivering;   /* the rest of the list being delivered */
 	struct tcp_conn *dead;         /* closed orphans, freed at the end of the poll */
+	/* Connections owing an ACK, sent once after the receive batch: a
+	 * batch holds XS_POLL_BATCH frames, one segment each, so it fills
+	 * at most that many (beyond, an ACK goes at once). */
+	struct tcp_conn *ack_owed[XS_POLL_BATCH];
+	unsigned nack_owed;
+	bool rx_batch;                 /* a receive batch is being processed */
 	struct tcp_conn *idle_head, *idle_tail; /* buffers to free once idle, oldest first */
 	struct xs_timer_wheel wheel;
 	unsigned nconns;
@@ -248,6 +257,15 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c);
 /* A segment with no data (SYN, FIN, ACK, window probe: flags given). */
 void tcp_send_ctl(struct xs_stack *st, struct tcp_conn *c, uint8_t flags, uint32_t seq);
 void tcp_send_ack(struct xs_stack *st, struct tcp_conn *c);
+/* RFC 9293 3.10.7.4 (MUST-58, MUST-59): ACKs owed during a receive batch
+ * are sent once per connection after it (tcp_batch_end); outside a batch,
+ * and for ack_quick, at once. */
+void tcp_ack_owed(struct xs_stack *st, struct tcp_conn *c);
+/* c is being freed: off the list of ACKs owed. */
+void tcp_ack_unqueue(struct xs_stack *st, struct tcp_conn *c);
+/* Around the processing of one receive batch (xs_stack_poll). */
+void tcp_batch_begin(struct xs_stack *st);
+void tcp_batch_end(struct xs_stack *st);
 /* RFC 9293 3.10.7.1: a reset in answer to seg, without a connection. */
 void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const struct tcp_repr *seg);
 /* Retransmits [seq, seq+len) (len 0: one segment; at most one segment).

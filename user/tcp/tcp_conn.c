@@ -205,6 +205,7 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	tcp_timers_cancel(st, c);
 	tcp_unready(st, c);
 	tcp_mem_idle_unlink(st, c);
+	tcp_ack_unqueue(st, c);
 	tcp_ring_free(&c->sndbuf);
 	tcp_ring_free(&c->rcvbuf);
 	free(c->ooo);

@@ -733,7 +733,8 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			len -= skip;
 		}
 		seq = c->rcv_nxt;
-		c->ack_now = true; /* a retransmission: tell the peer at once */
+		/* A retransmission: tell the peer at once. */
+		c->ack_now = c->ack_quick = true;
 	}
 	off = seq - c->rcv_nxt;
 	/* Trim what does not fit the buffer (beyond the offered window). */
@@ -741,7 +742,7 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		/* Cut by the buffer: tell the peer where we are at once. */
 		len = off >= room ? 0 : room - off;
 		fin = false;
-		c->ack_now = true;
+		c->ack_now = c->ack_quick = true;
 	}
 	if (len) {
 		c->bytes_received += len;
@@ -766,8 +767,13 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			else
 				tcp_wake(st, c, XS_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
-			 * segment, at once when filling a hole. */
-			if (tcp_ooo_n(c) || end != seq + len || ++c->segs_unacked >= 2)
+			 * segment, at once when filling a hole. The ACK for
+			 * in-order data leaves after the receive batch, one for
+			 * all its segments (3.10.7.4, MUST-58/59); the one for a
+			 * hole before the next segment is looked at. */
+			if (tcp_ooo_n(c) || end != seq + len)
+				c->ack_now = c->ack_quick = true;
+			else if (++c->segs_unacked >= 2)
 				c->ack_now = true;
 			else if (!timer_pending(&c->delack_timer))
 				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + tcp_delack_clamp(c, TCP_DELACK));
@@ -776,8 +782,9 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 
 			if (!ooo || seqset_add(ooo, seq, seq + len) != 0)
 				xs_drop(st, XS_DROP_TCP_OOO_FULL);
-			/* RFC 5681 4.2: an out-of-order segment is ACKed at once. */
-			c->ack_now = true;
+			/* RFC 5681 4.2: an out-of-order segment is ACKed at once,
+			 * each one (the sender counts duplicate ACKs). */
+			c->ack_now = c->ack_quick = true;
 			fin = false;
 		}
 	}
