@@ -357,6 +357,9 @@ void tcp_ring_free(struct tcp_ring *r);
 void tcp_ring_drop(struct tcp_ring *r);
 /* Copies n bytes from offset off (relative to head) out of the ring. */
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
+/* The same, summing as it copies: the partial Internet checksum of the n
+ * bytes (csum_copy's, the pieces of a wrapped ring combined). */
+uint32_t tcp_ring_peek_csum(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
 /* Writes n bytes at offset off (relative to head); does not change len. */
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n);

@@ -62,7 +62,7 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 	struct xs_frame f;
 	uint8_t *l4;
 	size_t cap, olen, n;
-	uint32_t wnd;
+	uint32_t wnd, psum = 0;
 
 	/* RFC 9293 3.8.5 / 3.10.2: until our urgent data is acknowledged, a
 	 * segment before SND.UP carries URG and the pointer to the octet after
@@ -113,11 +113,13 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 		return -EMSGSIZE;
 	}
 	if (len) {
-		tcp_ring_peek(&c->sndbuf, seq - c->snd_una, l4 + TCP_HDR_LEN + olen, len);
+		/* Summed as it is copied into the frame: one pass over it. */
+		psum = tcp_ring_peek_csum(&c->sndbuf, seq - c->snd_una, l4 + TCP_HDR_LEN + olen,
+					  len);
 		r.payload = l4 + TCP_HDR_LEN + olen;
 		r.payload_len = len;
 	}
-	n = tcp_emit(&r, c->lip, c->rip, l4, cap);
+	n = tcp_emit_summed(&r, c->lip, c->rip, l4, cap, psum);
 	if (!n) {
 		xs_dev_tx_abort(st->dev, &f);
 		return -EMSGSIZE;

@@ -202,23 +202,14 @@ size_t tcp_opts_len(const struct tcp_repr *r)
 	return tcp_opts_write(r, scratch);
 }
 
-size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b, size_t cap)
+/* The header and options at b (payload_len bytes of payload after them,
+ * whose partial sum is psum), the checksum over both. */
+static size_t tcp_emit_header(const struct tcp_repr *r, const uint8_t *opts, size_t olen,
+			      uint32_t src, uint32_t dst, uint8_t *b, uint32_t psum)
 {
-	uint8_t opts[TCP_MAX_OPT_LEN];
-	size_t olen = tcp_opts_write(r, opts);
-	size_t hlen = TCP_HDR_LEN + olen;
+	size_t hlen = TCP_HDR_LEN + olen, n = hlen + r->payload_len;
 	uint32_t sum;
-	size_t n;
 
-	if (r->payload_len > 0xffff - hlen)
-		return 0;
-	n = hlen + r->payload_len;
-	if (cap < n)
-		return 0;
-	/* Payload first: a source overlapping the header area (e.g. placed for a
-	 * header without options) must move before the header overwrites it. */
-	if (r->payload_len && r->payload != b + hlen)
-		memmove(b + hlen, r->payload, r->payload_len);
 	st_be16(b, r->sport);
 	st_be16(b + 2, r->dport);
 	st_be32(b + 4, r->seq);
@@ -229,7 +220,44 @@ size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b
 	st_be16(b + 16, 0);
 	st_be16(b + 18, r->urp);
 	memcpy(b + TCP_HDR_LEN, opts, olen);
-	sum = csum_pseudo4(src, dst, IP4_PROTO_TCP, (uint16_t)n);
-	st_be16(b + 16, csum_fold(csum_add(sum, b, n)));
+	/* The header is a multiple of 4 bytes: the payload's sum adds as is. */
+	sum = csum_add(csum_pseudo4(src, dst, IP4_PROTO_TCP, (uint16_t)n), b, hlen);
+	st_be16(b + 16, csum_fold(csum_block_add(sum, psum, hlen)));
 	return n;
+}
+
+size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b, size_t cap)
+{
+	uint8_t opts[TCP_MAX_OPT_LEN];
+	size_t olen = tcp_opts_write(r, opts);
+	size_t hlen = TCP_HDR_LEN + olen;
+	uint32_t psum;
+
+	if (r->payload_len > 0xffff - hlen || cap < hlen + r->payload_len)
+		return 0;
+	/* Payload first: a source overlapping the header area (e.g. placed for a
+	 * header without options) must move before the header overwrites it.
+	 * Apart from it, it is summed as it is copied. */
+	if (!r->payload_len)
+		psum = 0;
+	else if (r->payload == b + hlen)
+		psum = csum_add(0, b + hlen, r->payload_len);
+	else if ((uintptr_t)r->payload + r->payload_len <= (uintptr_t)b ||
+		 (uintptr_t)r->payload >= (uintptr_t)b + hlen + r->payload_len)
+		psum = csum_copy(b + hlen, r->payload, r->payload_len, 0);
+	else
+		psum = csum_add(0, memmove(b + hlen, r->payload, r->payload_len), r->payload_len);
+	return tcp_emit_header(r, opts, olen, src, dst, b, psum);
+}
+
+size_t tcp_emit_summed(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b,
+		       size_t cap, uint32_t psum)
+{
+	uint8_t opts[TCP_MAX_OPT_LEN];
+	size_t olen = tcp_opts_write(r, opts);
+	size_t hlen = TCP_HDR_LEN + olen;
+
+	if (r->payload_len > 0xffff - hlen || cap < hlen + r->payload_len)
+		return 0;
+	return tcp_emit_header(r, opts, olen, src, dst, b, psum);
 }

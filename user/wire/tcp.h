@@ -79,6 +79,11 @@ size_t tcp_opts_len(const struct tcp_repr *r);
  * already sits at b + TCP_HDR_LEN + tcp_opts_len(r)) and the checksum.
  * Returns bytes written, or 0 when cap is too small. */
 size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b, size_t cap);
+/* The same for a payload already at b + TCP_HDR_LEN + tcp_opts_len(r) whose
+ * partial sum psum was taken while it was copied there (csum_copy): only the
+ * header is summed here. */
+size_t tcp_emit_summed(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b,
+		       size_t cap, uint32_t psum);
 
 /* Sequence-space comparisons (RFC 9293 3.4), modulo 2^32. */
 static inline int seq_lt(uint32_t a, uint32_t b)
