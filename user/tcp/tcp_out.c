@@ -134,7 +134,8 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 		c->segs_unacked = 0;
 		c->ack_now = false;
 		c->ack_quick = false;
-		timer_cancel(&st->tcp->wheel, &c->delack_timer);
+		if (timer_pending(&c->delack_timer))
+			timer_cancel(&st->tcp->wheel, &c->delack_timer);
 	}
 	c->last_send = st->now;
 	return 0;
