@@ -184,6 +184,7 @@ struct tcp_table {
 	uint32_t *chain_len;
 	uint32_t nbuckets;             /* a power of two */
 	uint32_t hashed;               /* connections in the buckets */
+	struct tcp_conn *last_found;   /* tcp_lookup's last hit (hashed), or NULL */
 	struct tcp_conn *listeners[65536 / 64]; /* chained by hnext, by port */
 	struct tcp_conn **handle;      /* handle[0 .. nhandles) */
 	uint32_t nhandles;
