@@ -251,8 +251,9 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 		return -EBUSY;
 	st->now = now;
 	/* Buffers the application emptied since the last poll, before new
-	 * segments arrive (tcp_reap does it again for the rest). */
-	tcp_mem_idle_run(st);
+	 * segments arrive (tcp_reap does it again for the rest): one
+	 * comparison unless a release is due. */
+	tcp_mem_idle_run(st, st->tcp, st->now);
 	st->in_poll = true;
 	if (st->kicked)
 		xs_loop_drain(st);
@@ -299,6 +300,9 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 	if (st->garp_left && st->garp_next < t)
 		t = st->garp_next;
 	tcp_t = tcp_next_timer(st);
+	if (tcp_t < t)
+		t = tcp_t;
+	tcp_t = tcp_mem_idle_next(st->tcp);
 	if (tcp_t < t)
 		t = tcp_t;
 	tcp_t = dns_next_timer(st);

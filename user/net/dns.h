@@ -54,6 +54,7 @@ struct dns_state {
 	struct dns_query *q;	       /* cfg.dns_max_queries slots */
 	struct dns_cache_entry *cache; /* cfg.dns_cache_size entries */
 	unsigned ndone;		       /* queries in DNS_Q_DONE, to deliver */
+	xs_time_t next_deadline;       /* at or before the earliest query's timeout */
 	bool delivering;
 	struct dns_msg msg; /* parse area, one message at a time */
 	uint8_t buf[DNS_RECV_BUF];

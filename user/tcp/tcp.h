@@ -201,6 +201,7 @@ struct tcp_table {
 	unsigned nack_owed;
 	bool rx_batch;                 /* a receive batch is being processed */
 	struct tcp_conn *idle_head, *idle_tail; /* buffers to free once idle, oldest first */
+	xs_time_t idle_due;            /* when the head's are (XS_TIME_NEVER: empty list) */
 	struct xs_timer_wheel wheel;
 	unsigned nconns;
 	uint64_t mem;                  /* bytes all connections hold (tcp_mem) */
@@ -339,9 +340,23 @@ struct seqset *tcp_ooo_get(struct xs_stack *st, struct tcp_conn *c);
 /* c's buffers may have become empty: frees them after tcp_buf_idle_ms
  * unless they are used again (tcp_mem_idle_run, end of every poll). */
 void tcp_mem_idle(struct xs_stack *st, struct tcp_conn *c);
-void tcp_mem_idle_run(struct xs_stack *st);
+void tcp_mem_idle_release(struct xs_stack *st);
 /* Takes c off the idle list (it is being freed). */
 void tcp_mem_idle_unlink(struct xs_stack *st, struct tcp_conn *c);
+
+/* Frees what has been idle long enough: one comparison when nothing is. */
+static inline void tcp_mem_idle_run(struct xs_stack *st, const struct tcp_table *t,
+				    xs_time_t now)
+{
+	if (now >= t->idle_due)
+		tcp_mem_idle_release(st);
+}
+
+/* When the next release is due (xs_stack_next_timer); XS_TIME_NEVER: none. */
+static inline xs_time_t tcp_mem_idle_next(const struct tcp_table *t)
+{
+	return t->idle_due;
+}
 
 static inline unsigned tcp_ooo_n(const struct tcp_conn *c)
 {

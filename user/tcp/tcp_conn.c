@@ -385,6 +385,7 @@ int tcp_init(struct xs_stack *st)
 		return -ENOMEM;
 	}
 	timer_wheel_init(&t->wheel, st->now);
+	t->idle_due = XS_TIME_NEVER;
 	st->tcp = t;
 	return 0;
 }
@@ -443,7 +444,7 @@ void tcp_reap(struct xs_stack *st)
 		t->dead = c->hnext;
 		tcp_conn_free(st, c);
 	}
-	tcp_mem_idle_run(st);
+	tcp_mem_idle_run(st, st->tcp, st->now);
 }
 
 void tcp_deliver_events(struct xs_stack *st)
