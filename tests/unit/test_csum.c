@@ -198,6 +198,35 @@ static void test_ring_peek_csum_wraps(void **state)
 	}
 }
 
+/* tcp_ring_write_csum likewise: what lands in the ring is what
+ * tcp_ring_write would have put there (wrapping anywhere), and the sum is
+ * the reference's over the source. */
+static void test_ring_write_csum_wraps(void **state)
+{
+	static uint8_t src[1001], a[1001], b[1001];
+	struct tcp_ring ra = {.data = a, .cap = 1001, .size = 1001};
+	struct tcp_ring rb = {.data = b, .cap = 1001, .size = 1001};
+	uint64_t x = 6;
+
+	(void)state;
+	for (unsigned i = 0; i < 3000; i++) {
+		uint32_t off, n;
+
+		fill(src, sizeof(src), &x);
+		ra.head = rb.head = rnd(&x) % ra.size;
+		ra.len = rb.len = rnd(&x) % (ra.size + 1);
+		off = rnd(&x) % (ra.size + 1 - ra.len);
+		n = rnd(&x) % (ra.size - ra.len - off + 1);
+		off += ra.len;
+		memset(a, 0, sizeof(a));
+		memset(b, 0, sizeof(b));
+		tcp_ring_write(&ra, off, src, n);
+		if (folded(tcp_ring_write_csum(&rb, off, src, n)) != ref_sum(src, n))
+			fail_msg("head %u off %u len %u", ra.head, off, n);
+		assert_memory_equal(a, b, sizeof(a));
+	}
+}
+
 /* A segment emitted with its payload summed while copied into place is
  * byte for byte the one tcp_emit writes, checksum included, and parses. */
 static void test_tcp_emit_summed_equals_emit(void **state)
@@ -271,6 +300,7 @@ int main(void)
 	    cmocka_unit_test(test_csum_vector_loops),
 	    cmocka_unit_test(test_csum_block_add_pieces),
 	    cmocka_unit_test(test_ring_peek_csum_wraps),
+	    cmocka_unit_test(test_ring_write_csum_wraps),
 	    cmocka_unit_test(test_tcp_emit_summed_equals_emit),
 	    cmocka_unit_test(test_udp_emit_payload_placements),
 	};

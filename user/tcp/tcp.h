@@ -200,6 +200,9 @@ struct tcp_table {
 	struct tcp_conn *ack_owed[XS_POLL_BATCH];
 	unsigned nack_owed;
 	bool rx_batch;                 /* a receive batch is being processed */
+	/* The payload of the segment being processed, when tcp_input already
+	 * copied it into the receive ring right after the readable part. */
+	const uint8_t *rx_in_ring;
 	struct tcp_conn *idle_head, *idle_tail; /* buffers to free once idle, oldest first */
 	xs_time_t idle_due;            /* when the head's are (XS_TIME_NEVER: empty list) */
 	struct xs_timer_wheel wheel;
@@ -378,6 +381,8 @@ void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n
 uint32_t tcp_ring_peek_csum(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
 /* Writes n bytes at offset off (relative to head); does not change len. */
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
+/* The same, summing as it copies (the partial checksum of the n bytes). */
+uint32_t tcp_ring_write_csum(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
 
 /* A delayed-ACK allowance, never beyond the RTO floor, which a peer

@@ -130,6 +130,21 @@ void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t 
 	memcpy(r->data, (const uint8_t *)src + first, n - first);
 }
 
+uint32_t tcp_ring_write_csum(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
+{
+	uint32_t pos, first, sum;
+
+	if (!n)
+		return 0;
+	pos = ring_pos(r, off);
+	first = n < r->size - pos ? n : r->size - pos;
+	sum = csum_copy(r->data + pos, src, first, 0);
+	if (first < n)
+		sum = csum_block_add(
+		    sum, csum_copy(r->data, (const uint8_t *)src + first, n - first, 0), first);
+	return sum;
+}
+
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n)
 {
 	if (!n)

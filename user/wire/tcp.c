@@ -82,9 +82,9 @@ static void tcp_opts_parse(const uint8_t *p, size_t n, struct tcp_opts *o)
 	}
 }
 
-enum xs_drop tcp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst, struct tcp_repr *out)
+enum xs_drop tcp_parse_unverified(const uint8_t *b, size_t n, uint32_t src, uint32_t dst,
+				  struct tcp_repr *out, uint32_t *hsum)
 {
-	uint32_t sum;
 	unsigned off;
 
 	if (n < TCP_HDR_LEN)
@@ -96,9 +96,7 @@ enum xs_drop tcp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst, s
 	 * cannot describe more than 65535 bytes. */
 	if (n > 0xffff)
 		return XS_DROP_TCP_CSUM;
-	sum = csum_pseudo4(src, dst, IP4_PROTO_TCP, (uint16_t)n);
-	if (csum_fold(csum_add(sum, b, n)) != 0)
-		return XS_DROP_TCP_CSUM;
+	*hsum = csum_add(csum_pseudo4(src, dst, IP4_PROTO_TCP, (uint16_t)n), b, off);
 	out->sport = ld_be16(b);
 	out->dport = ld_be16(b + 2);
 	out->seq = ld_be32(b + 4);
@@ -111,6 +109,27 @@ enum xs_drop tcp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst, s
 	tcp_opts_parse(b + TCP_HDR_LEN, off - TCP_HDR_LEN, &out->opt);
 	out->payload = b + off;
 	out->payload_len = n - off;
+	return XS_DROP_NONE;
+}
+
+bool tcp_csum_ok(uint32_t hsum, uint32_t psum)
+{
+	/* The header is a multiple of 4 bytes: the payload's words are aligned. */
+	return csum_fold(csum_block_add(hsum, psum, 0)) == 0;
+}
+
+enum xs_drop tcp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst, struct tcp_repr *out)
+{
+	struct tcp_repr r;
+	enum xs_drop why;
+	uint32_t hsum;
+
+	why = tcp_parse_unverified(b, n, src, dst, &r, &hsum);
+	if (why)
+		return why;
+	if (!tcp_csum_ok(hsum, csum_add(0, r.payload, r.payload_len)))
+		return XS_DROP_TCP_CSUM;
+	*out = r;
 	return XS_DROP_NONE;
 }
 

@@ -3,6 +3,7 @@
 #ifndef XS_WIRE_TCP_H
 #define XS_WIRE_TCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,14 @@ struct tcp_repr {
  * described by the IPv4 pseudo header and fails as TCP_CSUM. */
 enum xs_drop tcp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst,
 		       struct tcp_repr *out);
+/* tcp_parse's checks but the checksum's, which is left to the caller so that
+ * it can sum the payload while copying it (csum_copy): *hsum is the partial
+ * sum of the pseudo header and the TCP header (options included). Nothing in
+ * out may be acted on before tcp_csum_ok(*hsum, payload sum) is true. */
+enum xs_drop tcp_parse_unverified(const uint8_t *b, size_t n, uint32_t src, uint32_t dst,
+				  struct tcp_repr *out, uint32_t *hsum);
+/* The whole segment sums to all ones: header part hsum, payload part psum. */
+bool tcp_csum_ok(uint32_t hsum, uint32_t psum);
 /* Bytes of options tcp_emit will write for r (a multiple of 4, at most 40):
  * on SYN the *_ok options present (MSS, SACK-permitted, timestamps, window
  * scale); otherwise timestamps if ts_ok and up to as many SACK blocks as fit. */
