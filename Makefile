@@ -56,7 +56,7 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit compile-fail integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll \
+.PHONY: all deps check unit compile-fail integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll profile \
 	format fuzz fuzz-replay soak install uninstall
 all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
 	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
@@ -274,6 +274,11 @@ bench: deps all
 # Busy-poll on/off against the kernel: ping, UDP and TCP request/response.
 bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
 	sh scripts/bench_busypoll.sh $(O)
+
+# perf profiles (cpu-clock, call graphs) of the stack alone and of the daemon
+# under TCP bulk and request/response: the tops of docs/PROFILE.md.
+profile: deps all
+	/usr/bin/python3 scripts/profile.py --build $(O)
 
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \

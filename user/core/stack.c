@@ -254,8 +254,9 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 		return -EBUSY;
 	st->now = now;
 	/* Buffers the application emptied since the last poll, before new
-	 * segments arrive (tcp_reap does it again for the rest). */
-	tcp_mem_idle_run(st);
+	 * segments arrive (tcp_reap does it again for the rest): one
+	 * comparison unless a release is due. */
+	tcp_mem_idle_run(st, st->tcp, st->now);
 	st->in_poll = true;
 	if (st->kicked)
 		xs_loop_drain(st);
@@ -266,11 +267,14 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 		st->in_poll = false;
 		return n;
 	}
+	tcp_batch_begin(st);
 	for (i = 0; i < n; i++) {
 		st->rx_meta = rx[i].meta;
 		iface_input(st, rx[i].data, rx[i].len);
 	}
 	st->rx_meta = 0;
+	/* The ACKs the batch owes, one per connection (RFC 9293 3.10.7.4). */
+	tcp_batch_end(st);
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
 	stack_timers(st);
@@ -301,6 +305,9 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 	if (st->garp_left && st->garp_next < t)
 		t = st->garp_next;
 	tcp_t = tcp_next_timer(st);
+	if (tcp_t < t)
+		t = tcp_t;
+	tcp_t = tcp_mem_idle_next(st->tcp);
 	if (tcp_t < t)
 		t = tcp_t;
 	tcp_t = dns_next_timer(st);

@@ -39,6 +39,7 @@ int arp_cache_init(struct arp_cache *c)
 	for (i = 0; i < ARP_CACHE_SIZE; i++)
 		c->e[i].next = (int16_t)(i + 1 < ARP_CACHE_SIZE ? i + 1 : -1);
 	c->free_entry = 0;
+	c->last_tx = -1;
 	for (i = 0; i < ARP_PENDING_SLOTS; i++) {
 		c->p[i].next = (int16_t)(i + 1 < ARP_PENDING_SLOTS ? i + 1 : -1);
 		c->p[i].buf = c->pending_mem + (size_t)i * ARP_PENDING_BUF;
@@ -318,7 +319,13 @@ drop:
 
 int arp_cache_lookup(struct xs_stack *st, uint32_t ip, uint8_t mac[6])
 {
-	int i = arp_find(st, ip);
+	int i = st->arp.last_tx;
+
+	/* The next hop of the previous packet sent, most often this one's
+	 * too: no hash. An entry freed or reused since fails the test. */
+	if (i < 0 || st->arp.e[i].ip != ip || st->arp.e[i].state == ARP_FREE)
+		i = arp_find(st, ip);
+	st->arp.last_tx = (int16_t)i;
 
 	if (i < 0 || st->arp.e[i].state == ARP_INCOMPLETE)
 		return 0;

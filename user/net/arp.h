@@ -44,6 +44,7 @@ struct arp_cache {
 	int16_t bucket[ARP_BUCKETS];
 	uint16_t chain_len[ARP_BUCKETS];
 	int16_t free_entry;    /* free list through .next */
+	int16_t last_tx;       /* arp_cache_lookup's last entry, -1: none */
 	struct arp_pending p[ARP_PENDING_SLOTS];
 	int16_t free_pending;
 	uint8_t *pending_mem;

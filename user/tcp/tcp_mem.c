@@ -222,16 +222,33 @@ static bool buf_releasable(const struct tcp_conn *c)
 	       (!q->n && (q->ch || q->spare || q->tq));
 }
 
+static xs_time_t tcp_buf_idle_wait(const struct xs_stack *st)
+{
+	return st->cfg.tcp_buf_idle_ms == XS_TCP_BUF_IDLE_NOW ? 0 : XS_MS(st->cfg.tcp_buf_idle_ms);
+}
+
+/* The list is in idle_at order: only its head can be due. t->idle_due is
+ * when it is (kept as the head changes), so a poll with nothing to free
+ * costs one comparison (tcp_mem_idle_run, inline), however many wait. */
+static void tcp_idle_due_update(struct xs_stack *st)
+{
+	struct tcp_table *t = st->tcp;
+
+	t->idle_due = t->idle_head ? t->idle_head->idle_at + tcp_buf_idle_wait(st) : XS_TIME_NEVER;
+}
+
 void tcp_mem_idle_unlink(struct xs_stack *st, struct tcp_conn *c)
 {
 	struct tcp_table *t = st->tcp;
 
 	if (!c->idle_queued)
 		return;
-	if (c->idle_prev)
+	if (c->idle_prev) {
 		c->idle_prev->idle_next = c->idle_next;
-	else
+	} else {
 		t->idle_head = c->idle_next;
+		tcp_idle_due_update(st);
+	}
 	if (c->idle_next)
 		c->idle_next->idle_prev = c->idle_prev;
 	else
@@ -257,6 +274,8 @@ void tcp_mem_idle(struct xs_stack *st, struct tcp_conn *c)
 		t->idle_head = c;
 	t->idle_tail = c;
 	c->idle_queued = true;
+	if (t->idle_head == c)
+		tcp_idle_due_update(st);
 }
 
 /* Frees what c holds that is empty. A receive ring freed keeps its cap and
@@ -289,12 +308,10 @@ static void tcp_buf_release(struct xs_stack *st, struct tcp_conn *c)
 		tcp_mem_sync(st, c);
 }
 
-void tcp_mem_idle_run(struct xs_stack *st)
+void tcp_mem_idle_release(struct xs_stack *st)
 {
 	struct tcp_table *t = st->tcp;
-	xs_time_t wait = st->cfg.tcp_buf_idle_ms == XS_TCP_BUF_IDLE_NOW
-				 ? 0
-				 : XS_MS(st->cfg.tcp_buf_idle_ms);
+	xs_time_t wait = tcp_buf_idle_wait(st);
 	struct tcp_conn *c;
 
 	while ((c = t->idle_head) && c->idle_at + wait <= st->now) {
@@ -303,6 +320,7 @@ void tcp_mem_idle_run(struct xs_stack *st)
 			tcp_buf_release(st, c);
 	}
 }
+
 
 /* As Linux's tcp_close() with tcp_check_oom(): a connection that would be
  * one orphan too many, or whose data would pass the orphans' budget, is
