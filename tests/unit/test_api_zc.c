@@ -63,8 +63,8 @@ struct end {
 	int side;
 	uint64_t sent, rcvd, total;
 	bool shut, eof;
-	unsigned rcv_wraps;  /* a peek that gave less than what was queued */
-	unsigned snd_wraps;  /* a reserve that gave less than the free space */
+	unsigned rcv_wraps; /* a peek that gave less than what was queued */
+	unsigned snd_wraps; /* a reserve that gave less than the free space */
 	unsigned zc_ops, copy_ops;
 	uint64_t rng;
 };
@@ -587,14 +587,14 @@ static void test_udp_zc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tcp_zc_transfer_both_ways, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_zc_mixed_with_copies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_zc_contract, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_zc_not_connected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_zc_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_zc_close_with_lend, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_zc_reset_during_lend, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_udp_zc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_zc_transfer_both_ways, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_zc_mixed_with_copies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_zc_contract, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_zc_not_connected, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_zc_window, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_zc_close_with_lend, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_zc_reset_during_lend, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_udp_zc, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,7 +19,7 @@ enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_SOURCE };
  * what TCP's budgets bound. */
 struct svc_conn {
 	enum svc_kind kind;
-	uint8_t phase;      /* source: offset % SVC_ALPHABET of the next byte */
+	uint8_t phase; /* source: offset % SVC_ALPHABET of the next byte */
 	bool eof;
 	struct xs_tcp h;
 };
