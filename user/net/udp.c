@@ -390,6 +390,19 @@ int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 	return 0;
 }
 
+/* Frees the head datagram. */
+static void udp_dgram_pop(struct udp_sock *s)
+{
+	struct udp_dgram *d = s->head;
+
+	s->head = d->next;
+	if (!s->head)
+		s->tail = NULL;
+	s->qlen--;
+	s->qbytes -= d->len;
+	free(d);
+}
+
 ssize_t udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap, uint32_t *ip,
 		     uint16_t *port)
 {
@@ -399,24 +412,59 @@ ssize_t udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap, uint32_t
 
 	if (!s)
 		return -EBADF;
+	if (s->lent)
+		return -EBUSY; /* the head is lent until consumed */
 	if (s->err)
 		return udp_take_err(s);
 	d = s->head;
 	if (!d)
 		return -EAGAIN;
-	s->head = d->next;
-	if (!s->head)
-		s->tail = NULL;
-	s->qlen--;
-	s->qbytes -= d->len;
 	n = d->len < cap ? d->len : cap; /* like recvfrom: the rest is discarded */
 	memcpy(buf, d->data, n);
 	if (ip)
 		*ip = d->ip;
 	if (port)
 		*port = d->port;
-	free(d);
+	udp_dgram_pop(s);
 	return (ssize_t)n;
+}
+
+/* The head datagram where udp_input put it: it stays first in the queue
+ * (new ones go to the tail) and is freed only by consume or close. Asked
+ * again before the consume, the same datagram. */
+ssize_t udp_recv_peek(struct xs_stack *st, int h, const void **p, uint32_t *ip, uint16_t *port)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+	struct udp_dgram *d;
+
+	*p = NULL;
+	if (!s)
+		return -EBADF;
+	if (!s->lent && s->err)
+		return udp_take_err(s);
+	d = s->head;
+	if (!d)
+		return -EAGAIN;
+	*p = d->data;
+	if (ip)
+		*ip = d->ip;
+	if (port)
+		*port = d->port;
+	s->lent = 1;
+	return d->len;
+}
+
+int udp_recv_consume(struct xs_stack *st, int h)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+
+	if (!s)
+		return -EBADF;
+	if (!s->lent)
+		return -EINVAL; /* nothing was peeked */
+	s->lent = 0;
+	udp_dgram_pop(s);
+	return 0;
 }
 
 int udp_set_cb(struct xs_stack *st, int h, xs_udp_cb cb, void *ctx)
@@ -441,6 +489,7 @@ int udp_close(struct xs_stack *st, int h)
 	if (s->lport)
 		st->udp.port_map[s->lport] = 0;
 	udp_sock_purge(s);
+	s->lent = 0;
 	if (s->tx_blocked) {
 		s->tx_blocked = 0;
 		st->udp.nblocked--;

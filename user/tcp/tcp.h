@@ -42,7 +42,9 @@
 /* A byte ring: data[(head + i) % size] for i in [0, len). cap is the
  * logical size windows are computed from; size = cap + slack is what is
  * allocated (the receive ring keeps room for a window rounded up to the
- * scale unit, so the offered edge never has to move back). */
+ * scale unit, so the offered edge never has to move back). head moves
+ * only by tcp_ring_consume: a region lent to the application at the head
+ * (receive) or at head + len (send) stays where it is until given back. */
 struct tcp_ring {
 	uint8_t *data;
 	uint32_t cap;
@@ -126,6 +128,11 @@ struct tcp_conn {
 	uint32_t rtt_seq;              /* timed segment without timestamps (Karn) */
 	uint32_t rto_tsval;            /* our TSval when the last timeout resent data */
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
+	/* Zero-copy lends (tcp_user.c): bytes of rcvbuf at its head the
+	 * application is reading in place (xs_tcp_recv_peek), bytes of sndbuf
+	 * at its tail it is writing (xs_tcp_send_reserve); 0 when none. A
+	 * ring lent is never freed, shrunk or replaced (tcp_mem.c, tcp_opt.c). */
+	uint32_t rcv_lent, snd_lent;
 
 	/* Application. */
 	int error;                     /* -errno once failed */
@@ -276,6 +283,13 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 ssize_t tcp_send(struct xs_stack *st, struct tcp_conn *c, const void *buf, size_t len,
 		 bool urgent);
 ssize_t tcp_recv(struct xs_stack *st, struct tcp_conn *c, void *buf, size_t cap);
+/* Zero-copy (include/xdpstack/stack.h, "Zero-copy TCP"): the readable bytes
+ * at the receive ring's head, in place, then how many were used; the free
+ * space at the send ring's tail, then how much of it was written. */
+ssize_t tcp_recv_peek(struct xs_stack *st, struct tcp_conn *c, const void **p);
+int tcp_recv_consume(struct xs_stack *st, struct tcp_conn *c, size_t n);
+ssize_t tcp_send_reserve(struct xs_stack *st, struct tcp_conn *c, void **p);
+int tcp_send_commit(struct xs_stack *st, struct tcp_conn *c, size_t n);
 int tcp_shutdown(struct xs_stack *st, struct tcp_conn *c);
 /* Both release the handle. */
 int tcp_abort(struct xs_stack *st, struct tcp_conn *c);

@@ -116,11 +116,13 @@ void tcp_mem_tick(struct xs_stack *st)
 				c->rcvbuf.cap = rcv_shrink_cap(c);
 				c->rcvbuf.size = c->rcvbuf.cap + ((uint32_t)1 << c->rcv_wscale) - 1;
 			}
-			if (c->snd_una == c->snd_max &&
+			/* A ring lent to the application stays as it is. */
+			if (c->snd_una == c->snd_max && !c->snd_lent &&
 			    ring_shrink(&c->sndbuf, TCP_PRESSURE_BUF, 0) == 0)
 				shrunk = true;
-			if (!tcp_ooo_n(c) && ring_shrink(&c->rcvbuf, rcv_shrink_cap(c),
-						     ((uint32_t)1 << c->rcv_wscale) - 1) == 0)
+			if (!tcp_ooo_n(c) && !c->rcv_lent &&
+			    ring_shrink(&c->rcvbuf, rcv_shrink_cap(c),
+					((uint32_t)1 << c->rcv_wscale) - 1) == 0)
 				shrunk = true;
 			if (shrunk) {
 				st->stats.tcp_mem_shrunk++;
@@ -134,12 +136,12 @@ void tcp_mem_trim(struct xs_stack *st, struct tcp_conn *c)
 {
 	bool changed = false;
 
-	if (c->state == XS_TCP_TIME_WAIT && c->sndbuf.cap && !c->sndbuf.len) {
+	if (c->state == XS_TCP_TIME_WAIT && c->sndbuf.cap && !c->sndbuf.len && !c->snd_lent) {
 		tcp_ring_drop(&c->sndbuf);
 		changed = true;
 	}
 	/* Nobody reads any more, and nothing more can come. */
-	if (c->handle < 0 && c->rcvbuf.cap && !c->rcvbuf.len &&
+	if (c->handle < 0 && c->rcvbuf.cap && !c->rcvbuf.len && !c->rcv_lent &&
 	    (c->fin_rcvd || c->state == XS_TCP_TIME_WAIT)) {
 		tcp_ring_drop(&c->rcvbuf);
 		free(c->ooo);
@@ -211,14 +213,26 @@ struct seqset *tcp_ooo_get(struct xs_stack *st, struct tcp_conn *c)
 	return c->ooo;
 }
 
+/* An empty ring the application is not reading or writing in place (a
+ * reserved send ring is empty and yet in use: a zero-copy lend pins it
+ * until commit or close, which queue the connection again). */
+static bool snd_free_ok(const struct tcp_conn *c)
+{
+	return c->sndbuf.data && !c->sndbuf.len && !c->snd_lent;
+}
+
+static bool rcv_free_ok(const struct tcp_conn *c)
+{
+	return c->rcvbuf.data && !c->rcvbuf.len && !tcp_ooo_n(c) && !c->rcv_lent;
+}
+
 /* Something c holds could be freed now: an empty ring, an empty
  * out-of-order set, RACK storage with no record. */
 static bool buf_releasable(const struct tcp_conn *c)
 {
 	const struct tcp_rack *q = &c->rack;
 
-	return (c->sndbuf.data && !c->sndbuf.len) ||
-	       (c->rcvbuf.data && !c->rcvbuf.len && !tcp_ooo_n(c)) || (c->ooo && !c->ooo->n) ||
+	return snd_free_ok(c) || rcv_free_ok(c) || (c->ooo && !c->ooo->n) ||
 	       (!q->n && (q->ch || q->spare || q->tq));
 }
 
@@ -285,12 +299,12 @@ static void tcp_buf_release(struct xs_stack *st, struct tcp_conn *c)
 {
 	bool changed = false;
 
-	if (c->sndbuf.data && !c->sndbuf.len) {
+	if (snd_free_ok(c)) {
 		tcp_ring_free(&c->sndbuf);
 		st->stats.tcp_buf_released++;
 		changed = true;
 	}
-	if (c->rcvbuf.data && !c->rcvbuf.len && !tcp_ooo_n(c)) {
+	if (rcv_free_ok(c)) {
 		tcp_ring_free(&c->rcvbuf);
 		st->stats.tcp_buf_released++;
 		changed = true;
