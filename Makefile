@@ -71,8 +71,8 @@ $(BPF_OBJ): bpf/xdp_steer.bpf.c bpf/steer.h
 $(BPF_SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name xdp_steer > $@.tmp && mv $@.tmp $@
 
-# afxdp.c embeds the steering program through the skeleton.
-$(O)/user/dev/afxdp.o: $(BPF_SKEL)
+# afxdp_prog.c embeds the steering program through the skeleton.
+$(O)/user/dev/afxdp_prog.o: $(BPF_SKEL)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -118,7 +118,7 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 # instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
 # links the daemon's control-socket code (user/app without main.c) and the
 # counter view its stats command prints.
-FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/afxdp_filter.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
+FUZZ_SRCS := $(filter-out user/dev/afxdp%.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
 FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c user/app/counters.c,$(APP_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/dhcp_stack.h"
@@ -193,6 +194,7 @@ void xs_stack_free(struct xs_stack *st)
 {
 	if (!st)
 		return;
+	mq_detach(st);
 	dhcp_stack_fini(st);
 	dns_fini(st);
 	xs_loop_fini(st);
@@ -265,6 +267,8 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 		iface_input(st, rx[i].data, rx[i].len);
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
+	/* What other queues' stacks received for this one (multi-queue). */
+	mq_poll(st);
 	stack_timers(st);
 	tcp_timers_run(st);
 	dns_timers_run(st);
@@ -275,6 +279,7 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	dns_deliver_events(st);
 	tcp_reap(st);
 	xs_dev_flush(st->dev);
+	mq_flush(st);
 	st->tx_unflushed = false;
 	st->in_poll = false;
 	/* Events callbacks raised wait for the next poll: keep the fd readable. */
@@ -290,7 +295,7 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 	/* Events raised by callbacks or API calls wait for the next poll, and
 	 * frames sent from outside a poll for its flush: it is due now (else
 	 * the caller sleeps on them until some timer). */
-	if (stack_events_pending(st) || st->tx_unflushed)
+	if (stack_events_pending(st) || st->tx_unflushed || mq_pending(st))
 		return 0;
 
 	if (st->garp_left && st->garp_next < t)

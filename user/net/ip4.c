@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/dhcp_stack.h"
@@ -26,10 +27,25 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 	struct ip4_repr ip;
 	enum xs_drop why;
 
+	(void)eth;
 	why = ip4_parse(b, n, &ip);
-	if (why)
-		goto drop;
+	if (why) {
+		xs_drop(st, why);
+		return;
+	}
 	st->stats.ip_rx++;
+	/* Multi-queue: a packet of another queue's stack goes there (fragments
+	 * once reassembled: only the first one has ports). */
+	if (st->mq && !ip4_is_fragment(&ip) && mq_handoff(st, &ip, b))
+		return;
+	ip4_receive(st, &ip, b);
+}
+
+void ip4_receive(struct xs_stack *st, const struct ip4_repr *ip_in, const uint8_t *b)
+{
+	struct ip4_repr ip = *ip_in;
+	enum xs_drop why;
+
 	/* DHCP replies, before the address checks: while unbound (ip 0) they
 	 * may be sent to the address on offer (RFC 2131 4.1). */
 	if (dhcp_stack_input(st, &ip, b))
@@ -50,6 +66,8 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		if (!b)
 			return;
 		st->stats.ip_reassembled++;
+		if (st->mq && mq_handoff(st, &ip, b))
+			return;
 	}
 	/* From here b holds ip.total_len bytes: Ethernet padding is left out.
 	 * The filter sees whole datagrams, so ports are known for every one. */
@@ -72,7 +90,6 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		break;
 	}
 drop:
-	(void)eth;
 	xs_drop(st, why);
 }
 

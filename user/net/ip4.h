@@ -15,6 +15,10 @@ struct eth_repr;
 #define IP4_DEFAULT_TTL 64
 
 void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n);
+/* A validated packet (b holds ip->total_len bytes) this stack owns: the
+ * address checks, reassembly, filter and demux; what another queue's stack
+ * handed over enters here. */
+void ip4_receive(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b);
 
 /* Borrows a tx frame and returns where the transport header goes, with the
  * room there (bounded by the MTU) in *cap; NULL if no frame is free. */
