@@ -434,6 +434,11 @@ static void queues_status(const struct xs_opts *o, const char *ifname, int nic)
 				   ? "needs native XDP"
 				   : "refused by the driver",
 			   strerror(-zc_err));
+	if (nic > 0 && (unsigned)nic > qs.n)
+		log_msg(LOG_WARNING,
+			"serving %u of the %d queues of %s: flows RSS puts on the others reach the "
+			"kernel, not the stack (serve all, or 'ethtool -L %s combined %u')",
+			qs.n, nic, ifname, ifname, qs.n);
 	if (qs.n < 2)
 		return;
 	for (i = 0; i < qs.n && len < sizeof(cpus) - 6; i++)
@@ -442,11 +447,6 @@ static void queues_status(const struct xs_opts *o, const char *ifname, int nic)
 	log_status("%u queues (%u-%u), one thread each on CPUs %s%s", qs.n, qs.q[0].nic_queue,
 		   qs.q[qs.n - 1].nic_queue, cpus,
 		   qs.shared_cpus ? " (more queues than CPUs: some share one)" : "");
-	if (nic > 0 && (unsigned)nic > qs.n)
-		log_msg(LOG_WARNING,
-			"serving %u of the %d queues of %s: flows RSS puts on the others reach the "
-			"kernel, not the stack (serve all, or 'ethtool -L %s combined %u')",
-			qs.n, nic, ifname, ifname, qs.n);
 	rss = calloc(1, sizeof(*rss));
 	if (!rss)
 		return;

@@ -258,6 +258,9 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	st->in_poll = true;
 	if (st->kicked)
 		xs_loop_drain(st);
+	/* What other queues' stacks received for this one (multi-queue): ARP
+	 * learned there first, before this batch needs it. */
+	mq_poll(st);
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
 	if (n < 0) {
 		st->in_poll = false;
@@ -267,8 +270,6 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 		iface_input(st, rx[i].data, rx[i].len);
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
-	/* What other queues' stacks received for this one (multi-queue). */
-	mq_poll(st);
 	stack_timers(st);
 	tcp_timers_run(st);
 	dns_timers_run(st);
