@@ -304,3 +304,38 @@ def test_default_is_every_queue_and_one_queue_when_asked(netenv):
     finally:
         problems = topo.destroy()
         assert not problems, problems
+
+
+def test_dhcp_lease_reaches_every_queue(netenv, tmp_path):
+    # Queue 0 runs the DHCP client (its port is pinned there, whatever queue
+    # the server's replies land on); the other queues follow its lease.
+    import test_dhcp
+    if not os.access(test_dhcp.DNSMASQ, os.X_OK):
+        pytest.skip("dnsmasq not installed (scripts/deps.sh)")
+    topo = netns.Topology(queues=QUEUES).create()
+    dm = None
+    try:
+        dm = test_dhcp.Dnsmasq(topo, tmp_path)
+        path = tmp_path / "run" / "xs.sock"
+        d = netns.Daemon(topo, ip="dhcp", extra=["--ctl", path, "--queues", str(QUEUES)])
+        d.start()
+        ip, plen, server = test_dhcp.bound(d, dm=dm)
+        assert server == PEER_B_IP
+        before = per_queue(stats(path), "tcp_passive_opens")
+        for i in range(TRIES):
+            s = netns.socket_in(topo.ns_b, socket.AF_INET, socket.SOCK_STREAM)
+            with s:
+                s.settimeout(10)
+                s.connect((ip, ECHO))
+                s.sendall(b"lease %d" % i)
+                assert s.recv(100) == b"lease %d" % i
+        opened = [a - b for a, b in zip(per_queue(stats(path), "tcp_passive_opens"), before)]
+        assert sum(opened) == TRIES and all(n > 0 for n in opened), opened
+        rc, out, err = d.stop()
+        assert rc == 0, err
+        assert "lease released" in out, out[-2000:]
+    finally:
+        if dm:
+            dm.stop()
+        problems = topo.destroy()
+        assert not problems, problems
