@@ -250,7 +250,7 @@ $(O)/stack_bench: tools/bench/stack_bench.c $(O)/libxdpstack.a
 # docs/BENCHMARKS.md and the plots in docs/ regenerated. QUICK=1: one
 # repetition, smaller sizes, under 3 minutes.
 QUICK ?= 0
-bench: deps all
+bench: deps all $(O)/tcp_rr
 	/usr/bin/python3 scripts/bench.py --build $(O) $(if $(filter 1,$(QUICK)),--quick)
 
 # Busy-poll on/off against the kernel: ping, UDP and TCP request/response.
