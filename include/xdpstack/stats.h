@@ -136,8 +136,10 @@ enum xs_drop {
  * (resolves refused: queries in flight at their budget); gauges dns_inflight
  * and dns_cache_entries.
  * Multi-queue (xdpstack/mq.h): mq_handoff_tx / mq_handoff_rx (packets given
- * to / taken from another queue's stack, ARP copies included in rx) and
- * mq_arp_replicas (ARP packets copied to the other stacks). */
+ * to / taken from another queue's stack, ARP copies included in rx),
+ * mq_arp_replicas (ARP packets copied to the other stacks) and mq_search
+ * (TCP segments for no connection passed on to the next queue's stack: a
+ * flow that moved queues). */
 #define XS_COUNTERS(X)                                                             \
 	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
 	X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)        \
@@ -160,7 +162,7 @@ enum xs_drop {
 	X(dns_queries) X(dns_tx) X(dns_rx) X(dns_tcp_fallback) X(dns_timeouts)     \
 	X(dns_cache_hits) X(dns_cache_neg_hits) X(dns_cache_evictions)             \
 	X(dns_busy) X(dns_inflight) X(dns_cache_entries)                           \
-	X(mq_handoff_tx) X(mq_handoff_rx) X(mq_arp_replicas)
+	X(mq_handoff_tx) X(mq_handoff_rx) X(mq_arp_replicas) X(mq_search)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

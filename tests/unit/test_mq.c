@@ -467,6 +467,63 @@ static void test_pinned_port(void **state)
 	fix_stop(&f);
 }
 
+/* A flow that moves to another queue (a NIC whose indirection table
+ * changed, a veth peer that rehashed after a timeout) still finds its
+ * connection: the stack with none passes the segment on. */
+static void test_flow_moves_queue(void **state)
+{
+	struct fix f;
+	unsigned ev = 0;
+	int h, ah = -1, lh, i;
+	char buf[16];
+	uint8_t saved[2048];
+	size_t saved_len = 0, n;
+
+	(void)state;
+	fix_start(&f, 0);
+	f.steer = TO_Q1;
+	assert_true(xs_tcp_listen(f.a[0], 8080, 16) >= 0);
+	lh = xs_tcp_listen(f.a[1], 8080, 16);
+	h = xs_tcp_connect(f.p, A_IP, 8080);
+	assert_int_equal(xs_tcp_set_event_cb(f.p, h, tcp_cb, &ev), 0);
+	for (i = 0; i < 200 && ah < 0; i++) {
+		round_once(&f);
+		ah = xs_tcp_accept(f.a[1], lh, NULL, NULL);
+	}
+	assert_true(ah >= 0);
+	/* From now on the peer's frames reach queue 0. */
+	f.steer = TO_Q0;
+	assert_int_equal(xs_tcp_send(f.p, h, "moved", 5), 5);
+	assert_true(xs_stack_poll(f.p, f.now) >= 0);
+	n = xs_mem_dev_take(f.pdev, saved, sizeof(saved));
+	assert_true(n > 0);
+	saved_len = n;
+	assert_int_equal(xs_mem_dev_inject(f.adev[0], saved, n), 0);
+	rounds(&f, 20);
+	assert_int_equal(xs_tcp_recv(f.a[1], ah, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "moved", 5);
+	assert_true(S(f.a[0])->mq_search >= 1);
+	assert_int_equal(S(f.a[0])->tcp_rst_tx, 0);
+	assert_int_equal(S(f.a[0])->drop[XS_DROP_TCP_NO_CONN], 0);
+	/* The reply went out through queue 1 and the peer has it. */
+	assert_int_equal(xs_tcp_send(f.a[1], ah, "ok", 2), 2);
+	rounds(&f, 20);
+	assert_int_equal(xs_tcp_recv(f.p, h, buf, sizeof(buf)), 2);
+	/* A segment no queue knows: passed on once, answered by the last. */
+	assert_int_equal(xs_tcp_abort(f.a[1], ah), 0);
+	rounds(&f, 20);
+	{
+		uint64_t searched = S(f.a[0])->mq_search, rx1 = S(f.a[1])->mq_handoff_rx;
+
+		assert_int_equal(xs_mem_dev_inject(f.adev[0], saved, saved_len), 0);
+		rounds(&f, 5);
+		assert_int_equal(S(f.a[0])->mq_search, searched + 1);
+		assert_true(S(f.a[1])->mq_handoff_rx > rx1);
+		assert_int_equal(S(f.a[1])->mq_search, 0); /* it answered, not passed on */
+	}
+	fix_stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_ring_full_counted),
 		cmocka_unit_test(test_rss_port_choice),
 		cmocka_unit_test(test_pinned_port),
+		cmocka_unit_test(test_flow_moves_queue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -310,8 +310,8 @@ static int queue_loop(struct queue *q)
 				dump_counters();
 			}
 			dhcp_events(st, q->hw);
-			heap_trim(st, now, &trim_next, &trim_seen);
 		}
+		heap_trim(st, now, &trim_next, &trim_seen);
 		next = xs_stack_next_timer(st);
 		if (c && (cdl = ctl_next_deadline(c)) < next)
 			next = cdl;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "core/mq.h"
@@ -29,7 +30,7 @@ enum mq_kind { MQ_REC_IP = 1, MQ_REC_ARP, MQ_REC_WRAP };
 struct mq_rec {
 	uint32_t len;
 	uint16_t kind;
-	uint16_t pad;
+	uint16_t hops; /* stacks that passed a segment on, looking for its connection */
 	struct ip4_repr ip; /* MQ_REC_IP: the packet as validated (reassembled) */
 };
 
@@ -61,6 +62,7 @@ struct xs_mq {
 	size_t mem_len;
 	struct mq_ring *rings; /* [from * n + to] */
 	struct mq_member *m;
+	uint8_t isn_key[16]; /* every stack's ISN and SYN-cookie key (see mq_search) */
 	bool have_rss;
 	struct xs_rss rss;
 	uint32_t nic_queue[XS_MQ_MAX];
@@ -119,6 +121,8 @@ struct xs_mq *xs_mq_new(unsigned n, uint32_t ring_bytes)
 		if (g->m[i].efd < 0)
 			goto err;
 	}
+	if (getrandom(g->isn_key, sizeof(g->isn_key), 0) != (ssize_t)sizeof(g->isn_key))
+		goto err;
 	return g;
 err:
 	xs_mq_free(g);
@@ -154,6 +158,9 @@ int xs_mq_attach(struct xs_mq *g, unsigned index, struct xs_stack *st)
 	g->m[index].st = st;
 	st->mq = g;
 	st->mq_index = index;
+	/* One ISN and cookie key for the group: a SYN cookie one stack sent
+	 * is good on whichever stack the handshake's last ACK reaches. */
+	memcpy(st->keys.isn, g->isn_key, sizeof(st->keys.isn));
 	if (index) {
 		/* One announcer and one DHCP client per group: stack 0's. */
 		st->garp_left = 0;
@@ -262,7 +269,7 @@ static int owner(const struct xs_mq *g, const struct ip4_repr *ip, const uint8_t
 /* ------------------------------------------------------------ rings */
 
 /* Appends one record (header, then len bytes of data); false when it does not fit. */
-static bool ring_push(struct xs_mq *g, struct mq_ring *r, uint16_t kind,
+static bool ring_push(struct xs_mq *g, struct mq_ring *r, uint16_t kind, uint16_t hops,
 		      const struct ip4_repr *ip, const uint8_t *data, uint32_t len)
 {
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -288,7 +295,7 @@ static bool ring_push(struct xs_mq *g, struct mq_ring *r, uint16_t kind,
 	h = (struct mq_rec *)(r->buf + pos);
 	h->len = len;
 	h->kind = kind;
-	h->pad = 0;
+	h->hops = hops;
 	if (ip)
 		h->ip = *ip;
 	memcpy(h + 1, data, len);
@@ -296,12 +303,12 @@ static bool ring_push(struct xs_mq *g, struct mq_ring *r, uint16_t kind,
 	return true;
 }
 
-static bool push_to(struct xs_stack *st, unsigned to, uint16_t kind, const struct ip4_repr *ip,
-		    const uint8_t *data, uint32_t len)
+static bool push_to(struct xs_stack *st, unsigned to, uint16_t kind, uint16_t hops,
+		    const struct ip4_repr *ip, const uint8_t *data, uint32_t len)
 {
 	struct xs_mq *g = st->mq;
 
-	if (!ring_push(g, ring(g, st->mq_index, to), kind, ip, data, len)) {
+	if (!ring_push(g, ring(g, st->mq_index, to), kind, hops, ip, data, len)) {
 		xs_drop(st, XS_DROP_MQ_RING_FULL);
 		return false;
 	}
@@ -321,8 +328,21 @@ bool mq_handoff(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *p
 	to = owner(g, ip, pkt);
 	if (to < 0 || (unsigned)to == st->mq_index)
 		return false;
-	if (push_to(st, (unsigned)to, MQ_REC_IP, ip, pkt, ip->total_len))
+	if (push_to(st, (unsigned)to, MQ_REC_IP, 0, ip, pkt, ip->total_len))
 		st->stats.mq_handoff_tx++;
+	return true;
+}
+
+bool mq_search(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
+{
+	struct xs_mq *g = st->mq;
+
+	/* Every other stack was asked: this one answers (RST, cookie check). */
+	if (!g || st->mq_hops + 1u >= g->n)
+		return false;
+	if (push_to(st, (st->mq_index + 1) % g->n, MQ_REC_IP, (uint16_t)(st->mq_hops + 1), ip,
+		    pkt, ip->total_len))
+		st->stats.mq_search++;
 	return true;
 }
 
@@ -334,7 +354,7 @@ void mq_replicate_arp(struct xs_stack *st, const uint8_t *b, size_t n)
 	if (g->n < 2 || n > 512)
 		return;
 	for (i = 0; i < g->n; i++)
-		if (i != st->mq_index && push_to(st, i, MQ_REC_ARP, NULL, b, (uint32_t)n))
+		if (i != st->mq_index && push_to(st, i, MQ_REC_ARP, 0, NULL, b, (uint32_t)n))
 			st->stats.mq_arp_replicas++;
 }
 
@@ -381,10 +401,12 @@ static bool ring_drain(struct xs_stack *st, struct xs_mq *g, struct mq_ring *r)
 			continue;
 		}
 		st->stats.mq_handoff_rx++;
+		st->mq_hops = (uint8_t)h->hops;
 		if (h->kind == MQ_REC_IP)
 			ip4_receive(st, &h->ip, (const uint8_t *)(h + 1));
 		else
 			arp_input_replica(st, (const uint8_t *)(h + 1), h->len);
+		st->mq_hops = 0;
 		head += rec_size(h->len);
 	}
 	/* The records were read in place: only now may the producer reuse them. */

@@ -22,6 +22,12 @@ struct xs_stack;
  * belongs to another stack of the group: copied into the ring to it (or
  * counted lost when full); true when the caller is done with it. */
 bool mq_handoff(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
+/* A TCP segment that is not a SYN and finds no connection here: its flow
+ * may live on another queue's stack (the flow moved queues: a NIC whose
+ * indirection table changed, a veth peer that rehashed after a timeout),
+ * so it is passed on to the next stack, and the last of them answers (RST,
+ * SYN cookie). true when passed on (or lost to a full ring). */
+bool mq_search(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
 /* An ARP packet (after the Ethernet header) this stack received: a copy to
  * every other stack of the group, which learns from it without answering. */
 void mq_replicate_arp(struct xs_stack *st, const uint8_t *b, size_t n);

@@ -65,6 +65,7 @@ struct xs_stack {
 	struct xs_mq *mq;
 	unsigned mq_index;
 	bool mq_follower;
+	uint8_t mq_hops;    /* the packet being handled was passed on this many times */
 	uint8_t *scratch;   /* XS_SCRATCH_LEN bytes to build datagrams beyond one frame */
 
 	/* The embeddable loop (user/api/loop.c). */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/siphash.h"
 #include "core/stack.h"
 #include "net/ip4.h"
@@ -920,6 +921,12 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 		xs_drop(st, XS_DROP_TCP_DST);
 		return;
 	}
+	/* Port 0 is reserved (RFC 6335 6): no connection has it, and a RST
+	 * from or to it would be a segment no host should send. */
+	if (!seg.sport || !seg.dport) {
+		xs_drop(st, XS_DROP_TCP_NO_CONN);
+		return;
+	}
 	c = tcp_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
 	/* RFC 6191-style reuse: a new SYN for a TIME-WAIT connection with a
 	 * higher sequence number (or newer timestamp) starts over. */
@@ -935,6 +942,9 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 		c = NULL;
 	}
 	if (!c) {
+		/* Multi-queue: the flow may have moved from another queue. */
+		if (st->mq && !(seg.flags & TCP_SYN) && mq_search(st, ip, pkt))
+			return;
 		l = tcp_listener(st, seg.dport);
 		if (l) {
 			tcp_listen_input(st, l, ip, &seg, iss_floor);
