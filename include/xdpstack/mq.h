@@ -35,7 +35,7 @@ struct xs_stack;
  * active opens also choose a port whose hash brings the reply to the opening
  * queue itself, so the ring is a fallback, not the path. */
 
-#define XS_MQ_MAX 64		    /* stacks in a group (bpf/steer.h's XSKMAP size) */
+#define XS_MQ_MAX 64		      /* stacks in a group (bpf/steer.h's XSKMAP size) */
 #define XS_MQ_RING_BYTES (256u << 10) /* per ordered pair of stacks: a 64 KiB datagram fits */
 
 struct xs_mq;

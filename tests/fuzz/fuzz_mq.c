@@ -114,8 +114,9 @@ static void fix_checksums(uint8_t *f, size_t n)
 		st_be16(l4 + 6, c ? c : 0xffff);
 	} else if (ip[9] == 6 && l4len >= 20) {
 		st_be16(l4 + 16, 0);
-		c = csum_fold(csum_add(
-		    csum_pseudo4(ld_be32(ip + 12), ld_be32(ip + 16), 6, (uint16_t)l4len), l4, l4len));
+		c = csum_fold(
+		    csum_add(csum_pseudo4(ld_be32(ip + 12), ld_be32(ip + 16), 6, (uint16_t)l4len),
+			     l4, l4len));
 		st_be16(l4 + 16, c);
 	}
 }

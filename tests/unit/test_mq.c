@@ -118,13 +118,12 @@ static const struct xs_stats *S(struct xs_stack *st)
 /* --- Toeplitz: Microsoft's verification vectors ------------------------------ */
 
 static const uint8_t ms_key[40] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
-	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
-	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+    0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+    0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
-static uint32_t ms_hash(const char *src, uint16_t sport, const char *dst, uint16_t dport,
-			int ports)
+static uint32_t ms_hash(const char *src, uint16_t sport, const char *dst, uint16_t dport, int ports)
 {
 	unsigned a, b, c, d;
 	uint8_t in[12];
@@ -165,7 +164,7 @@ static void test_group_api(void **state)
 	(void)state;
 	assert_null(xs_mq_new(0, 0));
 	assert_null(xs_mq_new(XS_MQ_MAX + 1, 0));
-	assert_null(xs_mq_new(2, 100000)); /* not a power of two */
+	assert_null(xs_mq_new(2, 100000));     /* not a power of two */
 	assert_null(xs_mq_new(2, 128u << 10)); /* a 64 KiB datagram would not fit */
 	g = xs_mq_new(2, 0);
 	assert_non_null(g);
@@ -259,8 +258,8 @@ static void test_active_open_replies_handed_over(void **state)
 	assert_memory_equal(buf, "pong", 4);
 	assert_int_equal(xs_tcp_recv(f.p, ph, buf, sizeof(buf)), 4);
 	assert_memory_equal(buf, "ping", 4);
-	assert_int_equal(S(f.a[1])->drop[XS_DROP_MQ_RING_FULL] + S(f.a[0])->drop[XS_DROP_MQ_RING_FULL],
-			 0);
+	assert_int_equal(
+	    S(f.a[1])->drop[XS_DROP_MQ_RING_FULL] + S(f.a[0])->drop[XS_DROP_MQ_RING_FULL], 0);
 	fix_stop(&f);
 }
 
@@ -398,8 +397,7 @@ static void test_ring_full_counted(void **state)
 	assert_int_equal(S(f.a[0])->mq_handoff_tx + S(f.a[0])->drop[XS_DROP_MQ_RING_FULL],
 			 (uint64_t)sent);
 	rounds(&f, 5);
-	assert_int_equal(S(f.a[1])->mq_handoff_rx - before.mq_handoff_rx,
-			 S(f.a[0])->mq_handoff_tx);
+	assert_int_equal(S(f.a[1])->mq_handoff_rx - before.mq_handoff_rx, S(f.a[0])->mq_handoff_tx);
 	assert_int_equal(S(f.a[1])->udp_rx - before.udp_rx, S(f.a[0])->mq_handoff_tx);
 	fix_stop(&f);
 }
@@ -527,17 +525,17 @@ static void test_flow_moves_queue(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_toeplitz_vectors),
-		cmocka_unit_test(test_group_api),
-		cmocka_unit_test(test_partitions),
-		cmocka_unit_test(test_active_open_replies_handed_over),
-		cmocka_unit_test(test_passive_open_stays),
-		cmocka_unit_test(test_ping_and_icmp_errors),
-		cmocka_unit_test(test_arp_replicated),
-		cmocka_unit_test(test_ring_full_counted),
-		cmocka_unit_test(test_rss_port_choice),
-		cmocka_unit_test(test_pinned_port),
-		cmocka_unit_test(test_flow_moves_queue),
+	    cmocka_unit_test(test_toeplitz_vectors),
+	    cmocka_unit_test(test_group_api),
+	    cmocka_unit_test(test_partitions),
+	    cmocka_unit_test(test_active_open_replies_handed_over),
+	    cmocka_unit_test(test_passive_open_stays),
+	    cmocka_unit_test(test_ping_and_icmp_errors),
+	    cmocka_unit_test(test_arp_replicated),
+	    cmocka_unit_test(test_ring_full_counted),
+	    cmocka_unit_test(test_rss_port_choice),
+	    cmocka_unit_test(test_pinned_port),
+	    cmocka_unit_test(test_flow_moves_queue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

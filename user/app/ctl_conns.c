@@ -115,16 +115,15 @@ static void conns_json(struct ctl_client *cl, const struct conn_row *row, size_t
 			ctl_printf(cl, "%u", c->ssthresh);
 		else
 			ctl_printf(cl, "null");
-		ctl_printf(
-		    cl,
-		    ", \"mss\": %u, \"snd_wnd\": %u, \"rcv_wnd\": %u, \"retransmits\": "
-		    "%llu, \"bytes_acked\": %llu, \"bytes_received\": %llu, "
-		    "\"snd_wscale\": %u, \"rcv_wscale\": %u, \"sack\": %s, "
-		    "\"timestamps\": %s, \"cc\": ",
-		    c->mss, c->snd_wnd, c->rcv_wnd, (unsigned long long)c->retransmits,
-		    (unsigned long long)c->bytes_acked, (unsigned long long)c->bytes_received,
-		    c->snd_wscale, c->rcv_wscale, c->sack ? "true" : "false",
-		    c->timestamps ? "true" : "false");
+		ctl_printf(cl,
+			   ", \"mss\": %u, \"snd_wnd\": %u, \"rcv_wnd\": %u, \"retransmits\": "
+			   "%llu, \"bytes_acked\": %llu, \"bytes_received\": %llu, "
+			   "\"snd_wscale\": %u, \"rcv_wscale\": %u, \"sack\": %s, "
+			   "\"timestamps\": %s, \"cc\": ",
+			   c->mss, c->snd_wnd, c->rcv_wnd, (unsigned long long)c->retransmits,
+			   (unsigned long long)c->bytes_acked,
+			   (unsigned long long)c->bytes_received, c->snd_wscale, c->rcv_wscale,
+			   c->sack ? "true" : "false", c->timestamps ? "true" : "false");
 		ctl_json_str(cl, c->cc ? c->cc : "");
 		ctl_printf(cl, ", \"queue\": %u}", row[i].queue);
 	}

@@ -105,18 +105,16 @@ static void json_xdp(struct ctl_client *cl, const struct qsnap *q)
 		ctl_printf(cl, "null");
 		return;
 	}
-	ctl_printf(cl,
-		   "{\"redirected\": %llu, \"passed\": %llu, \"filter_dropped\": %llu, "
-		   "\"xsk_rx_dropped\": %llu, "
-		   "\"xsk_rx_ring_full\": %llu, \"xsk_fill_empty\": %llu, "
-		   "\"xsk_rx_invalid\": %llu, \"xsk_tx_invalid\": %llu}",
-		   (unsigned long long)q->x.redirected, (unsigned long long)q->x.passed,
-		   (unsigned long long)q->x.filter_dropped,
-		   (unsigned long long)q->x.sock_rx_dropped,
-		   (unsigned long long)q->x.sock_rx_ring_full,
-		   (unsigned long long)q->x.sock_fill_empty,
-		   (unsigned long long)q->x.sock_rx_invalid,
-		   (unsigned long long)q->x.sock_tx_invalid);
+	ctl_printf(
+	    cl,
+	    "{\"redirected\": %llu, \"passed\": %llu, \"filter_dropped\": %llu, "
+	    "\"xsk_rx_dropped\": %llu, "
+	    "\"xsk_rx_ring_full\": %llu, \"xsk_fill_empty\": %llu, "
+	    "\"xsk_rx_invalid\": %llu, \"xsk_tx_invalid\": %llu}",
+	    (unsigned long long)q->x.redirected, (unsigned long long)q->x.passed,
+	    (unsigned long long)q->x.filter_dropped, (unsigned long long)q->x.sock_rx_dropped,
+	    (unsigned long long)q->x.sock_rx_ring_full, (unsigned long long)q->x.sock_fill_empty,
+	    (unsigned long long)q->x.sock_rx_invalid, (unsigned long long)q->x.sock_tx_invalid);
 }
 
 static void json_frames(struct ctl_client *cl, const struct qsnap *q)
@@ -170,7 +168,8 @@ static void stats_json(struct ctl_client *cl, const struct qsnap *sum, const str
 	ctl_printf(cl, ",\n \"drops\": {");
 	for (r = 1; r < XS_DROP_MAX; r++) {
 		drop_key((enum xs_drop)r, key, sizeof(key));
-		ctl_printf(cl, "%s\n  \"%s\": {\"count\": %llu, \"description\": ", r > 1 ? "," : "",
+		ctl_printf(cl,
+			   "%s\n  \"%s\": {\"count\": %llu, \"description\": ", r > 1 ? "," : "",
 			   key, (unsigned long long)sum->s.drop[r]);
 		ctl_json_str(cl, xs_drop_desc((enum xs_drop)r));
 		ctl_printf(cl, "}");
@@ -182,7 +181,8 @@ static void stats_json(struct ctl_client *cl, const struct qsnap *sum, const str
 	for (i = 0; i < nq; i++) {
 		int first = 1;
 
-		ctl_printf(cl, "%s\n  {\"queue\": %u, \"nic_queue\": %u, \"cpu\": %d, \"counters\": ",
+		ctl_printf(cl,
+			   "%s\n  {\"queue\": %u, \"nic_queue\": %u, \"cpu\": %d, \"counters\": ",
 			   i ? "," : "", i, q[i].nic_queue, q[i].cpu);
 		json_counters(cl, &q[i].s);
 		ctl_printf(cl, ", \"drops\": {");
@@ -254,7 +254,8 @@ static void stats_text(struct ctl_client *cl, const struct qsnap *sum, const str
 		ex[n++] = cview_count("loop", "busy_poll_spins", sum->bp.spins);
 		ex[n++] = cview_count("loop", "busy_poll_sleeps", sum->bp.sleeps);
 		ex[n++] = cview_count("loop", "busy_poll_wakes", sum->bp.wakes);
-		ex[n++] = (struct cview_extra){"loop", "busy_poll_napi_id", (uint64_t)sum->napi_id, 1};
+		ex[n++] =
+		    (struct cview_extra){"loop", "busy_poll_napi_id", (uint64_t)sum->napi_id, 1};
 	}
 	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
 	ex[n++] = cview_count("control", "ctl_read_budget", cl->ctl->read_budget_hits);

@@ -75,7 +75,8 @@ static void stack_config(const struct xs_opts *o, unsigned n, struct xs_config *
 		cfg->tcp_mem[2] = 768ull << 20;
 	}
 	for (int i = 0; i < 3; i++)
-		cfg->tcp_mem[i] = cfg->tcp_mem[i] / n < (64u << 10) ? 64u << 10 : cfg->tcp_mem[i] / n;
+		cfg->tcp_mem[i] =
+		    cfg->tcp_mem[i] / n < (64u << 10) ? 64u << 10 : cfg->tcp_mem[i] / n;
 	cfg->icmp_rate = (cfg->icmp_rate ? cfg->icmp_rate : 100) / n;
 	if (!cfg->icmp_rate)
 		cfg->icmp_rate = 1;
@@ -114,7 +115,8 @@ static int open_device(struct queue *q, const struct xs_opts *o, const char *ifn
 	else if (o->dhcp)
 		dhcp_derive_mac(q->hw->mac);
 	if (o->dhcp && !q->index && (rc = xs_afxdp_set_dhcp(q->hw, 1)) != 0) {
-		snprintf(err, errlen, "cannot steer DHCP replies on %s (%s)", ifname, strerror(-rc));
+		snprintf(err, errlen, "cannot steer DHCP replies on %s (%s)", ifname,
+			 strerror(-rc));
 		return -1;
 	}
 	if (o->pcap) {
@@ -250,8 +252,10 @@ int queue_close(struct queue *q, int report)
 		       f.in_flight, f.misuse, lost);
 		fflush(stdout);
 		if (lost) {
-			log_msg(LOG_ERR, "%u UMEM frames of queue %u did not come home (a leak in "
-				"the stack: see the frames line on stdout)", lost, q->nic_queue);
+			log_msg(LOG_ERR,
+				"%u UMEM frames of queue %u did not come home (a leak in "
+				"the stack: see the frames line on stdout)",
+				lost, q->nic_queue);
 			rc = 3;
 		}
 	}

@@ -139,7 +139,8 @@ int queues_start(struct queues *qs, int (*body)(struct queue *q))
 	int err = 0;
 
 	if (qs->n > 1 && pin(pthread_self(), qs->q[0].cpu))
-		log_msg(LOG_WARNING, "cannot pin queue 0 to CPU %d; it runs where the kernel puts it",
+		log_msg(LOG_WARNING,
+			"cannot pin queue 0 to CPU %d; it runs where the kernel puts it",
 			qs->q[0].cpu);
 	/* The main thread alone takes SIGINT, SIGTERM and SIGUSR1. */
 	sigfillset(&all);

@@ -30,7 +30,7 @@ enum mq_kind { MQ_REC_IP = 1, MQ_REC_ARP, MQ_REC_WRAP };
 struct mq_rec {
 	uint32_t len;
 	uint16_t kind;
-	uint16_t hops; /* stacks that passed a segment on, looking for its connection */
+	uint16_t hops;	    /* stacks that passed a segment on, looking for its connection */
 	struct ip4_repr ip; /* MQ_REC_IP: the packet as validated (reassembled) */
 };
 
@@ -51,7 +51,7 @@ struct mq_member {
 	int efd;
 	/* The member's own thread only. */
 	_Alignas(MQ_CACHELINE) struct xs_stack *st;
-	bool more;	 /* a ring still held records after the last drain */
+	bool more;	  /* a ring still held records after the last drain */
 	uint64_t touched; /* stacks handed something since the last flush */
 };
 
@@ -340,8 +340,8 @@ bool mq_search(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 	/* Every other stack was asked: this one answers (RST, cookie check). */
 	if (!g || st->mq_hops + 1u >= g->n)
 		return false;
-	if (push_to(st, (st->mq_index + 1) % g->n, MQ_REC_IP, (uint16_t)(st->mq_hops + 1), ip,
-		    pkt, ip->total_len))
+	if (push_to(st, (st->mq_index + 1) % g->n, MQ_REC_IP, (uint16_t)(st->mq_hops + 1), ip, pkt,
+		    ip->total_len))
 		st->stats.mq_search++;
 	return true;
 }

@@ -59,8 +59,8 @@ struct afxdp {
 
 	struct afxdp_prog *prog; /* the interface's program, one reference */
 	bool in_xskmap;
-	bool zerocopy;	/* bound XDP_ZEROCOPY (else copy mode) */
-	int zc_err;	/* auto: why zero-copy was refused (-errno), 0 if not tried */
+	bool zerocopy; /* bound XDP_ZEROCOPY (else copy mode) */
+	int zc_err;    /* auto: why zero-copy was refused (-errno), 0 if not tried */
 
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
@@ -82,7 +82,7 @@ struct afxdp {
 	uint32_t ntx;
 	uint32_t nflight;
 	uint32_t misuse; /* frames handed back in the wrong state (ignored) */
-	int napi_id; /* busy polling: the NAPI the kernel runs for us (0: none, -1: unknown) */
+	int napi_id;	 /* busy polling: the NAPI the kernel runs for us (0: none, -1: unknown) */
 };
 
 #define AFXDP_BUSY_RETRIES 20 /* x 50 ms: a just-closed socket releasing its queue */
@@ -551,7 +551,7 @@ static int socket_open(struct afxdp *a, uint16_t bind_flags, char *err, size_t e
 	 * the kernel asynchronously and holds the queue for a moment: EBUSY
 	 * is retried for up to a second before it counts as "in use". */
 	for (i = 0; i < AFXDP_BUSY_RETRIES; i++) {
-		const struct timespec pause = { 0, 50 * 1000 * 1000 };
+		const struct timespec pause = {0, 50 * 1000 * 1000};
 
 		ret = xsk_socket__create(&a->xsk, a->ifname, a->queue, a->umem, &a->rx, &a->tx,
 					 &scfg);
@@ -595,9 +595,8 @@ static int bind_socket(struct afxdp *a, enum xs_xdp_bind want, char *err, size_t
 	socket_close(a);
 	driver_name(a->ifname, drv, sizeof(drv));
 	if (want == XS_XDP_BIND_ZEROCOPY) {
-		errf(err, errlen,
-		     "AF_XDP zero-copy bind refused on %s queue %u (%s; driver %s)%s", a->ifname,
-		     a->queue, strerror(-ret), drv,
+		errf(err, errlen, "AF_XDP zero-copy bind refused on %s queue %u (%s; driver %s)%s",
+		     a->ifname, a->queue, strerror(-ret), drv,
 		     a->prog->mode != XDP_MODE_NATIVE
 			 ? ": zero-copy needs native XDP (--mode native)"
 			 : ": the driver lacks it; use --xdp-mode copy or auto");
@@ -683,8 +682,10 @@ struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, si
 	if (cfg->share) {
 		share = afxdp_of(cfg->share);
 		if (!share || share->dev.ifindex != ifindex || share->queue == cfg->queue) {
-			errf(err, errlen, "cannot share the XDP program of another device: not an "
-			     "AF_XDP device on %s, or the same queue", cfg->ifname);
+			errf(err, errlen,
+			     "cannot share the XDP program of another device: not an "
+			     "AF_XDP device on %s, or the same queue",
+			     cfg->ifname);
 			errno = EINVAL;
 			return NULL;
 		}
@@ -764,7 +765,7 @@ int xs_afxdp_bind_info(struct xs_dev *dev, int *zerocopy, int *zc_err)
 
 static void sock_stats(struct afxdp *a, struct xs_xdp_counters *out)
 {
-	struct xdp_statistics xs = { 0 };
+	struct xdp_statistics xs = {0};
 	socklen_t len = sizeof(xs);
 
 	if (getsockopt(xsk_socket__fd(a->xsk), SOL_XDP, XDP_STATISTICS, &xs, &len))

@@ -34,7 +34,8 @@ struct afxdp_prog {
 };
 
 /* One human line into err (cause and fix), like every setup error here. */
-void afxdp_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void afxdp_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Loads the embedded program and attaches it to ifname (replacing one left
  * by a killed xdpstack, refusing a live one or a foreign program); one
