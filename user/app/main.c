@@ -303,7 +303,9 @@ static int queue_loop(struct queue *q)
 				return 1;
 			}
 			frames += n;
-		} while (n == XS_POLL_BATCH && !stopping(q));
+			/* A park request waits for no flood to end. */
+		} while (n == XS_POLL_BATCH && !stopping(q) &&
+			 !atomic_load_explicit(&q->park_req, memory_order_relaxed));
 		if (!q->index) {
 			if (got_usr1) {
 				got_usr1 = 0;

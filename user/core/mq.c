@@ -164,10 +164,8 @@ int xs_mq_attach(struct xs_mq *g, unsigned index, struct xs_stack *st)
 	if (index) {
 		/* One announcer and one DHCP client per group: stack 0's. */
 		st->garp_left = 0;
-		if (st->dhcp) {
-			dhcp_stack_fini(st);
-			st->mq_follower = true;
-		}
+		if (st->dhcp)
+			dhcp_stack_fini(st); /* it follows stack 0's lease */
 	} else if (st->dhcp) {
 		g->pin[68] = 1; /* DHCP replies come to the client, stack 0 */
 	}

@@ -60,11 +60,9 @@ struct xs_stack {
 	struct dns_state *dns;
 	struct dhcp_client *dhcp; /* cfg.dhcp: the client, else NULL */
 	unsigned dhcp_ev;   /* XS_DHCP_EV_* not yet taken by xs_dhcp_events */
-	/* Multi-queue (core/mq.c): the group, this stack's index in it; a
-	 * follower takes its address from stack 0's DHCP lease. */
+	/* Multi-queue (core/mq.c): the group, this stack's index in it. */
 	struct xs_mq *mq;
 	unsigned mq_index;
-	bool mq_follower;
 	uint8_t mq_hops;    /* the packet being handled was passed on this many times */
 	uint8_t *scratch;   /* XS_SCRATCH_LEN bytes to build datagrams beyond one frame */
 
