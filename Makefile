@@ -32,7 +32,7 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench
+BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench $(O)/tcp_rr
 TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -250,7 +250,7 @@ $(O)/stack_bench: tools/bench/stack_bench.c $(O)/libxdpstack.a
 # docs/BENCHMARKS.md and the plots in docs/ regenerated. QUICK=1: one
 # repetition, smaller sizes, under 3 minutes.
 QUICK ?= 0
-bench: deps all $(O)/tcp_rr
+bench: deps all
 	/usr/bin/python3 scripts/bench.py --build $(O) $(if $(filter 1,$(QUICK)),--quick)
 
 # Busy-poll on/off against the kernel: ping, UDP and TCP request/response.

@@ -659,7 +659,7 @@ class Bench:
         """conns tcp_rr clients at once, one connection each, 64 B ping-pong:
         transactions per second summed over them."""
         if not self.tool("tcp_rr"):
-            raise Unavailable("build/tcp_rr not built (make bench builds it)")
+            raise Unavailable("build/tcp_rr not built (make all builds it)")
         topo = self.mq_env(nq)
         cmd = [self.build / "tcp_rr", "client", TARGET[stack], ECHO_PORT,
                self.sz["mq_rounds"], 64]
