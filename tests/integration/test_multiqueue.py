@@ -284,15 +284,23 @@ def test_exit_every_frame_home(mq):
     assert all(l.endswith(" lost 0") for l in lines), lines
 
 
-def test_default_is_every_queue_and_one_queue_when_asked(netenv):
+def test_default_is_every_queue_and_one_queue_when_asked(netenv, tmp_path):
     topo = netns.Topology(queues=QUEUES).create()
     try:
-        d = netns.Daemon(topo)
+        cap = tmp_path / "mq.pcap"
+        d = netns.Daemon(topo, extra=["--pcap", cap])
         d.start()
         assert "(queues 0-1," in d.serving_line, d.serving_line
-        assert topo.udp_echo(b"default") is not None
+        for i in range(8):
+            assert topo.udp_echo(b"default %d" % i) is not None
         rc, out, err = d.stop()
         assert rc == 0, err
+        # One capture per queue: queue 0's in FILE, queue 1's in FILE.1.
+        files = [cap, tmp_path / "mq.pcap.1"]
+        sizes = [f.stat().st_size for f in files]
+        assert all(f.read_bytes()[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4")
+                   for f in files)
+        assert sum(sizes) > 2 * 24 + 8 * 2 * 16, sizes  # headers and 16 frames at least
         # --queue alone: that one queue, as before multi-queue; the other
         # queue's flows reach the kernel, as the warning line says.
         d = netns.Daemon(topo, extra=["--queue", "1"])
