@@ -118,7 +118,8 @@ def netenv_module():
 def test_serving_line_names_both_queues(mq):
     topo, d, path = mq
     assert "(queues 0-1," in d.serving_line, d.serving_line
-    assert "2 queues (0-1), one thread each on CPUs" in d.stdout(), d.stdout()
+    d.wait_for(lambda: "2 queues (0-1), one thread each on CPUs" in d.out.text(), 10,
+               "the queues line")
     out = ctl(path, "addr").stdout.decode()
     assert "queues 0-1, AF_XDP copy mode" in out, out
 
@@ -306,7 +307,7 @@ def test_default_is_every_queue_and_one_queue_when_asked(netenv, tmp_path):
         d = netns.Daemon(topo, extra=["--queue", "1"])
         d.start()
         assert "(queue 1," in d.serving_line, d.serving_line
-        assert "serving 1 of the 2 queues" in d.stderr(), d.stderr()
+        d.wait_for(lambda: "serving 1 of the 2 queues" in d.err.text(), 10, "the warning")
         rc, out, err = d.stop()
         assert rc == 0, err
     finally:
