@@ -10,8 +10,9 @@ Topology (unique names, always removed):
 
 Offloads are off on both veths. The same client aims at 172.17.0.253 (xdpstack) and at
 172.17.0.1 (the kernel) on the same interface. Kernel-side peers: udp_bench server (UDP echo),
-xs_echod (TCP echo), iperf3 -s, sockperf sr (UDP and TCP). The daemon runs with --iperf3 and,
-when it has it, --sockperf; TCP echo is its default service on 8888.
+xs_echod (TCP echo), iperf3 -s, sockperf sr (UDP and TCP), nginx (one worker, the same
+static file as the daemon's --http serves). The daemon runs with --iperf3 and, when it has
+them, --sockperf and --http; TCP echo is its default service on 8888.
 """
 
 import argparse
@@ -43,6 +44,9 @@ SRC_IPS = ["172.17.0.10", "172.17.0.11", "172.17.0.12", "172.17.0.13"]
 ECHO_PORT = 8888
 IPERF_PORT = 5201
 SOCKPERF_PORT = 11111
+HTTP_PORT = 8080
+HTTP_FILE = "bench-4k.html"   # what wrk fetches from both servers (4 KiB)
+FLOOD_PORT = 9
 TARGET = {"xdpstack": STACK_IP, "kernel": KERNEL_IP}
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
@@ -100,6 +104,15 @@ def proc_rss_kib(pid):
     except OSError:
         pass
     return None
+
+
+def proc_cpu_s(pid):
+    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def meminfo_kib(key):
@@ -253,6 +266,8 @@ class Bench:
             "sb_txn": 20000 if q else 100000,
             "mq_rounds": 5000 if q else 20000,
             "mq_conn_time": 1 if q else 3,
+            "wrk_time": 2 if q else 5,
+            "flood_time": 2 if q else 5,
         }
 
     def tool(self, name):
@@ -265,9 +280,11 @@ class Bench:
         h = helptext.stdout + helptext.stderr
         self.has["daemon_sockperf"] = "--sockperf" in h
         self.has["daemon_iperf3"] = "--iperf3" in h
-        for t in ("sockperf", "iperf3", "ping", "perf"):
+        self.has["daemon_http"] = "--http" in h
+        for t in ("sockperf", "iperf3", "ping", "perf", "wrk", "nginx"):
             self.has[t] = shutil.which(t) is not None
-        for t in ("udp_bench", "xs_loadgen", "xs_echod", "stack_bench", "xdpstack-ctl"):
+        for t in ("udp_bench", "xs_loadgen", "xs_echod", "stack_bench", "xdpstack-ctl",
+                  "xs_flood"):
             self.has[t] = self.tool(t) is not None
 
     def start(self):
@@ -290,6 +307,11 @@ class Bench:
             cmd.append("--iperf3")
         if self.has["daemon_sockperf"]:
             cmd.append("--sockperf")
+        self.www = self.tmp / "www"
+        self.www.mkdir()
+        (self.www / HTTP_FILE).write_bytes(bytes(ord("a") + i % 26 for i in range(4096)))
+        if self.has["daemon_http"]:
+            cmd += ["--http", HTTP_PORT, "--root", self.www]
         cmd += self.a.daemon_arg or []
         out = open(self.daemon_out, "w")
         self.daemon = self.topo.spawn("a", cmd, stdout=out, stderr=subprocess.STDOUT)
@@ -315,6 +337,8 @@ class Bench:
             self.topo.spawn("a", ["sockperf", "sr", "-i", KERNEL_IP, "-p", SOCKPERF_PORT])
             self.topo.spawn("a", ["sockperf", "sr", "-i", KERNEL_IP, "-p", SOCKPERF_PORT,
                                   "--tcp"])
+        if self.has["nginx"]:
+            self.start_nginx()
         time.sleep(0.5)
         for ip in (STACK_IP, KERNEL_IP):
             run(self.topo.ns("b", ["ping", "-c", 3, "-i", 0.2, "-q", ip]))
@@ -346,6 +370,49 @@ class Bench:
         self.topo.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
         return problem
+
+    def start_nginx(self):
+        """Debian's nginx on the kernel's address: one worker (the daemon is one
+        thread), no access log, keep-alive, sendfile, the same file. Everything it
+        writes stays in the bench's temporary directory."""
+        d = self.tmp / "nginx"
+        d.mkdir()
+        conf = d / "nginx.conf"
+        conf.write_text(f"""daemon off;
+master_process off;
+worker_processes 1;
+user root;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_requests 1000000;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    types {{ text/html html; }}
+    server {{
+        listen {KERNEL_IP}:{HTTP_PORT} backlog=4096;
+        root {self.www};
+    }}
+}}
+""")
+        self.nginx = self.topo.spawn("a", ["nginx", "-e", d / "error.log", "-p", d, "-c", conf])
+        t0 = time.monotonic()
+        while run(self.topo.ns("b", ["nc", "-z", "-w1", KERNEL_IP, HTTP_PORT]),
+                  check=False).returncode:
+            if self.nginx.poll() is not None or time.monotonic() - t0 > 10:
+                err = (d / "error.log").read_text(errors="replace") \
+                    if (d / "error.log").exists() else ""
+                self.notes.append(f"nginx did not start: {err.strip()[-300:]}")
+                self.has["nginx"] = False
+                return
+            time.sleep(0.1)
 
     # --- workloads: each returns {metric: value} for one stack, one run ----
     def w_ping(self, stack, size):
@@ -420,6 +487,35 @@ class Bench:
         s = j["end"]["sum_received"]
         retr = j["end"].get("sum_sent", {}).get("retransmits")
         return {"gbps": s["bits_per_second"] / 1e9, "retransmits": retr}
+
+    def w_http(self, stack, conns):
+        """wrk against the daemon's --http or nginx: the same file, the same
+        client, keep-alive; requests/s and wrk's p99 latency."""
+        if not self.has["wrk"]:
+            raise Unavailable("wrk not installed")
+        if stack == "xdpstack" and not self.has["daemon_http"]:
+            raise Unavailable("this xdpstack has no --http")
+        if stack == "kernel" and not self.has["nginx"]:
+            raise Unavailable("nginx not installed (scripts/deps.sh) or did not start")
+        self.warm_arp(stack)
+        url = f"http://{TARGET[stack]}:{HTTP_PORT}/{HTTP_FILE}"
+        p = run(self.topo.ns("b", ["wrk", "-t", 1, "-c", conns, "-d",
+                                   f"{self.sz['wrk_time']}s", "--latency", url]),
+                timeout=self.sz["wrk_time"] + 60, check=False)
+        out = p.stdout + p.stderr
+        rate = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+        p99 = re.search(r"^\s+99%\s+([0-9.]+)(us|ms|s)\s*$", out, re.M)
+        if p.returncode != 0 or not rate or not p99:
+            raise Failed(f"wrk exit {p.returncode}: {out.strip()[-300:]}")
+        scale = {"us": 1, "ms": 1e3, "s": 1e6}[p99.group(2)]
+        res = {"rate": float(rate.group(1)), "p99": float(p99.group(1)) * scale}
+        errs = re.search(r"Socket errors: (.*)", out)
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if errs or bad:
+            res["note"] = "; ".join(x for x in (
+                f"socket errors: {errs.group(1).strip()}" if errs else "",
+                f"{bad.group(1)} non-2xx responses" if bad else "") if x)
+        return res
 
     def warm_arp(self, stack):
         """One echo from every client address, so that neither side starts a
@@ -697,6 +793,65 @@ class Bench:
             res["note"] = f"{res['errors']} connections failed"
         return res
 
+    def ctl_cmd(self, *args, check=True):
+        return run(self.topo.ns("a", [self.build / "xdpstack-ctl", "--ctl", self.ctl] +
+                                list(args)), timeout=30, check=check)
+
+    def w_filter_flood(self, stack):
+        """A UDP flood to a port a drop rule covers: dropped by the XDP program
+        (column xdpstack) or, with `filter xdp off`, by the stack (column
+        kernel: the same daemon, the user-space path). The flood comes from
+        xs_flood over AF_PACKET in ns B; the daemon's CPU is read from
+        /proc/PID/stat over the flood."""
+        if not self.has["xs_flood"]:
+            raise Unavailable("build/xs_flood not built")
+        if not self.has["xdpstack-ctl"]:
+            raise Unavailable("build/xdpstack-ctl not built")
+        xdp = stack == "xdpstack"
+        p = self.ctl_cmd("filter", "xdp", "on" if xdp else "off", check=False)
+        if p.returncode != 0:
+            raise Unavailable("this xdpstack has no `filter xdp on|off`: "
+                              + (p.stderr.strip() or p.stdout.strip())[-200:])
+        self.ctl_cmd("filter", "insert", "1", "drop", "in", "udp", "dport", FLOOD_PORT)
+        try:
+            # The flood's first frames must not wait for ARP in ns B.
+            run(self.topo.ns("b", ["ping", "-c", 1, "-W", 1, STACK_IP]), check=False)
+            before = json.loads(self.ctl_cmd("--json", "stats").stdout)
+            cpu0, t0 = proc_cpu_s(self.daemon.pid), time.monotonic()
+            p = run(self.topo.ns("b", [self.build / "xs_flood", "--dst",
+                                       f"{STACK_IP}:{FLOOD_PORT}", "--packet", self.topo.vb,
+                                       "--duration", self.sz["flood_time"], "--size", 18,
+                                       "--json"]), timeout=self.sz["flood_time"] + 60,
+                    check=False)
+            t1 = time.monotonic()
+            # What the stack still has in its ring it drops now: the flood's
+            # cost too, counted against the flood's duration.
+            time.sleep(0.5)
+            cpu1 = proc_cpu_s(self.daemon.pid)
+            after = json.loads(self.ctl_cmd("--json", "stats").stdout)
+        finally:
+            self.ctl_cmd("filter", "del", "1", check=False)
+            self.ctl_cmd("filter", "xdp", "on", check=False)
+        try:
+            j = json.loads(p.stdout)
+        except ValueError:
+            raise Failed(f"xs_flood exit {p.returncode}: {(p.stdout + p.stderr)[-300:]}")
+        secs = max(j["seconds"], 1e-6)
+
+        def grew(section, key):
+            a, b = after[section][key], before[section][key]
+            return (a["count"] - b["count"]) if isinstance(a, dict) else a - b
+
+        dropped = grew("xdp", "filter_dropped") if xdp else grew("drops", "filter_in")
+        lost = grew("xdp", "xsk_rx_dropped") + grew("xdp", "xsk_rx_ring_full")
+        res = {"sent_pps": j["pps"], "dropped_pps": dropped / secs,
+               "daemon_cpu": 100.0 * (cpu1 - cpu0) / (t1 - t0), "sent": j["sent"],
+               "dropped": dropped, "lost_before_the_filter": lost}
+        if lost:
+            res["note"] = (f"{lost} of {j['sent']} frames lost before the stack's filter "
+                           "(AF_XDP rx ring full)")
+        return res
+
     def perf_works(self):
         if not self.has["perf"]:
             return False
@@ -744,14 +899,6 @@ class Bench:
                       [("bytes_per_conn", "memory held / N", "bytes per connection", "lower"),
                        ("growth_per_conn", "growth during the hold / N",
                         "bytes per connection", "lower")]))
-        for nq in (1, 2):
-            on = f"{nq} queue{'s' if nq > 1 else ''} on a {nq}-queue veth"
-            P.append((f"mq_rr_q{nq}", "8. multi-queue", f"TCP request/response, 4 connections "
-                      f"at once (tcp_rr, 64 B), {on}", lambda s, nq=nq: self.w_mq_rr(s, nq),
-                      [("rate", "", "transactions/s", "higher")]))
-            P.append((f"mq_conn_q{nq}", "8. multi-queue", f"connect, 64 B echo, close; 64 "
-                      f"clients, {on}", lambda s, nq=nq: self.w_mq_conn(s, nq),
-                      [("rate", "", "conn/s", "higher")]))
         perf = [("insn_per_pkt", "instructions per packet", "instructions", "lower"),
                 ("cycles_per_pkt", "cycles per packet", "cycles", "lower")] \
             if self.has.get("perf_works") else []
@@ -764,6 +911,25 @@ class Bench:
                   lambda s: self.w_stack(s, "rr"),
                   [("cpu_ns", "CPU time", "ns per transaction", "lower"),
                    ("wall_ns", "wall time", "ns per transaction", "lower")] + perf))
+        P.append(("http", "8. HTTP server", f"HTTP/1.1 GET of a 4 KiB file, keep-alive, "
+                  f"wrk -t1 -c16 for {self.sz['wrk_time']} s: the daemon's --http against "
+                  f"nginx (1 worker)", lambda s: self.w_http(s, 16),
+                  [("rate", "requests/s", "requests/s", "higher"),
+                   ("p99", "p99 latency", "us", "lower")]))
+        P.append(("filter_flood", "9. packet filter", f"UDP flood, 64 B frames for "
+                  f"{self.sz['flood_time']} s, to a port `drop in udp dport 9` covers",
+                  self.w_filter_flood,
+                  [("dropped_pps", "dropped", "frames/s", "higher"),
+                   ("sent_pps", "sent", "frames/s", "higher"),
+                   ("daemon_cpu", "daemon CPU during the flood", "% of a core", "lower")]))
+        for nq in (1, 2):
+            on = f"{nq} queue{'s' if nq > 1 else ''} on a {nq}-queue veth"
+            P.append((f"mq_rr_q{nq}", "10. multi-queue", f"TCP request/response, 4 connections "
+                      f"at once (tcp_rr, 64 B), {on}", lambda s, nq=nq: self.w_mq_rr(s, nq),
+                      [("rate", "", "transactions/s", "higher")]))
+            P.append((f"mq_conn_q{nq}", "10. multi-queue", f"connect, 64 B echo, close; 64 "
+                      f"clients, {on}", lambda s, nq=nq: self.w_mq_conn(s, nq),
+                      [("rate", "", "conn/s", "higher")]))
         if self.a.only:
             want = self.a.only.split(",")
             for w in want:

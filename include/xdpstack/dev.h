@@ -34,6 +34,10 @@ struct xs_frame {
 	uint32_t len;
 	uint32_t cap;
 	uint64_t handle;     /* the device's own reference (a UMEM address, an index) */
+	/* rx: what the device learnt about the frame besides its bytes; for
+	 * AF_XDP, the steering program's filter verdict (bpf/steer.h). 0: none.
+	 * The stack zeroes it before rx_burst: a device may leave it alone. */
+	uint64_t meta;
 };
 
 /* Frame accounting, so teardown can prove every frame came home. */

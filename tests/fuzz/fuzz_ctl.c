@@ -294,7 +294,7 @@ static void request(char *line, const char *next, size_t nextlen, int *used_next
 	FUZZ_CHECK(!cl->dead);
 	conn = cl->conn != NULL;
 	if (cl->state == CL_RUN) {
-		FUZZ_CHECK(cl->ping || cl->conn || cl->dnsq);
+		FUZZ_CHECK(cl->ping || cl->conn || cl->dns_pending);
 		*used_next = run_session(cl, next, nextlen);
 	}
 	if (getenv("FUZZ_DEBUG"))

@@ -43,7 +43,7 @@ static struct xs_dev *dev[NQ];
 static struct xs_stack *st[NQ];
 static xs_time_t now;
 
-static void drain_cb(struct xs_stack *s, int h, unsigned events, void *ctx)
+static void drain_cb(struct xs_stack *s, struct xs_udp h, unsigned events, void *ctx)
 {
 	uint8_t buf[FRAME_MAX];
 	uint32_t ip;
@@ -55,13 +55,13 @@ static void drain_cb(struct xs_stack *s, int h, unsigned events, void *ctx)
 		;
 }
 
-static void accept_cb(struct xs_stack *s, int h, unsigned events, void *ctx)
+static void accept_cb(struct xs_stack *s, struct xs_tcp h, unsigned events, void *ctx)
 {
-	int c;
+	struct xs_tcp c;
 
 	(void)events;
 	(void)ctx;
-	while ((c = xs_tcp_accept(s, h, NULL, NULL)) >= 0)
+	while ((c = xs_tcp_accept(s, h, NULL, NULL)).id >= 0)
 		xs_tcp_abort(s, c);
 }
 
@@ -136,7 +136,9 @@ static void poll_all(void)
 static void fuzz_init(void)
 {
 	struct xs_config cfg = {.ip = FUZZ_IP};
-	int i, h;
+	struct xs_udp u;
+	struct xs_tcp l;
+	int i;
 
 	g = xs_mq_new(NQ, 0);
 	FUZZ_CHECK(g != NULL);
@@ -145,15 +147,15 @@ static void fuzz_init(void)
 		FUZZ_CHECK(dev[i] != NULL);
 		st[i] = xs_stack_new(&cfg, dev[i]);
 		FUZZ_CHECK(st[i] && xs_mq_attach(g, (unsigned)i, st[i]) == 0);
-		h = xs_udp_open(st[i]);
-		FUZZ_CHECK(h >= 0 && !xs_udp_bind(st[i], h, 7) &&
-			   !xs_udp_set_event_cb(st[i], h, drain_cb, NULL));
+		u = xs_udp_open(st[i]);
+		FUZZ_CHECK(u.id >= 0 && !xs_udp_bind(st[i], u, 7) &&
+			   !xs_udp_set_event_cb(st[i], u, drain_cb, NULL));
 		/* 32769 + i is queue (32769 + i) % 3's: 32769 % 3 == 0. */
-		h = xs_udp_open(st[i]);
-		FUZZ_CHECK(h >= 0 && !xs_udp_bind(st[i], h, (uint16_t)(32769 + i)) &&
-			   !xs_udp_set_event_cb(st[i], h, drain_cb, NULL));
-		h = xs_tcp_listen(st[i], 80, 16);
-		FUZZ_CHECK(h >= 0 && !xs_tcp_set_event_cb(st[i], h, accept_cb, NULL));
+		u = xs_udp_open(st[i]);
+		FUZZ_CHECK(u.id >= 0 && !xs_udp_bind(st[i], u, (uint16_t)(32769 + i)) &&
+			   !xs_udp_set_event_cb(st[i], u, drain_cb, NULL));
+		l = xs_tcp_listen(st[i], 80, 16);
+		FUZZ_CHECK(l.id >= 0 && !xs_tcp_set_event_cb(st[i], l, accept_cb, NULL));
 	}
 	/* Past the start-up announcements. */
 	poll_all();

@@ -420,7 +420,7 @@ static void test_max_conns(void **state)
 	psyn(t, &o);
 	expect_nothing(t);
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MAX_CONNS], 1);
-	assert_int_equal(xs_tcp_connect(t->fx.st, PEER_IP, 5000), -EMFILE);
+	assert_int_equal(xs_tcp_connect(t->fx.st, PEER_IP, 5000).id, -EMFILE);
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MAX_CONNS], 2);
 	/* One goes: there is room again. */
 	assert_int_equal(xs_tcp_abort(t->fx.st, t->handles[15]), 0);
@@ -441,10 +441,10 @@ static void test_max_conns(void **state)
 static void test_tables_grow(void **state)
 {
 	struct tfx *t = *state;
-	static int hs[MANY];
+	static struct xs_tcp hs[MANY];
 	struct tcp_table *tab;
 	unsigned i;
-	int h;
+	struct xs_tcp h;
 
 	tfx_listen(t, 4096);
 	for (i = 0; i < MANY; i++) {
@@ -458,7 +458,7 @@ static void test_tables_grow(void **state)
 		t->ts = t->ts_on = true;
 		psend(t, F_ACK, P(0), S(0), NULL, 0);
 		hs[i] = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-		assert_true(hs[i] > 0);
+		assert_true(hs[i].id > 0);
 	}
 	tab = t->fx.st->tcp;
 	assert_true(tab->nbuckets >= MANY);
@@ -479,7 +479,7 @@ static void test_tables_grow(void **state)
 	drain(t);
 	assert_int_equal(stats(t)->tcp_conns, 1);
 	h = xs_tcp_connect(t->fx.st, PEER_IP, 5000);
-	assert_true(h > 0 && h <= MANY);
+	assert_true(h.id > 0 && h.id <= MANY);
 	assert_int_equal(xs_tcp_abort(t->fx.st, h), 0);
 	tfx_poll(t);
 }

@@ -194,9 +194,9 @@ static void test_partitions(void **state)
 
 		assert_true(cnt >= 14000);
 		for (i = 0; i < 40; i++) {
-			int h = xs_udp_open(f.a[s]);
+			struct xs_udp h = xs_udp_open(f.a[s]);
 
-			assert_true(h >= 0);
+			assert_true(h.id >= 0);
 			assert_int_equal(xs_udp_bind(f.a[s], h, 0), 0);
 			assert_int_equal(xs_udp_local_port(f.a[s], h) % 2, s);
 			assert_int_equal(mq_ping_id(f.a[s], (uint64_t)i * 7919) % 2, s);
@@ -211,7 +211,7 @@ static void test_partitions(void **state)
 	fix_stop(&f);
 }
 
-static void tcp_cb(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void tcp_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 {
 	(void)st;
 	(void)h;
@@ -223,7 +223,8 @@ static void test_active_open_replies_handed_over(void **state)
 {
 	struct fix f;
 	unsigned ev = 0;
-	int lh, h, ph = -1, i;
+	struct xs_tcp lh, h, ph = XS_NO_HANDLE;
+	int i;
 	char buf[16];
 	struct xs_tcp_info info;
 
@@ -231,9 +232,9 @@ static void test_active_open_replies_handed_over(void **state)
 	fix_start(&f, 0);
 	f.steer = TO_Q0;
 	lh = xs_tcp_listen(f.p, 80, 16);
-	assert_true(lh >= 0);
+	assert_true(lh.id >= 0);
 	h = xs_tcp_connect(f.a[1], P_IP, 80);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_int_equal(xs_tcp_set_event_cb(f.a[1], h, tcp_cb, &ev), 0);
 	for (i = 0; i < 200 && !(ev & XS_EV_WRITABLE); i++)
 		round_once(&f);
@@ -246,11 +247,11 @@ static void test_active_open_replies_handed_over(void **state)
 	assert_int_equal(S(f.a[0])->tcp_rst_tx, 0);
 	assert_int_equal(S(f.a[0])->drop[XS_DROP_TCP_NO_CONN], 0);
 	/* Data both ways, the peer's on queue 0 still. */
-	for (i = 0; i < 50 && ph < 0; i++) {
+	for (i = 0; i < 50 && ph.id < 0; i++) {
 		ph = xs_tcp_accept(f.p, lh, NULL, NULL);
 		round_once(&f);
 	}
-	assert_true(ph >= 0);
+	assert_true(ph.id >= 0);
 	assert_int_equal(xs_tcp_send(f.p, ph, "pong", 4), 4);
 	assert_int_equal(xs_tcp_send(f.a[1], h, "ping", 4), 4);
 	rounds(&f, 20);
@@ -269,15 +270,16 @@ static void test_passive_open_stays(void **state)
 	struct fix f;
 	struct xs_tcp_info info[8];
 	unsigned ev = 0;
-	int h, i;
+	struct xs_tcp h;
+	int i;
 
 	(void)state;
 	fix_start(&f, 0);
 	f.steer = TO_Q1;
-	assert_true(xs_tcp_listen(f.a[0], 8080, 16) >= 0);
-	assert_true(xs_tcp_listen(f.a[1], 8080, 16) >= 0);
+	assert_true(xs_tcp_listen(f.a[0], 8080, 16).id >= 0);
+	assert_true(xs_tcp_listen(f.a[1], 8080, 16).id >= 0);
 	h = xs_tcp_connect(f.p, A_IP, 8080);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_int_equal(xs_tcp_set_event_cb(f.p, h, tcp_cb, &ev), 0);
 	for (i = 0; i < 200 && !(ev & XS_EV_WRITABLE); i++)
 		round_once(&f);
@@ -289,7 +291,8 @@ static void test_passive_open_stays(void **state)
 	fix_stop(&f);
 }
 
-static void ping_cb(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)
+static void ping_cb(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r,
+		    void *ctx)
 {
 	(void)st;
 	(void)h;
@@ -301,13 +304,15 @@ static void ping_cb(struct xs_stack *st, int h, const struct xs_ping_result *r, 
 static void test_ping_and_icmp_errors(void **state)
 {
 	struct fix f;
-	int got = 0, h, u, i;
+	struct xs_ping h;
+	struct xs_udp u;
+	int got = 0, i;
 
 	(void)state;
 	fix_start(&f, 0);
 	f.steer = TO_Q0;
 	h = xs_ping_open(f.a[1], ping_cb, &got);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(xs_ping_send(f.a[1], h, P_IP, (uint16_t)i, 32), 0);
 	rounds(&f, 30);
@@ -317,7 +322,7 @@ static void test_ping_and_icmp_errors(void **state)
 	/* A datagram from queue 1 to a closed port: the peer's port unreachable
 	 * lands on queue 0 and reaches the socket on queue 1. */
 	u = xs_udp_open(f.a[1]);
-	assert_true(u >= 0);
+	assert_true(u.id >= 0);
 	assert_int_equal(xs_udp_connect(f.a[1], u, P_IP, 9999), 0);
 	assert_int_equal(xs_udp_send(f.a[1], u, "x", 1), 1);
 	rounds(&f, 10);
@@ -332,7 +337,8 @@ static void test_arp_replicated(void **state)
 {
 	struct fix f;
 	struct xs_arp_entry_info e[4];
-	int got = 0, h;
+	struct xs_ping h;
+	int got = 0;
 
 	(void)state;
 	fix_start(&f, 0);
@@ -357,7 +363,8 @@ static void test_ring_full_counted(void **state)
 {
 	struct fix f;
 	struct xs_stats before;
-	int u, i, sent = 300;
+	struct xs_udp u;
+	int i, sent = 300;
 	uint8_t big[1400] = {0};
 
 	(void)state;
@@ -367,7 +374,8 @@ static void test_ring_full_counted(void **state)
 	assert_int_equal(xs_udp_bind(f.a[1], u, 40001), 0); /* queue 1's share */
 	/* The peer learns our MAC first. */
 	{
-		int got = 0, h = xs_ping_open(f.p, ping_cb, &got);
+		int got = 0;
+		struct xs_ping h = xs_ping_open(f.p, ping_cb, &got);
 
 		assert_int_equal(xs_ping_send(f.p, h, A_IP, 1, 8), 0);
 		rounds(&f, 10);
@@ -375,7 +383,7 @@ static void test_ring_full_counted(void **state)
 	}
 	before = *S(f.a[1]);
 	{
-		int ph = xs_udp_open(f.p);
+		struct xs_udp ph = xs_udp_open(f.p);
 
 		for (i = 0; i < sent; i++) {
 			assert_int_equal(xs_udp_sendto(f.p, ph, big, sizeof(big), A_IP, 40001),
@@ -422,11 +430,12 @@ static void test_rss_port_choice(void **state)
 	rss.tcp4_ports = 1;
 	assert_int_equal(xs_mq_set_rss(f.g, &rss, nicq), 0);
 	for (i = 0; i < 20; i++) {
-		int s = i & 1, h = xs_tcp_connect(f.a[s], P_IP, (uint16_t)(1000 + i));
+		int s = i & 1;
+		struct xs_tcp h = xs_tcp_connect(f.a[s], P_IP, (uint16_t)(1000 + i));
 		struct xs_tcp_info info;
 		uint8_t in[12];
 
-		assert_true(h >= 0);
+		assert_true(h.id >= 0);
 		assert_int_equal(xs_tcp_get_info(f.a[s], h, &info), 0);
 		assert_int_equal(info.lport % 2, s);
 		st_be32(in, P_IP);
@@ -444,7 +453,7 @@ static void test_rss_port_choice(void **state)
 static void test_pinned_port(void **state)
 {
 	struct fix f;
-	int u;
+	struct xs_udp u;
 
 	(void)state;
 	fix_start(&f, 0);
@@ -453,7 +462,7 @@ static void test_pinned_port(void **state)
 	u = xs_udp_open(f.a[0]);
 	assert_int_equal(xs_udp_bind(f.a[0], u, 5201), 0);
 	{
-		int ph = xs_udp_open(f.p);
+		struct xs_udp ph = xs_udp_open(f.p);
 
 		assert_int_equal(xs_udp_sendto(f.p, ph, "hi", 2, A_IP, 5201), 2);
 	}
@@ -472,7 +481,8 @@ static void test_flow_moves_queue(void **state)
 {
 	struct fix f;
 	unsigned ev = 0;
-	int h, ah = -1, lh, i;
+	struct xs_tcp h, ah = XS_NO_HANDLE, lh;
+	int i;
 	char buf[16];
 	uint8_t saved[2048];
 	size_t saved_len = 0, n;
@@ -480,15 +490,15 @@ static void test_flow_moves_queue(void **state)
 	(void)state;
 	fix_start(&f, 0);
 	f.steer = TO_Q1;
-	assert_true(xs_tcp_listen(f.a[0], 8080, 16) >= 0);
+	assert_true(xs_tcp_listen(f.a[0], 8080, 16).id >= 0);
 	lh = xs_tcp_listen(f.a[1], 8080, 16);
 	h = xs_tcp_connect(f.p, A_IP, 8080);
 	assert_int_equal(xs_tcp_set_event_cb(f.p, h, tcp_cb, &ev), 0);
-	for (i = 0; i < 200 && ah < 0; i++) {
+	for (i = 0; i < 200 && ah.id < 0; i++) {
 		round_once(&f);
 		ah = xs_tcp_accept(f.a[1], lh, NULL, NULL);
 	}
-	assert_true(ah >= 0);
+	assert_true(ah.id >= 0);
 	/* From now on the peer's frames reach queue 0. */
 	f.steer = TO_Q0;
 	assert_int_equal(xs_tcp_send(f.p, h, "moved", 5), 5);

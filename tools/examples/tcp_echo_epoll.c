@@ -14,7 +14,7 @@ struct server;
 
 struct conn {
 	struct server *s;
-	int h;		  /* -1: free slot */
+	struct xs_tcp h;  /* id -1: free slot */
 	uint8_t buf[BUF]; /* received, not yet accepted by xs_tcp_send */
 	size_t len, off;
 	int eof;
@@ -22,7 +22,7 @@ struct conn {
 
 struct server {
 	struct xs_stack *st;
-	int lh;
+	struct xs_tcp lh;
 	struct conn c[MAX_CONNS];
 	unsigned long accepted, refused, bytes;
 };
@@ -30,7 +30,7 @@ struct server {
 static void conn_end(struct server *s, struct conn *c)
 {
 	xs_tcp_close(s->st, c->h);
-	c->h = -1;
+	c->h = (struct xs_tcp)XS_NO_HANDLE;
 }
 
 /* Echo what can be: first what waits, then read more only when all of it
@@ -67,21 +67,22 @@ static void conn_pump(struct server *s, struct conn *c)
 	conn_end(s, c);
 }
 
-static void on_conn_event(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void on_conn_event(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct conn *c = ctx;
 
-	if (c->h == h)
+	if (c->h.id == h.id && c->h.gen == h.gen)
 		conn_pump(c->s, c);
 }
 
-static void on_listener(struct xs_stack *st, int lh, unsigned events, void *ctx)
+static void on_listener(struct xs_stack *st, struct xs_tcp lh, unsigned events, void *ctx)
 {
 	struct server *s = ctx;
-	int h, i;
+	struct xs_tcp h;
+	int i;
 
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
-		for (i = 0; i < MAX_CONNS && s->c[i].h >= 0; i++)
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
+		for (i = 0; i < MAX_CONNS && s->c[i].h.id >= 0; i++)
 			;
 		if (i == MAX_CONNS) {
 			s->refused++;
@@ -118,13 +119,13 @@ int main(int argc, char **argv)
 	ex_create(&ex, argv[0]);
 	srv.st = ex.st;
 	for (i = 0; i < MAX_CONNS; i++) {
-		srv.c[i].h = -1;
+		srv.c[i].h = (struct xs_tcp)XS_NO_HANDLE;
 		srv.c[i].s = &srv;
 	}
 	srv.lh = xs_tcp_listen(ex.st, port, 64);
-	if (srv.lh < 0) {
+	if (srv.lh.id < 0) {
 		fprintf(stderr, "%s: cannot listen on port %u: %s\n", argv[0], port,
-			strerror(-srv.lh));
+			strerror(-srv.lh.id));
 		return 1;
 	}
 	xs_tcp_set_event_cb(ex.st, srv.lh, on_listener, &srv);
@@ -175,7 +176,7 @@ int main(int argc, char **argv)
 	printf("tcp_echo_epoll: %lu connections, %lu refused, %lu bytes echoed\n", srv.accepted,
 	       srv.refused, srv.bytes);
 	for (i = 0; i < MAX_CONNS; i++)
-		if (srv.c[i].h >= 0)
+		if (srv.c[i].h.id >= 0)
 			xs_tcp_abort(ex.st, srv.c[i].h);
 	xs_tcp_close(ex.st, srv.lh);
 	xs_stack_free(ex.st);

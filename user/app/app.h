@@ -45,11 +45,13 @@ struct xs_opts {
 	unsigned tcp_max_orphans;
 	uint64_t tcp_orphan_mem;
 	unsigned tcp_orphan_retries;
+	unsigned tcp_synack_retries;
 	unsigned tcp_persist_span_ms;
 	uint64_t tcp_mem[3];
 	unsigned tcp_max_conns;
 	unsigned tcp_buf_idle_ms; /* XS_TCP_BUF_IDLE_NOW for --tcp-buf-idle 0 */
 	uint16_t sockperf_port; /* sockperf service on UDP and TCP, 0 = off */
+	uint32_t sockperf_idle_ms; /* its idle TCP connections reset after (0: default) */
 	int http_port;        /* HTTP service port, 0 = off */
 	const char *http_root; /* directory it serves (required with --http) */
 	unsigned http_header_timeout_ms; /* 0 = the service's default (10000) */
@@ -65,6 +67,7 @@ struct xs_opts {
 	unsigned dns_queries;      /* 0 = the library's default (64) */
 	char *filter_text;         /* --filter FILE's bytes (checked), NULL = none */
 	size_t filter_len;
+	int filter_xdp_off;        /* --filter-xdp off: the stack judges every rule */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -102,16 +105,23 @@ void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s);
 #define XS_DEFAULT_SOCKPERF 11111  /* sockperf's own default port */
 #define SVC_SOCKPERF_MAX_MSG 65507 /* sockperf's largest message (its server's default) */
 #define SVC_SOCKPERF_MAX_CONNS 256
+#define SVC_SOCKPERF_IDLE_MS 120000
 struct svc_sockperf_config {
 	uint16_t port;
 	uint32_t max_msg;     /* longest message accepted, header included (0: 65507) */
 	unsigned max_conns;   /* TCP connections served at once (0: 256) */
+	uint32_t idle_ms;     /* a TCP connection that sends nothing for this long
+			       * is reset, so idle clients cannot hold every slot
+			       * (0: 120000) */
 };
 struct svc_sockperf;
 /* NULL + one line in err when a port cannot be bound. */
 struct svc_sockperf *svc_sockperf_start(struct xs_stack *st, const struct svc_sockperf_config *cfg,
 					char *err, size_t errlen);
 void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s);
+/* Ends the connections idle past cfg.idle_ms; call it every loop turn (it
+ * scans at most four times a second). */
+void svc_sockperf_tick(struct svc_sockperf *s, xs_time_t now);
 /* Its counters for the counter view, named sockperf_NAME, into out (at
  * most max; s NULL: none). Returns how many were written. */
 #define SVC_SOCKPERF_NCOUNTERS_MAX 32

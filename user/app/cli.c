@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"  --tcp-source PORT  TCP source (streams bytes to whoever connects; default 19, 0 = off)\n"
 		"  --iperf3[=PORT]    serve stock iperf3 clients on PORT (TCP and UDP; default 5201)\n"
 		"  --sockperf[=PORT]  sockperf server on UDP and TCP PORT (default 11111)\n"
+		"  --sockperf-idle-timeout MS  its TCP connections that send nothing for MS\n"
+		"                     are reset (default 120000)\n"
 		"  --http PORT        serve static files over HTTP/1.1 on PORT (needs --root)\n"
 		"  --root DIR         the directory --http serves (symlinks are not followed)\n"
 		"  --http-header-timeout MS  time a client has to send a request head\n"
@@ -65,6 +67,8 @@ static void usage(FILE *f)
 		"  --tcp-orphan-mem SIZE    bytes those orphans may hold in all (default 64M)\n"
 		"  --tcp-orphan-retries N   timeouts or zero-window probes an orphan gets without\n"
 		"                     progress, 1-255 (default 8; net.ipv4.tcp_orphan_retries)\n"
+		"  --tcp-synack-retries N   SYN-ACK retransmissions before a half-open connection\n"
+		"                     is dropped, 1-255 (default 5; net.ipv4.tcp_synack_retries)\n"
 		"  --tcp-persist-span MS    an orphan's zero window without progress is given up\n"
 		"                     after MS, answered probes or not (any connection's under\n"
 		"                     memory pressure), 100-86400000 (default 300000)\n"
@@ -83,6 +87,9 @@ static void usage(FILE *f)
 		"                     0-60000 (default 200; 0: as soon as a poll leaves it empty)\n"
 		"  --filter FILE      packet filter rules, one a line, # comments (see README;\n"
 		"                     at most 64 rules; change them live with xdpstack-ctl filter)\n"
+		"  --filter-xdp on|off  enforce the inbound rules that headers decide in the XDP\n"
+		"                     program (on, the default), or all of them in the stack (off:\n"
+		"                     every frame for the stack is copied to it first)\n"
 		"  -a, --all-counters the counter dump (exit, SIGUSR1) lists zeros too\n"
 		"  -v, --verbose      more log: -v how XDP attached and libbpf/libxdp warnings,\n"
 		"                     -vv their debug narration too\n"
@@ -252,6 +259,9 @@ enum {
 	OPT_FILTER,
 	OPT_QUEUES,
 	OPT_XDP_MODE,
+	OPT_TCP_SYNACK_RETRIES,
+	OPT_SOCKPERF_IDLE,
+	OPT_FILTER_XDP,
 };
 
 /* --dns A.B.C.D or A.B.C.D:PORT. */
@@ -359,8 +369,10 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "tcp-orphan-mem", required_argument, NULL, 'o' },
 		{ "tcp-orphan-retries", required_argument, NULL, 'r' },
 		{ "tcp-persist-span", required_argument, NULL, 'P' },
+		{ "tcp-synack-retries", required_argument, NULL, OPT_TCP_SYNACK_RETRIES },
 		{ "tcp-mem", required_argument, NULL, 'W' },
 		{ "sockperf", optional_argument, NULL, OPT_SOCKPERF },
+		{ "sockperf-idle-timeout", required_argument, NULL, OPT_SOCKPERF_IDLE },
 		{ "http", required_argument, NULL, OPT_HTTP },
 		{ "root", required_argument, NULL, OPT_HTTP_ROOT },
 		{ "http-header-timeout", required_argument, NULL, OPT_HTTP_HEADER_TIMEOUT },
@@ -374,6 +386,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "dns-cache", required_argument, NULL, OPT_DNS_CACHE },
 		{ "dns-queries", required_argument, NULL, OPT_DNS_QUERIES },
 		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "filter-xdp", required_argument, NULL, OPT_FILTER_XDP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "syslog", no_argument, NULL, 'Y' },
@@ -498,6 +511,17 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return fail("invalid --tcp-orphan-retries '%s': expected 1-255", optarg);
 			o->tcp_orphan_retries = (unsigned)v;
 			break;
+		case OPT_SOCKPERF_IDLE:
+			if (parse_uint(optarg, 86400000, &v) || v < 100)
+				return fail("invalid --sockperf-idle-timeout '%s': expected 100-86400000 "
+					    "ms", optarg);
+			o->sockperf_idle_ms = (uint32_t)v;
+			break;
+		case OPT_TCP_SYNACK_RETRIES:
+			if (parse_uint(optarg, 255, &v) || !v)
+				return fail("invalid --tcp-synack-retries '%s': expected 1-255", optarg);
+			o->tcp_synack_retries = (unsigned)v;
+			break;
 		case 'P':
 			if (parse_uint(optarg, 86400000, &v) || v < 100)
 				return fail("invalid --tcp-persist-span '%s': expected 100-86400000 ms",
@@ -582,6 +606,14 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		case OPT_FILTER:
 			if (read_filter(optarg, o))
 				return -1;
+			break;
+		case OPT_FILTER_XDP:
+			if (!strcmp(optarg, "on"))
+				o->filter_xdp_off = 0;
+			else if (!strcmp(optarg, "off"))
+				o->filter_xdp_off = 1;
+			else
+				return fail("invalid --filter-xdp '%s': expected on or off", optarg);
 			break;
 		case 'v':
 			o->verbose++;

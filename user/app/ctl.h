@@ -67,8 +67,9 @@ struct ctl_client {
 	struct ctl_ping *ping;
 	struct ctl_conn *conn;
 	/* A name being resolved for the command (ctl_resolve.c): the query
-	 * handle + 1 (0: none), and what to do with the result. */
-	int dnsq;
+	 * handle while dns_pending, and what to do with the result. */
+	struct xs_dns_query dnsq;
+	int dns_pending;
 	void (*dns_done)(struct ctl_client *cl, const struct xs_dns_result *r);
 	char dns_name[XS_DNS_NAME_LEN];
 };
@@ -89,6 +90,7 @@ struct ctl_config {
 	uint32_t queue;
 	struct xs_stack *st;
 	struct xs_dev *hw; /* the AF_XDP device, for XDP counters (NULL: none) */
+	int filter_xdp_off; /* --filter-xdp off: the XDP program's table stays empty */
 	const struct busy_poll *bp; /* the loop's busy-poll counters (NULL: none) */
 	/* Multi-queue: nq stacks in all (0 or 1: st alone, the control socket's
 	 * own). Queue i > 0 runs on another thread: hold stops that thread at a

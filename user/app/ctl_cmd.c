@@ -423,7 +423,7 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  resolve NAME                      the name's IPv4 addresses (DNS, --dns)\n"
 		       "  filter [list]                     filter rules, policies and counters\n"
 		       "  filter add RULE | insert N RULE | del N | flush\n"
-		       "  filter policy in|out accept|drop\n"
+		       "  filter policy in|out accept|drop | xdp on|off\n"
 		       "HOST is an address A.B.C.D or a name the stack resolves.\n");
 	ctl_end(cl, CTL_OK, NULL);
 }

@@ -64,7 +64,7 @@ static void conns_text(struct ctl_client *cl, const struct conn_row *row, size_t
 		addr_str(c->rip, c->rport, r, sizeof(r));
 		ctl_printf(cl, "%-12s %-7u %-7u %-21s %s%s\n", xs_tcp_state_name(c->state),
 			   c->rcv_queue, c->snd_queue, l, listen ? "0.0.0.0:*" : r,
-			   c->handle < 0 && !listen ? "  (orphan)" : "");
+			   c->handle.id < 0 && !listen ? "  (orphan)" : "");
 		if (listen)
 			continue;
 		ctl_printf(cl, "\t %s", c->cc ? c->cc : "?");
@@ -99,8 +99,8 @@ static void conns_json(struct ctl_client *cl, const struct conn_row *row, size_t
 		ctl_ip_str(c->rip, r);
 		ctl_printf(cl, "%s\n  {\"state\": \"%s\", \"handle\": ", i ? "," : "",
 			   xs_tcp_state_name(c->state));
-		if (c->handle >= 0)
-			ctl_printf(cl, "%d", c->handle);
+		if (c->handle.id >= 0)
+			ctl_printf(cl, "%d", c->handle.id);
 		else
 			ctl_printf(cl, "null");
 		ctl_printf(cl,

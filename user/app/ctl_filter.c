@@ -10,7 +10,7 @@
 
 #define FILTER_USAGE                                                                               \
 	"usage: filter [list] | filter add RULE | filter insert N RULE | filter del N | "          \
-	"filter flush | filter policy in|out accept|drop"
+	"filter flush | filter policy in|out accept|drop | filter xdp on|off"
 
 /* What the XDP program counted since the last look, onto the stack's rules
  * (before any change: positions are those of the table it ran). */
@@ -28,7 +28,7 @@ static int xdp_push(struct ctl *c)
 {
 	struct xs_steer_table t;
 
-	if (!c->cfg.hw)
+	if (!c->cfg.hw || c->cfg.filter_xdp_off)
 		return 0;
 	xs_filter_xdp_table(c->cfg.st, &t);
 	return xs_afxdp_filter_set(c->cfg.hw, &t);
@@ -96,6 +96,12 @@ static size_t list_all(struct ctl *c, struct xs_filter_entry *e, size_t max, int
 	}
 	free(o);
 	return n;
+}
+
+/* Inbound rules are judged in the XDP program (else all in the stack). */
+static int xdp_on(const struct ctl *c)
+{
+	return c->cfg.hw && !c->cfg.filter_xdp_off;
 }
 
 /* Ends a command that changed the set: OK once the XDP program has it. */
@@ -172,29 +178,41 @@ static void filter_list(struct ctl_client *cl)
 			    d ? ", " : "", dir[d], pd[d] ? "drop" : "accept",
 			    (unsigned long long)pp[d], (unsigned long long)pb[d],
 			    (unsigned long long)(d ? 0 : xp), (unsigned long long)(d ? 0 : xb));
-		ctl_printf(cl, "},\n \"max_rules\": %d,\n \"rules\": [", XS_FILTER_MAX_RULES);
+		ctl_printf(cl, "},\n \"max_rules\": %d,\n \"xdp\": %s,\n \"rules\": [",
+			   XS_FILTER_MAX_RULES, xdp_on(cl->ctl) ? "true" : "false");
 		for (i = 0; i < n; i++) {
 			ctl_printf(cl, "%s\n  {\"n\": %zu, \"rule\": ", i ? "," : "", i + 1);
 			ctl_json_str(cl, e[i].text);
-			ctl_printf(cl,
-				   ", \"pkts\": %llu, \"bytes\": %llu, \"xdp_pkts\": %llu, "
-				   "\"xdp_bytes\": %llu}",
-				   (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes,
-				   (unsigned long long)e[i].xdp_pkts,
-				   (unsigned long long)e[i].xdp_bytes);
+			ctl_printf(
+			    cl,
+			    ", \"pkts\": %llu, \"bytes\": %llu, \"xdp_pkts\": %llu, "
+			    "\"xdp_bytes\": %llu, \"limited\": %llu, \"xdp_limited\": %llu}",
+			    (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes,
+			    (unsigned long long)e[i].xdp_pkts, (unsigned long long)e[i].xdp_bytes,
+			    (unsigned long long)e[i].limited, (unsigned long long)e[i].xdp_limited);
 		}
 		ctl_printf(cl, "]}\n");
 	} else {
+		if (!xdp_on(cl->ctl))
+			ctl_printf(cl,
+				   "(not enforced in XDP: every rule is judged in the stack)\n");
 		for (d = 0; d < 2; d++)
 			ctl_printf(cl, "policy %-3s %-6s  pkts %llu bytes %llu  xdp %llu/%llu\n",
 				   dir[d], pd[d] ? "drop" : "accept", (unsigned long long)pp[d],
 				   (unsigned long long)pb[d], (unsigned long long)(d ? 0 : xp),
 				   (unsigned long long)(d ? 0 : xb));
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			ctl_printf(
-			    cl, "%3zu  %s  pkts %llu bytes %llu  xdp %llu/%llu\n", i + 1, e[i].text,
+			    cl, "%3zu  %s  pkts %llu bytes %llu  xdp %llu/%llu", i + 1, e[i].text,
 			    (unsigned long long)e[i].pkts, (unsigned long long)e[i].bytes,
 			    (unsigned long long)e[i].xdp_pkts, (unsigned long long)e[i].xdp_bytes);
+			/* Over its rate: went on to the next rule, in XDP and here. */
+			if (e[i].rate)
+				ctl_printf(cl, "  limited xdp %llu stack %llu",
+					   (unsigned long long)e[i].xdp_limited,
+					   (unsigned long long)e[i].limited);
+			ctl_printf(cl, "\n");
+		}
 	}
 	free(e);
 	ctl_end(cl, CTL_OK, NULL);
@@ -286,6 +304,42 @@ static void filter_policy(struct ctl_client *cl, int argc, char **argv)
 	changed(cl, "policy");
 }
 
+/* filter xdp on|off: the inbound rules headers decide judged in the XDP
+ * program (on), or every rule in the stack (off: its table left empty). */
+static void filter_xdp(struct ctl_client *cl, int argc, char **argv)
+{
+	struct ctl *c = cl->ctl;
+	struct xs_steer_table empty;
+	int off, rc;
+
+	if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off"))) {
+		ctl_end(cl, CTL_USAGE, "filter xdp: expected on or off");
+		return;
+	}
+	if (!c->cfg.hw) {
+		ctl_end(cl, CTL_ERROR, "filter xdp: this stack has no XDP program");
+		return;
+	}
+	off = !strcmp(argv[2], "off");
+	xdp_harvest(c);
+	if (off) {
+		memset(&empty, 0, sizeof(empty));
+		rc = xs_afxdp_filter_set(c->cfg.hw, &empty);
+	} else {
+		c->cfg.filter_xdp_off = 0;
+		rc = xdp_push(c);
+	}
+	if (rc) {
+		ctl_end(cl, CTL_ERROR,
+			"filter xdp %s: the XDP program's table could not be "
+			"updated (%s)",
+			argv[2], strerror(-rc));
+		return;
+	}
+	c->cfg.filter_xdp_off = off;
+	ctl_end(cl, CTL_OK, NULL);
+}
+
 void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv)
 {
 	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "list")))
@@ -303,6 +357,8 @@ void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv)
 		changed(cl, "flush");
 	} else if (!strcmp(argv[1], "policy"))
 		filter_policy(cl, argc, argv);
+	else if (!strcmp(argv[1], "xdp"))
+		filter_xdp(cl, argc, argv);
 	else
 		ctl_end(cl, CTL_USAGE, "filter: unexpected argument '%.64s' (" FILTER_USAGE ")",
 			argv[1]);
@@ -324,21 +380,27 @@ void ctl_filter_stats(struct ctl_client *cl)
 			ctl_printf(
 			    cl,
 			    "%s{\"n\": %zu, \"pkts\": %llu, \"bytes\": %llu, \"xdp_pkts\": %llu, "
-			    "\"xdp_bytes\": %llu}",
+			    "\"xdp_bytes\": %llu, \"limited\": %llu, \"xdp_limited\": %llu}",
 			    i ? ", " : "", i + 1, (unsigned long long)e[i].pkts,
 			    (unsigned long long)e[i].bytes, (unsigned long long)e[i].xdp_pkts,
-			    (unsigned long long)e[i].xdp_bytes);
+			    (unsigned long long)e[i].xdp_bytes, (unsigned long long)e[i].limited,
+			    (unsigned long long)e[i].xdp_limited);
 		ctl_printf(cl, "]");
 	} else {
 		for (i = 0; i < n; i++) {
-			if (!e[i].pkts && !e[i].xdp_pkts)
+			if (!e[i].pkts && !e[i].xdp_pkts && !e[i].limited && !e[i].xdp_limited)
 				continue;
 			if (first)
 				ctl_printf(cl, "filter (see filter list):\n");
 			first = 0;
-			ctl_printf(cl, "  %3zu %-36.36s pkts %llu xdp %llu\n", i + 1, e[i].text,
+			ctl_printf(cl, "  %3zu %-36.36s pkts %llu xdp %llu", i + 1, e[i].text,
 				   (unsigned long long)e[i].pkts,
 				   (unsigned long long)e[i].xdp_pkts);
+			if (e[i].rate)
+				ctl_printf(cl, " limited xdp %llu stack %llu",
+					   (unsigned long long)e[i].xdp_limited,
+					   (unsigned long long)e[i].limited);
+			ctl_printf(cl, "\n");
 		}
 	}
 	free(e);

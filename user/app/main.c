@@ -1,5 +1,6 @@
 /* The xdpstack daemon: checks the host, attaches one stack per NIC queue, runs
- * each queue's event loop on its own thread (queue 0's with the control socket). */
+ * each queue's loop on its own thread (queue 0's with the control socket), each
+ * an application's own loop on libxdpstack's public contract, until SIGINT/SIGTERM. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
@@ -40,12 +41,10 @@ static void on_signal(int sig)
 		got_stop = 1;
 }
 
+/* The clock every xs_stack_poll gets: the library's, as xs_run uses. */
 static xs_time_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (xs_time_t)ts.tv_sec * 1000000000ull + (xs_time_t)ts.tv_nsec;
+	return xs_clock_now();
 }
 
 /* The exit-time and SIGUSR1 dump: "counters:" ... "end" around the grouped
@@ -270,11 +269,18 @@ static bool stopping(const struct queue *q)
 static int queue_loop(struct queue *q)
 {
 	struct ctl *c = q->index ? NULL : ctl;
-	struct pollfd pfd[3 + 1 + CTL_MAX_CLIENTS];
+	struct pollfd pfd[2 + 1 + CTL_MAX_CLIENTS];
 	struct xs_stack *st = q->st;
 	xs_time_t trim_next = 0;
 	uint64_t trim_seen = 0;
-	int nctl = 0, nfix;
+	int nctl = 0, sfd = xs_stack_fd(st);
+
+	if (sfd < 0) {
+		log_msg(LOG_ERR, "cannot make queue %u's event fd (%s)", q->nic_queue, strerror(-sfd));
+		if (q->index)
+			kill(getpid(), SIGTERM);
+		return 1;
+	}
 
 	while (!stopping(q)) {
 		xs_time_t now, next, cdl;
@@ -285,13 +291,14 @@ static int queue_loop(struct queue *q)
 		if (c) {
 			ctl_set_time(c, now);
 			/* Requests first: what they queue leaves with this turn's flush. */
-			ctl_process(c, pfd + 3, nctl);
+			ctl_process(c, pfd + 2, nctl);
 		}
 		nctl = 0;
 		if (q->ip3)
 			svc_iperf3_tick(q->ip3, now);
 		if (q->http)
 			svc_http_tick(q->http, now);
+		svc_sockperf_tick(q->sp, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
@@ -322,35 +329,34 @@ static int queue_loop(struct queue *q)
 		if (q->http && (cdl = svc_http_next_deadline(q->http)) < next)
 			next = cdl;
 		now = now_ns();
-		/* The fixed fds: the socket, the handoffs, the wake-up. */
-		nfix = 0;
-		pfd[nfix++] = (struct pollfd){.fd = xs_dev_fd(q->dev), .events = POLLIN};
-		pfd[nfix++] = (struct pollfd){.fd = q->mq_fd, .events = POLLIN};
-		pfd[nfix++] = (struct pollfd){.fd = q->index ? q->wake_fd : -1, .events = POLLIN};
+		/* The fixed fds: the stack's (the device, its wake-ups, the other
+		 * queues' handoffs) and the queue's own wake-up (parks, stop). */
+		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = q->index ? q->wake_fd : -1, .events = POLLIN};
 		if (busy_poll_spin(&q->bp, now, frames, next)) {
 			if (!busy_poll_fds_due(&q->bp, now)) {
 				if (!frames)
 					spin_pause();
 				continue;
 			}
-			nctl = c ? ctl_pollfds(c, pfd + 3, (int)(sizeof(pfd) / sizeof(pfd[0])) - 3) : 0;
-			if (poll(pfd + 1, (nfds_t)(2 + nctl), 0) < 0)
+			nctl = c ? ctl_pollfds(c, pfd + 2, (int)(sizeof(pfd) / sizeof(pfd[0])) - 2) : 0;
+			if (poll(pfd + 1, (nfds_t)(1 + nctl), 0) < 0)
 				nctl = 0;
-			else if (pfd[2].revents & POLLIN)
+			else if (pfd[1].revents & POLLIN)
 				queue_wake_drain(q);
 			continue;
 		}
 		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
 		if (timeout_ms > 100)
 			timeout_ms = 100;
-		nctl = c ? ctl_pollfds(c, pfd + 3, (int)(sizeof(pfd) / sizeof(pfd[0])) - 3) : 0;
-		if (poll(pfd, (nfds_t)(3 + nctl), timeout_ms) < 0) {
+		nctl = c ? ctl_pollfds(c, pfd + 2, (int)(sizeof(pfd) / sizeof(pfd[0])) - 2) : 0;
+		if (poll(pfd, (nfds_t)(2 + nctl), timeout_ms) < 0) {
 			if (errno != EINTR) {
 				log_msg(LOG_ERR, "poll failed (%s)", strerror(errno));
 				return 1;
 			}
 			nctl = 0; /* revents are meaningless after EINTR */
-		} else if (pfd[2].revents & POLLIN) {
+		} else if (pfd[1].revents & POLLIN) {
 			queue_wake_drain(q);
 		}
 	}
@@ -553,6 +559,7 @@ int main(int argc, char **argv)
 	ctl->cfg.st = qs.q[0].st;
 	ctl->cfg.hw = qs.q[0].hw;
 	ctl->cfg.bp = &qs.q[0].bp;
+	ctl->cfg.filter_xdp_off = o.filter_xdp_off;
 	ctl->cfg.nq = n;
 	ctl->cfg.hold = ctl_hold_queue;
 	ctl->cfg.release = ctl_release_queue;

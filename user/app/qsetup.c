@@ -49,6 +49,7 @@ static void stack_config(const struct xs_opts *o, unsigned n, struct xs_config *
 	cfg->tcp_max_orphans = o->tcp_max_orphans;
 	cfg->tcp_orphan_mem = o->tcp_orphan_mem;
 	cfg->tcp_orphan_retries = o->tcp_orphan_retries;
+	cfg->tcp_synack_retries = o->tcp_synack_retries;
 	cfg->tcp_persist_span_ms = o->tcp_persist_span_ms;
 	memcpy(cfg->tcp_mem, o->tcp_mem, sizeof(cfg->tcp_mem));
 	cfg->tcp_max_conns = o->tcp_max_conns;
@@ -155,7 +156,8 @@ static int start_services(struct queue *q, const struct xs_opts *o, char *err, s
 			xs_mq_pin_port(q->all->mq, (uint16_t)o->iperf3_port, 0);
 	}
 	if (o->sockperf_port) {
-		struct svc_sockperf_config spc = {.port = o->sockperf_port};
+		struct svc_sockperf_config spc = {.port = o->sockperf_port,
+						  .idle_ms = o->sockperf_idle_ms};
 
 		q->sp = svc_sockperf_start(q->st, &spc, err, errlen);
 		if (!q->sp)
@@ -205,7 +207,8 @@ int queue_open(struct queue *q, const struct xs_opts *o, const char *ifname, cha
 			struct xs_steer_table ftab;
 
 			xs_filter_xdp_table(q->st, &ftab);
-			rc = xs_afxdp_filter_set(q->hw, &ftab); /* one program for all queues */
+			/* one program for all queues */
+			rc = o->filter_xdp_off ? 0 : xs_afxdp_filter_set(q->hw, &ftab);
 			if (rc) {
 				snprintf(err, errlen,
 					 "cannot load the --filter rules into the XDP program (%s)",

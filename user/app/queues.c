@@ -53,7 +53,6 @@ int queues_init(struct queues *qs, unsigned n)
 		q->all = qs;
 		q->index = i;
 		q->cpu = -1;
-		q->mq_fd = -1;
 		q->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (q->wake_fd < 0) {
 			queues_fini(qs);
@@ -68,8 +67,6 @@ int queues_init(struct queues *qs, unsigned n)
 			queues_fini(qs);
 			return err;
 		}
-		for (i = 0; i < n; i++)
-			qs->q[i].mq_fd = xs_mq_fd(qs->mq, i);
 	}
 	return 0;
 }

@@ -28,7 +28,6 @@ struct queue {
 	struct xs_stack *st;
 	struct xs_dev *hw;  /* the AF_XDP device */
 	struct xs_dev *dev; /* hw, or the capture wrapper that owns it */
-	int mq_fd;	    /* handoffs from other queues (-1: a single queue) */
 	struct svc_tcp *svc;
 	struct svc_iperf3 *ip3; /* queue 0 only: its port is pinned there */
 	struct svc_sockperf *sp;

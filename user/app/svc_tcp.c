@@ -23,28 +23,30 @@ struct svc_conn {
 	uint32_t sent;
 	bool eof;
 	uint8_t *held;      /* echo: NULL unless bytes wait */
+	struct xs_tcp h;
 };
 
-/* Per daemon: connections by handle (conn[0 .. nconn), grown as handles
+/* Per daemon: connections by handle id (conn[0 .. nconn), grown as handles
  * come), so everything is freed at exit. */
 struct svc_tcp {
 	struct svc_conn **conn;
 	unsigned nconn;
-	int listener[3];
+	struct xs_tcp listener[3];
 	uint8_t sink[SVC_BUF];    /* what all services read into */
 	uint8_t pattern[SVC_BUF]; /* what the source sends */
 };
 
-static void svc_conn_end(struct xs_stack *st, struct svc_tcp *s, int h)
+static void svc_conn_end(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h)
 {
-	free(s->conn[h]->held);
-	free(s->conn[h]);
-	s->conn[h] = NULL;
+	free(s->conn[h.id]->held);
+	free(s->conn[h.id]);
+	s->conn[h.id] = NULL;
 	xs_tcp_close(st, h);
 }
 
 /* Sends what echo holds back; 1 when all went, 0 to wait, -1 ended. */
-static int svc_echo_flush(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
+static int svc_echo_flush(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h,
+			  struct svc_conn *c)
 {
 	while (c->sent < c->pending) {
 		ssize_t n = xs_tcp_send(st, h, c->held + c->sent, c->pending - c->sent);
@@ -66,7 +68,7 @@ static int svc_echo_flush(struct xs_stack *st, struct svc_tcp *s, int h, struct 
 /* Echo: read into the shared scratch and send it straight back; what the
  * send buffer does not take is kept (allocated now) and reading stops until
  * it has gone (the peer then sees our window close). */
-static void svc_echo(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
+static void svc_echo(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h, struct svc_conn *c)
 {
 	for (;;) {
 		ssize_t n, m;
@@ -108,7 +110,8 @@ static void svc_echo(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_c
 	}
 }
 
-static void svc_discard(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
+static void svc_discard(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h,
+			struct svc_conn *c)
 {
 	ssize_t n;
 
@@ -123,7 +126,8 @@ static void svc_discard(struct xs_stack *st, struct svc_tcp *s, int h, struct sv
 }
 
 /* Source: keep the send buffer full until the peer closes its side. */
-static void svc_source(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
+static void svc_source(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h,
+		       struct svc_conn *c)
 {
 	ssize_t n;
 
@@ -143,10 +147,10 @@ static void svc_source(struct xs_stack *st, struct svc_tcp *s, int h, struct svc
 		svc_conn_end(st, s, h);
 }
 
-static void svc_conn_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void svc_conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct svc_tcp *s = ctx;
-	struct svc_conn *c = h >= 0 && (unsigned)h < s->nconn ? s->conn[h] : NULL;
+	struct svc_conn *c = h.id >= 0 && (unsigned)h.id < s->nconn ? s->conn[h.id] : NULL;
 
 	if (!c)
 		return;
@@ -165,26 +169,26 @@ static void svc_conn_ready(struct xs_stack *st, int h, unsigned events, void *ct
 		svc_source(st, s, h, c);
 		break;
 	}
-	if (s->conn[h] && (events & XS_EV_HUP))
+	if (s->conn[h.id] && (events & XS_EV_HUP))
 		svc_conn_end(st, s, h);
 }
 
-static void svc_accept_ready(struct xs_stack *st, int lh, unsigned events, void *ctx)
+static void svc_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events, void *ctx)
 {
 	struct svc_tcp *s = ctx;
-	enum svc_kind kind = lh == s->listener[SVC_ECHO]      ? SVC_ECHO
-			     : lh == s->listener[SVC_DISCARD] ? SVC_DISCARD
-							      : SVC_SOURCE;
-	int h;
+	enum svc_kind kind = lh.id == s->listener[SVC_ECHO].id      ? SVC_ECHO
+			     : lh.id == s->listener[SVC_DISCARD].id ? SVC_DISCARD
+								    : SVC_SOURCE;
+	struct xs_tcp h;
 
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
 		struct svc_conn *c;
 
-		if ((unsigned)h >= s->nconn) {
+		if ((unsigned)h.id >= s->nconn) {
 			unsigned n = s->nconn ? s->nconn : 64;
 			struct svc_conn **nc;
 
-			while (n <= (unsigned)h)
+			while (n <= (unsigned)h.id)
 				n *= 2;
 			nc = realloc(s->conn, n * sizeof(*nc));
 			if (!nc) {
@@ -201,7 +205,8 @@ static void svc_accept_ready(struct xs_stack *st, int lh, unsigned events, void 
 			continue;
 		}
 		c->kind = kind;
-		s->conn[h] = c;
+		c->h = h;
+		s->conn[h.id] = c;
 		xs_tcp_set_event_cb(st, h, svc_conn_ready, s);
 	}
 }
@@ -219,14 +224,15 @@ struct svc_tcp *svc_tcp_start(struct xs_stack *st, const uint16_t ports[3], char
 	}
 	for (i = 0; i < SVC_BUF; i++)
 		s->pattern[i] = (uint8_t)('!' + i % 94);
+	for (i = 0; i < 3; i++)
+		s->listener[i] = (struct xs_tcp)XS_NO_HANDLE;
 	for (i = 0; i < 3; i++) {
-		s->listener[i] = -1;
 		if (!ports[i])
 			continue;
 		s->listener[i] = xs_tcp_listen(st, ports[i], 1024);
-		if (s->listener[i] < 0) {
+		if (s->listener[i].id < 0) {
 			snprintf(err, errlen, "cannot start TCP %s on port %u (%s)", names[i],
-				 ports[i], strerror(-s->listener[i]));
+				 ports[i], strerror(-s->listener[i].id));
 			svc_tcp_stop(st, s);
 			return NULL;
 		}
@@ -243,9 +249,9 @@ void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s)
 		return;
 	for (i = 0; (unsigned)i < s->nconn; i++)
 		if (s->conn[i])
-			svc_conn_end(st, s, i);
+			svc_conn_end(st, s, s->conn[i]->h);
 	for (i = 0; i < 3; i++)
-		if (s->listener[i] >= 0)
+		if (s->listener[i].id >= 0)
 			xs_tcp_close(st, s->listener[i]);
 	free(s->conn);
 	free(s);

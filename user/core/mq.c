@@ -30,8 +30,10 @@ enum mq_kind { MQ_REC_IP = 1, MQ_REC_ARP, MQ_REC_WRAP };
 struct mq_rec {
 	uint32_t len;
 	uint16_t kind;
-	uint16_t hops;	    /* stacks that passed a segment on, looking for its connection */
+	uint8_t hops;	    /* stacks that passed a segment on, looking for its connection */
+	uint8_t filtered;   /* the sender's filter already took it */
 	struct ip4_repr ip; /* MQ_REC_IP: the packet as validated (reassembled) */
+	uint64_t meta;	    /* the XDP program's filter verdict on the frame (0: none) */
 };
 
 /* Ring from stack `from` to stack `to`: positions count bytes forever (the
@@ -266,9 +268,10 @@ static int owner(const struct xs_mq *g, const struct ip4_repr *ip, const uint8_t
 
 /* ------------------------------------------------------------ rings */
 
-/* Appends one record (header, then len bytes of data); false when it does not fit. */
-static bool ring_push(struct xs_mq *g, struct mq_ring *r, uint16_t kind, uint16_t hops,
-		      const struct ip4_repr *ip, const uint8_t *data, uint32_t len)
+/* Appends one record (the header rec, then len bytes of data); false when
+ * it does not fit. */
+static bool ring_push(struct xs_mq *g, struct mq_ring *r, const struct mq_rec *rec,
+		      const uint8_t *data, uint32_t len)
 {
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	uint32_t size = g->ring_bytes, need = rec_size(len), pos = (uint32_t)(tail & (size - 1));
@@ -291,22 +294,19 @@ static bool ring_push(struct xs_mq *g, struct mq_ring *r, uint16_t kind, uint16_
 		pos = 0;
 	}
 	h = (struct mq_rec *)(r->buf + pos);
+	*h = *rec;
 	h->len = len;
-	h->kind = kind;
-	h->hops = hops;
-	if (ip)
-		h->ip = *ip;
 	memcpy(h + 1, data, len);
 	atomic_store_explicit(&r->tail, tail + need, memory_order_release);
 	return true;
 }
 
-static bool push_to(struct xs_stack *st, unsigned to, uint16_t kind, uint16_t hops,
-		    const struct ip4_repr *ip, const uint8_t *data, uint32_t len)
+static bool push_to(struct xs_stack *st, unsigned to, const struct mq_rec *rec,
+		    const uint8_t *data, uint32_t len)
 {
 	struct xs_mq *g = st->mq;
 
-	if (!ring_push(g, ring(g, st->mq_index, to), kind, hops, ip, data, len)) {
+	if (!ring_push(g, ring(g, st->mq_index, to), rec, data, len)) {
 		xs_drop(st, XS_DROP_MQ_RING_FULL);
 		return false;
 	}
@@ -316,9 +316,10 @@ static bool push_to(struct xs_stack *st, unsigned to, uint16_t kind, uint16_t ho
 	return true;
 }
 
-bool mq_handoff(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
+bool mq_handoff(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt, uint64_t meta)
 {
 	struct xs_mq *g = st->mq;
+	struct mq_rec rec = {.kind = MQ_REC_IP, .ip = *ip, .meta = meta};
 	int to;
 
 	if (g->n < 2)
@@ -326,7 +327,7 @@ bool mq_handoff(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *p
 	to = owner(g, ip, pkt);
 	if (to < 0 || (unsigned)to == st->mq_index)
 		return false;
-	if (push_to(st, (unsigned)to, MQ_REC_IP, 0, ip, pkt, ip->total_len))
+	if (push_to(st, (unsigned)to, &rec, pkt, ip->total_len))
 		st->stats.mq_handoff_tx++;
 	return true;
 }
@@ -335,11 +336,13 @@ bool mq_search(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 {
 	struct xs_mq *g = st->mq;
 
+	struct mq_rec rec = {.kind = MQ_REC_IP, .ip = *ip, .filtered = 1};
+
 	/* Every other stack was asked: this one answers (RST, cookie check). */
 	if (!g || st->mq_hops + 1u >= g->n)
 		return false;
-	if (push_to(st, (st->mq_index + 1) % g->n, MQ_REC_IP, (uint16_t)(st->mq_hops + 1), ip, pkt,
-		    ip->total_len))
+	rec.hops = (uint8_t)(st->mq_hops + 1);
+	if (push_to(st, (st->mq_index + 1) % g->n, &rec, pkt, ip->total_len))
 		st->stats.mq_search++;
 	return true;
 }
@@ -347,12 +350,13 @@ bool mq_search(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 void mq_replicate_arp(struct xs_stack *st, const uint8_t *b, size_t n)
 {
 	struct xs_mq *g = st->mq;
+	struct mq_rec rec = {.kind = MQ_REC_ARP};
 	unsigned i;
 
 	if (g->n < 2 || n > 512)
 		return;
 	for (i = 0; i < g->n; i++)
-		if (i != st->mq_index && push_to(st, i, MQ_REC_ARP, 0, NULL, b, (uint32_t)n))
+		if (i != st->mq_index && push_to(st, i, &rec, b, (uint32_t)n))
 			st->stats.mq_arp_replicas++;
 }
 
@@ -399,9 +403,9 @@ static bool ring_drain(struct xs_stack *st, struct xs_mq *g, struct mq_ring *r)
 			continue;
 		}
 		st->stats.mq_handoff_rx++;
-		st->mq_hops = (uint8_t)h->hops;
+		st->mq_hops = h->hops;
 		if (h->kind == MQ_REC_IP)
-			ip4_receive(st, &h->ip, (const uint8_t *)(h + 1));
+			ip4_receive(st, &h->ip, (const uint8_t *)(h + 1), h->meta, h->filtered);
 		else
 			arp_input_replica(st, (const uint8_t *)(h + 1), h->len);
 		st->mq_hops = 0;

@@ -19,9 +19,10 @@ struct xs_stack;
 #define XS_EPHEMERAL_HI 60999
 
 /* ip/pkt (pkt holds ip->total_len bytes, reassembled if it was fragmented)
- * belongs to another stack of the group: copied into the ring to it (or
- * counted lost when full); true when the caller is done with it. */
-bool mq_handoff(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
+ * belongs to another stack of the group: copied into the ring to it with the
+ * XDP program's verdict meta (or counted lost when full); true when the
+ * caller is done with it. */
+bool mq_handoff(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt, uint64_t meta);
 /* A TCP segment that is not a SYN and finds no connection here: its flow
  * may live on another queue's stack (the flow moved queues: a NIC whose
  * indirection table changed, a veth peer that rehashed after a timeout),

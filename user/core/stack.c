@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "api/api.h"
 #include "core/mq.h"
 #include "core/stack.h"
 #include "net/arp.h"
@@ -60,6 +61,8 @@ static void config_defaults(struct xs_config *c)
 		c->tcp_orphan_mem = 64ull << 20;
 	if (!c->tcp_orphan_retries)
 		c->tcp_orphan_retries = 8;
+	if (!c->tcp_synack_retries)
+		c->tcp_synack_retries = TCP_SYNACK_RETRIES;
 	if (!c->tcp_persist_span_ms)
 		c->tcp_persist_span_ms = 300000;
 	if (!c->tcp_max_conns)
@@ -94,7 +97,7 @@ static bool config_tcp_ok(const struct xs_config *c)
 {
 	const uint64_t *m = c->tcp_mem;
 
-	if (c->tcp_orphan_retries > 255)
+	if (c->tcp_orphan_retries > 255 || c->tcp_synack_retries > 255)
 		return false;
 	if (c->tcp_persist_span_ms && (c->tcp_persist_span_ms < 100 ||
 				       c->tcp_persist_span_ms > 86400000))
@@ -261,23 +264,25 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	/* What other queues' stacks received for this one (multi-queue): ARP
 	 * learned there first, before this batch needs it. */
 	mq_poll(st);
+	for (i = 0; i < XS_RX_BATCH; i++)
+		rx[i].meta = 0;
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
 	if (n < 0) {
 		st->in_poll = false;
 		return n;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		st->rx_meta = rx[i].meta;
 		iface_input(st, rx[i].data, rx[i].len);
+	}
+	st->rx_meta = 0;
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
 	stack_timers(st);
 	tcp_timers_run(st);
 	dns_timers_run(st);
 	dhcp_stack_timers(st);
-	udp_deliver_events(st);
-	icmp_deliver_events(st);
-	tcp_deliver_events(st);
-	dns_deliver_events(st);
+	api_deliver_events(st);
 	tcp_reap(st);
 	xs_dev_flush(st->dev);
 	mq_flush(st);

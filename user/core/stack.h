@@ -44,6 +44,7 @@ struct xs_stack {
 	uint32_t netmask;
 	uint32_t bcast;     /* directed broadcast of the connected subnet */
 	xs_time_t now;      /* time of the poll in progress */
+	uint64_t rx_meta;   /* xs_frame.meta of the frame being received, else 0 */
 	xs_time_t next_tick;
 	uint16_t ip_id;
 	uint64_t rng;       /* xorshift state, seeded from getrandom() */

@@ -229,6 +229,7 @@ static int afxdp_rx_burst(struct xs_dev *dev, struct xs_frame *frames, int max)
 		frames[i].len = d->len;
 		frames[i].cap = d->len;
 		frames[i].handle = d->addr;
+		frames[i].meta = afxdp_filter_take_meta(frames[i].data);
 		a->state[frame_idx(d->addr)] = FS_RX;
 	}
 	xsk_ring_cons__release(&a->rx, n);

@@ -235,7 +235,7 @@ static int load_and_attach(struct afxdp_prog *a, enum xs_xdp_mode want, int verb
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "xdp_steer");
 	const void *bytes;
 	size_t sz = 0;
-	struct bpf_map *cfg, *xsks, *stats, *ftab, *fidx, *fcnt;
+	struct bpf_map *cfg, *xsks, *stats, *ftab, *fidx, *fcnt, *fbkt;
 	int ret;
 
 	bytes = xdp_steer__elf_bytes(&sz);
@@ -252,7 +252,8 @@ static int load_and_attach(struct afxdp_prog *a, enum xs_xdp_mode want, int verb
 	ftab = bpf_object__find_map_by_name(a->obj, "xs_ftab");
 	fidx = bpf_object__find_map_by_name(a->obj, "xs_fidx");
 	fcnt = bpf_object__find_map_by_name(a->obj, "xs_fcnt");
-	if (!cfg || !xsks || !stats || !ftab || !fidx || !fcnt) {
+	fbkt = bpf_object__find_map_by_name(a->obj, "xs_fbkt");
+	if (!cfg || !xsks || !stats || !ftab || !fidx || !fcnt || !fbkt) {
 		errf(err, errlen, "the embedded XDP program lacks its maps; rebuild xdpstack");
 		return -ENOENT;
 	}
@@ -314,6 +315,7 @@ static int load_and_attach(struct afxdp_prog *a, enum xs_xdp_mode want, int verb
 	a->filter.ftab_fd = bpf_map__fd(ftab);
 	a->filter.fidx_fd = bpf_map__fd(fidx);
 	a->filter.fcnt_fd = bpf_map__fd(fcnt);
+	a->filter.fbkt_fd = bpf_map__fd(fbkt);
 	if (a->log) {
 		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex((int)a->ifindex);
 

@@ -74,7 +74,7 @@ struct tcp_conn {
 	struct tcp_listen *ls;         /* a listener's queues (NULL for the others) */
 	struct seqset *ooo;            /* out-of-order ranges held in rcvbuf (NULL: none) */
 	const struct tcp_cc_ops *cc_ops;
-	xs_event_cb cb;
+	xs_tcp_cb cb;                  /* stored for user/api/tcp.c, never called here */
 	void *ctx;
 	size_t mem;                    /* bytes charged to the table's budget (tcp_mem.c) */
 	size_t rack_mem;               /* of which RACK's storage, when last charged */
@@ -106,6 +106,7 @@ struct tcp_conn {
 
 	enum xs_tcp_state state;
 	int handle;                    /* -1 once the application let go */
+	uint32_t hgen;                 /* the handle's generation (tcp_handle_alloc) */
 	uint32_t lip, rip;
 
 	/* Send sequence space (RFC 9293 3.3.1). */
@@ -187,6 +188,7 @@ struct tcp_table {
 	uint32_t *hfree;               /* free handle numbers (a stack) */
 	uint32_t nfree;
 	uint32_t hnext_unused;         /* handles at or above this were never used */
+	uint32_t hgen;                 /* generation of the last handle given */
 	struct tcp_conn *ready;        /* connections with events to deliver */
 	struct tcp_conn *delivering;   /* the rest of the list being delivered */
 	struct tcp_conn *dead;         /* closed orphans, freed at the end of the poll */
@@ -207,9 +209,16 @@ void tcp_fini(struct xs_stack *st);
 void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
 void tcp_timers_run(struct xs_stack *st);
 xs_time_t tcp_next_timer(const struct xs_stack *st);
-void tcp_deliver_events(struct xs_stack *st);
+/* Delivery (user/api/events.c, end of each poll): begin takes the list of
+ * connections with events; next returns the next one whose callback is due,
+ * with its events, or NULL. A connection closed or freed meanwhile is
+ * unlinked from the list, so it never comes. */
+void tcp_deliver_begin(struct xs_stack *st);
+struct tcp_conn *tcp_deliver_next(struct xs_stack *st, unsigned *events);
 /* True while events wait for the next poll's delivery. */
 bool tcp_events_pending(const struct xs_stack *st);
+/* The connection behind handle number h, or NULL (user/api/tcp.c also
+ * checks the generation). */
 struct tcp_conn *tcp_get(const struct xs_stack *st, int h);
 /* Frees the closed orphans (end of each poll). */
 void tcp_reap(struct xs_stack *st);
@@ -226,6 +235,14 @@ bool tcp_conns_full(struct xs_stack *st);
 struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
 			      const struct tcp_conn *parent);
 void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
+void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c);
+/* Handles: a number for c (O(1); -EMFILE, -ENOMEM); a new connection the
+ * application holds (its handle, or -errno); giving c's handle back (a
+ * CLOSED connection is then freed). */
+int tcp_handle_alloc(struct xs_stack *st, struct tcp_conn *c);
+int tcp_conn_new_held(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
+		      struct tcp_conn **out);
+void tcp_handle_release(struct xs_stack *st, struct tcp_conn *c);
 /* Moves c to CLOSED with err (0 for a clean end) and wakes the application.
  * An orphan (no handle) is freed at the end of the poll, never in the middle
  * of input or timer processing, so callers may still read c afterwards. */
@@ -233,9 +250,34 @@ void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err);
 void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events);
 /* The window scale we announce for a receive buffer of cap bytes. */
 uint8_t tcp_wscale_for(uint32_t cap);
-/* An active open (o may be NULL): the handle, or -errno. */
+
+/* tcp_user.c: the user calls (RFC 9293 3.10) behind user/api/tcp.c, with
+ * the returns of the xs_tcp_* calls they serve. Opens return a handle
+ * number or -errno. */
+int tcp_listen(struct xs_stack *st, uint16_t port, int backlog);
+int tcp_accept(struct xs_stack *st, struct tcp_conn *l, uint32_t *ip, uint16_t *port);
+/* An active open (o may be NULL). */
 int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		const struct xs_tcp_connect_opts *o);
+ssize_t tcp_send(struct xs_stack *st, struct tcp_conn *c, const void *buf, size_t len,
+		 bool urgent);
+ssize_t tcp_recv(struct xs_stack *st, struct tcp_conn *c, void *buf, size_t cap);
+int tcp_shutdown(struct xs_stack *st, struct tcp_conn *c);
+/* Both release the handle. */
+int tcp_abort(struct xs_stack *st, struct tcp_conn *c);
+int tcp_close(struct xs_stack *st, struct tcp_conn *c);
+/* Stores cb (NULL: none) and raises what is already true. */
+void tcp_set_cb(struct xs_stack *st, struct tcp_conn *c, xs_tcp_cb cb, void *ctx);
+int tcp_urgent(const struct tcp_conn *c);
+/* The XS_EV_* bits true now. */
+int tcp_poll_events(const struct tcp_conn *c);
+void tcp_info(const struct tcp_conn *c, struct xs_tcp_info *out);
+size_t tcp_list(const struct xs_stack *st, struct xs_tcp_info *out, size_t max);
+/* tcp_opt.c: options and the read-side shutdown. */
+int tcp_setopt(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_opt opt, int value);
+int tcp_getopt(const struct tcp_conn *c, enum xs_tcp_opt opt, int *value);
+int tcp_shutdown_how(struct xs_stack *st, struct tcp_conn *c, int how);
+
 uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 /* The sequence number of the next byte the application reads. */
 uint32_t tcp_read_seq(const struct tcp_conn *c);
