@@ -32,7 +32,8 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench $(O)/xs_flood
+BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench $(O)/xs_flood \
+	$(O)/tcp_rr
 TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -71,8 +72,8 @@ $(BPF_OBJ): bpf/xdp_steer.bpf.c bpf/steer.h
 $(BPF_SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name xdp_steer > $@.tmp && mv $@.tmp $@
 
-# afxdp.c embeds the steering program through the skeleton.
-$(O)/user/dev/afxdp.o: $(BPF_SKEL)
+# afxdp_prog.c embeds the steering program through the skeleton.
+$(O)/user/dev/afxdp_prog.o: $(BPF_SKEL)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -121,7 +122,7 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 # instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
 # links the daemon's control-socket code (user/app without main.c) and the
 # counter view its stats command prints.
-FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/afxdp_filter.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
+FUZZ_SRCS := $(filter-out user/dev/afxdp%.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
 FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c user/app/counters.c,$(APP_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)

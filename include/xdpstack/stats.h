@@ -99,6 +99,7 @@
 	X(DHCP_UNEXPECTED, "DHCP message of a type not expected in this state")  \
 	X(DHCP_NO_SERVER, "DHCP offer or ACK without a server identifier")       \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
+	X(MQ_RING_FULL, "packet for another queue's stack lost: the ring to it was full") \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 
 enum xs_drop {
@@ -133,7 +134,12 @@ enum xs_drop {
  * dns_cache_neg_hits (answered from the cache, positive / RFC 2308 negative),
  * dns_cache_evictions (live entries pushed out by the entry budget), dns_busy
  * (resolves refused: queries in flight at their budget); gauges dns_inflight
- * and dns_cache_entries. */
+ * and dns_cache_entries.
+ * Multi-queue (xdpstack/mq.h): mq_handoff_tx / mq_handoff_rx (packets given
+ * to / taken from another queue's stack, ARP copies included in rx),
+ * mq_arp_replicas (ARP packets copied to the other stacks) and mq_search
+ * (TCP segments for no connection passed on to the next queue's stack: a
+ * flow that moved queues). */
 #define XS_COUNTERS(X)                                                             \
 	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
 	X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)        \
@@ -155,7 +161,8 @@ enum xs_drop {
 	X(tcp_mem_bytes) X(tcp_orphans) X(tcp_conns) \
 	X(dns_queries) X(dns_tx) X(dns_rx) X(dns_tcp_fallback) X(dns_timeouts)     \
 	X(dns_cache_hits) X(dns_cache_neg_hits) X(dns_cache_evictions)             \
-	X(dns_busy) X(dns_inflight) X(dns_cache_entries)
+	X(dns_busy) X(dns_inflight) X(dns_cache_entries)                           \
+	X(mq_handoff_tx) X(mq_handoff_rx) X(mq_arp_replicas) X(mq_search)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include "api/api.h"
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/dhcp_stack.h"
@@ -196,6 +197,7 @@ void xs_stack_free(struct xs_stack *st)
 {
 	if (!st)
 		return;
+	mq_detach(st);
 	dhcp_stack_fini(st);
 	dns_fini(st);
 	xs_loop_fini(st);
@@ -260,6 +262,9 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	st->in_poll = true;
 	if (st->kicked)
 		xs_loop_drain(st);
+	/* What other queues' stacks received for this one (multi-queue): ARP
+	 * learned there first, before this batch needs it. */
+	mq_poll(st);
 	for (i = 0; i < XS_RX_BATCH; i++)
 		rx[i].meta = 0;
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
@@ -284,6 +289,7 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	api_deliver_events(st);
 	tcp_reap(st);
 	xs_dev_flush(st->dev);
+	mq_flush(st);
 	st->tx_unflushed = false;
 	st->in_poll = false;
 	/* Events callbacks raised wait for the next poll: keep the fd readable. */
@@ -299,7 +305,7 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 	/* Events raised by callbacks or API calls wait for the next poll, and
 	 * frames sent from outside a poll for its flush: it is due now (else
 	 * the caller sleeps on them until some timer). */
-	if (stack_events_pending(st) || st->tx_unflushed)
+	if (stack_events_pending(st) || st->tx_unflushed || mq_pending(st))
 		return 0;
 
 	if (st->garp_left && st->garp_next < t)

@@ -58,6 +58,9 @@ void arp_cache_fini(struct arp_cache *c);
 
 /* Handles one received ARP packet (b/n after the Ethernet header). */
 void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n);
+/* The same packet as another queue's stack received it: learned from by the
+ * same rules, never answered nor counted (multi-queue replication). */
+void arp_input_replica(struct xs_stack *st, const uint8_t *b, size_t n);
 /* Looks up a resolved MAC; returns 1 and fills mac, or 0. */
 int arp_cache_lookup(struct xs_stack *st, uint32_t ip, uint8_t mac[6]);
 /* Queues a finished frame (Ethernet source and type already written, the

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/dns.h"
 #include "wire/bytes.h"
@@ -179,10 +180,8 @@ static int dns_send_udp(struct xs_stack *st, struct dns_query *q)
 	if (h.id < 0)
 		return h.id;
 	for (int i = 0; i < 16 && err == -EADDRINUSE; i++)
-		err = xs_udp_bind(
-		    st, h,
-		    (uint16_t)(UDP_EPHEMERAL_LO +
-			       dns_random(st) % (UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1)));
+		err = xs_udp_bind(st, h, mq_port_nth(st, (unsigned)(dns_random(st) %
+								     mq_port_count(st))));
 	if (!err)
 		err = xs_udp_set_event_cb(st, h, dns_udp_event, (void *)(uintptr_t)dns_slot(st, q));
 	if (err) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/icmp.h"
 #include "net/ip4.h"
@@ -204,16 +205,17 @@ static int udp_bind_port(struct xs_stack *st, int h, uint16_t port)
 	return 0;
 }
 
-/* An unused port from the ephemeral range, starting at a random point. */
+/* An unused port from the ephemeral range (this stack's share of it in a
+ * multi-queue group, core/mq.h), starting at a random point. */
 static int udp_bind_ephemeral(struct xs_stack *st, int h)
 {
-	unsigned span = UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1;
-	unsigned start = (unsigned)(xs_random(st) % span), i;
+	unsigned span = mq_port_count(st), i;
+	unsigned start = span ? (unsigned)(xs_random(st) % span) : 0;
 
 	for (i = 0; i < span; i++) {
-		uint16_t p = (uint16_t)(UDP_EPHEMERAL_LO + (start + i) % span);
+		uint16_t p = mq_port_nth(st, (start + i) % span);
 
-		if (!st->udp.port_map[p])
+		if (!st->udp.port_map[p] && mq_port_mine(st, p))
 			return udp_bind_port(st, h, p);
 	}
 	return -EADDRINUSE;

@@ -13,8 +13,6 @@
 #define UDP_MAX_SOCKS 256
 #define UDP_RCVBUF_BYTES (256 * 1024)
 #define UDP_RCVBUF_DGRAMS 1024
-#define UDP_EPHEMERAL_LO 32768
-#define UDP_EPHEMERAL_HI 60999
 
 struct udp_dgram {
 	struct udp_dgram *next;

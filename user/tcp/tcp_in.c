@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/siphash.h"
 #include "core/stack.h"
 #include "net/ip4.h"
@@ -913,10 +914,11 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		tcp_output(st, c);
 }
 
-/* A segment whose checksum is good: to its connection, a listener, or a
- * reset (RFC 9293 3.10.7). c: the connection of its 4-tuple, if any. */
+/* A segment whose checksum is good: to its connection, a listener, another
+ * queue's stack, or a reset (RFC 9293 3.10.7). c: the connection of its
+ * 4-tuple, if any; pkt: the IP packet, for a hand-off. */
 static void tcp_input_segment(struct xs_stack *st, const struct ip4_repr *ip,
-			      const struct tcp_repr *seg, struct tcp_conn *c)
+			      const uint8_t *pkt, const struct tcp_repr *seg, struct tcp_conn *c)
 {
 	struct tcp_conn *l;
 	uint32_t iss_floor = 0;
@@ -924,6 +926,12 @@ static void tcp_input_segment(struct xs_stack *st, const struct ip4_repr *ip,
 	st->stats.tcp_rx++;
 	if (ip->dst != st->ip) {
 		xs_drop(st, XS_DROP_TCP_DST);
+		return;
+	}
+	/* Port 0 is reserved (RFC 6335 6): no connection has it, and a RST
+	 * from or to it would be a segment no host should send. */
+	if (!seg->sport || !seg->dport) {
+		xs_drop(st, XS_DROP_TCP_NO_CONN);
 		return;
 	}
 	/* RFC 6191-style reuse: a new SYN for a TIME-WAIT connection with a
@@ -940,6 +948,9 @@ static void tcp_input_segment(struct xs_stack *st, const struct ip4_repr *ip,
 		c = NULL;
 	}
 	if (!c) {
+		/* Multi-queue: the flow may have moved from another queue. */
+		if (st->mq && !(seg->flags & TCP_SYN) && mq_search(st, ip, pkt))
+			return;
 		l = tcp_listener(st, seg->dport);
 		if (l) {
 			tcp_listen_input(st, l, ip, seg, iss_floor);
@@ -999,7 +1010,7 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 		xs_drop(st, XS_DROP_TCP_CSUM);
 		return;
 	}
-	tcp_input_segment(st, ip, &seg, c);
+	tcp_input_segment(st, ip, pkt, &seg, c);
 	st->tcp->rx_in_ring = NULL;
 }
 

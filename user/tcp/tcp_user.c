@@ -4,13 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/ip4.h"
 #include "net/route.h"
 #include "tcp/tcp.h"
-
-#define TCP_EPHEMERAL_LO 32768
-#define TCP_EPHEMERAL_HI 60999
 
 int tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
 {
@@ -72,8 +70,10 @@ static void tcp_connect_buf(struct tcp_ring *r, int v)
 int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		const struct xs_tcp_connect_opts *o)
 {
-	unsigned span = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
-	unsigned start = (unsigned)(xs_random(st) % span), i;
+	/* Multi-queue: only this stack's share of the range, so that replies
+	 * come back to it (core/mq.h); first a port whose reply the NIC's RSS
+	 * sends to this very queue, where the RSS is known. */
+	unsigned span = mq_port_count(st), start = span ? (unsigned)(xs_random(st) % span) : 0, i;
 	struct tcp_conn *c;
 	uint32_t nh;
 	uint16_t lport = 0;
@@ -98,16 +98,20 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		 * not a listener's (no SO_REUSEADDR). */
 		if (tcp_lookup(st, st->ip, o->lport, ip, port) || tcp_listener(st, o->lport))
 			return -EADDRINUSE;
+		/* Another queue's port: the replies would go to its stack. */
+		if (!mq_port_mine(st, o->lport))
+			return -EADDRNOTAVAIL;
 		span = 0;
 		lport = o->lport;
 	}
-	for (i = 0; i < span; i++) {
-		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % span);
+	for (i = 0; i < 2 * span && !lport; i++) {
+		uint16_t p = mq_port_nth(st, (start + i) % span);
 
-		if (!tcp_lookup(st, st->ip, p, ip, port) && !tcp_listener(st, p)) {
+		if (i < span && !mq_port_rss_ok(st, p, ip, port))
+			continue;
+		if (mq_port_mine(st, p) && !tcp_lookup(st, st->ip, p, ip, port) &&
+		    !tcp_listener(st, p))
 			lport = p;
-			break;
-		}
 	}
 	if (!lport)
 		return -EADDRNOTAVAIL;
