@@ -34,7 +34,8 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench $(O)/xs_flood
+BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench $(O)/xs_flood \
+	$(O)/tcp_rr
 TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -58,7 +59,7 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit compile-fail integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll \
+.PHONY: all deps check unit compile-fail integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll profile \
 	format fuzz fuzz-replay soak install uninstall
 all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
 	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
@@ -73,8 +74,8 @@ $(BPF_OBJ): bpf/xdp_steer.bpf.c bpf/steer.h
 $(BPF_SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name xdp_steer > $@.tmp && mv $@.tmp $@
 
-# afxdp.c embeds the steering program through the skeleton.
-$(O)/user/dev/afxdp.o: $(BPF_SKEL)
+# afxdp_prog.c embeds the steering program through the skeleton.
+$(O)/user/dev/afxdp_prog.o: $(BPF_SKEL)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -123,7 +124,7 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 # instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
 # links the daemon's control-socket code (user/app without main.c) and the
 # counter view its stats command prints.
-FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/afxdp_filter.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
+FUZZ_SRCS := $(filter-out user/dev/afxdp%.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
 FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c user/app/counters.c,$(APP_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)
@@ -276,6 +277,11 @@ bench: deps all
 # Busy-poll on/off against the kernel: ping, UDP and TCP request/response.
 bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
 	sh scripts/bench_busypoll.sh $(O)
+
+# perf profiles (cpu-clock, call graphs) of the stack alone and of the daemon
+# under TCP bulk and request/response: the tops of docs/PROFILE.md.
+profile: deps all
+	/usr/bin/python3 scripts/profile.py --build $(O)
 
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \

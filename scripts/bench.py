@@ -169,12 +169,14 @@ class Progress:
 # ----------------------------------------------------------------- topology
 
 class Topology:
-    """Two namespaces and a veth pair, unique names, removed in close()."""
+    """Two namespaces and a veth pair, unique names, removed in close();
+    queues > 1: that many rx and tx queues on both ends."""
 
-    def __init__(self):
+    def __init__(self, queues=1):
         tag = f"{os.getpid() % 100000:05d}{random.randrange(1 << 16):04x}"
         self.na, self.nb = f"xsbench-{tag}-a", f"xsbench-{tag}-b"
         self.va, self.vb = f"xbA{tag}"[:15], f"xbB{tag}"[:15]
+        self.queues = queues
         self.procs = []
         self.created = []
 
@@ -186,7 +188,8 @@ class Topology:
         for n in (self.na, self.nb):
             run(["ip", "netns", "add", n])
             self.created.append(n)
-        run(["ip", "link", "add", self.va, "type", "veth", "peer", "name", self.vb])
+        q = ["numrxqueues", self.queues, "numtxqueues", self.queues] if self.queues > 1 else []
+        run(["ip", "link", "add", self.va] + q + ["type", "veth", "peer", "name", self.vb] + q)
         run(["ip", "link", "set", self.va, "netns", self.na])
         run(["ip", "link", "set", self.vb, "netns", self.nb])
         run(["ip", "-n", self.na, "addr", "add", f"{KERNEL_IP}/24", "dev", self.va])
@@ -250,6 +253,7 @@ class Bench:
         self.notes = []
         self.cdf = {}     # plot id -> stack -> sorted latencies (us), last repetition
         self.sz = self.sizes()
+        self.mq_envs = {}  # queues -> (Topology, daemon): the multi-queue rows' own pairs
         self.stacks = [s for s in STACKS if s in (args.stacks or ",".join(STACKS)).split(",")]
 
     def sizes(self):
@@ -263,6 +267,8 @@ class Bench:
             "idle": self.a.idle or ([2000] if q else [10000, 100000]),
             "sb_bytes": (128 << 20) if q else (1 << 30),
             "sb_txn": 20000 if q else 100000,
+            "mq_rounds": 5000 if q else 20000,
+            "mq_conn_time": 1 if q else 3,
             "wrk_time": 2 if q else 5,
             "flood_time": 2 if q else 5,
             "https_time": 2 if q else 5,
@@ -361,6 +367,16 @@ class Bench:
     def close(self):
         """Removes everything; returns a problem with the daemon, or None."""
         problem = None
+        for nq, (topo, daemon, logf) in self.mq_envs.items():
+            if daemon.poll() is not None:
+                problem = f"xdpstack --queues {nq} exited during the run"
+            topo.stop(daemon, signal.SIGTERM, wait=10)
+            out = logf.read_text(errors="replace")
+            for marker in SANITIZER_MARKERS:
+                if marker in out:
+                    problem = "sanitizer report from xdpstack --queues %d:\n%s" % (nq, out[-3000:])
+            topo.close()
+        self.mq_envs = {}
         if self.daemon is not None:
             if self.daemon.poll() is not None:
                 problem = f"xdpstack exited during the run (status {self.daemon.returncode})"
@@ -786,6 +802,81 @@ http {{
                 res["cycles_per_pkt"] = ev["cycles"] / frames
         return res
 
+    # --- multi-queue: 1 queue against 2 queues on 2 cores -------------------
+    def mq_env(self, nq):
+        """A veth pair of nq queues of its own, xdpstack --queues nq on it and
+        xs_echod on the kernel's address (made once, kept for the rows)."""
+        if nq in self.mq_envs:
+            return self.mq_envs[nq][0]
+        if not self.has["xs_echod"]:
+            raise Unavailable("build/xs_echod not built")
+        topo = Topology(queues=nq)
+        logf = self.tmp / f"daemon-q{nq}.log"
+        try:
+            topo.up()
+            cmd = [self.build / "xdpstack", "--ip", STACK_IP, "--dev", topo.va, "--ctl",
+                   f"/run/xdpstack/{topo.va}.sock", "--queues", nq] + (self.a.daemon_arg or [])
+            daemon = topo.spawn("a", cmd, stdout=open(logf, "w"), stderr=subprocess.STDOUT)
+            self.mq_envs[nq] = (topo, daemon, logf)
+            t0 = time.monotonic()
+            while "serving" not in logf.read_text():
+                if daemon.poll() is not None or time.monotonic() - t0 > 10:
+                    raise Failed(f"xdpstack --queues {nq} did not start: "
+                                 + logf.read_text().strip()[-300:])
+                time.sleep(0.1)
+            topo.spawn("a", [self.build / "xs_echod", "--port", ECHO_PORT, "--addr", KERNEL_IP,
+                             "--duration", 3600, "--procs", 2, "--backlog", 4096])
+            time.sleep(0.5)
+            for ip in (STACK_IP, KERNEL_IP):
+                run(topo.ns("b", ["ping", "-c", 2, "-i", 0.2, "-q", ip]))
+        except Failed:
+            if nq not in self.mq_envs:
+                topo.close()
+            raise
+        return topo
+
+    def w_mq_rr(self, stack, nq, conns=4):
+        """conns tcp_rr clients at once, one connection each, 64 B ping-pong:
+        transactions per second summed over them."""
+        if not self.tool("tcp_rr"):
+            raise Unavailable("build/tcp_rr not built (make all builds it)")
+        topo = self.mq_env(nq)
+        cmd = [self.build / "tcp_rr", "client", TARGET[stack], ECHO_PORT,
+               self.sz["mq_rounds"], 64]
+        ps = [subprocess.Popen(topo.ns("b", cmd), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for _ in range(conns)]
+        rate, p50 = 0.0, []
+        for p in ps:
+            try:
+                out, err = p.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, err = p.communicate()
+            m = re.search(r"rounds (\d+) size \d+ mean_us [0-9.]+ p50_us ([0-9.]+) "
+                          r"p99_us [0-9.]+ total_ms ([0-9.]+)", out)
+            if p.returncode != 0 or not m:
+                raise Failed(f"tcp_rr exit {p.returncode}: {(out + err).strip()[-300:]}")
+            rate += int(m.group(1)) / max(float(m.group(3)) / 1000, 1e-3)
+            p50.append(float(m.group(2)))
+        return {"rate": rate, "p50": statistics.median(p50)}
+
+    def w_mq_conn(self, stack, nq, clients=64):
+        if not self.has["xs_loadgen"]:
+            raise Unavailable("build/xs_loadgen not built")
+        topo = self.mq_env(nq)
+        cmd = [self.build / "xs_loadgen", "conn", "--dst", f"{TARGET[stack]}:{ECHO_PORT}",
+               "--clients", clients, "--duration", self.sz["mq_conn_time"], "--size", 64,
+               "--timeout", 2000, "--json"]
+        p = run(topo.ns("b", cmd), timeout=self.sz["mq_conn_time"] + 60, check=False)
+        try:
+            j = json.loads(p.stdout)
+        except ValueError:
+            raise Failed(f"xs_loadgen exit {p.returncode}: {(p.stdout + p.stderr)[-300:]}")
+        res = {"rate": j["conn_per_s"], "errors": j["errors"]["total"]}
+        if res["errors"]:
+            res["note"] = f"{res['errors']} connections failed"
+        return res
+
     def ctl_cmd(self, *args, check=True):
         return run(self.topo.ns("a", [self.build / "xdpstack-ctl", "--ctl", self.ctl] +
                                 list(args)), timeout=30, check=check)
@@ -915,10 +1006,18 @@ http {{
                   [("dropped_pps", "dropped", "frames/s", "higher"),
                    ("sent_pps", "sent", "frames/s", "higher"),
                    ("daemon_cpu", "daemon CPU during the flood", "% of a core", "lower")]))
-        P.append(("https_rps", "10. HTTPS server", "HTTPS requests/s, 1 KiB GETs, 16 keep-alive "
+        for nq in (1, 2):
+            on = f"{nq} queue{'s' if nq > 1 else ''} on a {nq}-queue veth"
+            P.append((f"mq_rr_q{nq}", "10. multi-queue", f"TCP request/response, 4 connections "
+                      f"at once (tcp_rr, 64 B), {on}", lambda s, nq=nq: self.w_mq_rr(s, nq),
+                      [("rate", "", "transactions/s", "higher")]))
+            P.append((f"mq_conn_q{nq}", "10. multi-queue", f"connect, 64 B echo, close; 64 "
+                      f"clients, {on}", lambda s, nq=nq: self.w_mq_conn(s, nq),
+                      [("rate", "", "conn/s", "higher")]))
+        P.append(("https_rps", "11. HTTPS server", "HTTPS requests/s, 1 KiB GETs, 16 keep-alive "
                   "connections (wrk; xdpstack --https vs nginx, one worker)",
                   lambda s: self.w_https(s), [("rate", "", "requests/s", "higher")]))
-        P.append(("tls_hs", "10. HTTPS server", "TLS handshakes/s: a new connection and a full "
+        P.append(("tls_hs", "11. HTTPS server", "TLS handshakes/s: a new connection and a full "
                   "handshake each (no resumption), 4 at once (openssl s_time -new; ECDSA "
                   "P-256, X25519)", lambda s: self.w_tls_hs(s),
                   [("rate", "", "handshakes/s", "higher")]))
@@ -939,7 +1038,7 @@ http {{
                               "(no hardware counters): the stack-alone rows give CPU and wall "
                               "time, not instructions and cycles per packet.")
         plan = self.plan()
-        needs_net = any(not p[0].startswith("stack_") for p in plan)
+        needs_net = any(not p[0].startswith(("stack_", "mq_")) for p in plan)
         if needs_net:
             self.start()
         prog = self.prog = Progress(len(plan) * self.reps * len(self.stacks))

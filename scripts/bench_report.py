@@ -130,7 +130,10 @@ a `drop` rule covers, once with the rule enforced in the XDP program and once wi
 off` (the same daemon: every frame copied to the stack, which drops it); it reports the frames
 the filter dropped per second, the frames sent per second, and the daemon's CPU over the flood
 (/proc/PID/stat). On veth the XDP program runs on the sender's CPU, so the sending rate is
-bounded by the sender plus the receiving path. Row 10 is HTTPS: xdpstack `--https` against
+bounded by the sender plus the receiving path. Row 10 is multi-queue: the daemon with one
+queue on a one-queue veth, then with two on a two-queue veth, against the same kernel on the
+same veth (`tcp_rr`, four connections at once, and `xs_loadgen conn`, 64 clients). Row 11 is
+HTTPS: xdpstack `--https` against
 the same nginx serving TLS 1.2/1.3 with the same ECDSA P-256 certificate and 1 KiB file:
 `wrk` for requests/s on 16 keep-alive connections, `openssl s_time -new` (four at once) for
 full handshakes/s (wrk resumes sessions, so it is not used for those). A row whose tool is

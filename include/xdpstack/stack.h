@@ -338,7 +338,9 @@ struct xs_dns_query { int32_t id; uint32_t gen; };
  * Buffers: every buffer passed in (send) is copied before the call returns;
  * every buffer passed out (recv, xs_ping_result, xs_dns_result) is the
  * caller's or valid during the callback only. The stack keeps no pointer
- * given to it, except ctx, which it hands back untouched.
+ * given to it, except ctx, which it hands back untouched. The zero-copy
+ * calls lend the stack's own buffers instead, each until it is given back
+ * ("Zero-copy TCP" and xs_udp_recv_peek below).
  *
  * Bits: XS_EV_READABLE   recv will not say -EAGAIN (data, EOF, an error; a
  *                        listener: a connection to accept; ping: results
@@ -379,6 +381,19 @@ ssize_t xs_udp_sendto(struct xs_stack *st, struct xs_udp h, const void *buf, siz
 		      uint32_t ip, uint16_t port);
 ssize_t xs_udp_recvfrom(struct xs_stack *st, struct xs_udp h, void *buf, size_t cap,
 			uint32_t *ip, uint16_t *port);
+/* Zero-copy receive: the next datagram where the stack queued it, read-only
+ * at *p (its length returned: 0 for an empty datagram; ip and port as
+ * recvfrom, each may be NULL), then xs_udp_recv_consume to free it. Until
+ * then it stays first in the queue, counted against XS_UDP_RCVBUF, and *p
+ * stays valid across polls; peeking again returns the same datagram;
+ * xs_udp_recvfrom says -EBUSY. xs_udp_close ends the borrow (*p is then
+ * invalid). Otherwise as recvfrom: -EAGAIN, a pending ICMP error once, or
+ * -EBADF (*p NULL on any error). Consume: 0, or -EINVAL if nothing was peeked.
+ * (Sending needs no such call: xs_udp_send copies once, straight into the
+ * frame.) */
+ssize_t xs_udp_recv_peek(struct xs_stack *st, struct xs_udp h, const void **p, uint32_t *ip,
+			 uint16_t *port);
+int xs_udp_recv_consume(struct xs_stack *st, struct xs_udp h);
 /* Datagrams larger than the MTU are fragmented (up to 65507 bytes). */
 int xs_udp_set_event_cb(struct xs_stack *st, struct xs_udp h, xs_udp_cb cb, void *ctx);
 int xs_udp_close(struct xs_stack *st, struct xs_udp h);
@@ -433,6 +448,70 @@ ssize_t xs_tcp_send_urgent(struct xs_stack *st, struct xs_tcp h, const void *buf
 ssize_t xs_tcp_recv(struct xs_stack *st, struct xs_tcp h, void *buf, size_t cap);
 /* Half close: FIN after the queued data (RFC 9293 3.10.4). */
 int xs_tcp_shutdown(struct xs_stack *st, struct xs_tcp h);
+
+/* --- Zero-copy TCP (lend, don't copy) ---------------------------------------
+ * Receive by reading the receive ring in place, send by writing into the send
+ * ring, instead of copying through a buffer of the application's:
+ *
+ *	const void *in;
+ *	ssize_t n = xs_tcp_recv_peek(st, h, &in);  // n > 0 bytes at in, read-only
+ *	if (n > 0)
+ *		xs_tcp_recv_consume(st, h, used);  // used <= n; the rest stays unread
+ *
+ *	void *out;
+ *	ssize_t room = xs_tcp_send_reserve(st, h, &out);  // room > 0 bytes at out
+ *	if (room > 0)
+ *		xs_tcp_send_commit(st, h, written);  // written <= room are queued
+ *
+ * Contiguous: a ring wraps, so peek gives the readable bytes up to the ring's
+ * end and reserve the free space up to it; after consuming or committing
+ * all of that part, peek or reserve again for the rest. Either may return
+ * fewer bytes than xs_tcp_recv / xs_tcp_send would take at once.
+ *
+ * A lend lasts until the matching consume or commit, or until the handle is
+ * closed or aborted; nothing else moves or frees the region, polls and
+ * callbacks in between included (a ring lent is exempt from tcp_buf_idle_ms
+ * release and from memory-pressure shrinking; its bytes stay charged to
+ * TCP memory). Peek (reserve) asked again before that returns the same
+ * pointer and a length never shorter (more data arrived, more was
+ * acknowledged); consume (commit) then takes at most the last length.
+ * Consume 0 (commit 0) ends the lend and uses nothing.
+ *
+ * One lend per direction, and the directions are independent (peek, then
+ * send from the borrowed bytes, then consume: an echo with one copy).
+ * While a receive borrow stands, xs_tcp_recv, XS_SHUT_RD and XS_TCP_RCVBUF
+ * say -EBUSY; while a send reservation stands, xs_tcp_send,
+ * xs_tcp_send_urgent, xs_tcp_shutdown (XS_SHUT_WR) and XS_TCP_SNDBUF say
+ * -EBUSY. Those calls do nothing then (a combined how does neither half).
+ *
+ * Closing with a lend outstanding ends it (the pointer is invalid from the
+ * call on): bytes peeked and not consumed count as unread, so xs_tcp_close
+ * resets the connection as for any unread data (RFC 2525 2.17); bytes
+ * reserved and not committed are never sent. The handle answers -EBADF
+ * afterwards, as for every call.
+ *
+ * xs_tcp_recv_peek: > 0 bytes at *p; 0 at end of stream (nothing lent);
+ * otherwise what xs_tcp_recv returns (-EAGAIN, the error, -ENOTCONN for a
+ * listener, -EBADF), with *p NULL. The window opens as bytes are consumed,
+ * by the same rule as xs_tcp_recv (a window update once it grew by
+ * min(MSS, buffer/2)).
+ * xs_tcp_recv_consume: 0, -EINVAL (n above the last peek's length, or
+ * nothing peeked and n > 0: the borrow, if any, stands), -EBADF. */
+ssize_t xs_tcp_recv_peek(struct xs_stack *st, struct xs_tcp h, const void **p);
+int xs_tcp_recv_consume(struct xs_stack *st, struct xs_tcp h, size_t n);
+/* xs_tcp_send_reserve: > 0 bytes of free space at *p (the send ring is
+ * allocated now if it was not); otherwise what xs_tcp_send returns (-EAGAIN
+ * when the ring is full, with XS_EV_WRITABLE to come, -ENOTCONN, -EPIPE,
+ * the error, -ENOMEM, -EBADF), with *p NULL and no reservation.
+ * xs_tcp_send_commit: queues the first n reserved bytes exactly as
+ * xs_tcp_send of those bytes would (Nagle, XS_TCP_NODELAY, PSH, window and
+ * congestion limits alike); 0, -EINVAL (n above the last reservation, which
+ * stands), -EBADF, or what xs_tcp_send would say now if the connection
+ * failed or closed since the reserve (its error, -EPIPE, -ENOTCONN: nothing
+ * is queued and the reservation is over). Urgent data has no
+ * zero-copy form: use xs_tcp_send_urgent. */
+ssize_t xs_tcp_send_reserve(struct xs_stack *st, struct xs_tcp h, void **p);
+int xs_tcp_send_commit(struct xs_stack *st, struct xs_tcp h, size_t n);
 /* Releases the handle; the connection closes gracefully in the background
  * (RST instead if received data was left unread, RFC 2525 2.17). */
 int xs_tcp_close(struct xs_stack *st, struct xs_tcp h);

@@ -99,6 +99,7 @@
 	X(DHCP_UNEXPECTED, "DHCP message of a type not expected in this state")  \
 	X(DHCP_NO_SERVER, "DHCP offer or ACK without a server identifier")       \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
+	X(MQ_RING_FULL, "packet for another queue's stack lost: the ring to it was full") \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 
 enum xs_drop {
@@ -134,6 +135,11 @@ enum xs_drop {
  * dns_cache_evictions (live entries pushed out by the entry budget), dns_busy
  * (resolves refused: queries in flight at their budget); gauges dns_inflight
  * and dns_cache_entries.
+ * Multi-queue (xdpstack/mq.h): mq_handoff_tx / mq_handoff_rx (packets given
+ * to / taken from another queue's stack, ARP copies included in rx),
+ * mq_arp_replicas (ARP packets copied to the other stacks) and mq_search
+ * (TCP segments for no connection passed on to the next queue's stack: a
+ * flow that moved queues).
  * TLS sessions (include/xdpstack/tls.h): tls_handshakes (completed, of which
  * tls_resumed resumed a session), tls_handshake_failed (a protocol error, an
  * alert, a peer gone; tls_verify_failed of them refused the peer's
@@ -165,6 +171,7 @@ enum xs_drop {
 	X(dns_queries) X(dns_tx) X(dns_rx) X(dns_tcp_fallback) X(dns_timeouts)     \
 	X(dns_cache_hits) X(dns_cache_neg_hits) X(dns_cache_evictions)             \
 	X(dns_busy) X(dns_inflight) X(dns_cache_entries)                           \
+	X(mq_handoff_tx) X(mq_handoff_rx) X(mq_arp_replicas) X(mq_search)          \
 	X(tls_handshakes) X(tls_resumed) X(tls_handshake_failed) X(tls_verify_failed) \
 	X(tls_handshake_timeouts) X(tls_handshake_refused) X(tls_close_notify_tx)  \
 	X(tls_close_notify_rx) X(tls_close_aborts) X(tls_sessions) X(tls_handshaking)

@@ -54,6 +54,14 @@ __attribute__((weak)) int xs_afxdp_xdp_counters(struct xs_dev *d, struct xs_xdp_
 	abort();
 }
 
+__attribute__((weak)) int xs_afxdp_bind_info(struct xs_dev *d, int *zerocopy, int *zc_err)
+{
+	(void)d;
+	(void)zerocopy;
+	(void)zc_err;
+	abort();
+}
+
 __attribute__((weak)) int xs_afxdp_napi_id(struct xs_dev *d)
 {
 	(void)d;

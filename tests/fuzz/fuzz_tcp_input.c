@@ -29,7 +29,9 @@
  *           first; bit 5: one SACK block (the fuzzed offsets apply to it) goes
  *           too; bit 7: poll at once (else the segment waits for the next one).
  *   op 5    application call: conn action arg (read, write, shutdown, close,
- *           abort, no-delay, keepalive, connect, accept, user timeout, rcvbuf);
+ *           abort, no-delay, keepalive, connect, accept, user timeout, rcvbuf,
+ *           congestion control or, arg >= 0x80, a zero-copy call: peek,
+ *           consume, reserve, commit by arg & 3, leaving lends out);
  *           but 0xfd (op 5 too): an ICMP error from the peer quoting one of the
  *           connection's segments: conn kind seqd, kind bits 0-2: net, host,
  *           protocol, port unreachable, fragmentation needed (MTU 576 or 1400,
@@ -312,6 +314,43 @@ static size_t opt_ts(uint8_t *o, const struct view *v)
 
 /* --- app side ----------------------------------------------------------------- */
 
+/* The zero-copy calls (action 11, arg >= 0x80; below, the congestion
+ * control as before): every byte lent is touched, so ASan sees a lent region
+ * freed, shrunk or moved under the application while lends stay out across
+ * segments, timers and the other calls. */
+static void app_zc(struct xs_tcp h, uint8_t arg)
+{
+	size_t n = (size_t)((arg >> 2) & 0x1f) * 97;
+	volatile uint8_t sum = 0;
+	const void *in;
+	void *out;
+	ssize_t k;
+
+	switch (arg & 3) {
+	case 0: /* peek, and keep the borrow */
+		k = xs_tcp_recv_peek(st, h, &in);
+		check(k > 0 ? in != NULL : in == NULL);
+		for (ssize_t i = 0; i < k; i++)
+			sum += ((const uint8_t *)in)[i];
+		break;
+	case 1: /* consume n (over the lend: -EINVAL, nothing changes) */
+		k = xs_tcp_recv_consume(st, h, n);
+		check(k == 0 || k == -EINVAL);
+		break;
+	case 2: /* reserve and write all of it, keep the reservation */
+		k = xs_tcp_send_reserve(st, h, &out);
+		check(k > 0 ? out != NULL : out == NULL);
+		if (k > 0)
+			memset(out, arg, (size_t)k);
+		break;
+	default: /* commit n */
+		k = xs_tcp_send_commit(st, h, n);
+		check(k <= 0);
+		break;
+	}
+	(void)sum;
+}
+
 static void app(struct view *v, uint8_t action, uint8_t arg)
 {
 	static uint8_t buf[65536];
@@ -400,7 +439,9 @@ static void app(struct view *v, uint8_t action, uint8_t arg)
 			xs_tcp_setopt(st, h, XS_TCP_RCVBUF, 4096 << (arg % 8));
 		break;
 	default:
-		if (h.id >= 0)
+		if (h.id >= 0 && arg >= 0x80)
+			app_zc(h, arg);
+		else if (h.id >= 0)
 			xs_tcp_setopt(st, h, XS_TCP_CC_CUBIC, arg & 1);
 		break;
 	}
@@ -454,6 +495,18 @@ static void check_tcb(const struct tcp_conn *c)
 	/* A ring holding bytes is allocated. */
 	tcb_check(c, !c->rcvbuf.len || c->rcvbuf.data);
 	tcb_check(c, !c->sndbuf.len || c->sndbuf.data);
+	/* A lend is allocated memory within what it may cover: unread bytes
+	 * from the head, free space from the tail, neither past the ring's end. */
+	if (c->rcv_lent) {
+		tcb_check(c, c->rcvbuf.data && c->rcv_lent <= c->rcvbuf.len);
+		tcb_check(c, c->rcv_lent <= c->rcvbuf.size - c->rcvbuf.head);
+	}
+	if (c->snd_lent) {
+		uint32_t tail = (c->sndbuf.head + c->sndbuf.len) % c->sndbuf.size;
+
+		tcb_check(c, c->sndbuf.data && c->snd_lent <= c->sndbuf.cap - c->sndbuf.len);
+		tcb_check(c, c->snd_lent <= c->sndbuf.size - tail);
+	}
 }
 
 static void check_all(void)

@@ -226,13 +226,13 @@ def test_bench_quick_filter_flood(netenv, tmp_path):
 
 
 def test_bench_quick_https(netenv, tmp_path):
-    """Row 10: HTTPS requests/s and full handshakes/s, the daemon's --https
+    """Row 11: HTTPS requests/s and full handshakes/s, the daemon's --https
     measured; nginx with TLS beside it when installed, else the column says why."""
     j, p = run_bench(tmp_path, "--quick", "--only", "https_rps,tls_hs", timeout=180)
     rows = {r["id"]: r for r in j["rows"]}
     assert set(rows) == {"https_rps", "tls_hs"}
     for r in rows.values():
-        assert r["section"] == "10. HTTPS server"
+        assert r["section"] == "11. HTTPS server"
         assert r["xdpstack"]["status"] == "ok", f"{r['id']}: {r['xdpstack']}"
         assert r["xdpstack"]["summary"]["median"] > 0
         k = r["kernel"]
@@ -241,7 +241,7 @@ def test_bench_quick_https(netenv, tmp_path):
         else:
             assert k["status"] == "not available" and "nginx" in k["note"]
     md = (tmp_path / "BENCHMARKS.md").read_text()
-    assert "### 10. HTTPS server" in md
+    assert "### 11. HTTPS server" in md
 
 
 @pytest.mark.skipif("san" in os.environ.get("XS_BUILD", "build"),
@@ -253,8 +253,9 @@ def test_bench_quick_whole(netenv, tmp_path):
     j, p = run_bench(tmp_path, "--quick", timeout=400)
     rows = {r["id"]: r for r in j["rows"]}
     for prefix in ("ping_", "udp_rr_", "udp_echo_", "tcp_rr_", "bulk_", "conn_", "idle_",
-                   "stack_", "http_", "filter_", "https_", "tls_hs"):
+                   "stack_", "filter_", "mq_rr_", "mq_conn_", "https_", "tls_hs"):
         assert any(k.startswith(prefix) for k in rows), f"no {prefix} row"
+    assert "http" in rows, "no http row"
     for r in j["rows"]:
         for s in ("xdpstack", "kernel"):
             col = r[s]

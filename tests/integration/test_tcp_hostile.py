@@ -975,29 +975,31 @@ def test_syn_flood_from_spoofed_addresses_keeps_arp_bounded(fl):
     assert rc == 0, f"exit {rc}\n{err}"
 
 
-@pytest.mark.parametrize("fl_extra", [["--tcp-synack-retries", "2"]])
+@pytest.mark.parametrize("fl_extra", [["--tcp-synack-retries", "3"]])
 def test_half_open_connections_expire_after_synack_retries(fl):
     # SYN-ACKs to addresses nobody answers for: each half-open connection
-    # lives through --tcp-synack-retries (2 here) backed-off retransmissions,
-    # 1+2+4 = 7 s, then the SYN queue is empty again. (The default, 5 and
-    # 63 s, is test_synack_retransmit_then_forget on the virtual clock.)
+    # lives through --tcp-synack-retries (3 here) backed-off retransmissions,
+    # 1+2+4+8 = 15 s from the flood, then the SYN queue is empty again. (The
+    # default, 5 and 63 s, is test_synack_retransmit_then_forget on the
+    # virtual clock.) Times are from the start of the flood: on a loaded host
+    # some SYNs die at the XSK ring and the counter wait runs to its timeout.
     frames = tc.syn_frames(fl.snd, 3000, ECHO, sources=SPOOFED, seed=9)
     before = fl.d.counters()
+    t0 = time.monotonic()
     for f in frames:
         fl.snd.sock.send(f)
-    fl.d.wait_counter(before, "tcp_rx", 3000, timeout=10)
-    t0 = time.monotonic()
+    fl.d.wait_counter(before, "tcp_rx", 3000, timeout=4)
     sa = probe_synack(fl)
     assert sa is not None and "WScale" not in opt_kinds(sa), "the SYN queue did not fill"
     while True:
-        time.sleep(2)
+        time.sleep(1)
         sa = probe_synack(fl)
         if sa is not None and "WScale" in opt_kinds(sa):
             break
-        assert time.monotonic() - t0 < 30, "half-open connections outlived their retries"
+        assert time.monotonic() - t0 < 45, "half-open connections outlived their retries"
     took = time.monotonic() - t0
     after = fl.d.counters()
     print(f"\nSYN queue empty {took:.0f}s after the flood; "
           f"rto_expired +{delta(after, before, 'tcp_rto_expired')}")
-    assert took > 5, f"half-open connections died after {took:.0f}s, before their retries"
+    assert took > 13, f"half-open connections died after {took:.0f}s, before their retries"
     assert tc.echo_roundtrip(fl.keeper, b"after expiry") == b"after expiry"

@@ -143,6 +143,34 @@ static void test_idle_release_realloc(void **state)
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_BUF_ALLOC], 0);
 }
 
+/* The release is a deadline the event loop is told of (xs_stack_next_timer),
+ * so a loop that sleeps until it frees the ring on time; a poll before
+ * it frees nothing. */
+static void test_release_deadline_reported(void **state)
+{
+	struct tfx *t = *state;
+	struct tcp_conn *c;
+	xs_time_t emptied;
+
+	restart_idle(t, 30);
+	tfx_passive_open(t, NULL);
+	c = conn(t);
+	pdata(t, 0, 1000, S(0));
+	tfx_run(t, XS_MS(40)); /* the delayed ACK */
+	while (take_seg(t))
+		;
+	app_recv(t, 0, 1000);
+	emptied = t->fx.now;
+	while (take_seg(t))
+		;
+	assert_true(xs_stack_next_timer(t->fx.st) <= emptied + XS_MS(30));
+	tfx_at(t, emptied + XS_MS(29));
+	assert_non_null(c->rcvbuf.data);
+	tfx_at(t, emptied + XS_MS(30));
+	assert_null(c->rcvbuf.data);
+	assert_int_equal(stats(t)->tcp_buf_released, 1);
+}
+
 /* A ring in use is never released, however long: unread data stays. */
 static void test_busy_ring_stays(void **state)
 {
@@ -489,6 +517,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_idle_release_realloc, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_ring_stays, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_release_deadline_reported, tfx_setup,
+					    tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_ooo_and_rack_released, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rack_storage_charged, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_release_keeps_offered_window, tfx_setup,

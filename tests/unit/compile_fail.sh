@@ -1,8 +1,9 @@
 #!/bin/sh
-# Typed handles: each tests/unit/compile_fail/*.c must fail to compile against
-# the public headers with the diagnostic its EXPECT line names, and compile
-# cleanly with -DCOMPILE_OK (the same code with the right kind of handle), so
-# the failure is the type error and nothing else. Usage: compile_fail.sh CC
+# Typed handles (and read-only zero-copy borrows): each
+# tests/unit/compile_fail/*.c must fail to compile against the public headers
+# with the diagnostic its EXPECT line names, and compile cleanly with
+# -DCOMPILE_OK (the same code with the right kind of handle or pointer), so the
+# failure is the type error and nothing else. Usage: compile_fail.sh CC
 CC=${1:-cc}
 dir=$(dirname "$0")/compile_fail
 rc=0
@@ -18,7 +19,7 @@ for f in "$dir"/*.c; do
 		continue
 	fi
 	if out=$(LC_ALL=C $CC $flags "$f" 2>&1); then
-		echo "FAIL $f: compiled, but a handle of the wrong kind must not"
+		echo "FAIL $f: compiled, but must not (a handle of the wrong kind, or a const borrow)"
 		rc=1
 		continue
 	fi

@@ -737,6 +737,44 @@ static void test_arp_keyed_hash_spreads(void **state)
 	expect_drops(fx, XS_DROP_NONE, 0, "learned");
 }
 
+/* The next hop of the last packet sent is remembered (no hash for the
+ * next one), never beyond the entry's life: each datagram goes to its own
+ * neighbour's MAC, alternating; once the cache is flushed the remembered
+ * entry answers nothing and a new resolution starts. */
+static void test_arp_last_next_hop_memo(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t f[FRAME_MAX];
+	size_t n;
+	struct xs_udp h;
+
+	learn_peer(fx, peer_mac, PEER_IP);
+	learn_peer(fx, peer2_mac, PEER2_IP);
+	h = xs_udp_open(fx->st);
+	assert_true(h.id >= 0);
+	for (int i = 0; i < 4; i++) {
+		uint32_t ip = i & 1 ? PEER2_IP : PEER_IP;
+
+		assert_int_equal(xs_udp_sendto(fx->st, h, "x", 1, ip, 9), 1);
+		assert_int_equal(xs_udp_sendto(fx->st, h, "y", 1, ip, 9), 1);
+		fx_poll(fx, fx->now);
+		for (int k = 0; k < 2; k++) {
+			n = take(fx, f);
+			assert_true(n > 0);
+			assert_memory_equal(f, i & 1 ? peer2_mac : peer_mac, 6);
+			assert_int_equal(get32(f + ETH_LEN + 16), ip);
+		}
+		expect_nothing_sent(fx, "two datagrams");
+	}
+	xs_stack_arp_flush(fx->st);
+	assert_int_equal(xs_udp_sendto(fx->st, h, "z", 1, PEER2_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	check_arp_request(f, n, PEER2_IP);
+	expect_nothing_sent(fx, "re-resolve");
+	assert_int_equal(xs_udp_close(fx->st, h), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -759,6 +797,7 @@ int main(void)
 	    T(test_arp_gateway_is_in_use),
 	    T(test_arp_keyed_hash_spreads),
 	    T(test_arp_entry_in_use_is_polled_not_dropped),
+	    T(test_arp_last_next_hop_memo),
 #undef T
 	};
 

@@ -189,6 +189,46 @@ static void test_retry_servers_timeout(void **state)
 	expect_nothing_sent(fx, "given up");
 }
 
+/* Queries started apart time out each at its own deadline, not before and
+ * not after, and the next timer never lies beyond the earliest one: the
+ * earliest deadline is kept as queries are armed, so polls before it walk
+ * no slots. */
+static void test_staggered_timeouts(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .dns_timeout_ms = 50, .dns_attempts = 1};
+	struct got g[3] = {{0}};
+	xs_time_t t0;
+	uint8_t q[512];
+	uint16_t port;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	learn_peer(fx, peer_mac, PEER_IP);
+	assert_int_equal(xs_dns_add_server(fx->st, PEER_IP, 53), 0);
+	t0 = fx->now;
+	for (int i = 0; i < 3; i++) {
+		fx_poll(fx, t0 + XS_MS(10) * (xs_time_t)i);
+		assert_true(xs_dns_resolve(fx->st, i == 0 ? "a.test" : i == 1 ? "b.test" : "c.test",
+					   on_result, &g[i]).id >= 0);
+		fx_poll(fx, fx->now);
+		take_query(fx, PEER_IP, peer_mac, q, &port);
+	}
+	for (int i = 0; i < 3; i++) {
+		xs_time_t due = t0 + XS_MS(10) * (xs_time_t)i + XS_MS(50);
+
+		assert_true(xs_stack_next_timer(fx->st) <= due);
+		fx_poll(fx, due - 1);
+		assert_int_equal(xs_stack_stats(fx->st)->dns_timeouts, (uint64_t)i);
+		fx_poll(fx, due);
+		assert_int_equal(xs_stack_stats(fx->st)->dns_timeouts, (uint64_t)i + 1);
+		fx_poll(fx, fx->now); /* the result is delivered at the next poll */
+		assert_int_equal(g[i].n, 1);
+		assert_int_equal(g[i].r.error, -ETIMEDOUT);
+	}
+	assert_int_equal(xs_stack_stats(fx->st)->dns_inflight, 0);
+	expect_nothing_sent(fx, "given up");
+}
+
 static void test_nxdomain_negative_cache(void **state)
 {
 	struct fx *fx = *state;
@@ -321,6 +361,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_resolve_match_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_servers_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_staggered_timeouts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nxdomain_negative_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cname_loop_and_requery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_budgets, setup, teardown),

@@ -1,5 +1,6 @@
 /* Example: a TCP echo server on libxdpstack driven by the application's own
- * epoll loop (xs_stack_fd, xs_stack_next_timer), beside a signalfd of its own. */
+ * epoll loop (xs_stack_fd, xs_stack_next_timer), beside a signalfd of its own;
+ * it echoes from the stack's receive ring in place (xs_tcp_recv_peek). */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -8,16 +9,12 @@
 #include "example.h"
 
 #define MAX_CONNS 64 /* this example's budget; more are refused (closed) */
-#define BUF 16384
 
 struct server;
 
 struct conn {
 	struct server *s;
-	struct xs_tcp h;  /* id -1: free slot */
-	uint8_t buf[BUF]; /* received, not yet accepted by xs_tcp_send */
-	size_t len, off;
-	int eof;
+	struct xs_tcp h; /* id -1: free slot; no buffer: the stack's rings are it */
 };
 
 struct server {
@@ -33,35 +30,29 @@ static void conn_end(struct server *s, struct conn *c)
 	c->h = (struct xs_tcp)XS_NO_HANDLE;
 }
 
-/* Echo what can be: first what waits, then read more only when all of it
- * went, so a slow reader holds at most BUF bytes here (flow control). */
+/* Echo what can be, without a buffer of our own: the received bytes are
+ * sent from where the stack holds them (peek), and given back (consume) as
+ * far as the send took them; the rest stays unread, so a slow reader closes
+ * the sender's window (flow control). */
 static void conn_pump(struct server *s, struct conn *c)
 {
-	ssize_t n;
-
 	for (;;) {
-		while (c->off < c->len) {
-			n = xs_tcp_send(s->st, c->h, c->buf + c->off, c->len - c->off);
-			if (n == -EAGAIN)
-				return; /* XS_EV_WRITABLE brings us back */
-			if (n < 0) {
-				conn_end(s, c);
-				return;
-			}
-			c->off += (size_t)n;
-			s->bytes += (size_t)n;
-		}
-		c->off = c->len = 0;
-		if (c->eof)
-			break;
-		n = xs_tcp_recv(s->st, c->h, c->buf, sizeof(c->buf));
+		const void *in;
+		ssize_t n = xs_tcp_recv_peek(s->st, c->h, &in), m;
+
 		if (n == -EAGAIN)
-			return;
-		if (n <= 0) {
-			c->eof = 1; /* end of stream, or an error */
+			return; /* XS_EV_READABLE brings us back */
+		if (n <= 0)
+			break; /* end of stream (all echoed), or an error */
+		m = xs_tcp_send(s->st, c->h, in, (size_t)n);
+		if (m == -EAGAIN)
+			m = 0; /* XS_EV_WRITABLE brings us back */
+		if (m < 0)
 			break;
-		}
-		c->len = (size_t)n;
+		xs_tcp_recv_consume(s->st, c->h, (size_t)m); /* 0: nothing used */
+		s->bytes += (size_t)m;
+		if (m < n)
+			return;
 	}
 	/* The peer finished and everything went back: close (FIN after data). */
 	conn_end(s, c);
@@ -91,8 +82,6 @@ static void on_listener(struct xs_stack *st, struct xs_tcp lh, unsigned events, 
 		}
 		s->accepted++;
 		s->c[i].h = h;
-		s->c[i].len = s->c[i].off = 0;
-		s->c[i].eof = 0;
 		xs_tcp_set_event_cb(st, h, on_conn_event, &s->c[i]);
 	}
 }

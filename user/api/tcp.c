@@ -68,6 +68,42 @@ ssize_t xs_tcp_recv(struct xs_stack *st, struct xs_tcp h, void *buf, size_t cap)
 	return c ? tcp_recv(st, c, buf, cap) : -EBADF;
 }
 
+ssize_t xs_tcp_recv_peek(struct xs_stack *st, struct xs_tcp h, const void **p)
+{
+	struct tcp_conn *c = conn_of(st, h);
+
+	if (!c) {
+		*p = NULL;
+		return -EBADF;
+	}
+	return tcp_recv_peek(st, c, p);
+}
+
+int xs_tcp_recv_consume(struct xs_stack *st, struct xs_tcp h, size_t n)
+{
+	struct tcp_conn *c = conn_of(st, h);
+
+	return c ? tcp_recv_consume(st, c, n) : -EBADF;
+}
+
+ssize_t xs_tcp_send_reserve(struct xs_stack *st, struct xs_tcp h, void **p)
+{
+	struct tcp_conn *c = conn_of(st, h);
+
+	if (!c) {
+		*p = NULL;
+		return -EBADF;
+	}
+	return tcp_send_reserve(st, c, p);
+}
+
+int xs_tcp_send_commit(struct xs_stack *st, struct xs_tcp h, size_t n)
+{
+	struct tcp_conn *c = conn_of(st, h);
+
+	return c ? tcp_send_commit(st, c, n) : -EBADF;
+}
+
 int xs_tcp_shutdown(struct xs_stack *st, struct xs_tcp h)
 {
 	struct tcp_conn *c = conn_of(st, h);

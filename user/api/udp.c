@@ -61,6 +61,25 @@ ssize_t xs_udp_recvfrom(struct xs_stack *st, struct xs_udp h, void *buf, size_t 
 	return n < 0 ? n : udp_recvfrom(st, n, buf, cap, ip, port);
 }
 
+ssize_t xs_udp_recv_peek(struct xs_stack *st, struct xs_udp h, const void **p, uint32_t *ip,
+			 uint16_t *port)
+{
+	int n = udp_num(st, h);
+
+	if (n < 0) {
+		*p = NULL;
+		return n;
+	}
+	return udp_recv_peek(st, n, p, ip, port);
+}
+
+int xs_udp_recv_consume(struct xs_stack *st, struct xs_udp h)
+{
+	int n = udp_num(st, h);
+
+	return n < 0 ? n : udp_recv_consume(st, n);
+}
+
 int xs_udp_set_event_cb(struct xs_stack *st, struct xs_udp h, xs_udp_cb cb, void *ctx)
 {
 	int n = udp_num(st, h);

@@ -24,7 +24,10 @@ struct xs_opts {
 	int have_mac;
 	int dhcp;             /* --ip dhcp: the address comes from a DHCP server */
 	enum xs_xdp_mode mode;
-	uint32_t queue;
+	enum xs_xdp_bind xdp_bind; /* --xdp-mode: zero-copy or copy (auto: what the driver has) */
+	uint32_t queue;       /* --queue: the first NIC queue served (0) */
+	int have_queue;       /* --queue given: one queue unless --queues says more */
+	unsigned nqueues;     /* --queues N; 0: all the NIC's (from --queue on) */
 	int udp_echo;         /* port, 0 = off */
 	uint16_t tcp_ports[3]; /* TCP echo, discard, source; 0 = off */
 	int verbose;          /* -v count: 1 info, 2 debug */
@@ -132,15 +135,14 @@ struct cview_extra;
 size_t svc_sockperf_counters(const struct svc_sockperf *s, struct cview_extra *out, size_t max);
 
 struct svc_iperf3;
-struct svc_http;
-struct svc_tls;
+struct svc_http_stats;
 struct busy_poll;
-/* The stack's counters, then the services' and the loop's (x, ip3, sp, http,
- * tls and bp may be NULL), grouped by layer: the non-zero ones, or all with
- * all set. */
+/* The stack's counters, then the services' and the loop's (x, ip3, hs and bp
+ * may be NULL; sp: nsp sockperf counters, tls: ntls TLS services' counters),
+ * grouped by layer: the non-zero ones, or all with all set. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http, const struct svc_tls *tls,
+		    const struct svc_iperf3 *ip3, const struct cview_extra *sp, size_t nsp,
+		    const struct svc_http_stats *hs, const struct cview_extra *tls, size_t ntls,
 		    const struct busy_poll *bp, int all);
 
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <xdpstack/mq.h>
+
 #include "app/app.h"
 #include "app/busypoll.h"
 #include "app/svc_iperf3.h"
@@ -26,7 +28,12 @@ static void usage(FILE *f)
 		"  --gw ADDR          default gateway for destinations off the subnet\n"
 		"  --mac MAC          use this MAC instead of the interface's own (sets promiscuous mode)\n"
 		"  --mode MODE        XDP attach mode: native or generic (default: native, else generic)\n"
-		"  --queue N          NIC rx queue to serve (default 0)\n"
+		"  --queue N          NIC rx queue to serve (default 0); with --queues, the first\n"
+		"  --queues N         serve N NIC queues (from --queue on), one stack and one thread\n"
+		"                     per queue, each pinned to a CPU, 1-64 (default: all the NIC's\n"
+		"                     queues; 1 when --queue is given)\n"
+		"  --xdp-mode MODE    AF_XDP bind: zerocopy, copy, or auto (default: zero-copy where\n"
+		"                     the driver has it, else copy, said in one line)\n"
 		"  --udp-echo PORT    UDP echo service port (default 8888, 0 = off)\n"
 		"  --tcp-echo PORT    TCP echo service port (default 8888, 0 = off)\n"
 		"  --tcp-discard PORT TCP discard service port (default 9, 0 = off)\n"
@@ -265,6 +272,8 @@ enum {
 	OPT_KEY,
 	OPT_TLS_HS_TIMEOUT,
 	OPT_TLS_MAX_HS,
+	OPT_QUEUES,
+	OPT_XDP_MODE,
 	OPT_TCP_SYNACK_RETRIES,
 	OPT_SOCKPERF_IDLE,
 	OPT_FILTER_XDP,
@@ -373,6 +382,8 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "mac", required_argument, NULL, 'm' },
 		{ "mode", required_argument, NULL, 'M' },
 		{ "queue", required_argument, NULL, OPT_QUEUE },
+		{ "queues", required_argument, NULL, OPT_QUEUES },
+		{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 		{ "udp-echo", required_argument, NULL, 'u' },
 		{ "tcp-echo", required_argument, NULL, 'E' },
 		{ "tcp-discard", required_argument, NULL, 'D' },
@@ -674,6 +685,23 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 1023, &v))
 				return fail("invalid --queue '%s': expected 0-1023", optarg);
 			o->queue = (uint32_t)v;
+			o->have_queue = 1;
+			break;
+		case OPT_QUEUES:
+			if (parse_uint(optarg, XS_MQ_MAX, &v) || !v)
+				return fail("invalid --queues '%s': expected 1-64", optarg);
+			o->nqueues = (unsigned)v;
+			break;
+		case OPT_XDP_MODE:
+			if (!strcmp(optarg, "auto"))
+				o->xdp_bind = XS_XDP_BIND_AUTO;
+			else if (!strcmp(optarg, "copy"))
+				o->xdp_bind = XS_XDP_BIND_COPY;
+			else if (!strcmp(optarg, "zerocopy") || !strcmp(optarg, "zero-copy"))
+				o->xdp_bind = XS_XDP_BIND_ZEROCOPY;
+			else
+				return fail("invalid --xdp-mode '%s': expected zerocopy, copy or auto",
+					    optarg);
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -704,6 +732,13 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		return fail("%s", "--ip dhcp takes the prefix and gateway from the server: drop --gw");
 	if (o->dhcp && !o->dev)
 		return fail("%s", "--ip dhcp needs --dev IFACE: there is no address to pick it by");
+	if (o->nqueues && o->queue + o->nqueues > XS_MQ_MAX) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "--queue %u --queues %u: xdpstack serves queues 0-%u",
+			 o->queue, o->nqueues, XS_MQ_MAX - 1);
+		return fail("%s", msg);
+	}
 	return cli_check_http(o);
 }
 

@@ -34,6 +34,70 @@ static int xdp_push(struct ctl *c)
 	return xs_afxdp_filter_set(c->cfg.hw, &t);
 }
 
+/* Multi-queue: a change made on queue 0's stack is made on every other's
+ * (the same operation on the same set gives the same set; each stack keeps
+ * counting its own matches). */
+struct filter_op {
+	enum { FOP_INSERT, FOP_DEL, FOP_FLUSH, FOP_POLICY } op;
+	int pos, out, drop;
+	const char *line;
+};
+
+static void filter_apply(struct xs_stack *st, void *arg)
+{
+	const struct filter_op *f = arg;
+	char err[8];
+
+	switch (f->op) {
+	case FOP_INSERT:
+		xs_filter_insert(st, f->pos, f->line, err, sizeof(err));
+		break;
+	case FOP_DEL:
+		xs_filter_del(st, (unsigned)f->pos);
+		break;
+	case FOP_FLUSH:
+		xs_filter_flush(st);
+		break;
+	case FOP_POLICY:
+		xs_filter_set_policy(st, f->out, f->drop);
+		break;
+	}
+}
+
+/* What the stacks matched, summed over the queues into e/pp/pb (queue 0's
+ * list, as xs_filter_list gives it). */
+static size_t list_all(struct ctl *c, struct xs_filter_entry *e, size_t max, int pd[2],
+		       uint64_t pp[2], uint64_t pb[2])
+{
+	size_t n = xs_filter_list(c->cfg.st, e, max, pd, pp, pb), i;
+	struct xs_filter_entry *o;
+	uint64_t opp[2], opb[2];
+	struct ctl_qview v;
+	unsigned q;
+
+	if (ctl_nq(c) < 2 || !e)
+		return n;
+	o = calloc(max, sizeof(*o));
+	if (!o)
+		return n;
+	for (q = 1; q < ctl_nq(c); q++) {
+		ctl_hold(c, q, &v);
+		if (xs_filter_list(v.st, o, max, NULL, opp, opb) == n) {
+			for (i = 0; i < n && i < max; i++) {
+				e[i].pkts += o[i].pkts;
+				e[i].bytes += o[i].bytes;
+			}
+			for (i = 0; i < 2 && pp; i++) {
+				pp[i] += opp[i];
+				pb[i] += opb[i];
+			}
+		}
+		ctl_release(c, q);
+	}
+	free(o);
+	return n;
+}
+
 /* Inbound rules are judged in the XDP program (else all in the stack). */
 static int xdp_on(const struct ctl *c)
 {
@@ -103,7 +167,7 @@ static void filter_list(struct ctl_client *cl)
 	}
 	xdp_harvest(cl->ctl);
 	xs_filter_xdp_policy(cl->ctl->cfg.st, &xp, &xb);
-	n = xs_filter_list(cl->ctl->cfg.st, e, XS_FILTER_MAX_RULES, pd, pp, pb);
+	n = list_all(cl->ctl, e, XS_FILTER_MAX_RULES, pd, pp, pb);
 	if (cl->json) {
 		ctl_printf(cl, "{\"policy\": {");
 		for (d = 0; d < 2; d++)
@@ -189,6 +253,8 @@ static void filter_add(struct ctl_client *cl, int argc, char **argv, int insert)
 	else if (rc)
 		ctl_end(cl, CTL_ERROR, "filter %s: %s", argv[1], err);
 	else {
+		ctl_each_other(cl->ctl, filter_apply,
+			       &(struct filter_op){.op = FOP_INSERT, .pos = (int)pos, .line = line});
 		if (cl->json)
 			ctl_printf(cl, "{\"n\": %ld}\n", pos < 0 ? (long)n + 1 : pos + 1);
 		changed(cl, argv[1]);
@@ -216,6 +282,7 @@ static void filter_del(struct ctl_client *cl, int argc, char **argv)
 	}
 	xdp_harvest(cl->ctl);
 	xs_filter_del(cl->ctl->cfg.st, (unsigned)(pos - 1));
+	ctl_each_other(cl->ctl, filter_apply, &(struct filter_op){.op = FOP_DEL, .pos = (int)pos - 1});
 	changed(cl, "del");
 }
 
@@ -232,6 +299,8 @@ static void filter_policy(struct ctl_client *cl, int argc, char **argv)
 	drop = !strcmp(argv[3], "drop");
 	xdp_harvest(cl->ctl);
 	xs_filter_set_policy(cl->ctl->cfg.st, out, drop);
+	ctl_each_other(cl->ctl, filter_apply,
+		       &(struct filter_op){.op = FOP_POLICY, .out = out, .drop = drop});
 	changed(cl, "policy");
 }
 
@@ -284,6 +353,7 @@ void ctl_cmd_filter(struct ctl_client *cl, int argc, char **argv)
 	else if (!strcmp(argv[1], "flush") && argc == 2) {
 		xdp_harvest(cl->ctl);
 		xs_filter_flush(cl->ctl->cfg.st);
+		ctl_each_other(cl->ctl, filter_apply, &(struct filter_op){.op = FOP_FLUSH});
 		changed(cl, "flush");
 	} else if (!strcmp(argv[1], "policy"))
 		filter_policy(cl, argc, argv);
@@ -303,7 +373,7 @@ void ctl_filter_stats(struct ctl_client *cl)
 	if (!e)
 		return;
 	xdp_harvest(cl->ctl);
-	n = xs_filter_list(cl->ctl->cfg.st, e, XS_FILTER_MAX_RULES, NULL, NULL, NULL);
+	n = list_all(cl->ctl, e, XS_FILTER_MAX_RULES, NULL, NULL, NULL);
 	if (cl->json) {
 		ctl_printf(cl, ",\n \"filter\": [");
 		for (i = 0; i < n; i++)

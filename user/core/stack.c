@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include "api/api.h"
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/dhcp_stack.h"
@@ -198,6 +199,7 @@ void xs_stack_free(struct xs_stack *st)
 	if (!st)
 		return;
 	tls_fini(st); /* first: its sessions reset their TCP handles */
+	mq_detach(st);
 	dhcp_stack_fini(st);
 	dns_fini(st);
 	xs_loop_fini(st);
@@ -256,11 +258,15 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 		return -EBUSY;
 	st->now = now;
 	/* Buffers the application emptied since the last poll, before new
-	 * segments arrive (tcp_reap does it again for the rest). */
-	tcp_mem_idle_run(st);
+	 * segments arrive (tcp_reap does it again for the rest): one
+	 * comparison unless a release is due. */
+	tcp_mem_idle_run(st, st->tcp, st->now);
 	st->in_poll = true;
 	if (st->kicked)
 		xs_loop_drain(st);
+	/* What other queues' stacks received for this one (multi-queue): ARP
+	 * learned there first, before this batch needs it. */
+	mq_poll(st);
 	for (i = 0; i < XS_RX_BATCH; i++)
 		rx[i].meta = 0;
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
@@ -268,11 +274,14 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 		st->in_poll = false;
 		return n;
 	}
+	tcp_batch_begin(st);
 	for (i = 0; i < n; i++) {
 		st->rx_meta = rx[i].meta;
 		iface_input(st, rx[i].data, rx[i].len);
 	}
 	st->rx_meta = 0;
+	/* The ACKs the batch owes, one per connection (RFC 9293 3.10.7.4). */
+	tcp_batch_end(st);
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
 	stack_timers(st);
@@ -282,6 +291,7 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 	api_deliver_events(st);
 	tcp_reap(st);
 	xs_dev_flush(st->dev);
+	mq_flush(st);
 	st->tx_unflushed = false;
 	st->in_poll = false;
 	/* Events callbacks raised wait for the next poll: keep the fd readable. */
@@ -297,12 +307,15 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 	/* Events raised by callbacks or API calls wait for the next poll, and
 	 * frames sent from outside a poll for its flush: it is due now (else
 	 * the caller sleeps on them until some timer). */
-	if (stack_events_pending(st) || st->tx_unflushed)
+	if (stack_events_pending(st) || st->tx_unflushed || mq_pending(st))
 		return 0;
 
 	if (st->garp_left && st->garp_next < t)
 		t = st->garp_next;
 	tcp_t = tcp_next_timer(st);
+	if (tcp_t < t)
+		t = tcp_t;
+	tcp_t = tcp_mem_idle_next(st->tcp);
 	if (tcp_t < t)
 		t = tcp_t;
 	tcp_t = dns_next_timer(st);

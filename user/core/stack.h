@@ -21,6 +21,7 @@ struct tcp_table;
 struct tls_table;
 struct dns_state;
 struct dhcp_client;
+struct xs_mq;
 
 #define XS_RX_BATCH XS_POLL_BATCH
 #define XS_TICK_NS XS_MS(100)
@@ -62,6 +63,10 @@ struct xs_stack {
 	struct dns_state *dns;
 	struct dhcp_client *dhcp; /* cfg.dhcp: the client, else NULL */
 	unsigned dhcp_ev;   /* XS_DHCP_EV_* not yet taken by xs_dhcp_events */
+	/* Multi-queue (core/mq.c): the group, this stack's index in it. */
+	struct xs_mq *mq;
+	unsigned mq_index;
+	uint8_t mq_hops;    /* the packet being handled was passed on this many times */
 	uint8_t *scratch;   /* XS_SCRATCH_LEN bytes to build datagrams beyond one frame */
 
 	/* The embeddable loop (user/api/loop.c). */

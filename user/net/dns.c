@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/dns.h"
 #include "wire/bytes.h"
@@ -28,8 +29,20 @@ int dns_init(struct xs_stack *st)
 		free(d);
 		return -ENOMEM;
 	}
+	d->next_deadline = UINT64_MAX;
 	st->dns = d;
 	return 0;
+}
+
+/* A query's timeout from now; the earliest any query has stays known, so
+ * a poll with nothing due walks no slots. */
+static void dns_arm(struct xs_stack *st, struct dns_query *q)
+{
+	struct dns_state *d = D(st);
+
+	q->deadline = st->now + XS_MS(st->cfg.dns_timeout_ms);
+	if (q->deadline < d->next_deadline)
+		d->next_deadline = q->deadline;
 }
 
 void dns_fini(struct xs_stack *st)
@@ -167,10 +180,8 @@ static int dns_send_udp(struct xs_stack *st, struct dns_query *q)
 	if (h.id < 0)
 		return h.id;
 	for (int i = 0; i < 16 && err == -EADDRINUSE; i++)
-		err = xs_udp_bind(
-		    st, h,
-		    (uint16_t)(UDP_EPHEMERAL_LO +
-			       dns_random(st) % (UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1)));
+		err = xs_udp_bind(st, h, mq_port_nth(st, (unsigned)(dns_random(st) %
+								     mq_port_count(st))));
 	if (!err)
 		err = xs_udp_set_event_cb(st, h, dns_udp_event, (void *)(uintptr_t)dns_slot(st, q));
 	if (err) {
@@ -183,7 +194,7 @@ static int dns_send_udp(struct xs_stack *st, struct dns_query *q)
 	len = dns_query_emit(q->id, &q->cur, DNS_TYPE_A, msg, sizeof(msg));
 	sent = xs_udp_sendto(st, h, msg, len, srv->ip, srv->port);
 	q->tries++;
-	q->deadline = st->now + XS_MS(st->cfg.dns_timeout_ms);
+	dns_arm(st, q);
 	q->state = DNS_Q_UDP;
 	if (sent >= 0)
 		st->stats.dns_tx++;
@@ -226,7 +237,7 @@ static void dns_start_tcp(struct xs_stack *st, struct dns_query *q)
 	q->tcp = h;
 	q->tlen = 0;
 	q->id = (uint16_t)dns_random(st);
-	q->deadline = st->now + XS_MS(st->cfg.dns_timeout_ms);
+	dns_arm(st, q);
 	q->state = DNS_Q_TCP;
 }
 
@@ -548,17 +559,26 @@ int dns_cancel(struct xs_stack *st, int h, uint32_t gen)
 	return 0;
 }
 
+/* Only when the earliest deadline has come are the slots walked, and the
+ * walk makes it exact again (queries that ended meanwhile leave it early,
+ * never late: one walk more). */
 void dns_timers_run(struct xs_stack *st)
 {
 	struct dns_state *d = D(st);
 
-	if (st->stats.dns_inflight == d->ndone)
+	if (st->stats.dns_inflight == d->ndone || st->now < d->next_deadline)
 		return;
+	d->next_deadline = UINT64_MAX;
 	for (unsigned i = 0; i < st->cfg.dns_max_queries; i++) {
 		struct dns_query *q = &d->q[i];
 
-		if ((q->state != DNS_Q_UDP && q->state != DNS_Q_TCP) || q->deadline > st->now)
+		if (q->state != DNS_Q_UDP && q->state != DNS_Q_TCP)
 			continue;
+		if (q->deadline > st->now) {
+			if (q->deadline < d->next_deadline)
+				d->next_deadline = q->deadline;
+			continue;
+		}
 		st->stats.dns_timeouts++;
 		q->r.tcp = 0;
 		dns_next_try(st, q, -ETIMEDOUT);
@@ -568,17 +588,8 @@ void dns_timers_run(struct xs_stack *st)
 xs_time_t dns_next_timer(const struct xs_stack *st)
 {
 	const struct dns_state *d = D(st);
-	xs_time_t t = UINT64_MAX;
 
-	if (st->stats.dns_inflight == d->ndone)
-		return t;
-	for (unsigned i = 0; i < st->cfg.dns_max_queries; i++) {
-		const struct dns_query *q = &d->q[i];
-
-		if ((q->state == DNS_Q_UDP || q->state == DNS_Q_TCP) && q->deadline < t)
-			t = q->deadline;
-	}
-	return t;
+	return st->stats.dns_inflight == d->ndone ? UINT64_MAX : d->next_deadline;
 }
 
 bool dns_events_pending(const struct xs_stack *st)

@@ -55,6 +55,7 @@ struct dns_state {
 	struct dns_query *q;	       /* cfg.dns_max_queries slots */
 	struct dns_cache_entry *cache; /* cfg.dns_cache_size entries */
 	unsigned ndone;		       /* queries in DNS_Q_DONE, to deliver */
+	xs_time_t next_deadline;       /* at or before the earliest query's timeout */
 	bool delivering;
 	unsigned dleft, dnext;	       /* the delivery in progress: left, next slot */
 	struct dns_msg msg; /* parse area, one message at a time */

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/icmp.h"
 #include "net/ip4.h"
@@ -318,7 +319,7 @@ int ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx, uint32_t *gen)
 			continue;
 		/* An unpredictable identifier, unique among our ping handles. */
 		for (tries = 0; tries < 64; tries++) {
-			p->id = (uint16_t)xs_random(st);
+			p->id = mq_ping_id(st, xs_random(st)); /* replies come to us */
 			if (!ping_by_id(st, p->id, &h))
 				break;
 		}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/icmp.h"
 #include "net/ip4.h"
@@ -204,16 +205,17 @@ static int udp_bind_port(struct xs_stack *st, int h, uint16_t port)
 	return 0;
 }
 
-/* An unused port from the ephemeral range, starting at a random point. */
+/* An unused port from the ephemeral range (this stack's share of it in a
+ * multi-queue group, core/mq.h), starting at a random point. */
 static int udp_bind_ephemeral(struct xs_stack *st, int h)
 {
-	unsigned span = UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1;
-	unsigned start = (unsigned)(xs_random(st) % span), i;
+	unsigned span = mq_port_count(st), i;
+	unsigned start = span ? (unsigned)(xs_random(st) % span) : 0;
 
 	for (i = 0; i < span; i++) {
-		uint16_t p = (uint16_t)(UDP_EPHEMERAL_LO + (start + i) % span);
+		uint16_t p = mq_port_nth(st, (start + i) % span);
 
-		if (!st->udp.port_map[p])
+		if (!st->udp.port_map[p] && mq_port_mine(st, p))
 			return udp_bind_port(st, h, p);
 	}
 	return -EADDRINUSE;
@@ -390,6 +392,19 @@ int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 	return 0;
 }
 
+/* Frees the head datagram. */
+static void udp_dgram_pop(struct udp_sock *s)
+{
+	struct udp_dgram *d = s->head;
+
+	s->head = d->next;
+	if (!s->head)
+		s->tail = NULL;
+	s->qlen--;
+	s->qbytes -= d->len;
+	free(d);
+}
+
 ssize_t udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap, uint32_t *ip,
 		     uint16_t *port)
 {
@@ -399,24 +414,59 @@ ssize_t udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap, uint32_t
 
 	if (!s)
 		return -EBADF;
+	if (s->lent)
+		return -EBUSY; /* the head is lent until consumed */
 	if (s->err)
 		return udp_take_err(s);
 	d = s->head;
 	if (!d)
 		return -EAGAIN;
-	s->head = d->next;
-	if (!s->head)
-		s->tail = NULL;
-	s->qlen--;
-	s->qbytes -= d->len;
 	n = d->len < cap ? d->len : cap; /* like recvfrom: the rest is discarded */
 	memcpy(buf, d->data, n);
 	if (ip)
 		*ip = d->ip;
 	if (port)
 		*port = d->port;
-	free(d);
+	udp_dgram_pop(s);
 	return (ssize_t)n;
+}
+
+/* The head datagram where udp_input put it: it stays first in the queue
+ * (new ones go to the tail) and is freed only by consume or close. Asked
+ * again before the consume, the same datagram. */
+ssize_t udp_recv_peek(struct xs_stack *st, int h, const void **p, uint32_t *ip, uint16_t *port)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+	struct udp_dgram *d;
+
+	*p = NULL;
+	if (!s)
+		return -EBADF;
+	if (!s->lent && s->err)
+		return udp_take_err(s);
+	d = s->head;
+	if (!d)
+		return -EAGAIN;
+	*p = d->data;
+	if (ip)
+		*ip = d->ip;
+	if (port)
+		*port = d->port;
+	s->lent = 1;
+	return d->len;
+}
+
+int udp_recv_consume(struct xs_stack *st, int h)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+
+	if (!s)
+		return -EBADF;
+	if (!s->lent)
+		return -EINVAL; /* nothing was peeked */
+	s->lent = 0;
+	udp_dgram_pop(s);
+	return 0;
 }
 
 int udp_set_cb(struct xs_stack *st, int h, xs_udp_cb cb, void *ctx)
@@ -441,6 +491,7 @@ int udp_close(struct xs_stack *st, int h)
 	if (s->lport)
 		st->udp.port_map[s->lport] = 0;
 	udp_sock_purge(s);
+	s->lent = 0;
 	if (s->tx_blocked) {
 		s->tx_blocked = 0;
 		st->udp.nblocked--;

@@ -13,8 +13,6 @@
 #define UDP_MAX_SOCKS 256
 #define UDP_RCVBUF_BYTES (256 * 1024)
 #define UDP_RCVBUF_DGRAMS 1024
-#define UDP_EPHEMERAL_LO 32768
-#define UDP_EPHEMERAL_HI 60999
 
 struct udp_dgram {
 	struct udp_dgram *next;
@@ -29,6 +27,7 @@ struct udp_sock {
 	uint8_t ev_pending;
 	uint8_t tx_blocked;      /* a send found no tx frame: WRITABLE when one frees */
 	uint8_t ev_wr;           /* XS_EV_WRITABLE to deliver */
+	uint8_t lent;            /* head is lent in place (xs_udp_recv_peek) */
 	uint32_t gen;            /* bumped at each open: a handle names it */
 	uint32_t rcvbuf;         /* bytes the queue may hold (XS_UDP_RCVBUF) */
 	uint16_t lport;          /* 0 while unbound */
@@ -81,6 +80,10 @@ ssize_t udp_sendto(struct xs_stack *st, int h, const void *buf, size_t len, uint
 		   uint16_t port);
 ssize_t udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap, uint32_t *ip,
 		     uint16_t *port);
+/* Zero-copy receive: the next datagram in place (it stays queued, and
+ * counted, until consumed). */
+ssize_t udp_recv_peek(struct xs_stack *st, int h, const void **p, uint32_t *ip, uint16_t *port);
+int udp_recv_consume(struct xs_stack *st, int h);
 int udp_set_cb(struct xs_stack *st, int h, xs_udp_cb cb, void *ctx);
 int udp_close(struct xs_stack *st, int h);
 int udp_local_port(const struct xs_stack *st, int h);

@@ -101,11 +101,19 @@ static void tcp_hash_grow(struct xs_stack *st)
 struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
 			    uint16_t rport)
 {
-	struct tcp_conn *c = T(st)->bucket[tcp_hash(st, lip, lport, rip, rport)];
+	struct tcp_table *t = T(st);
+	struct tcp_conn *c = t->last_found;
 
-	for (; c; c = c->hnext)
-		if (c->rip == rip && c->lport == lport && c->rport == rport && c->lip == lip)
+	/* The connection of the previous segment, most often this one's too
+	 * (a batch of a bulk flow): four compares instead of a SipHash. */
+	if (c && c->rip == rip && c->lport == lport && c->rport == rport && c->lip == lip)
+		return c;
+	for (c = t->bucket[tcp_hash(st, lip, lport, rip, rport)]; c; c = c->hnext) {
+		if (c->rip == rip && c->lport == lport && c->rport == rport && c->lip == lip) {
+			t->last_found = c;
 			return c;
+		}
+	}
 	return NULL;
 }
 
@@ -145,6 +153,8 @@ void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c)
 	struct tcp_conn **pp;
 	unsigned h = 0;
 
+	if (t->last_found == c)
+		t->last_found = NULL;
 	if (c->state == XS_TCP_LISTEN) {
 		pp = &t->listeners[c->lport / 64];
 	} else {
@@ -202,6 +212,9 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	tcp_timers_cancel(st, c);
 	tcp_unready(st, c);
 	tcp_mem_idle_unlink(st, c);
+	tcp_ack_unqueue(st, c);
+	if (T(st)->last_found == c)
+		T(st)->last_found = NULL;
 	tcp_ring_free(&c->sndbuf);
 	tcp_ring_free(&c->rcvbuf);
 	free(c->ooo);
@@ -369,6 +382,7 @@ int tcp_init(struct xs_stack *st)
 		return -ENOMEM;
 	}
 	timer_wheel_init(&t->wheel, st->now);
+	t->idle_due = XS_TIME_NEVER;
 	st->tcp = t;
 	return 0;
 }
@@ -427,7 +441,7 @@ void tcp_reap(struct xs_stack *st)
 		t->dead = c->hnext;
 		tcp_conn_free(st, c);
 	}
-	tcp_mem_idle_run(st);
+	tcp_mem_idle_run(st, st->tcp, st->now);
 }
 
 void tcp_deliver_begin(struct xs_stack *st)

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/siphash.h"
 #include "core/stack.h"
 #include "net/ip4.h"
 #include "tcp/tcp.h"
+#include "wire/csum.h"
 
 static const uint16_t cookie_mss[8] = { 536, 1220, 1360, 1400, 1440, 1460, 4312, 8960 };
 
@@ -733,7 +735,8 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			len -= skip;
 		}
 		seq = c->rcv_nxt;
-		c->ack_now = true; /* a retransmission: tell the peer at once */
+		/* A retransmission: tell the peer at once. */
+		c->ack_now = c->ack_quick = true;
 	}
 	off = seq - c->rcv_nxt;
 	/* Trim what does not fit the buffer (beyond the offered window). */
@@ -741,11 +744,13 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		/* Cut by the buffer: tell the peer where we are at once. */
 		len = off >= room ? 0 : room - off;
 		fin = false;
-		c->ack_now = true;
+		c->ack_now = c->ack_quick = true;
 	}
 	if (len) {
 		c->bytes_received += len;
-		tcp_ring_write(&c->rcvbuf, c->rcvbuf.len + off, p, len);
+		/* Already there when tcp_input copied it while summing it. */
+		if (p != st->tcp->rx_in_ring || off)
+			tcp_ring_write(&c->rcvbuf, c->rcvbuf.len + off, p, len);
 		if (off == 0) {
 			uint32_t end = c->ooo ? seqset_pop_contiguous(c->ooo, seq + len) : seq + len;
 
@@ -766,8 +771,13 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			else
 				tcp_wake(st, c, XS_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
-			 * segment, at once when filling a hole. */
-			if (tcp_ooo_n(c) || end != seq + len || ++c->segs_unacked >= 2)
+			 * segment, at once when filling a hole. The ACK for
+			 * in-order data leaves after the receive batch, one for
+			 * all its segments (3.10.7.4, MUST-58/59); the one for a
+			 * hole before the next segment is looked at. */
+			if (tcp_ooo_n(c) || end != seq + len)
+				c->ack_now = c->ack_quick = true;
+			else if (++c->segs_unacked >= 2)
 				c->ack_now = true;
 			else if (!timer_pending(&c->delack_timer))
 				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + tcp_delack_clamp(c, TCP_DELACK));
@@ -776,8 +786,9 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 
 			if (!ooo || seqset_add(ooo, seq, seq + len) != 0)
 				xs_drop(st, XS_DROP_TCP_OOO_FULL);
-			/* RFC 5681 4.2: an out-of-order segment is ACKed at once. */
-			c->ack_now = true;
+			/* RFC 5681 4.2: an out-of-order segment is ACKed at once,
+			 * each one (the sender counts duplicate ACKs). */
+			c->ack_now = c->ack_quick = true;
 			fin = false;
 		}
 	}
@@ -903,31 +914,33 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		tcp_output(st, c);
 }
 
-void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
+/* A segment whose checksum is good: to its connection, a listener, another
+ * queue's stack, or a reset (RFC 9293 3.10.7). c: the connection of its
+ * 4-tuple, if any; pkt: the IP packet, for a hand-off. */
+static void tcp_input_segment(struct xs_stack *st, const struct ip4_repr *ip,
+			      const uint8_t *pkt, const struct tcp_repr *seg, struct tcp_conn *c)
 {
-	struct tcp_repr seg;
-	struct tcp_conn *c, *l;
+	struct tcp_conn *l;
 	uint32_t iss_floor = 0;
-	enum xs_drop why;
 
-	why = tcp_parse(pkt + ip->hdr_len, ip4_payload_len(ip), ip->src, ip->dst, &seg);
-	if (why) {
-		xs_drop(st, why);
-		return;
-	}
 	st->stats.tcp_rx++;
 	if (ip->dst != st->ip) {
 		xs_drop(st, XS_DROP_TCP_DST);
 		return;
 	}
-	c = tcp_lookup(st, ip->dst, seg.dport, ip->src, seg.sport);
+	/* Port 0 is reserved (RFC 6335 6): no connection has it, and a RST
+	 * from or to it would be a segment no host should send. */
+	if (!seg->sport || !seg->dport) {
+		xs_drop(st, XS_DROP_TCP_NO_CONN);
+		return;
+	}
 	/* RFC 6191-style reuse: a new SYN for a TIME-WAIT connection with a
 	 * higher sequence number (or newer timestamp) starts over. */
-	if (c && c->state == XS_TCP_TIME_WAIT && (seg.flags & TCP_SYN) &&
-	    !(seg.flags & (TCP_ACK | TCP_RST)) &&
-	    (seq_gt(seg.seq, c->rcv_nxt) ||
-	     (c->ts_ok && seg.opt.ts_ok && seq_gt(seg.opt.tsval, c->ts_recent))) &&
-	    tcp_listener(st, seg.dport)) {
+	if (c && c->state == XS_TCP_TIME_WAIT && (seg->flags & TCP_SYN) &&
+	    !(seg->flags & (TCP_ACK | TCP_RST)) &&
+	    (seq_gt(seg->seq, c->rcv_nxt) ||
+	     (c->ts_ok && seg->opt.ts_ok && seq_gt(seg->opt.tsval, c->ts_recent))) &&
+	    tcp_listener(st, seg->dport)) {
 		/* The new incarnation's ISS lies above everything the old one
 		 * sent (RFC 9293 3.4.1 / RFC 6191), as Linux does. */
 		iss_floor = c->snd_max + 65535 + 2;
@@ -935,20 +948,70 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 		c = NULL;
 	}
 	if (!c) {
-		l = tcp_listener(st, seg.dport);
+		/* Multi-queue: the flow may have moved from another queue. */
+		if (st->mq && !(seg->flags & TCP_SYN) && mq_search(st, ip, pkt))
+			return;
+		l = tcp_listener(st, seg->dport);
 		if (l) {
-			tcp_listen_input(st, l, ip, &seg, iss_floor);
+			tcp_listen_input(st, l, ip, seg, iss_floor);
 			return;
 		}
 		/* RFC 9293 3.10.7.1: CLOSED: anything but a RST draws a RST. */
 		xs_drop(st, XS_DROP_TCP_NO_CONN);
-		tcp_send_rst_for(st, ip, &seg);
+		tcp_send_rst_for(st, ip, seg);
 		return;
 	}
 	if (c->state == XS_TCP_SYN_SENT)
-		tcp_syn_sent_input(st, c, ip, &seg);
+		tcp_syn_sent_input(st, c, ip, seg);
 	else
-		tcp_sync_input(st, c, ip, &seg);
+		tcp_sync_input(st, c, ip, seg);
+}
+
+/* In-order data for a connection whose receive ring has room for it and
+ * nothing out of order beyond it: the bytes after the readable part are
+ * free, so the payload can be copied there while its checksum is summed
+ * (one pass over it), before anything looks at the segment; tcp_data_input
+ * then finds it in place. A bad checksum leaves only free bytes written. */
+static bool tcp_rx_copy_early(const struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	return c && seg->payload_len && seg->seq == c->rcv_nxt && c->rcvbuf.data &&
+	       !tcp_ooo_n(c) && !(seg->flags & (TCP_SYN | TCP_RST)) &&
+	       seg->payload_len <= c->rcvbuf.size - c->rcvbuf.len &&
+	       (c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_FIN_WAIT_1 ||
+		c->state == XS_TCP_FIN_WAIT_2);
+}
+
+void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
+{
+	struct tcp_repr seg;
+	struct tcp_conn *c;
+	uint32_t hsum, psum;
+	enum xs_drop why;
+
+	why = tcp_parse_unverified(pkt + ip->hdr_len, ip4_payload_len(ip), ip->src, ip->dst, &seg,
+				   &hsum);
+	if (why) {
+		xs_drop(st, why);
+		return;
+	}
+	/* RFC 9293 3.1: the checksum first; the lookup has no effect but its
+	 * memo, and tells whether the payload can be summed on its way into
+	 * the receive ring. */
+	c = ip->dst == st->ip ? tcp_lookup(st, ip->dst, seg.dport, ip->src, seg.sport) : NULL;
+	if (tcp_rx_copy_early(c, &seg)) {
+		psum = tcp_ring_write_csum(&c->rcvbuf, c->rcvbuf.len, seg.payload,
+					   (uint32_t)seg.payload_len);
+		st->tcp->rx_in_ring = seg.payload;
+	} else {
+		psum = csum_add(0, seg.payload, seg.payload_len);
+	}
+	if (!tcp_csum_ok(hsum, psum)) {
+		st->tcp->rx_in_ring = NULL;
+		xs_drop(st, XS_DROP_TCP_CSUM);
+		return;
+	}
+	tcp_input_segment(st, ip, pkt, &seg, c);
+	st->tcp->rx_in_ring = NULL;
 }
 
 int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport,

@@ -41,6 +41,10 @@ int tcp_setopt(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_opt opt, int
 	case XS_TCP_RCVBUF:
 		if (value < TCP_MIN_BUF || value > TCP_MAX_BUF)
 			return -EINVAL;
+		/* A ring lent to the application (a reset connection still
+		 * holds its rings) is not replaced under it. */
+		if (opt == XS_TCP_SNDBUF ? c->snd_lent : c->rcv_lent)
+			return -EBUSY;
 		/* Buffers are sized before the connection carries data. */
 		if (c->state != XS_TCP_LISTEN && c->state != XS_TCP_CLOSED &&
 		    (c->sndbuf.len || c->rcvbuf.len || c->state != XS_TCP_SYN_SENT))
@@ -142,6 +146,10 @@ int tcp_shutdown_how(struct xs_stack *st, struct tcp_conn *c, int how)
 		return -EINVAL;
 	if (c->state == XS_TCP_LISTEN)
 		return -ENOTCONN;
+	/* Nothing is done while a part of it would pull a lent region away
+	 * (the unread bytes discarded, a FIN before reserved bytes). */
+	if (((how & XS_SHUT_RD) && c->rcv_lent) || ((how & XS_SHUT_WR) && c->snd_lent))
+		return -EBUSY;
 	if (how & XS_SHUT_WR) {
 		err = tcp_shutdown(st, c);
 		if (err)

@@ -4,13 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/ip4.h"
 #include "net/route.h"
 #include "tcp/tcp.h"
-
-#define TCP_EPHEMERAL_LO 32768
-#define TCP_EPHEMERAL_HI 60999
 
 int tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
 {
@@ -72,8 +70,10 @@ static void tcp_connect_buf(struct tcp_ring *r, int v)
 int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		const struct xs_tcp_connect_opts *o)
 {
-	unsigned span = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
-	unsigned start = (unsigned)(xs_random(st) % span), i;
+	/* Multi-queue: only this stack's share of the range, so that replies
+	 * come back to it (core/mq.h); first a port whose reply the NIC's RSS
+	 * sends to this very queue, where the RSS is known. */
+	unsigned span = mq_port_count(st), start = span ? (unsigned)(xs_random(st) % span) : 0, i;
 	struct tcp_conn *c;
 	uint32_t nh;
 	uint16_t lport = 0;
@@ -98,16 +98,20 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		 * not a listener's (no SO_REUSEADDR). */
 		if (tcp_lookup(st, st->ip, o->lport, ip, port) || tcp_listener(st, o->lport))
 			return -EADDRINUSE;
+		/* Another queue's port: the replies would go to its stack. */
+		if (!mq_port_mine(st, o->lport))
+			return -EADDRNOTAVAIL;
 		span = 0;
 		lport = o->lport;
 	}
-	for (i = 0; i < span; i++) {
-		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % span);
+	for (i = 0; i < 2 * span && !lport; i++) {
+		uint16_t p = mq_port_nth(st, (start + i) % span);
 
-		if (!tcp_lookup(st, st->ip, p, ip, port) && !tcp_listener(st, p)) {
+		if (i < span && !mq_port_rss_ok(st, p, ip, port))
+			continue;
+		if (mq_port_mine(st, p) && !tcp_lookup(st, st->ip, p, ip, port) &&
+		    !tcp_listener(st, p))
 			lport = p;
-			break;
-		}
 	}
 	if (!lport)
 		return -EADDRNOTAVAIL;
@@ -134,10 +138,10 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 	return h;
 }
 
-ssize_t tcp_send(struct xs_stack *st, struct tcp_conn *c, const void *buf, size_t len, bool urgent)
+/* RFC 9293 3.10.2 SEND: may the application queue data now? 0, or what
+ * xs_tcp_send returns instead. */
+static int tcp_send_allowed(const struct tcp_conn *c)
 {
-	uint32_t room, n;
-
 	if (c->error)
 		return c->error;
 	switch (c->state) {
@@ -155,32 +159,112 @@ ssize_t tcp_send(struct xs_stack *st, struct tcp_conn *c, const void *buf, size_
 	}
 	if (c->fin_queued)
 		return -EPIPE;
-	room = c->sndbuf.cap - c->sndbuf.len;
+	return 0;
+}
+
+/* The send ring, allocated if needed, and its free space (0: full, and a
+ * wake-up is asked for); -ENOMEM. want 0: none is needed. */
+static int64_t tcp_send_room(struct xs_stack *st, struct tcp_conn *c, size_t want)
+{
+	uint32_t room = c->sndbuf.cap - c->sndbuf.len;
+
 	if (!room) {
 		c->snd_nospace = true;
-		return -EAGAIN;
+		return 0;
 	}
-	n = len < room ? (uint32_t)len : room;
-	if (n) {
+	if (want) {
 		int err = tcp_sndbuf_get(st, c);
 
 		if (err)
 			return err;
 		/* Under pressure it came back smaller. */
 		room = c->sndbuf.cap - c->sndbuf.len;
-		n = len < room ? (uint32_t)len : room;
 	}
-	if (n == room)
-		c->snd_nospace = true;
-	tcp_ring_write(&c->sndbuf, c->sndbuf.len, buf, n);
+	return room;
+}
+
+/* n bytes just written at the ring's tail are queued: from here a send is
+ * a send, by copy or in place (PSH, Nagle, cork: tcp_output decides). */
+static void tcp_send_queued(struct xs_stack *st, struct tcp_conn *c, uint32_t n, bool urgent)
+{
 	c->sndbuf.len += n;
+	if (c->sndbuf.len == c->sndbuf.cap)
+		c->snd_nospace = true;
 	/* RFC 9293 3.10.2: SND.UP <- the end of what is queued. */
 	if (urgent && n) {
 		c->snd_up = c->snd_una + c->sndbuf.len;
 		c->urg_send = true;
 	}
 	tcp_output(st, c);
+}
+
+ssize_t tcp_send(struct xs_stack *st, struct tcp_conn *c, const void *buf, size_t len, bool urgent)
+{
+	int64_t room;
+	uint32_t n;
+	int err;
+
+	if (c->snd_lent)
+		return -EBUSY; /* the tail is the application's until commit */
+	err = tcp_send_allowed(c);
+	if (err)
+		return err;
+	room = tcp_send_room(st, c, len);
+	if (room <= 0)
+		return room ? (ssize_t)room : -EAGAIN;
+	n = len < (uint64_t)room ? (uint32_t)len : (uint32_t)room;
+	tcp_ring_write(&c->sndbuf, c->sndbuf.len, buf, n);
+	tcp_send_queued(st, c, n, urgent);
 	return n;
+}
+
+/* Zero-copy send: the free space at the ring's tail, contiguous (up to the
+ * ring's end when it wraps there: commit, then reserve again for the rest).
+ * Asked again before the commit it is the same place, maybe longer (ACKs
+ * freed room meanwhile), never shorter: nothing else writes the tail and
+ * the ring stays (tcp_mem.c does not free or shrink a lent ring). */
+ssize_t tcp_send_reserve(struct xs_stack *st, struct tcp_conn *c, void **p)
+{
+	struct tcp_ring *r = &c->sndbuf;
+	uint32_t tail, n;
+	int64_t room;
+	int err;
+
+	*p = NULL;
+	err = tcp_send_allowed(c);
+	if (err) {
+		c->snd_lent = 0; /* nothing can be committed now */
+		return err;
+	}
+	room = tcp_send_room(st, c, 1);
+	if (room <= 0)
+		return room ? (ssize_t)room : -EAGAIN;
+	tail = (r->head + r->len) % r->size;
+	n = r->size - tail < (uint64_t)room ? r->size - tail : (uint32_t)room;
+	*p = r->data + tail;
+	c->snd_lent = n;
+	return n;
+}
+
+int tcp_send_commit(struct xs_stack *st, struct tcp_conn *c, size_t n)
+{
+	int err;
+
+	if (n > c->snd_lent)
+		return -EINVAL; /* nothing changes: the reservation stands */
+	c->snd_lent = 0;
+	if (n) {
+		/* The connection may have failed or been reset meanwhile. */
+		err = tcp_send_allowed(c);
+		if (err)
+			return err;
+		tcp_send_queued(st, c, (uint32_t)n, false);
+	}
+	/* A ring reserved and left empty (or all acknowledged meanwhile) may
+	 * go once idle, as after any send. */
+	if (!c->sndbuf.len)
+		tcp_mem_idle(st, c);
+	return 0;
 }
 
 /* RFC 9293 3.8.6.2.2: after a read, announce a window that grew by at least
@@ -196,24 +280,19 @@ static void tcp_maybe_window_update(struct xs_stack *st, struct tcp_conn *c)
 	}
 }
 
-ssize_t tcp_recv(struct xs_stack *st, struct tcp_conn *c, void *buf, size_t cap)
+/* n bytes at the head were read (copied out, or used in place). */
+static void tcp_recv_done(struct xs_stack *st, struct tcp_conn *c, uint32_t n)
 {
-	uint32_t n;
+	tcp_ring_consume(&c->rcvbuf, n);
+	if (c->state != XS_TCP_CLOSED)
+		tcp_maybe_window_update(st, c);
+	if (!c->rcvbuf.len)
+		tcp_mem_idle(st, c);
+}
 
-	if (c->state == XS_TCP_LISTEN)
-		return -ENOTCONN;
-	if (c->rd_shut)
-		return 0; /* xs_tcp_shutdown_how(XS_SHUT_RD) */
-	n = cap < c->rcvbuf.len ? (uint32_t)cap : c->rcvbuf.len;
-	if (n) {
-		tcp_ring_peek(&c->rcvbuf, 0, buf, n);
-		tcp_ring_consume(&c->rcvbuf, n);
-		if (c->state != XS_TCP_CLOSED)
-			tcp_maybe_window_update(st, c);
-		if (!c->rcvbuf.len)
-			tcp_mem_idle(st, c);
-		return n;
-	}
+/* RECEIVE with nothing buffered: end of stream (0), -EAGAIN or the error. */
+static ssize_t tcp_recv_empty(const struct tcp_conn *c)
+{
 	if (c->error)
 		return c->error;
 	if (c->fin_rcvd || c->state == XS_TCP_CLOSED)
@@ -222,6 +301,59 @@ ssize_t tcp_recv(struct xs_stack *st, struct tcp_conn *c, void *buf, size_t cap)
 	    c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_FIN_WAIT_1 ||
 	    c->state == XS_TCP_FIN_WAIT_2)
 		return -EAGAIN;
+	return 0;
+}
+
+ssize_t tcp_recv(struct xs_stack *st, struct tcp_conn *c, void *buf, size_t cap)
+{
+	uint32_t n;
+
+	if (c->state == XS_TCP_LISTEN)
+		return -ENOTCONN;
+	if (c->rcv_lent)
+		return -EBUSY; /* the head is lent until consumed */
+	if (c->rd_shut)
+		return 0; /* xs_tcp_shutdown_how(XS_SHUT_RD) */
+	n = cap < c->rcvbuf.len ? (uint32_t)cap : c->rcvbuf.len;
+	if (n) {
+		tcp_ring_peek(&c->rcvbuf, 0, buf, n);
+		tcp_recv_done(st, c, n);
+		return n;
+	}
+	return tcp_recv_empty(c);
+}
+
+/* Zero-copy receive: the readable bytes at the ring's head, in place, up to
+ * the ring's end when they wrap there (consume, then peek again for the
+ * rest). Asked again before the consume it is the same place, maybe longer
+ * (more arrived), never shorter: input writes only beyond the readable
+ * bytes, and a ring holding them is never freed. */
+ssize_t tcp_recv_peek(struct xs_stack *st, struct tcp_conn *c, const void **p)
+{
+	struct tcp_ring *r = &c->rcvbuf;
+	uint32_t n;
+
+	(void)st;
+	*p = NULL;
+	if (c->state == XS_TCP_LISTEN)
+		return -ENOTCONN;
+	if (c->rd_shut)
+		return 0;
+	if (!r->len)
+		return tcp_recv_empty(c);
+	n = r->size - r->head < r->len ? r->size - r->head : r->len;
+	*p = r->data + r->head;
+	c->rcv_lent = n;
+	return n;
+}
+
+int tcp_recv_consume(struct xs_stack *st, struct tcp_conn *c, size_t n)
+{
+	if (n > c->rcv_lent)
+		return -EINVAL; /* nothing changes: the borrow stands */
+	c->rcv_lent = 0;
+	if (n)
+		tcp_recv_done(st, c, (uint32_t)n);
 	return 0;
 }
 
@@ -243,6 +375,9 @@ int tcp_urgent(const struct tcp_conn *c)
 
 int tcp_shutdown(struct xs_stack *st, struct tcp_conn *c)
 {
+	/* The FIN would go before bytes the application is still writing. */
+	if (c->snd_lent)
+		return -EBUSY;
 	switch (c->state) {
 	case XS_TCP_ESTABLISHED:
 		c->state = XS_TCP_FIN_WAIT_1;
@@ -270,8 +405,18 @@ int tcp_shutdown(struct xs_stack *st, struct tcp_conn *c)
 	return 0;
 }
 
+/* The handle is going: whatever was lent is the stack's again. */
+static void tcp_lends_end(struct xs_stack *st, struct tcp_conn *c)
+{
+	if (!c->rcv_lent && !c->snd_lent)
+		return;
+	c->rcv_lent = c->snd_lent = 0;
+	tcp_mem_idle(st, c);
+}
+
 int tcp_abort(struct xs_stack *st, struct tcp_conn *c)
 {
+	tcp_lends_end(st, c);
 	if (c->state == XS_TCP_LISTEN) {
 		unsigned i;
 
@@ -311,6 +456,9 @@ int tcp_close(struct xs_stack *st, struct tcp_conn *c)
 {
 	enum xs_tcp_state s;
 
+	/* Bytes peeked and not consumed are unread; bytes reserved and not
+	 * committed were never sent. */
+	tcp_lends_end(st, c);
 	/* Unread data, or a listener: reset instead (RFC 2525 2.17, Linux). */
 	if (c->state == XS_TCP_LISTEN || (c->rcvbuf.len && c->state != XS_TCP_CLOSED))
 		return tcp_abort(st, c);
