@@ -17,6 +17,10 @@ Hostile clients get a daemon of their own (--tls-handshake-timeout 1500
 --tls-max-handshakes 4) in a topology of its own: garbage instead of a
 ClientHello is dropped at once, a stall at the timeout, while others are
 served; past the handshake budget connections are reset until a slot frees.
+
+With --queues 2 on a 2-queue veth, each queue runs its own context and services:
+echo and HTTPS clients land on both queues and are served, and the counters are
+summed over the queues.
 Nothing asserts a speed: bounds are generous, or "not before the timeout".
 """
 
@@ -465,3 +469,61 @@ def test_https_get_example(topo, tmp_path):
         assert "http_get: TLS failed: certificate verify failed: hostname mismatch" in p.stderr
     finally:
         stop(srv)
+
+
+# ------------------------------------------------------------ multi-queue
+
+MQ_CLIENTS = 24  # TLS echo clients at once: all on one queue by chance is 2^-23
+MQ_GETS = 12
+
+
+def test_tls_services_on_every_queue(netenv, tmp_path):
+    """--queues 2 on a 2-queue veth: each queue runs its own TLS context, echo
+    and HTTPS service. Flows the kernel spreads over both queues are served on
+    both (the per-queue stats show handshakes on each), and the exit dump sums
+    the services' counters over the queues."""
+    certs = make_certs(tmp_path)
+    root = tmp_path / "root"
+    root.mkdir()
+    body = os.urandom(5000)
+    (root / "q.bin").write_bytes(body)
+    topo = netns.Topology(queues=2).create()
+    d = None
+    try:
+        path = tmp_path / "ctl.sock"
+        d = netns.Daemon(topo, extra=[
+            "--queues", 2, "--https", HTTPS_PORT, "--tls-echo", ECHO_PORT, "--root", root,
+            "--cert", certs / "server.pem", "--key", certs / "server.key", "--ctl", path])
+        d.start()
+        assert "(queues 0-1," in d.serving_line, d.serving_line
+        p = netns.ns_run(topo.ns_b, ["/usr/bin/python3", os.path.join(HERE, "tls_clients.py"),
+                                     STACK_IP, ECHO_PORT, certs / "ca.pem", "server.test",
+                                     MQ_CLIENTS, 4096, 60], check=False, timeout=180)
+        res = json.loads(p.stdout.strip().splitlines()[-1]) if p.stdout.strip() else {}
+        assert p.returncode == 0 and res.get("ok") == MQ_CLIENTS, p.stdout + p.stderr
+        for _ in range(MQ_GETS):
+            out = tmp_path / "got.bin"
+            p = curl(topo, certs, "/q.bin", "-o", out, "-w", "%{http_code}")
+            assert p.returncode == 0 and p.stdout == "200", p.stdout + p.stderr
+            assert out.read_bytes() == body
+        ctl = [netns.build_dir() / "xdpstack-ctl", "--ctl", path, "--json", "stats"]
+        doc = json.loads(netns.ns_run(topo.ns_a, ctl).stdout)
+        hs = [q["counters"]["tls_handshakes"] for q in doc["queues"]]
+        assert len(hs) == 2 and all(n > 0 for n in hs), hs
+        assert sum(hs) >= MQ_CLIENTS + MQ_GETS, hs
+        assert doc["counters"]["tls_handshakes"] == sum(hs), doc["counters"]  # summed
+        rc, out, err = d.stop()
+        assert rc == 0, err
+        c = netns.parse_counter_blocks(out)[-1]
+        assert c["tls_echo_conns"] == MQ_CLIENTS, c
+        assert c["https_conns"] == MQ_GETS and c["https_2xx"] == MQ_GETS, c
+        assert c["tls_handshakes"] == sum(hs), c
+        lines = [l for l in out.splitlines() if "frames at exit (queue" in l]
+        assert len(lines) == 2 and all(l.endswith(" lost 0") for l in lines), lines
+    finally:
+        if d:
+            d.kill()
+        problems = topo.destroy()
+        rep = d.sanitizer_report() if d else None
+        assert rep is None, f"sanitizer report:\n{rep}"
+        assert not problems, problems
