@@ -184,7 +184,8 @@ static int start_services(struct queue *q, const struct xs_opts *o, char *err, s
 		unsigned n = q->all->n;
 
 		if (n > 1) {
-			to.tls_max_handshakes = (to.tls_max_handshakes ? to.tls_max_handshakes : 256) / n;
+			to.tls_max_handshakes =
+			    (to.tls_max_handshakes ? to.tls_max_handshakes : 256) / n;
 			if (!to.tls_max_handshakes)
 				to.tls_max_handshakes = 1;
 		}
