@@ -24,11 +24,13 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unu
 CFLAGS ?= $(OPT) -g
 XS_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 	-Iinclude -Iuser -I. -I$(O)
-LDLIBS := -lxdp -lbpf -lelf -lz -lpcap
+# OpenSSL: TLS sessions over the stack's TCP (user/tls/).
+TLS_LIBS := -lssl -lcrypto
+LDLIBS := -lxdp -lbpf -lelf -lz -lpcap $(TLS_LIBS)
 LDFLAGS += $(SANFLAGS)
 
 LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
-	user/tcp/*.c user/api/*.c)
+	user/tcp/*.c user/tls/*.c user/api/*.c)
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -146,11 +148,11 @@ FUZZ_HDRS := $(wildcard tests/fuzz/*.h)
 
 $(O)/fuzz/fuzz_ctl: tests/fuzz/fuzz_ctl.c $(FUZZ_OBJS) $(FUZZ_APP_OBJS) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $(filter-out %.h,$^)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(filter-out %.h,$^) $(TLS_LIBS)
 
 $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -o $@ $(filter-out %.h,$^)
+	$(CLANG) $(FUZZ_FLAGS) -o $@ $(filter-out %.h,$^) $(TLS_LIBS)
 
 # Each target in turn for FUZZ_SECONDS, from the committed seeds plus what
 # earlier runs found ($(O)/fuzz/corpus-NAME/); stops at the first crash.

@@ -11,8 +11,9 @@ Topology (unique names, always removed):
 Offloads are off on both veths. The same client aims at 172.17.0.253 (xdpstack) and at
 172.17.0.1 (the kernel) on the same interface. Kernel-side peers: udp_bench server (UDP echo),
 xs_echod (TCP echo), iperf3 -s, sockperf sr (UDP and TCP), nginx (one worker, the same
-static file as the daemon's --http serves). The daemon runs with --iperf3 and, when it has
-them, --sockperf and --http; TCP echo is its default service on 8888.
+static file as the daemon's --http serves; the same files over TLS as its --https, when
+openssl can make the certificates of tests/tcp/tls_certs.sh). The daemon runs with --iperf3
+and, when it has them, --sockperf, --http and --https; TCP echo is its default service on 8888.
 """
 
 import argparse
@@ -47,6 +48,8 @@ SOCKPERF_PORT = 11111
 HTTP_PORT = 8080
 HTTP_FILE = "bench-4k.html"   # what wrk fetches from both servers (4 KiB)
 FLOOD_PORT = 9
+HTTPS_PORT = 8443
+HTTPS_FILE = "kib.bin"        # what the HTTPS rows fetch (1 KiB)
 TARGET = {"xdpstack": STACK_IP, "kernel": KERNEL_IP}
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
@@ -268,6 +271,7 @@ class Bench:
             "mq_conn_time": 1 if q else 3,
             "wrk_time": 2 if q else 5,
             "flood_time": 2 if q else 5,
+            "https_time": 2 if q else 5,
         }
 
     def tool(self, name):
@@ -281,7 +285,8 @@ class Bench:
         self.has["daemon_sockperf"] = "--sockperf" in h
         self.has["daemon_iperf3"] = "--iperf3" in h
         self.has["daemon_http"] = "--http" in h
-        for t in ("sockperf", "iperf3", "ping", "perf", "wrk", "nginx"):
+        self.has["daemon_https"] = "--https" in h
+        for t in ("sockperf", "iperf3", "ping", "perf", "wrk", "nginx", "openssl"):
             self.has[t] = shutil.which(t) is not None
         for t in ("udp_bench", "xs_loadgen", "xs_echod", "stack_bench", "xdpstack-ctl",
                   "xs_flood"):
@@ -310,8 +315,14 @@ class Bench:
         self.www = self.tmp / "www"
         self.www.mkdir()
         (self.www / HTTP_FILE).write_bytes(bytes(ord("a") + i % 26 for i in range(4096)))
+        (self.www / HTTPS_FILE).write_bytes(os.urandom(1024))
         if self.has["daemon_http"]:
             cmd += ["--http", HTTP_PORT, "--root", self.www]
+        if self.has["daemon_https"] and self.tls_files():
+            if not self.has["daemon_http"]:
+                cmd += ["--root", self.www]
+            cmd += ["--https", HTTPS_PORT, "--cert", self.certs / "server.pem",
+                    "--key", self.certs / "server.key"]
         cmd += self.a.daemon_arg or []
         out = open(self.daemon_out, "w")
         self.daemon = self.topo.spawn("a", cmd, stdout=out, stderr=subprocess.STDOUT)
@@ -342,6 +353,16 @@ class Bench:
         time.sleep(0.5)
         for ip in (STACK_IP, KERNEL_IP):
             run(self.topo.ns("b", ["ping", "-c", 3, "-i", 0.2, "-q", ip]))
+
+    def tls_files(self):
+        """The certificates (tests/tcp/tls_certs.sh), made once; False when openssl is
+        missing."""
+        if not self.has["openssl"]:
+            return False
+        if not getattr(self, "certs", None):
+            self.certs = self.tmp / "certs"
+            run(["sh", REPO / "tests/tcp/tls_certs.sh", self.certs])
+        return True
 
     def close(self):
         """Removes everything; returns a problem with the daemon, or None."""
@@ -374,10 +395,22 @@ class Bench:
     def start_nginx(self):
         """Debian's nginx on the kernel's address: one worker (the daemon is one
         thread), no access log, keep-alive, sendfile, the same file. Everything it
-        writes stays in the bench's temporary directory."""
+        writes stays in the bench's temporary directory. With certificates it also
+        serves the same files over TLS 1.2 and 1.3 (the HTTPS rows)."""
         d = self.tmp / "nginx"
         d.mkdir()
         conf = d / "nginx.conf"
+        tls = ""
+        self.nginx_tls = self.tls_files()
+        if self.nginx_tls:
+            tls = f"""    server {{
+        listen {KERNEL_IP}:{HTTPS_PORT} ssl backlog=4096;
+        ssl_certificate {self.certs}/server.pem;
+        ssl_certificate_key {self.certs}/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        root {self.www};
+    }}
+"""
         conf.write_text(f"""daemon off;
 master_process off;
 worker_processes 1;
@@ -400,7 +433,7 @@ http {{
         listen {KERNEL_IP}:{HTTP_PORT} backlog=4096;
         root {self.www};
     }}
-}}
+{tls}}}
 """)
         self.nginx = self.topo.spawn("a", ["nginx", "-e", d / "error.log", "-p", d, "-c", conf])
         t0 = time.monotonic()
@@ -551,6 +584,57 @@ http {{
             res["note"] = f"{res['errors']} connections failed: " + ", ".join(
                 f"{k} {v}" for k, v in j["errors"].items() if v and k != "total")
         return res
+
+    def https_ready(self, stack, tool):
+        if not self.has[tool]:
+            raise Unavailable(f"{tool} not installed")
+        if stack == "xdpstack" and not self.has["daemon_https"]:
+            raise Unavailable("this xdpstack has no --https")
+        if stack == "kernel" and not (self.has["nginx"] and getattr(self, "nginx_tls", False)):
+            raise Unavailable("nginx not installed (scripts/deps.sh) or did not start")
+        self.warm_arp(stack)
+
+    def w_https(self, stack):
+        """wrk against the HTTPS server (xdpstack --https, or nginx on the kernel): 1 KiB
+        GETs on 16 keep-alive connections."""
+        self.https_ready(stack, "wrk")
+        secs = self.sz["https_time"]
+        cmd = ["wrk", "-t", 2, "-c", 16, "-d", f"{secs}s", "--timeout", "5s",
+               f"https://{TARGET[stack]}:{HTTPS_PORT}/{HTTPS_FILE}"]
+        p = run(self.topo.ns("b", cmd), timeout=secs + 60, check=False)
+        m = re.search(r"Requests/sec:\s+([0-9.]+)", p.stdout)
+        if p.returncode != 0 or not m:
+            raise Failed(f"wrk exit {p.returncode}: {(p.stdout + p.stderr).strip()[-300:]}")
+        res = {"rate": float(m.group(1))}
+        errs = re.search(r"Socket errors: (.*)", p.stdout)
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", p.stdout)
+        notes = [x for x in (errs and "socket errors " + errs.group(1),
+                             non2xx and non2xx.group(1) + " non-2xx responses") if x]
+        if notes:
+            res["note"] = "; ".join(notes)
+        return res
+
+    def w_tls_hs(self, stack, procs=4):
+        """Full TLS handshakes per second: `openssl s_time -new` (a new connection and a
+        new session every time, no resumption; wrk would resume) in procs processes."""
+        self.https_ready(stack, "openssl")
+        secs = self.sz["https_time"]
+        cmd = self.topo.ns("b", ["openssl", "s_time", "-connect",
+                                 f"{TARGET[stack]}:{HTTPS_PORT}", "-new", "-time", secs])
+        ps = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True) for _ in range(procs)]
+        total = 0
+        for p in ps:
+            try:
+                out, _ = p.communicate(timeout=secs + 60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                raise Failed("openssl s_time did not finish")
+            m = re.search(r"(\d+) connections in [0-9.]+s;", out)
+            if p.returncode != 0 or not m:
+                raise Failed(f"s_time exit {p.returncode}: {out.strip()[-300:]}")
+            total += int(m.group(1))
+        return {"rate": total / secs}
 
     def established(self, stack):
         """Connections the server side holds now (xdpstack: all TCP entries)."""
@@ -930,6 +1014,13 @@ http {{
             P.append((f"mq_conn_q{nq}", "10. multi-queue", f"connect, 64 B echo, close; 64 "
                       f"clients, {on}", lambda s, nq=nq: self.w_mq_conn(s, nq),
                       [("rate", "", "conn/s", "higher")]))
+        P.append(("https_rps", "11. HTTPS server", "HTTPS requests/s, 1 KiB GETs, 16 keep-alive "
+                  "connections (wrk; xdpstack --https vs nginx, one worker)",
+                  lambda s: self.w_https(s), [("rate", "", "requests/s", "higher")]))
+        P.append(("tls_hs", "11. HTTPS server", "TLS handshakes/s: a new connection and a full "
+                  "handshake each (no resumption), 4 at once (openssl s_time -new; ECDSA "
+                  "P-256, X25519)", lambda s: self.w_tls_hs(s),
+                  [("rate", "", "handshakes/s", "higher")]))
         if self.a.only:
             want = self.a.only.split(",")
             for w in want:

@@ -122,17 +122,25 @@ min–max; the repetitions alternate which stack goes first. The ratio is orient
 means xdpstack did better. Idle connections: xdpstack's first figure is the daemon's RSS divided
 by the connections held, the second its growth during the hold; the kernel's is half the growth
 of `Slab` in /proc/meminfo (both ends of every connection are kernel sockets) plus the growth
-of xs_echod's RSS, divided by the connections held. Row 8 is the packet filter: `xs_flood`
+of xs_echod's RSS, divided by the connections held. Row 8 is the HTTP server: the daemon's
+`--http` against nginx (one worker) on the kernel's address, the same 4 KiB file, `wrk -t1
+-c16` keep-alive for requests/s and p99 latency. Row 9 is the packet filter: `xs_flood`
 sends 64-byte UDP frames through AF_PACKET from the peer namespace for a few seconds to a port
 a `drop` rule covers, once with the rule enforced in the XDP program and once with `filter xdp
 off` (the same daemon: every frame copied to the stack, which drops it); it reports the frames
 the filter dropped per second, the frames sent per second, and the daemon's CPU over the flood
 (/proc/PID/stat). On veth the XDP program runs on the sender's CPU, so the sending rate is
-bounded by the sender plus the receiving path. A row whose tool is missing says "not
-available"; a row that failed, or a hold that fell short, says why. Raw results go to
-build/bench/DATE.json; a full run regenerates the section below and the plots in docs/
-(bench_*.png); QUICK and `--only` runs write theirs next to the JSON. The machine is shared:
-compare ratios measured in one run, not absolute numbers across runs.
+bounded by the sender plus the receiving path. Row 10 is multi-queue: the daemon with one
+queue on a one-queue veth, then with two on a two-queue veth, against the same kernel on the
+same veth (`tcp_rr`, four connections at once, and `xs_loadgen conn`, 64 clients). Row 11 is
+HTTPS: xdpstack `--https` against
+the same nginx serving TLS 1.2/1.3 with the same ECDSA P-256 certificate and 1 KiB file:
+`wrk` for requests/s on 16 keep-alive connections, `openssl s_time -new` (four at once) for
+full handshakes/s (wrk resumes sessions, so it is not used for those). A row whose tool is
+missing says "not available"; a row that failed, or a hold that fell short, says why.
+Raw results go to build/bench/DATE.json; a full run regenerates the section below and the
+plots in docs/ (bench_*.png); QUICK and `--only` runs write theirs next to the JSON. The
+machine is shared: compare ratios measured in one run, not absolute numbers across runs.
 """
 
 

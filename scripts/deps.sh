@@ -4,12 +4,16 @@
 # the tests drive (iperf3, sockperf, wrk, curl, dnsmasq) come as packages too;
 # dnsmasq-base is the binary without the system service. nginx is the kernel's
 # HTTP server in make bench, run there in a namespace with its own config: the
-# package's system service, should it have been started, is stopped again.
+# package's system service, should it have been started, is stopped again; it
+# is also the kernel's HTTPS server there. libssl-dev is OpenSSL for the TLS
+# sessions; openssl (the tool) makes the tests' certificates and is their TLS
+# peer (s_client, s_server).
 set -eu
 PKGS="clang llvm make gcc pkg-config libxdp-dev libbpf-dev libelf-dev zlib1g-dev
  linux-libc-dev bpftool xdp-tools libpcap-dev libcmocka-dev iproute2 ethtool arping
  iputils-ping netcat-openbsd nftables tcpdump util-linux python3-pytest python3-scapy
- iperf3 sockperf wrk curl dnsmasq-base python3-matplotlib nginx"
+ iperf3 sockperf wrk curl dnsmasq-base python3-matplotlib nginx
+ libssl-dev openssl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

@@ -276,6 +276,8 @@ void xs_stack_arp_flush(struct xs_stack *st);
  *	                     (xs_tcp_listen, xs_tcp_accept, xs_tcp_connect[_ex])
  *	struct xs_ping       an ICMP echo client    (xs_ping_open)
  *	struct xs_dns_query  a DNS resolve in flight (xs_dns_resolve)
+ *	struct xs_tls        a TLS session over a TCP connection
+ *	                     (xs_tls_server, xs_tls_client: xdpstack/tls.h)
  *
  * id is a small non-negative int, unique among the open handles of its kind
  * (an application may index its own table by it); numbers are reused after
@@ -300,15 +302,16 @@ struct xs_ping { int32_t id; uint32_t gen; };
 struct xs_dns_query { int32_t id; uint32_t gen; };
 #define XS_NO_HANDLE { .id = -1, .gen = 0 }
 
-/* --- Events: one model for UDP, TCP, ping and DNS --------------------------
+/* --- Events: one model for UDP, TCP, ping, TLS and DNS --------------------
  * What happens to a handle is raised while the stack works (parsing a frame,
  * a timer, an API call) but delivered only after the batch: xs_stack_poll
  * runs the callbacks of UDP sockets, then ping results, then TCP
- * connections, then DNS results, after the received frames and the timers,
- * never from the middle of parsing. A UDP or TCP handle's pending events are
- * merged into one call per poll; ping has one call per result, DNS one per
- * query. Each kind has its own callback type (xs_udp_cb, xs_tcp_cb,
- * xs_ping_cb, xs_dns_cb) receiving its own kind of handle.
+ * connections, then TLS sessions (xdpstack/tls.h), then DNS results, after
+ * the received frames and the timers, never from the middle of parsing. A
+ * UDP, TCP or TLS handle's pending events are merged into one call per poll;
+ * ping has one call per result, DNS one per query. Each kind has its own
+ * callback type (xs_udp_cb, xs_tcp_cb, xs_ping_cb, xs_tls_cb, xs_dns_cb)
+ * receiving its own kind of handle.
  *
  * Readiness can also be queried at any time, without a callback:
  * xs_udp_poll_events, xs_tcp_poll_events, xs_ping_poll_events return the

@@ -139,7 +139,16 @@ enum xs_drop {
  * to / taken from another queue's stack, ARP copies included in rx),
  * mq_arp_replicas (ARP packets copied to the other stacks) and mq_search
  * (TCP segments for no connection passed on to the next queue's stack: a
- * flow that moved queues). */
+ * flow that moved queues).
+ * TLS sessions (include/xdpstack/tls.h): tls_handshakes (completed, of which
+ * tls_resumed resumed a session), tls_handshake_failed (a protocol error, an
+ * alert, a peer gone; tls_verify_failed of them refused the peer's
+ * certificate), tls_handshake_timeouts (not done within the context's
+ * handshake_timeout_ms), tls_handshake_refused (sessions not made: the
+ * context's max_handshakes were in progress), tls_close_notify_tx / _rx,
+ * tls_close_aborts (a closed session that could not send its close_notify in
+ * time: reset); gauges tls_sessions (open now) and tls_handshaking (in their
+ * handshake now). */
 #define XS_COUNTERS(X)                                                             \
 	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
 	X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)        \
@@ -162,7 +171,10 @@ enum xs_drop {
 	X(dns_queries) X(dns_tx) X(dns_rx) X(dns_tcp_fallback) X(dns_timeouts)     \
 	X(dns_cache_hits) X(dns_cache_neg_hits) X(dns_cache_evictions)             \
 	X(dns_busy) X(dns_inflight) X(dns_cache_entries)                           \
-	X(mq_handoff_tx) X(mq_handoff_rx) X(mq_arp_replicas) X(mq_search)
+	X(mq_handoff_tx) X(mq_handoff_rx) X(mq_arp_replicas) X(mq_search)          \
+	X(tls_handshakes) X(tls_resumed) X(tls_handshake_failed) X(tls_verify_failed) \
+	X(tls_handshake_timeouts) X(tls_handshake_refused) X(tls_close_notify_tx)  \
+	X(tls_close_notify_rx) X(tls_close_aborts) X(tls_sessions) X(tls_handshaking)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

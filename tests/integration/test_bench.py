@@ -18,6 +18,7 @@
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -204,7 +205,7 @@ def test_bench_quick_ping(netenv, tmp_path):
 
 
 def test_bench_quick_filter_flood(netenv, tmp_path):
-    """Row 8: the same flood dropped in XDP and by the stack, both measured;
+    """Row 9: the same flood dropped in XDP and by the stack, both measured;
     what XDP dropped never cost the daemon a frame (the counts say so, not
     a speed)."""
     j, p = run_bench(tmp_path, "--quick", "--only", "filter_flood", timeout=120)
@@ -224,6 +225,25 @@ def test_bench_quick_filter_flood(netenv, tmp_path):
     assert "### 9. packet filter" in md and "| dropped in XDP | dropped by the stack" in md
 
 
+def test_bench_quick_https(netenv, tmp_path):
+    """Row 11: HTTPS requests/s and full handshakes/s, the daemon's --https
+    measured; nginx with TLS beside it when installed, else the column says why."""
+    j, p = run_bench(tmp_path, "--quick", "--only", "https_rps,tls_hs", timeout=180)
+    rows = {r["id"]: r for r in j["rows"]}
+    assert set(rows) == {"https_rps", "tls_hs"}
+    for r in rows.values():
+        assert r["section"] == "11. HTTPS server"
+        assert r["xdpstack"]["status"] == "ok", f"{r['id']}: {r['xdpstack']}"
+        assert r["xdpstack"]["summary"]["median"] > 0
+        k = r["kernel"]
+        if shutil.which("nginx"):
+            assert k["status"] == "ok", f"{r['id']} kernel: {k}"
+        else:
+            assert k["status"] == "not available" and "nginx" in k["note"]
+    md = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "### 11. HTTPS server" in md
+
+
 @pytest.mark.skipif("san" in os.environ.get("XS_BUILD", "build"),
                     reason="the whole QUICK bench runs once, on the optimised build the "
                            "bench measures; under ASan the single-workload tests above "
@@ -233,7 +253,7 @@ def test_bench_quick_whole(netenv, tmp_path):
     j, p = run_bench(tmp_path, "--quick", timeout=400)
     rows = {r["id"]: r for r in j["rows"]}
     for prefix in ("ping_", "udp_rr_", "udp_echo_", "tcp_rr_", "bulk_", "conn_", "idle_",
-                   "stack_", "filter_"):
+                   "stack_", "http_", "filter_", "mq_rr_", "mq_conn_", "https_", "tls_hs"):
         assert any(k.startswith(prefix) for k in rows), f"no {prefix} row"
     for r in j["rows"]:
         for s in ("xdpstack", "kernel"):

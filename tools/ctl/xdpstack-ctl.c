@@ -2,6 +2,7 @@
  * sends one request line, prints the streamed answer (or pipes a TCP stream). */
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -68,6 +69,12 @@ static void usage(FILE *f)
 		   "                                    the remote's bytes to stdout; exits when\n"
 		   "                                    both sides closed; -w: connect timeout\n"
 		   "                                    (default 10); ^C resets the connection\n"
+		   "  connect --tls [--cafile FILE] [--servername NAME] [--alpn LIST] HOST PORT\n"
+		   "                                    the same over TLS 1.2/1.3: the server's\n"
+		   "                                    certificate verified against FILE (else\n"
+		   "                                    the system's CAs) for NAME (else HOST);\n"
+		   "                                    EOF sends close_notify; the session's\n"
+		   "                                    version, cipher and peer go to stderr\n"
 		   "  resolve NAME                      the name's IPv4 addresses from the stack's\n"
 		   "                                    DNS resolver (daemon's --dns), CNAMEs\n"
 		   "                                    followed, with the TTL and the cache\n"
@@ -288,7 +295,12 @@ static int stream_parse(struct stream *s, char *buf, size_t len, size_t *used)
 		pos = (size_t)(nl - buf) + 1;
 		if (!s->connected) {
 			if (!strncmp(line, ".connected ", 11)) {
+				char *tls = strstr(line, " tls ");
+
 				s->connected = 1;
+				/* TLS: what was negotiated, for the user. */
+				if (tls)
+					fprintf(stderr, "xdpstack-ctl: TLS:%s\n", tls + 4);
 				continue;
 			}
 			*used = pos;
@@ -388,7 +400,7 @@ static int run_connect(int fd)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_sigint};
-	char path[256], req[REQ_MAX];
+	char path[256], req[REQ_MAX], abspath[PATH_MAX];
 	const char *ctl = NULL;
 	size_t len = 0;
 	int json = 0, i, fd = -1, rc, connect_mode;
@@ -420,11 +432,19 @@ int main(int argc, char **argv)
 	if (json)
 		len += (size_t)snprintf(req, sizeof(req), "--json ");
 	for (; i < argc; i++) {
-		if (!*argv[i] || strpbrk(argv[i], " \t\r\n"))
-			return fail(2, "invalid argument '%s': empty or with blanks", argv[i]);
-		if (len + strlen(argv[i]) + 2 > sizeof(req))
+		const char *w = argv[i];
+
+		/* A file the daemon opens: named from its point of view. */
+		if (connect_mode && i > 0 && !strcmp(argv[i - 1], "--cafile") && w[0] != '/') {
+			if (!realpath(w, abspath))
+				return fail(2, "invalid --cafile '%s': %s", w, strerror(errno));
+			w = abspath;
+		}
+		if (!*w || strpbrk(w, " \t\r\n"))
+			return fail(2, "invalid argument '%s': empty or with blanks", w);
+		if (len + strlen(w) + 2 > sizeof(req))
 			return fail(2, "request too long (at most %d bytes)", REQ_MAX - 1);
-		len += (size_t)snprintf(req + len, sizeof(req) - len, "%s%s", argv[i],
+		len += (size_t)snprintf(req + len, sizeof(req) - len, "%s%s", w,
 					i + 1 < argc ? " " : "\n");
 	}
 

@@ -18,6 +18,8 @@ struct example {
 	struct xs_stack *st;
 	uint16_t port;	 /* --port */
 	const char *arg; /* the one positional argument, if any */
+	const char *cafile; /* --cafile: CAs a TLS server is verified against */
+	const char *name;   /* --name: the TLS server's name (SNI, checked) */
 };
 
 static inline int ex_ip(const char *s, uint32_t *out)
@@ -88,6 +90,10 @@ static inline void ex_parse(struct example *ex, int argc, char **argv, const cha
 			}
 		} else if (!strcmp(a, "--pcap")) {
 			ex->opts.pcap_path = v;
+		} else if (!strcmp(a, "--cafile")) {
+			ex->cafile = v;
+		} else if (!strcmp(a, "--name")) {
+			ex->name = v;
 		} else if (!strcmp(a, "--port")) {
 			char *end;
 			long p = strtol(v, &end, 10);

@@ -1,6 +1,8 @@
-/* Example: an HTTP/1.1 client on libxdpstack: fetches http://IP[:PORT]/PATH,
- * writes the body to stdout, exits 0 on a 2xx status. Public headers only. */
+/* Example: an HTTP/1.1 client on libxdpstack: fetches http:// or https://
+ * IP[:PORT]/PATH, writes the body to stdout, exits 0 on a 2xx. Public headers only. */
 #include <unistd.h>
+
+#include <xdpstack/tls.h>
 
 #include "example.h"
 
@@ -9,6 +11,7 @@
 struct get {
 	struct xs_stack *st;
 	struct xs_tcp h;
+	struct xs_tls tls; /* https: the TLS session over h (it owns h), else id -1 */
 	char req[1024];
 	size_t req_len, req_off;
 	char hdr[HDR_MAX]; /* the response head, until the blank line */
@@ -29,8 +32,23 @@ static void get_finish(struct get *g, int failed)
 {
 	g->done = 1;
 	g->failed = failed;
-	xs_tcp_close(g->st, g->h); /* from inside its own callback: allowed */
+	/* From inside its own callback: allowed. */
+	if (g->tls.id >= 0)
+		xs_tls_close(g->st, g->tls); /* close_notify, then the TCP handle */
+	else
+		xs_tcp_close(g->st, g->h);
 	xs_stop(g->st);
+}
+
+/* The same calls over TCP or TLS: only who carries the bytes differs. */
+static ssize_t get_send(struct get *g, const void *b, size_t n)
+{
+	return g->tls.id >= 0 ? xs_tls_send(g->st, g->tls, b, n) : xs_tcp_send(g->st, g->h, b, n);
+}
+
+static ssize_t get_recv(struct get *g, void *b, size_t n)
+{
+	return g->tls.id >= 0 ? xs_tls_recv(g->st, g->tls, b, n) : xs_tcp_recv(g->st, g->h, b, n);
 }
 
 /* Head bytes until "\r\n\r\n"; the status from the first line. */
@@ -55,22 +73,25 @@ static int get_head(struct get *g, const char *p, size_t n, size_t *used)
 	return 0;
 }
 
-static void on_tcp(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
+static void get_event(struct get *g, unsigned events)
 {
-	struct get *g = ctx;
 	char buf[16384];
 	ssize_t n;
 
 	if (g->done)
 		return;
 	if (events & XS_EV_ERROR) {
-		fprintf(stderr, "http_get: connection failed: %s\n",
-			strerror(-xs_tcp_error(st, h)));
+		if (g->tls.id >= 0 && !xs_tcp_error(g->st, g->h))
+			fprintf(stderr, "http_get: TLS failed: %s\n",
+				xs_tls_strerror(g->st, g->tls));
+		else
+			fprintf(stderr, "http_get: connection failed: %s\n",
+				strerror(-xs_tcp_error(g->st, g->h)));
 		get_finish(g, 1);
 		return;
 	}
 	while (g->req_off < g->req_len) {
-		n = xs_tcp_send(st, h, g->req + g->req_off, g->req_len - g->req_off);
+		n = get_send(g, g->req + g->req_off, g->req_len - g->req_off);
 		if (n == -EAGAIN)
 			break; /* connecting, or full: XS_EV_WRITABLE again */
 		if (n < 0) {
@@ -79,7 +100,7 @@ static void on_tcp(struct xs_stack *st, struct xs_tcp h, unsigned events, void *
 		}
 		g->req_off += (size_t)n;
 	}
-	while ((n = xs_tcp_recv(st, h, buf, sizeof(buf))) > 0) {
+	while ((n = get_recv(g, buf, sizeof(buf))) > 0) {
 		size_t used = 0;
 
 		if (!g->in_body && get_head(g, buf, (size_t)n, &used) != 0) {
@@ -92,30 +113,49 @@ static void on_tcp(struct xs_stack *st, struct xs_tcp h, unsigned events, void *
 			g->body += (size_t)n - used;
 		}
 	}
-	if (n == 0) /* Connection: close: the body ends with the stream */
+	if (n == 0) /* Connection: close: the body ends with the stream (TLS: close_notify) */
 		get_finish(g, !g->in_body || g->status < 200 || g->status > 299);
 	else if (n != -EAGAIN)
 		get_finish(g, 1);
+}
+
+static void on_tcp(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
+{
+	(void)st;
+	(void)h;
+	get_event(ctx, events);
+}
+
+static void on_tls(struct xs_stack *st, struct xs_tls t, unsigned events, void *ctx)
+{
+	(void)st;
+	(void)t;
+	get_event(ctx, events);
 }
 
 int main(int argc, char **argv)
 {
 	static struct get g;
 	struct example ex;
+	struct xs_tls_ctx *ctx = NULL;
 	unsigned port = 80;
-	char host[64], path[512] = "/";
+	char host[64], path[512] = "/", err[256];
 	const char *p;
 	uint32_t ip;
-	int rc;
+	int rc, tls, skip;
 
-	ex_parse(&ex, argc, argv, "http://IP[:PORT]/PATH");
-	if (!ex.arg || strncmp(ex.arg, "http://", 7) ||
-	    sscanf(ex.arg + 7, "%63[0-9.]", host) != 1 || ex_ip(host, &ip) != 0) {
-		fprintf(stderr, "%s: want a URL http://IP[:PORT]/PATH (no names: no DNS here)\n",
+	ex_parse(&ex, argc, argv, "[--cafile FILE] [--name NAME] http[s]://IP[:PORT]/PATH");
+	tls = ex.arg && !strncmp(ex.arg, "https://", 8);
+	skip = tls ? 8 : 7;
+	if (!ex.arg || (!tls && strncmp(ex.arg, "http://", 7)) ||
+	    sscanf(ex.arg + skip, "%63[0-9.]", host) != 1 || ex_ip(host, &ip) != 0) {
+		fprintf(stderr, "%s: want a URL http[s]://IP[:PORT]/PATH (no names: no DNS here)\n",
 			argv[0]);
 		return 2;
 	}
-	p = ex.arg + 7 + strlen(host);
+	if (tls)
+		port = 443;
+	p = ex.arg + skip + strlen(host);
 	if (*p == ':') {
 		char *end;
 
@@ -132,19 +172,40 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: bad URL '%s'\n", argv[0], ex.arg);
 		return 2;
 	}
+	if (tls) {
+		/* The server is verified against --cafile (else the system's CAs)
+		 * for --name (else its address). */
+		struct xs_tls_ctx_opts o = {.client = 1, .ca_file = ex.cafile, .alpn = "http/1.1"};
+
+		ctx = xs_tls_ctx_new(&o, err, sizeof(err));
+		if (!ctx) {
+			fprintf(stderr, "%s: %s\n", argv[0], err);
+			return 2;
+		}
+	}
 	ex_create(&ex, argv[0]);
 	g.st = ex.st;
+	g.tls = (struct xs_tls)XS_NO_HANDLE;
 	g.req_len =
 	    (size_t)snprintf(g.req, sizeof(g.req),
 			     "GET %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: xdpstack-http_get\r\n"
 			     "Connection: close\r\n\r\n",
-			     path, host, port);
+			     path, ex.name ? ex.name : host, port);
 	g.h = xs_tcp_connect(ex.st, ip, (uint16_t)port);
 	if (g.h.id < 0) {
 		fprintf(stderr, "%s: connect: %s\n", argv[0], strerror(-g.h.id));
 		return 1;
 	}
-	xs_tcp_set_event_cb(ex.st, g.h, on_tcp, &g);
+	if (tls) {
+		/* The session takes the handle over: its events come to on_tls. */
+		g.tls = xs_tls_client(ex.st, ctx, g.h, ex.name, on_tls, &g);
+		if (g.tls.id < 0) {
+			fprintf(stderr, "%s: TLS: %s\n", argv[0], strerror(-g.tls.id));
+			return 1;
+		}
+	} else {
+		xs_tcp_set_event_cb(ex.st, g.h, on_tcp, &g);
+	}
 	g_st = ex.st;
 	signal(SIGALRM, on_alarm);
 	alarm(10); /* the whole fetch, connect included */
@@ -154,6 +215,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: timed out\n", argv[0]);
 	else
 		fprintf(stderr, "http_get: status %d, %lu body bytes\n", g.status, g.body);
+	xs_tls_ctx_free(ctx); /* aborts what is left (so would xs_stack_free) */
 	xs_stack_free(ex.st);
 	return rc || !g.done || g.failed ? 1 : 0;
 }

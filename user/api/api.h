@@ -9,12 +9,14 @@ struct xs_stack;
 
 /* End of each xs_stack_poll, after the batch and the timers: runs the
  * callbacks of UDP sockets, then ping results, then TCP connections, then
- * DNS results (include/xdpstack/stack.h, "Events"). */
+ * TLS sessions (their events raised by TCP's), then DNS results
+ * (include/xdpstack/stack.h, "Events"). */
 void api_deliver_events(struct xs_stack *st);
 
 void api_udp_deliver(struct xs_stack *st);
 void api_ping_deliver(struct xs_stack *st);
 void api_tcp_deliver(struct xs_stack *st);
+void api_tls_deliver(struct xs_stack *st);
 void api_dns_deliver(struct xs_stack *st);
 
 #endif

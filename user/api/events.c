@@ -7,5 +7,7 @@ void api_deliver_events(struct xs_stack *st)
 	api_udp_deliver(st);
 	api_ping_deliver(st);
 	api_tcp_deliver(st);
+	/* After TCP: a session's TCP callback (tls/tls_tcp.c) raises its events. */
+	api_tls_deliver(st);
 	api_dns_deliver(st);
 }

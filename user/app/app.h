@@ -57,6 +57,12 @@ struct xs_opts {
 	unsigned http_header_timeout_ms; /* 0 = the service's default (10000) */
 	unsigned http_max_conns; /* 0 = the service's default (1024) */
 	unsigned http_send_timeout_ms; /* 0 = the service's default (60000) */
+	int https_port;       /* HTTPS service port (the --root files over TLS), 0 = off */
+	int tls_echo_port;    /* TLS echo service port, 0 = off */
+	const char *tls_cert; /* PEM certificate chain of the TLS services */
+	const char *tls_key;  /* its private key (NULL: in tls_cert) */
+	unsigned tls_handshake_timeout_ms; /* 0 = the library's default (10000) */
+	unsigned tls_max_handshakes; /* 0 = the library's default (256) */
 	uint32_t busy_poll_us; /* --busy-poll idle period, 0 = off */
 	/* DNS: servers from --dns (host order; port 53 unless given). */
 	uint32_t dns_ip[XS_DNS_MAX_SERVERS];
@@ -132,10 +138,11 @@ struct svc_iperf3;
 struct svc_http_stats;
 struct busy_poll;
 /* The stack's counters, then the services' and the loop's (x, ip3, hs and bp
- * may be NULL; sp: nsp sockperf counters), grouped by layer: the non-zero
- * ones, or all with all set. */
+ * may be NULL; sp: nsp sockperf counters, tls: ntls TLS services' counters),
+ * grouped by layer: the non-zero ones, or all with all set. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, const struct cview_extra *sp, size_t nsp,
-		    const struct svc_http_stats *hs, const struct busy_poll *bp, int all);
+		    const struct svc_http_stats *hs, const struct cview_extra *tls, size_t ntls,
+		    const struct busy_poll *bp, int all);
 
 #endif

@@ -49,6 +49,15 @@ static void usage(FILE *f)
 		"  --http-max-conns N HTTP connections at once, 1-4096 (default 1024; more are reset)\n"
 		"  --http-send-timeout MS  a response that makes no progress this long is reset\n"
 		"                     (default 60000)\n"
+		"  --https PORT       serve the --root files over HTTPS (TLS 1.2 and 1.3) on PORT\n"
+		"                     (needs --root, --cert, --key; the --http-* budgets apply)\n"
+		"  --tls-echo PORT    a TLS echo service on PORT (needs --cert, --key)\n"
+		"  --cert FILE        PEM certificate (then its chain) of --https and --tls-echo\n"
+		"  --key FILE         its PEM private key\n"
+		"  --tls-handshake-timeout MS  a TLS handshake not done this long after the\n"
+		"                     connection came is dropped, 1-3600000 (default 10000)\n"
+		"  --tls-max-handshakes N  TLS handshakes in progress at once, 1-1000000\n"
+		"                     (default 256; more connections are reset)\n"
 		"  --dns ADDR[:PORT]  a DNS server for names (repeatable, up to 4, tried in turn)\n"
 		"  --dns-timeout MS   wait for one server's reply, 10-60000 (default 2000)\n"
 		"  --dns-cache N      names cached at most, 1-65536 (default 256)\n"
@@ -257,6 +266,12 @@ enum {
 	OPT_DNS_CACHE,
 	OPT_DNS_QUERIES,
 	OPT_FILTER,
+	OPT_HTTPS,
+	OPT_TLS_ECHO,
+	OPT_CERT,
+	OPT_KEY,
+	OPT_TLS_HS_TIMEOUT,
+	OPT_TLS_MAX_HS,
 	OPT_QUEUES,
 	OPT_XDP_MODE,
 	OPT_TCP_SYNACK_RETRIES,
@@ -326,16 +341,31 @@ static int read_filter(const char *path, struct xs_opts *o)
 	return 0;
 }
 
-/* --http and --root come together, and the root is a directory. */
+/* --http (or --https) and --root come together, and the root is a
+ * directory; the TLS services need a certificate and its key, and these
+ * need a TLS service (they are loaded at start, before anything is in force). */
 static int cli_check_http(const struct xs_opts *o)
 {
 	struct stat sb;
+	int tls = o->https_port || o->tls_echo_port;
 
 	if (o->http_port && !o->http_root)
 		return fail("%s", "--http needs --root DIR: the directory to serve");
-	if (!o->http_port && (o->http_root || o->http_header_timeout_ms || o->http_max_conns ||
-			      o->http_send_timeout_ms))
-		return fail("%s", "--root and the other --http-* options need --http PORT");
+	if (o->https_port && !o->http_root)
+		return fail("%s", "--https needs --root DIR: the directory to serve");
+	if (!o->http_port && !o->https_port &&
+	    (o->http_root || o->http_header_timeout_ms || o->http_max_conns ||
+	     o->http_send_timeout_ms))
+		return fail("%s", "--root and the other --http-* options need --http or --https PORT");
+	if (tls && !o->tls_cert)
+		return fail("%s", "--https and --tls-echo need --cert FILE and --key FILE");
+	if (!tls && (o->tls_cert || o->tls_key || o->tls_handshake_timeout_ms ||
+		     o->tls_max_handshakes))
+		return fail("%s", "--cert, --key and --tls-* need --https or --tls-echo PORT");
+	if (o->tls_cert && !o->tls_key)
+		return fail("%s", "--cert needs --key FILE: the certificate's private key");
+	if (o->https_port && (o->https_port == o->http_port || o->https_port == o->tls_echo_port))
+		return fail("%s", "--https needs a TCP port of its own");
 	if (o->http_root && stat(o->http_root, &sb))
 		return fail("invalid --root '%s': no such directory", o->http_root);
 	if (o->http_root && !S_ISDIR(sb.st_mode))
@@ -386,6 +416,12 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "dns-cache", required_argument, NULL, OPT_DNS_CACHE },
 		{ "dns-queries", required_argument, NULL, OPT_DNS_QUERIES },
 		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "https", required_argument, NULL, OPT_HTTPS },
+		{ "tls-echo", required_argument, NULL, OPT_TLS_ECHO },
+		{ "cert", required_argument, NULL, OPT_CERT },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "tls-handshake-timeout", required_argument, NULL, OPT_TLS_HS_TIMEOUT },
+		{ "tls-max-handshakes", required_argument, NULL, OPT_TLS_MAX_HS },
 		{ "filter-xdp", required_argument, NULL, OPT_FILTER_XDP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -606,6 +642,33 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		case OPT_FILTER:
 			if (read_filter(optarg, o))
 				return -1;
+			break;
+		case OPT_HTTPS:
+		case OPT_TLS_ECHO:
+			if (parse_uint(optarg, 65535, &v) || !v)
+				return fail(c == OPT_HTTPS ? "invalid --https port '%s': expected 1-65535"
+							   : "invalid --tls-echo port '%s': expected 1-65535",
+					    optarg);
+			*(c == OPT_HTTPS ? &o->https_port : &o->tls_echo_port) = (int)v;
+			break;
+		case OPT_CERT:
+		case OPT_KEY:
+			if (!*optarg)
+				return fail("%s", c == OPT_CERT ? "invalid --cert '': expected a file"
+								: "invalid --key '': expected a file");
+			*(c == OPT_CERT ? &o->tls_cert : &o->tls_key) = optarg;
+			break;
+		case OPT_TLS_HS_TIMEOUT:
+			if (parse_uint(optarg, 3600000, &v) || !v)
+				return fail("invalid --tls-handshake-timeout '%s': expected 1-3600000 ms",
+					    optarg);
+			o->tls_handshake_timeout_ms = (unsigned)v;
+			break;
+		case OPT_TLS_MAX_HS:
+			if (parse_uint(optarg, 1000000, &v) || !v)
+				return fail("invalid --tls-max-handshakes '%s': expected 1-1000000",
+					    optarg);
+			o->tls_max_handshakes = (unsigned)v;
 			break;
 		case OPT_FILTER_XDP:
 			if (!strcmp(optarg, "on"))

@@ -18,6 +18,7 @@ static const struct {
     {"udp", {"udp_"}},
     {"tcp", {"tcp_"}},
     {"dns", {"dns_"}},
+    {"tls", {"tls_"}},
     {"queues", {"mq_"}},
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))

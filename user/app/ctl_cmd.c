@@ -420,6 +420,8 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  conns                             TCP listeners and connections\n"
 		       "  connect HOST PORT [-w SEC]        a TCP connection from the stack, piped\n"
 		       "                                    to the client (binary stream, see docs)\n"
+		       "  connect --tls [--cafile FILE] [--servername NAME] [--alpn LIST] HOST PORT\n"
+		       "                                    the same over TLS, the server verified\n"
 		       "  resolve NAME                      the name's IPv4 addresses (DNS, --dns)\n"
 		       "  filter [list]                     filter rules, policies and counters\n"
 		       "  filter add RULE | insert N RULE | del N | flush\n"

@@ -1,10 +1,14 @@
-/* TCP client sessions for xdpstack-ctl connect: the stack opens a connection and
- * the daemon pipes bytes between it and the control connection, flow-controlled. */
+/* TCP and TLS client sessions for xdpstack-ctl connect: the stack opens a
+ * connection and the daemon pipes bytes between it and the control connection. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <xdpstack/tls.h>
 
 #include "app/ctl.h"
 
@@ -20,7 +24,12 @@
  * Flow control: at most CONN_CHUNK bytes from the client wait in the daemon
  * (the client is not read while the TCP send buffer refuses them), and the
  * TCP receive buffer is not read while more than CONN_OUT_HIGH bytes wait
- * for the client, so the stack's window closes on a slow reader. */
+ * for the client, so the stack's window closes on a slow reader.
+ * With --tls the bytes are a TLS session's plaintext: ".connected" waits for
+ * the handshake (the server's certificate verified against --cafile, or the
+ * system's CAs, and its name: --servername, else HOST) and adds the version,
+ * cipher, ALPN and the certificate's subject; the client's EOF sends
+ * close_notify, ".eof" is the server's close_notify. */
 #define CONN_CHUNK 65536
 #define CONN_OUT_HIGH (128u * 1024)
 #define CONN_READS_PER_TURN 8 /* client reads per event (64 KiB each) */
@@ -30,15 +39,21 @@ struct ctl_conn {
 	struct xs_tcp h; /* id -1 once released */
 	uint32_t dst;
 	uint16_t port;
-	char name[24];	     /* "A.B.C.D:PORT" for messages */
+	char name[24];		    /* "A.B.C.D:PORT" for messages */
 	char host[XS_DNS_NAME_LEN]; /* HOST as given: an address or a name */
-	xs_time_t timeout;   /* to establish the connection */
-	xs_time_t deadline;  /* start + timeout while not connected */
-	int connected;	     /* ".connected" sent */
-	int up_eof;	     /* the client half-closed: no more bytes */
-	int up_shut;	     /* our FIN is queued */
-	int down_eof;	     /* the remote's FIN passed on (".eof") */
-	size_t uplen, upoff; /* client bytes not yet taken by the TCP send buffer */
+	xs_time_t timeout;	    /* to establish the connection */
+	xs_time_t deadline;	    /* start + timeout while not connected */
+	int connected;		    /* ".connected" sent */
+	int up_eof;		    /* the client half-closed: no more bytes */
+	int up_shut;		    /* our FIN is queued */
+	int down_eof;		    /* the remote's FIN passed on (".eof") */
+	size_t uplen, upoff;	    /* client bytes not yet taken by the TCP send buffer */
+
+	/* --tls */
+	int tls_on;
+	struct xs_tls_ctx *tctx; /* this session's client context */
+	struct xs_tls tls;	 /* the session over h (owns h), else id -1 */
+	char cafile[256], servername[256], alpn[128];
 	uint8_t up[CONN_CHUNK];
 	uint8_t down[CONN_CHUNK];
 };
@@ -52,13 +67,50 @@ static void conn_release(struct ctl_client *cl, int abort)
 {
 	struct ctl_conn *k = cl->conn;
 
-	if (k->h.id < 0)
-		return;
-	if (abort)
+	if (k->tls.id >= 0 && abort)
+		xs_tls_abort(ST(cl), k->tls);
+	else if (k->tls.id >= 0)
+		xs_tls_close(ST(cl), k->tls);
+	else if (k->h.id >= 0 && abort)
 		xs_tcp_abort(ST(cl), k->h);
-	else
+	else if (k->h.id >= 0)
 		xs_tcp_close(ST(cl), k->h);
+	k->tls = (struct xs_tls)XS_NO_HANDLE;
 	k->h = (struct xs_tcp)XS_NO_HANDLE;
+	/* Its last session is closed (or resetting): nothing lingers on it. */
+	xs_tls_ctx_free(k->tctx);
+	k->tctx = NULL;
+}
+
+/* The stream's bytes: TCP's, or the TLS session's plaintext. */
+static ssize_t conn_send(struct ctl_client *cl, const void *b, size_t n)
+{
+	struct ctl_conn *k = cl->conn;
+
+	return k->tls.id >= 0 ? xs_tls_send(ST(cl), k->tls, b, n) : xs_tcp_send(ST(cl), k->h, b, n);
+}
+
+static ssize_t conn_recv(struct ctl_client *cl, void *b, size_t n)
+{
+	struct ctl_conn *k = cl->conn;
+
+	return k->tls.id >= 0 ? xs_tls_recv(ST(cl), k->tls, b, n) : xs_tcp_recv(ST(cl), k->h, b, n);
+}
+
+/* The connection's failure, -errno or 0, in words into msg: TCP's own as
+ * strerror, TLS's as OpenSSL says it. */
+static int conn_error(struct ctl_client *cl, char *msg, size_t len)
+{
+	struct ctl_conn *k = cl->conn;
+	int err = xs_tcp_error(ST(cl), k->h);
+
+	if (err || k->tls.id < 0 || !(err = xs_tls_error(ST(cl), k->tls))) {
+		snprintf(msg, len, "%s", err ? strerror(-err) : "");
+		return err;
+	}
+	snprintf(msg, len, "TLS%s: %s", k->connected ? "" : " handshake failed",
+		 xs_tls_strerror(ST(cl), k->tls));
+	return err;
 }
 
 /* Ends the session with ".error connect HOST:PORT: MSG" and a reset. */
@@ -75,11 +127,19 @@ static void conn_timeout(struct ctl_client *cl)
 {
 	struct ctl_conn *k = cl->conn;
 	struct xs_arp_entry_info *e;
+	struct xs_tcp_info in;
 	char msg[128], nhs[16];
 	int resolved = 0;
 	uint32_t nh;
 	size_t n, i;
 
+	if (k->tls.id >= 0 && xs_tcp_get_info(ST(cl), k->h, &in) == 0 &&
+	    in.state != XS_TCP_SYN_SENT) {
+		snprintf(msg, sizeof(msg), "TLS handshake not done within %g s",
+			 (double)k->timeout / 1e9);
+		conn_fail(cl, msg);
+		return;
+	}
 	if (xs_route_lookup(ST(cl), k->dst, &nh) == 0 &&
 	    (e = calloc(XS_ARP_CACHE_SIZE, sizeof(*e))) != NULL) {
 		n = xs_stack_arp_list(ST(cl), cl->ctl->now, e, XS_ARP_CACHE_SIZE);
@@ -103,21 +163,30 @@ static void conn_timeout(struct ctl_client *cl)
 static int conn_check_connected(struct ctl_client *cl)
 {
 	struct ctl_conn *k = cl->conn;
+	struct xs_tls_info ti;
 	struct xs_tcp_info in;
-	char line[96], l[16], r[16];
-	int err = xs_tcp_error(ST(cl), k->h), n;
+	char line[768], l[16], r[16], msg[300];
+	int n;
 
-	if (err) {
-		conn_fail(cl, strerror(-err));
+	if (conn_error(cl, msg, sizeof(msg))) {
+		conn_fail(cl, msg);
 		return -1;
 	}
 	if (xs_tcp_get_info(ST(cl), k->h, &in) != 0 || in.state == XS_TCP_SYN_SENT ||
 	    in.state == XS_TCP_SYN_RECEIVED)
 		return -1; /* not yet */
+	if (k->tls.id >= 0 && (xs_tls_get_info(ST(cl), k->tls, &ti) || !ti.handshake_done))
+		return -1; /* the handshake goes on */
 	k->connected = 1;
 	ctl_ip_str(in.lip, l);
 	ctl_ip_str(in.rip, r);
-	n = snprintf(line, sizeof(line), ".connected %s:%u %s:%u\n", l, in.lport, r, in.rport);
+	n = snprintf(line, sizeof(line), ".connected %s:%u %s:%u", l, in.lport, r, in.rport);
+	if (k->tls.id >= 0)
+		n += snprintf(line + n, sizeof(line) - (size_t)n,
+			      " tls %s %s alpn=%s resumed=%s peer=%s", ti.version, ti.cipher,
+			      ti.alpn[0] ? ti.alpn : "-", ti.resumed ? "yes" : "no",
+			      ti.peer[0] ? ti.peer : "-");
+	line[n++] = '\n';
 	ctl_write_raw(cl, line, (size_t)n);
 	return 0;
 }
@@ -129,7 +198,7 @@ static void conn_pump(struct ctl_client *cl)
 	struct ctl_conn *k = cl->conn;
 	struct xs_stack *st = ST(cl);
 	struct xs_tcp_info in;
-	char hdr[16];
+	char hdr[16], msg[300];
 	ssize_t n;
 	int err;
 
@@ -140,11 +209,12 @@ static void conn_pump(struct ctl_client *cl)
 	/* Client -> remote: what the send buffer takes; the rest waits for
 	 * XS_EV_WRITABLE, and the client is not read meanwhile. */
 	while (k->upoff < k->uplen) {
-		n = xs_tcp_send(st, k->h, k->up + k->upoff, k->uplen - k->upoff);
+		n = conn_send(cl, k->up + k->upoff, k->uplen - k->upoff);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
-			conn_fail(cl, strerror((int)-n));
+			conn_error(cl, msg, sizeof(msg));
+			conn_fail(cl, msg[0] ? msg : strerror((int)-n));
 			return;
 		}
 		k->upoff += (size_t)n;
@@ -153,17 +223,22 @@ static void conn_pump(struct ctl_client *cl)
 		k->upoff = k->uplen = 0;
 		if (k->up_eof && !k->up_shut) {
 			k->up_shut = 1;
-			xs_tcp_shutdown(st, k->h); /* RFC 9293 3.10.4: FIN after the data */
+			/* RFC 9293 3.10.4: FIN after the data (TLS: close_notify first) */
+			if (k->tls.id >= 0)
+				xs_tls_shutdown(st, k->tls);
+			else
+				xs_tcp_shutdown(st, k->h);
 		}
 	}
 	/* Remote -> client while the client keeps up; what is left stays in the
 	 * stack's receive buffer and the window shrinks. */
 	while (!k->down_eof && ctl_out_pending(cl) < CONN_OUT_HIGH) {
-		n = xs_tcp_recv(st, k->h, k->down, sizeof(k->down));
+		n = conn_recv(cl, k->down, sizeof(k->down));
 		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
-			conn_fail(cl, strerror((int)-n));
+			conn_error(cl, msg, sizeof(msg));
+			conn_fail(cl, msg[0] ? msg : strerror((int)-n));
 			return;
 		}
 		if (n == 0) {
@@ -177,11 +252,11 @@ static void conn_pump(struct ctl_client *cl)
 	if (cl->dead)
 		return;
 	/* A failure after the last byte we could read (reset, user timeout). */
-	err = xs_tcp_error(st, k->h);
+	err = conn_error(cl, msg, sizeof(msg));
 	if (xs_tcp_get_info(st, k->h, &in) != 0)
 		return;
 	if (err && (k->down_eof || in.rcv_queue == 0)) {
-		conn_fail(cl, strerror(-err));
+		conn_fail(cl, msg);
 		return;
 	}
 	/* Done: both FINs exchanged and ours acknowledged. */
@@ -199,6 +274,16 @@ static void on_tcp_event(struct xs_stack *st, struct xs_tcp h, unsigned events, 
 	(void)st;
 	(void)events; /* the pump looks at the connection's whole state */
 	if (cl->conn && cl->conn->h.id == h.id && cl->conn->h.gen == h.gen)
+		conn_pump(cl);
+}
+
+static void on_tls_event(struct xs_stack *st, struct xs_tls t, unsigned events, void *ctx)
+{
+	struct ctl_client *cl = ctx;
+
+	(void)st;
+	(void)events;
+	if (cl->conn && cl->conn->tls.id == t.id && cl->conn->tls.gen == t.gen)
 		conn_pump(cl);
 }
 
@@ -278,6 +363,42 @@ void ctl_conn_free(struct ctl_client *cl)
 	cl->conn = NULL;
 }
 
+/* --tls and its options: one word, or one with a value. 1 when argv[*i]
+ * was one of them (*i moved past its value), 0 when not, -1 after a usage
+ * answer. */
+static int parse_tls_opt(struct ctl_client *cl, struct ctl_conn *k, int argc, char **argv, int *i)
+{
+	static const struct {
+		const char *name;
+		size_t off, len;
+	} opts[] = {
+	    {"--cafile", offsetof(struct ctl_conn, cafile), sizeof(k->cafile)},
+	    {"--servername", offsetof(struct ctl_conn, servername), sizeof(k->servername)},
+	    {"--alpn", offsetof(struct ctl_conn, alpn), sizeof(k->alpn)},
+	};
+	size_t j;
+
+	if (!strcmp(argv[*i], "--tls")) {
+		k->tls_on = 1;
+		return 1;
+	}
+	for (j = 0; j < sizeof(opts) / sizeof(opts[0]); j++) {
+		if (strcmp(argv[*i], opts[j].name))
+			continue;
+		if (*i + 1 == argc) {
+			ctl_end(cl, CTL_USAGE, "connect: option '%s' needs a value", opts[j].name);
+			return -1;
+		}
+		if (strlen(argv[*i + 1]) >= opts[j].len) {
+			ctl_end(cl, CTL_USAGE, "connect: %s: too long", opts[j].name);
+			return -1;
+		}
+		strcpy((char *)k + opts[j].off, argv[++*i]);
+		return 1;
+	}
+	return 0;
+}
+
 /* Seconds as "10" or "0.5" into ns, within [1 ms, 3600 s]; 0 or -1. */
 static int parse_timeout(const char *s, xs_time_t *out)
 {
@@ -307,7 +428,9 @@ static int parse_port(const char *s, uint16_t *port)
 	return 0;
 }
 
-#define CONNECT_USAGE "usage: connect HOST PORT [-w SECONDS]"
+#define CONNECT_USAGE                                                                              \
+	"usage: connect [--tls [--cafile FILE] [--servername NAME] [--alpn LIST]] HOST PORT "      \
+	"[-w SECONDS]"
 
 static void connect_begin(struct ctl_client *cl);
 static void connect_resolved(struct ctl_client *cl, const struct xs_dns_result *r);
@@ -324,6 +447,7 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 		return;
 	}
 	k->h = (struct xs_tcp)XS_NO_HANDLE;
+	k->tls = (struct xs_tls)XS_NO_HANDLE;
 	k->timeout = CONN_TIMEOUT_DEFAULT;
 	if (cl->json) {
 		ctl_end(cl, CTL_USAGE,
@@ -332,6 +456,11 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 		goto err;
 	}
 	for (i = 1; i < argc; i++) {
+		rc = parse_tls_opt(cl, k, argc, argv, &i);
+		if (rc < 0)
+			goto err;
+		if (rc)
+			continue;
 		if (!strcmp(argv[i], "-w")) {
 			if (i + 1 == argc) {
 				ctl_end(cl, CTL_USAGE, "connect: option '-w' needs a value");
@@ -365,6 +494,28 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 		ctl_end(cl, CTL_USAGE, "connect: invalid PORT '%.64s': expected 1-65535", pos[1]);
 		goto err;
 	}
+	if (!k->tls_on && (k->cafile[0] || k->servername[0] || k->alpn[0])) {
+		ctl_end(cl, CTL_USAGE, "connect: --cafile, --servername and --alpn need --tls");
+		goto err;
+	}
+	if (k->tls_on) {
+		/* The client context now: a CA file that cannot be used is
+		 * this command's error, before any connection. */
+		struct xs_tls_ctx_opts to = {.client = 1,
+					     .ca_file = k->cafile[0] ? k->cafile : NULL,
+					     .alpn = k->alpn[0] ? k->alpn : NULL,
+					     .handshake_timeout_ms =
+						 (unsigned)((k->timeout + XS_MS(1) - 1) / XS_MS(1)),
+					     .max_handshakes = 1,
+					     .session_cache = 1};
+		char why[400];
+
+		k->tctx = xs_tls_ctx_new(&to, why, sizeof(why));
+		if (!k->tctx) {
+			ctl_end(cl, CTL_ERROR, "connect: %s", why);
+			goto err;
+		}
+	}
 	snprintf(k->host, sizeof(k->host), "%.*s", (int)sizeof(k->host) - 1, pos[0]);
 	cl->conn = k;
 	rc = ctl_resolve_host(cl, "connect", pos[0], &k->dst, connect_resolved);
@@ -372,6 +523,7 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 		connect_begin(cl);
 	return;
 err:
+	xs_tls_ctx_free(k->tctx);
 	free(k);
 }
 
@@ -418,14 +570,33 @@ static void connect_begin(struct ctl_client *cl)
 	h = xs_tcp_connect(ST(cl), k->dst, k->port);
 	if (h.id < 0) {
 		ctl_end(cl, CTL_ERROR, "connect %s: %s%s", k->name, strerror(-h.id),
-			h.id == -EMFILE	      ? " (no free TCP handle)"
+			h.id == -EMFILE		 ? " (no free TCP handle)"
 			: h.id == -EADDRNOTAVAIL ? " (no free local port)"
-			: h.id == -EINVAL	      ? " (not a unicast host address: a broadcast?)"
-					      : "");
+			: h.id == -EINVAL	 ? " (not a unicast host address: a broadcast?)"
+						 : "");
 		return;
 	}
 	k->h = h;
 	k->deadline = cl->ctl->now + k->timeout;
-	xs_tcp_set_event_cb(ST(cl), h, on_tcp_event, cl);
+	if (k->tls_on) {
+		/* The name checked and sent as SNI: --servername, else HOST
+		 * when it is a name; an address is checked as one. */
+		const char *name = k->servername[0] ? k->servername : k->host;
+		struct in_addr a;
+
+		if (!k->servername[0] && inet_pton(AF_INET, k->host, &a) == 1)
+			name = NULL;
+		k->tls = xs_tls_client(ST(cl), k->tctx, h, name, on_tls_event, cl);
+		if (k->tls.id < 0) {
+			int e = -k->tls.id;
+
+			k->tls = (struct xs_tls)XS_NO_HANDLE;
+			conn_release(cl, 1);
+			ctl_end(cl, CTL_ERROR, "connect %s: TLS: %s", k->name, strerror(e));
+			return;
+		}
+	} else {
+		xs_tcp_set_event_cb(ST(cl), h, on_tcp_event, cl);
+	}
 	cl->state = CL_RUN;
 }

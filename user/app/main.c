@@ -23,6 +23,7 @@
 #include "app/queues.h"
 #include "app/svc_http.h"
 #include "app/svc_iperf3.h"
+#include "app/svc_tls.h"
 #include "bpf/steer.h"
 #include "dev/dev.h"
 
@@ -51,12 +52,13 @@ static xs_time_t now_ns(void)
  * view (non-zero only unless -a), on stdout. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
 		    const struct svc_iperf3 *ip3, const struct cview_extra *sp, size_t nsp,
-		    const struct svc_http_stats *hs, const struct busy_poll *bp, int all)
+		    const struct svc_http_stats *hs, const struct cview_extra *tls, size_t ntls,
+		    const struct busy_poll *bp, int all)
 {
 #define MAIN_ONE(name, desc) +1
 	/* XDP's 7, the services', the busy-poll loop's 3 */
 	struct cview_extra ex[7 SVC_IPERF3_COUNTERS(MAIN_ONE) SVC_HTTP_COUNTERS(MAIN_ONE) +
-			      SVC_SOCKPERF_NCOUNTERS_MAX + 3];
+			      SVC_SOCKPERF_NCOUNTERS_MAX + SVC_TLS_NCOUNTERS_MAX + 3];
 #undef MAIN_ONE
 	size_t n = 0;
 
@@ -83,6 +85,8 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 	}
 	for (size_t i = 0; i < nsp && n < sizeof(ex) / sizeof(ex[0]) - 3; i++)
 		ex[n++] = sp[i];
+	for (size_t i = 0; i < ntls && n < sizeof(ex) / sizeof(ex[0]) - 3; i++)
+		ex[n++] = tls[i];
 	if (bp && bp->idle_ns) {
 		ex[n++] = cview_count("loop", "busy_poll_spins", bp->spins);
 		ex[n++] = cview_count("loop", "busy_poll_sleeps", bp->sleeps);
@@ -99,18 +103,20 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 static void dump_counters(void)
 {
 	struct cview_extra sp[SVC_SOCKPERF_NCOUNTERS_MAX], spq[SVC_SOCKPERF_NCOUNTERS_MAX];
+	struct cview_extra tls[SVC_TLS_NCOUNTERS_MAX], tlsq[SVC_TLS_NCOUNTERS_MAX];
 	struct xs_xdp_counters x, xq;
 	struct svc_http_stats hsum = {0};
 	struct xs_stats sum;
 	struct busy_poll bp = qs.q[0].bp;
 	int have_x = xs_afxdp_xdp_counters(qs.q[0].hw, &x) == 0;
-	size_t nsp, j;
+	size_t nsp, ntls, j;
 	unsigned i;
 
 	sum = *xs_stack_stats(qs.q[0].st);
 	if (qs.q[0].http)
 		hsum = *svc_http_stats(qs.q[0].http);
 	nsp = svc_sockperf_counters(qs.q[0].sp, sp, SVC_SOCKPERF_NCOUNTERS_MAX);
+	ntls = svc_tls_counters(qs.q[0].tls, tls, SVC_TLS_NCOUNTERS_MAX);
 	for (i = 1; i < qs.n; i++) {
 		struct queue *q = &qs.q[i];
 
@@ -134,13 +140,17 @@ static void dump_counters(void)
 		if (svc_sockperf_counters(q->sp, spq, SVC_SOCKPERF_NCOUNTERS_MAX) == nsp)
 			for (j = 0; j < nsp; j++)
 				sp[j].value += spq[j].value;
+		/* And every queue's TLS services (https_*, tls_echo_*) too. */
+		if (svc_tls_counters(q->tls, tlsq, SVC_TLS_NCOUNTERS_MAX) == ntls)
+			for (j = 0; j < ntls; j++)
+				tls[j].value += tlsq[j].value;
 		bp.spins += q->bp.spins;
 		bp.sleeps += q->bp.sleeps;
 		bp.wakes += q->bp.wakes;
 		queue_unpark(q);
 	}
 	print_counters(stdout, &sum, have_x ? &x : NULL, qs.q[0].ip3, sp, nsp,
-		       qs.q[0].http ? &hsum : NULL, &bp, all_counters);
+		       qs.q[0].http ? &hsum : NULL, tls, ntls, &bp, all_counters);
 }
 
 /* After a spin turn that found nothing: a pause (kinder to a sibling
@@ -259,7 +269,7 @@ static bool stopping(const struct queue *q)
  * with the control socket, the signals and the DHCP client): the stack's
  * socket, the handoffs from other queues, and (queue 0) the control socket
  * and its clients in one poll(); the timeout covers the stack's timers, the
- * ping sessions and the iperf3 and HTTP services' deadlines. With busy
+ * ping sessions and the iperf3, HTTP and HTTPS services' deadlines. With busy
  * polling (bp->idle_ns) the loop goes round without that poll() while frames
  * keep coming: it reads the rings directly (xs_stack_poll), looks at the
  * other fds with a zero-timeout poll() about every millisecond, and sleeps
@@ -298,6 +308,7 @@ static int queue_loop(struct queue *q)
 			svc_iperf3_tick(q->ip3, now);
 		if (q->http)
 			svc_http_tick(q->http, now);
+		svc_tls_tick(q->tls, now);
 		svc_sockperf_tick(q->sp, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
@@ -327,6 +338,8 @@ static int queue_loop(struct queue *q)
 		if (q->ip3 && (cdl = svc_iperf3_next_deadline(q->ip3)) < next)
 			next = cdl;
 		if (q->http && (cdl = svc_http_next_deadline(q->http)) < next)
+			next = cdl;
+		if ((cdl = svc_tls_next_deadline(q->tls)) < next)
 			next = cdl;
 		now = now_ns();
 		/* The fixed fds: the stack's (the device, its wake-ups, the other
@@ -474,6 +487,7 @@ int main(int argc, char **argv)
 	struct ctl_config ccfg = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct xs_opts o;
+	struct svc_tls *tls;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN], qbuf[32];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
@@ -526,6 +540,14 @@ int main(int argc, char **argv)
 	ccfg.ifname = ifname;
 	ccfg.ifindex = if_nametoindex(ifname);
 	ccfg.queue = o.queue;
+	/* Certificates are configuration: a bad one is one line, before
+	 * anything is in force (each queue loads its own context later). */
+	tls = svc_tls_prepare(&o, err, sizeof(err));
+	if (!tls && err[0]) {
+		die(err);
+		return 2;
+	}
+	svc_tls_stop(tls);
 	ctl = ctl_open(&ccfg, err, sizeof(err));
 	if (!ctl)
 		return die(err);

@@ -11,6 +11,7 @@
 #include "app/qsetup.h"
 #include "app/svc_http.h"
 #include "app/svc_iperf3.h"
+#include "app/svc_tls.h"
 #include "bpf/steer.h"
 #include "dev/dev.h"
 
@@ -174,6 +175,24 @@ static int start_services(struct queue *q, const struct xs_opts *o, char *err, s
 		if (!q->http)
 			return -1;
 	}
+	if (o->https_port || o->tls_echo_port) {
+		/* A context per queue (a context belongs to one stack's thread):
+		 * sessions resume on the queue that made them, and the handshake
+		 * budget is shared out like the stack's. main checked the
+		 * certificate and key before anything was in force. */
+		struct xs_opts to = *o;
+		unsigned n = q->all->n;
+
+		if (n > 1) {
+			to.tls_max_handshakes =
+			    (to.tls_max_handshakes ? to.tls_max_handshakes : 256) / n;
+			if (!to.tls_max_handshakes)
+				to.tls_max_handshakes = 1;
+		}
+		q->tls = svc_tls_prepare(&to, err, errlen);
+		if (!q->tls || svc_tls_start(q->tls, q->st, clock_ns(), err, errlen))
+			return -1;
+	}
 	return 0;
 }
 
@@ -228,6 +247,8 @@ int queue_close(struct queue *q, int report)
 
 	svc_http_stop(q->http);
 	svc_iperf3_stop(q->ip3);
+	/* The TLS sessions and listeners go before their stack. */
+	svc_tls_stop(q->tls);
 	if (q->st) {
 		if (q->svc)
 			svc_tcp_stop(q->st, q->svc);
@@ -237,6 +258,7 @@ int queue_close(struct queue *q, int report)
 		xs_stack_free(q->st);
 	}
 	q->http = NULL;
+	q->tls = NULL;
 	q->ip3 = NULL;
 	q->svc = NULL;
 	q->sp = NULL;

@@ -18,6 +18,7 @@ struct svc_tcp;
 struct svc_iperf3;
 struct svc_sockperf;
 struct svc_http;
+struct svc_tls;
 struct queues;
 
 struct queue {
@@ -32,6 +33,7 @@ struct queue {
 	struct svc_iperf3 *ip3; /* queue 0 only: its port is pinned there */
 	struct svc_sockperf *sp;
 	struct svc_http *http;
+	struct svc_tls *tls; /* --https, --tls-echo: this queue's context and services */
 	struct busy_poll bp;
 
 	/* Parking (the control socket, on queue 0's thread, reaches this

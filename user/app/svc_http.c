@@ -1,5 +1,6 @@
-/* The daemon's HTTP/1.1 static file server on the public TCP API: heads parsed
- * by wire/http.c, files opened beneath the root one component at a time. */
+/* The daemon's HTTP/1.1 static file server on the public TCP API, plain or
+ * over TLS sessions: heads parsed by wire/http.c, files opened beneath the root
+ * one component at a time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@ enum http_phase {
 
 struct http_conn {
 	struct xs_tcp h;
+	struct xs_tls tls; /* HTTPS: the session over h, else id -1 */
 	enum http_phase phase;
 	bool peer_eof;	  /* the peer's FIN was read */
 	bool close_after; /* close once this response is out */
@@ -59,6 +61,25 @@ static void set_deadline(struct svc_http *s, struct http_conn *c, xs_time_t t)
 		s->next_scan = t;
 }
 
+/* The connection's byte stream: TCP itself, or the TLS session over it. */
+static ssize_t stream_send(struct svc_http *s, struct http_conn *c, const void *b, size_t n)
+{
+	return c->tls.id >= 0 ? xs_tls_send(s->st, c->tls, b, n) : xs_tcp_send(s->st, c->h, b, n);
+}
+
+static ssize_t stream_recv(struct svc_http *s, struct http_conn *c, void *b, size_t n)
+{
+	return c->tls.id >= 0 ? xs_tls_recv(s->st, c->tls, b, n) : xs_tcp_recv(s->st, c->h, b, n);
+}
+
+static void stream_shutdown(struct svc_http *s, struct http_conn *c)
+{
+	if (c->tls.id >= 0)
+		xs_tls_shutdown(s->st, c->tls); /* close_notify, then the FIN */
+	else
+		xs_tcp_shutdown(s->st, c->h);
+}
+
 static void body_done(struct http_conn *c)
 {
 	if (c->fd >= 0)
@@ -71,16 +92,22 @@ static void body_done(struct http_conn *c)
 }
 
 /* Releases everything; abort sends RST (a response cut short must not look
- * complete), otherwise the close is graceful. */
+ * complete), otherwise the close is graceful (TLS: close_notify first, or
+ * for a session that failed, what xs_tls_close decides). */
 static void conn_end(struct svc_http *s, struct http_conn *c, bool abort)
 {
+	struct xs_tls tls = c->tls;
 	struct xs_tcp h = c->h;
 
 	body_done(c);
 	s->conns[h.id] = NULL;
 	s->nconns--;
 	free(c);
-	if (abort)
+	if (tls.id >= 0 && abort)
+		xs_tls_abort(s->st, tls);
+	else if (tls.id >= 0)
+		xs_tls_close(s->st, tls);
+	else if (abort)
 		xs_tcp_abort(s->st, h);
 	else
 		xs_tcp_close(s->st, h);
@@ -329,7 +356,7 @@ static int send_some(struct svc_http *s, struct http_conn *c)
 			return -1;
 	}
 	while (c->out_off < c->out_len) {
-		n = xs_tcp_send(s->st, c->h, c->out + c->out_off, c->out_len - c->out_off);
+		n = stream_send(s, c, c->out + c->out_off, c->out_len - c->out_off);
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0) {
@@ -346,7 +373,7 @@ static int send_some(struct svc_http *s, struct http_conn *c)
 			if (stage_fill(s, c))
 				return -1;
 		}
-		n = xs_tcp_send(s->st, c->h, c->stage + c->stage_off, c->stage_len - c->stage_off);
+		n = stream_send(s, c, c->stage + c->stage_off, c->stage_len - c->stage_off);
 		if (n == -EAGAIN)
 			return 0;
 		if (n < 0) {
@@ -392,9 +419,15 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 				conn_end(s, c, false);
 				return;
 			}
-			n = xs_tcp_recv(s->st, c->h, c->in + c->in_len, cap - c->in_len);
+			n = stream_recv(s, c, c->in + c->in_len, cap - c->in_len);
 			if (n == -EAGAIN)
 				return;
+			if (n == -ECONNRESET && c->tls.id >= 0) {
+				/* A client gone without close_notify: for a head
+				 * not yet complete, the same as its FIN. */
+				c->peer_eof = true;
+				continue;
+			}
 			if (n < 0) {
 				conn_end(s, c, true);
 				return;
@@ -407,7 +440,7 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 			if (send_some(s, c) <= 0)
 				return;
 			if (c->close_after) {
-				xs_tcp_shutdown(s->st, c->h);
+				stream_shutdown(s, c);
 				c->phase = C_LINGER;
 				set_deadline(s, c, s->now + XS_MS(s->cfg.header_timeout_ms));
 				continue;
@@ -419,29 +452,42 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 		case C_LINGER:
 			/* RFC 9112 9.6: after our close, read until theirs so
 			 * that late bytes do not turn our FIN into a reset. */
-			while ((n = xs_tcp_recv(s->st, c->h, c->in, cap)) > 0)
+			while ((n = stream_recv(s, c, c->in, cap)) > 0)
 				;
+			/* TLS: the client's close_notify (0), or its FIN without
+			 * one, ends the linger the same way: gracefully. */
 			if (n != -EAGAIN)
-				conn_end(s, c, n < 0);
+				conn_end(s, c, n < 0 && c->tls.id < 0);
 			return;
 		}
 	}
 }
 
-static void conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
+static void conn_event(struct svc_http *s, struct xs_tcp h, unsigned events)
 {
-	struct svc_http *s = ctx;
 	struct http_conn *c = h.id >= 0 && h.id < SVC_HTTP_MAX_HANDLES ? s->conns[h.id] : NULL;
 
 	if (!c)
 		return;
 	if (events & XS_EV_ERROR) {
-		conn_end(s, c, true);
+		/* TLS: a failed handshake's alert leaves with a close. */
+		conn_end(s, c, c->tls.id < 0);
 		return;
 	}
 	conn_drive(s, c);
 	if (s->conns[h.id] == c && (events & XS_EV_HUP))
 		conn_end(s, c, false);
+}
+
+static void conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
+{
+	(void)st;
+	conn_event(ctx, h, events);
+}
+
+static void tls_ready(struct xs_stack *st, struct xs_tls t, unsigned events, void *ctx)
+{
+	conn_event(ctx, xs_tls_tcp(st, t), events);
 }
 
 static void accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events, void *ctx)
@@ -460,6 +506,18 @@ static void accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events,
 			continue;
 		}
 		memset(c, 0, sizeof(*c));
+		c->tls = (struct xs_tls)XS_NO_HANDLE;
+		if (s->cfg.tls) {
+			c->tls = xs_tls_server(st, s->cfg.tls, h, tls_ready, s);
+			if (c->tls.id < 0) {
+				/* The handshake budget is full: the library counts
+				 * tls_handshake_refused. */
+				free(c);
+				s->stats.http_conn_refused++;
+				xs_tcp_abort(st, h);
+				continue;
+			}
+		}
 		c->h = h;
 		c->fd = -1;
 		c->phase = C_READ;
@@ -470,7 +528,8 @@ static void accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events,
 		/* Each response leaves in as few sends as it can; what is
 		 * written should go now, as nginx's tcp_nodelay does. */
 		xs_tcp_setopt(st, h, XS_TCP_NODELAY, 1);
-		xs_tcp_set_event_cb(st, h, conn_ready, s);
+		if (c->tls.id < 0)
+			xs_tcp_set_event_cb(st, h, conn_ready, s);
 	}
 }
 
@@ -575,8 +634,8 @@ struct svc_http *svc_http_start(struct xs_stack *st, const struct svc_http_confi
 	}
 	s->listener = xs_tcp_listen(st, cfg->port, 1024);
 	if (s->listener.id < 0) {
-		snprintf(err, errlen, "cannot start HTTP on TCP port %u (%s)", cfg->port,
-			 strerror(-s->listener.id));
+		snprintf(err, errlen, "cannot start HTTP%s on TCP port %u (%s)",
+			 cfg->tls ? "S" : "", cfg->port, strerror(-s->listener.id));
 		close(s->rootfd);
 		free(s);
 		return NULL;

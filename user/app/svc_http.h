@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include <xdpstack/stack.h>
+#include <xdpstack/tls.h>
 
 #define SVC_HTTP_MAX_HANDLES 4096 /* the library's TCP handle space */
 
@@ -22,13 +23,17 @@ struct svc_http_config {
 	unsigned max_line;	    /* request line bytes (4096; more: 414) */
 	unsigned stage_bytes;	    /* bytes staged per connection while a body is
 				     * sent (65536; at least 1280) */
+	struct xs_tls_ctx *tls;	    /* non-NULL: HTTPS, every connection a TLS
+				     * server session of this context (the
+				     * caller's: it outlives the service) */
 };
 
 /* X(name, description): printed with the daemon's counters (services group). */
 /* clang-format off */
 #define SVC_HTTP_COUNTERS(X)                                                        \
 	X(http_conns, "connections accepted")                                     \
-	X(http_conn_refused, "connections reset: max_conns were open")            \
+	X(http_conn_refused, "connections reset: max_conns were open (or, HTTPS, " \
+	  "the TLS handshake budget was full)")                                     \
 	X(http_requests, "request heads parsed or refused")                       \
 	X(http_2xx, "responses 2xx")                                              \
 	X(http_4xx, "responses 4xx")                                              \

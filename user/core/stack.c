@@ -16,6 +16,7 @@
 #include "net/ip4.h"
 #include "net/udp.h"
 #include "tcp/tcp.h"
+#include "tls/tls.h"
 
 static void config_defaults(struct xs_config *c)
 {
@@ -197,6 +198,7 @@ void xs_stack_free(struct xs_stack *st)
 {
 	if (!st)
 		return;
+	tls_fini(st); /* first: its sessions reset their TCP handles */
 	mq_detach(st);
 	dhcp_stack_fini(st);
 	dns_fini(st);
@@ -243,7 +245,7 @@ static void stack_timers(struct xs_stack *st)
 static bool stack_events_pending(const struct xs_stack *st)
 {
 	return st->udp.ready_head >= 0 || st->icmp.pq_len || tcp_events_pending(st) ||
-	       dns_events_pending(st);
+	       tls_events_pending(st) || dns_events_pending(st);
 }
 
 int xs_stack_poll(struct xs_stack *st, xs_time_t now)

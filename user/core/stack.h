@@ -18,6 +18,7 @@
 #include "net/udp.h"
 
 struct tcp_table;
+struct tls_table;
 struct dns_state;
 struct dhcp_client;
 struct xs_mq;
@@ -58,6 +59,7 @@ struct xs_stack {
 	struct icmp_state icmp;
 	struct udp_table udp;
 	struct tcp_table *tcp;
+	struct tls_table *tls; /* TLS sessions (tls/), NULL until the first */
 	struct dns_state *dns;
 	struct dhcp_client *dhcp; /* cfg.dhcp: the client, else NULL */
 	unsigned dhcp_ev;   /* XS_DHCP_EV_* not yet taken by xs_dhcp_events */
