@@ -40,7 +40,7 @@ static const char *group_name(size_t g)
 	return g < NGROUPS ? groups[g].name : "other";
 }
 
-static void drop_key(enum xs_drop r, char *buf, size_t len)
+void cview_drop_key(enum xs_drop r, char *buf, size_t len)
 {
 	const char *n = xs_drop_name(r);
 	size_t i;
@@ -111,7 +111,7 @@ size_t cview_print(FILE *f, const char *indent, const struct xs_stats *s,
 	for (g = 0; g <= GROUP_OTHER; g++) {
 		o.pending2 = group_name(g);
 		for (r = 1; r < XS_DROP_MAX; r++) {
-			drop_key((enum xs_drop)r, key, sizeof(key));
+			cview_drop_key((enum xs_drop)r, key, sizeof(key));
 			if (group_of(key) == g)
 				line(&o, "drop_", key, s->drop[r], xs_drop_desc((enum xs_drop)r), 0);
 		}

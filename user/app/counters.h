@@ -32,6 +32,10 @@ static inline struct cview_extra cview_count(const char *group, const char *name
  * the high-water marks (*_chain_max), whose maximum is kept. */
 void cview_stats_add(struct xs_stats *dst, const struct xs_stats *src);
 
+/* Lower-case copy of a drop reason's name ("IP_CSUM" -> "ip_csum"), the
+ * key both the counter view and `stats --json` use. */
+void cview_drop_key(enum xs_drop r, char *buf, size_t len);
+
 /* Writes the view: "group:" lines, then "  name value" lines under them;
  * indent is prefixed to every line. Returns the number of counter lines. */
 size_t cview_print(FILE *f, const char *indent, const struct xs_stats *s,

@@ -1,6 +1,5 @@
 /* The stats control command: every queue's counters summed (the view of one
  * stack), and with --queues each queue's own; --json gives both to machines. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +22,6 @@ struct qsnap {
 	unsigned nic_queue;
 	int cpu;
 };
-
-/* Lower-case copy of a drop reason name ("IP_CSUM" -> "ip_csum"). */
-static void drop_key(enum xs_drop r, char *buf, size_t len)
-{
-	const char *n = xs_drop_name(r);
-	size_t i;
-
-	for (i = 0; n[i] && i + 1 < len; i++)
-		buf[i] = (char)tolower((unsigned char)n[i]);
-	buf[i] = 0;
-}
 
 static void snap(struct ctl *c, unsigned i, struct qsnap *q)
 {
@@ -167,7 +155,7 @@ static void stats_json(struct ctl_client *cl, const struct qsnap *sum, const str
 		   (unsigned long long)cl->ctl->accept_budget_hits);
 	ctl_printf(cl, ",\n \"drops\": {");
 	for (r = 1; r < XS_DROP_MAX; r++) {
-		drop_key((enum xs_drop)r, key, sizeof(key));
+		cview_drop_key((enum xs_drop)r, key, sizeof(key));
 		ctl_printf(cl,
 			   "%s\n  \"%s\": {\"count\": %llu, \"description\": ", r > 1 ? "," : "",
 			   key, (unsigned long long)sum->s.drop[r]);
@@ -189,7 +177,7 @@ static void stats_json(struct ctl_client *cl, const struct qsnap *sum, const str
 		for (r = 1; r < XS_DROP_MAX; r++) {
 			if (!q[i].s.drop[r])
 				continue;
-			drop_key((enum xs_drop)r, key, sizeof(key));
+			cview_drop_key((enum xs_drop)r, key, sizeof(key));
 			ctl_printf(cl, "%s\"%s\": %llu", first ? "" : ", ", key,
 				   (unsigned long long)q[i].s.drop[r]);
 			first = 0;
