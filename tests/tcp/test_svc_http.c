@@ -7,6 +7,7 @@
 
 /* The daemon's modules are not in libxdpstack: compiled in here. */
 #include "app/svc_http.c"
+#include "svc_http_fixture.h"
 
 #define HDR_MS 2000
 #define BIG (3u << 20) /* several staging buffers and send buffers */
@@ -42,31 +43,9 @@ static void client_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *c
 		c->error = true;
 }
 
-static void write_file(const char *root, const char *name, size_t len)
-{
-	char path[128];
-	uint8_t *b = malloc(len ? len : 1);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, name);
-	pattern(7, 0, b, len);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	fclose(f);
-	free(b);
-}
-
-/* One turn of the daemon's loop: the service's time, then the stacks; the
- * clock jumps to the next timer or deadline when nothing moves. */
 static void turn_until(struct env *e, xs_time_t limit)
 {
-	svc_http_tick(e->s, e->p.now);
-	pair_poll(&e->p);
-	e->p.app_next = svc_http_next_deadline(e->s);
-	if (limit < e->p.app_next)
-		e->p.app_next = limit;
-	pair_advance(&e->p);
+	svc_turn(&e->p, e->s, limit);
 }
 
 static void turn(struct env *e)

@@ -11,6 +11,7 @@
 
 /* The daemon's modules are not in libxdpstack: compiled in here. */
 #include "app/svc_http.c"
+#include "svc_http_fixture.h"
 
 #define BIG (3u << 20)
 
@@ -60,25 +61,7 @@ static void client_cb(struct xs_stack *st, struct xs_tls t, unsigned ev, void *c
 
 static void turn(struct env *e)
 {
-	svc_http_tick(e->s, e->p.now);
-	pair_poll(&e->p);
-	e->p.app_next = svc_http_next_deadline(e->s);
-	pair_advance(&e->p);
-}
-
-static void write_file(const char *root, const char *name, size_t len)
-{
-	char path[128];
-	uint8_t *b = malloc(len ? len : 1);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, name);
-	pattern(7, 0, b, len);
-	f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	fclose(f);
-	free(b);
+	svc_turn(&e->p, e->s, UINT64_MAX);
 }
 
 static int setup_budget(void **state, unsigned max_handshakes)
