@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <xdpstack/addr.h>
 #include <xdpstack/dev.h>
 #include <xdpstack/stats.h>
 
@@ -479,6 +480,7 @@ struct xs_ping_result {
 	int error;           /* 0 for an echo reply, else -EHOSTUNREACH, -ENETUNREACH,
 			      * -ETIMEDOUT (time exceeded), -ECONNREFUSED ... */
 	uint8_t icmp_type, icmp_code;
+	struct xs_addr from_addr; /* who answered, either family (ip6.h) */
 };
 typedef void (*xs_ping_cb)(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx);
 int xs_ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx);
@@ -549,5 +551,8 @@ int xs_dhcp_info(const struct xs_stack *st, xs_time_t now, struct xs_dhcp_info *
  * The address stays so that the RELEASE can go out (it may wait on ARP:
  * poll a moment more); then free the stack. */
 void xs_dhcp_release(struct xs_stack *st);
+
+/* IPv6 and the address-family-aware calls. */
+#include <xdpstack/ip6.h>
 
 #endif

@@ -38,9 +38,12 @@ static void usage(FILE *f)
 		   "  -h, --help   this text\n"
 		   "\n"
 		   "commands:\n"
-		   "  addr                              interface, MAC, MTU and address\n"
+		   "  addr                              interface, MAC, MTU and addresses (IPv6:\n"
+		   "                                    origin, DAD state, lifetimes)\n"
 		   "  arp [show]                        the ARP cache\n"
 		   "  arp flush                         empty the ARP cache\n"
+		   "  neigh [show]                      the IPv6 neighbor cache (RFC 4861 states)\n"
+		   "  neigh flush                       empty the IPv6 neighbor cache\n"
 		   "  route [show]                      the route table\n"
 		   "  route add DST/PLEN via GW         add a route (DST/PLEN may be 'default')\n"
 		   "  route del DST/PLEN                delete a route\n"
@@ -54,7 +57,8 @@ static void usage(FILE *f)
 		   "                                    ICMP echo sent by the stack, printed as\n"
 		   "                                    ping(8) does; ^C ends it with the summary\n"
 		   "  stats [-a]                        non-zero counters grouped by layer (link,\n"
-		   "                                    arp, ipv4, icmp, udp, tcp, drops by layer,\n"
+		   "                                    arp, ipv4, icmp, ipv6, udp, tcp, drops by\n"
+		   "                                    layer,\n"
 		   "                                    control), as nstat; -a: all of them;\n"
 		   "                                    --json: all, always\n"
 		   "  conns                             TCP listeners and connections (ss -tni)\n"
@@ -67,7 +71,8 @@ static void usage(FILE *f)
 		   "                                    DNS resolver (daemon's --dns), CNAMEs\n"
 		   "                                    followed, with the TTL and the cache\n"
 		   "  help                              the daemon's own list of commands\n"
-		   "HOST (ping, connect) is an address A.B.C.D or a name the stack resolves.\n"
+		   "HOST (ping, connect) is an address A.B.C.D or IPv6, or a name the stack\n"
+		   "resolves.\n"
 		   "\n"
 		   "Exit status: 0 success, 1 failure (ping: no reply at all; connect: refused,\n"
 		   "reset, timed out; resolve: no such name or no answer), 2 usage error.\n");
@@ -405,7 +410,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i == argc)
-		return fail(2, "missing COMMAND: addr, arp, route, ping, stats, conns, connect, "
+		return fail(2, "missing COMMAND: addr, arp, neigh, route, ping, stats, conns, connect, "
 			       "resolve, filter or help (see --help)");
 	connect_mode = !strcmp(argv[i], "connect");
 	if (ctl && !*ctl)

@@ -24,6 +24,13 @@ static void usage(FILE *f)
 		"                     from the interface's, so the kernel's own DHCP is untouched)\n"
 		"  --dev IFACE        interface (default: the one the kernel routes ADDR's subnet through)\n"
 		"  --gw ADDR          default gateway for destinations off the subnet\n"
+		"  --ip6 ADDR[/PLEN]  also serve this IPv6 address (repeatable, up to 4; prefix\n"
+		"                     default 64); turns IPv6 on, with a link-local address of\n"
+		"                     the stack's own (RFC 7217, never the kernel's)\n"
+		"  --ip6 auto         IPv6 addresses, prefixes and default routers from Router\n"
+		"                     Advertisements (SLAAC, RFC 4862)\n"
+		"  --ip6-dad N        Neighbor Solicitations of duplicate address detection per\n"
+		"                     address, 0-10 (default 1; 0: addresses usable at once)\n"
 		"  --mac MAC          use this MAC instead of the interface's own (sets promiscuous mode)\n"
 		"  --mode MODE        XDP attach mode: native or generic (default: native, else generic)\n"
 		"  --queue N          NIC rx queue to serve (default 0)\n"
@@ -243,7 +250,49 @@ enum {
 	OPT_DNS_CACHE,
 	OPT_DNS_QUERIES,
 	OPT_FILTER,
+	OPT_IP6,
+	OPT_IP6_DAD,
 };
+
+/* --ip6 ADDR[/PLEN] (a unicast address; the link-local one is the stack's
+ * own) or --ip6 auto. */
+static int parse_ip6(const char *arg, struct xs_opts *o)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char buf[64], *slash;
+	unsigned long plen = 64;
+	uint8_t a[16], zero[16] = { 0 };
+	unsigned i;
+
+	if (!strcmp(arg, "auto")) {
+		o->ip6_auto = 1;
+		return 0;
+	}
+	if (o->nip6 == XS_IP6_MAX_STATIC)
+		return fail("too many --ip6 '%s': at most 4 static addresses", arg);
+	if (strlen(arg) >= sizeof(buf))
+		return fail("invalid --ip6 '%s': expected a unicast IPv6 ADDR[/1-128] or auto", arg);
+	strcpy(buf, arg);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = 0;
+		if (parse_uint(slash + 1, 128, &plen) || !plen)
+			return fail("invalid --ip6 '%s': expected a unicast IPv6 ADDR[/1-128] or auto",
+				    arg);
+	}
+	if (inet_pton(AF_INET6, buf, a) != 1 || a[0] == 0xff || !memcmp(a, zero, 16) ||
+	    (!memcmp(a, zero, 15) && a[15] == 1) || !memcmp(a, v4mapped, 12))
+		return fail("invalid --ip6 '%s': expected a unicast IPv6 ADDR[/1-128] or auto", arg);
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return fail("invalid --ip6 '%s': the stack makes its own link-local address; give "
+			    "a global or unique local one", arg);
+	for (i = 0; i < o->nip6; i++)
+		if (!memcmp(o->ip6[i].addr, a, 16))
+			return fail("--ip6 '%s' given twice", arg);
+	memcpy(o->ip6[o->nip6].addr, a, 16);
+	o->ip6[o->nip6++].plen = (uint8_t)plen;
+	return 0;
+}
 
 /* --dns A.B.C.D or A.B.C.D:PORT. */
 static int parse_dns(const char *arg, struct xs_opts *o)
@@ -363,6 +412,8 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "dns-cache", required_argument, NULL, OPT_DNS_CACHE },
 		{ "dns-queries", required_argument, NULL, OPT_DNS_QUERIES },
 		{ "filter", required_argument, NULL, OPT_FILTER },
+		{ "ip6", required_argument, NULL, OPT_IP6 },
+		{ "ip6-dad", required_argument, NULL, OPT_IP6_DAD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "syslog", no_argument, NULL, 'Y' },
@@ -376,6 +427,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->prefix_len = -1;
+	o->ip6_dad = -1;
 	o->udp_echo = XS_DEFAULT_UDP_ECHO;
 	o->tcp_ports[0] = XS_DEFAULT_TCP_ECHO;
 	o->tcp_ports[1] = XS_DEFAULT_TCP_DISCARD;
@@ -572,6 +624,15 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (read_filter(optarg, o))
 				return -1;
 			break;
+		case OPT_IP6:
+			if (parse_ip6(optarg, o))
+				return -1;
+			break;
+		case OPT_IP6_DAD:
+			if (parse_uint(optarg, 10, &v))
+				return fail("invalid --ip6-dad '%s': expected 0-10", optarg);
+			o->ip6_dad = (int)v;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -609,6 +670,8 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		return fail("%s", "--ip dhcp takes the prefix and gateway from the server: drop --gw");
 	if (o->dhcp && !o->dev)
 		return fail("%s", "--ip dhcp needs --dev IFACE: there is no address to pick it by");
+	if (o->ip6_dad >= 0 && !o->nip6 && !o->ip6_auto)
+		return fail("%s", "--ip6-dad needs IPv6: give --ip6 ADDR or --ip6 auto");
 	return cli_check_http(o);
 }
 

@@ -141,6 +141,9 @@ int ctl_parse_ip(const char *s, uint32_t *ip);
 typedef void (*ctl_cmd_fn)(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_arp(struct ctl_client *cl, int argc, char **argv);
+/* ctl_ip6.c: IPv6's part of addr, and the neighbor cache. */
+void ctl_addr_ip6(struct ctl_client *cl);
+void ctl_cmd_neigh(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv);

@@ -98,6 +98,7 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 			   c->cfg.ifindex, c->cfg.queue, mac, in.mtu, ip, in.prefix_len);
 		if (dhcp)
 			addr_dhcp(cl, &d);
+		ctl_addr_ip6(cl);
 		ctl_printf(cl, "}\n");
 	} else {
 		ctl_printf(cl, "%s: mtu %u ifindex %u queue %u\n", c->ifname, in.mtu,
@@ -106,6 +107,7 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 		ctl_printf(cl, "    inet %s/%u\n", ip, in.prefix_len);
 		if (dhcp)
 			addr_dhcp(cl, &d);
+		ctl_addr_ip6(cl);
 	}
 	ctl_end(cl, CTL_OK, NULL);
 }
@@ -518,6 +520,7 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 	ctl_printf(cl, "commands (add --json for one JSON document):\n"
 		       "  addr                              interface and address\n"
 		       "  arp [show] | arp flush            the ARP cache\n"
+		       "  neigh [show] | neigh flush        the IPv6 neighbor cache\n"
 		       "  route [show]                      the route table\n"
 		       "  route add DST/PLEN|default via GW\n"
 		       "  route del DST/PLEN|default\n"
@@ -530,6 +533,6 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  filter [list]                     filter rules, policies and counters\n"
 		       "  filter add RULE | insert N RULE | del N | flush\n"
 		       "  filter policy in|out accept|drop\n"
-		       "HOST is an address A.B.C.D or a name the stack resolves.\n");
+		       "HOST is an address A.B.C.D or IPv6, or a name the stack resolves.\n");
 	ctl_end(cl, CTL_OK, NULL);
 }

@@ -17,6 +17,7 @@
 #include "app/busypoll.h"
 #include "app/counters.h"
 #include "app/ctl.h"
+#include "app/ip6app.h"
 #include "app/log.h"
 #include "app/svc_http.h"
 #include "app/svc_iperf3.h"
@@ -239,7 +240,7 @@ static void dhcp_release(struct xs_stack *st)
 
 static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
 	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
-	       struct busy_poll *bp, int all)
+	       struct busy_poll *bp, int all, struct ip6app *ip6)
 {
 	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
 	xs_time_t trim_next = 0;
@@ -274,6 +275,7 @@ static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struc
 			dump_counters(st, hw, ip3, sp, http, bp, all);
 		}
 		dhcp_events(st, hw);
+		ip6app_events(ip6);
 		heap_trim(st, now, &trim_next, &trim_seen);
 		next = xs_stack_next_timer(st);
 		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
@@ -344,6 +346,7 @@ int main(int argc, char **argv)
 	struct svc_sockperf *sp = NULL;
 	struct svc_http *http = NULL;
 	struct busy_poll bp;
+	struct ip6app ip6 = { .mcast_fd = -1 };
 	struct xs_steer_table ftab;
 	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
 	char ctl_path[XS_CTL_PATH_MAX];
@@ -384,6 +387,8 @@ int main(int argc, char **argv)
 		if (sys_check_addr_free(ifname, o.ip, err, sizeof(err)))
 			return die(err);
 	}
+	if (ip6app_check(&o, ifname, err, sizeof(err)))
+		return die(err);
 
 	/* The control socket comes before XDP: a live one means another daemon
 	 * serves this interface, and attaching would take its program away. */
@@ -466,6 +471,10 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < o.ndns; i++)
 		xs_dns_add_server(st, o.dns_ip[i], o.dns_port[i]);
+	if (ip6app_start(&ip6, st, hw, &o, ifname, err, sizeof(err))) {
+		rc = die(err);
+		goto out_stack;
+	}
 	if (o.filter_text) {
 		/* Checked by cli_parse: this cannot fail but is checked anyway. */
 		rc = xs_filter_load(st, o.filter_text, o.filter_len, err, sizeof(err));
@@ -557,7 +566,7 @@ int main(int argc, char **argv)
 	busy_poll_start(&bp, hw, o.busy_poll_us);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, sp, http, &bp, o.all_counters);
+	rc = run(st, dev, hw, ctl, ip3, sp, http, &bp, o.all_counters, &ip6);
 	if (o.dhcp)
 		dhcp_release(st);
 	/* Sessions end (their ping handles close) before the stack goes. */
@@ -572,10 +581,12 @@ int main(int argc, char **argv)
 	xs_stack_poll(st, now_ns());
 	xs_stack_free(st);
 	st = NULL;
+	ip6app_stop(&ip6);
 	if (check_frames(dev) && !rc)
 		rc = 3;
 out_stack:
 	xs_stack_free(st);
+	ip6app_stop(&ip6);
 out_dev:
 	xs_dev_free(dev);
 out_promisc:

@@ -66,6 +66,7 @@ struct afxdp {
 	enum xdp_attach_mode mode;
 	bool attached;
 	int cfg_fd;
+	int cfg6_fd;
 	int xsks_fd;
 	int stats_fd;
 	struct afxdp_filter filter; /* the program's filter tables */
@@ -446,6 +447,12 @@ static void afxdp_teardown(struct afxdp *a)
 
 		bpf_map_update_elem(a->cfg_fd, &key, &off, BPF_ANY);
 	}
+	if (a->cfg6_fd >= 0 && a->attached) {
+		struct xs_steer_cfg6 off6 = {0};
+		__u32 key = 0;
+
+		bpf_map_update_elem(a->cfg6_fd, &key, &off6, BPF_ANY);
+	}
 	if (a->in_xskmap)
 		bpf_map_delete_elem(a->xsks_fd, &q);
 	if (a->xsk)
@@ -700,7 +707,7 @@ static int load_and_attach(struct afxdp *a, enum xs_xdp_mode want, int verbose, 
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "xdp_steer");
 	const void *bytes;
 	size_t sz = 0;
-	struct bpf_map *cfg, *xsks, *stats, *ftab, *fidx, *fcnt;
+	struct bpf_map *cfg, *xsks, *stats, *ftab, *fidx, *fcnt, *cfg6;
 	int ret;
 
 	bytes = xdp_steer__elf_bytes(&sz);
@@ -717,7 +724,8 @@ static int load_and_attach(struct afxdp *a, enum xs_xdp_mode want, int verbose, 
 	ftab = bpf_object__find_map_by_name(a->obj, "xs_ftab");
 	fidx = bpf_object__find_map_by_name(a->obj, "xs_fidx");
 	fcnt = bpf_object__find_map_by_name(a->obj, "xs_fcnt");
-	if (!cfg || !xsks || !stats || !ftab || !fidx || !fcnt) {
+	cfg6 = bpf_object__find_map_by_name(a->obj, "xs_cfg6");
+	if (!cfg || !xsks || !stats || !ftab || !fidx || !fcnt || !cfg6) {
 		errf(err, errlen, "the embedded XDP program lacks its maps; rebuild xdpstack");
 		return -ENOENT;
 	}
@@ -774,6 +782,7 @@ static int load_and_attach(struct afxdp *a, enum xs_xdp_mode want, int verbose, 
 	}
 	/* Loaded now (alone or as a dispatcher extension): the maps exist. */
 	a->cfg_fd = bpf_map__fd(cfg);
+	a->cfg6_fd = bpf_map__fd(cfg6);
 	a->xsks_fd = bpf_map__fd(xsks);
 	a->stats_fd = bpf_map__fd(stats);
 	a->filter.ftab_fd = bpf_map__fd(ftab);
@@ -950,7 +959,7 @@ struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, si
 	a->dev.priv = a;
 	a->dev.fd = -1;
 	a->dev.ifindex = ifindex;
-	a->cfg_fd = a->xsks_fd = a->stats_fd = -1;
+	a->cfg_fd = a->cfg6_fd = a->xsks_fd = a->stats_fd = -1;
 	memcpy(a->ifname, cfg->ifname, nlen + 1);
 	a->log = cfg->log;
 	a->log_arg = cfg->log_arg;
@@ -1098,6 +1107,23 @@ int xs_afxdp_set_dhcp(struct xs_dev *dev, int on)
 	else
 		a->cfg.flags &= ~XS_STEER_F_DHCP;
 	return write_cfg(a);
+}
+
+int xs_afxdp_set_ip6(struct xs_dev *dev, const uint8_t (*addrs)[16], unsigned n, int want_ra)
+{
+	struct xs_steer_cfg6 c = { 0 };
+	struct afxdp *a;
+	__u32 key = 0;
+
+	if (!dev || dev->ops != &afxdp_ops || n > XS_STEER_MAX_ADDR6 || (n && !addrs))
+		return -EINVAL;
+	a = dev->priv;
+	c.naddr = n;
+	c.flags = want_ra ? XS_STEER6_F_RA : 0;
+	memcpy(c.addr, addrs, (size_t)n * 16);
+	if (bpf_map_update_elem(a->cfg6_fd, &key, &c, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 int xs_afxdp_filter_set(struct xs_dev *dev, const struct xs_steer_table *t)

@@ -53,6 +53,11 @@ void icmp_send_error(struct xs_stack *st, uint8_t type, uint8_t code, uint32_t r
  * socket that sent it, as if the error had come from the network. */
 void icmp_local_error(struct xs_stack *st, uint8_t type, uint8_t code, const uint8_t *pkt,
 		      size_t pkt_len);
+/* The ping handle whose ICMP identifier is id (its number in *h), or NULL. */
+struct ping_sock *icmp_ping_find(struct xs_stack *st, uint16_t id, int *h);
+/* Queues a result for handle h's callback after the batch (either family:
+ * an IPv4 one gets r->from as its from_addr). */
+void icmp_ping_raise(struct xs_stack *st, int h, const struct xs_ping_result *r);
 /* Runs the ping callbacks of the results queued so far (end of xs_stack_poll);
  * results a callback raises wait for the next poll. */
 void icmp_deliver_events(struct xs_stack *st);

@@ -1,0 +1,384 @@
+# IPv6 beside the kernel's own on the same interface: ping6 both ways, the
+# kernel's IPv6 (NDP, MLD, ping6, TCP) untouched, DAD refusing a duplicate,
+# and hostile IPv6 (scapy, from ns B) dropped and counted.
+"""Topology (conftest's, with IPv6 turned on):
+
+    ns A: xa<tag> fd00::1/64 (the kernel)   <-- veth -->   ns B: xb<tag> fd00::2/64
+          xdpstack serves fd00::fd/64 (and a link-local of its own) on xa<tag>
+
+Both kernels have accept_dad=0 and their addresses are added nodad, so the
+only DAD on the wire is the stack's. The module's daemon runs with
+--ip6-dad 0; the DAD test starts its own.
+"""
+
+import json
+import re
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+import netns
+from netns import parse_ping
+
+scapy = pytest.importorskip("scapy.all")
+from scapy.all import (ICMPv6DestUnreach, ICMPv6EchoRequest, ICMPv6ND_NA,  # noqa: E402
+                       ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, ICMPv6PacketTooBig, IPv6,
+                       IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Ether, Raw,
+                       UDP, HBHOptUnknown, PadN, conf)
+
+conf.verb = 0
+
+KERNEL6_A = "fd00::1"
+PEER6_B = "fd00::2"
+STACK6 = "fd00::fd"
+PLEN6 = 64
+
+CTL_REPLY6_RE = re.compile(r"^(\d+) bytes from ([0-9a-f:]+): icmp_seq=(\d+) ttl=(\d+)", re.M)
+
+
+def delta(after, before, name):
+    return after.get(name, 0) - before.get(name, 0)
+
+
+def enable_ipv6(topo):
+    """IPv6 on both veth ends, no DAD by the kernels, fixed addresses."""
+    for ns, dev, ip in ((topo.ns_a, topo.dev_a, KERNEL6_A), (topo.ns_b, topo.dev_b, PEER6_B)):
+        netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_dad=0"])
+        netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_ra=0"])
+        netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=0"])
+        netns.run(["ip", "-n", ns, "addr", "add", f"{ip}/{PLEN6}", "dev", dev, "nodad"])
+
+
+def ctl(path, *args, timeout=30):
+    exe = netns.build_dir() / "xdpstack-ctl"
+    if not exe.exists():
+        pytest.fail(f"{exe} is not built (run make, or set XS_BUILD)")
+    return netns.run([str(exe), "--ctl", str(path)] + [str(a) for a in args], check=False,
+                     timeout=timeout)
+
+
+def ok(p):
+    assert p.returncode == 0, f"exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+    return p.stdout
+
+
+def wait_line(d, text, timeout=15):
+    d.wait_for(lambda: text in "".join(d.out.chunks), timeout, repr(text))
+
+
+@pytest.fixture(scope="module")
+def env(topo_module, tmp_path_factory):
+    topo = topo_module
+    enable_ipv6(topo)
+    path = tmp_path_factory.mktemp("ipv6") / "xs.sock"
+    d = netns.Daemon(topo, extra=["--ip6", f"{STACK6}/{PLEN6}", "--ip6-dad", "0", "--ctl",
+                                  path])
+    d.start()
+    wait_line(d, f"ipv6: {STACK6}/{PLEN6} preferred (static)")
+    sock = topo.raw_sender()
+    e = type("Env", (), {})()
+    e.topo, e.d, e.path, e.sock = topo, d, path, sock
+    e.mac_a, e.mac_b = topo.mac_a, topo.mac_b
+    yield e
+    sock.close()
+    if d.running():
+        rc, out, err = d.stop()
+        assert rc == 0, f"exit {rc} after SIGTERM\nstderr:\n{err}"
+        assert "lost 0" in out, out
+
+
+@pytest.fixture
+def h(env):
+    assert env.d.running(), f"xdpstack died earlier:\n{env.d.stderr()}"
+    return env
+
+
+def ping6(topo, dst, ns=None, count=3, size=None):
+    return topo.ping(dst, ns=ns, count=count, size=size, extra=["-6"])
+
+
+def still_answers(h):
+    p = ping6(h.topo, STACK6, count=1)
+    assert parse_ping(p.stdout) == (1, 1), f"stack stopped answering ping6:\n{p.stdout}"
+    assert h.d.running()
+
+
+# ------------------------------------------------------------------ echo
+
+def test_ping6_from_the_kernel(h):
+    p = ping6(h.topo, STACK6, count=3)
+    assert parse_ping(p.stdout) == (3, 3), p.stdout + p.stderr
+    # The kernel learned the stack's MAC by NDP (the stack answered its NS).
+    neigh = netns.run(["ip", "-n", h.topo.ns_b, "-6", "neigh", "show", STACK6]).stdout
+    assert h.mac_a in neigh, neigh
+
+
+def test_stack_pings_the_kernel(h):
+    p = ctl(h.path, "ping", PEER6_B, "-c", "3", "-i", "0.2")
+    ok(p)
+    replies = CTL_REPLY6_RE.findall(p.stdout)
+    assert len(replies) == 3, p.stdout
+    assert all(r[1] == PEER6_B and r[0] == "64" for r in replies), p.stdout
+    # Its link-local too (on-link without a route).
+    ll = json.loads(ok(ctl(h.path, "--json", "neigh")))
+    assert any(e["ip"] == PEER6_B and e["mac"] == h.mac_b for e in ll["entries"]), ll
+    b_ll = next(a["local"] for a in json.loads(netns.run(
+        ["ip", "-n", h.topo.ns_b, "-j", "-6", "addr", "show", "dev", h.topo.dev_b]).stdout)[0]
+        ["addr_info"] if a["local"].startswith("fe80"))
+    p = ctl(h.path, "ping", b_ll, "-c", "2", "-i", "0.2")
+    assert len(CTL_REPLY6_RE.findall(ok(p))) == 2, p.stdout
+
+
+def test_addr_shows_ipv6(h):
+    out = ok(ctl(h.path, "addr"))
+    assert f"inet6 {STACK6}/{PLEN6} static preferred" in out, out
+    ll = re.search(r"inet6 (fe80::[0-9a-f:]+)/64 link-local preferred", out)
+    assert ll, out
+    # RFC 7217: not the kernel's EUI-64 link-local on the same MAC.
+    kern = netns.run(["ip", "-n", h.topo.ns_a, "-6", "addr", "show", "dev", h.topo.dev_a]).stdout
+    assert ll.group(1) not in kern, kern
+    j = json.loads(ok(ctl(h.path, "--json", "addr")))
+    assert {"addr": STACK6, "prefix_len": PLEN6, "state": "preferred", "origin": "static",
+            "preferred_ms": -1, "valid_ms": -1} in j["ip6"], j
+
+
+# ------------------------------------------------- the kernel's own IPv6
+
+def test_kernel_ipv6_keeps_working(h):
+    """The kernel's address on the same interface answers ping6 and TCP, its
+    NDP resolves, and it answers an MLD query: the XDP program passes all of it."""
+    before = h.d.counters()
+    netns.run(["ip", "-n", h.topo.ns_b, "-6", "neigh", "flush", "dev", h.topo.dev_b])
+    p = ping6(h.topo, KERNEL6_A, count=3)
+    assert parse_ping(p.stdout) == (3, 3), p.stdout + p.stderr
+    neigh = netns.run(["ip", "-n", h.topo.ns_b, "-6", "neigh", "show", KERNEL6_A]).stdout
+    assert h.mac_a in neigh, neigh
+    # TCP to the kernel in ns A over IPv6.
+    srv = netns.socket_in(h.topo.ns_a, socket.AF_INET6, socket.SOCK_STREAM)
+    srv.bind((KERNEL6_A, 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+
+    def serve():
+        c, _ = srv.accept()
+        with c:
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                c.sendall(b)
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    cli = netns.socket_in(h.topo.ns_b, socket.AF_INET6, socket.SOCK_STREAM)
+    cli.settimeout(10)
+    cli.connect((KERNEL6_A, port))
+    data = bytes(range(256)) * 400
+    cli.sendall(data)
+    cli.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        b = cli.recv(65536)
+        if not b:
+            break
+        got += b
+    cli.close()
+    srv.close()
+    t.join(5)
+    assert got == data
+    # MLD: a general query from B is answered by the kernel in A.
+    sniff = netns.socket_in(h.topo.ns_b, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+    sniff.bind((h.topo.dev_b, 0))
+    sniff.settimeout(0.2)
+    b_ll = next(a["local"] for a in json.loads(netns.run(
+        ["ip", "-n", h.topo.ns_b, "-j", "-6", "addr", "show", "dev", h.topo.dev_b]).stdout)[0]
+        ["addr_info"] if a["local"].startswith("fe80"))
+    q = (Ether(dst="33:33:00:00:00:01", src=h.mac_b) /
+         IPv6(src=b_ll, dst="ff02::1", hlim=1) /
+         IPv6ExtHdrHopByHop(options=[scapy.RouterAlert(value=0)]) /
+         scapy.ICMPv6MLQuery2(mrd=100))
+    h.sock.send(bytes(q))
+    got_report = False
+    end = time.monotonic() + 5
+    while time.monotonic() < end and not got_report:
+        try:
+            f = sniff.recv(2048)
+        except socket.timeout:
+            continue
+        ip6 = f[14:]
+        if f[6:12] == bytes.fromhex(h.mac_a.replace(":", "")) and ip6[6] == 0 and \
+                len(ip6) > 48 and ip6[48] == 143:
+            got_report = True
+    sniff.close()
+    assert got_report, "the kernel in ns A did not answer the MLD query"
+    after = h.d.counters()
+    assert delta(after, before, "xdp_passed") > 0
+    # None of it reached the stack as its own.
+    assert delta(after, before, "icmp6_echo_rx") == 0
+    still_answers(h)
+
+
+# ------------------------------------------------------------------ DAD
+
+def test_dad_refuses_an_address_the_peer_holds(topo, xdpstack, tmp_path):
+    enable_ipv6(topo)
+    netns.run(["ip", "-n", topo.ns_b, "addr", "add", "fd00::99/64", "dev", topo.dev_b,
+               "nodad"])
+    path = tmp_path / "xs.sock"
+    d = xdpstack(topo, extra=["--ip6", "fd00::99/64", "--ip6", f"{STACK6}/{PLEN6}", "--ctl",
+                              path])
+    wait_line(d, "ipv6: fd00::99/64 is in use on the link (duplicate address detection)")
+    wait_line(d, f"ipv6: {STACK6}/{PLEN6} preferred (static)")
+    j = json.loads(ok(ctl(path, "--json", "addr")))
+    states = {a["addr"]: a["state"] for a in j["ip6"]}
+    assert states["fd00::99"] == "duplicate" and states[STACK6] == "preferred", j
+    c = d.counters()
+    assert c["nd_dad_conflicts"] == 1
+    # The peer keeps its address (the stack never answered for it), the
+    # stack serves the other.
+    p = ping6(topo, "fd00::99", ns=topo.ns_a, count=2)
+    assert parse_ping(p.stdout) == (2, 2), p.stdout
+    neigh = netns.run(["ip", "-n", topo.ns_a, "-6", "neigh", "show", "fd00::99"]).stdout
+    assert topo.mac_b in neigh, neigh
+    p = ping6(topo, STACK6, count=2)
+    assert parse_ping(p.stdout) == (2, 2), p.stdout
+    rc, out, err = d.stop()
+    assert rc == 0, err
+
+
+def test_ip6_flag_errors(netenv):
+    exe = str(netns.binary())
+    for args, text in ((["--ip6", "fe80::1"], "link-local"),
+                       (["--ip6", "ff02::1"], "expected a unicast IPv6"),
+                       (["--ip6", "fd00::1/129"], "expected a unicast IPv6"),
+                       (["--ip6", "::ffff:1.2.3.4"], "expected a unicast IPv6"),
+                       (["--ip6-dad", "1"], "--ip6-dad needs IPv6"),
+                       (["--ip6", "fd00::1", "--ip6-dad", "11"], "expected 0-10")):
+        p = netns.run([exe, "--ip", "172.17.0.253"] + args, check=False)
+        assert p.returncode == 2, (args, p.stdout, p.stderr)
+        lines = p.stderr.strip().splitlines()
+        assert len(lines) == 1 and text in lines[0], (args, p.stderr)
+
+
+# ------------------------------------------------------------- hostile
+
+def send(h, frame):
+    data = bytes(frame)
+    assert h.sock.send(data) == len(data)
+
+
+def to_stack(h, l3):
+    return Ether(dst=h.mac_a, src=h.mac_b) / l3
+
+
+def expect_drop(h, frames, reason, count=None):
+    frames = frames if isinstance(frames, list) else [frames]
+    count = len(frames) if count is None else count
+    before = h.d.counters()
+    for f in frames:
+        send(h, f)
+    name = "drop_" + reason
+    after = h.d.wait_counter(before, name, count, timeout=5)
+    moved = {k: delta(after, before, k) for k in after
+             if k.startswith("drop_") and delta(after, before, k)}
+    assert delta(after, before, name) == count, \
+        f"{name} moved by {delta(after, before, name)}, want {count}; moved: {moved}"
+    still_answers(h)
+    return before, after
+
+
+def echo6():
+    return ICMPv6EchoRequest(id=0x4242, seq=1, data=b"hostile")
+
+
+def test_long_extension_chain_dropped(h):
+    # 520 bytes of destination options: past the 512-byte walk budget.
+    opts = [PadN(optdata=b"\0" * 5)] * 74
+    f = to_stack(h, IPv6(src=PEER6_B, dst=STACK6) / IPv6ExtHdrDestOpt(options=opts) / echo6())
+    expect_drop(h, f, "ip6_ext_limit")
+
+
+def test_looping_extension_chain_dropped(h):
+    f = to_stack(h, IPv6(src=PEER6_B, dst=STACK6) / IPv6ExtHdrDestOpt() / IPv6ExtHdrDestOpt() /
+                 IPv6ExtHdrDestOpt() / echo6())
+    expect_drop(h, f, "ip6_ext_order")
+
+
+def test_hop_by_hop_not_first_dropped_with_parameter_problem(h):
+    sniff = netns.socket_in(h.topo.ns_b, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+    sniff.bind((h.topo.dev_b, 0))
+    sniff.settimeout(0.2)
+    f = to_stack(h, IPv6(src=PEER6_B, dst=STACK6) / IPv6ExtHdrDestOpt() / IPv6ExtHdrHopByHop() /
+                 echo6())
+    expect_drop(h, f, "ip6_ext_order")
+    # RFC 8200 4.3: Parameter Problem, code 1, pointing at the Next Header
+    # byte that named it (the first byte of the Destination Options header).
+    end = time.monotonic() + 3
+    seen = None
+    while time.monotonic() < end and not seen:
+        try:
+            b = sniff.recv(2048)
+        except socket.timeout:
+            continue
+        p = Ether(b)
+        if p.haslayer(scapy.ICMPv6ParamProblem):
+            seen = p[scapy.ICMPv6ParamProblem]
+    sniff.close()
+    assert seen is not None, "no Parameter Problem"
+    assert seen.code == 1 and seen.ptr == 40
+
+
+def test_routing_header_with_segments_left_dropped(h):
+    f = to_stack(h, IPv6(src=PEER6_B, dst=STACK6) /
+                 IPv6ExtHdrRouting(type=0, segleft=1, addresses=["fd00::7"]) / echo6())
+    expect_drop(h, f, "ip6_routing")
+
+
+def test_unknown_option_dropped(h):
+    f = to_stack(h, IPv6(src=PEER6_B, dst=STACK6) /
+                 IPv6ExtHdrDestOpt(options=[HBHOptUnknown(otype=0x5e, optdata=b"ab")]) /
+                 echo6())
+    expect_drop(h, f, "ip6_opt_unknown")
+
+
+def test_ndp_hop_limit_not_255_dropped(h):
+    f = to_stack(h, IPv6(src=PEER6_B, dst=STACK6, hlim=64) / ICMPv6ND_NS(tgt=STACK6) /
+                 ICMPv6NDOptSrcLLAddr(lladdr=h.mac_b))
+    expect_drop(h, f, "nd_hop_limit")
+
+
+def test_ndp_option_past_the_end_dropped(h):
+    ns = bytes(ICMPv6ND_NS(tgt=STACK6) / ICMPv6NDOptSrcLLAddr(lladdr=h.mac_b))
+    ns = ns[:25] + b"\x02" + ns[26:]  # the option claims 16 bytes, 8 are there
+    f = to_stack(h, IPv6(src=PEER6_B, dst=STACK6, hlim=255, nh=58) / Raw(ns))
+    f = Ether(bytes(f))
+    del f[IPv6].plen
+    # scapy fixes the ICMPv6 checksum over the raw bytes: recompute by hand.
+    raw = bytearray(bytes(f))
+    raw[14 + 40 + 2:14 + 40 + 4] = b"\0\0"
+    pseudo = (bytes(raw[22:54]) + struct.pack("!I", len(ns)) + b"\0\0\0\x3a")
+    s = sum(struct.unpack(f"!{(len(pseudo) + len(ns)) // 2}H", pseudo + bytes(raw[54:])))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    raw[56:58] = struct.pack("!H", ~s & 0xffff)
+    expect_drop(h, bytes(raw), "nd_opt")
+
+
+def test_packet_too_big_below_1280_ignored(h):
+    quoted = IPv6(src=STACK6, dst=PEER6_B) / UDP(sport=4000, dport=53) / Raw(b"q" * 64)
+    f = to_stack(h, IPv6(src=PEER6_B, dst=STACK6) / ICMPv6PacketTooBig(mtu=1000) / quoted)
+    expect_drop(h, f, "icmp6_ptb_small")
+
+
+def test_na_flood_for_unsolicited_addresses(h):
+    frames = [bytes(to_stack(h, IPv6(src=PEER6_B, dst=STACK6, hlim=255) /
+                             ICMPv6ND_NA(tgt=f"fd00::1:{i:x}", S=1, O=1) /
+                             scapy.ICMPv6NDOptDstLLAddr(lladdr=h.mac_b)))
+              for i in range(2000)]
+    expect_drop(h, frames, "nd_unsolicited")
+    j = json.loads(ok(ctl(h.path, "--json", "neigh")))
+    assert not any(e["ip"].startswith("fd00::1:") for e in j["entries"]), j
+    assert len(j["entries"]) <= 4, j
