@@ -84,6 +84,27 @@ size_t xs_ip6_nd_list(const struct xs_stack *st, xs_time_t now, struct xs_nd_ent
 /* Empties the neighbor cache; packets waiting for resolution are dropped. */
 void xs_ip6_nd_flush(struct xs_stack *st);
 
+/* Routes (RFC 4861 5.2, RFC 5942): the on-link prefixes of the static
+ * addresses ("connected"), routes added here ("static"), and what Router
+ * Advertisements teach under SLAAC: on-link prefixes ("ra-prefix") and
+ * default routers, ::/0 via each ("ra-router"), for their lifetimes. Longest
+ * prefix wins; nothing else is on-link. At most XS_IP6_MAX_ROUTES. */
+#define XS_IP6_MAX_ROUTES 16
+struct xs_route6 {
+	uint8_t dst[16];
+	uint8_t prefix_len;
+	uint8_t gateway[16]; /* all zero: on-link */
+	const char *origin;  /* "connected", "static", "ra-prefix", "ra-router" */
+	int64_t expires_ms;  /* -1: never */
+};
+/* gw NULL or :: for an on-link prefix; else a neighbour (link-local, or in
+ * an on-link prefix). 0, -EINVAL (host bits set, multicast), -EEXIST,
+ * -ENOSPC, -ENETUNREACH (gateway not on-link), -EADDRNOTAVAIL (no IPv6). */
+int xs_route6_add(struct xs_stack *st, const uint8_t dst[16], uint8_t plen, const uint8_t gw[16]);
+/* 0, -ESRCH, -EPERM (a connected prefix). */
+int xs_route6_del(struct xs_stack *st, const uint8_t dst[16], uint8_t plen);
+size_t xs_route6_list(const struct xs_stack *st, xs_time_t now, struct xs_route6 *out, size_t max);
+
 /* Path MTU of a destination (RFC 8201), the link's when none was learned. */
 unsigned xs_ip6_pmtu(const struct xs_stack *st, const uint8_t dst[16]);
 
@@ -93,5 +114,16 @@ unsigned xs_ip6_pmtu(const struct xs_stack *st, const uint8_t dst[16]);
  * IPv6 source address yet). */
 int xs_ping_send_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t seq,
 		      size_t data_len);
+
+/* --- UDP over either family ---------------------------------------------
+ * A UDP socket serves both families on its port (as Linux's with
+ * IPV6_V6ONLY off). xs_udp_recvfrom gives 0 as the sender of an IPv6
+ * datagram: these give its address. IPv4 addresses here go the IPv4 way. */
+ssize_t xs_udp_sendto_addr(struct xs_stack *st, int h, const void *buf, size_t len,
+			   const struct xs_addr *dst, uint16_t port);
+ssize_t xs_udp_recvfrom_addr(struct xs_stack *st, int h, void *buf, size_t cap,
+			     struct xs_addr *from, uint16_t *port);
+/* Fixes the peer (either family); xs_udp_send then sends to it. */
+int xs_udp_connect_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t port);
 
 #endif

@@ -145,6 +145,34 @@ def main():
         "unknown_option": bytes([2, 4]) + b"\0\0\0\0" + tgt + b"\x0e\x01" + b"\x01" * 6,
     })
 
+    # fuzz_frag6: records ctl off(2) len(2) xt ulen(2) [payload]
+    def rec(ctl, off, ln, xt=0, ulen=0, payload=b""):
+        return struct.pack("!BHHBH", ctl, off, ln, xt, ulen) + payload
+    fudp, ficmp = 0x00, 0x10
+    write("frag6", {
+        "udp_two": rec(fudp | 4, 0, 1200, 0, 2000) + rec(fudp, 1200, 800),
+        "udp_reversed_behind_dst": rec(fudp, 1200, 800, 2) + rec(fudp | 4, 0, 1200, 2, 2000),
+        "icmp_echo_three": rec(ficmp | 4, 0, 1448) + rec(ficmp | 4, 1448, 1448) +
+                           rec(ficmp, 2896, 300),
+        "overlap": rec(fudp | 4, 0, 1200, 0, 2000) + rec(fudp | 4, 1192, 400) +
+                   rec(fudp, 1200, 800),
+        "duplicate": rec(fudp | 4, 0, 1200, 0, 2000) + rec(fudp | 4, 0, 1200, 0, 2000) +
+                     rec(fudp, 1200, 800),
+        "overlap_behind_dst": rec(fudp | 4, 0, 8, 4, 2000) + rec(fudp, 8, 1992),
+        "tiny_tcp_first": rec(0x20 | 4, 0, 16) + rec(0x20, 16, 100),
+        "odd_length_middle": rec(fudp | 4, 0, 1200, 0, 2000) + rec(fudp | 4, 1200, 401),
+        "offset_past_65535": rec(fudp, 65528, 100),
+        "timeout_after_first": rec(fudp | 4, 0, 1200, 0, 2000) + rec(fudp, 1200, 800, 0xf0),
+        "three_dst_refused": rec(fudp | 4, 0, 1200, 3, 2000) + rec(fudp, 1200, 800, 3),
+        "atomic_and_whole": rec(fudp, 0, 100, 0, 100) + rec(0x80 | fudp, 0, 100, 0, 100),
+        "two_sources_four_dgrams": b"".join(rec(fudp | 4 | i | (8 if i & 1 else 0), 0, 600, 0,
+                                                 1000) for i in range(4)) +
+                                   b"".join(rec(fudp | i | (8 if i & 1 else 0), 600, 400)
+                                            for i in range(4)),
+        "raw_payload": rec(0x40 | fudp | 4, 0, 16, 0, 0, bytes(range(16))) +
+                       rec(0x40 | fudp, 16, 16, 0, 0, bytes(range(16))),
+    })
+
     write("rx", {
         "ip6_echo_request": eth(ip6(58, echo)),
         "ip6_ns_for_us": eth(ip6(58, nd_ns(OUR), dst=sn(OUR), hop=255),

@@ -382,3 +382,125 @@ def test_na_flood_for_unsolicited_addresses(h):
     j = json.loads(ok(ctl(h.path, "--json", "neigh")))
     assert not any(e["ip"].startswith("fd00::1:") for e in j["entries"]), j
     assert len(j["entries"]) <= 4, j
+
+
+# ------------------------------------------------- fragments and UDP
+
+@pytest.mark.parametrize("size", [3000, 20000])
+def test_ping6_fragmented_both_ways(h, size):
+    p = ping6(h.topo, STACK6, count=2, size=size)
+    assert parse_ping(p.stdout) == (2, 2), p.stdout + p.stderr
+    p = ctl(h.path, "ping", PEER6_B, "-c", "2", "-i", "0.2", "-s", size)
+    replies = CTL_REPLY6_RE.findall(ok(p))
+    assert len(replies) == 2 and all(int(r[0]) == size + 8 for r in replies), p.stdout
+    c = h.d.counters()
+    assert c["ip6_reassembled"] >= 2 and c["ip6_frag_tx"] >= 4
+
+
+def test_udp6_echo(h):
+    s = netns.socket_in(h.topo.ns_b, socket.AF_INET6, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.bind((PEER6_B, 0))
+    try:
+        for n in (1, 1200, 1452, 1453, 9000, 65000):
+            data = bytes((i * 13) & 0xff for i in range(n))
+            s.sendto(data, (STACK6, netns.UDP_ECHO_PORT))
+            got, addr = s.recvfrom(65535)
+            assert got == data and addr[0] == STACK6 and addr[1] == netns.UDP_ECHO_PORT, n
+    finally:
+        s.close()
+    # IPv4 on the same port, same socket.
+    assert h.topo.udp_echo(b"dual stack")[0] == b"dual stack"
+
+
+def frag6(h, ident, off, more, payload, nh=17):
+    return to_stack(h, IPv6(src=PEER6_B, dst=STACK6) /
+                    scapy.IPv6ExtHdrFragment(nh=nh, offset=off // 8, m=int(more), id=ident) /
+                    Raw(payload))
+
+
+def test_tiny_first_fragment_dropped(h):
+    # 16 bytes of a TCP header in the first fragment (RFC 7112: the whole
+    # header chain, the TCP header's 20 bytes, must be there).
+    frames = [frag6(h, 0x7001, 0, True, b"\x11" * 16, nh=6),
+              frag6(h, 0x7001, 16, False, b"\x22" * 40, nh=6)]
+    expect_drop(h, frames[0], "frag_tiny")
+
+
+def test_overlapping_fragments_dropped(h):
+    udp = bytes(UDP(sport=4444, dport=netns.UDP_ECHO_PORT, len=8 + 2000, chksum=0)) + b"x" * 2000
+    frames = [frag6(h, 0x7002, 0, True, udp[:1200]),
+              frag6(h, 0x7002, 1192, True, udp[1192:1600]),
+              frag6(h, 0x7002, 1600, False, udp[1600:])]
+    expect_drop(h, frames, "frag_overlap", count=1)
+
+
+# ---------------------------------------------------------------- SLAAC
+
+def test_slaac_from_router_advertisements(topo, xdpstack, tmp_path):
+    """The peer in ns B plays the router (scapy RAs): the stack solicits,
+    takes a SLAAC address in fd01::/64 after DAD, its default route and the
+    on-link prefix with their lifetimes, and answers on the new address."""
+    enable_ipv6(topo)
+    netns.run(["ip", "-n", topo.ns_b, "addr", "add", "fd01::2/64", "dev", topo.dev_b, "nodad"])
+    b_ll = next(a["local"] for a in json.loads(netns.run(
+        ["ip", "-n", topo.ns_b, "-j", "-6", "addr", "show", "dev", topo.dev_b]).stdout)[0]
+        ["addr_info"] if a["local"].startswith("fe80"))
+    path = tmp_path / "xs.sock"
+    d = xdpstack(topo, extra=["--ip6", "auto", "--ctl", path])
+    sock = topo.raw_sender()
+    ra = bytes(Ether(dst="33:33:00:00:00:01", src=topo.mac_b) /
+               IPv6(src=b_ll, dst="ff02::1", hlim=255) /
+               scapy.ICMPv6ND_RA(routerlifetime=600, reachabletime=0, retranstimer=0) /
+               ICMPv6NDOptSrcLLAddr(lladdr=topo.mac_b) /
+               scapy.ICMPv6NDOptMTU(mtu=1480) /
+               scapy.ICMPv6NDOptPrefixInfo(prefix="fd01::", prefixlen=64, L=1, A=1,
+                                          validlifetime=3600, preferredlifetime=1800))
+    # The stack solicits (from its link-local, after DAD); the router answers.
+    sniff = netns.socket_in(topo.ns_b, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+    sniff.bind((topo.dev_b, 0))
+    sniff.settimeout(0.2)
+    rs = None
+    end = time.monotonic() + 15
+    while time.monotonic() < end and rs is None:
+        try:
+            f = Ether(sniff.recv(2048))
+        except socket.timeout:
+            continue
+        if f.haslayer(scapy.ICMPv6ND_RS):
+            rs = f
+    sniff.close()
+    assert rs is not None, "no Router Solicitation from the stack\n" + d.stdout()
+    assert rs[IPv6].dst == "ff02::2" and rs[IPv6].hlim == 255
+    assert rs[IPv6].src.startswith("fe80::") and rs.src == topo.mac_a
+    # One RA a second until the address is there (DAD takes a second or two).
+    end = time.monotonic() + 20
+    addr = None
+    while time.monotonic() < end and not addr:
+        sock.send(ra)
+        time.sleep(1)
+        m = re.search(r"ipv6: (fd01::[0-9a-f:]+)/64 preferred \(slaac\)", d.stdout())
+        addr = m and m.group(1)
+    sock.close()
+    assert addr, d.stdout()
+    c = d.counters()
+    assert c["nd_rs_tx"] >= 1 and c["nd_ra_used"] >= 1
+    j = json.loads(ok(ctl(path, "--json", "route")))
+    dflt = [r for r in j["routes6"] if r["prefix_len"] == 0]
+    assert dflt and dflt[0]["gateway"] == b_ll and dflt[0]["origin"] == "ra-router", j
+    assert 0 < dflt[0]["expires_ms"] <= 600000
+    assert any(r["dst"] == "fd01::" and r["prefix_len"] == 64 and r["origin"] == "ra-prefix"
+               for r in j["routes6"]), j
+    a = json.loads(ok(ctl(path, "--json", "addr")))
+    s = next(x for x in a["ip6"] if x["addr"] == addr)
+    assert s["origin"] == "slaac" and 0 < s["valid_ms"] <= 3600000 and \
+        0 < s["preferred_ms"] <= 1800000, a
+    # The router is known as one, and the new address answers.
+    p = ping6(topo, addr, count=2)
+    assert parse_ping(p.stdout) == (2, 2), p.stdout
+    p = ctl(path, "ping", "fd01::2", "-c", "2", "-i", "0.2")
+    assert len(CTL_REPLY6_RE.findall(ok(p))) == 2, p.stdout
+    n = json.loads(ok(ctl(path, "--json", "neigh")))
+    assert any(e["ip"] == b_ll and e["router"] for e in n["entries"]), n
+    rc, out, err = d.stop()
+    assert rc == 0, err

@@ -68,6 +68,8 @@ struct xs_opts {
 	unsigned nip6;
 	int ip6_auto;
 	int ip6_dad;               /* -1: the library's default (1) */
+	uint8_t gw6[16];           /* --gw6: a default router, network order */
+	int have_gw6;
 };
 
 #define XS_CTL_DIR "/run/xdpstack"

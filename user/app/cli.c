@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		"                     the stack's own (RFC 7217, never the kernel's)\n"
 		"  --ip6 auto         IPv6 addresses, prefixes and default routers from Router\n"
 		"                     Advertisements (SLAAC, RFC 4862)\n"
+		"  --gw6 ADDR         IPv6 default router (link-local, or in an --ip6 prefix)\n"
 		"  --ip6-dad N        Neighbor Solicitations of duplicate address detection per\n"
 		"                     address, 0-10 (default 1; 0: addresses usable at once)\n"
 		"  --mac MAC          use this MAC instead of the interface's own (sets promiscuous mode)\n"
@@ -252,6 +253,7 @@ enum {
 	OPT_FILTER,
 	OPT_IP6,
 	OPT_IP6_DAD,
+	OPT_GW6,
 };
 
 /* --ip6 ADDR[/PLEN] (a unicast address; the link-local one is the stack's
@@ -373,6 +375,33 @@ static int cli_check_http(const struct xs_opts *o)
 	return 0;
 }
 
+/* RFC 4861 6.3.4: a router is a neighbour: link-local, or on the link of
+ * one of the --ip6 prefixes. */
+static int cli_check_gw6(const struct xs_opts *o)
+{
+	char t[INET6_ADDRSTRLEN];
+	unsigned i, bits;
+
+	inet_ntop(AF_INET6, o->gw6, t, sizeof(t));
+	if (!o->nip6 && !o->ip6_auto)
+		return fail("--gw6 %s needs IPv6: give --ip6 ADDR or --ip6 auto", t);
+	if (o->gw6[0] == 0xfe && (o->gw6[1] & 0xc0) == 0x80)
+		return 0;
+	for (i = 0; i < o->nip6; i++) {
+		const uint8_t *a = o->ip6[i].addr;
+
+		bits = o->ip6[i].plen;
+		if (bits == 128 || !memcmp(a, o->gw6, 16))
+			continue;
+		if (memcmp(a, o->gw6, bits / 8) ||
+		    (bits % 8 && ((a[bits / 8] ^ o->gw6[bits / 8]) & (0xff00 >> (bits % 8)))))
+			continue;
+		return 0;
+	}
+	return fail("invalid --gw6 %s: not a neighbour; give a link-local address or one "
+		    "inside an --ip6 prefix", t);
+}
+
 int cli_parse(int argc, char **argv, struct xs_opts *o)
 {
 	static const struct option longopts[] = {
@@ -414,6 +443,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "filter", required_argument, NULL, OPT_FILTER },
 		{ "ip6", required_argument, NULL, OPT_IP6 },
 		{ "ip6-dad", required_argument, NULL, OPT_IP6_DAD },
+		{ "gw6", required_argument, NULL, OPT_GW6 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "syslog", no_argument, NULL, 'Y' },
@@ -628,6 +658,12 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_ip6(optarg, o))
 				return -1;
 			break;
+		case OPT_GW6:
+			if (inet_pton(AF_INET6, optarg, o->gw6) != 1 || o->gw6[0] == 0xff ||
+			    !memcmp(o->gw6, (const uint8_t[16]){ 0 }, 16))
+				return fail("invalid --gw6 '%s': expected a unicast IPv6 address", optarg);
+			o->have_gw6 = 1;
+			break;
 		case OPT_IP6_DAD:
 			if (parse_uint(optarg, 10, &v))
 				return fail("invalid --ip6-dad '%s': expected 0-10", optarg);
@@ -672,6 +708,8 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		return fail("%s", "--ip dhcp needs --dev IFACE: there is no address to pick it by");
 	if (o->ip6_dad >= 0 && !o->nip6 && !o->ip6_auto)
 		return fail("%s", "--ip6-dad needs IPv6: give --ip6 ADDR or --ip6 auto");
+	if (o->have_gw6 && cli_check_gw6(o))
+		return -1;
 	return cli_check_http(o);
 }
 

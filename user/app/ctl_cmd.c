@@ -218,7 +218,10 @@ static void route_show(struct ctl_client *cl)
 			   r[i].connected ? " scope link (connected)" : "");
 	}
 	if (cl->json)
-		ctl_printf(cl, "%s]}\n", n ? "\n" : "");
+		ctl_printf(cl, "%s]", n ? "\n" : "");
+	ctl_route6_show(cl);
+	if (cl->json)
+		ctl_printf(cl, "}\n");
 	ctl_end(cl, CTL_OK, NULL);
 }
 
@@ -366,6 +369,9 @@ void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv)
 {
 	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "show")))
 		route_show(cl);
+	else if (argc >= 3 && (strchr(argv[2], ':') || (argc >= 5 && strchr(argv[4], ':'))) &&
+		 (!strcmp(argv[1], "add") || !strcmp(argv[1], "del") || !strcmp(argv[1], "delete")))
+		ctl_route6_change(cl, argc, argv, !strcmp(argv[1], "add"));
 	else if (!strcmp(argv[1], "add"))
 		route_add(cl, argc, argv);
 	else if (!strcmp(argv[1], "del") || !strcmp(argv[1], "delete"))
@@ -522,8 +528,8 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  arp [show] | arp flush            the ARP cache\n"
 		       "  neigh [show] | neigh flush        the IPv6 neighbor cache\n"
 		       "  route [show]                      the route table\n"
-		       "  route add DST/PLEN|default via GW\n"
-		       "  route del DST/PLEN|default\n"
+		       "  route add DST/PLEN|default via GW (IPv6: DST6/PLEN [via GW6])\n"
+		       "  route del DST/PLEN|default        (IPv6: DST6/PLEN, ::/0 the default)\n"
 		       "  ping HOST [-c N] [-s SIZE] [-i SEC] [-W SEC]\n"
 		       "  stats [-a]                        non-zero counters by layer (-a: all)\n"
 		       "  conns                             TCP listeners and connections\n"

@@ -98,6 +98,37 @@ void ip6app_events(struct ip6app *p)
 		ip6app_addrs(p, ev);
 }
 
+/* RFC 7217 5 wants the secret stable across restarts, so that the
+ * link-local address is: /etc/machine-id (local to the host, never on the
+ * wire) mixed with the interface name. Without it the library picks a random
+ * one (the address then changes at each start). */
+static void ip6app_secret(const char *ifname, uint8_t secret[16])
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a of the name */
+	char id[64];
+	unsigned i, v;
+	FILE *f;
+
+	memset(secret, 0, 16);
+	f = fopen("/etc/machine-id", "r");
+	if (!f)
+		return;
+	if (!fgets(id, sizeof(id), f) || strlen(id) < 32) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	for (i = 0; ifname[i]; i++)
+		h = (h ^ (uint8_t)ifname[i]) * 0x100000001b3ull;
+	for (i = 0; i < 16; i++) {
+		if (sscanf(id + 2 * i, "%2x", &v) != 1) {
+			memset(secret, 0, 16);
+			return;
+		}
+		secret[i] = (uint8_t)(v ^ (h >> (8 * (i % 8))));
+	}
+}
+
 int ip6app_check(const struct xs_opts *o, const char *ifname, char *err, size_t len)
 {
 	unsigned i;
@@ -124,6 +155,7 @@ int ip6app_start(struct ip6app *p, struct xs_stack *st, struct xs_dev *hw, const
 	memcpy(c.addrs, o->ip6, sizeof(c.addrs));
 	c.naddrs = o->nip6;
 	c.slaac = o->ip6_auto;
+	ip6app_secret(ifname, c.secret);
 	if (o->ip6_dad == 0)
 		c.dad_transmits = XS_IP6_NO_DAD;
 	else if (o->ip6_dad > 0)
@@ -134,6 +166,16 @@ int ip6app_start(struct ip6app *p, struct xs_stack *st, struct xs_dev *hw, const
 		return -1;
 	}
 	p->on = 1;
+	if (o->have_gw6) {
+		static const uint8_t any[16];
+
+		rc = xs_route6_add(st, any, 0, o->gw6);
+		if (rc) {
+			snprintf(err, len, "cannot add the --gw6 default route (%s)",
+				 strerror(-rc));
+			return -1;
+		}
+	}
 	ip6app_events(p);
 	return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <xdpstack/stack.h>
 
@@ -18,7 +19,9 @@
 
 struct udp_dgram {
 	struct udp_dgram *next;
-	uint32_t ip;
+	uint32_t ip;             /* IPv4 sender (family 4) */
+	uint8_t family;          /* XS_AF_INET4 or XS_AF_INET6 */
+	uint8_t ip6[16];         /* IPv6 sender (family 6) */
 	uint16_t port;
 	uint16_t len;
 	uint8_t data[];
@@ -33,6 +36,8 @@ struct udp_sock {
 	uint16_t lport;          /* 0 while unbound */
 	uint16_t rport;          /* connected peer, 0 if not connected */
 	uint32_t rip;
+	uint8_t rfam;            /* the connected peer's family (4, or 6: rip6) */
+	uint8_t rip6[16];
 	int err;                 /* pending ICMP error (-errno), reported once */
 	int16_t next_ready;
 	struct udp_dgram *head, *tail;
@@ -60,6 +65,16 @@ void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 /* An ICMP error about a datagram we sent to dst:dport from sport.
  * 0 if a socket took it, -ENOENT if none did. */
 int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport, int err);
+/* For the IPv6 half (net6/udp6.c): the socket of handle h or NULL; a socket
+ * with news for its callback; an unpredictable free port for it; a datagram
+ * queued (copied; the drop counted if the queue is full). */
+struct udp_sock *udp_sock_get(struct xs_stack *st, int h);
+void udp_mark_ready(struct xs_stack *st, int h);
+int udp_bind_ephemeral(struct xs_stack *st, int h);
+int udp_enqueue(struct xs_stack *st, int h, const struct udp_dgram *hdr, const uint8_t *data);
+/* Takes the next datagram (its sender into *meta, next and data unused), or
+ * the pending error, or -EAGAIN / -EBADF. */
+ssize_t udp_recv(struct xs_stack *st, int h, void *buf, size_t cap, struct udp_dgram *meta);
 /* Calls the callbacks of sockets that became readable during the batch;
  * first, if a send found the device out of tx frames and one is free again,
  * the blocked sockets become writable. */

@@ -8,7 +8,6 @@
 
 #include "core/siphash.h"
 #include "core/stack.h"
-#include "net6/frag6.h"
 #include "net6/ip6.h"
 #include "net6/nd.h"
 #include "net6/up6.h"
@@ -44,7 +43,7 @@ bool ip6_addr_usable(const struct xs_stack *st, const struct ip6_addr *a)
 /* RFC 7217 5: RID = F(Prefix, Net_Iface, Network_ID, DAD_Counter,
  * secret_key), F being SipHash-2-4 under the configured secret, Net_Iface the
  * MAC; an identifier RFC 5453 reserves is skipped by counting on. */
-static void ip6_stable_iid(const struct xs_stack *st, struct ip6_addr *a, uint8_t *counter)
+void ip6_stable_iid(const struct xs_stack *st, struct ip6_addr *a, uint8_t *counter)
 {
 	uint8_t m[IP6_ADDR_LEN / 2 + 6 + 1];
 	uint64_t rid;
@@ -108,29 +107,15 @@ int ip6_addr_add(struct xs_stack *st, const struct ip6_addr *a, uint8_t plen, ui
 	return (int)(x - st->ip6->addr);
 }
 
-/* The address is usable: its prefix is on-link (RFC 4862 5.4 leaves that
- * to the address's configuration; a /128 says nothing about neighbours). */
+/* The address is usable. A static one's prefix is on-link (RFC 4862 5.4
+ * leaves that to the address's configuration; a /128 says nothing about
+ * neighbours); a SLAAC one's on-link prefix is what the RA's L flag said. */
 static void ip6_addr_ready(struct xs_stack *st, struct ip6_ifaddr *x)
 {
-	struct ip6_addr p = x->a;
-	unsigned i;
+	static const struct ip6_addr onlink;
 
-	if (x->plen < 128 && !ip6_is_linklocal(&x->a)) {
-		ip6_prefix_mask(&p, x->plen);
-		for (i = 0; i < st->ip6->nrt; i++) {
-			struct route6 *r = &st->ip6->rt[i];
-
-			if (r->plen == x->plen && ip6_eq(&r->dst, &p) && ip6_is_unspecified(&r->gw))
-				break;
-		}
-		if (i == st->ip6->nrt && i < IP6_MAX_ROUTES) {
-			st->ip6->rt[i] = (struct route6){.dst = p,
-							 .plen = x->plen,
-							 .origin = RT6_CONNECTED,
-							 .expires = ND_NEVER};
-			st->ip6->nrt++;
-		}
-	}
+	if (x->origin == IP6O_STATIC && x->plen < 128)
+		route6_set(st, &x->a, x->plen, &onlink, RT6_CONNECTED, ND_NEVER);
 	ip6_raise(st, XS_IP6_EV_ADDR);
 }
 
@@ -229,6 +214,7 @@ int xs_ip6_enable(struct xs_stack *st, const struct xs_ip6_config *cfg)
 	    getrandom(s->cfg.secret, sizeof(s->cfg.secret), 0) != sizeof(s->cfg.secret))
 		memcpy(s->cfg.secret, st->keys.nd, sizeof(s->cfg.secret));
 	s->hop_limit = cfg->hop_limit ? cfg->hop_limit : IP6_DEFAULT_HOP_LIMIT;
+	s->link_mtu = st->mtu;
 	s->base_reachable_ms = IP6_BASE_REACHABLE_MS;
 	/* RFC 4861 6.3.2: uniformly in [0.5, 1.5] x BaseReachableTime. */
 	s->reachable_ms =
@@ -268,7 +254,6 @@ void ip6_fini(struct xs_stack *st)
 	if (!st->ip6)
 		return;
 	nd_cache_fini(st);
-	frag6_fini(st);
 	free(st->ip6);
 	st->ip6 = NULL;
 }
@@ -280,7 +265,6 @@ void ip6_tick(struct xs_stack *st)
 	route6_tick(st);
 	pmtu_tick(st);
 	slaac_tick(st);
-	frag6_tick(st);
 }
 
 unsigned xs_ip6_events(struct xs_stack *st)

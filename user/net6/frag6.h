@@ -1,5 +1,6 @@
-/* IPv6 reassembly (RFC 8200 4.5) with the bounds of IPv4's (net/frag.c):
- * datagrams, bytes, fragments per datagram, time; overlaps drop it (RFC 5722). */
+/* IPv6 reassembly (RFC 8200 4.5) in IPv4's table (net/frag.c), so under the
+ * same bounds: datagrams, bytes, fragments per datagram, time (its frag_tick
+ * times IPv6 datagrams out too); overlaps drop the datagram (RFC 5722). */
 #ifndef XS_NET6_FRAG6_H
 #define XS_NET6_FRAG6_H
 
@@ -17,10 +18,5 @@ struct xs_stack;
  * NULL (kept, or dropped and counted). */
 const uint8_t *frag6_input(struct xs_stack *st, struct ip6_repr *ip, const uint8_t *pkt, size_t len,
 			   struct ip6_walk *w);
-
-/* Datagrams past the reassembly timeout go, with Time Exceeded code 1 when
- * their first fragment came (RFC 8200 4.5). */
-void frag6_tick(struct xs_stack *st);
-void frag6_fini(struct xs_stack *st);
 
 #endif

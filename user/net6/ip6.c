@@ -131,7 +131,7 @@ drop:
 
 size_t ip6_mtu_room(const struct xs_stack *st, const struct ip6_addr *dst)
 {
-	unsigned mtu = ip6_is_multicast(dst) ? st->mtu : pmtu_get(st, dst);
+	unsigned mtu = ip6_is_multicast(dst) ? st->ip6->link_mtu : pmtu_get(st, dst);
 
 	return mtu - IP6_HDR_LEN;
 }

@@ -16,11 +16,11 @@
 
 #define IP6_MAX_ADDRS XS_IP6_MAX_ADDRS
 #define IP6_DEFAULT_HOP_LIMIT 64
-#define IP6_BASE_REACHABLE_MS 30000 /* RFC 4861 10: REACHABLE_TIME */
-#define IP6_RETRANS_MS 1000	    /* RFC 4861 10: RETRANS_TIMER */
-#define IP6_IDGEN_RETRIES 3	    /* RFC 7217 6: new identifiers after a duplicate */
-#define IP6_MAX_ROUTES 16	    /* routes, default routers and on-link prefixes */
-#define IP6_PMTU_SIZE 256	    /* destinations with a learned path MTU */
+#define IP6_BASE_REACHABLE_MS 30000	 /* RFC 4861 10: REACHABLE_TIME */
+#define IP6_RETRANS_MS 1000		 /* RFC 4861 10: RETRANS_TIMER */
+#define IP6_IDGEN_RETRIES 3		 /* RFC 7217 6: new identifiers after a duplicate */
+#define IP6_MAX_ROUTES XS_IP6_MAX_ROUTES /* routes, default routers, on-link prefixes */
+#define IP6_PMTU_SIZE 256		 /* destinations with a learned path MTU */
 #define IP6_PMTU_BUCKETS 256
 #define IP6_PMTU_LIFE XS_SEC(600)   /* RFC 8201 4: try the link MTU again after 10 min */
 #define IP6_MAX_RTR_SOLICITATIONS 3 /* RFC 4861 10 */
@@ -71,13 +71,15 @@ struct ip6_state {
 	struct xs_ip6_config cfg;
 	struct ip6_ifaddr addr[IP6_MAX_ADDRS];
 	uint8_t hop_limit;
+	uint16_t link_mtu; /* the device's, or less if an RA says so */
 	uint32_t base_reachable_ms, reachable_ms, retrans_ms;
 	unsigned events; /* XS_IP6_EV_* not yet taken */
 	bool want_ra;	 /* what xs_ip6_steer_info says */
 	/* Router solicitation (SLAAC) */
 	uint8_t rs_left;
 	xs_time_t rs_next;
-	xs_time_t ra_seen; /* last RA taken, 0: none */
+	xs_time_t ra_seen;    /* last RA taken, 0: none */
+	xs_time_t ra_refresh; /* RAs wanted again (half the shortest lifetime taken) */
 	/* the ICMPv6 error bucket, as ICMPv4's (net/icmp.c) */
 	uint64_t tokens;
 	xs_time_t refilled;
@@ -128,6 +130,9 @@ size_t ip6_mtu_room(const struct xs_stack *st, const struct ip6_addr *dst);
 int ip6_addr_find(const struct xs_stack *st, const struct ip6_addr *a);
 /* A usable (preferred or deprecated) address of ours. */
 bool ip6_addr_usable(const struct xs_stack *st, const struct ip6_addr *a);
+/* RFC 7217: the interface identifier for the /64 prefix in a->b[0..7] and
+ * DAD_Counter *counter (bumped past identifiers RFC 5453 reserves). */
+void ip6_stable_iid(const struct xs_stack *st, struct ip6_addr *a, uint8_t *counter);
 /* DAD saw the address at index i elsewhere on the link (RFC 4862 5.4.5). */
 void ip6_dad_failed(struct xs_stack *st, int i);
 /* Adds an address (tentative unless DAD is off); index, or -errno. */
@@ -160,6 +165,14 @@ void pmtu_tick(struct xs_stack *st);
 void route6_init(struct xs_stack *st);
 void route6_tick(struct xs_stack *st);
 bool route6_is_router(const struct xs_stack *st, const struct ip6_addr *a);
+/* Adds or refreshes a route (gw unspecified: on-link); a default route
+ * (plen 0) is one per router. 0, -EEXIST (an RA over a configured one),
+ * -ENOSPC. */
+int route6_set(struct xs_stack *st, const struct ip6_addr *dst, uint8_t plen,
+	       const struct ip6_addr *gw, uint8_t origin, xs_time_t expires);
+/* Removes that route if it has that origin (gw NULL: any gateway). */
+void route6_unset(struct xs_stack *st, const struct ip6_addr *dst, uint8_t plen,
+		  const struct ip6_addr *gw, uint8_t origin);
 
 /* The stack's lifecycle (core/stack.c). */
 void ip6_fini(struct xs_stack *st);

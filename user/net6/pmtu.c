@@ -40,8 +40,9 @@ unsigned pmtu_get(const struct xs_stack *st, const struct ip6_addr *dst)
 {
 	int i;
 
-	if (!st->ip6->npmtu || (i = pmtu_find(st, dst)) < 0 || st->ip6->pmtu[i].mtu >= st->mtu)
-		return st->mtu;
+	if (!st->ip6->npmtu || (i = pmtu_find(st, dst)) < 0 ||
+	    st->ip6->pmtu[i].mtu >= st->ip6->link_mtu)
+		return st->ip6->link_mtu;
 	return st->ip6->pmtu[i].mtu;
 }
 

@@ -20,6 +20,12 @@ void up6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *pk
  * connection took it, -ENOENT. */
 int up6_icmp_error(struct xs_stack *st, const struct icmp6_quote *q, uint8_t type, int err);
 
+/* udp6.c */
+void udp6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *pkt, size_t l4_off,
+		size_t len, bool mcast);
+int udp6_icmp_error(struct xs_stack *st, const struct ip6_addr *dst, uint16_t sport, uint16_t dport,
+		    int err);
+
 /* slaac.c: a Router Advertisement (validated by ndp_parse). */
 void slaac_ra_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *ra);
 void slaac_tick(struct xs_stack *st);
