@@ -126,4 +126,13 @@ ssize_t xs_udp_recvfrom_addr(struct xs_stack *st, int h, void *buf, size_t cap,
 /* Fixes the peer (either family); xs_udp_send then sends to it. */
 int xs_udp_connect_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t port);
 
+/* --- TCP over either family ---------------------------------------------
+ * Listeners take both families on their port; xs_tcp_accept gives 0 as the
+ * address of an IPv6 peer, xs_tcp_accept_addr its address; xs_tcp_info has
+ * laddr/raddr for either. The MSS follows the family (IPv6: the path MTU
+ * less 60) and a Packet Too Big shrinks a connection's segments. */
+int xs_tcp_connect_addr(struct xs_stack *st, const struct xs_addr *dst, uint16_t port,
+			const struct xs_tcp_connect_opts *o);
+int xs_tcp_accept_addr(struct xs_stack *st, int lh, struct xs_addr *from, uint16_t *port);
+
 #endif

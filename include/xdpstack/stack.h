@@ -459,6 +459,7 @@ struct xs_tcp_info {
 	uint64_t retransmits, bytes_acked, bytes_received;
 	uint8_t snd_wscale, rcv_wscale, sack, timestamps;
 	const char *cc;
+	struct xs_addr laddr, raddr; /* either family (lip, rip: IPv4 only, else 0) */
 };
 int xs_tcp_get_info(const struct xs_stack *st, int h, struct xs_tcp_info *out);
 /* Every connection and listener, handles or not. Returns entries written. */

@@ -508,6 +508,108 @@ static void test_routes6_api(void **state)
 	assert_int_equal(xs_route6_add(fx->st, net, 32, peer6), -ENOSPC);
 }
 
+/* A TCP segment from the peer (fd00::2:4000 -> fd00::1:80) with flags,
+ * seq, ack, and MSS 1440 on a SYN. */
+static size_t mk_tcp6(uint8_t *b, uint8_t flags, uint32_t seq, uint32_t ack, const void *data,
+		      size_t n)
+{
+	uint8_t *t = b + L4_6;
+	size_t hl = flags & 0x02 ? 24 : 20;
+
+	memset(t, 0, hl);
+	put16(t, 4000);
+	put16(t + 2, 80);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = (uint8_t)(hl / 4 << 4);
+	t[13] = flags;
+	put16(t + 14, 65535);
+	if (hl == 24) {
+		t[20] = 2;
+		t[21] = 4;
+		put16(t + 22, 1440);
+	}
+	if (n)
+		memcpy(t + hl, data, n);
+	put16(t + 16, csum6(peer6, our6, 6, t, hl + n));
+	return mk_ip6(b, our_mac, peer_mac, peer6, our6, 6, 64, hl + n);
+}
+
+static void test_tcp6(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t f[FRAME_MAX], buf[4096], q[FRAME_MAX];
+	struct xs_tcp_info in;
+	struct xs_addr from;
+	uint32_t iss;
+	uint16_t port;
+	size_t n, l4len, qlen;
+	const uint8_t *t;
+	int l, h, i;
+
+	fx6_enable(fx, XS_IP6_NO_DAD, 0);
+	learn_peer6(fx);
+	l = xs_tcp_listen(fx->st, 80, 4);
+	assert_true(l >= 0);
+	/* SYN over IPv6: the SYN-ACK's MSS is the IPv6 one (1500 - 60). */
+	inject(fx, f, mk_tcp6(f, 0x02, 1000, 0, NULL, 0));
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	t = check_ip6_out(f, n, peer_mac, our6, peer6, 6, &l4len);
+	assert_int_equal(csum6(our6, peer6, 6, t, l4len), 0);
+	assert_int_equal(t[13], 0x12);
+	assert_int_equal(get32(t + 8), 1001);
+	assert_int_equal(t[20], 2);
+	assert_int_equal(get16(t + 22), 1440);
+	iss = get32(t + 4);
+	inject(fx, f, mk_tcp6(f, 0x10, 1001, iss + 1, NULL, 0));
+	fx_poll(fx, fx->now);
+	h = xs_tcp_accept_addr(fx->st, l, &from, &port);
+	assert_true(h >= 0);
+	assert_int_equal(from.family, XS_AF_INET6);
+	assert_memory_equal(from.a, peer6, 16);
+	assert_int_equal(port, 4000);
+	assert_int_equal(xs_tcp_get_info(fx->st, h, &in), 0);
+	assert_int_equal(in.rip, 0);
+	assert_int_equal(in.laddr.family, XS_AF_INET6);
+	assert_memory_equal(in.laddr.a, our6, 16);
+	assert_int_equal(in.mss, 1440);
+	/* Data both ways. */
+	inject(fx, f, mk_tcp6(f, 0x18, 1001, iss + 1, "hello", 5));
+	fx_poll(fx, fx->now);
+	assert_int_equal(xs_tcp_recv(fx->st, h, buf, sizeof(buf)), 5);
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(xs_tcp_send(fx->st, h, buf, 3000), 3000);
+	fx_poll(fx, fx->now);
+	qlen = 0;
+	for (i = 0; (n = take(fx, f)); i++) {
+		t = check_ip6_out(f, n, peer_mac, our6, peer6, 6, &l4len);
+		assert_int_equal(csum6(our6, peer6, 6, t, l4len), 0);
+		if (l4len > 20 && !qlen) {
+			qlen = 40 + l4len;
+			memcpy(q, f + ETH_LEN, qlen);
+		}
+	}
+	assert_true(qlen > 1400);
+	/* RFC 8201 5.2: a Packet Too Big of 1280 quoting a segment in flight:
+	 * segments of 1280 - 60 from now on, the first one resent at once. */
+	inject(fx, f, mk_icmp6(f, our_mac, peer6, our6, 64, 2, 0, 1280, q, 1232));
+	fx_poll(fx, fx->now);
+	assert_int_equal(xs_tcp_get_info(fx->st, h, &in), 0);
+	assert_int_equal(in.mss, 1220);
+	n = take(fx, f);
+	t = check_ip6_out(f, n, peer_mac, our6, peer6, 6, &l4len);
+	assert_int_equal(40 + l4len, 1280); /* 20 of TCP header, 1220 of data */
+	assert_int_equal(get32(t + 4), iss + 1);
+	while (take(fx, f))
+		;
+	/* A segment from a v4-mapped source never names a connection. */
+	xs_tcp_abort(fx->st, h);
+	xs_tcp_close(fx->st, l);
+	while (take(fx, f))
+		;
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -517,6 +619,7 @@ int main(void)
 	    T(test_udp6),
 	    T(test_slaac),
 	    T(test_routes6_api),
+	    T(test_tcp6),
 	};
 #undef T
 	return cmocka_run_group_tests_name("ip6_stack", tests, NULL, NULL);

@@ -29,8 +29,10 @@
 struct ctl_conn {
 	int h; /* TCP handle; -1 once released */
 	uint32_t dst;
+	struct xs_addr dst6; /* an IPv6 HOST (v6 set) */
+	int v6;
 	uint16_t port;
-	char name[24];	     /* "A.B.C.D:PORT" for messages */
+	char name[56];	     /* "A.B.C.D:PORT" or "[IPV6]:PORT" for messages */
 	char host[XS_DNS_NAME_LEN]; /* HOST as given: an address or a name */
 	xs_time_t timeout;   /* to establish the connection */
 	xs_time_t deadline;  /* start + timeout while not connected */
@@ -80,7 +82,7 @@ static void conn_timeout(struct ctl_client *cl)
 	uint32_t nh;
 	size_t n, i;
 
-	if (xs_route_lookup(ST(cl), k->dst, &nh) == 0 &&
+	if (!k->v6 && xs_route_lookup(ST(cl), k->dst, &nh) == 0 &&
 	    (e = calloc(XS_ARP_CACHE_SIZE, sizeof(*e))) != NULL) {
 		n = xs_stack_arp_list(ST(cl), cl->ctl->now, e, XS_ARP_CACHE_SIZE);
 		for (i = 0; i < n; i++)
@@ -104,7 +106,7 @@ static int conn_check_connected(struct ctl_client *cl)
 {
 	struct ctl_conn *k = cl->conn;
 	struct xs_tcp_info in;
-	char line[96], l[16], r[16];
+	char line[160], l[XS_ADDR_STRLEN], r[XS_ADDR_STRLEN];
 	int err = xs_tcp_error(ST(cl), k->h), n;
 
 	if (err) {
@@ -115,9 +117,14 @@ static int conn_check_connected(struct ctl_client *cl)
 	    in.state == XS_TCP_SYN_RECEIVED)
 		return -1; /* not yet */
 	k->connected = 1;
-	ctl_ip_str(in.lip, l);
-	ctl_ip_str(in.rip, r);
-	n = snprintf(line, sizeof(line), ".connected %s:%u %s:%u\n", l, in.lport, r, in.rport);
+	xs_addr_format(&in.laddr, l, sizeof(l));
+	xs_addr_format(&in.raddr, r, sizeof(r));
+	if (in.raddr.family == XS_AF_INET6)
+		n = snprintf(line, sizeof(line), ".connected [%s]:%u [%s]:%u\n", l, in.lport, r,
+			     in.rport);
+	else
+		n = snprintf(line, sizeof(line), ".connected %s:%u %s:%u\n", l, in.lport, r,
+			     in.rport);
 	ctl_write_raw(cl, line, (size_t)n);
 	return 0;
 }
@@ -367,6 +374,18 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 	}
 	snprintf(k->host, sizeof(k->host), "%.*s", (int)sizeof(k->host) - 1, pos[0]);
 	cl->conn = k;
+	/* An IPv6 literal: no resolver involved (it asks for A records only). */
+	if (strchr(pos[0], ':')) {
+		if (xs_addr_parse(pos[0], &k->dst6) || k->dst6.family != XS_AF_INET6) {
+			cl->conn = NULL;
+			ctl_end(cl, CTL_USAGE, "connect: invalid HOST '%.64s': expected a unicast "
+				"IPv6 address", pos[0]);
+			goto err;
+		}
+		k->v6 = 1;
+		connect_begin(cl);
+		return;
+	}
 	rc = ctl_resolve_host(cl, "connect", pos[0], &k->dst, connect_resolved);
 	if (rc == 1)
 		connect_begin(cl);
@@ -391,10 +410,16 @@ static void connect_resolved(struct ctl_client *cl, const struct xs_dns_result *
 static void connect_begin(struct ctl_client *cl)
 {
 	struct ctl_conn *k = cl->conn;
-	char host[16];
+	char host[XS_ADDR_STRLEN];
 	uint32_t nh;
 	int h;
 
+	if (k->v6) {
+		xs_addr_format(&k->dst6, host, sizeof(host));
+		snprintf(k->name, sizeof(k->name), "[%s]:%u", host, k->port);
+		h = xs_tcp_connect_addr(ST(cl), &k->dst6, k->port, NULL);
+		goto opened;
+	}
 	if (!k->dst || k->dst >= 0xe0000000u) {
 		ctl_end(cl, CTL_USAGE,
 			"connect: invalid HOST '%.64s': expected a unicast IPv4 address "
@@ -416,11 +441,13 @@ static void connect_begin(struct ctl_client *cl)
 		return;
 	}
 	h = xs_tcp_connect(ST(cl), k->dst, k->port);
+opened:
 	if (h < 0) {
 		ctl_end(cl, CTL_ERROR, "connect %s: %s%s", k->name, strerror(-h),
 			h == -EMFILE	      ? " (no free TCP handle)"
 			: h == -EADDRNOTAVAIL ? " (no free local port)"
-			: h == -EINVAL	      ? " (not a unicast host address: a broadcast?)"
+			: h == -ENETUNREACH   ? " (no route; see route show)"
+			: h == -EINVAL	      ? " (not a unicast host address: a broadcast? ours?)"
 					      : "");
 		return;
 	}

@@ -20,19 +20,22 @@ static int conn_cmp(const void *a, const void *b)
 		return ly - lx;
 	if (x->lport != y->lport)
 		return x->lport < y->lport ? -1 : 1;
-	if (x->rip != y->rip)
-		return x->rip < y->rip ? -1 : 1;
+	if (x->raddr.family != y->raddr.family)
+		return x->raddr.family < y->raddr.family ? -1 : 1;
+	if (memcmp(x->raddr.a, y->raddr.a, 16))
+		return memcmp(x->raddr.a, y->raddr.a, 16);
 	if (x->rport != y->rport)
 		return x->rport < y->rport ? -1 : 1;
 	return 0;
 }
 
-static void addr_str(uint32_t ip, uint16_t port, char *buf, size_t len)
+/* "A.B.C.D:PORT", or "[IPV6]:PORT" as ss prints them. */
+static void addr_str(const struct xs_addr *ip, uint16_t port, char *buf, size_t len)
 {
-	char a[16];
+	char a[XS_ADDR_STRLEN];
 
-	ctl_ip_str(ip, a);
-	snprintf(buf, len, "%s:%u", a, port);
+	xs_addr_format(ip, a, sizeof(a));
+	snprintf(buf, len, ip->family == XS_AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 }
 
 /* ssthresh starts "arbitrarily high" (RFC 5681 3.1), and is 0 before the
@@ -44,7 +47,7 @@ static int ssthresh_set(const struct xs_tcp_info *c)
 
 static void conns_text(struct ctl_client *cl, const struct xs_tcp_info *c, size_t n)
 {
-	char l[24], r[24];
+	char l[56], r[56];
 	size_t i;
 
 	ctl_printf(cl, "%-12s %-7s %-7s %-21s %s\n", "State", "Recv-Q", "Send-Q",
@@ -52,8 +55,8 @@ static void conns_text(struct ctl_client *cl, const struct xs_tcp_info *c, size_
 	for (i = 0; i < n; i++) {
 		int listen = c[i].state == XS_TCP_LISTEN;
 
-		addr_str(c[i].lip, c[i].lport, l, sizeof(l));
-		addr_str(c[i].rip, c[i].rport, r, sizeof(r));
+		addr_str(&c[i].laddr, c[i].lport, l, sizeof(l));
+		addr_str(&c[i].raddr, c[i].rport, r, sizeof(r));
 		ctl_printf(cl, "%-12s %-7u %-7u %-21s %s%s\n", xs_tcp_state_name(c[i].state),
 			   c[i].rcv_queue, c[i].snd_queue, l, listen ? "0.0.0.0:*" : r,
 			   c[i].handle < 0 && !listen ? "  (orphan)" : "");
@@ -78,13 +81,13 @@ static void conns_text(struct ctl_client *cl, const struct xs_tcp_info *c, size_
 
 static void conns_json(struct ctl_client *cl, const struct xs_tcp_info *c, size_t n, size_t total)
 {
-	char l[16], r[16];
+	char l[XS_ADDR_STRLEN], r[XS_ADDR_STRLEN];
 	size_t i;
 
 	ctl_printf(cl, "{\"connections\": [");
 	for (i = 0; i < n; i++) {
-		ctl_ip_str(c[i].lip, l);
-		ctl_ip_str(c[i].rip, r);
+		xs_addr_format(&c[i].laddr, l, sizeof(l));
+		xs_addr_format(&c[i].raddr, r, sizeof(r));
 		ctl_printf(cl, "%s\n  {\"state\": \"%s\", \"handle\": ", i ? "," : "",
 			   xs_tcp_state_name(c[i].state));
 		if (c[i].handle >= 0)

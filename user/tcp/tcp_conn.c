@@ -34,15 +34,15 @@ static struct tcp_table *T(const struct xs_stack *st)
  * so no choice of addresses and ports lands in one bucket more often than
  * chance would (a linear mix with the key XORed in does not: tuples equal
  * before the XOR collide whatever the key). */
-static unsigned tcp_hash(const struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
-			 uint16_t rport)
+static unsigned tcp_hash(const struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
+			 const struct ip6_addr *raddr, uint16_t rport)
 {
-	uint8_t m[12];
+	uint8_t m[36];
 
-	memcpy(m, &lip, 4);
-	memcpy(m + 4, &rip, 4);
-	memcpy(m + 8, &lport, 2);
-	memcpy(m + 10, &rport, 2);
+	memcpy(m, laddr->b, 16);
+	memcpy(m + 16, raddr->b, 16);
+	memcpy(m + 32, &lport, 2);
+	memcpy(m + 34, &rport, 2);
 	return (unsigned)siphash13(st->keys.tcp, m, sizeof(m)) & (st->tcp->nbuckets - 1);
 }
 
@@ -88,7 +88,7 @@ static void tcp_hash_grow(struct xs_stack *st)
 	for (i = 0; i < old.nbuckets; i++) {
 		while (old.bucket[i]) {
 			struct tcp_conn *c = old.bucket[i];
-			unsigned h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+			unsigned h = tcp_hash(st, &c->laddr, c->lport, &c->raddr, c->rport);
 
 			old.bucket[i] = c->hnext;
 			c->hnext = t->bucket[h];
@@ -101,13 +101,14 @@ static void tcp_hash_grow(struct xs_stack *st)
 	free(old.chain_len);
 }
 
-struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
-			    uint16_t rport)
+struct tcp_conn *tcp_lookup(struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
+			    const struct ip6_addr *raddr, uint16_t rport)
 {
-	struct tcp_conn *c = T(st)->bucket[tcp_hash(st, lip, lport, rip, rport)];
+	struct tcp_conn *c = T(st)->bucket[tcp_hash(st, laddr, lport, raddr, rport)];
 
 	for (; c; c = c->hnext)
-		if (c->rip == rip && c->lport == lport && c->rport == rport && c->lip == lip)
+		if (c->lport == lport && c->rport == rport && ip6_eq(&c->raddr, raddr) &&
+		    ip6_eq(&c->laddr, laddr))
 			return c;
 	return NULL;
 }
@@ -133,7 +134,7 @@ void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c)
 	} else {
 		t->hashed++;
 		tcp_hash_grow(st);
-		h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+		h = tcp_hash(st, &c->laddr, c->lport, &c->raddr, c->rport);
 		b = &t->bucket[h];
 		if (++t->chain_len[h] > st->stats.tcp_hash_chain_max)
 			st->stats.tcp_hash_chain_max = t->chain_len[h];
@@ -151,7 +152,7 @@ static void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c)
 	if (c->state == XS_TCP_LISTEN) {
 		pp = &t->listeners[c->lport / 64];
 	} else {
-		h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+		h = tcp_hash(st, &c->laddr, c->lport, &c->raddr, c->rport);
 		pp = &t->bucket[h];
 	}
 	for (; *pp; pp = &(*pp)->hnext) {
@@ -218,14 +219,15 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	free(c);
 }
 
-uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+uint32_t tcp_isn(struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
+		 const struct ip6_addr *raddr, uint16_t rport)
 {
-	uint8_t m[12];
+	uint8_t m[36];
 
-	memcpy(m, &lip, 4);
-	memcpy(m + 4, &rip, 4);
-	memcpy(m + 8, &lport, 2);
-	memcpy(m + 10, &rport, 2);
+	memcpy(m, laddr->b, 16);
+	memcpy(m + 16, raddr->b, 16);
+	memcpy(m + 32, &lport, 2);
+	memcpy(m + 34, &rport, 2);
 	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 microsecond clock. */
 	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(st->keys.isn, m, sizeof(m));
 }
@@ -247,7 +249,8 @@ bool tcp_conns_full(struct xs_stack *st)
 	return true;
 }
 
-struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
+struct tcp_conn *tcp_conn_new(struct xs_stack *st, const struct ip6_addr *laddr,
+			      const struct ip6_addr *raddr, uint16_t lport, uint16_t rport,
 			      const struct tcp_conn *parent)
 {
 	struct tcp_conn *c = calloc(1, sizeof(*c));
@@ -263,12 +266,12 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	c->sndbuf.cap = sndcap;
 	c->rcvbuf.cap = rcvcap;
 	c->handle = -1;
-	c->lip = st->ip;
-	c->rip = rip;
+	c->laddr = *laddr;
+	c->raddr = *raddr;
 	c->lport = lport;
 	c->rport = rport;
 	c->rcv_wscale = tcp_wscale_for(rcvcap);
-	c->rcv_mss = (uint16_t)(st->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
+	c->rcv_mss = (uint16_t)(tcp_mtu_room(st, raddr) - TCP_HDR_LEN);
 	c->mss = TCP_DEFAULT_MSS;
 	c->ts_offset = (uint32_t)xs_random(st);
 	rack_init(&c->rack);
@@ -493,7 +496,8 @@ static int tcp_handle_alloc(struct xs_stack *st, struct tcp_conn *c)
 }
 
 /* A new connection the application holds: its handle, or -errno. */
-static int tcp_conn_new_held(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
+static int tcp_conn_new_held(struct xs_stack *st, const struct ip6_addr *laddr,
+			     const struct ip6_addr *raddr, uint16_t lport, uint16_t rport,
 			     struct tcp_conn **out)
 {
 	struct tcp_conn *c;
@@ -501,7 +505,7 @@ static int tcp_conn_new_held(struct xs_stack *st, uint32_t rip, uint16_t lport, 
 
 	if (tcp_conns_full(st))
 		return -EMFILE;
-	c = tcp_conn_new(st, rip, lport, rport, NULL);
+	c = tcp_conn_new(st, laddr, raddr, lport, rport, NULL);
 	if (!c)
 		return -ENOMEM;
 	h = tcp_handle_alloc(st, c);
@@ -540,7 +544,15 @@ int xs_tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
 		return -EINVAL;
 	if (tcp_listener(st, port))
 		return -EADDRINUSE;
-	h = tcp_conn_new_held(st, 0, port, 0, &c);
+	{
+		/* Both families, any of our addresses: a listener is found by its
+		 * port alone; it shows the IPv4 address, as before IPv6. */
+		static const struct ip6_addr any;
+		struct ip6_addr l4;
+
+		tcp_addr_from4(&l4, st->ip);
+		h = tcp_conn_new_held(st, &l4, &any, port, 0, &c);
+	}
 	if (h < 0)
 		return h;
 	c->ls = calloc(1, sizeof(*c->ls));
@@ -576,8 +588,8 @@ int xs_tcp_accept(struct xs_stack *st, int lh, uint32_t *ip, uint16_t *port)
 	l->ls->naccept--;
 	c->lnext = NULL;
 	c->listener = NULL;
-	if (ip)
-		*ip = c->rip;
+	if (ip) /* an IPv6 peer: xs_tcp_accept_addr */
+		*ip = tcp_addr_is4(&c->raddr) ? tcp_addr4(&c->raddr) : 0;
 	if (port)
 		*port = c->rport;
 	return h;
@@ -598,12 +610,8 @@ static void tcp_connect_buf(struct tcp_ring *r, int v)
 int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		const struct xs_tcp_connect_opts *o)
 {
-	unsigned span = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
-	unsigned start = (unsigned)(xs_random(st) % span), i;
-	struct tcp_conn *c;
+	struct ip6_addr l, r;
 	uint32_t nh;
-	uint16_t lport = 0;
-	int h;
 
 	/* RFC 9293 3.9.1.1 (MUST-46): a broadcast or multicast remote address
 	 * (or any other that is never a unicast host: 0/8, 127/8, class E) is
@@ -616,13 +624,28 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 	}
 	if (xs_route_lookup(st, ip, &nh) != 0)
 		return -ENETUNREACH;
+	tcp_addr_from4(&l, st->ip);
+	tcp_addr_from4(&r, ip);
+	return tcp_connect_common(st, &l, &r, port, o);
+}
+
+int tcp_connect_common(struct xs_stack *st, const struct ip6_addr *laddr,
+		       const struct ip6_addr *raddr, uint16_t port,
+		       const struct xs_tcp_connect_opts *o)
+{
+	unsigned span = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
+	unsigned start = (unsigned)(xs_random(st) % span), i;
+	struct tcp_conn *c;
+	uint16_t lport = 0;
+	int h;
+
 	if (o && ((o->sndbuf && (o->sndbuf < TCP_MIN_BUF || o->sndbuf > TCP_MAX_BUF)) ||
 		  (o->rcvbuf && (o->rcvbuf < TCP_MIN_BUF || o->rcvbuf > TCP_MAX_BUF))))
 		return -EINVAL;
 	if (o && o->lport) {
 		/* A port chosen by the application: free for this 4-tuple and
 		 * not a listener's (no SO_REUSEADDR). */
-		if (tcp_lookup(st, st->ip, o->lport, ip, port) || tcp_listener(st, o->lport))
+		if (tcp_lookup(st, laddr, o->lport, raddr, port) || tcp_listener(st, o->lport))
 			return -EADDRINUSE;
 		span = 0;
 		lport = o->lport;
@@ -630,14 +653,14 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 	for (i = 0; i < span; i++) {
 		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % span);
 
-		if (!tcp_lookup(st, st->ip, p, ip, port) && !tcp_listener(st, p)) {
+		if (!tcp_lookup(st, laddr, p, raddr, port) && !tcp_listener(st, p)) {
 			lport = p;
 			break;
 		}
 	}
 	if (!lport)
 		return -EADDRNOTAVAIL;
-	h = tcp_conn_new_held(st, ip, lport, port, &c);
+	h = tcp_conn_new_held(st, laddr, raddr, lport, port, &c);
 	if (h < 0)
 		return h;
 	if (o) {
@@ -649,7 +672,7 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		tcp_mem_sync(st, c);
 	}
 	/* RFC 9293 3.10.1: SYN-SENT with ISS chosen, SYN on its way. */
-	c->iss = tcp_isn(st, c->lip, c->lport, c->rip, c->rport);
+	c->iss = tcp_isn(st, &c->laddr, c->lport, &c->raddr, c->rport);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->state = XS_TCP_SYN_SENT;
@@ -929,8 +952,16 @@ static void tcp_fill_info(const struct tcp_conn *c, struct xs_tcp_info *o)
 	memset(o, 0, sizeof(*o));
 	o->handle = c->handle;
 	o->state = c->state;
-	o->lip = c->lip;
-	o->rip = c->rip;
+	/* lip/rip: IPv4 only (0 for IPv6); laddr/raddr either family. */
+	if (tcp_addr_is4(&c->raddr) || ip6_is_unspecified(&c->raddr)) { /* listeners too */
+		o->lip = tcp_addr4(&c->laddr);
+		o->rip = tcp_addr4(&c->raddr);
+		xs_addr_from_ip4(&o->laddr, o->lip);
+		xs_addr_from_ip4(&o->raddr, o->rip);
+	} else {
+		xs_addr_from_ip6(&o->laddr, c->laddr.b);
+		xs_addr_from_ip6(&o->raddr, c->raddr.b);
+	}
 	o->lport = c->lport;
 	o->rport = c->rport;
 	o->snd_queue = c->sndbuf.len;

@@ -84,6 +84,11 @@ static void tcp_opts_parse(const uint8_t *p, size_t n, struct tcp_opts *o)
 
 enum xs_drop tcp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst, struct tcp_repr *out)
 {
+	return tcp_parse_ps(b, n, csum_pseudo4(src, dst, IP4_PROTO_TCP, 0), out);
+}
+
+enum xs_drop tcp_parse_ps(const uint8_t *b, size_t n, uint32_t pseudo, struct tcp_repr *out)
+{
 	uint32_t sum;
 	unsigned off;
 
@@ -96,7 +101,7 @@ enum xs_drop tcp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst, s
 	 * cannot describe more than 65535 bytes. */
 	if (n > 0xffff)
 		return XS_DROP_TCP_CSUM;
-	sum = csum_pseudo4(src, dst, IP4_PROTO_TCP, (uint16_t)n);
+	sum = pseudo + (uint32_t)n;
 	if (csum_fold(csum_add(sum, b, n)) != 0)
 		return XS_DROP_TCP_CSUM;
 	out->sport = ld_be16(b);
@@ -204,6 +209,11 @@ size_t tcp_opts_len(const struct tcp_repr *r)
 
 size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b, size_t cap)
 {
+	return tcp_emit_ps(r, csum_pseudo4(src, dst, IP4_PROTO_TCP, 0), b, cap);
+}
+
+size_t tcp_emit_ps(const struct tcp_repr *r, uint32_t pseudo, uint8_t *b, size_t cap)
+{
 	uint8_t opts[TCP_MAX_OPT_LEN];
 	size_t olen = tcp_opts_write(r, opts);
 	size_t hlen = TCP_HDR_LEN + olen;
@@ -229,7 +239,7 @@ size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b
 	st_be16(b + 16, 0);
 	st_be16(b + 18, r->urp);
 	memcpy(b + TCP_HDR_LEN, opts, olen);
-	sum = csum_pseudo4(src, dst, IP4_PROTO_TCP, (uint16_t)n);
+	sum = pseudo + (uint32_t)n;
 	st_be16(b + 16, csum_fold(csum_add(sum, b, n)));
 	return n;
 }

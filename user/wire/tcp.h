@@ -79,6 +79,10 @@ size_t tcp_opts_len(const struct tcp_repr *r);
  * already sits at b + TCP_HDR_LEN + tcp_opts_len(r)) and the checksum.
  * Returns bytes written, or 0 when cap is too small. */
 size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b, size_t cap);
+/* The same for either family: pseudo is the pseudo-header sum without its
+ * length (csum_pseudo4(src, dst, 6, 0) or csum_pseudo6(src, dst, 6, 0)). */
+enum xs_drop tcp_parse_ps(const uint8_t *b, size_t n, uint32_t pseudo, struct tcp_repr *out);
+size_t tcp_emit_ps(const struct tcp_repr *r, uint32_t pseudo, uint8_t *b, size_t cap);
 
 /* Sequence-space comparisons (RFC 9293 3.4), modulo 2^32. */
 static inline int seq_lt(uint32_t a, uint32_t b)
