@@ -45,8 +45,11 @@ int route6_set(struct xs_stack *st, const struct ip6_addr *dst, uint8_t plen,
 	/* A default router is one entry per router; anything else, one per prefix. */
 	i = route6_find(st, &d, plen, plen == 0 ? gw : NULL);
 	if (i >= 0) {
-		if (s->rt[i].origin != origin && origin != RT6_STATIC)
-			return -EEXIST; /* an RA does not override what was configured */
+		/* An RA does not override what was configured (a static
+		 * route, an address's prefix); configuration overrides an RA. */
+		if ((origin == RT6_RA_PREFIX || origin == RT6_RA_ROUTER) &&
+		    (s->rt[i].origin == RT6_STATIC || s->rt[i].origin == RT6_CONNECTED))
+			return -EEXIST;
 		s->rt[i].gw = *gw;
 		s->rt[i].origin = origin;
 		s->rt[i].expires = expires;
