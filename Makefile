@@ -32,7 +32,8 @@ LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench
+BENCH_BINS := $(O)/xs_loadgen $(O)/xs_echod $(O)/udp_bench $(O)/stack_bench $(O)/xs_flood \
+	$(O)/tcp_rr
 TCPT_SRCS := $(wildcard tests/tcp/test_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -56,7 +57,7 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit integration integration-busy-poll clean demo bench bench-busy-poll \
+.PHONY: all deps check unit compile-fail integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll profile \
 	format fuzz fuzz-replay soak install uninstall
 all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
 	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
@@ -71,8 +72,8 @@ $(BPF_OBJ): bpf/xdp_steer.bpf.c bpf/steer.h
 $(BPF_SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name xdp_steer > $@.tmp && mv $@.tmp $@
 
-# afxdp.c embeds the steering program through the skeleton.
-$(O)/user/dev/afxdp.o: $(BPF_SKEL)
+# afxdp_prog.c embeds the steering program through the skeleton.
+$(O)/user/dev/afxdp_prog.o: $(BPF_SKEL)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -108,6 +109,9 @@ $(O)/tests/%: tests/unit/%.c $(O)/libxdpstack.a
 	@mkdir -p $(@D)
 	$(CC) $(XS_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(O)/libxdpstack.a $(LDLIBS) -lcmocka
 
+# Runs the steering program itself (BPF_PROG_TEST_RUN): rebuilt with it.
+$(O)/tests/test_steer_bpf: $(BPF_SKEL)
+
 # Scripted TCP conversations (virtual clock), same framework as unit tests.
 $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 	@mkdir -p $(@D)
@@ -118,7 +122,7 @@ $(O)/tests/%: tests/tcp/%.c $(O)/libxdpstack.a
 # instrumentation into $(O)/fuzz/obj/, each target links it. fuzz_ctl also
 # links the daemon's control-socket code (user/app without main.c) and the
 # counter view its stats command prints.
-FUZZ_SRCS := $(filter-out user/dev/afxdp.c user/dev/afxdp_filter.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
+FUZZ_SRCS := $(filter-out user/dev/afxdp%.c user/dev/pcap.c user/api/create.c,$(LIB_SRCS))
 FUZZ_APP_SRCS := $(filter user/app/ctl%.c user/app/cli.c user/app/counters.c,$(APP_SRCS))
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(O)/fuzz/fuzz_%)
@@ -150,6 +154,7 @@ $(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ_HDRS)
 
 # Each target in turn for FUZZ_SECONDS, from the committed seeds plus what
 # earlier runs found ($(O)/fuzz/corpus-NAME/); stops at the first crash.
+fuzz-bins: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	@set -e; for n in $(FUZZ_NAMES); do echo "== fuzz_$$n ($(FUZZ_SECONDS) s)"; \
 	  mkdir -p $(O)/fuzz/corpus-$$n; \
@@ -174,11 +179,17 @@ fuzz-replay: $(REPLAY_BINS)
 	  $(O)/tests/replay_$$n tests/fuzz/corpus/$$n || rc=1; done; exit $$rc
 
 # Unit tests: cmocka binaries, no root needed. Every binary runs; the
-# target fails at the end if any did.
+# target fails at the end if any did. Then the typed handles' compile-fail
+# cases (tests/unit/compile_fail/: each must fail to compile, with its
+# expected diagnostic).
 unit: deps all $(UNIT_BINS) $(REPLAY_BINS)
 	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || rc=1; done; \
 	  for n in $(FUZZ_NAMES); do echo "== $(O)/tests/replay_$$n"; \
-	    $(O)/tests/replay_$$n tests/fuzz/corpus/$$n || rc=1; done; exit $$rc
+	    $(O)/tests/replay_$$n tests/fuzz/corpus/$$n || rc=1; done; \
+	  echo "== compile-fail"; sh tests/unit/compile_fail.sh $(CC) || rc=1; exit $$rc
+
+compile-fail:
+	sh tests/unit/compile_fail.sh $(CC)
 
 # Integration tests: pytest, real kernel peer over veth in namespaces (root).
 integration: deps all
@@ -193,13 +204,16 @@ integration-busy-poll: deps all
 	XS_BUSY_POLL=$${XS_BUSY_POLL:-1} XS_BUILD=$(O) /usr/bin/python3 -m pytest -q -ra \
 		$(if $(strip $(BUSY_POLL_TESTS)),$(BUSY_POLL_TESTS),tests/integration)
 
+# Builds in check use every core; the tests themselves run one at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check:
 	@sh scripts/deps.sh
-	$(MAKE) unit
-	$(MAKE) SAN=1 unit
+	$(MAKE) -j$(JOBS) unit
+	$(MAKE) -j$(JOBS) SAN=1 unit
 	$(MAKE) integration
 	$(MAKE) SAN=1 integration
 	$(MAKE) integration-busy-poll
+	$(MAKE) -j$(JOBS) fuzz-bins
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) soak SOAK_SECONDS=$(CHECK_SOAK_SECONDS)
 
@@ -231,6 +245,11 @@ $(O)/xs_echod: tools/bench/xs_echod.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $<
 
+# UDP flood (the filter's bench row and tests): built with every build.
+$(O)/xs_flood: tools/bench/xs_flood.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $<
+
 $(O)/udp_bench: tools/bench/udp_bench.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $<
@@ -257,9 +276,15 @@ bench: deps all
 bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
 	sh scripts/bench_busypoll.sh $(O)
 
+# perf profiles (cpu-clock, call graphs) of the stack alone and of the daemon
+# under TCP bulk and request/response: the tops of docs/PROFILE.md.
+profile: deps all
+	/usr/bin/python3 scripts/profile.py --build $(O)
+
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \
-		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c tools/bench/stack_bench.c
+		$(LG_SRCS) tools/bench/loadgen.h tools/bench/xs_echod.c tools/bench/stack_bench.c \
+		tools/bench/xs_flood.c
 
 clean:
 	rm -rf build build-san

@@ -46,11 +46,12 @@ enum xs_steer_counter {
 
 /* The packet filter's inbound rules as the program walks them (compiled by
  * user/net/filter.c). Two tables in xs_ftab; xs_fidx key 0 says which is in
- * force: the loader writes the other one whole, then flips the index, so a
- * frame meets one rule set or the other, never a mix. */
+ * force: the loader writes the other one whole (its buckets and counters
+ * first), then flips the index, so a frame meets one rule set or the other,
+ * never a mix. */
 #define XS_STEER_MAX_RULES 64
 #define XS_STEER_ACT_DROP 1  /* XDP_DROP on a match */
-#define XS_STEER_ACT_STACK 2 /* a match (or no way to tell) ends the walk: to the stack */
+#define XS_STEER_ACT_STACK 2 /* a match ends the walk: to the stack, with a verdict */
 
 struct xs_steer_rule {
 	__u32 src, src_mask; /* network order */
@@ -63,11 +64,18 @@ struct xs_steer_rule {
 	__u8 need_l4; /* names ports or flags: undecidable without the header */
 	__u8 idx;     /* the rule's position in the stack's table */
 	__u8 pad[2];
+	/* rate: a match counts only while the rule's bucket in xs_fbkt (this
+	 * CPU's) has a token; else the walk goes on (iptables `limit`). */
+	__u32 rate;  /* packets per second, 0: no rate condition */
+	__u32 burst; /* bucket depth, packets */
+	__u32 id;    /* the stack's id of the rule: the loader carries its bucket over */
 };
 
 struct xs_steer_table {
 	__u32 n;
 	__u32 policy_drop; /* the walk ended with no match: drop (1) or to the stack */
+	__u32 tag;	   /* stamped into each verdict (struct xs_steer_meta) */
+	__u32 pad;
 	struct xs_steer_rule r[XS_STEER_MAX_RULES];
 };
 
@@ -75,8 +83,34 @@ struct xs_steer_table {
  * last one of each slot for the policy. */
 #define XS_STEER_CNT_PER_SLOT (XS_STEER_MAX_RULES + 1)
 struct xs_steer_rule_cnt {
-	__u64 pkts;
+	__u64 pkts; /* dropped by the rule in XDP */
 	__u64 bytes;
+	__u64 limited; /* matched, but the bucket had no token: the walk went on */
+};
+
+/* xs_fbkt (per CPU): slot * XS_STEER_MAX_RULES + position. Tokens count
+ * packets x 1e9, so any rate up to 10^7/s refills exactly per nanosecond;
+ * last 0 means never used: full. Each CPU has its own bucket of the rule's
+ * whole rate and burst (docs/DESIGN.md "Packet filter"). */
+#define XS_STEER_NS_PER_TOKEN 1000000000ull
+struct xs_steer_bucket {
+	__u64 tokens;
+	__u64 last; /* bpf_ktime_get_ns of the last refill */
+};
+
+/* What the program decided about a frame it hands to the stack, in the XDP
+ * metadata in front of it: which rule matched (its stack position), or that
+ * the walk ended in the policy. Written only for an unfragmented IPv4 packet
+ * to the stack's address that the table judged; the stack trusts it only
+ * while tag is the one of the table it put in force, else judges itself. */
+#define XS_STEER_META_MAGIC 0x5846u /* "XF" */
+#define XS_STEER_V_RULE 1
+#define XS_STEER_V_POLICY 2
+struct xs_steer_meta {
+	__u32 tag;
+	__u16 magic;
+	__u8 verdict; /* XS_STEER_V_* */
+	__u8 rule;    /* XS_STEER_V_RULE: the stack's position */
 };
 
 #endif

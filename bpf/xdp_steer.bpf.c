@@ -1,6 +1,6 @@
-/* XDP steering program: redirects the frames that belong to xdpstack (ARP for
- * its IPv4 address, IPv4 to it, DHCP replies, IPv6 to its addresses and their
- * neighbor discovery) into its AF_XDP socket; passes the rest. */
+/* XDP steering program: redirects the frames that belong to xdpstack (ARP for its IPv4
+ * address, IPv4 to it, DHCP replies, IPv6 to its addresses and their neighbor discovery) to
+ * its AF_XDP socket, IPv4 after its filter; passes the rest. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -69,6 +69,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xs_steer_rule_cnt);
 } xs_fcnt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * XS_STEER_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xs_steer_bucket);
+} xs_fbkt SEC(".maps");
 
 /* libxdp dispatcher: run before default-priority programs, and let the next
  * program see whatever we pass. */
@@ -211,10 +218,16 @@ static __always_inline int want_ip6(const __u8 *l3, const void *end,
 	return addr6_ours(icmp + ND_TARGET_OFF, c);
 }
 
-static __always_inline void count_rule(__u32 slot, __u32 pos, __u32 len)
+static __always_inline struct xs_steer_rule_cnt *rule_cnt(__u32 slot, __u32 pos)
 {
 	__u32 key = slot * XS_STEER_CNT_PER_SLOT + pos;
-	struct xs_steer_rule_cnt *c = bpf_map_lookup_elem(&xs_fcnt, &key);
+
+	return bpf_map_lookup_elem(&xs_fcnt, &key);
+}
+
+static __always_inline void count_rule(__u32 slot, __u32 pos, __u32 len)
+{
+	struct xs_steer_rule_cnt *c = rule_cnt(slot, pos);
 
 	if (c) {
 		c->pkts += 1;
@@ -222,75 +235,176 @@ static __always_inline void count_rule(__u32 slot, __u32 pos, __u32 len)
 	}
 }
 
-/* The filter's inbound rules for an IPv4 packet to our address: 1 to drop
- * it here, 0 to hand it to the stack (which judges it again, whole). The
- * walk is bounded by XS_STEER_MAX_RULES. */
-static __always_inline int filter_drop(const __u8 *l3, const void *end)
+/* One token from this CPU's bucket of rule pos, if it has one. The refill
+ * multiplies only below the time a full refill takes, so it cannot overflow
+ * (rate <= 10^7, burst <= 10^7: cap <= 10^16). */
+static __always_inline int bucket_take(__u32 slot, __u32 pos, const struct xs_steer_rule *r)
 {
+	__u32 key = slot * XS_STEER_MAX_RULES + pos;
+	struct xs_steer_bucket *b = bpf_map_lookup_elem(&xs_fbkt, &key);
+	__u64 cap = (__u64)r->burst * XS_STEER_NS_PER_TOKEN, now, dt;
+
+	if (!b || !r->rate)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (b->last == 0 || b->tokens >= cap) {
+		b->tokens = cap;
+		b->last = now;
+	} else if (now > b->last) {
+		dt = now - b->last;
+		if (dt >= (cap - b->tokens) / r->rate + 1)
+			b->tokens = cap;
+		else
+			b->tokens += dt * r->rate;
+		b->last = now;
+	}
+	if (b->tokens < XS_STEER_NS_PER_TOKEN)
+		return 0;
+	b->tokens -= XS_STEER_NS_PER_TOKEN;
+	return 1;
+}
+
+enum { FJ_STACK = 0, FJ_DROP = 1 };
+
+/* What the walk knows of the packet (read once, before it), and where it
+ * ended. The rules are looked at by walk_rule, one bpf_loop step each, so
+ * the verifier checks one step whatever the rule count. */
+struct walk {
 	const struct xs_steer_table *t;
-	__u32 key = 0, slot, ihl, i, len;
-	__u16 sport = 0, dport = 0;
-	__u8 proto, flags = 0;
-	int has_l4 = 0;
+	__u32 slot, len;
+	__u32 src, dst; /* network order */
+	__u16 sport, dport;
+	__u8 proto, flags, has_l4, frag;
+	int ret; /* FJ_* once the walk ended on a rule */
+	int end; /* 0: go on to the policy; 1: ended */
+	struct xs_steer_meta m;
+};
+
+static long walk_rule(__u64 i, void *arg)
+{
+	struct walk *w = arg;
+	const struct xs_steer_table *t = w->t;
+	const struct xs_steer_rule *r;
+	struct xs_steer_rule_cnt *c;
+
+	if (i >= XS_STEER_MAX_RULES || i >= t->n)
+		return 1;
+	r = &t->r[i];
+	if (r->proto && r->proto != w->proto)
+		return 0;
+	if ((w->src & r->src_mask) != r->src || (w->dst & r->dst_mask) != r->dst)
+		return 0;
+	if (r->need_l4) {
+		if (!w->has_l4) {
+			/* A later fragment: the stack decides, reassembled. */
+			w->end = 1;
+			return 1;
+		}
+		if (w->sport < r->sport_lo || w->sport > r->sport_hi || w->dport < r->dport_lo ||
+		    w->dport > r->dport_hi || (w->flags & r->flags_mask) != r->flags_set)
+			return 0;
+	}
+	if (r->rate) {
+		/* A fragmented datagram meets the stack's bucket, whole. */
+		if (w->frag) {
+			w->end = 1;
+			return 1;
+		}
+		if (!bucket_take(w->slot, (__u32)i, r)) {
+			c = rule_cnt(w->slot, (__u32)i);
+			if (c)
+				c->limited += 1;
+			return 0;
+		}
+	}
+	w->end = 1;
+	if (r->action == XS_STEER_ACT_DROP) {
+		count_rule(w->slot, (__u32)i, w->len);
+		w->ret = FJ_DROP;
+		return 1;
+	}
+	if (!w->frag) {
+		w->m.tag = t->tag;
+		w->m.verdict = XS_STEER_V_RULE;
+		w->m.rule = r->idx;
+	}
+	return 1;
+}
+
+/* The filter's inbound rules for an IPv4 packet to our address: FJ_DROP to
+ * drop it here, FJ_STACK to hand it to the stack, with *m filled when the
+ * walk decided (a rule matched, or the policy accepts): the stack carries
+ * that out. m->verdict 0: the stack judges the packet itself (a fragment:
+ * it judges the whole datagram). At most XS_STEER_MAX_RULES steps. */
+static __always_inline int filter_judge(const __u8 *l3, const void *end, struct xs_steer_meta *m)
+{
+	struct walk w = {};
+	__u32 key = 0, ihl;
 	__u32 *idx;
 
 	if ((const void *)(l3 + IP4_MIN_HLEN) > end)
-		return 0;
+		return FJ_STACK;
 	idx = bpf_map_lookup_elem(&xs_fidx, &key);
 	if (!idx)
-		return 0;
-	slot = *idx & 1;
-	t = bpf_map_lookup_elem(&xs_ftab, &slot);
-	if (!t || (t->n == 0 && !t->policy_drop))
-		return 0;
+		return FJ_STACK;
+	w.slot = *idx & 1;
+	w.t = bpf_map_lookup_elem(&xs_ftab, &w.slot);
+	if (!w.t || (w.t->n == 0 && !w.t->policy_drop))
+		return FJ_STACK;
 	if ((l3[0] >> 4) != 4)
-		return 0;
+		return FJ_STACK;
 	ihl = (l3[0] & 0x0f) * 4;
 	if (ihl < IP4_MIN_HLEN || ihl > 60)
-		return 0;
-	proto = l3[9];
-	len = ld_be16(l3 + 2);
-	if (!(ld_be16(l3 + 6) & 0x1fff)) { /* first fragment or whole: a header */
+		return FJ_STACK;
+	w.proto = l3[9];
+	w.len = ld_be16(l3 + 2);
+	w.src = ld_raw32(l3 + 12);
+	w.dst = ld_raw32(l3 + 16);
+	w.frag = (ld_be16(l3 + 6) & 0x3fff) != 0; /* MF or an offset */
+	if (!(ld_be16(l3 + 6) & 0x1fff)) {	  /* first fragment or whole: a header */
 		const __u8 *l4 = l3 + ihl;
 
-		if (proto == IPPROTO_UDP && (const void *)(l4 + UDP_HLEN) <= end) {
-			has_l4 = 1;
-		} else if (proto == IPPROTO_TCP && (const void *)(l4 + 20) <= end) {
-			flags = l4[13];
-			has_l4 = 1;
-		}
-		if (has_l4) {
-			sport = ld_be16(l4);
-			dport = ld_be16(l4 + 2);
+		if (w.proto == IPPROTO_UDP && (const void *)(l4 + UDP_HLEN) <= end) {
+			w.sport = ld_be16(l4);
+			w.dport = ld_be16(l4 + 2);
+			w.has_l4 = 1;
+		} else if (w.proto == IPPROTO_TCP && (const void *)(l4 + 20) <= end) {
+			w.sport = ld_be16(l4);
+			w.dport = ld_be16(l4 + 2);
+			w.flags = l4[13];
+			w.has_l4 = 1;
 		}
 	}
-	for (i = 0; i < XS_STEER_MAX_RULES; i++) {
-		const struct xs_steer_rule *r;
+	bpf_loop(XS_STEER_MAX_RULES, walk_rule, &w, 0);
+	if (w.end) {
+		*m = w.m;
+		return w.ret;
+	}
+	if (w.t->policy_drop) {
+		count_rule(w.slot, XS_STEER_MAX_RULES, w.len);
+		return FJ_DROP;
+	}
+	if (!w.frag) {
+		m->tag = w.t->tag;
+		m->verdict = XS_STEER_V_POLICY;
+	}
+	return FJ_STACK;
+}
 
-		if (i >= t->n)
-			break;
-		r = &t->r[i];
-		if (r->proto && r->proto != proto)
-			continue;
-		if ((ld_raw32(l3 + 12) & r->src_mask) != r->src ||
-		    (ld_raw32(l3 + 16) & r->dst_mask) != r->dst)
-			continue;
-		if (r->need_l4) {
-			if (!has_l4)
-				return 0; /* a later fragment: the stack decides, reassembled */
-			if (sport < r->sport_lo || sport > r->sport_hi || dport < r->dport_lo ||
-			    dport > r->dport_hi || (flags & r->flags_mask) != r->flags_set)
-				continue;
-		}
-		if (r->action != XS_STEER_ACT_DROP)
-			return 0;
-		count_rule(slot, i, len);
-		return 1;
-	}
-	if (!t->policy_drop)
-		return 0;
-	count_rule(slot, XS_STEER_MAX_RULES, len);
-	return 1;
+/* The verdict into the XDP metadata in front of the frame (the AF_XDP copy
+ * carries it to user space). A driver without metadata: nothing, and the
+ * stack judges the packet itself. */
+static __always_inline void filter_mark(struct xdp_md *ctx, const struct xs_steer_meta *m)
+{
+	struct xs_steer_meta *dst;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return;
+	dst = (void *)(long)ctx->data_meta;
+	if ((void *)(dst + 1) > (void *)(long)ctx->data)
+		return;
+	*dst = *m;
+	dst->magic = XS_STEER_META_MAGIC;
 }
 
 SEC("xdp")
@@ -341,9 +455,15 @@ int xs_steer(struct xdp_md *ctx)
 		want = want_ip6(p, end, cfg6);
 	if (!want)
 		return pass();
-	if (proto == ETH_P_IP && cfg->ip4 != 0 && ld_raw32(p + 16) == cfg->ip4 && filter_drop(p, end)) {
-		count(XS_STEER_FILTER_DROPPED);
-		return XDP_DROP;
+	if (proto == ETH_P_IP && cfg->ip4 != 0 && ld_raw32(p + 16) == cfg->ip4) {
+		struct xs_steer_meta m = {};
+
+		if (filter_judge(p, end, &m) == FJ_DROP) {
+			count(XS_STEER_FILTER_DROPPED);
+			return XDP_DROP;
+		}
+		if (m.verdict)
+			filter_mark(ctx, &m);
 	}
 
 	ret = bpf_redirect_map(&xs_xsks, ctx->rx_queue_index, XDP_PASS);

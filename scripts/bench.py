@@ -10,8 +10,9 @@ Topology (unique names, always removed):
 
 Offloads are off on both veths. The same client aims at 172.17.0.253 (xdpstack) and at
 172.17.0.1 (the kernel) on the same interface. Kernel-side peers: udp_bench server (UDP echo),
-xs_echod (TCP echo), iperf3 -s, sockperf sr (UDP and TCP). The daemon runs with --iperf3 and,
-when it has it, --sockperf; TCP echo is its default service on 8888.
+xs_echod (TCP echo), iperf3 -s, sockperf sr (UDP and TCP), nginx (one worker, the same
+static file as the daemon's --http serves). The daemon runs with --iperf3 and, when it has
+them, --sockperf and --http; TCP echo is its default service on 8888.
 """
 
 import argparse
@@ -43,6 +44,9 @@ SRC_IPS = ["172.17.0.10", "172.17.0.11", "172.17.0.12", "172.17.0.13"]
 ECHO_PORT = 8888
 IPERF_PORT = 5201
 SOCKPERF_PORT = 11111
+HTTP_PORT = 8080
+HTTP_FILE = "bench-4k.html"   # what wrk fetches from both servers (4 KiB)
+FLOOD_PORT = 9
 TARGET = {"xdpstack": STACK_IP, "kernel": KERNEL_IP}
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
@@ -102,6 +106,15 @@ def proc_rss_kib(pid):
     return None
 
 
+def proc_cpu_s(pid):
+    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def meminfo_kib(key):
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith(key + ":"):
@@ -153,12 +166,14 @@ class Progress:
 # ----------------------------------------------------------------- topology
 
 class Topology:
-    """Two namespaces and a veth pair, unique names, removed in close()."""
+    """Two namespaces and a veth pair, unique names, removed in close();
+    queues > 1: that many rx and tx queues on both ends."""
 
-    def __init__(self):
+    def __init__(self, queues=1):
         tag = f"{os.getpid() % 100000:05d}{random.randrange(1 << 16):04x}"
         self.na, self.nb = f"xsbench-{tag}-a", f"xsbench-{tag}-b"
         self.va, self.vb = f"xbA{tag}"[:15], f"xbB{tag}"[:15]
+        self.queues = queues
         self.procs = []
         self.created = []
 
@@ -170,7 +185,8 @@ class Topology:
         for n in (self.na, self.nb):
             run(["ip", "netns", "add", n])
             self.created.append(n)
-        run(["ip", "link", "add", self.va, "type", "veth", "peer", "name", self.vb])
+        q = ["numrxqueues", self.queues, "numtxqueues", self.queues] if self.queues > 1 else []
+        run(["ip", "link", "add", self.va] + q + ["type", "veth", "peer", "name", self.vb] + q)
         run(["ip", "link", "set", self.va, "netns", self.na])
         run(["ip", "link", "set", self.vb, "netns", self.nb])
         run(["ip", "-n", self.na, "addr", "add", f"{KERNEL_IP}/24", "dev", self.va])
@@ -234,6 +250,7 @@ class Bench:
         self.notes = []
         self.cdf = {}     # plot id -> stack -> sorted latencies (us), last repetition
         self.sz = self.sizes()
+        self.mq_envs = {}  # queues -> (Topology, daemon): the multi-queue rows' own pairs
         self.stacks = [s for s in STACKS if s in (args.stacks or ",".join(STACKS)).split(",")]
 
     def sizes(self):
@@ -247,6 +264,10 @@ class Bench:
             "idle": self.a.idle or ([2000] if q else [10000, 100000]),
             "sb_bytes": (128 << 20) if q else (1 << 30),
             "sb_txn": 20000 if q else 100000,
+            "mq_rounds": 5000 if q else 20000,
+            "mq_conn_time": 1 if q else 3,
+            "wrk_time": 2 if q else 5,
+            "flood_time": 2 if q else 5,
         }
 
     def tool(self, name):
@@ -259,9 +280,11 @@ class Bench:
         h = helptext.stdout + helptext.stderr
         self.has["daemon_sockperf"] = "--sockperf" in h
         self.has["daemon_iperf3"] = "--iperf3" in h
-        for t in ("sockperf", "iperf3", "ping", "perf"):
+        self.has["daemon_http"] = "--http" in h
+        for t in ("sockperf", "iperf3", "ping", "perf", "wrk", "nginx"):
             self.has[t] = shutil.which(t) is not None
-        for t in ("udp_bench", "xs_loadgen", "xs_echod", "stack_bench", "xdpstack-ctl"):
+        for t in ("udp_bench", "xs_loadgen", "xs_echod", "stack_bench", "xdpstack-ctl",
+                  "xs_flood"):
             self.has[t] = self.tool(t) is not None
 
     def start(self):
@@ -284,6 +307,11 @@ class Bench:
             cmd.append("--iperf3")
         if self.has["daemon_sockperf"]:
             cmd.append("--sockperf")
+        self.www = self.tmp / "www"
+        self.www.mkdir()
+        (self.www / HTTP_FILE).write_bytes(bytes(ord("a") + i % 26 for i in range(4096)))
+        if self.has["daemon_http"]:
+            cmd += ["--http", HTTP_PORT, "--root", self.www]
         cmd += self.a.daemon_arg or []
         out = open(self.daemon_out, "w")
         self.daemon = self.topo.spawn("a", cmd, stdout=out, stderr=subprocess.STDOUT)
@@ -309,6 +337,8 @@ class Bench:
             self.topo.spawn("a", ["sockperf", "sr", "-i", KERNEL_IP, "-p", SOCKPERF_PORT])
             self.topo.spawn("a", ["sockperf", "sr", "-i", KERNEL_IP, "-p", SOCKPERF_PORT,
                                   "--tcp"])
+        if self.has["nginx"]:
+            self.start_nginx()
         time.sleep(0.5)
         for ip in (STACK_IP, KERNEL_IP):
             run(self.topo.ns("b", ["ping", "-c", 3, "-i", 0.2, "-q", ip]))
@@ -316,6 +346,16 @@ class Bench:
     def close(self):
         """Removes everything; returns a problem with the daemon, or None."""
         problem = None
+        for nq, (topo, daemon, logf) in self.mq_envs.items():
+            if daemon.poll() is not None:
+                problem = f"xdpstack --queues {nq} exited during the run"
+            topo.stop(daemon, signal.SIGTERM, wait=10)
+            out = logf.read_text(errors="replace")
+            for marker in SANITIZER_MARKERS:
+                if marker in out:
+                    problem = "sanitizer report from xdpstack --queues %d:\n%s" % (nq, out[-3000:])
+            topo.close()
+        self.mq_envs = {}
         if self.daemon is not None:
             if self.daemon.poll() is not None:
                 problem = f"xdpstack exited during the run (status {self.daemon.returncode})"
@@ -330,6 +370,49 @@ class Bench:
         self.topo.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
         return problem
+
+    def start_nginx(self):
+        """Debian's nginx on the kernel's address: one worker (the daemon is one
+        thread), no access log, keep-alive, sendfile, the same file. Everything it
+        writes stays in the bench's temporary directory."""
+        d = self.tmp / "nginx"
+        d.mkdir()
+        conf = d / "nginx.conf"
+        conf.write_text(f"""daemon off;
+master_process off;
+worker_processes 1;
+user root;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_requests 1000000;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    types {{ text/html html; }}
+    server {{
+        listen {KERNEL_IP}:{HTTP_PORT} backlog=4096;
+        root {self.www};
+    }}
+}}
+""")
+        self.nginx = self.topo.spawn("a", ["nginx", "-e", d / "error.log", "-p", d, "-c", conf])
+        t0 = time.monotonic()
+        while run(self.topo.ns("b", ["nc", "-z", "-w1", KERNEL_IP, HTTP_PORT]),
+                  check=False).returncode:
+            if self.nginx.poll() is not None or time.monotonic() - t0 > 10:
+                err = (d / "error.log").read_text(errors="replace") \
+                    if (d / "error.log").exists() else ""
+                self.notes.append(f"nginx did not start: {err.strip()[-300:]}")
+                self.has["nginx"] = False
+                return
+            time.sleep(0.1)
 
     # --- workloads: each returns {metric: value} for one stack, one run ----
     def w_ping(self, stack, size):
@@ -404,6 +487,35 @@ class Bench:
         s = j["end"]["sum_received"]
         retr = j["end"].get("sum_sent", {}).get("retransmits")
         return {"gbps": s["bits_per_second"] / 1e9, "retransmits": retr}
+
+    def w_http(self, stack, conns):
+        """wrk against the daemon's --http or nginx: the same file, the same
+        client, keep-alive; requests/s and wrk's p99 latency."""
+        if not self.has["wrk"]:
+            raise Unavailable("wrk not installed")
+        if stack == "xdpstack" and not self.has["daemon_http"]:
+            raise Unavailable("this xdpstack has no --http")
+        if stack == "kernel" and not self.has["nginx"]:
+            raise Unavailable("nginx not installed (scripts/deps.sh) or did not start")
+        self.warm_arp(stack)
+        url = f"http://{TARGET[stack]}:{HTTP_PORT}/{HTTP_FILE}"
+        p = run(self.topo.ns("b", ["wrk", "-t", 1, "-c", conns, "-d",
+                                   f"{self.sz['wrk_time']}s", "--latency", url]),
+                timeout=self.sz["wrk_time"] + 60, check=False)
+        out = p.stdout + p.stderr
+        rate = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+        p99 = re.search(r"^\s+99%\s+([0-9.]+)(us|ms|s)\s*$", out, re.M)
+        if p.returncode != 0 or not rate or not p99:
+            raise Failed(f"wrk exit {p.returncode}: {out.strip()[-300:]}")
+        scale = {"us": 1, "ms": 1e3, "s": 1e6}[p99.group(2)]
+        res = {"rate": float(rate.group(1)), "p99": float(p99.group(1)) * scale}
+        errs = re.search(r"Socket errors: (.*)", out)
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if errs or bad:
+            res["note"] = "; ".join(x for x in (
+                f"socket errors: {errs.group(1).strip()}" if errs else "",
+                f"{bad.group(1)} non-2xx responses" if bad else "") if x)
+        return res
 
     def warm_arp(self, stack):
         """One echo from every client address, so that neither side starts a
@@ -606,6 +718,140 @@ class Bench:
                 res["cycles_per_pkt"] = ev["cycles"] / frames
         return res
 
+    # --- multi-queue: 1 queue against 2 queues on 2 cores -------------------
+    def mq_env(self, nq):
+        """A veth pair of nq queues of its own, xdpstack --queues nq on it and
+        xs_echod on the kernel's address (made once, kept for the rows)."""
+        if nq in self.mq_envs:
+            return self.mq_envs[nq][0]
+        if not self.has["xs_echod"]:
+            raise Unavailable("build/xs_echod not built")
+        topo = Topology(queues=nq)
+        logf = self.tmp / f"daemon-q{nq}.log"
+        try:
+            topo.up()
+            cmd = [self.build / "xdpstack", "--ip", STACK_IP, "--dev", topo.va, "--ctl",
+                   f"/run/xdpstack/{topo.va}.sock", "--queues", nq] + (self.a.daemon_arg or [])
+            daemon = topo.spawn("a", cmd, stdout=open(logf, "w"), stderr=subprocess.STDOUT)
+            self.mq_envs[nq] = (topo, daemon, logf)
+            t0 = time.monotonic()
+            while "serving" not in logf.read_text():
+                if daemon.poll() is not None or time.monotonic() - t0 > 10:
+                    raise Failed(f"xdpstack --queues {nq} did not start: "
+                                 + logf.read_text().strip()[-300:])
+                time.sleep(0.1)
+            topo.spawn("a", [self.build / "xs_echod", "--port", ECHO_PORT, "--addr", KERNEL_IP,
+                             "--duration", 3600, "--procs", 2, "--backlog", 4096])
+            time.sleep(0.5)
+            for ip in (STACK_IP, KERNEL_IP):
+                run(topo.ns("b", ["ping", "-c", 2, "-i", 0.2, "-q", ip]))
+        except Failed:
+            if nq not in self.mq_envs:
+                topo.close()
+            raise
+        return topo
+
+    def w_mq_rr(self, stack, nq, conns=4):
+        """conns tcp_rr clients at once, one connection each, 64 B ping-pong:
+        transactions per second summed over them."""
+        if not self.tool("tcp_rr"):
+            raise Unavailable("build/tcp_rr not built (make all builds it)")
+        topo = self.mq_env(nq)
+        cmd = [self.build / "tcp_rr", "client", TARGET[stack], ECHO_PORT,
+               self.sz["mq_rounds"], 64]
+        ps = [subprocess.Popen(topo.ns("b", cmd), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for _ in range(conns)]
+        rate, p50 = 0.0, []
+        for p in ps:
+            try:
+                out, err = p.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, err = p.communicate()
+            m = re.search(r"rounds (\d+) size \d+ mean_us [0-9.]+ p50_us ([0-9.]+) "
+                          r"p99_us [0-9.]+ total_ms ([0-9.]+)", out)
+            if p.returncode != 0 or not m:
+                raise Failed(f"tcp_rr exit {p.returncode}: {(out + err).strip()[-300:]}")
+            rate += int(m.group(1)) / max(float(m.group(3)) / 1000, 1e-3)
+            p50.append(float(m.group(2)))
+        return {"rate": rate, "p50": statistics.median(p50)}
+
+    def w_mq_conn(self, stack, nq, clients=64):
+        if not self.has["xs_loadgen"]:
+            raise Unavailable("build/xs_loadgen not built")
+        topo = self.mq_env(nq)
+        cmd = [self.build / "xs_loadgen", "conn", "--dst", f"{TARGET[stack]}:{ECHO_PORT}",
+               "--clients", clients, "--duration", self.sz["mq_conn_time"], "--size", 64,
+               "--timeout", 2000, "--json"]
+        p = run(topo.ns("b", cmd), timeout=self.sz["mq_conn_time"] + 60, check=False)
+        try:
+            j = json.loads(p.stdout)
+        except ValueError:
+            raise Failed(f"xs_loadgen exit {p.returncode}: {(p.stdout + p.stderr)[-300:]}")
+        res = {"rate": j["conn_per_s"], "errors": j["errors"]["total"]}
+        if res["errors"]:
+            res["note"] = f"{res['errors']} connections failed"
+        return res
+
+    def ctl_cmd(self, *args, check=True):
+        return run(self.topo.ns("a", [self.build / "xdpstack-ctl", "--ctl", self.ctl] +
+                                list(args)), timeout=30, check=check)
+
+    def w_filter_flood(self, stack):
+        """A UDP flood to a port a drop rule covers: dropped by the XDP program
+        (column xdpstack) or, with `filter xdp off`, by the stack (column
+        kernel: the same daemon, the user-space path). The flood comes from
+        xs_flood over AF_PACKET in ns B; the daemon's CPU is read from
+        /proc/PID/stat over the flood."""
+        if not self.has["xs_flood"]:
+            raise Unavailable("build/xs_flood not built")
+        if not self.has["xdpstack-ctl"]:
+            raise Unavailable("build/xdpstack-ctl not built")
+        xdp = stack == "xdpstack"
+        p = self.ctl_cmd("filter", "xdp", "on" if xdp else "off", check=False)
+        if p.returncode != 0:
+            raise Unavailable("this xdpstack has no `filter xdp on|off`: "
+                              + (p.stderr.strip() or p.stdout.strip())[-200:])
+        self.ctl_cmd("filter", "insert", "1", "drop", "in", "udp", "dport", FLOOD_PORT)
+        try:
+            # The flood's first frames must not wait for ARP in ns B.
+            run(self.topo.ns("b", ["ping", "-c", 1, "-W", 1, STACK_IP]), check=False)
+            before = json.loads(self.ctl_cmd("--json", "stats").stdout)
+            cpu0, t0 = proc_cpu_s(self.daemon.pid), time.monotonic()
+            p = run(self.topo.ns("b", [self.build / "xs_flood", "--dst",
+                                       f"{STACK_IP}:{FLOOD_PORT}", "--packet", self.topo.vb,
+                                       "--duration", self.sz["flood_time"], "--size", 18,
+                                       "--json"]), timeout=self.sz["flood_time"] + 60,
+                    check=False)
+            t1 = time.monotonic()
+            # What the stack still has in its ring it drops now: the flood's
+            # cost too, counted against the flood's duration.
+            time.sleep(0.5)
+            cpu1 = proc_cpu_s(self.daemon.pid)
+            after = json.loads(self.ctl_cmd("--json", "stats").stdout)
+        finally:
+            self.ctl_cmd("filter", "del", "1", check=False)
+            self.ctl_cmd("filter", "xdp", "on", check=False)
+        try:
+            j = json.loads(p.stdout)
+        except ValueError:
+            raise Failed(f"xs_flood exit {p.returncode}: {(p.stdout + p.stderr)[-300:]}")
+        secs = max(j["seconds"], 1e-6)
+
+        def grew(section, key):
+            a, b = after[section][key], before[section][key]
+            return (a["count"] - b["count"]) if isinstance(a, dict) else a - b
+
+        dropped = grew("xdp", "filter_dropped") if xdp else grew("drops", "filter_in")
+        lost = grew("xdp", "xsk_rx_dropped") + grew("xdp", "xsk_rx_ring_full")
+        res = {"sent_pps": j["pps"], "dropped_pps": dropped / secs,
+               "daemon_cpu": 100.0 * (cpu1 - cpu0) / (t1 - t0), "sent": j["sent"],
+               "dropped": dropped, "lost_before_the_filter": lost}
+        if lost:
+            res["note"] = (f"{lost} of {j['sent']} frames lost before the stack's filter "
+                           "(AF_XDP rx ring full)")
+        return res
+
     def perf_works(self):
         if not self.has["perf"]:
             return False
@@ -665,6 +911,25 @@ class Bench:
                   lambda s: self.w_stack(s, "rr"),
                   [("cpu_ns", "CPU time", "ns per transaction", "lower"),
                    ("wall_ns", "wall time", "ns per transaction", "lower")] + perf))
+        P.append(("http", "8. HTTP server", f"HTTP/1.1 GET of a 4 KiB file, keep-alive, "
+                  f"wrk -t1 -c16 for {self.sz['wrk_time']} s: the daemon's --http against "
+                  f"nginx (1 worker)", lambda s: self.w_http(s, 16),
+                  [("rate", "requests/s", "requests/s", "higher"),
+                   ("p99", "p99 latency", "us", "lower")]))
+        P.append(("filter_flood", "9. packet filter", f"UDP flood, 64 B frames for "
+                  f"{self.sz['flood_time']} s, to a port `drop in udp dport 9` covers",
+                  self.w_filter_flood,
+                  [("dropped_pps", "dropped", "frames/s", "higher"),
+                   ("sent_pps", "sent", "frames/s", "higher"),
+                   ("daemon_cpu", "daemon CPU during the flood", "% of a core", "lower")]))
+        for nq in (1, 2):
+            on = f"{nq} queue{'s' if nq > 1 else ''} on a {nq}-queue veth"
+            P.append((f"mq_rr_q{nq}", "10. multi-queue", f"TCP request/response, 4 connections "
+                      f"at once (tcp_rr, 64 B), {on}", lambda s, nq=nq: self.w_mq_rr(s, nq),
+                      [("rate", "", "transactions/s", "higher")]))
+            P.append((f"mq_conn_q{nq}", "10. multi-queue", f"connect, 64 B echo, close; 64 "
+                      f"clients, {on}", lambda s, nq=nq: self.w_mq_conn(s, nq),
+                      [("rate", "", "conn/s", "higher")]))
         if self.a.only:
             want = self.a.only.split(",")
             for w in want:
@@ -682,7 +947,7 @@ class Bench:
                               "(no hardware counters): the stack-alone rows give CPU and wall "
                               "time, not instructions and cycles per packet.")
         plan = self.plan()
-        needs_net = any(not p[0].startswith("stack_") for p in plan)
+        needs_net = any(not p[0].startswith(("stack_", "mq_")) for p in plan)
         if needs_net:
             self.start()
         prog = self.prog = Progress(len(plan) * self.reps * len(self.stacks))

@@ -34,6 +34,10 @@ struct xs_frame {
 	uint32_t len;
 	uint32_t cap;
 	uint64_t handle;     /* the device's own reference (a UMEM address, an index) */
+	/* rx: what the device learnt about the frame besides its bytes; for
+	 * AF_XDP, the steering program's filter verdict (bpf/steer.h). 0: none.
+	 * The stack zeroes it before rx_burst: a device may leave it alone. */
+	uint64_t meta;
 };
 
 /* Frame accounting, so teardown can prove every frame came home. */
@@ -92,11 +96,20 @@ size_t xs_mem_dev_pending_tx(const struct xs_dev *dev);
 
 /* AF_XDP device (user/dev/afxdp.c). */
 enum xs_xdp_mode { XS_XDP_MODE_AUTO = 0, XS_XDP_MODE_NATIVE, XS_XDP_MODE_GENERIC };
+/* How the socket binds: zero-copy where the driver has it (native XDP only)
+ * and copy mode otherwise (auto), or one of them, failing if refused. */
+enum xs_xdp_bind { XS_XDP_BIND_AUTO = 0, XS_XDP_BIND_COPY, XS_XDP_BIND_ZEROCOPY };
 
 struct xs_afxdp_config {
 	const char *ifname;
 	uint32_t queue;         /* rx queue to bind (0) */
 	enum xs_xdp_mode mode;
+	enum xs_xdp_bind bind;
+	/* Another AF_XDP device on the same interface (another queue) whose
+	 * steering program this one joins: its socket goes into the same
+	 * XSKMAP, mode and ip are the first device's. NULL: load and attach
+	 * the program. The program stays until the last device is freed. */
+	struct xs_dev *share;
 	uint32_t ip;            /* stack IPv4, host order, for the steering config map */
 	uint32_t nframes;       /* UMEM frames (0: 4096) */
 	int verbose;            /* 0: libxdp/libbpf silenced; 1: their printers speak
@@ -128,6 +141,10 @@ struct xs_xdp_counters {
  * xdpstack, with a message), creates UMEM and the socket. On failure returns
  * NULL and writes one human line (cause and fix) into err. */
 struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, size_t errlen);
+/* How the socket bound: *zerocopy 1 for XDP_ZEROCOPY, 0 for copy mode;
+ * *zc_err the -errno that refused zero-copy in auto mode (0: not tried,
+ * -EOPNOTSUPP for generic XDP). Either pointer may be NULL. 0 or -EINVAL. */
+int xs_afxdp_bind_info(struct xs_dev *dev, int *zerocopy, int *zc_err);
 /* Sums the steering program's per-CPU counters. 0 or -errno. */
 int xs_afxdp_xdp_counters(struct xs_dev *dev, struct xs_xdp_counters *out);
 /* The packet filter in the XDP program (bpf/steer.h): xs_afxdp_filter_set

@@ -38,7 +38,8 @@ struct xs_ip6_config {
 				* (all zero: a random one, new at each start) */
 };
 /* 0, -EINVAL (a bad address or prefix: multicast, unspecified, loopback,
- * v4-mapped, a second enable), -ENOMEM. */
+ * v4-mapped, a second enable), -EOPNOTSUPP (a stack of a multi-queue group:
+ * IPv6 serves one queue), -ENOMEM. */
 int xs_ip6_enable(struct xs_stack *st, const struct xs_ip6_config *cfg);
 
 /* Events since the last call, taken and cleared (as xs_dhcp_events). */
@@ -112,27 +113,32 @@ unsigned xs_ip6_pmtu(const struct xs_stack *st, const uint8_t dst[16]);
  * xs_ping_send to an xs_addr; an IPv6 result carries the replier in
  * r->from_addr (and r->from 0). 0 or -errno (-EADDRNOTAVAIL: no usable
  * IPv6 source address yet). */
-int xs_ping_send_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t seq,
-		      size_t data_len);
+int xs_ping_send_addr(struct xs_stack *st, struct xs_ping h, const struct xs_addr *dst,
+		      uint16_t seq, size_t data_len);
 
 /* --- UDP over either family ---------------------------------------------
  * A UDP socket serves both families on its port (as Linux's with
  * IPV6_V6ONLY off). xs_udp_recvfrom gives 0 as the sender of an IPv6
  * datagram: these give its address. IPv4 addresses here go the IPv4 way. */
-ssize_t xs_udp_sendto_addr(struct xs_stack *st, int h, const void *buf, size_t len,
+ssize_t xs_udp_sendto_addr(struct xs_stack *st, struct xs_udp h, const void *buf, size_t len,
 			   const struct xs_addr *dst, uint16_t port);
-ssize_t xs_udp_recvfrom_addr(struct xs_stack *st, int h, void *buf, size_t cap,
+ssize_t xs_udp_recvfrom_addr(struct xs_stack *st, struct xs_udp h, void *buf, size_t cap,
 			     struct xs_addr *from, uint16_t *port);
 /* Fixes the peer (either family); xs_udp_send then sends to it. */
-int xs_udp_connect_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t port);
+int xs_udp_connect_addr(struct xs_stack *st, struct xs_udp h, const struct xs_addr *dst,
+			uint16_t port);
 
 /* --- TCP over either family ---------------------------------------------
  * Listeners take both families on their port; xs_tcp_accept gives 0 as the
  * address of an IPv6 peer, xs_tcp_accept_addr its address; xs_tcp_info has
  * laddr/raddr for either. The MSS follows the family (IPv6: the path MTU
  * less 60) and a Packet Too Big shrinks a connection's segments. */
-int xs_tcp_connect_addr(struct xs_stack *st, const struct xs_addr *dst, uint16_t port,
-			const struct xs_tcp_connect_opts *o);
-int xs_tcp_accept_addr(struct xs_stack *st, int lh, struct xs_addr *from, uint16_t *port);
+/* The handle, or id -errno as xs_tcp_connect_ex (also -EADDRNOTAVAIL: no
+ * usable IPv6 source address yet). */
+struct xs_tcp xs_tcp_connect_addr(struct xs_stack *st, const struct xs_addr *dst, uint16_t port,
+				  const struct xs_tcp_connect_opts *o);
+/* As xs_tcp_accept, the peer's address of either family into *from. */
+struct xs_tcp xs_tcp_accept_addr(struct xs_stack *st, struct xs_tcp l, struct xs_addr *from,
+				 uint16_t *port);
 
 #endif

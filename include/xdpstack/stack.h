@@ -44,6 +44,9 @@ struct xs_config {
 				    * connection is reset (net.ipv4.tcp_max_orphans) */
 	uint64_t tcp_orphan_mem;   /* bytes all orphans may hold (0: 64 MiB); past it,
 				    * likewise (Linux counts orphans in tcp_mem) */
+	unsigned tcp_synack_retries; /* SYN-ACK retransmissions before a half-open
+				    * connection is dropped (0: 5, as
+				    * net.ipv4.tcp_synack_retries), 1-255 */
 	unsigned tcp_orphan_retries; /* timeouts or zero-window probes without
 				    * progress before an orphan is dropped (0: 8, as
 				    * net.ipv4.tcp_orphan_retries=0 means 8), 1-255 */
@@ -216,8 +219,12 @@ int xs_route_lookup(const struct xs_stack *st, uint32_t dst, uint32_t *next_hop)
 #define XS_FILTER_TEXT_MAX 256
 struct xs_filter_entry {
 	char text[XS_FILTER_TEXT_MAX]; /* canonical rule text */
-	uint64_t pkts, bytes;          /* matched in the stack (user space) */
+	uint64_t pkts, bytes;          /* taken in the stack (user space) */
 	uint64_t xdp_pkts, xdp_bytes;  /* dropped by the XDP program (as last harvested) */
+	/* A rate rule: packets that matched but found its token bucket empty,
+	 * and went on to the next rule; in the stack, and in XDP. */
+	uint64_t limited, xdp_limited;
+	uint32_t rate;                 /* packets per second, 0: none */
 };
 /* A whole file's text replaces the rules: 0, -EINVAL or -ENOSPC. */
 int xs_filter_load(struct xs_stack *st, const char *text, size_t len, char *err, size_t errlen);
@@ -260,13 +267,49 @@ size_t xs_stack_arp_list(const struct xs_stack *st, xs_time_t now,
 /* Empties the ARP cache; packets waiting for resolution are dropped. */
 void xs_stack_arp_flush(struct xs_stack *st);
 
-/* --- Events: one model for UDP, TCP and ping ------------------------------
+/* --- Handles: one struct type per kind ---------------------------------
+ * Each kind of handle is its own struct, passed and returned by value, so
+ * that a handle of one kind given where another is expected does not compile
+ * (a UDP handle to xs_tcp_send is a type error, not -EBADF):
+ *
+ *	struct xs_udp        a UDP socket           (xs_udp_open)
+ *	struct xs_tcp        a TCP connection or listener
+ *	                     (xs_tcp_listen, xs_tcp_accept, xs_tcp_connect[_ex])
+ *	struct xs_ping       an ICMP echo client    (xs_ping_open)
+ *	struct xs_dns_query  a DNS resolve in flight (xs_dns_resolve)
+ *
+ * id is a small non-negative int, unique among the open handles of its kind
+ * (an application may index its own table by it); numbers are reused after
+ * a close. gen says which opening of that number the handle is: every call
+ * checks it, so a handle kept after its close gets -EBADF even once a later
+ * open has reused its number. Treat both as opaque but for reading id.
+ *
+ * Errors: a call that makes a handle returns it, or a handle whose id is
+ * -errno (gen 0):
+ *
+ *	struct xs_udp u = xs_udp_open(st);
+ *	if (u.id < 0)
+ *		return u.id;            // -EMFILE ...
+ *
+ * Every other call that takes a handle returns 0 / a length, or -errno, and
+ * -EBADF for a handle that is not open (closed, never opened, an error
+ * return, or a gen that does not match). XS_NO_HANDLE initialises a handle
+ * variable of any kind to "none" (id -1). */
+struct xs_udp { int32_t id; uint32_t gen; };
+struct xs_tcp { int32_t id; uint32_t gen; };
+struct xs_ping { int32_t id; uint32_t gen; };
+struct xs_dns_query { int32_t id; uint32_t gen; };
+#define XS_NO_HANDLE { .id = -1, .gen = 0 }
+
+/* --- Events: one model for UDP, TCP, ping and DNS --------------------------
  * What happens to a handle is raised while the stack works (parsing a frame,
  * a timer, an API call) but delivered only after the batch: xs_stack_poll
- * runs the callbacks of UDP sockets, then ping results, then TCP connections,
- * after the received frames and the timers, never from the middle of parsing.
- * A UDP or TCP handle's pending events are merged into one call per poll;
- * ping has one call per result.
+ * runs the callbacks of UDP sockets, then ping results, then TCP
+ * connections, then DNS results, after the received frames and the timers,
+ * never from the middle of parsing. A UDP or TCP handle's pending events are
+ * merged into one call per poll; ping has one call per result, DNS one per
+ * query. Each kind has its own callback type (xs_udp_cb, xs_tcp_cb,
+ * xs_ping_cb, xs_dns_cb) receiving its own kind of handle.
  *
  * Readiness can also be queried at any time, without a callback:
  * xs_udp_poll_events, xs_tcp_poll_events, xs_ping_poll_events return the
@@ -274,28 +317,28 @@ void xs_stack_arp_flush(struct xs_stack *st);
  * as edges (something became true; a callback may see a bit that a call
  * made since has consumed: -EAGAIN is always a possible answer).
  *
- * A callback (xs_event_cb, xs_ping_cb) MAY call any xs_* function of its
- * stack: receive, send (frames leave at the end of this poll), open, accept,
- * connect, close or abort any handle including its own, xs_stop. Events it
- * raises (for instance a send that completes a wake-up, or
- * xs_*_set_event_cb reporting what is already true) are delivered by the
- * next poll, and xs_stack_next_timer returns 0 meanwhile. A callback MUST
- * NOT call xs_stack_free on its own stack (call xs_stop, free after xs_run
- * returns), nor block (it runs on the stack's only thread); xs_stack_poll
- * and xs_run called from a callback return -EBUSY and do nothing.
+ * A callback MAY call any xs_* function of its stack: receive, send (frames
+ * leave at the end of this poll), open, accept, connect, close or abort any
+ * handle including its own, xs_stop. Events it raises (for instance a send
+ * that completes a wake-up, or xs_*_set_event_cb reporting what is already
+ * true) are delivered by the next poll, and xs_stack_next_timer returns 0
+ * meanwhile. A callback MUST NOT call xs_stack_free on its own stack (call
+ * xs_stop, free after xs_run returns), nor block (it runs on the stack's only
+ * thread); xs_stack_poll and xs_run called from a callback return -EBUSY and
+ * do nothing.
  *
  * Closing from inside a callback, its own handle or another: the handle is
  * invalid at once; nothing more is delivered for it, including events
  * already queued in this poll (a TCP connection's resources are freed at the
  * end of the poll, after every callback has run). A handle closed and then
- * used gets -EBADF, until a later open reuses its number: handles are small
- * ints, reused lowest first (typed, generation-checked handles are future
- * work, docs/DESIGN.md).
+ * used gets -EBADF, also after its number was reused (gen, above).
  *
  * Buffers: every buffer passed in (send) is copied before the call returns;
- * every buffer passed out (recv, xs_ping_result) is the caller's or valid
- * during the callback only. The stack keeps no pointer given to it, except
- * ctx, which it hands back untouched.
+ * every buffer passed out (recv, xs_ping_result, xs_dns_result) is the
+ * caller's or valid during the callback only. The stack keeps no pointer
+ * given to it, except ctx, which it hands back untouched. The zero-copy
+ * calls lend the stack's own buffers instead, each until it is given back
+ * ("Zero-copy TCP" and xs_udp_recv_peek below).
  *
  * Bits: XS_EV_READABLE   recv will not say -EAGAIN (data, EOF, an error; a
  *                        listener: a connection to accept; ping: results
@@ -312,31 +355,46 @@ enum {
 	XS_EV_READABLE = 1, XS_EV_ERROR = 2, XS_EV_WRITABLE = 4, XS_EV_HUP = 8,
 	XS_EV_URGENT = 16, XS_EV_SOFT_ERROR = 32,
 };
-typedef void (*xs_event_cb)(struct xs_stack *st, int handle, unsigned events, void *ctx);
+typedef void (*xs_udp_cb)(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx);
+typedef void (*xs_tcp_cb)(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx);
 
-int xs_udp_poll_events(const struct xs_stack *st, int h);
-int xs_tcp_poll_events(const struct xs_stack *st, int h);
-int xs_ping_poll_events(const struct xs_stack *st, int h);
+int xs_udp_poll_events(const struct xs_stack *st, struct xs_udp h);
+int xs_tcp_poll_events(const struct xs_stack *st, struct xs_tcp h);
+int xs_ping_poll_events(const struct xs_stack *st, struct xs_ping h);
 
 /* --- UDP sockets -------------------------------------------------------
- * Handles are small non-negative ints. Calls never block: -EAGAIN when
- * there is nothing to receive. Addresses and ports in host byte order. */
+ * Calls never block: -EAGAIN when there is nothing to receive. Addresses
+ * and ports in host byte order. */
 
-int xs_udp_open(struct xs_stack *st);
+/* A new unbound socket, or id -EMFILE (256 sockets at most). */
+struct xs_udp xs_udp_open(struct xs_stack *st);
 /* port 0 picks an unpredictable ephemeral port. */
-int xs_udp_bind(struct xs_stack *st, int h, uint16_t port);
+int xs_udp_bind(struct xs_stack *st, struct xs_udp h, uint16_t port);
 /* Fixes the peer: only its datagrams are received, ICMP errors about
  * traffic to it are reported (-ECONNREFUSED, -EHOSTUNREACH, ...) by the next
  * recv/send call once, with XS_EV_ERROR. Binds an ephemeral port if needed. */
-int xs_udp_connect(struct xs_stack *st, int h, uint32_t ip, uint16_t port);
-ssize_t xs_udp_send(struct xs_stack *st, int h, const void *buf, size_t len);
-ssize_t xs_udp_sendto(struct xs_stack *st, int h, const void *buf, size_t len,
+int xs_udp_connect(struct xs_stack *st, struct xs_udp h, uint32_t ip, uint16_t port);
+ssize_t xs_udp_send(struct xs_stack *st, struct xs_udp h, const void *buf, size_t len);
+ssize_t xs_udp_sendto(struct xs_stack *st, struct xs_udp h, const void *buf, size_t len,
 		      uint32_t ip, uint16_t port);
-ssize_t xs_udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap,
+ssize_t xs_udp_recvfrom(struct xs_stack *st, struct xs_udp h, void *buf, size_t cap,
 			uint32_t *ip, uint16_t *port);
+/* Zero-copy receive: the next datagram where the stack queued it, read-only
+ * at *p (its length returned: 0 for an empty datagram; ip and port as
+ * recvfrom, each may be NULL), then xs_udp_recv_consume to free it. Until
+ * then it stays first in the queue, counted against XS_UDP_RCVBUF, and *p
+ * stays valid across polls; peeking again returns the same datagram;
+ * xs_udp_recvfrom says -EBUSY. xs_udp_close ends the borrow (*p is then
+ * invalid). Otherwise as recvfrom: -EAGAIN, a pending ICMP error once, or
+ * -EBADF (*p NULL on any error). Consume: 0, or -EINVAL if nothing was peeked.
+ * (Sending needs no such call: xs_udp_send copies once, straight into the
+ * frame.) */
+ssize_t xs_udp_recv_peek(struct xs_stack *st, struct xs_udp h, const void **p, uint32_t *ip,
+			 uint16_t *port);
+int xs_udp_recv_consume(struct xs_stack *st, struct xs_udp h);
 /* Datagrams larger than the MTU are fragmented (up to 65507 bytes). */
-int xs_udp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx);
-int xs_udp_close(struct xs_stack *st, int h);
+int xs_udp_set_event_cb(struct xs_stack *st, struct xs_udp h, xs_udp_cb cb, void *ctx);
+int xs_udp_close(struct xs_stack *st, struct xs_udp h);
 /* Socket options. XS_UDP_RCVBUF: bytes of datagrams queued unread before
  * new ones are dropped (XS_DROP_UDP_RCVBUF), SO_RCVBUF's analogue; default
  * 262144, 2048-16 MiB. At most 1024 datagrams are queued either way. UDP has
@@ -345,13 +403,13 @@ int xs_udp_close(struct xs_stack *st, int h);
 enum xs_udp_opt { XS_UDP_RCVBUF };
 #define XS_UDP_RCVBUF_MIN 2048
 #define XS_UDP_RCVBUF_MAX (16 * 1024 * 1024)
-int xs_udp_setopt(struct xs_stack *st, int h, enum xs_udp_opt opt, int value);
-int xs_udp_getopt(const struct xs_stack *st, int h, enum xs_udp_opt opt, int *value);
+int xs_udp_setopt(struct xs_stack *st, struct xs_udp h, enum xs_udp_opt opt, int value);
+int xs_udp_getopt(const struct xs_stack *st, struct xs_udp h, enum xs_udp_opt opt, int *value);
 /* Local port of a socket (0 if unbound), or -EBADF. */
-int xs_udp_local_port(const struct xs_stack *st, int h);
+int xs_udp_local_port(const struct xs_stack *st, struct xs_udp h);
 
 /* --- TCP --------------------------------------------------------------
- * Handles are small non-negative ints of their own space. Nothing blocks:
+ * Nothing blocks:
  * -EAGAIN when nothing can be done now; events say when to try again.
  * XS_EV_READABLE: data, EOF, or (listener) a connection to accept;
  * XS_EV_WRITABLE: connected (after xs_tcp_connect), or send space again;
@@ -367,44 +425,111 @@ enum xs_tcp_state {
 };
 const char *xs_tcp_state_name(enum xs_tcp_state s);
 
-/* A listening socket on port with a bounded accept queue (backlog). */
-int xs_tcp_listen(struct xs_stack *st, uint16_t port, int backlog);
-/* The next established connection, or -EAGAIN. */
-int xs_tcp_accept(struct xs_stack *st, int lh, uint32_t *ip, uint16_t *port);
+/* A listening socket on port with a bounded accept queue (backlog), or id
+ * -EINVAL (port 0), -EADDRINUSE, -EMFILE, -ENOMEM. */
+struct xs_tcp xs_tcp_listen(struct xs_stack *st, uint16_t port, int backlog);
+/* The next established connection of listener l, or id -EAGAIN (none
+ * waits), -EBADF, -EINVAL (not a listener). */
+struct xs_tcp xs_tcp_accept(struct xs_stack *st, struct xs_tcp l, uint32_t *ip, uint16_t *port);
 /* Starts an active open from an unpredictable ephemeral port; completion is
- * XS_EV_WRITABLE, failure XS_EV_ERROR (-ECONNREFUSED, -ETIMEDOUT, ...). */
-int xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port);
+ * XS_EV_WRITABLE, failure XS_EV_ERROR (-ECONNREFUSED, -ETIMEDOUT, ...). The handle, or id -errno
+ * (-EINVAL, -ENETUNREACH, -EADDRNOTAVAIL, -EMFILE, -ENOBUFS). */
+struct xs_tcp xs_tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port);
 /* Queues up to len bytes; returns how many (maybe fewer), -EAGAIN when the
  * send buffer is full, -ENOTCONN, -EPIPE after shutdown, or the error. */
-ssize_t xs_tcp_send(struct xs_stack *st, int h, const void *buf, size_t len);
+ssize_t xs_tcp_send(struct xs_stack *st, struct xs_tcp h, const void *buf, size_t len);
 /* The same, as urgent data (RFC 9293 3.10.2 SEND with the urgent flag): the
  * urgent pointer moves to the end of what is queued, and segments carry URG
  * and the pointer until the peer has acknowledged that far. */
-ssize_t xs_tcp_send_urgent(struct xs_stack *st, int h, const void *buf, size_t len);
+ssize_t xs_tcp_send_urgent(struct xs_stack *st, struct xs_tcp h, const void *buf, size_t len);
 /* Reads up to cap bytes; 0 at end of stream, -EAGAIN, or the error. */
-ssize_t xs_tcp_recv(struct xs_stack *st, int h, void *buf, size_t cap);
+ssize_t xs_tcp_recv(struct xs_stack *st, struct xs_tcp h, void *buf, size_t cap);
 /* Half close: FIN after the queued data (RFC 9293 3.10.4). */
-int xs_tcp_shutdown(struct xs_stack *st, int h);
+int xs_tcp_shutdown(struct xs_stack *st, struct xs_tcp h);
+
+/* --- Zero-copy TCP (lend, don't copy) ---------------------------------------
+ * Receive by reading the receive ring in place, send by writing into the send
+ * ring, instead of copying through a buffer of the application's:
+ *
+ *	const void *in;
+ *	ssize_t n = xs_tcp_recv_peek(st, h, &in);  // n > 0 bytes at in, read-only
+ *	if (n > 0)
+ *		xs_tcp_recv_consume(st, h, used);  // used <= n; the rest stays unread
+ *
+ *	void *out;
+ *	ssize_t room = xs_tcp_send_reserve(st, h, &out);  // room > 0 bytes at out
+ *	if (room > 0)
+ *		xs_tcp_send_commit(st, h, written);  // written <= room are queued
+ *
+ * Contiguous: a ring wraps, so peek gives the readable bytes up to the ring's
+ * end and reserve the free space up to it; after consuming or committing
+ * all of that part, peek or reserve again for the rest. Either may return
+ * fewer bytes than xs_tcp_recv / xs_tcp_send would take at once.
+ *
+ * A lend lasts until the matching consume or commit, or until the handle is
+ * closed or aborted; nothing else moves or frees the region, polls and
+ * callbacks in between included (a ring lent is exempt from tcp_buf_idle_ms
+ * release and from memory-pressure shrinking; its bytes stay charged to
+ * TCP memory). Peek (reserve) asked again before that returns the same
+ * pointer and a length never shorter (more data arrived, more was
+ * acknowledged); consume (commit) then takes at most the last length.
+ * Consume 0 (commit 0) ends the lend and uses nothing.
+ *
+ * One lend per direction, and the directions are independent (peek, then
+ * send from the borrowed bytes, then consume: an echo with one copy).
+ * While a receive borrow stands, xs_tcp_recv, XS_SHUT_RD and XS_TCP_RCVBUF
+ * say -EBUSY; while a send reservation stands, xs_tcp_send,
+ * xs_tcp_send_urgent, xs_tcp_shutdown (XS_SHUT_WR) and XS_TCP_SNDBUF say
+ * -EBUSY. Those calls do nothing then (a combined how does neither half).
+ *
+ * Closing with a lend outstanding ends it (the pointer is invalid from the
+ * call on): bytes peeked and not consumed count as unread, so xs_tcp_close
+ * resets the connection as for any unread data (RFC 2525 2.17); bytes
+ * reserved and not committed are never sent. The handle answers -EBADF
+ * afterwards, as for every call.
+ *
+ * xs_tcp_recv_peek: > 0 bytes at *p; 0 at end of stream (nothing lent);
+ * otherwise what xs_tcp_recv returns (-EAGAIN, the error, -ENOTCONN for a
+ * listener, -EBADF), with *p NULL. The window opens as bytes are consumed,
+ * by the same rule as xs_tcp_recv (a window update once it grew by
+ * min(MSS, buffer/2)).
+ * xs_tcp_recv_consume: 0, -EINVAL (n above the last peek's length, or
+ * nothing peeked and n > 0: the borrow, if any, stands), -EBADF. */
+ssize_t xs_tcp_recv_peek(struct xs_stack *st, struct xs_tcp h, const void **p);
+int xs_tcp_recv_consume(struct xs_stack *st, struct xs_tcp h, size_t n);
+/* xs_tcp_send_reserve: > 0 bytes of free space at *p (the send ring is
+ * allocated now if it was not); otherwise what xs_tcp_send returns (-EAGAIN
+ * when the ring is full, with XS_EV_WRITABLE to come, -ENOTCONN, -EPIPE,
+ * the error, -ENOMEM, -EBADF), with *p NULL and no reservation.
+ * xs_tcp_send_commit: queues the first n reserved bytes exactly as
+ * xs_tcp_send of those bytes would (Nagle, XS_TCP_NODELAY, PSH, window and
+ * congestion limits alike); 0, -EINVAL (n above the last reservation, which
+ * stands), -EBADF, or what xs_tcp_send would say now if the connection
+ * failed or closed since the reserve (its error, -EPIPE, -ENOTCONN: nothing
+ * is queued and the reservation is over). Urgent data has no
+ * zero-copy form: use xs_tcp_send_urgent. */
+ssize_t xs_tcp_send_reserve(struct xs_stack *st, struct xs_tcp h, void **p);
+int xs_tcp_send_commit(struct xs_stack *st, struct xs_tcp h, size_t n);
 /* Releases the handle; the connection closes gracefully in the background
  * (RST instead if received data was left unread, RFC 2525 2.17). */
-int xs_tcp_close(struct xs_stack *st, int h);
+int xs_tcp_close(struct xs_stack *st, struct xs_tcp h);
 /* Sends RST and releases the handle at once. */
-int xs_tcp_abort(struct xs_stack *st, int h);
-int xs_tcp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx);
+int xs_tcp_abort(struct xs_stack *st, struct xs_tcp h);
+int xs_tcp_set_event_cb(struct xs_stack *st, struct xs_tcp h, xs_tcp_cb cb, void *ctx);
 /* The pending error (-errno) of a failed connection, 0 if none. */
-int xs_tcp_error(const struct xs_stack *st, int h);
+int xs_tcp_error(const struct xs_stack *st, struct xs_tcp h);
 /* Urgent data (RFC 9293 3.8.5, receiving): the bytes stay in line in the
  * stream; this says how many of the next bytes xs_tcp_recv returns are
  * urgent (up to the peer's urgent pointer, RFC 6093's reading: the octet
  * after the urgent data), some maybe not arrived yet. 0 when none is
  * pending, or -EBADF. XS_EV_URGENT announces a new or advanced pointer.
  * Sending: xs_tcp_send_urgent. */
-int xs_tcp_urgent(const struct xs_stack *st, int h);
+int xs_tcp_urgent(const struct xs_stack *st, struct xs_tcp h);
 /* The last ICMP error about the connection that did not end it (-ENETUNREACH,
  * -EHOSTUNREACH, -ETIMEDOUT for time exceeded, -EPROTO, ...; RFC 9293
  * 3.9.1.8 soft errors), 0 if none, or -EBADF. XS_EV_SOFT_ERROR announces
  * each. Should the connection then time out, xs_tcp_error reports it. */
-int xs_tcp_soft_error(const struct xs_stack *st, int h);
+int xs_tcp_soft_error(const struct xs_stack *st, struct xs_tcp h);
 
 enum xs_tcp_opt {
 	XS_TCP_NODELAY,       /* 1: no Nagle */
@@ -422,10 +547,10 @@ enum xs_tcp_opt {
 			       * (DSCP in the upper 6 bits; the 2 ECN bits are the
 			       * stack's and are cleared), inherited from a listener */
 };
-int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value);
+int xs_tcp_setopt(struct xs_stack *st, struct xs_tcp h, enum xs_tcp_opt opt, int value);
 /* The current value of opt into *value (buffers: the size in bytes; a
  * default user timeout reads 0). 0, -EBADF or -ENOPROTOOPT. */
-int xs_tcp_getopt(const struct xs_stack *st, int h, enum xs_tcp_opt opt, int *value);
+int xs_tcp_getopt(const struct xs_stack *st, struct xs_tcp h, enum xs_tcp_opt opt, int *value);
 
 /* What must be chosen before the SYN leaves (0: the default). */
 struct xs_tcp_connect_opts {
@@ -435,8 +560,8 @@ struct xs_tcp_connect_opts {
 			       * the window scale the SYN announces */
 	int nodelay;          /* 1: TCP_NODELAY from the start */
 };
-/* xs_tcp_connect with options (o may be NULL). */
-int xs_tcp_connect_ex(struct xs_stack *st, uint32_t ip, uint16_t port,
+/* xs_tcp_connect with options (o may be NULL); also id -EADDRINUSE. */
+struct xs_tcp xs_tcp_connect_ex(struct xs_stack *st, uint32_t ip, uint16_t port,
 		      const struct xs_tcp_connect_opts *o);
 
 /* shutdown(2)'s how: XS_SHUT_WR is xs_tcp_shutdown (FIN after the queued
@@ -444,10 +569,10 @@ int xs_tcp_connect_ex(struct xs_stack *st, uint32_t ip, uint16_t port,
  * (still acknowledged; the peer is not told, as on Linux), and xs_tcp_recv
  * then returns 0. 0, -EBADF, -EINVAL (how), -ENOTCONN (listener). */
 enum { XS_SHUT_RD = 1, XS_SHUT_WR = 2, XS_SHUT_RDWR = 3 };
-int xs_tcp_shutdown_how(struct xs_stack *st, int h, int how);
+int xs_tcp_shutdown_how(struct xs_stack *st, struct xs_tcp h, int how);
 
 struct xs_tcp_info {
-	int handle;           /* -1 if the application released it */
+	struct xs_tcp handle; /* id -1 if the application released it */
 	enum xs_tcp_state state;
 	uint32_t lip, rip;
 	uint16_t lport, rport;
@@ -461,7 +586,7 @@ struct xs_tcp_info {
 	const char *cc;
 	struct xs_addr laddr, raddr; /* either family (lip, rip: IPv4 only, else 0) */
 };
-int xs_tcp_get_info(const struct xs_stack *st, int h, struct xs_tcp_info *out);
+int xs_tcp_get_info(const struct xs_stack *st, struct xs_tcp h, struct xs_tcp_info *out);
 /* Every connection and listener, handles or not. Returns entries written. */
 size_t xs_tcp_list(const struct xs_stack *st, struct xs_tcp_info *out, size_t max);
 
@@ -483,12 +608,14 @@ struct xs_ping_result {
 	uint8_t icmp_type, icmp_code;
 	struct xs_addr from_addr; /* who answered, either family (ip6.h) */
 };
-typedef void (*xs_ping_cb)(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx);
-int xs_ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx);
+typedef void (*xs_ping_cb)(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r,
+			   void *ctx);
+/* A ping handle (cb is required), or id -EINVAL, -EMFILE (16 at most). */
+struct xs_ping xs_ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx);
 /* Sends one echo request with data_len bytes of data (fragmented above the
  * MTU, at most 65507). 0 or -errno. */
-int xs_ping_send(struct xs_stack *st, int h, uint32_t dst, uint16_t seq, size_t data_len);
-int xs_ping_close(struct xs_stack *st, int h);
+int xs_ping_send(struct xs_stack *st, struct xs_ping h, uint32_t dst, uint16_t seq, size_t data_len);
+int xs_ping_close(struct xs_stack *st, struct xs_ping h);
 
 /* --- DNS stub resolver (RFC 1035, RFC 2308) ----------------------------
  * A records, following CNAME chains (at most XS_DNS_MAX_CNAMES), from the
@@ -519,16 +646,18 @@ struct xs_dns_result {
 	uint8_t from_cache;
 	uint8_t tcp;          /* the answer came over TCP */
 };
-typedef void (*xs_dns_cb)(struct xs_stack *st, int q, const struct xs_dns_result *r, void *ctx);
+typedef void (*xs_dns_cb)(struct xs_stack *st, struct xs_dns_query q, const struct xs_dns_result *r,
+			  void *ctx);
 /* 0, -ENOSPC (XS_DNS_MAX_SERVERS), -EINVAL (ip 0). */
 int xs_dns_add_server(struct xs_stack *st, uint32_t ip, uint16_t port);
-/* Starts resolving name ("www.example.com"); a query handle >= 0, or
+/* Starts resolving name ("www.example.com"); a query handle, or id
  * -EINVAL (not a host name: letters, digits, '-', '_', labels of 1-63,
  * 253 in all, a top label not all digits), -EDESTADDRREQ (no server), -EBUSY (the
  * dns_max_queries budget, counted in dns_busy). */
-int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ctx);
+struct xs_dns_query xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb,
+				   void *ctx);
 /* Stops a query; its callback is not called. 0 or -EBADF. */
-int xs_dns_cancel(struct xs_stack *st, int q);
+int xs_dns_cancel(struct xs_stack *st, struct xs_dns_query q);
 void xs_dns_cache_flush(struct xs_stack *st);
 
 /* DHCP client (cfg.dhcp). Events since the last call, taken and cleared. */

@@ -128,6 +128,7 @@
 	X(ND_QUEUE_FULL, "too many packets waiting for neighbor discovery")       \
 	X(ND_RA_IGNORED, "Router Advertisement not wanted (no SLAAC, or bad values)") \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
+	X(MQ_RING_FULL, "packet for another queue's stack lost: the ring to it was full") \
 	X(TX_TOO_BIG, "packet larger than the MTU")
 
 enum xs_drop {
@@ -162,7 +163,12 @@ enum xs_drop {
  * dns_cache_neg_hits (answered from the cache, positive / RFC 2308 negative),
  * dns_cache_evictions (live entries pushed out by the entry budget), dns_busy
  * (resolves refused: queries in flight at their budget); gauges dns_inflight
- * and dns_cache_entries. */
+ * and dns_cache_entries.
+ * Multi-queue (xdpstack/mq.h): mq_handoff_tx / mq_handoff_rx (packets given
+ * to / taken from another queue's stack, ARP copies included in rx),
+ * mq_arp_replicas (ARP packets copied to the other stacks) and mq_search
+ * (TCP segments for no connection passed on to the next queue's stack: a
+ * flow that moved queues). */
 #define XS_COUNTERS(X)                                                             \
 	X(rx_frames) X(rx_bytes) X(tx_frames) X(tx_bytes)                          \
 	X(arp_rx_request) X(arp_rx_reply) X(arp_tx_request) X(arp_tx_reply)        \
@@ -185,6 +191,7 @@ enum xs_drop {
 	X(dns_queries) X(dns_tx) X(dns_rx) X(dns_tcp_fallback) X(dns_timeouts)     \
 	X(dns_cache_hits) X(dns_cache_neg_hits) X(dns_cache_evictions)             \
 	X(dns_busy) X(dns_inflight) X(dns_cache_entries)                           \
+	X(mq_handoff_tx) X(mq_handoff_rx) X(mq_arp_replicas) X(mq_search) \
 	XS_COUNTERS_IP6(X)
 
 /* IPv6 (user/net6/): ip6_atomic_frag (atomic fragments taken whole, RFC

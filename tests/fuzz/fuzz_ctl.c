@@ -54,6 +54,14 @@ __attribute__((weak)) int xs_afxdp_xdp_counters(struct xs_dev *d, struct xs_xdp_
 	abort();
 }
 
+__attribute__((weak)) int xs_afxdp_bind_info(struct xs_dev *d, int *zerocopy, int *zc_err)
+{
+	(void)d;
+	(void)zerocopy;
+	(void)zc_err;
+	abort();
+}
+
 __attribute__((weak)) int xs_afxdp_napi_id(struct xs_dev *d)
 {
 	(void)d;
@@ -286,7 +294,7 @@ static void request(char *line, const char *next, size_t nextlen, int *used_next
 	FUZZ_CHECK(!cl->dead);
 	conn = cl->conn != NULL;
 	if (cl->state == CL_RUN) {
-		FUZZ_CHECK(cl->ping || cl->conn || cl->dnsq);
+		FUZZ_CHECK(cl->ping || cl->conn || cl->dns_pending);
 		*used_next = run_session(cl, next, nextlen);
 	}
 	if (getenv("FUZZ_DEBUG"))

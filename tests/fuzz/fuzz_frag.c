@@ -81,7 +81,7 @@ static void poll_now(void)
 	drain();
 }
 
-static void udp_cb(struct xs_stack *s, int h, unsigned events, void *ctx)
+static void udp_cb(struct xs_stack *s, struct xs_udp h, unsigned events, void *ctx)
 {
 	static uint8_t buf[65536];
 	uint32_t ip;
@@ -126,7 +126,7 @@ static void setup(void)
 	    .frag_max_datagrams = MAX_DGRAMS,
 	    .frag_max_bytes = MAX_BYTES,
 	};
-	int h;
+	struct xs_udp h;
 
 	raw_seen = false;
 	delivered = 0;
@@ -138,7 +138,7 @@ static void setup(void)
 	st = xs_stack_new(&cfg, dev);
 	FUZZ_CHECK(st != NULL);
 	h = xs_udp_open(st);
-	FUZZ_CHECK(h >= 0 && xs_udp_bind(st, h, UDP_PORT) == 0);
+	FUZZ_CHECK(h.id >= 0 && xs_udp_bind(st, h, UDP_PORT) == 0);
 	FUZZ_CHECK(xs_udp_set_event_cb(st, h, udp_cb, NULL) == 0);
 	poll_now();
 	now = XS_SEC(1);

@@ -79,7 +79,7 @@ static void poll_now(void)
 	drain();
 }
 
-static void udp_cb(struct xs_stack *s, int h, unsigned events, void *ctx)
+static void udp_cb(struct xs_stack *s, struct xs_udp h, unsigned events, void *ctx)
 {
 	static uint8_t buf[65536];
 	struct xs_addr from;
@@ -135,7 +135,7 @@ static void setup(void)
 	    .frag_max_bytes = MAX_BYTES,
 	};
 	struct xs_ip6_config c = {.naddrs = 1, .dad_transmits = XS_IP6_NO_DAD};
-	int h;
+	struct xs_udp h;
 
 	raw_seen = false;
 	delivered = 0;
@@ -150,7 +150,7 @@ static void setup(void)
 	memset(c.secret, 1, 16);
 	FUZZ_CHECK(xs_ip6_enable(st, &c) == 0);
 	h = xs_udp_open(st);
-	FUZZ_CHECK(h >= 0 && xs_udp_bind(st, h, UDP_PORT) == 0);
+	FUZZ_CHECK(h.id >= 0 && xs_udp_bind(st, h, UDP_PORT) == 0);
 	FUZZ_CHECK(xs_udp_set_event_cb(st, h, udp_cb, NULL) == 0);
 	poll_now();
 	now = XS_SEC(1);

@@ -52,7 +52,7 @@ static struct xs_stack *st;
 static xs_time_t now;
 static uint64_t inputs;
 
-static void drain_cb(struct xs_stack *s, int h, unsigned events, void *ctx)
+static void drain_cb(struct xs_stack *s, struct xs_udp h, unsigned events, void *ctx)
 {
 	uint8_t buf[FRAME_MAX];
 	uint32_t ip;
@@ -208,7 +208,7 @@ static void fuzz_init(void)
 {
 	struct xs_config cfg = {.ip = FUZZ_IP};
 	size_t i;
-	int h;
+	struct xs_udp h;
 
 	dev = xs_mem_dev_new(our_mac, 1500, 64);
 	if (!dev)
@@ -218,13 +218,13 @@ static void fuzz_init(void)
 		abort();
 	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
 		h = xs_udp_open(st);
-		if (h < 0 || xs_udp_bind(st, h, ports[i]) ||
+		if (h.id < 0 || xs_udp_bind(st, h, ports[i]) ||
 		    xs_udp_set_event_cb(st, h, drain_cb, NULL))
 			abort();
 	}
 	/* A connected socket: the only kind ICMP errors are delivered to. */
 	h = xs_udp_open(st);
-	if (h < 0 || xs_udp_bind(st, h, CONN_PORT) || xs_udp_connect(st, h, PEER_IP, 53) ||
+	if (h.id < 0 || xs_udp_bind(st, h, CONN_PORT) || xs_udp_connect(st, h, PEER_IP, 53) ||
 	    xs_udp_set_event_cb(st, h, drain_cb, NULL))
 		abort();
 	/* Past the start-up announcements. */

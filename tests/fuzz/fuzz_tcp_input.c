@@ -29,7 +29,9 @@
  *           first; bit 5: one SACK block (the fuzzed offsets apply to it) goes
  *           too; bit 7: poll at once (else the segment waits for the next one).
  *   op 5    application call: conn action arg (read, write, shutdown, close,
- *           abort, no-delay, keepalive, connect, accept, user timeout, rcvbuf);
+ *           abort, no-delay, keepalive, connect, accept, user timeout, rcvbuf,
+ *           congestion control or, arg >= 0x80, a zero-copy call: peek,
+ *           consume, reserve, commit by arg & 3, leaving lends out);
  *           but 0xfd (op 5 too): an ICMP error from the peer quoting one of the
  *           connection's segments: conn kind seqd, kind bits 0-2: net, host,
  *           protocol, port unreachable, fragmentation needed (MTU 576 or 1400,
@@ -87,13 +89,13 @@ struct view {
 	uint32_t stack_ack;     /* what the stack acknowledged last */
 	uint32_t peer_ack;      /* what we acknowledged last */
 	uint32_t ts_recent;     /* the stack's last TSval */
-	int h;                  /* the stack's handle, -1 if none */
+	struct xs_tcp h;        /* the stack's handle, id -1 if none */
 };
 
 static struct xs_dev *dev;
 static struct xs_stack *st;
 static xs_time_t now;
-static int lh;
+static struct xs_tcp lh;
 static struct view views[NVIEW];
 static uint32_t peer_clock;     /* our TSval */
 static uint8_t pending[16][FRAME_MAX];
@@ -130,7 +132,7 @@ static struct view *view_new(uint16_t lport, uint16_t rport)
 			views[i].used = true;
 			views[i].lport = lport;
 			views[i].rport = rport;
-			views[i].h = -1;
+			views[i].h = (struct xs_tcp)XS_NO_HANDLE;
 			views[i].peer_iss = 0x10000000u * (uint32_t)(i + 1) + 12345;
 			views[i].peer_nxt = views[i].peer_iss;
 			return &views[i];
@@ -312,40 +314,77 @@ static size_t opt_ts(uint8_t *o, const struct view *v)
 
 /* --- app side ----------------------------------------------------------------- */
 
+/* The zero-copy calls (action 11, arg >= 0x80; below, the congestion
+ * control as before): every byte lent is touched, so ASan sees a lent region
+ * freed, shrunk or moved under the application while lends stay out across
+ * segments, timers and the other calls. */
+static void app_zc(struct xs_tcp h, uint8_t arg)
+{
+	size_t n = (size_t)((arg >> 2) & 0x1f) * 97;
+	volatile uint8_t sum = 0;
+	const void *in;
+	void *out;
+	ssize_t k;
+
+	switch (arg & 3) {
+	case 0: /* peek, and keep the borrow */
+		k = xs_tcp_recv_peek(st, h, &in);
+		check(k > 0 ? in != NULL : in == NULL);
+		for (ssize_t i = 0; i < k; i++)
+			sum += ((const uint8_t *)in)[i];
+		break;
+	case 1: /* consume n (over the lend: -EINVAL, nothing changes) */
+		k = xs_tcp_recv_consume(st, h, n);
+		check(k == 0 || k == -EINVAL);
+		break;
+	case 2: /* reserve and write all of it, keep the reservation */
+		k = xs_tcp_send_reserve(st, h, &out);
+		check(k > 0 ? out != NULL : out == NULL);
+		if (k > 0)
+			memset(out, arg, (size_t)k);
+		break;
+	default: /* commit n */
+		k = xs_tcp_send_commit(st, h, n);
+		check(k <= 0);
+		break;
+	}
+	(void)sum;
+}
+
 static void app(struct view *v, uint8_t action, uint8_t arg)
 {
 	static uint8_t buf[65536];
-	int h = v ? v->h : -1;
+	struct xs_tcp h = v ? v->h : (struct xs_tcp)XS_NO_HANDLE;
 
 	switch (action % 12) {
 	case 0:
-		if (h >= 0)
+		if (h.id >= 0)
 			while (xs_tcp_recv(st, h, buf, sizeof(buf)) > 0)
 				;
 		break;
 	case 1:
-		if (h >= 0) {
+		if (h.id >= 0) {
 			memset(buf, arg, (size_t)arg * 64 + 1);
 			xs_tcp_send(st, h, buf, (size_t)arg * 64 + 1);
 		}
 		break;
 	case 2:
-		if (h >= 0)
+		if (h.id >= 0)
 			xs_tcp_shutdown(st, h);
 		break;
 	case 3:
 	case 4:
-		if (h >= 0) {
+		if (h.id >= 0) {
 			check((action % 12 == 3 ? xs_tcp_close(st, h) : xs_tcp_abort(st, h)) == 0);
-			v->h = -1;
+			v->h = (struct xs_tcp)XS_NO_HANDLE;
 		}
 		break;
 	case 5:
-		if (h >= 0)
+		if (h.id >= 0)
 			xs_tcp_setopt(st, h, XS_TCP_NODELAY, arg & 1);
 		break;
 	case 6:
-		if (h >= 0) {
+		if (h.id >= 0) {
 			xs_tcp_setopt(st, h, XS_TCP_KEEPIDLE, 1 + arg % 4);
 			xs_tcp_setopt(st, h, XS_TCP_KEEPINTVL, 1);
 			xs_tcp_setopt(st, h, XS_TCP_KEEPCNT, 1 + arg % 3);
@@ -353,9 +392,9 @@ static void app(struct view *v, uint8_t action, uint8_t arg)
 		}
 		break;
 	case 7: {
-		int nh = xs_tcp_connect(st, PEER_IP, (uint16_t)(8080 + arg % 4));
+		struct xs_tcp nh = xs_tcp_connect(st, PEER_IP, (uint16_t)(8080 + arg % 4));
 
-		if (nh >= 0) {
+		if (nh.id >= 0) {
 			struct xs_tcp_info info;
 			struct view *nv;
 
@@ -376,15 +415,15 @@ static void app(struct view *v, uint8_t action, uint8_t arg)
 	}
 	case 8: {
 		uint16_t port;
-		int nh;
+		struct xs_tcp nh;
 
-		while ((nh = xs_tcp_accept(st, lh, NULL, &port)) >= 0) {
+		while ((nh = xs_tcp_accept(st, lh, NULL, &port)).id >= 0) {
 			struct xs_tcp_info info;
 			struct view *nv;
 
 			check(xs_tcp_get_info(st, nh, &info) == 0);
 			nv = view_find(info.lport, port);
-			if (nv && nv->h < 0)
+			if (nv && nv->h.id < 0)
 				nv->h = nh;
 			else
 				check(xs_tcp_close(st, nh) == 0);
@@ -392,15 +431,17 @@ static void app(struct view *v, uint8_t action, uint8_t arg)
 		break;
 	}
 	case 9:
-		if (h >= 0)
+		if (h.id >= 0)
 			xs_tcp_setopt(st, h, XS_TCP_USER_TIMEOUT, 100 * (arg + 1));
 		break;
 	case 10:
-		if (h >= 0)
+		if (h.id >= 0)
 			xs_tcp_setopt(st, h, XS_TCP_RCVBUF, 4096 << (arg % 8));
 		break;
 	default:
-		if (h >= 0)
+		if (h.id >= 0 && arg >= 0x80)
+			app_zc(h, arg);
+		else if (h.id >= 0)
 			xs_tcp_setopt(st, h, XS_TCP_CC_CUBIC, arg & 1);
 		break;
 	}
@@ -454,6 +495,18 @@ static void check_tcb(const struct tcp_conn *c)
 	/* A ring holding bytes is allocated. */
 	tcb_check(c, !c->rcvbuf.len || c->rcvbuf.data);
 	tcb_check(c, !c->sndbuf.len || c->sndbuf.data);
+	/* A lend is allocated memory within what it may cover: unread bytes
+	 * from the head, free space from the tail, neither past the ring's end. */
+	if (c->rcv_lent) {
+		tcb_check(c, c->rcvbuf.data && c->rcv_lent <= c->rcvbuf.len);
+		tcb_check(c, c->rcv_lent <= c->rcvbuf.size - c->rcvbuf.head);
+	}
+	if (c->snd_lent) {
+		uint32_t tail = (c->sndbuf.head + c->sndbuf.len) % c->sndbuf.size;
+
+		tcb_check(c, c->sndbuf.data && c->snd_lent <= c->sndbuf.cap - c->sndbuf.len);
+		tcb_check(c, c->snd_lent <= c->sndbuf.size - tail);
+	}
 }
 
 static void check_all(void)
@@ -516,7 +569,7 @@ static void setup(void)
 	st = xs_stack_new(&cfg, dev);
 	check(st != NULL);
 	lh = xs_tcp_listen(st, 80, 4);
-	check(lh >= 0);
+	check(lh.id >= 0);
 	/* Small buffers: windows fill up within one input (and inputs run faster). */
 	check(xs_tcp_setopt(st, lh, XS_TCP_SNDBUF, 16384) == 0);
 	check(xs_tcp_setopt(st, lh, XS_TCP_RCVBUF, 16384) == 0);
@@ -534,7 +587,7 @@ static void setup(void)
 	send_seg(40000, 80, v->peer_nxt, v->peer_ack, TCP_ACK, 1024, opt, opt_ts(opt, v), NULL, 0,
 		 true);
 	v->h = xs_tcp_accept(st, lh, NULL, &port);
-	check(v->h >= 0 && port == 40000);
+	check(v->h.id >= 0 && port == 40000);
 }
 
 /* FUZZ_TCP_DEBUG=1: what each input left behind, to check seeds reach their state. */
@@ -553,7 +606,7 @@ static void debug_dump(const char *when)
 	for (i = 0; i < n; i++)
 		fprintf(stderr, "  %u -> %u %s handle %d snd_queue %u rcv_queue %u\n",
 			info[i].lport, info[i].rport, xs_tcp_state_name(info[i].state),
-			info[i].handle, info[i].snd_queue, info[i].rcv_queue);
+			info[i].handle.id, info[i].snd_queue, info[i].rcv_queue);
 	for (i = 1; i < XS_DROP_MAX; i++)
 		if (s->drop[i])
 			fprintf(stderr, "  drop %s %llu\n", xs_drop_name((enum xs_drop)i),

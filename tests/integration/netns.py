@@ -125,8 +125,11 @@ def new_tag():
 class Topology:
     """ns A + ns B joined by a veth pair; A holds 172.17.0.1, B 172.17.0.2."""
 
-    def __init__(self, tag=None):
+    def __init__(self, tag=None, queues=1):
         self.tag = tag or new_tag()
+        # queues > 1: a multi-queue veth pair (numrxqueues/numtxqueues on both
+        # ends; veth's native XDP needs as many rx queues as its peer has tx).
+        self.queues = queues
         self.ns_a = f"xsA{self.tag}"
         self.ns_b = f"xsB{self.tag}"
         self.dev_a = f"xa{self.tag}"
@@ -143,8 +146,11 @@ class Topology:
             run(["ip", "netns", "add", self.ns_b])
             # Created straight inside the namespaces: nothing lands in the
             # root namespace even if a later step fails.
-            run(["ip", "link", "add", self.dev_a, "netns", self.ns_a, "type", "veth",
-                 "peer", "name", self.dev_b, "netns", self.ns_b])
+            qargs = []
+            if self.queues > 1:
+                qargs = ["numrxqueues", str(self.queues), "numtxqueues", str(self.queues)]
+            run(["ip", "link", "add", self.dev_a, "netns", self.ns_a] + qargs + ["type", "veth",
+                 "peer", "name", self.dev_b, "netns", self.ns_b] + qargs)
             for ns, dev, ip in ((self.ns_a, self.dev_a, KERNEL_A_IP),
                                 (self.ns_b, self.dev_b, PEER_B_IP)):
                 run(["ip", "-n", ns, "link", "set", "lo", "up"])

@@ -34,8 +34,25 @@ SOURCE_PORT = 19
 MiB = 1 << 20
 GiB = 1 << 30
 CHUNK = 256 * 1024
-# The source service repeats '!' + i % 94 (printable ASCII 33..126).
+# The source service sends '!' + i % 94 for byte i of a connection (printable
+# ASCII 33..126), one unbroken sequence, written in place into its send ring.
 SOURCE_ALPHABET = bytes(range(33, 127))
+# The sequence from any phase: SOURCE_SEQ[i % 94:][:n] is bytes i .. i+n-1.
+SOURCE_SEQ = bytes(SOURCE_ALPHABET[i % 94] for i in range(CHUNK + 94))
+
+
+def _check_source(b, offset, sequence):
+    """b, received at offset, is the source's: its alphabet, or (sequence)
+    exactly the bytes '!' + i % 94 at those offsets."""
+    if sequence:
+        k = offset % 94
+        if b != SOURCE_SEQ[k:k + len(b)]:
+            i = next(j for j in range(len(b)) if b[j] != SOURCE_SEQ[k + j])
+            raise AssertionError(f"source byte {offset + i} is {b[i:i + 1]!r}, want "
+                                 f"{SOURCE_SEQ[k + i:k + i + 1]!r}: {b[i:i + 32]!r}")
+    elif b.translate(None, SOURCE_ALPHABET):
+        raise AssertionError(f"byte outside the source alphabet near offset "
+                             f"{offset}: {b[:64]!r}")
 
 
 def tcp_scale():
@@ -138,7 +155,7 @@ class Transfer:
                 f"error={self.error!r}, {self.seconds:.2f}s, {self.mbps():.1f} MiB/s)")
 
 
-def _reader(s, t, limit, check_alphabet=False):
+def _reader(s, t, limit, check_alphabet=False, check_sequence=False):
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     try:
@@ -148,9 +165,8 @@ def _reader(s, t, limit, check_alphabet=False):
             if n == 0:
                 t.eof = True
                 return
-            if check_alphabet and bytes(view[:n]).translate(None, SOURCE_ALPHABET):
-                raise AssertionError(f"byte outside the source alphabet near offset "
-                                     f"{t.received}: {bytes(view[:min(n, 64)])!r}")
+            if check_alphabet or check_sequence:
+                _check_source(bytes(view[:n]), t.received, check_sequence)
             t.recv_sha.update(view[:n])
             t.received += n
     except BaseException as e:  # reported by the caller
@@ -202,13 +218,14 @@ def send_all(s, total, pattern=None, timeout=60.0):
     return t
 
 
-def recv_n(s, total, timeout=60.0, check_alphabet=False):
-    """Read exactly total bytes (or until EOF/error) from s."""
+def recv_n(s, total, timeout=60.0, check_alphabet=False, check_sequence=False):
+    """Read exactly total bytes (or until EOF/error) from s; from the source
+    service, check its alphabet or its exact sequence."""
     t = Transfer()
     s.settimeout(timeout)
     t0 = time.monotonic()
     with deadline(timeout, f"receive of {total} bytes"):
-        _reader(s, t, total, check_alphabet)
+        _reader(s, t, total, check_alphabet, check_sequence)
     t.seconds = time.monotonic() - t0
     return t
 
@@ -272,7 +289,7 @@ def nc_echo(topo, total, pattern=None, port=ECHO_PORT, timeout=60.0, ip=STACK_IP
     return t
 
 
-def _pipe_reader(f, t, limit=None, check_alphabet=False):
+def _pipe_reader(f, t, limit=None, check_alphabet=False, check_sequence=False):
     try:
         while limit is None or t.received < limit:
             want = CHUNK if limit is None else min(CHUNK, limit - t.received)
@@ -280,9 +297,8 @@ def _pipe_reader(f, t, limit=None, check_alphabet=False):
             if not b:
                 t.eof = True
                 return
-            if check_alphabet and b.translate(None, SOURCE_ALPHABET):
-                raise AssertionError(f"byte outside the source alphabet near offset "
-                                     f"{t.received}: {b[:64]!r}")
+            if check_alphabet or check_sequence:
+                _check_source(b, t.received, check_sequence)
             t.recv_sha.update(b)
             t.received += len(b)
     except BaseException as e:

@@ -288,3 +288,34 @@ def test_help_lists_sockperf(t):
     rc, out, err = xdpstack(t, ["--help"])
     assert rc == 0, err
     assert "--sockperf[=PORT]" in out, out
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["--queues", "0"], "--queues"), (["--queues", "65"], "--queues"),
+    (["--queues", "x"], "--queues"), (["--queues", "-1"], "--queues"),
+    (["--queues", ""], "--queues"), (["--queue", "60", "--queues", "8"], "--queues"),
+    (["--xdp-mode", "fast"], "--xdp-mode"), (["--xdp-mode", ""], "--xdp-mode"),
+], ids=["zero", "over-64", "text", "negative", "empty", "past-63", "mode-unknown",
+        "mode-empty"])
+def test_bad_queues_and_xdp_mode(t, args, flag):
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a] + args)
+    assert_one_error(t, rc, out, err, flag, code=2)
+
+
+def test_help_lists_queues_and_xdp_mode(t):
+    rc, out, err = xdpstack(t, ["--help"])
+    assert rc == 0, err
+    assert "--queues N" in out and "--xdp-mode MODE" in out, out
+
+
+def test_more_queues_than_the_nic_has(t):
+    # A one-queue veth: queue 1 does not exist; one line, nothing left attached.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, "--queues", "2"])
+    assert_one_error(t, rc, out, err, "queue 1", code=1)
+
+
+def test_zerocopy_refused_on_veth(t):
+    # veth has no zero-copy: forced, it is one clear error; auto falls back.
+    rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a, "--xdp-mode", "zerocopy"])
+    assert_one_error(t, rc, out, err, "zero-copy", code=1)
+    assert "--xdp-mode copy" in err or "native" in err, err

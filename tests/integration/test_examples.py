@@ -81,7 +81,8 @@ def test_tcp_echo_epoll_over_afxdp(topo):
                                     "--ip", f"{STACK_IP}/24", "--port", "7008"])
     small = "hello through an application's own epoll loop\n"
     assert nc(topo, ["-N", "-w5", STACK_IP, "7008"], small) == small
-    # Larger than the example's 16 KiB buffer and the windows: flow control.
+    # Larger than the windows: flow control (the example holds nothing of its
+    # own; it sends from the receive ring in place, xs_tcp_recv_peek).
     big = "".join(f"{i:08d} line of the echo test\n" for i in range(20000))
     assert len(big) > 500000
     assert nc(topo, ["-N", "-w10", STACK_IP, "7008"], big, timeout=30) == big

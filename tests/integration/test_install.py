@@ -1,10 +1,11 @@
 # `make install` into a temporary DESTDIR, then what a packager and an
 # application developer see: headers, pkg-config, the shared/static library,
-# man pages, xdpstack-ctl --help, and an example serving a kernel client.
+# man pages, xdpstack-ctl --help, and the three examples built against the
+# staged tree, each exercised by a kernel client or server.
 """Installation tests.
 
 The install, header, symbol and man page checks need no root; the example
-run needs namespaces and AF_XDP (skipped without them, via the netenv
+runs need namespaces and AF_XDP (skipped without them, via the topo
 fixture). XS_BUILD picks the build whose binaries are installed.
 """
 
@@ -123,11 +124,27 @@ def test_shared_library_exports_only_the_public_api(dest):
     assert not pub - exported, f"declared but not exported: {pub - exported}"
 
 
-EXAMPLE = ROOT / "tools/examples/udp_echo.c"
+EXAMPLES = ROOT / "tools/examples"
+EXAMPLE_NAMES = ["udp_echo", "tcp_echo_epoll", "http_get"]
 
 
-def build_example(dest, tmp_path, static):
-    out = tmp_path / ("udp_echo_static" if static else "udp_echo_shared")
+@pytest.fixture(scope="module")
+def examples(dest, tmp_path_factory):
+    """Builds an example against the staged tree once per (name, static)."""
+    out_dir = tmp_path_factory.mktemp("examples")
+    built = {}
+
+    def get(name, static):
+        key = (name, static)
+        if key not in built:
+            built[key] = build_example(dest, out_dir, name, static)
+        return built[key]
+    return get
+
+
+def build_example(dest, out_dir, name, static):
+    src = EXAMPLES / f"{name}.c"
+    out = out_dir / (f"{name}_static" if static else f"{name}_shared")
     cflags = pkg_config(dest, "--cflags")
     if static:
         # The archive, by name: -l would take the shared object next to it.
@@ -139,14 +156,15 @@ def build_example(dest, tmp_path, static):
     san = ["-fsanitize=address,undefined"] if make_vars() else []
     # Only the installed tree for libxdpstack; example.h is the examples' own helper.
     p = run(["cc", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror", *san,
-             *cflags, f"-I{EXAMPLE.parent}", "-o", str(out), str(EXAMPLE), *libs])
+             *cflags, f"-I{EXAMPLES}", "-o", str(out), str(src), *libs])
     assert p.returncode == 0, p.stderr
     return out
 
 
 @pytest.mark.parametrize("static", [False, True], ids=["shared", "static"])
-def test_example_links(dest, tmp_path, static):
-    exe = build_example(dest, tmp_path, static)
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_example_links(examples, dest, name, static):
+    exe = examples(name, static)
     p = run(["ldd", str(exe)])
     linked_shared = "libxdpstack.so.0" in p.stdout
     assert linked_shared == (not static), p.stdout
@@ -157,40 +175,88 @@ def test_example_links(dest, tmp_path, static):
     assert p.returncode != 0 and "usage:" in p.stderr, p.stderr
 
 
+def start_example(topo, exe, args, port):
+    """Runs an installed example in ns A on the veth; returns once it is ready."""
+    env = dict(os.environ, ASAN_OPTIONS="abort_on_error=0:detect_leaks=1")
+    proc = subprocess.Popen(["ip", "netns", "exec", topo.ns_a, str(exe),
+                             "--dev", f"afxdp:{topo.dev_a}",
+                             "--ip", f"{netns.STACK_IP}/{netns.PLEN}", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    topo.procs.append(proc)
+    line = proc.stdout.readline()
+    assert f"ready on port {port}" in line, \
+        line + proc.stderr.read() if proc.poll() is not None else line
+    return proc
+
+
+def stop_example(proc):
+    """SIGTERM by PID: the example stops its loop and exits 0, sanitizers quiet."""
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    for m in netns.SANITIZER_MARKERS:
+        assert m not in err, err
+    assert proc.returncode == 0, err
+    return out
+
+
 @pytest.mark.parametrize("static", [False, True], ids=["shared", "static"])
-def test_example_serves_a_kernel_client(netenv, dest, tmp_path, static):
-    exe = build_example(dest, tmp_path, static)
-    topo = netns.Topology()
-    proc = None
-    try:
-        topo.create()
-        proc = subprocess.Popen(["ip", "netns", "exec", topo.ns_a, str(exe),
-                                 "--dev", f"afxdp:{topo.dev_a}",
-                                 "--ip", f"{netns.STACK_IP}/{netns.PLEN}", "--port", "7777"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
-        line = proc.stdout.readline()
-        assert "ready on port 7777" in line, \
-            line + proc.stderr.read() if proc.poll() is not None else line
-        got = None
-        for i in range(20):  # the first datagram may wait for ARP
-            got = topo.udp_echo(b"hello %d" % i, port=7777, timeout=0.5)
-            if got:
-                break
-        assert got and got[0].startswith(b"hello") and got[1] == (netns.STACK_IP, 7777)
-        for i in range(5):
-            assert topo.udp_echo(b"x" * (100 * i + 1), port=7777) == \
-                (b"x" * (100 * i + 1), (netns.STACK_IP, 7777))
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-        assert proc.returncode == 0, err
-        m = re.search(r"(\d+) datagrams echoed", out)
-        assert m and int(m.group(1)) >= 6, out + err
-    finally:
-        if proc and proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
-        topo.destroy()
+def test_udp_echo_serves_a_kernel_client(topo, examples, static):
+    proc = start_example(topo, examples("udp_echo", static), ["--port", "7777"], 7777)
+    got = None
+    for i in range(20):  # the first datagram may wait for ARP
+        got = topo.udp_echo(b"hello %d" % i, port=7777, timeout=0.5)
+        if got:
+            break
+    assert got and got[0].startswith(b"hello") and got[1] == (netns.STACK_IP, 7777)
+    for i in range(5):
+        assert topo.udp_echo(b"x" * (100 * i + 1), port=7777) == \
+            (b"x" * (100 * i + 1), (netns.STACK_IP, 7777))
+    out = stop_example(proc)
+    m = re.search(r"(\d+) datagrams echoed", out)
+    assert m and int(m.group(1)) >= 6, out
+
+
+def test_tcp_echo_epoll_serves_kernel_clients(topo, examples):
+    """The installed tcp_echo_epoll (shared library), driven by its own epoll
+    loop, echoes to nc in the peer namespace: a short line, then more than
+    its buffers and the windows hold (flow control)."""
+    proc = start_example(topo, examples("tcp_echo_epoll", False), ["--port", "7008"], 7008)
+    small = "installed headers, own epoll loop\n"
+    big = "".join(f"{i:08d} bytes through the installed library\n" for i in range(6000))
+    for data in (small, big):
+        p = netns.ns_run(topo.ns_b, ["nc", "-N", "-w10", netns.STACK_IP, "7008"], input=data,
+                         timeout=60)
+        assert p.stdout == data
+    out = stop_example(proc)
+    assert "2 connections, 0 refused" in out, out
+    assert f"{len(small) + len(big)} bytes echoed" in out, out
+
+
+def test_http_get_fetches_from_a_kernel_server(topo, examples, tmp_path):
+    """The installed http_get (static library) fetches a file from Python's
+    http.server in the peer namespace, byte for byte."""
+    body = os.urandom(200000)
+    (tmp_path / "blob.bin").write_bytes(body)
+    srv = netns.ns_popen(topo.ns_b, ["/usr/bin/python3", "-m", "http.server", "8089", "--bind",
+                                     netns.PEER_B_IP, "--directory", str(tmp_path)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    topo.procs.append(srv)
+    end = time.monotonic() + 20
+    while netns.ns_run(topo.ns_b, ["nc", "-z", netns.PEER_B_IP, "8089"],
+                       check=False).returncode:
+        assert time.monotonic() < end, "http.server did not start"
+        time.sleep(0.1)
+    exe = examples("http_get", True)
+    p = subprocess.run(["ip", "netns", "exec", topo.ns_a, str(exe), "--dev",
+                        f"afxdp:{topo.dev_a}", "--ip", f"{netns.STACK_IP}/{netns.PLEN}",
+                        f"http://{netns.PEER_B_IP}:8089/blob.bin"], capture_output=True,
+                       timeout=60)
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode == 0, err
+    assert p.stdout == body
+    assert "status 200, 200000 body bytes" in err, err
 
 
 def man_pages(dest):

@@ -76,7 +76,7 @@ def test_counters_grouped_nonzero_by_default(topo, xdpstack):
             continue
         name = s.split()[0]
         want = {"rx": "link", "tx": "link", "xdp": "link", "frag": "ipv4", "ip": "ipv4",
-                "drop": "udp"}.get(name.split("_")[0], name.split("_")[0])
+                "drop": "udp", "mq": "queues"}.get(name.split("_")[0], name.split("_")[0])
         assert layer == want, f"{name} under {layer}:\n{block}"
     # The exit dump has the same shape.
     rc, out, err = d.stop()
@@ -94,7 +94,7 @@ def test_all_counters_with_a(topo, xdpstack):
     assert c["xdp_redirected"] >= 0 and "xdp_passed" in c
     block = last_block_text(d)
     top = [n for depth, n in headers(block) if depth == 1]
-    assert top == ["link", "arp", "ipv4", "icmp", "ipv6", "udp", "tcp", "dns", "drops"], block
+    assert top == ["link", "arp", "ipv4", "icmp", "ipv6", "udp", "tcp", "dns", "queues", "drops"], block
     # -a is short for it.
     d.stop()
     d2 = xdpstack(topo, extra=["-a"], all_counters=False)

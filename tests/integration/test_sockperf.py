@@ -383,6 +383,46 @@ def test_connection_limit(topo, xdpstack):
     assert s["observations"] > 0 and s["dropped"] == 0, s
 
 
+def test_idle_connections_are_reset(topo, xdpstack):
+    # Clients that connect and send nothing would hold the 256 slots for
+    # ever: after --sockperf-idle-timeout without a byte they are reset.
+    # A client that keeps talking is never cut.
+    d = xdpstack(topo, extra=["--sockperf", "12000", "--sockperf-idle-timeout", "1000"])
+    before = d.counters()
+    idle = []
+    for _ in range(8):
+        x = netns.socket_in(topo.ns_b, socket.AF_INET, socket.SOCK_STREAM)
+        x.settimeout(5)
+        x.connect((STACK_IP, 12000))
+        idle.append(x)
+    busy = netns.socket_in(topo.ns_b, socket.AF_INET, socket.SOCK_STREAM)
+    busy.settimeout(5)
+    busy.connect((STACK_IP, 12000))
+    try:
+        d.wait_counter(before, "sockperf_tcp_accepted", delta=9, timeout=10)
+        end = time.monotonic() + 2.5
+        seq = 0
+        while time.monotonic() < end:
+            seq += 1
+            busy.sendall(msg(seq, F_CLIENT | F_PONG, 64))
+            assert parse_reply(recv_exact(busy, 64)) == (seq, F_PONG, 64)
+            time.sleep(0.2)
+        c = d.wait_counter(before, "sockperf_drop_idle", delta=8, timeout=5)
+        assert delta(c, before, "drop_idle") == 8, c
+        for x in idle:
+            try:
+                got = x.recv(100)
+            except ConnectionResetError:
+                got = b""
+            assert got == b"", "an idle connection was not ended"
+        busy.sendall(msg(seq + 1, F_CLIENT | F_PONG, 64))
+        assert parse_reply(recv_exact(busy, 64)) == (seq + 1, F_PONG, 64)
+    finally:
+        busy.close()
+        for x in idle:
+            x.close()
+
+
 def test_port_equals_form_beside_iperf3(topo, xdpstack):
     # --sockperf=PORT, next to the iperf3 service: both count in one block.
     d = xdpstack(topo, extra=["--sockperf=12001", "--iperf3"])

@@ -12,6 +12,11 @@ stopping it: exit status 0 and no sanitizer report. Every wait has a deadline
 (tcp_util.deadline, socket timeouts), so a hang fails the test instead of
 blocking CI.
 
+The daemon's echo, discard and source services run on the zero-copy calls
+(echo: xs_tcp_recv_peek -> xs_tcp_send_reserve -> commit/consume, ring to
+ring; discard: peek/consume; source: reserve/commit writing '!' + i % 94 in
+place), so these bulk transfers are also those calls' integration tests.
+
 Not here: a kernel server in ns B receiving from the stack (test_tcp_ctl.py,
 `xdpstack-ctl connect`); loss and duplication (test_tcp_loss.py).
 """
@@ -125,12 +130,14 @@ def test_discard_bulk_nc(daemon):
 
 
 def test_source_bulk_python(daemon):
-    """Read BULK bytes from the source service: only its alphabet, no holes;
-    then close with data unread (the kernel resets), and the stack lets go."""
+    """Read BULK bytes from the source service: exactly '!' + i % 94 for byte
+    i, the sequence it writes in place into its send ring (xs_tcp_send_reserve,
+    the ring wrapping thousands of times), no holes; then close with data
+    unread (the kernel resets), and the stack lets go."""
     topo, d, path = daemon
     s = U.connect(topo, SOURCE_PORT)
     try:
-        t = U.recv_n(s, BULK, timeout=budget(BULK), check_alphabet=True)
+        t = U.recv_n(s, BULK, timeout=budget(BULK), check_sequence=True)
     finally:
         s.close()
     assert t.error is None and t.received == BULK, t
@@ -172,7 +179,7 @@ def test_source_bulk_nc(daemon):
     t0 = time.monotonic()
     try:
         with U.deadline(budget(BULK), f"nc reading {BULK} bytes"):
-            U._pipe_reader(p.stdout, t, BULK, check_alphabet=True)
+            U._pipe_reader(p.stdout, t, BULK, check_sequence=True)
     finally:
         p.kill()
         p.wait(5)

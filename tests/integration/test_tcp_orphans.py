@@ -122,6 +122,11 @@ def attack_wave(topo, n, fin=True):
         s.settimeout(5.0)
         s.connect((STACK_IP, tu.SOURCE_PORT))
         if fin:
+            # The first bytes show that the service has had its turn after
+            # the accept and filled its send ring; a FIN in the same batch
+            # as the handshake's ACK (a busy host) would make an orphan
+            # holding nothing, and the byte budget would have nothing to bite.
+            assert s.recv(1, socket.MSG_PEEK), "the source service sent nothing"
             s.shutdown(socket.SHUT_WR)
         socks.append(s)
     return socks

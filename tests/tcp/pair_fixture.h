@@ -76,7 +76,7 @@ struct pair {
 	uint64_t rounds;
 };
 
-static inline void ping_cb(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)
+static inline void ping_cb(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r, void *ctx)
 {
 	(void)st;
 	(void)h;
@@ -90,11 +90,12 @@ static inline void pair_poll(struct pair *p);
  * SYNs must not meet ARP's bounded queue (that is ARP's test, not TCP's). */
 static inline void pair_resolve(struct pair *p)
 {
-	int replies = 0, h[2], s, i;
+	struct xs_ping h[2];
+	int replies = 0, s, i;
 
 	for (s = 0; s < 2; s++) {
 		h[s] = xs_ping_open(p->st[s], ping_cb, &replies);
-		assert_true(h[s] >= 0);
+		assert_true(h[s].id >= 0);
 		assert_int_equal(xs_ping_send(p->st[s], h[s], ips[!s], 1, 8), 0);
 	}
 	for (i = 0; i < 100 && replies < 2; i++) {
@@ -198,7 +199,7 @@ static inline void dump_conns(const struct pair *p)
 				      "cwnd %u ssthresh %u snd_wnd %u rcv_wnd %u rto %u ms "
 				      "retransmits %llu\n",
 				      'A' + s, info[i].lport, info[i].rport,
-				      xs_tcp_state_name(info[i].state), info[i].handle,
+				      xs_tcp_state_name(info[i].state), info[i].handle.id,
 				      info[i].snd_queue, info[i].rcv_queue, info[i].cwnd,
 				      info[i].ssthresh, info[i].snd_wnd, info[i].rcv_wnd,
 				      info[i].rto_ms, (unsigned long long)info[i].retransmits);
@@ -279,7 +280,7 @@ enum plan {
 };
 
 struct conn {
-	int h[2];              /* handles on A and B, -1 when none */
+	struct xs_tcp h[2];    /* handles on A and B, id -1 when none */
 	struct flow f[2];      /* f[s]: what side s sends */
 	enum plan plan[2];
 	uint64_t cut[2];       /* PLAN_ABORT / SHUT_EARLY: bytes before acting */
@@ -304,7 +305,7 @@ static inline void flow_init(struct flow *f, uint64_t seed, uint64_t len)
 static inline void conn_init(struct conn *c, uint64_t seed, uint64_t len_a, uint64_t len_b)
 {
 	memset(c, 0, sizeof(*c));
-	c->h[0] = c->h[1] = -1;
+	c->h[0] = c->h[1] = (struct xs_tcp)XS_NO_HANDLE;
 	flow_init(&c->f[0], mix64(seed), len_a);
 	flow_init(&c->f[1], mix64(seed + 1), len_b);
 }
@@ -367,7 +368,7 @@ static inline void conn_release(struct pair *p, struct conn *c, int s, bool abor
 {
 	assert_int_equal(abort ? xs_tcp_abort(p->st[s], c->h[s]) : xs_tcp_close(p->st[s], c->h[s]),
 			 0);
-	c->h[s] = -1;
+	c->h[s] = (struct xs_tcp)XS_NO_HANDLE;
 	c->done[s] = true;
 }
 
@@ -377,7 +378,7 @@ static inline void conn_app(struct pair *p, struct conn *c, int s)
 	struct flow *f = &c->f[s];
 	struct xs_tcp_info info;
 
-	if (c->done[s] || c->h[s] < 0)
+	if (c->done[s] || c->h[s].id < 0)
 		return;
 	/* An application timeout: a peer whose RST was lost leaves a half-open
 	 * connection that only the application (or keepalive) can end. */
@@ -453,7 +454,8 @@ static inline void conn_app(struct pair *p, struct conn *c, int s)
 struct run {
 	struct pair p;
 	struct conn c[MAX_CONNS];
-	int n, accepted, lh;
+	int n, accepted;
+	struct xs_tcp lh;
 	xs_time_t close_listener_at; /* B closes its listener then (0: at the end) */
 };
 
@@ -463,11 +465,11 @@ static inline void run_open(struct run *r, uint16_t port, int cubic)
 	int i;
 
 	r->lh = xs_tcp_listen(r->p.st[1], port, MAX_CONNS);
-	assert_true(r->lh >= 0);
+	assert_true(r->lh.id >= 0);
 	assert_int_equal(xs_tcp_setopt(r->p.st[1], r->lh, XS_TCP_CC_CUBIC, cubic), 0);
 	for (i = 0; i < r->n; i++) {
 		r->c[i].h[0] = xs_tcp_connect(r->p.st[0], ips[1], port);
-		assert_true(r->c[i].h[0] >= 0);
+		assert_true(r->c[i].h[0].id >= 0);
 		assert_int_equal(xs_tcp_setopt(r->p.st[0], r->c[i].h[0], XS_TCP_CC_CUBIC, cubic),
 				 0);
 		assert_int_equal(xs_tcp_get_info(r->p.st[0], r->c[i].h[0], &info), 0);
@@ -480,13 +482,14 @@ static inline void run_open(struct run *r, uint16_t port, int cubic)
 static inline void run_accept(struct run *r)
 {
 	uint16_t rport;
-	int h, i;
+	struct xs_tcp h;
+	int i;
 
-	if (r->lh < 0)
+	if (r->lh.id < 0)
 		return;
-	while ((h = xs_tcp_accept(r->p.st[1], r->lh, NULL, &rport)) >= 0) {
+	while ((h = xs_tcp_accept(r->p.st[1], r->lh, NULL, &rport)).id >= 0) {
 		for (i = 0; i < r->n; i++)
-			if (r->c[i].lport == rport && r->c[i].h[1] < 0 && !r->c[i].done[1])
+			if (r->c[i].lport == rport && r->c[i].h[1].id < 0 && !r->c[i].done[1])
 				break;
 		if (i == r->n)
 			fail_msg("accepted a connection from port %u nobody opened", rport);
@@ -517,7 +520,7 @@ static inline bool run_finished(struct run *r)
 		if (!r->c[i].done[0])
 			return false;
 		if (!r->c[i].done[1]) {
-			if (r->c[i].h[1] >= 0)
+			if (r->c[i].h[1].id >= 0)
 				return false;
 			waiting_b = true;
 		}
@@ -529,7 +532,7 @@ static inline bool run_finished(struct run *r)
 	if (run_half_open(r))
 		return false;
 	for (i = 0; i < r->n; i++) {
-		if (!r->c[i].done[1] && r->c[i].h[1] < 0) {
+		if (!r->c[i].done[1] && r->c[i].h[1].id < 0) {
 			r->c[i].done[1] = true;
 			r->c[i].never_accepted = true;
 		}
@@ -549,10 +552,10 @@ static inline void run_drive(struct run *r, xs_time_t limit)
 					print_message("conn %d (plans %d/%d): A %d/%d sent %llu rcvd %llu err %d, "
 						      "B %d/%d sent %llu rcvd %llu err %d\n",
 						      i, r->c[i].plan[0], r->c[i].plan[1],
-						      r->c[i].h[0], r->c[i].done[0],
+						      r->c[i].h[0].id, r->c[i].done[0],
 						      (unsigned long long)r->c[i].f[0].sent,
 						      (unsigned long long)r->c[i].f[1].rcvd,
-						      r->c[i].err[0], r->c[i].h[1], r->c[i].done[1],
+						      r->c[i].err[0], r->c[i].h[1].id, r->c[i].done[1],
 						      (unsigned long long)r->c[i].f[1].sent,
 						      (unsigned long long)r->c[i].f[0].rcvd,
 						      r->c[i].err[1]);
@@ -562,10 +565,10 @@ static inline void run_drive(struct run *r, xs_time_t limit)
 		pair_poll(&r->p);
 		run_accept(r);
 		r->p.app_next = UINT64_MAX;
-		if (r->close_listener_at && r->lh >= 0) {
+		if (r->close_listener_at && r->lh.id >= 0) {
 			if (r->p.now >= r->close_listener_at) {
 				assert_int_equal(xs_tcp_close(r->p.st[1], r->lh), 0);
-				r->lh = -1;
+				r->lh = (struct xs_tcp)XS_NO_HANDLE;
 			} else {
 				r->p.app_next = r->close_listener_at;
 			}
@@ -579,9 +582,9 @@ static inline void run_drive(struct run *r, xs_time_t limit)
 
 static inline void run_close_listener(struct run *r)
 {
-	if (r->lh >= 0)
+	if (r->lh.id >= 0)
 		assert_int_equal(xs_tcp_close(r->p.st[1], r->lh), 0);
-	r->lh = -1;
+	r->lh = (struct xs_tcp)XS_NO_HANDLE;
 }
 
 /* Both directions complete and intact. */

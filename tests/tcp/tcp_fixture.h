@@ -70,8 +70,8 @@ struct tfx {
 	uint32_t ts_off;       /* stack TSval - now in ms */
 	bool ts_on;	       /* timestamps negotiated: every segment has them */
 	uint16_t pwnd;	       /* peer's window field in its own segments */
-	int h, lh;	       /* connection and listener handles (-1: none) */
-	int handles[TFX_MAX_HANDLES];
+	struct xs_tcp h, lh;   /* connection and listener handles (id -1: none) */
+	struct xs_tcp handles[TFX_MAX_HANDLES];
 	unsigned nhandles;
 	unsigned events, nevents; /* ORed events of h / lh since reset, count */
 	struct tseg s;		  /* the last segment taken */
@@ -282,7 +282,7 @@ static inline uint32_t peer_tsval(const struct tfx *t)
 #define S(n) (t->iss + 1u + (uint32_t)(n))
 #define P(n) (t->irs + 1u + (uint32_t)(n))
 
-static inline void tfx_event_cb(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static inline void tfx_event_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 {
 	struct tfx *t = ctx;
 
@@ -292,9 +292,9 @@ static inline void tfx_event_cb(struct xs_stack *st, int h, unsigned ev, void *c
 	t->nevents++;
 }
 
-static inline void tfx_track(struct tfx *t, int h)
+static inline void tfx_track(struct tfx *t, struct xs_tcp h)
 {
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_true(t->nhandles < TFX_MAX_HANDLES);
 	t->handles[t->nhandles++] = h;
 }
@@ -580,7 +580,7 @@ static inline void tfx_start_cfg(struct tfx *t, uint16_t mtu, const struct xs_co
 	learn_peer(&t->fx, peer_mac, PEER_IP);
 	t->lport = LPORT;
 	t->pport = PPORT;
-	t->h = t->lh = -1;
+	t->h = t->lh = (struct xs_tcp)XS_NO_HANDLE;
 	t->pwnd = 1024;
 	t->ts_peer_base = 0x10000000u;
 	t->peer_iss = PEER_ISS;
@@ -663,7 +663,7 @@ static inline struct popts popts_syn_full(struct tfx *t)
 	return o;
 }
 
-static inline int tfx_listen(struct tfx *t, int backlog)
+static inline struct xs_tcp tfx_listen(struct tfx *t, int backlog)
 {
 	t->lh = xs_tcp_listen(t->fx.st, t->lport, backlog);
 	tfx_track(t, t->lh);
@@ -688,7 +688,7 @@ static inline void tfx_passive_open(struct tfx *t, const struct popts *o_in)
 	uint32_t ip;
 	uint16_t port;
 
-	if (t->lh < 0)
+	if (t->lh.id < 0)
 		tfx_listen(t, 16);
 	t->ts_known = false;
 	t->sent = 0;
@@ -706,7 +706,7 @@ static inline void tfx_passive_open(struct tfx *t, const struct popts *o_in)
 	psend(t, F_ACK, P(0), S(0), NULL, 0);
 	expect_nothing(t);
 	t->h = xs_tcp_accept(t->fx.st, t->lh, &ip, &port);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	assert_int_equal(ip, PEER_IP);
 	assert_int_equal(port, t->pport);

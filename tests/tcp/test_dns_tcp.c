@@ -10,7 +10,8 @@ enum srv_mode { SRV_GOOD, SRV_BAD_LEN, SRV_BAD_ID };
 
 struct srv {
 	enum srv_mode mode;
-	int udp, lh, conn;
+	struct xs_udp udp;
+	struct xs_tcp lh;
 	unsigned udp_queries, tcp_queries;
 	uint8_t in[1024];
 	size_t inlen;
@@ -21,7 +22,7 @@ struct got {
 	struct xs_dns_result r;
 };
 
-static void on_result(struct xs_stack *st, int q, const struct xs_dns_result *r, void *ctx)
+static void on_result(struct xs_stack *st, struct xs_dns_query q, const struct xs_dns_result *r, void *ctx)
 {
 	struct got *g = ctx;
 
@@ -49,7 +50,7 @@ static size_t srv_reply(const uint8_t *q, size_t qlen, bool tc, uint8_t *out)
 	return n;
 }
 
-static void srv_udp(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void srv_udp(struct xs_stack *st, struct xs_udp h, unsigned ev, void *ctx)
 {
 	struct srv *s = ctx;
 	uint8_t q[512], r[512];
@@ -63,7 +64,7 @@ static void srv_udp(struct xs_stack *st, int h, unsigned ev, void *ctx)
 	}
 }
 
-static void srv_conn(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void srv_conn(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 {
 	struct srv *s = ctx;
 	uint8_t r[2 + 1024];
@@ -84,11 +85,11 @@ static void srv_conn(struct xs_stack *st, int h, unsigned ev, void *ctx)
 	xs_tcp_close(st, h);
 }
 
-static void srv_listen(struct xs_stack *st, int lh, unsigned ev, void *ctx)
+static void srv_listen(struct xs_stack *st, struct xs_tcp lh, unsigned ev, void *ctx)
 {
-	int h;
+	struct xs_tcp h;
 
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0)
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0)
 		xs_tcp_set_event_cb(st, h, srv_conn, ctx);
 }
 
@@ -104,10 +105,10 @@ static void run(enum srv_mode mode, struct got *g, struct srv *s, struct pair *p
 	assert_int_equal(xs_udp_bind(p->st[1], s->udp, 53), 0);
 	xs_udp_set_event_cb(p->st[1], s->udp, srv_udp, s);
 	s->lh = xs_tcp_listen(p->st[1], 53, 8);
-	assert_true(s->lh >= 0);
+	assert_true(s->lh.id >= 0);
 	xs_tcp_set_event_cb(p->st[1], s->lh, srv_listen, s);
 	assert_int_equal(xs_dns_add_server(p->st[0], ips[1], 53), 0);
-	assert_true(xs_dns_resolve(p->st[0], "big.test", on_result, g) >= 0);
+	assert_true(xs_dns_resolve(p->st[0], "big.test", on_result, g).id >= 0);
 	limit = p->now + XS_SEC(30);
 	while (!g->n && p->now < limit) {
 		pair_poll(p);
@@ -137,7 +138,7 @@ static void test_tcp_fallback(void **state)
 	assert_int_equal(xs_stack_stats(p.st[0])->dns_tx, 2);
 	assert_int_equal(xs_stack_stats(p.st[0])->dns_rx, 2);
 	/* Cached: no more queries. */
-	assert_true(xs_dns_resolve(p.st[0], "big.test", on_result, &g) >= 0);
+	assert_true(xs_dns_resolve(p.st[0], "big.test", on_result, &g).id >= 0);
 	pair_poll(&p);
 	assert_int_equal(g.n, 2);
 	assert_true(g.r.from_cache);

@@ -12,7 +12,7 @@
 #define BIG (3u << 20) /* several staging buffers and send buffers */
 
 struct client {
-	int h;
+	struct xs_tcp h;
 	bool connected, eof, error;
 	size_t len;
 	uint8_t buf[BIG + 4096];
@@ -25,7 +25,7 @@ struct env {
 	struct client *c;
 };
 
-static void client_cb(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void client_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 {
 	struct client *c = ctx;
 	ssize_t n;
@@ -128,7 +128,7 @@ static xs_time_t client_connect(struct env *e)
 	xs_time_t limit = e->p.now + XS_SEC(1), at = 0;
 
 	c->h = xs_tcp_connect(e->p.st[1], ips[0], 80);
-	assert_true(c->h >= 0);
+	assert_true(c->h.id >= 0);
 	xs_tcp_set_event_cb(e->p.st[1], c->h, client_cb, c);
 	while (!(c->connected && e->s->nconns == 1) && e->p.now < limit) {
 		if (!e->s->nconns)

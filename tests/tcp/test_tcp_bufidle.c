@@ -143,6 +143,34 @@ static void test_idle_release_realloc(void **state)
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_BUF_ALLOC], 0);
 }
 
+/* The release is a deadline the event loop is told of (xs_stack_next_timer),
+ * so a loop that sleeps until it frees the ring on time; a poll before
+ * it frees nothing. */
+static void test_release_deadline_reported(void **state)
+{
+	struct tfx *t = *state;
+	struct tcp_conn *c;
+	xs_time_t emptied;
+
+	restart_idle(t, 30);
+	tfx_passive_open(t, NULL);
+	c = conn(t);
+	pdata(t, 0, 1000, S(0));
+	tfx_run(t, XS_MS(40)); /* the delayed ACK */
+	while (take_seg(t))
+		;
+	app_recv(t, 0, 1000);
+	emptied = t->fx.now;
+	while (take_seg(t))
+		;
+	assert_true(xs_stack_next_timer(t->fx.st) <= emptied + XS_MS(30));
+	tfx_at(t, emptied + XS_MS(29));
+	assert_non_null(c->rcvbuf.data);
+	tfx_at(t, emptied + XS_MS(30));
+	assert_null(c->rcvbuf.data);
+	assert_int_equal(stats(t)->tcp_buf_released, 1);
+}
+
 /* A ring in use is never released, however long: unread data stays. */
 static void test_busy_ring_stays(void **state)
 {
@@ -420,7 +448,7 @@ static void test_max_conns(void **state)
 	psyn(t, &o);
 	expect_nothing(t);
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MAX_CONNS], 1);
-	assert_int_equal(xs_tcp_connect(t->fx.st, PEER_IP, 5000), -EMFILE);
+	assert_int_equal(xs_tcp_connect(t->fx.st, PEER_IP, 5000).id, -EMFILE);
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MAX_CONNS], 2);
 	/* One goes: there is room again. */
 	assert_int_equal(xs_tcp_abort(t->fx.st, t->handles[15]), 0);
@@ -441,10 +469,10 @@ static void test_max_conns(void **state)
 static void test_tables_grow(void **state)
 {
 	struct tfx *t = *state;
-	static int hs[MANY];
+	static struct xs_tcp hs[MANY];
 	struct tcp_table *tab;
 	unsigned i;
-	int h;
+	struct xs_tcp h;
 
 	tfx_listen(t, 4096);
 	for (i = 0; i < MANY; i++) {
@@ -458,7 +486,7 @@ static void test_tables_grow(void **state)
 		t->ts = t->ts_on = true;
 		psend(t, F_ACK, P(0), S(0), NULL, 0);
 		hs[i] = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-		assert_true(hs[i] > 0);
+		assert_true(hs[i].id > 0);
 	}
 	tab = t->fx.st->tcp;
 	assert_true(tab->nbuckets >= MANY);
@@ -479,7 +507,7 @@ static void test_tables_grow(void **state)
 	drain(t);
 	assert_int_equal(stats(t)->tcp_conns, 1);
 	h = xs_tcp_connect(t->fx.st, PEER_IP, 5000);
-	assert_true(h > 0 && h <= MANY);
+	assert_true(h.id > 0 && h.id <= MANY);
 	assert_int_equal(xs_tcp_abort(t->fx.st, h), 0);
 	tfx_poll(t);
 }
@@ -489,6 +517,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_idle_release_realloc, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_ring_stays, tfx_setup, tfx_teardown),
+	    cmocka_unit_test_setup_teardown(test_release_deadline_reported, tfx_setup,
+					    tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_ooo_and_rack_released, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_rack_storage_charged, tfx_setup, tfx_teardown),
 	    cmocka_unit_test_setup_teardown(test_release_keeps_offered_window, tfx_setup,

@@ -465,7 +465,7 @@ static void test_fin_on_handshake_ack(void **state)
 	expect_nothing(t);
 	expect_state(t, XS_TCP_CLOSE_WAIT);
 	t->h = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	assert_int_equal(xs_tcp_recv(t->fx.st, t->h, b, sizeof(b)), 0);
 	assert_int_equal(xs_tcp_close(t->fx.st, t->h), 0);

@@ -15,7 +15,7 @@ static void overflow(struct tfx *t, int mss)
 	struct popts o = popts_syn_full(t);
 	int i;
 
-	if (t->lh < 0)
+	if (t->lh.id < 0)
 		tfx_listen(t, 1);
 	for (i = 0; i < 18; i++) {
 		t->pport = (uint16_t)(PPORT + i);
@@ -59,7 +59,7 @@ static void idle(struct tfx *t, xs_time_t dt)
 static void accept_it(struct tfx *t)
 {
 	t->h = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 }
 
@@ -102,7 +102,7 @@ static void test_valid_cookie_refused_without_overflow(void **state)
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_COOKIE_UNEXPECTED], 1);
 	assert_int_equal(stats(t)->tcp_syncookies_ok, 0);
 	assert_int_equal(conn_state(t), -1);
-	assert_true(xs_tcp_accept(t->fx.st, t->lh, NULL, NULL) < 0);
+	assert_true(xs_tcp_accept(t->fx.st, t->lh, NULL, NULL).id < 0);
 }
 
 /* Within the window after an overflow the cookie makes a connection (here

@@ -262,6 +262,45 @@ static void test_delayed_ack(void **state)
 	app_recv(t, 0, 7260);
 }
 
+/* RFC 9293 3.1: in-order data is summed while it is copied into the
+ * receive ring, before anything else looks at the segment. A corrupted one
+ * (the checksum fails) changes nothing: no ACK, nothing readable, counted;
+ * shorter good data after it reads right, and so does the rest. */
+static void test_rx_bad_checksum_in_order(void **state)
+{
+	struct tfx *t = *state;
+	struct popts o;
+	uint8_t f[FRAME_MAX];
+	size_t n;
+
+	tfx_passive_open(t, NULL);
+	pdata(t, 0, 1448, S(0));
+	tfx_run(t, XS_MS(40));
+	expect_ack(t, S(0), P(1448));
+	for (int i = 0; i < 2; i++) {
+		o = popts_ts(t);
+		n = mk_tcp(f, t->pport, t->lport, P(1448), S(0), F_ACK, t->pwnd, &o,
+			   t->in + 1448, 1448);
+		f[n - 1 - 100 * i] ^= 0x5a; /* a payload byte, after the checksum */
+		inject(&t->fx, f, n);
+		tfx_poll(t);
+		expect_nothing(t);
+	}
+	assert_int_equal(xs_stack_stats(t->fx.st)->drop[XS_DROP_TCP_CSUM], 2);
+	assert_int_equal(conn_info(t).rcv_queue, 1448);
+	pdata(t, 1448, 100, S(0));
+	tfx_run(t, XS_MS(40));
+	expect_ack(t, S(0), P(1548));
+	app_recv(t, 0, 1548);
+	while (take_seg(t))
+		;
+	pdata(t, 1548, 1348, S(0));
+	tfx_run(t, XS_MS(40));
+	while (take_seg(t))
+		;
+	app_recv(t, 1548, 1348);
+}
+
 /* RFC 2018 / RFC 5681 4.2: out-of-order segments are kept and ACKed at
  * once with SACK blocks, the first naming the block that holds the segment
  * just received (RFC 2018 4), the others the most recent ones (at most 3
@@ -647,6 +686,7 @@ int main(void)
 	    T(test_nagle),
 	    T(test_delayed_ack),
 	    T(test_out_of_order_and_sack),
+	    T(test_rx_bad_checksum_in_order),
 	    T(test_keepalive_defaults),
 	    T(test_keepalive_probes_and_abort),
 	    T(test_keepalive_idle_from_last_segment),

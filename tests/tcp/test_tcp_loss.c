@@ -24,7 +24,7 @@ static void open_conn(struct tfx *t, bool sack, bool ts, unsigned rtt_ms, bool n
 	tfx_run(t, XS_MS(rtt_ms));
 	psend(t, F_ACK, P(0), S(0), NULL, 0);
 	t->h = xs_tcp_accept(t->fx.st, t->lh, &ip, &port);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	assert_int_equal(xs_tcp_set_event_cb(t->fx.st, t->h, tfx_event_cb, t), 0);
 	if (newreno)

@@ -345,7 +345,7 @@ static void test_mem_high_refuses(void **state)
 	}
 	expect_nothing(t);
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MEM], 1);
-	assert_int_equal(xs_tcp_connect(t->fx.st, PEER_IP, 5000), -ENOBUFS);
+	assert_int_equal(xs_tcp_connect(t->fx.st, PEER_IP, 5000).id, -ENOBUFS);
 	assert_int_equal(stats(t)->drop[XS_DROP_TCP_MEM], 2);
 	/* The busy connection is closed (it had unread data: a reset). */
 	t->pport = PPORT;

@@ -40,7 +40,7 @@ static void test_passive_open(void **state)
 	expect_nothing(t);
 	expect_state(t, XS_TCP_SYN_RECEIVED);
 	/* Not yet acceptable: the handshake is not complete. */
-	assert_int_equal(xs_tcp_accept(t->fx.st, t->lh, &ip, &port), -EAGAIN);
+	assert_int_equal(xs_tcp_accept(t->fx.st, t->lh, &ip, &port).id, -EAGAIN);
 	assert_int_equal(t->events, 0);
 
 	t->ts = t->ts_on = t->sack = true;
@@ -49,11 +49,11 @@ static void test_passive_open(void **state)
 	assert_true(t->events & XS_EV_READABLE);
 	expect_state(t, XS_TCP_ESTABLISHED);
 	t->h = xs_tcp_accept(t->fx.st, t->lh, &ip, &port);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	assert_int_equal(ip, PEER_IP);
 	assert_int_equal(port, PPORT);
-	assert_int_equal(xs_tcp_accept(t->fx.st, t->lh, &ip, &port), -EAGAIN);
+	assert_int_equal(xs_tcp_accept(t->fx.st, t->lh, &ip, &port).id, -EAGAIN);
 	info = conn_info(t);
 	assert_int_equal(info.state, XS_TCP_ESTABLISHED);
 	assert_int_equal(info.mss, 1460);
@@ -624,6 +624,38 @@ static void test_synack_retransmit_then_forget(void **state)
 	expect_seg(t, F_RST, S(0), 0, 0, WND_ANY);
 }
 
+/* xs_config.tcp_synack_retries (--tcp-synack-retries) shortens the
+ * schedule: with 2, SYN-ACKs at 0, 1 and 3 s and the half-open connection
+ * is forgotten at 7 s. */
+static void test_synack_retries_configurable(void **state)
+{
+	static const unsigned at[] = {1, 3};
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	struct popts o;
+	xs_time_t t0;
+	unsigned i;
+
+	cfg.tcp_synack_retries = 2;
+	tfx_restart_cfg(t, 1500, &cfg);
+	o = popts_syn_full(t);
+	t0 = t->fx.now;
+	tfx_listen(t, 16);
+	psyn(t, &o);
+	assert_true(take_seg(t));
+	t->iss = t->s.seq;
+	for (i = 0; i < 2; i++) {
+		tfx_at(t, t0 + XS_SEC(at[i]));
+		expect_seg(t, F_SYN | F_ACK, t->iss, P(0), 0, 65535);
+	}
+	tfx_at(t, t0 + XS_SEC(7) - XS_MS(1));
+	expect_nothing(t);
+	assert_int_equal(conn_state(t), XS_TCP_SYN_RECEIVED);
+	tfx_at(t, t0 + XS_SEC(7));
+	expect_nothing(t);
+	assert_int_equal(conn_state(t), -1);
+}
+
 /* An ICMP destination unreachable (code) from the peer quoting the first
  * 28 bytes of the IP packet at ip (one of ours), seq replaced by seq. */
 static size_t mk_unreach(uint8_t *b, uint8_t code, const uint8_t *ip, uint32_t seq)
@@ -735,7 +767,7 @@ static void test_handshake_ack_with_data(void **state)
 	t->ts = t->ts_on = t->sack = true;
 	pdata(t, 0, 100, S(0));
 	t->h = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	tfx_run(t, XS_MS(40));
 	expect_ack(t, S(0), P(100));
@@ -828,6 +860,7 @@ int main(void)
 	    T(test_listener_ignores_rst),
 	    T(test_syn_received_resends_synack),
 	    T(test_synack_retransmit_then_forget),
+	    T(test_synack_retries_configurable),
 	    T(test_listener_closed_during_handshake),
 	    T(test_icmp_port_unreachable_in_syn_sent),
 	    T(test_icmp_host_unreachable_is_soft),

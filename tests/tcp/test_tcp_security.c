@@ -475,7 +475,7 @@ static void test_syn_cookies(void **state)
 	expect_nothing(t);
 	expect_state(t, XS_TCP_ESTABLISHED);
 	t->h = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	assert_int_equal(conn_info(t).mss, 1460);
 	assert_false(conn_info(t).timestamps);
@@ -519,7 +519,7 @@ static void test_syn_cookie_ack_with_data(void **state)
 	tfx_run(t, XS_MS(40));
 	expect_ack(t, S(0), P(100));
 	t->h = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	assert_int_equal(rcv_queue(t), 100);
 }
@@ -533,7 +533,7 @@ static void test_accept_queue_full(void **state)
 	struct tfx *t = *state;
 	struct popts o = popts_syn_full(t);
 	xs_time_t t0;
-	int h1, h2;
+	struct xs_tcp h1, h2;
 
 	tfx_listen(t, 1);
 	tfx_passive_open(t, &o); /* accepted at once by the helper */
@@ -562,13 +562,13 @@ static void test_accept_queue_full(void **state)
 	tfx_at(t, t0 + XS_SEC(1));
 	expect_seg(t, F_SYN | F_ACK, t->iss, P(0), 0, WND_ANY);
 	h2 = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-	assert_true(h2 >= 0);
+	assert_true(h2.id >= 0);
 	tfx_track(t, h2);
 	psend(t, F_ACK, P(0), S(0), NULL, 0);
 	expect_nothing(t);
 	expect_state(t, XS_TCP_ESTABLISHED);
 	t->h = xs_tcp_accept(t->fx.st, t->lh, NULL, NULL);
-	assert_true(t->h >= 0);
+	assert_true(t->h.id >= 0);
 	tfx_track(t, t->h);
 	tfx_track(t, h1);
 }

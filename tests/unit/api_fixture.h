@@ -36,21 +36,22 @@ struct seen {
 	unsigned ev[16];
 	unsigned calls[16];
 	int close_self;      /* 1: the callback closes its own TCP handle */
-	int close_other;     /* >= 0: ... and this TCP handle too */
+	struct xs_tcp close_other; /* id >= 0: ... and this TCP handle too */
 	int stop;            /* 1: the callback calls xs_stop */
+	struct xs_tcp pair[2]; /* tcp_close_peer: each closes the other */
 };
 
-static inline void tcp_seen(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static inline void tcp_seen(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 {
 	struct seen *s = ctx;
 
-	if (h < 16) {
-		s->ev[h] |= ev;
-		s->calls[h]++;
+	if (h.id < 16) {
+		s->ev[h.id] |= ev;
+		s->calls[h.id]++;
 	}
-	if (s->close_other >= 0) {
+	if (s->close_other.id >= 0) {
 		assert_int_equal(xs_tcp_close(st, s->close_other), 0);
-		s->close_other = -1;
+		s->close_other = (struct xs_tcp)XS_NO_HANDLE;
 	}
 	if (s->close_self)
 		assert_int_equal(xs_tcp_close(st, h), 0);
@@ -60,12 +61,12 @@ static inline void tcp_seen(struct xs_stack *st, int h, unsigned ev, void *ctx)
 	assert_int_equal(xs_stack_poll(st, 0), -EBUSY);
 }
 
-static inline void udp_seen(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static inline void udp_seen(struct xs_stack *st, struct xs_udp h, unsigned ev, void *ctx)
 {
 	struct seen *s = ctx;
 
-	s->ev[h] |= ev;
-	s->calls[h]++;
+	s->ev[h.id] |= ev;
+	s->calls[h.id]++;
 	if (s->close_self)
 		assert_int_equal(xs_udp_close(st, h), 0);
 	if (s->stop)
@@ -82,7 +83,7 @@ static inline void poll_both(struct two *t, int rounds)
 	}
 }
 
-static inline void ping_nop(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)
+static inline void ping_nop(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r, void *ctx)
 {
 	(*(int *)ctx)++;
 }
@@ -91,7 +92,8 @@ static inline void ping_nop(struct xs_stack *st, int h, const struct xs_ping_res
  * ARP exchange in the way. */
 static inline void warm_arp(struct two *t)
 {
-	int got = 0, pa = xs_ping_open(t->a, ping_nop, &got), pb = xs_ping_open(t->b, ping_nop, &got);
+	int got = 0;
+	struct xs_ping pa = xs_ping_open(t->a, ping_nop, &got), pb = xs_ping_open(t->b, ping_nop, &got);
 
 	assert_int_equal(xs_ping_send(t->a, pa, B_IP, 1, 8), 0);
 	assert_int_equal(xs_ping_send(t->b, pb, A_IP, 1, 8), 0);
@@ -143,17 +145,17 @@ static inline int fd_ready(int epfd)
 }
 
 /* A TCP connection a -> b:port, accepted; handles out. */
-static inline void tcp_pair(struct two *t, uint16_t port, struct seen *sa, struct seen *sb, int *ha,
-		     int *hb)
+static inline void tcp_pair(struct two *t, uint16_t port, struct seen *sa, struct seen *sb,
+			    struct xs_tcp *ha, struct xs_tcp *hb)
 {
-	int lh = xs_tcp_listen(t->b, port, 8);
+	struct xs_tcp lh = xs_tcp_listen(t->b, port, 8);
 
-	assert_true(lh >= 0);
+	assert_true(lh.id >= 0);
 	assert_int_equal(xs_tcp_poll_events(t->b, lh), 0);
 	if (sb)
 		assert_int_equal(xs_tcp_set_event_cb(t->b, lh, tcp_seen, sb), 0);
 	*ha = xs_tcp_connect(t->a, B_IP, port);
-	assert_true(*ha >= 0);
+	assert_true(ha->id >= 0);
 	/* Opening: neither readable nor writable. */
 	assert_int_equal(xs_tcp_poll_events(t->a, *ha), 0);
 	if (sa)
@@ -161,13 +163,13 @@ static inline void tcp_pair(struct two *t, uint16_t port, struct seen *sa, struc
 	poll_both(t, 10);
 	assert_int_equal(xs_tcp_poll_events(t->b, lh), XS_EV_READABLE);
 	if (sb)
-		assert_true(sb->ev[lh] & XS_EV_READABLE);
+		assert_true(sb->ev[lh.id] & XS_EV_READABLE);
 	*hb = xs_tcp_accept(t->b, lh, NULL, NULL);
-	assert_true(*hb >= 0);
+	assert_true(hb->id >= 0);
 	assert_int_equal(xs_tcp_poll_events(t->b, lh), 0);
 	assert_int_equal(xs_tcp_close(t->b, lh), 0);
 	if (sa)
-		assert_true(sa->ev[*ha] & XS_EV_WRITABLE);
+		assert_true(sa->ev[ha->id] & XS_EV_WRITABLE);
 	assert_int_equal(xs_tcp_poll_events(t->a, *ha), XS_EV_WRITABLE);
 	assert_int_equal(xs_tcp_poll_events(t->b, *hb), XS_EV_WRITABLE);
 }

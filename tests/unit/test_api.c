@@ -5,20 +5,20 @@
 static void test_udp_readiness(void **state)
 {
 	struct two *t = *state;
-	struct seen sb = {.close_other = -1};
+	struct seen sb = {.close_other = XS_NO_HANDLE};
 	uint8_t buf[64];
 	uint32_t ip;
 	uint16_t port;
-	int ha = xs_udp_open(t->a), hb = xs_udp_open(t->b);
+	struct xs_udp ha = xs_udp_open(t->a), hb = xs_udp_open(t->b);
 
-	assert_true(ha >= 0 && hb >= 0);
+	assert_true(ha.id >= 0 && hb.id >= 0);
 	assert_int_equal(xs_udp_bind(t->b, hb, 7), 0);
 	assert_int_equal(xs_udp_poll_events(t->b, hb), XS_EV_WRITABLE);
 	assert_int_equal(xs_udp_set_event_cb(t->b, hb, udp_seen, &sb), 0);
 	assert_int_equal(xs_udp_sendto(t->a, ha, "hello", 5, B_IP, 7), 5);
 	poll_both(t, 3);
-	assert_int_equal(sb.ev[hb], XS_EV_READABLE);
-	assert_int_equal(sb.calls[hb], 1);
+	assert_int_equal(sb.ev[hb.id], XS_EV_READABLE);
+	assert_int_equal(sb.calls[hb.id], 1);
 	assert_int_equal(xs_udp_poll_events(t->b, hb), XS_EV_READABLE | XS_EV_WRITABLE);
 	assert_int_equal(xs_udp_recvfrom(t->b, hb, buf, sizeof(buf), &ip, &port), 5);
 	assert_int_equal(ip, A_IP);
@@ -36,8 +36,8 @@ static void test_udp_readiness(void **state)
 	assert_int_equal(xs_udp_recvfrom(t->b, hb, buf, sizeof(buf), NULL, NULL), -EBADF);
 	assert_int_equal(xs_udp_sendto(t->b, hb, "x", 1, A_IP, 7), -EBADF);
 	assert_int_equal(xs_udp_close(t->b, hb), -EBADF);
-	assert_int_equal(xs_udp_poll_events(t->b, -1), -EBADF);
-	assert_int_equal(xs_udp_poll_events(t->b, 100000), -EBADF);
+	assert_int_equal(xs_udp_poll_events(t->b, (struct xs_udp)XS_NO_HANDLE), -EBADF);
+	assert_int_equal(xs_udp_poll_events(t->b, (struct xs_udp){.id = 100000}), -EBADF);
 }
 
 /* UDP: a socket closed by its own callback gets nothing more, even with
@@ -45,30 +45,30 @@ static void test_udp_readiness(void **state)
 static void test_udp_close_in_callback(void **state)
 {
 	struct two *t = *state;
-	struct seen sb = {.close_self = 1, .close_other = -1};
-	int ha = xs_udp_open(t->a), hb = xs_udp_open(t->b);
+	struct seen sb = {.close_self = 1, .close_other = XS_NO_HANDLE};
+	struct xs_udp ha = xs_udp_open(t->a), hb = xs_udp_open(t->b);
 
 	assert_int_equal(xs_udp_bind(t->b, hb, 7), 0);
 	assert_int_equal(xs_udp_set_event_cb(t->b, hb, udp_seen, &sb), 0);
 	assert_int_equal(xs_udp_sendto(t->a, ha, "1", 1, B_IP, 7), 1);
 	assert_int_equal(xs_udp_sendto(t->a, ha, "2", 1, B_IP, 7), 1);
 	poll_both(t, 5);
-	assert_int_equal(sb.calls[hb], 1);
+	assert_int_equal(sb.calls[hb.id], 1);
 	assert_int_equal(xs_udp_poll_events(t->b, hb), -EBADF);
 	/* The port is free again: the next datagram is refused (counted). */
 	assert_int_equal(xs_udp_sendto(t->a, ha, "3", 1, B_IP, 7), 1);
 	poll_both(t, 3);
-	assert_int_equal(sb.calls[hb], 1);
+	assert_int_equal(sb.calls[hb.id], 1);
 	assert_true(xs_stack_stats(t->b)->drop[XS_DROP_UDP_NO_PORT] >= 1);
 }
 
 static void test_tcp_readiness(void **state)
 {
 	struct two *t = *state;
-	struct seen sa = {.close_other = -1}, sb = {.close_other = -1};
+	struct seen sa = {.close_other = XS_NO_HANDLE}, sb = {.close_other = XS_NO_HANDLE};
 	uint8_t big[8192], buf[8192];
 	ssize_t n;
-	int ha, hb;
+	struct xs_tcp ha, hb;
 
 	memset(big, 0x5a, sizeof(big));
 	tcp_pair(t, 80, &sa, &sb, &ha, &hb);
@@ -78,7 +78,7 @@ static void test_tcp_readiness(void **state)
 	memset(sb.ev, 0, sizeof(sb.ev));
 	assert_int_equal(xs_tcp_send(t->a, ha, "ping", 4), 4);
 	poll_both(t, 5);
-	assert_true(sb.ev[hb] & XS_EV_READABLE);
+	assert_true(sb.ev[hb.id] & XS_EV_READABLE);
 	assert_int_equal(xs_tcp_poll_events(t->b, hb), XS_EV_READABLE | XS_EV_WRITABLE);
 	assert_int_equal(xs_tcp_recv(t->b, hb, buf, sizeof(buf)), 4);
 	assert_int_equal(xs_tcp_poll_events(t->b, hb), XS_EV_WRITABLE);
@@ -92,12 +92,12 @@ static void test_tcp_readiness(void **state)
 	}
 	assert_int_equal(xs_tcp_poll_events(t->a, ha), 0);
 	memset(sa.ev, 0, sizeof(sa.ev));
-	for (int i = 0; i < 2000 && !(sa.ev[ha] & XS_EV_WRITABLE); i++) {
+	for (int i = 0; i < 2000 && !(sa.ev[ha.id] & XS_EV_WRITABLE); i++) {
 		poll_both(t, 1);
 		while (xs_tcp_recv(t->b, hb, buf, sizeof(buf)) > 0)
 			;
 	}
-	assert_true(sa.ev[ha] & XS_EV_WRITABLE);
+	assert_true(sa.ev[ha.id] & XS_EV_WRITABLE);
 	assert_true(xs_tcp_poll_events(t->a, ha) & XS_EV_WRITABLE);
 	/* Peer's FIN: readable (EOF), still writable. */
 	assert_int_equal(xs_tcp_shutdown(t->b, hb), 0);
@@ -111,7 +111,7 @@ static void test_tcp_readiness(void **state)
 	poll_both(t, 20);
 	assert_true(xs_tcp_poll_events(t->a, ha) & XS_EV_HUP);
 	assert_true(xs_tcp_poll_events(t->b, hb) & XS_EV_HUP);
-	assert_true(sb.ev[hb] & XS_EV_HUP);
+	assert_true(sb.ev[hb.id] & XS_EV_HUP);
 	assert_int_equal(xs_tcp_close(t->a, ha), 0);
 	assert_int_equal(xs_tcp_close(t->b, hb), 0);
 	/* Used after close. */
@@ -126,14 +126,14 @@ static void test_tcp_readiness(void **state)
 static void test_tcp_error_readiness(void **state)
 {
 	struct two *t = *state;
-	struct seen sa = {.close_other = -1};
-	int ha, hb;
+	struct seen sa = {.close_other = XS_NO_HANDLE};
+	struct xs_tcp ha, hb;
 
 	tcp_pair(t, 81, &sa, NULL, &ha, &hb);
 	memset(sa.ev, 0, sizeof(sa.ev));
 	assert_int_equal(xs_tcp_abort(t->b, hb), 0);
 	poll_both(t, 5);
-	assert_int_equal(sa.ev[ha], XS_EV_READABLE | XS_EV_ERROR | XS_EV_HUP);
+	assert_int_equal(sa.ev[ha.id], XS_EV_READABLE | XS_EV_ERROR | XS_EV_HUP);
 	assert_int_equal(xs_tcp_poll_events(t->a, ha),
 			 XS_EV_READABLE | XS_EV_WRITABLE | XS_EV_ERROR | XS_EV_HUP);
 	assert_int_equal(xs_tcp_error(t->a, ha), -ECONNRESET);
@@ -142,7 +142,7 @@ static void test_tcp_error_readiness(void **state)
 	ha = xs_tcp_connect(t->a, B_IP, 99);
 	assert_int_equal(xs_tcp_set_event_cb(t->a, ha, tcp_seen, &sa), 0);
 	poll_both(t, 5);
-	assert_true(sa.ev[ha] & XS_EV_ERROR);
+	assert_true(sa.ev[ha.id] & XS_EV_ERROR);
 	assert_int_equal(xs_tcp_error(t->a, ha), -ECONNREFUSED);
 	assert_int_equal(xs_tcp_close(t->a, ha), 0);
 }
@@ -153,25 +153,25 @@ static void test_tcp_close_in_callback(void **state)
 {
 	struct two *t = *state;
 	struct seen sb;
-	int ha1, hb1, ha2, hb2;
+	struct xs_tcp ha1, hb1, ha2, hb2;
 
 	tcp_pair(t, 82, NULL, NULL, &ha1, &hb1);
 	tcp_pair(t, 83, NULL, NULL, &ha2, &hb2);
 	memset(&sb, 0, sizeof(sb));
-	sb.close_other = -1;
+	sb.close_other = (struct xs_tcp)XS_NO_HANDLE;
 	assert_int_equal(xs_tcp_set_event_cb(t->b, hb1, tcp_seen, &sb), 0);
 	assert_int_equal(xs_tcp_set_event_cb(t->b, hb2, tcp_seen, &sb), 0);
 	poll_both(t, 2);
 	memset(&sb, 0, sizeof(sb));
 	sb.close_self = 1;
-	sb.close_other = -1;
+	sb.close_other = (struct xs_tcp)XS_NO_HANDLE;
 	assert_int_equal(xs_tcp_send(t->a, ha1, "a", 1), 1);
 	assert_int_equal(xs_tcp_send(t->a, ha2, "b", 1), 1);
 	t->now += XS_MS(1);
 	assert_true(xs_stack_poll(t->a, t->now) >= 0);
 	assert_true(xs_stack_poll(t->b, t->now) >= 0);
-	assert_int_equal(sb.calls[hb1], 1);
-	assert_int_equal(sb.calls[hb2], 1);
+	assert_int_equal(sb.calls[hb1.id], 1);
+	assert_int_equal(sb.calls[hb2.id], 1);
 	assert_int_equal(xs_tcp_poll_events(t->b, hb1), -EBADF);
 	assert_int_equal(xs_tcp_poll_events(t->b, hb2), -EBADF);
 	/* Closed with unread data: reset (RFC 2525 2.17). */
@@ -182,12 +182,13 @@ static void test_tcp_close_in_callback(void **state)
 	assert_int_equal(xs_tcp_close(t->a, ha2), 0);
 }
 
-static void tcp_close_peer(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void tcp_close_peer(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 {
 	struct seen *s = ctx;
-	int other = h == (int)s->ev[14] ? (int)s->ev[15] : (int)s->ev[14];
+	struct xs_tcp *pair = s->pair;
+	struct xs_tcp other = h.id == pair[0].id ? pair[1] : pair[0];
 
-	s->calls[h]++;
+	s->calls[h.id]++;
 	assert_int_equal(xs_tcp_close(st, other), 0);
 }
 
@@ -197,13 +198,13 @@ static void test_tcp_close_other_in_callback(void **state)
 {
 	struct two *t = *state;
 	struct seen sb;
-	int ha1, hb1, ha2, hb2, live;
+	struct xs_tcp ha1, hb1, ha2, hb2, live;
 
 	tcp_pair(t, 84, NULL, NULL, &ha1, &hb1);
 	tcp_pair(t, 85, NULL, NULL, &ha2, &hb2);
 	memset(&sb, 0, sizeof(sb));
-	sb.ev[14] = (unsigned)hb1;
-	sb.ev[15] = (unsigned)hb2;
+	sb.pair[0] = hb1;
+	sb.pair[1] = hb2;
 	assert_int_equal(xs_tcp_send(t->a, ha1, "a", 1), 1);
 	assert_int_equal(xs_tcp_send(t->a, ha2, "b", 1), 1);
 	t->now += XS_MS(1);
@@ -211,9 +212,9 @@ static void test_tcp_close_other_in_callback(void **state)
 	assert_int_equal(xs_tcp_set_event_cb(t->b, hb1, tcp_close_peer, &sb), 0);
 	assert_int_equal(xs_tcp_set_event_cb(t->b, hb2, tcp_close_peer, &sb), 0);
 	assert_true(xs_stack_poll(t->b, t->now) >= 0);
-	assert_int_equal(sb.calls[hb1] + sb.calls[hb2], 1);
-	live = sb.calls[hb1] ? hb1 : hb2;
-	assert_int_equal(xs_tcp_poll_events(t->b, live == hb1 ? hb2 : hb1), -EBADF);
+	assert_int_equal(sb.calls[hb1.id] + sb.calls[hb2.id], 1);
+	live = sb.calls[hb1.id] ? hb1 : hb2;
+	assert_int_equal(xs_tcp_poll_events(t->b, live.id == hb1.id ? hb2 : hb1), -EBADF);
 	assert_true(xs_tcp_poll_events(t->b, live) & XS_EV_READABLE);
 	assert_int_equal(xs_tcp_close(t->b, live), 0);
 	poll_both(t, 5);
@@ -221,7 +222,41 @@ static void test_tcp_close_other_in_callback(void **state)
 	assert_int_equal(xs_tcp_close(t->a, ha2), 0);
 }
 
-static void ping_seen(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)
+/* Handles are {id, gen}: a number comes back after a close, the handle does
+ * not. The kept one gets -EBADF from every call and never reaches the new
+ * connection; the new one works. */
+static void test_tcp_handle_reused_number(void **state)
+{
+	struct two *t = *state;
+	struct seen sa = {.close_other = XS_NO_HANDLE};
+	struct xs_tcp ha, hb, old, lh;
+	uint8_t buf[16];
+
+	tcp_pair(t, 86, NULL, NULL, &ha, &hb);
+	old = ha;
+	assert_int_equal(xs_tcp_close(t->a, ha), 0);
+	lh = xs_tcp_listen(t->a, 87, 4); /* takes the freed number (LIFO) */
+	assert_int_equal(lh.id, old.id);
+	assert_int_not_equal(lh.gen, old.gen);
+	assert_int_equal(xs_tcp_poll_events(t->a, old), -EBADF);
+	assert_int_equal(xs_tcp_send(t->a, old, "x", 1), -EBADF);
+	assert_int_equal(xs_tcp_recv(t->a, old, buf, sizeof(buf)), -EBADF);
+	assert_int_equal(xs_tcp_set_event_cb(t->a, old, tcp_seen, &sa), -EBADF);
+	assert_int_equal(xs_tcp_setopt(t->a, old, XS_TCP_NODELAY, 1), -EBADF);
+	assert_int_equal(xs_tcp_accept(t->a, old, NULL, NULL).id, -EBADF);
+	assert_int_equal(xs_tcp_close(t->a, old), -EBADF);
+	/* The listener behind the number is untouched. */
+	assert_int_equal(xs_tcp_poll_events(t->a, lh), 0);
+	assert_int_equal(xs_tcp_accept(t->a, lh, NULL, NULL).id, -EAGAIN);
+	assert_int_equal(xs_tcp_close(t->a, lh), 0);
+	/* A handle of another kind cannot be passed at all (a compile error:
+	 * tests/unit/compile_fail/); a forged one is just a stale handle. */
+	assert_int_equal(xs_tcp_close(t->a, (struct xs_tcp){.id = lh.id, .gen = 0}), -EBADF);
+	poll_both(t, 5);
+	assert_int_equal(xs_tcp_close(t->b, hb), 0);
+}
+
+static void ping_seen(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r, void *ctx)
 {
 	int *got = ctx;
 
@@ -234,9 +269,10 @@ static void ping_seen(struct xs_stack *st, int h, const struct xs_ping_result *r
 static void test_ping_readiness(void **state)
 {
 	struct two *t = *state;
-	int got = 0, h = xs_ping_open(t->a, ping_seen, &got);
+	int got = 0;
+	struct xs_ping h = xs_ping_open(t->a, ping_seen, &got);
 
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_int_equal(xs_ping_poll_events(t->a, h), XS_EV_WRITABLE);
 	assert_int_equal(xs_ping_send(t->a, h, B_IP, 1, 16), 0);
 	assert_int_equal(xs_ping_send(t->a, h, B_IP, 2, 16), 0);
@@ -257,7 +293,8 @@ static void test_ping_readiness(void **state)
 static void test_stack_fd(void **state)
 {
 	struct two *t = *state;
-	int fa = xs_stack_fd(t->a), fb = xs_stack_fd(t->b), ha, hb;
+	struct xs_udp ha, hb;
+	int fa = xs_stack_fd(t->a), fb = xs_stack_fd(t->b);
 
 	assert_true(fa >= 0 && fb >= 0);
 	assert_int_equal(xs_stack_fd(t->a), fa);
@@ -306,8 +343,8 @@ static void test_stack_fd(void **state)
 static void test_run_stops(void **state)
 {
 	struct two *t = *state;
-	struct seen sb = {.stop = 1, .close_other = -1};
-	int ha = xs_udp_open(t->a), hb = xs_udp_open(t->b);
+	struct seen sb = {.stop = 1, .close_other = XS_NO_HANDLE};
+	struct xs_udp ha = xs_udp_open(t->a), hb = xs_udp_open(t->b);
 	uint8_t buf[8];
 
 	assert_int_equal(xs_udp_bind(t->b, hb, 7), 0);
@@ -316,7 +353,7 @@ static void test_run_stops(void **state)
 	assert_int_equal(xs_udp_sendto(t->a, ha, "go", 2, B_IP, 7), 2);
 	assert_true(xs_stack_poll(t->a, xs_clock_now()) >= 0);
 	assert_int_equal(xs_run(t->b, &(struct xs_run_opts){.max_wait_ms = 10}), 0);
-	assert_int_equal(sb.calls[hb], 1);
+	assert_int_equal(sb.calls[hb.id], 1);
 	assert_int_equal(xs_udp_recvfrom(t->b, hb, buf, sizeof(buf), NULL, NULL), 2);
 }
 
@@ -348,11 +385,12 @@ static void test_udp_writable_after_enobufs(void **state)
 {
 	struct xs_config cfg = {.ip = A_IP};
 	struct xs_dev *d = xs_mem_dev_new(mac_a, 1500, 4);
-	struct seen s = {.close_other = -1};
+	struct seen s = {.close_other = XS_NO_HANDLE};
 	struct xs_stack *st;
 	uint8_t f[2048];
 	ssize_t n;
-	int h, i;
+	struct xs_udp h;
+	int i;
 
 	(void)state;
 	assert_non_null(d);
@@ -373,12 +411,12 @@ static void test_udp_writable_after_enobufs(void **state)
 	assert_int_equal(n, -ENOBUFS);
 	assert_int_equal(xs_udp_poll_events(st, h), 0);
 	assert_true(xs_stack_poll(st, XS_MS(1)) >= 0);
-	assert_int_equal(s.calls[h], 0); /* still no frame free */
+	assert_int_equal(s.calls[h.id], 0); /* still no frame free */
 	assert_int_equal(xs_udp_poll_events(st, h), 0);
 	assert_true(xs_mem_dev_take(d, f, sizeof(f)) > 0);
 	assert_true(xs_stack_poll(st, XS_MS(2)) >= 0);
-	assert_int_equal(s.calls[h], 1);
-	assert_int_equal(s.ev[h], XS_EV_WRITABLE);
+	assert_int_equal(s.calls[h.id], 1);
+	assert_int_equal(s.ev[h.id], XS_EV_WRITABLE);
 	assert_int_equal(xs_udp_poll_events(st, h), XS_EV_WRITABLE);
 	assert_int_equal(xs_udp_sendto(st, h, "x", 1, 0x0a0000ffu, 9), 1);
 	assert_int_equal(xs_udp_close(st, h), 0);
@@ -390,7 +428,7 @@ static void test_udp_writable_after_enobufs(void **state)
 
 struct bulk {
 	struct xs_stack *st;
-	int h;
+	struct xs_tcp h;
 	uint64_t sent, rcvd, total;
 	uint32_t sum_tx, sum_rx;  /* running checksums of the bytes */
 	int fin, eof, wakeups;
@@ -435,7 +473,7 @@ static void bulk_pump(struct bulk *b)
 		b->eof = 1;
 }
 
-static void bulk_cb(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void bulk_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 {
 	struct bulk *b = ctx;
 
@@ -452,7 +490,8 @@ static void test_embedded_epoll_loop(void **state)
 	struct bulk ba = {.st = t->a, .total = 4u << 20}, bb = {.st = t->b};
 	struct xs_stack *sts[2] = {t->a, t->b};
 	struct epoll_event ev = {.events = EPOLLIN}, got[4];
-	int ep = epoll_create1(0), lh, i;
+	struct xs_tcp lh;
+	int ep = epoll_create1(0), i;
 	xs_time_t start = xs_clock_now();
 
 	assert_true(ep >= 0);
@@ -462,9 +501,9 @@ static void test_embedded_epoll_loop(void **state)
 	}
 	lh = xs_tcp_listen(t->b, 5000, 4);
 	ba.h = xs_tcp_connect(t->a, B_IP, 5000);
-	assert_true(ba.h >= 0);
+	assert_true(ba.h.id >= 0);
 	assert_int_equal(xs_tcp_set_event_cb(t->a, ba.h, bulk_cb, &ba), 0);
-	bb.h = -1;
+	bb.h = (struct xs_tcp)XS_NO_HANDLE;
 	while (!bb.eof) {
 		xs_time_t now = xs_clock_now(), next = ~0ull;
 		int n, wait;
@@ -475,7 +514,7 @@ static void test_embedded_epoll_loop(void **state)
 			if (xs_stack_next_timer(sts[i]) < next)
 				next = xs_stack_next_timer(sts[i]);
 		}
-		if (bb.h < 0 && (bb.h = xs_tcp_accept(t->b, lh, NULL, NULL)) >= 0)
+		if (bb.h.id < 0 && (bb.h = xs_tcp_accept(t->b, lh, NULL, NULL)).id >= 0)
 			assert_int_equal(xs_tcp_set_event_cb(t->b, bb.h, bulk_cb, &bb), 0);
 		now = xs_clock_now();
 		wait = next <= now ? 0 : (int)((next - now) / XS_NSEC_PER_MS) + 1;
@@ -509,6 +548,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tcp_error_readiness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_close_in_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_close_other_in_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_handle_reused_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping_readiness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stack_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_stops, setup, teardown),

@@ -231,7 +231,8 @@ static void test_custom_device(void **state)
 static void test_tcp_opts_get_set(void **state)
 {
 	struct two *t = *state;
-	int ha, hb, v;
+	struct xs_tcp ha, hb;
+	int v;
 
 	tcp_pair(t, 90, NULL, NULL, &ha, &hb);
 	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_NODELAY, &v), 0);
@@ -257,7 +258,7 @@ static void test_tcp_opts_get_set(void **state)
 	assert_int_equal(xs_tcp_getopt(t->a, ha, XS_TCP_CC_CUBIC, &v), 0);
 	assert_int_equal(v, 1);
 	assert_int_equal(xs_tcp_getopt(t->a, ha, (enum xs_tcp_opt)99, &v), -ENOPROTOOPT);
-	assert_int_equal(xs_tcp_getopt(t->a, 4000, XS_TCP_NODELAY, &v), -EBADF);
+	assert_int_equal(xs_tcp_getopt(t->a, (struct xs_tcp){.id = 4000}, XS_TCP_NODELAY, &v), -EBADF);
 	assert_int_equal(xs_tcp_close(t->a, ha), 0);
 	assert_int_equal(xs_tcp_close(t->b, hb), 0);
 }
@@ -269,23 +270,24 @@ static void test_tcp_connect_ex(void **state)
 					.nodelay = 1};
 	struct xs_tcp_info info;
 	uint16_t port;
-	int lh = xs_tcp_listen(t->b, 91, 4), la = xs_tcp_listen(t->a, 41000, 4), ha, hb, v;
+	struct xs_tcp lh = xs_tcp_listen(t->b, 91, 4), la = xs_tcp_listen(t->a, 41000, 4), ha, hb;
+	int v;
 
-	assert_true(lh >= 0 && la >= 0);
+	assert_true(lh.id >= 0 && la.id >= 0);
 	/* A listener's port, an out-of-range buffer. */
 	assert_int_equal(xs_tcp_connect_ex(t->a, B_IP, 91,
-					   &(struct xs_tcp_connect_opts){.lport = 41000}),
+					   &(struct xs_tcp_connect_opts){.lport = 41000}).id,
 			 -EADDRINUSE);
 	assert_int_equal(xs_tcp_connect_ex(t->a, B_IP, 91,
-					   &(struct xs_tcp_connect_opts){.sndbuf = 100}),
+					   &(struct xs_tcp_connect_opts){.sndbuf = 100}).id,
 			 -EINVAL);
 	ha = xs_tcp_connect_ex(t->a, B_IP, 91, &o);
-	assert_true(ha >= 0);
+	assert_true(ha.id >= 0);
 	/* The same 4-tuple again. */
-	assert_int_equal(xs_tcp_connect_ex(t->a, B_IP, 91, &o), -EADDRINUSE);
+	assert_int_equal(xs_tcp_connect_ex(t->a, B_IP, 91, &o).id, -EADDRINUSE);
 	poll_both(t, 10);
 	hb = xs_tcp_accept(t->b, lh, NULL, &port);
-	assert_true(hb >= 0);
+	assert_true(hb.id >= 0);
 	assert_int_equal(port, 40000);
 	assert_int_equal(xs_tcp_get_info(t->a, ha, &info), 0);
 	assert_int_equal(info.lport, 40000);
@@ -307,7 +309,7 @@ static void test_tcp_shutdown_read(void **state)
 	struct two *t = *state;
 	struct xs_tcp_info info;
 	uint8_t buf[64];
-	int ha, hb;
+	struct xs_tcp ha, hb;
 
 	tcp_pair(t, 92, NULL, NULL, &ha, &hb);
 	assert_int_equal(xs_tcp_send(t->a, ha, "unread", 6), 6);
@@ -348,7 +350,8 @@ static void test_udp_rcvbuf(void **state)
 	struct two *t = *state;
 	uint8_t d[1000] = {0};
 	uint64_t before;
-	int ha = xs_udp_open(t->a), hb = xs_udp_open(t->b), v;
+	struct xs_udp ha = xs_udp_open(t->a), hb = xs_udp_open(t->b);
+	int v;
 
 	assert_int_equal(xs_udp_bind(t->b, hb, 7), 0);
 	assert_int_equal(xs_udp_getopt(t->b, hb, XS_UDP_RCVBUF, &v), 0);
@@ -366,7 +369,7 @@ static void test_udp_rcvbuf(void **state)
 	assert_int_equal(xs_udp_recvfrom(t->b, hb, d, sizeof(d), NULL, NULL), 1000);
 	assert_int_equal(xs_udp_recvfrom(t->b, hb, d, sizeof(d), NULL, NULL), 1000);
 	assert_int_equal(xs_udp_recvfrom(t->b, hb, d, sizeof(d), NULL, NULL), -EAGAIN);
-	assert_int_equal(xs_udp_setopt(t->b, 200, XS_UDP_RCVBUF, 4096), -EBADF);
+	assert_int_equal(xs_udp_setopt(t->b, (struct xs_udp){.id = 200}, XS_UDP_RCVBUF, 4096), -EBADF);
 	assert_int_equal(xs_udp_getopt(t->b, hb, (enum xs_udp_opt)7, &v), -ENOPROTOOPT);
 }
 

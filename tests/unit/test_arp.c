@@ -167,7 +167,8 @@ static void test_arp_retries_then_drop(void **state)
 	uint8_t f[FRAME_MAX];
 	const xs_time_t t0 = XS_SEC(5);
 	size_t n;
-	int h = xs_udp_open(fx->st), i;
+	struct xs_udp h = xs_udp_open(fx->st);
+	int i;
 
 	fx_poll(fx, t0);
 	assert_int_equal(xs_udp_sendto(fx->st, h, "one", 3, PEER_IP, 9), 3);
@@ -218,7 +219,7 @@ static void test_arp_retries_configurable(void **state)
 	struct xs_config cfg = {.ip = OUR_IP, .arp_retry_ms = 250, .arp_retries = 2};
 	uint8_t f[FRAME_MAX];
 	size_t n;
-	int h;
+	struct xs_udp h;
 
 	fx_restart(fx, &cfg, 1500, 64, true);
 	h = xs_udp_open(fx->st);
@@ -243,7 +244,7 @@ static void test_arp_entry_aging(void **state)
 	uint8_t f[FRAME_MAX];
 	xs_time_t t0;
 	size_t n;
-	int h;
+	struct xs_udp h;
 
 	fx_restart(fx, &cfg, 1500, 64, true);
 	t0 = XS_SEC(10);
@@ -308,7 +309,8 @@ static void test_arp_entry_in_use_is_polled_not_dropped(void **state)
 	uint8_t f[FRAME_MAX];
 	xs_time_t t0;
 	size_t n;
-	int h, i;
+	struct xs_udp h;
+	int i;
 
 	fx_restart(fx, &cfg, 1500, 64, true);
 	s = xs_stack_stats(fx->st);
@@ -394,7 +396,8 @@ static void test_arp_pending_queue_bounded(void **state)
 	uint8_t f[FRAME_MAX], msg[2] = {'m', 0};
 	const uint8_t *p;
 	size_t n, plen;
-	int h, i;
+	struct xs_udp h;
+	int i;
 
 	/* Enough frames to send a whole queue at once. */
 	fx_restart(fx, NULL, 1500, 4 * ARP_PENDING_PER_ENTRY, true);
@@ -436,7 +439,8 @@ static void test_arp_pending_total_bounded(void **state)
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX];
 	size_t n;
-	int h = xs_udp_open(fx->st), host, i;
+	struct xs_udp h = xs_udp_open(fx->st);
+	int host, i;
 
 	/* Full queues for ARP_PENDING_SLOTS / ARP_PENDING_PER_ENTRY next hops use
 	 * every shared slot; the next host's datagram finds none. */
@@ -575,7 +579,7 @@ static void test_arp_flood_spares_entries_in_use(void **state)
 	const struct xs_stats *s;
 	uint8_t f[FRAME_MAX];
 	size_t n, plen;
-	int h;
+	struct xs_udp h;
 
 	fx_restart(fx, &cfg, 1500, 64, true);
 	s = xs_stack_stats(fx->st);
@@ -630,7 +634,8 @@ static void test_arp_full_of_entries_in_use_refuses(void **state)
 	const struct xs_stats *s;
 	uint8_t f[FRAME_MAX];
 	size_t n;
-	int h, i;
+	struct xs_udp h;
+	int i;
 
 	fx_restart(fx, &cfg, 1500, 1024, true); /* 256 retries go out at once */
 	s = xs_stack_stats(fx->st);
@@ -732,6 +737,44 @@ static void test_arp_keyed_hash_spreads(void **state)
 	expect_drops(fx, XS_DROP_NONE, 0, "learned");
 }
 
+/* The next hop of the last packet sent is remembered (no hash for the
+ * next one), never beyond the entry's life: each datagram goes to its own
+ * neighbour's MAC, alternating; once the cache is flushed the remembered
+ * entry answers nothing and a new resolution starts. */
+static void test_arp_last_next_hop_memo(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t f[FRAME_MAX];
+	size_t n;
+	struct xs_udp h;
+
+	learn_peer(fx, peer_mac, PEER_IP);
+	learn_peer(fx, peer2_mac, PEER2_IP);
+	h = xs_udp_open(fx->st);
+	assert_true(h.id >= 0);
+	for (int i = 0; i < 4; i++) {
+		uint32_t ip = i & 1 ? PEER2_IP : PEER_IP;
+
+		assert_int_equal(xs_udp_sendto(fx->st, h, "x", 1, ip, 9), 1);
+		assert_int_equal(xs_udp_sendto(fx->st, h, "y", 1, ip, 9), 1);
+		fx_poll(fx, fx->now);
+		for (int k = 0; k < 2; k++) {
+			n = take(fx, f);
+			assert_true(n > 0);
+			assert_memory_equal(f, i & 1 ? peer2_mac : peer_mac, 6);
+			assert_int_equal(get32(f + ETH_LEN + 16), ip);
+		}
+		expect_nothing_sent(fx, "two datagrams");
+	}
+	xs_stack_arp_flush(fx->st);
+	assert_int_equal(xs_udp_sendto(fx->st, h, "z", 1, PEER2_IP, 9), 1);
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	check_arp_request(f, n, PEER2_IP);
+	expect_nothing_sent(fx, "re-resolve");
+	assert_int_equal(xs_udp_close(fx->st, h), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +797,7 @@ int main(void)
 	    T(test_arp_gateway_is_in_use),
 	    T(test_arp_keyed_hash_spreads),
 	    T(test_arp_entry_in_use_is_polled_not_dropped),
+	    T(test_arp_last_next_hop_memo),
 #undef T
 	};
 

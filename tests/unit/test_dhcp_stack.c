@@ -210,6 +210,47 @@ static void test_release(void **state)
 	}
 }
 
+/* DHCP replies meet the inbound filter like any other packet (they used to
+ * be taken before it): a rule against the server drops its OFFER; reject
+ * has no address to answer from while unbound, so it only drops. */
+static void test_filter_judges_replies(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = { .dhcp = 1 };
+	const char *drop = "drop in udp src 10.0.0.254 sport 67\n";
+	const char *reject = "reject in udp sport 67 dport 68\n";
+	struct xs_filter_entry e[2];
+	uint8_t f[FRAME_MAX];
+	struct dhcp_msg m;
+	char err[128];
+	size_t n;
+
+	fx_restart(fx, &cfg, 1500, 64, false);
+	assert_int_equal(xs_filter_load(fx->st, drop, strlen(drop), err, sizeof(err)), 0);
+	fx_poll(fx, 0);
+	n = take(fx, f);
+	check_dhcp_out(f, n, 0, 0xffffffffu, DHCPDISCOVER, &m);
+	inject(fx, f, server_reply(f, m.xid, DHCPOFFER, OUR_IP));
+	fx_poll(fx, XS_MS(10));
+	expect_nothing_sent(fx, "a dropped OFFER");
+	expect_drops(fx, XS_DROP_FILTER_IN, 1, "a dropped OFFER");
+	assert_int_equal(xs_filter_list(fx->st, e, 2, NULL, NULL, NULL), 1);
+	assert_int_equal(e[0].pkts, 1);
+	/* reject, unbound: dropped, counted, nothing sent from 0.0.0.0. */
+	assert_int_equal(xs_filter_load(fx->st, reject, strlen(reject), err, sizeof(err)), 0);
+	inject(fx, f, server_reply(f, m.xid, DHCPOFFER, OUR_IP));
+	fx_poll(fx, XS_MS(20));
+	expect_nothing_sent(fx, "a rejected OFFER");
+	expect_drops(fx, XS_DROP_FILTER_REJECT, 1, "a rejected OFFER");
+	/* No rule: the OFFER is taken, a REQUEST follows. */
+	xs_filter_flush(fx->st);
+	inject(fx, f, server_reply(f, m.xid, DHCPOFFER, OUR_IP));
+	fx_poll(fx, XS_MS(30));
+	n = take(fx, f);
+	check_dhcp_out(f, n, 0, 0xffffffffu, DHCPREQUEST, &m);
+	assert_int_equal(m.req_ip, OUR_IP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +258,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_replies_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_declines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_judges_replies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

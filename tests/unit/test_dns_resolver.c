@@ -16,11 +16,11 @@
 
 struct got {
 	int n;
-	int q;
+	struct xs_dns_query q;
 	struct xs_dns_result r;
 };
 
-static void on_result(struct xs_stack *st, int q, const struct xs_dns_result *r, void *ctx)
+static void on_result(struct xs_stack *st, struct xs_dns_query q, const struct xs_dns_result *r, void *ctx)
 {
 	struct got *g = ctx;
 
@@ -79,12 +79,12 @@ static void test_resolve_match_cache(void **state)
 	struct got g = {0};
 	uint16_t port;
 	size_t ql, rl;
-	int h;
+	struct xs_dns_query h;
 
 	learn_peer(fx, peer_mac, PEER_IP);
 	assert_int_equal(xs_dns_add_server(fx->st, PEER_IP, 53), 0);
 	h = xs_dns_resolve(fx->st, "WWW.a.test", on_result, &g);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	fx_poll(fx, fx->now);
 	ql = take_query(fx, PEER_IP, peer_mac, q, &port);
 	assert_int_equal(ql, 12 + 12 + 4);
@@ -120,7 +120,8 @@ static void test_resolve_match_cache(void **state)
 	fx_poll(fx, fx->now + XS_MS(1));
 	expect_drops(fx, XS_DROP_NONE, 0, "genuine reply");
 	assert_int_equal(g.n, 1);
-	assert_int_equal(g.q, h);
+	assert_int_equal(g.q.id, h.id);
+	assert_int_equal(g.q.gen, h.gen);
 	assert_int_equal(g.r.error, 0);
 	assert_int_equal(g.r.naddrs, 1);
 	assert_int_equal(g.r.addrs[0], 0x0a090909);
@@ -133,7 +134,7 @@ static void test_resolve_match_cache(void **state)
 
 	/* Within the TTL: from the cache, nothing sent, delivered at the next poll. */
 	fx_poll(fx, fx->now + XS_SEC(20));
-	assert_true(xs_dns_resolve(fx->st, "www.a.test.", on_result, &g) >= 0);
+	assert_true(xs_dns_resolve(fx->st, "www.a.test.", on_result, &g).id >= 0);
 	assert_int_equal(g.n, 1);
 	assert_int_equal(xs_stack_next_timer(fx->st), 0);
 	fx_poll(fx, fx->now);
@@ -146,7 +147,7 @@ static void test_resolve_match_cache(void **state)
 
 	/* Past the TTL: asked again, with another ID or port. */
 	fx_poll(fx, fx->now + XS_SEC(11));
-	assert_true(xs_dns_resolve(fx->st, "www.a.test", on_result, &g) >= 0);
+	assert_true(xs_dns_resolve(fx->st, "www.a.test", on_result, &g).id >= 0);
 	fx_poll(fx, fx->now);
 	{
 		uint8_t q2[512];
@@ -171,7 +172,7 @@ static void test_retry_servers_timeout(void **state)
 	learn_peer(fx, peer2_mac, PEER2_IP);
 	assert_int_equal(xs_dns_add_server(fx->st, PEER_IP, 53), 0);
 	assert_int_equal(xs_dns_add_server(fx->st, PEER2_IP, 53), 0);
-	assert_true(xs_dns_resolve(fx->st, "x.a.test", on_result, &g) >= 0);
+	assert_true(xs_dns_resolve(fx->st, "x.a.test", on_result, &g).id >= 0);
 	fx_poll(fx, fx->now);
 	take_query(fx, PEER_IP, peer_mac, q, &port);
 	/* The next timer is at most the query's deadline (a tick may come first). */
@@ -184,6 +185,46 @@ static void test_retry_servers_timeout(void **state)
 	assert_int_equal(g.n, 1);
 	assert_int_equal(g.r.error, -ETIMEDOUT);
 	assert_int_equal(xs_stack_stats(fx->st)->dns_timeouts, 2);
+	assert_int_equal(xs_stack_stats(fx->st)->dns_inflight, 0);
+	expect_nothing_sent(fx, "given up");
+}
+
+/* Queries started apart time out each at its own deadline, not before and
+ * not after, and the next timer never lies beyond the earliest one: the
+ * earliest deadline is kept as queries are armed, so polls before it walk
+ * no slots. */
+static void test_staggered_timeouts(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_config cfg = {.ip = OUR_IP, .dns_timeout_ms = 50, .dns_attempts = 1};
+	struct got g[3] = {{0}};
+	xs_time_t t0;
+	uint8_t q[512];
+	uint16_t port;
+
+	fx_restart(fx, &cfg, 1500, 64, true);
+	learn_peer(fx, peer_mac, PEER_IP);
+	assert_int_equal(xs_dns_add_server(fx->st, PEER_IP, 53), 0);
+	t0 = fx->now;
+	for (int i = 0; i < 3; i++) {
+		fx_poll(fx, t0 + XS_MS(10) * (xs_time_t)i);
+		assert_true(xs_dns_resolve(fx->st, i == 0 ? "a.test" : i == 1 ? "b.test" : "c.test",
+					   on_result, &g[i]).id >= 0);
+		fx_poll(fx, fx->now);
+		take_query(fx, PEER_IP, peer_mac, q, &port);
+	}
+	for (int i = 0; i < 3; i++) {
+		xs_time_t due = t0 + XS_MS(10) * (xs_time_t)i + XS_MS(50);
+
+		assert_true(xs_stack_next_timer(fx->st) <= due);
+		fx_poll(fx, due - 1);
+		assert_int_equal(xs_stack_stats(fx->st)->dns_timeouts, (uint64_t)i);
+		fx_poll(fx, due);
+		assert_int_equal(xs_stack_stats(fx->st)->dns_timeouts, (uint64_t)i + 1);
+		fx_poll(fx, fx->now); /* the result is delivered at the next poll */
+		assert_int_equal(g[i].n, 1);
+		assert_int_equal(g[i].r.error, -ETIMEDOUT);
+	}
 	assert_int_equal(xs_stack_stats(fx->st)->dns_inflight, 0);
 	expect_nothing_sent(fx, "given up");
 }
@@ -203,7 +244,7 @@ static void test_nxdomain_negative_cache(void **state)
 
 	learn_peer(fx, peer_mac, PEER_IP);
 	xs_dns_add_server(fx->st, PEER_IP, 53);
-	assert_true(xs_dns_resolve(fx->st, "no.a.test", on_result, &g) >= 0);
+	assert_true(xs_dns_resolve(fx->st, "no.a.test", on_result, &g).id >= 0);
 	fx_poll(fx, fx->now);
 	ql = take_query(fx, PEER_IP, peer_mac, q, &port);
 	rl = mk_reply(r, q, ql, 3, 0, 1, soa, sizeof(soa));
@@ -214,7 +255,7 @@ static void test_nxdomain_negative_cache(void **state)
 	assert_int_equal(g.r.ttl, 5);
 
 	fx_poll(fx, fx->now + XS_SEC(4));
-	assert_true(xs_dns_resolve(fx->st, "no.a.test", on_result, &g) >= 0);
+	assert_true(xs_dns_resolve(fx->st, "no.a.test", on_result, &g).id >= 0);
 	fx_poll(fx, fx->now);
 	assert_int_equal(g.n, 2);
 	assert_int_equal(g.r.error, -ENOENT);
@@ -223,7 +264,7 @@ static void test_nxdomain_negative_cache(void **state)
 	assert_int_equal(xs_stack_stats(fx->st)->dns_cache_neg_hits, 1);
 
 	fx_poll(fx, fx->now + XS_SEC(1));
-	assert_true(xs_dns_resolve(fx->st, "no.a.test", on_result, &g) >= 0);
+	assert_true(xs_dns_resolve(fx->st, "no.a.test", on_result, &g).id >= 0);
 	fx_poll(fx, fx->now);
 	take_query(fx, PEER_IP, peer_mac, q, &port);
 }
@@ -247,7 +288,7 @@ static void test_cname_loop_and_requery(void **state)
 
 	learn_peer(fx, peer_mac, PEER_IP);
 	xs_dns_add_server(fx->st, PEER_IP, 53);
-	assert_true(xs_dns_resolve(fx->st, "www.a.test", on_result, &g) >= 0);
+	assert_true(xs_dns_resolve(fx->st, "www.a.test", on_result, &g).id >= 0);
 	fx_poll(fx, fx->now);
 	ql = take_query(fx, PEER_IP, peer_mac, q, &port);
 	rl = mk_reply(r, q, ql, 0, 2, 0, loop, sizeof(loop));
@@ -256,7 +297,7 @@ static void test_cname_loop_and_requery(void **state)
 	assert_int_equal(g.n, 1);
 	assert_int_equal(g.r.error, -ELOOP);
 
-	assert_true(xs_dns_resolve(fx->st, "y.a.test", on_result, &g) >= 0);
+	assert_true(xs_dns_resolve(fx->st, "y.a.test", on_result, &g).id >= 0);
 	fx_poll(fx, fx->now);
 	ql = take_query(fx, PEER_IP, peer_mac, q, &port);
 	rl = mk_reply(r, q, ql, 0, 1, 0, dangling, sizeof(dangling));
@@ -276,22 +317,24 @@ static void test_budgets(void **state)
 	struct got g = {0};
 	uint16_t port;
 	size_t ql;
-	int h1, h2;
+	struct xs_dns_query h1, h2, q0;
 
 	fx_restart(fx, &cfg, 1500, 64, true);
 	learn_peer(fx, peer_mac, PEER_IP);
-	assert_int_equal(xs_dns_resolve(fx->st, "a.test", on_result, &g), -EDESTADDRREQ);
+	assert_int_equal(xs_dns_resolve(fx->st, "a.test", on_result, &g).id, -EDESTADDRREQ);
 	xs_dns_add_server(fx->st, PEER_IP, 53);
-	assert_int_equal(xs_dns_resolve(fx->st, "bad name", on_result, &g), -EINVAL);
-	assert_int_equal(xs_dns_resolve(fx->st, "1.2.3", on_result, &g), -EINVAL);
-	assert_int_equal(xs_dns_resolve(fx->st, "x.a-b.c", on_result, &g) >= 0, 1);
-	assert_int_equal(xs_dns_cancel(fx->st, 0), 0);
+	assert_int_equal(xs_dns_resolve(fx->st, "bad name", on_result, &g).id, -EINVAL);
+	assert_int_equal(xs_dns_resolve(fx->st, "1.2.3", on_result, &g).id, -EINVAL);
+	q0 = xs_dns_resolve(fx->st, "x.a-b.c", on_result, &g);
+	assert_true(q0.id >= 0);
+	assert_int_equal(xs_dns_cancel(fx->st, q0), 0);
+	assert_int_equal(xs_dns_cancel(fx->st, q0), -EBADF);
 	fx_poll(fx, fx->now);
 	take_query(fx, PEER_IP, peer_mac, q, &port); /* sent before the cancel */
 	h1 = xs_dns_resolve(fx->st, "one.test", on_result, &g);
 	h2 = xs_dns_resolve(fx->st, "two.test", on_result, &g);
-	assert_true(h1 >= 0 && h2 >= 0 && h1 != h2);
-	assert_int_equal(xs_dns_resolve(fx->st, "three.test", on_result, &g), -EBUSY);
+	assert_true(h1.id >= 0 && h2.id >= 0 && h1.id != h2.id);
+	assert_int_equal(xs_dns_resolve(fx->st, "three.test", on_result, &g).id, -EBUSY);
 	assert_int_equal(xs_stack_stats(fx->st)->dns_busy, 1);
 	assert_int_equal(xs_stack_stats(fx->st)->dns_inflight, 2);
 	fx_poll(fx, fx->now);
@@ -318,6 +361,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_resolve_match_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_retry_servers_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_staggered_timeouts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nxdomain_negative_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cname_loop_and_requery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_budgets, setup, teardown),

@@ -4,6 +4,9 @@
 
 #include <errno.h>
 
+#include <arpa/inet.h>
+
+#include "bpf/steer.h"
 #include "core/stack.h"
 #include "net/filter.h"
 
@@ -279,7 +282,7 @@ static void test_stack_reject_tcp(void **state)
 	size_t m, l4len;
 
 	learn_peer(fx, peer_mac, PEER_IP);
-	assert_true(xs_tcp_listen(fx->st, 8080, 4) >= 0);
+	assert_true(xs_tcp_listen(fx->st, 8080, 4).id >= 0);
 	stack_rules(fx, "reject in tcp dport 8080 tcp-flags syn,!ack\n");
 	inject(fx, f, mk_syn(f, PEER_IP, 41000, 8080, 1000));
 	fx_poll(fx, fx->now + XS_MS(1));
@@ -333,12 +336,12 @@ static void test_stack_out(void **state)
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX];
 	size_t n;
-	int h;
+	struct xs_udp h;
 
 	learn_peer(fx, peer_mac, PEER_IP);
 	stack_rules(fx, "drop out udp dst 10.0.0.2 dport 53\n");
 	h = xs_udp_open(fx->st);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_int_equal(xs_udp_sendto(fx->st, h, "q", 1, PEER_IP, 53), -EPERM);
 	fx_poll(fx, fx->now + XS_MS(1));
 	expect_nothing_sent(fx, "outbound drop");
@@ -359,6 +362,145 @@ static void test_stack_out(void **state)
 	assert_int_equal(xs_udp_close(fx->st, h), 0);
 }
 
+/* The compiler: inbound rules only, in order, with their stack position,
+ * id (kept across edits), rate and the table's tag. */
+static void test_compile_xdp(void **state)
+{
+	struct filter_table t;
+	struct xs_steer_table x;
+	struct filter_rule r = rule("accept in udp dport 7 rate 50/s burst 9");
+	struct filter_err e;
+	const char *text = "drop out udp\n"
+			   "drop in tcp src 10.0.0.0/8 dport 20-21\n"
+			   "reject in udp\n"
+			   "drop in icmp rate 5/s\n";
+	uint32_t id;
+
+	(void)state;
+	filter_table_init(&t);
+	assert_int_equal(filter_table_load(&t, text, strlen(text), &e), 0);
+	filter_table_set_policy(&t, FILTER_DIR_IN, FILTER_DROP);
+	filter_table_compile_xdp(&t, &x);
+	assert_int_equal(x.n, 3);
+	assert_int_equal(x.policy_drop, 1);
+	assert_int_equal(x.tag, t.gen);
+	assert_int_equal(x.r[0].idx, 1);
+	assert_int_equal(x.r[0].action, XS_STEER_ACT_DROP);
+	assert_int_equal(x.r[0].need_l4, 1);
+	assert_int_equal(x.r[0].src, htonl(0x0a000000));
+	assert_int_equal(x.r[0].src_mask, htonl(0xff000000));
+	assert_int_equal(x.r[0].dport_lo, 20);
+	assert_int_equal(x.r[0].dport_hi, 21);
+	assert_int_equal(x.r[1].idx, 2);
+	assert_int_equal(x.r[1].action, XS_STEER_ACT_STACK);
+	assert_int_equal(x.r[1].need_l4, 0);
+	assert_int_equal(x.r[2].action, XS_STEER_ACT_DROP); /* a rate drop too */
+	assert_int_equal(x.r[2].rate, 5);
+	assert_int_equal(x.r[2].burst, 5);
+	id = x.r[2].id;
+	/* A rule in front: positions move, ids stay, the tag changes. */
+	assert_int_equal(filter_table_insert(&t, 0, &r), 0);
+	filter_table_compile_xdp(&t, &x);
+	assert_int_equal(x.n, 4);
+	assert_int_equal(x.tag, t.gen);
+	assert_int_equal(x.r[0].rate, 50);
+	assert_int_equal(x.r[0].burst, 9);
+	assert_int_equal(x.r[3].idx, 4);
+	assert_int_equal(x.r[3].id, id);
+	assert_true(x.r[0].id != id);
+}
+
+/* A verdict the XDP program stamped on the frame (xs_frame.meta): carried
+ * out without the stack's bucket while its tag is the table's; a stale one
+ * (the table changed since) is ignored and the stack judges itself. */
+static uint64_t verdict(uint32_t tag, uint8_t v, uint8_t rule_pos)
+{
+	struct xs_steer_meta m = {
+	    .tag = tag, .magic = XS_STEER_META_MAGIC, .verdict = v, .rule = rule_pos};
+	uint64_t u;
+
+	memcpy(&u, &m, sizeof(u));
+	return u;
+}
+
+static void test_stack_xdp_verdict(void **state)
+{
+	struct fx *fx = *state;
+	struct filter_table *t = &fx->st->filter;
+	uint8_t f[FRAME_MAX], out[FRAME_MAX];
+	size_t n, m;
+	int i;
+
+	learn_peer(fx, peer_mac, PEER_IP);
+	stack_rules(fx, "accept in udp dport 7 rate 1/s burst 1\nreject in udp dport 7\n");
+	n = mk_udp(f, PEER_IP, 40000, OUR_IP, 7, "hi", 2);
+	/* XDP took a token for rule 1 (position 0), three times: accepted
+	 * each time (no socket on 7: the stack's port unreachable follows,
+	 * not the filter's reject), the stack's own bucket untouched. */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(mem_dev_inject_meta(fx->dev, f, n, verdict(t->gen, 1, 0)), 0);
+	fx_poll(fx, fx->now + XS_MS(1));
+	while (take(fx, out))
+		;
+	assert_int_equal(t->cnt[0].pkts, 3);
+	assert_int_equal(t->cnt[1].pkts, 0);
+	assert_int_equal(t->limited[0], 0);
+	assert_int_equal(xs_stack_stats(fx->st)->drop[XS_DROP_FILTER_REJECT], 0);
+	/* XDP decided rule 2 (reject): the stack answers. */
+	assert_int_equal(mem_dev_inject_meta(fx->dev, f, n, verdict(t->gen, 1, 1)), 0);
+	fx_poll(fx, fx->now + XS_MS(1));
+	m = take(fx, out);
+	check_icmp_error(out, m, peer_mac, PEER_IP, 3, 3, f + ETH_LEN, 20 + 8 + 2);
+	assert_int_equal(t->cnt[1].pkts, 1);
+	/* A stale tag: the stack judges with its own bucket (one token). */
+	assert_int_equal(mem_dev_inject_meta(fx->dev, f, n, verdict(t->gen - 1, 1, 0)), 0);
+	assert_int_equal(mem_dev_inject_meta(fx->dev, f, n, verdict(t->gen + 1, 1, 0)), 0);
+	fx_poll(fx, fx->now + XS_MS(1));
+	while (take(fx, out))
+		;
+	assert_int_equal(t->cnt[0].pkts, 4);
+	assert_int_equal(t->limited[0], 1);
+	assert_int_equal(t->cnt[1].pkts, 2);
+	/* The policy's verdict; and a rule position past the table: ignored. */
+	assert_int_equal(mem_dev_inject_meta(fx->dev, f, n, verdict(t->gen, 2, 0)), 0);
+	assert_int_equal(mem_dev_inject_meta(fx->dev, f, n, verdict(t->gen, 1, 9)), 0);
+	fx_poll(fx, fx->now + XS_MS(1));
+	while (take(fx, out))
+		;
+	assert_int_equal(t->policy_cnt[0].pkts, 1);
+	/* Judged here: rule 1's bucket is still empty, rule 2 rejects. */
+	assert_int_equal(t->cnt[0].pkts, 4);
+	assert_int_equal(t->limited[0], 2);
+	assert_int_equal(t->cnt[1].pkts, 3);
+}
+
+/* A verdict on a fragment is never used: the whole datagram is judged. */
+static void test_stack_verdict_not_for_fragments(void **state)
+{
+	struct fx *fx = *state;
+	struct filter_table *t = &fx->st->filter;
+	uint8_t f[FRAME_MAX], dg[64];
+	size_t n;
+
+	learn_peer(fx, peer_mac, PEER_IP);
+	stack_rules(fx, "accept in udp dport 1-100\ndrop in udp\n");
+	memset(dg, 'x', sizeof(dg));
+	put16(dg, 1234);
+	put16(dg + 2, 9999);
+	put16(dg + 4, sizeof(dg));
+	put16(dg + 6, 0);
+	/* Even a verdict "rule 1 (accept)" on both fragments. */
+	n = mk_frag(f, PEER_IP, 17, 78, 20, 0, true, dg, 32);
+	assert_int_equal(mem_dev_inject_meta(fx->dev, f, n, verdict(t->gen, 1, 0)), 0);
+	n = mk_frag(f, PEER_IP, 17, 78, 20, 32, false, dg + 32, 32);
+	assert_int_equal(mem_dev_inject_meta(fx->dev, f, n, verdict(t->gen, 1, 0)), 0);
+	fx_poll(fx, fx->now + XS_MS(1));
+	expect_nothing_sent(fx, "fragments dropped");
+	expect_drops(fx, XS_DROP_FILTER_IN, 1, "fragmented datagram");
+	assert_int_equal(t->cnt[0].pkts, 0);
+	assert_int_equal(t->cnt[1].pkts, 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -373,6 +515,9 @@ int main(void)
 	    T(test_stack_reject_rate_limited),
 	    T(test_stack_fragments),
 	    T(test_stack_out),
+	    cmocka_unit_test(test_compile_xdp),
+	    T(test_stack_xdp_verdict),
+	    T(test_stack_verdict_not_for_fragments),
 	};
 #undef T
 	return cmocka_run_group_tests_name("filter", tests, NULL, NULL);

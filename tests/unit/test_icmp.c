@@ -49,10 +49,10 @@ struct ping_ctx {
 	uint64_t unresolved_seen; /* drop_arp_unresolved when the callback ran */
 	int resend;		  /* seq to send again from the callback, 0: none */
 	uint32_t resend_to;
-	int close_h; /* a handle to close from the callback, -1: none */
+	struct xs_ping close_h; /* a handle to close from the callback, id -1: none */
 };
 
-static void ping_cb(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)
+static void ping_cb(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r, void *ctx)
 {
 	struct ping_ctx *c = ctx;
 
@@ -65,9 +65,9 @@ static void ping_cb(struct xs_stack *st, int h, const struct xs_ping_result *r, 
 		assert_int_equal(xs_ping_send(st, h, c->resend_to, (uint16_t)c->resend, 8), 0);
 		c->resend = 0;
 	}
-	if (c->close_h >= 0) {
+	if (c->close_h.id >= 0) {
 		assert_int_equal(xs_ping_close(st, c->close_h), 0);
-		c->close_h = -1;
+		c->close_h = (struct xs_ping)XS_NO_HANDLE;
 	}
 }
 
@@ -101,15 +101,15 @@ static size_t mk_reply(uint8_t *f, uint16_t id, uint16_t seq)
 static void test_ping_reply_after_batch(void **state)
 {
 	struct fx *fx = *state;
-	struct ping_ctx c = {.fx = fx, .close_h = -1};
+	struct ping_ctx c = {.fx = fx, .close_h = XS_NO_HANDLE};
 	uint8_t f[FRAME_MAX], d[FRAME_MAX];
 	uint16_t id;
-	int h;
+	struct xs_ping h;
 
 	learn_peer(fx, peer_mac, PEER_IP);
 	fx_snap(fx);
 	h = xs_ping_open(fx->st, ping_cb, &c);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_int_equal(xs_ping_send(fx->st, h, PEER_IP, 1, 8), 0);
 	fx_poll(fx, fx->now);
 	id = take_echo(fx, PEER_IP, 1);
@@ -134,15 +134,15 @@ static void test_ping_reply_after_batch(void **state)
 static void test_ping_result_of_closed_handle_dropped(void **state)
 {
 	struct fx *fx = *state;
-	struct ping_ctx a = {.fx = fx, .close_h = -1}, b = {.fx = fx, .close_h = -1};
+	struct ping_ctx a = {.fx = fx, .close_h = XS_NO_HANDLE}, b = {.fx = fx, .close_h = XS_NO_HANDLE};
 	uint8_t f[FRAME_MAX];
 	uint16_t ida, idb;
-	int ha, hb, h2;
+	struct xs_ping ha, hb, h2;
 
 	learn_peer(fx, peer_mac, PEER_IP);
 	ha = xs_ping_open(fx->st, ping_cb, &a);
 	hb = xs_ping_open(fx->st, ping_cb, &b);
-	assert_true(ha >= 0 && hb >= 0 && ha < hb);
+	assert_true(ha.id >= 0 && hb.id >= 0 && ha.id < hb.id);
 	assert_int_equal(xs_ping_send(fx->st, ha, PEER_IP, 1, 8), 0);
 	assert_int_equal(xs_ping_send(fx->st, hb, PEER_IP, 1, 8), 0);
 	fx_poll(fx, fx->now);
@@ -155,7 +155,11 @@ static void test_ping_result_of_closed_handle_dropped(void **state)
 	assert_int_equal(a.calls, 1);
 	assert_int_equal(b.calls, 0);
 	h2 = xs_ping_open(fx->st, ping_cb, &b);
-	assert_int_equal(h2, hb);
+	assert_int_equal(h2.id, hb.id);
+	/* The number is reused; the closed handle stays closed. */
+	assert_int_not_equal(h2.gen, hb.gen);
+	assert_int_equal(xs_ping_send(fx->st, hb, PEER_IP, 2, 8), -EBADF);
+	assert_int_equal(xs_ping_poll_events(fx->st, hb), -EBADF);
 	fx_poll(fx, fx->now + XS_MS(1));
 	assert_int_equal(b.calls, 0);
 	assert_int_equal(xs_ping_close(fx->st, ha), 0);
@@ -169,13 +173,14 @@ static void test_ping_result_of_closed_handle_dropped(void **state)
 static void test_ping_arp_failure_after_timer(void **state)
 {
 	struct fx *fx = *state;
-	struct ping_ctx c = {.fx = fx, .close_h = -1};
+	struct ping_ctx c = {.fx = fx, .close_h = XS_NO_HANDLE};
 	uint8_t f[FRAME_MAX];
-	int h, i, arps = 0;
+	struct xs_ping h;
+	int i, arps = 0;
 
 	fx_snap(fx);
 	h = xs_ping_open(fx->st, ping_cb, &c);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	for (i = 1; i <= 3; i++)
 		assert_int_equal(xs_ping_send(fx->st, h, PEER_IP, (uint16_t)i, 8), 0);
 	c.resend = 4;

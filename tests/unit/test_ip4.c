@@ -61,7 +61,7 @@ static void test_udp_send_fragmented(void **state)
 	uint8_t ip[IP_LEN] = {0};
 	unsigned nfrags;
 	size_t len;
-	int h;
+	struct xs_udp h;
 
 	fx_restart(fx, NULL, 1500, 256, true);
 	h = xs_udp_open(fx->st);
@@ -105,7 +105,7 @@ static void test_udp_send_fragmented_waits_for_arp(void **state)
 	uint8_t f[FRAME_MAX];
 	unsigned nfrags;
 	size_t n;
-	int h;
+	struct xs_udp h;
 
 	fx_restart(fx, NULL, 1500, 256, true);
 	h = xs_udp_open(fx->st);
@@ -167,7 +167,7 @@ static void test_udp_reassembled_with_options(void **state)
 	uint32_t ip;
 	uint16_t port;
 	size_t len, n;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 
 	assert_int_equal(xs_udp_bind(fx->st, h, 7), 0);
 	fill_pattern(data, sizeof(data), 13);
@@ -195,7 +195,7 @@ static void test_frag_overlap_and_duplicate(void **state)
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX];
 	size_t len, n;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 
 	assert_int_equal(xs_udp_bind(fx->st, h, 7), 0);
 	fill_pattern(data, sizeof(data), 17);
@@ -386,7 +386,7 @@ static void frag_oversized(struct fx *fx, uint8_t proto)
 	uint8_t f[FRAME_MAX], buf[64];
 	size_t len, off, n;
 	ssize_t r;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 
 	assert_int_equal(xs_udp_bind(fx->st, h, 7), 0);
 	learn_peer(fx, peer_mac, PEER_IP);
@@ -502,7 +502,7 @@ struct ev_log {
 	unsigned events;
 };
 
-static void ev_cb(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void ev_cb(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	struct ev_log *l = ctx;
 
@@ -531,7 +531,7 @@ static void test_udp_connected(void **state)
 	uint8_t f[FRAME_MAX], sent[FRAME_MAX], r[FRAME_MAX], buf[64];
 	size_t n, sl, plen;
 	uint16_t lport;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 
 	learn_peer(fx, peer_mac, PEER_IP);
 	assert_int_equal(xs_udp_send(fx->st, h, "x", 1), -EDESTADDRREQ);
@@ -628,7 +628,8 @@ static void test_arp_failure_reaches_connected_socket(void **state)
 	struct fx *fx = *state;
 	struct ev_log ev = {0};
 	uint8_t f[FRAME_MAX], buf[16];
-	int h = xs_udp_open(fx->st), i;
+	struct xs_udp h = xs_udp_open(fx->st);
+	int i;
 
 	assert_int_equal(xs_udp_connect(fx->st, h, PEER_IP, 53), 0);
 	assert_int_equal(xs_udp_set_event_cb(fx->st, h, ev_cb, &ev), 0);
@@ -655,7 +656,8 @@ static void test_arp_failure_counted_once(void **state)
 {
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX];
-	int h = xs_udp_open(fx->st), i;
+	struct xs_udp h = xs_udp_open(fx->st);
+	int i;
 
 	assert_int_equal(xs_udp_sendto(fx->st, h, "q", 1, PEER_IP, 53), 1);
 	fx_poll(fx, fx->now);
@@ -675,7 +677,7 @@ struct ping_log {
 	struct xs_ping_result r;
 };
 
-static void ping_cb(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)
+static void ping_cb(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r, void *ctx)
 {
 	struct ping_log *l = ctx;
 
@@ -691,12 +693,12 @@ static void test_ping(void **state)
 	const uint8_t *m;
 	size_t n, l4len;
 	uint16_t id;
-	int h;
+	struct xs_ping h;
 
 	learn_peer(fx, peer_mac, PEER_IP);
-	assert_int_equal(xs_ping_open(fx->st, NULL, NULL), -EINVAL);
+	assert_int_equal(xs_ping_open(fx->st, NULL, NULL).id, -EINVAL);
 	h = xs_ping_open(fx->st, ping_cb, &pl);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_int_equal(xs_ping_send(fx->st, h, PEER_IP, 1, 56), 0);
 	fx_poll(fx, fx->now);
 	n = take(fx, req);
@@ -779,7 +781,7 @@ static void test_min_mtu_fragments(void **state)
 	uint8_t ip[IP_LEN] = {0}, f[FRAME_MAX];
 	unsigned nfrags;
 	size_t len;
-	int h;
+	struct xs_udp h;
 
 	/* On a 68-byte MTU every fragment carries 48 bytes (68 - 20, rounded
 	 * down to 8): a 108-byte UDP datagram is 48 + 48 + 12. */

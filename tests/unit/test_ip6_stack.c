@@ -168,7 +168,7 @@ struct ures {
 	int calls;
 };
 
-static void on_udp(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void on_udp(struct xs_stack *st, struct xs_udp h, unsigned ev, void *ctx)
 {
 	(void)st;
 	(void)h;
@@ -200,12 +200,14 @@ static void test_udp6(void **state)
 	uint16_t port;
 	size_t n, l4len;
 	const uint8_t *u;
-	int h, frags = 0;
+	struct xs_udp h;
+	int frags = 0;
 	ssize_t got;
 
 	fx6_enable(fx, XS_IP6_NO_DAD, 0);
 	learn_peer6(fx);
 	h = xs_udp_open(fx->st);
+	assert_true(h.id >= 0);
 	assert_int_equal(xs_udp_bind(fx->st, h, 7), 0);
 	assert_int_equal(xs_udp_set_event_cb(fx->st, h, on_udp, &r), 0);
 	inject(fx, f, mk_udp6(f, peer6, 4000, 7, "hello6", 6, false));
@@ -408,7 +410,7 @@ static void test_slaac(void **state)
 	/* Off-link: through the router, from the SLAAC address. */
 	{
 		struct xs_addr d;
-		int hp = xs_ping_open(fx->st, (xs_ping_cb)(void (*)(void))abort, NULL);
+		struct xs_ping hp = xs_ping_open(fx->st, (xs_ping_cb)(void (*)(void))abort, NULL);
 
 		xs_addr_from_ip6(&d, far6);
 		assert_int_equal(xs_ping_send_addr(fx->st, hp, &d, 1, 8), 0);
@@ -482,7 +484,7 @@ static void test_routes6_api(void **state)
 	learn_peer6(fx);
 	{
 		struct xs_addr d;
-		int hp = xs_ping_open(fx->st, (xs_ping_cb)(void (*)(void))abort, NULL);
+		struct xs_ping hp = xs_ping_open(fx->st, (xs_ping_cb)(void (*)(void))abort, NULL);
 		uint8_t dst[16] = {0xfd, 0, 0, 9, [15] = 1};
 
 		xs_addr_from_ip6(&d, dst);
@@ -545,12 +547,13 @@ static void test_tcp6(void **state)
 	uint16_t port;
 	size_t n, l4len, qlen;
 	const uint8_t *t;
-	int l, h, i;
+	struct xs_tcp l, h;
+	int i;
 
 	fx6_enable(fx, XS_IP6_NO_DAD, 0);
 	learn_peer6(fx);
 	l = xs_tcp_listen(fx->st, 80, 4);
-	assert_true(l >= 0);
+	assert_true(l.id >= 0);
 	/* SYN over IPv6: the SYN-ACK's MSS is the IPv6 one (1500 - 60). */
 	inject(fx, f, mk_tcp6(f, 0x02, 1000, 0, NULL, 0));
 	fx_poll(fx, fx->now);
@@ -565,7 +568,7 @@ static void test_tcp6(void **state)
 	inject(fx, f, mk_tcp6(f, 0x10, 1001, iss + 1, NULL, 0));
 	fx_poll(fx, fx->now);
 	h = xs_tcp_accept_addr(fx->st, l, &from, &port);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_int_equal(from.family, XS_AF_INET6);
 	assert_memory_equal(from.a, peer6, 16);
 	assert_int_equal(port, 4000);

@@ -8,7 +8,7 @@ struct pres {
 	struct xs_ping_result r;
 };
 
-static void on_ping(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)
+static void on_ping(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r, void *ctx)
 {
 	struct pres *p = ctx;
 
@@ -18,12 +18,12 @@ static void on_ping(struct xs_stack *st, int h, const struct xs_ping_result *r, 
 	p->r = *r;
 }
 
-static int ping6(struct fx *fx, struct pres *p, const uint8_t *dst, uint16_t seq, size_t len)
+static struct xs_ping ping6(struct fx *fx, struct pres *p, const uint8_t *dst, uint16_t seq, size_t len)
 {
 	struct xs_addr a;
-	int h = xs_ping_open(fx->st, on_ping, p);
+	struct xs_ping h = xs_ping_open(fx->st, on_ping, p);
 
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	xs_addr_from_ip6(&a, dst);
 	assert_int_equal(xs_ping_send_addr(fx->st, h, &a, seq, len), 0);
 	return h;
@@ -160,7 +160,7 @@ static void test_resolution_gives_up(void **state)
 	struct pres p = {0};
 	unsigned ns = 0;
 	size_t n, mlen;
-	int h;
+	struct xs_ping h;
 
 	fx6_enable(fx, XS_IP6_NO_DAD, 0);
 	h = ping6(fx, &p, peer6, 1, 8);
@@ -196,7 +196,8 @@ static void test_nud_states(void **state)
 	uint8_t f[FRAME_MAX], sn[16], mac[6];
 	struct pres p = {0};
 	size_t n, mlen;
-	int h, probes = 0;
+	struct xs_ping h;
+	int probes = 0;
 
 	fx6_enable(fx, XS_IP6_NO_DAD, 0);
 	h = ping6(fx, &p, peer6, 1, 8);
@@ -336,7 +337,7 @@ static void test_nd_hostile(void **state)
 	learn_peer6(fx);
 	{
 		struct pres p = {0};
-		int h = ping6(fx, &p, peer6, 1, 8); /* sent through it: in use */
+		struct xs_ping h = ping6(fx, &p, peer6, 1, 8); /* sent through it: in use */
 
 		fx_poll(fx, fx->now);
 		assert_int_equal(take(fx, f), 0 + L4_6 + 16);
@@ -429,7 +430,7 @@ static void test_packet_too_big(void **state)
 	uint8_t f[FRAME_MAX], req[1500];
 	struct pres p = {0};
 	size_t n, mlen, frags = 0;
-	int h;
+	struct xs_ping h;
 
 	fx6_enable(fx, XS_IP6_NO_DAD, 0);
 	learn_peer6(fx);
@@ -476,7 +477,7 @@ static void test_echo_reply_reaches_ping(void **state)
 	struct pres p = {0};
 	size_t n, mlen;
 	const uint8_t *m;
-	int h;
+	struct xs_ping h;
 
 	fx6_enable(fx, XS_IP6_NO_DAD, 0);
 	learn_peer6(fx);

@@ -191,10 +191,10 @@ static void test_udp_receive(void **state)
 	uint32_t ip = 0;
 	uint16_t port = 0;
 	size_t n;
-	int h;
+	struct xs_udp h;
 
 	h = xs_udp_open(fx->st);
-	assert_true(h >= 0);
+	assert_true(h.id >= 0);
 	assert_int_equal(xs_udp_bind(fx->st, h, 7), 0);
 	assert_int_equal(xs_udp_recvfrom(fx->st, h, buf, sizeof(buf), &ip, &port), -EAGAIN);
 
@@ -237,7 +237,7 @@ static void test_udp_receive_broadcast(void **state)
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX], buf[16];
 	size_t n;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 
 	assert_int_equal(xs_udp_bind(fx->st, h, 67), 0);
 	n = mk_udp(f, PEER_IP, 68, 0xffffffffu, 67, "all", 3);
@@ -256,12 +256,12 @@ static void test_udp_receive_broadcast(void **state)
 
 struct cb_log {
 	int calls;
-	int handle;
+	struct xs_udp handle;
 	unsigned events;
 	struct xs_stack *st;
 };
 
-static void count_cb(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void count_cb(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	struct cb_log *l = ctx;
 
@@ -277,11 +277,12 @@ static void test_udp_event_once_per_batch(void **state)
 	struct cb_log la = {0}, lb = {0};
 	uint8_t f[FRAME_MAX], buf[16];
 	size_t n;
-	int a, b, i;
+	struct xs_udp a, b;
+	int i;
 
 	a = xs_udp_open(fx->st);
 	b = xs_udp_open(fx->st);
-	assert_true(a >= 0 && b >= 0 && a != b);
+	assert_true(a.id >= 0 && b.id >= 0 && a.id != b.id);
 	assert_int_equal(xs_udp_bind(fx->st, a, 1000), 0);
 	assert_int_equal(xs_udp_bind(fx->st, b, 2000), 0);
 	assert_int_equal(xs_udp_set_event_cb(fx->st, a, count_cb, &la), 0);
@@ -294,11 +295,12 @@ static void test_udp_event_once_per_batch(void **state)
 	}
 	fx_poll(fx, fx->now);
 	assert_int_equal(la.calls, 1);
-	assert_int_equal(la.handle, a);
+	assert_int_equal(la.handle.id, a.id);
+	assert_int_equal(la.handle.gen, a.gen);
 	assert_int_equal(la.events, XS_EV_READABLE);
 	assert_ptr_equal(la.st, fx->st);
 	assert_int_equal(lb.calls, 1);
-	assert_int_equal(lb.handle, b);
+	assert_int_equal(lb.handle.id, b.id);
 
 	/* No new data, no new event (even though a still has data queued). */
 	fx_poll(fx, fx->now);
@@ -318,7 +320,7 @@ static void test_udp_event_once_per_batch(void **state)
 	assert_int_equal(xs_udp_set_event_cb(fx->st, b, count_cb, &la), 0);
 	fx_poll(fx, fx->now);
 	assert_int_equal(la.calls, 3);
-	assert_int_equal(la.handle, b);
+	assert_int_equal(la.handle.id, b.id);
 
 	/* A datagram for a closed socket: dropped, no callback. */
 	n = mk_udp(f, PEER_IP, 4000, OUR_IP, 1000, "z", 1);
@@ -335,7 +337,7 @@ static void test_udp_no_port(void **state)
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX], r[FRAME_MAX];
 	size_t n, rl;
-	int h;
+	struct xs_udp h;
 
 	/* RFC 1122 4.1.3.1: port unreachable back to the sender, quoting it. */
 	learn_peer(fx, peer_mac, PEER_IP);
@@ -374,16 +376,19 @@ static void test_udp_api_errors(void **state)
 {
 	struct fx *fx = *state;
 	uint8_t buf[8];
-	int a, b;
+	struct xs_udp a, b;
 
 	a = xs_udp_open(fx->st);
 	b = xs_udp_open(fx->st);
-	assert_true(a >= 0 && b >= 0);
+	assert_true(a.id >= 0 && b.id >= 0);
 	assert_int_equal(xs_udp_bind(fx->st, a, 53), 0);
 	assert_int_equal(xs_udp_bind(fx->st, a, 54), -EINVAL);
 	assert_int_equal(xs_udp_bind(fx->st, b, 53), -EADDRINUSE);
-	assert_int_equal(xs_udp_bind(fx->st, -1, 55), -EBADF);
-	assert_int_equal(xs_udp_bind(fx->st, 100000, 55), -EBADF);
+	assert_int_equal(xs_udp_bind(fx->st, (struct xs_udp)XS_NO_HANDLE, 55), -EBADF);
+	assert_int_equal(xs_udp_bind(fx->st, (struct xs_udp){.id = 100000}, 55), -EBADF);
+	/* The right number with the wrong generation: not this socket. */
+	assert_int_equal(xs_udp_bind(fx->st, (struct xs_udp){.id = b.id, .gen = b.gen + 1}, 55),
+			 -EBADF);
 	assert_int_equal(xs_udp_sendto(fx->st, a, "x", 1, PEER_IP, 0), -EINVAL);
 	assert_int_equal(xs_udp_sendto(fx->st, a, "x", 1, 0, 7), -EINVAL);
 	assert_int_equal(xs_udp_recvfrom(fx->st, a, buf, sizeof(buf), NULL, NULL), -EAGAIN);
@@ -408,7 +413,7 @@ static void test_udp_sendto_resolves_next_hop(void **state)
 	uint8_t f[FRAME_MAX];
 	const uint8_t *p;
 	size_t n, plen;
-	int h;
+	struct xs_udp h;
 
 	h = xs_udp_open(fx->st);
 	assert_int_equal(xs_udp_bind(fx->st, h, 5000), 0);
@@ -455,7 +460,7 @@ static void test_udp_sendto_ephemeral_port(void **state)
 	const uint8_t *u;
 	size_t n, plen;
 	uint16_t sport;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 
 	learn_peer(fx, peer_mac, PEER_IP);
 	/* Unbound: the first send binds an ephemeral port, used from then on. */
@@ -482,7 +487,7 @@ static void test_udp_sendto_broadcast(void **state)
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX];
 	size_t n, plen;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 
 	assert_int_equal(xs_udp_bind(fx->st, h, 68), 0);
 	assert_int_equal(xs_udp_sendto(fx->st, h, "all", 3, 0xffffffffu, 67), 3);
@@ -504,7 +509,7 @@ static void test_udp_sendto_size_limit(void **state)
 	uint8_t f[FRAME_MAX];
 	const uint8_t *p;
 	size_t n, plen;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 
 	/* 1472 bytes fill an MTU of 1500 in one frame (more is fragmented, see
 	 * test_ip4.c); 65507 is the most UDP over IPv4 can carry. */
@@ -527,7 +532,7 @@ static void test_udp_sendto_off_link(void **state)
 	struct xs_config cfg = {.ip = OUR_IP, .gateway = GW_IP};
 	uint8_t f[FRAME_MAX];
 	size_t n, plen;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 
 	/* No gateway: no route. */
 	assert_int_equal(xs_udp_sendto(fx->st, h, "x", 1, 0x08080808u, 53), -EHOSTUNREACH);
@@ -558,7 +563,8 @@ static void test_udp_receive_queue_bounded(void **state)
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX], buf[FRAME_MAX];
 	size_t n;
-	int h = xs_udp_open(fx->st), i, got;
+	struct xs_udp h = xs_udp_open(fx->st);
+	int i, got;
 
 	assert_int_equal(xs_udp_bind(fx->st, h, 7), 0);
 	/* At most 1024 datagrams wait in a socket. */
@@ -597,14 +603,21 @@ static void test_udp_receive_queue_bounded(void **state)
 static void test_udp_handles_exhausted(void **state)
 {
 	struct fx *fx = *state;
-	int i, h;
+	struct xs_udp h, hs[256];
+	int i;
 
-	for (i = 0; i < 256; i++)
-		assert_int_equal(xs_udp_open(fx->st), i);
-	assert_int_equal(xs_udp_open(fx->st), -EMFILE);
-	assert_int_equal(xs_udp_close(fx->st, 17), 0);
+	for (i = 0; i < 256; i++) {
+		hs[i] = xs_udp_open(fx->st);
+		assert_int_equal(hs[i].id, i);
+	}
+	assert_int_equal(xs_udp_open(fx->st).id, -EMFILE);
+	assert_int_equal(xs_udp_close(fx->st, hs[17]), 0);
 	h = xs_udp_open(fx->st);
-	assert_int_equal(h, 17);
+	assert_int_equal(h.id, 17);
+	/* A handle kept after its close does not reach the new socket. */
+	assert_int_equal(xs_udp_bind(fx->st, hs[17], 99), -EBADF);
+	assert_int_equal(xs_udp_close(fx->st, hs[17]), -EBADF);
+	assert_int_equal(xs_udp_bind(fx->st, h, 99), 0);
 }
 
 struct rearm {
@@ -614,7 +627,7 @@ struct rearm {
 
 /* A callback that installs its successor (here: itself) and leaves the data
  * for later, as a protocol state machine switching handlers would. */
-static void rearm_cb(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void rearm_cb(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	struct rearm *r = ctx;
 
@@ -634,7 +647,8 @@ static void test_udp_event_rearm_in_callback(void **state)
 	struct rearm r = {.calls = 0, .limit = 100};
 	uint8_t f[FRAME_MAX];
 	size_t n;
-	int h = xs_udp_open(fx->st), calls;
+	struct xs_udp h = xs_udp_open(fx->st);
+	int calls;
 
 	assert_int_equal(xs_udp_bind(fx->st, h, 7), 0);
 	assert_int_equal(xs_udp_set_event_cb(fx->st, h, rearm_cb, &r), 0);
@@ -655,7 +669,8 @@ static void test_tx_frames_exhausted(void **state)
 	struct fx *fx = *state;
 	struct xs_dev_frames fr;
 	uint8_t f[FRAME_MAX];
-	int h, i;
+	struct xs_udp h;
+	int i;
 
 	fx_restart(fx, NULL, 1500, 8, true);
 	h = xs_udp_open(fx->st);
@@ -878,7 +893,7 @@ static void test_malformed_frames(void **state)
 	struct xs_arp_entry_info e[4];
 	uint8_t f[FRAME_MAX], r[FRAME_MAX], buf[64];
 	size_t i, n, rl;
-	int h = xs_udp_open(fx->st);
+	struct xs_udp h = xs_udp_open(fx->st);
 	char what[96];
 
 	assert_int_equal(xs_udp_bind(fx->st, h, BAD_PORT), 0);
@@ -934,7 +949,8 @@ static void test_truncated_frames(void **state)
 	struct fx *fx = *state;
 	uint8_t f[FRAME_MAX], data[20];
 	size_t n, len;
-	int h = xs_udp_open(fx->st), k;
+	struct xs_udp h = xs_udp_open(fx->st);
+	int k;
 
 	assert_int_equal(xs_udp_bind(fx->st, h, BAD_PORT), 0);
 	learn_peer(fx, peer_mac, PEER_IP);

@@ -411,6 +411,64 @@ static void test_next_lower_bound(void **state)
 	free(w);
 }
 
+/* A timer pushed later again and again (a retransmission timer restarted by
+ * every ACK) stays where it was filed until its old slot comes round, then
+ * moves: it never fires early, fires once, at the first run at or after its
+ * last expiry, whether that lies in the same tick, a later one, or beyond a
+ * revolution; the lists it left are not touched meanwhile. */
+static void test_pushed_later(void **state)
+{
+	struct xs_timer_wheel *w = wheel_new(0);
+	struct ctx c = {.w = w};
+	struct tt a, b;
+	xs_time_t exp = XS_MS(10), now = 0;
+
+	tt_init(&a, 1);
+	tt_init(&b, 2);
+	timer_arm(w, &a.t, exp);
+	timer_arm(w, &b.t, XS_MS(12));
+	for (int i = 0; i < 300; i++) {
+		struct xs_timer **pprev = a.t.pprev;
+
+		now += US(100);
+		exp = now + XS_MS(10) + US(i % 7);
+		timer_arm(w, &a.t, exp);
+		/* Later: the expiry moved, not the timer. */
+		assert_ptr_equal(a.t.pprev, pprev);
+		assert_int_equal(a.t.expires, exp);
+		assert_true(timer_next(w) <= exp);
+		run(&c, now);
+		assert_int_equal(a.fired, 0);
+	}
+	assert_int_equal(b.fired, 1);
+	assert_int_equal(b.fired_at, XS_MS(12));
+	assert_int_equal(w->armed, 1);
+	run(&c, exp - 1);
+	assert_int_equal(a.fired, 0);
+	run(&c, exp);
+	assert_int_equal(a.fired, 1);
+	assert_int_equal(a.fired_at, exp);
+
+	/* Pushed beyond a revolution, from a slot about to come round. */
+	timer_arm(w, &a.t, exp + XS_MS(5));
+	timer_arm(w, &a.t, exp + XS_SEC(3) + US(1));
+	assert_int_equal(run(&c, exp + XS_MS(5)), 0);
+	assert_int_equal(run(&c, exp + XS_SEC(2)), 0);
+	assert_int_equal(run(&c, exp + XS_SEC(3)), 0);
+	assert_int_equal(run(&c, exp + XS_SEC(3) + US(1)), 1);
+	assert_int_equal(a.fired, 2);
+	/* Pushed later within its tick, then earlier (moved at once). */
+	now = exp + XS_SEC(4);
+	timer_arm(w, &a.t, now + US(100));
+	timer_arm(w, &a.t, now + US(900));
+	timer_arm(w, &a.t, now + US(50));
+	assert_int_equal(run(&c, now + US(49)), 0);
+	assert_int_equal(run(&c, now + US(50)), 1);
+	assert_int_equal(w->armed, 0);
+	assert_int_equal(timer_next(w), XS_TIME_NEVER);
+	free(w);
+}
+
 /* --- the random model -------------------------------------------------- */
 
 #define NT 10000
@@ -511,6 +569,8 @@ static void test_random_model(void **state)
 
 			if (rng_next(&seed) % 3 == 0)
 				timer_cancel(w, &x->t);
+			else if (rng_next(&seed) % 2 && timer_pending(&x->t))
+				timer_arm(w, &x->t, x->t.expires + rng_next(&seed) % XS_SEC(3));
 			else
 				timer_arm(w, &x->t, now + rng_next(&seed) % XS_SEC(90));
 		}
@@ -556,6 +616,7 @@ int main(void)
 	    cmocka_unit_test(test_rearm_in_past_from_callback),
 	    cmocka_unit_test(test_large_jumps),
 	    cmocka_unit_test(test_next_lower_bound),
+	    cmocka_unit_test(test_pushed_later),
 	    cmocka_unit_test(test_random_model),
 	};
 

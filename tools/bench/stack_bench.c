@@ -60,7 +60,7 @@ static int sb_poll(struct sb_pair *p)
 	return 0;
 }
 
-static void sb_ping_cb(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)
+static void sb_ping_cb(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r, void *ctx)
 {
 	(void)st;
 	(void)h;
@@ -71,12 +71,13 @@ static void sb_ping_cb(struct xs_stack *st, int h, const struct xs_ping_result *
 /* Each side pings the other once so that both ARP caches are warm. */
 static int sb_resolve(struct sb_pair *p)
 {
-	int replies = 0, h[2], s;
+	struct xs_ping h[2];
+	int replies = 0, s;
 	uint64_t i;
 
 	for (s = 0; s < 2; s++) {
 		h[s] = xs_ping_open(p->st[s], sb_ping_cb, &replies);
-		if (h[s] < 0 || xs_ping_send(p->st[s], h[s], sb_ips[!s], 1, 8) != 0)
+		if (h[s].id < 0 || xs_ping_send(p->st[s], h[s], sb_ips[!s], 1, 8) != 0)
 			return -EIO;
 	}
 	for (i = 0; i < 100000 && replies < 2; i++)
@@ -131,26 +132,26 @@ static uint64_t sb_counter(const struct sb_pair *p, size_t off)
 }
 
 /* A connection from side 0 to a listener on side 1; h[0] client, h[1] server. */
-static int sb_connect(struct sb_pair *p, uint16_t port, bool nodelay, int h[2])
+static int sb_connect(struct sb_pair *p, uint16_t port, bool nodelay, struct xs_tcp h[2])
 {
 	struct xs_tcp_info info;
+	struct xs_tcp lh;
 	uint64_t i;
-	int lh;
 
 	lh = xs_tcp_listen(p->st[1], port, 4);
-	if (lh < 0)
-		return lh;
+	if (lh.id < 0)
+		return lh.id;
 	h[0] = xs_tcp_connect(p->st[0], sb_ips[1], port);
-	if (h[0] < 0)
-		return h[0];
-	h[1] = -EAGAIN;
-	for (i = 0; i < 1000000 && h[1] < 0; i++) {
+	if (h[0].id < 0)
+		return h[0].id;
+	h[1].id = -EAGAIN;
+	for (i = 0; i < 1000000 && h[1].id < 0; i++) {
 		if (sb_poll(p))
 			return -EIO;
 		h[1] = xs_tcp_accept(p->st[1], lh, NULL, NULL);
 	}
 	xs_tcp_close(p->st[1], lh);
-	if (h[1] < 0)
+	if (h[1].id < 0)
 		return -ETIMEDOUT;
 	for (i = 0; i < 1000000; i++) {
 		if (xs_tcp_get_info(p->st[0], h[0], &info) == 0 && info.state == XS_TCP_ESTABLISHED)
@@ -166,7 +167,7 @@ static int sb_connect(struct sb_pair *p, uint16_t port, bool nodelay, int h[2])
 }
 
 /* Closes both ends and polls until neither stack holds a connection. */
-static void sb_finish(struct sb_pair *p, int h[2])
+static void sb_finish(struct sb_pair *p, struct xs_tcp h[2])
 {
 	struct xs_tcp_info info[4];
 	uint64_t i;
@@ -202,7 +203,8 @@ static int sb_bulk(struct sb_pair *p, uint64_t bytes, struct sb_times *t)
 {
 	static uint8_t buf[SB_CHUNK];
 	uint64_t sent = 0, rcvd = 0, rounds = 0;
-	int h[2], rc;
+	struct xs_tcp h[2];
+	int rc;
 
 	rc = sb_connect(p, SB_PORT_BULK, false, h);
 	if (rc)
@@ -240,7 +242,8 @@ static int sb_rr(struct sb_pair *p, uint64_t count, size_t size, struct sb_times
 {
 	static uint8_t req[SB_MAX_SIZE], buf[SB_MAX_SIZE];
 	uint64_t done, rounds = 0;
-	int h[2], rc;
+	struct xs_tcp h[2];
+	int rc;
 
 	rc = sb_connect(p, SB_PORT_RR, true, h);
 	if (rc)

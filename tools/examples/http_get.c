@@ -8,7 +8,7 @@
 
 struct get {
 	struct xs_stack *st;
-	int h;
+	struct xs_tcp h;
 	char req[1024];
 	size_t req_len, req_off;
 	char hdr[HDR_MAX]; /* the response head, until the blank line */
@@ -55,7 +55,7 @@ static int get_head(struct get *g, const char *p, size_t n, size_t *used)
 	return 0;
 }
 
-static void on_tcp(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void on_tcp(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct get *g = ctx;
 	char buf[16384];
@@ -140,8 +140,8 @@ int main(int argc, char **argv)
 			     "Connection: close\r\n\r\n",
 			     path, host, port);
 	g.h = xs_tcp_connect(ex.st, ip, (uint16_t)port);
-	if (g.h < 0) {
-		fprintf(stderr, "%s: connect: %s\n", argv[0], strerror(-g.h));
+	if (g.h.id < 0) {
+		fprintf(stderr, "%s: connect: %s\n", argv[0], strerror(-g.h.id));
 		return 1;
 	}
 	xs_tcp_set_event_cb(ex.st, g.h, on_tcp, &g);

@@ -1,5 +1,6 @@
 /* Example: a TCP echo server on libxdpstack driven by the application's own
- * epoll loop (xs_stack_fd, xs_stack_next_timer), beside a signalfd of its own. */
+ * epoll loop (xs_stack_fd, xs_stack_next_timer), beside a signalfd of its own;
+ * it echoes from the stack's receive ring in place (xs_tcp_recv_peek). */
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -8,21 +9,17 @@
 #include "example.h"
 
 #define MAX_CONNS 64 /* this example's budget; more are refused (closed) */
-#define BUF 16384
 
 struct server;
 
 struct conn {
 	struct server *s;
-	int h;		  /* -1: free slot */
-	uint8_t buf[BUF]; /* received, not yet accepted by xs_tcp_send */
-	size_t len, off;
-	int eof;
+	struct xs_tcp h; /* id -1: free slot; no buffer: the stack's rings are it */
 };
 
 struct server {
 	struct xs_stack *st;
-	int lh;
+	struct xs_tcp lh;
 	struct conn c[MAX_CONNS];
 	unsigned long accepted, refused, bytes;
 };
@@ -30,58 +27,53 @@ struct server {
 static void conn_end(struct server *s, struct conn *c)
 {
 	xs_tcp_close(s->st, c->h);
-	c->h = -1;
+	c->h = (struct xs_tcp)XS_NO_HANDLE;
 }
 
-/* Echo what can be: first what waits, then read more only when all of it
- * went, so a slow reader holds at most BUF bytes here (flow control). */
+/* Echo what can be, without a buffer of our own: the received bytes are
+ * sent from where the stack holds them (peek), and given back (consume) as
+ * far as the send took them; the rest stays unread, so a slow reader closes
+ * the sender's window (flow control). */
 static void conn_pump(struct server *s, struct conn *c)
 {
-	ssize_t n;
-
 	for (;;) {
-		while (c->off < c->len) {
-			n = xs_tcp_send(s->st, c->h, c->buf + c->off, c->len - c->off);
-			if (n == -EAGAIN)
-				return; /* XS_EV_WRITABLE brings us back */
-			if (n < 0) {
-				conn_end(s, c);
-				return;
-			}
-			c->off += (size_t)n;
-			s->bytes += (size_t)n;
-		}
-		c->off = c->len = 0;
-		if (c->eof)
-			break;
-		n = xs_tcp_recv(s->st, c->h, c->buf, sizeof(c->buf));
+		const void *in;
+		ssize_t n = xs_tcp_recv_peek(s->st, c->h, &in), m;
+
 		if (n == -EAGAIN)
-			return;
-		if (n <= 0) {
-			c->eof = 1; /* end of stream, or an error */
+			return; /* XS_EV_READABLE brings us back */
+		if (n <= 0)
+			break; /* end of stream (all echoed), or an error */
+		m = xs_tcp_send(s->st, c->h, in, (size_t)n);
+		if (m == -EAGAIN)
+			m = 0; /* XS_EV_WRITABLE brings us back */
+		if (m < 0)
 			break;
-		}
-		c->len = (size_t)n;
+		xs_tcp_recv_consume(s->st, c->h, (size_t)m); /* 0: nothing used */
+		s->bytes += (size_t)m;
+		if (m < n)
+			return;
 	}
 	/* The peer finished and everything went back: close (FIN after data). */
 	conn_end(s, c);
 }
 
-static void on_conn_event(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void on_conn_event(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct conn *c = ctx;
 
-	if (c->h == h)
+	if (c->h.id == h.id && c->h.gen == h.gen)
 		conn_pump(c->s, c);
 }
 
-static void on_listener(struct xs_stack *st, int lh, unsigned events, void *ctx)
+static void on_listener(struct xs_stack *st, struct xs_tcp lh, unsigned events, void *ctx)
 {
 	struct server *s = ctx;
-	int h, i;
+	struct xs_tcp h;
+	int i;
 
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
-		for (i = 0; i < MAX_CONNS && s->c[i].h >= 0; i++)
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
+		for (i = 0; i < MAX_CONNS && s->c[i].h.id >= 0; i++)
 			;
 		if (i == MAX_CONNS) {
 			s->refused++;
@@ -90,8 +82,6 @@ static void on_listener(struct xs_stack *st, int lh, unsigned events, void *ctx)
 		}
 		s->accepted++;
 		s->c[i].h = h;
-		s->c[i].len = s->c[i].off = 0;
-		s->c[i].eof = 0;
 		xs_tcp_set_event_cb(st, h, on_conn_event, &s->c[i]);
 	}
 }
@@ -118,13 +108,13 @@ int main(int argc, char **argv)
 	ex_create(&ex, argv[0]);
 	srv.st = ex.st;
 	for (i = 0; i < MAX_CONNS; i++) {
-		srv.c[i].h = -1;
+		srv.c[i].h = (struct xs_tcp)XS_NO_HANDLE;
 		srv.c[i].s = &srv;
 	}
 	srv.lh = xs_tcp_listen(ex.st, port, 64);
-	if (srv.lh < 0) {
+	if (srv.lh.id < 0) {
 		fprintf(stderr, "%s: cannot listen on port %u: %s\n", argv[0], port,
-			strerror(-srv.lh));
+			strerror(-srv.lh.id));
 		return 1;
 	}
 	xs_tcp_set_event_cb(ex.st, srv.lh, on_listener, &srv);
@@ -175,7 +165,7 @@ int main(int argc, char **argv)
 	printf("tcp_echo_epoll: %lu connections, %lu refused, %lu bytes echoed\n", srv.accepted,
 	       srv.refused, srv.bytes);
 	for (i = 0; i < MAX_CONNS; i++)
-		if (srv.c[i].h >= 0)
+		if (srv.c[i].h.id >= 0)
 			xs_tcp_abort(ex.st, srv.c[i].h);
 	xs_tcp_close(ex.st, srv.lh);
 	xs_stack_free(ex.st);

@@ -10,7 +10,7 @@ static void on_signal(int sig)
 	xs_stop(g_st); /* async-signal-safe */
 }
 
-static void on_udp(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void on_udp(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	unsigned long *echoed = ctx;
 	uint8_t buf[65536];
@@ -30,14 +30,15 @@ int main(int argc, char **argv)
 {
 	struct example ex;
 	unsigned long echoed = 0;
-	int h, rc;
+	struct xs_udp h;
+	int rc;
 
 	ex_parse(&ex, argc, argv, "[--port N (7)]");
 	ex_create(&ex, argv[0]);
 	h = xs_udp_open(ex.st);
-	if (h < 0 || (rc = xs_udp_bind(ex.st, h, ex.port ? ex.port : 7)) != 0) {
+	if (h.id < 0 || (rc = xs_udp_bind(ex.st, h, ex.port ? ex.port : 7)) != 0) {
 		fprintf(stderr, "%s: cannot bind port %u: %s\n", argv[0], ex.port ? ex.port : 7,
-			strerror(h < 0 ? -h : -rc));
+			strerror(h.id < 0 ? -h.id : -rc));
 		return 1;
 	}
 	xs_udp_set_event_cb(ex.st, h, on_udp, &echoed);

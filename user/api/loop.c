@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 
 static int loop_init(struct xs_stack *st)
@@ -23,6 +24,9 @@ static int loop_init(struct xs_stack *st)
 	if (epoll_ctl(st->ep_fd, EPOLL_CTL_ADD, st->wake_fd, &ev) != 0)
 		goto err;
 	if (st->dev->fd >= 0 && epoll_ctl(st->ep_fd, EPOLL_CTL_ADD, st->dev->fd, &ev) != 0)
+		goto err;
+	/* Multi-queue: work another queue's stack hands over wakes us too. */
+	if (st->mq && epoll_ctl(st->ep_fd, EPOLL_CTL_ADD, xs_mq_fd(st->mq, st->mq_index), &ev) != 0)
 		goto err;
 	/* Whatever is pending already must show. */
 	if (xs_stack_next_timer(st) == 0 || st->stop)

@@ -24,7 +24,10 @@ struct xs_opts {
 	int have_mac;
 	int dhcp;             /* --ip dhcp: the address comes from a DHCP server */
 	enum xs_xdp_mode mode;
-	uint32_t queue;
+	enum xs_xdp_bind xdp_bind; /* --xdp-mode: zero-copy or copy (auto: what the driver has) */
+	uint32_t queue;       /* --queue: the first NIC queue served (0) */
+	int have_queue;       /* --queue given: one queue unless --queues says more */
+	unsigned nqueues;     /* --queues N; 0: all the NIC's (from --queue on) */
 	int udp_echo;         /* port, 0 = off */
 	uint16_t tcp_ports[3]; /* TCP echo, discard, source; 0 = off */
 	int verbose;          /* -v count: 1 info, 2 debug */
@@ -42,11 +45,13 @@ struct xs_opts {
 	unsigned tcp_max_orphans;
 	uint64_t tcp_orphan_mem;
 	unsigned tcp_orphan_retries;
+	unsigned tcp_synack_retries;
 	unsigned tcp_persist_span_ms;
 	uint64_t tcp_mem[3];
 	unsigned tcp_max_conns;
 	unsigned tcp_buf_idle_ms; /* XS_TCP_BUF_IDLE_NOW for --tcp-buf-idle 0 */
 	uint16_t sockperf_port; /* sockperf service on UDP and TCP, 0 = off */
+	uint32_t sockperf_idle_ms; /* its idle TCP connections reset after (0: default) */
 	int http_port;        /* HTTP service port, 0 = off */
 	const char *http_root; /* directory it serves (required with --http) */
 	unsigned http_header_timeout_ms; /* 0 = the service's default (10000) */
@@ -70,6 +75,7 @@ struct xs_opts {
 	int ip6_dad;               /* -1: the library's default (1) */
 	uint8_t gw6[16];           /* --gw6: a default router, network order */
 	int have_gw6;
+	int filter_xdp_off;        /* --filter-xdp off: the stack judges every rule */
 };
 
 #define XS_CTL_DIR "/run/xdpstack"
@@ -114,16 +120,23 @@ void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s);
 #define XS_DEFAULT_SOCKPERF 11111  /* sockperf's own default port */
 #define SVC_SOCKPERF_MAX_MSG 65507 /* sockperf's largest message (its server's default) */
 #define SVC_SOCKPERF_MAX_CONNS 256
+#define SVC_SOCKPERF_IDLE_MS 120000
 struct svc_sockperf_config {
 	uint16_t port;
 	uint32_t max_msg;     /* longest message accepted, header included (0: 65507) */
 	unsigned max_conns;   /* TCP connections served at once (0: 256) */
+	uint32_t idle_ms;     /* a TCP connection that sends nothing for this long
+			       * is reset, so idle clients cannot hold every slot
+			       * (0: 120000) */
 };
 struct svc_sockperf;
 /* NULL + one line in err when a port cannot be bound. */
 struct svc_sockperf *svc_sockperf_start(struct xs_stack *st, const struct svc_sockperf_config *cfg,
 					char *err, size_t errlen);
 void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s);
+/* Ends the connections idle past cfg.idle_ms; call it every loop turn (it
+ * scans at most four times a second). */
+void svc_sockperf_tick(struct svc_sockperf *s, xs_time_t now);
 /* Its counters for the counter view, named sockperf_NAME, into out (at
  * most max; s NULL: none). Returns how many were written. */
 #define SVC_SOCKPERF_NCOUNTERS_MAX 32
@@ -131,12 +144,13 @@ struct cview_extra;
 size_t svc_sockperf_counters(const struct svc_sockperf *s, struct cview_extra *out, size_t max);
 
 struct svc_iperf3;
-struct svc_http;
+struct svc_http_stats;
 struct busy_poll;
-/* The stack's counters, then the services' and the loop's (x, ip3, sp, http
- * and bp may be NULL), grouped by layer: the non-zero ones, or all with all set. */
+/* The stack's counters, then the services' and the loop's (x, ip3, hs and bp
+ * may be NULL; sp: nsp sockperf counters), grouped by layer: the non-zero
+ * ones, or all with all set. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http, const struct busy_poll *bp, int all);
+		    const struct svc_iperf3 *ip3, const struct cview_extra *sp, size_t nsp,
+		    const struct svc_http_stats *hs, const struct busy_poll *bp, int all);
 
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <xdpstack/mq.h>
+
 #include "app/app.h"
 #include "app/busypoll.h"
 #include "app/svc_iperf3.h"
@@ -34,13 +36,21 @@ static void usage(FILE *f)
 		"                     address, 0-10 (default 1; 0: addresses usable at once)\n"
 		"  --mac MAC          use this MAC instead of the interface's own (sets promiscuous mode)\n"
 		"  --mode MODE        XDP attach mode: native or generic (default: native, else generic)\n"
-		"  --queue N          NIC rx queue to serve (default 0)\n"
+		"  --queue N          NIC rx queue to serve (default 0); with --queues, the first\n"
+		"  --queues N         serve N NIC queues (from --queue on), one stack and one thread\n"
+		"                     per queue, each pinned to a CPU, 1-64 (default: all the NIC's\n"
+		"                     queues; 1 when --queue or --ip6 is given: IPv6 serves one\n"
+		"                     queue)\n"
+		"  --xdp-mode MODE    AF_XDP bind: zerocopy, copy, or auto (default: zero-copy where\n"
+		"                     the driver has it, else copy, said in one line)\n"
 		"  --udp-echo PORT    UDP echo service port (default 8888, 0 = off)\n"
 		"  --tcp-echo PORT    TCP echo service port (default 8888, 0 = off)\n"
 		"  --tcp-discard PORT TCP discard service port (default 9, 0 = off)\n"
 		"  --tcp-source PORT  TCP source (streams bytes to whoever connects; default 19, 0 = off)\n"
 		"  --iperf3[=PORT]    serve stock iperf3 clients on PORT (TCP and UDP; default 5201)\n"
 		"  --sockperf[=PORT]  sockperf server on UDP and TCP PORT (default 11111)\n"
+		"  --sockperf-idle-timeout MS  its TCP connections that send nothing for MS\n"
+		"                     are reset (default 120000)\n"
 		"  --http PORT        serve static files over HTTP/1.1 on PORT (needs --root)\n"
 		"  --root DIR         the directory --http serves (symlinks are not followed)\n"
 		"  --http-header-timeout MS  time a client has to send a request head\n"
@@ -66,6 +76,8 @@ static void usage(FILE *f)
 		"  --tcp-orphan-mem SIZE    bytes those orphans may hold in all (default 64M)\n"
 		"  --tcp-orphan-retries N   timeouts or zero-window probes an orphan gets without\n"
 		"                     progress, 1-255 (default 8; net.ipv4.tcp_orphan_retries)\n"
+		"  --tcp-synack-retries N   SYN-ACK retransmissions before a half-open connection\n"
+		"                     is dropped, 1-255 (default 5; net.ipv4.tcp_synack_retries)\n"
 		"  --tcp-persist-span MS    an orphan's zero window without progress is given up\n"
 		"                     after MS, answered probes or not (any connection's under\n"
 		"                     memory pressure), 100-86400000 (default 300000)\n"
@@ -84,6 +96,9 @@ static void usage(FILE *f)
 		"                     0-60000 (default 200; 0: as soon as a poll leaves it empty)\n"
 		"  --filter FILE      packet filter rules, one a line, # comments (see README;\n"
 		"                     at most 64 rules; change them live with xdpstack-ctl filter)\n"
+		"  --filter-xdp on|off  enforce the inbound rules that headers decide in the XDP\n"
+		"                     program (on, the default), or all of them in the stack (off:\n"
+		"                     every frame for the stack is copied to it first)\n"
 		"  -a, --all-counters the counter dump (exit, SIGUSR1) lists zeros too\n"
 		"  -v, --verbose      more log: -v how XDP attached and libbpf/libxdp warnings,\n"
 		"                     -vv their debug narration too\n"
@@ -254,6 +269,11 @@ enum {
 	OPT_IP6,
 	OPT_IP6_DAD,
 	OPT_GW6,
+	OPT_QUEUES,
+	OPT_XDP_MODE,
+	OPT_TCP_SYNACK_RETRIES,
+	OPT_SOCKPERF_IDLE,
+	OPT_FILTER_XDP,
 };
 
 /* --ip6 ADDR[/PLEN] (a unicast address; the link-local one is the stack's
@@ -411,6 +431,8 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "mac", required_argument, NULL, 'm' },
 		{ "mode", required_argument, NULL, 'M' },
 		{ "queue", required_argument, NULL, OPT_QUEUE },
+		{ "queues", required_argument, NULL, OPT_QUEUES },
+		{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 		{ "udp-echo", required_argument, NULL, 'u' },
 		{ "tcp-echo", required_argument, NULL, 'E' },
 		{ "tcp-discard", required_argument, NULL, 'D' },
@@ -426,8 +448,10 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "tcp-orphan-mem", required_argument, NULL, 'o' },
 		{ "tcp-orphan-retries", required_argument, NULL, 'r' },
 		{ "tcp-persist-span", required_argument, NULL, 'P' },
+		{ "tcp-synack-retries", required_argument, NULL, OPT_TCP_SYNACK_RETRIES },
 		{ "tcp-mem", required_argument, NULL, 'W' },
 		{ "sockperf", optional_argument, NULL, OPT_SOCKPERF },
+		{ "sockperf-idle-timeout", required_argument, NULL, OPT_SOCKPERF_IDLE },
 		{ "http", required_argument, NULL, OPT_HTTP },
 		{ "root", required_argument, NULL, OPT_HTTP_ROOT },
 		{ "http-header-timeout", required_argument, NULL, OPT_HTTP_HEADER_TIMEOUT },
@@ -444,6 +468,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "ip6", required_argument, NULL, OPT_IP6 },
 		{ "ip6-dad", required_argument, NULL, OPT_IP6_DAD },
 		{ "gw6", required_argument, NULL, OPT_GW6 },
+		{ "filter-xdp", required_argument, NULL, OPT_FILTER_XDP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "syslog", no_argument, NULL, 'Y' },
@@ -569,6 +594,17 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return fail("invalid --tcp-orphan-retries '%s': expected 1-255", optarg);
 			o->tcp_orphan_retries = (unsigned)v;
 			break;
+		case OPT_SOCKPERF_IDLE:
+			if (parse_uint(optarg, 86400000, &v) || v < 100)
+				return fail("invalid --sockperf-idle-timeout '%s': expected 100-86400000 "
+					    "ms", optarg);
+			o->sockperf_idle_ms = (uint32_t)v;
+			break;
+		case OPT_TCP_SYNACK_RETRIES:
+			if (parse_uint(optarg, 255, &v) || !v)
+				return fail("invalid --tcp-synack-retries '%s': expected 1-255", optarg);
+			o->tcp_synack_retries = (unsigned)v;
+			break;
 		case 'P':
 			if (parse_uint(optarg, 86400000, &v) || v < 100)
 				return fail("invalid --tcp-persist-span '%s': expected 100-86400000 ms",
@@ -669,6 +705,14 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 				return fail("invalid --ip6-dad '%s': expected 0-10", optarg);
 			o->ip6_dad = (int)v;
 			break;
+		case OPT_FILTER_XDP:
+			if (!strcmp(optarg, "on"))
+				o->filter_xdp_off = 0;
+			else if (!strcmp(optarg, "off"))
+				o->filter_xdp_off = 1;
+			else
+				return fail("invalid --filter-xdp '%s': expected on or off", optarg);
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -676,6 +720,23 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 			if (parse_uint(optarg, 1023, &v))
 				return fail("invalid --queue '%s': expected 0-1023", optarg);
 			o->queue = (uint32_t)v;
+			o->have_queue = 1;
+			break;
+		case OPT_QUEUES:
+			if (parse_uint(optarg, XS_MQ_MAX, &v) || !v)
+				return fail("invalid --queues '%s': expected 1-64", optarg);
+			o->nqueues = (unsigned)v;
+			break;
+		case OPT_XDP_MODE:
+			if (!strcmp(optarg, "auto"))
+				o->xdp_bind = XS_XDP_BIND_AUTO;
+			else if (!strcmp(optarg, "copy"))
+				o->xdp_bind = XS_XDP_BIND_COPY;
+			else if (!strcmp(optarg, "zerocopy") || !strcmp(optarg, "zero-copy"))
+				o->xdp_bind = XS_XDP_BIND_ZEROCOPY;
+			else
+				return fail("invalid --xdp-mode '%s': expected zerocopy, copy or auto",
+					    optarg);
 			break;
 		case 'q':
 			o->quiet = 1;
@@ -710,6 +771,18 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		return fail("%s", "--ip6-dad needs IPv6: give --ip6 ADDR or --ip6 auto");
 	if (o->have_gw6 && cli_check_gw6(o))
 		return -1;
+	/* core/mq.c places IPv4 packets only: IPv6 and its neighbor discovery
+	 * would reach whichever queue RSS picks. */
+	if ((o->nip6 || o->ip6_auto) && o->nqueues > 1)
+		return fail("%s", "--ip6 with --queues N above 1: IPv6 serves one NIC queue; drop "
+				  "--queues (or give --queues 1)");
+	if (o->nqueues && o->queue + o->nqueues > XS_MQ_MAX) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "--queue %u --queues %u: xdpstack serves queues 0-%u",
+			 o->queue, o->nqueues, XS_MQ_MAX - 1);
+		return fail("%s", msg);
+	}
 	return cli_check_http(o);
 }
 

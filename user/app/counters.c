@@ -19,6 +19,7 @@ static const struct {
     {"udp", {"udp_"}},
     {"tcp", {"tcp_"}},
     {"dns", {"dns_"}},
+    {"queues", {"mq_"}},
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
 #define GROUP_OTHER NGROUPS
@@ -134,4 +135,19 @@ size_t cview_print(FILE *f, const char *indent, const struct xs_stats *s,
 				line(&o, "", extra[j].name, extra[j].value, NULL, extra[j].always);
 	}
 	return o.lines;
+}
+
+void cview_stats_add(struct xs_stats *dst, const struct xs_stats *src)
+{
+	size_t i;
+
+#define CVIEW_ADD(name)                                                                            \
+	if (strstr(#name, "_chain_max"))                                                           \
+		dst->name = dst->name > src->name ? dst->name : src->name;                          \
+	else                                                                                       \
+		dst->name += src->name;
+	XS_COUNTERS(CVIEW_ADD)
+#undef CVIEW_ADD
+	for (i = 0; i < XS_DROP_MAX; i++)
+		dst->drop[i] += src->drop[i];
 }

@@ -28,6 +28,10 @@ static inline struct cview_extra cview_count(const char *group, const char *name
 #define CVIEW_ALL 1	 /* zeros too (-a) */
 #define CVIEW_DESCRIBE 2 /* drop lines carry their reason's description */
 
+/* Adds src's counters to dst (several queues' stacks as one): sums, except
+ * the high-water marks (*_chain_max), whose maximum is kept. */
+void cview_stats_add(struct xs_stats *dst, const struct xs_stats *src);
+
 /* Writes the view: "group:" lines, then "  name value" lines under them;
  * indent is prefixed to every line. Returns the number of counter lines. */
 size_t cview_print(FILE *f, const char *indent, const struct xs_stats *s,

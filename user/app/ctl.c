@@ -32,6 +32,41 @@ int ctl_parse_ip(const char *s, uint32_t *ip)
 	return cli_parse_ip4(s, ip);
 }
 
+/* ------------------------------------------------------------ queues */
+
+unsigned ctl_nq(const struct ctl *c)
+{
+	return c->cfg.nq > 1 && c->cfg.hold ? c->cfg.nq : 1;
+}
+
+void ctl_hold(struct ctl *c, unsigned i, struct ctl_qview *out)
+{
+	if (ctl_nq(c) > 1) {
+		c->cfg.hold(c->cfg.qarg, i, out);
+		return;
+	}
+	*out = (struct ctl_qview){.st = c->cfg.st, .hw = c->cfg.hw, .bp = c->cfg.bp,
+				  .nic_queue = c->cfg.queue, .cpu = -1};
+}
+
+void ctl_release(struct ctl *c, unsigned i)
+{
+	if (ctl_nq(c) > 1 && c->cfg.release)
+		c->cfg.release(c->cfg.qarg, i);
+}
+
+void ctl_each_other(struct ctl *c, void (*fn)(struct xs_stack *st, void *arg), void *arg)
+{
+	struct ctl_qview v;
+	unsigned i;
+
+	for (i = 1; i < ctl_nq(c); i++) {
+		ctl_hold(c, i, &v);
+		fn(v.st, arg);
+		ctl_release(c, i);
+	}
+}
+
 /* ------------------------------------------------------------ output */
 
 static int out_reserve(struct ctl_client *cl, size_t more)

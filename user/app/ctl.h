@@ -67,10 +67,20 @@ struct ctl_client {
 	struct ctl_ping *ping;
 	struct ctl_conn *conn;
 	/* A name being resolved for the command (ctl_resolve.c): the query
-	 * handle + 1 (0: none), and what to do with the result. */
-	int dnsq;
+	 * handle while dns_pending, and what to do with the result. */
+	struct xs_dns_query dnsq;
+	int dns_pending;
 	void (*dns_done)(struct ctl_client *cl, const struct xs_dns_result *r);
 	char dns_name[XS_DNS_NAME_LEN];
+};
+
+/* One queue as the control socket sees it (multi-queue). */
+struct ctl_qview {
+	struct xs_stack *st;
+	struct xs_dev *hw;	    /* NULL: no AF_XDP device */
+	const struct busy_poll *bp; /* NULL: none */
+	unsigned nic_queue;
+	int cpu;		    /* pinned to, -1: not pinned */
 };
 
 struct ctl_config {
@@ -80,7 +90,16 @@ struct ctl_config {
 	uint32_t queue;
 	struct xs_stack *st;
 	struct xs_dev *hw; /* the AF_XDP device, for XDP counters (NULL: none) */
+	int filter_xdp_off; /* --filter-xdp off: the XDP program's table stays empty */
 	const struct busy_poll *bp; /* the loop's busy-poll counters (NULL: none) */
+	/* Multi-queue: nq stacks in all (0 or 1: st alone, the control socket's
+	 * own). Queue i > 0 runs on another thread: hold stops that thread at a
+	 * safe point and describes the queue, release lets it go on; the slow
+	 * control path pays for it, never the stacks' fast path. */
+	unsigned nq;
+	void (*hold)(void *arg, unsigned i, struct ctl_qview *out);
+	void (*release)(void *arg, unsigned i);
+	void *qarg;
 };
 
 struct ctl {
@@ -122,6 +141,16 @@ void ctl_process(struct ctl *c, const struct pollfd *pfd, int n);
 xs_time_t ctl_next_deadline(const struct ctl *c);
 
 /* --- shared by ctl*.c ------------------------------------------------ */
+
+/* Stacks served (1 without multi-queue). */
+unsigned ctl_nq(const struct ctl *c);
+/* Queue i (0: the control socket's own); i > 0 stays stopped until
+ * ctl_release: keep the hold short, and never across a loop turn. */
+void ctl_hold(struct ctl *c, unsigned i, struct ctl_qview *out);
+void ctl_release(struct ctl *c, unsigned i);
+/* Runs fn on every other queue's stack in turn (after queue 0's change
+ * succeeded, to keep them all alike: routes, ARP, filter rules). */
+void ctl_each_other(struct ctl *c, void (*fn)(struct xs_stack *st, void *arg), void *arg);
 
 void ctl_printf(struct ctl_client *cl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends n bytes as they are (no dot-stuffing): a frame of a binary stream,

@@ -1,13 +1,12 @@
-/* Control commands that answer at once: addr, arp, route, stats, help. Each
- * prints human text, or one JSON document with --json, then its status line. */
+/* Control commands that answer at once: addr, arp, route, help (stats is
+ * ctl_stats.c's). Each prints human text, or one JSON document with --json, then its status. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/busypoll.h"
-#include "app/counters.h"
 #include "app/ctl.h"
 #include "dev/dev.h"
 
@@ -16,17 +15,6 @@
 static void mac_str(const uint8_t m[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-/* Lower-case copy of a drop reason name ("IP_CSUM" -> "ip_csum"). */
-static void drop_key(enum xs_drop r, char *buf, size_t len)
-{
-	const char *n = xs_drop_name(r);
-	size_t i;
-
-	for (i = 0; n[i] && i + 1 < len; i++)
-		buf[i] = (char)tolower((unsigned char)n[i]);
-	buf[i] = 0;
 }
 
 static uint32_t mask_of(uint8_t plen)
@@ -79,6 +67,7 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 	struct xs_dhcp_info d;
 	char ip[16], mac[18];
 	bool dhcp;
+	int zc;
 
 	if (argc > 1 && strcmp(argv[1], "show")) {
 		ctl_end(cl, CTL_USAGE, "addr: unexpected argument '%.64s' (usage: addr [show])",
@@ -89,6 +78,8 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 	dhcp = xs_dhcp_info(c->cfg.st, c->now, &d) == 0;
 	ctl_ip_str(in.ip, ip);
 	mac_str(in.mac, mac);
+	if (!c->cfg.hw || xs_afxdp_bind_info(c->cfg.hw, &zc, NULL))
+		zc = -1;
 	if (cl->json) {
 		ctl_printf(cl, "{\"ifname\": ");
 		ctl_json_str(cl, c->ifname);
@@ -96,6 +87,8 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 			   ", \"ifindex\": %u, \"queue\": %u, \"mac\": \"%s\", \"mtu\": %u, "
 			   "\"ip\": \"%s\", \"prefix_len\": %u",
 			   c->cfg.ifindex, c->cfg.queue, mac, in.mtu, ip, in.prefix_len);
+		ctl_printf(cl, ", \"queues\": %u, \"xdp_bind\": %s", ctl_nq(c),
+			   zc < 0 ? "null" : zc ? "\"zerocopy\"" : "\"copy\"");
 		if (dhcp)
 			addr_dhcp(cl, &d);
 		ctl_addr_ip6(cl);
@@ -105,6 +98,9 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 			   c->cfg.ifindex, c->cfg.queue);
 		ctl_printf(cl, "    link/ether %s\n", mac);
 		ctl_printf(cl, "    inet %s/%u\n", ip, in.prefix_len);
+		if (ctl_nq(c) > 1 || zc >= 0)
+			ctl_printf(cl, "    queues %u-%u, AF_XDP %s\n", c->cfg.queue,
+				   c->cfg.queue + ctl_nq(c) - 1, zc > 0 ? "zero-copy" : "copy mode");
 		if (dhcp)
 			addr_dhcp(cl, &d);
 		ctl_addr_ip6(cl);
@@ -113,6 +109,12 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 }
 
 /* ----------------------------------------------------------------- arp */
+
+static void arp_flush_one(struct xs_stack *st, void *arg)
+{
+	(void)arg;
+	xs_stack_arp_flush(st);
+}
 
 static void arp_show(struct ctl_client *cl)
 {
@@ -177,6 +179,7 @@ void ctl_cmd_arp(struct ctl_client *cl, int argc, char **argv)
 	n = xs_stack_arp_list(cl->ctl->cfg.st, cl->ctl->now, e, CTL_ARP_MAX);
 	free(e);
 	xs_stack_arp_flush(cl->ctl->cfg.st);
+	ctl_each_other(cl->ctl, arp_flush_one, NULL); /* every queue keeps its own cache */
 	if (cl->json)
 		ctl_printf(cl, "{\"flushed\": %zu}\n", n);
 	else
@@ -266,6 +269,27 @@ static void route_name(uint32_t dst, uint8_t plen, char *buf, size_t len)
 	snprintf(buf, len, "%s/%u", ip, plen);
 }
 
+/* A route change made on queue 0's stack, made on the others too (each
+ * queue's stack has its own table; they stay alike). */
+struct route_change {
+	uint32_t dst, gw;
+	uint8_t plen;
+};
+
+static void route_add_one(struct xs_stack *st, void *arg)
+{
+	const struct route_change *r = arg;
+
+	xs_route_add(st, r->dst, r->plen, r->gw);
+}
+
+static void route_del_one(struct xs_stack *st, void *arg)
+{
+	const struct route_change *r = arg;
+
+	xs_route_del(st, r->dst, r->plen);
+}
+
 static void route_add(struct ctl_client *cl, int argc, char **argv)
 {
 	struct xs_stack_info in;
@@ -301,6 +325,8 @@ static void route_add(struct ctl_client *cl, int argc, char **argv)
 	ctl_ip_str(gw, gws);
 	switch (err) {
 	case 0:
+		ctl_each_other(cl->ctl, route_add_one,
+			       &(struct route_change){.dst = dst, .gw = gw, .plen = plen});
 		ctl_ip_str(dst, net);
 		if (cl->json)
 			ctl_printf(cl,
@@ -351,6 +377,9 @@ static void route_del(struct ctl_client *cl, int argc, char **argv)
 	}
 	route_name(dst, plen, name, sizeof(name));
 	err = xs_route_del(cl->ctl->cfg.st, dst, plen);
+	if (!err)
+		ctl_each_other(cl->ctl, route_del_one,
+			       &(struct route_change){.dst = dst, .plen = plen});
 	if (err == -ESRCH)
 		ctl_end(cl, CTL_ERROR, "route del: no route to %s (see route show)", name);
 	else if (err == -EPERM)
@@ -383,142 +412,6 @@ void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv)
 			argv[1]);
 }
 
-/* --------------------------------------------------------------- stats */
-
-/* JSON: the UMEM frame accounting of the device, live (",\n \"frames\": {...}"). */
-static void ctl_print_frames(struct ctl_client *cl)
-{
-	struct xs_dev *hw = cl->ctl->cfg.hw;
-	struct xs_dev_frames f;
-
-	if (!hw) {
-		ctl_printf(cl, ",\n \"frames\": null");
-		return;
-	}
-	hw->ops->frames(hw, &f);
-	ctl_printf(cl,
-		   ",\n \"frames\": {\"total\": %u, \"free\": %u, \"fill\": %u, \"rx_borrowed\": %u, "
-		   "\"tx_borrowed\": %u, \"tx_queued\": %u, \"in_flight\": %u, \"misuse\": %u}",
-		   f.total, f.free, f.fill, f.rx_borrowed, f.tx_borrowed, f.tx_queued, f.in_flight,
-		   f.misuse);
-}
-
-/* Text: the grouped view of counters.h, non-zero only unless -a (drops with
- * their description); --json: every counter, always, for machines. */
-void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv)
-{
-	const struct xs_stats *s = xs_stack_stats(cl->ctl->cfg.st);
-	const struct busy_poll *bp = cl->ctl->cfg.bp;
-	struct cview_extra ex[16]; /* 8 XDP, 4 busy-poll, 2 control */
-	struct xs_xdp_counters x;
-	int have_x, r, first = 1, napi_id, all = 0;
-	char key[40], *text = NULL;
-	size_t n = 0, len = 0, lines;
-	FILE *f;
-
-	if (argc == 2 && (!strcmp(argv[1], "-a") || !strcmp(argv[1], "--all"))) {
-		all = 1;
-	} else if (argc > 1) {
-		ctl_end(cl, CTL_USAGE, "stats: unexpected argument '%.64s' (usage: stats [-a])",
-			argv[argc > 2 ? 2 : 1]);
-		return;
-	}
-	have_x = cl->ctl->cfg.hw && xs_afxdp_xdp_counters(cl->ctl->cfg.hw, &x) == 0;
-	napi_id = cl->ctl->cfg.hw ? xs_afxdp_napi_id(cl->ctl->cfg.hw) : 0;
-	if (napi_id < 0)
-		napi_id = 0;
-	if (cl->json) {
-		ctl_printf(cl, "{\"counters\": {");
-#define CTL_JSON_COUNTER(name)                                                                     \
-	ctl_printf(cl, "%s\n  \"%s\": %llu", first ? "" : ",", #name,                              \
-		   (unsigned long long)s->name);                                                   \
-	first = 0;
-		XS_COUNTERS(CTL_JSON_COUNTER)
-#undef CTL_JSON_COUNTER
-		ctl_printf(cl, "},\n \"xdp\": ");
-		if (have_x)
-			ctl_printf(cl,
-				   "{\"redirected\": %llu, \"passed\": %llu, \"filter_dropped\": %llu, "
-				   "\"xsk_rx_dropped\": %llu, "
-				   "\"xsk_rx_ring_full\": %llu, \"xsk_fill_empty\": %llu, "
-				   "\"xsk_rx_invalid\": %llu, \"xsk_tx_invalid\": %llu}",
-				   (unsigned long long)x.redirected, (unsigned long long)x.passed,
-				   (unsigned long long)x.filter_dropped,
-				   (unsigned long long)x.sock_rx_dropped,
-				   (unsigned long long)x.sock_rx_ring_full,
-				   (unsigned long long)x.sock_fill_empty,
-				   (unsigned long long)x.sock_rx_invalid,
-				   (unsigned long long)x.sock_tx_invalid);
-		else
-			ctl_printf(cl, "null");
-		ctl_print_frames(cl);
-		ctl_printf(cl, ",\n \"busy_poll\": ");
-		if (bp && bp->idle_ns)
-			ctl_printf(cl,
-				   "{\"idle_us\": %llu, \"spinning\": %s, \"spins\": %llu, "
-				   "\"sleeps\": %llu, \"wakes\": %llu, \"kernel\": %s, "
-				   "\"napi_id\": %d}",
-				   (unsigned long long)(bp->idle_ns / 1000),
-				   bp->spinning ? "true" : "false", (unsigned long long)bp->spins,
-				   (unsigned long long)bp->sleeps, (unsigned long long)bp->wakes,
-				   bp->kernel ? "false" : "true", napi_id);
-		else
-			ctl_printf(cl, "null");
-		ctl_printf(cl, ",\n \"ctl\": {\"read_budget\": %llu, \"accept_budget\": %llu}",
-			   (unsigned long long)cl->ctl->read_budget_hits,
-			   (unsigned long long)cl->ctl->accept_budget_hits);
-		ctl_printf(cl, ",\n \"drops\": {");
-		for (r = 1; r < XS_DROP_MAX; r++) {
-			drop_key((enum xs_drop)r, key, sizeof(key));
-			ctl_printf(cl, "%s\n  \"%s\": {\"count\": %llu, \"description\": ",
-				   r > 1 ? "," : "", key, (unsigned long long)s->drop[r]);
-			ctl_json_str(cl, xs_drop_desc((enum xs_drop)r));
-			ctl_printf(cl, "}");
-		}
-		ctl_printf(cl, "}");
-		ctl_filter_stats(cl);
-		ctl_printf(cl, "}\n");
-		ctl_end(cl, CTL_OK, NULL);
-		return;
-	}
-	if (have_x) {
-		ex[n++] = cview_count(NULL, "xdp_redirected", x.redirected);
-		ex[n++] = cview_count(NULL, "xdp_passed", x.passed);
-		ex[n++] = cview_count(NULL, "xdp_filter_dropped", x.filter_dropped);
-		ex[n++] = cview_count(NULL, "xsk_rx_dropped", x.sock_rx_dropped);
-		ex[n++] = cview_count(NULL, "xsk_rx_ring_full", x.sock_rx_ring_full);
-		ex[n++] = cview_count(NULL, "xsk_fill_empty", x.sock_fill_empty);
-		ex[n++] = cview_count(NULL, "xsk_rx_invalid", x.sock_rx_invalid);
-		ex[n++] = cview_count(NULL, "xsk_tx_invalid", x.sock_tx_invalid);
-	}
-	if (bp && bp->idle_ns) {
-		ex[n++] = cview_count("loop", "busy_poll_spins", bp->spins);
-		ex[n++] = cview_count("loop", "busy_poll_sleeps", bp->sleeps);
-		ex[n++] = cview_count("loop", "busy_poll_wakes", bp->wakes);
-		ex[n++] = (struct cview_extra){"loop", "busy_poll_napi_id", (uint64_t)napi_id, 1};
-	}
-	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
-	ex[n++] = cview_count("control", "ctl_read_budget", cl->ctl->read_budget_hits);
-	ex[n++] = cview_count("control", "ctl_accept_budget", cl->ctl->accept_budget_hits);
-	f = open_memstream(&text, &len);
-	if (!f) {
-		ctl_end(cl, CTL_ERROR, "stats: out of memory");
-		return;
-	}
-	lines = cview_print(f, "", s, ex, n, (all ? CVIEW_ALL : 0) | CVIEW_DESCRIBE);
-	if (fclose(f) || !text) {
-		free(text);
-		ctl_end(cl, CTL_ERROR, "stats: out of memory");
-		return;
-	}
-	ctl_printf(cl, "%s", text);
-	if (!lines)
-		ctl_printf(cl, "all counters are zero (stats -a lists them)\n");
-	free(text);
-	ctl_filter_stats(cl);
-	ctl_end(cl, CTL_OK, NULL);
-}
-
 /* ---------------------------------------------------------------- help */
 
 void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
@@ -531,14 +424,15 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  route add DST/PLEN|default via GW (IPv6: DST6/PLEN [via GW6])\n"
 		       "  route del DST/PLEN|default        (IPv6: DST6/PLEN, ::/0 the default)\n"
 		       "  ping HOST [-c N] [-s SIZE] [-i SEC] [-W SEC]\n"
-		       "  stats [-a]                        non-zero counters by layer (-a: all)\n"
+		       "  stats [-a] [--queues]             non-zero counters by layer (-a: all), summed\n"
+		       "                                    over the queues (--queues: each one too)\n"
 		       "  conns                             TCP listeners and connections\n"
 		       "  connect HOST PORT [-w SEC]        a TCP connection from the stack, piped\n"
 		       "                                    to the client (binary stream, see docs)\n"
 		       "  resolve NAME                      the name's IPv4 addresses (DNS, --dns)\n"
 		       "  filter [list]                     filter rules, policies and counters\n"
 		       "  filter add RULE | insert N RULE | del N | flush\n"
-		       "  filter policy in|out accept|drop\n"
+		       "  filter policy in|out accept|drop | xdp on|off\n"
 		       "HOST is an address A.B.C.D or IPv6, or a name the stack resolves.\n");
 	ctl_end(cl, CTL_OK, NULL);
 }

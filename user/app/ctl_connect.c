@@ -27,7 +27,7 @@
 #define CONN_TIMEOUT_DEFAULT XS_SEC(10)
 
 struct ctl_conn {
-	int h; /* TCP handle; -1 once released */
+	struct xs_tcp h; /* id -1 once released */
 	uint32_t dst;
 	struct xs_addr dst6; /* an IPv6 HOST (v6 set) */
 	int v6;
@@ -54,13 +54,13 @@ static void conn_release(struct ctl_client *cl, int abort)
 {
 	struct ctl_conn *k = cl->conn;
 
-	if (k->h < 0)
+	if (k->h.id < 0)
 		return;
 	if (abort)
 		xs_tcp_abort(ST(cl), k->h);
 	else
 		xs_tcp_close(ST(cl), k->h);
-	k->h = -1;
+	k->h = (struct xs_tcp)XS_NO_HANDLE;
 }
 
 /* Ends the session with ".error connect HOST:PORT: MSG" and a reset. */
@@ -140,7 +140,7 @@ static void conn_pump(struct ctl_client *cl)
 	ssize_t n;
 	int err;
 
-	if (!k || k->h < 0 || cl->dead || cl->state != CL_RUN)
+	if (!k || k->h.id < 0 || cl->dead || cl->state != CL_RUN)
 		return;
 	if (!k->connected && conn_check_connected(cl))
 		return;
@@ -199,13 +199,13 @@ static void conn_pump(struct ctl_client *cl)
 	}
 }
 
-static void on_tcp_event(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void on_tcp_event(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct ctl_client *cl = ctx;
 
 	(void)st;
 	(void)events; /* the pump looks at the connection's whole state */
-	if (cl->conn && cl->conn->h == h)
+	if (cl->conn && cl->conn->h.id == h.id && cl->conn->h.gen == h.gen)
 		conn_pump(cl);
 }
 
@@ -213,7 +213,7 @@ int ctl_conn_wants_input(const struct ctl_client *cl)
 {
 	const struct ctl_conn *k = cl->conn;
 
-	return k && k->h >= 0 && !k->up_eof && k->uplen == 0;
+	return k && k->h.id >= 0 && !k->up_eof && k->uplen == 0;
 }
 
 void ctl_conn_take(struct ctl_client *cl, const char *p, size_t n)
@@ -258,7 +258,7 @@ void ctl_conn_tick(struct ctl_client *cl)
 {
 	struct ctl_conn *k = cl->conn;
 
-	if (!k || k->h < 0)
+	if (!k || k->h.id < 0)
 		return;
 	if (!k->connected && cl->ctl->now >= k->deadline && xs_tcp_error(ST(cl), k->h) == 0) {
 		conn_timeout(cl);
@@ -271,7 +271,7 @@ xs_time_t ctl_conn_deadline(const struct ctl_client *cl)
 {
 	const struct ctl_conn *k = cl->conn;
 
-	return k && k->h >= 0 && !k->connected ? k->deadline : UINT64_MAX;
+	return k && k->h.id >= 0 && !k->connected ? k->deadline : UINT64_MAX;
 }
 
 void ctl_conn_free(struct ctl_client *cl)
@@ -330,7 +330,7 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 		ctl_end(cl, CTL_ERROR, "connect: out of memory");
 		return;
 	}
-	k->h = -1;
+	k->h = (struct xs_tcp)XS_NO_HANDLE;
 	k->timeout = CONN_TIMEOUT_DEFAULT;
 	if (cl->json) {
 		ctl_end(cl, CTL_USAGE,
@@ -412,7 +412,7 @@ static void connect_begin(struct ctl_client *cl)
 	struct ctl_conn *k = cl->conn;
 	char host[XS_ADDR_STRLEN];
 	uint32_t nh;
-	int h;
+	struct xs_tcp h;
 
 	if (k->v6) {
 		xs_addr_format(&k->dst6, host, sizeof(host));
@@ -442,12 +442,12 @@ static void connect_begin(struct ctl_client *cl)
 	}
 	h = xs_tcp_connect(ST(cl), k->dst, k->port);
 opened:
-	if (h < 0) {
-		ctl_end(cl, CTL_ERROR, "connect %s: %s%s", k->name, strerror(-h),
-			h == -EMFILE	      ? " (no free TCP handle)"
-			: h == -EADDRNOTAVAIL ? " (no free local port)"
-			: h == -ENETUNREACH   ? " (no route; see route show)"
-			: h == -EINVAL	      ? " (not a unicast host address: a broadcast? ours?)"
+	if (h.id < 0) {
+		ctl_end(cl, CTL_ERROR, "connect %s: %s%s", k->name, strerror(-h.id),
+			h.id == -EMFILE		 ? " (no free TCP handle)"
+			: h.id == -EADDRNOTAVAIL ? " (no free local port)"
+			: h.id == -ENETUNREACH	 ? " (no route; see route show)"
+			: h.id == -EINVAL	 ? " (not a unicast host address: a broadcast? ours?)"
 					      : "");
 		return;
 	}

@@ -17,7 +17,7 @@ struct ping_sent {
 };
 
 struct ctl_ping {
-	int h; /* xs_ping handle, -1 when closed */
+	struct xs_ping h; /* id -1 when closed */
 	uint32_t dst;
 	struct xs_addr dst6;    /* an IPv6 HOST (v6 set) */
 	int v6;
@@ -182,7 +182,8 @@ static int ping_complete(const struct ctl_ping *p)
 	return p->count && p->sent >= p->count && p->answered >= p->sent;
 }
 
-static void on_result(struct xs_stack *st, int h, const struct xs_ping_result *r, void *ctx)
+static void on_result(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r,
+		      void *ctx)
 {
 	struct ctl_client *cl = ctx;
 	struct ctl_ping *p = cl->ping;
@@ -190,7 +191,7 @@ static void on_result(struct xs_stack *st, int h, const struct xs_ping_result *r
 	char from[XS_ADDR_STRLEN], t[32];
 	double ms = -1;
 
-	if (!p || p->finished || cl->dead || h != p->h)
+	if (!p || p->finished || cl->dead || h.id != p->h.id || h.gen != p->h.gen)
 		return;
 	xs_addr_format(&r->from_addr, from, sizeof(from));
 	s = &p->ring[r->seq % PING_RING];
@@ -294,7 +295,7 @@ void ctl_ping_tick(struct ctl_client *cl)
 	struct ctl_ping *p = cl->ping;
 	xs_time_t now = cl->ctl->now;
 
-	if (!p || p->finished || p->h < 0) /* still resolving its name */
+	if (!p || p->finished || p->h.id < 0) /* still resolving its name */
 		return;
 	if ((!p->count || p->sent < p->count) && now >= p->next_send) {
 		ping_send(cl);
@@ -313,10 +314,10 @@ void ctl_ping_stop(struct ctl_client *cl)
 
 	if (!p || p->finished)
 		return;
-	if (p->h < 0) {
+	if (p->h.id < 0) {
 		/* Still resolving its name (then it ends here), or it never
 		 * started and has already ended with its error. */
-		if (cl->dnsq) {
+		if (cl->dns_pending) {
 			ctl_resolve_free(cl);
 			ctl_end(cl, CTL_FAIL, NULL);
 		}
@@ -329,7 +330,7 @@ void ctl_ping_free(struct ctl_client *cl)
 {
 	if (!cl->ping)
 		return;
-	if (cl->ping->h >= 0)
+	if (cl->ping->h.id >= 0)
 		xs_ping_close(cl->ctl->cfg.st, cl->ping->h);
 	free(cl->ping);
 	cl->ping = NULL;
@@ -339,7 +340,7 @@ xs_time_t ctl_ping_deadline(const struct ctl_client *cl)
 {
 	const struct ctl_ping *p = cl->ping;
 
-	if (!p || p->finished || p->h < 0)
+	if (!p || p->finished || p->h.id < 0)
 		return UINT64_MAX;
 	if (!p->count || p->sent < p->count)
 		return p->next_send;
@@ -386,7 +387,7 @@ void ctl_cmd_ping(struct ctl_client *cl, int argc, char **argv)
 		ctl_end(cl, CTL_ERROR, "ping: out of memory");
 		return;
 	}
-	p->h = -1;
+	p->h = (struct xs_ping)XS_NO_HANDLE;
 	p->size = 56;
 	p->interval = XS_SEC(1);
 	p->linger = XS_SEC(10);
@@ -468,7 +469,7 @@ static void ping_begin(struct ctl_client *cl)
 {
 	struct ctl_ping *p = cl->ping;
 	uint32_t nh;
-	int h;
+	struct xs_ping h;
 
 	if (p->v6) {
 		if (p->dst6.a[0] == 0xff || !memcmp(p->dst6.a, (const uint8_t[16]){0}, 16)) {
@@ -497,9 +498,9 @@ static void ping_begin(struct ctl_client *cl)
 	}
 open:
 	h = xs_ping_open(cl->ctl->cfg.st, on_result, cl);
-	if (h < 0) {
-		ctl_end(cl, CTL_ERROR, "ping: cannot open a ping handle (%s)%s", strerror(-h),
-			h == -EMFILE ? ": too many pings running" : "");
+	if (h.id < 0) {
+		ctl_end(cl, CTL_ERROR, "ping: cannot open a ping handle (%s)%s", strerror(-h.id),
+			h.id == -EMFILE ? ": too many pings running" : "");
 		return;
 	}
 	p->h = h;

@@ -26,13 +26,14 @@ const char *ctl_resolve_strerror(int err)
 	}
 }
 
-static void on_dns(struct xs_stack *st, int q, const struct xs_dns_result *r, void *ctx)
+static void on_dns(struct xs_stack *st, struct xs_dns_query q, const struct xs_dns_result *r,
+		   void *ctx)
 {
 	struct ctl_client *cl = ctx;
 
-	if (!cl->dnsq || cl->dnsq - 1 != q)
+	if (!cl->dns_pending || cl->dnsq.id != q.id || cl->dnsq.gen != q.gen)
 		return;
-	cl->dnsq = 0;
+	cl->dns_pending = 0;
 	if (cl->dead || cl->state != CL_RUN)
 		return;
 	cl->dns_done(cl, r);
@@ -41,15 +42,15 @@ static void on_dns(struct xs_stack *st, int q, const struct xs_dns_result *r, vo
 
 void ctl_resolve_free(struct ctl_client *cl)
 {
-	if (cl->dnsq)
-		xs_dns_cancel(cl->ctl->cfg.st, cl->dnsq - 1);
-	cl->dnsq = 0;
+	if (cl->dns_pending)
+		xs_dns_cancel(cl->ctl->cfg.st, cl->dnsq);
+	cl->dns_pending = 0;
 }
 
 int ctl_resolve_host(struct ctl_client *cl, const char *cmd, const char *host, uint32_t *ip,
 		     void (*done)(struct ctl_client *cl, const struct xs_dns_result *r))
 {
-	int q;
+	struct xs_dns_query q;
 
 	if (!ctl_parse_ip(host, ip))
 		return 1;
@@ -58,27 +59,28 @@ int ctl_resolve_host(struct ctl_client *cl, const char *cmd, const char *host, u
 		return -1;
 	}
 	q = xs_dns_resolve(cl->ctl->cfg.st, host, on_dns, cl);
-	if (q == -EINVAL) {
+	if (q.id == -EINVAL) {
 		ctl_end(cl, CTL_USAGE,
 			"%s: invalid HOST '%.64s': expected an IPv4 address A.B.C.D or a host "
 			"name (letters, digits, '-', '_', labels of 1-63, 253 in all)",
 			cmd, host);
 		return -1;
 	}
-	if (q == -EDESTADDRREQ) {
+	if (q.id == -EDESTADDRREQ) {
 		ctl_end(cl, CTL_ERROR,
 			"%s: cannot resolve '%.64s': no DNS server (start the "
 			"daemon with --dns ADDR)",
 			cmd, host);
 		return -1;
 	}
-	if (q < 0) {
-		ctl_end(cl, CTL_ERROR, "%s: cannot resolve '%.64s' (%s)%s", cmd, host, strerror(-q),
-			q == -EBUSY ? ": too many names being resolved" : "");
+	if (q.id < 0) {
+		ctl_end(cl, CTL_ERROR, "%s: cannot resolve '%.64s' (%s)%s", cmd, host, strerror(-q.id),
+			q.id == -EBUSY ? ": too many names being resolved" : "");
 		return -1;
 	}
 	snprintf(cl->dns_name, sizeof(cl->dns_name), "%s", host);
-	cl->dnsq = q + 1;
+	cl->dnsq = q;
+	cl->dns_pending = 1;
 	cl->dns_done = done;
 	cl->state = CL_RUN;
 	return 0;

@@ -1,5 +1,6 @@
-/* The xdpstack daemon: checks the host, attaches the stack to a NIC queue,
- * runs the event loop (the only reader of the clock) until SIGINT/SIGTERM. */
+/* The xdpstack daemon: checks the host, attaches one stack per NIC queue, runs
+ * each queue's loop on its own thread (queue 0's with the control socket), each
+ * an application's own loop on libxdpstack's public contract, until SIGINT/SIGTERM. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <malloc.h>
@@ -19,12 +20,20 @@
 #include "app/ctl.h"
 #include "app/ip6app.h"
 #include "app/log.h"
+#include "app/qsetup.h"
+#include "app/queues.h"
 #include "app/svc_http.h"
 #include "app/svc_iperf3.h"
 #include "bpf/steer.h"
 #include "dev/dev.h"
 
 static volatile sig_atomic_t got_stop, got_usr1;
+
+/* The daemon's queues and control socket (queue 0's thread runs the latter). */
+static struct queues qs;
+static struct ctl *ctl;
+static struct ip6app ip6app = {.mcast_fd = -1}; /* queue 0's: IPv6 runs on one queue */
+static int all_counters;
 
 static void on_signal(int sig)
 {
@@ -34,19 +43,17 @@ static void on_signal(int sig)
 		got_stop = 1;
 }
 
+/* The clock every xs_stack_poll gets: the library's, as xs_run uses. */
 static xs_time_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (xs_time_t)ts.tv_sec * 1000000000ull + (xs_time_t)ts.tv_nsec;
+	return xs_clock_now();
 }
 
 /* The exit-time and SIGUSR1 dump: "counters:" ... "end" around the grouped
  * view (non-zero only unless -a), on stdout. */
 void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_counters *x,
-		    const struct svc_iperf3 *ip3, const struct svc_sockperf *sp,
-		    const struct svc_http *http, const struct busy_poll *bp, int all)
+		    const struct svc_iperf3 *ip3, const struct cview_extra *sp, size_t nsp,
+		    const struct svc_http_stats *hs, const struct busy_poll *bp, int all)
 {
 #define MAIN_ONE(name, desc) +1
 	/* XDP's 7, the services', the busy-poll loop's 3 */
@@ -71,14 +78,13 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 		SVC_IPERF3_COUNTERS(MAIN_IP3_EXTRA)
 #undef MAIN_IP3_EXTRA
 	}
-	if (http) {
-		const struct svc_http_stats *hs = svc_http_stats(http);
-
+	if (hs) {
 #define MAIN_HTTP_EXTRA(name, desc) ex[n++] = cview_count("services", #name, hs->name);
 		SVC_HTTP_COUNTERS(MAIN_HTTP_EXTRA)
 #undef MAIN_HTTP_EXTRA
 	}
-	n += svc_sockperf_counters(sp, ex + n, sizeof(ex) / sizeof(ex[0]) - 3 - n);
+	for (size_t i = 0; i < nsp && n < sizeof(ex) / sizeof(ex[0]) - 3; i++)
+		ex[n++] = sp[i];
 	if (bp && bp->idle_ns) {
 		ex[n++] = cview_count("loop", "busy_poll_spins", bp->spins);
 		ex[n++] = cview_count("loop", "busy_poll_sleeps", bp->sleeps);
@@ -90,14 +96,53 @@ void print_counters(FILE *f, const struct xs_stats *s, const struct xs_xdp_count
 	fflush(f);
 }
 
-static void dump_counters(struct xs_stack *st, struct xs_dev *dev, const struct svc_iperf3 *ip3,
-			  const struct svc_sockperf *sp, const struct svc_http *http,
-			  const struct busy_poll *bp, int all)
+/* The counters of every queue as one: stacks and sockets summed (each other
+ * queue held still while it is read), the XDP program's own counters once. */
+static void dump_counters(void)
 {
-	struct xs_xdp_counters x;
-	int have_x = xs_afxdp_xdp_counters(dev, &x) == 0;
+	struct cview_extra sp[SVC_SOCKPERF_NCOUNTERS_MAX], spq[SVC_SOCKPERF_NCOUNTERS_MAX];
+	struct xs_xdp_counters x, xq;
+	struct svc_http_stats hsum = {0};
+	struct xs_stats sum;
+	struct busy_poll bp = qs.q[0].bp;
+	int have_x = xs_afxdp_xdp_counters(qs.q[0].hw, &x) == 0;
+	size_t nsp, j;
+	unsigned i;
 
-	print_counters(stdout, xs_stack_stats(st), have_x ? &x : NULL, ip3, sp, http, bp, all);
+	sum = *xs_stack_stats(qs.q[0].st);
+	if (qs.q[0].http)
+		hsum = *svc_http_stats(qs.q[0].http);
+	nsp = svc_sockperf_counters(qs.q[0].sp, sp, SVC_SOCKPERF_NCOUNTERS_MAX);
+	for (i = 1; i < qs.n; i++) {
+		struct queue *q = &qs.q[i];
+
+		queue_park(q);
+		cview_stats_add(&sum, xs_stack_stats(q->st));
+		if (have_x && xs_afxdp_xdp_counters(q->hw, &xq) == 0) {
+			x.sock_rx_dropped += xq.sock_rx_dropped;
+			x.sock_rx_ring_full += xq.sock_rx_ring_full;
+			x.sock_fill_empty += xq.sock_fill_empty;
+			x.sock_rx_invalid += xq.sock_rx_invalid;
+			x.sock_tx_invalid += xq.sock_tx_invalid;
+		}
+		if (q->http) {
+			const struct svc_http_stats *hs = svc_http_stats(q->http);
+
+#define MAIN_HTTP_SUM(name, desc) hsum.name += hs->name;
+			SVC_HTTP_COUNTERS(MAIN_HTTP_SUM)
+#undef MAIN_HTTP_SUM
+		}
+		/* Every queue's sockperf lists the same counters in the same order. */
+		if (svc_sockperf_counters(q->sp, spq, SVC_SOCKPERF_NCOUNTERS_MAX) == nsp)
+			for (j = 0; j < nsp; j++)
+				sp[j].value += spq[j].value;
+		bp.spins += q->bp.spins;
+		bp.sleeps += q->bp.sleeps;
+		bp.wakes += q->bp.wakes;
+		queue_unpark(q);
+	}
+	print_counters(stdout, &sum, have_x ? &x : NULL, qs.q[0].ip3, sp, nsp,
+		       qs.q[0].http ? &hsum : NULL, &bp, all_counters);
 }
 
 /* After a spin turn that found nothing: a pause (kinder to a sibling
@@ -113,27 +158,6 @@ static inline void spin_pause(void)
 	__asm__ __volatile__("yield");
 #endif
 	sched_yield();
-}
-
-/* After the stack is freed every UMEM frame must be home: prints the
- * accounting and returns 0, or says what is missing and returns 3. */
-static int check_frames(struct xs_dev *dev)
-{
-	struct xs_dev_frames f;
-	uint32_t lost;
-
-	dev->ops->frames(dev, &f);
-	lost = dev_frames_lost(&f);
-	printf("xdpstack: frames at exit: total %u free %u fill %u rx_borrowed %u "
-	       "tx_borrowed %u tx_queued %u in_flight %u misuse %u lost %u\n",
-	       f.total, f.free, f.fill, f.rx_borrowed, f.tx_borrowed, f.tx_queued, f.in_flight,
-	       f.misuse, lost);
-	fflush(stdout);
-	if (!lost)
-		return 0;
-	log_msg(LOG_ERR, "%u UMEM frames did not come home (a leak in the stack: see the frames "
-		"line on stdout)", lost);
-	return 3;
 }
 
 /* Buffers freed when idle leave free pages inside the heap (RACK records,
@@ -158,24 +182,6 @@ static int die(const char *msg)
 	return 1;
 }
 
-/* The event loop: the stack's socket, the control socket and its clients in
- * one poll(); the timeout covers the stack's timers, the ping sessions and
- * the iperf3 and HTTP services' deadlines. With busy polling (bp->idle_ns) the loop
- * goes round without that poll() while frames keep coming: it reads the rings
- * directly (xs_stack_poll), looks at the control fds with a zero-timeout
- * poll() about every millisecond, and sleeps again once nothing has come for
- * the idle period; the first frame after that wakes it through poll(). */
-/* A locally administered MAC from the interface's (RFC 7042 2.1): the stack's
- * DHCP never answers for the interface's own, so the kernel's client is left alone. */
-static void dhcp_derive_mac(uint8_t mac[6])
-{
-	uint8_t m0 = mac[0];
-
-	mac[0] = (uint8_t)((mac[0] | 0x02) & ~0x01);
-	if (mac[0] == m0)
-		mac[5] ^= 0x5a; /* already local: differ elsewhere */
-}
-
 static const char *ip_str(uint32_t ip, char *buf)
 {
 	struct in_addr a = { .s_addr = htonl(ip) };
@@ -183,11 +189,12 @@ static const char *ip_str(uint32_t ip, char *buf)
 	return inet_ntop(AF_INET, &a, buf, 16);
 }
 
-/* The lease's events: log them, and steer by address once bound, by DHCP
- * (chaddr) while not. */
+/* The lease's events (queue 0 runs the DHCP client): log them, steer by
+ * address once bound, by DHCP (chaddr) while not, and give the other
+ * queues' stacks the same address. */
 static void dhcp_events(struct xs_stack *st, struct xs_dev *hw)
 {
-	unsigned ev = xs_dhcp_events(st);
+	unsigned ev = xs_dhcp_events(st), i;
 	struct xs_dhcp_info in;
 	char a[16], b[16], c[16];
 
@@ -202,6 +209,13 @@ static void dhcp_events(struct xs_stack *st, struct xs_dev *hw)
 	if ((ev & XS_DHCP_EV_LOST) && !(ev & XS_DHCP_EV_NAK))
 		printf("xdpstack: dhcp: the lease expired unrenewed: address lost; "
 		       "back to discovery\n");
+	if (ev & (XS_DHCP_EV_LOST | XS_DHCP_EV_BOUND | XS_DHCP_EV_RENEWED)) {
+		for (i = 1; i < qs.n; i++) {
+			queue_park(&qs.q[i]);
+			xs_mq_sync_addr(qs.q[i].st, st);
+			queue_unpark(&qs.q[i]);
+		}
+	}
 	if (ev & XS_DHCP_EV_LOST) {
 		xs_afxdp_set_ip(hw, 0);
 		xs_afxdp_set_dhcp(hw, 1);
@@ -238,89 +252,141 @@ static void dhcp_release(struct xs_stack *st)
 	fflush(stdout);
 }
 
-static int run(struct xs_stack *st, struct xs_dev *dev, struct xs_dev *hw, struct ctl *ctl,
-	       struct svc_iperf3 *ip3, const struct svc_sockperf *sp, struct svc_http *http,
-	       struct busy_poll *bp, int all, struct ip6app *ip6)
+static bool stopping(const struct queue *q)
 {
-	struct pollfd pfd[1 + 1 + CTL_MAX_CLIENTS];
+	return q->index ? queues_stopping(q->all) : got_stop != 0;
+}
+
+/* One queue's event loop, on its own thread (queue 0's on the main thread,
+ * with the control socket, the signals and the DHCP client): the stack's
+ * socket, the handoffs from other queues, and (queue 0) the control socket
+ * and its clients in one poll(); the timeout covers the stack's timers, the
+ * ping sessions and the iperf3 and HTTP services' deadlines. With busy
+ * polling (bp->idle_ns) the loop goes round without that poll() while frames
+ * keep coming: it reads the rings directly (xs_stack_poll), looks at the
+ * other fds with a zero-timeout poll() about every millisecond, and sleeps
+ * again once nothing has come for the idle period; the first frame after
+ * that wakes it through poll(). Other queues' threads stop at the top of
+ * the loop while the control socket holds their stack (queue_park). */
+static int queue_loop(struct queue *q)
+{
+	struct ctl *c = q->index ? NULL : ctl;
+	struct pollfd pfd[2 + 1 + CTL_MAX_CLIENTS];
+	struct xs_stack *st = q->st;
 	xs_time_t trim_next = 0;
 	uint64_t trim_seen = 0;
-	int nctl = 0;
+	int nctl = 0, sfd = xs_stack_fd(st);
 
-	while (!got_stop) {
-		xs_time_t now = now_ns(), next, cdl;
+	if (sfd < 0) {
+		log_msg(LOG_ERR, "cannot make queue %u's event fd (%s)", q->nic_queue, strerror(-sfd));
+		if (q->index)
+			kill(getpid(), SIGTERM);
+		return 1;
+	}
+
+	while (!stopping(q)) {
+		xs_time_t now, next, cdl;
 		int timeout_ms, n, frames = 0;
 
-		if (ctl) {
-			ctl_set_time(ctl, now);
+		queue_park_point(q);
+		now = now_ns();
+		if (c) {
+			ctl_set_time(c, now);
 			/* Requests first: what they queue leaves with this turn's flush. */
-			ctl_process(ctl, pfd + 1, nctl);
+			ctl_process(c, pfd + 2, nctl);
 		}
 		nctl = 0;
-		if (ip3)
-			svc_iperf3_tick(ip3, now);
-		if (http)
-			svc_http_tick(http, now);
+		if (q->ip3)
+			svc_iperf3_tick(q->ip3, now);
+		if (q->http)
+			svc_http_tick(q->http, now);
+		svc_sockperf_tick(q->sp, now);
 		/* Drain: keep polling while batches come back full. */
 		do {
 			n = xs_stack_poll(st, now);
 			if (n < 0) {
-				log_msg(LOG_ERR, "device error (%s); stopping", strerror(-n));
+				log_msg(LOG_ERR, "device error on queue %u (%s); stopping",
+					q->nic_queue, strerror(-n));
+				if (q->index)
+					kill(getpid(), SIGTERM); /* the daemon stops as a whole */
 				return 1;
 			}
 			frames += n;
-		} while (n == XS_POLL_BATCH && !got_stop);
-		if (got_usr1) {
-			got_usr1 = 0;
-			dump_counters(st, hw, ip3, sp, http, bp, all);
+			/* A park request waits for no flood to end. */
+		} while (n == XS_POLL_BATCH && !stopping(q) &&
+			 !atomic_load_explicit(&q->park_req, memory_order_relaxed));
+		if (!q->index) {
+			if (got_usr1) {
+				got_usr1 = 0;
+				dump_counters();
+			}
+			dhcp_events(st, q->hw);
+			ip6app_events(&ip6app);
 		}
-		dhcp_events(st, hw);
-		ip6app_events(ip6);
 		heap_trim(st, now, &trim_next, &trim_seen);
 		next = xs_stack_next_timer(st);
-		if (ctl && (cdl = ctl_next_deadline(ctl)) < next)
+		if (c && (cdl = ctl_next_deadline(c)) < next)
 			next = cdl;
-		if (ip3 && (cdl = svc_iperf3_next_deadline(ip3)) < next)
+		if (q->ip3 && (cdl = svc_iperf3_next_deadline(q->ip3)) < next)
 			next = cdl;
-		if (http && (cdl = svc_http_next_deadline(http)) < next)
+		if (q->http && (cdl = svc_http_next_deadline(q->http)) < next)
 			next = cdl;
 		now = now_ns();
-		if (busy_poll_spin(bp, now, frames, next)) {
-			if (!ctl || !busy_poll_fds_due(bp, now)) {
+		/* The fixed fds: the stack's (the device, its wake-ups, the other
+		 * queues' handoffs) and the queue's own wake-up (parks, stop). */
+		pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = q->index ? q->wake_fd : -1, .events = POLLIN};
+		if (busy_poll_spin(&q->bp, now, frames, next)) {
+			if (!busy_poll_fds_due(&q->bp, now)) {
 				if (!frames)
 					spin_pause();
 				continue;
 			}
-			nctl = ctl_pollfds(ctl, pfd + 1, (int)(sizeof(pfd) / sizeof(pfd[0])) - 1);
-			if (poll(pfd + 1, (nfds_t)nctl, 0) < 0)
+			nctl = c ? ctl_pollfds(c, pfd + 2, (int)(sizeof(pfd) / sizeof(pfd[0])) - 2) : 0;
+			if (poll(pfd + 1, (nfds_t)(1 + nctl), 0) < 0)
 				nctl = 0;
+			else if (pfd[1].revents & POLLIN)
+				queue_wake_drain(q);
 			continue;
 		}
 		timeout_ms = next > now ? (int)((next - now + XS_NSEC_PER_MS - 1) / XS_NSEC_PER_MS) : 0;
 		if (timeout_ms > 100)
 			timeout_ms = 100;
-		pfd[0] = (struct pollfd){ .fd = xs_dev_fd(dev), .events = POLLIN };
-		nctl = ctl ? ctl_pollfds(ctl, pfd + 1, (int)(sizeof(pfd) / sizeof(pfd[0])) - 1) : 0;
-		if (poll(pfd, (nfds_t)(1 + nctl), timeout_ms) < 0) {
+		nctl = c ? ctl_pollfds(c, pfd + 2, (int)(sizeof(pfd) / sizeof(pfd[0])) - 2) : 0;
+		if (poll(pfd, (nfds_t)(2 + nctl), timeout_ms) < 0) {
 			if (errno != EINTR) {
 				log_msg(LOG_ERR, "poll failed (%s)", strerror(errno));
 				return 1;
 			}
 			nctl = 0; /* revents are meaningless after EINTR */
+		} else if (pfd[1].revents & POLLIN) {
+			queue_wake_drain(q);
 		}
 	}
 	return 0;
 }
 
-/* Busy polling: the kernel's own on the socket where it takes the options,
+/* Busy polling: the kernel's own on each socket where it takes the options,
  * our spinning on the rings in any case; one line says which. */
-static void busy_poll_start(struct busy_poll *bp, struct xs_dev *hw, uint32_t idle_us)
+static void busy_poll_start(uint32_t idle_us)
 {
-	busy_poll_init(bp, idle_us, now_ns());
+	unsigned i;
+	int refused = 0;
+
+	for (i = 0; i < qs.n; i++) {
+		struct busy_poll *bp = &qs.q[i].bp;
+
+		busy_poll_init(bp, idle_us, now_ns());
+		if (!idle_us)
+			continue;
+		bp->kernel = xs_afxdp_set_busy_poll(qs.q[i].hw, BUSY_POLL_KERNEL_US,
+						    BUSY_POLL_KERNEL_BUDGET);
+		if (bp->kernel && !refused)
+			refused = bp->kernel;
+	}
 	if (!idle_us)
 		return;
-	bp->kernel = xs_afxdp_set_busy_poll(hw, BUSY_POLL_KERNEL_US, BUSY_POLL_KERNEL_BUDGET);
-	if (!bp->kernel)
+	if (!refused)
 		log_status("busy-poll: spinning until %u us without a frame; kernel busy "
 			   "polling on the socket accepted (SO_PREFER_BUSY_POLL, SO_BUSY_POLL %u us, "
 			   "SO_BUSY_POLL_BUDGET %u)",
@@ -328,30 +394,95 @@ static void busy_poll_start(struct busy_poll *bp, struct xs_dev *hw, uint32_t id
 	else
 		log_status("busy-poll: spinning until %u us without a frame; kernel busy "
 			   "polling on the socket refused (%s): spinning on the rings only",
-			   idle_us, strerror(-bp->kernel));
+			   idle_us, strerror(-refused));
+}
+
+/* The control socket's view of queue i: held still (parked) until released. */
+static void ctl_hold_queue(void *arg, unsigned i, struct ctl_qview *out)
+{
+	struct queue *q = &qs.q[i];
+
+	(void)arg;
+	queue_park(q);
+	*out = (struct ctl_qview){.st = q->st, .hw = q->hw, .bp = &q->bp,
+				  .nic_queue = q->nic_queue, .cpu = q->cpu};
+}
+
+static void ctl_release_queue(void *arg, unsigned i)
+{
+	(void)arg;
+	queue_unpark(&qs.q[i]);
+}
+
+/* How many queues: --queues, else one with --queue or IPv6, else all the
+ * NIC's from --queue on (one if it does not say). */
+static unsigned queue_count(const struct xs_opts *o, const char *ifname, int *nic)
+{
+	*nic = xs_nic_rx_queues(ifname);
+	if (o->nqueues)
+		return o->nqueues;
+	/* IPv6 (user/net6/) runs on one queue: core/mq.c places IPv4 only. */
+	if (o->have_queue || o->nip6 || o->ip6_auto || *nic <= (int)o->queue)
+		return 1;
+	return (unsigned)*nic - o->queue > XS_MQ_MAX ? XS_MQ_MAX : (unsigned)*nic - o->queue;
+}
+
+/* The status lines of a multi-queue start: queues, CPUs, RSS, bind mode. */
+static void queues_status(const struct xs_opts *o, const char *ifname, int nic)
+{
+	struct xs_rss *rss;
+	uint32_t nicq[XS_MQ_MAX];
+	char cpus[XS_MQ_MAX * 5] = "";
+	size_t len = 0;
+	unsigned i;
+	int zc = 0, zc_err = 0;
+
+	xs_afxdp_bind_info(qs.q[0].hw, &zc, &zc_err);
+	if (zc)
+		log_status("AF_XDP zero-copy on %s", ifname);
+	else if (zc_err)
+		log_status("AF_XDP copy mode on %s: zero-copy %s (%s)", ifname,
+			   zc_err == -EOPNOTSUPP && o->mode == XS_XDP_MODE_GENERIC
+				   ? "needs native XDP"
+				   : "refused by the driver",
+			   strerror(-zc_err));
+	if (nic > 0 && (unsigned)nic > qs.n)
+		log_msg(LOG_WARNING,
+			"serving %u of the %d queues of %s: flows RSS puts on the others reach the "
+			"kernel, not the stack (serve all, or 'ethtool -L %s combined %u')",
+			qs.n, nic, ifname, ifname, qs.n);
+	if (qs.n < 2)
+		return;
+	for (i = 0; i < qs.n && len < sizeof(cpus) - 6; i++)
+		len += (size_t)snprintf(cpus + len, sizeof(cpus) - len, "%s%d", i ? "," : "",
+					qs.q[i].cpu);
+	log_status("%u queues (%u-%u), one thread each on CPUs %s%s", qs.n, qs.q[0].nic_queue,
+		   qs.q[qs.n - 1].nic_queue, cpus,
+		   qs.shared_cpus ? " (more queues than CPUs: some share one)" : "");
+	rss = calloc(1, sizeof(*rss));
+	if (!rss)
+		return;
+	for (i = 0; i < qs.n; i++)
+		nicq[i] = qs.q[i].nic_queue;
+	if (xs_nic_rss(ifname, rss) == 0 && rss->tcp4_ports && xs_mq_set_rss(qs.mq, rss, nicq) == 0)
+		log_status("active opens pick ports by the NIC's Toeplitz hash; replies that "
+			   "land elsewhere are handed over");
+	else
+		log_status("active opens pick ports from their queue's share; replies that land "
+			   "on another queue are handed over");
+	free(rss);
 }
 
 int main(int argc, char **argv)
 {
-	struct xs_afxdp_config dcfg = { 0 };
-	struct xs_config cfg = { 0 };
 	struct ctl_config ccfg = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct xs_opts o;
-	struct xs_stack *st;
-	struct xs_dev *hw, *dev;
-	struct ctl *ctl = NULL;
-	struct svc_tcp *svc = NULL;
-	struct svc_iperf3 *ip3 = NULL;
-	struct svc_sockperf *sp = NULL;
-	struct svc_http *http = NULL;
-	struct busy_poll bp;
-	struct ip6app ip6 = { .mcast_fd = -1 };
-	struct xs_steer_table ftab;
-	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN];
+	char err[512], ifname[IF_NAMESIZE + 1] = "", ipbuf[INET_ADDRSTRLEN], qbuf[32];
 	char ctl_path[XS_CTL_PATH_MAX];
 	struct in_addr a;
-	int rc, promisc_fd = -1, plen, level;
+	int rc, promisc_fd = -1, plen, level, nic;
+	unsigned i, n;
 
 	rc = cli_parse(argc, argv, &o);
 	if (rc)
@@ -363,6 +494,7 @@ int main(int argc, char **argv)
 		level = o.verbose >= 2 ? LOG_DEBUG : LOG_INFO;
 	log_init(level, o.use_syslog);
 	log_hook_libs();
+	all_counters = o.all_counters;
 	if (sys_check_privileges(err, sizeof(err)))
 		return die(err);
 	if (o.dev) {
@@ -412,139 +544,35 @@ int main(int argc, char **argv)
 		}
 	}
 
-	dcfg.ifname = ifname;
-	dcfg.queue = o.queue;
-	dcfg.mode = o.mode;
-	dcfg.ip = o.ip;
-	dcfg.verbose = log_level() >= LOG_INFO;
-	dcfg.log = log_from_lib;
-	hw = xs_afxdp_dev_new(&dcfg, err, sizeof(err));
-	if (!hw) {
+	n = queue_count(&o, ifname, &nic);
+	rc = queues_init(&qs, n);
+	if (rc) {
+		snprintf(err, sizeof(err), "cannot set up %u queues (%s)", n, strerror(-rc));
 		rc = die(err);
 		goto out_promisc;
 	}
-	if (o.have_mac)
-		memcpy(hw->mac, o.mac, sizeof(o.mac));
-	else if (o.dhcp)
-		dhcp_derive_mac(hw->mac);
-	dev = hw;
-	if (o.dhcp && (rc = xs_afxdp_set_dhcp(hw, 1)) != 0) {
-		snprintf(err, sizeof(err), "cannot steer DHCP replies on %s (%s)", ifname,
-			 strerror(-rc));
+	if (n > 1)
+		queues_assign_cpus(&qs);
+	for (i = 0; i < n; i++) {
+		qs.q[i].nic_queue = o.queue + i;
+		if (queue_open(&qs.q[i], &o, ifname, err, sizeof(err))) {
+			rc = die(err);
+			goto out_queues;
+		}
+	}
+	if (ip6app_start(&ip6app, qs.q[0].st, qs.q[0].hw, &o, ifname, err, sizeof(err))) {
 		rc = die(err);
-		goto out_dev;
+		goto out_queues;
 	}
-	dev = hw;
-	if (o.pcap) {
-		/* From here dev owns hw: freeing dev frees both. */
-		dev = xs_pcap_dev_new(hw, o.pcap, err, sizeof(err));
-		if (!dev) {
-			rc = die(err);
-			dev = hw;
-			goto out_dev;
-		}
-	}
-
-	cfg.ip = o.ip;
-	cfg.prefix_len = (uint8_t)o.prefix_len;
-	cfg.gateway = o.gateway;
-	cfg.dhcp = (unsigned)o.dhcp;
-	cfg.frag_timeout_ms = o.frag_timeout_ms;
-	cfg.tcp_rto_min_us = o.tcp_rto_min_ms * 1000;
-	cfg.ip_ttl = (uint8_t)o.ip_ttl;
-	cfg.tcp_max_orphans = o.tcp_max_orphans;
-	cfg.tcp_orphan_mem = o.tcp_orphan_mem;
-	cfg.tcp_orphan_retries = o.tcp_orphan_retries;
-	cfg.tcp_persist_span_ms = o.tcp_persist_span_ms;
-	memcpy(cfg.tcp_mem, o.tcp_mem, sizeof(cfg.tcp_mem));
-	cfg.tcp_max_conns = o.tcp_max_conns;
-	cfg.tcp_buf_idle_ms = o.tcp_buf_idle_ms;
-	cfg.icmp_rate = o.icmp_rate;
-	cfg.dns_timeout_ms = o.dns_timeout_ms;
-	cfg.dns_cache_size = o.dns_cache;
-	cfg.dns_max_queries = o.dns_queries;
-	st = xs_stack_new(&cfg, dev);
-	if (!st) {
-		snprintf(err, sizeof(err), "cannot create the stack (%s)", strerror(errno));
-		rc = die(err);
-		goto out_dev;
-	}
-	for (unsigned i = 0; i < o.ndns; i++)
-		xs_dns_add_server(st, o.dns_ip[i], o.dns_port[i]);
-	if (ip6app_start(&ip6, st, hw, &o, ifname, err, sizeof(err))) {
-		rc = die(err);
-		goto out_stack;
-	}
-	if (o.filter_text) {
-		/* Checked by cli_parse: this cannot fail but is checked anyway. */
-		rc = xs_filter_load(st, o.filter_text, o.filter_len, err, sizeof(err));
-		free(o.filter_text);
-		o.filter_text = NULL;
-		if (rc) {
-			rc = die(err);
-			goto out_stack;
-		}
-		xs_filter_xdp_table(st, &ftab);
-		rc = xs_afxdp_filter_set(hw, &ftab);
-		if (rc) {
-			snprintf(err, sizeof(err),
-				 "cannot load the --filter rules into the XDP program (%s)",
-				 strerror(-rc));
-			rc = die(err);
-			goto out_stack;
-		}
-	}
-	if (o.udp_echo && (rc = svc_udp_echo_start(st, (uint16_t)o.udp_echo)) != 0) {
-		snprintf(err, sizeof(err), "cannot start UDP echo on port %d (%s)", o.udp_echo,
-			 strerror(-rc));
-		rc = die(err);
-		goto out_stack;
-	}
-	svc = svc_tcp_start(st, o.tcp_ports, err, sizeof(err));
-	if (!svc) {
-		rc = die(err);
-		goto out_stack;
-	}
-	if (o.iperf3_port) {
-		struct svc_iperf3_config icfg = { .port = (uint16_t)o.iperf3_port };
-
-		ip3 = svc_iperf3_start(st, &icfg, now_ns(), err, sizeof(err));
-		if (!ip3) {
-			rc = die(err);
-			svc_tcp_stop(st, svc);
-			goto out_stack;
-		}
-	}
-	if (o.sockperf_port) {
-		struct svc_sockperf_config spc = { .port = o.sockperf_port };
-
-		sp = svc_sockperf_start(st, &spc, err, sizeof(err));
-		if (!sp) {
-			rc = die(err);
-			svc_iperf3_stop(ip3);
-			svc_tcp_stop(st, svc);
-			goto out_stack;
-		}
-	}
-	if (o.http_port) {
-		struct svc_http_config hcfg = { .port = (uint16_t)o.http_port,
-						.root = o.http_root,
-						.header_timeout_ms = o.http_header_timeout_ms,
-						.max_conns = o.http_max_conns,
-						.send_timeout_ms = o.http_send_timeout_ms };
-
-		http = svc_http_start(st, &hcfg, now_ns(), err, sizeof(err));
-		if (!http) {
-			rc = die(err);
-			svc_sockperf_stop(st, sp);
-			svc_iperf3_stop(ip3);
-			svc_tcp_stop(st, svc);
-			goto out_stack;
-		}
-	}
-	ctl->cfg.st = st;
-	ctl->cfg.hw = hw;
-	ctl->cfg.bp = &bp;
+	free(o.filter_text);
+	o.filter_text = NULL;
+	ctl->cfg.st = qs.q[0].st;
+	ctl->cfg.hw = qs.q[0].hw;
+	ctl->cfg.bp = &qs.q[0].bp;
+	ctl->cfg.filter_xdp_off = o.filter_xdp_off;
+	ctl->cfg.nq = n;
+	ctl->cfg.hold = ctl_hold_queue;
+	ctl->cfg.release = ctl_release_queue;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -556,39 +584,51 @@ int main(int argc, char **argv)
 	inet_ntop(AF_INET, &a, ipbuf, sizeof(ipbuf));
 	if (o.dhcp)
 		snprintf(ipbuf, sizeof(ipbuf), "dhcp");
-	log_status("serving %s/%d on %s (queue %u, mac %02x:%02x:%02x:%02x:%02x:%02x)", ipbuf,
-		   o.prefix_len, ifname, o.queue, dev->mac[0], dev->mac[1], dev->mac[2],
-		   dev->mac[3], dev->mac[4], dev->mac[5]);
+	if (n > 1)
+		snprintf(qbuf, sizeof(qbuf), "queues %u-%u", o.queue, o.queue + n - 1);
+	else
+		snprintf(qbuf, sizeof(qbuf), "queue %u", o.queue);
+	log_status("serving %s/%d on %s (%s, mac %02x:%02x:%02x:%02x:%02x:%02x)", ipbuf,
+		   o.prefix_len, ifname, qbuf, qs.q[0].dev->mac[0], qs.q[0].dev->mac[1],
+		   qs.q[0].dev->mac[2], qs.q[0].dev->mac[3], qs.q[0].dev->mac[4],
+		   qs.q[0].dev->mac[5]);
 	log_status("control socket %s%s%s", ctl_path, o.pcap ? ", capture " : "",
 		   o.pcap ? o.pcap : "");
-	if (sp)
+	if (o.sockperf_port)
 		log_status("sockperf server on UDP and TCP port %u", o.sockperf_port);
-	busy_poll_start(&bp, hw, o.busy_poll_us);
+	queues_status(&o, ifname, nic);
+	busy_poll_start(o.busy_poll_us);
 	fflush(stdout);
 
-	rc = run(st, dev, hw, ctl, ip3, sp, http, &bp, o.all_counters, &ip6);
+	rc = queues_start(&qs, queue_loop);
+	if (rc) {
+		snprintf(err, sizeof(err), "cannot start the queue threads (%s)", strerror(-rc));
+		rc = die(err);
+		goto out_queues;
+	}
+	rc = queue_loop(&qs.q[0]);
+	queues_stop(&qs);
+	for (i = 1; i < n; i++)
+		if (qs.q[i].rc && !rc)
+			rc = qs.q[i].rc;
 	if (o.dhcp)
-		dhcp_release(st);
+		dhcp_release(qs.q[0].st);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;
-	dump_counters(st, hw, ip3, sp, http, &bp, o.all_counters);
-	svc_http_stop(http);
-	svc_iperf3_stop(ip3);
-	svc_tcp_stop(st, svc);
-	svc_sockperf_stop(st, sp);
-	/* One more turn sends the RSTs of the connections just aborted. */
-	xs_stack_poll(st, now_ns());
-	xs_stack_free(st);
-	st = NULL;
-	ip6app_stop(&ip6);
-	if (check_frames(dev) && !rc)
-		rc = 3;
-out_stack:
-	xs_stack_free(st);
-	ip6app_stop(&ip6);
-out_dev:
-	xs_dev_free(dev);
+	dump_counters();
+	for (i = 0; i < n; i++)
+		if (queue_close(&qs.q[i], 1) && !rc)
+			rc = 3;
+out_queues:
+	ip6app_stop(&ip6app);
+	for (i = 0; i < qs.n; i++)
+		queue_close(&qs.q[i], 0);
+	/* Devices in reverse: the one that loaded the program last. */
+	for (i = qs.n; i-- > 0;)
+		queue_free_device(&qs.q[i]);
+	queues_fini(&qs);
+	free(o.filter_text);
 out_promisc:
 	if (promisc_fd >= 0)
 		close(promisc_fd);

@@ -6,7 +6,7 @@
 #include "app/app.h"
 
 /* Echoes every datagram back to its sender (RFC 862). */
-static void udp_echo_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void udp_echo_ready(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	uint8_t buf[65536];
 	struct xs_addr from;
@@ -20,10 +20,11 @@ static void udp_echo_ready(struct xs_stack *st, int h, unsigned events, void *ct
 
 int svc_udp_echo_start(struct xs_stack *st, uint16_t port)
 {
-	int h = xs_udp_open(st), err;
+	struct xs_udp h = xs_udp_open(st);
+	int err;
 
-	if (h < 0)
-		return h;
+	if (h.id < 0)
+		return h.id;
 	err = xs_udp_bind(st, h, port);
 	if (!err)
 		err = xs_udp_set_event_cb(st, h, udp_echo_ready, NULL);

@@ -22,7 +22,7 @@ enum http_phase {
 };
 
 struct http_conn {
-	int h;
+	struct xs_tcp h;
 	enum http_phase phase;
 	bool peer_eof;	  /* the peer's FIN was read */
 	bool close_after; /* close once this response is out */
@@ -43,7 +43,8 @@ struct svc_http {
 	struct svc_http_stats stats;
 	struct http_limits lim;
 	xs_time_t now, next_scan;
-	int listener, rootfd;
+	struct xs_tcp listener;
+	int rootfd;
 	unsigned nconns;
 	time_t date_at;
 	char date[40];
@@ -73,10 +74,10 @@ static void body_done(struct http_conn *c)
  * complete), otherwise the close is graceful. */
 static void conn_end(struct svc_http *s, struct http_conn *c, bool abort)
 {
-	int h = c->h;
+	struct xs_tcp h = c->h;
 
 	body_done(c);
-	s->conns[h] = NULL;
+	s->conns[h.id] = NULL;
 	s->nconns--;
 	free(c);
 	if (abort)
@@ -427,10 +428,10 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 	}
 }
 
-static void conn_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct svc_http *s = ctx;
-	struct http_conn *c = h >= 0 && h < SVC_HTTP_MAX_HANDLES ? s->conns[h] : NULL;
+	struct http_conn *c = h.id >= 0 && h.id < SVC_HTTP_MAX_HANDLES ? s->conns[h.id] : NULL;
 
 	if (!c)
 		return;
@@ -439,19 +440,19 @@ static void conn_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
 		return;
 	}
 	conn_drive(s, c);
-	if (s->conns[h] == c && (events & XS_EV_HUP))
+	if (s->conns[h.id] == c && (events & XS_EV_HUP))
 		conn_end(s, c, false);
 }
 
-static void accept_ready(struct xs_stack *st, int lh, unsigned events, void *ctx)
+static void accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events, void *ctx)
 {
 	struct svc_http *s = ctx;
-	int h;
+	struct xs_tcp h;
 
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
 		struct http_conn *c = NULL;
 
-		if (s->nconns < s->cfg.max_conns && h < SVC_HTTP_MAX_HANDLES)
+		if (s->nconns < s->cfg.max_conns && h.id < SVC_HTTP_MAX_HANDLES)
 			c = malloc(sizeof(*c) + s->cfg.max_head + 1);
 		if (!c) {
 			s->stats.http_conn_refused++;
@@ -462,7 +463,7 @@ static void accept_ready(struct xs_stack *st, int lh, unsigned events, void *ctx
 		c->h = h;
 		c->fd = -1;
 		c->phase = C_READ;
-		s->conns[h] = c;
+		s->conns[h.id] = c;
 		s->nconns++;
 		s->stats.http_conns++;
 		set_deadline(s, c, s->now + XS_MS(s->cfg.header_timeout_ms));
@@ -550,7 +551,7 @@ struct svc_http *svc_http_start(struct xs_stack *st, const struct svc_http_confi
 	s->cfg = *cfg;
 	s->now = now;
 	s->next_scan = UINT64_MAX;
-	s->listener = -1;
+	s->listener = (struct xs_tcp)XS_NO_HANDLE;
 	if (!s->cfg.header_timeout_ms)
 		s->cfg.header_timeout_ms = 10000;
 	if (!s->cfg.send_timeout_ms)
@@ -573,9 +574,9 @@ struct svc_http *svc_http_start(struct xs_stack *st, const struct svc_http_confi
 		return NULL;
 	}
 	s->listener = xs_tcp_listen(st, cfg->port, 1024);
-	if (s->listener < 0) {
+	if (s->listener.id < 0) {
 		snprintf(err, errlen, "cannot start HTTP on TCP port %u (%s)", cfg->port,
-			 strerror(-s->listener));
+			 strerror(-s->listener.id));
 		close(s->rootfd);
 		free(s);
 		return NULL;
@@ -593,7 +594,7 @@ void svc_http_stop(struct svc_http *s)
 	for (h = 0; h < SVC_HTTP_MAX_HANDLES; h++)
 		if (s->conns[h])
 			conn_end(s, s->conns[h], true);
-	if (s->listener >= 0)
+	if (s->listener.id >= 0)
 		xs_tcp_close(s->st, s->listener);
 	close(s->rootfd);
 	free(s);

@@ -8,6 +8,11 @@
 
 #include "app/svc_iperf3_int.h"
 
+static bool same_tcp(struct xs_tcp a, struct xs_tcp b)
+{
+	return a.id == b.id && a.gen == b.gen;
+}
+
 static const struct svc_iperf3_config ip3_defaults = {
     .port = XS_DEFAULT_IPERF3_PORT,
     .max_streams = 32,
@@ -25,7 +30,7 @@ static void ip3_flush(struct svc_iperf3 *s)
 {
 	size_t off = 0;
 
-	while (s->ctrl >= 0 && off < s->out_len) {
+	while (s->ctrl.id >= 0 && off < s->out_len) {
 		ssize_t n = xs_tcp_send(s->st, s->ctrl, s->out + off, s->out_len - off);
 
 		if (n <= 0)
@@ -67,7 +72,7 @@ static void ip3_server_error(struct svc_iperf3 *s, int ierr, int err)
 
 /* --- test lifetime ---------------------------------------------------- */
 
-static uint32_t ip3_retransmits(struct xs_stack *st, int h)
+static uint32_t ip3_retransmits(struct xs_stack *st, struct xs_tcp h)
 {
 	struct xs_tcp_info ti;
 
@@ -76,12 +81,12 @@ static uint32_t ip3_retransmits(struct xs_stack *st, int h)
 
 static void ip3_stream_close(struct svc_iperf3 *s, struct ip3_stream *sp)
 {
-	if (sp->udp || sp->h < 0)
+	if (sp->udp || sp->h.id < 0)
 		return;
 	sp->retransmits = ip3_retransmits(s->st, sp->h);
-	s->role[sp->h] = R_NONE;
+	s->role[sp->h.id] = R_NONE;
 	xs_tcp_close(s->st, sp->h);
-	sp->h = -1;
+	sp->h = (struct xs_tcp)XS_NO_HANDLE;
 }
 
 /* Ends the test: every stream and the control connection go; the service
@@ -94,13 +99,13 @@ static void ip3_test_end(struct svc_iperf3 *s)
 	for (i = 0; i < s->t.nstreams; i++)
 		ip3_stream_close(s, &s->t.streams[i]);
 	free(s->t.streams);
-	if (s->ctrl >= 0) {
-		s->role[s->ctrl] = R_NONE;
+	if (s->ctrl.id >= 0) {
+		s->role[s->ctrl.id] = R_NONE;
 		xs_tcp_close(s->st, s->ctrl);
 	}
 	free(s->body);
 	s->body = NULL;
-	s->ctrl = -1;
+	s->ctrl = (struct xs_tcp)XS_NO_HANDLE;
 	s->phase = P_IDLE;
 	s->out_len = 0;
 	s->hdr_got = 0;
@@ -172,17 +177,17 @@ static void ip3_stream_send(struct svc_iperf3 *s, struct ip3_stream *sp)
 	}
 }
 
-static struct ip3_stream *ip3_stream_of(struct svc_iperf3 *s, int h)
+static struct ip3_stream *ip3_stream_of(struct svc_iperf3 *s, struct xs_tcp h)
 {
 	unsigned i;
 
 	for (i = 0; i < s->t.nstreams; i++)
-		if (!s->t.streams[i].udp && s->t.streams[i].h == h)
+		if (!s->t.streams[i].udp && same_tcp(s->t.streams[i].h, h))
 			return &s->t.streams[i];
 	return NULL;
 }
 
-static void ip3_stream_event(struct svc_iperf3 *s, int h, unsigned events)
+static void ip3_stream_event(struct svc_iperf3 *s, struct xs_tcp h, unsigned events)
 {
 	struct ip3_stream *sp = ip3_stream_of(s, h);
 
@@ -197,7 +202,7 @@ static void ip3_stream_event(struct svc_iperf3 *s, int h, unsigned events)
 		ip3_stream_send(s, sp);
 	else
 		ip3_stream_recv(s, sp);
-	if (sp->h >= 0 && (events & XS_EV_ERROR)) {
+	if (sp->h.id >= 0 && (events & XS_EV_ERROR)) {
 		s->stats.iperf3_stream_error++;
 		ip3_stream_close(s, sp);
 	}
@@ -215,7 +220,7 @@ static struct ip3_stream *ip3_stream_add(struct svc_iperf3 *s)
 	sp->id = k ? (int)k + 2 : 1;
 	sp->sender = s->t.bidir ? k >= s->t.parallel : s->t.reverse;
 	sp->udp = s->t.udp;
-	sp->h = -1;
+	sp->h = (struct xs_tcp)XS_NO_HANDLE;
 	return sp;
 }
 
@@ -235,7 +240,7 @@ static void ip3_start_if_ready(struct svc_iperf3 *s)
 	for (i = 0; i < s->t.nstreams; i++) {
 		struct ip3_stream *sp = &s->t.streams[i];
 
-		if (sp->h >= 0 && !sp->udp)
+		if (sp->h.id >= 0 && !sp->udp)
 			ip3_stream_event(s, sp->h, 0);
 		sp->next_send = s->now;
 	}
@@ -367,7 +372,7 @@ static void ip3_udp_pump(struct svc_iperf3 *s)
 	}
 }
 
-static void ip3_udp_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void ip3_udp_ready(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	struct svc_iperf3 *s = ctx;
 	uint32_t ip;
@@ -407,7 +412,7 @@ static void ip3_test_stop(struct svc_iperf3 *s)
 	for (i = 0; i < s->t.nstreams; i++) {
 		struct ip3_stream *sp = &s->t.streams[i];
 
-		if (!sp->udp && sp->h >= 0 && !sp->sender)
+		if (!sp->udp && sp->h.id >= 0 && !sp->sender)
 			ip3_stream_recv(s, sp);
 		ip3_stream_close(s, sp);
 	}
@@ -518,7 +523,7 @@ static void ip3_ctrl_json(struct svc_iperf3 *s)
 
 static void ip3_ctrl_input(struct svc_iperf3 *s)
 {
-	while (s->ctrl >= 0) {
+	while (s->ctrl.id >= 0) {
 		uint8_t b;
 		ssize_t n;
 
@@ -564,12 +569,12 @@ static void ip3_ctrl_input(struct svc_iperf3 *s)
 
 /* --- new connections: control or stream, told by the cookie -------------- */
 
-static struct ip3_pending *ip3_pending_of(struct svc_iperf3 *s, int h)
+static struct ip3_pending *ip3_pending_of(struct svc_iperf3 *s, struct xs_tcp h)
 {
 	unsigned i;
 
 	for (i = 0; i < s->cfg.max_pending; i++)
-		if (s->pending[i].h == h)
+		if (same_tcp(s->pending[i].h, h))
 			return &s->pending[i];
 	return NULL;
 }
@@ -581,9 +586,9 @@ static void ip3_pending_drop(struct svc_iperf3 *s, struct ip3_pending *p, bool d
 
 		xs_tcp_send(s->st, p->h, &b, 1);
 	}
-	s->role[p->h] = R_NONE;
+	s->role[p->h.id] = R_NONE;
 	xs_tcp_close(s->st, p->h);
-	p->h = -1;
+	p->h = (struct xs_tcp)XS_NO_HANDLE;
 }
 
 /* iperf3 cookies are 36 characters of [a-z2-7] and a NUL; any printable
@@ -601,7 +606,7 @@ static bool ip3_cookie_ok(const uint8_t *c)
 static void ip3_pending_input(struct svc_iperf3 *s, struct ip3_pending *p)
 {
 	uint32_t ip = p->ip;
-	int h = p->h;
+	struct xs_tcp h = p->h;
 	ssize_t n;
 
 	while (p->got < IP3_COOKIE) {
@@ -624,8 +629,8 @@ static void ip3_pending_input(struct svc_iperf3 *s, struct ip3_pending *p)
 		memcpy(s->t.cookie, p->cookie, IP3_COOKIE);
 		s->t.peer = ip;
 		s->ctrl = h;
-		s->role[h] = R_CTRL;
-		p->h = -1;
+		s->role[h.id] = R_CTRL;
+		p->h = (struct xs_tcp)XS_NO_HANDLE;
 		xs_tcp_setopt(s->st, h, XS_TCP_NODELAY, 1);
 		ip3_set_phase(s, P_PARAMS);
 		if (ip3_state(s, IP3_PARAM_EXCHANGE))
@@ -637,8 +642,8 @@ static void ip3_pending_input(struct svc_iperf3 *s, struct ip3_pending *p)
 		struct ip3_stream *sp = ip3_stream_add(s);
 
 		sp->h = h;
-		s->role[h] = R_STREAM;
-		p->h = -1;
+		s->role[h.id] = R_STREAM;
+		p->h = (struct xs_tcp)XS_NO_HANDLE;
 		ip3_start_if_ready(s);
 		return;
 	}
@@ -647,14 +652,14 @@ static void ip3_pending_input(struct svc_iperf3 *s, struct ip3_pending *p)
 	ip3_pending_drop(s, p, true);
 }
 
-static void ip3_conn_event(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void ip3_conn_event(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct svc_iperf3 *s = ctx;
 	struct ip3_pending *p;
 
-	if (h < 0 || h >= IP3_MAX_HANDLES)
+	if (h.id < 0 || h.id >= IP3_MAX_HANDLES)
 		return;
-	switch (s->role[h]) {
+	switch (s->role[h.id]) {
 	case R_PENDING:
 		p = ip3_pending_of(s, h);
 		if (p)
@@ -669,7 +674,7 @@ static void ip3_conn_event(struct xs_stack *st, int h, unsigned events, void *ct
 			}
 		}
 		ip3_ctrl_input(s);
-		if (s->ctrl == h && (events & XS_EV_ERROR))
+		if (same_tcp(s->ctrl, h) && (events & XS_EV_ERROR))
 			ip3_ctrl_gone(s);
 		break;
 	case R_STREAM:
@@ -680,14 +685,16 @@ static void ip3_conn_event(struct xs_stack *st, int h, unsigned events, void *ct
 	}
 }
 
-static void ip3_accept_ready(struct xs_stack *st, int lh, unsigned events, void *ctx)
+static void ip3_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events,
+			     void *ctx)
 {
 	struct svc_iperf3 *s = ctx;
 	uint32_t ip;
-	int h;
+	struct xs_tcp h;
 
-	while ((h = xs_tcp_accept(st, lh, &ip, NULL)) >= 0) {
-		struct ip3_pending *p = h < IP3_MAX_HANDLES ? ip3_pending_of(s, -1) : NULL;
+	while ((h = xs_tcp_accept(st, lh, &ip, NULL)).id >= 0) {
+		struct ip3_pending *p =
+			h.id < IP3_MAX_HANDLES ? ip3_pending_of(s, (struct xs_tcp)XS_NO_HANDLE) : NULL;
 
 		if (!p) {
 			s->stats.iperf3_pending_full++;
@@ -698,7 +705,7 @@ static void ip3_accept_ready(struct xs_stack *st, int lh, unsigned events, void 
 		p->ip = ip;
 		p->got = 0;
 		p->deadline = s->now + XS_MS(s->cfg.ctrl_timeout_ms);
-		s->role[h] = R_PENDING;
+		s->role[h.id] = R_PENDING;
 		xs_tcp_set_event_cb(st, h, ip3_conn_event, s);
 	}
 }
@@ -713,21 +720,21 @@ void svc_iperf3_tick(struct svc_iperf3 *s, xs_time_t now)
 	for (i = 0; i < s->cfg.max_pending; i++) {
 		struct ip3_pending *p = &s->pending[i];
 
-		if (p->h >= 0 && now >= p->deadline) {
+		if (p->h.id >= 0 && now >= p->deadline) {
 			s->stats.iperf3_ctrl_timeout++;
-			s->role[p->h] = R_NONE;
+			s->role[p->h.id] = R_NONE;
 			xs_tcp_abort(s->st, p->h);
-			p->h = -1;
+			p->h = (struct xs_tcp)XS_NO_HANDLE;
 		}
 	}
 	if (s->phase == P_RUNNING && s->t.udp)
 		ip3_udp_pump(s);
 	if (s->phase != P_IDLE && now >= s->deadline) {
 		s->stats.iperf3_ctrl_timeout++;
-		if (s->ctrl >= 0) {
-			s->role[s->ctrl] = R_NONE;
+		if (s->ctrl.id >= 0) {
+			s->role[s->ctrl.id] = R_NONE;
 			xs_tcp_abort(s->st, s->ctrl); /* a stalled peer gets a RST */
-			s->ctrl = -1;
+			s->ctrl = (struct xs_tcp)XS_NO_HANDLE;
 		}
 		ip3_test_end(s);
 	}
@@ -743,7 +750,7 @@ xs_time_t svc_iperf3_next_deadline(const struct svc_iperf3 *s)
 			next = s->t.streams[i].next_send;
 
 	for (i = 0; i < s->cfg.max_pending; i++)
-		if (s->pending[i].h >= 0 && s->pending[i].deadline < next)
+		if (s->pending[i].h.id >= 0 && s->pending[i].deadline < next)
 			next = s->pending[i].deadline;
 	return next;
 }
@@ -780,8 +787,9 @@ struct svc_iperf3 *svc_iperf3_start(struct xs_stack *st, const struct svc_iperf3
 	s->cfg.max_duration_s = ip3_or(s->cfg.max_duration_s, ip3_defaults.max_duration_s);
 	s->cfg.grace_ms = ip3_or(s->cfg.grace_ms, ip3_defaults.grace_ms);
 	s->now = now;
-	s->ctrl = -1;
-	s->listener = s->udp = -1;
+	s->ctrl = (struct xs_tcp)XS_NO_HANDLE;
+	s->listener = (struct xs_tcp)XS_NO_HANDLE;
+	s->udp = (struct xs_udp)XS_NO_HANDLE;
 	s->out = malloc(IP3_OUT_MAX);
 	s->pending = calloc(s->cfg.max_pending, sizeof(*s->pending));
 	if (!s->out || !s->pending) {
@@ -789,16 +797,16 @@ struct svc_iperf3 *svc_iperf3_start(struct xs_stack *st, const struct svc_iperf3
 		goto fail;
 	}
 	for (i = 0; i < s->cfg.max_pending; i++)
-		s->pending[i].h = -1;
+		s->pending[i].h = (struct xs_tcp)XS_NO_HANDLE;
 	s->listener = xs_tcp_listen(st, s->cfg.port, 64);
-	if (s->listener < 0) {
+	if (s->listener.id < 0) {
 		snprintf(err, errlen, "cannot start iperf3 on TCP port %u (%s)", s->cfg.port,
-			 strerror(-s->listener));
+			 strerror(-s->listener.id));
 		goto fail;
 	}
 	xs_tcp_set_event_cb(st, s->listener, ip3_accept_ready, s);
 	s->udp = xs_udp_open(st);
-	rc = s->udp < 0 ? s->udp : xs_udp_bind(st, s->udp, s->cfg.port);
+	rc = s->udp.id < 0 ? s->udp.id : xs_udp_bind(st, s->udp, s->cfg.port);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start iperf3 on UDP port %u (%s)", s->cfg.port,
 			 strerror(-rc));
@@ -823,11 +831,11 @@ void svc_iperf3_stop(struct svc_iperf3 *s)
 	if (s->phase != P_IDLE)
 		ip3_test_end(s);
 	for (i = 0; s->pending && i < s->cfg.max_pending; i++)
-		if (s->pending[i].h >= 0)
+		if (s->pending[i].h.id >= 0)
 			xs_tcp_abort(s->st, s->pending[i].h);
-	if (s->listener >= 0)
+	if (s->listener.id >= 0)
 		xs_tcp_close(s->st, s->listener);
-	if (s->udp >= 0)
+	if (s->udp.id >= 0)
 		xs_udp_close(s->st, s->udp);
 	free(s->pending);
 	free(s->out);

@@ -64,7 +64,7 @@ struct ip3_stream {
 	int id;	     /* iperf3's numbering: 1, 3, 4, 5, ... */
 	bool sender; /* the server sends on it */
 	bool udp;
-	int h;	     /* TCP handle, -1 when closed */
+	struct xs_tcp h; /* TCP handle, id -1 when closed */
 	uint32_t ip; /* UDP peer */
 	uint16_t port;
 	uint64_t bytes;
@@ -91,7 +91,7 @@ struct ip3_test {
 };
 
 struct ip3_pending {
-	int h;
+	struct xs_tcp h;
 	uint32_t ip;
 	uint8_t cookie[IP3_COOKIE];
 	unsigned got;
@@ -103,13 +103,14 @@ struct svc_iperf3 {
 	struct svc_iperf3_config cfg;
 	struct svc_iperf3_stats stats;
 	xs_time_t now;
-	int listener, udp;
+	struct xs_tcp listener;
+	struct xs_udp udp;
 	/* TCP handles: what each is to us */
 	uint8_t role[IP3_MAX_HANDLES];
-	struct ip3_pending *pending; /* cfg.max_pending slots, h -1 when free */
+	struct ip3_pending *pending; /* cfg.max_pending slots, h.id -1 when free */
 	/* the one test */
 	enum ip3_phase phase;
-	int ctrl;
+	struct xs_tcp ctrl;
 	xs_time_t deadline;
 	struct ip3_test t;
 	uint8_t hdr[4];

@@ -52,6 +52,7 @@
 	X(drop_tcp_bad_len, "TCP message length below 14 or beyond the maximum: "                  \
 			    "protocol error, connection reset")                                    \
 	X(drop_conn_limit, "TCP connection refused: max_conns reached")                            \
+	X(drop_idle, "TCP connection reset after idle_ms without a byte from the client")          \
 	X(drop_udp_reply, "UDP reply the stack could not send")
 
 enum sp_counter {
@@ -71,12 +72,17 @@ struct sp_conn {
 	uint16_t flags;
 	uint32_t remain;	/* payload bytes of the current message still to come */
 	uint32_t pending, sent; /* out[sent..pending) waits for xs_tcp_send */
+	xs_time_t last;		/* the service's clock when the client last sent */
 	uint8_t out[SP_OUT_CAP];
+	struct xs_tcp h;
 };
 
 struct svc_sockperf {
 	struct svc_sockperf_config cfg;
-	int udp, listener;
+	struct xs_stack *st;
+	xs_time_t now, next_scan; /* the clock as of the last tick */
+	struct xs_udp udp;
+	struct xs_tcp listener;
 	unsigned nconns;
 	uint64_t ctr[SP_NCOUNTERS];
 	struct sp_conn *conn[SP_MAX_HANDLES];
@@ -100,8 +106,8 @@ static void sp_st16(uint8_t *p, uint16_t v)
 
 /* ---------------------------------------------------------------- UDP */
 
-static void sp_udp_message(struct xs_stack *st, struct svc_sockperf *s, int h, uint8_t *m, size_t n,
-			   const struct xs_addr *ip, uint16_t port)
+static void sp_udp_message(struct xs_stack *st, struct svc_sockperf *s, struct xs_udp h, uint8_t *m,
+			   size_t n, const struct xs_addr *ip, uint16_t port)
 {
 	uint16_t flags;
 
@@ -128,7 +134,7 @@ static void sp_udp_message(struct xs_stack *st, struct svc_sockperf *s, int h, u
 		s->ctr[SP_udp_replies]++;
 }
 
-static void sp_udp_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void sp_udp_ready(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	uint8_t buf[65536];
 	struct xs_addr ip; /* either family */
@@ -204,14 +210,14 @@ static int sp_stream_feed(struct svc_sockperf *s, struct sp_conn *c, const uint8
 	return 0;
 }
 
-static void sp_conn_free(struct svc_sockperf *s, int h)
+static void sp_conn_free(struct svc_sockperf *s, struct xs_tcp h)
 {
-	free(s->conn[h]);
-	s->conn[h] = NULL;
+	free(s->conn[h.id]);
+	s->conn[h.id] = NULL;
 	s->nconns--;
 }
 
-static void sp_conn_end(struct xs_stack *st, struct svc_sockperf *s, int h)
+static void sp_conn_end(struct xs_stack *st, struct svc_sockperf *s, struct xs_tcp h)
 {
 	sp_conn_free(s, h);
 	xs_tcp_close(st, h);
@@ -220,7 +226,8 @@ static void sp_conn_end(struct xs_stack *st, struct svc_sockperf *s, int h)
 /* Replies first; read only once the last chunk's replies were all taken by
  * the send buffer, so a client that does not read its replies sees our
  * window close (and nothing here grows). */
-static void sp_conn_pump(struct xs_stack *st, struct svc_sockperf *s, int h, struct sp_conn *c)
+static void sp_conn_pump(struct xs_stack *st, struct svc_sockperf *s, struct xs_tcp h,
+			 struct sp_conn *c)
 {
 	uint8_t in[SP_CHUNK];
 
@@ -253,6 +260,7 @@ static void sp_conn_pump(struct xs_stack *st, struct svc_sockperf *s, int h, str
 			sp_conn_end(st, s, h);
 			return;
 		}
+		c->last = s->now;
 		if (sp_stream_feed(s, c, in, (size_t)n)) {
 			sp_conn_free(s, h);
 			xs_tcp_abort(st, h);
@@ -261,10 +269,10 @@ static void sp_conn_pump(struct xs_stack *st, struct svc_sockperf *s, int h, str
 	}
 }
 
-static void sp_conn_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void sp_conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct svc_sockperf *s = ctx;
-	struct sp_conn *c = h >= 0 && h < SP_MAX_HANDLES ? s->conn[h] : NULL;
+	struct sp_conn *c = h.id >= 0 && h.id < SP_MAX_HANDLES ? s->conn[h.id] : NULL;
 
 	if (!c)
 		return;
@@ -273,26 +281,28 @@ static void sp_conn_ready(struct xs_stack *st, int h, unsigned events, void *ctx
 		return;
 	}
 	sp_conn_pump(st, s, h, c);
-	if (s->conn[h] && (events & XS_EV_HUP))
+	if (s->conn[h.id] && (events & XS_EV_HUP))
 		sp_conn_end(st, s, h);
 }
 
-static void sp_accept_ready(struct xs_stack *st, int lh, unsigned events, void *ctx)
+static void sp_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events, void *ctx)
 {
 	struct svc_sockperf *s = ctx;
-	int h;
+	struct xs_tcp h;
 
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
 		struct sp_conn *c = NULL;
 
-		if (h < SP_MAX_HANDLES && s->nconns < s->cfg.max_conns)
+		if (h.id < SP_MAX_HANDLES && s->nconns < s->cfg.max_conns)
 			c = calloc(1, sizeof(*c));
 		if (!c) {
 			s->ctr[SP_drop_conn_limit]++;
 			xs_tcp_abort(st, h);
 			continue;
 		}
-		s->conn[h] = c;
+		c->last = s->now;
+		c->h = h;
+		s->conn[h.id] = c;
 		s->nconns++;
 		s->ctr[SP_tcp_accepted]++;
 		/* ping-pong waits for each reply: no Nagle delay on ours. */
@@ -318,9 +328,13 @@ struct svc_sockperf *svc_sockperf_start(struct xs_stack *st, const struct svc_so
 		s->cfg.max_msg = SVC_SOCKPERF_MAX_MSG;
 	if (!s->cfg.max_conns)
 		s->cfg.max_conns = SVC_SOCKPERF_MAX_CONNS;
-	s->listener = -1;
+	if (!s->cfg.idle_ms)
+		s->cfg.idle_ms = SVC_SOCKPERF_IDLE_MS;
+	s->st = st;
+	s->now = xs_clock_now();
+	s->listener = (struct xs_tcp)XS_NO_HANDLE;
 	s->udp = xs_udp_open(st);
-	rc = s->udp;
+	rc = s->udp.id;
 	if (rc >= 0)
 		rc = xs_udp_bind(st, s->udp, cfg->port);
 	if (rc >= 0)
@@ -331,9 +345,9 @@ struct svc_sockperf *svc_sockperf_start(struct xs_stack *st, const struct svc_so
 		goto fail;
 	}
 	s->listener = xs_tcp_listen(st, cfg->port, 1024);
-	if (s->listener < 0) {
+	if (s->listener.id < 0) {
 		snprintf(err, errlen, "cannot start sockperf on TCP port %u (%s)", cfg->port,
-			 strerror(-s->listener));
+			 strerror(-s->listener.id));
 		goto fail;
 	}
 	xs_tcp_set_event_cb(st, s->listener, sp_accept_ready, s);
@@ -351,12 +365,37 @@ void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s)
 		return;
 	for (i = 0; i < SP_MAX_HANDLES; i++)
 		if (s->conn[i])
-			sp_conn_end(st, s, i);
-	if (s->listener >= 0)
+			sp_conn_end(st, s, s->conn[i]->h);
+	if (s->listener.id >= 0)
 		xs_tcp_close(st, s->listener);
-	if (s->udp >= 0)
+	if (s->udp.id >= 0)
 		xs_udp_close(st, s->udp);
 	free(s);
+}
+
+void svc_sockperf_tick(struct svc_sockperf *s, xs_time_t now)
+{
+	xs_time_t idle;
+	int i;
+
+	if (!s)
+		return;
+	s->now = now;
+	if (now < s->next_scan)
+		return;
+	s->next_scan = now + XS_MS(250);
+	idle = XS_MS(s->cfg.idle_ms);
+	for (i = 0; i < SP_MAX_HANDLES; i++) {
+		struct sp_conn *c = s->conn[i];
+
+		if (c && now - c->last >= idle) {
+			s->ctr[SP_drop_idle]++;
+			struct xs_tcp h = c->h;
+
+			sp_conn_free(s, h);
+			xs_tcp_abort(s->st, h);
+		}
+	}
 }
 
 _Static_assert(SP_NCOUNTERS <= SVC_SOCKPERF_NCOUNTERS_MAX, "raise SVC_SOCKPERF_NCOUNTERS_MAX");

@@ -9,111 +9,100 @@
 #include "app/app.h"
 
 #define SVC_BUF 65536
+#define SVC_ALPHABET 94 /* the source sends '!' + offset % 94 */
 
 enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_SOURCE };
 
-/* No service keeps a buffer per idle connection: they read into the
- * daemon's shared scratch; echo keeps only what TCP would not take back at
- * once (held is allocated while bytes wait, exactly their size), so a
- * connection a peer holds open costs the service a few bytes beyond what
- * TCP's budgets bound. */
+/* No service keeps a buffer per connection: they work in TCP's own rings
+ * through the zero-copy calls (xs_tcp_recv_peek, xs_tcp_send_reserve), so a
+ * connection a peer holds open costs the service these few bytes beyond
+ * what TCP's budgets bound. */
 struct svc_conn {
 	enum svc_kind kind;
-	uint32_t pending;   /* echo: bytes in held not yet sent back */
-	uint32_t sent;
+	uint8_t phase; /* source: offset % SVC_ALPHABET of the next byte */
 	bool eof;
-	uint8_t *held;      /* echo: NULL unless bytes wait */
+	struct xs_tcp h;
 };
 
-/* Per daemon: connections by handle (conn[0 .. nconn), grown as handles
+/* Per daemon: connections by handle id (conn[0 .. nconn), grown as handles
  * come), so everything is freed at exit. */
 struct svc_tcp {
 	struct svc_conn **conn;
 	unsigned nconn;
-	int listener[3];
-	uint8_t sink[SVC_BUF];    /* what all services read into */
-	uint8_t pattern[SVC_BUF]; /* what the source sends */
+	struct xs_tcp listener[3];
+	uint8_t pattern[SVC_BUF + SVC_ALPHABET]; /* the source's bytes from any phase */
 };
 
-static void svc_conn_end(struct xs_stack *st, struct svc_tcp *s, int h)
+static void svc_conn_end(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h)
 {
-	free(s->conn[h]->held);
-	free(s->conn[h]);
-	s->conn[h] = NULL;
+	free(s->conn[h.id]);
+	s->conn[h.id] = NULL;
 	xs_tcp_close(st, h);
 }
 
-/* Sends what echo holds back; 1 when all went, 0 to wait, -1 ended. */
-static int svc_echo_flush(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
+/* Reads everything there is in place and lets it go, copying nothing.
+ * Returns the last peek's answer: 0 at end of stream, -EAGAIN, an error. */
+static ssize_t svc_drain(struct xs_stack *st, struct xs_tcp h)
 {
-	while (c->sent < c->pending) {
-		ssize_t n = xs_tcp_send(st, h, c->held + c->sent, c->pending - c->sent);
+	const void *p;
+	ssize_t n;
 
-		if (n == -EAGAIN)
-			return 0;
-		if (n < 0) {
-			svc_conn_end(st, s, h);
-			return -1;
-		}
-		c->sent += (uint32_t)n;
-	}
-	free(c->held);
-	c->held = NULL;
-	c->pending = c->sent = 0;
-	return 1;
+	while ((n = xs_tcp_recv_peek(st, h, &p)) > 0)
+		xs_tcp_recv_consume(st, h, (size_t)n);
+	return n;
 }
 
-/* Echo: read into the shared scratch and send it straight back; what the
- * send buffer does not take is kept (allocated now) and reading stops until
- * it has gone (the peer then sees our window close). */
-static void svc_echo(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
+/* Echo, ring to ring with one copy: bytes are read where TCP received them
+ * and written where TCP sends them from. What the send ring has no room
+ * for stays unread, so the peer sees our window close until the echo
+ * drains (XS_EV_WRITABLE brings us back). */
+static void svc_echo(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h, struct svc_conn *c)
 {
 	for (;;) {
+		const void *in;
+		void *out;
 		ssize_t n, m;
 
-		if (c->held && svc_echo_flush(st, s, h, c) <= 0)
-			return;
-		if (c->eof) {
-			xs_tcp_shutdown(st, h);
-			return;
-		}
-		n = xs_tcp_recv(st, h, s->sink, SVC_BUF);
+		n = xs_tcp_recv_peek(st, h, &in);
 		if (n == -EAGAIN)
 			return;
 		if (n == 0) {
-			c->eof = true;
-			continue;
+			/* Everything echoed is queued: the FIN follows it. */
+			if (!c->eof) {
+				c->eof = true;
+				xs_tcp_shutdown(st, h);
+			}
+			return;
 		}
 		if (n < 0) {
 			svc_conn_end(st, s, h);
 			return;
 		}
-		m = xs_tcp_send(st, h, s->sink, (size_t)n);
-		if (m == -EAGAIN)
-			m = 0;
+		m = xs_tcp_send_reserve(st, h, &out);
+		if (m == -EAGAIN) {
+			xs_tcp_recv_consume(st, h, 0); /* nothing used */
+			return;
+		}
 		if (m < 0) {
 			svc_conn_end(st, s, h);
 			return;
 		}
-		if (m < n) {
-			c->held = malloc((size_t)(n - m));
-			if (!c->held) {
-				svc_conn_end(st, s, h);
-				return;
-			}
-			memcpy(c->held, s->sink + m, (size_t)(n - m));
-			c->pending = (uint32_t)(n - m);
-			c->sent = 0;
+		if (m > n)
+			m = n;
+		memcpy(out, in, (size_t)m);
+		if (xs_tcp_send_commit(st, h, (size_t)m) != 0) {
+			svc_conn_end(st, s, h);
+			return;
 		}
+		xs_tcp_recv_consume(st, h, (size_t)m);
 	}
 }
 
-static void svc_discard(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
+static void svc_discard(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h,
+			struct svc_conn *c)
 {
-	ssize_t n;
+	ssize_t n = svc_drain(st, h);
 
-	while ((n = xs_tcp_recv(st, h, s->sink, sizeof(s->sink))) > 0)
-		;
 	if (n == 0 && !c->eof) {
 		c->eof = true;
 		xs_tcp_shutdown(st, h);
@@ -122,31 +111,41 @@ static void svc_discard(struct xs_stack *st, struct svc_tcp *s, int h, struct sv
 	}
 }
 
-/* Source: keep the send buffer full until the peer closes its side. */
-static void svc_source(struct xs_stack *st, struct svc_tcp *s, int h, struct svc_conn *c)
+/* Source: keep the send ring full, written in place ('!' + offset % 94, one
+ * unbroken sequence from the first byte), until the peer closes its side. */
+static void svc_source(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h,
+		       struct svc_conn *c)
 {
-	ssize_t n;
+	ssize_t n = svc_drain(st, h);
+	void *out;
 
-	while ((n = xs_tcp_recv(st, h, s->sink, sizeof(s->sink))) > 0)
-		;
-	if (n == 0) {
-		svc_conn_end(st, s, h); /* the reader is done: stop streaming */
-		return;
-	}
 	if (n != -EAGAIN) {
-		svc_conn_end(st, s, h);
+		svc_conn_end(st, s, h); /* 0: the reader is done, stop streaming */
 		return;
 	}
-	while ((n = xs_tcp_send(st, h, s->pattern, sizeof(s->pattern))) > 0)
-		;
+	while ((n = xs_tcp_send_reserve(st, h, &out)) > 0) {
+		size_t done = 0;
+
+		while (done < (size_t)n) {
+			size_t k = (size_t)n - done < SVC_BUF ? (size_t)n - done : SVC_BUF;
+
+			memcpy((uint8_t *)out + done, s->pattern + c->phase, k);
+			c->phase = (uint8_t)((c->phase + k) % SVC_ALPHABET);
+			done += k;
+		}
+		if (xs_tcp_send_commit(st, h, (size_t)n) != 0) {
+			svc_conn_end(st, s, h);
+			return;
+		}
+	}
 	if (n != -EAGAIN)
 		svc_conn_end(st, s, h);
 }
 
-static void svc_conn_ready(struct xs_stack *st, int h, unsigned events, void *ctx)
+static void svc_conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct svc_tcp *s = ctx;
-	struct svc_conn *c = h >= 0 && (unsigned)h < s->nconn ? s->conn[h] : NULL;
+	struct svc_conn *c = h.id >= 0 && (unsigned)h.id < s->nconn ? s->conn[h.id] : NULL;
 
 	if (!c)
 		return;
@@ -165,26 +164,26 @@ static void svc_conn_ready(struct xs_stack *st, int h, unsigned events, void *ct
 		svc_source(st, s, h, c);
 		break;
 	}
-	if (s->conn[h] && (events & XS_EV_HUP))
+	if (s->conn[h.id] && (events & XS_EV_HUP))
 		svc_conn_end(st, s, h);
 }
 
-static void svc_accept_ready(struct xs_stack *st, int lh, unsigned events, void *ctx)
+static void svc_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events, void *ctx)
 {
 	struct svc_tcp *s = ctx;
-	enum svc_kind kind = lh == s->listener[SVC_ECHO]      ? SVC_ECHO
-			     : lh == s->listener[SVC_DISCARD] ? SVC_DISCARD
-							      : SVC_SOURCE;
-	int h;
+	enum svc_kind kind = lh.id == s->listener[SVC_ECHO].id      ? SVC_ECHO
+			     : lh.id == s->listener[SVC_DISCARD].id ? SVC_DISCARD
+								    : SVC_SOURCE;
+	struct xs_tcp h;
 
-	while ((h = xs_tcp_accept(st, lh, NULL, NULL)) >= 0) {
+	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
 		struct svc_conn *c;
 
-		if ((unsigned)h >= s->nconn) {
+		if ((unsigned)h.id >= s->nconn) {
 			unsigned n = s->nconn ? s->nconn : 64;
 			struct svc_conn **nc;
 
-			while (n <= (unsigned)h)
+			while (n <= (unsigned)h.id)
 				n *= 2;
 			nc = realloc(s->conn, n * sizeof(*nc));
 			if (!nc) {
@@ -201,7 +200,8 @@ static void svc_accept_ready(struct xs_stack *st, int lh, unsigned events, void 
 			continue;
 		}
 		c->kind = kind;
-		s->conn[h] = c;
+		c->h = h;
+		s->conn[h.id] = c;
 		xs_tcp_set_event_cb(st, h, svc_conn_ready, s);
 	}
 }
@@ -217,16 +217,17 @@ struct svc_tcp *svc_tcp_start(struct xs_stack *st, const uint16_t ports[3], char
 		snprintf(err, errlen, "out of memory starting TCP services");
 		return NULL;
 	}
-	for (i = 0; i < SVC_BUF; i++)
-		s->pattern[i] = (uint8_t)('!' + i % 94);
+	for (i = 0; i < SVC_BUF + SVC_ALPHABET; i++)
+		s->pattern[i] = (uint8_t)('!' + i % SVC_ALPHABET);
+	for (i = 0; i < 3; i++)
+		s->listener[i] = (struct xs_tcp)XS_NO_HANDLE;
 	for (i = 0; i < 3; i++) {
-		s->listener[i] = -1;
 		if (!ports[i])
 			continue;
 		s->listener[i] = xs_tcp_listen(st, ports[i], 1024);
-		if (s->listener[i] < 0) {
+		if (s->listener[i].id < 0) {
 			snprintf(err, errlen, "cannot start TCP %s on port %u (%s)", names[i],
-				 ports[i], strerror(-s->listener[i]));
+				 ports[i], strerror(-s->listener[i].id));
 			svc_tcp_stop(st, s);
 			return NULL;
 		}
@@ -243,9 +244,9 @@ void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s)
 		return;
 	for (i = 0; (unsigned)i < s->nconn; i++)
 		if (s->conn[i])
-			svc_conn_end(st, s, i);
+			svc_conn_end(st, s, s->conn[i]->h);
 	for (i = 0; i < 3; i++)
-		if (s->listener[i] >= 0)
+		if (s->listener[i].id >= 0)
 			xs_tcp_close(st, s->listener[i]);
 	free(s->conn);
 	free(s);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "api/api.h"
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/dhcp_stack.h"
@@ -60,6 +62,8 @@ static void config_defaults(struct xs_config *c)
 		c->tcp_orphan_mem = 64ull << 20;
 	if (!c->tcp_orphan_retries)
 		c->tcp_orphan_retries = 8;
+	if (!c->tcp_synack_retries)
+		c->tcp_synack_retries = TCP_SYNACK_RETRIES;
 	if (!c->tcp_persist_span_ms)
 		c->tcp_persist_span_ms = 300000;
 	if (!c->tcp_max_conns)
@@ -94,7 +98,7 @@ static bool config_tcp_ok(const struct xs_config *c)
 {
 	const uint64_t *m = c->tcp_mem;
 
-	if (c->tcp_orphan_retries > 255)
+	if (c->tcp_orphan_retries > 255 || c->tcp_synack_retries > 255)
 		return false;
 	if (c->tcp_persist_span_ms && (c->tcp_persist_span_ms < 100 ||
 				       c->tcp_persist_span_ms > 86400000))
@@ -194,6 +198,7 @@ void xs_stack_free(struct xs_stack *st)
 {
 	if (!st)
 		return;
+	mq_detach(st);
 	dhcp_stack_fini(st);
 	dns_fini(st);
 	ip6_fini(st);
@@ -255,30 +260,40 @@ int xs_stack_poll(struct xs_stack *st, xs_time_t now)
 		return -EBUSY;
 	st->now = now;
 	/* Buffers the application emptied since the last poll, before new
-	 * segments arrive (tcp_reap does it again for the rest). */
-	tcp_mem_idle_run(st);
+	 * segments arrive (tcp_reap does it again for the rest): one
+	 * comparison unless a release is due. */
+	tcp_mem_idle_run(st, st->tcp, st->now);
 	st->in_poll = true;
 	if (st->kicked)
 		xs_loop_drain(st);
+	/* What other queues' stacks received for this one (multi-queue): ARP
+	 * learned there first, before this batch needs it. */
+	mq_poll(st);
+	for (i = 0; i < XS_RX_BATCH; i++)
+		rx[i].meta = 0;
 	n = xs_dev_rx_burst(st->dev, rx, XS_RX_BATCH);
 	if (n < 0) {
 		st->in_poll = false;
 		return n;
 	}
-	for (i = 0; i < n; i++)
+	tcp_batch_begin(st);
+	for (i = 0; i < n; i++) {
+		st->rx_meta = rx[i].meta;
 		iface_input(st, rx[i].data, rx[i].len);
+	}
+	st->rx_meta = 0;
+	/* The ACKs the batch owes, one per connection (RFC 9293 3.10.7.4). */
+	tcp_batch_end(st);
 	if (n)
 		xs_dev_rx_release(st->dev, rx, n);
 	stack_timers(st);
 	tcp_timers_run(st);
 	dns_timers_run(st);
 	dhcp_stack_timers(st);
-	udp_deliver_events(st);
-	icmp_deliver_events(st);
-	tcp_deliver_events(st);
-	dns_deliver_events(st);
+	api_deliver_events(st);
 	tcp_reap(st);
 	xs_dev_flush(st->dev);
+	mq_flush(st);
 	st->tx_unflushed = false;
 	st->in_poll = false;
 	/* Events callbacks raised wait for the next poll: keep the fd readable. */
@@ -294,12 +309,15 @@ xs_time_t xs_stack_next_timer(const struct xs_stack *st)
 	/* Events raised by callbacks or API calls wait for the next poll, and
 	 * frames sent from outside a poll for its flush: it is due now (else
 	 * the caller sleeps on them until some timer). */
-	if (stack_events_pending(st) || st->tx_unflushed)
+	if (stack_events_pending(st) || st->tx_unflushed || mq_pending(st))
 		return 0;
 
 	if (st->garp_left && st->garp_next < t)
 		t = st->garp_next;
 	tcp_t = tcp_next_timer(st);
+	if (tcp_t < t)
+		t = tcp_t;
+	tcp_t = tcp_mem_idle_next(st->tcp);
 	if (tcp_t < t)
 		t = tcp_t;
 	tcp_t = dns_next_timer(st);

@@ -21,6 +21,7 @@ struct tcp_table;
 struct dns_state;
 struct ip6_state;
 struct dhcp_client;
+struct xs_mq;
 
 #define XS_RX_BATCH XS_POLL_BATCH
 #define XS_TICK_NS XS_MS(100)
@@ -46,6 +47,7 @@ struct xs_stack {
 	uint32_t netmask;
 	uint32_t bcast;     /* directed broadcast of the connected subnet */
 	xs_time_t now;      /* time of the poll in progress */
+	uint64_t rx_meta;   /* xs_frame.meta of the frame being received, else 0 */
 	xs_time_t next_tick;
 	uint16_t ip_id;
 	uint64_t rng;       /* xorshift state, seeded from getrandom() */
@@ -63,6 +65,10 @@ struct xs_stack {
 	struct dhcp_client *dhcp; /* cfg.dhcp: the client, else NULL */
 	struct ip6_state *ip6;    /* xs_ip6_enable: IPv6 (user/net6/), else NULL */
 	unsigned dhcp_ev;   /* XS_DHCP_EV_* not yet taken by xs_dhcp_events */
+	/* Multi-queue (core/mq.c): the group, this stack's index in it. */
+	struct xs_mq *mq;
+	unsigned mq_index;
+	uint8_t mq_hops;    /* the packet being handled was passed on this many times */
 	uint8_t *scratch;   /* XS_SCRATCH_LEN bytes to build datagrams beyond one frame */
 
 	/* The embeddable loop (user/api/loop.c). */

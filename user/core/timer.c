@@ -44,6 +44,7 @@ void timer_wheel_init(struct xs_timer_wheel *w, xs_time_t now)
 	}
 	w->now = tick_of(now) * TIMER_TICK_NS;
 	w->armed = 0;
+	w->firing = false;
 	w->earliest = XS_TIME_NEVER;
 }
 
@@ -64,33 +65,52 @@ void timer_cancel(struct xs_timer_wheel *w, struct xs_timer *t)
 		w->earliest = XS_TIME_NEVER;
 }
 
-void timer_arm(struct xs_timer_wheel *w, struct xs_timer *t, xs_time_t expires)
+/* Files t (not on any list) into the slot of its expiry. */
+static void file_timer(struct xs_timer_wheel *w, struct xs_timer *t)
 {
-	uint64_t tick = tick_of(expires), cur = tick_of(w->now);
+	uint64_t tick = tick_of(t->expires), cur = tick_of(w->now);
 	unsigned i;
 
-	if (t->pprev)
-		timer_cancel(w, t);
 	/* A tick the wheel has passed would not be visited for a revolution:
 	 * past expiries go to the current tick, which the next run visits. */
 	if (tick < cur)
 		tick = cur;
 	i = tick & SLOT_MASK;
-	t->expires = expires;
 	t->next = w->slot[i];
 	if (t->next)
 		t->next->pprev = &t->next;
 	w->slot[i] = t;
 	t->pprev = &w->slot[i];
+	if (t->expires < w->slot_min[i])
+		w->slot_min[i] = t->expires;
+	if (t->expires < w->earliest)
+		w->earliest = t->expires;
+}
+
+void timer_arm(struct xs_timer_wheel *w, struct xs_timer *t, xs_time_t expires)
+{
+	/* Pushed later (a retransmission timer restarted by each ACK, a probe
+	 * timer by each transmission): only the expiry changes. The timer stays
+	 * in its slot, whose bound (and the wheel's earliest) stays a lower
+	 * bound; when the slot comes round, timer_run finds it not due and
+	 * files it where it now belongs. Not while timer_run fires: a timer on
+	 * its list of due ones must go back onto the wheel. */
+	if (t->pprev && !w->firing && expires >= t->expires) {
+		t->expires = expires;
+		return;
+	}
+	if (t->pprev)
+		timer_cancel(w, t);
+	t->expires = expires;
+	file_timer(w, t);
 	w->armed++;
-	if (expires < w->slot_min[i])
-		w->slot_min[i] = expires;
-	if (expires < w->earliest)
-		w->earliest = expires;
 }
 
 /* Moves slot i's timers with expires <= now to the head of *due (so one
- * slot's timers end up oldest-armed first) and makes slot_min[i] exact. */
+ * slot's timers end up oldest-armed first), files those that were pushed
+ * later (timer_arm) into the slot of their expiry, and makes slot_min[i]
+ * exact. now is past this slot's tick, so a timer not due expires in a
+ * later tick: its own slot is visited by this run (tick end) or later. */
 static void collect_slot(struct xs_timer_wheel *w, unsigned i, xs_time_t now, struct xs_timer **due)
 {
 	struct xs_timer *t, *next;
@@ -99,8 +119,12 @@ static void collect_slot(struct xs_timer_wheel *w, unsigned i, xs_time_t now, st
 	for (t = w->slot[i]; t; t = next) {
 		next = t->next;
 		if (t->expires > now) {
-			if (t->expires < m)
+			if ((tick_of(t->expires) & SLOT_MASK) != i) {
+				unlink_timer(t);
+				file_timer(w, t);
+			} else if (t->expires < m) {
 				m = t->expires;
+			}
 			continue;
 		}
 		unlink_timer(t);
@@ -212,6 +236,7 @@ unsigned timer_run(struct xs_timer_wheel *w, xs_time_t now, void *ctx)
 	 * with the local head), and whatever it arms goes onto the wheel, past
 	 * the ticks collected, to fire at a later run. w->earliest is left as
 	 * it was (<= now) while callbacks run: still a lower bound. */
+	w->firing = true;
 	due = sort_by_expiry(due);
 	if (due)
 		due->pprev = &due;
@@ -227,6 +252,7 @@ unsigned timer_run(struct xs_timer_wheel *w, xs_time_t now, void *ctx)
 		fired++;
 		t->fn(ctx, t);
 	}
+	w->firing = false;
 	w->earliest = wheel_scan(w);
 	return fired;
 }

@@ -3,6 +3,7 @@
 #ifndef XS_CORE_TIMER_H
 #define XS_CORE_TIMER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct xs_timer_wheel {
 	struct xs_timer *slot[TIMER_WHEEL_SLOTS];
 	xs_time_t now;             /* time of the last timer_run (tick-aligned) */
 	unsigned armed;
+	bool firing;               /* timer_run is calling the due timers */
 	xs_time_t earliest;        /* lower bound of the earliest expiry */
 	/* A lower bound of the expiries in each slot (XS_TIME_NEVER: empty):
 	 * lowered by arm, made exact when timer_run visits the slot, reset when
@@ -47,7 +49,9 @@ static inline int timer_pending(const struct xs_timer *t)
 	return t->pprev != NULL;
 }
 /* (Re)arms t to fire at the first tick at or after expires (past times fire
- * at the next timer_run). Re-arming an armed timer moves it. */
+ * at the next timer_run). Re-arming an armed timer moves it; moving it later
+ * is O(1) without touching any list (the wheel files it when its old slot
+ * comes round), so restarting a timer per segment costs a store. */
 void timer_arm(struct xs_timer_wheel *w, struct xs_timer *t, xs_time_t expires);
 void timer_cancel(struct xs_timer_wheel *w, struct xs_timer *t);
 /* Fires every timer with expires <= now, in expiry order per tick; a callback

@@ -1,5 +1,5 @@
-/* AF_XDP device: attaches the XDP steering program to an interface, owns the
- * UMEM and one socket on one queue, and lends its frames to the stack. */
+/* AF_XDP device: one socket on one NIC queue with its own UMEM and rings, lending
+ * its frames to the stack; the steering program is afxdp_prog.c's, shared by queue. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,15 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
 #include "bpf/steer.h"
-#include "dev/afxdp_filter.h"
+#include "dev/afxdp_prog.h"
 #include "dev/dev.h"
-#include "xdp_steer.skel.h"
 
 /* 2048-byte frames: a 1500-byte MTU frame fits with the kernel's 256-byte
  * XDP headroom (1792 bytes usable for rx), two frames share a page, and the
@@ -39,9 +41,6 @@
 #define AFXDP_MAX_FRAMES (1u << 20)
 #define AFXDP_DRAIN_MS 100 /* destroy waits for completions */
 #define AFXDP_KICK_MAX 128 /* sendto rounds per flush (copy mode: 32 frames each) */
-#define AFXDP_PROG_NAME "xs_steer"
-#define AFXDP_PROG_SEC "xdp"
-#define AFXDP_MAX_MAP_IDS 8
 
 /* Where each UMEM frame is; exactly one at a time. */
 enum afxdp_fstate {
@@ -58,20 +57,10 @@ struct afxdp {
 	char ifname[IF_NAMESIZE];
 	uint32_t queue;
 
-	void (*log)(void *arg, int prio, const char *line); /* NULL: silent */
-	void *log_arg;
-
-	struct bpf_object *obj;
-	struct xdp_program *prog;
-	enum xdp_attach_mode mode;
-	bool attached;
-	int cfg_fd;
-	int cfg6_fd;
-	int xsks_fd;
-	int stats_fd;
-	struct afxdp_filter filter; /* the program's filter tables */
+	struct afxdp_prog *prog; /* the interface's program, one reference */
 	bool in_xskmap;
-	struct xs_steer_cfg cfg;
+	bool zerocopy; /* bound XDP_ZEROCOPY (else copy mode) */
+	int zc_err;    /* auto: why zero-copy was refused (-errno), 0 if not tried */
 
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
@@ -93,55 +82,15 @@ struct afxdp {
 	uint32_t ntx;
 	uint32_t nflight;
 	uint32_t misuse; /* frames handed back in the wrong state (ignored) */
-	int napi_id; /* busy polling: the NAPI the kernel runs for us (0: none, -1: unknown) */
+	int napi_id;	 /* busy polling: the NAPI the kernel runs for us (0: none, -1: unknown) */
 };
 
 #define AFXDP_BUSY_RETRIES 20 /* x 50 ms: a just-closed socket releasing its queue */
 
 static const struct xs_dev_ops afxdp_ops;
+static void socket_close(struct afxdp *a);
 
-static void __attribute__((format(printf, 3, 4)))
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* The library never prints: its messages go to the caller's log callback,
- * if any (syslog priorities, one line each). */
-static void __attribute__((format(printf, 3, 4)))
-afxdp_log(const struct afxdp *a, int prio, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-
-	if (!a->log)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	a->log(a->log_arg, prio, line);
-}
-
-static int print_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return 0;
-}
-
-static int xdp_print_quiet(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	return 0;
-}
-
-static const char *mode_name(enum xdp_attach_mode mode)
-{
-	return mode == XDP_MODE_NATIVE ? "native" : mode == XDP_MODE_SKB ? "generic" : "offload";
-}
+#define errf afxdp_errf
 
 static inline uint32_t frame_idx(uint64_t addr)
 {
@@ -280,6 +229,7 @@ static int afxdp_rx_burst(struct xs_dev *dev, struct xs_frame *frames, int max)
 		frames[i].len = d->len;
 		frames[i].cap = d->len;
 		frames[i].handle = d->addr;
+		frames[i].meta = afxdp_filter_take_meta(frames[i].data);
 		a->state[frame_idx(d->addr)] = FS_RX;
 	}
 	xsk_ring_cons__release(&a->rx, n);
@@ -439,32 +389,10 @@ static void drain_tx(struct afxdp *a)
 /* Tears down in reverse order of creation; safe on a half-built device. */
 static void afxdp_teardown(struct afxdp *a)
 {
-	uint32_t q = a->queue;
-
-	if (a->cfg_fd >= 0 && a->attached) {
-		struct xs_steer_cfg off = {0};
-		__u32 key = 0;
-
-		bpf_map_update_elem(a->cfg_fd, &key, &off, BPF_ANY);
-	}
-	if (a->cfg6_fd >= 0 && a->attached) {
-		struct xs_steer_cfg6 off6 = {0};
-		__u32 key = 0;
-
-		bpf_map_update_elem(a->cfg6_fd, &key, &off6, BPF_ANY);
-	}
 	if (a->in_xskmap)
-		bpf_map_delete_elem(a->xsks_fd, &q);
-	if (a->xsk)
-		xsk_socket__delete(a->xsk);
-	if (a->umem)
-		xsk_umem__delete(a->umem);
-	if (a->area)
-		munmap(a->area, a->area_size);
-	if (a->attached)
-		xdp_program__detach(a->prog, (int)a->dev.ifindex, a->mode, 0);
-	xdp_program__close(a->prog);
-	bpf_object__close(a->obj);
+		afxdp_prog_del_xsk(a->prog, a->queue);
+	socket_close(a);
+	afxdp_prog_put(a->prog); /* the last device stops steering and detaches */
 	free(a->state);
 	free(a->free_list);
 	free(a->txq);
@@ -534,278 +462,45 @@ out:
 	return ret;
 }
 
-/* ---- setup: leftover programs ---- */
-
-/* Does process pid hold an fd on BPF program prog_id? */
-static bool pid_holds_prog(pid_t pid, uint32_t prog_id)
-{
-	char path[64], line[128], want[32];
-	struct dirent *de;
-	bool found = false;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
-	snprintf(want, sizeof(want), "prog_id:\t%u\n", prog_id);
-	dir = opendir(path);
-	if (!dir)
-		return false;
-	while (!found && (de = readdir(dir))) {
-		char fpath[320];
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(fpath, sizeof(fpath), "%s/%s", path, de->d_name);
-		f = fopen(fpath, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (!strcmp(line, want)) {
-				found = true;
-				break;
-			}
-		fclose(f);
-	}
-	closedir(dir);
-	return found;
-}
-
-/* The pid of the running xdpstack that owns an attached xs_steer program,
- * or 0 if its owner is gone (a leftover). The owner wrote its pid into the
- * program's xs_cfg map and keeps the program open while it runs. */
-static pid_t steer_owner(uint32_t prog_id)
-{
-	__u32 map_ids[AFXDP_MAX_MAP_IDS], i, key = 0;
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info);
-	pid_t owner = 0;
-	int fd;
-
-	fd = bpf_prog_get_fd_by_id(prog_id);
-	if (fd < 0)
-		return 0;
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = AFXDP_MAX_MAP_IDS;
-	info.map_ids = (__u64)(unsigned long)map_ids;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		goto out;
-	for (i = 0; i < info.nr_map_ids && i < AFXDP_MAX_MAP_IDS && !owner; i++) {
-		struct bpf_map_info minfo;
-		__u32 mlen = sizeof(minfo);
-		struct xs_steer_cfg cfg;
-		int mfd = bpf_map_get_fd_by_id(map_ids[i]);
-
-		if (mfd < 0)
-			continue;
-		memset(&minfo, 0, sizeof(minfo));
-		memset(&cfg, 0, sizeof(cfg));
-		if (!bpf_obj_get_info_by_fd(mfd, &minfo, &mlen) && !strcmp(minfo.name, "xs_cfg") &&
-		    minfo.value_size == sizeof(cfg) && !bpf_map_lookup_elem(mfd, &key, &cfg))
-			owner = (pid_t)cfg.owner_pid;
-		close(mfd);
-	}
-	if (owner && !pid_holds_prog(owner, prog_id))
-		owner = 0;
-out:
-	close(fd);
-	return owner;
-}
-
-/* Removes one xs_steer program left by a killed xdpstack. */
-static int replace_leftover(struct afxdp *a, struct xdp_program *p, enum xdp_attach_mode mode,
-			    char *err, size_t errlen)
-{
-	uint32_t id = xdp_program__id(p);
-	pid_t owner = steer_owner(id);
-	int ret;
-
-	if (owner) {
-		errf(err, errlen,
-		     "%s already runs an xdpstack (pid %d, XDP program %s id %u); stop it first",
-		     a->ifname, (int)owner, AFXDP_PROG_NAME, id);
-		return -EBUSY;
-	}
-	ret = xdp_program__detach(p, (int)a->dev.ifindex, mode, 0);
-	if (ret) {
-		errf(err, errlen,
-		     "cannot remove XDP program %s (id %u) left on %s by a previous xdpstack (%s); "
-		     "remove it with 'xdp-loader unload %s --all'",
-		     AFXDP_PROG_NAME, id, a->ifname, strerror(-ret), a->ifname);
-		return ret;
-	}
-	afxdp_log(a, XS_LOG_NOTICE,
-		  "replacing XDP program %s (id %u) left on %s by a previous xdpstack",
-		  AFXDP_PROG_NAME, id, a->ifname);
-	return 0;
-}
-
-/* Before attaching: replace our own leftovers, refuse foreign programs that
- * we cannot share the interface with (anything not behind a dispatcher). */
-static int check_attached(struct afxdp *a, char *err, size_t errlen)
-{
-	struct xdp_multiprog *mp;
-	struct xdp_program *p;
-	enum xdp_attach_mode mode;
-	long ret;
-
-	mp = xdp_multiprog__get_from_ifindex((int)a->dev.ifindex);
-	ret = libxdp_get_error(mp);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret) {
-		errf(err, errlen, "cannot read the XDP programs attached to %s (%s)%s", a->ifname,
-		     strerror((int)-ret), ret == -EPERM ? "; run as root" : "");
-		return (int)ret;
-	}
-	mode = xdp_multiprog__attach_mode(mp);
-	p = xdp_multiprog__main_prog(mp);
-	if (!p)
-		goto out; /* only an offloaded program: not in our way */
-	if (xdp_multiprog__is_legacy(mp)) {
-		const char *name = xdp_program__name(p);
-
-		if (name && !strcmp(name, AFXDP_PROG_NAME)) {
-			ret = replace_leftover(a, p, mode, err, errlen);
-		} else {
-			errf(err, errlen,
-			     "XDP program %s (id %u) is already attached to %s in %s mode; remove "
-			     "it first ('xdp-loader unload %s --all') or use another interface",
-			     name ? name : "?", xdp_program__id(p), a->ifname, mode_name(mode),
-			     a->ifname);
-			ret = -EBUSY;
-		}
-		goto out;
-	}
-	for (p = xdp_multiprog__next_prog(NULL, mp); p && !ret;
-	     p = xdp_multiprog__next_prog(p, mp)) {
-		const char *name = xdp_program__name(p);
-
-		if (name && !strcmp(name, AFXDP_PROG_NAME))
-			ret = replace_leftover(a, p, mode, err, errlen);
-	}
-out:
-	xdp_multiprog__close(mp);
-	return (int)ret;
-}
-
-/* ---- setup: program ---- */
-
-static int attach_mode(struct afxdp *a, enum xdp_attach_mode mode)
-{
-	int ret = xdp_program__attach(a->prog, (int)a->dev.ifindex, mode, 0);
-
-	if (!ret) {
-		a->mode = mode;
-		a->attached = true;
-	}
-	return ret;
-}
-
-static int load_and_attach(struct afxdp *a, enum xs_xdp_mode want, int verbose, char *err,
-			   size_t errlen)
-{
-	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "xdp_steer");
-	const void *bytes;
-	size_t sz = 0;
-	struct bpf_map *cfg, *xsks, *stats, *ftab, *fidx, *fcnt, *cfg6;
-	int ret;
-
-	bytes = xdp_steer__elf_bytes(&sz);
-	a->obj = bpf_object__open_mem(bytes, sz, &opts);
-	ret = (int)libbpf_get_error(a->obj);
-	if (ret) {
-		a->obj = NULL;
-		errf(err, errlen, "cannot open the embedded XDP program (%s)", strerror(-ret));
-		return ret;
-	}
-	cfg = bpf_object__find_map_by_name(a->obj, "xs_cfg");
-	xsks = bpf_object__find_map_by_name(a->obj, "xs_xsks");
-	stats = bpf_object__find_map_by_name(a->obj, "xs_stats");
-	ftab = bpf_object__find_map_by_name(a->obj, "xs_ftab");
-	fidx = bpf_object__find_map_by_name(a->obj, "xs_fidx");
-	fcnt = bpf_object__find_map_by_name(a->obj, "xs_fcnt");
-	cfg6 = bpf_object__find_map_by_name(a->obj, "xs_cfg6");
-	if (!cfg || !xsks || !stats || !ftab || !fidx || !fcnt || !cfg6) {
-		errf(err, errlen, "the embedded XDP program lacks its maps; rebuild xdpstack");
-		return -ENOENT;
-	}
-	a->prog = xdp_program__from_bpf_obj(a->obj, AFXDP_PROG_SEC);
-	ret = (int)libxdp_get_error(a->prog);
-	if (ret) {
-		a->prog = NULL;
-		errf(err, errlen, "cannot find XDP program %s in the embedded object (%s)",
-		     AFXDP_PROG_NAME, strerror(-ret));
-		return ret;
-	}
-
-	ret = check_attached(a, err, errlen);
-	if (ret)
-		return ret;
-
-	/* libxdp uses its dispatcher where the kernel and a mounted bpffs allow,
-	 * and otherwise falls back to attaching this program alone. */
-	switch (want) {
-	case XS_XDP_MODE_NATIVE:
-		ret = attach_mode(a, XDP_MODE_NATIVE);
-		break;
-	case XS_XDP_MODE_GENERIC:
-		ret = attach_mode(a, XDP_MODE_SKB);
-		break;
-	default:
-		ret = attach_mode(a, XDP_MODE_NATIVE);
-		if (ret && ret != -EPERM && ret != -EACCES && ret != -EBUSY && ret != -EEXIST)
-			ret = attach_mode(a, XDP_MODE_SKB);
-		break;
-	}
-	if (ret) {
-		const char *tried = want == XS_XDP_MODE_NATIVE	  ? "native"
-				    : want == XS_XDP_MODE_GENERIC ? "generic"
-								  : "native and generic";
-
-		if (ret == -EPERM || ret == -EACCES)
-			errf(err, errlen, "XDP attach on %s not permitted (%s); run as root",
-			     a->ifname, strerror(-ret));
-		else if (ret == -EBUSY || ret == -EEXIST)
-			errf(err, errlen,
-			     "XDP attach refused on %s: another XDP program is attached (%s); "
-			     "remove it with 'xdp-loader unload %s --all'",
-			     a->ifname, strerror(-ret), a->ifname);
-		else if (want == XS_XDP_MODE_NATIVE)
-			errf(err, errlen,
-			     "XDP attach refused on %s in %s mode (%s); try --mode generic",
-			     a->ifname, tried, strerror(-ret));
-		else
-			errf(err, errlen, "XDP attach refused on %s in %s mode (%s)%s", a->ifname,
-			     tried, strerror(-ret),
-			     verbose ? "" : "; run with --verbose for the loader's log");
-		return ret;
-	}
-	/* Loaded now (alone or as a dispatcher extension): the maps exist. */
-	a->cfg_fd = bpf_map__fd(cfg);
-	a->cfg6_fd = bpf_map__fd(cfg6);
-	a->xsks_fd = bpf_map__fd(xsks);
-	a->stats_fd = bpf_map__fd(stats);
-	a->filter.ftab_fd = bpf_map__fd(ftab);
-	a->filter.fidx_fd = bpf_map__fd(fidx);
-	a->filter.fcnt_fd = bpf_map__fd(fcnt);
-	if (a->log) {
-		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex((int)a->dev.ifindex);
-
-		if (!libxdp_get_error(mp)) {
-			afxdp_log(a, XS_LOG_INFO, "%s (id %u) attached to %s in %s mode %s",
-				  AFXDP_PROG_NAME, xdp_program__id(a->prog), a->ifname,
-				  mode_name(a->mode),
-				  xdp_multiprog__is_legacy(mp) ? "alone (no dispatcher)"
-							       : "behind the libxdp dispatcher");
-			xdp_multiprog__close(mp);
-		}
-	}
-	return 0;
-}
-
 /* ---- setup: UMEM and socket ---- */
 
-static int create_socket(struct afxdp *a, char *err, size_t errlen)
+/* The driver's name (ETHTOOL_GDRVINFO) into buf, "?" when it has none. */
+static void driver_name(const char *ifname, char *buf, size_t len)
+{
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	snprintf(buf, len, "?");
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&di;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && di.driver[0])
+		snprintf(buf, len, "%.32s", di.driver);
+	close(fd);
+}
+
+/* Socket, UMEM and area, in reverse order of socket_open; safe when half made. */
+static void socket_close(struct afxdp *a)
+{
+	if (a->xsk)
+		xsk_socket__delete(a->xsk);
+	if (a->umem)
+		xsk_umem__delete(a->umem);
+	if (a->area)
+		munmap(a->area, a->area_size);
+	a->xsk = NULL;
+	a->umem = NULL;
+	a->area = NULL;
+	a->dev.fd = -1;
+}
+
+/* UMEM area, its registration and the socket bound with bind_flags. A
+ * failed bind leaves the UMEM half used by libxdp: the caller closes all
+ * (socket_close) before trying other flags. */
+static int socket_open(struct afxdp *a, uint16_t bind_flags, char *err, size_t errlen)
 {
 	uint32_t nrx = a->nframes / 2, ntx = a->nframes - nrx, i;
 	struct xsk_umem_config ucfg = {
@@ -820,7 +515,7 @@ static int create_socket(struct afxdp *a, char *err, size_t errlen)
 	    .tx_size = ucfg.comp_size,
 	    .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 	    .xdp_flags = 0,
-	    .bind_flags = XDP_USE_NEED_WAKEUP, /* kernel picks zero-copy or copy */
+	    .bind_flags = (uint16_t)(XDP_USE_NEED_WAKEUP | bind_flags),
 	};
 	int ret;
 
@@ -857,7 +552,7 @@ static int create_socket(struct afxdp *a, char *err, size_t errlen)
 	 * the kernel asynchronously and holds the queue for a moment: EBUSY
 	 * is retried for up to a second before it counts as "in use". */
 	for (i = 0; i < AFXDP_BUSY_RETRIES; i++) {
-		const struct timespec pause = { 0, 50 * 1000 * 1000 };
+		const struct timespec pause = {0, 50 * 1000 * 1000};
 
 		ret = xsk_socket__create(&a->xsk, a->ifname, a->queue, a->umem, &a->rx, &a->tx,
 					 &scfg);
@@ -876,7 +571,52 @@ static int create_socket(struct afxdp *a, char *err, size_t errlen)
 		return ret;
 	}
 	a->dev.fd = xsk_socket__fd(a->xsk);
+	return 0;
+}
 
+/* Zero-copy (XDP_ZEROCOPY: the NIC DMAs into the UMEM) where the driver has
+ * it, copy mode (the kernel copies each frame) where not: auto tries
+ * zero-copy in native mode and falls back, keeping why in zc_err. */
+static int bind_socket(struct afxdp *a, enum xs_xdp_bind want, char *err, size_t errlen)
+{
+	char drv[40];
+	int ret;
+
+	if (want == XS_XDP_BIND_COPY ||
+	    (want == XS_XDP_BIND_AUTO && a->prog->mode != XDP_MODE_NATIVE)) {
+		if (want == XS_XDP_BIND_AUTO)
+			a->zc_err = -EOPNOTSUPP; /* generic XDP copies whatever the driver */
+		return socket_open(a, XDP_COPY, err, errlen);
+	}
+	ret = socket_open(a, XDP_ZEROCOPY, err, errlen);
+	if (!ret) {
+		a->zerocopy = true;
+		return 0;
+	}
+	socket_close(a);
+	driver_name(a->ifname, drv, sizeof(drv));
+	if (want == XS_XDP_BIND_ZEROCOPY) {
+		errf(err, errlen, "AF_XDP zero-copy bind refused on %s queue %u (%s; driver %s)%s",
+		     a->ifname, a->queue, strerror(-ret), drv,
+		     a->prog->mode != XDP_MODE_NATIVE
+			 ? ": zero-copy needs native XDP (--mode native)"
+			 : ": the driver lacks it; use --xdp-mode copy or auto");
+		return ret;
+	}
+	if (ret == -EBUSY || ret == -EPERM || ret == -EACCES || ret == -ENOMEM || ret == -ENOBUFS)
+		return ret; /* not about zero-copy: copy mode would fail the same way */
+	a->zc_err = ret;
+	return socket_open(a, XDP_COPY, err, errlen);
+}
+
+static int create_socket(struct afxdp *a, enum xs_xdp_bind want, char *err, size_t errlen)
+{
+	uint32_t nrx = a->nframes / 2, ntx = a->nframes - nrx, i;
+	int ret;
+
+	ret = bind_socket(a, want, err, errlen);
+	if (ret)
+		return ret;
 	/* Half the frames wait on the fill ring for rx, half on the free list. */
 	for (i = 0; i < ntx; i++) {
 		a->free_list[a->nfree++] = (uint64_t)(nrx + i) * AFXDP_FRAME_SIZE;
@@ -890,7 +630,7 @@ static int create_socket(struct afxdp *a, char *err, size_t errlen)
 		return -ENOSPC;
 	}
 
-	ret = xsk_socket__update_xskmap(a->xsk, a->xsks_fd);
+	ret = xsk_socket__update_xskmap(a->xsk, a->prog->xsks_fd);
 	if (ret) {
 		errf(err, errlen,
 		     "cannot add the AF_XDP socket of %s queue %u to the XDP program (%s)",
@@ -901,20 +641,16 @@ static int create_socket(struct afxdp *a, char *err, size_t errlen)
 	return 0;
 }
 
-static int write_cfg(struct afxdp *a)
-{
-	__u32 key = 0;
-
-	if (bpf_map_update_elem(a->cfg_fd, &key, &a->cfg, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
 /* ---- public ---- */
+
+static struct afxdp *afxdp_of(struct xs_dev *dev)
+{
+	return dev && dev->ops == &afxdp_ops ? dev->priv : NULL;
+}
 
 struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, size_t errlen)
 {
-	struct afxdp *a = NULL;
+	struct afxdp *a = NULL, *share = NULL;
 	unsigned int ifindex;
 	size_t nlen;
 	int ret;
@@ -925,13 +661,6 @@ struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, si
 		errno = EINVAL;
 		return NULL;
 	}
-	/* Quiet unless asked: then the process's own libbpf/libxdp printers
-	 * (their defaults, or what the application installed) speak. */
-	if (!cfg->verbose) {
-		libbpf_set_print(print_quiet);
-		libxdp_set_print(xdp_print_quiet);
-	}
-
 	nlen = strlen(cfg->ifname);
 	ifindex = nlen < IF_NAMESIZE ? if_nametoindex(cfg->ifname) : 0;
 	if (!ifindex) {
@@ -951,6 +680,17 @@ struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, si
 		errno = EINVAL;
 		return NULL;
 	}
+	if (cfg->share) {
+		share = afxdp_of(cfg->share);
+		if (!share || share->dev.ifindex != ifindex || share->queue == cfg->queue) {
+			errf(err, errlen,
+			     "cannot share the XDP program of another device: not an "
+			     "AF_XDP device on %s, or the same queue",
+			     cfg->ifname);
+			errno = EINVAL;
+			return NULL;
+		}
+	}
 
 	a = calloc(1, sizeof(*a));
 	if (!a)
@@ -959,10 +699,7 @@ struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, si
 	a->dev.priv = a;
 	a->dev.fd = -1;
 	a->dev.ifindex = ifindex;
-	a->cfg_fd = a->cfg6_fd = a->xsks_fd = a->stats_fd = -1;
 	memcpy(a->ifname, cfg->ifname, nlen + 1);
-	a->log = cfg->log;
-	a->log_arg = cfg->log_arg;
 	a->queue = cfg->queue;
 	a->nframes = cfg->nframes ? cfg->nframes : AFXDP_DEFAULT_FRAMES;
 	a->state = calloc(a->nframes, sizeof(*a->state));
@@ -974,21 +711,32 @@ struct xs_dev *xs_afxdp_dev_new(const struct xs_afxdp_config *cfg, char *err, si
 	ret = query_iface(a, err, errlen);
 	if (ret)
 		goto err;
-	ret = load_and_attach(a, cfg->mode, cfg->verbose, err, errlen);
-	if (ret)
-		goto err;
-	ret = create_socket(a, err, errlen);
+	if (share) {
+		a->prog = share->prog;
+		afxdp_prog_get(a->prog);
+	} else {
+		a->prog = afxdp_prog_open(a->ifname, ifindex, cfg->mode, cfg->verbose, cfg->log,
+					  cfg->log_arg, err, errlen);
+		if (!a->prog) {
+			ret = -errno;
+			goto err;
+		}
+	}
+	ret = create_socket(a, cfg->bind, err, errlen);
 	if (ret)
 		goto err;
 
-	/* Steering starts only now that a socket is there to take the frames. */
-	a->cfg.ip4 = htonl(cfg->ip);
-	a->cfg.owner_pid = (__u32)getpid();
-	ret = write_cfg(a);
-	if (ret) {
-		errf(err, errlen, "cannot configure the XDP program on %s (%s)", a->ifname,
-		     strerror(-ret));
-		goto err;
+	/* Steering starts only now that a socket is there to take the frames
+	 * (a device sharing the program leaves the config as its owner set it). */
+	if (!share) {
+		a->prog->cfg.ip4 = htonl(cfg->ip);
+		a->prog->cfg.owner_pid = (__u32)getpid();
+		ret = afxdp_prog_write_cfg(a->prog);
+		if (ret) {
+			errf(err, errlen, "cannot configure the XDP program on %s (%s)", a->ifname,
+			     strerror(-ret));
+			goto err;
+		}
 	}
 	errf(err, errlen, "%s", "");
 	return &a->dev;
@@ -1003,9 +751,22 @@ err:
 	return NULL;
 }
 
+int xs_afxdp_bind_info(struct xs_dev *dev, int *zerocopy, int *zc_err)
+{
+	struct afxdp *a = afxdp_of(dev);
+
+	if (!a)
+		return -EINVAL;
+	if (zerocopy)
+		*zerocopy = a->zerocopy;
+	if (zc_err)
+		*zc_err = a->zc_err;
+	return 0;
+}
+
 static void sock_stats(struct afxdp *a, struct xs_xdp_counters *out)
 {
-	struct xdp_statistics xs = { 0 };
+	struct xdp_statistics xs = {0};
 	socklen_t len = sizeof(xs);
 
 	if (getsockopt(xsk_socket__fd(a->xsk), SOL_XDP, XDP_STATISTICS, &xs, &len))
@@ -1019,38 +780,13 @@ static void sock_stats(struct afxdp *a, struct xs_xdp_counters *out)
 
 int xs_afxdp_xdp_counters(struct xs_dev *dev, struct xs_xdp_counters *out)
 {
-	struct afxdp *a;
-	__u64 *vals;
-	__u32 key;
-	int ncpu, i, ret = 0;
+	struct afxdp *a = afxdp_of(dev);
+	int ret;
 
-	if (!dev || dev->ops != &afxdp_ops || !out)
+	if (!a || !out)
 		return -EINVAL;
-	a = dev->priv;
-	ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
 	memset(out, 0, sizeof(*out));
-	for (key = 0; key < XS_STEER_NCOUNTERS; key++) {
-		uint64_t sum = 0;
-
-		if (bpf_map_lookup_elem(a->stats_fd, &key, vals)) {
-			ret = -errno;
-			break;
-		}
-		for (i = 0; i < ncpu; i++)
-			sum += vals[i];
-		if (key == XS_STEER_REDIRECTED)
-			out->redirected = sum;
-		else if (key == XS_STEER_PASSED)
-			out->passed = sum;
-		else if (key == XS_STEER_FILTER_DROPPED)
-			out->filter_dropped = sum;
-	}
-	free(vals);
+	ret = afxdp_prog_counters(a->prog, out);
 	if (!ret)
 		sock_stats(a, out); /* a kernel without XDP_STATISTICS leaves zeros */
 	return ret;
@@ -1059,12 +795,10 @@ int xs_afxdp_xdp_counters(struct xs_dev *dev, struct xs_xdp_counters *out)
 int xs_afxdp_set_busy_poll(struct xs_dev *dev, uint32_t usecs, uint32_t budget)
 {
 	int one = 1, us = (int)usecs, b = (int)budget;
-	struct afxdp *a;
+	struct afxdp *a = afxdp_of(dev);
 
-	if (!dev || dev->ops != &afxdp_ops || !usecs || usecs > INT32_MAX || !budget ||
-	    budget > UINT16_MAX)
+	if (!a || !usecs || usecs > INT32_MAX || !budget || budget > UINT16_MAX)
 		return -EINVAL;
-	a = dev->priv;
 	if (setsockopt(dev->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &one, sizeof(one)) ||
 	    setsockopt(dev->fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) ||
 	    setsockopt(dev->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &b, sizeof(b)))
@@ -1075,68 +809,66 @@ int xs_afxdp_set_busy_poll(struct xs_dev *dev, uint32_t usecs, uint32_t budget)
 
 int xs_afxdp_napi_id(struct xs_dev *dev)
 {
-	struct afxdp *a;
+	struct afxdp *a = afxdp_of(dev);
 
-	if (!dev || dev->ops != &afxdp_ops)
+	if (!a)
 		return -EINVAL;
-	a = dev->priv;
 	return a->napi_id > 0 ? a->napi_id : 0;
 }
 
 int xs_afxdp_set_ip(struct xs_dev *dev, uint32_t ip)
 {
-	struct afxdp *a;
+	struct afxdp *a = afxdp_of(dev);
 
-	if (!dev || dev->ops != &afxdp_ops)
+	if (!a)
 		return -EINVAL;
-	a = dev->priv;
-	a->cfg.ip4 = htonl(ip);
-	return write_cfg(a);
+	a->prog->cfg.ip4 = htonl(ip);
+	return afxdp_prog_write_cfg(a->prog);
 }
 
 int xs_afxdp_set_dhcp(struct xs_dev *dev, int on)
 {
-	struct afxdp *a;
+	struct afxdp *a = afxdp_of(dev);
 
-	if (!dev || dev->ops != &afxdp_ops)
+	if (!a)
 		return -EINVAL;
-	a = dev->priv;
-	memcpy(a->cfg.mac, dev->mac, sizeof(a->cfg.mac));
+	memcpy(a->prog->cfg.mac, dev->mac, sizeof(a->prog->cfg.mac));
 	if (on)
-		a->cfg.flags |= XS_STEER_F_DHCP;
+		a->prog->cfg.flags |= XS_STEER_F_DHCP;
 	else
-		a->cfg.flags &= ~XS_STEER_F_DHCP;
-	return write_cfg(a);
+		a->prog->cfg.flags &= ~XS_STEER_F_DHCP;
+	return afxdp_prog_write_cfg(a->prog);
 }
 
 int xs_afxdp_set_ip6(struct xs_dev *dev, const uint8_t (*addrs)[16], unsigned n, int want_ra)
 {
-	struct xs_steer_cfg6 c = { 0 };
-	struct afxdp *a;
-	__u32 key = 0;
+	struct afxdp *a = afxdp_of(dev);
 
-	if (!dev || dev->ops != &afxdp_ops || n > XS_STEER_MAX_ADDR6 || (n && !addrs))
+	if (!a || n > XS_STEER_MAX_ADDR6 || (n && !addrs))
 		return -EINVAL;
-	a = dev->priv;
-	c.naddr = n;
-	c.flags = want_ra ? XS_STEER6_F_RA : 0;
-	memcpy(c.addr, addrs, (size_t)n * 16);
-	if (bpf_map_update_elem(a->cfg6_fd, &key, &c, BPF_ANY))
-		return -errno;
-	return 0;
+	memset(&a->prog->cfg6, 0, sizeof(a->prog->cfg6));
+	a->prog->cfg6.naddr = n;
+	a->prog->cfg6.flags = want_ra ? XS_STEER6_F_RA : 0;
+	if (n)
+		memcpy(a->prog->cfg6.addr, addrs, (size_t)n * 16);
+	return afxdp_prog_write_cfg6(a->prog);
 }
 
 int xs_afxdp_filter_set(struct xs_dev *dev, const struct xs_steer_table *t)
 {
-	if (!dev || dev->ops != &afxdp_ops || !t)
+	struct afxdp *a = afxdp_of(dev);
+
+	if (!a || !t)
 		return -EINVAL;
-	return afxdp_filter_set(&((struct afxdp *)dev->priv)->filter, t);
+	return afxdp_filter_set(&a->prog->filter, t);
 }
 
 int xs_afxdp_filter_harvest(struct xs_dev *dev, struct xs_steer_table *t,
 			    struct xs_steer_rule_cnt *delta)
 {
-	if (!dev || dev->ops != &afxdp_ops || !t || !delta)
+	struct afxdp *a = afxdp_of(dev);
+
+	if (!a || !t || !delta)
 		return -EINVAL;
-	return afxdp_filter_harvest(&((struct afxdp *)dev->priv)->filter, t, delta);
+	return afxdp_filter_harvest(&a->prog->filter, t, delta);
 }

@@ -1,5 +1,5 @@
-/* The XDP program's filter tables: write the idle table whole, then flip the
- * index (a frame meets one rule set or the other), and harvest per-CPU counts. */
+/* The XDP program's filter tables: write the idle table whole (buckets carried
+ * over by rule id), then flip the index; harvest per-CPU counts; read verdicts. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,39 @@
 #include <bpf/libbpf.h>
 
 #include "dev/afxdp_filter.h"
+
+_Static_assert(sizeof(struct xs_steer_meta) == sizeof(uint64_t), "xs_frame.meta holds a verdict");
+
+/* The idle slot's buckets for t: a rule the table in force has too (same id)
+ * gets what its buckets hold now, per CPU; any other starts full (zero: never
+ * used). CPUs still take tokens from the old slot until the flip, so a
+ * carried bucket may be a few tokens fuller than it ends up there. */
+static int buckets_carry(struct afxdp_filter *f, uint32_t next, const struct xs_steer_table *t,
+			 int ncpu)
+{
+	struct xs_steer_bucket *b = calloc((size_t)ncpu, sizeof(*b));
+	uint32_t i, j, key, from;
+	int ret = 0;
+
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < t->n && i < XS_STEER_MAX_RULES && !ret; i++) {
+		memset(b, 0, (size_t)ncpu * sizeof(*b));
+		for (j = 0; t->r[i].rate && j < f->cur.n && j < XS_STEER_MAX_RULES; j++) {
+			if (f->cur.r[j].id != t->r[i].id || !f->cur.r[j].rate)
+				continue;
+			from = f->slot * XS_STEER_MAX_RULES + j;
+			if (bpf_map_lookup_elem(f->fbkt_fd, &from, b))
+				memset(b, 0, (size_t)ncpu * sizeof(*b));
+			break;
+		}
+		key = next * XS_STEER_MAX_RULES + i;
+		if (bpf_map_update_elem(f->fbkt_fd, &key, b, BPF_ANY))
+			ret = -errno;
+	}
+	free(b);
+	return ret;
+}
 
 int afxdp_filter_set(struct afxdp_filter *f, const struct xs_steer_table *t)
 {
@@ -26,6 +59,8 @@ int afxdp_filter_set(struct afxdp_filter *f, const struct xs_steer_table *t)
 			ret = -errno;
 	}
 	free(z);
+	if (!ret)
+		ret = buckets_carry(f, next, t, ncpu);
 	if (ret)
 		return ret;
 	/* The idle table whole, then the index: a frame sees one or the other. */
@@ -54,7 +89,7 @@ int afxdp_filter_harvest(struct afxdp_filter *f, struct xs_steer_table *t,
 		return -ENOMEM;
 	memset(delta, 0, XS_STEER_CNT_PER_SLOT * sizeof(*delta));
 	for (i = 0; i < XS_STEER_CNT_PER_SLOT; i++) {
-		struct xs_steer_rule_cnt sum = {0, 0};
+		struct xs_steer_rule_cnt sum = {0, 0, 0};
 
 		if (i < XS_STEER_MAX_RULES && i >= f->cur.n)
 			continue;
@@ -66,12 +101,27 @@ int afxdp_filter_harvest(struct afxdp_filter *f, struct xs_steer_table *t,
 		for (c = 0; c < ncpu; c++) {
 			sum.pkts += v[c].pkts;
 			sum.bytes += v[c].bytes;
+			sum.limited += v[c].limited;
 		}
 		delta[i].pkts = sum.pkts - f->seen[i].pkts;
 		delta[i].bytes = sum.bytes - f->seen[i].bytes;
+		delta[i].limited = sum.limited - f->seen[i].limited;
 		f->seen[i] = sum;
 	}
 	free(v);
 	*t = f->cur;
 	return ret;
+}
+
+uint64_t afxdp_filter_take_meta(uint8_t *data)
+{
+	struct xs_steer_meta m;
+	uint64_t v = 0;
+
+	memcpy(&m, data - sizeof(m), sizeof(m));
+	if (m.magic != XS_STEER_META_MAGIC)
+		return 0;
+	memcpy(&v, &m, sizeof(v));
+	memset(data - sizeof(m), 0, sizeof(m));
+	return v;
 }

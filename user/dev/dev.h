@@ -14,6 +14,10 @@
  * handed back wrongly, or missing from the sum. 0 when all is accounted. */
 uint32_t dev_frames_lost(const struct xs_dev_frames *f);
 
+/* The mem device's xs_mem_dev_inject with an xs_frame.meta for the frame
+ * (tests: a verdict as the XDP program would stamp it). */
+int mem_dev_inject_meta(struct xs_dev *d, const void *frame, size_t len, uint64_t meta);
+
 static inline int xs_dev_rx_burst(struct xs_dev *d, struct xs_frame *f, int max)
 {
 	return d->ops->rx_burst(d, f, max);

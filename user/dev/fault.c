@@ -222,6 +222,7 @@ static int rx_copy(struct fault_dev *p, const struct xs_frame *f, struct xs_fram
 	out->len = f->len;
 	out->cap = f->len;
 	out->handle = FAULT_OWN | (uint64_t)i;
+	out->meta = f->meta;
 	p->ncopies++;
 	return 0;
 }
@@ -265,6 +266,8 @@ static int fault_rx_burst(struct xs_dev *d, struct xs_frame *out, int max)
 	for (i = 0; i < p->nrxh; i++)
 		p->rxh[i].polls_left--;
 	n = rx_release_held(p, out, n, max, true);
+	for (i = 0; i < max - n; i++)
+		in[i].meta = 0;
 	nin = xs_dev_rx_burst(p->inner, in, max - n);
 	if (nin < 0)
 		return n ? n : nin;

@@ -26,6 +26,7 @@ struct mem_dev {
 	uint32_t nframes;
 	uint32_t *free;
 	uint32_t nfree;
+	uint64_t *meta; /* by frame: what rx_burst reports as xs_frame.meta */
 	struct mem_ring rxq;  /* injected, not yet received ("fill") */
 	struct mem_ring txq;  /* submitted, not yet flushed */
 	struct mem_ring sent; /* flushed, waiting for xs_mem_dev_take ("in flight") */
@@ -73,6 +74,7 @@ static int mem_rx_burst(struct xs_dev *d, struct xs_frame *f, int max)
 		f[n].len = s.len;
 		f[n].cap = MEM_FRAME_SIZE;
 		f[n].handle = s.idx;
+		f[n].meta = m->meta[s.idx];
 		m->rx_borrowed++;
 		n++;
 	}
@@ -172,6 +174,7 @@ static void mem_destroy(struct xs_dev *d)
 	free(m->txq.s);
 	free(m->sent.s);
 	free(m->free);
+	free(m->meta);
 	free(m->mem);
 	if (m->dev.fd >= 0)
 		close(m->dev.fd);
@@ -201,11 +204,12 @@ struct xs_dev *xs_mem_dev_new(const uint8_t mac[6], uint16_t mtu, uint32_t nfram
 	m->nframes = nframes;
 	m->mem = calloc(nframes, MEM_FRAME_SIZE);
 	m->free = calloc(nframes, sizeof(*m->free));
+	m->meta = calloc(nframes, sizeof(*m->meta));
 	m->dev.fd = -1;
 	m->rxq.s = calloc(nframes, sizeof(struct mem_slot));
 	m->txq.s = calloc(nframes, sizeof(struct mem_slot));
 	m->sent.s = calloc(nframes, sizeof(struct mem_slot));
-	if (!m->mem || !m->free || !m->rxq.s || !m->txq.s || !m->sent.s) {
+	if (!m->mem || !m->free || !m->meta || !m->rxq.s || !m->txq.s || !m->sent.s) {
 		m->dev.priv = m;
 		mem_destroy(&m->dev);
 		errno = ENOMEM;
@@ -236,6 +240,11 @@ void xs_mem_dev_link(struct xs_dev *a, struct xs_dev *b)
 
 int xs_mem_dev_inject(struct xs_dev *d, const void *frame, size_t len)
 {
+	return mem_dev_inject_meta(d, frame, len, 0);
+}
+
+int mem_dev_inject_meta(struct xs_dev *d, const void *frame, size_t len, uint64_t meta)
+{
 	struct mem_dev *m = to_mem(d);
 	uint32_t idx;
 
@@ -245,6 +254,7 @@ int xs_mem_dev_inject(struct xs_dev *d, const void *frame, size_t len)
 		return -ENOBUFS;
 	idx = m->free[--m->nfree];
 	memcpy(frame_data(m, idx), frame, len);
+	m->meta[idx] = meta;
 	ring_push(&m->rxq, idx, (uint32_t)len);
 	if (m->rxq.count == 1 && m->dev.fd >= 0) {
 		uint64_t one = 1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/siphash.h"
 #include "core/stack.h"
 #include "net/arp.h"
@@ -39,6 +40,7 @@ int arp_cache_init(struct arp_cache *c)
 	for (i = 0; i < ARP_CACHE_SIZE; i++)
 		c->e[i].next = (int16_t)(i + 1 < ARP_CACHE_SIZE ? i + 1 : -1);
 	c->free_entry = 0;
+	c->last_tx = -1;
 	for (i = 0; i < ARP_PENDING_SLOTS; i++) {
 		c->p[i].next = (int16_t)(i + 1 < ARP_PENDING_SLOTS ? i + 1 : -1);
 		c->p[i].buf = c->pending_mem + (size_t)i * ARP_PENDING_BUF;
@@ -245,7 +247,9 @@ int arp_send_request(struct xs_stack *st, uint32_t ip, const uint8_t *dst_mac)
 	return arp_send(st, ARP_OP_REQUEST, dst_mac ? dst_mac : eth_broadcast, zero_mac, ip);
 }
 
-void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n)
+/* The receiving stack answers and counts; a replica (a copy another queue's
+ * stack received, multi-queue) only learns, by the same rules. */
+static void arp_receive(struct xs_stack *st, const uint8_t *b, size_t n, bool replica)
 {
 	struct arp_repr a;
 	enum xs_drop why;
@@ -254,9 +258,9 @@ void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 	why = arp_parse(b, n, &a);
 	if (why)
 		goto drop;
-	if (a.op == ARP_OP_REQUEST)
+	if (!replica && a.op == ARP_OP_REQUEST)
 		st->stats.arp_rx_request++;
-	else
+	else if (!replica)
 		st->stats.arp_rx_reply++;
 	if (eth_is_multicast(a.sha) || !memcmp(a.sha, zero_mac, ETH_ADDR_LEN)) {
 		why = XS_DROP_ARP_SRC;
@@ -288,7 +292,7 @@ void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		}
 	}
 	if (a.tpa != st->ip) {
-		if (!merged)
+		if (!merged && !replica)
 			xs_drop(st, XS_DROP_ARP_NOT_OURS);
 		return;
 	}
@@ -296,29 +300,51 @@ void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		/* New entries only from a request for us (as Linux with
 		 * arp_accept=0): a reply we did not ask for teaches nothing. */
 		if (a.op != ARP_OP_REQUEST) {
-			xs_drop(st, XS_DROP_ARP_UNSOLICITED);
+			if (!replica)
+				xs_drop(st, XS_DROP_ARP_UNSOLICITED);
 			return;
 		}
 		/* The request is answered either way; the sender is learned only
 		 * when on the connected subnet (only those are next hops) and
 		 * when that evicts nothing in use. */
 		if ((a.spa & st->netmask) != (st->ip & st->netmask))
-			st->stats.arp_refused_offlink++;
+			st->stats.arp_refused_offlink += !replica;
 		else if ((i = arp_alloc(st, a.spa, true)) < 0)
-			st->stats.arp_refused_in_use++;
+			st->stats.arp_refused_in_use += !replica;
 		else
 			arp_resolved(st, i, a.sha);
 	}
-	if (a.op == ARP_OP_REQUEST)
+	if (a.op == ARP_OP_REQUEST && !replica)
 		arp_send(st, ARP_OP_REPLY, a.sha, a.sha, a.spa);
 	return;
 drop:
-	xs_drop(st, why);
+	if (!replica)
+		xs_drop(st, why);
+}
+
+void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n)
+{
+	(void)eth;
+	arp_receive(st, b, n, false);
+	/* Multi-queue: every stack learns what any of them hears. */
+	if (st->mq)
+		mq_replicate_arp(st, b, n);
+}
+
+void arp_input_replica(struct xs_stack *st, const uint8_t *b, size_t n)
+{
+	arp_receive(st, b, n, true);
 }
 
 int arp_cache_lookup(struct xs_stack *st, uint32_t ip, uint8_t mac[6])
 {
-	int i = arp_find(st, ip);
+	int i = st->arp.last_tx;
+
+	/* The next hop of the previous packet sent, most often this one's
+	 * too: no hash. An entry freed or reused since fails the test. */
+	if (i < 0 || st->arp.e[i].ip != ip || st->arp.e[i].state == ARP_FREE)
+		i = arp_find(st, ip);
+	st->arp.last_tx = (int16_t)i;
 
 	if (i < 0 || st->arp.e[i].state == ARP_INCOMPLETE)
 		return 0;

@@ -44,6 +44,7 @@ struct arp_cache {
 	int16_t bucket[ARP_BUCKETS];
 	uint16_t chain_len[ARP_BUCKETS];
 	int16_t free_entry;    /* free list through .next */
+	int16_t last_tx;       /* arp_cache_lookup's last entry, -1: none */
 	struct arp_pending p[ARP_PENDING_SLOTS];
 	int16_t free_pending;
 	uint8_t *pending_mem;
@@ -57,6 +58,9 @@ void arp_cache_fini(struct arp_cache *c);
 
 /* Handles one received ARP packet (b/n after the Ethernet header). */
 void arp_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n);
+/* The same packet as another queue's stack received it: learned from by the
+ * same rules, never answered nor counted (multi-queue replication). */
+void arp_input_replica(struct xs_stack *st, const uint8_t *b, size_t n);
 /* Looks up a resolved MAC; returns 1 and fills mac, or 0. */
 int arp_cache_lookup(struct xs_stack *st, uint32_t ip, uint8_t mac[6]);
 /* Queues a finished frame (Ethernet source and type already written, the

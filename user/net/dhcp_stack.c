@@ -130,6 +130,19 @@ xs_time_t dhcp_stack_next(const struct xs_stack *st)
 	return st->dhcp ? dhcp_client_next(st->dhcp) : UINT64_MAX;
 }
 
+bool dhcp_stack_wants(const struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
+{
+	const uint8_t *b = pkt + ip->hdr_len;
+	size_t n = ip4_payload_len(ip);
+
+	if (!st->dhcp || ip->proto != IP4_PROTO_UDP || ip4_is_fragment(ip) || n < UDP_HDR_LEN ||
+	    ld_be16(b) != DHCP_SERVER_PORT || ld_be16(b + 2) != DHCP_CLIENT_PORT)
+		return false;
+	/* Bound, only what is for our address or broadcast (RFC 1122 3.2.1.3);
+	 * unbound, what reached our MAC (a server may unicast to yiaddr). */
+	return !st->ip || ip->dst == st->ip || ip4_is_broadcast(st, ip->dst);
+}
+
 bool dhcp_stack_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
 {
 	const uint8_t *b = pkt + ip->hdr_len;
@@ -137,12 +150,7 @@ bool dhcp_stack_input(struct xs_stack *st, const struct ip4_repr *ip, const uint
 	struct udp_repr u;
 	enum xs_drop why;
 
-	if (!st->dhcp || ip->proto != IP4_PROTO_UDP || ip4_is_fragment(ip) || n < UDP_HDR_LEN ||
-	    ld_be16(b) != DHCP_SERVER_PORT || ld_be16(b + 2) != DHCP_CLIENT_PORT)
-		return false;
-	/* Bound, only what is for our address or broadcast (RFC 1122 3.2.1.3);
-	 * unbound, what reached our MAC (a server may unicast to yiaddr). */
-	if (st->ip && ip->dst != st->ip && !ip4_is_broadcast(st, ip->dst))
+	if (!dhcp_stack_wants(st, ip, pkt))
 		return false;
 	why = udp_parse(b, n, ip->src, ip->dst, &u);
 	if (!why) {

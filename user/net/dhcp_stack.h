@@ -13,8 +13,11 @@ struct xs_stack;
 
 int dhcp_stack_init(struct xs_stack *st);
 void dhcp_stack_fini(struct xs_stack *st);
-/* A UDP datagram from port 67 to 68 (any destination while unbound): taken,
- * counted. false when it is not one (the caller goes on). */
+/* True for a DHCP reply: a UDP datagram from port 67 to 68, for our address
+ * or broadcast (any destination while unbound), unfragmented. */
+bool dhcp_stack_wants(const struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
+/* A DHCP reply (dhcp_stack_wants): taken, counted. false when it is not one
+ * (the caller goes on). */
 bool dhcp_stack_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
 void dhcp_stack_arp(struct xs_stack *st, const struct arp_repr *a);
 void dhcp_stack_timers(struct xs_stack *st);

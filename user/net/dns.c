@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/dns.h"
 #include "wire/bytes.h"
@@ -28,8 +29,20 @@ int dns_init(struct xs_stack *st)
 		free(d);
 		return -ENOMEM;
 	}
+	d->next_deadline = UINT64_MAX;
 	st->dns = d;
 	return 0;
+}
+
+/* A query's timeout from now; the earliest any query has stays known, so
+ * a poll with nothing due walks no slots. */
+static void dns_arm(struct xs_stack *st, struct dns_query *q)
+{
+	struct dns_state *d = D(st);
+
+	q->deadline = st->now + XS_MS(st->cfg.dns_timeout_ms);
+	if (q->deadline < d->next_deadline)
+		d->next_deadline = q->deadline;
 }
 
 void dns_fini(struct xs_stack *st)
@@ -59,17 +72,18 @@ static uint32_t dns_random(struct xs_stack *st)
 
 static void dns_close_handles(struct xs_stack *st, struct dns_query *q)
 {
-	if (q->udp >= 0)
+	if (q->udp.id >= 0)
 		xs_udp_close(st, q->udp);
-	if (q->tcp >= 0)
+	if (q->tcp.id >= 0)
 		xs_tcp_close(st, q->tcp);
-	q->udp = q->tcp = -1;
+	q->udp = (struct xs_udp)XS_NO_HANDLE;
+	q->tcp = (struct xs_tcp)XS_NO_HANDLE;
 	free(q->tbuf);
 	q->tbuf = NULL;
 	q->tlen = 0;
 }
 
-/* Ends a query: its result waits for dns_deliver_events. */
+/* Ends a query: its result waits for the delivery (dns_deliver_next). */
 static void dns_finish(struct xs_stack *st, struct dns_query *q, int err)
 {
 	dns_close_handles(st, q);
@@ -143,8 +157,8 @@ void xs_dns_cache_flush(struct xs_stack *st)
 	st->stats.dns_cache_entries = 0;
 }
 
-static void dns_udp_event(struct xs_stack *st, int h, unsigned ev, void *ctx);
-static void dns_tcp_event(struct xs_stack *st, int h, unsigned ev, void *ctx);
+static void dns_udp_event(struct xs_stack *st, struct xs_udp h, unsigned ev, void *ctx);
+static void dns_tcp_event(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx);
 
 static int dns_slot(struct xs_stack *st, const struct dns_query *q)
 {
@@ -158,17 +172,16 @@ static int dns_send_udp(struct xs_stack *st, struct dns_query *q)
 	uint8_t msg[DNS_HDR_LEN + DNS_NAME_MAX + 4];
 	size_t len;
 	ssize_t sent;
-	int h, err = -EADDRINUSE;
+	struct xs_udp h;
+	int err = -EADDRINUSE;
 
 	dns_close_handles(st, q);
 	h = xs_udp_open(st);
-	if (h < 0)
-		return h;
+	if (h.id < 0)
+		return h.id;
 	for (int i = 0; i < 16 && err == -EADDRINUSE; i++)
-		err = xs_udp_bind(
-		    st, h,
-		    (uint16_t)(UDP_EPHEMERAL_LO +
-			       dns_random(st) % (UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1)));
+		err = xs_udp_bind(st, h, mq_port_nth(st, (unsigned)(dns_random(st) %
+								     mq_port_count(st))));
 	if (!err)
 		err = xs_udp_set_event_cb(st, h, dns_udp_event, (void *)(uintptr_t)dns_slot(st, q));
 	if (err) {
@@ -181,7 +194,7 @@ static int dns_send_udp(struct xs_stack *st, struct dns_query *q)
 	len = dns_query_emit(q->id, &q->cur, DNS_TYPE_A, msg, sizeof(msg));
 	sent = xs_udp_sendto(st, h, msg, len, srv->ip, srv->port);
 	q->tries++;
-	q->deadline = st->now + XS_MS(st->cfg.dns_timeout_ms);
+	dns_arm(st, q);
 	q->state = DNS_Q_UDP;
 	if (sent >= 0)
 		st->stats.dns_tx++;
@@ -209,21 +222,22 @@ static void dns_next_try(struct xs_stack *st, struct dns_query *q, int err)
 static void dns_start_tcp(struct xs_stack *st, struct dns_query *q)
 {
 	const struct dns_server *srv = &D(st)->servers[q->server];
-	int h;
+	struct xs_tcp h = {.id = -ENOMEM};
 
 	dns_close_handles(st, q);
 	st->stats.dns_tcp_fallback++;
 	q->tbuf = malloc(DNS_TCP_BUF);
-	h = q->tbuf ? xs_tcp_connect(st, srv->ip, srv->port) : -ENOMEM;
-	if (h < 0) {
-		dns_next_try(st, q, h);
+	if (q->tbuf)
+		h = xs_tcp_connect(st, srv->ip, srv->port);
+	if (h.id < 0) {
+		dns_next_try(st, q, h.id);
 		return;
 	}
 	xs_tcp_set_event_cb(st, h, dns_tcp_event, (void *)(uintptr_t)dns_slot(st, q));
 	q->tcp = h;
 	q->tlen = 0;
 	q->id = (uint16_t)dns_random(st);
-	q->deadline = st->now + XS_MS(st->cfg.dns_timeout_ms);
+	dns_arm(st, q);
 	q->state = DNS_Q_TCP;
 }
 
@@ -338,7 +352,7 @@ static struct dns_query *dns_query_of(struct xs_stack *st, void *ctx)
 	return i < st->cfg.dns_max_queries ? &D(st)->q[i] : NULL;
 }
 
-static void dns_udp_event(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void dns_udp_event(struct xs_stack *st, struct xs_udp h, unsigned ev, void *ctx)
 {
 	struct dns_state *d = D(st);
 	struct dns_query *q = dns_query_of(st, ctx);
@@ -346,7 +360,7 @@ static void dns_udp_event(struct xs_stack *st, int h, unsigned ev, void *ctx)
 	uint16_t port;
 	ssize_t n;
 
-	while (q && q->state == DNS_Q_UDP && q->udp == h) {
+	while (q && q->state == DNS_Q_UDP && q->udp.id == h.id && q->udp.gen == h.gen) {
 		const struct dns_server *srv = &d->servers[q->server];
 		enum xs_drop why;
 
@@ -374,7 +388,7 @@ static void dns_udp_event(struct xs_stack *st, int h, unsigned ev, void *ctx)
 	}
 }
 
-static void dns_tcp_event(struct xs_stack *st, int h, unsigned ev, void *ctx)
+static void dns_tcp_event(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 {
 	struct dns_state *d = D(st);
 	struct dns_query *q = dns_query_of(st, ctx);
@@ -382,7 +396,7 @@ static void dns_tcp_event(struct xs_stack *st, int h, unsigned ev, void *ctx)
 	uint32_t need;
 	ssize_t n;
 
-	if (!q || q->state != DNS_Q_TCP || q->tcp != h)
+	if (!q || q->state != DNS_Q_TCP || q->tcp.id != h.id || q->tcp.gen != h.gen)
 		return;
 	if (ev & XS_EV_WRITABLE && q->tlen == 0 && !q->r.tcp) {
 		uint8_t msg[2 + DNS_HDR_LEN + DNS_NAME_MAX + 4];
@@ -470,12 +484,13 @@ static bool dns_numeric_tld(const struct dns_name *n)
 	return true;
 }
 
-int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ctx)
+int dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ctx, uint32_t *gen)
 {
 	struct dns_state *d = D(st);
 	struct dns_cache_entry *e;
 	struct dns_query *q = NULL;
 	struct dns_name n;
+	uint32_t g;
 	int err;
 
 	if (!cb || !name || dns_name_from_text(name, &n) || n.len <= 1 || dns_numeric_tld(&n))
@@ -494,8 +509,12 @@ int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ct
 	if (!e && !d->nservers)
 		return -EDESTADDRREQ;
 	st->stats.dns_queries++;
+	g = q->gen + 1;
 	memset(q, 0, sizeof(*q));
-	q->udp = q->tcp = -1;
+	q->gen = g ? g : 1;
+	*gen = q->gen;
+	q->udp = (struct xs_udp)XS_NO_HANDLE;
+	q->tcp = (struct xs_tcp)XS_NO_HANDLE;
 	q->cb = cb;
 	q->ctx = ctx;
 	q->asked = q->cur = n;
@@ -522,7 +541,7 @@ int xs_dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ct
 	return dns_slot(st, q);
 }
 
-int xs_dns_cancel(struct xs_stack *st, int h)
+int dns_cancel(struct xs_stack *st, int h, uint32_t gen)
 {
 	struct dns_state *d = D(st);
 	struct dns_query *q;
@@ -530,7 +549,7 @@ int xs_dns_cancel(struct xs_stack *st, int h)
 	if (h < 0 || (unsigned)h >= st->cfg.dns_max_queries)
 		return -EBADF;
 	q = &d->q[h];
-	if (q->state == DNS_Q_FREE)
+	if (q->state == DNS_Q_FREE || q->gen != gen)
 		return -EBADF;
 	if (q->state == DNS_Q_DONE)
 		d->ndone--;
@@ -540,17 +559,26 @@ int xs_dns_cancel(struct xs_stack *st, int h)
 	return 0;
 }
 
+/* Only when the earliest deadline has come are the slots walked, and the
+ * walk makes it exact again (queries that ended meanwhile leave it early,
+ * never late: one walk more). */
 void dns_timers_run(struct xs_stack *st)
 {
 	struct dns_state *d = D(st);
 
-	if (st->stats.dns_inflight == d->ndone)
+	if (st->stats.dns_inflight == d->ndone || st->now < d->next_deadline)
 		return;
+	d->next_deadline = UINT64_MAX;
 	for (unsigned i = 0; i < st->cfg.dns_max_queries; i++) {
 		struct dns_query *q = &d->q[i];
 
-		if ((q->state != DNS_Q_UDP && q->state != DNS_Q_TCP) || q->deadline > st->now)
+		if (q->state != DNS_Q_UDP && q->state != DNS_Q_TCP)
 			continue;
+		if (q->deadline > st->now) {
+			if (q->deadline < d->next_deadline)
+				d->next_deadline = q->deadline;
+			continue;
+		}
 		st->stats.dns_timeouts++;
 		q->r.tcp = 0;
 		dns_next_try(st, q, -ETIMEDOUT);
@@ -560,17 +588,8 @@ void dns_timers_run(struct xs_stack *st)
 xs_time_t dns_next_timer(const struct xs_stack *st)
 {
 	const struct dns_state *d = D(st);
-	xs_time_t t = UINT64_MAX;
 
-	if (st->stats.dns_inflight == d->ndone)
-		return t;
-	for (unsigned i = 0; i < st->cfg.dns_max_queries; i++) {
-		const struct dns_query *q = &d->q[i];
-
-		if ((q->state == DNS_Q_UDP || q->state == DNS_Q_TCP) && q->deadline < t)
-			t = q->deadline;
-	}
-	return t;
+	return st->stats.dns_inflight == d->ndone ? UINT64_MAX : d->next_deadline;
 }
 
 bool dns_events_pending(const struct xs_stack *st)
@@ -578,30 +597,41 @@ bool dns_events_pending(const struct xs_stack *st)
 	return D(st)->ndone != 0;
 }
 
-void dns_deliver_events(struct xs_stack *st)
+void dns_deliver_begin(struct xs_stack *st)
 {
 	struct dns_state *d = D(st);
-	unsigned n = d->ndone;
 
-	if (!n)
-		return;
-	d->delivering = true;
-	/* Only the results finished before this call: a callback's new
+	d->dleft = d->ndone;
+	d->dnext = 0;
+	d->delivering = d->dleft != 0;
+}
+
+int dns_deliver_next(struct xs_stack *st, struct dns_delivery *out)
+{
+	struct dns_state *d = D(st);
+
+	/* Only the results finished before dns_deliver_begin: a callback's new
 	 * resolve answered from the cache waits for the next poll. */
-	for (unsigned i = 0; n && i < st->cfg.dns_max_queries; i++) {
+	while (d->dleft && d->dnext < st->cfg.dns_max_queries) {
+		unsigned i = d->dnext++;
 		struct dns_query *q = &d->q[i];
-		struct xs_dns_result r;
 
 		if (q->state != DNS_Q_DONE || q->fresh)
 			continue;
-		r = q->r;
 		q->state = DNS_Q_FREE;
 		d->ndone--;
 		st->stats.dns_inflight--;
-		n--;
-		q->cb(st, (int)i, &r, q->ctx);
+		d->dleft--;
+		out->r = q->r;
+		out->cb = q->cb;
+		out->ctx = q->ctx;
+		out->gen = q->gen;
+		return (int)i;
 	}
-	d->delivering = false;
-	for (unsigned i = 0; i < st->cfg.dns_max_queries; i++)
-		d->q[i].fresh = 0;
+	if (d->delivering) {
+		d->delivering = false;
+		for (unsigned i = 0; i < st->cfg.dns_max_queries; i++)
+			d->q[i].fresh = 0;
+	}
+	return -1;
 }

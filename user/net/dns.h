@@ -24,13 +24,14 @@ enum dns_qstate { DNS_Q_FREE = 0, DNS_Q_UDP, DNS_Q_TCP, DNS_Q_DONE };
 struct dns_query {
 	enum dns_qstate state;
 	uint8_t fresh; /* finished during delivery: waits a poll */
-	xs_dns_cb cb;
+	xs_dns_cb cb; /* stored for user/api/dns.c, never called here */
 	void *ctx;
 	struct dns_name asked; /* the name the user asked for (cache key) */
 	struct dns_name cur;   /* the name now being asked (after CNAMEs) */
+	uint32_t gen;	       /* bumped at each resolve: a query handle names it */
 	uint16_t id;	       /* of the message in flight */
-	int udp;	       /* handle or -1 */
-	int tcp;	       /* handle or -1 */
+	struct xs_udp udp;     /* handle or id -1 */
+	struct xs_tcp tcp;     /* handle or id -1 */
 	unsigned server;       /* index into servers[] */
 	unsigned tries;	       /* messages sent, over all servers */
 	xs_time_t deadline;
@@ -54,7 +55,9 @@ struct dns_state {
 	struct dns_query *q;	       /* cfg.dns_max_queries slots */
 	struct dns_cache_entry *cache; /* cfg.dns_cache_size entries */
 	unsigned ndone;		       /* queries in DNS_Q_DONE, to deliver */
+	xs_time_t next_deadline;       /* at or before the earliest query's timeout */
 	bool delivering;
+	unsigned dleft, dnext;	       /* the delivery in progress: left, next slot */
 	struct dns_msg msg; /* parse area, one message at a time */
 	uint8_t buf[DNS_RECV_BUF];
 };
@@ -66,8 +69,24 @@ void dns_fini(struct xs_stack *st);
 /* Per-query timeouts: the next server, or the end of the query. */
 void dns_timers_run(struct xs_stack *st);
 xs_time_t dns_next_timer(const struct xs_stack *st);
-/* Runs the callbacks of the queries finished so far (end of xs_stack_poll). */
-void dns_deliver_events(struct xs_stack *st);
 bool dns_events_pending(const struct xs_stack *st);
+
+/* Delivery (user/api/events.c, end of each poll): begin fixes the queries
+ * finished so far; next frees the next one and returns its slot with what
+ * its callback needs, or -1 at the end (then queries finished meanwhile
+ * become due at the next poll). */
+struct dns_delivery {
+	struct xs_dns_result r;
+	xs_dns_cb cb;
+	void *ctx;
+	uint32_t gen;
+};
+void dns_deliver_begin(struct xs_stack *st);
+int dns_deliver_next(struct xs_stack *st, struct dns_delivery *out);
+
+/* The handle API's DNS half, by slot (user/api/dns.c): a slot and *gen, or
+ * -errno; 0 or -EBADF. */
+int dns_resolve(struct xs_stack *st, const char *name, xs_dns_cb cb, void *ctx, uint32_t *gen);
+int dns_cancel(struct xs_stack *st, int h, uint32_t gen);
 
 #endif

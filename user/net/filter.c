@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "bpf/steer.h"
 #include "core/stack.h"
@@ -23,6 +24,10 @@ void filter_table_init(struct filter_table *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->policy[0] = t->policy[1] = FILTER_ACCEPT;
+	/* A random start: a verdict stamped by another run's table, or bytes
+	 * that happen to look like one, do not match by chance. */
+	if (getrandom(&t->gen, sizeof(t->gen), GRND_NONBLOCK) != sizeof(t->gen))
+		t->gen = (uint32_t)(uintptr_t)t ^ 0x5846c0deu;
 }
 
 static void bucket_fill(struct filter_bucket *b, const struct filter_rule *r)
@@ -31,22 +36,41 @@ static void bucket_fill(struct filter_bucket *b, const struct filter_rule *r)
 	b->last = 0;
 }
 
+/* Rules [from, n) of every per-rule array move to start at to. */
+static void rules_move(struct filter_table *t, unsigned to, unsigned from)
+{
+	unsigned k = t->n - from;
+
+#define MOVE(a) memmove(&t->a[to], &t->a[from], k * sizeof(t->a[0]))
+	MOVE(rule);
+	MOVE(cnt);
+	MOVE(xdp_cnt);
+	MOVE(bucket);
+	MOVE(limited);
+	MOVE(xdp_limited);
+	MOVE(id);
+#undef MOVE
+}
+
+/* Rule pos starts afresh: counters zero, bucket full, a new id. */
+static void rule_fresh(struct filter_table *t, unsigned pos)
+{
+	memset(&t->cnt[pos], 0, sizeof(t->cnt[pos]));
+	memset(&t->xdp_cnt[pos], 0, sizeof(t->xdp_cnt[pos]));
+	t->limited[pos] = t->xdp_limited[pos] = 0;
+	bucket_fill(&t->bucket[pos], &t->rule[pos]);
+	t->id[pos] = ++t->next_id;
+}
+
 int filter_table_insert(struct filter_table *t, unsigned pos, const struct filter_rule *r)
 {
-	unsigned k = t->n - pos;
-
 	if (pos > t->n)
 		return -ERANGE;
 	if (t->n >= FILTER_MAX_RULES)
 		return -ENOSPC;
-	memmove(&t->rule[pos + 1], &t->rule[pos], k * sizeof(t->rule[0]));
-	memmove(&t->cnt[pos + 1], &t->cnt[pos], k * sizeof(t->cnt[0]));
-	memmove(&t->xdp_cnt[pos + 1], &t->xdp_cnt[pos], k * sizeof(t->xdp_cnt[0]));
-	memmove(&t->bucket[pos + 1], &t->bucket[pos], k * sizeof(t->bucket[0]));
+	rules_move(t, pos + 1, pos);
 	t->rule[pos] = *r;
-	memset(&t->cnt[pos], 0, sizeof(t->cnt[pos]));
-	memset(&t->xdp_cnt[pos], 0, sizeof(t->xdp_cnt[pos]));
-	bucket_fill(&t->bucket[pos], r);
+	rule_fresh(t, pos);
 	t->n++;
 	t->gen++;
 	return 0;
@@ -54,15 +78,9 @@ int filter_table_insert(struct filter_table *t, unsigned pos, const struct filte
 
 int filter_table_del(struct filter_table *t, unsigned pos)
 {
-	unsigned k;
-
 	if (pos >= t->n)
 		return -ERANGE;
-	k = t->n - pos - 1;
-	memmove(&t->rule[pos], &t->rule[pos + 1], k * sizeof(t->rule[0]));
-	memmove(&t->cnt[pos], &t->cnt[pos + 1], k * sizeof(t->cnt[0]));
-	memmove(&t->xdp_cnt[pos], &t->xdp_cnt[pos + 1], k * sizeof(t->xdp_cnt[0]));
-	memmove(&t->bucket[pos], &t->bucket[pos + 1], k * sizeof(t->bucket[0]));
+	rules_move(t, pos, pos + 1);
 	t->n--;
 	t->gen++;
 	return 0;
@@ -116,10 +134,8 @@ int filter_table_load(struct filter_table *t, const char *text, size_t len, stru
 	}
 	/* Every line good: now the table changes, in one step for the stack. */
 	memcpy(t->rule, rules, n * sizeof(rules[0]));
-	memset(t->cnt, 0, sizeof(t->cnt));
-	memset(t->xdp_cnt, 0, sizeof(t->xdp_cnt));
 	for (i = 0; i < n; i++)
-		bucket_fill(&t->bucket[i], &rules[i]);
+		rule_fresh(t, i);
 	t->n = n;
 	t->gen++;
 	return 0;
@@ -181,8 +197,10 @@ enum filter_action filter_table_eval(struct filter_table *t, const struct filter
 
 		if (!filter_rule_match(r, p))
 			continue;
-		if (r->rate && !bucket_take(&t->bucket[i], r, now))
+		if (r->rate && !bucket_take(&t->bucket[i], r, now)) {
+			t->limited[i]++;
 			continue;
+		}
 		t->cnt[i].pkts++;
 		t->cnt[i].bytes += p->len;
 		*idx = (int)i;
@@ -201,6 +219,7 @@ void filter_table_compile_xdp(const struct filter_table *t, struct xs_steer_tabl
 
 	memset(out, 0, sizeof(*out));
 	out->policy_drop = t->policy[0] == FILTER_DROP;
+	out->tag = t->gen;
 	for (i = 0; i < t->n && i < XS_STEER_MAX_RULES; i++) {
 		const struct filter_rule *r = &t->rule[i];
 		struct xs_steer_rule *x = &out->r[out->n];
@@ -220,8 +239,10 @@ void filter_table_compile_xdp(const struct filter_table *t, struct xs_steer_tabl
 		x->flags_set = r->flags_set;
 		x->need_l4 = r->sport_lo != 0 || r->sport_hi != 65535 || r->dport_lo != 0 ||
 			     r->dport_hi != 65535 || r->flags_mask;
-		x->action =
-		    r->action == FILTER_DROP && !r->rate ? XS_STEER_ACT_DROP : XS_STEER_ACT_STACK;
+		x->action = r->action == FILTER_DROP ? XS_STEER_ACT_DROP : XS_STEER_ACT_STACK;
+		x->rate = r->rate;
+		x->burst = r->burst;
+		x->id = t->id[i];
 		x->idx = (uint8_t)i;
 		out->n++;
 	}
@@ -248,21 +269,61 @@ void filter_pkt_from_ip(struct filter_pkt *p, unsigned dir, const struct ip4_rep
 	}
 }
 
-bool filter_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b)
+/* The XDP program's verdict on the frame, if it holds for this table: the
+ * rule that matched (its position) or -1 for the policy; -2 for none. */
+static int xdp_verdict(const struct filter_table *t, uint64_t meta)
 {
+	struct xs_steer_meta m;
+
+	if (!meta)
+		return -2;
+	memcpy(&m, &meta, sizeof(m));
+	if (m.magic != XS_STEER_META_MAGIC || m.tag != t->gen)
+		return -2;
+	if (m.verdict == XS_STEER_V_POLICY)
+		return -1;
+	if (m.verdict == XS_STEER_V_RULE && m.rule < t->n)
+		return m.rule;
+	return -2;
+}
+
+/* The verdict the XDP program reached, carried out by the stack: counted
+ * where filter_table_eval would have counted it, no bucket taken twice. */
+static enum filter_action eval_xdp(struct filter_table *t, int v, uint32_t len)
+{
+	struct filter_counter *c = v < 0 ? &t->policy_cnt[0] : &t->cnt[v];
+
+	c->pkts++;
+	c->bytes += len;
+	return (enum filter_action)(v < 0 ? t->policy[0] : t->rule[v].action);
+}
+
+bool filter_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b, uint64_t meta)
+{
+	struct filter_table *t = &st->filter;
+	enum filter_action a;
 	struct filter_pkt p;
 	struct tcp_repr seg;
-	int idx;
+	int idx, v;
 
-	if (!st->filter.n && st->filter.policy[0] == FILTER_ACCEPT)
+	if (!t->n && t->policy[0] == FILTER_ACCEPT)
 		return false;
-	/* b is the whole datagram here (reassembled): the ports are known. */
-	filter_pkt_from_ip(&p, FILTER_DIR_IN, ip, b + ip->hdr_len, ip4_payload_len(ip));
-	switch (filter_table_eval(&st->filter, &p, st->now, &idx)) {
+	v = xdp_verdict(t, meta);
+	if (v > -2) {
+		a = eval_xdp(t, v, ip->total_len);
+	} else {
+		/* b is the whole datagram here (reassembled): the ports are known. */
+		filter_pkt_from_ip(&p, FILTER_DIR_IN, ip, b + ip->hdr_len, ip4_payload_len(ip));
+		a = filter_table_eval(t, &p, st->now, &idx);
+	}
+	switch (a) {
 	case FILTER_ACCEPT:
 		return false;
 	case FILTER_REJECT:
 		xs_drop(st, XS_DROP_FILTER_REJECT);
+		/* Unbound (DHCP): no address to answer from. */
+		if (!st->ip)
+			return true;
 		if (ip->proto == IP4_PROTO_TCP) {
 			if (tcp_parse(b + ip->hdr_len, ip4_payload_len(ip), ip->src, ip->dst,
 				      &seg) == XS_DROP_NONE) {
@@ -399,6 +460,9 @@ size_t xs_filter_list(const struct xs_stack *st, struct xs_filter_entry *out, si
 		out[i].bytes = t->cnt[i].bytes;
 		out[i].xdp_pkts = t->xdp_cnt[i].pkts;
 		out[i].xdp_bytes = t->xdp_cnt[i].bytes;
+		out[i].limited = t->limited[i];
+		out[i].xdp_limited = t->xdp_limited[i];
+		out[i].rate = t->rule[i].rate;
 	}
 	for (d = 0; d < 2; d++) {
 		if (policy_drop)
@@ -425,9 +489,10 @@ void xs_filter_xdp_counts(struct xs_stack *st, const struct xs_steer_table *t,
 	for (i = 0; i < t->n && i < XS_STEER_MAX_RULES; i++) {
 		unsigned k = t->r[i].idx;
 
-		if (k < ft->n) {
+		if (k < ft->n && ft->id[k] == t->r[i].id) {
 			ft->xdp_cnt[k].pkts += delta[i].pkts;
 			ft->xdp_cnt[k].bytes += delta[i].bytes;
+			ft->xdp_limited[k] += delta[i].limited;
 		}
 	}
 	ft->xdp_policy_cnt.pkts += delta[XS_STEER_MAX_RULES].pkts;

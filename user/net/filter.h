@@ -32,14 +32,23 @@ struct filter_bucket {
 
 struct filter_table {
 	struct filter_rule rule[FILTER_MAX_RULES];
-	struct filter_counter cnt[FILTER_MAX_RULES];	 /* matched in user space */
+	struct filter_counter cnt[FILTER_MAX_RULES];	 /* taken in user space */
 	struct filter_counter xdp_cnt[FILTER_MAX_RULES]; /* dropped by the XDP program */
 	struct filter_bucket bucket[FILTER_MAX_RULES];
+	/* Matched, but the rule's bucket had no token (the packet went on to
+	 * the next rule): in the stack, and in the XDP program's buckets. */
+	uint64_t limited[FILTER_MAX_RULES];
+	uint64_t xdp_limited[FILTER_MAX_RULES];
+	uint32_t id[FILTER_MAX_RULES]; /* never reused: the XDP loader carries buckets by it */
+	uint32_t next_id;
 	unsigned n;
 	uint8_t policy[2];		      /* [0] in, [1] out: FILTER_ACCEPT or FILTER_DROP */
 	struct filter_counter policy_cnt[2];  /* packets the policy decided */
 	struct filter_counter xdp_policy_cnt; /* inbound policy drops in XDP */
-	uint32_t gen;			      /* bumped on every change */
+	/* Bumped on every change; starts random. The XDP table compiled from
+	 * this one carries it as its tag, and a verdict the program stamps
+	 * on a frame is trusted only while the tags agree. */
+	uint32_t gen;
 };
 
 /* What a rule looks at, in host order. has_l4: ports and flags are known (not
@@ -84,15 +93,18 @@ void filter_pkt_from_ip(struct filter_pkt *p, unsigned dir, const struct ip4_rep
 struct xs_steer_table;
 struct xs_steer_rule_cnt;
 /* The inbound rules the XDP program can decide, in order (bpf/steer.h): a
- * drop rule without a rate drops there; a rule with a rate, accept or reject
- * ends the walk (the stack decides, so that each packet meets one bucket
- * and is counted once). */
+ * drop rule drops there (a rate one while its per-CPU bucket has tokens); an
+ * accept or reject rule that matches, or the accept policy, ends the walk
+ * and the frame goes to the stack with that verdict (filter_input). */
 void filter_table_compile_xdp(const struct filter_table *t, struct xs_steer_table *out);
 
 /* The stack's enforcement. Input: after reassembly, b the whole datagram;
- * returns true if the filter took the packet (dropped, or rejected with a
- * TCP RST or an ICMP port unreachable, rate-limited as ICMP errors are). */
-bool filter_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b);
+ * meta the XDP program's verdict on the frame (xs_frame.meta; 0: none, and
+ * never for a fragment): carried out when its tag is the table's, else the
+ * stack judges itself. Returns true if the filter took the packet (dropped,
+ * or rejected with a TCP RST or an ICMP port unreachable, rate-limited as
+ * ICMP errors are). */
+bool filter_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b, uint64_t meta);
 /* Output: the packet about to be sent (l4 its transport header and data);
  * 0 to send, -EPERM if a rule or the policy drops it (counted). */
 int filter_output(struct xs_stack *st, uint32_t dst, uint8_t proto, const uint8_t *l4,

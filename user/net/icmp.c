@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/icmp.h"
 #include "net/ip4.h"
@@ -165,21 +166,29 @@ void icmp_ping_raise(struct xs_stack *st, int h, const struct xs_ping_result *r)
 	xs_stack_kick(st);
 }
 
-void icmp_deliver_events(struct xs_stack *st)
+void ping_deliver_begin(struct xs_stack *st)
+{
+	st->icmp.pq_deliver = st->icmp.pq_len;
+}
+
+int ping_deliver_next(struct xs_stack *st, struct ping_event *out)
 {
 	struct icmp_state *s = &st->icmp;
-	unsigned n = s->pq_len;
 
-	while (n--) {
-		struct ping_event e = s->pq[s->pq_head];
-		struct ping_sock *p = &s->ping[e.h];
+	while (s->pq_deliver) {
+		struct ping_event *e = &s->pq[s->pq_head];
+		struct ping_sock *p = &s->ping[e->h];
 
+		s->pq_deliver--;
 		s->pq_head = (s->pq_head + 1) % ICMP_PING_QUEUE;
 		s->pq_len--;
 		/* A handle closed (and maybe opened again) since: not its result. */
-		if (p->used && p->gen == e.gen)
-			p->cb(st, e.h, &e.r, p->ctx);
+		if (p->used && p->gen == e->gen) {
+			*out = *e;
+			return 0;
+		}
 	}
+	return -ENOENT;
 }
 
 /* An error quoting one of our packets (inner = quoted IP header + data). */
@@ -298,7 +307,7 @@ drop:
 	xs_drop(st, why);
 }
 
-int xs_ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx)
+int ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx, uint32_t *gen)
 {
 	int i, tries;
 
@@ -312,20 +321,22 @@ int xs_ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx)
 			continue;
 		/* An unpredictable identifier, unique among our ping handles. */
 		for (tries = 0; tries < 64; tries++) {
-			p->id = (uint16_t)xs_random(st);
+			p->id = mq_ping_id(st, xs_random(st)); /* replies come to us */
 			if (!icmp_ping_find(st, p->id, &h))
 				break;
 		}
 		p->used = 1;
-		p->gen++;
+		if (!++p->gen)
+			p->gen = 1;
 		p->cb = cb;
 		p->ctx = ctx;
+		*gen = p->gen;
 		return i;
 	}
 	return -EMFILE;
 }
 
-int xs_ping_send(struct xs_stack *st, int h, uint32_t dst, uint16_t seq, size_t data_len)
+int ping_send(struct xs_stack *st, int h, uint32_t dst, uint16_t seq, size_t data_len)
 {
 	struct icmp_repr m = { .type = ICMP_ECHO_REQUEST };
 	uint8_t *data;
@@ -352,10 +363,27 @@ int xs_ping_send(struct xs_stack *st, int h, uint32_t dst, uint16_t seq, size_t 
 	return err;
 }
 
-int xs_ping_close(struct xs_stack *st, int h)
+int ping_close(struct xs_stack *st, int h)
 {
 	if (h < 0 || h >= ICMP_MAX_PINGS || !st->icmp.ping[h].used)
 		return -EBADF;
 	st->icmp.ping[h].used = 0;
 	return 0;
+}
+
+int ping_poll_events(const struct xs_stack *st, int h)
+{
+	const struct icmp_state *s = &st->icmp;
+	unsigned i;
+
+	if (h < 0 || h >= ICMP_MAX_PINGS || !s->ping[h].used)
+		return -EBADF;
+	/* Results wait in the queue for the next poll's callbacks. */
+	for (i = 0; i < s->pq_len; i++) {
+		const struct ping_event *e = &s->pq[(s->pq_head + i) % ICMP_PING_QUEUE];
+
+		if (e->h == h && e->gen == s->ping[h].gen)
+			return XS_EV_READABLE | XS_EV_WRITABLE;
+	}
+	return XS_EV_WRITABLE;
 }

@@ -1,11 +1,12 @@
 /* ICMPv4 host behaviour: echo replies, error messages sent under RFC 1122's
- * rules and a token bucket, errors received routed to their socket, ping client. */
+ * rules and a token bucket, errors received routed to their socket, ping sockets. */
 #ifndef XS_NET_ICMP_H
 #define XS_NET_ICMP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xdpstack/addr.h>
 #include <xdpstack/stack.h>
 
 #include "wire/ip4.h"
@@ -19,8 +20,8 @@
 struct ping_sock {
 	uint8_t used;
 	uint16_t id;
-	uint32_t gen; /* bumped at each open: a queued result names it */
-	xs_ping_cb cb;
+	uint32_t gen; /* bumped at each open: a handle and a queued result name it */
+	xs_ping_cb cb; /* stored for user/api/ping.c, never called here */
 	void *ctx;
 };
 
@@ -37,6 +38,7 @@ struct icmp_state {
 	struct ping_sock ping[ICMP_MAX_PINGS];
 	struct ping_event pq[ICMP_PING_QUEUE]; /* ring */
 	unsigned pq_head, pq_len;
+	unsigned pq_deliver; /* results left to deliver in this poll */
 };
 
 struct xs_stack;
@@ -58,8 +60,20 @@ struct ping_sock *icmp_ping_find(struct xs_stack *st, uint16_t id, int *h);
 /* Queues a result for handle h's callback after the batch (either family:
  * an IPv4 one gets r->from as its from_addr). */
 void icmp_ping_raise(struct xs_stack *st, int h, const struct xs_ping_result *r);
-/* Runs the ping callbacks of the results queued so far (end of xs_stack_poll);
- * results a callback raises wait for the next poll. */
-void icmp_deliver_events(struct xs_stack *st);
+/* Delivery (user/api/events.c, end of each poll): begin fixes the results
+ * queued so far (those a callback raises wait for the next poll); next takes
+ * the next one whose handle is still open into out: 0, or -ENOENT at the end. */
+void ping_deliver_begin(struct xs_stack *st);
+int ping_deliver_next(struct xs_stack *st, struct ping_event *out);
+
+/* The handle API's ping half, by number (user/api/ping.c checks the
+ * generation first); the same returns as the xs_ping_* calls. */
+int ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx, uint32_t *gen);
+int ping_send(struct xs_stack *st, int h, uint32_t dst, uint16_t seq, size_t data_len);
+/* Either family (net6/icmp6.c): an IPv4 address goes to ping_send. */
+int ping_send_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t seq,
+		   size_t data_len);
+int ping_close(struct xs_stack *st, int h);
+int ping_poll_events(const struct xs_stack *st, int h);
 
 #endif

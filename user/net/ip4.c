@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/arp.h"
 #include "net/dhcp_stack.h"
@@ -25,15 +26,38 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 {
 	struct ip4_repr ip;
 	enum xs_drop why;
+	uint64_t meta;
 
+	(void)eth;
 	why = ip4_parse(b, n, &ip);
-	if (why)
-		goto drop;
-	st->stats.ip_rx++;
-	/* DHCP replies, before the address checks: while unbound (ip 0) they
-	 * may be sent to the address on offer (RFC 2131 4.1). */
-	if (dhcp_stack_input(st, &ip, b))
+	if (why) {
+		xs_drop(st, why);
 		return;
+	}
+	st->stats.ip_rx++;
+	/* The XDP program's filter verdict holds for a whole datagram only. */
+	meta = ip4_is_fragment(&ip) ? 0 : st->rx_meta;
+	/* Multi-queue: a packet of another queue's stack goes there (fragments
+	 * once reassembled: only the first one has ports). */
+	if (st->mq && !ip4_is_fragment(&ip) && mq_handoff(st, &ip, b, meta))
+		return;
+	ip4_receive(st, &ip, b, meta, false);
+}
+
+void ip4_receive(struct xs_stack *st, const struct ip4_repr *ip_in, const uint8_t *b,
+		 uint64_t meta, bool filtered)
+{
+	struct ip4_repr ip = *ip_in;
+	enum xs_drop why;
+
+	/* DHCP replies, before the address checks: while unbound (ip 0) they
+	 * may be sent to the address on offer (RFC 2131 4.1). The inbound
+	 * filter judges them as any other packet (docs/DESIGN.md). */
+	if (dhcp_stack_wants(st, &ip, b)) {
+		if (filtered || !filter_input(st, &ip, b, meta))
+			dhcp_stack_input(st, &ip, b);
+		return;
+	}
 	/* RFC 1122 3.2.1.3: only our address or a broadcast. */
 	if (ip.dst != st->ip && !ip4_is_broadcast(st, ip.dst)) {
 		why = XS_DROP_IP_DST;
@@ -50,10 +74,13 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		if (!b)
 			return;
 		st->stats.ip_reassembled++;
+		if (st->mq && mq_handoff(st, &ip, b, 0))
+			return;
 	}
 	/* From here b holds ip.total_len bytes: Ethernet padding is left out.
-	 * The filter sees whole datagrams, so ports are known for every one. */
-	if (filter_input(st, &ip, b))
+	 * The filter sees whole datagrams, so ports are known for every one
+	 * (once: a segment another queue's stack passed on was judged there). */
+	if (!filtered && filter_input(st, &ip, b, meta))
 		return;
 	switch (ip.proto) {
 	case IP4_PROTO_ICMP:
@@ -72,7 +99,6 @@ void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 		break;
 	}
 drop:
-	(void)eth;
 	xs_drop(st, why);
 }
 

@@ -3,6 +3,7 @@
 #ifndef XS_NET_IP4_H
 #define XS_NET_IP4_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,12 @@ struct eth_repr;
 #define IP4_DEFAULT_TTL 64
 
 void ip4_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n);
+/* A validated packet (b holds ip->total_len bytes) this stack owns: the
+ * address checks, reassembly, filter and demux; what another queue's stack
+ * handed over enters here. meta: the XDP program's filter verdict (0: none);
+ * filtered: the filter already took it (a segment passed along the queues). */
+void ip4_receive(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b, uint64_t meta,
+		 bool filtered);
 
 /* Borrows a tx frame and returns where the transport header goes, with the
  * room there (bounded by the MTU) in *cap; NULL if no frame is free. */

@@ -1,9 +1,10 @@
-/* UDP (RFC 768, RFC 1122 4.1) and the UDP half of libxdpstack's handle API.
- * Received datagrams are copied out of the frame so the frame goes home at once. */
+/* UDP (RFC 768, RFC 1122 4.1): sockets by number, the port map, receive queues
+ * and readiness; user/api/udp.c turns typed handles into these calls. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/icmp.h"
 #include "net/ip4.h"
@@ -18,6 +19,7 @@ int udp_table_init(struct udp_table *t)
 	if (!t->port_map)
 		return -ENOMEM;
 	t->ready_head = -1;
+	t->delivering = -1;
 	return 0;
 }
 
@@ -43,11 +45,11 @@ void udp_table_fini(struct udp_table *t)
 	t->port_map = NULL;
 }
 
-struct udp_sock *udp_sock_get(struct xs_stack *st, int h)
+struct udp_sock *udp_sock_get(const struct xs_stack *st, int h)
 {
 	if (h < 0 || h >= UDP_MAX_SOCKS || !st->udp.s[h].used)
 		return NULL;
-	return &st->udp.s[h];
+	return (struct udp_sock *)&st->udp.s[h];
 }
 
 void udp_mark_ready(struct xs_stack *st, int h)
@@ -123,26 +125,25 @@ int udp_enqueue(struct xs_stack *st, int h, const struct udp_dgram *hdr, const u
 	return 0;
 }
 
-static void udp_deliver_ready(struct xs_stack *st)
+int udp_deliver_next(struct xs_stack *st, unsigned *events)
 {
 	struct udp_table *t = &st->udp;
-	int next = t->ready_head;
 
-	/* Take the whole list: a callback that marks a socket again (by
-	 * re-arming) lands on a fresh list, delivered at the next poll. */
-	t->ready_head = -1;
-	while (next >= 0) {
-		int h = next;
+	while (t->delivering >= 0) {
+		int h = t->delivering;
 		struct udp_sock *s = &t->s[h];
 		unsigned ev = (s->head ? XS_EV_READABLE : 0) | (s->err ? XS_EV_ERROR : 0) |
 			      (s->ev_wr ? XS_EV_WRITABLE : 0);
 
-		next = s->next_ready;
+		t->delivering = s->next_ready;
 		s->ev_pending = 0;
 		s->ev_wr = 0;
-		if (s->used && s->cb && ev)
-			s->cb(st, h, ev, s->ctx);
+		if (s->used && s->cb && ev) {
+			*events = ev;
+			return h;
+		}
 	}
+	return -1;
 }
 
 /* The device gives a tx frame again: every socket a send turned away with
@@ -169,25 +170,36 @@ static void udp_tx_space(struct xs_stack *st)
 	t->nblocked = 0;
 }
 
-void udp_deliver_events(struct xs_stack *st)
+void udp_deliver_begin(struct xs_stack *st)
 {
-	if (st->udp.nblocked)
+	struct udp_table *t = &st->udp;
+
+	if (t->nblocked)
 		udp_tx_space(st);
-	udp_deliver_ready(st);
+	/* Take the whole list: a callback that marks a socket again (by
+	 * re-arming) lands on a fresh list, delivered at the next poll. */
+	t->delivering = t->ready_head;
+	t->ready_head = -1;
 }
 
-int xs_udp_open(struct xs_stack *st)
+int udp_open(struct xs_stack *st, uint32_t *gen)
 {
 	int h;
 
-	/* A closed socket still linked on the ready list is skipped until
-	 * udp_deliver_events unlinks it. */
+	/* A closed socket still linked on a ready list is skipped until the
+	 * delivery unlinks it. */
 	for (h = 0; h < UDP_MAX_SOCKS; h++) {
-		if (!st->udp.s[h].used && !st->udp.s[h].ev_pending) {
-			memset(&st->udp.s[h], 0, sizeof(st->udp.s[h]));
-			st->udp.s[h].used = 1;
-			st->udp.s[h].next_ready = -1;
-			st->udp.s[h].rcvbuf = UDP_RCVBUF_BYTES;
+		struct udp_sock *s = &st->udp.s[h];
+
+		if (!s->used && !s->ev_pending) {
+			uint32_t g = s->gen + 1;
+
+			memset(s, 0, sizeof(*s));
+			s->gen = g ? g : 1;
+			s->used = 1;
+			s->next_ready = -1;
+			s->rcvbuf = UDP_RCVBUF_BYTES;
+			*gen = s->gen;
 			return h;
 		}
 	}
@@ -201,22 +213,23 @@ static int udp_bind_port(struct xs_stack *st, int h, uint16_t port)
 	return 0;
 }
 
-/* An unused port from the ephemeral range, starting at a random point. */
+/* An unused port from the ephemeral range (this stack's share of it in a
+ * multi-queue group, core/mq.h), starting at a random point. */
 int udp_bind_ephemeral(struct xs_stack *st, int h)
 {
-	unsigned span = UDP_EPHEMERAL_HI - UDP_EPHEMERAL_LO + 1;
-	unsigned start = (unsigned)(xs_random(st) % span), i;
+	unsigned span = mq_port_count(st), i;
+	unsigned start = span ? (unsigned)(xs_random(st) % span) : 0;
 
 	for (i = 0; i < span; i++) {
-		uint16_t p = (uint16_t)(UDP_EPHEMERAL_LO + (start + i) % span);
+		uint16_t p = mq_port_nth(st, (start + i) % span);
 
-		if (!st->udp.port_map[p])
+		if (!st->udp.port_map[p] && mq_port_mine(st, p))
 			return udp_bind_port(st, h, p);
 	}
 	return -EADDRINUSE;
 }
 
-int xs_udp_bind(struct xs_stack *st, int h, uint16_t port)
+int udp_bind(struct xs_stack *st, int h, uint16_t port)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
 
@@ -231,7 +244,7 @@ int xs_udp_bind(struct xs_stack *st, int h, uint16_t port)
 	return udp_bind_port(st, h, port);
 }
 
-static ssize_t udp_send(struct xs_stack *st, struct udp_sock *s, const void *buf, size_t len,
+static ssize_t udp_xmit(struct xs_stack *st, struct udp_sock *s, const void *buf, size_t len,
 			uint32_t ip, uint16_t port)
 {
 	struct udp_repr u = { .sport = s->lport, .dport = port, .payload = buf,
@@ -279,8 +292,8 @@ static int udp_take_err(struct udp_sock *s)
 	return err;
 }
 
-ssize_t xs_udp_sendto(struct xs_stack *st, int h, const void *buf, size_t len,
-		      uint32_t ip, uint16_t port)
+ssize_t udp_sendto(struct xs_stack *st, int h, const void *buf, size_t len, uint32_t ip,
+		   uint16_t port)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
 	int err;
@@ -291,10 +304,10 @@ ssize_t xs_udp_sendto(struct xs_stack *st, int h, const void *buf, size_t len,
 		return -EINVAL;
 	if (!s->lport && (err = udp_bind_ephemeral(st, h)) != 0)
 		return err;
-	return udp_send(st, s, buf, len, ip, port);
+	return udp_xmit(st, s, buf, len, ip, port);
 }
 
-ssize_t xs_udp_send(struct xs_stack *st, int h, const void *buf, size_t len)
+ssize_t udp_send(struct xs_stack *st, int h, const void *buf, size_t len)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
 	int err;
@@ -309,12 +322,12 @@ ssize_t xs_udp_send(struct xs_stack *st, int h, const void *buf, size_t len)
 		struct xs_addr a;
 
 		xs_addr_from_ip6(&a, s->rip6);
-		return xs_udp_sendto_addr(st, h, buf, len, &a, s->rport);
+		return udp_sendto_addr(st, h, buf, len, &a, s->rport);
 	}
-	return udp_send(st, s, buf, len, s->rip, s->rport);
+	return udp_xmit(st, s, buf, len, s->rip, s->rport);
 }
 
-int xs_udp_connect(struct xs_stack *st, int h, uint32_t ip, uint16_t port)
+int udp_connect(struct xs_stack *st, int h, uint32_t ip, uint16_t port)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
 	int err;
@@ -332,11 +345,52 @@ int xs_udp_connect(struct xs_stack *st, int h, uint32_t ip, uint16_t port)
 	return 0;
 }
 
-int xs_udp_local_port(const struct xs_stack *st, int h)
+int udp_local_port(const struct xs_stack *st, int h)
 {
-	if (h < 0 || h >= UDP_MAX_SOCKS || !st->udp.s[h].used)
+	const struct udp_sock *s = udp_sock_get(st, h);
+
+	return s ? s->lport : -EBADF;
+}
+
+int udp_poll_events(const struct xs_stack *st, int h)
+{
+	const struct udp_sock *s = udp_sock_get(st, h);
+
+	if (!s)
 		return -EBADF;
-	return st->udp.s[h].lport;
+	return (s->head ? XS_EV_READABLE : 0) | (s->err ? XS_EV_ERROR : 0) |
+	       (s->tx_blocked ? 0 : XS_EV_WRITABLE);
+}
+
+int udp_setopt(struct xs_stack *st, int h, enum xs_udp_opt opt, int value)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+
+	if (!s)
+		return -EBADF;
+	switch (opt) {
+	case XS_UDP_RCVBUF:
+		if (value < XS_UDP_RCVBUF_MIN || value > XS_UDP_RCVBUF_MAX)
+			return -EINVAL;
+		/* What is queued stays; new datagrams see the new bound. */
+		s->rcvbuf = (uint32_t)value;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+int udp_getopt(const struct xs_stack *st, int h, enum xs_udp_opt opt, int *value)
+{
+	const struct udp_sock *s = udp_sock_get(st, h);
+
+	if (!s)
+		return -EBADF;
+	switch (opt) {
+	case XS_UDP_RCVBUF:
+		*value = (int)s->rcvbuf;
+		return 0;
+	}
+	return -ENOPROTOOPT;
 }
 
 int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport, int err)
@@ -353,6 +407,19 @@ int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 	return 0;
 }
 
+/* Frees the head datagram. */
+static void udp_dgram_pop(struct udp_sock *s)
+{
+	struct udp_dgram *d = s->head;
+
+	s->head = d->next;
+	if (!s->head)
+		s->tail = NULL;
+	s->qlen--;
+	s->qbytes -= d->len;
+	free(d);
+}
+
 ssize_t udp_recv(struct xs_stack *st, int h, void *buf, size_t cap, struct udp_dgram *meta)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
@@ -361,25 +428,23 @@ ssize_t udp_recv(struct xs_stack *st, int h, void *buf, size_t cap, struct udp_d
 
 	if (!s)
 		return -EBADF;
+	if (s->lent)
+		return -EBUSY; /* the head is lent until consumed */
 	if (s->err)
 		return udp_take_err(s);
 	d = s->head;
 	if (!d)
 		return -EAGAIN;
-	s->head = d->next;
-	if (!s->head)
-		s->tail = NULL;
-	s->qlen--;
-	s->qbytes -= d->len;
 	n = d->len < cap ? d->len : cap; /* like recvfrom: the rest is discarded */
 	memcpy(buf, d->data, n);
 	*meta = *d;
-	free(d);
+	meta->next = NULL;
+	udp_dgram_pop(s);
 	return (ssize_t)n;
 }
 
-ssize_t xs_udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap,
-			uint32_t *ip, uint16_t *port)
+ssize_t udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap, uint32_t *ip,
+		     uint16_t *port)
 {
 	struct udp_dgram m;
 	ssize_t n = udp_recv(st, h, buf, cap, &m);
@@ -392,8 +457,45 @@ ssize_t xs_udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap,
 		*port = m.port;
 	return n;
 }
+/* The head datagram where udp_input put it: it stays first in the queue
+ * (new ones go to the tail) and is freed only by consume or close. Asked
+ * again before the consume, the same datagram. */
+ssize_t udp_recv_peek(struct xs_stack *st, int h, const void **p, uint32_t *ip, uint16_t *port)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+	struct udp_dgram *d;
 
-int xs_udp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx)
+	*p = NULL;
+	if (!s)
+		return -EBADF;
+	if (!s->lent && s->err)
+		return udp_take_err(s);
+	d = s->head;
+	if (!d)
+		return -EAGAIN;
+	*p = d->data;
+	if (ip)
+		*ip = d->family == XS_AF_INET4 ? d->ip : 0;
+	if (port)
+		*port = d->port;
+	s->lent = 1;
+	return d->len;
+}
+
+int udp_recv_consume(struct xs_stack *st, int h)
+{
+	struct udp_sock *s = udp_sock_get(st, h);
+
+	if (!s)
+		return -EBADF;
+	if (!s->lent)
+		return -EINVAL; /* nothing was peeked */
+	s->lent = 0;
+	udp_dgram_pop(s);
+	return 0;
+}
+
+int udp_set_cb(struct xs_stack *st, int h, xs_udp_cb cb, void *ctx)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
 
@@ -406,7 +508,7 @@ int xs_udp_set_event_cb(struct xs_stack *st, int h, xs_event_cb cb, void *ctx)
 	return 0;
 }
 
-int xs_udp_close(struct xs_stack *st, int h)
+int udp_close(struct xs_stack *st, int h)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
 
@@ -415,6 +517,7 @@ int xs_udp_close(struct xs_stack *st, int h)
 	if (s->lport)
 		st->udp.port_map[s->lport] = 0;
 	udp_sock_purge(s);
+	s->lent = 0;
 	if (s->tx_blocked) {
 		s->tx_blocked = 0;
 		st->udp.nblocked--;

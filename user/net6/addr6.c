@@ -199,6 +199,8 @@ int xs_ip6_enable(struct xs_stack *st, const struct xs_ip6_config *cfg)
 
 	if (!cfg || st->ip6 || !ip6_config_ok(cfg))
 		return -EINVAL;
+	if (st->mq)
+		return -EOPNOTSUPP; /* IPv6 serves one queue (xs_mq_attach) */
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

@@ -292,8 +292,8 @@ drop:
 	xs_drop(st, why);
 }
 
-int xs_ping_send_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t seq,
-		      size_t data_len)
+int ping_send_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t seq,
+		   size_t data_len)
 {
 	struct icmp6_repr m = {.type = ICMP6_ECHO_REQUEST};
 	struct ip6_addr d, src;
@@ -304,7 +304,7 @@ int xs_ping_send_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uin
 	if (!dst)
 		return -EINVAL;
 	if (dst->family == XS_AF_INET4)
-		return xs_ping_send(st, h, xs_addr_ip4(dst), seq, data_len);
+		return ping_send(st, h, xs_addr_ip4(dst), seq, data_len);
 	if (h < 0 || h >= ICMP_MAX_PINGS || !st->icmp.ping[h].used)
 		return -EBADF;
 	if (dst->family != XS_AF_INET6 || data_len > 0xffff - IP6_FRAG_HDR_LEN - ICMP6_HDR_LEN)

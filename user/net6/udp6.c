@@ -1,6 +1,6 @@
 /* UDP over IPv6 (RFC 768, RFC 8200 8.1): the IPv6 half of the sockets of
  * net/udp.c (one port space, one socket serves both families) and the
- * address-family-aware calls of include/xdpstack/ip6.h. */
+ * address-family-aware calls behind include/xdpstack/ip6.h (user/api/udp.c). */
 #include <errno.h>
 #include <string.h>
 
@@ -111,8 +111,8 @@ static int udp6_dst(const struct xs_addr *a, struct ip6_addr *d)
 	return 0;
 }
 
-ssize_t xs_udp_sendto_addr(struct xs_stack *st, int h, const void *buf, size_t len,
-			   const struct xs_addr *dst, uint16_t port)
+ssize_t udp_sendto_addr(struct xs_stack *st, int h, const void *buf, size_t len,
+			const struct xs_addr *dst, uint16_t port)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
 	struct ip6_addr d;
@@ -123,7 +123,7 @@ ssize_t xs_udp_sendto_addr(struct xs_stack *st, int h, const void *buf, size_t l
 	if (!dst || port == 0)
 		return -EINVAL;
 	if (dst->family == XS_AF_INET4)
-		return xs_udp_sendto(st, h, buf, len, xs_addr_ip4(dst), port);
+		return udp_sendto(st, h, buf, len, xs_addr_ip4(dst), port);
 	if (udp6_dst(dst, &d))
 		return -EINVAL;
 	if (!st->ip6)
@@ -133,8 +133,8 @@ ssize_t xs_udp_sendto_addr(struct xs_stack *st, int h, const void *buf, size_t l
 	return udp6_send(st, s, buf, len, &d, port);
 }
 
-ssize_t xs_udp_recvfrom_addr(struct xs_stack *st, int h, void *buf, size_t cap,
-			     struct xs_addr *from, uint16_t *port)
+ssize_t udp_recvfrom_addr(struct xs_stack *st, int h, void *buf, size_t cap, struct xs_addr *from,
+			  uint16_t *port)
 {
 	struct udp_dgram m;
 	ssize_t n = udp_recv(st, h, buf, cap, &m);
@@ -152,7 +152,7 @@ ssize_t xs_udp_recvfrom_addr(struct xs_stack *st, int h, void *buf, size_t cap,
 	return n;
 }
 
-int xs_udp_connect_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t port)
+int udp_connect_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t port)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
 	struct ip6_addr d;
@@ -163,7 +163,7 @@ int xs_udp_connect_addr(struct xs_stack *st, int h, const struct xs_addr *dst, u
 	if (!dst || !port)
 		return -EINVAL;
 	if (dst->family == XS_AF_INET4)
-		return xs_udp_connect(st, h, xs_addr_ip4(dst), port);
+		return udp_connect(st, h, xs_addr_ip4(dst), port);
 	if (udp6_dst(dst, &d))
 		return -EINVAL;
 	if (!s->lport && (err = udp_bind_ephemeral(st, h)) != 0)

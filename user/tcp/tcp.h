@@ -43,7 +43,9 @@
 /* A byte ring: data[(head + i) % size] for i in [0, len). cap is the
  * logical size windows are computed from; size = cap + slack is what is
  * allocated (the receive ring keeps room for a window rounded up to the
- * scale unit, so the offered edge never has to move back). */
+ * scale unit, so the offered edge never has to move back). head moves
+ * only by tcp_ring_consume: a region lent to the application at the head
+ * (receive) or at head + len (send) stays where it is until given back. */
 struct tcp_ring {
 	uint8_t *data;
 	uint32_t cap;
@@ -75,7 +77,7 @@ struct tcp_conn {
 	struct tcp_listen *ls;         /* a listener's queues (NULL for the others) */
 	struct seqset *ooo;            /* out-of-order ranges held in rcvbuf (NULL: none) */
 	const struct tcp_cc_ops *cc_ops;
-	xs_event_cb cb;
+	xs_tcp_cb cb;                  /* stored for user/api/tcp.c, never called here */
 	void *ctx;
 	size_t mem;                    /* bytes charged to the table's budget (tcp_mem.c) */
 	size_t rack_mem;               /* of which RACK's storage, when last charged */
@@ -107,6 +109,7 @@ struct tcp_conn {
 
 	enum xs_tcp_state state;
 	int handle;                    /* -1 once the application let go */
+	uint32_t hgen;                 /* the handle's generation (tcp_handle_alloc) */
 	struct ip6_addr laddr, raddr;  /* either family: IPv4 as ::ffff:a.b.c.d (tcp_l3.c) */
 
 	/* Send sequence space (RFC 9293 3.3.1). */
@@ -126,6 +129,11 @@ struct tcp_conn {
 	uint32_t rtt_seq;              /* timed segment without timestamps (Karn) */
 	uint32_t rto_tsval;            /* our TSval when the last timeout resent data */
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
+	/* Zero-copy lends (tcp_user.c): bytes of rcvbuf at its head the
+	 * application is reading in place (xs_tcp_recv_peek), bytes of sndbuf
+	 * at its tail it is writing (xs_tcp_send_reserve); 0 when none. A
+	 * ring lent is never freed, shrunk or replaced (tcp_mem.c, tcp_opt.c). */
+	uint32_t rcv_lent, snd_lent;
 
 	/* Application. */
 	int error;                     /* -errno once failed */
@@ -160,7 +168,10 @@ struct tcp_conn {
 	bool rtt_timing;
 	bool zwnd;                     /* probing a zero window since zwnd_since */
 	bool orphan;                   /* counted in the table's orphans */
-	bool ack_now;
+	bool ack_now;                  /* an ACK is owed (sent after the receive batch) */
+	bool ack_quick;                /* ...and must go before the next segment is
+					* processed (out of order, hole filled, old data) */
+	bool ack_queued;               /* on the table's ack_owed list */
 	bool persist;                  /* rto_timer is the persist timer */
 	bool tlp;                      /* rto_timer is a tail loss probe (RFC 8985 7) */
 	bool tlp_sent;                 /* one probe per episode, until new data is acked */
@@ -182,16 +193,28 @@ struct tcp_table {
 	uint32_t *chain_len;
 	uint32_t nbuckets;             /* a power of two */
 	uint32_t hashed;               /* connections in the buckets */
+	struct tcp_conn *last_found;   /* tcp_lookup's last hit (hashed), or NULL */
 	struct tcp_conn *listeners[65536 / 64]; /* chained by hnext, by port */
 	struct tcp_conn **handle;      /* handle[0 .. nhandles) */
 	uint32_t nhandles;
 	uint32_t *hfree;               /* free handle numbers (a stack) */
 	uint32_t nfree;
 	uint32_t hnext_unused;         /* handles at or above this were never used */
+	uint32_t hgen;                 /* generation of the last handle given */
 	struct tcp_conn *ready;        /* connections with events to deliver */
 	struct tcp_conn *delivering;   /* the rest of the list being delivered */
 	struct tcp_conn *dead;         /* closed orphans, freed at the end of the poll */
+	/* Connections owing an ACK, sent once after the receive batch: a
+	 * batch holds XS_POLL_BATCH frames, one segment each, so it fills
+	 * at most that many (beyond, an ACK goes at once). */
+	struct tcp_conn *ack_owed[XS_POLL_BATCH];
+	unsigned nack_owed;
+	bool rx_batch;                 /* a receive batch is being processed */
+	/* The payload of the segment being processed, when tcp_input already
+	 * copied it into the receive ring right after the readable part. */
+	const uint8_t *rx_in_ring;
 	struct tcp_conn *idle_head, *idle_tail; /* buffers to free once idle, oldest first */
+	xs_time_t idle_due;            /* when the head's are (XS_TIME_NEVER: empty list) */
 	struct xs_timer_wheel wheel;
 	unsigned nconns;
 	uint64_t mem;                  /* bytes all connections hold (tcp_mem) */
@@ -226,7 +249,7 @@ uint8_t *tcp_tx_begin(struct xs_stack *st, const struct ip6_addr *dst, struct xs
 /* The network header around n bytes of TCP and out; f consumed. 0 or -errno. */
 int tcp_tx_finish(struct xs_stack *st, struct xs_frame *f, const struct ip6_addr *src,
 		  const struct ip6_addr *dst, uint8_t tos, size_t n);
-/* The pseudo-header sum without its length (tcp_parse_ps, tcp_emit_ps). */
+/* The pseudo-header sum without its length (tcp_emit_ps, tcp_emit_summed_ps). */
 uint32_t tcp_pseudo(const struct ip6_addr *src, const struct ip6_addr *dst);
 /* TCP header and payload in one packet to dst without fragmenting: the
  * link MTU (IPv6: the path MTU) less the network header. */
@@ -245,13 +268,18 @@ int tcp_init(struct xs_stack *st);
 void tcp_fini(struct xs_stack *st);
 /* pkt: the whole IP packet (ip->total_len bytes). */
 void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
-/* The segment l4/n (checksum checked) under ip, either family. */
-void tcp_input_seg(struct xs_stack *st, const struct tcp_ip *ip, const struct tcp_repr *seg);
 void tcp_timers_run(struct xs_stack *st);
 xs_time_t tcp_next_timer(const struct xs_stack *st);
-void tcp_deliver_events(struct xs_stack *st);
+/* Delivery (user/api/events.c, end of each poll): begin takes the list of
+ * connections with events; next returns the next one whose callback is due,
+ * with its events, or NULL. A connection closed or freed meanwhile is
+ * unlinked from the list, so it never comes. */
+void tcp_deliver_begin(struct xs_stack *st);
+struct tcp_conn *tcp_deliver_next(struct xs_stack *st, unsigned *events);
 /* True while events wait for the next poll's delivery. */
 bool tcp_events_pending(const struct xs_stack *st);
+/* The connection behind handle number h, or NULL (user/api/tcp.c also
+ * checks the generation). */
 struct tcp_conn *tcp_get(const struct xs_stack *st, int h);
 /* Frees the closed orphans (end of each poll). */
 void tcp_reap(struct xs_stack *st);
@@ -283,6 +311,15 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, const struct ip6_addr *laddr,
 			      const struct ip6_addr *raddr, uint16_t lport, uint16_t rport,
 			      const struct tcp_conn *parent);
 void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
+void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c);
+/* Handles: a number for c (O(1); -EMFILE, -ENOMEM); a new connection the
+ * application holds (its handle, or -errno); giving c's handle back (a
+ * CLOSED connection is then freed). */
+int tcp_handle_alloc(struct xs_stack *st, struct tcp_conn *c);
+int tcp_conn_new_held(struct xs_stack *st, const struct ip6_addr *laddr,
+		      const struct ip6_addr *raddr, uint16_t lport, uint16_t rport,
+		      struct tcp_conn **out);
+void tcp_handle_release(struct xs_stack *st, struct tcp_conn *c);
 /* Moves c to CLOSED with err (0 for a clean end) and wakes the application.
  * An orphan (no handle) is freed at the end of the poll, never in the middle
  * of input or timer processing, so callers may still read c afterwards. */
@@ -290,16 +327,51 @@ void tcp_conn_done(struct xs_stack *st, struct tcp_conn *c, int err);
 void tcp_wake(struct xs_stack *st, struct tcp_conn *c, unsigned events);
 /* The window scale we announce for a receive buffer of cap bytes. */
 uint8_t tcp_wscale_for(uint32_t cap);
-/* An active open (o may be NULL): the handle, or -errno. */
+
+/* tcp_user.c: the user calls (RFC 9293 3.10) behind user/api/tcp.c, with
+ * the returns of the xs_tcp_* calls they serve. Opens return a handle
+ * number or -errno. */
+int tcp_listen(struct xs_stack *st, uint16_t port, int backlog);
+int tcp_accept(struct xs_stack *st, struct tcp_conn *l, uint32_t *ip, uint16_t *port);
+/* An active open (o may be NULL). */
 int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		const struct xs_tcp_connect_opts *o);
-/* The same to an address of either family (tcp_l3.c). */
+ssize_t tcp_send(struct xs_stack *st, struct tcp_conn *c, const void *buf, size_t len,
+		 bool urgent);
+ssize_t tcp_recv(struct xs_stack *st, struct tcp_conn *c, void *buf, size_t cap);
+/* Zero-copy (include/xdpstack/stack.h, "Zero-copy TCP"): the readable bytes
+ * at the receive ring's head, in place, then how many were used; the free
+ * space at the send ring's tail, then how much of it was written. */
+ssize_t tcp_recv_peek(struct xs_stack *st, struct tcp_conn *c, const void **p);
+int tcp_recv_consume(struct xs_stack *st, struct tcp_conn *c, size_t n);
+ssize_t tcp_send_reserve(struct xs_stack *st, struct tcp_conn *c, void **p);
+int tcp_send_commit(struct xs_stack *st, struct tcp_conn *c, size_t n);
+int tcp_shutdown(struct xs_stack *st, struct tcp_conn *c);
+/* Both release the handle. */
+int tcp_abort(struct xs_stack *st, struct tcp_conn *c);
+int tcp_close(struct xs_stack *st, struct tcp_conn *c);
+/* Stores cb (NULL: none) and raises what is already true. */
+void tcp_set_cb(struct xs_stack *st, struct tcp_conn *c, xs_tcp_cb cb, void *ctx);
+int tcp_urgent(const struct tcp_conn *c);
+/* The XS_EV_* bits true now. */
+int tcp_poll_events(const struct tcp_conn *c);
+void tcp_info(const struct tcp_conn *c, struct xs_tcp_info *out);
+size_t tcp_list(const struct xs_stack *st, struct xs_tcp_info *out, size_t max);
+/* tcp_opt.c: options and the read-side shutdown. */
+int tcp_setopt(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_opt opt, int value);
+int tcp_getopt(const struct tcp_conn *c, enum xs_tcp_opt opt, int *value);
+int tcp_shutdown_how(struct xs_stack *st, struct tcp_conn *c, int how);
+
+/* As tcp_accept, the peer's address of either family into *from. */
+int tcp_accept_addr(struct xs_stack *st, struct tcp_conn *l, struct xs_addr *from, uint16_t *port);
+/* tcp_connect to an address of either family (tcp_l3.c). */
 int tcp_connect_addr(struct xs_stack *st, const struct ip6_addr *raddr, uint16_t port,
 		     const struct xs_tcp_connect_opts *o);
 /* The family-neutral rest of an active open, from laddr (checked). */
 int tcp_connect_common(struct xs_stack *st, const struct ip6_addr *laddr,
 		       const struct ip6_addr *raddr, uint16_t port,
 		       const struct xs_tcp_connect_opts *o);
+
 uint32_t tcp_isn(struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
 		 const struct ip6_addr *raddr, uint16_t rport);
 /* The sequence number of the next byte the application reads. */
@@ -313,6 +385,15 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c);
 /* A segment with no data (SYN, FIN, ACK, window probe: flags given). */
 void tcp_send_ctl(struct xs_stack *st, struct tcp_conn *c, uint8_t flags, uint32_t seq);
 void tcp_send_ack(struct xs_stack *st, struct tcp_conn *c);
+/* RFC 9293 3.10.7.4 (MUST-58, MUST-59): ACKs owed during a receive batch
+ * are sent once per connection after it (tcp_batch_end); outside a batch,
+ * and for ack_quick, at once. */
+void tcp_ack_owed(struct xs_stack *st, struct tcp_conn *c);
+/* c is being freed: off the list of ACKs owed. */
+void tcp_ack_unqueue(struct xs_stack *st, struct tcp_conn *c);
+/* Around the processing of one receive batch (xs_stack_poll). */
+void tcp_batch_begin(struct xs_stack *st);
+void tcp_batch_end(struct xs_stack *st);
 /* RFC 9293 3.10.7.1: a reset in answer to seg, without a connection. */
 void tcp_send_rst_for(struct xs_stack *st, const struct tcp_ip *ip, const struct tcp_repr *seg);
 /* Retransmits [seq, seq+len) (len 0: one segment; at most one segment).
@@ -385,9 +466,23 @@ struct seqset *tcp_ooo_get(struct xs_stack *st, struct tcp_conn *c);
 /* c's buffers may have become empty: frees them after tcp_buf_idle_ms
  * unless they are used again (tcp_mem_idle_run, end of every poll). */
 void tcp_mem_idle(struct xs_stack *st, struct tcp_conn *c);
-void tcp_mem_idle_run(struct xs_stack *st);
+void tcp_mem_idle_release(struct xs_stack *st);
 /* Takes c off the idle list (it is being freed). */
 void tcp_mem_idle_unlink(struct xs_stack *st, struct tcp_conn *c);
+
+/* Frees what has been idle long enough: one comparison when nothing is. */
+static inline void tcp_mem_idle_run(struct xs_stack *st, const struct tcp_table *t,
+				    xs_time_t now)
+{
+	if (now >= t->idle_due)
+		tcp_mem_idle_release(st);
+}
+
+/* When the next release is due (xs_stack_next_timer); XS_TIME_NEVER: none. */
+static inline xs_time_t tcp_mem_idle_next(const struct tcp_table *t)
+{
+	return t->idle_due;
+}
 
 static inline unsigned tcp_ooo_n(const struct tcp_conn *c)
 {
@@ -404,8 +499,13 @@ void tcp_ring_free(struct tcp_ring *r);
 void tcp_ring_drop(struct tcp_ring *r);
 /* Copies n bytes from offset off (relative to head) out of the ring. */
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
+/* The same, summing as it copies: the partial Internet checksum of the n
+ * bytes (csum_copy's, the pieces of a wrapped ring combined). */
+uint32_t tcp_ring_peek_csum(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
 /* Writes n bytes at offset off (relative to head); does not change len. */
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
+/* The same, summing as it copies (the partial checksum of the n bytes). */
+uint32_t tcp_ring_write_csum(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n);
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
 
 /* A delayed-ACK allowance, never beyond the RTO floor, which a peer

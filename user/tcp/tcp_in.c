@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/siphash.h"
 #include "core/stack.h"
 #include "net/ip4.h"
+#include "net6/ip6.h"
 #include "tcp/tcp.h"
+#include "wire/csum.h"
 
 static const uint16_t cookie_mss[8] = { 536, 1220, 1360, 1400, 1440, 1460, 4312, 8960 };
 
@@ -733,7 +736,8 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			len -= skip;
 		}
 		seq = c->rcv_nxt;
-		c->ack_now = true; /* a retransmission: tell the peer at once */
+		/* A retransmission: tell the peer at once. */
+		c->ack_now = c->ack_quick = true;
 	}
 	off = seq - c->rcv_nxt;
 	/* Trim what does not fit the buffer (beyond the offered window). */
@@ -741,11 +745,13 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		/* Cut by the buffer: tell the peer where we are at once. */
 		len = off >= room ? 0 : room - off;
 		fin = false;
-		c->ack_now = true;
+		c->ack_now = c->ack_quick = true;
 	}
 	if (len) {
 		c->bytes_received += len;
-		tcp_ring_write(&c->rcvbuf, c->rcvbuf.len + off, p, len);
+		/* Already there when tcp_input copied it while summing it. */
+		if (p != st->tcp->rx_in_ring || off)
+			tcp_ring_write(&c->rcvbuf, c->rcvbuf.len + off, p, len);
 		if (off == 0) {
 			uint32_t end = c->ooo ? seqset_pop_contiguous(c->ooo, seq + len) : seq + len;
 
@@ -766,8 +772,13 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 			else
 				tcp_wake(st, c, XS_EV_READABLE);
 			/* RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK every second full
-			 * segment, at once when filling a hole. */
-			if (tcp_ooo_n(c) || end != seq + len || ++c->segs_unacked >= 2)
+			 * segment, at once when filling a hole. The ACK for
+			 * in-order data leaves after the receive batch, one for
+			 * all its segments (3.10.7.4, MUST-58/59); the one for a
+			 * hole before the next segment is looked at. */
+			if (tcp_ooo_n(c) || end != seq + len)
+				c->ack_now = c->ack_quick = true;
+			else if (++c->segs_unacked >= 2)
 				c->ack_now = true;
 			else if (!timer_pending(&c->delack_timer))
 				timer_arm(&st->tcp->wheel, &c->delack_timer, st->now + tcp_delack_clamp(c, TCP_DELACK));
@@ -776,8 +787,9 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 
 			if (!ooo || seqset_add(ooo, seq, seq + len) != 0)
 				xs_drop(st, XS_DROP_TCP_OOO_FULL);
-			/* RFC 5681 4.2: an out-of-order segment is ACKed at once. */
-			c->ack_now = true;
+			/* RFC 5681 4.2: an out-of-order segment is ACKed at once,
+			 * each one (the sender counts duplicate ACKs). */
+			c->ack_now = c->ack_quick = true;
 			fin = false;
 		}
 	}
@@ -903,41 +915,36 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		tcp_output(st, c);
 }
 
-void tcp_input(struct xs_stack *st, const struct ip4_repr *ip4, const uint8_t *pkt)
+/* A segment whose checksum is good: to its connection, a listener, another
+ * queue's stack, or a reset (RFC 9293 3.10.7). c: the connection of its
+ * 4-tuple, if any; ip4/pkt: the IPv4 header and packet, for a hand-off
+ * between queues (NULL for IPv6, which one queue serves); dst_ok: the
+ * destination is one a connection can have. */
+static void tcp_input_segment(struct xs_stack *st, const struct tcp_ip *ip,
+			      const struct ip4_repr *ip4, const uint8_t *pkt,
+			      const struct tcp_repr *seg, struct tcp_conn *c, bool dst_ok)
 {
-	struct tcp_repr seg;
-	struct tcp_ip ip = { .tos = ip4->tos };
-	enum xs_drop why;
+	struct tcp_conn *l;
+	uint32_t iss_floor = 0;
 
-	why = tcp_parse(pkt + ip4->hdr_len, ip4_payload_len(ip4), ip4->src, ip4->dst, &seg);
-	if (why) {
-		xs_drop(st, why);
-		return;
-	}
 	st->stats.tcp_rx++;
-	if (ip4->dst != st->ip) {
+	if (!dst_ok) {
 		xs_drop(st, XS_DROP_TCP_DST);
 		return;
 	}
-	tcp_addr_from4(&ip.src, ip4->src);
-	tcp_addr_from4(&ip.dst, ip4->dst);
-	tcp_input_seg(st, &ip, &seg);
-}
-
-void tcp_input_seg(struct xs_stack *st, const struct tcp_ip *ip, const struct tcp_repr *segp)
-{
-	struct tcp_repr seg = *segp;
-	struct tcp_conn *c, *l;
-	uint32_t iss_floor = 0;
-
-	c = tcp_lookup(st, &ip->dst, seg.dport, &ip->src, seg.sport);
+	/* Port 0 is reserved (RFC 6335 6): no connection has it, and a RST
+	 * from or to it would be a segment no host should send. */
+	if (!seg->sport || !seg->dport) {
+		xs_drop(st, XS_DROP_TCP_NO_CONN);
+		return;
+	}
 	/* RFC 6191-style reuse: a new SYN for a TIME-WAIT connection with a
 	 * higher sequence number (or newer timestamp) starts over. */
-	if (c && c->state == XS_TCP_TIME_WAIT && (seg.flags & TCP_SYN) &&
-	    !(seg.flags & (TCP_ACK | TCP_RST)) &&
-	    (seq_gt(seg.seq, c->rcv_nxt) ||
-	     (c->ts_ok && seg.opt.ts_ok && seq_gt(seg.opt.tsval, c->ts_recent))) &&
-	    tcp_listener(st, seg.dport)) {
+	if (c && c->state == XS_TCP_TIME_WAIT && (seg->flags & TCP_SYN) &&
+	    !(seg->flags & (TCP_ACK | TCP_RST)) &&
+	    (seq_gt(seg->seq, c->rcv_nxt) ||
+	     (c->ts_ok && seg->opt.ts_ok && seq_gt(seg->opt.tsval, c->ts_recent))) &&
+	    tcp_listener(st, seg->dport)) {
 		/* The new incarnation's ISS lies above everything the old one
 		 * sent (RFC 9293 3.4.1 / RFC 6191), as Linux does. */
 		iss_floor = c->snd_max + 65535 + 2;
@@ -945,20 +952,96 @@ void tcp_input_seg(struct xs_stack *st, const struct tcp_ip *ip, const struct tc
 		c = NULL;
 	}
 	if (!c) {
-		l = tcp_listener(st, seg.dport);
+		/* Multi-queue: the flow may have moved from another queue. */
+		if (st->mq && ip4 && !(seg->flags & TCP_SYN) && mq_search(st, ip4, pkt))
+			return;
+		l = tcp_listener(st, seg->dport);
 		if (l) {
-			tcp_listen_input(st, l, ip, &seg, iss_floor);
+			tcp_listen_input(st, l, ip, seg, iss_floor);
 			return;
 		}
 		/* RFC 9293 3.10.7.1: CLOSED: anything but a RST draws a RST. */
 		xs_drop(st, XS_DROP_TCP_NO_CONN);
-		tcp_send_rst_for(st, ip, &seg);
+		tcp_send_rst_for(st, ip, seg);
 		return;
 	}
 	if (c->state == XS_TCP_SYN_SENT)
-		tcp_syn_sent_input(st, c, ip, &seg);
+		tcp_syn_sent_input(st, c, ip, seg);
 	else
-		tcp_sync_input(st, c, ip, &seg);
+		tcp_sync_input(st, c, ip, seg);
+}
+
+/* In-order data for a connection whose receive ring has room for it and
+ * nothing out of order beyond it: the bytes after the readable part are
+ * free, so the payload can be copied there while its checksum is summed
+ * (one pass over it), before anything looks at the segment; tcp_data_input
+ * then finds it in place. A bad checksum leaves only free bytes written. */
+static bool tcp_rx_copy_early(const struct tcp_conn *c, const struct tcp_repr *seg)
+{
+	return c && seg->payload_len && seg->seq == c->rcv_nxt && c->rcvbuf.data &&
+	       !tcp_ooo_n(c) && !(seg->flags & (TCP_SYN | TCP_RST)) &&
+	       seg->payload_len <= c->rcvbuf.size - c->rcvbuf.len &&
+	       (c->state == XS_TCP_ESTABLISHED || c->state == XS_TCP_FIN_WAIT_1 ||
+		c->state == XS_TCP_FIN_WAIT_2);
+}
+
+/* Either family: parse, find the connection, verify the checksum (summing
+ * the payload on its way into the receive ring where it can go there), then
+ * tcp_input_segment. pseudo: the pseudo-header sum without its length. */
+static void tcp_input_l3(struct xs_stack *st, const struct tcp_ip *ip, const struct ip4_repr *ip4,
+			 const uint8_t *pkt, const uint8_t *l4, size_t n, uint32_t pseudo,
+			 bool dst_ok)
+{
+	struct tcp_repr seg;
+	struct tcp_conn *c;
+	uint32_t hsum, psum;
+	enum xs_drop why;
+
+	why = tcp_parse_unverified_ps(l4, n, pseudo, &seg, &hsum);
+	if (why) {
+		xs_drop(st, why);
+		return;
+	}
+	/* RFC 9293 3.1: the checksum first; the lookup has no effect but its
+	 * memo, and tells whether the payload can be summed on its way into
+	 * the receive ring. */
+	c = dst_ok ? tcp_lookup(st, &ip->dst, seg.dport, &ip->src, seg.sport) : NULL;
+	if (tcp_rx_copy_early(c, &seg)) {
+		psum = tcp_ring_write_csum(&c->rcvbuf, c->rcvbuf.len, seg.payload,
+					   (uint32_t)seg.payload_len);
+		st->tcp->rx_in_ring = seg.payload;
+	} else {
+		psum = csum_add(0, seg.payload, seg.payload_len);
+	}
+	if (!tcp_csum_ok(hsum, psum)) {
+		st->tcp->rx_in_ring = NULL;
+		xs_drop(st, XS_DROP_TCP_CSUM);
+		return;
+	}
+	tcp_input_segment(st, ip, ip4, pkt, &seg, c, dst_ok);
+	st->tcp->rx_in_ring = NULL;
+}
+
+void tcp_input(struct xs_stack *st, const struct ip4_repr *ip4, const uint8_t *pkt)
+{
+	struct tcp_ip ip = {.tos = ip4->tos};
+
+	tcp_addr_from4(&ip.src, ip4->src);
+	tcp_addr_from4(&ip.dst, ip4->dst);
+	tcp_input_l3(st, &ip, ip4, pkt, pkt + ip4->hdr_len, ip4_payload_len(ip4),
+		     csum_pseudo4(ip4->src, ip4->dst, IP4_PROTO_TCP, 0), ip4->dst == st->ip);
+}
+
+void tcp6_input(struct xs_stack *st, const struct ip6_repr *ip6, const uint8_t *pkt, size_t l4_off,
+		size_t len)
+{
+	struct tcp_ip ip = {.src = ip6->src, .dst = ip6->dst, .tos = ip6->tclass};
+
+	/* RFC 9293 3.9.1.1: never to multicast (nor from a v4-mapped source:
+	 * that would name an IPv4 connection). */
+	tcp_input_l3(st, &ip, NULL, pkt, pkt + l4_off, len - l4_off,
+		     csum_pseudo6(ip6->src.b, ip6->dst.b, IP6_NH_TCP, 0),
+		     !ip6_is_multicast(&ip6->dst) && !tcp_addr_is4(&ip6->src));
 }
 
 int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport,

@@ -1,6 +1,6 @@
 /* TCP over either family: addresses kept as IPv6 (IPv4 as ::ffff:a.b.c.d), so
  * the TCB, the table and the state machine have one code path; here the
- * network layer each family needs, IPv6 input, and the _addr calls. */
+ * network layer each family needs and the active open to either family. */
 #include <errno.h>
 #include <string.h>
 
@@ -53,28 +53,6 @@ uint32_t tcp_mtu_room(const struct xs_stack *st, const struct ip6_addr *dst)
 	return (uint32_t)st->mtu - IP4_HDR_LEN;
 }
 
-void tcp6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *pkt, size_t l4_off,
-		size_t len)
-{
-	struct tcp_ip tip = {.src = ip->src, .dst = ip->dst, .tos = ip->tclass};
-	struct tcp_repr seg;
-	enum xs_drop why;
-
-	why = tcp_parse_ps(pkt + l4_off, len - l4_off, tcp_pseudo(&ip->src, &ip->dst), &seg);
-	if (why) {
-		xs_drop(st, why);
-		return;
-	}
-	st->stats.tcp_rx++;
-	/* RFC 9293 3.9.1.1: never to multicast (nor from a v4-mapped source:
-	 * that would name an IPv4 connection). */
-	if (ip6_is_multicast(&ip->dst) || tcp_addr_is4(&ip->src)) {
-		xs_drop(st, XS_DROP_TCP_DST);
-		return;
-	}
-	tcp_input_seg(st, &tip, &seg);
-}
-
 /* An ICMPv6 error quoting one of our segments (laddr -> raddr). A Packet
  * Too Big (RFC 8201 5.2) has lowered the path MTU already: the connection's
  * segments shrink to it and the first one unacknowledged goes again. */
@@ -119,31 +97,4 @@ int tcp_connect_addr(struct xs_stack *st, const struct ip6_addr *raddr, uint16_t
 	if (ip6_route(st, raddr, &nh) != 0)
 		return -ENETUNREACH;
 	return tcp_connect_common(st, &l, raddr, port, o);
-}
-
-int xs_tcp_connect_addr(struct xs_stack *st, const struct xs_addr *dst, uint16_t port,
-			const struct xs_tcp_connect_opts *o)
-{
-	struct ip6_addr r;
-
-	if (!dst || (dst->family != XS_AF_INET4 && dst->family != XS_AF_INET6))
-		return -EINVAL;
-	memcpy(r.b, dst->a, 16);
-	if (dst->family == XS_AF_INET4 ? !tcp_addr_is4(&r) : tcp_addr_is4(&r))
-		return -EINVAL;
-	return tcp_connect_addr(st, &r, port, o);
-}
-
-int xs_tcp_accept_addr(struct xs_stack *st, int lh, struct xs_addr *from, uint16_t *port)
-{
-	int h = xs_tcp_accept(st, lh, NULL, port);
-	const struct tcp_conn *c = h >= 0 ? tcp_get(st, h) : NULL;
-
-	if (c && from) {
-		if (tcp_addr_is4(&c->raddr))
-			xs_addr_from_ip4(from, tcp_addr4(&c->raddr));
-		else
-			xs_addr_from_ip6(from, c->raddr.b);
-	}
-	return h;
 }

@@ -116,11 +116,13 @@ void tcp_mem_tick(struct xs_stack *st)
 				c->rcvbuf.cap = rcv_shrink_cap(c);
 				c->rcvbuf.size = c->rcvbuf.cap + ((uint32_t)1 << c->rcv_wscale) - 1;
 			}
-			if (c->snd_una == c->snd_max &&
+			/* A ring lent to the application stays as it is. */
+			if (c->snd_una == c->snd_max && !c->snd_lent &&
 			    ring_shrink(&c->sndbuf, TCP_PRESSURE_BUF, 0) == 0)
 				shrunk = true;
-			if (!tcp_ooo_n(c) && ring_shrink(&c->rcvbuf, rcv_shrink_cap(c),
-						     ((uint32_t)1 << c->rcv_wscale) - 1) == 0)
+			if (!tcp_ooo_n(c) && !c->rcv_lent &&
+			    ring_shrink(&c->rcvbuf, rcv_shrink_cap(c),
+					((uint32_t)1 << c->rcv_wscale) - 1) == 0)
 				shrunk = true;
 			if (shrunk) {
 				st->stats.tcp_mem_shrunk++;
@@ -134,12 +136,12 @@ void tcp_mem_trim(struct xs_stack *st, struct tcp_conn *c)
 {
 	bool changed = false;
 
-	if (c->state == XS_TCP_TIME_WAIT && c->sndbuf.cap && !c->sndbuf.len) {
+	if (c->state == XS_TCP_TIME_WAIT && c->sndbuf.cap && !c->sndbuf.len && !c->snd_lent) {
 		tcp_ring_drop(&c->sndbuf);
 		changed = true;
 	}
 	/* Nobody reads any more, and nothing more can come. */
-	if (c->handle < 0 && c->rcvbuf.cap && !c->rcvbuf.len &&
+	if (c->handle < 0 && c->rcvbuf.cap && !c->rcvbuf.len && !c->rcv_lent &&
 	    (c->fin_rcvd || c->state == XS_TCP_TIME_WAIT)) {
 		tcp_ring_drop(&c->rcvbuf);
 		free(c->ooo);
@@ -211,15 +213,42 @@ struct seqset *tcp_ooo_get(struct xs_stack *st, struct tcp_conn *c)
 	return c->ooo;
 }
 
+/* An empty ring the application is not reading or writing in place (a
+ * reserved send ring is empty and yet in use: a zero-copy lend pins it
+ * until commit or close, which queue the connection again). */
+static bool snd_free_ok(const struct tcp_conn *c)
+{
+	return c->sndbuf.data && !c->sndbuf.len && !c->snd_lent;
+}
+
+static bool rcv_free_ok(const struct tcp_conn *c)
+{
+	return c->rcvbuf.data && !c->rcvbuf.len && !tcp_ooo_n(c) && !c->rcv_lent;
+}
+
 /* Something c holds could be freed now: an empty ring, an empty
  * out-of-order set, RACK storage with no record. */
 static bool buf_releasable(const struct tcp_conn *c)
 {
 	const struct tcp_rack *q = &c->rack;
 
-	return (c->sndbuf.data && !c->sndbuf.len) ||
-	       (c->rcvbuf.data && !c->rcvbuf.len && !tcp_ooo_n(c)) || (c->ooo && !c->ooo->n) ||
+	return snd_free_ok(c) || rcv_free_ok(c) || (c->ooo && !c->ooo->n) ||
 	       (!q->n && (q->ch || q->spare || q->tq));
+}
+
+static xs_time_t tcp_buf_idle_wait(const struct xs_stack *st)
+{
+	return st->cfg.tcp_buf_idle_ms == XS_TCP_BUF_IDLE_NOW ? 0 : XS_MS(st->cfg.tcp_buf_idle_ms);
+}
+
+/* The list is in idle_at order: only its head can be due. t->idle_due is
+ * when it is (kept as the head changes), so a poll with nothing to free
+ * costs one comparison (tcp_mem_idle_run, inline), however many wait. */
+static void tcp_idle_due_update(struct xs_stack *st)
+{
+	struct tcp_table *t = st->tcp;
+
+	t->idle_due = t->idle_head ? t->idle_head->idle_at + tcp_buf_idle_wait(st) : XS_TIME_NEVER;
 }
 
 void tcp_mem_idle_unlink(struct xs_stack *st, struct tcp_conn *c)
@@ -228,10 +257,12 @@ void tcp_mem_idle_unlink(struct xs_stack *st, struct tcp_conn *c)
 
 	if (!c->idle_queued)
 		return;
-	if (c->idle_prev)
+	if (c->idle_prev) {
 		c->idle_prev->idle_next = c->idle_next;
-	else
+	} else {
 		t->idle_head = c->idle_next;
+		tcp_idle_due_update(st);
+	}
 	if (c->idle_next)
 		c->idle_next->idle_prev = c->idle_prev;
 	else
@@ -257,6 +288,8 @@ void tcp_mem_idle(struct xs_stack *st, struct tcp_conn *c)
 		t->idle_head = c;
 	t->idle_tail = c;
 	c->idle_queued = true;
+	if (t->idle_head == c)
+		tcp_idle_due_update(st);
 }
 
 /* Frees what c holds that is empty. A receive ring freed keeps its cap and
@@ -266,12 +299,12 @@ static void tcp_buf_release(struct xs_stack *st, struct tcp_conn *c)
 {
 	bool changed = false;
 
-	if (c->sndbuf.data && !c->sndbuf.len) {
+	if (snd_free_ok(c)) {
 		tcp_ring_free(&c->sndbuf);
 		st->stats.tcp_buf_released++;
 		changed = true;
 	}
-	if (c->rcvbuf.data && !c->rcvbuf.len && !tcp_ooo_n(c)) {
+	if (rcv_free_ok(c)) {
 		tcp_ring_free(&c->rcvbuf);
 		st->stats.tcp_buf_released++;
 		changed = true;
@@ -289,12 +322,10 @@ static void tcp_buf_release(struct xs_stack *st, struct tcp_conn *c)
 		tcp_mem_sync(st, c);
 }
 
-void tcp_mem_idle_run(struct xs_stack *st)
+void tcp_mem_idle_release(struct xs_stack *st)
 {
 	struct tcp_table *t = st->tcp;
-	xs_time_t wait = st->cfg.tcp_buf_idle_ms == XS_TCP_BUF_IDLE_NOW
-				 ? 0
-				 : XS_MS(st->cfg.tcp_buf_idle_ms);
+	xs_time_t wait = tcp_buf_idle_wait(st);
 	struct tcp_conn *c;
 
 	while ((c = t->idle_head) && c->idle_at + wait <= st->now) {
@@ -303,6 +334,7 @@ void tcp_mem_idle_run(struct xs_stack *st)
 			tcp_buf_release(st, c);
 	}
 }
+
 
 /* As Linux's tcp_close() with tcp_check_oom(): a connection that would be
  * one orphan too many, or whose data would pass the orphans' budget, is

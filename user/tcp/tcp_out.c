@@ -62,7 +62,7 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 	struct xs_frame f;
 	uint8_t *l4;
 	size_t cap, olen, n;
-	uint32_t wnd;
+	uint32_t wnd, psum = 0;
 
 	/* RFC 9293 3.8.5 / 3.10.2: until our urgent data is acknowledged, a
 	 * segment before SND.UP carries URG and the pointer to the octet after
@@ -113,11 +113,13 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 		return -EMSGSIZE;
 	}
 	if (len) {
-		tcp_ring_peek(&c->sndbuf, seq - c->snd_una, l4 + TCP_HDR_LEN + olen, len);
+		/* Summed as it is copied into the frame: one pass over it. */
+		psum = tcp_ring_peek_csum(&c->sndbuf, seq - c->snd_una, l4 + TCP_HDR_LEN + olen,
+					  len);
 		r.payload = l4 + TCP_HDR_LEN + olen;
 		r.payload_len = len;
 	}
-	n = tcp_emit_ps(&r, tcp_pseudo(&c->laddr, &c->raddr), l4, cap);
+	n = tcp_emit_summed_ps(&r, tcp_pseudo(&c->laddr, &c->raddr), l4, cap, psum);
 	if (!n) {
 		xs_dev_tx_abort(st->dev, &f);
 		return -EMSGSIZE;
@@ -131,7 +133,9 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 		c->last_ack_sent = c->rcv_nxt;
 		c->segs_unacked = 0;
 		c->ack_now = false;
-		timer_cancel(&st->tcp->wheel, &c->delack_timer);
+		c->ack_quick = false;
+		if (timer_pending(&c->delack_timer))
+			timer_cancel(&st->tcp->wheel, &c->delack_timer);
 	}
 	c->last_send = st->now;
 	return 0;
@@ -145,6 +149,62 @@ void tcp_send_ctl(struct xs_stack *st, struct tcp_conn *c, uint8_t flags, uint32
 void tcp_send_ack(struct xs_stack *st, struct tcp_conn *c)
 {
 	tcp_xmit(st, c, c->snd_nxt, TCP_ACK, 0);
+}
+
+void tcp_ack_owed(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_table *t = st->tcp;
+
+	if (!t->rx_batch || c->ack_quick || (!c->ack_queued && t->nack_owed == XS_POLL_BATCH)) {
+		tcp_send_ack(st, c);
+		return;
+	}
+	if (!c->ack_queued) {
+		c->ack_queued = true;
+		t->ack_owed[t->nack_owed++] = c;
+	}
+}
+
+void tcp_ack_unqueue(struct xs_stack *st, struct tcp_conn *c)
+{
+	struct tcp_table *t = st->tcp;
+	unsigned i;
+
+	if (!c->ack_queued)
+		return;
+	for (i = 0; i < t->nack_owed; i++) {
+		if (t->ack_owed[i] == c) {
+			t->ack_owed[i] = t->ack_owed[--t->nack_owed];
+			break;
+		}
+	}
+	c->ack_queued = false;
+}
+
+void tcp_batch_begin(struct xs_stack *st)
+{
+	st->tcp->rx_batch = true;
+}
+
+/* RFC 9293 3.10.7.4: all queued segments were processed; each connection
+ * that still owes an ACK (none rode on data since) sends one, covering
+ * everything the batch brought it. A connection closed meanwhile sends
+ * nothing (it is freed only at the end of the poll, so still readable). */
+void tcp_batch_end(struct xs_stack *st)
+{
+	struct tcp_table *t = st->tcp;
+	unsigned i;
+
+	t->rx_batch = false;
+	for (i = 0; i < t->nack_owed; i++) {
+		struct tcp_conn *c = t->ack_owed[i];
+
+		c->ack_queued = false;
+		if (c->ack_now && !c->done && c->state != XS_TCP_CLOSED &&
+		    c->state != XS_TCP_LISTEN)
+			tcp_send_ack(st, c);
+	}
+	t->nack_owed = 0;
 }
 
 void tcp_send_rst_for(struct xs_stack *st, const struct tcp_ip *ip, const struct tcp_repr *seg)
@@ -332,7 +392,7 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c)
 	case XS_TCP_FIN_WAIT_2:
 	case XS_TCP_TIME_WAIT:
 		if (c->ack_now)
-			tcp_send_ack(st, c);
+			tcp_ack_owed(st, c);
 		return;
 	default:
 		return;
@@ -424,7 +484,7 @@ void tcp_output(struct xs_stack *st, struct tcp_conn *c)
 	}
 ack:
 	if (c->ack_now && !sent_ack)
-		tcp_send_ack(st, c);
+		tcp_ack_owed(st, c);
 }
 
 int tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len)

@@ -8,6 +8,7 @@
 
 #include "core/stack.h"
 #include "tcp/tcp.h"
+#include "wire/csum.h"
 
 /* Large rings are mapped from the kernel and unmapped when freed, so a
  * ring released when idle gives its pages back (RSS falls) instead of
@@ -79,17 +80,41 @@ int tcp_conn_buffers(struct xs_stack *st, struct tcp_conn *c)
 	return 0;
 }
 
+/* The position of offset off from the head: head and off are both below
+ * size, so one subtraction does (no division on the fast path). */
+static uint32_t ring_pos(const struct tcp_ring *r, uint32_t off)
+{
+	uint32_t pos = r->head + off;
+
+	return pos >= r->size ? pos - r->size : pos;
+}
+
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n)
 {
 	uint32_t pos, first;
 
 	if (!n)
 		return;
-	pos = (r->head + off) % r->size;
+	pos = ring_pos(r, off);
 	first = n < r->size - pos ? n : r->size - pos;
 
 	memcpy(dst, r->data + pos, first);
 	memcpy((uint8_t *)dst + first, r->data, n - first);
+}
+
+uint32_t tcp_ring_peek_csum(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n)
+{
+	uint32_t pos, first, sum;
+
+	if (!n)
+		return 0;
+	pos = ring_pos(r, off);
+	first = n < r->size - pos ? n : r->size - pos;
+	sum = csum_copy(dst, r->data + pos, first, 0);
+	if (first < n)
+		sum = csum_block_add(sum, csum_copy((uint8_t *)dst + first, r->data, n - first, 0),
+				     first);
+	return sum;
 }
 
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
@@ -98,17 +123,32 @@ void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t 
 
 	if (!n)
 		return;
-	pos = (r->head + off) % r->size;
+	pos = ring_pos(r, off);
 	first = n < r->size - pos ? n : r->size - pos;
 
 	memcpy(r->data + pos, src, first);
 	memcpy(r->data, (const uint8_t *)src + first, n - first);
 }
 
+uint32_t tcp_ring_write_csum(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
+{
+	uint32_t pos, first, sum;
+
+	if (!n)
+		return 0;
+	pos = ring_pos(r, off);
+	first = n < r->size - pos ? n : r->size - pos;
+	sum = csum_copy(r->data + pos, src, first, 0);
+	if (first < n)
+		sum = csum_block_add(
+		    sum, csum_copy(r->data, (const uint8_t *)src + first, n - first, 0), first);
+	return sum;
+}
+
 void tcp_ring_consume(struct tcp_ring *r, uint32_t n)
 {
 	if (!n)
 		return;
-	r->head = (r->head + n) % r->size;
+	r->head = ring_pos(r, n);
 	r->len -= n;
 }

@@ -140,7 +140,7 @@ static void tcp_rto_fire(void *ctx, struct xs_timer *t)
 		}
 		break;
 	case XS_TCP_SYN_RECEIVED:
-		if (++c->syn_retries > TCP_SYNACK_RETRIES) {
+		if (++c->syn_retries > st->cfg.tcp_synack_retries) {
 			tcp_conn_done(st, c, -ETIMEDOUT);
 			return;
 		}

@@ -3,6 +3,7 @@
 #ifndef XS_WIRE_TCP_H
 #define XS_WIRE_TCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,14 @@ struct tcp_repr {
  * described by the IPv4 pseudo header and fails as TCP_CSUM. */
 enum xs_drop tcp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst,
 		       struct tcp_repr *out);
+/* tcp_parse's checks but the checksum's, which is left to the caller so that
+ * it can sum the payload while copying it (csum_copy): *hsum is the partial
+ * sum of the pseudo header and the TCP header (options included). Nothing in
+ * out may be acted on before tcp_csum_ok(*hsum, payload sum) is true. */
+enum xs_drop tcp_parse_unverified(const uint8_t *b, size_t n, uint32_t src, uint32_t dst,
+				  struct tcp_repr *out, uint32_t *hsum);
+/* The whole segment sums to all ones: header part hsum, payload part psum. */
+bool tcp_csum_ok(uint32_t hsum, uint32_t psum);
 /* Bytes of options tcp_emit will write for r (a multiple of 4, at most 40):
  * on SYN the *_ok options present (MSS, SACK-permitted, timestamps, window
  * scale); otherwise timestamps if ts_ok and up to as many SACK blocks as fit. */
@@ -79,10 +88,19 @@ size_t tcp_opts_len(const struct tcp_repr *r);
  * already sits at b + TCP_HDR_LEN + tcp_opts_len(r)) and the checksum.
  * Returns bytes written, or 0 when cap is too small. */
 size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b, size_t cap);
+/* The same for a payload already at b + TCP_HDR_LEN + tcp_opts_len(r) whose
+ * partial sum psum was taken while it was copied there (csum_copy): only the
+ * header is summed here. */
+size_t tcp_emit_summed(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b,
+		       size_t cap, uint32_t psum);
 /* The same for either family: pseudo is the pseudo-header sum without its
  * length (csum_pseudo4(src, dst, 6, 0) or csum_pseudo6(src, dst, 6, 0)). */
 enum xs_drop tcp_parse_ps(const uint8_t *b, size_t n, uint32_t pseudo, struct tcp_repr *out);
+enum xs_drop tcp_parse_unverified_ps(const uint8_t *b, size_t n, uint32_t pseudo,
+				     struct tcp_repr *out, uint32_t *hsum);
 size_t tcp_emit_ps(const struct tcp_repr *r, uint32_t pseudo, uint8_t *b, size_t cap);
+size_t tcp_emit_summed_ps(const struct tcp_repr *r, uint32_t pseudo, uint8_t *b, size_t cap,
+			  uint32_t psum);
 
 /* Sequence-space comparisons (RFC 9293 3.4), modulo 2^32. */
 static inline int seq_lt(uint32_t a, uint32_t b)

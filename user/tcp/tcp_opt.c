@@ -1,18 +1,14 @@
-/* Socket options, get and set, for TCP and UDP handles, the active open with
- * options (a local port, buffers before the SYN), and the read-side shutdown. */
+/* TCP socket options, get and set (Nagle, keepalive, buffers, RTO floor, TOS,
+ * congestion control), and the read-side shutdown (shutdown(2)'s SHUT_RD). */
 #include <errno.h>
 
 #include "core/stack.h"
-#include "net/udp.h"
 #include "tcp/tcp.h"
 
-int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
+int tcp_setopt(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_opt opt, int value)
 {
-	struct tcp_conn *c = tcp_get(st, h);
 	struct tcp_ring nr;
 
-	if (!c)
-		return -EBADF;
 	switch (opt) {
 	case XS_TCP_NODELAY:
 		c->nodelay = value != 0;
@@ -45,6 +41,10 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 	case XS_TCP_RCVBUF:
 		if (value < TCP_MIN_BUF || value > TCP_MAX_BUF)
 			return -EINVAL;
+		/* A ring lent to the application (a reset connection still
+		 * holds its rings) is not replaced under it. */
+		if (opt == XS_TCP_SNDBUF ? c->snd_lent : c->rcv_lent)
+			return -EBUSY;
 		/* Buffers are sized before the connection carries data. */
 		if (c->state != XS_TCP_LISTEN && c->state != XS_TCP_CLOSED &&
 		    (c->sndbuf.len || c->rcvbuf.len || c->state != XS_TCP_SYN_SENT))
@@ -91,13 +91,10 @@ int xs_tcp_setopt(struct xs_stack *st, int h, enum xs_tcp_opt opt, int value)
 	return -ENOPROTOOPT;
 }
 
-int xs_tcp_getopt(const struct xs_stack *st, int h, enum xs_tcp_opt opt, int *value)
+int tcp_getopt(const struct tcp_conn *c, enum xs_tcp_opt opt, int *value)
 {
-	const struct tcp_conn *c = tcp_get(st, h);
 	int v;
 
-	if (!c)
-		return -EBADF;
 	switch (opt) {
 	case XS_TCP_NODELAY:
 		v = c->nodelay;
@@ -141,25 +138,20 @@ int xs_tcp_getopt(const struct xs_stack *st, int h, enum xs_tcp_opt opt, int *va
 	return 0;
 }
 
-int xs_tcp_connect_ex(struct xs_stack *st, uint32_t ip, uint16_t port,
-		      const struct xs_tcp_connect_opts *o)
+int tcp_shutdown_how(struct xs_stack *st, struct tcp_conn *c, int how)
 {
-	return tcp_connect(st, ip, port, o);
-}
-
-int xs_tcp_shutdown_how(struct xs_stack *st, int h, int how)
-{
-	struct tcp_conn *c = tcp_get(st, h);
 	int err;
 
-	if (!c)
-		return -EBADF;
 	if (!how || (how & ~XS_SHUT_RDWR))
 		return -EINVAL;
 	if (c->state == XS_TCP_LISTEN)
 		return -ENOTCONN;
+	/* Nothing is done while a part of it would pull a lent region away
+	 * (the unread bytes discarded, a FIN before reserved bytes). */
+	if (((how & XS_SHUT_RD) && c->rcv_lent) || ((how & XS_SHUT_WR) && c->snd_lent))
+		return -EBUSY;
 	if (how & XS_SHUT_WR) {
-		err = xs_tcp_shutdown(st, h);
+		err = tcp_shutdown(st, c);
 		if (err)
 			return err;
 	}
@@ -177,36 +169,4 @@ int xs_tcp_shutdown_how(struct xs_stack *st, int h, int how)
 		c->urg_pending = false;
 	}
 	return 0;
-}
-
-/* --- UDP ----------------------------------------------------------------- */
-
-int xs_udp_setopt(struct xs_stack *st, int h, enum xs_udp_opt opt, int value)
-{
-	struct udp_sock *s;
-
-	if (h < 0 || h >= UDP_MAX_SOCKS || !st->udp.s[h].used)
-		return -EBADF;
-	s = &st->udp.s[h];
-	switch (opt) {
-	case XS_UDP_RCVBUF:
-		if (value < XS_UDP_RCVBUF_MIN || value > XS_UDP_RCVBUF_MAX)
-			return -EINVAL;
-		/* What is queued stays; new datagrams see the new bound. */
-		s->rcvbuf = (uint32_t)value;
-		return 0;
-	}
-	return -ENOPROTOOPT;
-}
-
-int xs_udp_getopt(const struct xs_stack *st, int h, enum xs_udp_opt opt, int *value)
-{
-	if (h < 0 || h >= UDP_MAX_SOCKS || !st->udp.s[h].used)
-		return -EBADF;
-	switch (opt) {
-	case XS_UDP_RCVBUF:
-		*value = (int)st->udp.s[h].rcvbuf;
-		return 0;
-	}
-	return -ENOPROTOOPT;
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+"""Writes the seeds of fuzz_mq under tests/fuzz/corpus/mq/: one input per owner
+rule of the multi-queue group (a queue byte, then a frame whose source MAC is
+odd, so the target fixes its checksums). Run from the repository root; the
+output is deterministic."""
+import os
+import struct
+
+OUT = "tests/fuzz/corpus/mq"
+OUR_MAC = bytes([2, 0, 0, 0, 0, 1])
+PEER_MAC = bytes([0x52, 0x54, 0, 0x12, 0x34, 0x57])  # odd: checksums fixed
+OUR = bytes([10, 0, 0, 1])
+PEER = bytes([10, 0, 0, 2])
+
+
+def ip4(proto, payload, src=PEER, dst=OUR, frag=0):
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 7, frag, 64, proto, 0,
+                       src, dst) + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 1) + payload
+
+
+def tcp(sport, dport, seq, ack, flags):
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+
+
+def icmp(typ, code, rest, data):
+    return struct.pack("!BBHI", typ, code, 0, rest) + data
+
+
+def eth(typ, payload, dst=OUR_MAC):
+    return dst + PEER_MAC + struct.pack("!H", typ) + payload
+
+
+def arp(op, tpa):
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, PEER_MAC, PEER, bytes(6), tpa)
+
+
+# 32769 % 3 == 0: ports 32769, 32770, 32771 are queues 0, 1, 2's.
+seeds = {
+    "udp_to_q1_on_q0": b"\0" + eth(0x0800, ip4(17, udp(5000, 32770, b"hello"))),
+    "udp_to_q2_on_q1": b"\1" + eth(0x0800, ip4(17, udp(5000, 32771, b"x" * 100))),
+    "udp_service_on_q2": b"\2" + eth(0x0800, ip4(17, udp(5000, 7, b"echo"))),
+    "echo_reply_id4_on_q0": b"\0" + eth(0x0800, ip4(1, icmp(0, 0, 4 << 16 | 1, b"ping"))),
+    "echo_request_on_q1": b"\1" + eth(0x0800, ip4(1, icmp(8, 0, 9 << 16 | 1, b"ping"))),
+    "port_unreach_quoting_q2": b"\0" + eth(0x0800, ip4(1, icmp(
+        3, 3, 0, ip4(17, udp(32771, 53, b"q"), src=OUR, dst=PEER)[:28]))),
+    "time_exceeded_quoting_ping_q2": b"\1" + eth(0x0800, ip4(1, icmp(
+        11, 0, 0, ip4(1, icmp(8, 0, 5 << 16 | 1, b"abcd"), src=OUR, dst=PEER)[:28]))),
+    "tcp_ack_no_conn_on_q1": b"\1" + eth(0x0800, ip4(6, tcp(40000, 80, 1000, 2000, 0x10))),
+    "tcp_rst_no_conn_on_q0": b"\0" + eth(0x0800, ip4(6, tcp(40000, 80, 1000, 0, 0x04))),
+    "tcp_syn_on_q2": b"\2" + eth(0x0800, ip4(6, tcp(40001, 80, 1000, 0, 0x02))),
+    "tcp_syn_to_q1_port_on_q0": b"\0" + eth(0x0800, ip4(6, tcp(40002, 32770, 1, 0, 0x02))),
+    "tcp_ack_to_q0_port_on_q2": b"\2" + eth(0x0800, ip4(6, tcp(40003, 32769, 1, 1, 0x10))),
+    "first_fragment_to_q1_on_q0": b"\0" + eth(0x0800, ip4(17, udp(5000, 32770, b"y" * 24)[:24],
+                                                          frag=0x2000)),
+    "arp_request_on_q1": b"\1" + eth(0x0806, arp(1, OUR) + bytes(18), dst=b"\xff" * 6),
+    "arp_reply_on_q2": b"\2" + eth(0x0806, arp(2, OUR) + bytes(18)),
+}
+os.makedirs(OUT, exist_ok=True)
+for k, v in seeds.items():
+    with open(os.path.join(OUT, k), "wb") as f:
+        f.write(v)

@@ -1,0 +1,16 @@
+/* A UDP handle where a TCP handle is expected must not compile.
+ * EXPECT: incompatible type for argument 2 of .xs_tcp_send.|passing 'struct xs_udp' to parameter of incompatible type 'struct xs_tcp' */
+#include <xdpstack/stack.h>
+
+ssize_t use(struct xs_stack *st, struct xs_udp u, struct xs_tcp t);
+
+ssize_t use(struct xs_stack *st, struct xs_udp u, struct xs_tcp t)
+{
+#ifdef COMPILE_OK
+	(void)u;
+	return xs_tcp_send(st, t, "x", 1);
+#else
+	(void)t;
+	return xs_tcp_send(st, u, "x", 1);
+#endif
+}
