@@ -1,6 +1,8 @@
 /* IPv6 beyond one frame and one link, on a virtual clock: reassembly (RFC 8200
  * 4.5, RFC 5722, RFC 7112, atomic fragments), UDP over IPv6 through the
  * address-family-aware calls, routes, and SLAAC from Router Advertisements. */
+#include <xdpstack/mq.h>
+
 #include "ip6_fixture.h"
 
 static const uint8_t router_ll[16] = {0xfe, 0x80, [15] = 1};
@@ -613,6 +615,19 @@ static void test_tcp6(void **state)
 		;
 }
 
+/* IPv6 serves one queue (core/mq.c places IPv4 only): a stack with IPv6
+ * on does not join a multi-queue group. */
+static void test_ip6_not_in_mq_group(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_mq *g = xs_mq_new(2, 0);
+
+	assert_non_null(g);
+	fx6_enable(fx, XS_IP6_NO_DAD, 0);
+	assert_int_equal(xs_mq_attach(g, 0, fx->st), -EOPNOTSUPP);
+	xs_mq_free(g);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -623,6 +638,7 @@ int main(void)
 	    T(test_slaac),
 	    T(test_routes6_api),
 	    T(test_tcp6),
+	    T(test_ip6_not_in_mq_group),
 	};
 #undef T
 	return cmocka_run_group_tests_name("ip6_stack", tests, NULL, NULL);
