@@ -447,8 +447,8 @@ opened:
 			h.id == -EMFILE		 ? " (no free TCP handle)"
 			: h.id == -EADDRNOTAVAIL ? " (no free local port)"
 			: h.id == -ENETUNREACH	 ? " (no route; see route show)"
-			: h.id == -EINVAL	 ? " (not a unicast host address: a broadcast? ours?)"
-					      : "");
+			: h.id == -EINVAL ? " (not a unicast host address: a broadcast? ours?)"
+					  : "");
 		return;
 	}
 	k->h = h;
