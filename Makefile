@@ -30,7 +30,7 @@ LDLIBS := -lxdp -lbpf -lelf -lz -lpcap $(TLS_LIBS)
 LDFLAGS += $(SANFLAGS)
 
 LIB_SRCS := $(wildcard user/wire/*.c user/core/*.c user/dev/*.c user/net/*.c \
-	user/tcp/*.c user/tls/*.c user/api/*.c)
+	user/net6/*.c user/tcp/*.c user/tls/*.c user/api/*.c)
 APP_SRCS := $(wildcard user/app/*.c)
 CTL_SRCS := $(wildcard tools/ctl/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -26,6 +26,17 @@ struct xs_steer_cfg {
  * (the replies to its RFC 5227 probe). */
 #define XS_STEER_F_DHCP 1u
 
+/* IPv6 (user/net6/): key 0 of xs_cfg6. The stack's addresses, tentative
+ * ones included (DAD must hear solicitations and advertisements for them). */
+#define XS_STEER_MAX_ADDR6 8
+#define XS_STEER6_F_RA 1u /* also take Router Advertisements to all-nodes (SLAAC) */
+
+struct xs_steer_cfg6 {
+	__u32 naddr;
+	__u32 flags; /* XS_STEER6_F_* */
+	__u8 addr[XS_STEER_MAX_ADDR6][16];
+};
+
 enum xs_steer_counter {
 	XS_STEER_REDIRECTED = 0,
 	XS_STEER_PASSED = 1,

@@ -1,5 +1,6 @@
 /* XDP steering program: redirects the frames that belong to xdpstack (ARP for its IPv4
- * address, IPv4 to it, DHCP replies) to its AF_XDP socket after its filter; passes the rest. */
+ * address, IPv4 to it, DHCP replies, IPv6 to its addresses and their neighbor discovery) to
+ * its AF_XDP socket, IPv4 after its filter; passes the rest. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -26,6 +27,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xs_steer_cfg);
 } xs_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xs_steer_cfg6);
+} xs_cfg6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -149,6 +157,65 @@ static __always_inline int want_ip4(const __u8 *l3, const void *end, const struc
 		return 0;
 	return ld_be16(l4 + 2) == DHCP_CLIENT_PORT &&
 	       mac_eq(l4 + UDP_HLEN + BOOTP_CHADDR_OFF, cfg->mac);
+}
+
+/* IPv6 (RFC 8200, 4861). */
+#define IP6_HLEN 40
+#define NEXTHDR_ICMP6 58
+#define ND_RA 134
+#define ND_NS 135
+#define ND_NA 136
+#define ND_TARGET_OFF 8
+#define ND_NS_MIN 24
+
+static __always_inline int addr6_eq(const __u8 *p, const __u8 *a)
+{
+	__u64 x0, x1, y0, y1;
+
+	__builtin_memcpy(&x0, p, 8);
+	__builtin_memcpy(&x1, p + 8, 8);
+	__builtin_memcpy(&y0, a, 8);
+	__builtin_memcpy(&y1, a + 8, 8);
+	return x0 == y0 && x1 == y1;
+}
+
+/* p points at 16 bytes inside the packet (checked by the caller). */
+static __always_inline int addr6_ours(const __u8 *p, const struct xs_steer_cfg6 *c)
+{
+	__u32 i;
+
+	for (i = 0; i < XS_STEER_MAX_ADDR6; i++) {
+		if (i >= c->naddr)
+			break;
+		if (addr6_eq(p, c->addr[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/* IPv6: to one of the stack's addresses; to multicast only neighbor
+ * discovery about them (a Neighbor Solicitation or Advertisement whose
+ * target is theirs, an ICMPv6 header right after the IPv6 header), and
+ * Router Advertisements while SLAAC wants them. The kernel's own NDP, MLD
+ * and traffic pass. */
+static __always_inline int want_ip6(const __u8 *l3, const void *end,
+				    const struct xs_steer_cfg6 *c)
+{
+	const __u8 *icmp = l3 + IP6_HLEN;
+
+	if ((const void *)(l3 + IP6_HLEN) > end || (l3[0] >> 4) != 6)
+		return 0;
+	if (l3[24] != 0xff)
+		return addr6_ours(l3 + 24, c);
+	if (l3[6] != NEXTHDR_ICMP6 || (const void *)(icmp + 1) > end)
+		return 0;
+	if (icmp[0] == ND_RA)
+		return (c->flags & XS_STEER6_F_RA) != 0;
+	if (icmp[0] != ND_NS && icmp[0] != ND_NA)
+		return 0;
+	if ((const void *)(icmp + ND_NS_MIN) > end)
+		return 0;
+	return addr6_ours(icmp + ND_TARGET_OFF, c);
 }
 
 static __always_inline struct xs_steer_rule_cnt *rule_cnt(__u32 slot, __u32 pos)
@@ -346,13 +413,15 @@ int xs_steer(struct xdp_md *ctx)
 	const void *data = (const void *)(long)ctx->data;
 	const void *end = (const void *)(long)ctx->data_end;
 	const struct xs_steer_cfg *cfg;
+	const struct xs_steer_cfg6 *cfg6;
 	const __u8 *p = data;
 	__u32 key = 0, ntags = 0, vid = 0;
 	__u16 proto;
 	int want = 0, ret, i;
 
 	cfg = bpf_map_lookup_elem(&xs_cfg, &key);
-	if (!cfg || (cfg->ip4 == 0 && !(cfg->flags & XS_STEER_F_DHCP)))
+	cfg6 = bpf_map_lookup_elem(&xs_cfg6, &key);
+	if (!cfg || !cfg6 || (cfg->ip4 == 0 && !(cfg->flags & XS_STEER_F_DHCP) && !cfg6->naddr))
 		return pass();
 
 	if ((const void *)(p + ETH_HLEN) > end)
@@ -382,6 +451,8 @@ int xs_steer(struct xdp_md *ctx)
 		want = want_arp(p, end, cfg);
 	else if (proto == ETH_P_IP)
 		want = want_ip4(p, end, cfg);
+	else if (proto == ETH_P_IPV6 && cfg6->naddr)
+		want = want_ip6(p, end, cfg6);
 	if (!want)
 		return pass();
 	if (proto == ETH_P_IP && cfg->ip4 != 0 && ld_raw32(p + 16) == cfg->ip4) {

@@ -168,6 +168,10 @@ int xs_afxdp_set_busy_poll(struct xs_dev *dev, uint32_t usecs, uint32_t budget);
 int xs_afxdp_napi_id(struct xs_dev *dev);
 /* Sets the address in the steering config map. 0 or -errno. */
 int xs_afxdp_set_ip(struct xs_dev *dev, uint32_t ip);
+/* Sets the IPv6 addresses to steer (n <= 8, network order; n 0: no IPv6)
+ * and whether Router Advertisements to all-nodes are taken (SLAAC): what
+ * xs_ip6_steer_info says. 0 or -errno. */
+int xs_afxdp_set_ip6(struct xs_dev *dev, const uint8_t (*addrs)[16], unsigned n, int want_ra);
 /* While DHCP runs (on nonzero), also steer DHCP replies whose chaddr is
  * dev->mac and ARP to dev->mac; off once bound. 0 or -errno. */
 int xs_afxdp_set_dhcp(struct xs_dev *dev, int on);

@@ -51,7 +51,9 @@ void xs_mq_free(struct xs_mq *g);
  * before any other stack of the group polls. The stack then hands packets
  * over and takes them at each xs_stack_poll; xs_stack_free leaves the group.
  * The stack at index 0 keeps the gratuitous ARP announcements and the DHCP
- * client; the others follow it (xs_mq_sync_addr). 0 or -EINVAL/-EBUSY. */
+ * client; the others follow it (xs_mq_sync_addr). 0 or -EINVAL/-EBUSY, or
+ * -EOPNOTSUPP for a stack with IPv6 on (IPv6 serves one queue: the owner
+ * rules read IPv4 headers only). */
 int xs_mq_attach(struct xs_mq *g, unsigned index, struct xs_stack *st);
 /* An eventfd that becomes readable when another stack handed index work:
  * wait on it beside the device's fd (xs_stack_fd includes it). */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <xdpstack/addr.h>
 #include <xdpstack/dev.h>
 #include <xdpstack/stats.h>
 
@@ -586,6 +587,7 @@ struct xs_tcp_info {
 	uint64_t retransmits, bytes_acked, bytes_received;
 	uint8_t snd_wscale, rcv_wscale, sack, timestamps;
 	const char *cc;
+	struct xs_addr laddr, raddr; /* either family (lip, rip: IPv4 only, else 0) */
 };
 int xs_tcp_get_info(const struct xs_stack *st, struct xs_tcp h, struct xs_tcp_info *out);
 /* Every connection and listener, handles or not. Returns entries written. */
@@ -607,6 +609,7 @@ struct xs_ping_result {
 	int error;           /* 0 for an echo reply, else -EHOSTUNREACH, -ENETUNREACH,
 			      * -ETIMEDOUT (time exceeded), -ECONNREFUSED ... */
 	uint8_t icmp_type, icmp_code;
+	struct xs_addr from_addr; /* who answered, either family (ip6.h) */
 };
 typedef void (*xs_ping_cb)(struct xs_stack *st, struct xs_ping h, const struct xs_ping_result *r,
 			   void *ctx);
@@ -681,5 +684,8 @@ int xs_dhcp_info(const struct xs_stack *st, xs_time_t now, struct xs_dhcp_info *
  * The address stays so that the RELEASE can go out (it may wait on ARP:
  * poll a moment more); then free the stack. */
 void xs_dhcp_release(struct xs_stack *st);
+
+/* IPv6 and the address-family-aware calls. */
+#include <xdpstack/ip6.h>
 
 #endif

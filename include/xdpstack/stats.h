@@ -98,6 +98,35 @@
 	X(DHCP_YIADDR, "DHCP offer of an address a host cannot take")            \
 	X(DHCP_UNEXPECTED, "DHCP message of a type not expected in this state")  \
 	X(DHCP_NO_SERVER, "DHCP offer or ACK without a server identifier")       \
+	/* IPv6 (user/net6/, docs/DESIGN.md "IPv6") */                            \
+	X(IP6_SHORT, "IPv6 packet shorter than its 40-byte header")               \
+	X(IP6_VERSION, "IPv6 EtherType but IP version is not 6")                  \
+	X(IP6_LEN, "IPv6 payload length beyond the frame")                        \
+	X(IP6_DST, "IPv6 destination is not ours (or still tentative)")           \
+	X(IP6_SRC, "IPv6 source invalid (multicast, loopback, ours, v4-mapped)")  \
+	X(IP6_EXT_ORDER, "IPv6 extension headers out of order or repeated")       \
+	X(IP6_EXT_LIMIT, "IPv6 extension headers or options past the limits")     \
+	X(IP6_EXT_BAD, "IPv6 extension header or option truncated or overlong")   \
+	X(IP6_OPT_UNKNOWN, "IPv6 option unknown, its action bits say discard")    \
+	X(IP6_NEXT_HDR, "IPv6 next header unrecognized")                          \
+	X(IP6_ROUTING, "IPv6 routing header with segments left (we route nothing)") \
+	X(IP6_FRAG, "IPv6 fragment malformed (length or offset)")                 \
+	X(ICMP6_SHORT, "ICMPv6 message truncated")                                \
+	X(ICMP6_CSUM, "ICMPv6 checksum wrong")                                    \
+	X(ICMP6_TYPE, "ICMPv6 type not handled")                                  \
+	X(ICMP6_ERR_BAD, "ICMPv6 error quoting a truncated or foreign packet")    \
+	X(ICMP6_PTB_SMALL, "Packet Too Big with an MTU below 1280 ignored")       \
+	X(ICMP6_RATE, "ICMPv6 error not sent: rate limit")                        \
+	X(ND_HOP_LIMIT, "NDP message with a hop limit other than 255")            \
+	X(ND_BAD, "NDP message malformed (code, length, target)")                 \
+	X(ND_SRC, "NDP message from a source its type forbids")                   \
+	X(ND_OPT, "NDP option of length 0, wrong length, or past the end")        \
+	X(ND_NOT_OURS, "Neighbor Solicitation for a target that is not ours")     \
+	X(ND_CONFLICT, "Neighbor Advertisement from another host for our address") \
+	X(ND_UNSOLICITED, "Neighbor Advertisement for an address not in the cache") \
+	X(ND_UNRESOLVED, "next hop did not answer Neighbor Solicitations")        \
+	X(ND_QUEUE_FULL, "too many packets waiting for neighbor discovery")       \
+	X(ND_RA_IGNORED, "Router Advertisement not wanted (no SLAAC, or bad values)") \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(MQ_RING_FULL, "packet for another queue's stack lost: the ring to it was full") \
 	X(TX_TOO_BIG, "packet larger than the MTU")
@@ -174,7 +203,23 @@ enum xs_drop {
 	X(mq_handoff_tx) X(mq_handoff_rx) X(mq_arp_replicas) X(mq_search)          \
 	X(tls_handshakes) X(tls_resumed) X(tls_handshake_failed) X(tls_verify_failed) \
 	X(tls_handshake_timeouts) X(tls_handshake_refused) X(tls_close_notify_tx)  \
-	X(tls_close_notify_rx) X(tls_close_aborts) X(tls_sessions) X(tls_handshaking)
+	X(tls_close_notify_rx) X(tls_close_aborts) X(tls_sessions) X(tls_handshaking) \
+	XS_COUNTERS_IP6(X)
+
+/* IPv6 (user/net6/): ip6_atomic_frag (atomic fragments taken whole, RFC
+ * 6946), nd_refused_in_use (a solicitation answered but its sender not
+ * learned: the cache full of entries in use), nd_chain_max and
+ * pmtu_chain_max (longest chains of the keyed tables), nd_dad_conflicts
+ * (addresses found duplicate), ip6_pmtu_updates (Packet Too Big that lowered
+ * a path MTU), nd_ra_rx / nd_ra_used (Router Advertisements received /
+ * taken by SLAAC). */
+#define XS_COUNTERS_IP6(X)                                                         \
+	X(ip6_rx) X(ip6_tx) X(ip6_frag_rx) X(ip6_reassembled) X(ip6_frag_tx)      \
+	X(ip6_atomic_frag) X(ip6_pmtu_updates) X(pmtu_chain_max)                 \
+	X(icmp6_rx) X(icmp6_tx) X(icmp6_echo_rx) X(icmp6_echo_reply_tx)            \
+	X(icmp6_echo_tx) X(icmp6_echo_reply_rx) X(icmp6_err_rx) X(icmp6_err_tx)    \
+	X(nd_ns_rx) X(nd_ns_tx) X(nd_na_rx) X(nd_na_tx) X(nd_rs_tx) X(nd_ra_rx)    \
+	X(nd_ra_used) X(nd_refused_in_use) X(nd_chain_max) X(nd_dad_conflicts)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

@@ -8,7 +8,10 @@
  *   build/fuzz/fuzz_rx -max_len=2048 -max_total_time=30 build/fuzz/corpus-rx tests/fuzz/corpus/rx
  *
  * UDP sockets are bound to ports 7, 53 and 5353, and port 4000 is connected
- * to 10.0.0.2:53 (ICMP errors quoting its datagrams reach it).
+ * to 10.0.0.2:53 (ICMP errors quoting its datagrams reach it). IPv6 is on:
+ * fd00::1/64 and a link-local address, no DAD; the peer fd00::2 is known
+ * from a Neighbor Solicitation (IPv6 frames get their ICMPv6 or UDP
+ * checksum fixed behind the header chain, as IPv4's below).
  * The stack is created once and keeps its state (ARP cache, socket queues)
  * between inputs; virtual time advances 1 ms per input so timers run too.
  * Inputs whose source MAC has its lowest bit set (byte 11; the rx path never
@@ -29,6 +32,8 @@
 #include "dev/dev.h"
 #include "wire/bytes.h"
 #include "wire/csum.h"
+#include "wire/icmp6.h"
+#include "wire/ip6.h"
 #include "fuzz_tx.h"
 
 #define FUZZ_IP 0x0a000001u /* 10.0.0.1/24 */
@@ -73,12 +78,43 @@ static void drain_tx(void)
 		abort();
 }
 
+/* IPv6: the ICMPv6 or UDP checksum behind the header chain, if it walks. */
+static void fix_checksums6(uint8_t *f, size_t n)
+{
+	struct ip6_repr ip;
+	struct ip6_walk w;
+	size_t len;
+	uint8_t *l4;
+
+	if (ip6_parse(f + 14, n - 14, &ip))
+		return;
+	len = IP6_HDR_LEN + (size_t)ip.payload_len;
+	if (ip6_walk(f + 14, len, ip6_is_multicast(&ip.dst), &w))
+		return;
+	l4 = f + 14 + w.l4_off;
+	if (w.proto == IP6_NH_ICMP6 && len - w.l4_off >= 4) {
+		icmp6_set_csum(l4, len - w.l4_off, &ip.src, &ip.dst);
+	} else if (w.proto == IP6_NH_UDP && len - w.l4_off >= 8) {
+		uint16_t c;
+
+		st_be16(l4 + 6, 0);
+		c = csum_fold(csum_add(csum_pseudo6(ip.src.b, ip.dst.b, 17,
+						    (uint32_t)(len - w.l4_off)),
+				       l4, len - w.l4_off));
+		st_be16(l4 + 6, c ? c : 0xffff);
+	}
+}
+
 /* Recomputes whatever checksums the frame's own length fields make sense of. */
 static void fix_checksums(uint8_t *f, size_t n)
 {
 	uint8_t *ip = f + 14, *l4;
 	size_t ihl, total, l4len;
 
+	if (n >= 54 && ld_be16(f + 12) == 0x86dd) {
+		fix_checksums6(f, n);
+		return;
+	}
 	if (n < 34 || ld_be16(f + 12) != 0x0800 || ip[0] >> 4 != 4)
 		return;
 	ihl = (ip[0] & 0x0fu) * 4u;
@@ -124,6 +160,50 @@ static void learn_peer(void)
 	drain_tx();
 }
 
+static void ip6_init_peer(void)
+{
+	uint8_t f[86] = {0}, *ip = f + 14, *m = f + 54;
+	struct ip6_addr s6, d6;
+
+	memcpy(f, our_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	ip[0] = 0x60;
+	ip[5] = 32;
+	ip[6] = 58;
+	ip[7] = 255;
+	ip[8] = 0xfd;
+	ip[23] = 2;
+	ip[24] = 0xfd;
+	ip[39] = 1;
+	m[0] = 135;
+	m[8] = 0xfd;
+	m[23] = 1;
+	m[24] = 1;
+	m[25] = 1;
+	memcpy(m + 26, peer_mac, 6);
+	memcpy(s6.b, ip + 8, 16);
+	memcpy(d6.b, ip + 24, 16);
+	icmp6_set_csum(m, 32, &s6, &d6);
+	xs_mem_dev_inject(dev, f, sizeof(f));
+	xs_stack_poll(st, now);
+	drain_tx();
+}
+
+static void ip6_init(void)
+{
+	struct xs_ip6_config c = {.naddrs = 1, .dad_transmits = XS_IP6_NO_DAD};
+
+	c.addrs[0].addr[0] = 0xfd;
+	c.addrs[0].addr[15] = 1;
+	c.addrs[0].plen = 64;
+	memset(c.secret, 0x42, sizeof(c.secret));
+	if (xs_ip6_enable(st, &c))
+		abort();
+	ip6_init_peer();
+}
+
 static void fuzz_init(void)
 {
 	struct xs_config cfg = {.ip = FUZZ_IP};
@@ -153,8 +233,11 @@ static void fuzz_init(void)
 	xs_stack_poll(st, now);
 	drain_tx();
 	learn_peer();
+	ip6_init();
 }
 
+/* IPv6: fd00::1/64 and a link-local, usable at once; the peer fd00::2 at
+ * peer_mac announces itself with a Neighbor Solicitation for ours. */
 /* FUZZ_DEBUG=1: the counters an input moved, to check that seeds reach their case. */
 static void debug_dump(const struct xs_stats *before)
 {
@@ -196,7 +279,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	drain_tx();
 	debug_dump(&before);
 	/* Keep the peer known past its ARP lifetime (60 s = 60000 inputs). */
-	if (++inputs % 30000 == 0)
+	if (++inputs % 30000 == 0) {
 		learn_peer();
+		ip6_init_peer();
+	}
 	return 0;
 }

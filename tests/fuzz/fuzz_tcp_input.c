@@ -518,7 +518,7 @@ static void check_all(void)
 
 		if (!views[i].used)
 			continue;
-		c = tcp_lookup(st, OUR_IP, views[i].lport, PEER_IP, views[i].rport);
+		c = tcp_lookup4(st, OUR_IP, views[i].lport, PEER_IP, views[i].rport);
 		if (c)
 			check_tcb(c);
 	}

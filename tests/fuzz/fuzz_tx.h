@@ -10,11 +10,64 @@
 #include "wire/bytes.h"
 #include "wire/eth.h"
 #include "wire/icmp.h"
+#include "wire/icmp6.h"
 #include "wire/ip4.h"
+#include "wire/ip6.h"
+#include "wire/ndp.h"
 #include "wire/tcp.h"
 #include "wire/udp.h"
 
 #define FUZZ_TX_QUOTE_MAX 548 /* RFC 1812 4.3.2.3: an ICMP error fits 576 bytes */
+
+/* An IPv6 frame the stack sent (f/n whole, Ethernet header checked): from
+ * a unicast address (:: only for DAD's solicitations), to multicast only for
+ * neighbor discovery, no extension header but a Fragment header (a multiple
+ * of 8 bytes but the last), checksums right, an NDP message valid, an error
+ * quoting at most 1232 bytes of a packet sent to us. */
+static inline void fuzz_check_tx6(const uint8_t *f, size_t n, uint16_t mtu)
+{
+	struct ip6_repr r;
+	struct ip6_walk w;
+	struct icmp6_repr m;
+	size_t len;
+
+	FUZZ_CHECK(ip6_parse(f + ETH_HDR_LEN, n - ETH_HDR_LEN, &r) == XS_DROP_NONE);
+	len = IP6_HDR_LEN + (size_t)r.payload_len;
+	FUZZ_CHECK(len <= mtu);
+	FUZZ_CHECK(n == ETH_HDR_LEN + len || (n == 60 && ETH_HDR_LEN + len < 60));
+	FUZZ_CHECK(!ip6_is_multicast(&r.src) && r.hop_limit > 0);
+	if (ip6_is_multicast(&r.dst))
+		FUZZ_CHECK(f[0] == 0x33 && f[1] == 0x33 && !memcmp(f + 2, r.dst.b + 12, 4));
+	FUZZ_CHECK(ip6_walk(f + ETH_HDR_LEN, len, false, &w) == XS_DROP_NONE);
+	FUZZ_CHECK(w.nexts == (w.proto == IP6_NH_FRAGMENT) && !w.atomic);
+	if (w.proto == IP6_NH_FRAGMENT) {
+		FUZZ_CHECK(len > IP6_HDR_LEN + IP6_FRAG_HDR_LEN);
+		if (w.frag.more)
+			FUZZ_CHECK((len - IP6_HDR_LEN - IP6_FRAG_HDR_LEN) % 8 == 0);
+		return;
+	}
+	if (w.proto != IP6_NH_ICMP6) {
+		FUZZ_CHECK(w.proto == IP6_NH_UDP || w.proto == IP6_NH_TCP);
+		FUZZ_CHECK(!ip6_is_multicast(&r.dst) && !ip6_is_unspecified(&r.src));
+		return;
+	}
+	FUZZ_CHECK(icmp6_parse(f + ETH_HDR_LEN + IP6_HDR_LEN, len - IP6_HDR_LEN, &r.src, &r.dst,
+			       &m) == XS_DROP_NONE);
+	if (m.type >= ICMP6_ND_RS && m.type <= ICMP6_ND_NA) {
+		struct ndp_repr nd;
+
+		FUZZ_CHECK(r.hop_limit == NDP_HOP_LIMIT);
+		FUZZ_CHECK(ndp_parse(&m, r.hop_limit, &r.src, &r.dst, &nd) == XS_DROP_NONE);
+		return;
+	}
+	FUZZ_CHECK(!ip6_is_multicast(&r.dst) && !ip6_is_unspecified(&r.src));
+	if (icmp6_is_error(m.type)) {
+		FUZZ_CHECK(m.data_len >= IP6_HDR_LEN && m.data_len <= ICMP6_QUOTE_MAX);
+		FUZZ_CHECK(m.data[0] >> 4 == 6 && !memcmp(m.data + 8, r.dst.b, 16));
+	} else {
+		FUZZ_CHECK(m.type == ICMP6_ECHO_REQUEST || m.type == ICMP6_ECHO_REPLY);
+	}
+}
 
 /* f/n is one frame taken from the mem device; mac/ip are the stack's. A
  * non-first fragment's transport header cannot be checked alone; a first
@@ -34,6 +87,10 @@ static inline void fuzz_check_tx(const uint8_t *f, size_t n, const uint8_t mac[6
 	if (e.type == ETH_TYPE_ARP) {
 		FUZZ_CHECK(arp_parse(f + ETH_HDR_LEN, n - ETH_HDR_LEN, &a) == XS_DROP_NONE);
 		FUZZ_CHECK(a.spa == ip && !memcmp(a.sha, mac, ETH_ADDR_LEN));
+		return;
+	}
+	if (e.type == ETH_TYPE_IP6) {
+		fuzz_check_tx6(f, n, mtu);
 		return;
 	}
 	FUZZ_CHECK(e.type == ETH_TYPE_IP4);

@@ -94,7 +94,7 @@ def test_all_counters_with_a(topo, xdpstack):
     assert c["xdp_redirected"] >= 0 and "xdp_passed" in c
     block = last_block_text(d)
     top = [n for depth, n in headers(block) if depth == 1]
-    assert top == ["link", "arp", "ipv4", "icmp", "udp", "tcp", "dns", "tls", "queues", "drops"], block
+    assert top == ["link", "arp", "ipv4", "icmp", "ipv6", "udp", "tcp", "dns", "tls", "queues", "drops"], block
     # -a is short for it.
     d.stop()
     d2 = xdpstack(topo, extra=["-a"], all_counters=False)

@@ -15,7 +15,7 @@ static const struct xs_stats *stats(struct tfx *t)
 
 static struct tcp_conn *conn(struct tfx *t)
 {
-	struct tcp_conn *c = tcp_lookup(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
+	struct tcp_conn *c = tcp_lookup4(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
 
 	assert_non_null(c);
 	return c;
@@ -496,7 +496,7 @@ static void test_tables_grow(void **state)
 		struct xs_tcp_info info;
 
 		assert_non_null(
-		    tcp_lookup(t->fx.st, OUR_IP, LPORT, PEER_IP, (uint16_t)(10000 + i)));
+		    tcp_lookup4(t->fx.st, OUR_IP, LPORT, PEER_IP, (uint16_t)(10000 + i)));
 		assert_int_equal(xs_tcp_get_info(t->fx.st, hs[i], &info), 0);
 		assert_int_equal(info.rport, 10000 + i);
 	}

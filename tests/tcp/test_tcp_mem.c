@@ -369,7 +369,7 @@ static void test_mem_accounting_returns(void **state)
 	struct tcp_conn *c;
 
 	tfx_passive_open(t, NULL);
-	c = tcp_lookup(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
+	c = tcp_lookup4(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
 	assert_non_null(c);
 	/* The listener's TCB and queues, the connection's TCB. */
 	assert_int_equal(stats(t)->tcp_mem_bytes, 2 * tcb + ls);
@@ -427,7 +427,7 @@ static void test_sndbuf_alloc_fail_counted(void **state)
 	tfx_listen(t, 16);
 	assert_int_equal(xs_tcp_setopt(t->fx.st, t->lh, XS_TCP_SNDBUF, 16 << 20), 0);
 	tfx_passive_open(t, NULL);
-	c = tcp_lookup(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
+	c = tcp_lookup4(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
 	assert_non_null(c);
 	assert_int_equal(c->sndbuf.cap, 16 << 20);
 	assert_null(c->sndbuf.data);

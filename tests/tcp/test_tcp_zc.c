@@ -16,7 +16,7 @@ static const struct xs_stats *stats(struct tfx *t)
 
 static struct tcp_conn *conn(struct tfx *t)
 {
-	struct tcp_conn *c = tcp_lookup(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
+	struct tcp_conn *c = tcp_lookup4(t->fx.st, OUR_IP, t->lport, PEER_IP, t->pport);
 
 	assert_non_null(c);
 	return c;

@@ -39,9 +39,12 @@ static void usage(FILE *f)
 		   "  -h, --help   this text\n"
 		   "\n"
 		   "commands:\n"
-		   "  addr                              interface, MAC, MTU and address\n"
+		   "  addr                              interface, MAC, MTU and addresses (IPv6:\n"
+		   "                                    origin, DAD state, lifetimes)\n"
 		   "  arp [show]                        the ARP cache\n"
 		   "  arp flush                         empty the ARP cache\n"
+		   "  neigh [show]                      the IPv6 neighbor cache (RFC 4861 states)\n"
+		   "  neigh flush                       empty the IPv6 neighbor cache\n"
 		   "  route [show]                      the route table\n"
 		   "  route add DST/PLEN via GW         add a route (DST/PLEN may be 'default')\n"
 		   "  route del DST/PLEN                delete a route\n"
@@ -58,10 +61,11 @@ static void usage(FILE *f)
 		   "                                    ICMP echo sent by the stack, printed as\n"
 		   "                                    ping(8) does; ^C ends it with the summary\n"
 		   "  stats [-a] [--queues]             non-zero counters grouped by layer (link,\n"
-		   "                                    arp, ipv4, icmp, udp, tcp, queues, drops by\n"
-		   "                                    layer, control), as nstat, summed over the\n"
-		   "                                    NIC queues; -a: all of them; --queues: each\n"
-		   "                                    queue's too; --json: all, always\n"
+		   "                                    arp, ipv4, icmp, ipv6, udp, tcp, queues,\n"
+		   "                                    drops by layer, control), as nstat, summed\n"
+		   "                                    over the NIC queues; -a: all of them;\n"
+		   "                                    --queues: each queue's too; --json: all,\n"
+		   "                                    always\n"
 		   "  conns                             TCP listeners and connections of every\n"
 		   "                                    queue (ss -tni)\n"
 		   "  connect HOST PORT [-w SECONDS]    TCP connection from the stack, as nc -N:\n"
@@ -79,7 +83,8 @@ static void usage(FILE *f)
 		   "                                    DNS resolver (daemon's --dns), CNAMEs\n"
 		   "                                    followed, with the TTL and the cache\n"
 		   "  help                              the daemon's own list of commands\n"
-		   "HOST (ping, connect) is an address A.B.C.D or a name the stack resolves.\n"
+		   "HOST (ping, connect) is an address A.B.C.D or IPv6, or a name the stack\n"
+		   "resolves.\n"
 		   "\n"
 		   "Exit status: 0 success, 1 failure (ping: no reply at all; connect: refused,\n"
 		   "reset, timed out; resolve: no such name or no answer), 2 usage error.\n");
@@ -422,7 +427,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i == argc)
-		return fail(2, "missing COMMAND: addr, arp, route, ping, stats, conns, connect, "
+		return fail(2, "missing COMMAND: addr, arp, neigh, route, ping, stats, conns, connect, "
 			       "resolve, filter or help (see --help)");
 	connect_mode = !strcmp(argv[i], "connect");
 	if (ctl && !*ctl)

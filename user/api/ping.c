@@ -31,6 +31,14 @@ int xs_ping_send(struct xs_stack *st, struct xs_ping h, uint32_t dst, uint16_t s
 	return n < 0 ? n : ping_send(st, n, dst, seq, data_len);
 }
 
+int xs_ping_send_addr(struct xs_stack *st, struct xs_ping h, const struct xs_addr *dst,
+		      uint16_t seq, size_t data_len)
+{
+	int n = ping_num(st, h);
+
+	return n < 0 ? n : ping_send_addr(st, n, dst, seq, data_len);
+}
+
 int xs_ping_close(struct xs_stack *st, struct xs_ping h)
 {
 	int n = ping_num(st, h);

@@ -1,6 +1,7 @@
 /* The TCP handle API: struct xs_tcp in, checked (number and generation), then
  * tcp/'s user calls on the connection; and the delivery of TCP events. */
 #include <errno.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "core/stack.h"
@@ -45,6 +46,27 @@ struct xs_tcp xs_tcp_connect_ex(struct xs_stack *st, uint32_t ip, uint16_t port,
 				const struct xs_tcp_connect_opts *o)
 {
 	return handle_of(st, tcp_connect(st, ip, port, o));
+}
+
+struct xs_tcp xs_tcp_accept_addr(struct xs_stack *st, struct xs_tcp l, struct xs_addr *from,
+				 uint16_t *port)
+{
+	struct tcp_conn *c = conn_of(st, l);
+
+	return handle_of(st, c ? tcp_accept_addr(st, c, from, port) : -EBADF);
+}
+
+struct xs_tcp xs_tcp_connect_addr(struct xs_stack *st, const struct xs_addr *dst, uint16_t port,
+				  const struct xs_tcp_connect_opts *o)
+{
+	struct ip6_addr r;
+
+	if (!dst || (dst->family != XS_AF_INET4 && dst->family != XS_AF_INET6))
+		return handle_of(st, -EINVAL);
+	memcpy(r.b, dst->a, 16);
+	if (dst->family == XS_AF_INET4 ? !tcp_addr_is4(&r) : tcp_addr_is4(&r))
+		return handle_of(st, -EINVAL);
+	return handle_of(st, tcp_connect_addr(st, &r, port, o));
 }
 
 ssize_t xs_tcp_send(struct xs_stack *st, struct xs_tcp h, const void *buf, size_t len)

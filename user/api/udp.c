@@ -61,6 +61,30 @@ ssize_t xs_udp_recvfrom(struct xs_stack *st, struct xs_udp h, void *buf, size_t 
 	return n < 0 ? n : udp_recvfrom(st, n, buf, cap, ip, port);
 }
 
+ssize_t xs_udp_sendto_addr(struct xs_stack *st, struct xs_udp h, const void *buf, size_t len,
+			   const struct xs_addr *dst, uint16_t port)
+{
+	int n = udp_num(st, h);
+
+	return n < 0 ? n : udp_sendto_addr(st, n, buf, len, dst, port);
+}
+
+ssize_t xs_udp_recvfrom_addr(struct xs_stack *st, struct xs_udp h, void *buf, size_t cap,
+			     struct xs_addr *from, uint16_t *port)
+{
+	int n = udp_num(st, h);
+
+	return n < 0 ? n : udp_recvfrom_addr(st, n, buf, cap, from, port);
+}
+
+int xs_udp_connect_addr(struct xs_stack *st, struct xs_udp h, const struct xs_addr *dst,
+			uint16_t port)
+{
+	int n = udp_num(st, h);
+
+	return n < 0 ? n : udp_connect_addr(st, n, dst, port);
+}
+
 ssize_t xs_udp_recv_peek(struct xs_stack *st, struct xs_udp h, const void **p, uint32_t *ip,
 			 uint16_t *port)
 {

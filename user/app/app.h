@@ -73,6 +73,14 @@ struct xs_opts {
 	unsigned dns_queries;      /* 0 = the library's default (64) */
 	char *filter_text;         /* --filter FILE's bytes (checked), NULL = none */
 	size_t filter_len;
+	/* IPv6: --ip6 ADDR/PLEN (repeatable), --ip6 auto (SLAAC), --ip6-dad N.
+	 * Any of them turns IPv6 on (with a link-local address). */
+	struct xs_ip6_prefix ip6[XS_IP6_MAX_STATIC];
+	unsigned nip6;
+	int ip6_auto;
+	int ip6_dad;               /* -1: the library's default (1) */
+	uint8_t gw6[16];           /* --gw6: a default router, network order */
+	int have_gw6;
 	int filter_xdp_off;        /* --filter-xdp off: the stack judges every rule */
 };
 
@@ -92,6 +100,13 @@ int sys_route_dev(uint32_t ip, char *ifname, size_t ifname_len, int *prefix_len,
 /* Prefix of the kernel's connected route on ifname covering ip, or -1. */
 int sys_route_prefix(const char *ifname, uint32_t ip);
 int sys_check_addr_free(const char *ifname, uint32_t ip, char *err, size_t len);
+/* The same for an IPv6 address (network order) on ifname. */
+int sys_check_addr6_free(const char *ifname, const uint8_t a[16], char *err, size_t len);
+/* Makes ifname receive the Ethernet groups of the stack's IPv6 multicast
+ * (its solicited-node groups, RFC 4861 7.2.1): a packet socket holding the
+ * memberships (closing it drops them), replacing *fd's. 0, or -1 with err. */
+int sys_mcast_hold(const char *ifname, const uint8_t (*macs)[6], unsigned n, int *fd, char *err,
+		   size_t len);
 /* Receives frames for a foreign MAC: returns an fd holding promiscuous mode
  * (released when closed), or -1 with err. */
 int sys_promisc_hold(const char *ifname, char *err, size_t len);

@@ -26,12 +26,21 @@ static void usage(FILE *f)
 		"                     from the interface's, so the kernel's own DHCP is untouched)\n"
 		"  --dev IFACE        interface (default: the one the kernel routes ADDR's subnet through)\n"
 		"  --gw ADDR          default gateway for destinations off the subnet\n"
+		"  --ip6 ADDR[/PLEN]  also serve this IPv6 address (repeatable, up to 4; prefix\n"
+		"                     default 64); turns IPv6 on, with a link-local address of\n"
+		"                     the stack's own (RFC 7217, never the kernel's)\n"
+		"  --ip6 auto         IPv6 addresses, prefixes and default routers from Router\n"
+		"                     Advertisements (SLAAC, RFC 4862)\n"
+		"  --gw6 ADDR         IPv6 default router (link-local, or in an --ip6 prefix)\n"
+		"  --ip6-dad N        Neighbor Solicitations of duplicate address detection per\n"
+		"                     address, 0-10 (default 1; 0: addresses usable at once)\n"
 		"  --mac MAC          use this MAC instead of the interface's own (sets promiscuous mode)\n"
 		"  --mode MODE        XDP attach mode: native or generic (default: native, else generic)\n"
 		"  --queue N          NIC rx queue to serve (default 0); with --queues, the first\n"
 		"  --queues N         serve N NIC queues (from --queue on), one stack and one thread\n"
 		"                     per queue, each pinned to a CPU, 1-64 (default: all the NIC's\n"
-		"                     queues; 1 when --queue is given)\n"
+		"                     queues; 1 when --queue or --ip6 is given: IPv6 serves one\n"
+		"                     queue)\n"
 		"  --xdp-mode MODE    AF_XDP bind: zerocopy, copy, or auto (default: zero-copy where\n"
 		"                     the driver has it, else copy, said in one line)\n"
 		"  --udp-echo PORT    UDP echo service port (default 8888, 0 = off)\n"
@@ -272,12 +281,55 @@ enum {
 	OPT_KEY,
 	OPT_TLS_HS_TIMEOUT,
 	OPT_TLS_MAX_HS,
+	OPT_IP6,
+	OPT_IP6_DAD,
+	OPT_GW6,
 	OPT_QUEUES,
 	OPT_XDP_MODE,
 	OPT_TCP_SYNACK_RETRIES,
 	OPT_SOCKPERF_IDLE,
 	OPT_FILTER_XDP,
 };
+
+/* --ip6 ADDR[/PLEN] (a unicast address; the link-local one is the stack's
+ * own) or --ip6 auto. */
+static int parse_ip6(const char *arg, struct xs_opts *o)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char buf[64], *slash;
+	unsigned long plen = 64;
+	uint8_t a[16], zero[16] = { 0 };
+	unsigned i;
+
+	if (!strcmp(arg, "auto")) {
+		o->ip6_auto = 1;
+		return 0;
+	}
+	if (o->nip6 == XS_IP6_MAX_STATIC)
+		return fail("too many --ip6 '%s': at most 4 static addresses", arg);
+	if (strlen(arg) >= sizeof(buf))
+		return fail("invalid --ip6 '%s': expected a unicast IPv6 ADDR[/1-128] or auto", arg);
+	strcpy(buf, arg);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = 0;
+		if (parse_uint(slash + 1, 128, &plen) || !plen)
+			return fail("invalid --ip6 '%s': expected a unicast IPv6 ADDR[/1-128] or auto",
+				    arg);
+	}
+	if (inet_pton(AF_INET6, buf, a) != 1 || a[0] == 0xff || !memcmp(a, zero, 16) ||
+	    (!memcmp(a, zero, 15) && a[15] == 1) || !memcmp(a, v4mapped, 12))
+		return fail("invalid --ip6 '%s': expected a unicast IPv6 ADDR[/1-128] or auto", arg);
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return fail("invalid --ip6 '%s': the stack makes its own link-local address; give "
+			    "a global or unique local one", arg);
+	for (i = 0; i < o->nip6; i++)
+		if (!memcmp(o->ip6[i].addr, a, 16))
+			return fail("--ip6 '%s' given twice", arg);
+	memcpy(o->ip6[o->nip6].addr, a, 16);
+	o->ip6[o->nip6++].plen = (uint8_t)plen;
+	return 0;
+}
 
 /* --dns A.B.C.D or A.B.C.D:PORT. */
 static int parse_dns(const char *arg, struct xs_opts *o)
@@ -373,6 +425,33 @@ static int cli_check_http(const struct xs_opts *o)
 	return 0;
 }
 
+/* RFC 4861 6.3.4: a router is a neighbour: link-local, or on the link of
+ * one of the --ip6 prefixes. */
+static int cli_check_gw6(const struct xs_opts *o)
+{
+	char t[INET6_ADDRSTRLEN];
+	unsigned i, bits;
+
+	inet_ntop(AF_INET6, o->gw6, t, sizeof(t));
+	if (!o->nip6 && !o->ip6_auto)
+		return fail("--gw6 %s needs IPv6: give --ip6 ADDR or --ip6 auto", t);
+	if (o->gw6[0] == 0xfe && (o->gw6[1] & 0xc0) == 0x80)
+		return 0;
+	for (i = 0; i < o->nip6; i++) {
+		const uint8_t *a = o->ip6[i].addr;
+
+		bits = o->ip6[i].plen;
+		if (bits == 128 || !memcmp(a, o->gw6, 16))
+			continue;
+		if (memcmp(a, o->gw6, bits / 8) ||
+		    (bits % 8 && ((a[bits / 8] ^ o->gw6[bits / 8]) & (0xff00 >> (bits % 8)))))
+			continue;
+		return 0;
+	}
+	return fail("invalid --gw6 %s: not a neighbour; give a link-local address or one "
+		    "inside an --ip6 prefix", t);
+}
+
 int cli_parse(int argc, char **argv, struct xs_opts *o)
 {
 	static const struct option longopts[] = {
@@ -422,6 +501,9 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "tls-handshake-timeout", required_argument, NULL, OPT_TLS_HS_TIMEOUT },
 		{ "tls-max-handshakes", required_argument, NULL, OPT_TLS_MAX_HS },
+		{ "ip6", required_argument, NULL, OPT_IP6 },
+		{ "ip6-dad", required_argument, NULL, OPT_IP6_DAD },
+		{ "gw6", required_argument, NULL, OPT_GW6 },
 		{ "filter-xdp", required_argument, NULL, OPT_FILTER_XDP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -436,6 +518,7 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->prefix_len = -1;
+	o->ip6_dad = -1;
 	o->udp_echo = XS_DEFAULT_UDP_ECHO;
 	o->tcp_ports[0] = XS_DEFAULT_TCP_ECHO;
 	o->tcp_ports[1] = XS_DEFAULT_TCP_DISCARD;
@@ -670,6 +753,21 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 					    optarg);
 			o->tls_max_handshakes = (unsigned)v;
 			break;
+		case OPT_IP6:
+			if (parse_ip6(optarg, o))
+				return -1;
+			break;
+		case OPT_GW6:
+			if (inet_pton(AF_INET6, optarg, o->gw6) != 1 || o->gw6[0] == 0xff ||
+			    !memcmp(o->gw6, (const uint8_t[16]){ 0 }, 16))
+				return fail("invalid --gw6 '%s': expected a unicast IPv6 address", optarg);
+			o->have_gw6 = 1;
+			break;
+		case OPT_IP6_DAD:
+			if (parse_uint(optarg, 10, &v))
+				return fail("invalid --ip6-dad '%s': expected 0-10", optarg);
+			o->ip6_dad = (int)v;
+			break;
 		case OPT_FILTER_XDP:
 			if (!strcmp(optarg, "on"))
 				o->filter_xdp_off = 0;
@@ -732,6 +830,15 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		return fail("%s", "--ip dhcp takes the prefix and gateway from the server: drop --gw");
 	if (o->dhcp && !o->dev)
 		return fail("%s", "--ip dhcp needs --dev IFACE: there is no address to pick it by");
+	if (o->ip6_dad >= 0 && !o->nip6 && !o->ip6_auto)
+		return fail("%s", "--ip6-dad needs IPv6: give --ip6 ADDR or --ip6 auto");
+	if (o->have_gw6 && cli_check_gw6(o))
+		return -1;
+	/* core/mq.c places IPv4 packets only: IPv6 and its neighbor discovery
+	 * would reach whichever queue RSS picks. */
+	if ((o->nip6 || o->ip6_auto) && o->nqueues > 1)
+		return fail("%s", "--ip6 with --queues N above 1: IPv6 serves one NIC queue; drop "
+				  "--queues (or give --queues 1)");
 	if (o->nqueues && o->queue + o->nqueues > XS_MQ_MAX) {
 		char msg[96];
 

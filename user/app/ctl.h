@@ -170,6 +170,12 @@ int ctl_parse_ip(const char *s, uint32_t *ip);
 typedef void (*ctl_cmd_fn)(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_arp(struct ctl_client *cl, int argc, char **argv);
+/* ctl_ip6.c: IPv6's part of addr, and the neighbor cache. */
+void ctl_addr_ip6(struct ctl_client *cl);
+void ctl_cmd_neigh(struct ctl_client *cl, int argc, char **argv);
+void ctl_route6_show(struct ctl_client *cl);
+/* route add|del with an IPv6 DST (argv[2]); add: 1 for add. */
+void ctl_route6_change(struct ctl_client *cl, int argc, char **argv, int add);
 void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_stats(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv);

@@ -91,6 +91,7 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 			   zc < 0 ? "null" : zc ? "\"zerocopy\"" : "\"copy\"");
 		if (dhcp)
 			addr_dhcp(cl, &d);
+		ctl_addr_ip6(cl);
 		ctl_printf(cl, "}\n");
 	} else {
 		ctl_printf(cl, "%s: mtu %u ifindex %u queue %u\n", c->ifname, in.mtu,
@@ -102,6 +103,7 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv)
 				   c->cfg.queue + ctl_nq(c) - 1, zc > 0 ? "zero-copy" : "copy mode");
 		if (dhcp)
 			addr_dhcp(cl, &d);
+		ctl_addr_ip6(cl);
 	}
 	ctl_end(cl, CTL_OK, NULL);
 }
@@ -219,7 +221,10 @@ static void route_show(struct ctl_client *cl)
 			   r[i].connected ? " scope link (connected)" : "");
 	}
 	if (cl->json)
-		ctl_printf(cl, "%s]}\n", n ? "\n" : "");
+		ctl_printf(cl, "%s]", n ? "\n" : "");
+	ctl_route6_show(cl);
+	if (cl->json)
+		ctl_printf(cl, "}\n");
 	ctl_end(cl, CTL_OK, NULL);
 }
 
@@ -393,6 +398,9 @@ void ctl_cmd_route(struct ctl_client *cl, int argc, char **argv)
 {
 	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "show")))
 		route_show(cl);
+	else if (argc >= 3 && (strchr(argv[2], ':') || (argc >= 5 && strchr(argv[4], ':'))) &&
+		 (!strcmp(argv[1], "add") || !strcmp(argv[1], "del") || !strcmp(argv[1], "delete")))
+		ctl_route6_change(cl, argc, argv, !strcmp(argv[1], "add"));
 	else if (!strcmp(argv[1], "add"))
 		route_add(cl, argc, argv);
 	else if (!strcmp(argv[1], "del") || !strcmp(argv[1], "delete"))
@@ -411,9 +419,10 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 	ctl_printf(cl, "commands (add --json for one JSON document):\n"
 		       "  addr                              interface and address\n"
 		       "  arp [show] | arp flush            the ARP cache\n"
+		       "  neigh [show] | neigh flush        the IPv6 neighbor cache\n"
 		       "  route [show]                      the route table\n"
-		       "  route add DST/PLEN|default via GW\n"
-		       "  route del DST/PLEN|default\n"
+		       "  route add DST/PLEN|default via GW (IPv6: DST6/PLEN [via GW6])\n"
+		       "  route del DST/PLEN|default        (IPv6: DST6/PLEN, ::/0 the default)\n"
 		       "  ping HOST [-c N] [-s SIZE] [-i SEC] [-W SEC]\n"
 		       "  stats [-a] [--queues]             non-zero counters by layer (-a: all), summed\n"
 		       "                                    over the queues (--queues: each one too)\n"
@@ -426,6 +435,6 @@ void ctl_cmd_help(struct ctl_client *cl, int argc, char **argv)
 		       "  filter [list]                     filter rules, policies and counters\n"
 		       "  filter add RULE | insert N RULE | del N | flush\n"
 		       "  filter policy in|out accept|drop | xdp on|off\n"
-		       "HOST is an address A.B.C.D or a name the stack resolves.\n");
+		       "HOST is an address A.B.C.D or IPv6, or a name the stack resolves.\n");
 	ctl_end(cl, CTL_OK, NULL);
 }

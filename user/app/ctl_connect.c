@@ -38,8 +38,10 @@
 struct ctl_conn {
 	struct xs_tcp h; /* id -1 once released */
 	uint32_t dst;
+	struct xs_addr dst6; /* an IPv6 HOST (v6 set) */
+	int v6;
 	uint16_t port;
-	char name[24];		    /* "A.B.C.D:PORT" for messages */
+	char name[56];	     /* "A.B.C.D:PORT" or "[IPV6]:PORT" for messages */
 	char host[XS_DNS_NAME_LEN]; /* HOST as given: an address or a name */
 	xs_time_t timeout;	    /* to establish the connection */
 	xs_time_t deadline;	    /* start + timeout while not connected */
@@ -140,7 +142,7 @@ static void conn_timeout(struct ctl_client *cl)
 		conn_fail(cl, msg);
 		return;
 	}
-	if (xs_route_lookup(ST(cl), k->dst, &nh) == 0 &&
+	if (!k->v6 && xs_route_lookup(ST(cl), k->dst, &nh) == 0 &&
 	    (e = calloc(XS_ARP_CACHE_SIZE, sizeof(*e))) != NULL) {
 		n = xs_stack_arp_list(ST(cl), cl->ctl->now, e, XS_ARP_CACHE_SIZE);
 		for (i = 0; i < n; i++)
@@ -165,7 +167,7 @@ static int conn_check_connected(struct ctl_client *cl)
 	struct ctl_conn *k = cl->conn;
 	struct xs_tls_info ti;
 	struct xs_tcp_info in;
-	char line[768], l[16], r[16], msg[300];
+	char line[768], l[XS_ADDR_STRLEN], r[XS_ADDR_STRLEN], msg[300];
 	int n;
 
 	if (conn_error(cl, msg, sizeof(msg))) {
@@ -178,9 +180,14 @@ static int conn_check_connected(struct ctl_client *cl)
 	if (k->tls.id >= 0 && (xs_tls_get_info(ST(cl), k->tls, &ti) || !ti.handshake_done))
 		return -1; /* the handshake goes on */
 	k->connected = 1;
-	ctl_ip_str(in.lip, l);
-	ctl_ip_str(in.rip, r);
-	n = snprintf(line, sizeof(line), ".connected %s:%u %s:%u", l, in.lport, r, in.rport);
+	xs_addr_format(&in.laddr, l, sizeof(l));
+	xs_addr_format(&in.raddr, r, sizeof(r));
+	if (in.raddr.family == XS_AF_INET6)
+		n = snprintf(line, sizeof(line), ".connected [%s]:%u [%s]:%u", l, in.lport, r,
+			     in.rport);
+	else
+		n = snprintf(line, sizeof(line), ".connected %s:%u %s:%u", l, in.lport, r,
+			     in.rport);
 	if (k->tls.id >= 0)
 		n += snprintf(line + n, sizeof(line) - (size_t)n,
 			      " tls %s %s alpn=%s resumed=%s peer=%s", ti.version, ti.cipher,
@@ -518,6 +525,18 @@ void ctl_cmd_connect(struct ctl_client *cl, int argc, char **argv)
 	}
 	snprintf(k->host, sizeof(k->host), "%.*s", (int)sizeof(k->host) - 1, pos[0]);
 	cl->conn = k;
+	/* An IPv6 literal: no resolver involved (it asks for A records only). */
+	if (strchr(pos[0], ':')) {
+		if (xs_addr_parse(pos[0], &k->dst6) || k->dst6.family != XS_AF_INET6) {
+			cl->conn = NULL;
+			ctl_end(cl, CTL_USAGE, "connect: invalid HOST '%.64s': expected a unicast "
+				"IPv6 address", pos[0]);
+			goto err;
+		}
+		k->v6 = 1;
+		connect_begin(cl);
+		return;
+	}
 	rc = ctl_resolve_host(cl, "connect", pos[0], &k->dst, connect_resolved);
 	if (rc == 1)
 		connect_begin(cl);
@@ -543,10 +562,16 @@ static void connect_resolved(struct ctl_client *cl, const struct xs_dns_result *
 static void connect_begin(struct ctl_client *cl)
 {
 	struct ctl_conn *k = cl->conn;
-	char host[16];
+	char host[XS_ADDR_STRLEN];
 	uint32_t nh;
 	struct xs_tcp h;
 
+	if (k->v6) {
+		xs_addr_format(&k->dst6, host, sizeof(host));
+		snprintf(k->name, sizeof(k->name), "[%s]:%u", host, k->port);
+		h = xs_tcp_connect_addr(ST(cl), &k->dst6, k->port, NULL);
+		goto opened;
+	}
 	if (!k->dst || k->dst >= 0xe0000000u) {
 		ctl_end(cl, CTL_USAGE,
 			"connect: invalid HOST '%.64s': expected a unicast IPv4 address "
@@ -568,12 +593,14 @@ static void connect_begin(struct ctl_client *cl)
 		return;
 	}
 	h = xs_tcp_connect(ST(cl), k->dst, k->port);
+opened:
 	if (h.id < 0) {
 		ctl_end(cl, CTL_ERROR, "connect %s: %s%s", k->name, strerror(-h.id),
 			h.id == -EMFILE		 ? " (no free TCP handle)"
 			: h.id == -EADDRNOTAVAIL ? " (no free local port)"
-			: h.id == -EINVAL	 ? " (not a unicast host address: a broadcast?)"
-						 : "");
+			: h.id == -ENETUNREACH	 ? " (no route; see route show)"
+			: h.id == -EINVAL ? " (not a unicast host address: a broadcast? ours?)"
+					  : "");
 		return;
 	}
 	k->h = h;

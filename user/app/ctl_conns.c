@@ -27,19 +27,22 @@ static int conn_cmp(const void *a, const void *b)
 		return ly - lx;
 	if (x->lport != y->lport)
 		return x->lport < y->lport ? -1 : 1;
-	if (x->rip != y->rip)
-		return x->rip < y->rip ? -1 : 1;
+	if (x->raddr.family != y->raddr.family)
+		return x->raddr.family < y->raddr.family ? -1 : 1;
+	if (memcmp(x->raddr.a, y->raddr.a, 16))
+		return memcmp(x->raddr.a, y->raddr.a, 16);
 	if (x->rport != y->rport)
 		return x->rport < y->rport ? -1 : 1;
 	return ((const struct conn_row *)a)->queue < ((const struct conn_row *)b)->queue ? -1 : 1;
 }
 
-static void addr_str(uint32_t ip, uint16_t port, char *buf, size_t len)
+/* "A.B.C.D:PORT", or "[IPV6]:PORT" as ss prints them. */
+static void addr_str(const struct xs_addr *ip, uint16_t port, char *buf, size_t len)
 {
-	char a[16];
+	char a[XS_ADDR_STRLEN];
 
-	ctl_ip_str(ip, a);
-	snprintf(buf, len, "%s:%u", a, port);
+	xs_addr_format(ip, a, sizeof(a));
+	snprintf(buf, len, ip->family == XS_AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 }
 
 /* ssthresh starts "arbitrarily high" (RFC 5681 3.1), and is 0 before the
@@ -51,7 +54,7 @@ static int ssthresh_set(const struct xs_tcp_info *c)
 
 static void conns_text(struct ctl_client *cl, const struct conn_row *row, size_t n, unsigned nq)
 {
-	char l[24], r[24];
+	char l[56], r[56];
 	size_t i;
 
 	ctl_printf(cl, "%-12s %-7s %-7s %-21s %s\n", "State", "Recv-Q", "Send-Q",
@@ -60,8 +63,8 @@ static void conns_text(struct ctl_client *cl, const struct conn_row *row, size_t
 		const struct xs_tcp_info *c = &row[i].i;
 		int listen = c->state == XS_TCP_LISTEN;
 
-		addr_str(c->lip, c->lport, l, sizeof(l));
-		addr_str(c->rip, c->rport, r, sizeof(r));
+		addr_str(&c->laddr, c->lport, l, sizeof(l));
+		addr_str(&c->raddr, c->rport, r, sizeof(r));
 		ctl_printf(cl, "%-12s %-7u %-7u %-21s %s%s\n", xs_tcp_state_name(c->state),
 			   c->rcv_queue, c->snd_queue, l, listen ? "0.0.0.0:*" : r,
 			   c->handle.id < 0 && !listen ? "  (orphan)" : "");
@@ -88,15 +91,15 @@ static void conns_text(struct ctl_client *cl, const struct conn_row *row, size_t
 
 static void conns_json(struct ctl_client *cl, const struct conn_row *row, size_t n, size_t total)
 {
-	char l[16], r[16];
+	char l[XS_ADDR_STRLEN], r[XS_ADDR_STRLEN];
 	size_t i;
 
 	ctl_printf(cl, "{\"connections\": [");
 	for (i = 0; i < n; i++) {
 		const struct xs_tcp_info *c = &row[i].i;
 
-		ctl_ip_str(c->lip, l);
-		ctl_ip_str(c->rip, r);
+		xs_addr_format(&c->laddr, l, sizeof(l));
+		xs_addr_format(&c->raddr, r, sizeof(r));
 		ctl_printf(cl, "%s\n  {\"state\": \"%s\", \"handle\": ", i ? "," : "",
 			   xs_tcp_state_name(c->state));
 		if (c->handle.id >= 0)

@@ -19,7 +19,9 @@ struct ping_sent {
 struct ctl_ping {
 	struct xs_ping h; /* id -1 when closed */
 	uint32_t dst;
-	char host[16];          /* dst as A.B.C.D */
+	struct xs_addr dst6;    /* an IPv6 HOST (v6 set) */
+	int v6;
+	char host[XS_ADDR_STRLEN]; /* dst as text */
 	char name[XS_DNS_NAME_LEN]; /* what was asked: the address or a name */
 	unsigned long count; /* 0: until stopped */
 	unsigned long size;  /* ICMP data bytes */
@@ -50,7 +52,7 @@ static void bit_clear(uint8_t *map, uint16_t i)
 }
 
 /* What ping(8) prints for an ICMP error (iputils' pr_icmph wording). */
-static const char *icmp_text(uint8_t type, uint8_t code)
+static const char *icmp_text(uint8_t type, uint8_t code, int v6)
 {
 	static const char *const unreach[] = {
 	    "Destination Net Unreachable",
@@ -71,6 +73,30 @@ static const char *icmp_text(uint8_t type, uint8_t code)
 	    "Precedence Cutoff",
 	};
 
+	if (v6) { /* iputils' ping6 wording (RFC 4443 3) */
+		static const char *const unreach6[] = {
+		    "Destination unreachable: No route",
+		    "Destination unreachable: Administratively prohibited",
+		    "Destination unreachable: Beyond scope of source address",
+		    "Destination unreachable: Address unreachable",
+		    "Destination unreachable: Port unreachable",
+		    "Destination unreachable: Source address failed ingress/egress policy",
+		    "Destination unreachable: Reject route to destination",
+		};
+
+		if (type == 1)
+			return code < sizeof(unreach6) / sizeof(unreach6[0])
+				   ? unreach6[code]
+				   : "Destination unreachable: Unknown code";
+		if (type == 2)
+			return "Packet too big";
+		if (type == 3)
+			return code ? "Time exceeded: Defragmentation failure"
+				    : "Time exceeded: Hop limit";
+		if (type == 4)
+			return "Parameter problem";
+		return "Bad ICMP type";
+	}
 	if (type == 3)
 		return code < sizeof(unreach) / sizeof(unreach[0]) ? unreach[code]
 								   : "Dest Unreachable, Bad Code";
@@ -162,12 +188,12 @@ static void on_result(struct xs_stack *st, struct xs_ping h, const struct xs_pin
 	struct ctl_client *cl = ctx;
 	struct ctl_ping *p = cl->ping;
 	struct ping_sent *s;
-	char from[16], t[32];
+	char from[XS_ADDR_STRLEN], t[32];
 	double ms = -1;
 
 	if (!p || p->finished || cl->dead || h.id != p->h.id || h.gen != p->h.gen)
 		return;
-	ctl_ip_str(r->from, from);
+	xs_addr_format(&r->from_addr, from, sizeof(from));
 	s = &p->ring[r->seq % PING_RING];
 	if (s->used && s->seq == r->seq)
 		ms = (double)(cl->ctl->now - s->at) / 1e6;
@@ -180,12 +206,12 @@ static void on_result(struct xs_stack *st, struct xs_ping h, const struct xs_pin
 			ctl_printf(
 			    cl, "\"type\": \"error\", \"seq\": %u, \"from\": \"%s\", \"error\": ",
 			    r->seq, from);
-			ctl_json_str(cl, icmp_text(r->icmp_type, r->icmp_code));
+			ctl_json_str(cl, icmp_text(r->icmp_type, r->icmp_code, p->v6));
 			ctl_printf(cl, ", \"icmp_type\": %u, \"icmp_code\": %u}", r->icmp_type,
 				   r->icmp_code);
 		} else {
 			ctl_printf(cl, "From %s icmp_seq=%u %s\n", from, r->seq,
-				   icmp_text(r->icmp_type, r->icmp_code));
+				   icmp_text(r->icmp_type, r->icmp_code, p->v6));
 		}
 	} else {
 		int dup = bit_test_set(p->replied, r->seq);
@@ -246,7 +272,8 @@ static void ping_send(struct ctl_client *cl)
 	bit_clear(p->done, seq);
 	p->sent++;
 	p->last_send = cl->ctl->now;
-	err = xs_ping_send(cl->ctl->cfg.st, p->h, p->dst, seq, p->size);
+	err = p->v6 ? xs_ping_send_addr(cl->ctl->cfg.st, p->h, &p->dst6, seq, p->size)
+		    : xs_ping_send(cl->ctl->cfg.st, p->h, p->dst, seq, p->size);
 	if (!err)
 		return;
 	/* ping(8) reports a failed send and counts it as an error. */
@@ -412,6 +439,18 @@ void ctl_cmd_ping(struct ctl_client *cl, int argc, char **argv)
 	}
 	snprintf(p->name, sizeof(p->name), "%.*s", (int)sizeof(p->name) - 1, host);
 	cl->ping = p;
+	/* An IPv6 literal: no resolver involved (it asks for A records only). */
+	if (strchr(host, ':')) {
+		if (xs_addr_parse(host, &p->dst6) || p->dst6.family != XS_AF_INET6) {
+			cl->ping = NULL;
+			ctl_end(cl, CTL_USAGE, "ping: invalid HOST '%.64s': expected a unicast "
+				"IPv6 address", host);
+			goto err;
+		}
+		p->v6 = 1;
+		ping_begin(cl);
+		return;
+	}
 	bad = ctl_resolve_host(cl, "ping", host, &p->dst, ping_resolved);
 	if (bad < 0) {
 		cl->ping = NULL;
@@ -432,6 +471,15 @@ static void ping_begin(struct ctl_client *cl)
 	uint32_t nh;
 	struct xs_ping h;
 
+	if (p->v6) {
+		if (p->dst6.a[0] == 0xff || !memcmp(p->dst6.a, (const uint8_t[16]){0}, 16)) {
+			ctl_end(cl, CTL_USAGE, "ping: invalid HOST '%.64s': expected a unicast "
+				"IPv6 address", p->name);
+			return;
+		}
+		xs_addr_format(&p->dst6, p->host, sizeof(p->host));
+		goto open;
+	}
 	if (!p->dst || p->dst >= 0xe0000000u) {
 		ctl_end(cl, CTL_USAGE,
 			"ping: invalid HOST '%.64s': expected a unicast IPv4 address A.B.C.D "
@@ -448,6 +496,7 @@ static void ping_begin(struct ctl_client *cl)
 		ctl_end(cl, CTL_ERROR, "ping: no route to %s (see route show)", p->host);
 		return;
 	}
+open:
 	h = xs_ping_open(cl->ctl->cfg.st, on_result, cl);
 	if (h.id < 0) {
 		ctl_end(cl, CTL_ERROR, "ping: cannot open a ping handle (%s)%s", strerror(-h.id),
@@ -462,7 +511,7 @@ static void ping_begin(struct ctl_client *cl)
 			   p->size);
 	} else {
 		ctl_printf(cl, "PING %s (%s) %lu(%lu) bytes of data.\n", p->name, p->host, p->size,
-			   p->size + 28);
+			   p->size + (p->v6 ? 48 : 28));
 	}
 	ctl_ping_tick(cl); /* the first request leaves now */
 }

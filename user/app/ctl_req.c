@@ -12,7 +12,7 @@ static const struct {
     {"addr", ctl_cmd_addr},   {"arp", ctl_cmd_arp},	    {"route", ctl_cmd_route},
     {"ping", ctl_cmd_ping},   {"stats", ctl_cmd_stats},	    {"help", ctl_cmd_help},
     {"conns", ctl_cmd_conns}, {"connect", ctl_cmd_connect}, {"resolve", ctl_cmd_resolve},
-    {"filter", ctl_cmd_filter},
+    {"filter", ctl_cmd_filter}, {"neigh", ctl_cmd_neigh},
 };
 
 int ctl_req_split(char *line, char *argv[CTL_MAX_ARGS + 1], int *json)

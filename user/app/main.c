@@ -18,6 +18,7 @@
 #include "app/busypoll.h"
 #include "app/counters.h"
 #include "app/ctl.h"
+#include "app/ip6app.h"
 #include "app/log.h"
 #include "app/qsetup.h"
 #include "app/queues.h"
@@ -32,6 +33,7 @@ static volatile sig_atomic_t got_stop, got_usr1;
 /* The daemon's queues and control socket (queue 0's thread runs the latter). */
 static struct queues qs;
 static struct ctl *ctl;
+static struct ip6app ip6app = {.mcast_fd = -1}; /* queue 0's: IPv6 runs on one queue */
 static int all_counters;
 
 static void on_signal(int sig)
@@ -330,6 +332,7 @@ static int queue_loop(struct queue *q)
 				dump_counters();
 			}
 			dhcp_events(st, q->hw);
+			ip6app_events(&ip6app);
 		}
 		heap_trim(st, now, &trim_next, &trim_seen);
 		next = xs_stack_next_timer(st);
@@ -424,14 +427,15 @@ static void ctl_release_queue(void *arg, unsigned i)
 	queue_unpark(&qs.q[i]);
 }
 
-/* How many queues: --queues, else one with --queue, else all the NIC's
- * from --queue on (one if it does not say). */
+/* How many queues: --queues, else one with --queue or IPv6, else all the
+ * NIC's from --queue on (one if it does not say). */
 static unsigned queue_count(const struct xs_opts *o, const char *ifname, int *nic)
 {
 	*nic = xs_nic_rx_queues(ifname);
 	if (o->nqueues)
 		return o->nqueues;
-	if (o->have_queue || *nic <= (int)o->queue)
+	/* IPv6 (user/net6/) runs on one queue: core/mq.c places IPv4 only. */
+	if (o->have_queue || o->nip6 || o->ip6_auto || *nic <= (int)o->queue)
 		return 1;
 	return (unsigned)*nic - o->queue > XS_MQ_MAX ? XS_MQ_MAX : (unsigned)*nic - o->queue;
 }
@@ -529,6 +533,8 @@ int main(int argc, char **argv)
 		if (sys_check_addr_free(ifname, o.ip, err, sizeof(err)))
 			return die(err);
 	}
+	if (ip6app_check(&o, ifname, err, sizeof(err)))
+		return die(err);
 
 	/* The control socket comes before XDP: a live one means another daemon
 	 * serves this interface, and attaching would take its program away. */
@@ -575,6 +581,10 @@ int main(int argc, char **argv)
 			rc = die(err);
 			goto out_queues;
 		}
+	}
+	if (ip6app_start(&ip6app, qs.q[0].st, qs.q[0].hw, &o, ifname, err, sizeof(err))) {
+		rc = die(err);
+		goto out_queues;
 	}
 	free(o.filter_text);
 	o.filter_text = NULL;
@@ -633,6 +643,7 @@ int main(int argc, char **argv)
 		if (queue_close(&qs.q[i], 1) && !rc)
 			rc = 3;
 out_queues:
+	ip6app_stop(&ip6app);
 	for (i = 0; i < qs.n; i++)
 		queue_close(&qs.q[i], 0);
 	/* Devices in reverse: the one that loaded the program last. */

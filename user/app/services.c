@@ -9,12 +9,13 @@
 static void udp_echo_ready(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	uint8_t buf[65536];
-	uint32_t ip;
+	struct xs_addr from;
 	uint16_t port;
 	ssize_t n;
 
-	while ((n = xs_udp_recvfrom(st, h, buf, sizeof(buf), &ip, &port)) >= 0)
-		xs_udp_sendto(st, h, buf, (size_t)n, ip, port);
+	/* Either family: the _addr calls carry IPv6 senders too. */
+	while ((n = xs_udp_recvfrom_addr(st, h, buf, sizeof(buf), &from, &port)) >= 0)
+		xs_udp_sendto_addr(st, h, buf, (size_t)n, &from, port);
 }
 
 int svc_udp_echo_start(struct xs_stack *st, uint16_t port)

@@ -106,8 +106,8 @@ static void sp_st16(uint8_t *p, uint16_t v)
 
 /* ---------------------------------------------------------------- UDP */
 
-static void sp_udp_message(struct xs_stack *st, struct svc_sockperf *s, struct xs_udp h, uint8_t *m, size_t n,
-			   uint32_t ip, uint16_t port)
+static void sp_udp_message(struct xs_stack *st, struct svc_sockperf *s, struct xs_udp h, uint8_t *m,
+			   size_t n, const struct xs_addr *ip, uint16_t port)
 {
 	uint16_t flags;
 
@@ -128,7 +128,7 @@ static void sp_udp_message(struct xs_stack *st, struct svc_sockperf *s, struct x
 	if (!(flags & SP_F_PONG))
 		return;
 	sp_st16(m + SP_OFF_FLAGS, flags & ~SP_F_CLIENT);
-	if (xs_udp_sendto(st, h, m, n, ip, port) < 0)
+	if (xs_udp_sendto_addr(st, h, m, n, ip, port) < 0)
 		s->ctr[SP_drop_udp_reply]++;
 	else
 		s->ctr[SP_udp_replies]++;
@@ -137,12 +137,12 @@ static void sp_udp_message(struct xs_stack *st, struct svc_sockperf *s, struct x
 static void sp_udp_ready(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	uint8_t buf[65536];
-	uint32_t ip;
+	struct xs_addr ip; /* either family */
 	uint16_t port;
 	ssize_t n;
 
-	while ((n = xs_udp_recvfrom(st, h, buf, sizeof(buf), &ip, &port)) >= 0)
-		sp_udp_message(st, ctx, h, buf, (size_t)n, ip, port);
+	while ((n = xs_udp_recvfrom_addr(st, h, buf, sizeof(buf), &ip, &port)) >= 0)
+		sp_udp_message(st, ctx, h, buf, (size_t)n, &ip, port);
 }
 
 /* ---------------------------------------------------------------- TCP */

@@ -131,6 +131,62 @@ int sys_check_addr_free(const char *ifname, uint32_t ip, char *err, size_t len)
 	return ret;
 }
 
+int sys_check_addr6_free(const char *ifname, const uint8_t a[16], char *err, size_t len)
+{
+	struct ifaddrs *ifa, *i;
+	char text[INET6_ADDRSTRLEN];
+	int ret = 0;
+
+	if (getifaddrs(&ifa) != 0)
+		return 0; /* cannot tell; DAD will */
+	for (i = ifa; i; i = i->ifa_next) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)i->ifa_addr;
+
+		if (!sin6 || sin6->sin6_family != AF_INET6 || memcmp(sin6->sin6_addr.s6_addr, a, 16))
+			continue;
+		if (!strcmp(i->ifa_name, ifname)) {
+			inet_ntop(AF_INET6, a, text, sizeof(text));
+			snprintf(err, len,
+				 "%s is already assigned to the kernel on %s; choose an address "
+				 "the kernel does not use (or 'ip -6 addr del' it)",
+				 text, ifname);
+			ret = -1;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return ret;
+}
+
+int sys_mcast_hold(const char *ifname, const uint8_t (*macs)[6], unsigned n, int *fd, char *err,
+		   size_t len)
+{
+	int nfd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	unsigned i;
+
+	if (nfd < 0) {
+		snprintf(err, len, "cannot open a packet socket for IPv6 multicast (%s)",
+			 strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct packet_mreq mr = { .mr_type = PACKET_MR_MULTICAST, .mr_alen = 6 };
+
+		mr.mr_ifindex = (int)if_nametoindex(ifname);
+		memcpy(mr.mr_address, macs[i], 6);
+		if (setsockopt(nfd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) != 0) {
+			snprintf(err, len, "cannot join an IPv6 multicast group on %s (%s)", ifname,
+				 strerror(errno));
+			close(nfd);
+			return -1;
+		}
+	}
+	if (*fd >= 0)
+		close(*fd);
+	*fd = nfd;
+	return 0;
+}
+
 int sys_promisc_hold(const char *ifname, char *err, size_t len)
 {
 	struct packet_mreq mr = { .mr_type = PACKET_MR_PROMISC };

@@ -157,6 +157,9 @@ int xs_mq_attach(struct xs_mq *g, unsigned index, struct xs_stack *st)
 		return -EINVAL;
 	if (g->m[index].st || st->mq)
 		return -EBUSY;
+	/* The owner rules read IPv4 headers only: IPv6 serves one queue. */
+	if (st->ip6)
+		return -EOPNOTSUPP;
 	g->m[index].st = st;
 	st->mq = g;
 	st->mq_index = index;

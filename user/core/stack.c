@@ -15,6 +15,7 @@
 #include "net/iface.h"
 #include "net/ip4.h"
 #include "net/udp.h"
+#include "net6/ip6.h"
 #include "tcp/tcp.h"
 #include "tls/tls.h"
 
@@ -202,6 +203,7 @@ void xs_stack_free(struct xs_stack *st)
 	mq_detach(st);
 	dhcp_stack_fini(st);
 	dns_fini(st);
+	ip6_fini(st);
 	xs_loop_fini(st);
 	tcp_fini(st);
 	frag_table_fini(st);
@@ -237,6 +239,8 @@ static void stack_timers(struct xs_stack *st)
 	if (st->now >= st->next_tick) {
 		arp_tick(st);
 		frag_tick(st);
+		if (st->ip6)
+			ip6_tick(st);
 		tcp_mem_tick(st);
 		st->next_tick = st->now + XS_TICK_NS;
 	}

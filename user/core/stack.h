@@ -20,6 +20,7 @@
 struct tcp_table;
 struct tls_table;
 struct dns_state;
+struct ip6_state;
 struct dhcp_client;
 struct xs_mq;
 
@@ -33,6 +34,8 @@ struct xs_keys {
 	uint8_t tcp[16];  /* SipHash-1-3: TCP connection buckets (4-tuple) */
 	uint8_t arp[16];  /* SipHash-1-3: ARP cache buckets */
 	uint8_t frag[16]; /* SipHash-1-3: reassembly buckets */
+	uint8_t nd[16];   /* SipHash-1-3: neighbor cache buckets (IPv6) */
+	uint8_t pmtu[16]; /* SipHash-1-3: path MTU buckets (IPv6) */
 };
 
 struct xs_stack {
@@ -62,6 +65,7 @@ struct xs_stack {
 	struct tls_table *tls; /* TLS sessions (tls/), NULL until the first */
 	struct dns_state *dns;
 	struct dhcp_client *dhcp; /* cfg.dhcp: the client, else NULL */
+	struct ip6_state *ip6;    /* xs_ip6_enable: IPv6 (user/net6/), else NULL */
 	unsigned dhcp_ev;   /* XS_DHCP_EV_* not yet taken by xs_dhcp_events */
 	/* Multi-queue (core/mq.c): the group, this stack's index in it. */
 	struct xs_mq *mq;

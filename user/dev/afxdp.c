@@ -840,6 +840,20 @@ int xs_afxdp_set_dhcp(struct xs_dev *dev, int on)
 	return afxdp_prog_write_cfg(a->prog);
 }
 
+int xs_afxdp_set_ip6(struct xs_dev *dev, const uint8_t (*addrs)[16], unsigned n, int want_ra)
+{
+	struct afxdp *a = afxdp_of(dev);
+
+	if (!a || n > XS_STEER_MAX_ADDR6 || (n && !addrs))
+		return -EINVAL;
+	memset(&a->prog->cfg6, 0, sizeof(a->prog->cfg6));
+	a->prog->cfg6.naddr = n;
+	a->prog->cfg6.flags = want_ra ? XS_STEER6_F_RA : 0;
+	if (n)
+		memcpy(a->prog->cfg6.addr, addrs, (size_t)n * 16);
+	return afxdp_prog_write_cfg6(a->prog);
+}
+
 int xs_afxdp_filter_set(struct xs_dev *dev, const struct xs_steer_table *t)
 {
 	struct afxdp *a = afxdp_of(dev);

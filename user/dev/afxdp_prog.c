@@ -235,7 +235,7 @@ static int load_and_attach(struct afxdp_prog *a, enum xs_xdp_mode want, int verb
 	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "xdp_steer");
 	const void *bytes;
 	size_t sz = 0;
-	struct bpf_map *cfg, *xsks, *stats, *ftab, *fidx, *fcnt, *fbkt;
+	struct bpf_map *cfg, *xsks, *stats, *ftab, *fidx, *fcnt, *fbkt, *cfg6;
 	int ret;
 
 	bytes = xdp_steer__elf_bytes(&sz);
@@ -253,7 +253,8 @@ static int load_and_attach(struct afxdp_prog *a, enum xs_xdp_mode want, int verb
 	fidx = bpf_object__find_map_by_name(a->obj, "xs_fidx");
 	fcnt = bpf_object__find_map_by_name(a->obj, "xs_fcnt");
 	fbkt = bpf_object__find_map_by_name(a->obj, "xs_fbkt");
-	if (!cfg || !xsks || !stats || !ftab || !fidx || !fcnt || !fbkt) {
+	cfg6 = bpf_object__find_map_by_name(a->obj, "xs_cfg6");
+	if (!cfg || !xsks || !stats || !ftab || !fidx || !fcnt || !fbkt || !cfg6) {
 		errf(err, errlen, "the embedded XDP program lacks its maps; rebuild xdpstack");
 		return -ENOENT;
 	}
@@ -310,6 +311,7 @@ static int load_and_attach(struct afxdp_prog *a, enum xs_xdp_mode want, int verb
 	}
 	/* Loaded now (alone or as a dispatcher extension): the maps exist. */
 	a->cfg_fd = bpf_map__fd(cfg);
+	a->cfg6_fd = bpf_map__fd(cfg6);
 	a->xsks_fd = bpf_map__fd(xsks);
 	a->stats_fd = bpf_map__fd(stats);
 	a->filter.ftab_fd = bpf_map__fd(ftab);
@@ -356,7 +358,7 @@ struct afxdp_prog *afxdp_prog_open(const char *ifname, uint32_t ifindex, enum xs
 	a->refs = 1;
 	a->log = log;
 	a->log_arg = log_arg;
-	a->cfg_fd = a->xsks_fd = a->stats_fd = -1;
+	a->cfg_fd = a->cfg6_fd = a->xsks_fd = a->stats_fd = -1;
 	ret = load_and_attach(a, want, verbose, err, errlen);
 	if (ret) {
 		afxdp_prog_put(a);
@@ -381,6 +383,12 @@ void afxdp_prog_put(struct afxdp_prog *a)
 
 		bpf_map_update_elem(a->cfg_fd, &key, &off, BPF_ANY);
 	}
+	if (a->cfg6_fd >= 0 && a->attached) {
+		struct xs_steer_cfg6 off6 = {0};
+		__u32 key = 0;
+
+		bpf_map_update_elem(a->cfg6_fd, &key, &off6, BPF_ANY);
+	}
 	if (a->attached)
 		xdp_program__detach(a->prog, (int)a->ifindex, a->mode, 0);
 	xdp_program__close(a->prog);
@@ -393,6 +401,15 @@ int afxdp_prog_write_cfg(struct afxdp_prog *p)
 	__u32 key = 0;
 
 	if (bpf_map_update_elem(p->cfg_fd, &key, &p->cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int afxdp_prog_write_cfg6(struct afxdp_prog *p)
+{
+	__u32 key = 0;
+
+	if (bpf_map_update_elem(p->cfg6_fd, &key, &p->cfg6, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -27,10 +27,12 @@ struct afxdp_prog {
 	enum xdp_attach_mode mode;
 	bool attached;
 	int cfg_fd;
+	int cfg6_fd; /* IPv6 addresses (user/net6/) */
 	int xsks_fd;
 	int stats_fd;
 	struct afxdp_filter filter; /* the program's filter tables */
 	struct xs_steer_cfg cfg;
+	struct xs_steer_cfg6 cfg6;
 };
 
 /* One human line into err (cause and fix), like every setup error here. */
@@ -50,6 +52,8 @@ void afxdp_prog_get(struct afxdp_prog *p);
 void afxdp_prog_put(struct afxdp_prog *p);
 /* p->cfg into the config map (steering starts once ip4 or F_DHCP is set). */
 int afxdp_prog_write_cfg(struct afxdp_prog *p);
+/* p->cfg6 into the IPv6 config map (IPv6 steering starts once naddr > 0). */
+int afxdp_prog_write_cfg6(struct afxdp_prog *p);
 /* The program's per-CPU counters summed (redirected, passed, filter_dropped). */
 int afxdp_prog_counters(const struct afxdp_prog *p, struct xs_xdp_counters *out);
 /* The socket of rx queue q out of the XSKMAP (xsk_socket__update_xskmap put it in). */

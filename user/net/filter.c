@@ -326,8 +326,13 @@ bool filter_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t 
 			return true;
 		if (ip->proto == IP4_PROTO_TCP) {
 			if (tcp_parse(b + ip->hdr_len, ip4_payload_len(ip), ip->src, ip->dst,
-				      &seg) == XS_DROP_NONE)
-				tcp_send_rst_for(st, ip, &seg);
+				      &seg) == XS_DROP_NONE) {
+				struct tcp_ip tip = { .tos = ip->tos };
+
+				tcp_addr_from4(&tip.src, ip->src);
+				tcp_addr_from4(&tip.dst, ip->dst);
+				tcp_send_rst_for(st, &tip, &seg);
+			}
 		} else {
 			/* RFC 1122 3.2.2.1: port unreachable (rate-limited there). */
 			icmp_send_error(st, ICMP_DEST_UNREACH, 3, 0, b, ip->total_len);

@@ -1,5 +1,6 @@
-/* IPv4 reassembly (RFC 791 3.2, RFC 815) with every resource bounded: slots,
- * bytes held, fragments per datagram, time. Overlaps drop the whole datagram. */
+/* Reassembly of IPv4 (RFC 791 3.2, RFC 815) and IPv6 (RFC 8200 4.5) datagrams
+ * in one table with every resource bounded: slots, bytes held, fragments per
+ * datagram, time. Overlaps drop the whole datagram (RFC 5722). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "core/stack.h"
 #include "net/frag.h"
 #include "net/icmp.h"
+#include "net6/ip6.h"
 #include "wire/bytes.h"
 #include "wire/csum.h"
 #include "wire/icmp.h"
@@ -21,14 +23,18 @@ struct frag_piece {
 
 struct frag_dgram {
 	uint8_t used;
-	uint8_t proto;
-	uint8_t hdr_len;          /* of the first fragment, once it arrived */
+	uint8_t family;           /* 4 or 6 */
+	uint8_t kproto;           /* the key's protocol (IPv4; 0 for IPv6) */
+	uint8_t proto;            /* the offset-0 fragment's protocol / next header */
 	uint8_t have_last;
-	uint16_t id;
+	uint16_t hdr_len;         /* of the first fragment, once it arrived (IPv6: up
+				   * to and with its Fragment header) */
+	uint16_t nh_off;          /* IPv6: the byte that named the Fragment header */
 	uint16_t npieces;
 	int32_t next;             /* hash chain, or free list */
 	uint32_t hash;            /* bucket, while used */
-	uint32_t src, dst;
+	uint32_t id;
+	uint8_t src[16], dst[16]; /* IPv4: the first 4 bytes */
 	uint32_t total;           /* payload length, known with the last fragment */
 	uint32_t received;        /* payload bytes held */
 	uint32_t first_len;       /* payload bytes of the first fragment, 0 if not yet */
@@ -64,18 +70,12 @@ int frag_table_init(struct xs_stack *st)
 	return 0;
 }
 
-/* RFC 791's datagram key, hashed under the stack's key: a sender choosing
- * ids (or spoofed sources) cannot pile its datagrams into one chain. */
-static unsigned frag_hash(const struct xs_stack *st, const struct ip4_repr *ip)
+/* The datagram key (RFC 791: source, destination, protocol, id; RFC 8200
+ * 4.5: source, destination, id), hashed under the stack's key: a sender
+ * choosing ids (or spoofed sources) cannot pile its datagrams into one chain. */
+static unsigned frag_hash(const struct xs_stack *st, const struct frag_key *k)
 {
-	uint8_t m[12];
-
-	memcpy(m, &ip->src, 4);
-	memcpy(m + 4, &ip->dst, 4);
-	memcpy(m + 8, &ip->id, 2);
-	m[10] = ip->proto;
-	m[11] = 0;
-	return (unsigned)siphash13(st->keys.frag, m, sizeof(m)) & (st->frag.nbuckets - 1);
+	return (unsigned)siphash13(st->keys.frag, k, sizeof(*k)) & (st->frag.nbuckets - 1);
 }
 
 static void frag_release(struct xs_stack *st, struct frag_dgram *d, enum xs_drop reason)
@@ -130,19 +130,18 @@ static struct frag_dgram *frag_oldest(struct frag_table *t, const struct frag_dg
 	return o;
 }
 
-/* The datagram a fragment belongs to (RFC 791: source, destination,
- * protocol, identification), created if new; NULL if none can be made. */
-static struct frag_dgram *frag_get(struct xs_stack *st, const struct ip4_repr *ip)
+/* The datagram a fragment belongs to, created if new; NULL if none can be made. */
+static struct frag_dgram *frag_get(struct xs_stack *st, const struct frag_key *k)
 {
 	struct frag_table *t = &st->frag;
-	unsigned h = frag_hash(st, ip);
+	unsigned h = frag_hash(st, k);
 	struct frag_dgram *d;
 	int32_t i;
 
 	for (i = t->bucket[h]; i >= 0; i = t->d[i].next) {
 		d = &t->d[i];
-		if (d->id == ip->id && d->src == ip->src && d->dst == ip->dst &&
-		    d->proto == ip->proto)
+		if (d->id == k->id && d->family == k->family && d->kproto == k->proto &&
+		    !memcmp(d->src, k->src, 16) && !memcmp(d->dst, k->dst, 16))
 			return d;
 	}
 	if (t->free_slot < 0) /* every slot busy: the oldest datagram makes room */
@@ -160,10 +159,11 @@ static struct frag_dgram *frag_get(struct xs_stack *st, const struct ip4_repr *i
 	}
 	t->free_slot = d->next;
 	d->used = 1;
-	d->id = ip->id;
-	d->src = ip->src;
-	d->dst = ip->dst;
-	d->proto = ip->proto;
+	d->family = k->family;
+	d->id = k->id;
+	memcpy(d->src, k->src, 16);
+	memcpy(d->dst, k->dst, 16);
+	d->kproto = k->proto;
 	d->created = st->now;
 	d->hash = h;
 	d->next = t->bucket[h];
@@ -199,10 +199,10 @@ static uint32_t frag_max_end(const struct frag_dgram *d)
 	return end;
 }
 
-/* The assembled packet: the first fragment's header, fixed to describe the
- * whole datagram, right before the payload. Ownership moves to t->done. */
-static const uint8_t *frag_complete(struct xs_stack *st, struct frag_dgram *d,
-				    struct ip4_repr *ip)
+/* The assembled IPv4 packet: the first fragment's header, fixed to describe
+ * the whole datagram, right before the payload. Ownership moves to t->done. */
+static const uint8_t *frag_complete4(struct xs_stack *st, struct frag_dgram *d,
+				     struct ip4_repr *ip)
 {
 	struct frag_table *t = &st->frag;
 	uint8_t *pkt = d->buf + FRAG_HDR_ROOM - d->hdr_len;
@@ -211,7 +211,7 @@ static const uint8_t *frag_complete(struct xs_stack *st, struct frag_dgram *d,
 	st_be16(pkt + 6, 0);
 	st_be16(pkt + 10, 0);
 	st_be16(pkt + 10, csum_fold(csum_add(0, pkt, d->hdr_len)));
-	ip->hdr_len = d->hdr_len;
+	ip->hdr_len = (uint8_t)d->hdr_len;
 	ip->total_len = (uint16_t)(d->hdr_len + d->total);
 	ip->frag = 0;
 	/* The first fragment's header is the datagram's (RFC 791 3.2). */
@@ -224,34 +224,45 @@ static const uint8_t *frag_complete(struct xs_stack *st, struct frag_dgram *d,
 	return pkt;
 }
 
-const uint8_t *frag_input(struct xs_stack *st, struct ip4_repr *ip, const uint8_t *b)
+/* The assembled IPv6 packet (RFC 8200 4.5): the first fragment's
+ * unfragmentable part, its Fragment header taken out (the byte that named it
+ * now names what followed it), the payload length of the whole. */
+static const uint8_t *frag_complete6(struct xs_stack *st, struct frag_dgram *d, size_t *len)
 {
 	struct frag_table *t = &st->frag;
-	uint32_t off = (uint32_t)(ip->frag & IP4_OFF_MASK) * 8;
-	uint32_t len = (uint32_t)ip4_payload_len(ip);
-	int mf = !!(ip->frag & IP4_FLAG_MF), ov;
-	struct frag_dgram *d;
+	uint8_t *pkt = d->buf + FRAG_HDR_ROOM - d->hdr_len;
+	size_t unfrag = d->hdr_len - IP6_FRAG_HDR_LEN;
 
+	memmove(pkt + IP6_FRAG_HDR_LEN, pkt, unfrag);
+	pkt += IP6_FRAG_HDR_LEN;
+	pkt[d->nh_off] = d->proto;
+	st_be16(pkt + 4, (uint16_t)(unfrag - IP6_HDR_LEN + d->total));
+	*len = unfrag + d->total;
 	free(t->done);
-	t->done = NULL;
-	/* Every fragment but the last carries a non-empty multiple of 8 bytes. */
-	if (len == 0 || (mf && len % 8)) {
-		xs_drop(st, XS_DROP_IP_FRAG);
-		return NULL;
-	}
-	/* RFC 791: the datagram may not exceed 65535 bytes with its header. */
-	if (off + len + ip->hdr_len > 0xffff) {
+	t->done = d->buf;
+	d->buf = NULL;
+	frag_release(st, d, XS_DROP_NONE);
+	return pkt;
+}
+
+/* One fragment into its datagram: the checks every family shares (RFC 5722
+ * overlaps, one end, FRAG_MAX_PER_DGRAM, the byte budget). hdr/hdr_len is
+ * what sits before the payload in this fragment (kept if off is 0), limit
+ * what header and payload may add up to. The datagram when it is complete,
+ * else NULL (kept, or dropped and counted). */
+static struct frag_dgram *frag_add(struct xs_stack *st, const struct frag_key *k, uint32_t off,
+				   uint32_t len, int mf, const uint8_t *hdr, size_t hdr_len,
+				   uint16_t nh_off, uint8_t proto, const uint8_t *data, uint32_t limit)
+{
+	struct frag_table *t = &st->frag;
+	struct frag_dgram *d;
+	int ov;
+
+	if (off + len > 0xffff || hdr_len > FRAG_HDR_ROOM) { /* the callers' checks, kept */
 		xs_drop(st, XS_DROP_FRAG_TOO_BIG);
 		return NULL;
 	}
-	/* RFC 1858 3.2: a first fragment must hold the transport header's ports
-	 * (TCP: its flags too), and TCP may not be overwritten at offset 8. */
-	if ((off == 0 && len < (ip->proto == IP4_PROTO_TCP ? 20u : 8u)) ||
-	    (off == 8 && ip->proto == IP4_PROTO_TCP)) {
-		xs_drop(st, XS_DROP_FRAG_TINY);
-		return NULL;
-	}
-	d = frag_get(st, ip);
+	d = frag_get(st, k);
 	if (!d) {
 		xs_drop(st, XS_DROP_FRAG_LIMIT);
 		return NULL;
@@ -286,7 +297,7 @@ const uint8_t *frag_input(struct xs_stack *st, struct ip4_repr *ip, const uint8_
 		}
 		frag_release(st, o, XS_DROP_FRAG_LIMIT);
 	}
-	memcpy(d->buf + FRAG_HDR_ROOM + off, b + ip->hdr_len, len);
+	memcpy(d->buf + FRAG_HDR_ROOM + off, data, len);
 	d->pieces[d->npieces++] = (struct frag_piece){ (uint16_t)off, (uint16_t)len };
 	d->received += len;
 	t->bytes_held += len;
@@ -295,20 +306,76 @@ const uint8_t *frag_input(struct xs_stack *st, struct ip4_repr *ip, const uint8_
 		d->total = off + len;
 	}
 	if (off == 0) {
-		d->hdr_len = ip->hdr_len;
+		d->hdr_len = (uint16_t)hdr_len;
+		d->nh_off = nh_off;
 		d->first_len = len;
-		memcpy(d->buf + FRAG_HDR_ROOM - ip->hdr_len, b, ip->hdr_len);
+		d->proto = proto;
+		memcpy(d->buf + FRAG_HDR_ROOM - hdr_len, hdr, hdr_len);
 	}
-	/* RFC 791: header and payload together fit 65535 bytes; the header is
-	 * the first fragment's, which may be longer than this fragment's. */
-	if (d->first_len && d->hdr_len + frag_max_end(d) > 0xffff) {
+	/* Header and payload within the family's limit; the header is the
+	 * first fragment's, which may be longer than this fragment's. */
+	if (d->first_len && d->hdr_len + frag_max_end(d) > limit) {
 		frag_release(st, d, XS_DROP_FRAG_TOO_BIG);
 		return NULL;
 	}
 	/* No overlaps were let in, so the byte count proves the cover. */
 	if (d->have_last && d->first_len && d->received == d->total)
-		return frag_complete(st, d, ip);
+		return d;
 	return NULL;
+}
+
+const uint8_t *frag_input(struct xs_stack *st, struct ip4_repr *ip, const uint8_t *b)
+{
+	struct frag_table *t = &st->frag;
+	uint32_t off = (uint32_t)(ip->frag & IP4_OFF_MASK) * 8;
+	uint32_t len = (uint32_t)ip4_payload_len(ip);
+	int mf = !!(ip->frag & IP4_FLAG_MF);
+	struct frag_key k = { .family = 4, .proto = ip->proto, .id = ip->id };
+	struct frag_dgram *d;
+
+	free(t->done);
+	t->done = NULL;
+	/* Every fragment but the last carries a non-empty multiple of 8 bytes. */
+	if (len == 0 || (mf && len % 8)) {
+		xs_drop(st, XS_DROP_IP_FRAG);
+		return NULL;
+	}
+	/* RFC 791: the datagram may not exceed 65535 bytes with its header. */
+	if (off + len + ip->hdr_len > 0xffff) {
+		xs_drop(st, XS_DROP_FRAG_TOO_BIG);
+		return NULL;
+	}
+	/* RFC 1858 3.2: a first fragment must hold the transport header's ports
+	 * (TCP: its flags too), and TCP may not be overwritten at offset 8. */
+	if ((off == 0 && len < (ip->proto == IP4_PROTO_TCP ? 20u : 8u)) ||
+	    (off == 8 && ip->proto == IP4_PROTO_TCP)) {
+		xs_drop(st, XS_DROP_FRAG_TINY);
+		return NULL;
+	}
+	memcpy(k.src, &ip->src, 4);
+	memcpy(k.dst, &ip->dst, 4);
+	d = frag_add(st, &k, off, len, mf, b, ip->hdr_len, 0, ip->proto, b + ip->hdr_len, 0xffff);
+	return d ? frag_complete4(st, d, ip) : NULL;
+}
+
+const uint8_t *frag_input6(struct xs_stack *st, const uint8_t *pkt, size_t frag_off,
+			   size_t nh_off, uint32_t off, uint32_t len, int mf, uint32_t id,
+			   uint8_t proto, size_t *out_len)
+{
+	struct frag_table *t = &st->frag;
+	struct frag_key k = { .family = 6, .id = id }; /* proto: not part of the key */
+	size_t hdr_len = frag_off + IP6_FRAG_HDR_LEN;
+	struct frag_dgram *d;
+
+	free(t->done);
+	t->done = NULL;
+	memcpy(k.src, pkt + 8, 16);
+	memcpy(k.dst, pkt + 24, 16);
+	/* RFC 8200 4.5: the payload length of the whole within 65535; the
+	 * unfragmentable part counts, the Fragment header does not. */
+	d = frag_add(st, &k, off, len, mf, pkt, hdr_len, (uint16_t)nh_off, proto, pkt + hdr_len,
+		     0xffff + IP6_HDR_LEN + IP6_FRAG_HDR_LEN);
+	return d ? frag_complete6(st, d, out_len) : NULL;
 }
 
 void frag_tick(struct xs_stack *st)
@@ -324,12 +391,16 @@ void frag_tick(struct xs_stack *st)
 
 		if (!d->used || d->created + life > st->now)
 			continue;
-		/* RFC 792 / RFC 1122 3.3.2: time exceeded, code 1, only when the
-		 * first fragment arrived; quote its header and its data. */
-		if (d->first_len)
+		/* RFC 792 / RFC 1122 3.3.2, RFC 8200 4.5: time exceeded, code 1,
+		 * only when the first fragment arrived; quote it. */
+		if (d->first_len && d->family == 4)
 			icmp_send_error(st, ICMP_TIME_EXCEEDED, 1, 0,
 					d->buf + FRAG_HDR_ROOM - d->hdr_len,
 					d->hdr_len + d->first_len);
+		else if (d->first_len)
+			icmp6_send_error(st, ICMP6_TIME_EXCEEDED, 1, 0,
+					 d->buf + FRAG_HDR_ROOM - d->hdr_len,
+					 d->hdr_len + d->first_len, false);
 		frag_release(st, d, XS_DROP_FRAG_TIMEOUT);
 	}
 }

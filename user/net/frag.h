@@ -1,5 +1,6 @@
-/* IPv4 reassembly (RFC 791, RFC 815) with bounded resources: datagrams in
- * progress, bytes held, fragments per datagram, and a timeout. */
+/* Reassembly of IPv4 (RFC 791, RFC 815) and IPv6 (RFC 8200 4.5) datagrams in
+ * one bounded table: datagrams in progress, bytes held, fragments per
+ * datagram, and a timeout, whatever the family. */
 #ifndef XS_NET_FRAG_H
 #define XS_NET_FRAG_H
 
@@ -9,9 +10,24 @@
 #include <xdpstack/stack.h>
 
 #include "wire/ip4.h"
+#include "wire/ip6.h"
 
 #define FRAG_MAX_PER_DGRAM 512   /* fragments one datagram may be cut into */
-#define FRAG_HDR_ROOM 60         /* the first fragment's header sits before the payload */
+/* The first fragment's header sits before the payload: IPv4's (60 at
+ * most), or IPv6's unfragmentable part with its Fragment header. */
+#define FRAG_HDR_ROOM (IP6_HDR_LEN + IP6_EXT_BYTES_MAX + IP6_FRAG_HDR_LEN)
+
+/* A datagram's identity: family 4 (source, destination, protocol, id; the
+ * addresses in the first 4 bytes) or 6 (source, destination, id; proto 0:
+ * the next header may differ between fragments, RFC 8200 4.5). Hashed
+ * whole: zero it first. */
+struct frag_key {
+	uint8_t family;
+	uint8_t proto;
+	uint16_t pad;
+	uint32_t id;
+	uint8_t src[16], dst[16];
+};
 
 struct frag_dgram;
 
@@ -37,6 +53,14 @@ void frag_table_fini(struct xs_stack *st);
  * updated (total_len = header + payload, frag = 0); valid until the next
  * frag_input or frag_tick. Otherwise NULL (fragment kept, or dropped and counted). */
 const uint8_t *frag_input(struct xs_stack *st, struct ip4_repr *ip, const uint8_t *b);
+/* One IPv6 fragment (checked by net6/frag6.c): pkt from its IPv6 header, its
+ * Fragment header at frag_off, named by the byte at nh_off; off/len/mf/id/
+ * proto its fields and payload. The assembled packet (Fragment header taken
+ * out, payload length of the whole, *out_len bytes), valid as frag_input's;
+ * or NULL. */
+const uint8_t *frag_input6(struct xs_stack *st, const uint8_t *pkt, size_t frag_off,
+			   size_t nh_off, uint32_t off, uint32_t len, int mf, uint32_t id,
+			   uint8_t proto, size_t *out_len);
 /* Expires datagrams past cfg.frag_timeout_ms: ICMP time exceeded (code 1)
  * when the first fragment had arrived (RFC 792, RFC 1122 3.3.2). */
 void frag_tick(struct xs_stack *st);

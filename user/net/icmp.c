@@ -133,7 +133,7 @@ static int icmp_errno(uint8_t type, uint8_t code)
 	}
 }
 
-static struct ping_sock *ping_by_id(struct xs_stack *st, uint16_t id, int *h)
+struct ping_sock *icmp_ping_find(struct xs_stack *st, uint16_t id, int *h)
 {
 	int i;
 
@@ -148,7 +148,7 @@ static struct ping_sock *ping_by_id(struct xs_stack *st, uint16_t id, int *h)
 
 /* Queues a result for the handle's callback after the batch (a protocol
  * module never calls back from the middle of parsing or a timer). */
-static void ping_raise(struct xs_stack *st, int h, const struct xs_ping_result *r)
+void icmp_ping_raise(struct xs_stack *st, int h, const struct xs_ping_result *r)
 {
 	struct icmp_state *s = &st->icmp;
 	struct ping_event *e;
@@ -161,6 +161,8 @@ static void ping_raise(struct xs_stack *st, int h, const struct xs_ping_result *
 	e->h = (uint8_t)h;
 	e->gen = s->ping[h].gen;
 	e->r = *r;
+	if (!e->r.from_addr.family)
+		xs_addr_from_ip4(&e->r.from_addr, r->from);
 	xs_stack_kick(st);
 }
 
@@ -215,13 +217,13 @@ static void icmp_error_dispatch(struct xs_stack *st, uint32_t from, uint8_t type
 		break;
 	case IP4_PROTO_ICMP:
 		if (q.l4[0] == ICMP_ECHO_REQUEST) {
-			p = ping_by_id(st, ld_be16(q.l4 + 4), &h);
+			p = icmp_ping_find(st, ld_be16(q.l4 + 4), &h);
 			if (p) {
 				struct xs_ping_result r = {
 					.from = from, .seq = ld_be16(q.l4 + 6),
 					.error = err, .icmp_type = type, .icmp_code = code,
 				};
-				ping_raise(st, h, &r);
+				icmp_ping_raise(st, h, &r);
 				return;
 			}
 		}
@@ -277,7 +279,7 @@ void icmp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b
 		return;
 	case ICMP_ECHO_REPLY:
 		st->stats.icmp_echo_reply_rx++;
-		p = ping_by_id(st, (uint16_t)(m.rest >> 16), &h);
+		p = icmp_ping_find(st, (uint16_t)(m.rest >> 16), &h);
 		if (!p) {
 			why = XS_DROP_ICMP_ERR_NOSOCK;
 			goto drop;
@@ -287,7 +289,7 @@ void icmp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *b
 				.from = ip->src, .seq = (uint16_t)m.rest, .bytes = (uint16_t)n,
 				.ttl = ip->ttl,
 			};
-			ping_raise(st, h, &r);
+			icmp_ping_raise(st, h, &r);
 		}
 		return;
 	case ICMP_DEST_UNREACH:
@@ -320,7 +322,7 @@ int ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx, uint32_t *gen)
 		/* An unpredictable identifier, unique among our ping handles. */
 		for (tries = 0; tries < 64; tries++) {
 			p->id = mq_ping_id(st, xs_random(st)); /* replies come to us */
-			if (!ping_by_id(st, p->id, &h))
+			if (!icmp_ping_find(st, p->id, &h))
 				break;
 		}
 		p->used = 1;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xdpstack/addr.h>
 #include <xdpstack/stack.h>
 
 #include "wire/ip4.h"
@@ -54,6 +55,11 @@ void icmp_send_error(struct xs_stack *st, uint8_t type, uint8_t code, uint32_t r
  * socket that sent it, as if the error had come from the network. */
 void icmp_local_error(struct xs_stack *st, uint8_t type, uint8_t code, const uint8_t *pkt,
 		      size_t pkt_len);
+/* The ping handle whose ICMP identifier is id (its number in *h), or NULL. */
+struct ping_sock *icmp_ping_find(struct xs_stack *st, uint16_t id, int *h);
+/* Queues a result for handle h's callback after the batch (either family:
+ * an IPv4 one gets r->from as its from_addr). */
+void icmp_ping_raise(struct xs_stack *st, int h, const struct xs_ping_result *r);
 /* Delivery (user/api/events.c, end of each poll): begin fixes the results
  * queued so far (those a callback raises wait for the next poll); next takes
  * the next one whose handle is still open into out: 0, or -ENOENT at the end. */
@@ -64,6 +70,9 @@ int ping_deliver_next(struct xs_stack *st, struct ping_event *out);
  * generation first); the same returns as the xs_ping_* calls. */
 int ping_open(struct xs_stack *st, xs_ping_cb cb, void *ctx, uint32_t *gen);
 int ping_send(struct xs_stack *st, int h, uint32_t dst, uint16_t seq, size_t data_len);
+/* Either family (net6/icmp6.c): an IPv4 address goes to ping_send. */
+int ping_send_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t seq,
+		   size_t data_len);
 int ping_close(struct xs_stack *st, int h);
 int ping_poll_events(const struct xs_stack *st, int h);
 

@@ -7,6 +7,7 @@
 #include "net/arp.h"
 #include "net/iface.h"
 #include "net/ip4.h"
+#include "net6/ip6.h"
 #include "wire/eth.h"
 
 void iface_input(struct xs_stack *st, const uint8_t *b, size_t n)
@@ -23,8 +24,10 @@ void iface_input(struct xs_stack *st, const uint8_t *b, size_t n)
 		why = XS_DROP_ETH_VLAN;
 		goto drop;
 	}
+	/* IPv6 multicast (33:33:..., RFC 2464 7) is judged by ip6_input. */
 	if (memcmp(eth.dst, st->mac, ETH_ADDR_LEN) != 0 &&
-	    memcmp(eth.dst, eth_broadcast, ETH_ADDR_LEN) != 0) {
+	    memcmp(eth.dst, eth_broadcast, ETH_ADDR_LEN) != 0 &&
+	    !(eth.type == ETH_TYPE_IP6 && eth.dst[0] == 0x33 && eth.dst[1] == 0x33)) {
 		why = XS_DROP_ETH_DST;
 		goto drop;
 	}
@@ -34,6 +37,9 @@ void iface_input(struct xs_stack *st, const uint8_t *b, size_t n)
 		return;
 	case ETH_TYPE_IP4:
 		ip4_input(st, &eth, b + eth.hdr_len, n - eth.hdr_len);
+		return;
+	case ETH_TYPE_IP6:
+		ip6_input(st, &eth, b + eth.hdr_len, n - eth.hdr_len);
 		return;
 	default:
 		why = XS_DROP_ETH_TYPE;

@@ -52,7 +52,7 @@ struct udp_sock *udp_sock_get(const struct xs_stack *st, int h)
 	return (struct udp_sock *)&st->udp.s[h];
 }
 
-static void udp_mark_ready(struct xs_stack *st, int h)
+void udp_mark_ready(struct xs_stack *st, int h)
 {
 	struct udp_table *t = &st->udp;
 	struct udp_sock *s = &t->s[h];
@@ -71,7 +71,6 @@ void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 	size_t n = ip4_payload_len(ip);
 	struct udp_repr u;
 	struct udp_sock *s;
-	struct udp_dgram *d;
 	enum xs_drop why;
 	int h;
 
@@ -83,27 +82,38 @@ void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 	s = h >= 0 ? &st->udp.s[h] : NULL;
 	/* A connected socket hears only its peer (RFC 1122 4.1.3.4 leaves this
 	 * to the API; it is what BSD and Linux do). */
-	if (!s || (s->rport && (s->rip != ip->src || s->rport != u.sport))) {
+	if (!s || (s->rport && (s->rfam != XS_AF_INET4 || s->rip != ip->src ||
+				s->rport != u.sport))) {
 		/* RFC 1122 4.1.3.1: port unreachable, unless the datagram was a
 		 * broadcast (icmp_send_error checks that and the other rules). */
 		icmp_send_error(st, ICMP_DEST_UNREACH, 3, 0, pkt, ip->total_len);
 		why = XS_DROP_UDP_NO_PORT;
 		goto drop;
 	}
-	if (s->qlen >= UDP_RCVBUF_DGRAMS || s->qbytes + u.payload_len > s->rcvbuf) {
-		why = XS_DROP_UDP_RCVBUF;
-		goto drop;
+	{
+		struct udp_dgram hdr = { .ip = ip->src, .family = XS_AF_INET4, .port = u.sport,
+					 .len = (uint16_t)u.payload_len };
+
+		udp_enqueue(st, h, &hdr, u.payload);
 	}
-	d = malloc(sizeof(*d) + u.payload_len);
-	if (!d) {
-		why = XS_DROP_UDP_RCVBUF;
-		goto drop;
+	return;
+drop:
+	xs_drop(st, why);
+}
+
+int udp_enqueue(struct xs_stack *st, int h, const struct udp_dgram *hdr, const uint8_t *data)
+{
+	struct udp_sock *s = &st->udp.s[h];
+	struct udp_dgram *d;
+
+	if (s->qlen >= UDP_RCVBUF_DGRAMS || s->qbytes + hdr->len > s->rcvbuf ||
+	    !(d = malloc(sizeof(*d) + hdr->len))) {
+		xs_drop(st, XS_DROP_UDP_RCVBUF);
+		return -ENOBUFS;
 	}
+	*d = *hdr;
 	d->next = NULL;
-	d->ip = ip->src;
-	d->port = u.sport;
-	d->len = (uint16_t)u.payload_len;
-	memcpy(d->data, u.payload, u.payload_len);
+	memcpy(d->data, data, hdr->len);
 	if (s->tail)
 		s->tail->next = d;
 	else
@@ -112,9 +122,7 @@ void udp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 	s->qlen++;
 	s->qbytes += d->len;
 	udp_mark_ready(st, h);
-	return;
-drop:
-	xs_drop(st, why);
+	return 0;
 }
 
 int udp_deliver_next(struct xs_stack *st, unsigned *events)
@@ -207,7 +215,7 @@ static int udp_bind_port(struct xs_stack *st, int h, uint16_t port)
 
 /* An unused port from the ephemeral range (this stack's share of it in a
  * multi-queue group, core/mq.h), starting at a random point. */
-static int udp_bind_ephemeral(struct xs_stack *st, int h)
+int udp_bind_ephemeral(struct xs_stack *st, int h)
 {
 	unsigned span = mq_port_count(st), i;
 	unsigned start = span ? (unsigned)(xs_random(st) % span) : 0;
@@ -310,6 +318,12 @@ ssize_t udp_send(struct xs_stack *st, int h, const void *buf, size_t len)
 		return -EDESTADDRREQ;
 	if ((err = udp_take_err(s)) != 0)
 		return err;
+	if (s->rfam == XS_AF_INET6) {
+		struct xs_addr a;
+
+		xs_addr_from_ip6(&a, s->rip6);
+		return udp_sendto_addr(st, h, buf, len, &a, s->rport);
+	}
 	return udp_xmit(st, s, buf, len, s->rip, s->rport);
 }
 
@@ -325,6 +339,7 @@ int udp_connect(struct xs_stack *st, int h, uint32_t ip, uint16_t port)
 	if (!s->lport && (err = udp_bind_ephemeral(st, h)) != 0)
 		return err;
 	s->rip = ip;
+	s->rfam = XS_AF_INET4;
 	s->rport = port;
 	s->err = 0;
 	return 0;
@@ -385,7 +400,7 @@ int udp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t d
 
 	/* Like Linux without IP_RECVERR: only a connected socket hears errors,
 	 * and only those about its peer. */
-	if (!s || !s->rport || s->rip != dst || s->rport != dport)
+	if (!s || !s->rport || s->rfam != XS_AF_INET4 || s->rip != dst || s->rport != dport)
 		return -ENOENT;
 	s->err = err;
 	udp_mark_ready(st, h);
@@ -405,8 +420,7 @@ static void udp_dgram_pop(struct udp_sock *s)
 	free(d);
 }
 
-ssize_t udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap, uint32_t *ip,
-		     uint16_t *port)
+ssize_t udp_recv(struct xs_stack *st, int h, void *buf, size_t cap, struct udp_dgram *meta)
 {
 	struct udp_sock *s = udp_sock_get(st, h);
 	struct udp_dgram *d;
@@ -423,14 +437,26 @@ ssize_t udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap, uint32_t
 		return -EAGAIN;
 	n = d->len < cap ? d->len : cap; /* like recvfrom: the rest is discarded */
 	memcpy(buf, d->data, n);
-	if (ip)
-		*ip = d->ip;
-	if (port)
-		*port = d->port;
+	*meta = *d;
+	meta->next = NULL;
 	udp_dgram_pop(s);
 	return (ssize_t)n;
 }
 
+ssize_t udp_recvfrom(struct xs_stack *st, int h, void *buf, size_t cap, uint32_t *ip,
+		     uint16_t *port)
+{
+	struct udp_dgram m;
+	ssize_t n = udp_recv(st, h, buf, cap, &m);
+
+	if (n < 0)
+		return n;
+	if (ip)
+		*ip = m.family == XS_AF_INET4 ? m.ip : 0; /* IPv6: xs_udp_recvfrom_addr */
+	if (port)
+		*port = m.port;
+	return n;
+}
 /* The head datagram where udp_input put it: it stays first in the queue
  * (new ones go to the tail) and is freed only by consume or close. Asked
  * again before the consume, the same datagram. */
@@ -449,7 +475,7 @@ ssize_t udp_recv_peek(struct xs_stack *st, int h, const void **p, uint32_t *ip, 
 		return -EAGAIN;
 	*p = d->data;
 	if (ip)
-		*ip = d->ip;
+		*ip = d->family == XS_AF_INET4 ? d->ip : 0;
 	if (port)
 		*port = d->port;
 	s->lent = 1;
@@ -500,6 +526,7 @@ int udp_close(struct xs_stack *st, int h)
 	s->used = 0;
 	s->cb = NULL;
 	s->rip = s->rport = 0;
+	s->rfam = 0;
 	s->err = 0;
 	s->lport = 0;
 	return 0;

@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include <xdpstack/addr.h>
 #include <xdpstack/stack.h>
 
 #include "wire/ip4.h"
@@ -16,7 +18,9 @@
 
 struct udp_dgram {
 	struct udp_dgram *next;
-	uint32_t ip;
+	uint32_t ip;             /* IPv4 sender (family 4) */
+	uint8_t family;          /* XS_AF_INET4 or XS_AF_INET6 */
+	uint8_t ip6[16];         /* IPv6 sender (family 6) */
 	uint16_t port;
 	uint16_t len;
 	uint8_t data[];
@@ -33,6 +37,8 @@ struct udp_sock {
 	uint16_t lport;          /* 0 while unbound */
 	uint16_t rport;          /* connected peer, 0 if not connected */
 	uint32_t rip;
+	uint8_t rfam;            /* the connected peer's family (4, or 6: rip6) */
+	uint8_t rip6[16];
 	int err;                 /* pending ICMP error (-errno), reported once */
 	int16_t next_ready;
 	struct udp_dgram *head, *tail;
@@ -90,5 +96,20 @@ int udp_local_port(const struct xs_stack *st, int h);
 int udp_poll_events(const struct xs_stack *st, int h);
 int udp_setopt(struct xs_stack *st, int h, enum xs_udp_opt opt, int value);
 int udp_getopt(const struct xs_stack *st, int h, enum xs_udp_opt opt, int *value);
+/* Either family (net6/udp6.c): an IPv4 address goes to the calls above. */
+ssize_t udp_sendto_addr(struct xs_stack *st, int h, const void *buf, size_t len,
+			const struct xs_addr *dst, uint16_t port);
+ssize_t udp_recvfrom_addr(struct xs_stack *st, int h, void *buf, size_t cap, struct xs_addr *from,
+			  uint16_t *port);
+int udp_connect_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16_t port);
+
+/* For the IPv6 half (net6/udp6.c): a socket with news for its callback; an
+ * unpredictable free port of this stack's share; a datagram queued (copied;
+ * the drop counted if the queue is full); the next datagram taken (its
+ * sender into *meta), or the pending error, or -EAGAIN / -EBUSY / -EBADF. */
+void udp_mark_ready(struct xs_stack *st, int h);
+int udp_bind_ephemeral(struct xs_stack *st, int h);
+int udp_enqueue(struct xs_stack *st, int h, const struct udp_dgram *hdr, const uint8_t *data);
+ssize_t udp_recv(struct xs_stack *st, int h, void *buf, size_t cap, struct udp_dgram *meta);
 
 #endif

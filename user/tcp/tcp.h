@@ -15,6 +15,7 @@
 #include "tcp/rtt.h"
 #include "tcp/seqset.h"
 #include "wire/ip4.h"
+#include "wire/ip6.h"
 #include "wire/tcp.h"
 
 #define TCP_DEFAULT_BUF (256 * 1024)
@@ -109,7 +110,7 @@ struct tcp_conn {
 	enum xs_tcp_state state;
 	int handle;                    /* -1 once the application let go */
 	uint32_t hgen;                 /* the handle's generation (tcp_handle_alloc) */
-	uint32_t lip, rip;
+	struct ip6_addr laddr, raddr;  /* either family: IPv4 as ::ffff:a.b.c.d (tcp_l3.c) */
 
 	/* Send sequence space (RFC 9293 3.3.1). */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
@@ -224,6 +225,45 @@ struct tcp_table {
 
 struct xs_stack;
 
+/* The network layer around a segment, either family: addresses as IPv6
+ * (IPv4 as ::ffff:a.b.c.d), so TCP has one code path (tcp_l3.c). */
+struct tcp_ip {
+	struct ip6_addr src, dst;
+	uint8_t tos;                   /* IPv4 TOS or IPv6 traffic class */
+};
+
+/* tcp_l3.c: the addresses and the network layer of either family. */
+void tcp_addr_from4(struct ip6_addr *a, uint32_t ip);
+static inline bool tcp_addr_is4(const struct ip6_addr *a)
+{
+	return ip6_is_v4mapped(a);
+}
+static inline uint32_t tcp_addr4(const struct ip6_addr *a)
+{
+	return (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 |
+	       a->b[15];
+}
+/* A tx frame for a segment to dst: where the TCP header goes and the room. */
+uint8_t *tcp_tx_begin(struct xs_stack *st, const struct ip6_addr *dst, struct xs_frame *f,
+		      size_t *cap);
+/* The network header around n bytes of TCP and out; f consumed. 0 or -errno. */
+int tcp_tx_finish(struct xs_stack *st, struct xs_frame *f, const struct ip6_addr *src,
+		  const struct ip6_addr *dst, uint8_t tos, size_t n);
+/* The pseudo-header sum without its length (tcp_emit_ps, tcp_emit_summed_ps). */
+uint32_t tcp_pseudo(const struct ip6_addr *src, const struct ip6_addr *dst);
+/* TCP header and payload in one packet to dst without fragmenting: the
+ * link MTU (IPv6: the path MTU) less the network header. */
+uint32_t tcp_mtu_room(const struct xs_stack *st, const struct ip6_addr *dst);
+/* A segment received over IPv6 (pkt: the IPv6 packet, len bytes). */
+struct ip6_repr;
+void tcp6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *pkt,
+		size_t l4_off, size_t len);
+/* An ICMPv6 error about a segment laddr:sport -> raddr:dport with seq; a
+ * Packet Too Big (too_big) shrinks the connection's segments. 0 or -ENOENT. */
+int tcp6_icmp_error(struct xs_stack *st, const struct ip6_addr *laddr,
+		    const struct ip6_addr *raddr, uint16_t sport, uint16_t dport, uint32_t seq,
+		    bool too_big, int err);
+
 int tcp_init(struct xs_stack *st);
 void tcp_fini(struct xs_stack *st);
 /* pkt: the whole IP packet (ip->total_len bytes). */
@@ -246,14 +286,29 @@ void tcp_reap(struct xs_stack *st);
 /* An ICMP error about a segment we sent to dst:dport from sport. */
 int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport,
 		   uint32_t seq, int err);
+/* The same for either family (laddr: the quoted source, ours). */
+int tcp_icmp_error_addr(struct xs_stack *st, const struct ip6_addr *laddr,
+			const struct ip6_addr *raddr, uint16_t sport, uint16_t dport, uint32_t seq,
+			int err);
 
 /* tcp_conn.c: table, lifecycle, events. */
-struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
-			    uint16_t rport);
+struct tcp_conn *tcp_lookup(struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
+			    const struct ip6_addr *raddr, uint16_t rport);
+/* tcp_lookup by IPv4 addresses (host order). */
+static inline struct tcp_conn *tcp_lookup4(struct xs_stack *st, uint32_t lip, uint16_t lport,
+					   uint32_t rip, uint16_t rport)
+{
+	struct ip6_addr l, r;
+
+	tcp_addr_from4(&l, lip);
+	tcp_addr_from4(&r, rip);
+	return tcp_lookup(st, &l, lport, &r, rport);
+}
 struct tcp_conn *tcp_listener(struct xs_stack *st, uint16_t port);
 /* At tcp_max_conns: true, and the refusal is counted (XS_DROP_TCP_MAX_CONNS). */
 bool tcp_conns_full(struct xs_stack *st);
-struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
+struct tcp_conn *tcp_conn_new(struct xs_stack *st, const struct ip6_addr *laddr,
+			      const struct ip6_addr *raddr, uint16_t lport, uint16_t rport,
 			      const struct tcp_conn *parent);
 void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c);
 void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c);
@@ -261,7 +316,8 @@ void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c);
  * application holds (its handle, or -errno); giving c's handle back (a
  * CLOSED connection is then freed). */
 int tcp_handle_alloc(struct xs_stack *st, struct tcp_conn *c);
-int tcp_conn_new_held(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
+int tcp_conn_new_held(struct xs_stack *st, const struct ip6_addr *laddr,
+		      const struct ip6_addr *raddr, uint16_t lport, uint16_t rport,
 		      struct tcp_conn **out);
 void tcp_handle_release(struct xs_stack *st, struct tcp_conn *c);
 /* Moves c to CLOSED with err (0 for a clean end) and wakes the application.
@@ -306,7 +362,18 @@ int tcp_setopt(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_opt opt, int
 int tcp_getopt(const struct tcp_conn *c, enum xs_tcp_opt opt, int *value);
 int tcp_shutdown_how(struct xs_stack *st, struct tcp_conn *c, int how);
 
-uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+/* As tcp_accept, the peer's address of either family into *from. */
+int tcp_accept_addr(struct xs_stack *st, struct tcp_conn *l, struct xs_addr *from, uint16_t *port);
+/* tcp_connect to an address of either family (tcp_l3.c). */
+int tcp_connect_addr(struct xs_stack *st, const struct ip6_addr *raddr, uint16_t port,
+		     const struct xs_tcp_connect_opts *o);
+/* The family-neutral rest of an active open, from laddr (checked). */
+int tcp_connect_common(struct xs_stack *st, const struct ip6_addr *laddr,
+		       const struct ip6_addr *raddr, uint16_t port,
+		       const struct xs_tcp_connect_opts *o);
+
+uint32_t tcp_isn(struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
+		 const struct ip6_addr *raddr, uint16_t rport);
 /* The sequence number of the next byte the application reads. */
 uint32_t tcp_read_seq(const struct tcp_conn *c);
 /* A SYN that completes the handshake on a listener (queued, or from a cookie). */
@@ -328,7 +395,7 @@ void tcp_ack_unqueue(struct xs_stack *st, struct tcp_conn *c);
 void tcp_batch_begin(struct xs_stack *st);
 void tcp_batch_end(struct xs_stack *st);
 /* RFC 9293 3.10.7.1: a reset in answer to seg, without a connection. */
-void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const struct tcp_repr *seg);
+void tcp_send_rst_for(struct xs_stack *st, const struct tcp_ip *ip, const struct tcp_repr *seg);
 /* Retransmits [seq, seq+len) (len 0: one segment; at most one segment).
  * 0, or -errno if nothing could be sent. */
 int tcp_retransmit_at(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len);

@@ -31,15 +31,15 @@ static struct tcp_table *T(const struct xs_stack *st)
  * so no choice of addresses and ports lands in one bucket more often than
  * chance would (a linear mix with the key XORed in does not: tuples equal
  * before the XOR collide whatever the key). */
-static unsigned tcp_hash(const struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
-			 uint16_t rport)
+static unsigned tcp_hash(const struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
+			 const struct ip6_addr *raddr, uint16_t rport)
 {
-	uint8_t m[12];
+	uint8_t m[36];
 
-	memcpy(m, &lip, 4);
-	memcpy(m + 4, &rip, 4);
-	memcpy(m + 8, &lport, 2);
-	memcpy(m + 10, &rport, 2);
+	memcpy(m, laddr->b, 16);
+	memcpy(m + 16, raddr->b, 16);
+	memcpy(m + 32, &lport, 2);
+	memcpy(m + 34, &rport, 2);
 	return (unsigned)siphash13(st->keys.tcp, m, sizeof(m)) & (st->tcp->nbuckets - 1);
 }
 
@@ -85,7 +85,7 @@ static void tcp_hash_grow(struct xs_stack *st)
 	for (i = 0; i < old.nbuckets; i++) {
 		while (old.bucket[i]) {
 			struct tcp_conn *c = old.bucket[i];
-			unsigned h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+			unsigned h = tcp_hash(st, &c->laddr, c->lport, &c->raddr, c->rport);
 
 			old.bucket[i] = c->hnext;
 			c->hnext = t->bucket[h];
@@ -98,18 +98,20 @@ static void tcp_hash_grow(struct xs_stack *st)
 	free(old.chain_len);
 }
 
-struct tcp_conn *tcp_lookup(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip,
-			    uint16_t rport)
+struct tcp_conn *tcp_lookup(struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
+			    const struct ip6_addr *raddr, uint16_t rport)
 {
 	struct tcp_table *t = T(st);
 	struct tcp_conn *c = t->last_found;
 
 	/* The connection of the previous segment, most often this one's too
-	 * (a batch of a bulk flow): four compares instead of a SipHash. */
-	if (c && c->rip == rip && c->lport == lport && c->rport == rport && c->lip == lip)
+	 * (a batch of a bulk flow): a few compares instead of a SipHash. */
+	if (c && c->lport == lport && c->rport == rport && ip6_eq(&c->raddr, raddr) &&
+	    ip6_eq(&c->laddr, laddr))
 		return c;
-	for (c = t->bucket[tcp_hash(st, lip, lport, rip, rport)]; c; c = c->hnext) {
-		if (c->rip == rip && c->lport == lport && c->rport == rport && c->lip == lip) {
+	for (c = t->bucket[tcp_hash(st, laddr, lport, raddr, rport)]; c; c = c->hnext) {
+		if (c->lport == lport && c->rport == rport && ip6_eq(&c->raddr, raddr) &&
+		    ip6_eq(&c->laddr, laddr)) {
 			t->last_found = c;
 			return c;
 		}
@@ -138,7 +140,7 @@ void tcp_conn_hash(struct xs_stack *st, struct tcp_conn *c)
 	} else {
 		t->hashed++;
 		tcp_hash_grow(st);
-		h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+		h = tcp_hash(st, &c->laddr, c->lport, &c->raddr, c->rport);
 		b = &t->bucket[h];
 		if (++t->chain_len[h] > st->stats.tcp_hash_chain_max)
 			st->stats.tcp_hash_chain_max = t->chain_len[h];
@@ -158,7 +160,7 @@ void tcp_conn_unhash(struct xs_stack *st, struct tcp_conn *c)
 	if (c->state == XS_TCP_LISTEN) {
 		pp = &t->listeners[c->lport / 64];
 	} else {
-		h = tcp_hash(st, c->lip, c->lport, c->rip, c->rport);
+		h = tcp_hash(st, &c->laddr, c->lport, &c->raddr, c->rport);
 		pp = &t->bucket[h];
 	}
 	for (; *pp; pp = &(*pp)->hnext) {
@@ -228,14 +230,15 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	free(c);
 }
 
-uint32_t tcp_isn(struct xs_stack *st, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+uint32_t tcp_isn(struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
+		 const struct ip6_addr *raddr, uint16_t rport)
 {
-	uint8_t m[12];
+	uint8_t m[36];
 
-	memcpy(m, &lip, 4);
-	memcpy(m + 4, &rip, 4);
-	memcpy(m + 8, &lport, 2);
-	memcpy(m + 10, &rport, 2);
+	memcpy(m, laddr->b, 16);
+	memcpy(m + 16, raddr->b, 16);
+	memcpy(m + 32, &lport, 2);
+	memcpy(m + 34, &rport, 2);
 	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 microsecond clock. */
 	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(st->keys.isn, m, sizeof(m));
 }
@@ -257,7 +260,8 @@ bool tcp_conns_full(struct xs_stack *st)
 	return true;
 }
 
-struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
+struct tcp_conn *tcp_conn_new(struct xs_stack *st, const struct ip6_addr *laddr,
+			      const struct ip6_addr *raddr, uint16_t lport, uint16_t rport,
 			      const struct tcp_conn *parent)
 {
 	struct tcp_conn *c = calloc(1, sizeof(*c));
@@ -273,12 +277,12 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, uint32_t rip, uint16_t lport,
 	c->sndbuf.cap = sndcap;
 	c->rcvbuf.cap = rcvcap;
 	c->handle = -1;
-	c->lip = st->ip;
-	c->rip = rip;
+	c->laddr = *laddr;
+	c->raddr = *raddr;
 	c->lport = lport;
 	c->rport = rport;
 	c->rcv_wscale = tcp_wscale_for(rcvcap);
-	c->rcv_mss = (uint16_t)(st->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
+	c->rcv_mss = (uint16_t)(tcp_mtu_room(st, raddr) - TCP_HDR_LEN);
 	c->mss = TCP_DEFAULT_MSS;
 	c->ts_offset = (uint32_t)xs_random(st);
 	rack_init(&c->rack);
@@ -516,15 +520,16 @@ int tcp_handle_alloc(struct xs_stack *st, struct tcp_conn *c)
 	return (int)h;
 }
 
-int tcp_conn_new_held(struct xs_stack *st, uint32_t rip, uint16_t lport, uint16_t rport,
-			     struct tcp_conn **out)
+int tcp_conn_new_held(struct xs_stack *st, const struct ip6_addr *laddr,
+		      const struct ip6_addr *raddr, uint16_t lport, uint16_t rport,
+		      struct tcp_conn **out)
 {
 	struct tcp_conn *c;
 	int h;
 
 	if (tcp_conns_full(st))
 		return -EMFILE;
-	c = tcp_conn_new(st, rip, lport, rport, NULL);
+	c = tcp_conn_new(st, laddr, raddr, lport, rport, NULL);
 	if (!c)
 		return -ENOMEM;
 	h = tcp_handle_alloc(st, c);

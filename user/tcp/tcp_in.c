@@ -7,6 +7,7 @@
 #include "core/siphash.h"
 #include "core/stack.h"
 #include "net/ip4.h"
+#include "net6/ip6.h"
 #include "tcp/tcp.h"
 #include "wire/csum.h"
 
@@ -33,9 +34,9 @@ static void tcp_challenge_ack(struct xs_stack *st, struct tcp_conn *c)
 
 /* A peer's MSS clamped to sane values (RFC 9293 3.7.1, RFC 6691): from a
  * SYN's option and from a SYN cookie alike. */
-static uint16_t tcp_clamp_mss(const struct xs_stack *st, uint32_t mss)
+static uint16_t tcp_clamp_mss(const struct xs_stack *st, const struct ip6_addr *raddr, uint32_t mss)
 {
-	uint32_t max = (uint32_t)st->mtu - IP4_HDR_LEN - TCP_HDR_LEN;
+	uint32_t max = tcp_mtu_room(st, raddr) - TCP_HDR_LEN;
 
 	if (mss < TCP_MIN_MSS)
 		mss = TCP_MIN_MSS;
@@ -50,7 +51,7 @@ static void tcp_apply_syn_options(struct xs_stack *st, struct tcp_conn *c,
 {
 	const struct tcp_opts *o = &seg->opt;
 
-	c->mss = tcp_clamp_mss(st, o->mss_ok ? o->mss : TCP_DEFAULT_MSS);
+	c->mss = tcp_clamp_mss(st, &c->raddr, o->mss_ok ? o->mss : TCP_DEFAULT_MSS);
 	/* RFC 7323 2.2: scaling only if both SYNs carry the option. */
 	c->ws_ok = o->ws_ok;
 	c->snd_wscale = o->ws_ok ? (o->ws > 14 ? 14 : o->ws) : 0;
@@ -132,19 +133,19 @@ static void tcp_active_established(struct xs_stack *st, struct tcp_conn *c,
 
 /* The MAC covers the 4-tuple, the peer's ISN, the time counter and the MSS
  * index: flipping any of them (the index sits in clear in bits 24-26) fails it. */
-static uint32_t cookie_hash(struct xs_stack *st, const struct ip4_repr *ip,
+static uint32_t cookie_hash(struct xs_stack *st, const struct tcp_ip *ip,
 			    const struct tcp_repr *seg, uint32_t peer_isn, uint32_t t,
 			    uint32_t mssi)
 {
-	uint8_t m[21];
+	uint8_t m[45];
 
-	memcpy(m, &ip->src, 4);
-	memcpy(m + 4, &ip->dst, 4);
-	memcpy(m + 8, &seg->sport, 2);
-	memcpy(m + 10, &seg->dport, 2);
-	memcpy(m + 12, &peer_isn, 4);
-	memcpy(m + 16, &t, 4);
-	m[20] = (uint8_t)mssi;
+	memcpy(m, ip->src.b, 16);
+	memcpy(m + 16, ip->dst.b, 16);
+	memcpy(m + 32, &seg->sport, 2);
+	memcpy(m + 34, &seg->dport, 2);
+	memcpy(m + 36, &peer_isn, 4);
+	memcpy(m + 40, &t, 4);
+	m[44] = (uint8_t)mssi;
 	return (uint32_t)siphash24(st->keys.isn, m, sizeof(m)) & 0xffffff;
 }
 
@@ -155,7 +156,7 @@ static uint32_t cookie_time(const struct xs_stack *st)
 
 /* Our ISN as a cookie: t (5 bits) | MSS index (3) | 24-bit MAC of both and
  * the connection. */
-static uint32_t cookie_make(struct xs_stack *st, const struct ip4_repr *ip,
+static uint32_t cookie_make(struct xs_stack *st, const struct tcp_ip *ip,
 			    const struct tcp_repr *seg, uint16_t *mss)
 {
 	uint32_t t = cookie_time(st), i = 0;
@@ -169,7 +170,7 @@ static uint32_t cookie_make(struct xs_stack *st, const struct ip4_repr *ip,
 
 /* 0 and the MSS (clamped as a SYN's option is) if ack-1 is a cookie we made
  * in this period or the one before. */
-static int cookie_check(struct xs_stack *st, const struct ip4_repr *ip,
+static int cookie_check(struct xs_stack *st, const struct tcp_ip *ip,
 			const struct tcp_repr *seg, uint16_t *mss)
 {
 	uint32_t c = seg->ack - 1, t = c >> 27, i = (c >> 24) & 7, now = cookie_time(st);
@@ -178,7 +179,7 @@ static int cookie_check(struct xs_stack *st, const struct ip4_repr *ip,
 		return -1;
 	if (cookie_hash(st, ip, seg, seg->seq - 1, t, i) != (c & 0xffffff))
 		return -1;
-	*mss = tcp_clamp_mss(st, cookie_mss[i]);
+	*mss = tcp_clamp_mss(st, &ip->src, cookie_mss[i]);
 	return 0;
 }
 
@@ -191,7 +192,7 @@ static bool cookie_expected(const struct xs_stack *st, const struct tcp_conn *l)
 	return l->ls->synq_overflowed && st->now - l->ls->synq_overflow_at <= TCP_COOKIE_WINDOW;
 }
 
-static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *ip,
+static void tcp_send_synack_cookie(struct xs_stack *st, const struct tcp_ip *ip,
 				   const struct tcp_repr *seg, struct tcp_conn *l)
 {
 	struct tcp_conn tmp;
@@ -201,13 +202,13 @@ static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *i
 	 * but MSS survive a cookie). */
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.state = XS_TCP_SYN_RECEIVED;
-	tmp.lip = st->ip;
-	tmp.rip = ip->src;
+	tmp.laddr = ip->dst;
+	tmp.raddr = ip->src;
 	tmp.lport = seg->dport;
 	tmp.rport = seg->sport;
 	tmp.iss = cookie_make(st, ip, seg, &mss);
 	tmp.rcv_nxt = seg->seq + 1;
-	tmp.rcv_mss = (uint16_t)(st->mtu - IP4_HDR_LEN - TCP_HDR_LEN);
+	tmp.rcv_mss = (uint16_t)(tcp_mtu_room(st, &ip->src) - TCP_HDR_LEN);
 	tmp.rcvbuf.cap = l->rcvbuf.cap > 65535 ? 65535 : l->rcvbuf.cap;
 	tmp.snd_una = tmp.iss;
 	tmp.cc_ops = l->cc_ops;
@@ -217,12 +218,12 @@ static void tcp_send_synack_cookie(struct xs_stack *st, const struct ip4_repr *i
 	l->ls->synq_overflow_at = st->now;
 }
 
-static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct ip4_repr *ip,
+static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_ip *ip,
 			   const struct tcp_repr *seg);
 
 /* --- LISTEN (RFC 9293 3.10.7.2) --------------------------------------------- */
 
-static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const struct ip4_repr *ip,
+static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const struct tcp_ip *ip,
 			     const struct tcp_repr *seg, uint32_t iss_floor)
 {
 	struct tcp_conn *c;
@@ -252,7 +253,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 			}
 			if (tcp_conns_full(st))
 				return;
-			c = tcp_conn_new(st, ip->src, seg->dport, seg->sport, l);
+			c = tcp_conn_new(st, &ip->dst, &ip->src, seg->dport, seg->sport, l);
 			if (!c) {
 				xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
 				return;
@@ -302,14 +303,14 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 	/* At tcp_max_conns (Linux: a full fd table, the SYN is dropped). */
 	if (tcp_conns_full(st))
 		return;
-	c = tcp_conn_new(st, ip->src, seg->dport, seg->sport, l);
+	c = tcp_conn_new(st, &ip->dst, &ip->src, seg->dport, seg->sport, l);
 	if (!c) {
 		xs_drop(st, XS_DROP_TCP_SYN_QUEUE);
 		return;
 	}
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
-	c->iss = iss_floor ? iss_floor : tcp_isn(st, c->lip, c->lport, c->rip, c->rport);
+	c->iss = iss_floor ? iss_floor : tcp_isn(st, &c->laddr, c->lport, &c->raddr, c->rport);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->state = XS_TCP_SYN_RECEIVED;
@@ -325,7 +326,7 @@ static void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const stru
 
 /* --- SYN-SENT (RFC 9293 3.10.7.3) ------------------------------------------- */
 
-static void tcp_syn_sent_input(struct xs_stack *st, struct tcp_conn *c, const struct ip4_repr *ip,
+static void tcp_syn_sent_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_ip *ip,
 			       const struct tcp_repr *seg)
 {
 	bool ack_ok = false;
@@ -566,7 +567,7 @@ static bool tcp_ack_input(struct xs_stack *st, struct tcp_conn *c, const struct 
 		if (seq_le(seg->ack, c->snd_una) || seq_gt(seg->ack, c->snd_max)) {
 			xs_drop(st, XS_DROP_TCP_ACK);
 			{
-				struct ip4_repr ip = { .src = c->rip, .dst = c->lip };
+				struct tcp_ip ip = { .src = c->raddr, .dst = c->laddr };
 
 				tcp_send_rst_for(st, &ip, seg);
 			}
@@ -796,7 +797,7 @@ static void tcp_data_input(struct xs_stack *st, struct tcp_conn *c, const struct
 		tcp_fin_input(st, c);
 }
 
-static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct ip4_repr *ip,
+static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_ip *ip,
 			   const struct tcp_repr *seg)
 {
 	(void)ip;
@@ -916,15 +917,18 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 
 /* A segment whose checksum is good: to its connection, a listener, another
  * queue's stack, or a reset (RFC 9293 3.10.7). c: the connection of its
- * 4-tuple, if any; pkt: the IP packet, for a hand-off. */
-static void tcp_input_segment(struct xs_stack *st, const struct ip4_repr *ip,
-			      const uint8_t *pkt, const struct tcp_repr *seg, struct tcp_conn *c)
+ * 4-tuple, if any; ip4/pkt: the IPv4 header and packet, for a hand-off
+ * between queues (NULL for IPv6, which one queue serves); dst_ok: the
+ * destination is one a connection can have. */
+static void tcp_input_segment(struct xs_stack *st, const struct tcp_ip *ip,
+			      const struct ip4_repr *ip4, const uint8_t *pkt,
+			      const struct tcp_repr *seg, struct tcp_conn *c, bool dst_ok)
 {
 	struct tcp_conn *l;
 	uint32_t iss_floor = 0;
 
 	st->stats.tcp_rx++;
-	if (ip->dst != st->ip) {
+	if (!dst_ok) {
 		xs_drop(st, XS_DROP_TCP_DST);
 		return;
 	}
@@ -949,7 +953,7 @@ static void tcp_input_segment(struct xs_stack *st, const struct ip4_repr *ip,
 	}
 	if (!c) {
 		/* Multi-queue: the flow may have moved from another queue. */
-		if (st->mq && !(seg->flags & TCP_SYN) && mq_search(st, ip, pkt))
+		if (st->mq && ip4 && !(seg->flags & TCP_SYN) && mq_search(st, ip4, pkt))
 			return;
 		l = tcp_listener(st, seg->dport);
 		if (l) {
@@ -981,15 +985,19 @@ static bool tcp_rx_copy_early(const struct tcp_conn *c, const struct tcp_repr *s
 		c->state == XS_TCP_FIN_WAIT_2);
 }
 
-void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
+/* Either family: parse, find the connection, verify the checksum (summing
+ * the payload on its way into the receive ring where it can go there), then
+ * tcp_input_segment. pseudo: the pseudo-header sum without its length. */
+static void tcp_input_l3(struct xs_stack *st, const struct tcp_ip *ip, const struct ip4_repr *ip4,
+			 const uint8_t *pkt, const uint8_t *l4, size_t n, uint32_t pseudo,
+			 bool dst_ok)
 {
 	struct tcp_repr seg;
 	struct tcp_conn *c;
 	uint32_t hsum, psum;
 	enum xs_drop why;
 
-	why = tcp_parse_unverified(pkt + ip->hdr_len, ip4_payload_len(ip), ip->src, ip->dst, &seg,
-				   &hsum);
+	why = tcp_parse_unverified_ps(l4, n, pseudo, &seg, &hsum);
 	if (why) {
 		xs_drop(st, why);
 		return;
@@ -997,7 +1005,7 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 	/* RFC 9293 3.1: the checksum first; the lookup has no effect but its
 	 * memo, and tells whether the payload can be summed on its way into
 	 * the receive ring. */
-	c = ip->dst == st->ip ? tcp_lookup(st, ip->dst, seg.dport, ip->src, seg.sport) : NULL;
+	c = dst_ok ? tcp_lookup(st, &ip->dst, seg.dport, &ip->src, seg.sport) : NULL;
 	if (tcp_rx_copy_early(c, &seg)) {
 		psum = tcp_ring_write_csum(&c->rcvbuf, c->rcvbuf.len, seg.payload,
 					   (uint32_t)seg.payload_len);
@@ -1010,14 +1018,47 @@ void tcp_input(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pk
 		xs_drop(st, XS_DROP_TCP_CSUM);
 		return;
 	}
-	tcp_input_segment(st, ip, pkt, &seg, c);
+	tcp_input_segment(st, ip, ip4, pkt, &seg, c, dst_ok);
 	st->tcp->rx_in_ring = NULL;
+}
+
+void tcp_input(struct xs_stack *st, const struct ip4_repr *ip4, const uint8_t *pkt)
+{
+	struct tcp_ip ip = {.tos = ip4->tos};
+
+	tcp_addr_from4(&ip.src, ip4->src);
+	tcp_addr_from4(&ip.dst, ip4->dst);
+	tcp_input_l3(st, &ip, ip4, pkt, pkt + ip4->hdr_len, ip4_payload_len(ip4),
+		     csum_pseudo4(ip4->src, ip4->dst, IP4_PROTO_TCP, 0), ip4->dst == st->ip);
+}
+
+void tcp6_input(struct xs_stack *st, const struct ip6_repr *ip6, const uint8_t *pkt, size_t l4_off,
+		size_t len)
+{
+	struct tcp_ip ip = {.src = ip6->src, .dst = ip6->dst, .tos = ip6->tclass};
+
+	/* RFC 9293 3.9.1.1: never to multicast (nor from a v4-mapped source:
+	 * that would name an IPv4 connection). */
+	tcp_input_l3(st, &ip, NULL, pkt, pkt + l4_off, len - l4_off,
+		     csum_pseudo6(ip6->src.b, ip6->dst.b, IP6_NH_TCP, 0),
+		     !ip6_is_multicast(&ip6->dst) && !tcp_addr_is4(&ip6->src));
 }
 
 int tcp_icmp_error(struct xs_stack *st, uint32_t dst, uint16_t sport, uint16_t dport,
 		   uint32_t seq, int err)
 {
-	struct tcp_conn *c = tcp_lookup(st, st->ip, sport, dst, dport);
+	struct ip6_addr l, r;
+
+	tcp_addr_from4(&l, st->ip);
+	tcp_addr_from4(&r, dst);
+	return tcp_icmp_error_addr(st, &l, &r, sport, dport, seq, err);
+}
+
+int tcp_icmp_error_addr(struct xs_stack *st, const struct ip6_addr *laddr,
+			const struct ip6_addr *raddr, uint16_t sport, uint16_t dport, uint32_t seq,
+			int err)
+{
+	struct tcp_conn *c = tcp_lookup(st, laddr, sport, raddr, dport);
 
 	/* RFC 5927 4.1: the quoted sequence number must be in flight. */
 	if (!c || seq_lt(seq, c->snd_una) || seq_gt(seq, c->snd_max))

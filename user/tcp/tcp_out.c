@@ -104,7 +104,7 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 	r.wnd = (uint16_t)((flags & TCP_SYN) ? wnd : wnd >> c->rcv_wscale);
 	if (flags & TCP_ACK)
 		r.ack = c->rcv_nxt;
-	l4 = ip4_tx_begin(st, &f, &cap);
+	l4 = tcp_tx_begin(st, &c->raddr, &f, &cap);
 	if (!l4)
 		return -ENOBUFS;
 	olen = tcp_opts_len(&r);
@@ -119,12 +119,12 @@ static int tcp_xmit(struct xs_stack *st, struct tcp_conn *c, uint32_t seq, uint8
 		r.payload = l4 + TCP_HDR_LEN + olen;
 		r.payload_len = len;
 	}
-	n = tcp_emit_summed(&r, c->lip, c->rip, l4, cap, psum);
+	n = tcp_emit_summed_ps(&r, tcp_pseudo(&c->laddr, &c->raddr), l4, cap, psum);
 	if (!n) {
 		xs_dev_tx_abort(st->dev, &f);
 		return -EMSGSIZE;
 	}
-	if (ip4_tx_finish(st, &f, c->rip, IP4_PROTO_TCP, c->tos, n) != 0)
+	if (tcp_tx_finish(st, &f, &c->laddr, &c->raddr, c->tos, n) != 0)
 		return -EHOSTUNREACH;
 	st->stats.tcp_tx++;
 	if (flags & TCP_ACK) {
@@ -207,7 +207,7 @@ void tcp_batch_end(struct xs_stack *st)
 	t->nack_owed = 0;
 }
 
-void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const struct tcp_repr *seg)
+void tcp_send_rst_for(struct xs_stack *st, const struct tcp_ip *ip, const struct tcp_repr *seg)
 {
 	struct tcp_repr r = { .sport = seg->dport, .dport = seg->sport, .flags = TCP_RST };
 	struct xs_frame f;
@@ -225,11 +225,11 @@ void tcp_send_rst_for(struct xs_stack *st, const struct ip4_repr *ip, const stru
 		r.ack = seg->seq + (uint32_t)seg->payload_len + !!(seg->flags & TCP_SYN) +
 			!!(seg->flags & TCP_FIN);
 	}
-	l4 = ip4_tx_begin(st, &f, &cap);
+	l4 = tcp_tx_begin(st, &ip->src, &f, &cap);
 	if (!l4)
 		return;
-	n = tcp_emit(&r, st->ip, ip->src, l4, cap);
-	if (ip4_tx_finish(st, &f, ip->src, IP4_PROTO_TCP, 0, n) == 0) {
+	n = tcp_emit_ps(&r, tcp_pseudo(&ip->dst, &ip->src), l4, cap);
+	if (tcp_tx_finish(st, &f, &ip->dst, &ip->src, 0, n) == 0) {
 		st->stats.tcp_tx++;
 		st->stats.tcp_rst_tx++;
 	}
@@ -279,7 +279,7 @@ void tcp_arm_xmit_timer(struct xs_stack *st, struct tcp_conn *c)
 /* Payload room of one segment: the peer's MSS and our MTU, less options. */
 static uint32_t tcp_seg_room(const struct xs_stack *st, const struct tcp_conn *c)
 {
-	uint32_t mtu_room = (uint32_t)st->mtu - IP4_HDR_LEN - TCP_HDR_LEN;
+	uint32_t mtu_room = tcp_mtu_room(st, &c->raddr) - TCP_HDR_LEN;
 	uint32_t room = c->mss < mtu_room ? c->mss : mtu_room;
 	uint32_t opts = c->ts_ok ? 12 : 0;
 

@@ -12,6 +12,10 @@
 
 int tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
 {
+	/* Both families, any of our addresses: a listener is found by its port
+	 * alone; it shows the IPv4 address, as before IPv6. */
+	static const struct ip6_addr any;
+	struct ip6_addr l4;
 	struct tcp_conn *c;
 	int h;
 
@@ -19,7 +23,8 @@ int tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
 		return -EINVAL;
 	if (tcp_listener(st, port))
 		return -EADDRINUSE;
-	h = tcp_conn_new_held(st, 0, port, 0, &c);
+	tcp_addr_from4(&l4, st->ip);
+	h = tcp_conn_new_held(st, &l4, &any, port, 0, &c);
 	if (h < 0)
 		return h;
 	c->ls = calloc(1, sizeof(*c->ls));
@@ -34,7 +39,9 @@ int tcp_listen(struct xs_stack *st, uint16_t port, int backlog)
 	return h;
 }
 
-int tcp_accept(struct xs_stack *st, struct tcp_conn *l, uint32_t *ip, uint16_t *port)
+/* The next connection of the accept queue with a handle: its number (and
+ * the connection in *out), or -errno. */
+static int tcp_accept_conn(struct xs_stack *st, struct tcp_conn *l, struct tcp_conn **out)
 {
 	struct tcp_conn *c;
 	int h;
@@ -53,8 +60,37 @@ int tcp_accept(struct xs_stack *st, struct tcp_conn *l, uint32_t *ip, uint16_t *
 	l->ls->naccept--;
 	c->lnext = NULL;
 	c->listener = NULL;
-	if (ip)
-		*ip = c->rip;
+	*out = c;
+	return h;
+}
+
+int tcp_accept(struct xs_stack *st, struct tcp_conn *l, uint32_t *ip, uint16_t *port)
+{
+	struct tcp_conn *c;
+	int h = tcp_accept_conn(st, l, &c);
+
+	if (h < 0)
+		return h;
+	if (ip) /* an IPv6 peer: xs_tcp_accept_addr */
+		*ip = tcp_addr_is4(&c->raddr) ? tcp_addr4(&c->raddr) : 0;
+	if (port)
+		*port = c->rport;
+	return h;
+}
+
+int tcp_accept_addr(struct xs_stack *st, struct tcp_conn *l, struct xs_addr *from, uint16_t *port)
+{
+	struct tcp_conn *c;
+	int h = tcp_accept_conn(st, l, &c);
+
+	if (h < 0)
+		return h;
+	if (from) {
+		if (tcp_addr_is4(&c->raddr))
+			xs_addr_from_ip4(from, tcp_addr4(&c->raddr));
+		else
+			xs_addr_from_ip6(from, c->raddr.b);
+	}
 	if (port)
 		*port = c->rport;
 	return h;
@@ -70,14 +106,8 @@ static void tcp_connect_buf(struct tcp_ring *r, int v)
 int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		const struct xs_tcp_connect_opts *o)
 {
-	/* Multi-queue: only this stack's share of the range, so that replies
-	 * come back to it (core/mq.h); first a port whose reply the NIC's RSS
-	 * sends to this very queue, where the RSS is known. */
-	unsigned span = mq_port_count(st), start = span ? (unsigned)(xs_random(st) % span) : 0, i;
-	struct tcp_conn *c;
+	struct ip6_addr l, r;
 	uint32_t nh;
-	uint16_t lport = 0;
-	int h;
 
 	/* RFC 9293 3.9.1.1 (MUST-46): a broadcast or multicast remote address
 	 * (or any other that is never a unicast host: 0/8, 127/8, class E) is
@@ -90,13 +120,31 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 	}
 	if (xs_route_lookup(st, ip, &nh) != 0)
 		return -ENETUNREACH;
+	tcp_addr_from4(&l, st->ip);
+	tcp_addr_from4(&r, ip);
+	return tcp_connect_common(st, &l, &r, port, o);
+}
+
+int tcp_connect_common(struct xs_stack *st, const struct ip6_addr *laddr,
+		       const struct ip6_addr *raddr, uint16_t port,
+		       const struct xs_tcp_connect_opts *o)
+{
+	/* Multi-queue: only this stack's share of the range, so that replies
+	 * come back to it (core/mq.h); first a port whose reply the NIC's RSS
+	 * sends to this very queue, where the RSS is known (IPv4). */
+	unsigned span = mq_port_count(st), start = span ? (unsigned)(xs_random(st) % span) : 0, i;
+	bool v4 = tcp_addr_is4(raddr);
+	struct tcp_conn *c;
+	uint16_t lport = 0;
+	int h;
+
 	if (o && ((o->sndbuf && (o->sndbuf < TCP_MIN_BUF || o->sndbuf > TCP_MAX_BUF)) ||
 		  (o->rcvbuf && (o->rcvbuf < TCP_MIN_BUF || o->rcvbuf > TCP_MAX_BUF))))
 		return -EINVAL;
 	if (o && o->lport) {
 		/* A port chosen by the application: free for this 4-tuple and
 		 * not a listener's (no SO_REUSEADDR). */
-		if (tcp_lookup(st, st->ip, o->lport, ip, port) || tcp_listener(st, o->lport))
+		if (tcp_lookup(st, laddr, o->lport, raddr, port) || tcp_listener(st, o->lport))
 			return -EADDRINUSE;
 		/* Another queue's port: the replies would go to its stack. */
 		if (!mq_port_mine(st, o->lport))
@@ -107,15 +155,15 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 	for (i = 0; i < 2 * span && !lport; i++) {
 		uint16_t p = mq_port_nth(st, (start + i) % span);
 
-		if (i < span && !mq_port_rss_ok(st, p, ip, port))
+		if (i < span && (!v4 || !mq_port_rss_ok(st, p, tcp_addr4(raddr), port)))
 			continue;
-		if (mq_port_mine(st, p) && !tcp_lookup(st, st->ip, p, ip, port) &&
+		if (mq_port_mine(st, p) && !tcp_lookup(st, laddr, p, raddr, port) &&
 		    !tcp_listener(st, p))
 			lport = p;
 	}
 	if (!lport)
 		return -EADDRNOTAVAIL;
-	h = tcp_conn_new_held(st, ip, lport, port, &c);
+	h = tcp_conn_new_held(st, laddr, raddr, lport, port, &c);
 	if (h < 0)
 		return h;
 	if (o) {
@@ -127,7 +175,7 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		tcp_mem_sync(st, c);
 	}
 	/* RFC 9293 3.10.1: SYN-SENT with ISS chosen, SYN on its way. */
-	c->iss = tcp_isn(st, c->lip, c->lport, c->rip, c->rport);
+	c->iss = tcp_isn(st, &c->laddr, c->lport, &c->raddr, c->rport);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	c->state = XS_TCP_SYN_SENT;
@@ -530,8 +578,16 @@ void tcp_info(const struct tcp_conn *c, struct xs_tcp_info *o)
 	o->handle.id = c->handle;
 	o->handle.gen = c->handle >= 0 ? c->hgen : 0;
 	o->state = c->state;
-	o->lip = c->lip;
-	o->rip = c->rip;
+	/* lip/rip: IPv4 only (0 for IPv6); laddr/raddr either family. */
+	if (tcp_addr_is4(&c->raddr) || ip6_is_unspecified(&c->raddr)) { /* listeners too */
+		o->lip = tcp_addr4(&c->laddr);
+		o->rip = tcp_addr4(&c->raddr);
+		xs_addr_from_ip4(&o->laddr, o->lip);
+		xs_addr_from_ip4(&o->raddr, o->rip);
+	} else {
+		xs_addr_from_ip6(&o->laddr, c->laddr.b);
+		xs_addr_from_ip6(&o->raddr, c->raddr.b);
+	}
 	o->lport = c->lport;
 	o->rport = c->rport;
 	o->snd_queue = c->sndbuf.len;

@@ -468,6 +468,7 @@ int tls_server(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp, xs_
 static int client_name(struct tls_sess *t, const char *name)
 {
 	X509_VERIFY_PARAM *vp = SSL_get0_param(t->ssl);
+	struct in6_addr a6;
 	struct in_addr a;
 	uint32_t ip = 0, nip;
 	uint16_t port = 0;
@@ -483,7 +484,7 @@ static int client_name(struct tls_sess *t, const char *name)
 		return X509_VERIFY_PARAM_set1_ip(vp, (const unsigned char *)&nip, 4) == 1 ? 0
 											  : -ENOMEM;
 	}
-	if (inet_pton(AF_INET, name, &a) == 1)
+	if (inet_pton(AF_INET, name, &a) == 1 || inet_pton(AF_INET6, name, &a6) == 1)
 		return X509_VERIFY_PARAM_set1_ip_asc(vp, name) == 1 ? 0 : -EINVAL;
 	if (SSL_set_tlsext_host_name(t->ssl, name) != 1 || SSL_set1_host(t->ssl, name) != 1)
 		return -EINVAL;

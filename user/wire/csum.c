@@ -217,3 +217,14 @@ uint32_t csum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 	s += len;
 	return s;
 }
+
+uint32_t csum_pseudo6(const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t len)
+{
+	uint32_t s = csum_add(0, src, 16);
+
+	s = csum_add(s, dst, 16);
+	s += len >> 16;
+	s += len & 0xffff;
+	s += proto;
+	return s;
+}

@@ -1,5 +1,5 @@
 /* The Internet checksum (RFC 1071) with incremental partial sums, and the
- * IPv4 pseudo-header sum used by UDP and TCP. */
+ * IPv4 and IPv6 pseudo-header sums used by UDP, TCP and ICMPv6. */
 #ifndef XS_WIRE_CSUM_H
 #define XS_WIRE_CSUM_H
 
@@ -21,5 +21,8 @@ uint32_t csum_block_add(uint32_t sum, uint32_t block, size_t off);
 uint16_t csum_fold(uint32_t sum);
 /* Partial sum of the IPv4 pseudo header (addresses host order). */
 uint32_t csum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+/* Partial sum of the IPv6 pseudo header (RFC 8200 8.1): addresses as on the
+ * wire (16 bytes each), upper-layer length, next header. */
+uint32_t csum_pseudo6(const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t len);
 
 #endif

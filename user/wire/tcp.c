@@ -85,6 +85,12 @@ static void tcp_opts_parse(const uint8_t *p, size_t n, struct tcp_opts *o)
 enum xs_drop tcp_parse_unverified(const uint8_t *b, size_t n, uint32_t src, uint32_t dst,
 				  struct tcp_repr *out, uint32_t *hsum)
 {
+	return tcp_parse_unverified_ps(b, n, csum_pseudo4(src, dst, IP4_PROTO_TCP, 0), out, hsum);
+}
+
+enum xs_drop tcp_parse_unverified_ps(const uint8_t *b, size_t n, uint32_t pseudo,
+				     struct tcp_repr *out, uint32_t *hsum)
+{
 	unsigned off;
 
 	if (n < TCP_HDR_LEN)
@@ -96,7 +102,7 @@ enum xs_drop tcp_parse_unverified(const uint8_t *b, size_t n, uint32_t src, uint
 	 * cannot describe more than 65535 bytes. */
 	if (n > 0xffff)
 		return XS_DROP_TCP_CSUM;
-	*hsum = csum_add(csum_pseudo4(src, dst, IP4_PROTO_TCP, (uint16_t)n), b, off);
+	*hsum = csum_add(pseudo + (uint32_t)n, b, off);
 	out->sport = ld_be16(b);
 	out->dport = ld_be16(b + 2);
 	out->seq = ld_be32(b + 4);
@@ -120,11 +126,16 @@ bool tcp_csum_ok(uint32_t hsum, uint32_t psum)
 
 enum xs_drop tcp_parse(const uint8_t *b, size_t n, uint32_t src, uint32_t dst, struct tcp_repr *out)
 {
+	return tcp_parse_ps(b, n, csum_pseudo4(src, dst, IP4_PROTO_TCP, 0), out);
+}
+
+enum xs_drop tcp_parse_ps(const uint8_t *b, size_t n, uint32_t pseudo, struct tcp_repr *out)
+{
 	struct tcp_repr r;
 	enum xs_drop why;
 	uint32_t hsum;
 
-	why = tcp_parse_unverified(b, n, src, dst, &r, &hsum);
+	why = tcp_parse_unverified_ps(b, n, pseudo, &r, &hsum);
 	if (why)
 		return why;
 	if (!tcp_csum_ok(hsum, csum_add(0, r.payload, r.payload_len)))
@@ -224,7 +235,7 @@ size_t tcp_opts_len(const struct tcp_repr *r)
 /* The header and options at b (payload_len bytes of payload after them,
  * whose partial sum is psum), the checksum over both. */
 static size_t tcp_emit_header(const struct tcp_repr *r, const uint8_t *opts, size_t olen,
-			      uint32_t src, uint32_t dst, uint8_t *b, uint32_t psum)
+			      uint32_t pseudo, uint8_t *b, uint32_t psum)
 {
 	size_t hlen = TCP_HDR_LEN + olen, n = hlen + r->payload_len;
 	uint32_t sum;
@@ -240,12 +251,17 @@ static size_t tcp_emit_header(const struct tcp_repr *r, const uint8_t *opts, siz
 	st_be16(b + 18, r->urp);
 	memcpy(b + TCP_HDR_LEN, opts, olen);
 	/* The header is a multiple of 4 bytes: the payload's sum adds as is. */
-	sum = csum_add(csum_pseudo4(src, dst, IP4_PROTO_TCP, (uint16_t)n), b, hlen);
+	sum = csum_add(pseudo + (uint32_t)n, b, hlen);
 	st_be16(b + 16, csum_fold(csum_block_add(sum, psum, hlen)));
 	return n;
 }
 
 size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b, size_t cap)
+{
+	return tcp_emit_ps(r, csum_pseudo4(src, dst, IP4_PROTO_TCP, 0), b, cap);
+}
+
+size_t tcp_emit_ps(const struct tcp_repr *r, uint32_t pseudo, uint8_t *b, size_t cap)
 {
 	uint8_t opts[TCP_MAX_OPT_LEN];
 	size_t olen = tcp_opts_write(r, opts);
@@ -266,11 +282,17 @@ size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b
 		psum = csum_copy(b + hlen, r->payload, r->payload_len, 0);
 	else
 		psum = csum_add(0, memmove(b + hlen, r->payload, r->payload_len), r->payload_len);
-	return tcp_emit_header(r, opts, olen, src, dst, b, psum);
+	return tcp_emit_header(r, opts, olen, pseudo, b, psum);
 }
 
 size_t tcp_emit_summed(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b,
 		       size_t cap, uint32_t psum)
+{
+	return tcp_emit_summed_ps(r, csum_pseudo4(src, dst, IP4_PROTO_TCP, 0), b, cap, psum);
+}
+
+size_t tcp_emit_summed_ps(const struct tcp_repr *r, uint32_t pseudo, uint8_t *b, size_t cap,
+			  uint32_t psum)
 {
 	uint8_t opts[TCP_MAX_OPT_LEN];
 	size_t olen = tcp_opts_write(r, opts);
@@ -278,5 +300,5 @@ size_t tcp_emit_summed(const struct tcp_repr *r, uint32_t src, uint32_t dst, uin
 
 	if (r->payload_len > 0xffff - hlen || cap < hlen + r->payload_len)
 		return 0;
-	return tcp_emit_header(r, opts, olen, src, dst, b, psum);
+	return tcp_emit_header(r, opts, olen, pseudo, b, psum);
 }

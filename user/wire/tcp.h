@@ -93,6 +93,14 @@ size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b
  * header is summed here. */
 size_t tcp_emit_summed(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b,
 		       size_t cap, uint32_t psum);
+/* The same for either family: pseudo is the pseudo-header sum without its
+ * length (csum_pseudo4(src, dst, 6, 0) or csum_pseudo6(src, dst, 6, 0)). */
+enum xs_drop tcp_parse_ps(const uint8_t *b, size_t n, uint32_t pseudo, struct tcp_repr *out);
+enum xs_drop tcp_parse_unverified_ps(const uint8_t *b, size_t n, uint32_t pseudo,
+				     struct tcp_repr *out, uint32_t *hsum);
+size_t tcp_emit_ps(const struct tcp_repr *r, uint32_t pseudo, uint8_t *b, size_t cap);
+size_t tcp_emit_summed_ps(const struct tcp_repr *r, uint32_t pseudo, uint8_t *b, size_t cap,
+			  uint32_t psum);
 
 /* Sequence-space comparisons (RFC 9293 3.4), modulo 2^32. */
 static inline int seq_lt(uint32_t a, uint32_t b)

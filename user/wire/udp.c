@@ -60,3 +60,42 @@ size_t udp_emit(const struct udp_repr *r, uint32_t src, uint32_t dst, uint8_t *b
 	st_be16(b + 6, c ? c : 0xffff);
 	return n;
 }
+
+enum xs_drop udp_parse6(const uint8_t *b, size_t n, const uint8_t *src, const uint8_t *dst,
+			struct udp_repr *out)
+{
+	uint16_t len;
+
+	if (n < UDP_HDR_LEN)
+		return XS_DROP_UDP_SHORT;
+	len = ld_be16(b + 4);
+	if (len < UDP_HDR_LEN || len > n)
+		return XS_DROP_UDP_LEN;
+	if (ld_be16(b + 6) == 0 ||
+	    csum_fold(csum_add(csum_pseudo6(src, dst, IP4_PROTO_UDP, len), b, len)) != 0)
+		return XS_DROP_UDP_CSUM;
+	out->sport = ld_be16(b);
+	out->dport = ld_be16(b + 2);
+	out->payload = b + UDP_HDR_LEN;
+	out->payload_len = len - UDP_HDR_LEN;
+	return XS_DROP_NONE;
+}
+
+size_t udp_emit6(const struct udp_repr *r, const uint8_t *src, const uint8_t *dst, uint8_t *b,
+		 size_t cap)
+{
+	size_t n = UDP_HDR_LEN + r->payload_len;
+	uint16_t c;
+
+	if (cap < n || n > 0xffff)
+		return 0;
+	st_be16(b, r->sport);
+	st_be16(b + 2, r->dport);
+	st_be16(b + 4, (uint16_t)n);
+	st_be16(b + 6, 0);
+	if (r->payload_len)
+		memmove(b + UDP_HDR_LEN, r->payload, r->payload_len);
+	c = csum_fold(csum_add(csum_pseudo6(src, dst, IP4_PROTO_UDP, (uint32_t)n), b, n));
+	st_be16(b + 6, c ? c : 0xffff);
+	return n;
+}
