@@ -33,27 +33,31 @@ static int icmp_is_error_type(uint8_t type)
 /* Token bucket: icmp_rate tokens a second, icmp_burst deep. Credit is kept
  * in units of 1/10^9 token, so elapsed ns times the rate is exact: polls
  * however close together lose no fraction of a token. */
-static int icmp_take_token(struct xs_stack *st)
+bool icmp_bucket_take(const struct xs_stack *st, uint64_t *tokens, xs_time_t *refilled)
 {
-	struct icmp_state *s = &st->icmp;
 	uint64_t cap = (uint64_t)st->cfg.icmp_burst * ICMP_TOKEN, dt;
 
-	if (st->now > s->refilled) {
-		dt = st->now - s->refilled;
+	if (st->now > *refilled) {
+		dt = st->now - *refilled;
 		/* Past the time to fill the bucket from empty it is full (and
 		 * dt * rate cannot overflow below it). */
 		if (dt >= cap / st->cfg.icmp_rate)
-			s->tokens = cap;
+			*tokens = cap;
 		else
-			s->tokens = s->tokens + dt * st->cfg.icmp_rate > cap
-					? cap
-					: s->tokens + dt * st->cfg.icmp_rate;
-		s->refilled = st->now;
+			*tokens = *tokens + dt * st->cfg.icmp_rate > cap
+					  ? cap
+					  : *tokens + dt * st->cfg.icmp_rate;
+		*refilled = st->now;
 	}
-	if (s->tokens < ICMP_TOKEN)
-		return 0;
-	s->tokens -= ICMP_TOKEN;
-	return 1;
+	if (*tokens < ICMP_TOKEN)
+		return false;
+	*tokens -= ICMP_TOKEN;
+	return true;
+}
+
+static int icmp_take_token(struct xs_stack *st)
+{
+	return icmp_bucket_take(st, &st->icmp.tokens, &st->icmp.refilled);
 }
 
 /* Builds an ICMP message (header + data) and sends it, fragmenting if needed. */

@@ -32,6 +32,12 @@ struct ping_event {
 	struct xs_ping_result r;
 };
 
+/* Takes one token from an error bucket (tokens in 1/ICMP_TOKEN of a token,
+ * refilled: when it was last topped up) filled at cfg.icmp_rate a second,
+ * cfg.icmp_burst deep; false when it is empty. ICMPv4 and ICMPv6 each own
+ * one. */
+bool icmp_bucket_take(const struct xs_stack *st, uint64_t *tokens, xs_time_t *refilled);
+
 struct icmp_state {
 	uint64_t tokens; /* in 1/ICMP_TOKEN of a token */
 	xs_time_t refilled;

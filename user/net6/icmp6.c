@@ -16,23 +16,7 @@
  * its own, credit in billionths of a token (net/icmp.c says why). */
 static bool icmp6_take_token(struct xs_stack *st)
 {
-	struct ip6_state *s = st->ip6;
-	uint64_t cap = (uint64_t)st->cfg.icmp_burst * ICMP_TOKEN, dt;
-
-	if (st->now > s->refilled) {
-		dt = st->now - s->refilled;
-		if (dt >= cap / st->cfg.icmp_rate)
-			s->tokens = cap;
-		else
-			s->tokens = s->tokens + dt * st->cfg.icmp_rate > cap
-					? cap
-					: s->tokens + dt * st->cfg.icmp_rate;
-		s->refilled = st->now;
-	}
-	if (s->tokens < ICMP_TOKEN)
-		return false;
-	s->tokens -= ICMP_TOKEN;
-	return true;
+	return icmp_bucket_take(st, &st->ip6->tokens, &st->ip6->refilled);
 }
 
 /* Sends an ICMPv6 message from src to dst, fragmented past the path MTU. */
