@@ -95,8 +95,7 @@ void ip6_mq_follow(struct xs_stack *st, const uint8_t *b, size_t n)
 	    f.link_mtu > st->mtu || !f.base_reachable_ms || !f.retrans_ms)
 		return;
 	for (i = 0; i < IP6_MAX_ADDRS; i++)
-		if (f.addr[i].state != s6->addr[i].state ||
-		    !ip6_eq(&f.addr[i].a, &s6->addr[i].a))
+		if (f.addr[i].state != s6->addr[i].state || !ip6_eq(&f.addr[i].a, &s6->addr[i].a))
 			ev |= XS_IP6_EV_ADDR | XS_IP6_EV_STEER;
 	memcpy(s6->addr, f.addr, sizeof(s6->addr));
 	memcpy(s6->rt, f.rt, sizeof(s6->rt));
