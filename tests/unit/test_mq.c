@@ -654,7 +654,8 @@ static void test_ip6_dad_conflict_on_follower(void **state)
 	fix_stop(&f);
 }
 
-/* The peer's solicitation reaching queue 0: answered there alone, learned by both. */
+/* The peer's solicitation reaching queue 1: learned by both, answered by stack 0
+ * (the owner of the addresses) from its copy. */
 static void test_ip6_nd_replicated(void **state)
 {
 	struct xs_nd_entry_info e[4];
@@ -666,7 +667,7 @@ static void test_ip6_nd_replicated(void **state)
 	(void)state;
 	fix_start6(&f, XS_IP6_NO_DAD);
 	wait_addrs(&f, 2, 0);
-	f.steer = TO_Q0;
+	f.steer = TO_Q1;
 	xs_addr_from_ip6(&dst, a6);
 	h = xs_ping_open(f.p, ping_cb, &got);
 	assert_int_equal(xs_ping_send_addr(f.p, h, &dst, 1, 8), 0);
@@ -674,11 +675,15 @@ static void test_ip6_nd_replicated(void **state)
 	assert_int_equal(got, 1);
 	assert_true(S(f.a[0])->nd_na_tx >= 1);
 	assert_int_equal(S(f.a[1])->nd_na_tx, 0);
-	assert_int_equal(S(f.a[1])->nd_ns_rx, 0); /* counted once, where it came */
-	assert_true(S(f.a[0])->mq_nd_replicas >= 1);
-	assert_int_equal(xs_ip6_nd_list(f.a[1], f.now, e, 4), 1);
-	assert_memory_equal(e[0].addr, p6, 16);
-	assert_memory_equal(e[0].mac, p_mac, 6);
+	assert_true(S(f.a[1])->nd_ns_rx >= 1);
+	assert_int_equal(S(f.a[0])->nd_ns_rx, 0); /* counted once, where it came */
+	assert_true(S(f.a[1])->mq_nd_replicas >= 1);
+	assert_int_equal(S(f.a[1])->icmp6_echo_reply_tx, 1); /* the echo stays */
+	for (int q = 0; q < 2; q++) {
+		assert_int_equal(xs_ip6_nd_list(f.a[q], f.now, e, 4), 1);
+		assert_memory_equal(e[0].addr, p6, 16);
+		assert_memory_equal(e[0].mac, p_mac, 6);
+	}
 	fix_stop(&f);
 }
 

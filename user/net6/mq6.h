@@ -16,8 +16,8 @@ struct ip6_repr;
 void ip6_deliver(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *pkt, size_t l4_off,
 		 size_t len, uint8_t proto, bool mcast);
 /* A neighbor discovery packet (b: n bytes from the IPv6 header) another
- * stack of the group received and took: learned from, never answered, not
- * counted again; stack 0 also runs DAD and SLAAC on it. */
+ * stack of the group received and took: learned from, not counted again;
+ * stack 0 also answers it (solicitations) and runs DAD and SLAAC on it. */
 void ip6_input_replica(struct xs_stack *st, const uint8_t *b, size_t n);
 /* Stack 0's IPv6 configuration as ip6_mq_tick sent it (n bytes at b): a
  * follower takes it whole. */

@@ -320,6 +320,10 @@ void nd_ns_input(struct xs_stack *st, const struct ip6_repr *ip, const struct nd
 	struct ip6_state *s6 = IP6S(st);
 	int i = ip6_addr_find(st, &m->target);
 	bool unspec = ip6_is_unspecified(&ip->src);
+	/* In a multi-queue group stack 0 owns the addresses: it answers the
+	 * solicitations any stack hears (from the copies), so no answer ever
+	 * comes from a follower whose copy of the addresses is a tick old. */
+	bool owner = !ip6_follower(st);
 
 	st->stats.nd_ns_rx += !replica;
 	if (i < 0) {
@@ -328,10 +332,9 @@ void nd_ns_input(struct xs_stack *st, const struct ip6_repr *ip, const struct nd
 	}
 	if (s6->addr[i].state == IP6A_TENTATIVE) {
 		/* RFC 4862 5.4.3: another node's DAD for the same address makes
-		 * ours a duplicate (in a group, stack 0 decides: it runs DAD and
-		 * gets a copy from whichever stack heard it); a resolution of a
-		 * tentative address goes unanswered. */
-		if (unspec && !ip6_follower(st))
+		 * ours a duplicate (in a group, stack 0's decision: it runs DAD);
+		 * a resolution of a tentative address goes unanswered. */
+		if (unspec && owner)
 			ip6_dad_failed(st, i);
 		else if (!unspec)
 			nd_drop(st, XS_DROP_IP6_DST, replica);
@@ -342,15 +345,14 @@ void nd_ns_input(struct xs_stack *st, const struct ip6_repr *ip, const struct nd
 		return;
 	}
 	if (unspec) {
-		/* Someone's DAD for our address: defend it (RFC 4861 7.2.4),
-		 * once: the stack that heard it. */
-		if (!replica)
+		/* Someone's DAD for our address: defend it (RFC 4861 7.2.4). */
+		if (owner)
 			nd_send_na(st, &m->target, &ip6_all_nodes, NULL, NDP_NA_OVERRIDE);
 		return;
 	}
 	if (m->has_sll)
 		nd_learn_from(st, &ip->src, m->sll, false, !replica);
-	if (!replica)
+	if (owner)
 		nd_send_na(st, &m->target, &ip->src, m->has_sll ? m->sll : NULL,
 			   NDP_NA_SOLICITED | NDP_NA_OVERRIDE);
 }

@@ -63,7 +63,8 @@ int nd_cache_init(struct nd_cache *c);
 void nd_cache_fini(struct xs_stack *st);
 /* Received Neighbor Solicitation / Advertisement (validated by ndp_parse). */
 /* replica: a copy another stack of a multi-queue group took (net6/mq6.c):
- * learned from, never answered, not counted; DAD is stack 0's alone. */
+ * learned from, not counted again. In a group stack 0 alone answers
+ * solicitations and runs DAD, on what it hears and on the copies. */
 void nd_ns_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m,
 		 bool replica);
 void nd_na_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m,
