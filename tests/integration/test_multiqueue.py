@@ -339,6 +339,9 @@ def test_ip6_dad_once_and_the_address_on_both_queues(mq):
     opened = [a - b for a, b in zip(per_queue(after, "tcp_passive_opens"), before)]
     assert sum(opened) == TRIES and all(n > 0 for n in opened), opened
     assert per_queue(after, "nd_dad_conflicts") == [0, 0]
+    # Solicitations for the address are answered by stack 0 alone, also
+    # those that landed on queue 1 (from its copy).
+    assert per_queue(after, "nd_na_tx")[1] == 0 and per_queue(after, "nd_na_tx")[0] >= 1
 
 
 def test_ip6_active_opens_and_ping_from_the_stack(mq):
