@@ -727,6 +727,32 @@ static void test_tcp6_addresses(void **state)
 	expect_nothing_sent(fx, "one data segment");
 	expect_drops(fx, XS_DROP_NONE, 0, "handshake");
 
+	/* MUST-43: the application names the local address: from our6b to
+	 * peer6 (RFC 6724 would pick our6), and only one of ours, past DAD. */
+	{
+		struct xs_tcp_connect_opts o = {.laddr = {.family = XS_AF_INET6}};
+		struct xs_tcp hc;
+		uint16_t pc;
+
+		memcpy(o.laddr.a, our6b, 16);
+		memcpy(dst.a, peer6, 16);
+		hc = xs_tcp_connect_addr(fx->st, &dst, 5001, &o);
+		assert_true(hc.id >= 0);
+		fx_poll(fx, fx->now);
+		take_syn6(fx, our6b, peer6, 5001, &pc);
+		expect_nothing_sent(fx, "the SYN from the given address");
+		xs_tcp_abort(fx->st, hc);
+		fx_poll(fx, fx->now);
+		while (take(fx, f))
+			;
+		memcpy(o.laddr.a, other6, 16);
+		assert_int_equal(xs_tcp_connect_addr(fx->st, &dst, 5001, &o).id, -EADDRNOTAVAIL);
+		o.laddr.family = XS_AF_INET4;
+		assert_int_equal(xs_tcp_connect_addr(fx->st, &dst, 5001, &o).id, -EINVAL);
+		fx_poll(fx, fx->now);
+		expect_nothing_sent(fx, "refused local addresses");
+	}
+
 	/* MUST-46: no connection to a remote address a host cannot have. */
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memcpy(dst.a, bad[i], 16);
