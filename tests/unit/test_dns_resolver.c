@@ -330,7 +330,8 @@ static void test_random_id_and_port(void **state)
 		ports += !same_port;
 		if (i >= 2) {
 			id_steps += (uint16_t)(id[i] - id[i - 1]) != (uint16_t)(id[1] - id[0]);
-			port_steps += (uint16_t)(port[i] - port[i - 1]) != (uint16_t)(port[1] - port[0]);
+			port_steps +=
+			    (uint16_t)(port[i] - port[i - 1]) != (uint16_t)(port[1] - port[0]);
 		}
 	}
 	assert_true(ids >= 15);
