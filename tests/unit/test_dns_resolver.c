@@ -188,6 +188,26 @@ static void test_retry_servers_timeout(void **state)
 	assert_int_equal(xs_stack_stats(fx->st)->dns_timeouts, 2);
 	assert_int_equal(xs_stack_stats(fx->st)->dns_inflight, 0);
 	expect_nothing_sent(fx, "given up");
+
+	/* The first server silent, the second answers: the name resolves. */
+	{
+		static const uint8_t a[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 7, 7, 7};
+		uint8_t r[512];
+		size_t ql;
+
+		assert_true(xs_dns_resolve(fx->st, "y.a.test", on_result, &g).id >= 0);
+		fx_poll(fx, fx->now);
+		take_query(fx, PEER_IP, peer_mac, q, &port);
+		fx_poll(fx, fx->now + XS_MS(500));
+		ql = take_query(fx, PEER2_IP, peer2_mac, q, &port);
+		inject_reply(fx, PEER2_IP, 53, port, r, mk_reply(r, q, ql, 0, 1, 0, a, sizeof(a)));
+		fx_poll(fx, fx->now);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.r.error, 0);
+		assert_int_equal(g.r.naddrs, 1);
+		assert_int_equal(g.r.addrs[0], 0x0a070707);
+		assert_int_equal(xs_stack_stats(fx->st)->dns_timeouts, 3);
+	}
 }
 
 /* Queries started apart time out each at its own deadline, not before and
