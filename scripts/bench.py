@@ -841,6 +841,7 @@ http {{
         res = {"requested": n, "established": held, "server_count": est,
                "errors": j.get("errors", {}).get("total"), "rss_kib": rss,
                "base_rss_kib": base_rss, "rss_growth_kib": rss - base_rss,
+               "server_pids": pids, "settled": settled,
                "seconds": {"ramp": round(t_ready, 1), "settle": round(t_settle, 1),
                            "stop": round(t_stop, 1), "release": round(t_release, 1)}}
         notes = []
