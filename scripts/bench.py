@@ -247,7 +247,9 @@ class Bench:
         self.tmp = Path(tempfile.mkdtemp(prefix="xsbench-"))
         self.daemon = None
         self.echod = None
-        self.daemon_out = self.tmp / "daemon.log"
+        self.daemon_out = None
+        self.ndaemons = 0
+        self.problems = []   # the daemons' own: exited, sanitizer reports
         self.ctl = None
         self.has = {}
         self.notes = []
@@ -324,24 +326,14 @@ class Bench:
             cmd += ["--https", HTTPS_PORT, "--cert", self.certs / "server.pem",
                     "--key", self.certs / "server.key"]
         cmd += self.a.daemon_arg or []
-        out = open(self.daemon_out, "w")
-        self.daemon = self.topo.spawn("a", cmd, stdout=out, stderr=subprocess.STDOUT)
-        t0 = time.monotonic()
-        while "serving" not in self.daemon_out.read_text():
-            if self.daemon.poll() is not None or time.monotonic() - t0 > 10:
-                raise Failed("xdpstack did not start: "
-                             + self.daemon_out.read_text().strip()[-400:])
-            time.sleep(0.1)
+        self.daemon_cmd = cmd
+        self.start_daemon()
         # The kernel's peers, on its own address on the same interface.
         if self.has["udp_bench"]:
             self.topo.spawn("a", [self.build / "udp_bench", "server", KERNEL_IP, ECHO_PORT,
                                   3600])
         if self.has["xs_echod"]:
-            # Enough processes for the largest hold within the descriptor limit.
-            procs = max(2, min(16, math.ceil(max(self.sz["idle"]) * 1.1 / self.fd_limit)))
-            self.echod = self.topo.spawn("a", [self.build / "xs_echod", "--port", ECHO_PORT,
-                                               "--addr", KERNEL_IP, "--duration", 3600,
-                                               "--procs", procs, "--backlog", 4096])
+            self.start_echod()
         if self.has["iperf3"]:
             self.topo.spawn("a", ["iperf3", "-s", "-B", KERNEL_IP, "-p", IPERF_PORT])
         if self.has["sockperf"]:
@@ -353,6 +345,62 @@ class Bench:
         time.sleep(0.5)
         for ip in (STACK_IP, KERNEL_IP):
             run(self.topo.ns("b", ["ping", "-c", 3, "-i", 0.2, "-q", ip]))
+
+    def start_daemon(self):
+        """xdpstack on the veth, its output in a log of its own (daemon-N.log)."""
+        self.ndaemons += 1
+        self.daemon_out = self.tmp / f"daemon-{self.ndaemons}.log"
+        out = open(self.daemon_out, "w")
+        self.daemon = self.topo.spawn("a", self.daemon_cmd, stdout=out,
+                                      stderr=subprocess.STDOUT)
+        t0 = time.monotonic()
+        while "serving" not in self.daemon_out.read_text():
+            if self.daemon.poll() is not None or time.monotonic() - t0 > 10:
+                raise Failed("xdpstack did not start: "
+                             + self.daemon_out.read_text().strip()[-400:])
+            time.sleep(0.1)
+
+    def stop_daemon(self):
+        """Stops the daemon; a problem (it had exited, a sanitizer report) is
+        kept for the end of the run."""
+        if self.daemon is None:
+            return
+        if self.daemon.poll() is not None:
+            self.problems.append(f"xdpstack exited during the run (status "
+                                 f"{self.daemon.returncode})")
+        self.topo.stop(self.daemon, signal.SIGTERM, wait=10)
+        out = self.daemon_out.read_text(errors="replace")
+        self.daemon = None
+        for marker in SANITIZER_MARKERS:
+            if marker in out:
+                i = out.index(marker)
+                self.problems.append("sanitizer report from xdpstack:\n"
+                                     + out[max(0, i - 200):i + 3000])
+                break
+
+    def fresh_daemon(self):
+        """A new xdpstack in place of the running one (the idle rows: each hold
+        measures from a daemon that has held nothing yet)."""
+        self.stop_daemon()
+        self.start_daemon()
+
+    def start_echod(self):
+        # Enough processes for the largest hold within the descriptor limit.
+        procs = max(2, min(16, math.ceil(max(self.sz["idle"]) * 1.1 / self.fd_limit)))
+        self.echod = self.topo.spawn("a", [self.build / "xs_echod", "--port", ECHO_PORT,
+                                           "--addr", KERNEL_IP, "--duration", 3600,
+                                           "--procs", procs, "--backlog", 4096])
+
+    def fresh_echod(self):
+        """A new xs_echod in place of the running one, listening before it returns."""
+        self.topo.stop(self.echod, signal.SIGTERM, wait=10)
+        self.start_echod()
+        t0 = time.monotonic()
+        while run(self.topo.ns("b", ["nc", "-z", "-w1", KERNEL_IP, ECHO_PORT]),
+                  check=False).returncode:
+            if self.echod.poll() is not None or time.monotonic() - t0 > 10:
+                raise Failed("xs_echod did not start again")
+            time.sleep(0.1)
 
     def tls_files(self):
         """The certificates (tests/tcp/tls_certs.sh), made once; False when openssl is
@@ -366,31 +414,22 @@ class Bench:
 
     def close(self):
         """Removes everything; returns a problem with the daemon, or None."""
-        problem = None
         for nq, (topo, daemon, logf) in self.mq_envs.items():
             if daemon.poll() is not None:
-                problem = f"xdpstack --queues {nq} exited during the run"
+                self.problems.append(f"xdpstack --queues {nq} exited during the run")
             topo.stop(daemon, signal.SIGTERM, wait=10)
             out = logf.read_text(errors="replace")
             for marker in SANITIZER_MARKERS:
                 if marker in out:
-                    problem = "sanitizer report from xdpstack --queues %d:\n%s" % (nq, out[-3000:])
+                    self.problems.append("sanitizer report from xdpstack --queues %d:\n%s"
+                                         % (nq, out[-3000:]))
+                    break
             topo.close()
         self.mq_envs = {}
-        if self.daemon is not None:
-            if self.daemon.poll() is not None:
-                problem = f"xdpstack exited during the run (status {self.daemon.returncode})"
-            self.topo.stop(self.daemon, signal.SIGTERM, wait=10)
-            out = self.daemon_out.read_text(errors="replace")
-            self.daemon = None
-            for marker in SANITIZER_MARKERS:
-                if marker in out:
-                    i = out.index(marker)
-                    problem = "sanitizer report from xdpstack:\n" + out[max(0, i - 200):i + 3000]
-                    break
+        self.stop_daemon()
         self.topo.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
-        return problem
+        return "\n".join(self.problems) or None
 
     def start_nginx(self):
         """Debian's nginx on the kernel's address: one worker (the daemon is one
@@ -649,13 +688,21 @@ http {{
         m = re.search(r"TCP: inuse (\d+)", p.stdout)
         return int(m.group(1)) if m else None
 
-    def stack_drops(self):
-        """xdpstack's drop counters by reason (empty if the control tool fails)."""
+    def stack_stats(self):
+        """xdpstack's `stats --json` (empty if the control tool fails)."""
         p = run(self.topo.ns("a", [self.build / "xdpstack-ctl", "--ctl", self.ctl, "--json",
                                    "stats"]), timeout=30, check=False)
         try:
-            return {k: v["count"] for k, v in json.loads(p.stdout)["drops"].items()}
-        except (ValueError, KeyError, TypeError):
+            return json.loads(p.stdout)
+        except ValueError:
+            return {}
+
+    def stack_drops(self, st=None):
+        """xdpstack's drop counters by reason (empty if the control tool fails)."""
+        st = self.stack_stats() if st is None else st
+        try:
+            return {k: v["count"] for k, v in st["drops"].items()}
+        except (KeyError, TypeError, AttributeError):
             return {}
 
     def server_pids(self, stack):
@@ -671,24 +718,80 @@ http {{
             pass
         return pids
 
+    def idle_sample(self, stack, pids):
+        """(server RSS KiB, Slab KiB, xdpstack's stats or {}) now."""
+        return (sum(proc_rss_kib(p) or 0 for p in pids), meminfo_kib("Slab"),
+                self.stack_stats() if stack == "xdpstack" else {})
+
+    def idle_settle(self, stack, pids, held, base_st):
+        """Waits until what the held connections cost has settled; returns
+        (sample, seconds waited, settled?). Each connection echoed once: the
+        daemon frees its two empty rings tcp_buf_idle_ms (200 ms) after they
+        empty and trims the heap at most once a second after that, so it
+        waits for tcp_buf_released to have grown by two per connection, then
+        for the RSS to stay put for a second (Slab and RSS for the kernel,
+        which frees nothing later). Bounded: 15 s plus 1 s per 10,000."""
+        t0 = time.monotonic()
+        deadline = t0 + 15 + held / 10000
+        hist = []
+        t_released = None
+        while True:
+            smp = self.idle_sample(stack, pids)
+            now = time.monotonic()
+            hist.append((now, smp[0], smp[1]))
+            if t_released is None:
+                if stack == "xdpstack":
+                    c, c0 = smp[2].get("counters", {}), base_st.get("counters", {})
+                    freed = c.get("tcp_buf_released", 0) - c0.get("tcp_buf_released", 0)
+                    self.prog.detail(f"{freed} of {2 * held} idle rings freed")
+                    if freed >= 2 * held:
+                        t_released = now
+                else:
+                    t_released = t0
+            if t_released is not None and now - t_released >= 1.5:
+                # Still within half a percent over the last second.
+                recent = [h for h in hist if h[0] >= now - 1.05]
+                rss = [h[1] for h in recent]
+                slab = [h[2] or 0 for h in recent]
+                if len(recent) >= 3 and max(rss) - min(rss) <= max(256, rss[-1] // 200) and \
+                        (stack == "xdpstack" or
+                         max(slab) - min(slab) <= max(1024, slab[-1] // 200)):
+                    return smp, now - t0, True
+            if now > deadline:
+                return smp, now - t0, False
+            time.sleep(0.5)
+
     def w_idle(self, stack, n):
+        """n idle connections held against a server started afresh for this
+        hold: the memory they add, measured once it has settled."""
         if not self.has["xs_loadgen"]:
             raise Unavailable("build/xs_loadgen not built (tools/bench/xs_loadgen.c not merged)")
         if stack == "kernel" and not self.has["xs_echod"]:
             raise Unavailable("build/xs_echod not built (tools/bench/xs_echod.c not merged)")
         if stack == "xdpstack" and not self.has["xdpstack-ctl"]:
             raise Unavailable("build/xdpstack-ctl not built")
+        # A fresh server for every hold: what an earlier hold (or row) left
+        # resident, the freed TCBs and grown tables in the daemon's heap, or
+        # xs_echod's, would otherwise count as the baseline and hide (or, if
+        # it is given back during this hold, more than cancel) the growth.
+        if stack == "xdpstack":
+            self.fresh_daemon()
+        else:
+            self.fresh_echod()
         self.warm_arp(stack)
+        time.sleep(0.5)
         base_est = self.established(stack) or 0
         pids = self.server_pids(stack)
-        base_rss = sum(proc_rss_kib(p) or 0 for p in pids)
-        base_slab = meminfo_kib("Slab")
-        base_drops = self.stack_drops() if stack == "xdpstack" else {}
+        # The baseline right before the hold.
+        base_rss, base_slab, base_st = self.idle_sample(stack, pids)
+        base_drops = self.stack_drops(base_st) if stack == "xdpstack" else {}
         procs = max(1, min(64, math.ceil(n / (self.fd_limit - 64)) + 1))
         errf = open(self.tmp / "hold.err", "w+")
+        # --rst: closed with RST, so no TIME_WAIT sockets outlive the hold
+        # in ns B (kernel slab that a later kernel hold would see freed).
         cmd = [self.build / "xs_loadgen", "hold", "--dst", f"{TARGET[stack]}:{ECHO_PORT}",
                "--conns", n, "--duration", 600, "--ramp", 256, "--timeout", 5000,
-               "--procs", procs, "--json"] + self.loadgen_srcs()
+               "--procs", procs, "--rst", "--json"] + self.loadgen_srcs()
         outp = self.tmp / "hold.out"
         lg = self.topo.spawn("b", cmd, stdout=open(outp, "w"), stderr=errf)
         # Ready when the load generator says it holds them all; or when the
@@ -708,15 +811,10 @@ http {{
                 break
             time.sleep(0.5)
         t_ready = time.monotonic() - t_start
-        # Settle before measuring: each held connection did one echo, and
-        # the stack frees a buffer 200 ms after it empties and the daemon
-        # trims the heap at most once a second after that. Measured sooner,
-        # the idle figure counts buffers that are on their way out.
-        time.sleep(2.5)
         est = (self.established(stack) or 0) - base_est
-        rss = sum(proc_rss_kib(p) or 0 for p in pids)
-        slab = meminfo_kib("Slab")
-        drops = self.stack_drops() if stack == "xdpstack" else {}
+        (rss, slab, st), t_settle, settled = self.idle_settle(stack, pids, max(est, 1),
+                                                              base_st)
+        drops = self.stack_drops(st) if stack == "xdpstack" else {}
         grew = sorted(((v - base_drops.get(k, 0), k) for k, v in drops.items()
                        if v > base_drops.get(k, 0)), reverse=True)[:3]
         t_stop = time.monotonic()
@@ -742,9 +840,14 @@ http {{
         held = j.get("established", est)
         res = {"requested": n, "established": held, "server_count": est,
                "errors": j.get("errors", {}).get("total"), "rss_kib": rss,
-               "rss_growth_kib": rss - base_rss,
-               "seconds": {"ramp": round(t_ready, 1), "stop": round(t_stop, 1),
-                           "release": round(t_release, 1)}}
+               "base_rss_kib": base_rss, "rss_growth_kib": rss - base_rss,
+               "server_pids": pids, "settled": settled,
+               "seconds": {"ramp": round(t_ready, 1), "settle": round(t_settle, 1),
+                           "stop": round(t_stop, 1), "release": round(t_release, 1)}}
+        notes = []
+        if not settled:
+            notes.append(f"memory still moving {t_settle:.0f} s after the ramp"
+                         + (" (idle rings not all freed)" if stack == "xdpstack" else ""))
         if held < n:
             errs = ", ".join(f"{k} {v}" for k, v in j.get("errors", {}).items()
                              if v and k != "total")
@@ -756,8 +859,13 @@ http {{
             if grew:
                 why += "; the stack's drops grew: " + ", ".join(f"{k} {d}" for d, k in grew)
             res["failure"] = why
+        if notes:
+            res["note"] = "; ".join(notes)
         count = max(held, 1)
         if stack == "xdpstack":
+            c, c0 = st.get("counters", {}), base_st.get("counters", {})
+            res["rings_freed"] = c.get("tcp_buf_released", 0) - c0.get("tcp_buf_released", 0)
+            res["tcp_mem_per_conn"] = c.get("tcp_mem_bytes", 0) / count
             res["bytes_per_conn"] = rss * 1024 / count
             res["growth_per_conn"] = (rss - base_rss) * 1024 / count
         else:
@@ -981,7 +1089,7 @@ http {{
             P.append((f"idle_{n}", "6. idle connections", f"{n} idle connections held",
                       lambda s, n=n: self.w_idle(s, n),
                       [("bytes_per_conn", "memory held / N", "bytes per connection", "lower"),
-                       ("growth_per_conn", "growth during the hold / N",
+                       ("growth_per_conn", "memory the hold added to a fresh server / N",
                         "bytes per connection", "lower")]))
         perf = [("insn_per_pkt", "instructions per packet", "instructions", "lower"),
                 ("cycles_per_pkt", "cycles per packet", "cycles", "lower")] \

@@ -119,10 +119,24 @@ each in its own process), in CPU and wall time, and under `perf stat` when the m
 hardware counters (the whole process's instructions and cycles over the frames both stacks
 sent). Each figure is the median of the repetitions (3, or 1 with QUICK) with
 min–max; the repetitions alternate which stack goes first. The ratio is oriented so that > 1
-means xdpstack did better. Idle connections: xdpstack's first figure is the daemon's RSS divided
-by the connections held, the second its growth during the hold; the kernel's is half the growth
-of `Slab` in /proc/meminfo (both ends of every connection are kernel sockets) plus the growth
-of xs_echod's RSS, divided by the connections held. Row 8 is the HTTP server: the daemon's
+means xdpstack did better. Idle connections (row 6): every hold, of either stack and in every
+repetition, is made against a server started afresh (a new daemon, a new xs_echod), with the
+baseline taken right before it, so that nothing an earlier hold or row left resident counts;
+`xs_loadgen hold` verifies each connection with one 64-byte echo and at the end closes them
+with RST (no TIME-WAIT outlives a hold). The sample waits until the memory has settled: for
+xdpstack, until every connection's two rings have been freed as idle (`tcp_buf_released` grew
+by two per connection; a ring goes 200 ms after it empties) and the RSS has then stayed within
+0.5 % for a second (the daemon gives freed pages back with malloc_trim at most once a second);
+for the kernel, until Slab and xs_echod's RSS stay put. Measured sooner, freed rings still
+count (earlier runs showed 9-12 KB per connection at 10,000 that way). xdpstack's first figure
+is the daemon's whole RSS divided by the connections held, its fixed cost (about 18 MiB: UMEM,
+rings, tables) included, so it falls as N grows; the second is what the hold added to a fresh
+daemon's RSS, divided by N: the cost of one more idle connection (its TCB, its share of the
+tables, the allocator's overhead), comparable across N. The JSON also has TCP's own account
+(`tcp_mem_bytes` per connection). The kernel's figure, in both rows, is half the growth of
+`Slab` in /proc/meminfo (both ends of every connection are kernel sockets; Slab is machine-wide,
+so other work on the machine adds noise) plus the growth of xs_echod's RSS, divided by the
+connections held. Row 8 is the HTTP server: the daemon's
 `--http` against nginx (one worker) on the kernel's address, the same 4 KiB file, `wrk -t1
 -c16` keep-alive for requests/s and p99 latency. Row 9 is the packet filter: `xs_flood`
 sends 64-byte UDP frames through AF_PACKET from the peer namespace for a few seconds to a port

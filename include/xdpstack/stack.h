@@ -562,6 +562,11 @@ struct xs_tcp_connect_opts {
 	int sndbuf, rcvbuf;   /* bytes, 4096-16 MiB (-EINVAL outside); rcvbuf sets
 			       * the window scale the SYN announces */
 	int nodelay;          /* 1: TCP_NODELAY from the start */
+	struct xs_addr laddr; /* local address (RFC 9293 3.9.1.1, MUST-43): family 0
+			       * lets the stack choose (IPv6: RFC 6724); otherwise
+			       * one of the stack's own usable addresses of the
+			       * destination's family, else -EADDRNOTAVAIL (-EINVAL
+			       * for the other family) */
 };
 /* xs_tcp_connect with options (o may be NULL); also id -EADDRINUSE. */
 struct xs_tcp xs_tcp_connect_ex(struct xs_stack *st, uint32_t ip, uint16_t port,

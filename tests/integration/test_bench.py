@@ -11,6 +11,8 @@
   fit in) fills every row for both stacks, or says "not available" with the
   reason, never a number it did not measure; it writes the plots it has data
   for and leaves no namespace behind;
+- the idle rows (300 connections, twice) hold against a server started for
+  each hold and sample xdpstack only once every ring was freed as idle;
 - regenerating docs/BENCHMARKS.md replaces the latest section and keeps the
   older sections below it as history.
 """
@@ -242,6 +244,34 @@ def test_bench_quick_https(netenv, tmp_path):
             assert k["status"] == "not available" and "nginx" in k["note"]
     md = (tmp_path / "BENCHMARKS.md").read_text()
     assert "### 11. HTTPS server" in md
+
+
+def test_bench_quick_idle(netenv, tmp_path):
+    """Row 6 on a small hold, twice: each hold runs against a server started
+    for it (a new daemon, a new xs_echod), and xdpstack's sample waits until
+    every connection's two rings were freed as idle. Figures are printed,
+    not checked."""
+    n = 300
+    j, p = run_bench(tmp_path, "--quick", "--only", "idle", "--idle", str(n), "--reps", "2",
+                     timeout=180)
+    rows = {r["metric"]: r for r in j["rows"]}
+    assert set(rows) == {"bytes_per_conn", "growth_per_conn"}
+    for s in ("xdpstack", "kernel"):
+        col = rows["growth_per_conn"][s]
+        assert col["status"] == "ok" and "note" not in col, f"{s}: {col}"
+        runs = col["runs"]
+        assert len(runs) == 2
+        for r in runs:
+            assert r["established"] == n and r["errors"] == 0 and r["settled"], r
+            assert r["base_rss_kib"] > 0 and r["rss_kib"] > 0, r
+        # A fresh server each time: no process measured twice.
+        assert not set(runs[0]["server_pids"]) & set(runs[1]["server_pids"]), runs
+        if s == "xdpstack":
+            assert all(r["rings_freed"] >= 2 * n for r in runs), runs
+        print(f"{s}: {n} idle connections, "
+              + ", ".join(f"{r['growth_per_conn']:.0f}" for r in runs) + " B each added")
+    md = (tmp_path / "BENCHMARKS.md").read_text()
+    assert f"{n} idle connections held, memory the hold added to a fresh server / N" in md
 
 
 @pytest.mark.skipif(os.environ.get("XS_BENCH_WHOLE") != "1",

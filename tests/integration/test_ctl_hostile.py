@@ -148,8 +148,9 @@ def test_flooding_client_cannot_stall_the_loop(topo, xdpstack, tmp_path):
 
 
 def test_connection_flood_leaves_the_loop_serving(topo, xdpstack, tmp_path):
-    # 200 connections at once: beyond 32 each is told "too many" and closed;
-    # the accepts are spread over turns, and the data path keeps answering.
+    # 200 connection attempts while the daemon is stopped: its listen queue
+    # (16) fills, the kernel refuses the rest; the daemon then accepts at
+    # most 8 a turn, and the data path keeps answering.
     path = tmp_path / "run" / "xs.sock"
     d = xdpstack(topo, extra=["--ctl", path])
     socks = []
@@ -174,6 +175,65 @@ def test_connection_flood_leaves_the_loop_serving(topo, xdpstack, tmp_path):
             s.close()
     j = jctl(path, "stats", timeout=10)
     assert j["ctl"]["accept_budget"] > 0, j["ctl"]
+    assert d.running()
+
+
+def test_clients_past_the_bound_are_told_and_counted(topo, xdpstack, tmp_path):
+    # 40 clients hold their connections (within the 5 s a request may take):
+    # 32 get a slot, each later one is told so, closed and counted (ctl_refused).
+    path = tmp_path / "run" / "xs.sock"
+    d = xdpstack(topo, extra=["--ctl", path])
+    socks, told = [], set()
+    try:
+        for _ in range(40):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.connect(str(path))
+            s.setblocking(False)
+            socks.append(s)
+        deadline = time.monotonic() + 3
+        while len(told) < 8 and time.monotonic() < deadline:
+            for i, s in enumerate(socks):
+                try:
+                    b = s.recv(200)
+                except BlockingIOError:  # a slot: waiting for our request
+                    continue
+                if b.startswith(b".error too many control connections"):
+                    told.add(i)
+            time.sleep(0.05)
+    finally:
+        for s in socks:
+            s.close()
+    assert len(told) == 8, sorted(told)
+    j = jctl(path, "stats", timeout=10)["ctl"]
+    assert j["refused"] == 8, j
+    assert j["dropped"] == 0, j
+    assert "ctl_refused" in ok(ctl(path, "stats"))
+    assert d.running()
+
+
+def test_request_line_past_the_bound_is_refused_and_counted(topo, xdpstack, tmp_path):
+    # 512 bytes with no newline: an error line, the connection closed, the
+    # client counted in ctl_dropped (text stats: ctl_dropped).
+    path = tmp_path / "run" / "xs.sock"
+    d = xdpstack(topo, extra=["--ctl", path])
+    assert jctl(path, "stats")["ctl"]["dropped"] == 0
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    try:
+        s.connect(str(path))
+        s.sendall(b"x" * 512)  # all of it read: no reset for unread bytes
+        got = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+    finally:
+        s.close()
+    assert got == b".usage request line longer than 511 bytes\n", got
+    assert jctl(path, "stats")["ctl"]["dropped"] == 1
+    assert "ctl_dropped" in ok(ctl(path, "stats"))
     assert d.running()
 
 

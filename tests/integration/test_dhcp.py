@@ -1,22 +1,26 @@
 # The stack's DHCP client (--ip dhcp) against a real dnsmasq in ns B: lease,
 # ping and TCP on it, renewal, release on exit, DECLINE, hostile replies.
-"""dnsmasq in ns B serves DHCP (and DNS) on xb<tag> with 2-minute leases, the
-minimum dnsmasq grants, into a lease file the tests read:
+"""dnsmasq in ns B serves DHCP and DNS on xb<tag> with 2-minute leases, the
+minimum dnsmasq grants, into a lease file the tests read; its zone d.test has
+peer.d.test, a CNAME chain www -> mid -> peer, big.d.test (40 A records: TCP)
+and nothing else (nx.d.test: NXDOMAIN):
 
     lease      --ip dhcp with the MAC derived from the interface's: the stack
                is bound, answers ping and TCP echo on the leased address,
                the lease file names its MAC; the DNS server came with the
-               lease (resolve through it); xdpstack-ctl addr shows the times.
-    renew      at T1 (60 s) the lease file's expiry moves on.
+               lease (the zone's names resolve through it); xdpstack-ctl
+               addr shows the times.
+    renew      at T1 (8 s, option 58) the lease file's expiry moves on.
     release    SIGTERM: the lease file loses the lease.
-    decline    the address reserved for the stack's MAC is held by ns B's
-               kernel: the RFC 5227 probe hears it, the stack DECLINEs and
-               is bound to the next address.
+    decline    a second server (scapy) offers an address another host on the
+               link holds: the RFC 5227 probe hears it, the stack DECLINEs
+               and is then bound to dnsmasq's address.
     hostile    no dnsmasq: a scapy script in ns B answers the DISCOVER with
-               malformed and foreign replies; each is counted by reason and
-               the stack stays up (then takes a good offer).
-The kernel of ns A keeps its own address and MAC: frames for other MACs
-(chaddr) are never steered, so its DHCP traffic would be untouched."""
+               malformed and foreign replies, each counted by reason, then
+               NAKs a REQUEST (logged, discovery again); offers for ns A's
+               own MAC reach ns A's kernel, and once bound those for the
+               stack's MAC too: the XDP program steers DHCP by chaddr only
+               while the stack has no address."""
 
 import json
 import os
@@ -62,6 +66,8 @@ class Dnsmasq:
         self.leases = tmp / "dnsmasq.leases"
         self.log = tmp / "dnsmasq.log"
         self.leases.write_text("")
+        hosts = tmp / "big.hosts"  # more than 512 bytes of answer: TCP
+        hosts.write_text("".join(f"172.17.2.{i} big.d.test\n" for i in range(1, 41)))
         cmd = [DNSMASQ, "--no-daemon", "--no-resolv", "--no-hosts", "--port", "53",
                f"--interface={topo.dev_b}", "--bind-interfaces", "--dhcp-authoritative",
                f"--dhcp-range={rng[0]},{rng[1]},255.255.255.0,2m",
@@ -69,7 +75,9 @@ class Dnsmasq:
                f"--log-facility={self.log}", "--user=root", "--pid-file=",
                f"--dhcp-option=option:router,{PEER_B_IP}",
                f"--dhcp-option=option:dns-server,{PEER_B_IP}",
-               "--host-record=peer.d.test," + PEER_B_IP, "--local=/d.test/"] + list(extra)
+               "--host-record=peer.d.test," + PEER_B_IP, "--local=/d.test/",
+               "--cname=www.d.test,mid.d.test", "--cname=mid.d.test,peer.d.test",
+               f"--addn-hosts={hosts}", "--log-queries"] + list(extra)
         self.proc = netns.ns_popen(topo.ns_b, cmd, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE)
         end = time.monotonic() + 5
@@ -150,9 +158,19 @@ def test_lease_ping_tcp_renew_release(topo, tmp_path):
                     break
                 got += chunk
         assert got == b"dhcp tcp echo\n"
-        # The DNS server came with the lease.
+        # The DNS server came with the lease, and the same dnsmasq's zone
+        # answers: a name, a CNAME chain, a name that needs TCP, none.
         p = ctl(path, "resolve", "peer.d.test", json_out=True)
         assert p.returncode == 0 and json.loads(p.stdout)["addresses"] == [PEER_B_IP], p.stdout
+        p = ctl(path, "resolve", "www.d.test", json_out=True)
+        r = json.loads(p.stdout)
+        assert p.returncode == 0 and r["addresses"] == [PEER_B_IP] and r["cnames"] == 2, r
+        p = ctl(path, "resolve", "big.d.test", json_out=True)
+        r = json.loads(p.stdout)
+        assert p.returncode == 0 and r["tcp"] is True and len(r["addresses"]) == 8, r
+        assert len(re.findall(r"query\[A\] big\.d\.test from ", dm.text())) == 2  # UDP, TCP
+        p = ctl(path, "resolve", "nx.d.test")
+        assert p.returncode == 1 and "NXDOMAIN" in p.stdout, p.stdout
 
         # T1 = 8 s: the renewal (unicast REQUEST) moves the lease file's expiry.
         d.wait_for(lambda: "dhcp: renewed" in "".join(d.out.chunks), 20, "the renewal")
@@ -201,50 +219,104 @@ while time.monotonic() < end:
 '''
 
 
+ROGUE = r"""
+import socket, sys
+from scapy.all import Ether, IP, UDP, BOOTP, DHCP
+dev, srv, ip = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind((dev, 0))
+s.settimeout(30)
+def reply(p, kind):
+    b = BOOTP(op=2, xid=p[BOOTP].xid, yiaddr=ip, siaddr=srv, chaddr=p[BOOTP].chaddr)
+    d = DHCP(options=[("message-type", kind), ("server_id", srv), ("lease_time", 120),
+                      ("subnet_mask", "255.255.255.0"), "end"])
+    s.send(bytes(Ether(dst=p[Ether].src) / IP(src=srv, dst="255.255.255.255") /
+                 UDP(sport=67, dport=68) / b / d))
+print("ready", flush=True)
+offered = False
+while True:
+    p = Ether(s.recv(2048))
+    if UDP not in p or p[UDP].dport != 67 or DHCP not in p:
+        continue
+    o = dict(x for x in p[DHCP].options if isinstance(x, tuple) and len(x) == 2)
+    t = o.get("message-type")
+    if t == 1 and not offered:  # one OFFER only: a DECLINE is not answered again
+        reply(p, "offer")
+        offered = True
+    elif t == 3 and o.get("server_id") == srv:
+        reply(p, "ack")
+    elif t == 4:
+        print("declined", o.get("requested_addr"), o.get("server_id"), flush=True)
+        break
+"""
+
+
 def test_decline_address_in_use(topo, tmp_path):
-    # The stack's MAC is reserved 172.17.0.100, which another host on the
-    # link holds (a responder in ns B answers ARP for it; the address cannot
-    # be on ns B's kernel, which would then take dnsmasq's unicast OFFER
-    # itself). dnsmasq (--no-ping) offers it anyway: the probe hears the
-    # holder, the stack DECLINEs, and dnsmasq offers the range's address.
-    script = tmp_path / "arp_holder.py"
-    script.write_text(ARP_HOLDER)
-    holder = netns.ns_popen(topo.ns_b, ["/usr/bin/python3", str(script), topo.dev_b,
+    # A second DHCP server (scapy in ns B, at ROGUE_IP) offers and ACKs
+    # 172.17.0.100, which another host on the link holds (a responder in ns B
+    # answers ARP for it; the address cannot be on ns B's kernel, which would
+    # take the stack's frames for it). The RFC 5227 probe hears the holder,
+    # the stack DECLINEs to that server, and 10 s later takes dnsmasq's
+    # address. dnsmasq starts once the DECLINE is out, so that the rogue's
+    # offer is the one taken, every time.
+    pytest.importorskip("scapy.all")
+    rogue_ip = "172.17.0.3"
+    netns.ns_run(topo.ns_b, ["ip", "addr", "add", f"{rogue_ip}/24", "dev", topo.dev_b])
+    holder_py = tmp_path / "arp_holder.py"
+    holder_py.write_text(ARP_HOLDER)
+    rogue_py = tmp_path / "rogue.py"
+    rogue_py.write_text(ROGUE)
+    holder = netns.ns_popen(topo.ns_b, ["/usr/bin/python3", str(holder_py), topo.dev_b,
                                         "172.17.0.100", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert holder.stdout.readline().strip() == b"ready"
-    dm = Dnsmasq(topo, tmp_path, extra=["--no-ping", f"--dhcp-host={STACK_MAC},172.17.0.100"],
-                 rng=("172.17.0.101", "172.17.0.101"))
+    rogue = netns.ns_popen(topo.ns_b, ["/usr/bin/python3", str(rogue_py), topo.dev_b,
+                                       rogue_ip, "172.17.0.100"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    dm = None
     try:
+        assert holder.stdout.readline().strip() == b"ready"
+        assert rogue.stdout.readline().strip() == "ready", rogue.stderr.read()
         d, path = start(topo, tmp_path, extra=["--mac", STACK_MAC])
-        ip, _, _ = bound(d, timeout=60, dm=dm)
-        assert "offered address is in use" in d.stdout()
-        assert ip == "172.17.0.101"
-        assert "DHCPDECLINE" in dm.text()
+        out, err = rogue.communicate(timeout=40)
+        assert rogue.returncode == 0, err
+        assert out.split() == ["declined", "172.17.0.100", rogue_ip], out
+        d.wait_for(lambda: "offered address is in use" in "".join(d.out.chunks), 5,
+                   "the DECLINE log")
         a = addr(path)
-        assert a["dhcp"]["declines"] >= 1 and a["mac"] == STACK_MAC
+        assert a["ip"] == "0.0.0.0" and a["dhcp"]["declines"] == 1 and a["mac"] == STACK_MAC
+        dm = Dnsmasq(topo, tmp_path, extra=["--no-ping"], rng=("172.17.0.101", "172.17.0.101"))
+        ip, _, server = bound(d, timeout=30, dm=dm)
+        assert ip == "172.17.0.101" and server == PEER_B_IP
         r = topo.ping(ip)
         assert r.returncode == 0, r.stdout
         rc, _, err = d.stop()
         assert rc == 0, err
     finally:
-        dm.stop()
-        holder.kill()
-        holder.wait(5)
+        if dm:
+            dm.stop()
+        for p in (rogue, holder):
+            if p.poll() is None:
+                p.kill()
+            p.wait(5)
 
 
-HOSTILE = r'''
+HOSTILE = r"""
 import sys, socket, struct, time
 from scapy.all import Ether, IP, UDP, BOOTP, DHCP, Raw
 dev, srv = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
 s.bind((dev, 0))
 s.settimeout(20)
-while True:
-    f = s.recv(2048)
-    p = Ether(f)
-    if UDP in p and p[UDP].dport == 67 and BOOTP in p:
-        break
+def client_msg(kind, skip_xid=None):
+    # the stack's next DHCP message of type kind (its own xid not skip_xid)
+    while True:
+        p = Ether(s.recv(2048))
+        if UDP not in p or p[UDP].dport != 67 or DHCP not in p:
+            continue
+        o = dict(x for x in p[DHCP].options if isinstance(x, tuple) and len(x) == 2)
+        if o.get("message-type") == kind and p[BOOTP].xid != skip_xid:
+            return p, o
+p, _ = client_msg(1)
 xid, mac = p[BOOTP].xid, p[Ether].src
 chaddr = bytes.fromhex(mac.replace(":", "")) + bytes(10)
 def offer(yi="172.17.0.120", x=xid, ch=chaddr, opts=None, raw=None):
@@ -269,37 +341,119 @@ bad = [
 for _ in range(50):  # a flood of them too
     for f in bad:
         s.send(f)
-time.sleep(0.5)
 print("sent", len(bad) * 50, flush=True)
-'''
+# Then a good OFFER, and a NAK to its REQUEST: the stack starts over.
+sys.stdin.readline()
+s.send(offer())
+_, o = client_msg(3)
+assert o.get("server_id") == srv and o.get("requested_addr") == "172.17.0.120", o
+s.send(offer(yi="0.0.0.0", opts=[("message-type", "nak"), ("server_id", srv), "end"]))
+p, _ = client_msg(1, skip_xid=xid)
+print("nak", xid, p[BOOTP].xid, flush=True)
+"""
+
+
+def dhcp_frames(topo, chaddr, n, xid=0x1234):
+    """n OFFERs broadcast from ns B (Ethernet and IP) for chaddr: frames the
+    kernel of ns A takes, unless the XDP program steers them to the stack."""
+    from scapy.all import BOOTP, DHCP, IP, UDP, Ether
+    ch = bytes.fromhex(chaddr.replace(":", "")) + bytes(10)
+    return [bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=topo.mac_b) /
+                  IP(src=PEER_B_IP, dst="255.255.255.255") / UDP(sport=67, dport=68) /
+                  BOOTP(op=2, xid=xid + i, yiaddr="172.17.0.130", chaddr=ch) /
+                  DHCP(options=[("message-type", "offer"), ("server_id", PEER_B_IP),
+                                ("subnet_mask", "255.255.255.0"), "end"]))
+            for i in range(n)]
+
+
+def kernel_gets(topo, frames, want, timeout=5):
+    """Sends frames from ns B; returns the chaddrs of the first `want` DHCP
+    messages the kernel of ns A delivers to a socket on port 68. The frames
+    go in order over one link: what was sent before the last one taken and
+    not delivered was not passed to the kernel."""
+    k = netns.socket_in(topo.ns_a, socket.AF_INET, socket.SOCK_DGRAM)
+    raw = topo.raw_sender()
+    got = []
+    with k, raw:
+        k.bind(("0.0.0.0", 68))
+        k.settimeout(0.2)
+        for f in frames:
+            raw.send(f)
+        end = time.monotonic() + timeout
+        while len(got) < want and time.monotonic() < end:
+            try:
+                b = k.recv(2048)
+            except socket.timeout:
+                continue
+            got.append(b[28:34].hex(":"))
+    return got
+
+
+def wait_drops(path, want, timeout=5):
+    """The dhcp_* drop counters once each reached want's count, or at the deadline."""
+    end = time.monotonic() + timeout
+    while True:
+        dr = drops(path)
+        if all(dr.get(k, 0) >= v for k, v in want.items()) or time.monotonic() > end:
+            return {k: v for k, v in dr.items() if k.startswith("dhcp_") and v}
+        time.sleep(0.1)
 
 
 def test_hostile_replies(topo, tmp_path):
+    # Unbound: scapy in ns B floods malformed and foreign replies to the
+    # DISCOVER, each counted by reason (exactly: the wrong-chaddr ones are
+    # never the stack's), then NAKs the REQUEST of a good OFFER. Offers for
+    # the kernel's own MAC are the kernel's, before and after the lease; for
+    # the stack's MAC only while it has no address.
     pytest.importorskip("scapy.all")
     script = tmp_path / "hostile.py"
     script.write_text(HOSTILE)
     sender = netns.ns_popen(topo.ns_b, ["/usr/bin/python3", str(script), topo.dev_b, PEER_B_IP],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         d, path = start(topo, tmp_path, extra=["--mac", STACK_MAC])
-        out, err = sender.communicate(timeout=60)
-        assert sender.returncode == 0, err.decode()
-        assert b"sent 400" in out
-        time.sleep(0.5)
-        dr = drops(path)
-        assert dr.get("dhcp_opt_len", 0) >= 50
-        assert dr.get("dhcp_no_end", 0) >= 50
-        assert dr.get("dhcp_opt_bad", 0) >= 50
-        assert dr.get("dhcp_not_ours", 0) >= 50  # xid (chaddr ones are not steered)
-        assert dr.get("dhcp_yiaddr", 0) >= 150
+        line = sender.stdout.readline()
+        assert line.strip() == "sent 400", sender.stderr.read() if not line else line
+        want = {"dhcp_opt_len": 50, "dhcp_no_end": 50, "dhcp_opt_bad": 50,
+                "dhcp_not_ours": 50, "dhcp_yiaddr": 150}
+        assert wait_drops(path, want) == want  # xid only: wrong chaddrs not steered
         a = addr(path)
         assert a["ip"] == "0.0.0.0" and a["dhcp"]["state"] == "selecting"
         assert a["dhcp"]["offers"] == 0
         assert d.running()
-        # Then a real server: the stack still takes a lease.
+
+        # The kernel's own DHCP: offers for ns A's MAC reach its socket; those
+        # for the stack's MAC (wrong xid), sent first, go to the stack.
+        mac_a = topo.mac_a
+        got = kernel_gets(topo, dhcp_frames(topo, STACK_MAC, 5) + dhcp_frames(topo, mac_a, 5),
+                          5)
+        assert got == [mac_a] * 5
+        want["dhcp_not_ours"] += 5
+        assert wait_drops(path, want) == want
+
+        # A NAK to the REQUEST: logged, and discovery again with a new xid.
+        sender.stdin.write("go\n")
+        sender.stdin.flush()
+        out, err = sender.communicate(timeout=30)
+        assert sender.returncode == 0, err
+        _, old, new = out.split()
+        assert old != new
+        d.wait_for(lambda: "NAK from the server" in "".join(d.out.chunks), 5, "the NAK log")
+        a = addr(path)
+        assert a["ip"] == "0.0.0.0" and a["dhcp"]["state"] == "selecting", a
+        assert a["dhcp"]["offers"] == 1 and a["dhcp"]["naks"] == 1 and a["dhcp"]["acks"] == 0
+        assert "back to discovery" in d.stdout()
+        assert wait_drops(path, want) == want
+
+        # Then a real server: the stack still takes a lease, and from then on
+        # offers for its MAC are not steered either (broadcast: the kernel's).
         dm = Dnsmasq(topo, tmp_path)
         try:
-            bound(d, timeout=80)
+            bound(d, timeout=30)
+            got = kernel_gets(topo, dhcp_frames(topo, STACK_MAC, 3), 3)
+            assert got == [STACK_MAC] * 3
+            assert wait_drops(path, want, timeout=0) == want
         finally:
             dm.stop()
         rc, _, err = d.stop()

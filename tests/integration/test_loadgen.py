@@ -399,3 +399,19 @@ def test_conn_closing_with_rst(served):
     assert after["tcp_rst_rx"] - before["tcp_rst_rx"] >= 100, (before, after)
     wait_until(lambda: not from_sources(path, ("172.17.0.2",)), 15,
                "the stack to drop the reset connections")
+
+
+def test_hold_closing_with_rst(served):
+    """hold --rst (what the bench's idle rows use): the held connections end
+    with a RST each, and the stack lets them all go."""
+    topo, d, path = served
+    before = ctl(path, "stats")["counters"]
+    h = Hold(topo, "--dst", f"{STACK_IP}:{ECHO_PORT}", "--conns", 100, "--size", 8,
+             "--duration", 300, "--rst")
+    assert "100/100 established" in h.ready()
+    rc, doc = h.finish()
+    assert rc == 0 and doc["established"] == doc["held_at_end"] == 100, doc
+    after = ctl(path, "stats")["counters"]
+    assert after["tcp_rst_rx"] - before["tcp_rst_rx"] >= 100, (before, after)
+    wait_until(lambda: not from_sources(path, ("172.17.0.2",)), 15,
+               "the stack to drop the reset connections")

@@ -46,7 +46,7 @@ MEM_LOW, MEM_PRESSURE, MEM_HIGH = 1 << 20, 4 << 20, 12 << 20
 ORPHAN_MEM = 512 << 10
 MAX_ORPHANS = 16
 SPAN_MS = 8000  # the holders' zero windows outlive the later waves
-WAVES, PER_WAVE, HOLDERS = 4, 80, 60  # 360 orphan makers, 60 holders
+WAVES, PER_WAVE, HOLDERS = 4, 80, 60  # 400 orphan makers (a first wave, then 4), 60 holders
 # What the rest of the daemon may add to the baseline beyond TCP's own
 # budget: the client's echo sessions (64 KiB each), malloc's slack. Under
 # ASan, freed blocks wait in a quarantine (kept at 1 MiB here) and every

@@ -46,10 +46,8 @@ static void zero_window_fin(struct tfx *t, uint16_t pport, bool close_it)
 }
 
 /* Runs the clock in 50 ms steps up to limit, the peer answering every
- * zero-window probe with a zero window, until the stack resets. Returns
- * the time of the RST (fails if none) and counts the probes answered. */
-/* Answers every zero-window probe until limit; the time of the RST that
- * ends it, or 0 if none came. */
+ * zero-window probe with a zero window (counted in probes). Returns the time
+ * of the RST that ends it, or 0 if none came. */
 static xs_time_t answer_probes(struct tfx *t, xs_time_t limit, unsigned *probes)
 {
 	*probes = 0;
@@ -359,6 +357,82 @@ static void test_mem_high_refuses(void **state)
 	expect_state(t, XS_TCP_ESTABLISHED);
 }
 
+/* Above the high mark orphans go (Linux's tcp_check_oom, counted in
+ * tcp_mem_aborts): one already orphaned is reset at its next timer round
+ * instead of probing, and a connection closed then is reset at once instead
+ * of becoming one. The orphan caps themselves are far away here. */
+static void test_mem_high_aborts_orphans(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_config cfg = tfx_config();
+	uint8_t f[FRAME_MAX];
+	uint32_t a_iss, b_iss;
+	struct tseg s, a_rst = {0};
+	unsigned b_probes = 0;
+	size_t n;
+	char b[8];
+
+	cfg.tcp_mem[0] = 300 << 10;
+	cfg.tcp_mem[1] = 390 << 10;
+	cfg.tcp_mem[2] = 400 << 10;
+	tfx_restart_cfg(t, 1500, &cfg);
+	/* A: an orphan in LAST-ACK holding its 256 KiB send ring, below every mark. */
+	zero_window_fin(t, PPORT, true);
+	expect_state(t, XS_TCP_LAST_ACK);
+	a_iss = t->iss;
+	assert_int_equal(stats(t)->tcp_orphans, 1);
+	assert_int_equal(stats(t)->tcp_mem_pressure, 0);
+	/* B: the same held by its application, its ring past the high mark. */
+	zero_window_fin(t, PPORT + 1, false);
+	b_iss = t->iss;
+	assert_true(stats(t)->tcp_mem_bytes > cfg.tcp_mem[2]);
+	/* The first persist round: A resets, B (not an orphan) probes. */
+	while (!a_rst.flags && t->fx.now < XS_SEC(2)) {
+		tfx_run(t, XS_MS(50));
+		while ((n = take(&t->fx, f))) {
+			parse_tcp_frame(f, n, &s);
+			if (s.dport == PPORT) {
+				assert_int_equal(a_rst.flags, 0);
+				a_rst = s;
+				continue;
+			}
+			assert_int_equal(s.dport, PPORT + 1);
+			assert_int_equal(s.seq, b_iss); /* <SEQ=SND.UNA-1>, no data */
+			assert_int_equal(s.len, 0);
+			b_probes++;
+		}
+	}
+	assert_int_equal(a_rst.flags, F_RST | F_ACK);
+	assert_int_equal(a_rst.seq, a_iss + 1); /* SND.NXT: nothing left */
+	assert_int_equal(a_rst.ack, P(1));
+	assert_int_equal(b_probes, 1);
+	assert_int_equal(stats(t)->tcp_mem_aborts, 1);
+	assert_int_equal(stats(t)->tcp_orphan_timeouts, 0);
+	assert_int_equal(stats(t)->tcp_persist_aborts, 0);
+	assert_int_equal(stats(t)->tcp_orphans, 0);
+	t->pport = PPORT;
+	assert_int_equal(conn_state(t), -1);
+	assert_true(stats(t)->tcp_mem_bytes < cfg.tcp_mem[0]);
+
+	/* C receives: its receive ring takes TCP past the high mark again. */
+	busy_conn(t, PPORT + 2);
+	assert_true(stats(t)->tcp_mem_bytes > cfg.tcp_mem[2]);
+	/* B's application reads the EOF and closes: reset, not orphaned. */
+	t->pport = PPORT + 1;
+	t->iss = b_iss;
+	t->ts_known = false;
+	assert_int_equal(xs_tcp_recv(t->fx.st, t->handles[2], b, sizeof(b)), 0);
+	assert_int_equal(xs_tcp_close(t->fx.st, t->handles[2]), 0);
+	tfx_poll(t);
+	expect_seg(t, F_RST | F_ACK, S(0), P(1), 0, WND_ANY);
+	expect_nothing(t);
+	assert_int_equal(conn_state(t), -1);
+	assert_int_equal(stats(t)->tcp_mem_aborts, 2);
+	assert_int_equal(stats(t)->tcp_orphan_overflow, 0);
+	assert_int_equal(stats(t)->tcp_orphan_mem_overflow, 0);
+	assert_int_equal(stats(t)->tcp_orphans, 0);
+}
+
 /* An idle connection holds its TCB only; an orphan in TIME-WAIT holds no
  * buffers; the accounting returns to zero when everything is gone. */
 static void test_mem_accounting_returns(void **state)
@@ -497,6 +571,7 @@ int main(void)
 	    T(test_orphan_mem_cap),
 	    T(test_mem_pressure),
 	    T(test_mem_high_refuses),
+	    T(test_mem_high_aborts_orphans),
 	    T(test_mem_accounting_returns),
 	    T(test_sndbuf_alloc_fail_counted),
 	    T(test_config_checked),

@@ -137,6 +137,32 @@ static void test_active_open(void **state)
 	assert_int_equal(xs_tcp_error(t->fx.st, t->h), 0);
 }
 
+/* RFC 9293 3.9.1.1 (MUST-43): OPEN takes a local address; IPv4 has one, so
+ * only it is taken, and an address of the other family is an error. */
+static void test_active_open_local_address(void **state)
+{
+	struct tfx *t = *state;
+	struct xs_tcp_connect_opts o = {0};
+	uint8_t f[FRAME_MAX];
+	size_t n;
+
+	xs_addr_from_ip4(&o.laddr, OUR_IP + 1);
+	assert_int_equal(xs_tcp_connect_ex(t->fx.st, PEER_IP, PPORT, &o).id, -EADDRNOTAVAIL);
+	o.laddr.family = XS_AF_INET6;
+	assert_int_equal(xs_tcp_connect_ex(t->fx.st, PEER_IP, PPORT, &o).id, -EINVAL);
+	tfx_poll(t);
+	expect_nothing(t);
+	xs_addr_from_ip4(&o.laddr, OUR_IP);
+	t->h = xs_tcp_connect_ex(t->fx.st, PEER_IP, PPORT, &o);
+	tfx_track(t, t->h);
+	tfx_poll(t);
+	n = take(&t->fx, f);
+	assert_true(n > 0);
+	parse_tcp_frame(f, n, &t->s); /* from OUR_IP to PEER_IP, checked */
+	assert_int_equal(t->s.flags, F_SYN);
+	assert_int_equal(t->s.dport, PPORT);
+}
+
 /* RFC 7323 2.2 and RFC 9293 3.10.7.3: the window of our SYN is the receive
  * window we offer, unscaled (at most 65535). */
 static void test_active_open_syn_window(void **state)
@@ -847,6 +873,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_passive_open),
 	    T(test_active_open),
+	    T(test_active_open_local_address),
 	    T(test_active_open_syn_window),
 	    T(test_syn_without_options),
 	    T(test_mss_clamping),

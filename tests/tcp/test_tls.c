@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <xdpstack/ip6.h>
 #include <xdpstack/tls.h>
 
 #include "tls_fixture.h"
@@ -36,6 +37,7 @@ struct env {
 	int accept_errno; /* the last xs_tls_server failure */
 	size_t echo_cap;
 	bool shrink_sndbuf; /* the listener's children have 4 KiB send buffers */
+	bool over_ip6;	    /* clients connect to srv6, not ips[0] */
 };
 
 static void shrink_sndbuf(struct env *e)
@@ -232,11 +234,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The server stack's IPv6 address when e->over_ip6 (test_ipv6_*). */
+static const uint8_t srv6[16] = {0xfd, [15] = 1}, cli6[16] = {0xfd, [15] = 2};
+
 /* A client session to the server stack, sending len bytes of the pattern. */
 static struct peer *client_open(struct env *e, int i, const char *name, size_t len)
 {
 	struct peer *p = &e->cli[i];
 	static uint8_t *data;
+	struct xs_addr dst;
 	struct xs_tcp h;
 
 	if (!data) {
@@ -245,7 +251,12 @@ static struct peer *client_open(struct env *e, int i, const char *name, size_t l
 		pattern(42, 0, data, 8u << 20);
 	}
 	memset(p, 0, sizeof(*p));
-	h = xs_tcp_connect(e->p.st[1], ips[0], PORT);
+	if (e->over_ip6) {
+		xs_addr_from_ip6(&dst, srv6);
+		h = xs_tcp_connect_addr(e->p.st[1], &dst, PORT, NULL);
+	} else {
+		h = xs_tcp_connect(e->p.st[1], ips[0], PORT);
+	}
 	assert_true(h.id >= 0);
 	p->t = xs_tls_client(e->p.st[1], e->cctx, h, name, peer_cb, p);
 	assert_true(p->t.id >= 0);
@@ -289,7 +300,7 @@ static void echo_round_info(struct env *e, const char *name, size_t len, const c
 	assert_string_equal(ci.peer, "/CN=server.test");
 	assert_true(ci.close_notify_rcvd);
 	assert_true(si.close_notify_rcvd);
-	if (name && strcmp(name, "10.0.0.1"))
+	if (name && strcmp(name, "10.0.0.1") && strcmp(name, "fd00::1"))
 		assert_string_equal(si.server_name, name);
 	else
 		assert_string_equal(si.server_name, ""); /* no SNI for an address */
@@ -413,6 +424,38 @@ static void resumption(struct env *e, unsigned maxv, const char *version)
 	assert_int_equal(cs->tls_handshakes, 3);
 	assert_int_equal(cs->tls_resumed, 2);
 	assert_int_equal(ss->tls_resumed, 2);
+}
+
+/* Over IPv6: with no name the certificate must name the server's IPv6
+ * address (IP:fd00::1), and the session resumes under its own cache entry,
+ * keyed by the IPv6 address (an IPv4 peer's key would not match). */
+static void test_ipv6_by_address_and_resumption(void **state)
+{
+	struct env *e = *state;
+	const struct xs_stats *cs = xs_stack_stats(e->p.st[1]);
+	struct xs_ip6_config c[2] = {{.naddrs = 1, .dad_transmits = XS_IP6_NO_DAD},
+				     {.naddrs = 1, .dad_transmits = XS_IP6_NO_DAD}};
+	struct xs_tls_info ci;
+	int i;
+
+	memcpy(c[0].addrs[0].addr, srv6, 16);
+	memcpy(c[1].addrs[0].addr, cli6, 16);
+	c[0].addrs[0].plen = c[1].addrs[0].plen = 64;
+	assert_int_equal(xs_ip6_enable(e->p.st[0], &c[0]), 0);
+	assert_int_equal(xs_ip6_enable(e->p.st[1], &c[1]), 0);
+	e->over_ip6 = true;
+	e->sctx = server_ctx("server", 0, NULL);
+	e->cctx = client_ctx(0, NULL);
+	for (i = 0; i < 3; i++) {
+		echo_round_info(e, NULL, 1000, "TLSv1.3", &ci);
+		assert_int_equal(ci.resumed, i > 0);
+		forget_round(e);
+	}
+	echo_round_info(e, "fd00::1", 1000, "TLSv1.3", &ci);
+	assert_false(ci.resumed); /* a name of its own: another entry */
+	forget_round(e);
+	assert_int_equal(cs->tls_resumed, 2);
+	assert_int_equal(cs->tls_verify_failed, 0);
 }
 
 static void test_resumption_tls13(void **state)
@@ -955,6 +998,7 @@ int main(void)
 	    T(test_verify_refusals),
 	    T(test_resumption_tls13),
 	    T(test_resumption_tls12),
+	    T(test_ipv6_by_address_and_resumption),
 	    T(test_alpn_and_sni),
 	    T(test_client_certificate),
 	    T(test_handshake_timeout),

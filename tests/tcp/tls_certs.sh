@@ -9,13 +9,13 @@
 #   self.pem/.key          the same names as server.pem, signed by itself
 #   other.pem/.key         signed by the CA for DNS:other.test (an SNI certificate)
 #   client.pem/.key        CN client.test, signed by the CA (a client certificate)
-# The addresses: the unit tests' stack pair (10.0.0.1, 10.0.0.2) and the
+# The addresses: the unit tests' stack pair (10.0.0.1, 10.0.0.2; fd00::1) and the
 # integration topology's stack (172.17.0.253) and kernel peer (172.17.0.2).
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 mkdir -p "$1"
 cd "$1"
-NAMES="DNS:server.test,IP:10.0.0.1,IP:10.0.0.2,IP:172.17.0.253,IP:172.17.0.2"
+NAMES="DNS:server.test,IP:10.0.0.1,IP:10.0.0.2,IP:fd00:0:0:0:0:0:0:1,IP:172.17.0.253,IP:172.17.0.2"
 
 key() {
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null

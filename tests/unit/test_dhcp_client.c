@@ -284,6 +284,37 @@ static void test_backoff(void **state)
 	}
 }
 
+/* RFC 2131 4.1: the +-1 s is random, so that clients started together
+ * spread out: two seeds give two schedules, each within the bounds. */
+static void test_backoff_randomised(void **state)
+{
+	struct dhcp_client a, b;
+	struct dhcp_msg m;
+	xs_time_t ta = 0, tb = 0;
+	unsigned differ = 0, off_nominal = 0;
+
+	(void)state;
+	dhcp_client_init(&a, mac, 21);
+	dhcp_client_init(&b, mac, 22);
+	dhcp_client_start(&a, 0);
+	dhcp_client_start(&b, 0);
+	expect_msg(&a, 0, DHCPDISCOVER, BCAST, &m);
+	expect_msg(&b, 0, DHCPDISCOVER, BCAST, &m);
+	for (unsigned i = 0, want = 4; i < 6; i++, want = want < 64 ? want * 2 : 64) {
+		xs_time_t na = dhcp_client_next(&a), nb = dhcp_client_next(&b);
+
+		differ += na - ta != nb - tb;
+		off_nominal += na - ta != want * SEC;
+		ta = na;
+		tb = nb;
+		expect_msg(&a, ta, DHCPDISCOVER, BCAST, &m);
+		expect_msg(&b, tb, DHCPDISCOVER, BCAST, &m);
+	}
+	/* ms-grained jitter: equal intervals by chance are 1 in 2001 each */
+	assert_true(differ >= 5);
+	assert_true(off_nominal >= 5);
+}
+
 static void test_request_gives_up(void **state)
 {
 	struct dhcp_client c;
@@ -396,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_decline_on_conflict),
 		cmocka_unit_test(test_probe_from_other_host),
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_backoff_randomised),
 		cmocka_unit_test(test_request_gives_up),
 		cmocka_unit_test(test_hostile_replies),
 		cmocka_unit_test(test_short_and_infinite_leases),

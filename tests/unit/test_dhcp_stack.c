@@ -216,6 +216,127 @@ static void test_release(void **state)
 	}
 }
 
+/* From DISCOVER to BOUND (probes and announcements drained). */
+static void to_bound(struct fx *fx)
+{
+	uint8_t f[FRAME_MAX];
+	xs_time_t t;
+
+	to_probing(fx);
+	for (t = XS_MS(100); t <= XS_SEC(9); t += XS_MS(100)) {
+		fx_poll(fx, t);
+		while (take(fx, f))
+			;
+	}
+	assert_int_equal(xs_stack_ip(fx->st), OUR_IP);
+	assert_true(xs_dhcp_events(fx->st) & XS_DHCP_EV_BOUND);
+}
+
+/* The next DHCP message the stack sends (ARP it may send first is skipped). */
+static size_t take_dhcp(struct fx *fx, uint8_t *f)
+{
+	size_t n;
+
+	while ((n = take(fx, f)) && get16(f + 12) == 0x0806)
+		;
+	assert_true(n > 0);
+	return n;
+}
+
+/* RFC 2131 4.4.5 on the wire: at T1 a REQUEST unicast to the server from the
+ * leased address (ciaddr, no options 50/54); unanswered, at T2 the same
+ * broadcast; unanswered, at expiry the address is gone and DISCOVER starts
+ * from 0.0.0.0. Between them nothing (the retry floor is 60 s). */
+static void test_renew_rebind_expire(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_dhcp_info info;
+	uint8_t f[FRAME_MAX];
+	struct dhcp_msg m;
+	xs_time_t t1, t2, exp;
+	size_t n;
+
+	to_bound(fx);
+	assert_int_equal(xs_dhcp_info(fx->st, fx->now, &info), 0);
+	/* the times left are whole ms, cut: the timers fire within 1 ms after */
+	t1 = fx->now + XS_MS(info.t1_ms + 1);
+	t2 = fx->now + XS_MS(info.t2_ms + 1);
+	exp = fx->now + XS_MS(info.expiry_ms + 1);
+	assert_true(t2 - t1 > XS_SEC(40) && exp - t2 > XS_SEC(10));
+	fx_poll(fx, t1 - XS_MS(2));
+	while ((n = take(fx, f)))
+		assert_int_equal(get16(f + 12), 0x0806); /* no DHCP before T1 */
+	learn_peer(fx, gw_mac, SRV_IP);
+
+	fx_poll(fx, t1);
+	n = take_dhcp(fx, f);
+	check_dhcp_out(f, n, OUR_IP, SRV_IP, DHCPREQUEST, &m);
+	assert_memory_equal(f, gw_mac, 6); /* unicast to the server */
+	assert_int_equal(m.ciaddr, OUR_IP);
+	assert_false(m.opts & (DHCP_HAS_REQ_IP | DHCP_HAS_SERVER));
+	assert_int_equal(xs_dhcp_info(fx->st, fx->now, &info), 0);
+	assert_string_equal(info.state, "renewing");
+	assert_int_equal(xs_stack_ip(fx->st), OUR_IP);
+	fx_poll(fx, t2 - XS_MS(2));
+	while ((n = take(fx, f)))
+		assert_int_equal(get16(f + 12), 0x0806); /* no retry before T2 */
+
+	fx_poll(fx, t2);
+	n = take_dhcp(fx, f);
+	check_dhcp_out(f, n, OUR_IP, 0xffffffffu, DHCPREQUEST, &m);
+	assert_int_equal(m.ciaddr, OUR_IP);
+	assert_false(m.opts & (DHCP_HAS_REQ_IP | DHCP_HAS_SERVER));
+	assert_int_equal(xs_dhcp_info(fx->st, fx->now, &info), 0);
+	assert_string_equal(info.state, "rebinding");
+	assert_int_equal(xs_stack_ip(fx->st), OUR_IP);
+	assert_int_equal(xs_dhcp_events(fx->st), 0);
+	fx_poll(fx, exp - XS_MS(2));
+	while ((n = take(fx, f)))
+		assert_int_equal(get16(f + 12), 0x0806);
+
+	fx_poll(fx, exp);
+	n = take_dhcp(fx, f);
+	check_dhcp_out(f, n, 0, 0xffffffffu, DHCPDISCOVER, &m);
+	assert_int_equal(xs_stack_ip(fx->st), 0);
+	assert_int_equal(xs_dhcp_events(fx->st), XS_DHCP_EV_LOST);
+	assert_int_equal(xs_dhcp_info(fx->st, fx->now, &info), 0);
+	assert_string_equal(info.state, "selecting");
+	assert_int_equal(info.expiries, 1);
+	/* the old address is not ours any more */
+	fx_snap(fx);
+	inject(fx, f, mk_echo(f, PEER_IP, OUR_IP, 1, 1, (const uint8_t *)"abcdefgh", 8));
+	fx_poll(fx, fx->now + XS_MS(1));
+	expect_drops(fx, XS_DROP_IP_DST, 1, "ping after expiry");
+}
+
+/* A NAK to the renewal (RFC 2131 4.4.5): the address goes at once, both
+ * events are raised, and DISCOVER follows from 0.0.0.0. */
+static void test_nak_on_renew(void **state)
+{
+	struct fx *fx = *state;
+	struct xs_dhcp_info info;
+	uint8_t f[FRAME_MAX];
+	struct dhcp_msg m;
+	size_t n;
+
+	to_bound(fx);
+	assert_int_equal(xs_dhcp_info(fx->st, fx->now, &info), 0);
+	learn_peer(fx, gw_mac, SRV_IP);
+	fx_poll(fx, fx->now + XS_MS(info.t1_ms + 1));
+	n = take_dhcp(fx, f);
+	check_dhcp_out(f, n, OUR_IP, SRV_IP, DHCPREQUEST, &m);
+	inject(fx, f, server_reply(f, m.xid, DHCPNAK, 0));
+	fx_poll(fx, fx->now + XS_MS(1));
+	expect_drops(fx, XS_DROP_NONE, 0, "the NAK taken");
+	assert_int_equal(xs_stack_ip(fx->st), 0);
+	assert_int_equal(xs_dhcp_events(fx->st), XS_DHCP_EV_LOST | XS_DHCP_EV_NAK);
+	n = take_dhcp(fx, f);
+	check_dhcp_out(f, n, 0, 0xffffffffu, DHCPDISCOVER, &m);
+	assert_int_equal(xs_dhcp_info(fx->st, fx->now, &info), 0);
+	assert_int_equal(info.naks, 1);
+	assert_string_equal(info.state, "selecting");
+}
+
 /* DHCP replies meet the inbound filter like any other packet (they used to
  * be taken before it): a rule against the server drops its OFFER; reject
  * has no address to answer from while unbound, so it only drops. */
@@ -264,6 +385,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_replies_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_declines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renew_rebind_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nak_on_renew, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter_judges_replies, setup, teardown),
 	};
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -187,6 +188,26 @@ static void test_retry_servers_timeout(void **state)
 	assert_int_equal(xs_stack_stats(fx->st)->dns_timeouts, 2);
 	assert_int_equal(xs_stack_stats(fx->st)->dns_inflight, 0);
 	expect_nothing_sent(fx, "given up");
+
+	/* The first server silent, the second answers: the name resolves. */
+	{
+		static const uint8_t a[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 7, 7, 7};
+		uint8_t r[512];
+		size_t ql;
+
+		assert_true(xs_dns_resolve(fx->st, "y.a.test", on_result, &g).id >= 0);
+		fx_poll(fx, fx->now);
+		take_query(fx, PEER_IP, peer_mac, q, &port);
+		fx_poll(fx, fx->now + XS_MS(500));
+		ql = take_query(fx, PEER2_IP, peer2_mac, q, &port);
+		inject_reply(fx, PEER2_IP, 53, port, r, mk_reply(r, q, ql, 0, 1, 0, a, sizeof(a)));
+		fx_poll(fx, fx->now);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.r.error, 0);
+		assert_int_equal(g.r.naddrs, 1);
+		assert_int_equal(g.r.addrs[0], 0x0a070707);
+		assert_int_equal(xs_stack_stats(fx->st)->dns_timeouts, 3);
+	}
 }
 
 /* Queries started apart time out each at its own deadline, not before and
@@ -266,7 +287,76 @@ static void test_nxdomain_negative_cache(void **state)
 	fx_poll(fx, fx->now + XS_SEC(1));
 	assert_true(xs_dns_resolve(fx->st, "no.a.test", on_result, &g).id >= 0);
 	fx_poll(fx, fx->now);
-	take_query(fx, PEER_IP, peer_mac, q, &port);
+	ql = take_query(fx, PEER_IP, peer_mac, q, &port);
+	rl = mk_reply(r, q, ql, 3, 0, 1, soa, sizeof(soa));
+	inject_reply(fx, PEER_IP, 53, port, r, rl); /* nothing left in flight */
+	fx_poll(fx, fx->now);
+	assert_int_equal(g.n, 3);
+	assert_false(g.r.from_cache);
+
+	/* NODATA (RFC 2308 2.2: NOERROR, no answer, the SOA) is negative too:
+	 * -ENODATA, kept by the same rule. "on" has the length of "no", so the
+	 * SOA's owner pointer (15) still lands on "a.test". */
+	assert_true(xs_dns_resolve(fx->st, "on.a.test", on_result, &g).id >= 0);
+	fx_poll(fx, fx->now);
+	ql = take_query(fx, PEER_IP, peer_mac, q, &port);
+	rl = mk_reply(r, q, ql, 0, 0, 1, soa, sizeof(soa));
+	inject_reply(fx, PEER_IP, 53, port, r, rl);
+	fx_poll(fx, fx->now);
+	assert_int_equal(g.n, 4);
+	assert_int_equal(g.r.error, -ENODATA);
+	assert_int_equal(g.r.ttl, 5);
+	assert_false(g.r.from_cache);
+	fx_poll(fx, fx->now + XS_SEC(4));
+	assert_true(xs_dns_resolve(fx->st, "on.a.test", on_result, &g).id >= 0);
+	fx_poll(fx, fx->now);
+	assert_int_equal(g.n, 5);
+	assert_int_equal(g.r.error, -ENODATA);
+	assert_true(g.r.from_cache);
+	expect_nothing_sent(fx, "NODATA hit");
+	assert_int_equal(xs_stack_stats(fx->st)->dns_cache_neg_hits, 2);
+}
+
+/* RFC 5452 9.2: each query's ID and source port are random, not a counter:
+ * 16 queries, 16 IDs and 16 ports (a chance collision is allowed once), and
+ * neither sequence steps by a constant. */
+static void test_random_id_and_port(void **state)
+{
+	struct fx *fx = *state;
+	uint16_t id[16], port[16];
+	uint8_t q[512];
+	struct got g = {0};
+	unsigned ids = 0, ports = 0, id_steps = 0, port_steps = 0;
+
+	learn_peer(fx, peer_mac, PEER_IP);
+	assert_int_equal(xs_dns_add_server(fx->st, PEER_IP, 53), 0);
+	for (int i = 0; i < 16; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "n%d.a.test", i);
+		assert_true(xs_dns_resolve(fx->st, name, on_result, &g).id >= 0);
+		fx_poll(fx, fx->now);
+		take_query(fx, PEER_IP, peer_mac, q, &port[i]);
+		id[i] = get16(q);
+	}
+	for (int i = 0; i < 16; i++) {
+		int same_id = 0, same_port = 0;
+
+		for (int k = 0; k < i; k++) {
+			same_id |= id[k] == id[i];
+			same_port |= port[k] == port[i];
+		}
+		ids += !same_id;
+		ports += !same_port;
+		if (i >= 2) {
+			id_steps += (uint16_t)(id[i] - id[i - 1]) != (uint16_t)(id[1] - id[0]);
+			port_steps +=
+			    (uint16_t)(port[i] - port[i - 1]) != (uint16_t)(port[1] - port[0]);
+		}
+	}
+	assert_true(ids >= 15);
+	assert_true(ports >= 15);
+	assert_true(id_steps > 0 && port_steps > 0);
 }
 
 /* A CNAME loop in the answer ends at the bound; a chain that stops at a
@@ -364,6 +454,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_staggered_timeouts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nxdomain_negative_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cname_loop_and_requery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_random_id_and_port, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_budgets, setup, teardown),
 	};
 

@@ -1,6 +1,9 @@
-/* ICMP over the in-memory device: the error token bucket under very frequent
- * polls, and ping results delivered after the batch (reply, error, ARP failure). */
+/* ICMP over the in-memory device: the error token bucket under frequent polls, and
+ * ping results queued (bounded) and delivered after the batch: reply, error, ARP failure. */
 #include "stack_fixture.h"
+
+#include "net/arp.h"
+#include "net/icmp.h"
 
 /* --- the error token bucket -------------------------------------------------------- */
 
@@ -210,6 +213,79 @@ static void test_ping_arp_failure_after_timer(void **state)
 	assert_int_equal(xs_ping_close(fx->st, h), 0);
 }
 
+/* The result queue is bounded (ICMP_PING_QUEUE): in one poll a batch of 64
+ * echo replies, then the ARP timer failing 256 pings waiting for four
+ * neighbours that never answer. The first 256 results are delivered, in
+ * order; the rest are counted in drop_icmp_ping_queue, none delivered late. */
+static void test_ping_queue_bounded(void **state)
+{
+	struct fx *fx = *state;
+	struct ping_ctx a = {.fx = fx, .close_h = XS_NO_HANDLE};
+	struct ping_ctx b = {.fx = fx, .close_h = XS_NO_HANDLE};
+	struct xs_config cfg = {.ip = OUR_IP, .prefix_len = 24};
+	uint8_t f[FRAME_MAX];
+	struct xs_ping ha, hb;
+	uint16_t idb;
+	unsigned i, nb = XS_POLL_BATCH, na = ARP_PENDING_SLOTS;
+
+	assert_true(nb + na > ICMP_PING_QUEUE);
+	assert_true(na / ARP_PENDING_PER_ENTRY * ARP_PENDING_PER_ENTRY == na);
+	fx_restart(fx, &cfg, 1500, 512, true);
+	learn_peer(fx, peer_mac, PEER_IP);
+	ha = xs_ping_open(fx->st, ping_cb, &a);
+	hb = xs_ping_open(fx->st, ping_cb, &b);
+	assert_true(ha.id >= 0 && hb.id >= 0);
+	/* b's identifier, from a request to the known peer. */
+	assert_int_equal(xs_ping_send(fx->st, hb, PEER_IP, 1, 8), 0);
+	fx_poll(fx, fx->now);
+	idb = take_echo(fx, PEER_IP, 1);
+	/* a: the whole ARP queue, 64 pings to each of four silent neighbours. */
+	for (i = 0; i < na; i++)
+		assert_int_equal(xs_ping_send(fx->st, ha, 0x0a000014u + i / ARP_PENDING_PER_ENTRY,
+					      (uint16_t)i, 8),
+				 0);
+	fx_snap(fx);
+	fx_poll(fx, fx->now);
+	/* Three rounds of requests, one per neighbour, nothing answered. */
+	for (i = 0; i < 3; i++) {
+		size_t n;
+		unsigned k = 0;
+
+		while ((n = take(fx, f))) {
+			uint32_t tpa = get32(f + ETH_LEN + 24);
+
+			assert_true(tpa >= 0x0a000014u &&
+				    tpa < 0x0a000014u + na / ARP_PENDING_PER_ENTRY);
+			check_arp_request(f, n, tpa);
+			k++;
+		}
+		assert_int_equal(k, na / ARP_PENDING_PER_ENTRY);
+		assert_int_equal(a.calls, 0);
+		if (i < 2)
+			fx_poll(fx, fx->now + XS_SEC(1));
+	}
+	expect_drops(fx, XS_DROP_NONE, 0, "256 pings waiting for ARP");
+	/* The poll in which the resolutions fail: b's replies come first. */
+	for (i = 0; i < nb; i++)
+		inject(fx, f, mk_reply(f, idb, (uint16_t)(100 + i)));
+	fx_poll(fx, fx->now + XS_SEC(1));
+	assert_int_equal(b.calls, nb);
+	assert_int_equal(b.r.seq, 100 + nb - 1);
+	assert_int_equal(a.calls, ICMP_PING_QUEUE - nb);
+	assert_int_equal(a.r.error, -EHOSTUNREACH);
+	assert_int_equal(a.r.seq, ICMP_PING_QUEUE - nb - 1);
+	assert_int_equal(xs_stack_stats(fx->st)->drop[XS_DROP_ICMP_PING_QUEUE],
+			 nb + na - ICMP_PING_QUEUE);
+	assert_int_equal(xs_stack_stats(fx->st)->drop[XS_DROP_ARP_UNRESOLVED], na);
+	/* Nothing was kept back for a later poll. */
+	fx_poll(fx, fx->now + XS_MS(1));
+	assert_int_equal(a.calls, ICMP_PING_QUEUE - nb);
+	assert_int_equal(b.calls, nb);
+	assert_int_equal(xs_ping_poll_events(fx->st, ha), XS_EV_WRITABLE);
+	assert_int_equal(xs_ping_close(fx->st, ha), 0);
+	assert_int_equal(xs_ping_close(fx->st, hb), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -218,6 +294,7 @@ int main(void)
 	    T(test_ping_reply_after_batch),
 	    T(test_ping_result_of_closed_handle_dropped),
 	    T(test_ping_arp_failure_after_timer),
+	    T(test_ping_queue_bounded),
 	};
 #undef T
 	return cmocka_run_group_tests_name("icmp", tests, NULL, NULL);

@@ -629,6 +629,166 @@ static void test_tcp6(void **state)
 		;
 }
 
+/* A TCP segment src:sport -> dst:dport from the peer's MAC (a SYN carries MSS 1440). */
+static size_t mk_tcp6_at(uint8_t *b, const uint8_t *eth_dst, const uint8_t *src, const uint8_t *dst,
+			 uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
+			 const void *data, size_t n)
+{
+	size_t len = mk_tcp6(b, flags, seq, ack, data, n), hl = flags & 0x02 ? 24 : 20;
+	uint8_t *t = b + L4_6;
+
+	put16(t, sport);
+	put16(t + 2, dport);
+	put16(t + 16, 0);
+	put16(t + 16, csum6(src, dst, 6, t, hl + n));
+	mk_ip6(b, eth_dst, peer_mac, src, dst, 6, 64, hl + n);
+	return len;
+}
+
+/* The SYN of an active open: its source address, port and ISS. */
+static uint32_t take_syn6(struct fx *fx, const uint8_t *src, const uint8_t *dst, uint16_t port,
+			  uint16_t *sport)
+{
+	uint8_t f[FRAME_MAX];
+	size_t n = take(fx, f), l4len;
+	const uint8_t *t = check_ip6_out(f, n, peer_mac, src, dst, 6, &l4len);
+
+	assert_int_equal(csum6(src, dst, 6, t, l4len), 0);
+	assert_int_equal(t[13], 0x02);
+	assert_int_equal(get16(t + 2), port);
+	*sport = get16(t);
+	return get32(t + 4);
+}
+
+/* RFC 9293 3.9.1.1 and 3.9.2.3 with several addresses (MUST-44, 45, 46, 57,
+ * 63 over IPv6): the source of an active open is asked of IP before the
+ * SYN (RFC 6724: the longest matching prefix), every later segment keeps
+ * it; a multicast, unspecified, loopback or own remote address is refused;
+ * a SYN to a multicast address or from an address no host has is dropped
+ * without an answer. */
+static void test_tcp6_addresses(void **state)
+{
+	static const uint8_t our6b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
+	static const uint8_t peer6b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2};
+	static const uint8_t loop6[16] = {[15] = 1};
+	static const uint8_t mapped6[16] = {[10] = 0xff, [11] = 0xff, 10, 0, 0, 2};
+	const uint8_t *bad[] = {all_nodes6, unspec6, loop6, our6, our6b};
+	struct xs_ip6_config c = {.naddrs = 2, .dad_transmits = XS_IP6_NO_DAD};
+	uint8_t f[FRAME_MAX], sn[16], m[6];
+	struct xs_addr dst = {.family = XS_AF_INET6};
+	struct fx *fx = *state;
+	struct xs_tcp ha, hb;
+	uint16_t pa, pb;
+	uint32_t iss;
+	size_t n, l4len, i;
+	const uint8_t *t;
+	struct xs_tcp l;
+
+	memcpy(c.addrs[0].addr, our6, 16);
+	memcpy(c.addrs[1].addr, our6b, 16);
+	c.addrs[0].plen = c.addrs[1].plen = 64;
+	memset(c.secret, 0x5a, sizeof(c.secret));
+	assert_int_equal(xs_ip6_enable(fx->st, &c), 0);
+	learn_peer6(fx);
+	/* The peer's second address, on the second prefix. */
+	sn6(our6b, sn);
+	mcast_mac6(sn, m);
+	inject(fx, f, mk_ns6(f, m, peer6b, sn, our6b, 255));
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	check_icmp6_out(f, n, peer_mac, our6b, peer6b, 136, 0, &l4len);
+	expect_nothing_sent(fx, "the NA");
+	fx_snap(fx);
+
+	/* Each SYN leaves from the address that shares the most with its peer. */
+	memcpy(dst.a, peer6b, 16);
+	hb = xs_tcp_connect_addr(fx->st, &dst, 5000, NULL);
+	assert_true(hb.id >= 0);
+	memcpy(dst.a, peer6, 16);
+	ha = xs_tcp_connect_addr(fx->st, &dst, 5000, NULL);
+	assert_true(ha.id >= 0);
+	fx_poll(fx, fx->now);
+	take_syn6(fx, our6b, peer6b, 5000, &pb);
+	iss = take_syn6(fx, our6, peer6, 5000, &pa);
+	expect_nothing_sent(fx, "two SYNs");
+	/* The handshake of the first and its data: from that address still. */
+	inject(fx, f, mk_tcp6_at(f, our_mac, peer6, our6, 5000, pa, 0x12, 7000, iss + 1, NULL, 0));
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	t = check_ip6_out(f, n, peer_mac, our6, peer6, 6, &l4len);
+	assert_int_equal(t[13], 0x10);
+	assert_int_equal(get32(t + 8), 7001);
+	assert_int_equal(xs_tcp_send(fx->st, ha, "abc", 3), 3);
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	t = check_ip6_out(f, n, peer_mac, our6, peer6, 6, &l4len);
+	assert_int_equal(l4len, 20 + 3);
+	assert_int_equal(csum6(our6, peer6, 6, t, l4len), 0);
+	expect_nothing_sent(fx, "one data segment");
+	expect_drops(fx, XS_DROP_NONE, 0, "handshake");
+
+	/* MUST-43: the application names the local address: from our6b to
+	 * peer6 (RFC 6724 would pick our6), and only one of ours, past DAD. */
+	{
+		struct xs_tcp_connect_opts o = {.laddr = {.family = XS_AF_INET6}};
+		struct xs_tcp hc;
+		uint16_t pc;
+
+		memcpy(o.laddr.a, our6b, 16);
+		memcpy(dst.a, peer6, 16);
+		hc = xs_tcp_connect_addr(fx->st, &dst, 5001, &o);
+		assert_true(hc.id >= 0);
+		fx_poll(fx, fx->now);
+		take_syn6(fx, our6b, peer6, 5001, &pc);
+		expect_nothing_sent(fx, "the SYN from the given address");
+		xs_tcp_abort(fx->st, hc);
+		fx_poll(fx, fx->now);
+		while (take(fx, f))
+			;
+		memcpy(o.laddr.a, other6, 16);
+		assert_int_equal(xs_tcp_connect_addr(fx->st, &dst, 5001, &o).id, -EADDRNOTAVAIL);
+		o.laddr.family = XS_AF_INET4;
+		assert_int_equal(xs_tcp_connect_addr(fx->st, &dst, 5001, &o).id, -EINVAL);
+		fx_poll(fx, fx->now);
+		expect_nothing_sent(fx, "refused local addresses");
+	}
+
+	/* MUST-46: no connection to a remote address a host cannot have. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(dst.a, bad[i], 16);
+		assert_int_equal(xs_tcp_connect_addr(fx->st, &dst, 5000, NULL).id, -EINVAL);
+	}
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "refused opens");
+
+	/* MUST-57: a SYN to the all-nodes group gets nothing, not even a RST. */
+	l = xs_tcp_listen(fx->st, 80, 4);
+	assert_true(l.id >= 0);
+	mcast_mac6(all_nodes6, m);
+	inject(fx, f, mk_tcp6_at(f, m, peer6, all_nodes6, 4000, 80, 0x02, 1000, 0, NULL, 0));
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "SYN to multicast");
+	expect_drops(fx, XS_DROP_TCP_DST, 1, "SYN to multicast");
+	/* MUST-63: nor one from a multicast or v4-mapped source. */
+	inject(fx, f, mk_tcp6_at(f, our_mac, all_nodes6, our6, 4000, 80, 0x02, 1000, 0, NULL, 0));
+	inject(fx, f, mk_tcp6_at(f, our_mac, mapped6, our6, 4000, 80, 0x02, 1000, 0, NULL, 0));
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "SYN from an invalid source");
+	expect_drops(fx, XS_DROP_IP6_SRC, 2, "SYN from an invalid source");
+	/* The listener is fine: the peer's own SYN is answered from our6. */
+	inject(fx, f, mk_tcp6_at(f, our_mac, peer6, our6, 4000, 80, 0x02, 1000, 0, NULL, 0));
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	t = check_ip6_out(f, n, peer_mac, our6, peer6, 6, &l4len);
+	assert_int_equal(t[13], 0x12);
+	xs_tcp_abort(fx->st, ha);
+	xs_tcp_abort(fx->st, hb);
+	xs_tcp_abort(fx->st, l);
+	fx_poll(fx, fx->now);
+	while (take(fx, f))
+		;
+}
+
 /* A stack with IPv6 on joins a multi-queue group: as a follower (index 1)
  * it forgets the addresses and routes it made itself, stack 0's come
  * (tests/unit/test_mq.c runs the group). */
@@ -658,6 +818,7 @@ int main(void)
 	    T(test_slaac),
 	    T(test_routes6_api),
 	    T(test_tcp6),
+	    T(test_tcp6_addresses),
 	    T(test_ip6_joins_mq_group),
 	};
 #undef T

@@ -349,13 +349,15 @@ static void usage(FILE *f)
 		"                       [--size B] [--timeout MS] [--src ADDR]... [--rst]\n"
 		"                       [--procs P] [--json]\n"
 		"       xs_loadgen hold --dst IP:PORT --conns M [--src ADDR]... [--duration S]\n"
-		"                       [--ramp N] [--size B] [--timeout MS] [--procs P] [--json]\n"
+		"                       [--ramp N] [--size B] [--timeout MS] [--rst] [--procs P]\n"
+		"                       [--json]\n"
 		"conn: N clients each connect, send B bytes, read the B-byte echo, close, again,\n"
 		"      for S seconds (default 10) or N connections in all; prints conn/s,\n"
 		"      errors by kind and connect-to-echo latency percentiles in us.\n"
 		"hold: opens M connections round-robin over the --src addresses, checks each\n"
 		"      with one echo, holds them S seconds (default 10) or until SIGTERM/SIGINT,\n"
 		"      prints how many were established and held, then closes them.\n"
+		"--rst: close with a RST (SO_LINGER 0) instead of a FIN, no TIME-WAIT.\n"
 		"Exit: 0 all well, 1 some connection failed (or was lost while held), 2 usage.\n");
 }
 

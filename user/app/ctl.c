@@ -108,6 +108,7 @@ static void out_raw(struct ctl_client *cl, const char *s, size_t n, int stuff)
 	/* Worst case every byte is a '.' at a line start. */
 	if (out_reserve(cl, stuff ? 2 * n : n)) {
 		cl->dead = 1; /* a client that does not read loses its connection */
+		cl->ctl->clients_dropped++;
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -236,6 +237,7 @@ static void client_read(struct ctl_client *cl)
 	for (reads = 0; reads < CTL_READS_PER_TURN; reads++) {
 		if (cl->inlen == sizeof(cl->in)) {
 			if (cl->state == CL_READ) {
+				cl->ctl->clients_dropped++;
 				ctl_end(cl, CTL_USAGE, "request line longer than %d bytes",
 					CTL_REQ_MAX - 1);
 				return;
@@ -318,6 +320,7 @@ static void accept_all(struct ctl *c)
 			/* Best effort: a fresh socket has room for one line. */
 			send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 			close(fd);
+			c->clients_refused++;
 			continue;
 		}
 		cl = &c->cl[i];
@@ -394,11 +397,14 @@ void ctl_process(struct ctl *c, const struct pollfd *pfd, int n)
 	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
 		struct ctl_client *cl = &c->cl[i];
 
-		if (cl->state == CL_READ && !cl->dead && c->now >= cl->deadline)
+		if (cl->state == CL_READ && !cl->dead && c->now >= cl->deadline) {
+			c->clients_dropped++;
 			ctl_end(cl, CTL_USAGE, "no request line within %llu s",
 				(unsigned long long)(CTL_REQ_TIMEOUT / XS_SEC(1)));
-		else if (cl->state == CL_DRAIN && c->now >= cl->deadline)
+		} else if (cl->state == CL_DRAIN && !cl->dead && c->now >= cl->deadline) {
+			c->clients_dropped++;
 			cl->dead = 1; /* it does not read its answer: let it go */
+		}
 		if (cl->state == CL_RUN && !cl->dead && cl->ping)
 			ctl_ping_tick(cl);
 		if (cl->state == CL_RUN && !cl->dead && cl->conn) {

@@ -113,8 +113,12 @@ struct ctl {
 	xs_time_t now;
 	/* Turns in which a client (or the listen queue) still had more when
 	 * its budget ran out: shown by `stats` as ctl_read_budget and
-	 * ctl_accept_budget. */
+	 * ctl_accept_budget. clients_refused: connections past CTL_MAX_CLIENTS
+	 * (ctl_refused); clients_dropped: clients ended by a bound, a request
+	 * line past CTL_REQ_MAX or later than CTL_REQ_TIMEOUT, an answer not
+	 * read within CTL_DRAIN_TIMEOUT or output past CTL_OUT_MAX (ctl_dropped). */
 	uint64_t read_budget_hits, accept_budget_hits;
+	uint64_t clients_refused, clients_dropped;
 	struct ctl_client cl[CTL_MAX_CLIENTS];
 };
 

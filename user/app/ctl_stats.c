@@ -150,9 +150,13 @@ static void stats_json(struct ctl_client *cl, const struct qsnap *sum, const str
 	json_frames(cl, sum);
 	ctl_printf(cl, ",\n \"busy_poll\": ");
 	json_busy_poll(cl, sum);
-	ctl_printf(cl, ",\n \"ctl\": {\"read_budget\": %llu, \"accept_budget\": %llu}",
+	ctl_printf(cl,
+		   ",\n \"ctl\": {\"read_budget\": %llu, \"accept_budget\": %llu, "
+		   "\"refused\": %llu, \"dropped\": %llu}",
 		   (unsigned long long)cl->ctl->read_budget_hits,
-		   (unsigned long long)cl->ctl->accept_budget_hits);
+		   (unsigned long long)cl->ctl->accept_budget_hits,
+		   (unsigned long long)cl->ctl->clients_refused,
+		   (unsigned long long)cl->ctl->clients_dropped);
 	ctl_printf(cl, ",\n \"drops\": {");
 	for (r = 1; r < XS_DROP_MAX; r++) {
 		cview_drop_key((enum xs_drop)r, key, sizeof(key));
@@ -234,7 +238,7 @@ static void stats_text(struct ctl_client *cl, const struct qsnap *sum, const str
 		       unsigned nq, int all, int per_queue)
 {
 	unsigned flags = (all ? CVIEW_ALL : 0) | CVIEW_DESCRIBE;
-	struct cview_extra ex[16]; /* 8 XDP, 4 busy-poll, 2 control */
+	struct cview_extra ex[18]; /* 8 XDP, 4 busy-poll, 4 control */
 	size_t n = xdp_extras(sum, ex, 1), lines;
 	unsigned i;
 
@@ -248,6 +252,8 @@ static void stats_text(struct ctl_client *cl, const struct qsnap *sum, const str
 	/* The control server's own budgets (docs/DESIGN.md, Control socket). */
 	ex[n++] = cview_count("control", "ctl_read_budget", cl->ctl->read_budget_hits);
 	ex[n++] = cview_count("control", "ctl_accept_budget", cl->ctl->accept_budget_hits);
+	ex[n++] = cview_count("control", "ctl_refused", cl->ctl->clients_refused);
+	ex[n++] = cview_count("control", "ctl_dropped", cl->ctl->clients_dropped);
 	lines = view(cl, "", sum, ex, n, flags);
 	if (!lines)
 		ctl_printf(cl, "all counters are zero (stats -a lists them)\n");

@@ -92,8 +92,17 @@ int tcp_connect_addr(struct xs_stack *st, const struct ip6_addr *raddr, uint16_t
 		xs_drop(st, XS_DROP_TCP_MEM);
 		return -ENOBUFS;
 	}
-	if (ip6_select_src(st, raddr, &l) != 0)
+	/* MUST-43: the application's local address, if it gave one and it is
+	 * one of ours, past DAD; else RFC 6724's choice (MUST-44). */
+	if (o && o->laddr.family == XS_AF_INET4)
+		return -EINVAL;
+	if (o && o->laddr.family) {
+		memcpy(l.b, o->laddr.a, 16);
+		if (!ip6_addr_usable(st, &l))
+			return -EADDRNOTAVAIL;
+	} else if (ip6_select_src(st, raddr, &l) != 0) {
 		return -EADDRNOTAVAIL;
+	}
 	if (ip6_route(st, raddr, &nh) != 0)
 		return -ENETUNREACH;
 	return tcp_connect_common(st, &l, raddr, port, o);

@@ -118,6 +118,11 @@ int tcp_connect(struct xs_stack *st, uint32_t ip, uint16_t port,
 		xs_drop(st, XS_DROP_TCP_MEM);
 		return -ENOBUFS;
 	}
+	/* MUST-43: a local address given must be ours (IPv4 has one). */
+	if (o && o->laddr.family == XS_AF_INET6)
+		return -EINVAL;
+	if (o && o->laddr.family && xs_addr_ip4(&o->laddr) != st->ip)
+		return -EADDRNOTAVAIL;
 	if (xs_route_lookup(st, ip, &nh) != 0)
 		return -ENETUNREACH;
 	tcp_addr_from4(&l, st->ip);

@@ -16,7 +16,7 @@
 #define TLS_RECORD_MAX 16384	/* plaintext bytes per record (RFC 8446 5.1) */
 #define TLS_OUT_MAX (64 * 1024) /* records the TCP send buffer has not taken yet */
 #define TLS_ERR_LEN 192
-#define TLS_CACHE_KEY 300 /* "name|A.B.C.D:PORT" */
+#define TLS_CACHE_KEY 320 /* "name|ADDR|PORT", ADDR either family */
 
 struct xs_stack;
 
@@ -145,7 +145,7 @@ void tls_tcp_shutdown(struct tls_sess *t);
 void tls_tcp_release(struct tls_sess *t, bool abort);
 int tls_tcp_error(const struct tls_sess *t);
 int tls_tcp_events(const struct tls_sess *t);
-int tls_tcp_peer(const struct tls_sess *t, uint32_t *ip, uint16_t *port);
+int tls_tcp_peer(const struct tls_sess *t, struct xs_addr *addr, uint16_t *port);
 /* The session's timer, on TCP's wheel. */
 void tls_timer_arm(struct tls_sess *t, xs_time_t when);
 void tls_timer_cancel(struct tls_sess *t);

@@ -468,21 +468,27 @@ int tls_server(struct xs_stack *st, struct xs_tls_ctx *c, struct xs_tcp tcp, xs_
 static int client_name(struct tls_sess *t, const char *name)
 {
 	X509_VERIFY_PARAM *vp = SSL_get0_param(t->ssl);
+	char text[XS_ADDR_STRLEN];
 	struct in6_addr a6;
+	struct xs_addr peer;
 	struct in_addr a;
-	uint32_t ip = 0, nip;
 	uint16_t port = 0;
+	int ok;
 
 	if (name && (!*name || strlen(name) > 253))
 		return -EINVAL;
-	if (tls_tcp_peer(t, &ip, &port))
+	if (tls_tcp_peer(t, &peer, &port))
 		return -EBADF;
-	snprintf(t->cache_key, sizeof(t->cache_key), "%s|%u.%u.%u.%u:%u", name ? name : "",
-		 ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, port);
+	/* The session cache is keyed by name and the peer's address of
+	 * either family: an IPv6 peer has its own entry. */
+	snprintf(t->cache_key, sizeof(t->cache_key), "%s|%s|%u", name ? name : "",
+		 xs_addr_format(&peer, text, sizeof(text)), port);
 	if (!name) {
-		nip = htonl(ip);
-		return X509_VERIFY_PARAM_set1_ip(vp, (const unsigned char *)&nip, 4) == 1 ? 0
-											  : -ENOMEM;
+		if (peer.family == XS_AF_INET6)
+			ok = X509_VERIFY_PARAM_set1_ip(vp, peer.a, 16);
+		else
+			ok = X509_VERIFY_PARAM_set1_ip(vp, peer.a + 12, 4);
+		return ok == 1 ? 0 : -ENOMEM;
 	}
 	if (inet_pton(AF_INET, name, &a) == 1 || inet_pton(AF_INET6, name, &a6) == 1)
 		return X509_VERIFY_PARAM_set1_ip_asc(vp, name) == 1 ? 0 : -EINVAL;

@@ -93,14 +93,14 @@ int tls_tcp_events(const struct tls_sess *t)
 	return t->tcp.id < 0 ? XS_EV_HUP : xs_tcp_poll_events(t->st, t->tcp);
 }
 
-int tls_tcp_peer(const struct tls_sess *t, uint32_t *ip, uint16_t *port)
+int tls_tcp_peer(const struct tls_sess *t, struct xs_addr *addr, uint16_t *port)
 {
 	struct xs_tcp_info in;
 	int rc = t->tcp.id < 0 ? -EBADF : xs_tcp_get_info(t->st, t->tcp, &in);
 
 	if (rc)
 		return rc;
-	*ip = in.rip;
+	*addr = in.raddr;
 	*port = in.rport;
 	return 0;
 }
