@@ -38,8 +38,12 @@ struct xs_ip6_config {
 				* (all zero: a random one, new at each start) */
 };
 /* 0, -EINVAL (a bad address or prefix: multicast, unspecified, loopback,
- * v4-mapped, a second enable), -EOPNOTSUPP (a stack of a multi-queue group:
- * IPv6 serves one queue), -ENOMEM. */
+ * v4-mapped, a second enable), -ENOMEM.
+ * In a multi-queue group (xdpstack/mq.h) every stack turns IPv6 on, with
+ * the same config, before the first poll; stack 0 alone holds the
+ * configuration (addresses, DAD, SLAAC, routes, xs_route6_add) and its
+ * events drive the steering; the others follow it, taking a copy at its
+ * next tick after each change (what they configured themselves is dropped). */
 int xs_ip6_enable(struct xs_stack *st, const struct xs_ip6_config *cfg);
 
 /* Events since the last call, taken and cleared (as xs_dhcp_events). */

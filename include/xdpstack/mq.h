@@ -23,6 +23,8 @@ struct xs_stack;
  *    of a client's connections, the DHCP client);
  *  - ICMP echo replies by identifier % N (ping ids are picked the same way),
  *    ICMP errors by the port or identifier of the packet they quote;
+ *  - the same rules for IPv6 (ICMPv6 echo and errors), read over the
+ *    header chain after reassembly;
  *  - anything else (passive connections to a listener, echo requests,
  *    datagrams to a service port) stays on the queue it arrived on.
  * A packet that belongs to another stack is copied (after reassembly) into a
@@ -30,7 +32,9 @@ struct xs_stack;
  * per ordered pair (no locks); the owner takes it at its next poll as if it
  * had received it. ARP is replicated: every stack learns from every ARP
  * packet any stack receives (only the receiver answers), so each keeps its
- * own cache (see docs/DESIGN.md, Multi-queue).
+ * own cache; so is IPv6 neighbor discovery, whose copies also bring DAD
+ * answers and Router Advertisements to stack 0 (see docs/DESIGN.md,
+ * Multi-queue).
  * Where the NIC tells its Toeplitz key and indirection table (xs_nic_rss),
  * active opens also choose a port whose hash brings the reply to the opening
  * queue itself, so the ring is a fallback, not the path. */
@@ -51,9 +55,9 @@ void xs_mq_free(struct xs_mq *g);
  * before any other stack of the group polls. The stack then hands packets
  * over and takes them at each xs_stack_poll; xs_stack_free leaves the group.
  * The stack at index 0 keeps the gratuitous ARP announcements and the DHCP
- * client; the others follow it (xs_mq_sync_addr). 0 or -EINVAL/-EBUSY, or
- * -EOPNOTSUPP for a stack with IPv6 on (IPv6 serves one queue: the owner
- * rules read IPv4 headers only). */
+ * client, and with IPv6 the addresses, DAD, SLAAC and routes; the others
+ * follow it (xs_mq_sync_addr; IPv6 by itself, xdpstack/ip6.h). 0 or
+ * -EINVAL/-EBUSY. */
 int xs_mq_attach(struct xs_mq *g, unsigned index, struct xs_stack *st);
 /* An eventfd that becomes readable when another stack handed index work:
  * wait on it beside the device's fd (xs_stack_fd includes it). */
@@ -64,7 +68,9 @@ int xs_mq_pin_port(struct xs_mq *g, uint16_t port, unsigned index);
 /* The stacks count what they hand over in their struct xs_stats:
  * mq_handoff_tx (packets given to another stack), mq_handoff_rx (taken from
  * another: handed packets and ARP copies), mq_arp_replicas (ARP packets
- * copied to the others) and drop MQ_RING_FULL (lost: the ring was full). */
+ * copied to the others), mq_nd_replicas (IPv6 neighbor discovery copied to
+ * the others), mq_ip6_follow (stack 0's IPv6 configuration sent to them)
+ * and drop MQ_RING_FULL (lost: the ring was full). */
 
 /* Copies src's address, prefix, routes and DNS servers to dst (a stack of the
  * same group following index 0's DHCP lease). Both must be quiescent (dst's

@@ -166,9 +166,12 @@ enum xs_drop {
  * and dns_cache_entries.
  * Multi-queue (xdpstack/mq.h): mq_handoff_tx / mq_handoff_rx (packets given
  * to / taken from another queue's stack, ARP copies included in rx),
- * mq_arp_replicas (ARP packets copied to the other stacks) and mq_search
- * (TCP segments for no connection passed on to the next queue's stack: a
- * flow that moved queues).
+ * mq_arp_replicas (ARP packets copied to the other stacks), mq_nd_replicas
+ * (IPv6 Neighbor Solicitations, Advertisements and Router Advertisements
+ * copied to the other stacks), mq_ip6_follow (stack 0's IPv6 addresses and
+ * routes copied to the others after a change) and mq_search (TCP segments
+ * for no connection passed on to the next queue's stack: a flow that moved
+ * queues).
  * TLS sessions (include/xdpstack/tls.h): tls_handshakes (completed, of which
  * tls_resumed resumed a session), tls_handshake_failed (a protocol error, an
  * alert, a peer gone; tls_verify_failed of them refused the peer's
@@ -201,6 +204,7 @@ enum xs_drop {
 	X(dns_cache_hits) X(dns_cache_neg_hits) X(dns_cache_evictions)             \
 	X(dns_busy) X(dns_inflight) X(dns_cache_entries)                           \
 	X(mq_handoff_tx) X(mq_handoff_rx) X(mq_arp_replicas) X(mq_search)          \
+	X(mq_nd_replicas) X(mq_ip6_follow)                                         \
 	X(tls_handshakes) X(tls_resumed) X(tls_handshake_failed) X(tls_verify_failed) \
 	X(tls_handshake_timeouts) X(tls_handshake_refused) X(tls_close_notify_tx)  \
 	X(tls_close_notify_rx) X(tls_close_aborts) X(tls_sessions) X(tls_handshaking) \

@@ -8,13 +8,16 @@
  *
  * An input is one frame: its first byte picks the queue (byte % 3), the rest
  * is the Ethernet frame. Frames whose source MAC has its lowest bit set get
- * their IPv4, ICMP, UDP and TCP checksums fixed first (as fuzz_rx does), so
- * mutations reach the owner checks: ports of each queue's share, ICMP echo
- * identifiers, the packets ICMP errors quote, TCP segments for no connection
- * passed along the queues. Each stack has UDP sockets on 7 and on a port of
- * its share, and a TCP listener on 80; the group lives on between inputs.
- * After every input all three stacks poll until the rings are empty; then
- * every record pushed was taken (handoffs, searches and ARP copies sent ==
+ * their IPv4, ICMP, UDP and TCP checksums fixed first (as fuzz_rx does; for
+ * IPv6 the ICMPv6, UDP and TCP ones behind the header chain), so mutations
+ * reach the owner checks: ports of each queue's share, ICMP and ICMPv6 echo
+ * identifiers, the packets errors quote, TCP segments for no connection
+ * passed along the queues, neighbor discovery copied to every stack. Each
+ * stack has UDP sockets on 7 and on a port of its share, and a TCP listener
+ * on 80, and IPv6 on (fd00::1/64, stack 0's, followed by the others); the
+ * group lives on between inputs. After every input all three stacks poll
+ * until the rings are empty; then every record pushed was taken (handoffs,
+ * searches, ARP and NDP copies and stack 0's IPv6 configuration sent ==
  * records received, none lost), every frame sent parses with our own parsers
  * (fuzz_tx.h), and every device frame is home. */
 #include <stddef.h>
@@ -23,12 +26,15 @@
 #include <string.h>
 
 #include <xdpstack/dev.h>
+#include <xdpstack/ip6.h>
 #include <xdpstack/mq.h>
 #include <xdpstack/stack.h>
 
 #include "dev/dev.h"
 #include "wire/bytes.h"
 #include "wire/csum.h"
+#include "wire/icmp6.h"
+#include "wire/ip6.h"
 #include "fuzz_tx.h"
 
 #define NQ 3
@@ -81,6 +87,37 @@ static void drain_tx(void)
 	}
 }
 
+/* IPv6: the ICMPv6, UDP or TCP checksum behind the header chain, if it walks. */
+static void fix_checksums6(uint8_t *f, size_t n)
+{
+	struct ip6_repr ip;
+	struct ip6_walk w;
+	size_t len, l4len;
+	uint8_t *l4;
+	uint16_t c;
+
+	if (ip6_parse(f + 14, n - 14, &ip))
+		return;
+	len = IP6_HDR_LEN + (size_t)ip.payload_len;
+	if (ip6_walk(f + 14, len, ip6_is_multicast(&ip.dst), &w))
+		return;
+	l4 = f + 14 + w.l4_off;
+	l4len = len - w.l4_off;
+	if (w.proto == IP6_NH_ICMP6 && l4len >= 4) {
+		icmp6_set_csum(l4, l4len, &ip.src, &ip.dst);
+	} else if (w.proto == IP6_NH_UDP && l4len >= 8) {
+		st_be16(l4 + 6, 0);
+		c = csum_fold(csum_add(csum_pseudo6(ip.src.b, ip.dst.b, 17, (uint32_t)l4len), l4,
+				       l4len));
+		st_be16(l4 + 6, c ? c : 0xffff);
+	} else if (w.proto == IP6_NH_TCP && l4len >= 20) {
+		st_be16(l4 + 16, 0);
+		c = csum_fold(
+		    csum_add(csum_pseudo6(ip.src.b, ip.dst.b, 6, (uint32_t)l4len), l4, l4len));
+		st_be16(l4 + 16, c);
+	}
+}
+
 /* Checksums that the frame's own length fields make sense of. */
 static void fix_checksums(uint8_t *f, size_t n)
 {
@@ -88,6 +125,10 @@ static void fix_checksums(uint8_t *f, size_t n)
 	size_t ihl, total, l4len;
 	uint16_t c;
 
+	if (n >= 54 && ld_be16(f + 12) == 0x86dd) {
+		fix_checksums6(f, n);
+		return;
+	}
 	if (n < 34 || ld_be16(f + 12) != 0x0800 || ip[0] >> 4 != 4)
 		return;
 	ihl = (ip[0] & 0x0fu) * 4u;
@@ -136,6 +177,7 @@ static void poll_all(void)
 static void fuzz_init(void)
 {
 	struct xs_config cfg = {.ip = FUZZ_IP};
+	struct xs_ip6_config c6 = {.naddrs = 1, .dad_transmits = XS_IP6_NO_DAD};
 	struct xs_udp u;
 	struct xs_tcp l;
 	int i;
@@ -147,6 +189,10 @@ static void fuzz_init(void)
 		FUZZ_CHECK(dev[i] != NULL);
 		st[i] = xs_stack_new(&cfg, dev[i]);
 		FUZZ_CHECK(st[i] && xs_mq_attach(g, (unsigned)i, st[i]) == 0);
+		c6.addrs[0].addr[0] = 0xfd;
+		c6.addrs[0].addr[15] = 1;
+		c6.addrs[0].plen = 64;
+		FUZZ_CHECK(xs_ip6_enable(st[i], &c6) == 0);
 		u = xs_udp_open(st[i]);
 		FUZZ_CHECK(u.id >= 0 && !xs_udp_bind(st[i], u, 7) &&
 			   !xs_udp_set_event_cb(st[i], u, drain_cb, NULL));
@@ -172,7 +218,8 @@ static uint64_t pushed(void)
 	for (i = 0; i < NQ; i++) {
 		const struct xs_stats *s = xs_stack_stats(st[i]);
 
-		n += s->mq_handoff_tx + s->mq_search + s->mq_arp_replicas;
+		n += s->mq_handoff_tx + s->mq_search + s->mq_arp_replicas + s->mq_nd_replicas +
+		     s->mq_ip6_follow;
 		FUZZ_CHECK(s->drop[XS_DROP_MQ_RING_FULL] == 0);
 	}
 	return n;

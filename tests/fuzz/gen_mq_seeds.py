@@ -38,6 +38,23 @@ def arp(op, tpa):
     return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, PEER_MAC, PEER, bytes(6), tpa)
 
 
+OUR6 = bytes([0xfd] + [0] * 14 + [1])
+PEER6 = bytes([0xfd] + [0] * 14 + [2])
+SN6 = bytes([0xff, 2] + [0] * 9 + [1, 0xff, 0, 0, 1])  # fd00::1's solicited-node group
+
+
+def ip6(nh, payload, src=PEER6, dst=OUR6, hlim=64):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), nh, hlim, src, dst) + payload
+
+
+def icmp6(typ, code, rest, data):
+    return struct.pack("!BBHI", typ, code, 0, rest) + data
+
+
+def ns6(target):  # with a source link-layer option
+    return icmp6(135, 0, 0, target + bytes([1, 1]) + PEER_MAC)
+
+
 # 32769 % 3 == 0: ports 32769, 32770, 32771 are queues 0, 1, 2's.
 seeds = {
     "udp_to_q1_on_q0": b"\0" + eth(0x0800, ip4(17, udp(5000, 32770, b"hello"))),
@@ -58,6 +75,13 @@ seeds = {
                                                           frag=0x2000)),
     "arp_request_on_q1": b"\1" + eth(0x0806, arp(1, OUR) + bytes(18), dst=b"\xff" * 6),
     "arp_reply_on_q2": b"\2" + eth(0x0806, arp(2, OUR) + bytes(18)),
+    "udp6_to_q1_on_q0": b"\0" + eth(0x86dd, ip6(17, udp(5000, 32770, b"hello6"))),
+    "echo6_reply_id5_on_q0": b"\0" + eth(0x86dd, ip6(58, icmp6(129, 0, 5 << 16 | 1, b"p6"))),
+    "tcp6_ack_no_conn_on_q1": b"\1" + eth(0x86dd, ip6(6, tcp(40000, 80, 1000, 2000, 0x10))),
+    "ptb6_quoting_q2": b"\0" + eth(0x86dd, ip6(58, icmp6(
+        2, 0, 1280, ip6(17, udp(32771, 53, b"q" * 8), src=OUR6, dst=PEER6)))),
+    "ns6_on_q1": b"\1" + eth(0x86dd, ip6(58, ns6(OUR6), dst=SN6, hlim=255),
+                              dst=bytes([0x33, 0x33, 0xff, 0, 0, 1])),
 }
 os.makedirs(OUT, exist_ok=True)
 for k, v in seeds.items():

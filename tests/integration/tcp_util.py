@@ -540,7 +540,8 @@ class KernelServer:
 
     def __init__(self, ns, ip, kind="echo", port=0):
         self.kind = kind
-        self.sock = netns.socket_in(ns, socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        self.sock = netns.socket_in(ns, family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((ip, port))
         self.sock.listen(64)

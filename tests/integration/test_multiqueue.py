@@ -6,10 +6,16 @@ connections the kernel opens spread over both queues, and the replies to what
 the stack opens (xdpstack-ctl connect, ping, resolve: all on queue 0's stack,
 the control socket's) land on either. What lands on the wrong queue must be
 handed over: the per-queue counters (`stats --json`, "queues") show both
-queues serving and the handoffs, and every exchange must succeed."""
+queues serving and the handoffs, and every exchange must succeed.
 
+The module's daemon also serves IPv6 (fd00::fd/64, with DAD, and SLAAC from
+the RAs a test sends): stack 0 owns the addresses, DAD and SLAAC, queue 1
+follows it, and neighbor discovery is copied between the queues."""
+
+import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -26,6 +32,8 @@ from tcp_util import KernelServer
 QUEUES = 2
 ECHO = 8888
 TRIES = 24  # exchanges per kind: all on one queue by chance is 2^-23
+KERNEL6_A, PEER6_B, STACK6, PLEN6 = "fd00::1", "fd00::2", "fd00::fd", 64
+SLAAC_PREFIX = "fd01::"
 
 
 def ctl_bin():
@@ -89,13 +97,24 @@ class DnsServer:
         self.sock.close()
 
 
+def enable_ipv6(topo):
+    """IPv6 on both veth ends (as test_ipv6.py): fixed addresses, no DAD and
+    no RAs taken by the kernels, so the only DAD on the wire is the stack's."""
+    for ns, dev, ip in ((topo.ns_a, topo.dev_a, KERNEL6_A), (topo.ns_b, topo.dev_b, PEER6_B)):
+        for knob, v in (("accept_dad", 0), ("accept_ra", 0), ("disable_ipv6", 0)):
+            netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.{knob}={v}"])
+        netns.run(["ip", "-n", ns, "addr", "add", f"{ip}/{PLEN6}", "dev", dev, "nodad"])
+
+
 @pytest.fixture(scope="module")
 def mq(tmp_path_factory, netenv_module):
     topo = netns.Topology(queues=QUEUES).create()
     path = tmp_path_factory.mktemp("mq") / "ctl.sock"
     d = None
     try:
-        args = ["--queues", str(QUEUES), "--ctl", str(path), "--dns", PEER_B_IP]
+        enable_ipv6(topo)
+        args = ["--queues", str(QUEUES), "--ctl", str(path), "--dns", PEER_B_IP,
+                "--ip6", f"{STACK6}/{PLEN6}", "--ip6", "auto"]
         if shutil.which("iperf3"):
             args.append("--iperf3")
         d = netns.Daemon(topo, extra=args)
@@ -274,6 +293,128 @@ def test_route_and_filter_changes_reach_every_queue(mq):
     finally:
         assert ctl(path, "filter", "flush").returncode == 0
         assert ctl(path, "route", "del", "10.99.0.0/16").returncode == 0
+
+
+# ------------------------------------------------------------------ IPv6
+
+def wait_ip6(d, line, timeout=15):
+    d.wait_for(lambda: line in d.out.text(), timeout, repr(line))
+
+
+def echo_conns6(topo, dst, n, size=4096):
+    """n connections from the kernel in ns B to the stack's echo on dst, each
+    sending size bytes and reading them back, byte-exact."""
+    for i in range(n):
+        data = hashlib.sha256(b"%d" % i).digest() * (size // 32)
+        s = netns.socket_in(topo.ns_b, socket.AF_INET6, socket.SOCK_STREAM)
+        with s:
+            s.settimeout(10)
+            s.connect((dst, ECHO))
+            s.sendall(data)
+            got = b""
+            while len(got) < len(data):
+                chunk = s.recv(65536)
+                assert chunk, f"connection {i} to {dst} closed after {len(got)} bytes"
+                got += chunk
+            assert got == data, f"connection {i} to {dst}: bytes differ"
+
+
+def test_ip6_dad_once_and_the_address_on_both_queues(mq):
+    topo, d, path = mq
+    wait_ip6(d, f"ipv6: {STACK6}/{PLEN6} preferred (static)")
+    doc = stats(path)
+    # DAD (the link-local's and the static's) is stack 0's alone: queue 1
+    # sent no solicitation, and nobody took a copy for a duplicate.
+    ns_tx = per_queue(doc, "nd_ns_tx")
+    assert ns_tx[0] >= 2 and ns_tx[1] == 0, ns_tx
+    assert per_queue(doc, "nd_dad_conflicts") == [0, 0]
+    assert per_queue(doc, "mq_ip6_follow")[0] >= 1
+    assert d.stdout().count(f"ipv6: {STACK6}/{PLEN6} preferred") == 1
+    # Connections the kernel opens land on both queues, and both serve the
+    # address (queue 1 has it from stack 0, and the kernel's neighbor
+    # solicitation answered by whichever queue heard it).
+    before = per_queue(stats(path), "tcp_passive_opens")
+    echo_conns6(topo, STACK6, TRIES)
+    after = stats(path)
+    opened = [a - b for a, b in zip(per_queue(after, "tcp_passive_opens"), before)]
+    assert sum(opened) == TRIES and all(n > 0 for n in opened), opened
+    assert per_queue(after, "nd_dad_conflicts") == [0, 0]
+    # Solicitations for the address are answered by stack 0 alone, also
+    # those that landed on queue 1 (from its copy).
+    assert per_queue(after, "nd_na_tx")[1] == 0 and per_queue(after, "nd_na_tx")[0] >= 1
+
+
+def test_ip6_active_opens_and_ping_from_the_stack(mq):
+    # connect and ping run on queue 0's stack (its ports and identifiers);
+    # the kernel's replies that land on queue 1 are handed over.
+    topo, d, path = mq
+    wait_ip6(d, f"ipv6: {STACK6}/{PLEN6} preferred (static)")
+    servers = [KernelServer(topo.ns_b, PEER6_B) for _ in range(3)]
+    try:
+        before = stats(path)
+        for i in range(TRIES):
+            data = b"active open6 %d " % i * 50
+            p = ctl(path, "connect", PEER6_B, servers[i % 3].port, "-w", "5", input=data)
+            assert p.returncode == 0, p.stderr
+            assert p.stdout == data, f"try {i}: {len(p.stdout)} of {len(data)} bytes back"
+        for i in range(8):  # a new session, a new identifier
+            p = ctl(path, "ping", PEER6_B, "-c", "2", "-i", "0.05", "-W", "2")
+            out = p.stdout.decode()
+            assert p.returncode == 0 and "2 received" in out, out + p.stderr.decode()
+        after = stats(path)
+    finally:
+        for s in servers:
+            s.close()
+    opens = [a - b for a, b in zip(per_queue(after, "tcp_active_opens"),
+                                   per_queue(before, "tcp_active_opens"))]
+    assert opens == [TRIES, 0], opens
+    replies = [a - b for a, b in zip(per_queue(after, "icmp6_echo_reply_rx"),
+                                     per_queue(before, "icmp6_echo_reply_rx"))]
+    assert replies == [16, 0], replies  # counted by the owner, wherever they landed
+    handed = [a - b for a, b in zip(per_queue(after, "mq_handoff_tx"),
+                                    per_queue(before, "mq_handoff_tx"))]
+    assert handed[1] > 0, handed
+    assert per_queue(after, "mq_handoff_rx")[0] > per_queue(before, "mq_handoff_rx")[0]
+    assert after["counters"]["tcp_rst_tx"] == before["counters"]["tcp_rst_tx"]
+    for name in ("tcp_no_conn", "mq_ring_full"):  # (iperf3's test may have filled a ring)
+        assert after["drops"][name]["count"] == before["drops"][name]["count"], name
+
+
+def test_ip6_slaac_gives_every_queue_the_address(mq):
+    scapy = pytest.importorskip("scapy.all")
+    topo, d, path = mq
+    netns.run(["ip", "-n", topo.ns_b, "addr", "add", "fd01::2/64", "dev", topo.dev_b, "nodad"])
+    b_ll = next(a["local"] for a in json.loads(netns.run(
+        ["ip", "-n", topo.ns_b, "-j", "-6", "addr", "show", "dev", topo.dev_b]).stdout)[0]
+        ["addr_info"] if a["local"].startswith("fe80"))
+    ra = bytes(scapy.Ether(dst="33:33:00:00:00:01", src=topo.mac_b) /
+               scapy.IPv6(src=b_ll, dst="ff02::1", hlim=255) /
+               scapy.ICMPv6ND_RA(routerlifetime=600, reachabletime=0, retranstimer=0) /
+               scapy.ICMPv6NDOptSrcLLAddr(lladdr=topo.mac_b) /
+               scapy.ICMPv6NDOptPrefixInfo(prefix=SLAAC_PREFIX, prefixlen=64, L=1, A=1,
+                                          validlifetime=3600, preferredlifetime=1800))
+    sock = topo.raw_sender()
+    addr = None
+    try:
+        # An RA a second until the address is there (DAD takes a second or
+        # two); whichever queue an RA lands on, stack 0 takes it.
+        end = time.monotonic() + 20
+        while time.monotonic() < end and not addr:
+            sock.send(ra)
+            time.sleep(0.5)
+            m = re.search(r"ipv6: (fd01::[0-9a-f:]+)/64 preferred \(slaac\)", d.stdout())
+            addr = m and m.group(1)
+    finally:
+        sock.close()
+    assert addr, d.stdout()[-3000:]
+    doc = stats(path)
+    assert per_queue(doc, "nd_ra_used")[1] == 0 and per_queue(doc, "nd_ra_used")[0] >= 1
+    assert per_queue(doc, "nd_rs_tx")[1] == 0
+    # Queue 1 follows: connections to the new address land on both queues.
+    before = per_queue(doc, "tcp_passive_opens")
+    echo_conns6(topo, addr, TRIES, size=256)
+    opened = [a - b for a, b in zip(per_queue(stats(path), "tcp_passive_opens"), before)]
+    assert sum(opened) == TRIES and all(n > 0 for n in opened), opened
 
 
 def test_exit_every_frame_home(mq):

@@ -789,16 +789,22 @@ static void test_tcp6_addresses(void **state)
 		;
 }
 
-/* IPv6 serves one queue (core/mq.c places IPv4 only): a stack with IPv6
- * on does not join a multi-queue group. */
-static void test_ip6_not_in_mq_group(void **state)
+/* A stack with IPv6 on joins a multi-queue group: as a follower (index 1)
+ * it forgets the addresses and routes it made itself, stack 0's come
+ * (tests/unit/test_mq.c runs the group). */
+static void test_ip6_joins_mq_group(void **state)
 {
 	struct fx *fx = *state;
 	struct xs_mq *g = xs_mq_new(2, 0);
+	struct xs_ip6_addr_info in[XS_IP6_MAX_ADDRS];
+	struct xs_route6 r[XS_IP6_MAX_ROUTES];
 
 	assert_non_null(g);
 	fx6_enable(fx, XS_IP6_NO_DAD, 0);
-	assert_int_equal(xs_mq_attach(g, 0, fx->st), -EOPNOTSUPP);
+	assert_true(xs_ip6_addr_list(fx->st, fx->now, in, XS_IP6_MAX_ADDRS) >= 1);
+	assert_int_equal(xs_mq_attach(g, 1, fx->st), 0);
+	assert_int_equal(xs_ip6_addr_list(fx->st, fx->now, in, XS_IP6_MAX_ADDRS), 0);
+	assert_int_equal(xs_route6_list(fx->st, fx->now, r, XS_IP6_MAX_ROUTES), 0);
 	xs_mq_free(g);
 }
 
@@ -813,7 +819,7 @@ int main(void)
 	    T(test_routes6_api),
 	    T(test_tcp6),
 	    T(test_tcp6_addresses),
-	    T(test_ip6_not_in_mq_group),
+	    T(test_ip6_joins_mq_group),
 	};
 #undef T
 	return cmocka_run_group_tests_name("ip6_stack", tests, NULL, NULL);

@@ -1,5 +1,5 @@
-/* Multi-queue groups over mem devices: two stacks sharing one address and a peer
- * stack; the test steers the peer's frames to either queue, as RSS or veth would. */
+/* Multi-queue groups over mem devices: two stacks sharing one address (IPv4, and
+ * IPv6 below) and a peer stack; the test steers the peer's frames to either queue. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <xdpstack/dev.h>
+#include <xdpstack/ip6.h>
 #include <xdpstack/mq.h>
 #include <xdpstack/stack.h>
 
@@ -532,6 +533,272 @@ static void test_flow_moves_queue(void **state)
 	fix_stop(&f);
 }
 
+/* --- IPv6 ------------------------------------------------------------------------
+ * The group holds fd00::1/64 (and a link-local stack 0 makes), the peer
+ * fd00::2/64 without DAD. */
+
+static const uint8_t a6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+static const uint8_t p6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+static void ip6_on(struct xs_stack *st, const uint8_t addr[16], uint8_t dad)
+{
+	struct xs_ip6_config c = {.naddrs = 1, .dad_transmits = dad};
+
+	memcpy(c.addrs[0].addr, addr, 16);
+	c.addrs[0].plen = 64;
+	assert_int_equal(xs_ip6_enable(st, &c), 0);
+}
+
+/* IPv6 on the group (dad: its DAD transmits) and on the peer; the virtual
+ * clock run until stack 0's addresses are usable and the follower has them. */
+static void fix_start6(struct fix *f, uint8_t dad)
+{
+	fix_start(f, 0);
+	ip6_on(f->a[0], a6, dad);
+	ip6_on(f->a[1], a6, dad);
+	ip6_on(f->p, p6, XS_IP6_NO_DAD);
+}
+
+static size_t addrs_of(struct xs_stack *st, xs_time_t now, struct xs_ip6_addr_info *out)
+{
+	return xs_ip6_addr_list(st, now, out, XS_IP6_MAX_ADDRS);
+}
+
+/* Rounds of step each until both queues hold n preferred addresses. */
+static void wait_addrs(struct fix *f, size_t n, xs_time_t step)
+{
+	struct xs_ip6_addr_info in[XS_IP6_MAX_ADDRS];
+	int i, q, ok = 0;
+
+	for (i = 0; i < 400 && !ok; i++) {
+		round_once(f);
+		f->now += step;
+		ok = 1;
+		for (q = 0; q < 2; q++) {
+			size_t k, got = addrs_of(f->a[q], f->now, in);
+
+			for (k = 0; k < got; k++)
+				ok &= !strcmp(in[k].state, "preferred");
+			ok &= got == n;
+		}
+	}
+	assert_true(ok);
+}
+
+/* DAD runs once, on stack 0; the follower gets its addresses and routes. */
+static void test_ip6_follow_and_dad(void **state)
+{
+	struct xs_ip6_addr_info in0[XS_IP6_MAX_ADDRS], in1[XS_IP6_MAX_ADDRS];
+	struct xs_route6 r[XS_IP6_MAX_ROUTES];
+	size_t n0, n1, k;
+	struct fix f;
+
+	(void)state;
+	fix_start6(&f, 1);
+	/* Before DAD ends the follower holds them tentative: it hears the
+	 * solicitations for them but sends none itself. */
+	wait_addrs(&f, 2, XS_MS(20));
+	n0 = addrs_of(f.a[0], f.now, in0);
+	n1 = addrs_of(f.a[1], f.now, in1);
+	assert_int_equal(n0, 2);
+	assert_int_equal(n1, n0);
+	for (k = 0; k < n0; k++) {
+		assert_memory_equal(in0[k].addr, in1[k].addr, 16);
+		assert_int_equal(in0[k].plen, in1[k].plen);
+	}
+	assert_true(S(f.a[0])->nd_ns_tx >= 2); /* one DAD probe per address */
+	assert_int_equal(S(f.a[1])->nd_ns_tx, 0);
+	assert_int_equal(S(f.a[0])->nd_dad_conflicts + S(f.a[1])->nd_dad_conflicts, 0);
+	assert_true(S(f.a[0])->mq_ip6_follow >= 2); /* tentative, then preferred */
+	/* The connected prefix too. */
+	assert_int_equal(xs_route6_list(f.a[1], f.now, r, XS_IP6_MAX_ROUTES), 1);
+	assert_int_equal(r[0].prefix_len, 64);
+	/* Unchanged, nothing more is sent. */
+	{
+		uint64_t sent = S(f.a[0])->mq_ip6_follow;
+
+		rounds(&f, 300);
+		assert_int_equal(S(f.a[0])->mq_ip6_follow, sent);
+	}
+	fix_stop(&f);
+}
+
+/* Another node's DAD answer for our tentative address reaching queue 1: the
+ * copy makes stack 0 give the address up, and queue 1 follows. */
+static void test_ip6_dad_conflict_on_follower(void **state)
+{
+	struct xs_ip6_addr_info in[XS_IP6_MAX_ADDRS];
+	struct fix f;
+	size_t n, k;
+	int i, dup = 0;
+
+	(void)state;
+	fix_start(&f, 0);
+	ip6_on(f.a[0], a6, 1);
+	ip6_on(f.a[1], a6, 1);
+	ip6_on(f.p, a6, XS_IP6_NO_DAD); /* the peer holds it already */
+	f.steer = TO_Q1;
+	for (i = 0; i < 300 && !dup; i++) {
+		round_once(&f);
+		f.now += XS_MS(20);
+		n = addrs_of(f.a[1], f.now, in);
+		for (k = 0; k < n; k++)
+			dup |= !memcmp(in[k].addr, a6, 16) && !strcmp(in[k].state, "duplicate");
+	}
+	assert_true(dup);
+	assert_int_equal(S(f.a[0])->nd_dad_conflicts, 1);
+	assert_int_equal(S(f.a[1])->nd_dad_conflicts, 0);
+	assert_true(S(f.a[1])->nd_na_rx >= 1); /* where it came */
+	assert_int_equal(S(f.a[0])->nd_na_rx, 0); /* counted once */
+	assert_true(S(f.a[1])->mq_nd_replicas >= 1);
+	fix_stop(&f);
+}
+
+/* The peer's solicitation reaching queue 1: learned by both, answered by stack 0
+ * (the owner of the addresses) from its copy. */
+static void test_ip6_nd_replicated(void **state)
+{
+	struct xs_nd_entry_info e[4];
+	struct xs_addr dst;
+	struct xs_ping h;
+	struct fix f;
+	int got = 0;
+
+	(void)state;
+	fix_start6(&f, XS_IP6_NO_DAD);
+	wait_addrs(&f, 2, 0);
+	f.steer = TO_Q1;
+	xs_addr_from_ip6(&dst, a6);
+	h = xs_ping_open(f.p, ping_cb, &got);
+	assert_int_equal(xs_ping_send_addr(f.p, h, &dst, 1, 8), 0);
+	rounds(&f, 10);
+	assert_int_equal(got, 1);
+	assert_true(S(f.a[0])->nd_na_tx >= 1);
+	assert_int_equal(S(f.a[1])->nd_na_tx, 0);
+	assert_true(S(f.a[1])->nd_ns_rx >= 1);
+	assert_int_equal(S(f.a[0])->nd_ns_rx, 0); /* counted once, where it came */
+	assert_true(S(f.a[1])->mq_nd_replicas >= 1);
+	assert_int_equal(S(f.a[1])->icmp6_echo_reply_tx, 1); /* the echo stays */
+	for (int q = 0; q < 2; q++) {
+		assert_int_equal(xs_ip6_nd_list(f.a[q], f.now, e, 4), 1);
+		assert_memory_equal(e[0].addr, p6, 16);
+		assert_memory_equal(e[0].mac, p_mac, 6);
+	}
+	fix_stop(&f);
+}
+
+/* An active open from queue 1 whose replies (and the neighbor advertisement
+ * that resolves the peer) all land on queue 0: handed over. */
+static void test_ip6_active_open_handed_over(void **state)
+{
+	struct xs_tcp lh, h, ph = XS_NO_HANDLE;
+	struct xs_tcp_info info;
+	struct xs_addr dst;
+	unsigned ev = 0;
+	struct fix f;
+	char buf[16];
+	int i;
+
+	(void)state;
+	fix_start6(&f, XS_IP6_NO_DAD);
+	wait_addrs(&f, 2, 0);
+	f.steer = TO_Q0;
+	lh = xs_tcp_listen(f.p, 80, 16);
+	assert_true(lh.id >= 0);
+	xs_addr_from_ip6(&dst, p6);
+	h = xs_tcp_connect_addr(f.a[1], &dst, 80, NULL);
+	assert_true(h.id >= 0);
+	assert_int_equal(xs_tcp_set_event_cb(f.a[1], h, tcp_cb, &ev), 0);
+	for (i = 0; i < 200 && !(ev & XS_EV_WRITABLE); i++)
+		round_once(&f);
+	assert_true(ev & XS_EV_WRITABLE);
+	assert_int_equal(xs_tcp_get_info(f.a[1], h, &info), 0);
+	assert_int_equal(info.lport % 2, 1);
+	assert_true(S(f.a[0])->mq_handoff_tx >= 1);
+	assert_int_equal(S(f.a[0])->tcp_rst_tx, 0);
+	assert_int_equal(S(f.a[0])->drop[XS_DROP_TCP_NO_CONN], 0);
+	for (i = 0; i < 50 && ph.id < 0; i++) {
+		ph = xs_tcp_accept(f.p, lh, NULL, NULL);
+		round_once(&f);
+	}
+	assert_true(ph.id >= 0);
+	assert_int_equal(xs_tcp_send(f.p, ph, "pong6", 5), 5);
+	assert_int_equal(xs_tcp_send(f.a[1], h, "ping6", 5), 5);
+	rounds(&f, 20);
+	assert_int_equal(xs_tcp_recv(f.a[1], h, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "pong6", 5);
+	assert_int_equal(xs_tcp_recv(f.p, ph, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "ping6", 5);
+	fix_stop(&f);
+}
+
+/* Echo replies by identifier, errors by the port of what they quote. */
+static void test_ip6_ping_and_errors(void **state)
+{
+	struct xs_addr dst;
+	struct xs_ping h;
+	struct xs_udp u;
+	struct fix f;
+	int got = 0, i;
+
+	(void)state;
+	fix_start6(&f, XS_IP6_NO_DAD);
+	wait_addrs(&f, 2, 0);
+	f.steer = TO_Q0;
+	xs_addr_from_ip6(&dst, p6);
+	h = xs_ping_open(f.a[1], ping_cb, &got);
+	assert_true(h.id >= 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(xs_ping_send_addr(f.a[1], h, &dst, (uint16_t)i, 32), 0);
+	rounds(&f, 30);
+	assert_int_equal(got, 3);
+	assert_int_equal(S(f.a[0])->icmp6_echo_reply_rx, 0);
+	assert_int_equal(S(f.a[1])->icmp6_echo_reply_rx, 3);
+	u = xs_udp_open(f.a[1]);
+	assert_true(u.id >= 0);
+	assert_int_equal(xs_udp_connect_addr(f.a[1], u, &dst, 9999), 0);
+	assert_int_equal(xs_udp_send(f.a[1], u, "x", 1), 1);
+	rounds(&f, 10);
+	assert_true(xs_udp_poll_events(f.a[1], u) & XS_EV_ERROR);
+	assert_int_equal(S(f.a[0])->drop[XS_DROP_ICMP_ERR_NOSOCK], 0);
+	assert_int_equal(S(f.a[1])->drop[XS_DROP_ICMP_ERR_NOSOCK], 0);
+	fix_stop(&f);
+}
+
+/* An IPv6 flow that moves queue finds its connection along the queues. */
+static void test_ip6_flow_moves_queue(void **state)
+{
+	struct xs_tcp h, ah = XS_NO_HANDLE, lh;
+	struct xs_addr dst;
+	struct fix f;
+	char buf[16];
+	int i;
+
+	(void)state;
+	fix_start6(&f, XS_IP6_NO_DAD);
+	wait_addrs(&f, 2, 0);
+	f.steer = TO_Q1;
+	assert_true(xs_tcp_listen(f.a[0], 8080, 16).id >= 0);
+	lh = xs_tcp_listen(f.a[1], 8080, 16);
+	xs_addr_from_ip6(&dst, a6);
+	h = xs_tcp_connect_addr(f.p, &dst, 8080, NULL);
+	assert_true(h.id >= 0);
+	for (i = 0; i < 200 && ah.id < 0; i++) {
+		round_once(&f);
+		ah = xs_tcp_accept(f.a[1], lh, NULL, NULL);
+	}
+	assert_true(ah.id >= 0);
+	assert_int_equal(S(f.a[1])->mq_handoff_tx, 0); /* a passive open stays */
+	f.steer = TO_Q0;
+	assert_int_equal(xs_tcp_send(f.p, h, "moved", 5), 5);
+	rounds(&f, 20);
+	assert_int_equal(xs_tcp_recv(f.a[1], ah, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "moved", 5);
+	assert_true(S(f.a[0])->mq_search >= 1);
+	assert_int_equal(S(f.a[0])->tcp_rst_tx, 0);
+	fix_stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +813,12 @@ int main(void)
 	    cmocka_unit_test(test_rss_port_choice),
 	    cmocka_unit_test(test_pinned_port),
 	    cmocka_unit_test(test_flow_moves_queue),
+	    cmocka_unit_test(test_ip6_follow_and_dad),
+	    cmocka_unit_test(test_ip6_dad_conflict_on_follower),
+	    cmocka_unit_test(test_ip6_nd_replicated),
+	    cmocka_unit_test(test_ip6_active_open_handed_over),
+	    cmocka_unit_test(test_ip6_ping_and_errors),
+	    cmocka_unit_test(test_ip6_flow_moves_queue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -834,11 +834,6 @@ int cli_parse(int argc, char **argv, struct xs_opts *o)
 		return fail("%s", "--ip6-dad needs IPv6: give --ip6 ADDR or --ip6 auto");
 	if (o->have_gw6 && cli_check_gw6(o))
 		return -1;
-	/* core/mq.c places IPv4 packets only: IPv6 and its neighbor discovery
-	 * would reach whichever queue RSS picks. */
-	if ((o->nip6 || o->ip6_auto) && o->nqueues > 1)
-		return fail("%s", "--ip6 with --queues N above 1: IPv6 serves one NIC queue; drop "
-				  "--queues (or give --queues 1)");
 	if (o->nqueues && o->queue + o->nqueues > XS_MQ_MAX) {
 		char msg[96];
 

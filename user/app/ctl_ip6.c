@@ -93,6 +93,12 @@ static void neigh_show(struct ctl_client *cl)
 	ctl_end(cl, CTL_OK, NULL);
 }
 
+static void nd_flush_one(struct xs_stack *st, void *arg)
+{
+	(void)arg;
+	xs_ip6_nd_flush(st);
+}
+
 void ctl_cmd_neigh(struct ctl_client *cl, int argc, char **argv)
 {
 	if (argc == 1 || (argc == 2 && !strcmp(argv[1], "show"))) {
@@ -106,6 +112,7 @@ void ctl_cmd_neigh(struct ctl_client *cl, int argc, char **argv)
 		return;
 	}
 	xs_ip6_nd_flush(cl->ctl->cfg.st);
+	ctl_each_other(cl->ctl, nd_flush_one, NULL); /* every queue keeps its own cache */
 	if (cl->json)
 		ctl_printf(cl, "{\"flushed\": true}\n");
 	ctl_end(cl, CTL_OK, NULL);

@@ -139,19 +139,12 @@ int ip6app_check(const struct xs_opts *o, const char *ifname, char *err, size_t 
 	return 0;
 }
 
-int ip6app_start(struct ip6app *p, struct xs_stack *st, struct xs_dev *hw, const struct xs_opts *o,
-		 const char *ifname, char *err, size_t len)
+static int ip6app_enable(struct xs_stack *st, const struct xs_opts *o, const char *ifname,
+			 char *err, size_t len)
 {
 	struct xs_ip6_config c = {0};
 	int rc;
 
-	memset(p, 0, sizeof(*p));
-	p->mcast_fd = -1;
-	if (!o->nip6 && !o->ip6_auto)
-		return 0;
-	p->st = st;
-	p->hw = hw;
-	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 	memcpy(c.addrs, o->ip6, sizeof(c.addrs));
 	c.naddrs = o->nip6;
 	c.slaac = o->ip6_auto;
@@ -165,6 +158,31 @@ int ip6app_start(struct ip6app *p, struct xs_stack *st, struct xs_dev *hw, const
 		snprintf(err, len, "cannot turn IPv6 on (%s)", strerror(-rc));
 		return -1;
 	}
+	return 0;
+}
+
+int ip6app_follow(struct xs_stack *st, const struct xs_opts *o, const char *ifname, char *err,
+		  size_t len)
+{
+	if (!o->nip6 && !o->ip6_auto)
+		return 0;
+	return ip6app_enable(st, o, ifname, err, len);
+}
+
+int ip6app_start(struct ip6app *p, struct xs_stack *st, struct xs_dev *hw, const struct xs_opts *o,
+		 const char *ifname, char *err, size_t len)
+{
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->mcast_fd = -1;
+	if (!o->nip6 && !o->ip6_auto)
+		return 0;
+	p->st = st;
+	p->hw = hw;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	if (ip6app_enable(st, o, ifname, err, len))
+		return -1;
 	p->on = 1;
 	if (o->have_gw6) {
 		static const uint8_t any[16];

@@ -26,6 +26,10 @@ int ip6app_check(const struct xs_opts *o, const char *ifname, char *err, size_t 
 /* IPv6 on if the options ask (p->on then), steering set. 0, or -1 with err. */
 int ip6app_start(struct ip6app *p, struct xs_stack *st, struct xs_dev *hw, const struct xs_opts *o,
 		 const char *ifname, char *err, size_t len);
+/* A multi-queue group's stack other than 0 (before any poll): IPv6 on with
+ * the same options; it follows stack 0's addresses and routes. 0, or -1. */
+int ip6app_follow(struct xs_stack *st, const struct xs_opts *o, const char *ifname, char *err,
+		  size_t len);
 /* Each loop turn, after the polls. */
 void ip6app_events(struct ip6app *p);
 void ip6app_stop(struct ip6app *p);

@@ -33,7 +33,7 @@ static volatile sig_atomic_t got_stop, got_usr1;
 /* The daemon's queues and control socket (queue 0's thread runs the latter). */
 static struct queues qs;
 static struct ctl *ctl;
-static struct ip6app ip6app = {.mcast_fd = -1}; /* queue 0's: IPv6 runs on one queue */
+static struct ip6app ip6app = {.mcast_fd = -1}; /* queue 0's: the others follow it */
 static int all_counters;
 
 static void on_signal(int sig)
@@ -427,15 +427,14 @@ static void ctl_release_queue(void *arg, unsigned i)
 	queue_unpark(&qs.q[i]);
 }
 
-/* How many queues: --queues, else one with --queue or IPv6, else all the
- * NIC's from --queue on (one if it does not say). */
+/* How many queues: --queues, else one with --queue, else all the NIC's from
+ * --queue on (one if it does not say). */
 static unsigned queue_count(const struct xs_opts *o, const char *ifname, int *nic)
 {
 	*nic = xs_nic_rx_queues(ifname);
 	if (o->nqueues)
 		return o->nqueues;
-	/* IPv6 (user/net6/) runs on one queue: core/mq.c places IPv4 only. */
-	if (o->have_queue || o->nip6 || o->ip6_auto || *nic <= (int)o->queue)
+	if (o->have_queue || *nic <= (int)o->queue)
 		return 1;
 	return (unsigned)*nic - o->queue > XS_MQ_MAX ? XS_MQ_MAX : (unsigned)*nic - o->queue;
 }
@@ -578,6 +577,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		qs.q[i].nic_queue = o.queue + i;
 		if (queue_open(&qs.q[i], &o, ifname, err, sizeof(err))) {
+			rc = die(err);
+			goto out_queues;
+		}
+	}
+	/* IPv6 on every queue, before any poll: stack 0 owns the addresses,
+	 * DAD and SLAAC and steers; the others follow it (net6/mq6.c). */
+	for (i = 1; i < n; i++) {
+		if (ip6app_follow(qs.q[i].st, &o, ifname, err, sizeof(err))) {
 			rc = die(err);
 			goto out_queues;
 		}

@@ -15,25 +15,36 @@
 #include "net/dhcp_stack.h"
 #include "net/dns.h"
 #include "net/ip4.h"
+#include "net6/mq6.h"
 #include "wire/bytes.h"
 #include "wire/icmp.h"
+#include "wire/icmp6.h"
 
 #define MQ_CACHELINE 64
 #define MQ_RING_MIN (256u << 10) /* a 64 KiB datagram fits in half */
 #define MQ_RING_MAX (64u << 20)
 #define MQ_ICMP_PARAM_PROBLEM 12
 #define MQ_DRAIN_BUDGET 256 /* records per ring per poll: the device batch gets its turn */
+#define MQ_ND_MAX 2048	    /* a neighbor discovery packet fits one frame */
 
-enum mq_kind { MQ_REC_IP = 1, MQ_REC_ARP, MQ_REC_WRAP };
+enum mq_kind { MQ_REC_IP = 1, MQ_REC_ARP, MQ_REC_WRAP, MQ_REC_IP6, MQ_REC_ND, MQ_REC_IP6_FOLLOW };
 
 /* One record: this header, then len bytes, padded to 8. */
 struct mq_rec {
 	uint32_t len;
 	uint16_t kind;
-	uint8_t hops;	    /* stacks that passed a segment on, looking for its connection */
-	uint8_t filtered;   /* the sender's filter already took it */
-	struct ip4_repr ip; /* MQ_REC_IP: the packet as validated (reassembled) */
-	uint64_t meta;	    /* the XDP program's filter verdict on the frame (0: none) */
+	uint8_t hops;	  /* stacks that passed a segment on, looking for its connection */
+	uint8_t filtered; /* the sender's filter already took it */
+	union {
+		struct ip4_repr ip; /* MQ_REC_IP: the packet as validated (reassembled) */
+		struct {	    /* MQ_REC_IP6: the same, with the end of its walk */
+			struct ip6_repr ip;
+			uint16_t l4_off;
+			uint8_t proto;
+			uint8_t mcast;
+		} ip6;
+	};
+	uint64_t meta; /* the XDP program's filter verdict on the frame (0: none) */
 };
 
 /* Ring from stack `from` to stack `to`: positions count bytes forever (the
@@ -157,12 +168,13 @@ int xs_mq_attach(struct xs_mq *g, unsigned index, struct xs_stack *st)
 		return -EINVAL;
 	if (g->m[index].st || st->mq)
 		return -EBUSY;
-	/* The owner rules read IPv4 headers only: IPv6 serves one queue. */
-	if (st->ip6)
-		return -EOPNOTSUPP;
 	g->m[index].st = st;
 	st->mq = g;
 	st->mq_index = index;
+	/* IPv6 already on: a follower drops what it configured itself and
+	 * waits for stack 0's (net6/mq6.c). */
+	if (st->ip6)
+		ip6_mq_attach(st);
 	/* One ISN and cookie key for the group: a SYN cookie one stack sent
 	 * is good on whichever stack the handshake's last ACK reaches. */
 	memcpy(st->keys.isn, g->isn_key, sizeof(st->keys.isn));
@@ -239,6 +251,35 @@ static int icmp_error_owner(const struct xs_mq *g, const uint8_t *b, size_t n)
 	case IP4_PROTO_ICMP:
 		if (in[ihl] == ICMP_ECHO_REQUEST)
 			return (int)(ld_be16(in + ihl + 4) % g->n);
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+/* The IPv6 twin: proto's header at l4, n bytes of it on (the packet walked
+ * and reassembled). Neighbor discovery is not placed: it is copied to all. */
+static int owner6(const struct xs_mq *g, uint8_t proto, const uint8_t *l4, size_t n)
+{
+	struct icmp6_quote q;
+
+	switch (proto) {
+	case IP6_NH_TCP:
+	case IP6_NH_UDP:
+		return n >= 4 ? port_owner(g, ld_be16(l4 + 2)) : -1;
+	case IP6_NH_ICMP6:
+		if (n < ICMP6_HDR_LEN)
+			return -1;
+		if (l4[0] == ICMP6_ECHO_REPLY)
+			return (int)(ld_be16(l4 + 4) % g->n);
+		/* RFC 4443 2.1: an error quotes the packet of ours it is about. */
+		if (!icmp6_is_error(l4[0]) ||
+		    icmp6_quote_parse(l4 + ICMP6_HDR_LEN, n - ICMP6_HDR_LEN, &q) != XS_DROP_NONE)
+			return -1;
+		if (q.proto == IP6_NH_TCP || q.proto == IP6_NH_UDP)
+			return port_owner(g, ld_be16(q.l4)); /* our source port */
+		if (q.proto == IP6_NH_ICMP6 && q.l4[0] == ICMP6_ECHO_REQUEST)
+			return (int)(ld_be16(q.l4 + 4) % g->n);
 		return -1;
 	default:
 		return -1;
@@ -335,17 +376,48 @@ bool mq_handoff(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *p
 	return true;
 }
 
-bool mq_search(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt)
+static void rec_ip6(struct mq_rec *rec, const struct mq_pkt *p)
+{
+	rec->kind = MQ_REC_IP6;
+	rec->ip6.ip = *p->ip6;
+	rec->ip6.l4_off = p->l4_off;
+	rec->ip6.proto = p->proto;
+	rec->ip6.mcast = p->mcast;
+}
+
+bool mq_handoff6(struct xs_stack *st, const struct mq_pkt *p)
 {
 	struct xs_mq *g = st->mq;
+	struct mq_rec rec = {0};
+	int to;
 
-	struct mq_rec rec = {.kind = MQ_REC_IP, .ip = *ip, .filtered = 1};
+	if (g->n < 2)
+		return false;
+	to = owner6(g, p->proto, p->pkt + p->l4_off, p->len - p->l4_off);
+	if (to < 0 || (unsigned)to == st->mq_index)
+		return false;
+	rec_ip6(&rec, p);
+	if (push_to(st, (unsigned)to, &rec, p->pkt, p->len))
+		st->stats.mq_handoff_tx++;
+	return true;
+}
+
+bool mq_search(struct xs_stack *st, const struct mq_pkt *p)
+{
+	struct xs_mq *g = st->mq;
+	struct mq_rec rec = {.filtered = 1};
 
 	/* Every other stack was asked: this one answers (RST, cookie check). */
 	if (!g || st->mq_hops + 1u >= g->n)
 		return false;
+	if (p->ip4) {
+		rec.kind = MQ_REC_IP;
+		rec.ip = *p->ip4;
+	} else {
+		rec_ip6(&rec, p);
+	}
 	rec.hops = (uint8_t)(st->mq_hops + 1);
-	if (push_to(st, (st->mq_index + 1) % g->n, &rec, pkt, ip->total_len))
+	if (push_to(st, (st->mq_index + 1) % g->n, &rec, p->pkt, p->len))
 		st->stats.mq_search++;
 	return true;
 }
@@ -361,6 +433,30 @@ void mq_replicate_arp(struct xs_stack *st, const uint8_t *b, size_t n)
 	for (i = 0; i < g->n; i++)
 		if (i != st->mq_index && push_to(st, i, &rec, b, (uint32_t)n))
 			st->stats.mq_arp_replicas++;
+}
+
+void mq_replicate_nd(struct xs_stack *st, const uint8_t *b, size_t n)
+{
+	struct xs_mq *g = st->mq;
+	struct mq_rec rec = {.kind = MQ_REC_ND};
+	unsigned i;
+
+	if (g->n < 2 || n > MQ_ND_MAX)
+		return;
+	for (i = 0; i < g->n; i++)
+		if (i != st->mq_index && push_to(st, i, &rec, b, (uint32_t)n))
+			st->stats.mq_nd_replicas++;
+}
+
+void mq_push_ip6_follow(struct xs_stack *st, const void *b, size_t n)
+{
+	struct xs_mq *g = st->mq;
+	struct mq_rec rec = {.kind = MQ_REC_IP6_FOLLOW};
+	unsigned i;
+
+	for (i = 0; g && i < g->n; i++)
+		if (i != st->mq_index && push_to(st, i, &rec, b, (uint32_t)n))
+			st->stats.mq_ip6_follow++;
 }
 
 void mq_flush(struct xs_stack *st)
@@ -389,6 +485,32 @@ void mq_flush(struct xs_stack *st)
 	}
 }
 
+static void rec_take(struct xs_stack *st, const struct mq_rec *h)
+{
+	const uint8_t *data = (const uint8_t *)(h + 1);
+
+	switch (h->kind) {
+	case MQ_REC_IP:
+		ip4_receive(st, &h->ip, data, h->meta, h->filtered);
+		break;
+	case MQ_REC_ARP:
+		arp_input_replica(st, data, h->len);
+		break;
+	case MQ_REC_IP6:
+		ip6_deliver(st, &h->ip6.ip, data, h->ip6.l4_off, h->len, h->ip6.proto,
+			    h->ip6.mcast);
+		break;
+	case MQ_REC_ND:
+		ip6_input_replica(st, data, h->len);
+		break;
+	case MQ_REC_IP6_FOLLOW:
+		ip6_mq_follow(st, data, h->len);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Processes up to MQ_DRAIN_BUDGET records; true if more are left. */
 static bool ring_drain(struct xs_stack *st, struct xs_mq *g, struct mq_ring *r)
 {
@@ -407,10 +529,7 @@ static bool ring_drain(struct xs_stack *st, struct xs_mq *g, struct mq_ring *r)
 		}
 		st->stats.mq_handoff_rx++;
 		st->mq_hops = h->hops;
-		if (h->kind == MQ_REC_IP)
-			ip4_receive(st, &h->ip, (const uint8_t *)(h + 1), h->meta, h->filtered);
-		else
-			arp_input_replica(st, (const uint8_t *)(h + 1), h->len);
+		rec_take(st, h);
 		st->mq_hops = 0;
 		head += rec_size(h->len);
 	}

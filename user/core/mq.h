@@ -10,8 +10,23 @@
 #include <xdpstack/mq.h>
 
 #include "wire/ip4.h"
+#include "wire/ip6.h"
 
 struct xs_stack;
+
+/* A received packet as the owner checks see it: IPv4 (ip4) or IPv6 (ip6,
+ * with its upper-layer header at l4_off, proto and whether it was sent to
+ * multicast); pkt holds len bytes (the IPv4 total length, or the IPv6 header
+ * and payload), reassembled if it was fragmented. */
+struct mq_pkt {
+	const struct ip4_repr *ip4;
+	const struct ip6_repr *ip6;
+	const uint8_t *pkt;
+	uint32_t len;
+	uint16_t l4_off;
+	uint8_t proto;
+	bool mcast;
+};
 
 /* The range every stack picks ephemeral ports from (TCP and UDP, Linux's
  * ip_local_port_range); in a group a stack picks those with port % n == index. */
@@ -28,10 +43,20 @@ bool mq_handoff(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *p
  * indirection table changed, a veth peer that rehashed after a timeout),
  * so it is passed on to the next stack, and the last of them answers (RST,
  * SYN cookie). true when passed on (or lost to a full ring). */
-bool mq_search(struct xs_stack *st, const struct ip4_repr *ip, const uint8_t *pkt);
+bool mq_search(struct xs_stack *st, const struct mq_pkt *p);
+/* The IPv6 twin of mq_handoff: the owner is the same function of the ports
+ * and ICMPv6 identifiers (over the header chain, after reassembly). */
+bool mq_handoff6(struct xs_stack *st, const struct mq_pkt *p);
 /* An ARP packet (after the Ethernet header) this stack received: a copy to
  * every other stack of the group, which learns from it without answering. */
 void mq_replicate_arp(struct xs_stack *st, const uint8_t *b, size_t n);
+/* The same for an IPv6 neighbor discovery packet (b: the IPv6 header on, n
+ * bytes): the others learn neighbours from it, stack 0 also runs DAD and
+ * SLAAC on it (net6/mq6.c). */
+void mq_replicate_nd(struct xs_stack *st, const uint8_t *b, size_t n);
+/* Stack 0's IPv6 configuration (n bytes, net6/mq6.c's format) to every
+ * other stack of the group. */
+void mq_push_ip6_follow(struct xs_stack *st, const void *b, size_t n);
 /* Start of a poll: what the other stacks handed over, processed. */
 void mq_poll(struct xs_stack *st);
 /* End of a poll: wakes the stacks this one handed something to. */

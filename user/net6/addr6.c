@@ -9,6 +9,7 @@
 #include "core/siphash.h"
 #include "core/stack.h"
 #include "net6/ip6.h"
+#include "net6/mq6.h"
 #include "net6/nd.h"
 #include "net6/up6.h"
 #include "wire/bytes.h"
@@ -199,8 +200,6 @@ int xs_ip6_enable(struct xs_stack *st, const struct xs_ip6_config *cfg)
 
 	if (!cfg || st->ip6 || !ip6_config_ok(cfg))
 		return -EINVAL;
-	if (st->mq)
-		return -EOPNOTSUPP; /* IPv6 serves one queue (xs_mq_attach) */
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -248,6 +247,8 @@ int xs_ip6_enable(struct xs_stack *st, const struct xs_ip6_config *cfg)
 		s->want_ra = true;
 	}
 	ip6_raise(st, XS_IP6_EV_STEER);
+	if (st->mq)
+		ip6_mq_attach(st); /* a follower takes stack 0's addresses instead */
 	return 0;
 }
 
@@ -256,17 +257,27 @@ void ip6_fini(struct xs_stack *st)
 	if (!st->ip6)
 		return;
 	nd_cache_fini(st);
+	free(st->ip6->follow_sent);
 	free(st->ip6);
 	st->ip6 = NULL;
 }
 
 void ip6_tick(struct xs_stack *st)
 {
-	ip6_addr_tick(st);
+	/* In a multi-queue group stack 0 alone runs DAD, lifetimes, SLAAC and
+	 * route expiry, and sends the result to the others (mq6.c). */
+	bool follower = ip6_follower(st);
+
+	if (!follower)
+		ip6_addr_tick(st);
 	nd_tick(st);
-	route6_tick(st);
+	if (!follower)
+		route6_tick(st);
 	pmtu_tick(st);
-	slaac_tick(st);
+	if (!follower)
+		slaac_tick(st);
+	if (st->mq && !follower)
+		ip6_mq_tick(st);
 }
 
 unsigned xs_ip6_events(struct xs_stack *st)

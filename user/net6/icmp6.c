@@ -6,6 +6,7 @@
 
 #include "core/stack.h"
 #include "net/icmp.h"
+#include "core/mq.h"
 #include "net6/ip6.h"
 #include "net6/nd.h"
 #include "net6/up6.h"
@@ -188,32 +189,47 @@ static void icmp6_echo_reply(struct xs_stack *st, const struct ip6_repr *ip,
 	}
 }
 
-static void icmp6_nd_input(struct xs_stack *st, const struct ip6_repr *ip,
-			   const struct icmp6_repr *m)
+/* replica: a copy another queue's stack took (mq6.c). True if the message
+ * is valid neighbor discovery that the group's other stacks learn from. */
+static bool icmp6_nd_input(struct xs_stack *st, const struct ip6_repr *ip,
+			   const struct icmp6_repr *m, bool replica)
 {
 	struct ndp_repr nd;
 	enum xs_drop why;
 
 	why = ndp_parse(m, ip->hop_limit, &ip->src, &ip->dst, &nd);
 	if (why) {
-		xs_drop(st, why);
-		return;
+		if (!replica)
+			xs_drop(st, why);
+		return false;
 	}
 	switch (m->type) {
 	case ICMP6_ND_NS:
-		nd_ns_input(st, ip, &nd);
-		break;
+		nd_ns_input(st, ip, &nd, replica);
+		return true;
 	case ICMP6_ND_NA:
-		nd_na_input(st, ip, &nd);
-		break;
+		nd_na_input(st, ip, &nd, replica);
+		return true;
 	case ICMP6_ND_RA:
-		st->stats.nd_ra_rx++;
+		if (!replica)
+			st->stats.nd_ra_rx++;
 		slaac_ra_input(st, ip, &nd);
-		break;
+		return true;
 	default: /* RFC 4861 6.2.6: a host discards Router Solicitations */
-		xs_drop(st, XS_DROP_ICMP6_TYPE);
-		break;
+		if (!replica)
+			xs_drop(st, XS_DROP_ICMP6_TYPE);
+		return false;
 	}
+}
+
+void icmp6_nd_replica(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *pkt,
+		      size_t l4_off, size_t len)
+{
+	struct icmp6_repr m;
+
+	if (icmp6_parse(pkt + l4_off, len - l4_off, &ip->src, &ip->dst, &m) == XS_DROP_NONE &&
+	    (m.type == ICMP6_ND_NS || m.type == ICMP6_ND_NA || m.type == ICMP6_ND_RA))
+		icmp6_nd_input(st, ip, &m, true);
 }
 
 void icmp6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *pkt, size_t l4_off,
@@ -263,7 +279,10 @@ void icmp6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *
 	case ICMP6_ND_RA:
 	case ICMP6_ND_NS:
 	case ICMP6_ND_NA:
-		icmp6_nd_input(st, ip, &m);
+		/* Multi-queue: every stack learns from what one hears (as ARP);
+		 * stack 0 runs DAD and SLAAC on the copies too (mq6.c). */
+		if (icmp6_nd_input(st, ip, &m, false) && st->mq)
+			mq_replicate_nd(st, pkt, len);
 		return;
 	default:
 		/* Redirects (a host may ignore them, RFC 4861 8.3 leaves it to

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/mq.h"
 #include "core/stack.h"
 #include "net/iface.h"
 #include "net6/frag6.h"
 #include "net6/ip6.h"
+#include "net6/mq6.h"
 #include "net6/nd.h"
 #include "net6/up6.h"
 #include "wire/bytes.h"
@@ -110,18 +112,55 @@ void ip6_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 	}
 	switch (w.proto) {
 	case IP6_NH_ICMP6:
-		icmp6_input(st, &ip, b, w.l4_off, len);
-		return;
 	case IP6_NH_UDP:
 	case IP6_NH_TCP:
-		up6_input(st, &ip, b, w.l4_off, len, w.proto, mcast);
-		return;
+		break;
 	case IP6_NH_NONE: /* RFC 8200 4.7: nothing follows, nothing to say */
 		why = XS_DROP_IP_PROTO;
-		break;
+		goto drop;
 	default:
 		/* RFC 8200 4: an unrecognized Next Header, pointed at. */
 		icmp6_send_error(st, ICMP6_PARAM_PROB, 1, w.nh_off, b, len, false);
+		why = XS_DROP_IP6_NEXT_HDR;
+		goto drop;
+	}
+	/* Multi-queue: a packet of another queue's stack goes there, whole
+	 * (core/mq.c: by port or echo identifier, as IPv4's). */
+	if (st->mq) {
+		struct mq_pkt mp = {.ip6 = &ip,
+				    .pkt = b,
+				    .len = (uint32_t)len,
+				    .l4_off = w.l4_off,
+				    .proto = w.proto,
+				    .mcast = mcast};
+
+		if (mq_handoff6(st, &mp))
+			return;
+	}
+	ip6_deliver(st, &ip, b, w.l4_off, len, w.proto, mcast);
+	return;
+drop:
+	xs_drop(st, why);
+}
+
+void ip6_deliver(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *b, size_t l4_off,
+		 size_t len, uint8_t proto, bool mcast)
+{
+	enum xs_drop why;
+
+	if (!st->ip6) {
+		why = XS_DROP_ETH_TYPE;
+		goto drop;
+	}
+	switch (proto) {
+	case IP6_NH_ICMP6:
+		icmp6_input(st, ip, b, l4_off, len);
+		return;
+	case IP6_NH_UDP:
+	case IP6_NH_TCP:
+		up6_input(st, ip, b, l4_off, len, proto, mcast);
+		return;
+	default: /* ip6_input sent only these */
 		why = XS_DROP_IP6_NEXT_HDR;
 		break;
 	}

@@ -90,10 +90,12 @@ struct ip6_state {
 	uint16_t pmtu_chain[IP6_PMTU_BUCKETS];
 	unsigned npmtu;
 	struct nd_cache nd;
+	struct ip6_follow *follow_sent; /* stack 0 of a group: what the others have (mq6.c) */
 };
 
 struct xs_stack;
 struct eth_repr;
+struct ip6_follow;
 
 /* ip6.c: input and output. */
 void ip6_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b, size_t n);
@@ -150,6 +152,10 @@ void icmp6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *
  * (Packet Too Big, Parameter Problem code 2). */
 void icmp6_send_error(struct xs_stack *st, uint8_t type, uint8_t code, uint32_t param,
 		      const uint8_t *pkt, size_t pkt_len, bool mcast_ok);
+/* A copy of a neighbor discovery message another stack of the group took
+ * (net6/mq6.c): parsed again, learned from, never answered or counted. */
+void icmp6_nd_replica(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *pkt,
+		      size_t l4_off, size_t len);
 /* An error about a packet of ours made here (neighbor discovery gave up). */
 void icmp6_local_error(struct xs_stack *st, uint8_t type, uint8_t code, const uint8_t *pkt,
 		       size_t pkt_len);

@@ -9,6 +9,7 @@
 #include "core/stack.h"
 #include "net/iface.h"
 #include "net6/ip6.h"
+#include "net6/mq6.h"
 #include "net6/nd.h"
 #include "wire/bytes.h"
 #include "wire/eth.h"
@@ -269,7 +270,9 @@ static void nd_send_na(struct xs_stack *st, const struct ip6_addr *target,
 	}
 }
 
-void nd_learn(struct xs_stack *st, const struct ip6_addr *ip, const uint8_t mac[6], bool router)
+/* count: the refusal is this stack's to count (not a replica's). */
+static void nd_learn_from(struct xs_stack *st, const struct ip6_addr *ip, const uint8_t mac[6],
+			  bool router, bool count)
 {
 	struct nd_cache *c = &IP6S(st)->nd;
 	struct nd_entry *e;
@@ -278,7 +281,7 @@ void nd_learn(struct xs_stack *st, const struct ip6_addr *ip, const uint8_t mac[
 	if (i < 0) {
 		i = nd_alloc(st, ip, true);
 		if (i < 0) {
-			st->stats.nd_refused_in_use++;
+			st->stats.nd_refused_in_use += count;
 			return;
 		}
 		e = &c->e[i];
@@ -299,70 +302,93 @@ void nd_learn(struct xs_stack *st, const struct ip6_addr *ip, const uint8_t mac[
 	nd_flush_pending(st, e);
 }
 
-void nd_ns_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m)
+void nd_learn(struct xs_stack *st, const struct ip6_addr *ip, const uint8_t mac[6], bool router)
+{
+	nd_learn_from(st, ip, mac, router, true);
+}
+
+/* Drops counted by the stack that received the packet, not by its copies. */
+static void nd_drop(struct xs_stack *st, enum xs_drop why, bool replica)
+{
+	if (!replica)
+		xs_drop(st, why);
+}
+
+void nd_ns_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m,
+		 bool replica)
 {
 	struct ip6_state *s6 = IP6S(st);
 	int i = ip6_addr_find(st, &m->target);
 	bool unspec = ip6_is_unspecified(&ip->src);
+	/* In a multi-queue group stack 0 owns the addresses: it answers the
+	 * solicitations any stack hears (from the copies), so no answer ever
+	 * comes from a follower whose copy of the addresses is a tick old. */
+	bool owner = !ip6_follower(st);
 
-	st->stats.nd_ns_rx++;
+	st->stats.nd_ns_rx += !replica;
 	if (i < 0) {
-		xs_drop(st, XS_DROP_ND_NOT_OURS);
+		nd_drop(st, XS_DROP_ND_NOT_OURS, replica);
 		return;
 	}
 	if (s6->addr[i].state == IP6A_TENTATIVE) {
 		/* RFC 4862 5.4.3: another node's DAD for the same address makes
-		 * ours a duplicate; a resolution of a tentative address goes
-		 * unanswered. */
-		if (unspec)
+		 * ours a duplicate (in a group, stack 0's decision: it runs DAD);
+		 * a resolution of a tentative address goes unanswered. */
+		if (unspec && owner)
 			ip6_dad_failed(st, i);
-		else
-			xs_drop(st, XS_DROP_IP6_DST);
+		else if (!unspec)
+			nd_drop(st, XS_DROP_IP6_DST, replica);
 		return;
 	}
 	if (s6->addr[i].state == IP6A_DUPLICATE) {
-		xs_drop(st, XS_DROP_IP6_DST);
+		nd_drop(st, XS_DROP_IP6_DST, replica);
 		return;
 	}
 	if (unspec) {
 		/* Someone's DAD for our address: defend it (RFC 4861 7.2.4). */
-		nd_send_na(st, &m->target, &ip6_all_nodes, NULL, NDP_NA_OVERRIDE);
+		if (owner)
+			nd_send_na(st, &m->target, &ip6_all_nodes, NULL, NDP_NA_OVERRIDE);
 		return;
 	}
 	if (m->has_sll)
-		nd_learn(st, &ip->src, m->sll, false);
-	nd_send_na(st, &m->target, &ip->src, m->has_sll ? m->sll : NULL,
-		   NDP_NA_SOLICITED | NDP_NA_OVERRIDE);
+		nd_learn_from(st, &ip->src, m->sll, false, !replica);
+	if (owner)
+		nd_send_na(st, &m->target, &ip->src, m->has_sll ? m->sll : NULL,
+			   NDP_NA_SOLICITED | NDP_NA_OVERRIDE);
 }
 
-void nd_na_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m)
+void nd_na_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m,
+		 bool replica)
 {
 	struct ip6_state *s6 = IP6S(st);
 	struct nd_entry *e;
 	bool changed;
 	int i;
 
-	st->stats.nd_na_rx++;
+	st->stats.nd_na_rx += !replica;
 	i = ip6_addr_find(st, &m->target);
 	if (i >= 0) {
-		/* RFC 4862 5.4.4: an answer to our DAD; for an address already
-		 * in use, a conflict DAD missed (counted, the address kept). */
-		if (s6->addr[i].state == IP6A_TENTATIVE)
-			ip6_dad_failed(st, i);
-		else
-			xs_drop(st, XS_DROP_ND_CONFLICT);
+		/* RFC 4862 5.4.4: an answer to our DAD (stack 0's, in a group);
+		 * for an address already in use, a conflict DAD missed (counted,
+		 * the address kept). */
+		if (s6->addr[i].state == IP6A_TENTATIVE) {
+			if (!ip6_follower(st))
+				ip6_dad_failed(st, i);
+		} else {
+			nd_drop(st, XS_DROP_ND_CONFLICT, replica);
+		}
 		return;
 	}
 	i = nd_find(st, &m->target);
 	if (i < 0) {
 		/* RFC 4861 7.2.5: nothing asked, nothing learned. */
-		xs_drop(st, XS_DROP_ND_UNSOLICITED);
+		nd_drop(st, XS_DROP_ND_UNSOLICITED, replica);
 		return;
 	}
 	e = &s6->nd.e[i];
 	if (e->state == ND_INCOMPLETE) {
 		if (!m->has_tll) {
-			xs_drop(st, XS_DROP_ND_BAD);
+			nd_drop(st, XS_DROP_ND_BAD, replica);
 			return;
 		}
 		memcpy(e->mac, m->tll, ETH_ADDR_LEN);

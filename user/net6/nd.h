@@ -62,8 +62,13 @@ struct ip6_repr;
 int nd_cache_init(struct nd_cache *c);
 void nd_cache_fini(struct xs_stack *st);
 /* Received Neighbor Solicitation / Advertisement (validated by ndp_parse). */
-void nd_ns_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m);
-void nd_na_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m);
+/* replica: a copy another stack of a multi-queue group took (net6/mq6.c):
+ * learned from, not counted again. In a group stack 0 alone answers
+ * solicitations and runs DAD, on what it hears and on the copies. */
+void nd_ns_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m,
+		 bool replica);
+void nd_na_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *m,
+		 bool replica);
 /* A neighbour announced its link-layer address unasked (RFC 4861 7.2.3,
  * 6.3.4: an NS, RS or RA with a source link-layer option); router: it is
  * one (an RA). Creates a STALE entry if that evicts nothing in use. */

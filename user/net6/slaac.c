@@ -6,6 +6,7 @@
 
 #include "core/stack.h"
 #include "net6/ip6.h"
+#include "net6/mq6.h"
 #include "net6/nd.h"
 #include "net6/up6.h"
 #include "wire/bytes.h"
@@ -123,6 +124,14 @@ void slaac_ra_input(struct xs_stack *st, const struct ip6_repr *ip, const struct
 	static const struct ip6_addr any, onlink;
 	unsigned i;
 
+	/* In a multi-queue group stack 0 takes RAs, its own and the copies of
+	 * the others' (mq6.c); the others learn the router's link-layer
+	 * address and follow stack 0's addresses and routes. */
+	if (ip6_follower(st)) {
+		if (ra->has_sll)
+			nd_learn(st, &ip->src, ra->sll, true);
+		return;
+	}
 	/* Without SLAAC the stack is configured by hand (Linux's accept_ra=0). */
 	if (!s6->cfg.slaac) {
 		xs_drop(st, XS_DROP_ND_RA_IGNORED);

@@ -917,12 +917,12 @@ static void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct
 
 /* A segment whose checksum is good: to its connection, a listener, another
  * queue's stack, or a reset (RFC 9293 3.10.7). c: the connection of its
- * 4-tuple, if any; ip4/pkt: the IPv4 header and packet, for a hand-off
- * between queues (NULL for IPv6, which one queue serves); dst_ok: the
- * destination is one a connection can have. */
+ * 4-tuple, if any; mp: the IP header and packet of either family, for a
+ * hand-off between queues; dst_ok: the destination is one a connection can
+ * have. */
 static void tcp_input_segment(struct xs_stack *st, const struct tcp_ip *ip,
-			      const struct ip4_repr *ip4, const uint8_t *pkt,
-			      const struct tcp_repr *seg, struct tcp_conn *c, bool dst_ok)
+			      const struct mq_pkt *mp, const struct tcp_repr *seg,
+			      struct tcp_conn *c, bool dst_ok)
 {
 	struct tcp_conn *l;
 	uint32_t iss_floor = 0;
@@ -953,7 +953,7 @@ static void tcp_input_segment(struct xs_stack *st, const struct tcp_ip *ip,
 	}
 	if (!c) {
 		/* Multi-queue: the flow may have moved from another queue. */
-		if (st->mq && ip4 && !(seg->flags & TCP_SYN) && mq_search(st, ip4, pkt))
+		if (st->mq && !(seg->flags & TCP_SYN) && mq_search(st, mp))
 			return;
 		l = tcp_listener(st, seg->dport);
 		if (l) {
@@ -988,9 +988,8 @@ static bool tcp_rx_copy_early(const struct tcp_conn *c, const struct tcp_repr *s
 /* Either family: parse, find the connection, verify the checksum (summing
  * the payload on its way into the receive ring where it can go there), then
  * tcp_input_segment. pseudo: the pseudo-header sum without its length. */
-static void tcp_input_l3(struct xs_stack *st, const struct tcp_ip *ip, const struct ip4_repr *ip4,
-			 const uint8_t *pkt, const uint8_t *l4, size_t n, uint32_t pseudo,
-			 bool dst_ok)
+static void tcp_input_l3(struct xs_stack *st, const struct tcp_ip *ip, const struct mq_pkt *mp,
+			 const uint8_t *l4, size_t n, uint32_t pseudo, bool dst_ok)
 {
 	struct tcp_repr seg;
 	struct tcp_conn *c;
@@ -1018,17 +1017,18 @@ static void tcp_input_l3(struct xs_stack *st, const struct tcp_ip *ip, const str
 		xs_drop(st, XS_DROP_TCP_CSUM);
 		return;
 	}
-	tcp_input_segment(st, ip, ip4, pkt, &seg, c, dst_ok);
+	tcp_input_segment(st, ip, mp, &seg, c, dst_ok);
 	st->tcp->rx_in_ring = NULL;
 }
 
 void tcp_input(struct xs_stack *st, const struct ip4_repr *ip4, const uint8_t *pkt)
 {
 	struct tcp_ip ip = {.tos = ip4->tos};
+	struct mq_pkt mp = {.ip4 = ip4, .pkt = pkt, .len = ip4->total_len};
 
 	tcp_addr_from4(&ip.src, ip4->src);
 	tcp_addr_from4(&ip.dst, ip4->dst);
-	tcp_input_l3(st, &ip, ip4, pkt, pkt + ip4->hdr_len, ip4_payload_len(ip4),
+	tcp_input_l3(st, &ip, &mp, pkt + ip4->hdr_len, ip4_payload_len(ip4),
 		     csum_pseudo4(ip4->src, ip4->dst, IP4_PROTO_TCP, 0), ip4->dst == st->ip);
 }
 
@@ -1036,10 +1036,15 @@ void tcp6_input(struct xs_stack *st, const struct ip6_repr *ip6, const uint8_t *
 		size_t len)
 {
 	struct tcp_ip ip = {.src = ip6->src, .dst = ip6->dst, .tos = ip6->tclass};
+	struct mq_pkt mp = {.ip6 = ip6,
+			    .pkt = pkt,
+			    .len = (uint32_t)len,
+			    .l4_off = (uint16_t)l4_off,
+			    .proto = IP6_NH_TCP};
 
 	/* RFC 9293 3.9.1.1: never to multicast (nor from a v4-mapped source:
 	 * that would name an IPv4 connection). */
-	tcp_input_l3(st, &ip, NULL, pkt, pkt + l4_off, len - l4_off,
+	tcp_input_l3(st, &ip, &mp, pkt + l4_off, len - l4_off,
 		     csum_pseudo6(ip6->src.b, ip6->dst.b, IP6_NH_TCP, 0),
 		     !ip6_is_multicast(&ip6->dst) && !tcp_addr_is4(&ip6->src));
 }
