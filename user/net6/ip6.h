@@ -10,6 +10,7 @@
 #include <xdpstack/stack.h>
 
 #include "dev/dev.h"
+#include "net6/mld.h"
 #include "net6/nd.h"
 #include "wire/icmp6.h"
 #include "wire/ip6.h"
@@ -75,6 +76,7 @@ struct ip6_state {
 	uint32_t base_reachable_ms, reachable_ms, retrans_ms;
 	unsigned events; /* XS_IP6_EV_* not yet taken */
 	bool want_ra;	 /* what xs_ip6_steer_info says */
+	bool unpolled;	 /* enabled before the stack's first poll (now 0) */
 	/* Router solicitation (SLAAC) */
 	uint8_t rs_left;
 	xs_time_t rs_next;
@@ -90,6 +92,7 @@ struct ip6_state {
 	uint16_t pmtu_chain[IP6_PMTU_BUCKETS];
 	unsigned npmtu;
 	struct nd_cache nd;
+	struct mld_state mld;
 };
 
 struct xs_stack;
