@@ -47,11 +47,7 @@ def delta(after, before, name):
 
 def enable_ipv6(topo):
     """IPv6 on both veth ends, no DAD by the kernels, fixed addresses."""
-    for ns, dev, ip in ((topo.ns_a, topo.dev_a, KERNEL6_A), (topo.ns_b, topo.dev_b, PEER6_B)):
-        netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_dad=0"])
-        netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_ra=0"])
-        netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=0"])
-        netns.run(["ip", "-n", ns, "addr", "add", f"{ip}/{PLEN6}", "dev", dev, "nodad"])
+    netns.enable_ipv6(topo, KERNEL6_A, PEER6_B, PLEN6)
 
 
 def ctl(path, *args, timeout=30):
