@@ -21,6 +21,7 @@
 #define XS_IP6_MAX_STATIC 4  /* static ones given at enable */
 #define XS_ND_CACHE_SIZE 256 /* neighbor cache entries */
 #define XS_IP6_NO_DAD 0xffu  /* dad_transmits: use addresses at once */
+#define XS_IP6_NO_MLD 0xffu  /* mld_robustness: send no MLD reports */
 
 struct xs_ip6_prefix {
 	uint8_t addr[16]; /* network order */
@@ -36,6 +37,10 @@ struct xs_ip6_config {
 	uint8_t hop_limit;     /* of what the stack sends (0: 64; an RA may change it) */
 	uint8_t secret[16];    /* RFC 7217's secret key for interface identifiers
 				* (all zero: a random one, new at each start) */
+	uint8_t mld_robustness; /* MLDv2 reports of the solicited-node groups
+				 * (RFC 3810): each state change sent this many
+				 * times (0: 2, its Robustness Variable), or
+				 * XS_IP6_NO_MLD for none */
 };
 /* 0, -EINVAL (a bad address or prefix: multicast, unspecified, loopback,
  * v4-mapped, a second enable), -ENOMEM.

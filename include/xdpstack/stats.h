@@ -127,6 +127,7 @@
 	X(ND_UNRESOLVED, "next hop did not answer Neighbor Solicitations")        \
 	X(ND_QUEUE_FULL, "too many packets waiting for neighbor discovery")       \
 	X(ND_RA_IGNORED, "Router Advertisement not wanted (no SLAAC, or bad values)") \
+	X(MLD_BAD, "MLD query malformed (hop limit, source, length, group)")      \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(MQ_RING_FULL, "packet for another queue's stack lost: the ring to it was full") \
 	X(TX_TOO_BIG, "packet larger than the MTU")
@@ -216,14 +217,17 @@ enum xs_drop {
  * pmtu_chain_max (longest chains of the keyed tables), nd_dad_conflicts
  * (addresses found duplicate), ip6_pmtu_updates (Packet Too Big that lowered
  * a path MTU), nd_ra_rx / nd_ra_used (Router Advertisements received /
- * taken by SLAAC). */
+ * taken by SLAAC), mld_reports_tx (MLDv2 Listener Reports sent, RFC 3810),
+ * mld_joins / mld_leaves (solicited-node groups joined / left), mld_queries
+ * (queries that reached the stack: only unicast ones do). */
 #define XS_COUNTERS_IP6(X)                                                         \
 	X(ip6_rx) X(ip6_tx) X(ip6_frag_rx) X(ip6_reassembled) X(ip6_frag_tx)      \
 	X(ip6_atomic_frag) X(ip6_pmtu_updates) X(pmtu_chain_max)                 \
 	X(icmp6_rx) X(icmp6_tx) X(icmp6_echo_rx) X(icmp6_echo_reply_tx)            \
 	X(icmp6_echo_tx) X(icmp6_echo_reply_rx) X(icmp6_err_rx) X(icmp6_err_tx)    \
 	X(nd_ns_rx) X(nd_ns_tx) X(nd_na_rx) X(nd_na_tx) X(nd_rs_tx) X(nd_ra_rx)    \
-	X(nd_ra_used) X(nd_refused_in_use) X(nd_chain_max) X(nd_dad_conflicts)
+	X(nd_ra_used) X(nd_refused_in_use) X(nd_chain_max) X(nd_dad_conflicts) \
+	X(mld_reports_tx) X(mld_joins) X(mld_leaves) X(mld_queries)
 
 struct xs_stats {
 #define XS_COUNTER_FIELD(name) uint64_t name;

@@ -25,78 +25,16 @@
  * delivered to port 7 carries pat(n, 8 + i) at byte i unless some payload came
  * from the input; the table stays within its slots and bytes, and is empty
  * 32 s after the input; every frame sent parses (fuzz_tx.h); every device
- * frame is home. */
-#include <stdbool.h>
-#include <string.h>
+ * frame is home. The driver is frag_driver.h, shared with fuzz_frag. */
+#include "frag_driver.h"
+#include "wire/icmp6.h"
 
-#include <xdpstack/dev.h>
-#include <xdpstack/stack.h>
-
-#include "core/stack.h"
-#include "dev/dev.h"
-#include "fuzz.h"
-#include "fuzz_tx.h"
-#include "wire/bytes.h"
-#include "wire/csum.h"
-
-#define OUR_IP 0x0a000001u
-#define FRAME_MAX 2048
-#define MTU 1500
-#define UDP_PORT 7
-#define SPORT_BASE 5000
-#define MAX_DGRAMS 4
-#define MAX_BYTES 24576
-#define MAX_RECORDS 512
-
-static const uint8_t our_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-static const uint8_t peer_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 static const uint8_t protos[4] = {17, 58, 6, 99};
 static const uint8_t our6[16] = {0xfd, [15] = 1};
 
-static struct xs_dev *dev;
-static struct xs_stack *st;
-static xs_time_t now;
-static bool raw_seen;
-static unsigned delivered;
-
-static uint8_t pat(unsigned n, uint32_t i)
+static bool sender_ok(const struct xs_addr *from)
 {
-	return (uint8_t)(i * 7u + (i >> 8) + n * 31u + 1u);
-}
-
-static void drain(void)
-{
-	uint8_t buf[FRAME_MAX];
-	size_t n;
-
-	while ((n = xs_mem_dev_take(dev, buf, sizeof(buf))) != 0)
-		fuzz_check_tx(buf, n, our_mac, OUR_IP, MTU);
-}
-
-static void poll_now(void)
-{
-	FUZZ_CHECK(xs_stack_poll(st, now) >= 0);
-	drain();
-}
-
-static void udp_cb(struct xs_stack *s, struct xs_udp h, unsigned events, void *ctx)
-{
-	static uint8_t buf[65536];
-	struct xs_addr from;
-	uint16_t port;
-	ssize_t n, i;
-
-	(void)events;
-	(void)ctx;
-	while ((n = xs_udp_recvfrom_addr(s, h, buf, sizeof(buf), &from, &port)) >= 0) {
-		delivered++;
-		if (raw_seen)
-			continue;
-		FUZZ_CHECK(from.family == XS_AF_INET6 && from.a[0] == 0xfd);
-		FUZZ_CHECK(port >= SPORT_BASE && port < SPORT_BASE + 4);
-		for (i = 0; i < n; i++)
-			FUZZ_CHECK(buf[i] == pat(port - SPORT_BASE, 8 + (uint32_t)i));
-	}
+	return from->family == XS_AF_INET6 && from->a[0] == 0xfd;
 }
 
 /* The peer (fd00::2 or ::3) announces itself: replies leave without NDP. */
@@ -129,70 +67,17 @@ static void learn_peer(uint8_t last)
 
 static void setup(void)
 {
-	struct xs_config cfg = {
-	    .ip = OUR_IP,
-	    .frag_max_datagrams = MAX_DGRAMS,
-	    .frag_max_bytes = MAX_BYTES,
-	};
 	struct xs_ip6_config c = {.naddrs = 1, .dad_transmits = XS_IP6_NO_DAD};
-	struct xs_udp h;
 
-	raw_seen = false;
-	delivered = 0;
-	now = 0;
-	if (!dev)
-		dev = xs_mem_dev_new(our_mac, MTU, 64);
-	FUZZ_CHECK(dev != NULL);
-	st = xs_stack_new(&cfg, dev);
-	FUZZ_CHECK(st != NULL);
 	memcpy(c.addrs[0].addr, our6, 16);
 	c.addrs[0].plen = 64;
 	memset(c.secret, 1, 16);
 	FUZZ_CHECK(xs_ip6_enable(st, &c) == 0);
-	h = xs_udp_open(st);
-	FUZZ_CHECK(h.id >= 0 && xs_udp_bind(st, h, UDP_PORT) == 0);
-	FUZZ_CHECK(xs_udp_set_event_cb(st, h, udp_cb, NULL) == 0);
 	poll_now();
 	now = XS_SEC(1);
 	poll_now();
 	learn_peer(2);
 	learn_peer(3);
-}
-
-static void check_table(void)
-{
-	const struct frag_table *t = &st->frag;
-
-	FUZZ_CHECK(t->nused <= t->nslots && t->nslots == MAX_DGRAMS);
-	FUZZ_CHECK(t->bytes_held <= MAX_BYTES);
-	FUZZ_CHECK(t->nused || !t->bytes_held);
-}
-
-static void teardown(void)
-{
-	struct xs_dev_frames fr;
-
-	if (getenv("FUZZ_DEBUG")) {
-		const struct xs_stats *s = xs_stack_stats(st);
-		unsigned i;
-
-		fprintf(stderr, "frag rx %llu, reassembled %llu, delivered %u, icmp6 tx %llu\n",
-			(unsigned long long)s->ip6_frag_rx, (unsigned long long)s->ip6_reassembled,
-			delivered, (unsigned long long)s->icmp6_tx);
-		for (i = 1; i < XS_DROP_MAX; i++)
-			if (s->drop[i])
-				fprintf(stderr, "  drop %s %llu\n", xs_drop_name((enum xs_drop)i),
-					(unsigned long long)s->drop[i]);
-	}
-	now += XS_SEC(32);
-	poll_now();
-	check_table();
-	FUZZ_CHECK(st->frag.nused == 0 && st->frag.bytes_held == 0);
-	dev->ops->frames(dev, &fr);
-	FUZZ_CHECK(fr.free == fr.total && !fr.fill && !fr.rx_borrowed && !fr.tx_borrowed &&
-		   !fr.tx_queued && !fr.in_flight);
-	xs_stack_free(st);
-	st = NULL;
 }
 
 /* The UDP checksum of the datagram the pattern makes: header, then
@@ -297,28 +182,14 @@ static size_t record(const uint8_t *p, size_t n)
 			st_be16(pl + 6, pattern_csum(id, ip + 8, ulen));
 		}
 	}
-	if (t) {
-		now += t < 8 ? XS_MS(t) : XS_SEC(4 * (t - 7));
-		poll_now();
-	}
-	FUZZ_CHECK(xs_mem_dev_inject(dev, f, 14 + hl + len) == 0);
-	poll_now();
-	check_table();
+	frag_wait(t);
+	frag_feed(f, 14 + hl + len);
 	return used;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t off = 0, used;
-	int records = 0;
+	static const struct frag_target ip6 = {setup, record, sender_ok};
 
-	setup();
-	while (off < size && records++ < MAX_RECORDS) {
-		used = record(data + off, size - off);
-		if (!used)
-			break;
-		off += used;
-	}
-	teardown();
-	return 0;
+	return frag_run(&ip6, data, size);
 }

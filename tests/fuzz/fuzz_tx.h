@@ -13,6 +13,7 @@
 #include "wire/icmp6.h"
 #include "wire/ip4.h"
 #include "wire/ip6.h"
+#include "wire/mld.h"
 #include "wire/ndp.h"
 #include "wire/tcp.h"
 #include "wire/udp.h"
@@ -20,9 +21,11 @@
 #define FUZZ_TX_QUOTE_MAX 548 /* RFC 1812 4.3.2.3: an ICMP error fits 576 bytes */
 
 /* An IPv6 frame the stack sent (f/n whole, Ethernet header checked): from
- * a unicast address (:: only for DAD's solicitations), to multicast only for
- * neighbor discovery, no extension header but a Fragment header (a multiple
- * of 8 bytes but the last), checksums right, an NDP message valid, an error
+ * a unicast address (:: only for DAD's solicitations and MLD), to multicast
+ * only for neighbor discovery and MLD, no extension header but a Fragment
+ * header (a multiple of 8 bytes but the last) and an MLD report's Hop-by-Hop
+ * header (to ff02::16, hop limit 1, from :: or a link-local, the report
+ * parsing), checksums right, an NDP message valid, an error
  * quoting at most 1232 bytes of a packet sent to us. */
 static inline void fuzz_check_tx6(const uint8_t *f, size_t n, uint16_t mtu)
 {
@@ -39,6 +42,19 @@ static inline void fuzz_check_tx6(const uint8_t *f, size_t n, uint16_t mtu)
 	if (ip6_is_multicast(&r.dst))
 		FUZZ_CHECK(f[0] == 0x33 && f[1] == 0x33 && !memcmp(f + 2, r.dst.b + 12, 4));
 	FUZZ_CHECK(ip6_walk(f + ETH_HDR_LEN, len, false, &w) == XS_DROP_NONE);
+	if (r.next_hdr == IP6_NH_HOPOPTS) {
+		struct mld_report rep;
+
+		FUZZ_CHECK(w.nexts == 1 && w.proto == IP6_NH_ICMP6);
+		FUZZ_CHECK(w.l4_off == IP6_HDR_LEN + MLD_HBH_LEN);
+		FUZZ_CHECK(r.hop_limit == MLD_HOP_LIMIT && ip6_eq(&r.dst, &mld_all_routers));
+		FUZZ_CHECK(ip6_is_unspecified(&r.src) || ip6_is_linklocal(&r.src));
+		FUZZ_CHECK(icmp6_parse(f + ETH_HDR_LEN + w.l4_off, len - w.l4_off, &r.src, &r.dst,
+				       &m) == XS_DROP_NONE);
+		FUZZ_CHECK(m.type == MLD_REPORT_V2 && mld_report_parse(&m, &rep) == XS_DROP_NONE);
+		FUZZ_CHECK(rep.nrec >= 1 && rep.nrec == rep.nrec_kept);
+		return;
+	}
 	FUZZ_CHECK(w.nexts == (w.proto == IP6_NH_FRAGMENT) && !w.atomic);
 	if (w.proto == IP6_NH_FRAGMENT) {
 		FUZZ_CHECK(len > IP6_HDR_LEN + IP6_FRAG_HDR_LEN);

@@ -64,6 +64,16 @@ def run(cmd, check=True, timeout=30, input=None, env=None):
     return p
 
 
+def enable_ipv6(topo, addr_a, addr_b, plen=64):
+    """IPv6 on both veth ends (the topology turns it off), no DAD and no RA
+    by the kernels, addr_a in ns A and addr_b in ns B added nodad."""
+    for ns, dev, ip in ((topo.ns_a, topo.dev_a, addr_a), (topo.ns_b, topo.dev_b, addr_b)):
+        ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_dad=0"])
+        ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_ra=0"])
+        ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=0"])
+        run(["ip", "-n", ns, "addr", "add", f"{ip}/{plen}", "dev", dev, "nodad"])
+
+
 def ns_run(ns, cmd, **kw):
     return run(["ip", "netns", "exec", ns] + [str(c) for c in cmd], **kw)
 

@@ -16,7 +16,6 @@ speed; "completes" means within a generous timeout.
 
 import hashlib
 import os
-import random
 import re
 import socket
 import subprocess
@@ -27,6 +26,7 @@ import pytest
 
 import netns
 from netns import STACK_IP
+from served_files import file_sha256, write_random_files
 
 PORT = 8080
 CURL = "/usr/bin/curl"
@@ -43,24 +43,13 @@ FILES = {"one.txt": 1, "kib.bin": 1024, "mib.bin": 1 << 20, "big.bin": 100_000_0
 
 
 def make_root(base):
-    rng = random.Random(20261206)
     root = base / "root"
     (root / "sub").mkdir(parents=True)
     outside = base / "outside"
     outside.mkdir()
     (base / "secret.txt").write_bytes(SECRET)
     (outside / "secret.txt").write_bytes(SECRET)
-    digests = {}
-    for name, size in FILES.items():
-        h = hashlib.sha256()
-        with open(root / name, "wb") as f:
-            left = size
-            while left:
-                chunk = rng.randbytes(min(left, 1 << 20))
-                f.write(chunk)
-                h.update(chunk)
-                left -= len(chunk)
-        digests[name] = h.hexdigest()
+    digests = write_random_files(root, FILES, 20261206)
     (root / "index.html").write_bytes(b"<html>root</html>\n")
     (root / "sub" / "inner.json").write_bytes(b'{"inner": true}\n')
     (root / "sub" / "index.html").write_bytes(b"<html>sub</html>\n")
@@ -163,8 +152,7 @@ def test_get_files_byte_exact(env):
                          else "application/octet-stream")
         h = hdr.read_text()
         assert re.search(rf"(?im)^content-length: {size}\r?$", h), h
-        with open(out, "rb") as f:
-            assert hashlib.file_digest(f, "sha256").hexdigest() == digests[name]
+        assert file_sha256(out) == digests[name]
         out.unlink()
     # Directories serve their index.html as text/html.
     for path, body in (("/", b"<html>root</html>\n"), ("/sub/", b"<html>sub</html>\n"),

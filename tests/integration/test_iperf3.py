@@ -223,6 +223,41 @@ def test_udp_counters_64bit(env):
 
 # --- what the service refuses -----------------------------------------------
 
+def test_udp_over_ipv6(topo, xdpstack, tmp_path):
+    """iperf3 -6 -u to the stack's IPv6 address (its own daemon, IPv6 on):
+    the client's and the service's counts agree as over IPv4."""
+    stack6 = "fd00::fd"
+    netns.enable_ipv6(topo, "fd00::1", "fd00::2")
+    d = xdpstack(topo, extra=["--iperf3", "--ip6", f"{stack6}/64", "--ip6-dad", "0"])
+    try:
+        d.wait_for(lambda: f"ipv6: {stack6}/64 preferred" in "".join(d.out.chunks), 10,
+                   "IPv6 up")
+        before = d.counters()
+        cmd = [IPERF3, "-6", "-c", stack6, "-p", str(PORT), "-J", "--get-server-output",
+               "-t", "2", "-u", "-b", "50M", "-l", "1200"]
+        p = netns.ns_run(topo.ns_b, cmd, check=False, timeout=60)
+        j = json.loads(p.stdout)
+        assert p.returncode == 0 and "error" not in j, (p.returncode, j.get("error"), p.stderr)
+        after = d.counters()
+        assert j["start"]["connected"][0]["remote_host"] == stack6
+        end, srv = j["end"], j["server_output_json"]["end"]
+        sent, rcvd = end["sum_sent"], end["sum_received"]
+        assert sent["packets"] > 0 and sent["bytes"] == sent["packets"] * 1200
+        assert 0 <= rcvd["lost_packets"] <= rcvd["packets"] <= sent["packets"]
+        assert rcvd["packets"] == srv["sum_received"]["packets"]
+        assert rcvd["lost_packets"] == srv["sum_received"]["lost_packets"]
+        got = rcvd["packets"] - rcvd["lost_packets"]
+        assert got > 0 and delta(before, after, "iperf3_udp_packets") == got
+        assert delta(before, after, "iperf3_bytes_rx") == got * 1200 == \
+            srv["sum_received"]["bytes"]
+        assert delta(before, after, "iperf3_tests_done") == 1
+        assert delta(before, after, "ip6_rx") >= got
+    finally:
+        rc, out, err = d.stop()
+    assert rc == 0, err
+    assert d.sanitizer_report() is None
+
+
 def test_unsupported_is_refused(env):
     """--omit and too many streams: an error the client prints,
     counted, and the next test runs."""

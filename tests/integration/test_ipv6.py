@@ -47,11 +47,7 @@ def delta(after, before, name):
 
 def enable_ipv6(topo):
     """IPv6 on both veth ends, no DAD by the kernels, fixed addresses."""
-    for ns, dev, ip in ((topo.ns_a, topo.dev_a, KERNEL6_A), (topo.ns_b, topo.dev_b, PEER6_B)):
-        netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_dad=0"])
-        netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.accept_ra=0"])
-        netns.ns_run(ns, ["sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=0"])
-        netns.run(["ip", "-n", ns, "addr", "add", f"{ip}/{PLEN6}", "dev", dev, "nodad"])
+    netns.enable_ipv6(topo, KERNEL6_A, PEER6_B, PLEN6)
 
 
 def ctl(path, *args, timeout=30):
@@ -198,6 +194,7 @@ def test_kernel_ipv6_keeps_working(h):
     b_ll = next(a["local"] for a in json.loads(netns.run(
         ["ip", "-n", h.topo.ns_b, "-j", "-6", "addr", "show", "dev", h.topo.dev_b]).stdout)[0]
         ["addr_info"] if a["local"].startswith("fe80"))
+    a_ll = socket.inet_pton(socket.AF_INET6, link_local(h.topo.ns_a, h.topo.dev_a))
     q = (Ether(dst="33:33:00:00:00:01", src=h.mac_b) /
          IPv6(src=b_ll, dst="ff02::1", hlim=1) /
          IPv6ExtHdrHopByHop(options=[scapy.RouterAlert(value=0)]) /
@@ -211,8 +208,10 @@ def test_kernel_ipv6_keeps_working(h):
         except socket.timeout:
             continue
         ip6 = f[14:]
+        # From the kernel's link-local: the stack's own reports (its refresh)
+        # share the MAC but come from its link-local.
         if f[6:12] == bytes.fromhex(h.mac_a.replace(":", "")) and ip6[6] == 0 and \
-                len(ip6) > 48 and ip6[48] == 143:
+                len(ip6) > 48 and ip6[48] == 143 and ip6[8:24] == a_ll:
             got_report = True
     sniff.close()
     assert got_report, "the kernel in ns A did not answer the MLD query"
@@ -263,6 +262,172 @@ def test_ip6_flag_errors(netenv):
         assert p.returncode == 2, (args, p.stdout, p.stderr)
         lines = p.stderr.strip().splitlines()
         assert len(lines) == 1 and text in lines[0], (args, p.stderr)
+
+
+# ------------------------------------------------------------------ MLD
+
+def solicited_node(addr):
+    """ff02::1:ffXX:XXXX of addr (RFC 4291 2.7.1)."""
+    b = socket.inet_pton(socket.AF_INET6, addr)
+    return socket.inet_ntop(socket.AF_INET6, bytes.fromhex("ff02" + "00" * 9 + "01ff") +
+                            b[13:])
+
+
+def link_local(ns, dev):
+    return next(a["local"] for a in json.loads(netns.run(
+        ["ip", "-n", ns, "-j", "-6", "addr", "show", "dev", dev]).stdout)[0]["addr_info"]
+        if a["local"].startswith("fe80"))
+
+
+class Capture:
+    """Every IPv6 frame on ns B's end of the veth, in order, from a thread."""
+
+    def __init__(self, topo):
+        self.sock = netns.socket_in(topo.ns_b, socket.AF_PACKET, socket.SOCK_RAW,
+                                    socket.htons(0x86dd))
+        self.sock.bind((topo.dev_b, 0))
+        self.sock.settimeout(0.2)
+        self.frames, self.stop_ev = [], threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop_ev.is_set():
+            try:
+                self.frames.append(self.sock.recv(2048))
+            except socket.timeout:
+                pass
+
+    def stop(self):
+        self.stop_ev.set()
+        self.t.join(5)
+        self.sock.close()
+
+
+def mld_reports(frames, mac):
+    """(index, parsed frame) of each MLDv2 report sent from mac, checked well
+    formed: hop limit 1, to ff02::16 and its Ethernet group, a Hop-by-Hop header
+    holding Router Alert 0, and an ICMPv6 checksum scapy computes the same."""
+    out = []
+    for i, raw in enumerate(frames):
+        f = Ether(raw)
+        if f.src != mac or not f.haslayer(scapy.ICMPv6MLReport2):
+            continue
+        ip, rep = f[IPv6], f[scapy.ICMPv6MLReport2]
+        assert ip.hlim == 1 and ip.dst == "ff02::16" and f.dst == "33:33:00:00:00:16", f.show(dump=True)
+        hbh = f[IPv6ExtHdrHopByHop]
+        assert any(isinstance(o, scapy.RouterAlert) and o.value == 0 for o in hbh.options), hbh
+        want = rep.cksum
+        rep2 = Ether(raw)
+        del rep2[scapy.ICMPv6MLReport2].cksum
+        assert Ether(bytes(rep2))[scapy.ICMPv6MLReport2].cksum == want
+        out.append((i, f))
+    return out
+
+
+def records(reports):
+    """(type, group) of every record. scapy 2.5 parses the second record of a
+    report as the first one's payload, and so on: the chain is walked."""
+    out = []
+    for _, f in reports:
+        for r in f[scapy.ICMPv6MLReport2].records:
+            while isinstance(r, scapy.ICMPv6MLDMultAddrRec):
+                out.append((r.rtype, r.dst))
+                r = r.payload
+    return out
+
+
+def test_mld_reports_name_exactly_the_stack_groups(topo, xdpstack, tmp_path):
+    """The stack's MLDv2 reports, seen from ns B: a join (TO_EX {}) of each
+    solicited-node group twice, the first before the address's DAD NS, a leave
+    (TO_IN {}) when DAD finds an address duplicate, an answer (IS_EX {}) to a
+    unicast query naming exactly its groups; the kernel's own MLD answers as
+    before, from its own link-local, for its own groups."""
+    enable_ipv6(topo)
+    netns.run(["ip", "-n", topo.ns_b, "addr", "add", "fd00::99/64", "dev", topo.dev_b,
+               "nodad"])
+    path = tmp_path / "xs.sock"
+    cap = Capture(topo)
+    try:
+        d = xdpstack(topo, extra=["--ip6", "fd00::99/64", "--ip6", f"{STACK6}/{PLEN6}",
+                                  "--ctl", path])
+        wait_line(d, "ipv6: fd00::99/64 is in use on the link")
+        wait_line(d, f"ipv6: {STACK6}/{PLEN6} preferred (static)")
+        ll = next(a["addr"] for a in json.loads(ok(ctl(path, "--json", "addr")))["ip6"]
+                  if a["origin"] == "link-local")
+        ours = {solicited_node(ll), solicited_node(STACK6)}
+        dup = solicited_node("fd00::99")
+        # The joins' retransmissions and the leave's come within 1 s (robustness 2).
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            recs = records(mld_reports(list(cap.frames), topo.mac_a))
+            if recs.count((3, dup)) >= 2 and all(recs.count((4, g)) >= 2 for g in ours):
+                time.sleep(0.5)  # nothing more is due; anything more would show
+                break
+            time.sleep(0.2)
+        # A unicast general query (the only kind the XDP program hands the
+        # stack; ff02::1 ones are the kernel's), then one to the kernel.
+        sock = topo.raw_sender()
+        b_ll = link_local(topo.ns_b, topo.dev_b)
+        q = (Ether(dst=topo.mac_a, src=topo.mac_b) / IPv6(src=b_ll, dst=STACK6, hlim=1) /
+             IPv6ExtHdrHopByHop(options=[scapy.RouterAlert(value=0)]) /
+             scapy.ICMPv6MLQuery2(mrd=500))
+        mark = len(cap.frames)
+        sock.send(bytes(q))
+        end = time.monotonic() + 5
+        while time.monotonic() < end and not any(
+                t == 2 for t, _ in records(mld_reports(cap.frames[mark:], topo.mac_a))):
+            time.sleep(0.1)
+        kmark = len(cap.frames)
+        a_ll = link_local(topo.ns_a, topo.dev_a)
+        kq = (Ether(dst="33:33:00:00:00:01", src=topo.mac_b) /
+              IPv6(src=b_ll, dst="ff02::1", hlim=1) /
+              IPv6ExtHdrHopByHop(options=[scapy.RouterAlert(value=0)]) /
+              scapy.ICMPv6MLQuery2(mrd=100))
+        sock.send(bytes(kq))
+        end = time.monotonic() + 5
+        while time.monotonic() < end and not any(
+                f[IPv6].src == a_ll for _, f in mld_reports(cap.frames[kmark:], topo.mac_a)):
+            time.sleep(0.1)
+        sock.close()
+        c = d.counters()
+        rc, out, err = d.stop()
+        assert rc == 0, err
+    finally:
+        cap.stop()
+    frames = cap.frames
+    reps = mld_reports(frames, topo.mac_a)
+    stack_reps = [(i, f) for i, f in reps if f[IPv6].src in ("::", ll)]
+    kernel_reps = [(i, f) for i, f in reps if f[IPv6].src == a_ll]
+    assert len(stack_reps) + len(kernel_reps) == len(reps), \
+        [f[IPv6].src for _, f in reps]
+    recs = records(stack_reps)
+    # Exactly its solicited-node groups (all-nodes is not reported, RFC 3810 6).
+    assert {g for _, g in recs} == ours | {dup}, recs
+    for g in ours:
+        assert recs.count((4, g)) == 2, (g, recs)
+    # The duplicate's leave may come before its join's retransmission, which
+    # it then replaces (RFC 3810 6.1: the newest change is what is repeated).
+    assert 1 <= recs.count((4, dup)) <= 2 and recs.count((3, dup)) == 2, recs
+    assert not any(t == 3 and g in ours for t, g in recs), recs
+    # The query's answer: current state, exactly the groups it holds.
+    answer = [g for t, g in records(mld_reports(frames[mark:kmark], topo.mac_a)) if t == 2]
+    assert set(answer) == ours and len(answer) == len(ours), answer
+    assert c["mld_queries"] == 1 and c["mld_joins"] == 3 and c["mld_leaves"] == 1, c
+    assert c["mld_reports_tx"] == len(stack_reps)
+    # Each join precedes its address's DAD solicitation (RFC 4862 5.4.2).
+    for addr in (STACK6, "fd00::99"):
+        g = solicited_node(addr)
+        first_join = min(i for i, f in stack_reps
+                         if (4, g) in records([(i, f)]))
+        dad = [i for i, raw in enumerate(frames)
+               if Ether(raw).haslayer(ICMPv6ND_NS) and Ether(raw)[ICMPv6ND_NS].tgt == addr
+               and Ether(raw)[IPv6].src == "::"]
+        assert dad and first_join < dad[0], (addr, first_join, dad)
+    # The kernel answered the multicast query itself, for its own groups.
+    krecs = {g for _, g in records([(i, f) for i, f in kernel_reps if i >= kmark])}
+    assert solicited_node(KERNEL6_A) in krecs, krecs
+    assert not krecs & (ours | {dup}), krecs
 
 
 # ------------------------------------------------------------- hostile

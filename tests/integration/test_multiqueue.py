@@ -329,6 +329,9 @@ def test_ip6_dad_once_and_the_address_on_both_queues(mq):
     assert ns_tx[0] >= 2 and ns_tx[1] == 0, ns_tx
     assert per_queue(doc, "nd_dad_conflicts") == [0, 0]
     assert per_queue(doc, "mq_ip6_follow")[0] >= 1
+    # MLD is stack 0's too: its joins went out (before DAD), queue 1 sent none.
+    mld = per_queue(doc, "mld_reports_tx")
+    assert mld[0] >= 2 and mld[1] == 0, mld
     assert d.stdout().count(f"ipv6: {STACK6}/{PLEN6} preferred") == 1
     # Connections the kernel opens land on both queues, and both serve the
     # address (queue 1 has it from stack 0, and the kernel's neighbor

@@ -27,7 +27,6 @@ Nothing asserts a speed: bounds are generous, or "not before the timeout".
 import hashlib
 import json
 import os
-import random
 import re
 import select
 import signal
@@ -39,6 +38,7 @@ import pytest
 
 import netns
 from netns import PEER_B_IP, STACK_IP
+from served_files import file_sha256, write_random_files
 
 HTTPS_PORT = 8443
 ECHO_PORT = 7443
@@ -59,21 +59,9 @@ def make_certs(base):
 
 
 def make_root(base):
-    rng = random.Random(20261215)
     root = base / "root"
     root.mkdir()
-    digests = {}
-    for name, size in FILES.items():
-        h = hashlib.sha256()
-        with open(root / name, "wb") as f:
-            left = size
-            while left:
-                chunk = rng.randbytes(min(left, 1 << 20))
-                f.write(chunk)
-                h.update(chunk)
-                left -= len(chunk)
-        digests[name] = h.hexdigest()
-    return root, digests
+    return root, write_random_files(root, FILES, 20261215)
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +149,7 @@ def test_curl_https_byte_exact(env):
         assert p.returncode == 0, p.stderr
         code, got, verify, httpv = p.stdout.split("|")
         assert (code, int(got), verify, httpv) == ("200", size, "0", "1.1"), p.stdout
-        with open(out, "rb") as f:
-            assert hashlib.file_digest(f, "sha256").hexdigest() == digests[name]
+        assert file_sha256(out) == digests[name]
         out.unlink()
     # ALPN chose http/1.1 (curl offers h2 first); a 404 comes over TLS too.
     p = curl(topo, certs, "/one.txt", "-v", "-o", "/dev/null")

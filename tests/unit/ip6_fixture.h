@@ -154,16 +154,25 @@ static inline const uint8_t *check_icmp6_out(const uint8_t *f, size_t len, const
 }
 
 /* IPv6 on a warm fixture stack: fd00::1/64 with dad NS per address
- * (XS_IP6_NO_DAD: none; then both addresses are usable at once). */
-static inline void fx6_enable(struct fx *fx, uint8_t dad, int slaac)
+ * (XS_IP6_NO_DAD: none; then both addresses are usable at once), MLD
+ * reports with robustness mld (XS_IP6_NO_MLD: none). */
+static inline void fx6_enable_mld(struct fx *fx, uint8_t dad, int slaac, uint8_t mld)
 {
-	struct xs_ip6_config c = {.naddrs = 1, .dad_transmits = dad, .slaac = slaac};
+	struct xs_ip6_config c = {
+	    .naddrs = 1, .dad_transmits = dad, .slaac = slaac, .mld_robustness = mld};
 
 	memcpy(c.addrs[0].addr, our6, 16);
 	c.addrs[0].plen = 64;
 	memset(c.secret, 0x5a, sizeof(c.secret));
 	assert_int_equal(xs_ip6_enable(fx->st, &c), 0);
 	fx_snap(fx);
+}
+
+/* Without MLD: its reports (test_mld.c's) would interleave with the frames
+ * the other tests take one by one. */
+static inline void fx6_enable(struct fx *fx, uint8_t dad, int slaac)
+{
+	fx6_enable_mld(fx, dad, slaac, XS_IP6_NO_MLD);
 }
 
 /* Our link-local address (the stack's first). */

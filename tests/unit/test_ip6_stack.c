@@ -344,7 +344,7 @@ static void test_slaac(void **state)
 {
 	struct fx *fx = *state;
 	struct xs_config cfg = {.ip = OUR_IP};
-	struct xs_ip6_config c = {.slaac = 1, .dad_transmits = 1};
+	struct xs_ip6_config c = {.slaac = 1, .dad_transmits = 1, .mld_robustness = XS_IP6_NO_MLD};
 	struct xs_route6 rt[XS_IP6_MAX_ROUTES];
 	struct xs_ip6_steer s;
 	uint8_t f[FRAME_MAX], ll[16], a[16];

@@ -15,7 +15,7 @@ static const struct {
     {"arp", {"arp_"}},
     {"ipv4", {"ip_", "frag_"}},
     {"icmp", {"icmp_"}},
-    {"ipv6", {"ip6_", "icmp6_", "nd_", "pmtu_"}},
+    {"ipv6", {"ip6_", "icmp6_", "nd_", "pmtu_", "mld_"}},
     {"udp", {"udp_"}},
     {"tcp", {"tcp_"}},
     {"dns", {"dns_"}},

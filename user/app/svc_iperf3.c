@@ -248,14 +248,15 @@ static void ip3_start_if_ready(struct svc_iperf3 *s)
 
 /* --- UDP streams -------------------------------------------------------- */
 
-static struct ip3_stream *ip3_udp_stream(struct svc_iperf3 *s, uint32_t ip, uint16_t port)
+static struct ip3_stream *ip3_udp_stream(struct svc_iperf3 *s, const struct xs_addr *a,
+					 uint16_t port)
 {
 	unsigned i;
 
 	for (i = 0; i < s->t.nstreams; i++) {
 		struct ip3_stream *sp = &s->t.streams[i];
 
-		if (sp->udp && sp->ip == ip && sp->port == port)
+		if (sp->udp && sp->port == port && xs_addr_eq(&sp->addr, a))
 			return sp;
 	}
 	return NULL;
@@ -359,7 +360,8 @@ static void ip3_udp_pump(struct svc_iperf3 *s)
 			} else {
 				ip3_be32(p + 8, (uint32_t)seq);
 			}
-			if (xs_udp_sendto(s->st, s->udp, p, s->t.blksize, sp->ip, sp->port) < 0) {
+			if (xs_udp_sendto_addr(s->st, s->udp, p, s->t.blksize, &sp->addr,
+					       sp->port) < 0) {
 				s->stats.iperf3_udp_tx_fail++;
 				break;
 			}
@@ -375,12 +377,12 @@ static void ip3_udp_pump(struct svc_iperf3 *s)
 static void ip3_udp_ready(struct xs_stack *st, struct xs_udp h, unsigned events, void *ctx)
 {
 	struct svc_iperf3 *s = ctx;
-	uint32_t ip;
+	struct xs_addr a;
 	uint16_t port;
 	ssize_t n;
 
-	while ((n = xs_udp_recvfrom(st, h, s->buf, sizeof(s->buf), &ip, &port)) >= 0) {
-		struct ip3_stream *sp = s->t.udp ? ip3_udp_stream(s, ip, port) : NULL;
+	while ((n = xs_udp_recvfrom_addr(st, h, s->buf, sizeof(s->buf), &a, &port)) >= 0) {
+		struct ip3_stream *sp = s->t.udp ? ip3_udp_stream(s, &a, port) : NULL;
 		uint8_t reply[4];
 
 		if (sp) {
@@ -388,12 +390,12 @@ static void ip3_udp_ready(struct xs_stack *st, struct xs_udp h, unsigned events,
 				ip3_udp_data(s, sp, s->buf, (size_t)n);
 			continue;
 		}
-		if (s->phase == P_STREAMS && s->t.udp && n == 4 && ip == s->t.peer &&
+		if (s->phase == P_STREAMS && s->t.udp && n == 4 && xs_addr_eq(&a, &s->t.peer) &&
 		    s->t.nstreams < s->t.want_streams && ip3_udp_connect_reply(s->buf, reply)) {
 			sp = ip3_stream_add(s);
-			sp->ip = ip;
+			sp->addr = a;
 			sp->port = port;
-			xs_udp_sendto(st, h, reply, sizeof(reply), ip, port);
+			xs_udp_sendto_addr(st, h, reply, sizeof(reply), &a, port);
 			ip3_start_if_ready(s);
 			continue;
 		}
@@ -605,7 +607,7 @@ static bool ip3_cookie_ok(const uint8_t *c)
 
 static void ip3_pending_input(struct svc_iperf3 *s, struct ip3_pending *p)
 {
-	uint32_t ip = p->ip;
+	struct xs_addr a = p->addr;
 	struct xs_tcp h = p->h;
 	ssize_t n;
 
@@ -627,7 +629,7 @@ static void ip3_pending_input(struct svc_iperf3 *s, struct ip3_pending *p)
 	if (s->phase == P_IDLE) {
 		memset(&s->t, 0, sizeof(s->t));
 		memcpy(s->t.cookie, p->cookie, IP3_COOKIE);
-		s->t.peer = ip;
+		s->t.peer = a;
 		s->ctrl = h;
 		s->role[h.id] = R_CTRL;
 		p->h = (struct xs_tcp)XS_NO_HANDLE;
@@ -637,7 +639,7 @@ static void ip3_pending_input(struct svc_iperf3 *s, struct ip3_pending *p)
 			ip3_test_end(s);
 		return;
 	}
-	if (s->phase == P_STREAMS && !s->t.udp && ip == s->t.peer &&
+	if (s->phase == P_STREAMS && !s->t.udp && xs_addr_eq(&a, &s->t.peer) &&
 	    !memcmp(p->cookie, s->t.cookie, IP3_COOKIE) && s->t.nstreams < s->t.want_streams) {
 		struct ip3_stream *sp = ip3_stream_add(s);
 
@@ -689,10 +691,10 @@ static void ip3_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned eve
 			     void *ctx)
 {
 	struct svc_iperf3 *s = ctx;
-	uint32_t ip;
+	struct xs_addr a;
 	struct xs_tcp h;
 
-	while ((h = xs_tcp_accept(st, lh, &ip, NULL)).id >= 0) {
+	while ((h = xs_tcp_accept_addr(st, lh, &a, NULL)).id >= 0) {
 		struct ip3_pending *p =
 			h.id < IP3_MAX_HANDLES ? ip3_pending_of(s, (struct xs_tcp)XS_NO_HANDLE) : NULL;
 
@@ -702,7 +704,7 @@ static void ip3_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned eve
 			continue;
 		}
 		p->h = h;
-		p->ip = ip;
+		p->addr = a;
 		p->got = 0;
 		p->deadline = s->now + XS_MS(s->cfg.ctrl_timeout_ms);
 		s->role[h.id] = R_PENDING;

@@ -65,7 +65,7 @@ struct ip3_stream {
 	bool sender; /* the server sends on it */
 	bool udp;
 	struct xs_tcp h; /* TCP handle, id -1 when closed */
-	uint32_t ip; /* UDP peer */
+	struct xs_addr addr; /* UDP peer, either family */
 	uint16_t port;
 	uint64_t bytes;
 	uint32_t retransmits; /* TCP, at the end */
@@ -84,7 +84,7 @@ struct ip3_test {
 	uint64_t blksize, bandwidth;
 	/* state */
 	uint8_t cookie[IP3_COOKIE];
-	uint32_t peer; /* the client's address: streams come from it */
+	struct xs_addr peer; /* the client's address: streams come from it */
 	unsigned nstreams, want_streams;
 	struct ip3_stream *streams;
 	xs_time_t start, end;
@@ -92,7 +92,7 @@ struct ip3_test {
 
 struct ip3_pending {
 	struct xs_tcp h;
-	uint32_t ip;
+	struct xs_addr addr;
 	uint8_t cookie[IP3_COOKIE];
 	unsigned got;
 	xs_time_t deadline;

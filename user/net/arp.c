@@ -30,29 +30,24 @@ static unsigned arp_hash(const struct xs_stack *st, uint32_t ip)
 int arp_cache_init(struct arp_cache *c)
 {
 	int i;
+	int err;
 
 	memset(c, 0, sizeof(*c));
-	c->pending_mem = malloc((size_t)ARP_PENDING_SLOTS * ARP_PENDING_BUF);
-	if (!c->pending_mem)
-		return -ENOMEM;
+	err = pending_init(&c->pending, ARP_PENDING_SLOTS);
+	if (err)
+		return err;
 	for (i = 0; i < ARP_BUCKETS; i++)
 		c->bucket[i] = -1;
 	for (i = 0; i < ARP_CACHE_SIZE; i++)
 		c->e[i].next = (int16_t)(i + 1 < ARP_CACHE_SIZE ? i + 1 : -1);
 	c->free_entry = 0;
 	c->last_tx = -1;
-	for (i = 0; i < ARP_PENDING_SLOTS; i++) {
-		c->p[i].next = (int16_t)(i + 1 < ARP_PENDING_SLOTS ? i + 1 : -1);
-		c->p[i].buf = c->pending_mem + (size_t)i * ARP_PENDING_BUF;
-	}
-	c->free_pending = 0;
 	return 0;
 }
 
 void arp_cache_fini(struct arp_cache *c)
 {
-	free(c->pending_mem);
-	c->pending_mem = NULL;
+	pending_fini(&c->pending);
 }
 
 static int arp_find(const struct xs_stack *st, uint32_t ip)
@@ -66,27 +61,20 @@ static int arp_find(const struct xs_stack *st, uint32_t ip)
 	return -1;
 }
 
-/* Frees the packets waiting on entry i, counting each as reason. */
+/* RFC 1122 2.3.2.2: the sender of a packet that waited in vain hears host
+ * unreachable. A waiting packet is always ours, a whole IP packet after the
+ * Ethernet header; only a first fragment (or none) is quoted. */
+static void arp_unreachable(struct xs_stack *st, const uint8_t *frame, size_t len)
+{
+	if (len > ETH_HDR_LEN + IP4_HDR_LEN && !(ld_be16(frame + ETH_HDR_LEN + 6) & IP4_OFF_MASK))
+		icmp_local_error(st, ICMP_DEST_UNREACH, 1, frame + ETH_HDR_LEN, len - ETH_HDR_LEN);
+}
+
+/* Frees the packets waiting on entry e, counting each as reason. */
 static void arp_drop_pending(struct xs_stack *st, struct arp_entry *e, enum xs_drop reason)
 {
-	struct arp_cache *c = &st->arp;
-
-	while (e->pending >= 0) {
-		int s = e->pending;
-		struct arp_pending *p = &c->p[s];
-
-		/* RFC 1122 2.3.2.2: the sender hears host unreachable. A waiting
-		 * packet is always ours, a whole IP packet after the Ethernet header. */
-		if (reason == XS_DROP_ARP_UNRESOLVED && p->len > ETH_HDR_LEN + IP4_HDR_LEN &&
-		    !(ld_be16(p->buf + ETH_HDR_LEN + 6) & IP4_OFF_MASK))
-			icmp_local_error(st, ICMP_DEST_UNREACH, 1, p->buf + ETH_HDR_LEN,
-					 p->len - ETH_HDR_LEN);
-		e->pending = p->next;
-		p->next = c->free_pending;
-		c->free_pending = (int16_t)s;
-		xs_drop(st, reason);
-	}
-	e->npending = 0;
+	pending_drop(st, &st->arp.pending, &e->pending, reason,
+		     reason == XS_DROP_ARP_UNRESOLVED ? arp_unreachable : NULL);
 }
 
 static void arp_remove(struct xs_stack *st, int i, enum xs_drop reason)
@@ -128,7 +116,7 @@ void arp_mark_gateways(struct xs_stack *st)
  * one we sent through. Unsolicited traffic never evicts these. */
 static bool arp_in_use(const struct arp_entry *e)
 {
-	return e->gw || e->used || e->state != ARP_REACHABLE || e->npending;
+	return e->gw || e->used || e->state != ARP_REACHABLE || e->pending.n;
 }
 
 /* Which entry makes room when the cache is full: for our own resolution
@@ -172,40 +160,13 @@ static int arp_alloc(struct xs_stack *st, uint32_t ip, bool unsolicited)
 	h = arp_hash(st, ip);
 	memset(&c->e[i], 0, sizeof(c->e[i]));
 	c->e[i].ip = ip;
-	c->e[i].pending = -1;
+	pending_q_init(&c->e[i].pending);
 	c->e[i].gw = arp_is_gateway(st, ip);
 	c->e[i].next = c->bucket[h];
 	c->bucket[h] = (int16_t)i;
 	if (++c->chain_len[h] > st->stats.arp_chain_max)
 		st->stats.arp_chain_max = c->chain_len[h];
 	return i;
-}
-
-/* Sends the waiting packets of a freshly resolved entry. */
-static void arp_flush_pending(struct xs_stack *st, struct arp_entry *e)
-{
-	struct arp_cache *c = &st->arp;
-	struct xs_frame f;
-
-	while (e->pending >= 0) {
-		int s = e->pending;
-		struct arp_pending *p = &c->p[s];
-
-		if (iface_tx_alloc(st, &f) == 0) {
-			if (p->len <= f.cap) {
-				memcpy(f.data, p->buf, p->len);
-				memcpy(f.data, e->mac, ETH_ADDR_LEN);
-				iface_tx_submit(st, &f, p->len);
-			} else {
-				xs_dev_tx_abort(st->dev, &f);
-				xs_drop(st, XS_DROP_TX_TOO_BIG);
-			}
-		}
-		e->pending = p->next;
-		p->next = c->free_pending;
-		c->free_pending = (int16_t)s;
-	}
-	e->npending = 0;
 }
 
 static void arp_resolved(struct xs_stack *st, int i, const uint8_t mac[6])
@@ -218,7 +179,7 @@ static void arp_resolved(struct xs_stack *st, int i, const uint8_t mac[6])
 	e->state = ARP_REACHABLE;
 	e->looked_up = 0;
 	e->expires = st->now + XS_MS(st->cfg.arp_lifetime_ms);
-	arp_flush_pending(st, e);
+	pending_send(st, &st->arp.pending, &e->pending, e->mac); /* what waited */
 }
 
 static int arp_send(struct xs_stack *st, uint16_t op, const uint8_t *eth_dst,
@@ -357,9 +318,7 @@ int arp_cache_lookup(struct xs_stack *st, uint32_t ip, uint8_t mac[6])
 void arp_queue_frame(struct xs_stack *st, uint32_t next_hop, const uint8_t *frame, size_t len)
 {
 	struct arp_cache *c = &st->arp;
-	struct arp_entry *e;
-	int16_t *link;
-	int i, s;
+	int i;
 
 	i = arp_find(st, next_hop);
 	if (i < 0) {
@@ -369,23 +328,8 @@ void arp_queue_frame(struct xs_stack *st, uint32_t next_hop, const uint8_t *fram
 		c->e[i].expires = st->now + XS_MS(st->cfg.arp_retry_ms);
 		arp_send_request(st, next_hop, NULL);
 	}
-	e = &c->e[i];
-	if (len > ARP_PENDING_BUF || e->npending >= ARP_PENDING_PER_ENTRY ||
-	    c->free_pending < 0) {
+	if (pending_add(&c->pending, &c->e[i].pending, frame, len))
 		xs_drop(st, XS_DROP_ARP_QUEUE_FULL);
-		return;
-	}
-	s = c->free_pending;
-	c->free_pending = c->p[s].next;
-	memcpy(c->p[s].buf, frame, len);
-	c->p[s].len = (uint16_t)len;
-	c->p[s].next = -1;
-	/* Append, so packets leave in the order they were sent. */
-	link = &e->pending;
-	while (*link >= 0)
-		link = &c->p[*link].next;
-	*link = (int16_t)s;
-	e->npending++;
 }
 
 void arp_tick(struct xs_stack *st)

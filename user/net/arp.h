@@ -8,11 +8,12 @@
 
 #include <xdpstack/stack.h>
 
+#include "net/pending.h"
+
 #define ARP_CACHE_SIZE XS_ARP_CACHE_SIZE /* entries; the oldest is evicted when full */
 #define ARP_BUCKETS 256        /* keyed (SipHash-1-3): about one entry a chain */
 #define ARP_PENDING_SLOTS 256   /* packets waiting for resolution, all entries */
-#define ARP_PENDING_PER_ENTRY 64 /* a 64 KiB datagram is 45 fragments */
-#define ARP_PENDING_BUF 2048
+#define ARP_PENDING_PER_ENTRY PENDING_PER_ENTRY /* net/pending.h: 64 */
 
 /* PROBE: the lifetime ran out while the entry was in use; it is still used
  * while unicast requests ask the neighbour (RFC 1122 2.3.2.1 (2), Linux's
@@ -27,16 +28,9 @@ struct arp_entry {
 	uint8_t looked_up;     /* looked up since it was last confirmed */
 	xs_time_t expires;     /* REACHABLE: end of life; INCOMPLETE, PROBE: next retry */
 	int16_t next;          /* hash chain */
-	int16_t pending;       /* first waiting packet slot, -1 if none */
-	uint8_t npending;
+	struct pending_q pending; /* packets waiting for it */
 	uint8_t used;          /* we sent through it since it was created */
 	uint8_t gw;            /* the gateway of a route */
-};
-
-struct arp_pending {
-	int16_t next;          /* next slot of the same entry, or of the free list */
-	uint16_t len;          /* whole frame, Ethernet header included */
-	uint8_t *buf;
 };
 
 struct arp_cache {
@@ -45,9 +39,7 @@ struct arp_cache {
 	uint16_t chain_len[ARP_BUCKETS];
 	int16_t free_entry;    /* free list through .next */
 	int16_t last_tx;       /* arp_cache_lookup's last entry, -1: none */
-	struct arp_pending p[ARP_PENDING_SLOTS];
-	int16_t free_pending;
-	uint8_t *pending_mem;
+	struct pending_pool pending;
 };
 
 struct xs_stack;

@@ -10,6 +10,7 @@
 #include "core/stack.h"
 #include "net6/ip6.h"
 #include "net6/mq6.h"
+#include "net6/mld.h"
 #include "net6/nd.h"
 #include "net6/up6.h"
 #include "wire/bytes.h"
@@ -19,6 +20,9 @@ static const struct ip6_addr ip6_unspec;
 void ip6_raise(struct xs_stack *st, unsigned ev)
 {
 	st->ip6->events |= ev;
+	/* The addresses changed: so may the groups MLD reports. */
+	if (ev & XS_IP6_EV_STEER)
+		st->ip6->mld.dirty = true;
 }
 
 int ip6_addr_find(const struct xs_stack *st, const struct ip6_addr *a)
@@ -226,6 +230,8 @@ int xs_ip6_enable(struct xs_stack *st, const struct xs_ip6_config *cfg)
 	for (i = 0; i < IP6_PMTU_BUCKETS; i++)
 		s->pmtu_bucket[i] = -1;
 	st->ip6 = s;
+	s->unpolled = st->now == 0;
+	mld_init(st, cfg->mld_robustness);
 	/* The link-local address, never the MAC's EUI-64 (the kernel's own). */
 	ctr = 0;
 	ip6_stable_iid(st, &ll, &ctr);
@@ -264,12 +270,23 @@ void ip6_fini(struct xs_stack *st)
 
 void ip6_tick(struct xs_stack *st)
 {
-	/* In a multi-queue group stack 0 alone runs DAD, lifetimes, SLAAC and
-	 * route expiry, and sends the result to the others (mq6.c). */
+	/* In a multi-queue group stack 0 alone runs DAD, lifetimes, SLAAC,
+	 * route expiry and MLD, and sends the result to the others (mq6.c). */
 	bool follower = ip6_follower(st);
+	int i;
 
-	if (!follower)
+	/* Enabled before the first poll (the daemon does), DAD's random delays
+	 * (RFC 4862 5.4.2) were drawn from a clock at 0: they count from now. */
+	if (st->ip6->unpolled) {
+		st->ip6->unpolled = false;
+		for (i = 0; i < IP6_MAX_ADDRS; i++)
+			if (st->ip6->addr[i].state == IP6A_TENTATIVE)
+				st->ip6->addr[i].dad_next += st->now;
+	}
+	if (!follower) {
+		mld_tick(st); /* first: a join's report precedes DAD's solicitation */
 		ip6_addr_tick(st);
+	}
 	nd_tick(st);
 	if (!follower)
 		route6_tick(st);

@@ -8,9 +8,11 @@
 #include "net/icmp.h"
 #include "core/mq.h"
 #include "net6/ip6.h"
+#include "net6/mld.h"
 #include "net6/nd.h"
 #include "net6/up6.h"
 #include "wire/bytes.h"
+#include "wire/mld.h"
 #include "wire/ndp.h"
 
 /* The error bucket: the ICMPv4 budget (icmp_rate, icmp_burst), a bucket of
@@ -284,9 +286,13 @@ void icmp6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *
 		if (icmp6_nd_input(st, ip, &m, false) && st->mq)
 			mq_replicate_nd(st, pkt, len);
 		return;
+	case MLD_QUERY:
+		mld_query_input(st, ip, &m);
+		return;
 	default:
 		/* Redirects (a host may ignore them, RFC 4861 8.3 leaves it to
-		 * configuration), MLD (the kernel's), unknown informational
+		 * configuration), MLD reports (a listener ignores them, RFC
+		 * 3810 6.3 is a router's), unknown informational
 		 * messages (RFC 4443 2.4 (b): discarded). */
 		why = XS_DROP_ICMP6_TYPE;
 		break;

@@ -10,6 +10,7 @@
 #include <xdpstack/stack.h>
 
 #include "dev/dev.h"
+#include "net6/mld.h"
 #include "net6/nd.h"
 #include "wire/icmp6.h"
 #include "wire/ip6.h"
@@ -75,6 +76,7 @@ struct ip6_state {
 	uint32_t base_reachable_ms, reachable_ms, retrans_ms;
 	unsigned events; /* XS_IP6_EV_* not yet taken */
 	bool want_ra;	 /* what xs_ip6_steer_info says */
+	bool unpolled;	 /* enabled before the stack's first poll (now 0) */
 	/* Router solicitation (SLAAC) */
 	uint8_t rs_left;
 	xs_time_t rs_next;
@@ -91,6 +93,7 @@ struct ip6_state {
 	unsigned npmtu;
 	struct nd_cache nd;
 	struct ip6_follow *follow_sent; /* stack 0 of a group: what the others have (mq6.c) */
+	struct mld_state mld;
 };
 
 struct xs_stack;

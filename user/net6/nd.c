@@ -23,20 +23,16 @@ static unsigned nd_hash(const struct xs_stack *st, const struct ip6_addr *a)
 
 int nd_cache_init(struct nd_cache *c)
 {
-	int i;
+	int i, err;
 
 	memset(c, 0, sizeof(*c));
-	c->pending_mem = malloc((size_t)ND_PENDING_SLOTS * ND_PENDING_BUF);
-	if (!c->pending_mem)
-		return -ENOMEM;
+	err = pending_init(&c->pending, ND_PENDING_SLOTS);
+	if (err)
+		return err;
 	for (i = 0; i < ND_BUCKETS; i++)
 		c->bucket[i] = -1;
 	for (i = 0; i < ND_CACHE_SIZE; i++)
 		c->e[i].next = (int16_t)(i + 1 < ND_CACHE_SIZE ? i + 1 : -1);
-	for (i = 0; i < ND_PENDING_SLOTS; i++) {
-		c->p[i].next = (int16_t)(i + 1 < ND_PENDING_SLOTS ? i + 1 : -1);
-		c->p[i].buf = c->pending_mem + (size_t)i * ND_PENDING_BUF;
-	}
 	return 0;
 }
 
@@ -51,25 +47,19 @@ static int nd_find(const struct xs_stack *st, const struct ip6_addr *a)
 	return -1;
 }
 
-/* Frees the packets waiting on e; on a resolution failure their senders
- * hear address unreachable (RFC 4861 7.2.2, RFC 4443 3.1 code 3). */
+/* A packet that waited in vain: its sender hears address unreachable (RFC
+ * 4861 7.2.2, RFC 4443 3.1 code 3). */
+static void nd_unreachable(struct xs_stack *st, const uint8_t *frame, size_t len)
+{
+	if (len > ETH_HDR_LEN + IP6_HDR_LEN)
+		icmp6_local_error(st, ICMP6_DST_UNREACH, 3, frame + ETH_HDR_LEN, len - ETH_HDR_LEN);
+}
+
+/* Frees the packets waiting on e, counted as reason. */
 static void nd_drop_pending(struct xs_stack *st, struct nd_entry *e, enum xs_drop reason)
 {
-	struct nd_cache *c = &IP6S(st)->nd;
-
-	while (e->pending >= 0) {
-		int s = e->pending;
-		struct nd_pending *p = &c->p[s];
-
-		if (reason == XS_DROP_ND_UNRESOLVED && p->len > ETH_HDR_LEN + IP6_HDR_LEN)
-			icmp6_local_error(st, ICMP6_DST_UNREACH, 3, p->buf + ETH_HDR_LEN,
-					  p->len - ETH_HDR_LEN);
-		e->pending = p->next;
-		p->next = c->free_pending;
-		c->free_pending = (int16_t)s;
-		xs_drop(st, reason);
-	}
-	e->npending = 0;
+	pending_drop(st, &IP6S(st)->nd.pending, &e->pending, reason,
+		     reason == XS_DROP_ND_UNRESOLVED ? nd_unreachable : NULL);
 }
 
 static void nd_remove(struct xs_stack *st, int i, enum xs_drop reason)
@@ -92,8 +82,7 @@ void nd_cache_fini(struct xs_stack *st)
 {
 	struct nd_cache *c = &IP6S(st)->nd;
 
-	free(c->pending_mem);
-	c->pending_mem = NULL;
+	pending_fini(&c->pending);
 }
 
 /* In use: being resolved or probed, packets waiting, a router we route
@@ -101,7 +90,7 @@ void nd_cache_fini(struct xs_stack *st)
  * evicts these. */
 static bool nd_in_use(const struct xs_stack *st, const struct nd_entry *e)
 {
-	return e->used || e->npending || (e->state != ND_REACHABLE && e->state != ND_STALE) ||
+	return e->used || e->pending.n || (e->state != ND_REACHABLE && e->state != ND_STALE) ||
 	       route6_is_router(st, &e->ip);
 }
 
@@ -144,7 +133,7 @@ static int nd_alloc(struct xs_stack *st, const struct ip6_addr *a, bool unsolici
 	h = nd_hash(st, a);
 	memset(&c->e[i], 0, sizeof(c->e[i]));
 	c->e[i].ip = *a;
-	c->e[i].pending = -1;
+	pending_q_init(&c->e[i].pending);
 	c->e[i].timer = ND_NEVER;
 	c->e[i].next = c->bucket[h];
 	c->bucket[h] = (int16_t)i;
@@ -156,28 +145,7 @@ static int nd_alloc(struct xs_stack *st, const struct ip6_addr *a, bool unsolici
 /* Sends what waited for e's address, now known. */
 static void nd_flush_pending(struct xs_stack *st, struct nd_entry *e)
 {
-	struct nd_cache *c = &IP6S(st)->nd;
-	struct xs_frame f;
-
-	while (e->pending >= 0) {
-		int s = e->pending;
-		struct nd_pending *p = &c->p[s];
-
-		if (iface_tx_alloc(st, &f) == 0) {
-			if (p->len <= f.cap) {
-				memcpy(f.data, p->buf, p->len);
-				memcpy(f.data, e->mac, ETH_ADDR_LEN);
-				iface_tx_submit(st, &f, p->len);
-			} else {
-				xs_dev_tx_abort(st->dev, &f);
-				xs_drop(st, XS_DROP_TX_TOO_BIG);
-			}
-		}
-		e->pending = p->next;
-		p->next = c->free_pending;
-		c->free_pending = (int16_t)s;
-	}
-	e->npending = 0;
+	pending_send(st, &IP6S(st)->nd.pending, &e->pending, e->mac);
 }
 
 /* RFC 4861 6.3.2: ReachableTime, refreshed whenever an entry becomes REACHABLE. */
@@ -420,8 +388,7 @@ int nd_output(struct xs_stack *st, const struct ip6_addr *nh, struct xs_frame *f
 {
 	struct nd_cache *c = &IP6S(st)->nd;
 	struct nd_entry *e;
-	int16_t *link;
-	int i = nd_find(st, nh), s;
+	int i = nd_find(st, nh), err;
 
 	if (i >= 0 && c->e[i].state != ND_INCOMPLETE) {
 		e = &c->e[i];
@@ -442,24 +409,12 @@ int nd_output(struct xs_stack *st, const struct ip6_addr *nh, struct xs_frame *f
 		e->used = 1;
 		nd_probe(st, e);
 	}
-	e = &c->e[i];
-	if (len > ND_PENDING_BUF || e->npending >= ND_PENDING_PER_ENTRY || c->free_pending < 0) {
-		xs_dev_tx_abort(st->dev, f);
-		xs_drop(st, XS_DROP_ND_QUEUE_FULL);
-		return -ENOBUFS;
-	}
-	s = c->free_pending;
-	c->free_pending = c->p[s].next;
-	memcpy(c->p[s].buf, f->data, len);
-	c->p[s].len = (uint16_t)len;
-	c->p[s].next = -1;
+	/* A copy waits (in the order sent); the frame goes back at once. */
+	err = pending_add(&c->pending, &c->e[i].pending, f->data, len);
 	xs_dev_tx_abort(st->dev, f);
-	link = &e->pending;
-	while (*link >= 0)
-		link = &c->p[*link].next;
-	*link = (int16_t)s;
-	e->npending++;
-	return 0;
+	if (err)
+		xs_drop(st, XS_DROP_ND_QUEUE_FULL);
+	return err;
 }
 
 void nd_tick(struct xs_stack *st)

@@ -9,14 +9,14 @@
 
 #include <xdpstack/stack.h>
 
+#include "net/pending.h"
 #include "wire/ip6.h"
 #include "wire/ndp.h"
 
 #define ND_CACHE_SIZE XS_ND_CACHE_SIZE
-#define ND_BUCKETS 256		/* keyed (SipHash-1-3): about one entry a chain */
-#define ND_PENDING_SLOTS 128	/* packets waiting for resolution, all entries */
-#define ND_PENDING_PER_ENTRY 64 /* a 64 KiB datagram is 45 fragments */
-#define ND_PENDING_BUF 2048
+#define ND_BUCKETS 256			       /* keyed (SipHash-1-3): about one entry a chain */
+#define ND_PENDING_SLOTS 128		       /* packets waiting for resolution, all entries */
+#define ND_PENDING_PER_ENTRY PENDING_PER_ENTRY /* net/pending.h: 64 */
 
 /* RFC 4861 10, protocol constants. */
 #define ND_MAX_MULTICAST_SOLICIT 3
@@ -29,21 +29,14 @@ enum nd_state { ND_FREE = 0, ND_INCOMPLETE, ND_REACHABLE, ND_STALE, ND_DELAY, ND
 struct nd_entry {
 	struct ip6_addr ip;
 	uint8_t mac[6];
-	uint8_t state;	/* enum nd_state */
-	uint8_t probes; /* solicitations sent in this INCOMPLETE or PROBE episode */
-	uint8_t router; /* IsRouter (RFC 4861 7.3.1) */
-	uint8_t used;	/* we sent through it since it was made */
-	uint8_t npending;
-	int16_t next;	 /* hash chain, or the free list */
-	int16_t pending; /* first waiting packet, -1: none */
-	xs_time_t timer; /* INCOMPLETE, PROBE: next solicitation; REACHABLE: its
-			  * end; DELAY: the first probe; STALE: ND_NEVER */
-};
-
-struct nd_pending {
-	int16_t next;
-	uint16_t len; /* the whole frame, Ethernet header included */
-	uint8_t *buf;
+	uint8_t state;		  /* enum nd_state */
+	uint8_t probes;		  /* solicitations sent in this INCOMPLETE or PROBE episode */
+	uint8_t router;		  /* IsRouter (RFC 4861 7.3.1) */
+	uint8_t used;		  /* we sent through it since it was made */
+	int16_t next;		  /* hash chain, or the free list */
+	struct pending_q pending; /* packets waiting for it */
+	xs_time_t timer;	  /* INCOMPLETE, PROBE: next solicitation; REACHABLE: its
+				   * end; DELAY: the first probe; STALE: ND_NEVER */
 };
 
 struct nd_cache {
@@ -51,9 +44,7 @@ struct nd_cache {
 	int16_t bucket[ND_BUCKETS];
 	uint16_t chain_len[ND_BUCKETS];
 	int16_t free_entry;
-	struct nd_pending p[ND_PENDING_SLOTS];
-	int16_t free_pending;
-	uint8_t *pending_mem;
+	struct pending_pool pending;
 };
 
 struct xs_stack;
