@@ -219,15 +219,55 @@ static void tcp_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 	*(unsigned *)ctx |= ev;
 }
 
+/* The rest of an active open h from queue 1 to the peer's listener lh, all
+ * replies landing on queue 0: the handshake handed over, the local port of
+ * queue 1's share, then a message each way ("ping", "pong" + tag). */
+static void handed_over_exchange(struct fix *f, struct xs_tcp lh, struct xs_tcp h,
+				 const char *tag)
+{
+	struct xs_tcp ph = XS_NO_HANDLE;
+	struct xs_tcp_info info;
+	char buf[16], ping[8], pong[8];
+	unsigned ev = 0;
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(ping, sizeof(ping), "ping%s", tag);
+	snprintf(pong, sizeof(pong), "pong%s", tag);
+	assert_int_equal(xs_tcp_set_event_cb(f->a[1], h, tcp_cb, &ev), 0);
+	for (i = 0; i < 200 && !(ev & XS_EV_WRITABLE); i++)
+		round_once(f);
+	assert_true(ev & XS_EV_WRITABLE);
+	assert_int_equal(xs_tcp_get_info(f->a[1], h, &info), 0);
+	assert_int_equal(info.lport % 2, 1);
+	/* The SYN-ACK (and what resolved the peer) reached queue 0 and went on
+	 * to queue 1. */
+	assert_true(S(f->a[0])->mq_handoff_tx >= 1);
+	assert_true(S(f->a[1])->mq_handoff_rx >= 2);
+	assert_int_equal(S(f->a[0])->tcp_rst_tx, 0);
+	assert_int_equal(S(f->a[0])->drop[XS_DROP_TCP_NO_CONN], 0);
+	/* Data both ways, the peer's on queue 0 still. */
+	for (i = 0; i < 50 && ph.id < 0; i++) {
+		ph = xs_tcp_accept(f->p, lh, NULL, NULL);
+		round_once(f);
+	}
+	assert_true(ph.id >= 0);
+	assert_int_equal(xs_tcp_send(f->p, ph, pong, n), (ssize_t)n);
+	assert_int_equal(xs_tcp_send(f->a[1], h, ping, n), (ssize_t)n);
+	rounds(f, 20);
+	assert_int_equal(xs_tcp_recv(f->a[1], h, buf, sizeof(buf)), (ssize_t)n);
+	assert_memory_equal(buf, pong, n);
+	assert_int_equal(xs_tcp_recv(f->p, ph, buf, sizeof(buf)), (ssize_t)n);
+	assert_memory_equal(buf, ping, n);
+	assert_int_equal(
+	    S(f->a[1])->drop[XS_DROP_MQ_RING_FULL] + S(f->a[0])->drop[XS_DROP_MQ_RING_FULL], 0);
+}
+
 /* An active open from queue 1 whose replies all land on queue 0: handed over. */
 static void test_active_open_replies_handed_over(void **state)
 {
+	struct xs_tcp lh, h;
 	struct fix f;
-	unsigned ev = 0;
-	struct xs_tcp lh, h, ph = XS_NO_HANDLE;
-	int i;
-	char buf[16];
-	struct xs_tcp_info info;
 
 	(void)state;
 	fix_start(&f, 0);
@@ -236,32 +276,7 @@ static void test_active_open_replies_handed_over(void **state)
 	assert_true(lh.id >= 0);
 	h = xs_tcp_connect(f.a[1], P_IP, 80);
 	assert_true(h.id >= 0);
-	assert_int_equal(xs_tcp_set_event_cb(f.a[1], h, tcp_cb, &ev), 0);
-	for (i = 0; i < 200 && !(ev & XS_EV_WRITABLE); i++)
-		round_once(&f);
-	assert_true(ev & XS_EV_WRITABLE);
-	assert_int_equal(xs_tcp_get_info(f.a[1], h, &info), 0);
-	assert_int_equal(info.lport % 2, 1);
-	/* The SYN-ACK and the ARP reply reached queue 0 and went on to queue 1. */
-	assert_true(S(f.a[0])->mq_handoff_tx >= 1);
-	assert_true(S(f.a[1])->mq_handoff_rx >= 2);
-	assert_int_equal(S(f.a[0])->tcp_rst_tx, 0);
-	assert_int_equal(S(f.a[0])->drop[XS_DROP_TCP_NO_CONN], 0);
-	/* Data both ways, the peer's on queue 0 still. */
-	for (i = 0; i < 50 && ph.id < 0; i++) {
-		ph = xs_tcp_accept(f.p, lh, NULL, NULL);
-		round_once(&f);
-	}
-	assert_true(ph.id >= 0);
-	assert_int_equal(xs_tcp_send(f.p, ph, "pong", 4), 4);
-	assert_int_equal(xs_tcp_send(f.a[1], h, "ping", 4), 4);
-	rounds(&f, 20);
-	assert_int_equal(xs_tcp_recv(f.a[1], h, buf, sizeof(buf)), 4);
-	assert_memory_equal(buf, "pong", 4);
-	assert_int_equal(xs_tcp_recv(f.p, ph, buf, sizeof(buf)), 4);
-	assert_memory_equal(buf, "ping", 4);
-	assert_int_equal(
-	    S(f.a[1])->drop[XS_DROP_MQ_RING_FULL] + S(f.a[0])->drop[XS_DROP_MQ_RING_FULL], 0);
+	handed_over_exchange(&f, lh, h, "");
 	fix_stop(&f);
 }
 
@@ -691,13 +706,9 @@ static void test_ip6_nd_replicated(void **state)
  * that resolves the peer) all land on queue 0: handed over. */
 static void test_ip6_active_open_handed_over(void **state)
 {
-	struct xs_tcp lh, h, ph = XS_NO_HANDLE;
-	struct xs_tcp_info info;
+	struct xs_tcp lh, h;
 	struct xs_addr dst;
-	unsigned ev = 0;
 	struct fix f;
-	char buf[16];
-	int i;
 
 	(void)state;
 	fix_start6(&f, XS_IP6_NO_DAD);
@@ -708,27 +719,7 @@ static void test_ip6_active_open_handed_over(void **state)
 	xs_addr_from_ip6(&dst, p6);
 	h = xs_tcp_connect_addr(f.a[1], &dst, 80, NULL);
 	assert_true(h.id >= 0);
-	assert_int_equal(xs_tcp_set_event_cb(f.a[1], h, tcp_cb, &ev), 0);
-	for (i = 0; i < 200 && !(ev & XS_EV_WRITABLE); i++)
-		round_once(&f);
-	assert_true(ev & XS_EV_WRITABLE);
-	assert_int_equal(xs_tcp_get_info(f.a[1], h, &info), 0);
-	assert_int_equal(info.lport % 2, 1);
-	assert_true(S(f.a[0])->mq_handoff_tx >= 1);
-	assert_int_equal(S(f.a[0])->tcp_rst_tx, 0);
-	assert_int_equal(S(f.a[0])->drop[XS_DROP_TCP_NO_CONN], 0);
-	for (i = 0; i < 50 && ph.id < 0; i++) {
-		ph = xs_tcp_accept(f.p, lh, NULL, NULL);
-		round_once(&f);
-	}
-	assert_true(ph.id >= 0);
-	assert_int_equal(xs_tcp_send(f.p, ph, "pong6", 5), 5);
-	assert_int_equal(xs_tcp_send(f.a[1], h, "ping6", 5), 5);
-	rounds(&f, 20);
-	assert_int_equal(xs_tcp_recv(f.a[1], h, buf, sizeof(buf)), 5);
-	assert_memory_equal(buf, "pong6", 5);
-	assert_int_equal(xs_tcp_recv(f.p, ph, buf, sizeof(buf)), 5);
-	assert_memory_equal(buf, "ping6", 5);
+	handed_over_exchange(&f, lh, h, "6");
 	fix_stop(&f);
 }
 
