@@ -222,8 +222,7 @@ static void tcp_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
 /* The rest of an active open h from queue 1 to the peer's listener lh, all
  * replies landing on queue 0: the handshake handed over, the local port of
  * queue 1's share, then a message each way ("ping", "pong" + tag). */
-static void handed_over_exchange(struct fix *f, struct xs_tcp lh, struct xs_tcp h,
-				 const char *tag)
+static void handed_over_exchange(struct fix *f, struct xs_tcp lh, struct xs_tcp h, const char *tag)
 {
 	struct xs_tcp ph = XS_NO_HANDLE;
 	struct xs_tcp_info info;
@@ -663,7 +662,7 @@ static void test_ip6_dad_conflict_on_follower(void **state)
 	assert_true(dup);
 	assert_int_equal(S(f.a[0])->nd_dad_conflicts, 1);
 	assert_int_equal(S(f.a[1])->nd_dad_conflicts, 0);
-	assert_true(S(f.a[1])->nd_na_rx >= 1); /* where it came */
+	assert_true(S(f.a[1])->nd_na_rx >= 1);	  /* where it came */
 	assert_int_equal(S(f.a[0])->nd_na_rx, 0); /* counted once */
 	assert_true(S(f.a[1])->mq_nd_replicas >= 1);
 	fix_stop(&f);
