@@ -17,10 +17,13 @@ and nothing else (nx.d.test: NXDOMAIN):
                and is then bound to dnsmasq's address.
     hostile    no dnsmasq: a scapy script in ns B answers the DISCOVER with
                malformed and foreign replies, each counted by reason, then
-               NAKs a REQUEST (logged, discovery again); offers for ns A's
-               own MAC reach ns A's kernel, and once bound those for the
-               stack's MAC too: the XDP program steers DHCP by chaddr only
-               while the stack has no address."""
+               NAKs a REQUEST (logged, discovery again), then grants a 10 s
+               lease (the stack's floor) and answers nothing more: the
+               renewal and the rebinding go unanswered, the lease expires
+               (logged, the address no longer answers ping, discovery
+               again). Offers for ns A's own MAC reach ns A's kernel, and
+               while bound those for the stack's MAC too: the XDP program
+               steers DHCP by chaddr only while the stack has no address."""
 
 import json
 import os
@@ -306,7 +309,7 @@ from scapy.all import Ether, IP, UDP, BOOTP, DHCP, Raw
 dev, srv = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
 s.bind((dev, 0))
-s.settimeout(20)
+s.settimeout(30)
 def client_msg(kind, skip_xid=None):
     # the stack's next DHCP message of type kind (its own xid not skip_xid)
     while True:
@@ -350,6 +353,33 @@ assert o.get("server_id") == srv and o.get("requested_addr") == "172.17.0.120", 
 s.send(offer(yi="0.0.0.0", opts=[("message-type", "nak"), ("server_id", srv), "end"]))
 p, _ = client_msg(1, skip_xid=xid)
 print("nak", xid, p[BOOTP].xid, flush=True)
+# Then a lease of 10 s, the stack's floor, and silence: the renewal (unicast
+# to srv at T1) and the rebinding (broadcast at T2) are counted, not answered,
+# until the DISCOVER of a new acquisition after the expiry.
+sys.stdin.readline()
+xid = p[BOOTP].xid
+def short(kind):
+    return [("message-type", kind), ("server_id", srv), ("lease_time", 10),
+            ("subnet_mask", "255.255.255.0"), "end"]
+s.send(offer(x=xid, opts=short("offer")))
+_, o = client_msg(3)
+assert o.get("server_id") == srv and o.get("requested_addr") == "172.17.0.120", o
+s.send(offer(x=xid, opts=short("ack")))
+print("acked", flush=True)
+renew = rebind = 0
+while True:
+    p = Ether(s.recv(2048))
+    if UDP not in p or p[UDP].dport != 67 or DHCP not in p:
+        continue
+    o = dict(x for x in p[DHCP].options if isinstance(x, tuple) and len(x) == 2)
+    if o.get("message-type") == 3 and p[BOOTP].ciaddr == "172.17.0.120":
+        if p[IP].dst == srv:
+            renew += 1
+        else:
+            rebind += 1
+    elif o.get("message-type") == 1 and p[BOOTP].xid != xid:
+        break
+print("lost", renew, rebind, xid, p[BOOTP].xid, flush=True)
 """
 
 
@@ -402,9 +432,10 @@ def wait_drops(path, want, timeout=5):
 def test_hostile_replies(topo, tmp_path):
     # Unbound: scapy in ns B floods malformed and foreign replies to the
     # DISCOVER, each counted by reason (exactly: the wrong-chaddr ones are
-    # never the stack's), then NAKs the REQUEST of a good OFFER. Offers for
-    # the kernel's own MAC are the kernel's, before and after the lease; for
-    # the stack's MAC only while it has no address.
+    # never the stack's), then NAKs the REQUEST of a good OFFER, then grants
+    # a 10 s lease it never renews. Offers for the kernel's own MAC are the
+    # kernel's, before and after the lease; for the stack's MAC only while it
+    # has no address.
     pytest.importorskip("scapy.all")
     script = tmp_path / "hostile.py"
     script.write_text(HOSTILE)
@@ -435,9 +466,9 @@ def test_hostile_replies(topo, tmp_path):
         # A NAK to the REQUEST: logged, and discovery again with a new xid.
         sender.stdin.write("go\n")
         sender.stdin.flush()
-        out, err = sender.communicate(timeout=30)
-        assert sender.returncode == 0, err
-        _, old, new = out.split()
+        line = sender.stdout.readline()
+        assert line.startswith("nak "), sender.stderr.read() if not line else line
+        _, old, new = line.split()
         assert old != new
         d.wait_for(lambda: "NAK from the server" in "".join(d.out.chunks), 5, "the NAK log")
         a = addr(path)
@@ -446,16 +477,45 @@ def test_hostile_replies(topo, tmp_path):
         assert "back to discovery" in d.stdout()
         assert wait_drops(path, want) == want
 
-        # Then a real server: the stack still takes a lease, and from then on
-        # offers for its MAC are not steered either (broadcast: the kernel's).
-        dm = Dnsmasq(topo, tmp_path)
-        try:
-            bound(d, timeout=30)
-            got = kernel_gets(topo, dhcp_frames(topo, STACK_MAC, 3), 3)
-            assert got == [STACK_MAC] * 3
-            assert wait_drops(path, want, timeout=0) == want
-        finally:
-            dm.stop()
+        # Then a lease of 10 s (the floor): the stack still takes one after
+        # all that, and from then on offers for its MAC are not steered
+        # either (broadcast: the kernel's).
+        sender.stdin.write("go\n")
+        sender.stdin.flush()
+        line = sender.stdout.readline()
+        assert line.strip() == "acked", sender.stderr.read() if not line else line
+        ip, _, server = bound(d, timeout=15)
+        assert ip == "172.17.0.120" and server == PEER_B_IP
+        a = addr(path)
+        assert a["ip"] == ip and a["dhcp"]["state"] == "bound" and a["dhcp"]["lease_s"] == 10
+        got = kernel_gets(topo, dhcp_frames(topo, STACK_MAC, 3), 3)
+        assert got == [STACK_MAC] * 3
+        assert wait_drops(path, want, timeout=0) == want
+        r = topo.ping(ip, count=1)
+        assert r.returncode == 0, r.stdout
+
+        # No renewal, no rebinding: at expiry (RFC 2131 4.4.5) one line says
+        # so, the address is gone (no answer to ping, none in addr), offers
+        # for the stack's MAC are steered to it again, and a new DISCOVER.
+        d.wait_for(lambda: "expired without renewal" in "".join(d.out.chunks), 20,
+                   "the lease's expiry")
+        assert (f"xdpstack: dhcp: the lease on {ip} expired without renewal: address "
+                "removed; back to discovery") in d.stdout().splitlines()
+        out, err = sender.communicate(timeout=10)
+        assert sender.returncode == 0, err
+        lost, renew, rebind, old, new = out.split()
+        assert lost == "lost" and (renew, rebind) == ("1", "1") and old != new, out
+        a = addr(path)
+        assert a["ip"] == "0.0.0.0" and a["dhcp"]["state"] == "selecting", a
+        assert a["dhcp"]["expiries"] == 1 and a["dhcp"]["acks"] == 1, a
+        assert a["dhcp"]["expiry_ms"] == -1
+        r = topo.ping(ip, count=1, wait=1)
+        assert r.returncode != 0 and " 0 received" in r.stdout, r.stdout
+        got = kernel_gets(topo, dhcp_frames(topo, STACK_MAC, 3) + dhcp_frames(topo, mac_a, 1),
+                          1)
+        assert got == [mac_a]
+        want["dhcp_not_ours"] += 3
+        assert wait_drops(path, want) == want
         rc, _, err = d.stop()
         assert rc == 0, err
     finally:

@@ -204,6 +204,7 @@ static const char *ip_str(uint32_t ip, char *buf)
  * queues' stacks the same address. */
 static void dhcp_events(struct xs_stack *st, struct xs_dev *hw)
 {
+	static uint32_t held; /* the leased address, for the line that says it is gone */
 	unsigned ev = xs_dhcp_events(st), i;
 	struct xs_dhcp_info in;
 	char a[16], b[16], c[16];
@@ -213,12 +214,19 @@ static void dhcp_events(struct xs_stack *st, struct xs_dev *hw)
 	if (ev & XS_DHCP_EV_DECLINED)
 		printf("xdpstack: dhcp: the offered address is in use (ARP answered); "
 		       "declined, discovering again in 10 s\n");
-	if (ev & XS_DHCP_EV_NAK)
+	/* The lease is gone before its events are read: name it from `held`. */
+	if ((ev & XS_DHCP_EV_NAK) && !(ev & XS_DHCP_EV_LOST))
 		printf("xdpstack: dhcp: NAK from the server: the lease is refused; "
 		       "back to discovery\n");
-	if ((ev & XS_DHCP_EV_LOST) && !(ev & XS_DHCP_EV_NAK))
-		printf("xdpstack: dhcp: the lease expired unrenewed: address lost; "
-		       "back to discovery\n");
+	else if (ev & XS_DHCP_EV_NAK)
+		printf("xdpstack: dhcp: NAK from the server: the lease on %s is refused, "
+		       "address removed; back to discovery\n",
+		       ip_str(held, a));
+	else if (ev & XS_DHCP_EV_LOST)
+		printf("xdpstack: dhcp: the lease on %s expired without renewal: "
+		       "address removed; back to discovery\n",
+		       ip_str(held, a));
+	held = in.ip;
 	if (ev & (XS_DHCP_EV_LOST | XS_DHCP_EV_BOUND | XS_DHCP_EV_RENEWED)) {
 		for (i = 1; i < qs.n; i++) {
 			queue_park(&qs.q[i]);
