@@ -10,13 +10,14 @@
  * UDP sockets are bound to ports 7, 53 and 5353, and port 4000 is connected
  * to 10.0.0.2:53 (ICMP errors quoting its datagrams reach it). IPv6 is on:
  * fd00::1/64 and a link-local address, no DAD; the peer fd00::2 is known
- * from a Neighbor Solicitation (IPv6 frames get their ICMPv6 or UDP
+ * from a Neighbor Solicitation (IPv6 frames get their ICMPv6, UDP or TCP
  * checksum fixed behind the header chain, as IPv4's below).
  * The stack is created once and keeps its state (ARP cache, socket queues)
  * between inputs; virtual time advances 1 ms per input so timers run too.
  * Inputs whose source MAC has its lowest bit set (byte 11; the rx path never
- * reads the source MAC) get their IPv4, ICMP and UDP checksums fixed first,
- * so mutations reach past the checksum checks; the others go in raw.
+ * reads the source MAC) get their IPv4, ICMP, UDP and TCP checksums fixed
+ * first (fix_csum.h, shared with fuzz_mq; an IPv4 fragment's header only), so
+ * mutations reach past the checksum checks; the others go in raw.
  * After every input all sent frames are taken, each must parse with our own
  * parsers (tests/fuzz/fuzz_tx.h), and every device frame must be
  * home: a frame the stack forgets to give back aborts the run. */
@@ -34,6 +35,7 @@
 #include "wire/csum.h"
 #include "wire/icmp6.h"
 #include "wire/ip6.h"
+#include "fix_csum.h"
 #include "fuzz_tx.h"
 
 #define FUZZ_IP 0x0a000001u /* 10.0.0.1/24 */
@@ -76,70 +78,6 @@ static void drain_tx(void)
 	if (fr.free != fr.total || fr.fill || fr.rx_borrowed || fr.tx_borrowed || fr.tx_queued ||
 	    fr.in_flight)
 		abort();
-}
-
-/* IPv6: the ICMPv6 or UDP checksum behind the header chain, if it walks. */
-static void fix_checksums6(uint8_t *f, size_t n)
-{
-	struct ip6_repr ip;
-	struct ip6_walk w;
-	size_t len;
-	uint8_t *l4;
-
-	if (ip6_parse(f + 14, n - 14, &ip))
-		return;
-	len = IP6_HDR_LEN + (size_t)ip.payload_len;
-	if (ip6_walk(f + 14, len, ip6_is_multicast(&ip.dst), &w))
-		return;
-	l4 = f + 14 + w.l4_off;
-	if (w.proto == IP6_NH_ICMP6 && len - w.l4_off >= 4) {
-		icmp6_set_csum(l4, len - w.l4_off, &ip.src, &ip.dst);
-	} else if (w.proto == IP6_NH_UDP && len - w.l4_off >= 8) {
-		uint16_t c;
-
-		st_be16(l4 + 6, 0);
-		c = csum_fold(csum_add(csum_pseudo6(ip.src.b, ip.dst.b, 17,
-						    (uint32_t)(len - w.l4_off)),
-				       l4, len - w.l4_off));
-		st_be16(l4 + 6, c ? c : 0xffff);
-	}
-}
-
-/* Recomputes whatever checksums the frame's own length fields make sense of. */
-static void fix_checksums(uint8_t *f, size_t n)
-{
-	uint8_t *ip = f + 14, *l4;
-	size_t ihl, total, l4len;
-
-	if (n >= 54 && ld_be16(f + 12) == 0x86dd) {
-		fix_checksums6(f, n);
-		return;
-	}
-	if (n < 34 || ld_be16(f + 12) != 0x0800 || ip[0] >> 4 != 4)
-		return;
-	ihl = (ip[0] & 0x0fu) * 4u;
-	if (ihl < 20 || 14 + ihl > n)
-		return;
-	st_be16(ip + 10, 0);
-	st_be16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
-	total = ld_be16(ip + 2);
-	if (total < ihl || 14 + total > n)
-		return;
-	l4 = ip + ihl;
-	l4len = total - ihl;
-	if (ip[9] == 1 && l4len >= 8) {
-		st_be16(l4 + 2, 0);
-		st_be16(l4 + 2, csum_fold(csum_add(0, l4, l4len)));
-	} else if (ip[9] == 17 && l4len >= 8) {
-		uint16_t ulen = ld_be16(l4 + 4), c;
-
-		if (ulen < 8 || ulen > l4len || !ld_be16(l4 + 6))
-			return;
-		st_be16(l4 + 6, 0);
-		c = csum_fold(
-		    csum_add(csum_pseudo4(ld_be32(ip + 12), ld_be32(ip + 16), 17, ulen), l4, ulen));
-		st_be16(l4 + 6, c ? c : 0xffff);
-	}
 }
 
 /* The peer asks for our address, so replies to it leave without ARP. */
@@ -269,7 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = FRAME_MAX;
 	memcpy(frame, data, size);
 	if (size > 11 && (frame[11] & 1))
-		fix_checksums(frame, size);
+		fuzz_fix_checksums(frame, size);
 	before = *xs_stack_stats(st);
 	if (xs_mem_dev_inject(dev, frame, size) != 0)
 		abort();
