@@ -121,7 +121,8 @@ unsigned xs_ip6_pmtu(const struct xs_stack *st, const uint8_t dst[16]);
 /* --- ping over either family --------------------------------------------
  * xs_ping_send to an xs_addr; an IPv6 result carries the replier in
  * r->from_addr (and r->from 0). 0 or -errno (-EADDRNOTAVAIL: no usable
- * IPv6 source address yet). */
+ * IPv6 source address yet; -EINVAL: unspecified, loopback, v4-mapped, or
+ * one of the stack's own addresses, as it has no loopback). */
 int xs_ping_send_addr(struct xs_stack *st, struct xs_ping h, const struct xs_addr *dst,
 		      uint16_t seq, size_t data_len);
 

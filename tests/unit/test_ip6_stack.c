@@ -789,6 +789,40 @@ static void test_tcp6_addresses(void **state)
 		;
 }
 
+/* The stack has no loopback: a ping to one of its own addresses (or to
+ * ::1, ::, a v4-mapped one) is refused at once, as a TCP open is, instead
+ * of soliciting the address on the wire until neighbor discovery gives up.
+ * A ping to the peer still leaves. */
+static void test_ping6_refuses_own_addresses(void **state)
+{
+	static const uint8_t loop6[16] = {[15] = 1};
+	static const uint8_t mapped6[16] = {[10] = 0xff, [11] = 0xff, 10, 0, 0, 2};
+	struct fx *fx = *state;
+	uint8_t ll[16], f[FRAME_MAX];
+	const uint8_t *bad[] = {our6, ll, loop6, unspec6, mapped6};
+	struct xs_addr d = {.family = XS_AF_INET6};
+	struct xs_ping hp;
+	size_t i, n, mlen;
+
+	fx6_enable(fx, XS_IP6_NO_DAD, 0);
+	our_ll(fx, ll);
+	learn_peer6(fx);
+	hp = xs_ping_open(fx->st, (xs_ping_cb)(void (*)(void))abort, NULL);
+	assert_true(hp.id >= 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(d.a, bad[i], 16);
+		assert_int_equal(xs_ping_send_addr(fx->st, hp, &d, (uint16_t)i, 8), -EINVAL);
+	}
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "pings to our own addresses");
+	memcpy(d.a, peer6, 16);
+	assert_int_equal(xs_ping_send_addr(fx->st, hp, &d, 9, 8), 0);
+	fx_poll(fx, fx->now);
+	n = take(fx, f);
+	check_icmp6_out(f, n, peer_mac, our6, peer6, 128, 0, &mlen);
+	xs_ping_close(fx->st, hp);
+}
+
 /* A stack with IPv6 on joins a multi-queue group: as a follower (index 1)
  * it forgets the addresses and routes it made itself, stack 0's come
  * (tests/unit/test_mq.c runs the group). */
@@ -819,6 +853,7 @@ int main(void)
 	    T(test_routes6_api),
 	    T(test_tcp6),
 	    T(test_tcp6_addresses),
+	    T(test_ping6_refuses_own_addresses),
 	    T(test_ip6_joins_mq_group),
 	};
 #undef T

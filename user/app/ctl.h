@@ -5,6 +5,7 @@
 
 #include <net/if.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -176,6 +177,7 @@ void ctl_cmd_addr(struct ctl_client *cl, int argc, char **argv);
 void ctl_cmd_arp(struct ctl_client *cl, int argc, char **argv);
 /* ctl_ip6.c: IPv6's part of addr, and the neighbor cache. */
 void ctl_addr_ip6(struct ctl_client *cl);
+bool ctl_ip6_is_ours(struct ctl_client *cl, const uint8_t a[16]);
 void ctl_cmd_neigh(struct ctl_client *cl, int argc, char **argv);
 void ctl_route6_show(struct ctl_client *cl);
 /* route add|del with an IPv6 DST (argv[2]); add: 1 for add. */

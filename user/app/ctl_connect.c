@@ -569,6 +569,12 @@ static void connect_begin(struct ctl_client *cl)
 	if (k->v6) {
 		xs_addr_format(&k->dst6, host, sizeof(host));
 		snprintf(k->name, sizeof(k->name), "[%s]:%u", host, k->port);
+		if (ctl_ip6_is_ours(cl, k->dst6.a)) {
+			ctl_end(cl, CTL_ERROR,
+				"connect %s: %s is the stack's own address (it has no loopback)",
+				k->name, host);
+			return;
+		}
 		h = xs_tcp_connect_addr(ST(cl), &k->dst6, k->port, NULL);
 		goto opened;
 	}

@@ -14,6 +14,20 @@ static const char *a6(const uint8_t a[16], char *buf)
 	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
 }
 
+/* True if a is one of the stack's IPv6 addresses, in any state: it has no
+ * loopback, so ping and connect refuse them with one clear line. */
+bool ctl_ip6_is_ours(struct ctl_client *cl, const uint8_t a[16])
+{
+	struct xs_ip6_addr_info in[XS_IP6_MAX_ADDRS];
+	size_t n, i;
+
+	n = xs_ip6_addr_list(cl->ctl->cfg.st, cl->ctl->now, in, XS_IP6_MAX_ADDRS);
+	for (i = 0; i < n; i++)
+		if (!memcmp(in[i].addr, a, 16))
+			return true;
+	return false;
+}
+
 /* Inside addr's output: one "inet6" line each (text), or ", "ip6": [...]". */
 void ctl_addr_ip6(struct ctl_client *cl)
 {

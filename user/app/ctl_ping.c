@@ -472,12 +472,19 @@ static void ping_begin(struct ctl_client *cl)
 	struct xs_ping h;
 
 	if (p->v6) {
-		if (p->dst6.a[0] == 0xff || !memcmp(p->dst6.a, (const uint8_t[16]){0}, 16)) {
+		if (p->dst6.a[0] == 0xff || !memcmp(p->dst6.a, (const uint8_t[16]){0}, 16) ||
+		    !memcmp(p->dst6.a, (const uint8_t[16]){[15] = 1}, 16)) {
 			ctl_end(cl, CTL_USAGE, "ping: invalid HOST '%.64s': expected a unicast "
 				"IPv6 address", p->name);
 			return;
 		}
 		xs_addr_format(&p->dst6, p->host, sizeof(p->host));
+		if (ctl_ip6_is_ours(cl, p->dst6.a)) {
+			ctl_end(cl, CTL_ERROR,
+				"ping: %s is the stack's own address (it has no loopback)",
+				p->host);
+			return;
+		}
 		goto open;
 	}
 	if (!p->dst || p->dst >= 0xe0000000u) {

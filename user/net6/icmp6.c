@@ -319,7 +319,10 @@ int ping_send_addr(struct xs_stack *st, int h, const struct xs_addr *dst, uint16
 	if (dst->family != XS_AF_INET6 || data_len > 0xffff - IP6_FRAG_HDR_LEN - ICMP6_HDR_LEN)
 		return -EINVAL;
 	memcpy(d.b, dst->a, IP6_ADDR_LEN);
-	if (ip6_is_unspecified(&d) || ip6_is_v4mapped(&d))
+	/* As tcp_connect_addr: the stack has no loopback, so its own
+	 * addresses (and ::1) would only be solicited on the wire, for ever. */
+	if (ip6_is_unspecified(&d) || ip6_is_v4mapped(&d) || ip6_is_loopback(&d) ||
+	    ip6_addr_find(st, &d) >= 0)
 		return -EINVAL;
 	if (ip6_select_src(st, &d, &src) != 0)
 		return -EADDRNOTAVAIL;
