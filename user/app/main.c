@@ -171,18 +171,32 @@ static inline void spin_pause(void)
 }
 
 /* Buffers freed when idle leave free pages inside the heap (RACK records,
- * out-of-order sets: small blocks among TCBs); once a second, after any
- * were freed, give those pages back so that RSS follows what connections
- * hold (glibc's malloc_trim releases whole free pages anywhere in the heap). */
-static void heap_trim(const struct xs_stack *st, xs_time_t now, xs_time_t *next, uint64_t *seen)
+ * out-of-order sets, rings below TCP_RING_MMAP_MIN), and so does what
+ * connections that went held (a FIN's RACK record, unsent data): no
+ * release counter counts those, the fall of tcp_conns does. Once a second,
+ * after any were freed, give those pages back so that RSS follows what
+ * connections hold (glibc's malloc_trim releases whole free pages anywhere
+ * in the heap). The TCBs are not in the heap: their slabs are unmapped as
+ * they empty (core/slab.h). */
+struct heap_trim {
+	xs_time_t next;
+	uint64_t released; /* tcp_buf_released + tcp_rack_released at the last look */
+	uint64_t conns;	   /* tcp_conns at the last look */
+};
+
+static void heap_trim(const struct xs_stack *st, xs_time_t now, struct heap_trim *h)
 {
 	const struct xs_stats *s = xs_stack_stats(st);
 	uint64_t released = s->tcp_buf_released + s->tcp_rack_released;
+	bool freed = released != h->released || s->tcp_conns < h->conns;
 
-	if (now < *next || released == *seen)
+	if (now < h->next)
 		return;
-	*seen = released;
-	*next = now + XS_SEC(1);
+	h->released = released;
+	h->conns = s->tcp_conns;
+	if (!freed)
+		return;
+	h->next = now + XS_SEC(1);
 	malloc_trim(0);
 }
 
@@ -291,8 +305,7 @@ static int queue_loop(struct queue *q)
 	struct ctl *c = q->index ? NULL : ctl;
 	struct pollfd pfd[2 + 1 + CTL_MAX_CLIENTS];
 	struct xs_stack *st = q->st;
-	xs_time_t trim_next = 0;
-	uint64_t trim_seen = 0;
+	struct heap_trim trim = {0};
 	int nctl = 0, sfd = xs_stack_fd(st);
 
 	if (sfd < 0) {
@@ -342,7 +355,7 @@ static int queue_loop(struct queue *q)
 			dhcp_events(st, q->hw);
 			ip6app_events(&ip6app);
 		}
-		heap_trim(st, now, &trim_next, &trim_seen);
+		heap_trim(st, now, &trim);
 		next = xs_stack_next_timer(st);
 		if (c && (cdl = ctl_next_deadline(c)) < next)
 			next = cdl;

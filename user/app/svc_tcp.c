@@ -16,18 +16,21 @@ enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_SOURCE };
 /* No service keeps a buffer per connection: they work in TCP's own rings
  * through the zero-copy calls (xs_tcp_recv_peek, xs_tcp_send_reserve), so a
  * connection a peer holds open costs the service these few bytes beyond
- * what TCP's budgets bound. */
+ * what TCP's budgets bound, in a table by handle id: no allocation of its
+ * own, which among the rings and RACK storage that come and go would pin
+ * a heap page per connection it was placed in. */
 struct svc_conn {
 	enum svc_kind kind;
 	uint8_t phase; /* source: offset % SVC_ALPHABET of the next byte */
 	bool eof;
+	bool open; /* a connection has this handle id */
 	struct xs_tcp h;
 };
 
 /* Per daemon: connections by handle id (conn[0 .. nconn), grown as handles
- * come), so everything is freed at exit. */
+ * come; open false: no connection), so everything is freed at exit. */
 struct svc_tcp {
-	struct svc_conn **conn;
+	struct svc_conn *conn;
 	unsigned nconn;
 	struct xs_tcp listener[3];
 	uint8_t pattern[SVC_BUF + SVC_ALPHABET]; /* the source's bytes from any phase */
@@ -35,8 +38,7 @@ struct svc_tcp {
 
 static void svc_conn_end(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h)
 {
-	free(s->conn[h.id]);
-	s->conn[h.id] = NULL;
+	s->conn[h.id].open = false;
 	xs_tcp_close(st, h);
 }
 
@@ -145,9 +147,9 @@ static void svc_source(struct xs_stack *st, struct svc_tcp *s, struct xs_tcp h,
 static void svc_conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct svc_tcp *s = ctx;
-	struct svc_conn *c = h.id >= 0 && (unsigned)h.id < s->nconn ? s->conn[h.id] : NULL;
+	struct svc_conn *c = h.id >= 0 && (unsigned)h.id < s->nconn ? &s->conn[h.id] : NULL;
 
-	if (!c)
+	if (!c || !c->open)
 		return;
 	if (events & XS_EV_ERROR) {
 		svc_conn_end(st, s, h); /* reset or timed out: nothing to finish */
@@ -164,7 +166,7 @@ static void svc_conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events
 		svc_source(st, s, h, c);
 		break;
 	}
-	if (s->conn[h.id] && (events & XS_EV_HUP))
+	if (c->open && (events & XS_EV_HUP))
 		svc_conn_end(st, s, h);
 }
 
@@ -177,11 +179,10 @@ static void svc_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned eve
 	struct xs_tcp h;
 
 	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
-		struct svc_conn *c;
+		struct svc_conn *nc;
 
 		if ((unsigned)h.id >= s->nconn) {
 			unsigned n = s->nconn ? s->nconn : 64;
-			struct svc_conn **nc;
 
 			while (n <= (unsigned)h.id)
 				n *= 2;
@@ -194,14 +195,7 @@ static void svc_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned eve
 			s->conn = nc;
 			s->nconn = n;
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			xs_tcp_abort(st, h);
-			continue;
-		}
-		c->kind = kind;
-		c->h = h;
-		s->conn[h.id] = c;
+		s->conn[h.id] = (struct svc_conn){ .kind = kind, .open = true, .h = h };
 		xs_tcp_set_event_cb(st, h, svc_conn_ready, s);
 	}
 }
@@ -243,8 +237,8 @@ void svc_tcp_stop(struct xs_stack *st, struct svc_tcp *s)
 	if (!s)
 		return;
 	for (i = 0; (unsigned)i < s->nconn; i++)
-		if (s->conn[i])
-			svc_conn_end(st, s, s->conn[i]->h);
+		if (s->conn[i].open)
+			svc_conn_end(st, s, s->conn[i].h);
 	for (i = 0; i < 3; i++)
 		if (s->listener[i].id >= 0)
 			xs_tcp_close(st, s->listener[i]);

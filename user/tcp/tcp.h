@@ -9,6 +9,7 @@
 
 #include <xdpstack/stack.h>
 
+#include "core/slab.h"
 #include "core/timer.h"
 #include "tcp/cc.h"
 #include "tcp/rack.h"
@@ -216,6 +217,7 @@ struct tcp_table {
 	struct tcp_conn *idle_head, *idle_tail; /* buffers to free once idle, oldest first */
 	xs_time_t idle_due;            /* when the head's are (XS_TIME_NEVER: empty list) */
 	struct xs_timer_wheel wheel;
+	struct xs_slab_cache tcbs;     /* every TCB comes from here (core/slab.h) */
 	unsigned nconns;
 	uint64_t mem;                  /* bytes all connections hold (tcp_mem) */
 	uint64_t orphan_mem;           /* of which orphans hold */

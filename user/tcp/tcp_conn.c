@@ -227,7 +227,7 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	tcp_mem_release(st, c);
 	T(st)->nconns--;
 	st->stats.tcp_conns = T(st)->nconns;
-	free(c);
+	slab_free(&T(st)->tcbs, c);
 }
 
 uint32_t tcp_isn(struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lport,
@@ -264,7 +264,9 @@ struct tcp_conn *tcp_conn_new(struct xs_stack *st, const struct ip6_addr *laddr,
 			      const struct ip6_addr *raddr, uint16_t lport, uint16_t rport,
 			      const struct tcp_conn *parent)
 {
-	struct tcp_conn *c = calloc(1, sizeof(*c));
+	/* From the TCBs' own slabs (core/slab.h: packed, and apart from the
+	 * buffers allocated and freed around them). */
+	struct tcp_conn *c = slab_zalloc(&T(st)->tcbs);
 	/* Under memory pressure a new connection gets small rings. */
 	uint32_t sndcap = tcp_mem_buf_cap(st, parent ? parent->sndbuf.cap : TCP_DEFAULT_BUF);
 	uint32_t rcvcap = tcp_mem_buf_cap(st, parent ? parent->rcvbuf.cap : TCP_DEFAULT_BUF);
@@ -385,6 +387,7 @@ int tcp_init(struct xs_stack *st)
 		free(t);
 		return -ENOMEM;
 	}
+	slab_cache_init(&t->tcbs, sizeof(struct tcp_conn), _Alignof(struct tcp_conn));
 	timer_wheel_init(&t->wheel, st->now);
 	t->idle_due = XS_TIME_NEVER;
 	st->tcp = t;
@@ -426,6 +429,7 @@ void tcp_fini(struct xs_stack *st)
 	free(t->chain_len);
 	free(t->handle);
 	free(t->hfree);
+	slab_cache_fini(&t->tcbs);
 	free(t);
 	st->tcp = NULL;
 }
