@@ -435,17 +435,20 @@ void mq_replicate_arp(struct xs_stack *st, const uint8_t *b, size_t n)
 			st->stats.mq_arp_replicas++;
 }
 
-void mq_replicate_nd(struct xs_stack *st, const uint8_t *b, size_t n)
+void mq_replicate_nd(struct xs_stack *st, const uint8_t *b, size_t n, enum mq_nd_to to)
 {
 	struct xs_mq *g = st->mq;
 	struct mq_rec rec = {.kind = MQ_REC_ND};
 	unsigned i;
 
-	if (g->n < 2 || n > MQ_ND_MAX)
+	if (g->n < 2 || n > MQ_ND_MAX || to == MQ_ND_NONE)
 		return;
-	for (i = 0; i < g->n; i++)
-		if (i != st->mq_index && push_to(st, i, &rec, b, (uint32_t)n))
+	for (i = 0; i < g->n; i++) {
+		if (i == st->mq_index || (to == MQ_ND_OWNER && i))
+			continue;
+		if (push_to(st, i, &rec, b, (uint32_t)n))
 			st->stats.mq_nd_replicas++;
+	}
 }
 
 void mq_push_ip6_follow(struct xs_stack *st, const void *b, size_t n)
