@@ -750,8 +750,8 @@ static void test_ip6_nd_copies_only_useful(void **state)
 	/* On a follower, one not ours goes to stack 0, whose addresses the
 	 * follower's copy may lag. */
 	put16(other + 12, 0x7777);
-	assert_int_equal(
-	    xs_mem_dev_inject(f.adev[1], fr, mk_ns6(fr, a_mac, p6, a6, other, 255)), 0);
+	assert_int_equal(xs_mem_dev_inject(f.adev[1], fr, mk_ns6(fr, a_mac, p6, a6, other, 255)),
+			 0);
 	rounds(&f, 3);
 	assert_int_equal(S(f.a[1])->mq_nd_replicas, 1);
 	fix_stop(&f);
