@@ -757,6 +757,42 @@ static void test_ip6_nd_copies_only_useful(void **state)
 	fix_stop(&f);
 }
 
+/* A unicast MLD query that RSS gives to queue 1 is stack 0's, which keeps
+ * the groups and alone reports them: handed over and answered from there. */
+static void test_ip6_mld_query_to_stack0(void **state)
+{
+	static const uint8_t ll2[16] = {0xfe, 0x80, [15] = 2};
+	uint8_t fr[FRAME_MAX], q[20] = {0};
+	uint64_t rep;
+	struct fix f;
+	int i;
+
+	(void)state;
+	fix_start6(&f, XS_IP6_NO_DAD);
+	wait_addrs(&f, 2, 0);
+	for (i = 0; i < 60; i++) { /* the joins' reports sent */
+		round_once(&f);
+		f.now += XS_MS(50);
+	}
+	rep = S(f.a[0])->mld_reports_tx;
+	assert_true(rep >= 2);
+	assert_int_equal(S(f.a[1])->mld_reports_tx, 0);
+	/* A General Query (MLDv2, 28 bytes) with a 1 s Maximum Response Delay. */
+	assert_int_equal(
+	    xs_mem_dev_inject(f.adev[1], fr,
+			      mk_icmp6(fr, a_mac, ll2, a6, 1, 130, 0, 1000u << 16, q, sizeof(q))),
+	    0);
+	for (i = 0; i < 30; i++) {
+		round_once(&f);
+		f.now += XS_MS(50);
+	}
+	assert_int_equal(S(f.a[0])->mld_queries, 1);
+	assert_int_equal(S(f.a[1])->mld_queries, 0);
+	assert_int_equal(S(f.a[0])->mld_reports_tx, rep + 1); /* the answer */
+	assert_int_equal(S(f.a[1])->mld_reports_tx, 0);
+	fix_stop(&f);
+}
+
 /* An active open from queue 1 whose replies (and the neighbor advertisement
  * that resolves the peer) all land on queue 0: handed over. */
 static void test_ip6_active_open_handed_over(void **state)
@@ -863,6 +899,7 @@ int main(void)
 	    cmocka_unit_test(test_ip6_dad_conflict_on_follower),
 	    cmocka_unit_test(test_ip6_nd_replicated),
 	    cmocka_unit_test(test_ip6_nd_copies_only_useful),
+	    cmocka_unit_test(test_ip6_mld_query_to_stack0),
 	    cmocka_unit_test(test_ip6_active_open_handed_over),
 	    cmocka_unit_test(test_ip6_ping_and_errors),
 	    cmocka_unit_test(test_ip6_flow_moves_queue),
