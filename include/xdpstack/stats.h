@@ -127,6 +127,7 @@
 	X(ND_UNRESOLVED, "next hop did not answer Neighbor Solicitations")        \
 	X(ND_QUEUE_FULL, "too many packets waiting for neighbor discovery")       \
 	X(ND_RA_IGNORED, "Router Advertisement not wanted (no SLAAC, or bad values)") \
+	X(ND_FRAG, "NDP message in fragments or behind a Fragment header (RFC 6980)") \
 	X(MLD_BAD, "MLD query malformed (hop limit, source, length, group)")      \
 	X(TX_NO_FRAME, "no free transmit frame")                                  \
 	X(MQ_RING_FULL, "packet for another queue's stack lost: the ring to it was full") \

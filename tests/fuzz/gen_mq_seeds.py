@@ -40,6 +40,7 @@ def arp(op, tpa):
 
 OUR6 = bytes([0xfd] + [0] * 14 + [1])
 PEER6 = bytes([0xfd] + [0] * 14 + [2])
+PEER6_LL = bytes([0xfe, 0x80] + [0] * 13 + [2])
 SN6 = bytes([0xff, 2] + [0] * 9 + [1, 0xff, 0, 0, 1])  # fd00::1's solicited-node group
 
 
@@ -82,6 +83,11 @@ seeds = {
         2, 0, 1280, ip6(17, udp(32771, 53, b"q" * 8), src=OUR6, dst=PEER6)))),
     "ns6_on_q1": b"\1" + eth(0x86dd, ip6(58, ns6(OUR6), dst=SN6, hlim=255),
                               dst=bytes([0x33, 0x33, 0xff, 0, 0, 1])),
+    "ns6_not_ours_on_q0": b"\0" + eth(0x86dd, ip6(58, ns6(PEER6), hlim=255)),
+    "ns6_atomic_frag_on_q2": b"\2" + eth(0x86dd, ip6(44, struct.pack("!BBHI", 58, 0, 0, 7) +
+                                                    ns6(OUR6), hlim=255)),
+    "mld6_query_on_q2": b"\2" + eth(0x86dd, ip6(58, icmp6(130, 0, 1000 << 16, bytes(20)),
+                                               src=PEER6_LL, hlim=1)),
 }
 os.makedirs(OUT, exist_ok=True)
 for k, v in seeds.items():

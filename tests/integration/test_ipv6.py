@@ -551,6 +551,22 @@ def test_na_flood_for_unsolicited_addresses(h):
     assert len(j["entries"]) <= 4, j
 
 
+def test_ndp_in_fragments_ignored(h):
+    # RFC 6980 5: a solicitation for our address (which would be answered
+    # and teach the sender), in two fragments and behind an atomic Fragment
+    # header, hop limit 255: ignored both ways, counted once each.
+    ns = bytes(IPv6(src=PEER6_B, dst=STACK6, hlim=255) / ICMPv6ND_NS(tgt=STACK6) /
+               ICMPv6NDOptSrcLLAddr(lladdr=h.mac_b))[40:]
+
+    def frag(off, more, data):
+        return to_stack(h, IPv6(src=PEER6_B, dst=STACK6, hlim=255) /
+                        scapy.IPv6ExtHdrFragment(nh=58, offset=off // 8, m=int(more), id=0x6980) /
+                        Raw(data))
+
+    expect_drop(h, [frag(0, True, ns[:16]), frag(16, False, ns[16:])], "nd_frag", count=1)
+    expect_drop(h, frag(0, False, ns), "nd_frag")
+
+
 # ------------------------------------------------- fragments and UDP
 
 @pytest.mark.parametrize("size", [3000, 20000])

@@ -18,6 +18,8 @@
 #include "core/mq.h"
 #include "wire/bytes.h"
 
+#include "ip6_fixture.h" /* IPv6 frame builders (fd00::1 is a6 here too) */
+
 #define A_IP 0x0a000001u /* the group's address */
 #define P_IP 0x0a000002u /* the peer */
 #define STEP XS_MS(1)
@@ -701,6 +703,96 @@ static void test_ip6_nd_replicated(void **state)
 	fix_stop(&f);
 }
 
+/* Neighbor discovery is copied only to the stacks that can use it: what
+ * lands on stack 0 and teaches the others nothing (a solicitation for a
+ * target not ours, another node's DAD probe, an advertisement for our own
+ * address) stays there, so a flood of it costs one queue, not every one. */
+static void test_ip6_nd_copies_only_useful(void **state)
+{
+	uint8_t fr[FRAME_MAX], sn[16], mac[6], other[16];
+	uint64_t rx1;
+	struct fix f;
+	int i;
+
+	(void)state;
+	fix_start6(&f, XS_IP6_NO_DAD);
+	wait_addrs(&f, 2, 0);
+	rounds(&f, 5);
+	sn6(a6, sn);
+	mcast_mac6(sn, mac);
+	rx1 = S(f.a[1])->mq_handoff_rx;
+	/* 100 solicitations for targets that are not ours, each with a SLL. */
+	memcpy(other, a6, 16);
+	for (i = 0; i < 100; i++) {
+		put16(other + 12, (uint16_t)(i + 1));
+		assert_int_equal(
+		    xs_mem_dev_inject(f.adev[0], fr, mk_ns6(fr, a_mac, p6, a6, other, 255)), 0);
+		if (i % 16 == 15)
+			round_once(&f);
+	}
+	/* Another node's DAD for our address (defended by stack 0), and an
+	 * advertisement for our address (a conflict, counted there). */
+	assert_int_equal(xs_mem_dev_inject(f.adev[0], fr, mk_ns6(fr, mac, unspec6, sn, a6, 255)),
+			 0);
+	assert_int_equal(
+	    xs_mem_dev_inject(f.adev[0], fr, mk_na6(fr, a_mac, p6, a6, a6, 0x20, p_mac)), 0);
+	rounds(&f, 3);
+	assert_int_equal(S(f.a[0])->drop[XS_DROP_ND_NOT_OURS], 100);
+	assert_int_equal(S(f.a[0])->drop[XS_DROP_ND_CONFLICT], 1);
+	assert_true(S(f.a[0])->nd_na_tx >= 1); /* the defence */
+	assert_int_equal(S(f.a[0])->mq_nd_replicas, 0);
+	assert_int_equal(S(f.a[1])->mq_handoff_rx, rx1);
+	/* A solicitation for our address with the sender's SLL teaches every
+	 * stack the sender: copied. */
+	assert_int_equal(xs_mem_dev_inject(f.adev[0], fr, mk_ns6(fr, mac, p6, sn, a6, 255)), 0);
+	rounds(&f, 3);
+	assert_int_equal(S(f.a[0])->mq_nd_replicas, 1);
+	/* On a follower, one not ours goes to stack 0, whose addresses the
+	 * follower's copy may lag. */
+	put16(other + 12, 0x7777);
+	assert_int_equal(xs_mem_dev_inject(f.adev[1], fr, mk_ns6(fr, a_mac, p6, a6, other, 255)),
+			 0);
+	rounds(&f, 3);
+	assert_int_equal(S(f.a[1])->mq_nd_replicas, 1);
+	fix_stop(&f);
+}
+
+/* A unicast MLD query that RSS gives to queue 1 is stack 0's, which keeps
+ * the groups and alone reports them: handed over and answered from there. */
+static void test_ip6_mld_query_to_stack0(void **state)
+{
+	static const uint8_t ll2[16] = {0xfe, 0x80, [15] = 2};
+	uint8_t fr[FRAME_MAX], q[20] = {0};
+	uint64_t rep;
+	struct fix f;
+	int i;
+
+	(void)state;
+	fix_start6(&f, XS_IP6_NO_DAD);
+	wait_addrs(&f, 2, 0);
+	for (i = 0; i < 60; i++) { /* the joins' reports sent */
+		round_once(&f);
+		f.now += XS_MS(50);
+	}
+	rep = S(f.a[0])->mld_reports_tx;
+	assert_true(rep >= 2);
+	assert_int_equal(S(f.a[1])->mld_reports_tx, 0);
+	/* A General Query (MLDv2, 28 bytes) with a 1 s Maximum Response Delay. */
+	assert_int_equal(
+	    xs_mem_dev_inject(f.adev[1], fr,
+			      mk_icmp6(fr, a_mac, ll2, a6, 1, 130, 0, 1000u << 16, q, sizeof(q))),
+	    0);
+	for (i = 0; i < 30; i++) {
+		round_once(&f);
+		f.now += XS_MS(50);
+	}
+	assert_int_equal(S(f.a[0])->mld_queries, 1);
+	assert_int_equal(S(f.a[1])->mld_queries, 0);
+	assert_int_equal(S(f.a[0])->mld_reports_tx, rep + 1); /* the answer */
+	assert_int_equal(S(f.a[1])->mld_reports_tx, 0);
+	fix_stop(&f);
+}
+
 /* An active open from queue 1 whose replies (and the neighbor advertisement
  * that resolves the peer) all land on queue 0: handed over. */
 static void test_ip6_active_open_handed_over(void **state)
@@ -806,6 +898,8 @@ int main(void)
 	    cmocka_unit_test(test_ip6_follow_and_dad),
 	    cmocka_unit_test(test_ip6_dad_conflict_on_follower),
 	    cmocka_unit_test(test_ip6_nd_replicated),
+	    cmocka_unit_test(test_ip6_nd_copies_only_useful),
+	    cmocka_unit_test(test_ip6_mld_query_to_stack0),
 	    cmocka_unit_test(test_ip6_active_open_handed_over),
 	    cmocka_unit_test(test_ip6_ping_and_errors),
 	    cmocka_unit_test(test_ip6_flow_moves_queue),

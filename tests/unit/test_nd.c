@@ -363,6 +363,51 @@ static void test_nd_hostile(void **state)
 	assert_true(xs_stack_stats(fx->st)->nd_chain_max < 16);
 }
 
+/* One fragment (hop limit 255, as NDP's) of the ICMPv6 message m: bytes
+ * [off, off + n) with M, from peer6 to our6. */
+static size_t mk_nd_frag(uint8_t *b, const uint8_t *m, size_t off, size_t n, bool more)
+{
+	uint8_t *fh = b + L4_6;
+
+	fh[0] = 58;
+	fh[1] = 0;
+	put16(fh + 2, (uint16_t)(off | (more ? 1 : 0)));
+	put32(fh + 4, 0x6980);
+	memcpy(fh + 8, m + off, n);
+	return mk_ip6(b, our_mac, peer_mac, peer6, our6, 44, 255, 8 + n);
+}
+
+/* RFC 6980 5: neighbor discovery in fragments (RA Guard's blind spot) or
+ * behind an atomic Fragment header is ignored, and counted. */
+static void test_nd_fragmented_ignored(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t f[FRAME_MAX], m[FRAME_MAX];
+	size_t n;
+
+	fx6_enable(fx, XS_IP6_NO_DAD, 0);
+	/* A solicitation for our address with the peer's SLL, unicast. */
+	n = mk_ns6(f, our_mac, peer6, our6, our6, 255);
+	memcpy(m, f + L4_6, 32);
+	(void)n;
+	inject(fx, f, mk_nd_frag(f, m, 0, 16, true));
+	inject(fx, f, mk_nd_frag(f, m, 16, 16, false));
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "fragmented NS");
+	assert_null(nd_state(fx, peer6));
+	expect_drops(fx, XS_DROP_ND_FRAG, 1, "fragmented NS");
+	inject(fx, f, mk_nd_frag(f, m, 0, 32, false));
+	fx_poll(fx, fx->now);
+	expect_nothing_sent(fx, "atomic fragment NS");
+	assert_null(nd_state(fx, peer6));
+	expect_drops(fx, XS_DROP_ND_FRAG, 1, "atomic fragment NS");
+	/* Whole, it is answered. */
+	inject(fx, f, mk_ns6(f, our_mac, peer6, our6, our6, 255));
+	fx_poll(fx, fx->now);
+	assert_true(take(fx, f) > 0);
+	assert_non_null(nd_state(fx, peer6));
+}
+
 static void test_icmp6_param_problems(void **state)
 {
 	struct fx *fx = *state;
@@ -508,6 +553,7 @@ int main(void)
 	    T(test_nud_states),
 	    T(test_ns_answered_and_learned),
 	    T(test_nd_hostile),
+	    T(test_nd_fragmented_ignored),
 	    T(test_icmp6_param_problems),
 	    T(test_packet_too_big),
 	    T(test_echo_reply_reaches_ping),

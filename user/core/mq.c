@@ -19,6 +19,7 @@
 #include "wire/bytes.h"
 #include "wire/icmp.h"
 #include "wire/icmp6.h"
+#include "wire/mld.h"
 
 #define MQ_CACHELINE 64
 #define MQ_RING_MIN (256u << 10) /* a 64 KiB datagram fits in half */
@@ -258,7 +259,8 @@ static int icmp_error_owner(const struct xs_mq *g, const uint8_t *b, size_t n)
 }
 
 /* The IPv6 twin: proto's header at l4, n bytes of it on (the packet walked
- * and reassembled). Neighbor discovery is not placed: it is copied to all. */
+ * and reassembled). Neighbor discovery is not placed: it is copied where it
+ * teaches something (mq_replicate_nd); an MLD query is stack 0's. */
 static int owner6(const struct xs_mq *g, uint8_t proto, const uint8_t *l4, size_t n)
 {
 	struct icmp6_quote q;
@@ -272,6 +274,9 @@ static int owner6(const struct xs_mq *g, uint8_t proto, const uint8_t *l4, size_
 			return -1;
 		if (l4[0] == ICMP6_ECHO_REPLY)
 			return (int)(ld_be16(l4 + 4) % g->n);
+		/* Stack 0 keeps the MLD groups and reports them (net6/mld.c). */
+		if (l4[0] == MLD_QUERY)
+			return 0;
 		/* RFC 4443 2.1: an error quotes the packet of ours it is about. */
 		if (!icmp6_is_error(l4[0]) ||
 		    icmp6_quote_parse(l4 + ICMP6_HDR_LEN, n - ICMP6_HDR_LEN, &q) != XS_DROP_NONE)
@@ -435,17 +440,20 @@ void mq_replicate_arp(struct xs_stack *st, const uint8_t *b, size_t n)
 			st->stats.mq_arp_replicas++;
 }
 
-void mq_replicate_nd(struct xs_stack *st, const uint8_t *b, size_t n)
+void mq_replicate_nd(struct xs_stack *st, const uint8_t *b, size_t n, enum mq_nd_to to)
 {
 	struct xs_mq *g = st->mq;
 	struct mq_rec rec = {.kind = MQ_REC_ND};
 	unsigned i;
 
-	if (g->n < 2 || n > MQ_ND_MAX)
+	if (g->n < 2 || n > MQ_ND_MAX || to == MQ_ND_NONE)
 		return;
-	for (i = 0; i < g->n; i++)
-		if (i != st->mq_index && push_to(st, i, &rec, b, (uint32_t)n))
+	for (i = 0; i < g->n; i++) {
+		if (i == st->mq_index || (to == MQ_ND_OWNER && i))
+			continue;
+		if (push_to(st, i, &rec, b, (uint32_t)n))
 			st->stats.mq_nd_replicas++;
+	}
 }
 
 void mq_push_ip6_follow(struct xs_stack *st, const void *b, size_t n)

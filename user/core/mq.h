@@ -50,10 +50,13 @@ bool mq_handoff6(struct xs_stack *st, const struct mq_pkt *p);
 /* An ARP packet (after the Ethernet header) this stack received: a copy to
  * every other stack of the group, which learns from it without answering. */
 void mq_replicate_arp(struct xs_stack *st, const uint8_t *b, size_t n);
+/* Which stacks an IPv6 neighbor discovery packet is copied to (icmp6.c
+ * decides): none, stack 0 alone (none when it is stack 0's own), or all. */
+enum mq_nd_to { MQ_ND_NONE = 0, MQ_ND_OWNER, MQ_ND_ALL };
 /* The same for an IPv6 neighbor discovery packet (b: the IPv6 header on, n
- * bytes): the others learn neighbours from it, stack 0 also runs DAD and
- * SLAAC on it (net6/mq6.c). */
-void mq_replicate_nd(struct xs_stack *st, const uint8_t *b, size_t n);
+ * bytes), to the stacks `to` names: the others learn neighbours from it,
+ * stack 0 also answers it and runs DAD and SLAAC on it (net6/mq6.c). */
+void mq_replicate_nd(struct xs_stack *st, const uint8_t *b, size_t n, enum mq_nd_to to);
 /* Stack 0's IPv6 configuration (n bytes, net6/mq6.c's format) to every
  * other stack of the group. */
 void mq_push_ip6_follow(struct xs_stack *st, const void *b, size_t n);

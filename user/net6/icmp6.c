@@ -191,36 +191,57 @@ static void icmp6_echo_reply(struct xs_stack *st, const struct ip6_repr *ip,
 	}
 }
 
-/* replica: a copy another queue's stack took (mq6.c). True if the message
- * is valid neighbor discovery that the group's other stacks learn from. */
-static bool icmp6_nd_input(struct xs_stack *st, const struct ip6_repr *ip,
-			   const struct icmp6_repr *m, bool replica)
+/* Which stacks of a group a valid NDP message this one received is copied
+ * to (core/mq.c), judged before it is taken: every stack when it teaches a
+ * neighbour's link-layer address (an NS for one of our addresses or an RA
+ * with a SLL; an NA, which may answer any stack's resolution), else stack 0
+ * alone, which answers, runs DAD and SLAAC and whose addresses a follower's
+ * copy may lag (a flood of solicitations for other targets costs the group
+ * one copy each from a follower, none from stack 0). */
+static enum mq_nd_to icmp6_nd_scope(const struct xs_stack *st, const struct ndp_repr *nd)
+{
+	switch (nd->type) {
+	case ICMP6_ND_NS:
+		return nd->has_sll && ip6_addr_usable(st, &nd->target) ? MQ_ND_ALL : MQ_ND_OWNER;
+	case ICMP6_ND_NA:
+		return ip6_addr_find(st, &nd->target) >= 0 ? MQ_ND_OWNER : MQ_ND_ALL;
+	default:
+		return nd->has_sll ? MQ_ND_ALL : MQ_ND_OWNER;
+	}
+}
+
+/* replica: a copy another queue's stack took (mq6.c). Returns which stacks
+ * of the group learn from it (MQ_ND_NONE: not valid neighbor discovery). */
+static enum mq_nd_to icmp6_nd_input(struct xs_stack *st, const struct ip6_repr *ip,
+				    const struct icmp6_repr *m, bool replica)
 {
 	struct ndp_repr nd;
+	enum mq_nd_to to;
 	enum xs_drop why;
 
 	why = ndp_parse(m, ip->hop_limit, &ip->src, &ip->dst, &nd);
 	if (why) {
 		if (!replica)
 			xs_drop(st, why);
-		return false;
+		return MQ_ND_NONE;
 	}
+	to = icmp6_nd_scope(st, &nd);
 	switch (m->type) {
 	case ICMP6_ND_NS:
 		nd_ns_input(st, ip, &nd, replica);
-		return true;
+		return to;
 	case ICMP6_ND_NA:
 		nd_na_input(st, ip, &nd, replica);
-		return true;
+		return to;
 	case ICMP6_ND_RA:
 		if (!replica)
 			st->stats.nd_ra_rx++;
 		slaac_ra_input(st, ip, &nd);
-		return true;
+		return to;
 	default: /* RFC 4861 6.2.6: a host discards Router Solicitations */
 		if (!replica)
 			xs_drop(st, XS_DROP_ICMP6_TYPE);
-		return false;
+		return MQ_ND_NONE;
 	}
 }
 
@@ -239,6 +260,7 @@ void icmp6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *
 {
 	struct icmp6_repr m;
 	struct ping_sock *p;
+	enum mq_nd_to to;
 	enum xs_drop why;
 	int h;
 
@@ -281,10 +303,11 @@ void icmp6_input(struct xs_stack *st, const struct ip6_repr *ip, const uint8_t *
 	case ICMP6_ND_RA:
 	case ICMP6_ND_NS:
 	case ICMP6_ND_NA:
-		/* Multi-queue: every stack learns from what one hears (as ARP);
-		 * stack 0 runs DAD and SLAAC on the copies too (mq6.c). */
-		if (icmp6_nd_input(st, ip, &m, false) && st->mq)
-			mq_replicate_nd(st, pkt, len);
+		/* Multi-queue: the other stacks learn from what one hears (as
+		 * ARP); stack 0 runs DAD and SLAAC on the copies too (mq6.c). */
+		to = icmp6_nd_input(st, ip, &m, false);
+		if (to != MQ_ND_NONE && st->mq)
+			mq_replicate_nd(st, pkt, len, to);
 		return;
 	case MLD_QUERY:
 		mld_query_input(st, ip, &m);

@@ -50,7 +50,7 @@ void ip6_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 	struct ip6_repr ip;
 	struct ip6_walk w;
 	enum xs_drop why;
-	bool mcast, tentative = false;
+	bool mcast, tentative = false, frag = false;
 	size_t len;
 	int i, t;
 
@@ -103,12 +103,20 @@ void ip6_input(struct xs_stack *st, const struct eth_repr *eth, const uint8_t *b
 	if (w.atomic)
 		st->stats.ip6_atomic_frag++;
 	if (w.proto == IP6_NH_FRAGMENT) {
+		frag = true;
 		st->stats.ip6_frag_rx++;
 		b = frag6_input(st, &ip, b, len, &w);
 		if (!b)
 			return;
 		st->stats.ip6_reassembled++;
 		len = IP6_HDR_LEN + (size_t)ip.payload_len;
+		t = ip6_icmp_type(b, len, &w);
+	}
+	/* RFC 6980 5: neighbor discovery never travels in fragments (that is
+	 * how an RA slips past a switch's RA Guard), atomic ones included. */
+	if ((w.atomic || frag) && t >= ICMP6_ND_RS && t <= ICMP6_ND_REDIRECT) {
+		why = XS_DROP_ND_FRAG;
+		goto drop;
 	}
 	switch (w.proto) {
 	case IP6_NH_ICMP6:

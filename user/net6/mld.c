@@ -10,6 +10,9 @@
 
 #define MLD_NEVER ND_NEVER
 
+/* mld_send_due puts every group due in one report of each kind. */
+_Static_assert(MLD_MAX_GROUPS <= MLD_MAX_RECORDS, "a report holds every group");
+
 void mld_init(struct xs_stack *st, uint8_t robustness)
 {
 	struct mld_state *m = &st->ip6->mld;
