@@ -295,11 +295,8 @@ def test_help_lists_sockperf(t):
     (["--queues", "x"], "--queues"), (["--queues", "-1"], "--queues"),
     (["--queues", ""], "--queues"), (["--queue", "60", "--queues", "8"], "--queues"),
     (["--xdp-mode", "fast"], "--xdp-mode"), (["--xdp-mode", ""], "--xdp-mode"),
-    # IPv6 serves one queue (core/mq.c places IPv4 only): refused before anything.
-    (["--ip6", "fd00::1", "--queues", "2"], "--queues"),
-    (["--ip6", "auto", "--queues", "4"], "--queues"),
 ], ids=["zero", "over-64", "text", "negative", "empty", "past-63", "mode-unknown",
-        "mode-empty", "ip6-queues", "ip6-auto-queues"])
+        "mode-empty"])
 def test_bad_queues_and_xdp_mode(t, args, flag):
     rc, out, err = xdpstack(t, ["--ip", STACK_IP, "--dev", t.dev_a] + args)
     assert_one_error(t, rc, out, err, flag, code=2)

@@ -236,7 +236,7 @@ static enum mq_nd_to icmp6_nd_input(struct xs_stack *st, const struct ip6_repr *
 	case ICMP6_ND_RA:
 		if (!replica)
 			st->stats.nd_ra_rx++;
-		slaac_ra_input(st, ip, &nd);
+		slaac_ra_input(st, ip, &nd, replica);
 		return to;
 	default: /* RFC 4861 6.2.6: a host discards Router Solicitations */
 		if (!replica)

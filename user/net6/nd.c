@@ -270,9 +270,10 @@ static void nd_learn_from(struct xs_stack *st, const struct ip6_addr *ip, const 
 	nd_flush_pending(st, e);
 }
 
-void nd_learn(struct xs_stack *st, const struct ip6_addr *ip, const uint8_t mac[6], bool router)
+void nd_learn(struct xs_stack *st, const struct ip6_addr *ip, const uint8_t mac[6], bool router,
+	      bool replica)
 {
-	nd_learn_from(st, ip, mac, router, true);
+	nd_learn_from(st, ip, mac, router, !replica);
 }
 
 /* Drops counted by the stack that received the packet, not by its copies. */

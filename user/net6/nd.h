@@ -63,7 +63,10 @@ void nd_na_input(struct xs_stack *st, const struct ip6_repr *ip, const struct nd
 /* A neighbour announced its link-layer address unasked (RFC 4861 7.2.3,
  * 6.3.4: an NS, RS or RA with a source link-layer option); router: it is
  * one (an RA). Creates a STALE entry if that evicts nothing in use. */
-void nd_learn(struct xs_stack *st, const struct ip6_addr *ip, const uint8_t mac[6], bool router);
+/* replica: a multi-queue copy (mq6.c); a refusal is counted where the
+ * packet landed, not again by each copy. */
+void nd_learn(struct xs_stack *st, const struct ip6_addr *ip, const uint8_t mac[6], bool router,
+	      bool replica);
 /* Sends the tx frame f of len bytes (Ethernet source and type written) to
  * next hop nh, resolving it first if needed: then a copy waits and f goes
  * back to the device at once. f is consumed. 0 or -errno. */

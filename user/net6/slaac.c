@@ -118,7 +118,8 @@ static void slaac_refresh_at(struct xs_stack *st, const struct ndp_repr *ra)
 	st->ip6->ra_refresh = st->now + XS_SEC(m) / 2;
 }
 
-void slaac_ra_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *ra)
+void slaac_ra_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *ra,
+		    bool replica)
 {
 	struct ip6_state *s6 = st->ip6;
 	static const struct ip6_addr any, onlink;
@@ -129,7 +130,7 @@ void slaac_ra_input(struct xs_stack *st, const struct ip6_repr *ip, const struct
 	 * address and follow stack 0's addresses and routes. */
 	if (ip6_follower(st)) {
 		if (ra->has_sll)
-			nd_learn(st, &ip->src, ra->sll, true);
+			nd_learn(st, &ip->src, ra->sll, true, replica);
 		return;
 	}
 	/* Without SLAAC the stack is configured by hand (Linux's accept_ra=0). */
@@ -155,7 +156,7 @@ void slaac_ra_input(struct xs_stack *st, const struct ip6_repr *ip, const struct
 	if (ra->has_mtu && ra->mtu >= IP6_MIN_MTU && ra->mtu <= st->mtu)
 		s6->link_mtu = (uint16_t)ra->mtu;
 	if (ra->has_sll)
-		nd_learn(st, &ip->src, ra->sll, true);
+		nd_learn(st, &ip->src, ra->sll, true, replica);
 	/* The Default Router List: a lifetime of 0 takes the router off it. */
 	if (ra->router_lifetime)
 		route6_set(st, &any, 0, &ip->src, RT6_RA_ROUTER, life(st, ra->router_lifetime));

@@ -27,7 +27,8 @@ int udp6_icmp_error(struct xs_stack *st, const struct ip6_addr *dst, uint16_t sp
 		    int err);
 
 /* slaac.c: a Router Advertisement (validated by ndp_parse). */
-void slaac_ra_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *ra);
+void slaac_ra_input(struct xs_stack *st, const struct ip6_repr *ip, const struct ndp_repr *ra,
+		    bool replica);
 void slaac_tick(struct xs_stack *st);
 
 #endif
