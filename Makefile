@@ -59,7 +59,7 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:tools/examples/%.c=$(O)/examples/%)
 BPF_OBJ := $(O)/xdp_steer.bpf.o
 BPF_SKEL := $(O)/xdp_steer.skel.h
 
-.PHONY: all deps check unit compile-fail integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll bench-selftest profile \
+.PHONY: all deps check unit compile-fail integration integration-busy-poll fuzz-bins clean demo bench bench-busy-poll bench-selftest profile bulk-cpu \
 	format fuzz fuzz-replay soak install uninstall
 all: $(O)/xdpstack $(O)/libxdpstack.a $(O)/$(SO_REAL) $(O)/$(SO_NAME) $(O)/libxdpstack.so \
 	$(if $(CTL_SRCS),$(O)/xdpstack-ctl) $(BENCH_BINS) $(EXAMPLE_BINS)
@@ -286,6 +286,11 @@ bench-busy-poll: deps all $(O)/udp_bench $(O)/tcp_rr
 # under TCP bulk and request/response: the tops of docs/PROFILE.md.
 profile: deps all
 	/usr/bin/python3 scripts/profile.py --build $(O)
+
+# The daemon's CPU per GB of TCP bulk against iperf3 (scripts/bulk_cpu.py, as
+# root); A/B: scripts/bulk_cpu.py --bin old=PATH --bin new=PATH --kernel.
+bulk-cpu: deps all
+	/usr/bin/python3 scripts/bulk_cpu.py --bin $(O)/xdpstack --kernel
 
 format:
 	clang-format -i $(LIB_SRCS) $(APP_SRCS) $(CTL_SRCS) $(wildcard user/*/*.h include/xdpstack/*.h) \

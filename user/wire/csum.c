@@ -170,6 +170,49 @@ uint32_t csum_add(uint32_t sum, const void *p, size_t n)
 	return csum_finish(csum_tail(s, b + done, n - done), sum);
 }
 
+/* csum_tail that also copies b to d: fixed-size moves the compiler inlines,
+ * where a memcpy of a variable length under 64 bytes is a library call. */
+static uint64_t csum_tail_copy(uint64_t s, uint8_t *d, const uint8_t *b, size_t n)
+{
+	uint64_t w;
+	uint32_t w32;
+	uint16_t w16;
+
+	while (n >= 8) {
+		memcpy(&w, b, 8);
+		memcpy(d, &w, 8);
+		s += (w & 0xffffffffu) + (w >> 32);
+		b += 8;
+		d += 8;
+		n -= 8;
+	}
+	if (n >= 4) {
+		memcpy(&w32, b, 4);
+		memcpy(d, &w32, 4);
+		s += w32;
+		b += 4;
+		d += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		memcpy(&w16, b, 2);
+		memcpy(d, &w16, 2);
+		s += w16;
+		b += 2;
+		d += 2;
+		n -= 2;
+	}
+	if (n) {
+		/* The odd last byte is the high half of a network-order word. */
+		uint8_t tail[2] = {b[0], 0};
+
+		d[0] = b[0];
+		memcpy(&w16, tail, 2);
+		s += w16;
+	}
+	return s;
+}
+
 uint32_t csum_copy(void *dst, const void *src, size_t n, uint32_t sum)
 {
 	const uint8_t *b = src;
@@ -177,9 +220,7 @@ uint32_t csum_copy(void *dst, const void *src, size_t n, uint32_t sum)
 	size_t done = 0;
 	uint64_t s = n >= 64 ? csum_rounds(d, b, n, &done) : 0;
 
-	/* The tail is short: copied, then summed where it is already cached. */
-	memcpy(d + done, b + done, n - done);
-	return csum_finish(csum_tail(s, b + done, n - done), sum);
+	return csum_finish(csum_tail_copy(s, d + done, b + done, n - done), sum);
 }
 
 uint32_t csum_block_add(uint32_t sum, uint32_t block, size_t off)

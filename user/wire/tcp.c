@@ -228,14 +228,23 @@ static size_t tcp_opts_write(const struct tcp_repr *r, uint8_t *p)
 size_t tcp_opts_len(const struct tcp_repr *r)
 {
 	uint8_t scratch[TCP_MAX_OPT_LEN];
+	size_t i = r->opt.ts_ok ? 2 + TCP_OPT_TS_LEN : 0;
+	unsigned nsack = r->opt.nsack < TCP_MAX_SACK ? r->opt.nsack : TCP_MAX_SACK;
 
-	return tcp_opts_write(r, scratch);
+	if (r->flags & TCP_SYN)
+		return tcp_opts_write(r, scratch);
+	/* Every segment after the SYN asks this: tcp_opts_write's layout,
+	 * counted instead of written (NOP NOP TS, NOP NOP SACK blocks). */
+	if (nsack > (TCP_MAX_OPT_LEN - i - 4) / TCP_OPT_SACK_BLOCK_LEN)
+		nsack = (unsigned)((TCP_MAX_OPT_LEN - i - 4) / TCP_OPT_SACK_BLOCK_LEN);
+	return nsack ? i + 4 + nsack * TCP_OPT_SACK_BLOCK_LEN : i;
 }
 
-/* The header and options at b (payload_len bytes of payload after them,
- * whose partial sum is psum), the checksum over both. */
-static size_t tcp_emit_header(const struct tcp_repr *r, const uint8_t *opts, size_t olen,
-			      uint32_t pseudo, uint8_t *b, uint32_t psum)
+/* The fixed header at b, its olen bytes of options already after it and
+ * payload_len bytes of payload after those (whose partial sum is psum),
+ * the checksum over all. */
+static size_t tcp_emit_fixed(const struct tcp_repr *r, size_t olen, uint32_t pseudo, uint8_t *b,
+			     uint32_t psum)
 {
 	size_t hlen = TCP_HDR_LEN + olen, n = hlen + r->payload_len;
 	uint32_t sum;
@@ -249,11 +258,19 @@ static size_t tcp_emit_header(const struct tcp_repr *r, const uint8_t *opts, siz
 	st_be16(b + 14, r->wnd);
 	st_be16(b + 16, 0);
 	st_be16(b + 18, r->urp);
-	memcpy(b + TCP_HDR_LEN, opts, olen);
 	/* The header is a multiple of 4 bytes: the payload's sum adds as is. */
 	sum = csum_add(pseudo + (uint32_t)n, b, hlen);
 	st_be16(b + 16, csum_fold(csum_block_add(sum, psum, hlen)));
 	return n;
+}
+
+/* The header and options at b (payload_len bytes of payload after them,
+ * whose partial sum is psum), the checksum over both. */
+static size_t tcp_emit_header(const struct tcp_repr *r, const uint8_t *opts, size_t olen,
+			      uint32_t pseudo, uint8_t *b, uint32_t psum)
+{
+	memcpy(b + TCP_HDR_LEN, opts, olen);
+	return tcp_emit_fixed(r, olen, pseudo, b, psum);
 }
 
 size_t tcp_emit(const struct tcp_repr *r, uint32_t src, uint32_t dst, uint8_t *b, size_t cap)
@@ -294,11 +311,12 @@ size_t tcp_emit_summed(const struct tcp_repr *r, uint32_t src, uint32_t dst, uin
 size_t tcp_emit_summed_ps(const struct tcp_repr *r, uint32_t pseudo, uint8_t *b, size_t cap,
 			  uint32_t psum)
 {
-	uint8_t opts[TCP_MAX_OPT_LEN];
-	size_t olen = tcp_opts_write(r, opts);
+	size_t olen = tcp_opts_len(r);
 	size_t hlen = TCP_HDR_LEN + olen;
 
 	if (r->payload_len > 0xffff - hlen || cap < hlen + r->payload_len)
 		return 0;
-	return tcp_emit_header(r, opts, olen, pseudo, b, psum);
+	/* The payload is in place after them: the options go straight in. */
+	tcp_opts_write(r, b + TCP_HDR_LEN);
+	return tcp_emit_fixed(r, olen, pseudo, b, psum);
 }
