@@ -41,6 +41,7 @@
 #define AFXDP_MAX_FRAMES (1u << 20)
 #define AFXDP_DRAIN_MS 100 /* destroy waits for completions */
 #define AFXDP_KICK_MAX 128 /* sendto rounds per flush (copy mode before 6.17: 32 frames each) */
+#define AFXDP_TX_BUDGET 256 /* frames one copy-mode sendto may send (XDP_MAX_TX_SKB_BUDGET) */
 #ifndef XDP_MAX_TX_SKB_BUDGET
 #define XDP_MAX_TX_SKB_BUDGET 9 /* linux/if_xdp.h since 6.17 */
 #endif
@@ -576,11 +577,14 @@ static int socket_open(struct afxdp *a, uint16_t bind_flags, char *err, size_t e
 	a->dev.fd = xsk_socket__fd(a->xsk);
 	/* Copy mode sends 32 frames per sendto unless told otherwise (Linux
 	 * 6.17's XDP_MAX_TX_SKB_BUDGET, up to the tx ring's size): one kick
-	 * per flush instead of one per 32 frames. Older kernels refuse it
+	 * per flush of up to AFXDP_TX_BUDGET frames instead of one per 32.
+	 * Not the whole ring: on veth one sendto also runs the receiver's
+	 * processing of every frame it sends, so the budget bounds how long a
+	 * kick keeps the loop from its rx ring. Older kernels refuse it
 	 * (ENOPROTOOPT) and the flush kicks again while the kernel says
 	 * EAGAIN, as before. Zero-copy drivers have no such budget. */
 	if (!(bind_flags & XDP_ZEROCOPY)) {
-		unsigned int budget = scfg.tx_size;
+		unsigned int budget = scfg.tx_size < AFXDP_TX_BUDGET ? scfg.tx_size : AFXDP_TX_BUDGET;
 
 		setsockopt(a->dev.fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget));
 	}
