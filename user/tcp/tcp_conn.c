@@ -217,8 +217,8 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	tcp_ack_unqueue(st, c);
 	if (T(st)->last_found == c)
 		T(st)->last_found = NULL;
-	tcp_ring_free(&c->sndbuf);
-	tcp_ring_free(&c->rcvbuf);
+	tcp_ring_free(&st->tcp->rings, &c->sndbuf);
+	tcp_ring_free(&st->tcp->rings, &c->rcvbuf);
 	free(c->ooo);
 	c->ooo = NULL;
 	free(c->ls);
@@ -430,6 +430,7 @@ void tcp_fini(struct xs_stack *st)
 	free(t->handle);
 	free(t->hfree);
 	slab_cache_fini(&t->tcbs);
+	tcp_ring_cache_fini(&t->rings);
 	free(t);
 	st->tcp = NULL;
 }
