@@ -269,6 +269,7 @@ class Bench:
             "idle": self.a.idle or ([2000] if q else [10000, 100000]),
             "sb_bytes": (128 << 20) if q else (1 << 30),
             "sb_txn": 20000 if q else 100000,
+            "sb_conns": 5000 if q else 50000,
             "mq_rounds": 5000 if q else 20000,
             "mq_conn_time": 1 if q else 3,
             "wrk_time": 2 if q else 5,
@@ -876,23 +877,27 @@ http {{
             res["growth_per_conn"] = res["bytes_per_conn"]
         return res
 
-    def w_stack(self, stack, part):
+    def w_stack(self, stack, part, inflight=1):
         if stack == "kernel":
             raise Unavailable("the kernel has no in-process equivalent")
         if not self.has["stack_bench"]:
             raise Unavailable("build/stack_bench not built")
         cmd = [self.build / "stack_bench", "--only", part, "--bytes", self.sz["sb_bytes"],
-               "--transactions", self.sz["sb_txn"]]
+               "--transactions", self.sz["sb_txn"], "--conns", self.sz["sb_conns"],
+               "--inflight", inflight]
         perf_out = self.tmp / "perf.csv"
         if self.has["perf_works"]:
             cmd = ["perf", "stat", "-x", ",", "-e", "instructions,cycles", "-o", perf_out,
                    "--"] + cmd
         p = run(cmd, timeout=300)
-        j = json.loads(p.stdout)[part]
+        j = json.loads(p.stdout)[f"conn_{inflight}" if part == "conn" else part]
         res = {}
         if part == "bulk":
             res["gbit_per_core"] = j["gbit_per_core"]
             res["gbit_per_s"] = j["gbit_per_s"]
+        elif part == "conn":
+            res["cpu_ns"] = j["cpu_ns_per_conn"]
+            res["rate"] = j["conn_per_s"]
         else:
             res["cpu_ns"] = j["cpu_ns_per_transaction"]
             res["wall_ns"] = j["ns_per_transaction"]
@@ -1103,6 +1108,12 @@ http {{
                   lambda s: self.w_stack(s, "rr"),
                   [("cpu_ns", "CPU time", "ns per transaction", "lower"),
                    ("wall_ns", "wall time", "ns per transaction", "lower")] + perf))
+        for k in (1, 64):
+            P.append((f"stack_conn_{k}", "7. the stack alone", "two stacks over the in-memory "
+                      f"device, {self.sz['sb_conns']} connections (connect, 64 B each way, "
+                      f"close), {k} at once", lambda s, k=k: self.w_stack(s, "conn", k),
+                      [("cpu_ns", "CPU time", "ns per connection", "lower"),
+                       ("rate", "wall time", "conn/s", "higher")] + perf))
         P.append(("http", "8. HTTP server", f"HTTP/1.1 GET of a 4 KiB file, keep-alive, "
                   f"wrk -t1 -c16 for {self.sz['wrk_time']} s: the daemon's --http against "
                   f"nginx (1 worker)", lambda s: self.w_http(s, 16),

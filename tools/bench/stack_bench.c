@@ -1,5 +1,5 @@
 /* The stack alone: two stack instances over linked in-memory devices in one
- * process, a TCP bulk transfer (Gbit/s per core) and request/response (ns each). */
+ * process, TCP bulk (Gbit/s per core), request/response and connection rate. */
 #include <errno.h>
 #include <stddef.h>
 #include <getopt.h>
@@ -17,6 +17,10 @@
 #define SB_FRAMES 4096 /* per device: far above one receive window of segments */
 #define SB_PORT_BULK 5001
 #define SB_PORT_RR 5002
+#define SB_PORT_CONN 5003
+#define SB_CONN_SIZE 64	      /* request and reply of each connection */
+#define SB_CONN_EPOCH 4096    /* connections between TIME-WAIT sweeps (sb_conn) */
+#define SB_TIME_WAIT_JUMP XS_SEC(121) /* past 2*MSL (60 s) with room to spare */
 #define SB_CHUNK 65536
 #define SB_MAX_SIZE 65536
 #define SB_ROUNDS_MAX 200000000ull /* poll rounds before a run is declared stuck */
@@ -27,6 +31,7 @@ static const uint8_t sb_macs[2][6] = {{0x02, 0, 0, 0, 0, 0x0a}, {0x02, 0, 0, 0, 
 struct sb_pair {
 	struct xs_dev *dev[2];
 	struct xs_stack *st[2];
+	xs_time_t skew; /* added to the clock: sb_conn jumps past TIME-WAIT */
 };
 
 struct sb_times {
@@ -53,7 +58,7 @@ static xs_time_t sb_now(void)
 
 static int sb_poll(struct sb_pair *p)
 {
-	xs_time_t now = sb_now();
+	xs_time_t now = sb_now() + p->skew;
 
 	if (xs_stack_poll(p->st[0], now) < 0 || xs_stack_poll(p->st[1], now) < 0)
 		return -EIO;
@@ -279,6 +284,198 @@ static int sb_rr(struct sb_pair *p, uint64_t count, size_t size, struct sb_times
 	return 0;
 }
 
+/* --- connection rate ------------------------------------------------------
+ * N connections from side 0 to a listener on side 1, k at once: connect,
+ * SB_CONN_SIZE bytes each way, the client closes once the reply is in, the
+ * server when it reads the end of the stream. */
+
+struct sb_crun;
+
+struct sb_cslot {
+	struct sb_crun *r;
+	struct xs_tcp h;
+	uint32_t got;
+	bool sent;
+};
+
+struct sb_sconn {
+	uint32_t got;
+	bool echoed;
+};
+
+struct sb_crun {
+	struct sb_pair *p;
+	struct xs_tcp lh;
+	uint64_t n, started, done, epoch_end;
+	unsigned inflight;
+	int err;
+	struct sb_cslot *slot;
+	struct sb_sconn *srv; /* by server handle number */
+	uint32_t nsrv;
+};
+
+static void sb_client_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx);
+
+/* The next connection in slot s, if this epoch has one left. */
+static void sb_conn_start(struct sb_crun *r, struct sb_cslot *s)
+{
+	struct xs_stack *st = r->p->st[0];
+	struct xs_tcp_connect_opts o = {.nodelay = 1};
+
+	if (r->started >= r->epoch_end)
+		return;
+	s->h = xs_tcp_connect_ex(st, sb_ips[1], SB_PORT_CONN, &o);
+	if (s->h.id < 0) {
+		r->err = s->h.id;
+		return;
+	}
+	s->got = 0;
+	s->sent = false;
+	r->started++;
+	r->inflight++;
+	xs_tcp_set_event_cb(st, s->h, sb_client_cb, s);
+}
+
+static void sb_client_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
+{
+	static const uint8_t req[SB_CONN_SIZE] = {0xa5};
+	struct sb_cslot *s = ctx;
+	struct sb_crun *r = s->r;
+	uint8_t buf[SB_CONN_SIZE];
+	ssize_t n;
+
+	if (ev & (XS_EV_ERROR | XS_EV_HUP)) {
+		r->err = xs_tcp_error(st, h) ? xs_tcp_error(st, h) : -ECONNRESET;
+		return;
+	}
+	if ((ev & XS_EV_WRITABLE) && !s->sent) {
+		if (xs_tcp_send(st, h, req, sizeof(req)) != (ssize_t)sizeof(req)) {
+			r->err = -ENOBUFS;
+			return;
+		}
+		s->sent = true;
+	}
+	if (!(ev & XS_EV_READABLE))
+		return;
+	while (s->got < SB_CONN_SIZE &&
+	       (n = xs_tcp_recv(st, h, buf, SB_CONN_SIZE - s->got)) > 0)
+		s->got += (uint32_t)n;
+	if (s->got < SB_CONN_SIZE)
+		return;
+	xs_tcp_close(st, h);
+	r->inflight--;
+	r->done++;
+	sb_conn_start(r, s);
+}
+
+static void sb_server_cb(struct xs_stack *st, struct xs_tcp h, unsigned ev, void *ctx)
+{
+	struct sb_crun *r = ctx;
+	struct sb_sconn *s = &r->srv[h.id];
+	uint8_t buf[SB_CONN_SIZE];
+	ssize_t n;
+
+	(void)ev;
+	while ((n = xs_tcp_recv(st, h, buf, sizeof(buf))) > 0) {
+		s->got += (uint32_t)n;
+		if (s->got == SB_CONN_SIZE && !s->echoed) {
+			memset(buf, 0x5a, sizeof(buf));
+			if (xs_tcp_send(st, h, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+				r->err = -ENOBUFS;
+			s->echoed = true;
+		}
+	}
+	if (n == 0 || (n < 0 && n != -EAGAIN)) {
+		if (n < 0 || !s->echoed)
+			r->err = n < 0 ? (int)n : -EPIPE;
+		xs_tcp_close(st, h);
+	}
+}
+
+static void sb_listen_cb(struct xs_stack *st, struct xs_tcp l, unsigned ev, void *ctx)
+{
+	struct sb_crun *r = ctx;
+	struct xs_tcp h;
+
+	(void)ev;
+	while ((h = xs_tcp_accept(st, l, NULL, NULL)).id >= 0) {
+		if ((uint32_t)h.id >= r->nsrv) {
+			r->err = -EMFILE;
+			xs_tcp_abort(st, h);
+			continue;
+		}
+		r->srv[h.id] = (struct sb_sconn){0};
+		xs_tcp_set_event_cb(st, h, sb_server_cb, r);
+	}
+}
+
+/* Polls until nothing is in flight and each stack holds at most so many
+ * connections (listeners count): 0, or the run's error. */
+static int sb_conn_wait(struct sb_crun *r, uint64_t client_max, uint64_t server_max)
+{
+	uint64_t rounds;
+
+	for (rounds = 0; rounds < SB_ROUNDS_MAX; rounds++) {
+		if (r->err)
+			return r->err;
+		if (!r->inflight && xs_stack_stats(r->p->st[0])->tcp_conns <= client_max &&
+		    xs_stack_stats(r->p->st[1])->tcp_conns <= server_max)
+			return 0;
+		if (sb_poll(r->p))
+			return -EIO;
+	}
+	return -ETIMEDOUT;
+}
+
+/* Connections run in epochs of SB_CONN_EPOCH: after each, every server
+ * connection is closed and every client one in TIME-WAIT; the clock then
+ * jumps past 2*MSL so that those end and their ports are free again (a
+ * client from one address has ~28000 ports, and TIME-WAIT lasts 60 s).
+ * Ending them is part of what is timed. */
+static int sb_conn(struct sb_pair *p, uint64_t n, unsigned k, struct sb_times *t)
+{
+	struct sb_crun r = {.p = p, .n = n, .nsrv = 1u << 16};
+	unsigned i;
+	int rc;
+
+	r.slot = calloc(k, sizeof(*r.slot));
+	r.srv = calloc(r.nsrv, sizeof(*r.srv));
+	if (!r.slot || !r.srv) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	r.lh = xs_tcp_listen(p->st[1], SB_PORT_CONN, 2 * (int)k + 16);
+	if (r.lh.id < 0) {
+		rc = r.lh.id;
+		goto out;
+	}
+	xs_tcp_set_event_cb(p->st[1], r.lh, sb_listen_cb, &r);
+	sb_start(p, t);
+	while (r.done < n) {
+		r.epoch_end = r.started + SB_CONN_EPOCH < n ? r.started + SB_CONN_EPOCH : n;
+		for (i = 0; i < k; i++) {
+			r.slot[i].r = &r;
+			sb_conn_start(&r, &r.slot[i]);
+		}
+		/* Only the listener left on the server: every client is in
+		 * TIME-WAIT (its ACK of the server's FIN closed the server's). */
+		rc = sb_conn_wait(&r, UINT64_MAX, 1);
+		if (rc)
+			goto out;
+		p->skew += SB_TIME_WAIT_JUMP;
+		rc = sb_conn_wait(&r, 0, 1);
+		if (rc)
+			goto out;
+	}
+	sb_stop(p, t);
+	xs_tcp_close(p->st[1], r.lh);
+	rc = 0;
+out:
+	free(r.slot);
+	free(r.srv);
+	return rc;
+}
+
 static void sb_print_times(const char *name, const struct sb_times *t, const char *extra)
 {
 	printf("\"%s\": {%s\"wall_s\": %.6f, \"cpu_s\": %.6f, \"frames\": %llu, "
@@ -289,11 +486,13 @@ static void sb_print_times(const char *name, const struct sb_times *t, const cha
 
 static int sb_usage(FILE *f, int rc)
 {
-	fprintf(f, "usage: stack_bench [--bytes N] [--transactions N] [--size B] "
-		   "[--only bulk|rr]\n"
+	fprintf(f, "usage: stack_bench [--bytes N] [--transactions N] [--size B] [--conns N]\n"
+		   "                   [--inflight K] [--only bulk|rr|conn]\n"
 		   "Two stacks over linked in-memory devices in this one process (one core):\n"
-		   "a TCP bulk transfer of N bytes (default 1 GiB) and N request/response\n"
-		   "transactions of B bytes each way (default 100000 of 64 B). Prints JSON.\n");
+		   "a TCP bulk transfer of N bytes (default 1 GiB), N request/response\n"
+		   "transactions of B bytes each way (default 100000 of 64 B), and N\n"
+		   "connections (default 20000; connect, 64 B each way, close) one at a time\n"
+		   "and 64 at once, or K at once with --inflight. Prints JSON.\n");
 	return rc;
 }
 
@@ -318,11 +517,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"bytes", required_argument, NULL, 'b'}, {"transactions", required_argument, NULL, 't'},
 	    {"size", required_argument, NULL, 's'},  {"only", required_argument, NULL, 'o'},
+	    {"conns", required_argument, NULL, 'c'}, {"inflight", required_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},	     {0},
 	};
-	uint64_t bytes = 1ull << 30, count = 100000, size = 64;
-	bool do_bulk = true, do_rr = true;
-	struct sb_times tb = {0}, tr = {0};
+	uint64_t bytes = 1ull << 30, count = 100000, size = 64, conns = 20000, k = 0;
+	bool do_bulk = true, do_rr = true, do_conn = true;
+	struct sb_times tb = {0}, tr = {0}, tc[2] = {{0}};
+	unsigned ks[2] = {1, 64}, nk = 2, j;
 	struct sb_pair p;
 	char extra[128];
 	int o, rc = 0;
@@ -339,13 +540,20 @@ int main(int argc, char **argv)
 		case 's':
 			rc = sb_parse_u64("--size", optarg, 1, SB_MAX_SIZE, &size);
 			break;
+		case 'c':
+			rc = sb_parse_u64("--conns", optarg, 1, 1000000000ull, &conns);
+			break;
+		case 'k':
+			rc = sb_parse_u64("--inflight", optarg, 1, 1024, &k);
+			break;
 		case 'o':
 			do_bulk = !strcmp(optarg, "bulk");
 			do_rr = !strcmp(optarg, "rr");
-			if (!do_bulk && !do_rr) {
+			do_conn = !strcmp(optarg, "conn");
+			if (!do_bulk && !do_rr && !do_conn) {
 				fprintf(stderr,
-					"stack_bench: invalid --only '%s': expected bulk "
-					"or rr\n",
+					"stack_bench: invalid --only '%s': expected bulk, "
+					"rr or conn\n",
 					optarg);
 				rc = -EINVAL;
 			}
@@ -366,11 +574,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stack_bench: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (k) {
+		ks[0] = (unsigned)k;
+		nk = 1;
+	}
 	rc = sb_open(&p);
 	if (!rc && do_bulk)
 		rc = sb_bulk(&p, bytes, &tb);
 	if (!rc && do_rr)
 		rc = sb_rr(&p, count, (size_t)size, &tr);
+	for (j = 0; !rc && do_conn && j < nk; j++)
+		rc = sb_conn(&p, conns, ks[j], &tc[j]);
 	if (rc) {
 		fprintf(stderr, "stack_bench: %s\n", strerror(-rc));
 		sb_close(&p);
@@ -391,6 +605,18 @@ int main(int argc, char **argv)
 		sb_print_times("rr", &tr, extra);
 		printf(", \"ns_per_transaction\": %.1f, \"cpu_ns_per_transaction\": %.1f}",
 		       tr.wall_s * 1e9 / (double)count, tr.cpu_s * 1e9 / (double)count);
+	}
+	for (j = 0; do_conn && j < nk; j++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "conn_%u", ks[j]);
+		snprintf(extra, sizeof(extra), "\"conns\": %llu, \"inflight\": %u, ",
+			 (unsigned long long)conns, ks[j]);
+		printf("%s", do_bulk || do_rr || j ? ",\n " : "");
+		sb_print_times(name, &tc[j], extra);
+		printf(", \"conn_per_s\": %.1f, \"cpu_ns_per_conn\": %.1f}",
+		       tc[j].wall_s > 0 ? (double)conns / tc[j].wall_s : 0.0,
+		       tc[j].cpu_s * 1e9 / (double)conns);
 	}
 	printf("}\n");
 	sb_close(&p);

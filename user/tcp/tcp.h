@@ -53,6 +53,19 @@ struct tcp_ring {
 	uint32_t size;
 	uint32_t head;
 	uint32_t len;
+	uint32_t hi; /* bytes from data on that may have been written (touched) */
+};
+
+/* Rings freed lately, kept for the next ones of the same size (tcp_ring.c):
+ * a connection's rings then cost no mmap, munmap or page faults. At most
+ * TCP_RING_CACHE are kept, with at most TCP_RING_CACHE_KEEP bytes of each
+ * still in memory (the rest is given back when the ring is kept). */
+#define TCP_RING_CACHE 128
+#define TCP_RING_CACHE_KEEP (16 * 1024)
+struct tcp_ring_cache {
+	uint8_t *data[TCP_RING_CACHE];
+	uint32_t size[TCP_RING_CACHE];
+	unsigned n;
 };
 
 /* What only a listener keeps, allocated by xs_tcp_listen. */
@@ -218,6 +231,7 @@ struct tcp_table {
 	xs_time_t idle_due;            /* when the head's are (XS_TIME_NEVER: empty list) */
 	struct xs_timer_wheel wheel;
 	struct xs_slab_cache tcbs;     /* every TCB comes from here (core/slab.h) */
+	struct tcp_ring_cache rings;   /* rings freed lately, for reuse */
 	unsigned nconns;
 	uint64_t mem;                  /* bytes all connections hold (tcp_mem) */
 	uint64_t orphan_mem;           /* of which orphans hold */
@@ -491,14 +505,17 @@ static inline unsigned tcp_ooo_n(const struct tcp_conn *c)
 	return c->ooo ? c->ooo->n : 0;
 }
 
-/* Ring helpers. */
-int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap, uint32_t slack);
+/* Ring helpers. A ring comes from the stack's cache of freed ones when one
+ * of its size is there (rc), and goes back to it when freed. */
+int tcp_ring_alloc(struct tcp_ring_cache *rc, struct tcp_ring *r, uint32_t cap, uint32_t slack);
 /* Allocates the rings of a connection that is becoming established;
  * -ENOBUFS above the high memory limit. */
 int tcp_conn_buffers(struct xs_stack *st, struct tcp_conn *c);
-void tcp_ring_free(struct tcp_ring *r);
+void tcp_ring_free(struct tcp_ring_cache *rc, struct tcp_ring *r);
 /* Frees a ring for good: it holds and offers nothing any more. */
-void tcp_ring_drop(struct tcp_ring *r);
+void tcp_ring_drop(struct tcp_ring_cache *rc, struct tcp_ring *r);
+/* Gives every cached ring back (the stack is going away). */
+void tcp_ring_cache_fini(struct tcp_ring_cache *rc);
 /* Copies n bytes from offset off (relative to head) out of the ring. */
 void tcp_ring_peek(const struct tcp_ring *r, uint32_t off, void *dst, uint32_t n);
 /* The same, summing as it copies: the partial Internet checksum of the n

@@ -27,6 +27,23 @@ static struct tcp_table *T(const struct xs_stack *st)
 	return st->tcp;
 }
 
+/* The message a 4-tuple is hashed as: the IPv4 addresses alone when both
+ * are (12 bytes: two SipHash blocks instead of five), else all 36 bytes.
+ * Returns its length. */
+static size_t tcp_tuple_msg(uint8_t m[36], const struct ip6_addr *laddr, uint16_t lport,
+			    const struct ip6_addr *raddr, uint16_t rport)
+{
+	size_t a = 16;
+
+	if (tcp_addr_is4(laddr) && tcp_addr_is4(raddr))
+		a = 4;
+	memcpy(m, laddr->b + 16 - a, a);
+	memcpy(m + a, raddr->b + 16 - a, a);
+	memcpy(m + 2 * a, &lport, 2);
+	memcpy(m + 2 * a + 2, &rport, 2);
+	return 2 * a + 4;
+}
+
 /* The bucket of a 4-tuple: SipHash-1-3 of all of it under a per-stack key,
  * so no choice of addresses and ports lands in one bucket more often than
  * chance would (a linear mix with the key XORed in does not: tuples equal
@@ -35,12 +52,9 @@ static unsigned tcp_hash(const struct xs_stack *st, const struct ip6_addr *laddr
 			 const struct ip6_addr *raddr, uint16_t rport)
 {
 	uint8_t m[36];
+	size_t n = tcp_tuple_msg(m, laddr, lport, raddr, rport);
 
-	memcpy(m, laddr->b, 16);
-	memcpy(m + 16, raddr->b, 16);
-	memcpy(m + 32, &lport, 2);
-	memcpy(m + 34, &rport, 2);
-	return (unsigned)siphash13(st->keys.tcp, m, sizeof(m)) & (st->tcp->nbuckets - 1);
+	return (unsigned)siphash13(st->keys.tcp, m, n) & (st->tcp->nbuckets - 1);
 }
 
 /* Buckets for n connections: the power of two at or above n (at least
@@ -217,8 +231,8 @@ static void tcp_conn_free(struct xs_stack *st, struct tcp_conn *c)
 	tcp_ack_unqueue(st, c);
 	if (T(st)->last_found == c)
 		T(st)->last_found = NULL;
-	tcp_ring_free(&c->sndbuf);
-	tcp_ring_free(&c->rcvbuf);
+	tcp_ring_free(&st->tcp->rings, &c->sndbuf);
+	tcp_ring_free(&st->tcp->rings, &c->rcvbuf);
 	free(c->ooo);
 	c->ooo = NULL;
 	free(c->ls);
@@ -234,13 +248,10 @@ uint32_t tcp_isn(struct xs_stack *st, const struct ip6_addr *laddr, uint16_t lpo
 		 const struct ip6_addr *raddr, uint16_t rport)
 {
 	uint8_t m[36];
+	size_t n = tcp_tuple_msg(m, laddr, lport, raddr, rport);
 
-	memcpy(m, laddr->b, 16);
-	memcpy(m + 16, raddr->b, 16);
-	memcpy(m + 32, &lport, 2);
-	memcpy(m + 34, &rport, 2);
 	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 microsecond clock. */
-	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(st->keys.isn, m, sizeof(m));
+	return (uint32_t)(st->now / 4000) + (uint32_t)siphash24(st->keys.isn, m, n);
 }
 
 uint8_t tcp_wscale_for(uint32_t cap)
@@ -430,6 +441,7 @@ void tcp_fini(struct xs_stack *st)
 	free(t->handle);
 	free(t->hfree);
 	slab_cache_fini(&t->tcbs);
+	tcp_ring_cache_fini(&t->rings);
 	free(t);
 	st->tcp = NULL;
 }

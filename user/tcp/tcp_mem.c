@@ -66,15 +66,15 @@ uint32_t tcp_mem_buf_cap(const struct xs_stack *st, uint32_t cap)
 }
 
 /* Replaces an empty ring by a smaller one of cap bytes: 0 if it shrank. */
-static int ring_shrink(struct tcp_ring *r, uint32_t cap, uint32_t slack)
+static int ring_shrink(struct tcp_ring_cache *rc, struct tcp_ring *r, uint32_t cap, uint32_t slack)
 {
 	struct tcp_ring nr;
 
 	if (!r->data || r->len || cap >= r->cap)
 		return -1;
-	if (tcp_ring_alloc(&nr, cap, slack))
+	if (tcp_ring_alloc(rc, &nr, cap, slack))
 		return -1;
-	tcp_ring_free(r);
+	tcp_ring_free(rc, r);
 	*r = nr;
 	return 0;
 }
@@ -118,10 +118,10 @@ void tcp_mem_tick(struct xs_stack *st)
 			}
 			/* A ring lent to the application stays as it is. */
 			if (c->snd_una == c->snd_max && !c->snd_lent &&
-			    ring_shrink(&c->sndbuf, TCP_PRESSURE_BUF, 0) == 0)
+			    ring_shrink(&t->rings, &c->sndbuf, TCP_PRESSURE_BUF, 0) == 0)
 				shrunk = true;
 			if (!tcp_ooo_n(c) && !c->rcv_lent &&
-			    ring_shrink(&c->rcvbuf, rcv_shrink_cap(c),
+			    ring_shrink(&t->rings, &c->rcvbuf, rcv_shrink_cap(c),
 					((uint32_t)1 << c->rcv_wscale) - 1) == 0)
 				shrunk = true;
 			if (shrunk) {
@@ -137,13 +137,13 @@ void tcp_mem_trim(struct xs_stack *st, struct tcp_conn *c)
 	bool changed = false;
 
 	if (c->state == XS_TCP_TIME_WAIT && c->sndbuf.cap && !c->sndbuf.len && !c->snd_lent) {
-		tcp_ring_drop(&c->sndbuf);
+		tcp_ring_drop(&st->tcp->rings, &c->sndbuf);
 		changed = true;
 	}
 	/* Nobody reads any more, and nothing more can come. */
 	if (c->handle < 0 && c->rcvbuf.cap && !c->rcvbuf.len && !c->rcv_lent &&
 	    (c->fin_rcvd || c->state == XS_TCP_TIME_WAIT)) {
-		tcp_ring_drop(&c->rcvbuf);
+		tcp_ring_drop(&st->tcp->rings, &c->rcvbuf);
 		free(c->ooo);
 		c->ooo = NULL;
 		changed = true;
@@ -166,7 +166,7 @@ int tcp_rcvbuf_get(struct xs_stack *st, struct tcp_conn *c)
 	 * high limit too: refusing it would break that promise. */
 	if (st->tcp->pressure && r->cap > rcv_shrink_cap(c))
 		r->cap = rcv_shrink_cap(c);
-	if (tcp_ring_alloc(r, r->cap, slack)) {
+	if (tcp_ring_alloc(&st->tcp->rings, r, r->cap, slack)) {
 		r->size = r->cap + slack;
 		xs_drop(st, XS_DROP_TCP_BUF_ALLOC);
 		return -ENOMEM;
@@ -191,7 +191,7 @@ int tcp_sndbuf_get(struct xs_stack *st, struct tcp_conn *c)
 		cap = TCP_MIN_BUF;
 		st->stats.tcp_buf_clamped++;
 	}
-	if (tcp_ring_alloc(r, cap, 0)) {
+	if (tcp_ring_alloc(&st->tcp->rings, r, cap, 0)) {
 		st->stats.tcp_sndbuf_alloc_fail++;
 		return -ENOMEM;
 	}
@@ -300,12 +300,12 @@ static void tcp_buf_release(struct xs_stack *st, struct tcp_conn *c)
 	bool changed = false;
 
 	if (snd_free_ok(c)) {
-		tcp_ring_free(&c->sndbuf);
+		tcp_ring_free(&st->tcp->rings, &c->sndbuf);
 		st->stats.tcp_buf_released++;
 		changed = true;
 	}
 	if (rcv_free_ok(c)) {
-		tcp_ring_free(&c->rcvbuf);
+		tcp_ring_free(&st->tcp->rings, &c->rcvbuf);
 		st->stats.tcp_buf_released++;
 		changed = true;
 	}

@@ -49,14 +49,13 @@ int tcp_setopt(struct xs_stack *st, struct tcp_conn *c, enum xs_tcp_opt opt, int
 		if (c->state != XS_TCP_LISTEN && c->state != XS_TCP_CLOSED &&
 		    (c->sndbuf.len || c->rcvbuf.len || c->state != XS_TCP_SYN_SENT))
 			return -EISCONN;
-		nr.data = NULL;
-		nr.cap = (uint32_t)value;
-		nr.size = nr.head = nr.len = 0; /* sized at establishment */
+		/* Sized at establishment. */
+		nr = (struct tcp_ring){.cap = (uint32_t)value};
 		if (opt == XS_TCP_SNDBUF) {
-			tcp_ring_free(&c->sndbuf);
+			tcp_ring_free(&st->tcp->rings, &c->sndbuf);
 			c->sndbuf = nr;
 		} else {
-			tcp_ring_free(&c->rcvbuf);
+			tcp_ring_free(&st->tcp->rings, &c->rcvbuf);
 			c->rcvbuf = nr;
 			/* The scale is announced in the SYN: a listener's
 			 * children take the new one; a connection whose SYN

@@ -1,5 +1,5 @@
 /* TCP byte rings: allocation (mmap for large rings, so a ring freed when
- * idle gives its pages back), sizing at establishment, copy in and out. */
+ * idle gives its pages back; a few kept for reuse), sizing, copy in and out. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -26,16 +26,91 @@
 #define TCP_RING_MMAP 1
 #endif
 
+/* Under AddressSanitizer a cached ring is poisoned: a use after its free is
+ * reported as with free() itself. */
+#if !TCP_RING_MMAP && __has_include(<sanitizer/asan_interface.h>)
+#include <sanitizer/asan_interface.h>
+#define ring_poison(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define ring_unpoison(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define ring_poison(p, n) ((void)(p), (void)(n))
+#define ring_unpoison(p, n) ((void)(p), (void)(n))
+#endif
+
 static bool ring_mapped(uint32_t size)
 {
 	return TCP_RING_MMAP && size >= TCP_RING_MMAP_MIN;
 }
 
-int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap, uint32_t slack)
+/* Only large rings are cached: small ones are malloc's, which has its own
+ * free lists. */
+static bool ring_cacheable(uint32_t size)
+{
+	return size >= TCP_RING_MMAP_MIN;
+}
+
+/* A cached ring of exactly size bytes, the most recently freed first (its
+ * first pages are likely still in the CPU's caches). */
+static uint8_t *ring_cache_get(struct tcp_ring_cache *rc, uint32_t size)
+{
+	unsigned i = rc->n;
+	uint8_t *p;
+
+	while (i--) {
+		if (rc->size[i] != size)
+			continue;
+		p = rc->data[i];
+		rc->n--;
+		rc->data[i] = rc->data[rc->n];
+		rc->size[i] = rc->size[rc->n];
+		ring_unpoison(p, size);
+		return p;
+	}
+	return NULL;
+}
+
+/* Keeps r's memory for a later ring of its size: false if the cache is
+ * full. Beyond TCP_RING_CACHE_KEEP the pages r touched go back to the
+ * kernel now, as munmap would give them (a ring that carried a bulk
+ * transfer); a ring that carried a request and a reply touched one page. */
+static bool ring_cache_put(struct tcp_ring_cache *rc, struct tcp_ring *r)
+{
+	if (rc->n == TCP_RING_CACHE || !ring_cacheable(r->size))
+		return false;
+	if (ring_mapped(r->size) && r->hi > TCP_RING_CACHE_KEEP &&
+	    madvise(r->data + TCP_RING_CACHE_KEEP, r->hi - TCP_RING_CACHE_KEEP, MADV_DONTNEED))
+		return false;
+	ring_poison(r->data, r->size);
+	rc->data[rc->n] = r->data;
+	rc->size[rc->n] = r->size;
+	rc->n++;
+	return true;
+}
+
+static void ring_release(uint8_t *p, uint32_t size)
+{
+	if (ring_mapped(size))
+		munmap(p, size);
+	else
+		free(p);
+}
+
+void tcp_ring_cache_fini(struct tcp_ring_cache *rc)
+{
+	while (rc->n) {
+		rc->n--;
+		ring_unpoison(rc->data[rc->n], rc->size[rc->n]);
+		ring_release(rc->data[rc->n], rc->size[rc->n]);
+	}
+}
+
+int tcp_ring_alloc(struct tcp_ring_cache *rc, struct tcp_ring *r, uint32_t cap, uint32_t slack)
 {
 	size_t size = (size_t)cap + slack;
 
-	if (ring_mapped((uint32_t)size)) {
+	if ((r->data = ring_cache_get(rc, (uint32_t)size))) {
+		/* Nothing of the ring it was is readable: len and head are 0. */
+	} else if (ring_mapped((uint32_t)size)) {
 		void *p =
 		    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -47,23 +122,21 @@ int tcp_ring_alloc(struct tcp_ring *r, uint32_t cap, uint32_t slack)
 		return -ENOMEM;
 	r->cap = cap;
 	r->size = cap + slack;
-	r->head = r->len = 0;
+	r->head = r->len = r->hi = 0;
 	return 0;
 }
 
-void tcp_ring_free(struct tcp_ring *r)
+void tcp_ring_free(struct tcp_ring_cache *rc, struct tcp_ring *r)
 {
-	if (r->data && ring_mapped(r->size))
-		munmap(r->data, r->size);
-	else
-		free(r->data);
+	if (r->data && !ring_cache_put(rc, r))
+		ring_release(r->data, r->size);
 	r->data = NULL;
-	r->head = r->len = 0;
+	r->head = r->len = r->hi = 0;
 }
 
-void tcp_ring_drop(struct tcp_ring *r)
+void tcp_ring_drop(struct tcp_ring_cache *rc, struct tcp_ring *r)
 {
-	tcp_ring_free(r);
+	tcp_ring_free(rc, r);
 	r->cap = r->size = 0;
 }
 
@@ -117,6 +190,15 @@ uint32_t tcp_ring_peek_csum(const struct tcp_ring *r, uint32_t off, void *dst, u
 	return sum;
 }
 
+/* n bytes were written at pos, first of them before the ring's end. */
+static void ring_touch(struct tcp_ring *r, uint32_t pos, uint32_t first, uint32_t n)
+{
+	uint32_t end = first < n ? r->size : pos + n;
+
+	if (end > r->hi)
+		r->hi = end;
+}
+
 void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
 {
 	uint32_t pos, first;
@@ -128,6 +210,7 @@ void tcp_ring_write(struct tcp_ring *r, uint32_t off, const void *src, uint32_t 
 
 	memcpy(r->data + pos, src, first);
 	memcpy(r->data, (const uint8_t *)src + first, n - first);
+	ring_touch(r, pos, first, n);
 }
 
 uint32_t tcp_ring_write_csum(struct tcp_ring *r, uint32_t off, const void *src, uint32_t n)
@@ -142,6 +225,7 @@ uint32_t tcp_ring_write_csum(struct tcp_ring *r, uint32_t off, const void *src, 
 	if (first < n)
 		sum = csum_block_add(
 		    sum, csum_copy(r->data, (const uint8_t *)src + first, n - first, 0), first);
+	ring_touch(r, pos, first, n);
 	return sum;
 }
 

@@ -295,6 +295,8 @@ ssize_t tcp_send_reserve(struct xs_stack *st, struct tcp_conn *c, void **p)
 	tail = (r->head + r->len) % r->size;
 	n = r->size - tail < (uint64_t)room ? r->size - tail : (uint32_t)room;
 	*p = r->data + tail;
+	if (tail + n > r->hi)
+		r->hi = tail + n; /* the application writes there */
 	c->snd_lent = n;
 	return n;
 }
