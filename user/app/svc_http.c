@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app/svc_http.h"
+#include "app/svc_table.h"
 #include "wire/http.h"
 
 #define HTTP_OUT_MAX 640 /* a response head, or an error with its short body */
@@ -50,7 +51,8 @@ struct svc_http {
 	unsigned nconns;
 	time_t date_at;
 	char date[40];
-	struct http_conn *conns[SVC_HTTP_MAX_HANDLES];
+	struct http_conn **conns; /* by handle id (svc_table.h) */
+	unsigned nslots;
 	char path[HTTP_PATH_MAX];
 };
 
@@ -465,7 +467,7 @@ static void conn_drive(struct svc_http *s, struct http_conn *c)
 
 static void conn_event(struct svc_http *s, struct xs_tcp h, unsigned events)
 {
-	struct http_conn *c = h.id >= 0 && h.id < SVC_HTTP_MAX_HANDLES ? s->conns[h.id] : NULL;
+	struct http_conn *c = h.id >= 0 && (unsigned)h.id < s->nslots ? s->conns[h.id] : NULL;
 
 	if (!c)
 		return;
@@ -496,10 +498,14 @@ static void accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned events,
 	struct xs_tcp h;
 
 	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
-		struct http_conn *c = NULL;
+		struct http_conn *c = NULL, **t = NULL;
 
-		if (s->nconns < s->cfg.max_conns && h.id < SVC_HTTP_MAX_HANDLES)
+		if (s->nconns < s->cfg.max_conns)
+			t = svc_table_fit(s->conns, &s->nslots, sizeof(*t), h.id);
+		if (t) {
+			s->conns = t;
 			c = malloc(sizeof(*c) + s->cfg.max_head + 1);
+		}
 		if (!c) {
 			s->stats.http_conn_refused++;
 			xs_tcp_abort(st, h);
@@ -568,7 +574,7 @@ void svc_http_tick(struct svc_http *s, xs_time_t now)
 	s->now = now;
 	if (now < s->next_scan)
 		return;
-	for (h = 0; h < SVC_HTTP_MAX_HANDLES; h++) {
+	for (h = 0; (unsigned)h < s->nslots; h++) {
 		struct http_conn *c = s->conns[h];
 
 		if (!c)
@@ -615,8 +621,8 @@ struct svc_http *svc_http_start(struct xs_stack *st, const struct svc_http_confi
 		s->cfg.header_timeout_ms = 10000;
 	if (!s->cfg.send_timeout_ms)
 		s->cfg.send_timeout_ms = 60000;
-	if (!s->cfg.max_conns || s->cfg.max_conns > SVC_HTTP_MAX_HANDLES)
-		s->cfg.max_conns = s->cfg.max_conns ? SVC_HTTP_MAX_HANDLES : 1024;
+	if (!s->cfg.max_conns || s->cfg.max_conns > SVC_HTTP_MAX_CONNS)
+		s->cfg.max_conns = s->cfg.max_conns ? SVC_HTTP_MAX_CONNS : 1024;
 	if (!s->cfg.max_head)
 		s->cfg.max_head = 8192;
 	if (!s->cfg.max_line)
@@ -650,9 +656,10 @@ void svc_http_stop(struct svc_http *s)
 
 	if (!s)
 		return;
-	for (h = 0; h < SVC_HTTP_MAX_HANDLES; h++)
+	for (h = 0; (unsigned)h < s->nslots; h++)
 		if (s->conns[h])
 			conn_end(s, s->conns[h], true);
+	free(s->conns);
 	if (s->listener.id >= 0)
 		xs_tcp_close(s->st, s->listener);
 	close(s->rootfd);

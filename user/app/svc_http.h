@@ -9,7 +9,7 @@
 #include <xdpstack/stack.h>
 #include <xdpstack/tls.h>
 
-#define SVC_HTTP_MAX_HANDLES 4096 /* the library's TCP handle space */
+#define SVC_HTTP_MAX_CONNS 4096 /* the largest max_conns (its default: 1024) */
 
 /* Budgets a client can push against; 0 in a field: the default. */
 struct svc_http_config {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/svc_iperf3_int.h"
+#include "app/svc_table.h"
 
 static bool same_tcp(struct xs_tcp a, struct xs_tcp b)
 {
@@ -659,7 +660,7 @@ static void ip3_conn_event(struct xs_stack *st, struct xs_tcp h, unsigned events
 	struct svc_iperf3 *s = ctx;
 	struct ip3_pending *p;
 
-	if (h.id < 0 || h.id >= IP3_MAX_HANDLES)
+	if (h.id < 0 || (unsigned)h.id >= s->nslots)
 		return;
 	switch (s->role[h.id]) {
 	case R_PENDING:
@@ -695,10 +696,12 @@ static void ip3_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned eve
 	struct xs_tcp h;
 
 	while ((h = xs_tcp_accept_addr(st, lh, &a, NULL)).id >= 0) {
-		struct ip3_pending *p =
-			h.id < IP3_MAX_HANDLES ? ip3_pending_of(s, (struct xs_tcp)XS_NO_HANDLE) : NULL;
+		struct ip3_pending *p = ip3_pending_of(s, (struct xs_tcp)XS_NO_HANDLE);
+		uint8_t *t = p ? svc_table_fit(s->role, &s->nslots, sizeof(*t), h.id) : NULL;
 
-		if (!p) {
+		if (t)
+			s->role = t;
+		if (!t) {
 			s->stats.iperf3_pending_full++;
 			xs_tcp_abort(st, h);
 			continue;
@@ -841,5 +844,6 @@ void svc_iperf3_stop(struct svc_iperf3 *s)
 		xs_udp_close(s->st, s->udp);
 	free(s->pending);
 	free(s->out);
+	free(s->role);
 	free(s);
 }

@@ -43,7 +43,6 @@ enum {
 #define IP3_COOKIE 37		    /* 36 characters and a NUL */
 #define IP3_UDP_CONNECT 0x36373839u /* "6789" as the client's native int */
 #define IP3_UDP_LEGACY 123456789u
-#define IP3_MAX_HANDLES 4096 /* handles served (the library has more) */
 #define IP3_BUF 65536
 #define IP3_OUT_MAX 65536 /* control bytes waiting for the send buffer */
 
@@ -106,7 +105,8 @@ struct svc_iperf3 {
 	struct xs_tcp listener;
 	struct xs_udp udp;
 	/* TCP handles: what each is to us */
-	uint8_t role[IP3_MAX_HANDLES];
+	uint8_t *role; /* by handle id (svc_table.h) */
+	unsigned nslots;
 	struct ip3_pending *pending; /* cfg.max_pending slots, h.id -1 when free */
 	/* the one test */
 	enum ip3_phase phase;

@@ -8,6 +8,7 @@
 
 #include "app/app.h"
 #include "app/counters.h"
+#include "app/svc_table.h"
 
 /*
  * The wire format, as sockperf 3.x defines it (MsgHeader in src/message.h):
@@ -35,7 +36,6 @@
 
 #define SP_CHUNK 16384			   /* TCP bytes read per recv */
 #define SP_OUT_CAP (SP_CHUNK + SP_HDR_LEN) /* one chunk's replies at most */
-#define SP_MAX_HANDLES 4096		   /* handles served (the library has more) */
 
 /* X(name, description): the service's counters, printed with the stack's as
  * sockperf_NAME; the drop_ ones are messages or connections refused. */
@@ -85,7 +85,8 @@ struct svc_sockperf {
 	struct xs_tcp listener;
 	unsigned nconns;
 	uint64_t ctr[SP_NCOUNTERS];
-	struct sp_conn *conn[SP_MAX_HANDLES];
+	struct sp_conn **conn; /* by handle id (svc_table.h) */
+	unsigned nslots;
 };
 
 static uint16_t sp_ld16(const uint8_t *p)
@@ -272,7 +273,7 @@ static void sp_conn_pump(struct xs_stack *st, struct svc_sockperf *s, struct xs_
 static void sp_conn_ready(struct xs_stack *st, struct xs_tcp h, unsigned events, void *ctx)
 {
 	struct svc_sockperf *s = ctx;
-	struct sp_conn *c = h.id >= 0 && h.id < SP_MAX_HANDLES ? s->conn[h.id] : NULL;
+	struct sp_conn *c = h.id >= 0 && (unsigned)h.id < s->nslots ? s->conn[h.id] : NULL;
 
 	if (!c)
 		return;
@@ -291,10 +292,14 @@ static void sp_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned even
 	struct xs_tcp h;
 
 	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
-		struct sp_conn *c = NULL;
+		struct sp_conn *c = NULL, **t = NULL;
 
-		if (h.id < SP_MAX_HANDLES && s->nconns < s->cfg.max_conns)
+		if (s->nconns < s->cfg.max_conns)
+			t = svc_table_fit(s->conn, &s->nslots, sizeof(*t), h.id);
+		if (t) {
+			s->conn = t;
 			c = calloc(1, sizeof(*c));
+		}
 		if (!c) {
 			s->ctr[SP_drop_conn_limit]++;
 			xs_tcp_abort(st, h);
@@ -363,13 +368,14 @@ void svc_sockperf_stop(struct xs_stack *st, struct svc_sockperf *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < SP_MAX_HANDLES; i++)
+	for (i = 0; (unsigned)i < s->nslots; i++)
 		if (s->conn[i])
 			sp_conn_end(st, s, s->conn[i]->h);
 	if (s->listener.id >= 0)
 		xs_tcp_close(st, s->listener);
 	if (s->udp.id >= 0)
 		xs_udp_close(st, s->udp);
+	free(s->conn);
 	free(s);
 }
 
@@ -385,7 +391,7 @@ void svc_sockperf_tick(struct svc_sockperf *s, xs_time_t now)
 		return;
 	s->next_scan = now + XS_MS(250);
 	idle = XS_MS(s->cfg.idle_ms);
-	for (i = 0; i < SP_MAX_HANDLES; i++) {
+	for (i = 0; (unsigned)i < s->nslots; i++) {
 		struct sp_conn *c = s->conn[i];
 
 		if (c && now - c->last >= idle) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/svc_table.h"
 
 #define SVC_BUF 65536
 #define SVC_ALPHABET 94 /* the source sends '!' + offset % 94 */
@@ -179,22 +180,13 @@ static void svc_accept_ready(struct xs_stack *st, struct xs_tcp lh, unsigned eve
 	struct xs_tcp h;
 
 	while ((h = xs_tcp_accept(st, lh, NULL, NULL)).id >= 0) {
-		struct svc_conn *nc;
+		struct svc_conn *nc = svc_table_fit(s->conn, &s->nconn, sizeof(*nc), h.id);
 
-		if ((unsigned)h.id >= s->nconn) {
-			unsigned n = s->nconn ? s->nconn : 64;
-
-			while (n <= (unsigned)h.id)
-				n *= 2;
-			nc = realloc(s->conn, n * sizeof(*nc));
-			if (!nc) {
-				xs_tcp_abort(st, h);
-				continue;
-			}
-			memset(nc + s->nconn, 0, (n - s->nconn) * sizeof(*nc));
-			s->conn = nc;
-			s->nconn = n;
+		if (!nc) {
+			xs_tcp_abort(st, h);
+			continue;
 		}
+		s->conn = nc;
 		s->conn[h.id] = (struct svc_conn){ .kind = kind, .open = true, .h = h };
 		xs_tcp_set_event_cb(st, h, svc_conn_ready, s);
 	}
