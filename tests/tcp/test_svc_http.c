@@ -198,7 +198,7 @@ static void test_pipelined_big_then_small(void **state)
 		turn(e);
 		struct http_conn *hc = NULL;
 
-		for (int h = 0; h < SVC_HTTP_MAX_HANDLES && !hc; h++)
+		for (unsigned h = 0; h < e->s->nslots && !hc; h++)
 			hc = e->s->conns[h];
 		if (hc)
 			assert_true(hc->stage_len <= e->s->cfg.stage_bytes);
