@@ -433,6 +433,20 @@ uint32_t tcp_ts_now(const struct xs_stack *st, const struct tcp_conn *c);
 /* tcp_in.c: RACK's loss detection (RFC 8985 6.2) and reordering timer:
  * marks, enters recovery if it must, arms or cancels rack_timer. */
 void tcp_rack_detect(struct xs_stack *st, struct tcp_conn *c);
+/* tcp_in.c, for tcp_handshake.c: the synchronized states' input (RFC 9293
+ * 3.10.7.4), a connection becoming ESTABLISHED (its buffers; -errno and
+ * reset without them), and our SYN acknowledged by the peer's SYN-ACK. */
+void tcp_sync_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_ip *ip,
+		    const struct tcp_repr *seg);
+int tcp_established(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg);
+void tcp_active_established(struct xs_stack *st, struct tcp_conn *c, const struct tcp_repr *seg);
+/* tcp_handshake.c: input in LISTEN (with SYN cookies; iss_floor: the ISS for
+ * a SYN that reuses a TIME-WAIT connection's 4-tuple, above all the old one
+ * sent, else 0) and in SYN-SENT. */
+void tcp_listen_input(struct xs_stack *st, struct tcp_conn *l, const struct tcp_ip *ip,
+		      const struct tcp_repr *seg, uint32_t iss_floor);
+void tcp_syn_sent_input(struct xs_stack *st, struct tcp_conn *c, const struct tcp_ip *ip,
+			const struct tcp_repr *seg);
 
 /* tcp_timer.c */
 void tcp_timers_init(struct tcp_conn *c);
