@@ -59,6 +59,14 @@ int xs_ip6_enable(struct xs_stack *st, const struct xs_ip6_config *cfg);
 		   * (xs_ip6_steer_info) */
 unsigned xs_ip6_events(struct xs_stack *st);
 
+/* At exit: tells MLD-snooping switches the stack leaves its solicited-node
+ * groups (RFC 3810 6.1: a TO_IN {} report, sent mld_robustness times at
+ * once), so they need not wait out the listener interval; the frames leave
+ * at the next poll. IPv6 stays on, but the groups are not reported again.
+ * The number of reports queued (0: none to leave, IPv6 off, MLD off, or
+ * a follower of a multi-queue group, whose stack 0 reports), or -errno. */
+int xs_ip6_mld_leave(struct xs_stack *st);
+
 /* What the steering program must take (bpf/steer.h): every address the stack
  * holds, tentative ones included (DAD hears Neighbor Solicitations and
  * Advertisements for them), and whether Router Advertisements are wanted

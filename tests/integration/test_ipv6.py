@@ -341,8 +341,9 @@ def test_mld_reports_name_exactly_the_stack_groups(topo, xdpstack, tmp_path):
     """The stack's MLDv2 reports, seen from ns B: a join (TO_EX {}) of each
     solicited-node group twice, the first before the address's DAD NS, a leave
     (TO_IN {}) when DAD finds an address duplicate, an answer (IS_EX {}) to a
-    unicast query naming exactly its groups; the kernel's own MLD answers as
-    before, from its own link-local, for its own groups."""
+    unicast query naming exactly its groups, and at exit a leave of the groups
+    it holds, twice; the kernel's own MLD answers as before, from its own
+    link-local, for its own groups."""
     enable_ipv6(topo)
     netns.run(["ip", "-n", topo.ns_b, "addr", "add", "fd00::99/64", "dev", topo.dev_b,
                "nodad"])
@@ -391,11 +392,23 @@ def test_mld_reports_name_exactly_the_stack_groups(topo, xdpstack, tmp_path):
             time.sleep(0.1)
         sock.close()
         c = d.counters()
+        smark = len(cap.frames)
         rc, out, err = d.stop()
         assert rc == 0, err
+        # At exit, the leave (TO_IN {}) of the groups it holds, twice.
+        def stack_left():
+            return [(i, f) for i, f in mld_reports(cap.frames[smark:], topo.mac_a)
+                    if f[IPv6].src == ll]
+        end = time.monotonic() + 5
+        while time.monotonic() < end and len(stack_left()) < 2:
+            time.sleep(0.1)
     finally:
         cap.stop()
-    frames = cap.frames
+    assert "ipv6: left the solicited-node groups (2 MLD reports)" in out, out
+    left = stack_left()
+    assert len(left) == 2, left
+    assert sorted(records(left)) == sorted([(3, g) for g in ours] * 2), records(left)
+    frames = cap.frames[:smark]
     reps = mld_reports(frames, topo.mac_a)
     stack_reps = [(i, f) for i, f in reps if f[IPv6].src in ("::", ll)]
     kernel_reps = [(i, f) for i, f in reps if f[IPv6].src == a_ll]

@@ -398,6 +398,35 @@ static void test_leave_on_duplicate(void **state)
 	assert_int_equal(t.rec[1], 0);
 }
 
+/* At exit (xs_ip6_mld_leave): TO_IN {} for every announced group, sent
+ * robustness times at once, and nothing reported after it. */
+static void test_leave_at_exit(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t g[2][16], a[2][16];
+	struct tally t = {0};
+
+	fx6_enable_mld(fx, XS_IP6_NO_DAD, 0, 3);
+	our_groups(fx, g, a);
+	run(fx, fx->now + XS_SEC(5), MLD_TO_EX, (const uint8_t(*)[16])g, NULL, 2, &t);
+	assert_int_equal(t.rec[0], 3);
+	assert_int_equal(t.rec[1], 3);
+	assert_int_equal(xs_ip6_mld_leave(fx->st), 3);
+	memset(&t, 0, sizeof(t));
+	run(fx, fx->now + XS_MS(100), MLD_TO_IN, (const uint8_t(*)[16])g, NULL, 2, &t);
+	assert_int_equal(t.reports, 3);
+	assert_int_equal(t.rec[0], 3);
+	assert_int_equal(t.rec[1], 3);
+	assert_int_equal(t.other, 0);
+	assert_int_equal(t.src_ll, 3);
+	assert_int_equal(xs_stack_stats(fx->st)->mld_leaves, 2);
+	/* Left for good: no refresh, and a second call has nothing to leave. */
+	assert_int_equal(xs_ip6_mld_leave(fx->st), 0);
+	memset(&t, 0, sizeof(t));
+	run(fx, fx->now + XS_SEC(70), MLD_IS_EX, (const uint8_t(*)[16])g, NULL, 2, &t);
+	assert_int_equal(t.reports, 0);
+}
+
 /* Ethernet + IPv6 (hop limit 1) + Hop-by-Hop Router Alert + the query. */
 static size_t mk_query(uint8_t *b, const uint8_t *q, size_t qlen, uint8_t hop)
 {
@@ -461,6 +490,7 @@ int main(void)
 	    T(test_robustness),
 	    T(test_refresh),
 	    T(test_leave_on_duplicate),
+	    T(test_leave_at_exit),
 	    T(test_unicast_query),
 #undef T
 	};

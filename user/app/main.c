@@ -284,6 +284,20 @@ static void dhcp_release(struct xs_stack *st)
 	fflush(stdout);
 }
 
+/* RFC 3810 6.1 at exit: tell snooping switches the solicited-node groups
+ * are left (multicast, no neighbor to resolve: one poll sends it). */
+static void mld_leave(struct xs_stack *st)
+{
+	int n = xs_ip6_mld_leave(st);
+
+	if (n <= 0)
+		return;
+	xs_stack_poll(st, now_ns());
+	printf("xdpstack: ipv6: left the solicited-node groups (%d MLD report%s)\n", n,
+	       n == 1 ? "" : "s");
+	fflush(stdout);
+}
+
 static bool stopping(const struct queue *q)
 {
 	return q->index ? queues_stopping(q->all) : got_stop != 0;
@@ -663,6 +677,8 @@ int main(int argc, char **argv)
 			rc = qs.q[i].rc;
 	if (o.dhcp)
 		dhcp_release(qs.q[0].st);
+	if (ip6app.on)
+		mld_leave(qs.q[0].st);
 	/* Sessions end (their ping handles close) before the stack goes. */
 	ctl_close(ctl);
 	ctl = NULL;

@@ -6,6 +6,7 @@
 #include "core/stack.h"
 #include "net6/ip6.h"
 #include "net6/mld.h"
+#include "net6/mq6.h"
 #include "wire/mld.h"
 
 #define MLD_NEVER ND_NEVER
@@ -252,4 +253,45 @@ void mld_query_input(struct xs_stack *st, const struct ip6_repr *ip, const struc
 		if (g->answer > at)
 			g->answer = at;
 	}
+}
+
+/* RFC 3810 6.1: the interface stops listening to every group. One report
+ * with a TO_IN {} record for each group ever announced, sent robustness
+ * times at once (there is no later tick to space them); the groups are
+ * then forgotten. The number of reports sent, or -errno. */
+int mld_leave_all(struct xs_stack *st)
+{
+	struct mld_state *m = &st->ip6->mld;
+	struct mld_report r = {0};
+	int i, sent = 0, rc = 0;
+
+	if (!m->robustness)
+		return 0;
+	for (i = 0; i < MLD_MAX_GROUPS; i++) {
+		struct mld_group *g = &m->g[i];
+
+		if (g->state == MLD_G_JOINED && g->left == m->robustness) {
+			g->state = MLD_G_FREE; /* never announced */
+			continue;
+		}
+		if (g->state == MLD_G_FREE)
+			continue;
+		r.rec[r.nrec].type = MLD_TO_IN;
+		r.rec[r.nrec++].group = g->g;
+		if (g->state == MLD_G_JOINED)
+			st->stats.mld_leaves++;
+		g->state = MLD_G_FREE;
+	}
+	for (i = 0; r.nrec && i < m->robustness && !rc; i++)
+		if (!(rc = mld_send(st, &r)))
+			sent++;
+	m->robustness = 0; /* nothing is reported again */
+	return sent ? sent : rc;
+}
+
+int xs_ip6_mld_leave(struct xs_stack *st)
+{
+	if (!st->ip6 || ip6_follower(st))
+		return 0;
+	return mld_leave_all(st);
 }

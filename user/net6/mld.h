@@ -48,5 +48,7 @@ void mld_tick(struct xs_stack *st);
 /* A Multicast Listener Query that reached the stack (a unicast one: the
  * XDP program passes multicast MLD to the kernel). */
 void mld_query_input(struct xs_stack *st, const struct ip6_repr *ip, const struct icmp6_repr *m);
+/* Leaves every group at once (xs_ip6_mld_leave). */
+int mld_leave_all(struct xs_stack *st);
 
 #endif
